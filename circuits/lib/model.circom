@@ -1,0 +1,9 @@
+pragma circom 2.1.9;
+
+// Everything a generated model main needs.
+include "range.circom";
+include "requantize.circom";
+include "dense.circom";
+include "argmax.circom";
+include "commit.circom";
+include "binding.circom";

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title Inference jobs market
+/// @notice Requesters escrow a fee for "run model M (pinned version) on the input committed to by C"; a prover is
+/// paid for the first valid proof. The contract rebuilds every public signal itself. Rules: docs/market-rules.md.
+interface IInferenceJobs {
+    /// @notice Lifecycle of a job: None -> Open -> Fulfilled | Reclaimed.
+    enum JobStatus {
+        None,
+        Open,
+        Fulfilled,
+        Reclaimed
+    }
+
+    /// @notice A job, in its storage packing (4 slots).
+    /// @param requester Who opened it and gets refunds, slashed bonds and the callback.
+    /// @param deadline Last second (inclusive) at which a result is accepted.
+    /// @param modelId The registry model id.
+    /// @param modelVersion The model version pinned at open.
+    /// @param status The lifecycle state.
+    /// @param callback Whether to call `IInferenceCallback(requester)` on fulfilment.
+    /// @param fee The escrowed fee in wei (kept as a record after settlement).
+    /// @param prover The prover that fulfilled it (zero until then).
+    /// @param inputCommitment The input commitment (public signal 2).
+    /// @param output The verified output (public signal 0), zero until fulfilled.
+    struct Job {
+        address requester;
+        uint32 deadline;
+        uint32 modelId;
+        uint16 modelVersion;
+        JobStatus status;
+        bool callback;
+        uint96 fee;
+        address prover;
+        uint256 inputCommitment;
+        uint256 output;
+    }
+
+    /// @notice A claim on a job (one slot).
+    /// @param claimant The prover holding the claim (zero: none).
+    /// @param leaseEnd Last second (inclusive) of the claimant's exclusivity.
+    struct Claim {
+        address claimant;
+        uint32 leaseEnd;
+    }
+
+    /// @notice An address's balances held by the market (one slot).
+    /// @param available Withdrawable now; also the stake that claims draw their bond from.
+    /// @param locked Bonds of live claims.
+    struct Account {
+        uint128 available;
+        uint128 locked;
+    }
+
+    /// @notice Emitted when a job is opened.
+    /// @param jobId The new job.
+    /// @param requester The requester.
+    /// @param modelId The model.
+    /// @param modelVersion The pinned version.
+    /// @param inputCommitment The input commitment.
+    /// @param fee The escrowed fee.
+    /// @param deadline The deadline.
+    /// @param callback Whether the requester wants the callback.
+    /// @param inputURI Where provers find the (encrypted or public) input; not stored.
+    event JobOpened(
+        uint256 indexed jobId,
+        address indexed requester,
+        uint256 indexed modelId,
+        uint16 modelVersion,
+        uint256 inputCommitment,
+        uint256 fee,
+        uint256 deadline,
+        bool callback,
+        string inputURI
+    );
+
+    /// @notice Emitted when a prover claims a job.
+    /// @param jobId The job.
+    /// @param prover The claimant.
+    /// @param leaseEnd The last second of exclusivity.
+    /// @param bond The bond locked from the claimant's stake.
+    event JobClaimed(uint256 indexed jobId, address indexed prover, uint256 leaseEnd, uint256 bond);
+
+    /// @notice Emitted when a claim whose lease ended without delivery is settled.
+    /// @param jobId The job.
+    /// @param prover The former claimant.
+    /// @param requester The requester, who receives the slashed part.
+    /// @param slashed The part of the bond credited to the requester.
+    /// @param returned The part of the bond returned to the claimant.
+    event ClaimExpired(
+        uint256 indexed jobId,
+        address indexed prover,
+        address indexed requester,
+        uint256 slashed,
+        uint256 returned
+    );
+
+    /// @notice Emitted when a valid result settles a job (its claimant's bond, if any, is released too).
+    /// @param jobId The job.
+    /// @param prover The prover, credited with the fee.
+    /// @param output The verified output.
+    /// @param fee The fee credited.
+    event JobFulfilled(uint256 indexed jobId, address indexed prover, uint256 output, uint256 fee);
+
+    /// @notice Emitted when the requester takes back the fee of an unfulfilled job after its deadline.
+    /// @param jobId The job.
+    /// @param requester The requester, credited with the fee.
+    /// @param fee The fee credited.
+    event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 fee);
+
+    /// @notice Emitted when the requester's result callback reverted or ran out of gas (settlement stands).
+    /// @param jobId The job.
+    /// @param requester The requester.
+    event CallbackFailed(uint256 indexed jobId, address indexed requester);
+
+    /// @notice Emitted on a deposit of stake.
+    /// @param account The account credited.
+    /// @param amount The amount.
+    event Deposited(address indexed account, uint256 amount);
+
+    /// @notice Emitted on a withdrawal.
+    /// @param account The account paid.
+    /// @param amount The amount.
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Thrown at deployment on an unusable parameter set.
+    /// @param registry The registry given (must have code).
+    /// @param claimBond The bond given (must be > 0).
+    /// @param leaseDuration The lease given (must be > 0).
+    /// @param slashBps The slash share given (must be <= 10000).
+    error InvalidMarketConfig(address registry, uint256 claimBond, uint256 leaseDuration, uint256 slashBps);
+
+    /// @notice Thrown when a job id was never opened.
+    /// @param jobId The id.
+    error JobNotFound(uint256 jobId);
+
+    /// @notice Thrown when a job is not Open.
+    /// @param jobId The job.
+    /// @param status Its status.
+    error JobNotOpen(uint256 jobId, JobStatus status);
+
+    /// @notice Thrown when a job is opened without a fee.
+    error ZeroFee();
+
+    /// @notice Thrown when a fee or deposit does not fit in 96 bits.
+    /// @param amount The amount.
+    error AmountTooLarge(uint256 amount);
+
+    /// @notice Thrown when an input commitment is not below the BN254 scalar field.
+    /// @param inputCommitment The value.
+    error InputCommitmentNotInField(uint256 inputCommitment);
+
+    /// @notice Thrown when an output is not below the BN254 scalar field.
+    /// @param output The value.
+    error OutputNotInField(uint256 output);
+
+    /// @notice Thrown when a deadline is not in the future or does not fit in 32 bits.
+    /// @param deadline The deadline.
+    /// @param timestamp The current block timestamp.
+    error InvalidDeadline(uint256 deadline, uint256 timestamp);
+
+    /// @notice Thrown when a job is opened on a deprecated model.
+    /// @param modelId The model.
+    error DeprecatedModel(uint256 modelId);
+
+    /// @notice Thrown when the model's current version does not use the 4-signal layout (or has no verifier).
+    /// @param modelId The model.
+    /// @param numPublicSignals Its signal count.
+    error UnsupportedModel(uint256 modelId, uint256 numPublicSignals);
+
+    /// @notice Thrown when a job's deadline has passed.
+    /// @param jobId The job.
+    /// @param deadline Its deadline.
+    error DeadlinePassed(uint256 jobId, uint256 deadline);
+
+    /// @notice Thrown when a job's deadline has not passed yet.
+    /// @param jobId The job.
+    /// @param deadline Its deadline.
+    error DeadlineNotPassed(uint256 jobId, uint256 deadline);
+
+    /// @notice Thrown when someone other than the requester reclaims.
+    /// @param jobId The job.
+    /// @param caller The caller.
+    error NotRequester(uint256 jobId, address caller);
+
+    /// @notice Thrown when a job has a live claim (by another prover for `submitResult`, by anyone for `claim`).
+    /// @param jobId The job.
+    /// @param claimant The claimant.
+    /// @param leaseEnd The lease's last second.
+    error JobAlreadyClaimed(uint256 jobId, address claimant, uint256 leaseEnd);
+
+    /// @notice Thrown when a claimant's available stake is below the bond.
+    /// @param account The claimant.
+    /// @param available Its available balance.
+    /// @param required The bond.
+    error InsufficientStake(address account, uint256 available, uint256 required);
+
+    /// @notice Thrown when a job has no claim to expire.
+    /// @param jobId The job.
+    error NoClaim(uint256 jobId);
+
+    /// @notice Thrown when a claim's lease has not ended yet.
+    /// @param jobId The job.
+    /// @param leaseEnd The lease's last second.
+    error LeaseNotEnded(uint256 jobId, uint256 leaseEnd);
+
+    /// @notice Thrown when the proof does not verify against the rebuilt public signals.
+    /// @param jobId The job.
+    error InvalidProof(uint256 jobId);
+
+    /// @notice Thrown when the submission leaves too little gas for the requester's callback.
+    /// @param jobId The job.
+    /// @param gasLeft The gas left before the callback.
+    /// @param required The gas needed.
+    error InsufficientCallbackGas(uint256 jobId, uint256 gasLeft, uint256 required);
+
+    /// @notice Thrown on a zero deposit.
+    error ZeroDeposit();
+
+    /// @notice Thrown when an account has nothing available to withdraw.
+    /// @param account The account.
+    error NothingToWithdraw(address account);
+
+    /// @notice Thrown when sending ETH to `account` failed.
+    /// @param account The account.
+    /// @param amount The amount.
+    error TransferFailed(address account, uint256 amount);
+
+    /// @notice Opens a job; `msg.value` is the fee, escrowed until fulfilment or reclaim.
+    /// @param modelId A registered, non-deprecated model whose current version has 4 public signals.
+    /// @param inputCommitment The input commitment, below r.
+    /// @param inputURI Where provers find the input (emitted only).
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id (ids start at 1).
+    function openJob(
+        uint256 modelId,
+        uint256 inputCommitment,
+        string calldata inputURI,
+        uint64 deadline,
+        bool callback
+    ) external payable returns (uint256 jobId);
+
+    /// @notice Claims exclusivity on an Open job until `min(now + leaseDuration, deadline)`, locking `claimBond`
+    /// from the caller's available stake. Settles an expired previous claim first.
+    /// @param jobId The job.
+    function claim(uint256 jobId) external;
+
+    /// @notice Submits the output and proof for an Open job; pays `fee` to the caller if the proof verifies.
+    /// @param jobId The job.
+    /// @param output The claimed output (public signal 0), below r.
+    /// @param proof The proof, in the pinned verifier adapter's encoding.
+    function submitResult(uint256 jobId, uint256 output, bytes calldata proof) external;
+
+    /// @notice After the deadline, credits an unfulfilled job's fee back to its requester (requester only).
+    /// @param jobId The job.
+    function reclaim(uint256 jobId) external;
+
+    /// @notice Settles a claim whose lease ended without delivery: slashes it to the requester. Anyone may call.
+    /// @param jobId The job.
+    function expireClaim(uint256 jobId) external;
+
+    /// @notice Adds `msg.value` (> 0, < 2^96) to the caller's available balance (stake for claims).
+    function deposit() external payable;
+
+    /// @notice Sends the caller's whole available balance to the caller.
+    /// @return amount The amount sent.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice A job.
+    /// @param jobId The job.
+    /// @return job The job record.
+    function getJob(uint256 jobId) external view returns (Job memory job);
+
+    /// @notice The result of a job, for other contracts.
+    /// @param jobId The job.
+    /// @return fulfilled Whether a valid result was recorded.
+    /// @return output The verified output (zero if not fulfilled).
+    function resultOf(uint256 jobId) external view returns (bool fulfilled, uint256 output);
+
+    /// @notice The claim on a job (zero claimant: none).
+    /// @param jobId The job.
+    /// @return The claim.
+    function claimOf(uint256 jobId) external view returns (Claim memory);
+
+    /// @notice An address's balances.
+    /// @param account The address.
+    /// @return The account.
+    function accountOf(address account) external view returns (Account memory);
+
+    /// @notice The binding public signal a proof by `prover` for `jobId` must carry.
+    /// @param jobId The job.
+    /// @param prover The address that will submit.
+    /// @return `uint256(keccak256(abi.encode(block.chainid, address(this), jobId, prover))) % r`.
+    function jobBinding(uint256 jobId, address prover) external view returns (uint256);
+
+    /// @notice The id the next opened job will get.
+    /// @return The id.
+    function nextJobId() external view returns (uint256);
+
+    /// @notice The model registry.
+    /// @return The registry's address.
+    function registry() external view returns (address);
+
+    /// @notice The bond a claim locks.
+    /// @return Wei.
+    function claimBond() external view returns (uint256);
+
+    /// @notice The lease length of a claim.
+    /// @return Seconds.
+    function leaseDuration() external view returns (uint256);
+
+    /// @notice The share of an expired claim's bond credited to the requester.
+    /// @return Basis points.
+    function slashBps() external view returns (uint256);
+
+    /// @notice The gas given to a requester's result callback.
+    /// @return Gas.
+    function callbackGasLimit() external view returns (uint256);
+}

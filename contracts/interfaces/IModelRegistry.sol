@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC165} from "./IERC165.sol";
+import {IERCZKMLRegistry} from "./IERCZKMLRegistry.sol";
+
+/// @title Model registry: ERC-7992 plus versions, verifier adapters and ownership transfer
+/// @notice Versioning policy: `registerModel*` creates version 1; every `updateModel*` appends version
+/// `latest + 1` and makes it current. Versions are immutable once written and stay readable forever, so a consumer
+/// (e.g. `InferenceJobs`) that pinned `(modelId, version)` keeps verifying against exactly that commitment and
+/// verifier. Deprecation is irreversible and blocks updates; it does not erase versions.
+/// Each version also carries the verifier adapter (`IProofVerifier`) and the number of public signals its circuit
+/// exposes. `verifier == address(0)` (and then `numPublicSignals == 0`) means "commitment only, not verifiable here".
+interface IModelRegistry is IERC165, IERCZKMLRegistry {
+    /// @notice Registry bookkeeping for one model.
+    /// @param owner The model owner (the registrant, or whom it transferred the model to).
+    /// @param latestVersion The current version (versions are 1..latestVersion).
+    /// @param deprecated Whether the model is deprecated.
+    struct ModelInfo {
+        address owner;
+        uint16 latestVersion;
+        bool deprecated;
+    }
+
+    /// @notice Emitted for every version written (registration and each update): its verifier configuration.
+    /// @param modelId The model.
+    /// @param version The version written.
+    /// @param verifier The version's verifier adapter (zero: none).
+    /// @param numPublicSignals The number of public signals its circuit exposes (zero: none).
+    event ModelVersionCreated(
+        uint256 indexed modelId,
+        uint16 indexed version,
+        address verifier,
+        uint8 numPublicSignals
+    );
+
+    /// @notice Emitted when a model changes owner.
+    /// @param modelId The model.
+    /// @param previousOwner The old owner.
+    /// @param newOwner The new owner.
+    event ModelOwnershipTransferred(uint256 indexed modelId, address indexed previousOwner, address indexed newOwner);
+
+    /// @notice Thrown when `modelHash` (the model-commitment public signal) is not below the BN254 scalar field.
+    /// @param modelHash The rejected hash.
+    error ModelHashNotInField(bytes32 modelHash);
+
+    /// @notice Thrown when a verifier configuration is inconsistent: a verifier without code, a verifier with zero
+    /// public signals, or signals without a verifier.
+    /// @param verifier The verifier adapter given.
+    /// @param numPublicSignals The signal count given.
+    error InvalidVerifierConfig(address verifier, uint8 numPublicSignals);
+
+    /// @notice Thrown when the verifier adapter disagrees with the commitment's `proofSystemId` or with
+    /// `numPublicSignals`.
+    /// @param verifier The verifier adapter.
+    /// @param adapterProofSystemId What the adapter reports.
+    /// @param adapterNumPublicSignals What the adapter reports.
+    error VerifierMismatch(address verifier, bytes4 adapterProofSystemId, uint256 adapterNumPublicSignals);
+
+    /// @notice Thrown when a model is transferred to the zero address (ownership cannot be renounced).
+    /// @param newOwner The rejected owner.
+    error InvalidNewOwner(address newOwner);
+
+    /// @notice Thrown when `version` of `modelId` does not exist.
+    /// @param modelId The model.
+    /// @param version The unknown version.
+    error VersionNotFound(uint256 modelId, uint256 version);
+
+    /// @notice Registers a model with its verifier adapter; the caller becomes its owner.
+    /// @param commitment The commitment; `modelHash` must be below the BN254 scalar field.
+    /// @param verifier The `IProofVerifier` adapter for this circuit (zero for none); its `proofSystemId()` and
+    /// `numPublicSignals()` must match the commitment and `numPublicSignals`.
+    /// @param numPublicSignals The circuit's number of public signals (zero iff no verifier).
+    /// @return modelId The new model id (ids start at 1).
+    function registerModelWithVerifier(
+        ModelCommitment calldata commitment,
+        address verifier,
+        uint8 numPublicSignals
+    ) external returns (uint256 modelId);
+
+    /// @notice Appends a new version with a new verifier configuration (owner only, not when deprecated).
+    /// @param modelId The model.
+    /// @param newCommitment The new commitment.
+    /// @param verifier The new version's verifier adapter (zero for none).
+    /// @param numPublicSignals Its number of public signals (zero iff no verifier).
+    function updateModelWithVerifier(
+        uint256 modelId,
+        ModelCommitment calldata newCommitment,
+        address verifier,
+        uint8 numPublicSignals
+    ) external;
+
+    /// @notice Transfers a model to `newOwner` (owner only; allowed when deprecated).
+    /// @param modelId The model.
+    /// @param newOwner The new owner, not zero.
+    function transferModelOwnership(uint256 modelId, address newOwner) external;
+
+    /// @notice Owner, current version and deprecation of a model.
+    /// @param modelId The model.
+    /// @return info The bookkeeping record.
+    function modelInfo(uint256 modelId) external view returns (ModelInfo memory info);
+
+    /// @notice One version of a model.
+    /// @param modelId The model.
+    /// @param version The version (1..latestVersion).
+    /// @return commitment The version's commitment.
+    /// @return verifier The version's verifier adapter.
+    /// @return numPublicSignals The version's number of public signals.
+    function getModelVersion(
+        uint256 modelId,
+        uint256 version
+    ) external view returns (ModelCommitment memory commitment, address verifier, uint8 numPublicSignals);
+
+    /// @notice What a new job on `modelId` would pin: the current version and its signal count (cheap view).
+    /// @param modelId The model.
+    /// @return version The current version.
+    /// @return numPublicSignals Its number of public signals.
+    /// @return deprecated Whether the model is deprecated.
+    function currentVersion(
+        uint256 modelId
+    ) external view returns (uint16 version, uint8 numPublicSignals, bool deprecated);
+
+    /// @notice What a proof for `(modelId, version)` is checked against (cheap view).
+    /// @param modelId The model.
+    /// @param version The version.
+    /// @return modelCommitment `uint256(modelHash)`, the model-commitment public signal.
+    /// @return verifier The version's verifier adapter.
+    function verificationTarget(
+        uint256 modelId,
+        uint256 version
+    ) external view returns (uint256 modelCommitment, address verifier);
+
+    /// @notice The number of models registered (the highest model id).
+    /// @return The count.
+    function modelCount() external view returns (uint256);
+}

@@ -1,0 +1,61 @@
+import { HardhatUserConfig, subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * The one Solidity compiler this project uses: the `solc` npm package (solc-js, WebAssembly),
+ * pinned in package.json. Hardhat would otherwise download a compiler, which this project never does.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SOLC_VERSION: string = require("solc/package.json").version;
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
+  async (args: { solcVersion: string; quiet: boolean }, _hre, runSuper) => {
+    if (args.solcVersion !== SOLC_VERSION) {
+      // Never fall through to a download: name the fix instead.
+      throw new Error(
+        `solidity.version is ${args.solcVersion} but the installed solc package is ${SOLC_VERSION}; ` +
+          `set solidity.version in hardhat.config.ts to ${SOLC_VERSION} (or pin solc@${args.solcVersion} in package.json).`,
+      );
+    }
+    void runSuper;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const solc = require("solc") as { version(): string };
+    return {
+      compilerPath: require.resolve("solc/soljson.js"),
+      isSolcJs: true,
+      version: SOLC_VERSION,
+      longVersion: solc.version(),
+    };
+  },
+);
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: "cancun",
+    },
+  },
+  paths: {
+    sources: "./contracts",
+    tests: "./test",
+    cache: "./cache",
+    artifacts: "./artifacts",
+  },
+  typechain: {
+    outDir: "typechain-types",
+    target: "ethers-v6",
+  },
+  gasReporter: {
+    enabled: process.env.REPORT_GAS === "true",
+    offline: true,
+    currency: "USD",
+  },
+  mocha: {
+    timeout: 600_000,
+  },
+};
+
+export default config;

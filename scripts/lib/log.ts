@@ -1,0 +1,34 @@
+/** Progress output: one plain line per event, with elapsed times, to stderr so stdout stays machine-readable. */
+export interface StageLog {
+  /** Runs `fn` as a named stage, printing its start, its duration and an optional summary of its result. */
+  stage<T>(name: string, fn: () => Promise<T>, summary?: (r: T) => string): Promise<T>;
+  info(msg: string): void;
+}
+
+let quiet = process.env.ZKML_QUIET === "1";
+
+/** Silences stage output (tests). */
+export function setQuiet(q: boolean): void {
+  quiet = q;
+}
+
+/** Seconds since `t0` (ms), one decimal. */
+export function secondsSince(t0: number): string {
+  return ((Date.now() - t0) / 1000).toFixed(1);
+}
+
+export function createLog(prefix = ""): StageLog {
+  const p = prefix ? `[${prefix}] ` : "";
+  return {
+    async stage(name, fn, summary) {
+      const t0 = Date.now();
+      if (!quiet) process.stderr.write(`${p}${name} ...\n`);
+      const r = await fn();
+      if (!quiet) process.stderr.write(`${p}${name}: done in ${secondsSince(t0)} s${summary ? ` (${summary(r)})` : ""}\n`);
+      return r;
+    },
+    info(msg) {
+      if (!quiet) process.stderr.write(`${p}${msg}\n`);
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Root of this repository (the folder holding package.json). */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Git-ignored folder for per-clone build products (circuits, zkeys), keyed by content hash. */
+export const BUILD_DIR = process.env.ZKML_BUILD_DIR ?? path.join(ROOT, "build");
+
+/**
+ * Per-user cache shared by every clone on this machine (powers of tau). `ZKML_CACHE_DIR` overrides it;
+ * otherwise `$XDG_CACHE_HOME/zkml-evm` or `~/.cache/zkml-evm`.
+ */
+export function userCacheDir(): string {
+  const base = process.env.ZKML_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "zkml-evm");
+  fs.mkdirSync(base, { recursive: true });
+  return base;
+}
+
+/** Folder of the circom library and of circomlib, for `-l` include paths. */
+export const CIRCUITS_DIR = path.join(ROOT, "circuits");
+export const CIRCUIT_LIB_DIR = path.join(CIRCUITS_DIR, "lib");
+export const NODE_MODULES = path.join(ROOT, "node_modules");
+
+/** Creates `dir` (and parents) and returns it. */
+export function ensureDir(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Path relative to the repository root, for messages. */
+export function rel(p: string): string {
+  const r = path.relative(ROOT, p);
+  return r.startsWith("..") ? p : r;
+}
