@@ -55,6 +55,18 @@ const config: HardhatUserConfig = {
   },
   mocha: {
     timeout: 600_000,
+    rootHooks: {
+      beforeAll(): void {
+        // Pipeline stages print progress; tests keep it quiet unless ZKML_QUIET=0.
+        process.env.ZKML_QUIET ??= "1";
+      },
+      async afterAll(): Promise<void> {
+        // snarkjs keeps worker threads alive; end them or mocha never exits (DESIGN.md).
+        const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
+        await g.curve_bn128?.terminate();
+        g.curve_bn128 = undefined;
+      },
+    },
   },
 };
 

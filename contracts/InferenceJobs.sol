@@ -24,9 +24,23 @@ contract InferenceJobs is IInferenceJobs {
     uint16 private immutable _slashBps;
     uint32 private immutable _callbackGasLimit;
 
+    /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | callback],
+    /// [inputCommitment], [escrow while Open -> output once Fulfilled (0 once Reclaimed)]. Reusing the escrow slot for
+    /// the output saves a fresh 22.1k-gas SSTORE on every submission (the fee is credited away at that moment).
+    struct JobRecord {
+        address requester;
+        uint32 deadline;
+        uint32 modelId;
+        uint16 modelVersion;
+        JobStatus status;
+        bool callback;
+        uint256 inputCommitment;
+        uint256 escrowOrOutput;
+    }
+
     /// @dev Starts at 1 (so opening a job never writes a zero slot, and job id 0 is the standalone domain).
     uint256 private _nextJobId = 1;
-    mapping(uint256 jobId => Job) private _jobs;
+    mapping(uint256 jobId => JobRecord) private _jobs;
     mapping(uint256 jobId => Claim) private _claims;
     mapping(address account => Account) private _accounts;
 
@@ -68,26 +82,26 @@ contract InferenceJobs is IInferenceJobs {
         }
         uint16 version = _pinModel(modelId);
         jobId = _nextJobId++;
-        Job storage job = _jobs[jobId];
+        JobRecord storage job = _jobs[jobId];
         job.requester = msg.sender;
         job.deadline = uint32(deadline); // checked above
         job.modelId = uint32(modelId); // the registry's ids are uint32 (its counter is uint32)
         job.modelVersion = version;
         job.status = JobStatus.Open;
         job.callback = callback;
-        job.fee = uint96(msg.value); // checked above
         job.inputCommitment = inputCommitment;
+        job.escrowOrOutput = msg.value;
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, inputURI);
     }
 
     /// @inheritdoc IInferenceJobs
     function claim(uint256 jobId) external {
-        Job storage job = _jobs[jobId];
+        JobRecord storage job = _jobs[jobId];
         _requireOpen(jobId, job.status);
         uint256 deadline = job.deadline;
         if (block.timestamp > deadline) revert DeadlinePassed(jobId, deadline);
-        Claim memory previous = _claims[jobId];
-        if (previous.claimant != address(0)) {
+        if (job.status == JobStatus.Claimed) {
+            Claim memory previous = _claims[jobId];
             if (block.timestamp <= previous.leaseEnd) {
                 revert JobAlreadyClaimed(jobId, previous.claimant, previous.leaseEnd);
             }
@@ -101,17 +115,19 @@ contract InferenceJobs is IInferenceJobs {
         uint256 leaseEnd = block.timestamp + _leaseDuration;
         if (leaseEnd > deadline) leaseEnd = deadline;
         _claims[jobId] = Claim({claimant: msg.sender, leaseEnd: uint32(leaseEnd)}); // <= deadline < 2^32
+        job.status = JobStatus.Claimed;
         emit JobClaimed(jobId, msg.sender, leaseEnd, bond);
     }
 
     /// @inheritdoc IInferenceJobs
     function submitResult(uint256 jobId, uint256 output, bytes calldata proof) external {
         // ---- checks
-        Job storage job = _jobs[jobId];
+        JobRecord storage job = _jobs[jobId];
         _requireOpen(jobId, job.status);
         if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
         if (output >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputNotInField(output);
-        Claim memory c = _claims[jobId];
+        Claim memory c; // read only when there is one (saves a cold SLOAD on unclaimed jobs)
+        if (job.status == JobStatus.Claimed) c = _claims[jobId];
         bool live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
         if (live && c.claimant != msg.sender) revert JobAlreadyClaimed(jobId, c.claimant, c.leaseEnd);
         _verifyProof(jobId, job, output, proof);
@@ -123,16 +139,16 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @inheritdoc IInferenceJobs
     function reclaim(uint256 jobId) external {
-        Job storage job = _jobs[jobId];
+        JobRecord storage job = _jobs[jobId];
         _requireOpen(jobId, job.status);
         address requester = job.requester;
         if (msg.sender != requester) revert NotRequester(jobId, msg.sender);
         if (block.timestamp <= job.deadline) revert DeadlineNotPassed(jobId, job.deadline);
         // A claim can only be expired here: leaseEnd <= deadline < now.
-        address claimant = _claims[jobId].claimant;
-        if (claimant != address(0)) _settleExpired(jobId, claimant, requester);
+        if (job.status == JobStatus.Claimed) _settleExpired(jobId, _claims[jobId].claimant, requester);
         job.status = JobStatus.Reclaimed;
-        uint96 fee = job.fee;
+        uint96 fee = uint96(job.escrowOrOutput); // < 2^96 (checked at open)
+        job.escrowOrOutput = 0;
         _accounts[requester].available += fee;
         emit JobReclaimed(jobId, requester, fee);
     }
@@ -166,16 +182,31 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @inheritdoc IInferenceJobs
     function getJob(uint256 jobId) external view returns (Job memory job) {
-        job = _jobs[jobId];
-        if (job.status == JobStatus.None) revert JobNotFound(jobId);
+        JobRecord storage r = _jobs[jobId];
+        JobStatus status = r.status;
+        if (status == JobStatus.None) revert JobNotFound(jobId);
+        bool fulfilled = status == JobStatus.Fulfilled;
+        return
+            Job({
+                requester: r.requester,
+                deadline: r.deadline,
+                modelId: r.modelId,
+                modelVersion: r.modelVersion,
+                status: status,
+                callback: r.callback,
+                inputCommitment: r.inputCommitment,
+                escrow: fulfilled ? 0 : r.escrowOrOutput,
+                output: fulfilled ? r.escrowOrOutput : 0
+            });
     }
 
     /// @inheritdoc IInferenceJobs
     function resultOf(uint256 jobId) external view returns (bool fulfilled, uint256 output) {
-        Job storage job = _jobs[jobId];
+        JobRecord storage job = _jobs[jobId];
         JobStatus status = job.status;
         if (status == JobStatus.None) revert JobNotFound(jobId);
-        return (status == JobStatus.Fulfilled, job.output);
+        bool fulfilled = status == JobStatus.Fulfilled;
+        return (fulfilled, fulfilled ? job.escrowOrOutput : 0);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -225,7 +256,7 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Rebuilds every public signal but the output from storage (the pinned version) and `msg.sender`, and
     /// verifies through the pinned version's adapter. Reverts unless the proof verifies.
-    function _verifyProof(uint256 jobId, Job storage job, uint256 output, bytes calldata proof) private view {
+    function _verifyProof(uint256 jobId, JobRecord storage job, uint256 output, bytes calldata proof) private view {
         (uint256 modelCommitment, address verifier) = _registry.verificationTarget(job.modelId, job.modelVersion);
         uint256[] memory signals = PublicSignals.build(
             output,
@@ -238,21 +269,21 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Records the result, pays the fee to `msg.sender` and settles the claim (released if `live`, which implies
     /// the claimant is `msg.sender`; slashed if it expired).
-    function _settleFulfilled(uint256 jobId, Job storage job, uint256 output, address claimant, bool live) private {
-        job.status = JobStatus.Fulfilled;
-        job.prover = msg.sender;
-        job.output = output;
-        uint96 fee = job.fee;
+    function _settleFulfilled(uint256 jobId, JobRecord storage job, uint256 output, address claimant, bool live) private {
         Account storage account = _accounts[msg.sender];
+        uint96 fee = uint96(job.escrowOrOutput); // < 2^96 (checked at open)
         if (live) {
             uint96 bond = _claimBond;
             account.locked -= bond;
             account.available += uint128(fee) + bond;
             delete _claims[jobId];
         } else {
+            // Settle an expired claim first: it resets the status to Open, which is overwritten just below.
             if (claimant != address(0)) _settleExpired(jobId, claimant, job.requester);
             account.available += fee;
         }
+        job.status = JobStatus.Fulfilled;
+        job.escrowOrOutput = output;
         emit JobFulfilled(jobId, msg.sender, output, fee);
     }
 
@@ -266,6 +297,8 @@ contract InferenceJobs is IInferenceJobs {
         account.available += returned;
         _accounts[requester].available += slashed;
         delete _claims[jobId];
+        // Callers that settle the job right after overwrite this; claim() sets Claimed again.
+        _jobs[jobId].status = JobStatus.Open;
         emit ClaimExpired(jobId, claimant, requester, slashed, returned);
     }
 
@@ -295,9 +328,9 @@ contract InferenceJobs is IInferenceJobs {
         if (numSignals != PublicSignals.COUNT) revert UnsupportedModel(modelId, numSignals);
     }
 
-    /// @dev Reverts unless the job exists and is Open.
+    /// @dev Reverts unless the job exists and is Open or Claimed.
     function _requireOpen(uint256 jobId, JobStatus status) private pure {
         if (status == JobStatus.None) revert JobNotFound(jobId);
-        if (status != JobStatus.Open) revert JobNotOpen(jobId, status);
+        if (status != JobStatus.Open && status != JobStatus.Claimed) revert JobNotOpen(jobId, status);
     }
 }

@@ -117,8 +117,11 @@ contract ModelRegistry is IModelRegistry {
         uint256 modelId,
         uint256 version
     ) external view returns (uint256 modelCommitment, address verifier) {
-        VersionRecord storage v = _version(modelId, version);
-        return (uint256(v.modelHash), v.verifier);
+        // Hot path of every submission: two SLOADs. An unknown version (or one without a verifier) has no verifier.
+        VersionRecord storage v = _versions[modelId][version];
+        verifier = v.verifier;
+        if (verifier == address(0)) revert VersionNotFound(modelId, version);
+        return (uint256(v.modelHash), verifier);
     }
 
     /// @inheritdoc IModelRegistry

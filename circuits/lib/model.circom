@@ -4,6 +4,8 @@ pragma circom 2.1.9;
 include "range.circom";
 include "requantize.circom";
 include "dense.circom";
+include "conv.circom";
+include "pool.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

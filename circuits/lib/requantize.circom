@@ -12,17 +12,19 @@ include "circomlib/circuits/comparators.circom";
 /// @param A       accumulator width: the caller guarantees in is in [-2^(A-1), 2^(A-1)) as a signed integer
 ///                (it is a linear combination of range-checked values; scripts/circuit computes A from the bounds)
 /// @param k       shift (0 <= k); k = 0 means no rounding
-/// @param outBits output width in bits (signed)
+/// @param outBits output width in bits (signed), 2 <= outBits
 /// @param relu    1 to fuse ReLU, 0 for a signed clamp
 /// @input  in     the accumulator (negative values are p - |v|)
 /// @output out    the requantized value, in the range above
 /// Soundness: one Num2Bits decomposes T = in + 2^(k-1) - lo*2^k + 2^(Z+k) into k + Z + 1 bits. Its low k bits are
 /// the remainder r in [0, 2^k), its high Z + 1 bits are z + 2^Z where z = q - lo and q the rounded quotient. Because
 /// T < 2^(k+Z+1) << p, the decomposition is unique, so q and r are pinned: no prover choice is left (the only `<--`
-/// are Num2Bits' bit hints, each pinned by b*(b-1) = 0 and the weighted sum). The top bit is [z >= 0]; bits
-/// k+m .. k+Z-1 are all zero iff z < 2^m. Both range checks of DESIGN.md (remainder and quotient) are this one
-/// decomposition. A value of `in` outside [-2^(A-1), 2^(A-1)) has no witness (the caller's bound excludes it).
-/// Constraints: k + Z + 1 (bits) + 2 (IsZero) + 2 (products), Z = max(A - k, m) + 1.
+/// are Num2Bits' bit hints, each pinned by b*(b-1) = 0 and the weighted sum, and IsZero's inverse hint, pinned by
+/// circomlib's in*out = 0). The top bit is [z >= 0]; bits k+m .. k+Z-1 are all zero iff z < 2^m. Both range checks
+/// of DESIGN.md (remainder and quotient) are this one decomposition. A value of `in` outside [-2^(A-1), 2^(A-1))
+/// has no witness (the caller's bound excludes it).
+/// Constraints (measured, --O2): k + Z + 5 with Z = max(A - k, m) + 1; k + Z + 3 when Z = m + 1 (a single overflow
+/// bit needs no IsZero).
 template Requantize(A, k, outBits, relu) {
     signal input in;
     signal output out;
@@ -43,13 +45,18 @@ template Requantize(A, k, outBits, relu) {
         zlow += bits.out[k + i] * (1 << i);
     }
     // any of bits m .. Z-1 set => z >= 2^m (overflow above hi)
-    var highSum = 0;
-    for (var i = m; i < Z; i++) {
-        highSum += bits.out[k + i];
+    signal high;
+    if (Z - m == 1) {
+        high <== bits.out[k + m];
+    } else {
+        var highSum = 0;
+        for (var i = m; i < Z; i++) {
+            highSum += bits.out[k + i];
+        }
+        component noHigh = IsZero();
+        noHigh.in <== highSum;
+        high <== 1 - noHigh.out;
     }
-    component noHigh = IsZero();
-    noHigh.in <== highSum;
-    signal high <== 1 - noHigh.out;
 
     // zc = z >= 2^m ? 2^m - 1 : zlow ;  out = lo + (z >= 0 ? zc : 0)
     signal zc <== zlow + high * ((1 << m) - 1 - zlow);

@@ -5,25 +5,27 @@ pragma solidity 0.8.28;
 /// @notice Requesters escrow a fee for "run model M (pinned version) on the input committed to by C"; a prover is
 /// paid for the first valid proof. The contract rebuilds every public signal itself. Rules: docs/market-rules.md.
 interface IInferenceJobs {
-    /// @notice Lifecycle of a job: None -> Open -> Fulfilled | Reclaimed.
+    /// @notice Lifecycle of a job: None -> Open <-> Claimed -> Fulfilled | Reclaimed. `Claimed` is Open with a claim
+    /// record (live or expired, see `claimOf`); it returns to Open when an expired claim is settled.
     enum JobStatus {
         None,
         Open,
+        Claimed,
         Fulfilled,
         Reclaimed
     }
 
-    /// @notice A job, in its storage packing (4 slots).
+    /// @notice A job as `getJob` returns it. Storage packs it in 3 slots (docs/contracts.md): the escrow slot is
+    /// reused for the output on fulfilment, so a settled job reports `escrow = 0`; the fee paid is in the events.
     /// @param requester Who opened it and gets refunds, slashed bonds and the callback.
     /// @param deadline Last second (inclusive) at which a result is accepted.
     /// @param modelId The registry model id.
     /// @param modelVersion The model version pinned at open.
     /// @param status The lifecycle state.
     /// @param callback Whether to call `IInferenceCallback(requester)` on fulfilment.
-    /// @param fee The escrowed fee in wei (kept as a record after settlement).
-    /// @param prover The prover that fulfilled it (zero until then).
     /// @param inputCommitment The input commitment (public signal 2).
-    /// @param output The verified output (public signal 0), zero until fulfilled.
+    /// @param escrow The fee still held for this job (the fee while Open, zero once Fulfilled or Reclaimed).
+    /// @param output The verified output (public signal 0) once Fulfilled, zero otherwise.
     struct Job {
         address requester;
         uint32 deadline;
@@ -31,9 +33,8 @@ interface IInferenceJobs {
         uint16 modelVersion;
         JobStatus status;
         bool callback;
-        uint96 fee;
-        address prover;
         uint256 inputCommitment;
+        uint256 escrow;
         uint256 output;
     }
 
@@ -135,7 +136,7 @@ interface IInferenceJobs {
     /// @param jobId The id.
     error JobNotFound(uint256 jobId);
 
-    /// @notice Thrown when a job is not Open.
+    /// @notice Thrown when a job is not Open (or Claimed).
     /// @param jobId The job.
     /// @param status Its status.
     error JobNotOpen(uint256 jobId, JobStatus status);

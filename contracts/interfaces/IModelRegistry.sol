@@ -61,7 +61,7 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param newOwner The rejected owner.
     error InvalidNewOwner(address newOwner);
 
-    /// @notice Thrown when `version` of `modelId` does not exist.
+    /// @notice Thrown when `version` of `modelId` does not exist (or, for `verificationTarget`, has no verifier).
     /// @param modelId The model.
     /// @param version The unknown version.
     error VersionNotFound(uint256 modelId, uint256 version);
@@ -120,7 +120,8 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         uint256 modelId
     ) external view returns (uint16 version, uint8 numPublicSignals, bool deprecated);
 
-    /// @notice What a proof for `(modelId, version)` is checked against (cheap view).
+    /// @notice What a proof for `(modelId, version)` is checked against (cheap view). Reverts with
+    /// `VersionNotFound` for an unknown version and for a version without a verifier.
     /// @param modelId The model.
     /// @param version The version.
     /// @return modelCommitment `uint256(modelHash)`, the model-commitment public signal.

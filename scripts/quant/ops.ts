@@ -74,3 +74,134 @@ export function denseOpen(x: readonly bigint[], W: readonly (readonly bigint[])[
     return requantize(acc, k, outBits, relu);
   });
 }
+
+/** Twin of `DensePrivate`: the same arithmetic as `DenseOpen` (the weights are witness signals instead of constants). */
+export const densePrivate = denseOpen;
+
+/** A CHW tensor shape [channels, height, width]. */
+export type Shape3 = readonly [number, number, number];
+
+/** Output side of a convolution or pooling window sweep: floor((n + 2*padding - kernel) / stride) + 1. */
+export function outSide(n: number, kernel: number, stride: number, padding = 0): number {
+  return Math.floor((n + 2 * padding - kernel) / stride) + 1;
+}
+
+/** Geometry of a 2-D convolution. */
+export interface ConvGeometry {
+  inShape: Shape3;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+}
+
+/** Output shape of a convolution. */
+export function convOutShape(g: ConvGeometry): [number, number, number] {
+  const [, H, W] = g.inShape;
+  return [g.outChannels, outSide(H, g.kernel, g.stride, g.padding), outSide(W, g.kernel, g.stride, g.padding)];
+}
+
+/**
+ * Calls `tap(o, c, ky, kx, inIndex, outIndex)` for every in-range tap of a convolution (zero-padding taps are
+ * skipped), in the order the circuit visits them.
+ */
+export function forEachConvTap(g: ConvGeometry, tap: (o: number, c: number, ky: number, kx: number, inIndex: number, outIndex: number) => void): void {
+  const [C, H, W] = g.inShape;
+  const [OC, OH, OW] = convOutShape(g);
+  for (let o = 0; o < OC; o++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const outIndex = (o * OH + oy) * OW + ox;
+        for (let c = 0; c < C; c++)
+          for (let ky = 0; ky < g.kernel; ky++)
+            for (let kx = 0; kx < g.kernel; kx++) {
+              const y = oy * g.stride + ky - g.padding;
+              const x = ox * g.stride + kx - g.padding;
+              if (y >= 0 && y < H && x >= 0 && x < W) tap(o, c, ky, kx, (c * H + y) * W + x, outIndex);
+            }
+      }
+}
+
+/** Twin of `Conv2dOpen` / `Conv2dPrivate`: requantize(B[o] + sum of in-range taps) per output, CHW layout. */
+export function conv2d(
+  x: readonly bigint[],
+  g: ConvGeometry,
+  W: readonly (readonly (readonly (readonly bigint[])[])[])[],
+  B: readonly bigint[],
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
+  const [C, H, Wd] = g.inShape;
+  if (x.length !== C * H * Wd) throw new Error(`conv2d: input has ${x.length} values, shape [${g.inShape.join(", ")}] needs ${C * H * Wd}`);
+  const [OC, OH, OW] = convOutShape(g);
+  const acc: bigint[] = Array.from({ length: OC * OH * OW }, (_, i) => B[Math.floor(i / (OH * OW))]);
+  forEachConvTap(g, (o, c, ky, kx, ii, oi) => {
+    acc[oi] += W[o][c][ky][kx] * x[ii];
+  });
+  return acc.map((a) => requantize(a, k, outBits, relu));
+}
+
+/** Pooling windows (no padding): for each output index (CHW), the input indices of its window, row-major. */
+export function poolWindows(inShape: Shape3, kernel: number, stride: number): { outShape: [number, number, number]; windows: number[][] } {
+  const [C, H, W] = inShape;
+  const OH = outSide(H, kernel, stride);
+  const OW = outSide(W, kernel, stride);
+  const windows: number[][] = [];
+  for (let c = 0; c < C; c++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        const win: number[] = [];
+        for (let ky = 0; ky < kernel; ky++) for (let kx = 0; kx < kernel; kx++) win.push((c * H + oy * stride + ky) * W + ox * stride + kx);
+        windows.push(win);
+      }
+  return { outShape: [C, OH, OW], windows };
+}
+
+/** Twin of `Max2`: max(a, b). */
+export function max2(a: bigint, b: bigint): bigint {
+  return a >= b ? a : b;
+}
+
+/** Twin of `MaxPool2d`: the maximum of each K x K window. */
+export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number): bigint[] {
+  return poolWindows(inShape, kernel, stride).windows.map((win) => win.map((i) => x[i]).reduce(max2));
+}
+
+/** Twin of `AvgPool2d`: requantize(window sum, shift, outBits, no ReLU). */
+export function avgPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number, shift: number, outBits: number): bigint[] {
+  return poolWindows(inShape, kernel, stride).windows.map((win) => requantize(win.reduce((s, i) => s + x[i], 0n), shift, outBits, false));
+}
+
+/** Smallest D with hi - lo < 2^D (D >= 1): the difference width of `Max2` / `MaxPool2d` / `Argmax` over [lo, hi]. */
+export function differenceBits(iv: Interval): number {
+  let d = 1;
+  while (iv.hi - iv.lo >= 1n << BigInt(d)) d++;
+  return d;
+}
+
+/** Image of an interval under `requantize` (monotone non-decreasing, so the image of [lo, hi] is [rq(lo), rq(hi)]). */
+export function requantizeBounds(iv: Interval, k: number, outBits: number, relu: boolean): Interval {
+  return { lo: requantize(iv.lo, k, outBits, relu), hi: requantize(iv.hi, k, outBits, relu) };
+}
+
+/** Bounds of w * x for w in `w` and x in `x` (the four corners). */
+export function productBounds(w: Interval, x: Interval): Interval {
+  const c = [w.lo * x.lo, w.lo * x.hi, w.hi * x.lo, w.hi * x.hi];
+  return { lo: c.reduce((a, b) => (a < b ? a : b)), hi: c.reduce((a, b) => (a > b ? a : b)) };
+}
+
+/** Union hull of intervals. */
+export function hull(ivs: readonly Interval[]): Interval {
+  return { lo: ivs.reduce((a, b) => (b.lo < a ? b.lo : a), ivs[0].lo), hi: ivs.reduce((a, b) => (b.hi > a ? b.hi : a), ivs[0].hi) };
+}
+
+/**
+ * Constraint count of `Requantize(A, k, outBits, relu)` after --O2 (pinned against the compiler by the tests):
+ * k + Z + 5, or k + Z + 3 when Z = m + 1, with m = outBits - relu and Z = max(A - k, m) + 1.
+ */
+export function requantizeConstraints(A: number, k: number, outBits: number, relu: boolean): number {
+  const m = relu ? outBits - 1 : outBits;
+  const Z = Math.max(A - k, m) + 1;
+  return k + Z + 1 + (Z - m === 1 ? 0 : 2) + 2;
+}

@@ -1,0 +1,95 @@
+pragma circom 2.1.9;
+
+include "requantize.circom";
+
+/// @title Conv2dOpen
+/// @notice 2-D convolution with OPEN weights (constants), zero padding, on a CHW tensor flattened row-major
+///         (index = (c * H + y) * Wd + x). out[o][oy][ox] = Requantize(B[o] + sum_{c,ky,kx} Wt[o][c][ky][kx] *
+///         in[c][oy*S + ky - P][ox*S + kx - P]) with out-of-range taps reading 0.
+/// @param C, H, Wd   input channels, height, width
+/// @param OC, K      output channels, kernel size (square)
+/// @param S, P       stride >= 1, padding 0 <= P < K
+/// @param Wt, B      weights [OC][C][K][K] and biases [OC] (constants, biases at the accumulator scale)
+/// @param A          accumulator width over every output position (scripts/circuit, from weights and input range)
+/// @param k, outBits, relu  as in Requantize
+/// @input  in        C*H*Wd values in the range A was computed for
+/// @output out       OC*OH*OW values, OH = (H + 2P - K) \ S + 1, OW likewise, same CHW layout
+/// Soundness: each accumulator is a linear combination of `in` (no witness choice); see Requantize.
+/// Constraints: OC * OH * OW * Requantize(A, k, outBits, relu), independent of C and K.
+template Conv2dOpen(C, H, Wd, OC, K, S, P, Wt, B, A, k, outBits, relu) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal output out[OC * OH * OW];
+    component rq[OC * OH * OW];
+    for (var o = 0; o < OC; o++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var acc = B[o];
+                for (var c = 0; c < C; c++) {
+                    for (var ky = 0; ky < K; ky++) {
+                        for (var kx = 0; kx < K; kx++) {
+                            var y = oy * S + ky - P;
+                            var x = ox * S + kx - P;
+                            if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                                acc += Wt[o][c][ky][kx] * in[(c * H + y) * Wd + x];
+                            }
+                        }
+                    }
+                }
+                var idx = (o * OH + oy) * OW + ox;
+                rq[idx] = Requantize(A, k, outBits, relu);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}
+
+/// @title Conv2dPrivate
+/// @notice 2-D convolution with PRIVATE weights (witness signals); same geometry and layout as Conv2dOpen.
+/// @param C, H, Wd, OC, K, S, P  as in Conv2dOpen
+/// @param A          accumulator width from the WORST CASE over the wBits/bBits ranges (reveals nothing of the weights)
+/// @param k, outBits, relu  as in Requantize
+/// @input  in        C*H*Wd values
+/// @input  Wt        [OC][C][K][K] weights; the CALLER range-checks them (the model commitment's PackSigned does)
+/// @input  B         [OC] biases; the caller range-checks them
+/// @output out       OC*OH*OW values
+/// Soundness: one constraint per in-range tap, prod = Wt * in (no hint); then Requantize.
+/// Constraints: (number of in-range taps) + OC * OH * OW * Requantize(A, k, outBits, relu); without padding the
+///              tap count is OC * OH * OW * C * K * K.
+template Conv2dPrivate(C, H, Wd, OC, K, S, P, A, k, outBits, relu) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal input Wt[OC][C][K][K];
+    signal input B[OC];
+    signal output out[OC * OH * OW];
+    signal prod[OC * OH * OW][C][K][K];
+    component rq[OC * OH * OW];
+    for (var o = 0; o < OC; o++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (o * OH + oy) * OW + ox;
+                var acc = B[o];
+                for (var c = 0; c < C; c++) {
+                    for (var ky = 0; ky < K; ky++) {
+                        for (var kx = 0; kx < K; kx++) {
+                            var y = oy * S + ky - P;
+                            var x = ox * S + kx - P;
+                            if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                                prod[idx][c][ky][kx] <== Wt[o][c][ky][kx] * in[(c * H + y) * Wd + x];
+                                acc += prod[idx][c][ky][kx];
+                            } else {
+                                prod[idx][c][ky][kx] <== 0;
+                            }
+                        }
+                    }
+                }
+                rq[idx] = Requantize(A, k, outBits, relu);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+pragma circom 2.1.9;
+
+include "circomlib/circuits/bitify.circom";
+include "requantize.circom";
+
+/// @title Max2
+/// @notice out = max(a, b) for signed a, b with |a - b| < 2^D.
+/// @param D      difference width, 1 <= D <= 248: the caller guarantees |a - b| < 2^D (e.g. both in [lo, hi] with
+///               hi - lo < 2^D)
+/// @input  a, b  signed values (negative values are p - |v|)
+/// @output out   max(a, b)
+/// Soundness: Num2Bits(D + 1) decomposes d = a - b + 2^D, which is in (0, 2^(D+1)) << p, so its bits are unique
+///            (the only `<--` are Num2Bits' hints, pinned by b*(b-1) = 0 and the weighted sum). Bit D is [a >= b];
+///            out = b + [a >= b] * (a - b) is one constraint with no witness choice.
+/// Constraints: D + 2.
+template Max2(D) {
+    signal input a;
+    signal input b;
+    signal output out;
+    component d = Num2Bits(D + 1);
+    d.in <== a - b + (1 << D);
+    out <== b + d.out[D] * (a - b);
+}
+
+/// @title MaxPool2d
+/// @notice Max pooling (no padding) on a CHW tensor flattened row-major: out[c][oy][ox] = max over the K x K window
+///         at (oy*S, ox*S). Values keep their range and scale.
+/// @param C, H, Wd  input shape
+/// @param K, S      window and stride (2 <= K <= min(H, Wd), S >= 1)
+/// @param D         the caller guarantees every input is in some [lo, hi] with hi - lo < 2^D
+/// @input  in       C*H*Wd values
+/// @output out      C*OH*OW values, OH = (H - K) \ S + 1, OW likewise
+/// Soundness: a chain of Max2 (pairwise max with a range-checked difference); no other witness choice.
+/// Constraints: C * OH * OW * (K*K - 1) * (D + 2).
+template MaxPool2d(C, H, Wd, K, S, D) {
+    var OH = (H - K) \ S + 1;
+    var OW = (Wd - K) \ S + 1;
+    var n = K * K;
+    signal input in[C * H * Wd];
+    signal output out[C * OH * OW];
+    component mx[C * OH * OW][n - 1];
+    for (var c = 0; c < C; c++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (c * OH + oy) * OW + ox;
+                var first = (c * H + oy * S) * Wd + ox * S;
+                for (var t = 1; t < n; t++) {
+                    var ky = t \ K;
+                    var kx = t % K;
+                    mx[idx][t - 1] = Max2(D);
+                    if (t == 1) {
+                        mx[idx][t - 1].a <== in[first];
+                    } else {
+                        mx[idx][t - 1].a <== mx[idx][t - 2].out;
+                    }
+                    mx[idx][t - 1].b <== in[(c * H + oy * S + ky) * Wd + ox * S + kx];
+                }
+                out[idx] <== mx[idx][n - 2].out;
+            }
+        }
+    }
+}
+
+/// @title AvgPool2d
+/// @notice Average pooling (no padding) as a window SUM followed by Requantize(shift) with a signed clamp:
+///         out[c][oy][ox] = Requantize(sum of the K x K window, shift, outBits, relu = 0). An exact average when
+///         K*K = 2^shift; otherwise the scale change is recorded in the model (outFrac).
+/// @param C, H, Wd, K, S  as in MaxPool2d
+/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/circuit)
+/// @param k, outBits      shift and output width of the requantization
+/// @input  in       C*H*Wd values
+/// @output out      C*OH*OW values in [-2^(outBits-1), 2^(outBits-1))
+/// Soundness: the sum is linear (no witness choice); see Requantize.
+/// Constraints: C * OH * OW * Requantize(A, k, outBits, 0).
+template AvgPool2d(C, H, Wd, K, S, A, k, outBits) {
+    var OH = (H - K) \ S + 1;
+    var OW = (Wd - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal output out[C * OH * OW];
+    component rq[C * OH * OW];
+    for (var c = 0; c < C; c++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (c * OH + oy) * OW + ox;
+                var acc = 0;
+                for (var ky = 0; ky < K; ky++) {
+                    for (var kx = 0; kx < K; kx++) {
+                        acc += in[(c * H + oy * S + ky) * Wd + ox * S + kx];
+                    }
+                }
+                rq[idx] = Requantize(A, k, outBits, 0);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/**
+ * On-chain binding helpers: the TypeScript twin of `contracts/libraries/PublicSignals.sol`.
+ * See docs/public-signals.md (signal 3) and docs/market-rules.md (replay protection).
+ */
+import { AbiCoder, getAddress, id, keccak256 } from "ethers";
+import { SNARK_FIELD } from "../lib/field";
+
+/** Job id that `ZKMLVerifier` (standalone ERC-7992 verification) uses in the binding; market job ids start at 1. */
+export const STANDALONE_JOB_ID = 0n;
+
+/**
+ * The job-binding public signal: `uint256(keccak256(abi.encode(chainId, context, jobId, prover))) % r`.
+ * @param chainId The chain id (`(await provider.getNetwork()).chainId`; Hardhat: 31337).
+ * @param context The `InferenceJobs` address (or the `ZKMLVerifier` address with `jobId = 0`).
+ * @param jobId The job id (>= 1 in the market).
+ * @param prover The address that will send the proof (`msg.sender` of `submitResult` / `verifyInference`).
+ * @returns The binding, below r.
+ * @throws When an address is malformed, or chainId / jobId is negative.
+ */
+export function jobBinding(chainId: bigint | number, context: string, jobId: bigint | number, prover: string): bigint {
+  const c = BigInt(chainId);
+  const j = BigInt(jobId);
+  if (c < 0n) throw new Error(`jobBinding: chainId must be >= 0, got ${c}`);
+  if (j < 0n) throw new Error(`jobBinding: jobId must be >= 0, got ${j}`);
+  const encoded = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "address", "uint256", "address"],
+    [c, getAddress(context), j, getAddress(prover)],
+  );
+  return BigInt(keccak256(encoded)) % SNARK_FIELD;
+}
+
+/**
+ * The binding a proof for standalone `ZKMLVerifier.verifyInference` must carry.
+ * @throws When an address is malformed.
+ */
+export function standaloneBinding(chainId: bigint | number, verifierContract: string, caller: string): bigint {
+  return jobBinding(chainId, verifierContract, STANDALONE_JOB_ID, caller);
+}
+
+/** ERC-7992 proof system id: `bytes4(keccak256(name))`, e.g. `proofSystemId("groth16-bn254-v1")`. */
+export function proofSystemId(name: string): string {
+  if (name !== name.toLowerCase()) throw new Error(`proofSystemId: name must be lowercase, got "${name}"`);
+  return id(name).slice(0, 10);
+}
+
+/** `proofSystemId("groth16-bn254-v1")`. */
+export const GROTH16_BN254_V1 = proofSystemId("groth16-bn254-v1");

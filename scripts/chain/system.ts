@@ -1,0 +1,150 @@
+/**
+ * Deploying and driving the contracts from TypeScript, with the typechain bindings. The demo, the tests and the
+ * operator tasks all call these functions.
+ */
+import type { ContractRunner, ContractTransactionReceipt, Signer } from "ethers";
+import { ContractFactory, getAddress, toBeHex, zeroPadValue } from "ethers";
+import {
+  type Groth16VerifierAdapter,
+  Groth16VerifierAdapter__factory,
+  type InferenceJobs,
+  InferenceJobs__factory,
+  type ModelRegistry,
+  ModelRegistry__factory,
+} from "../../typechain-types";
+import { SNARK_FIELD } from "../lib/field";
+import { GROTH16_BN254_V1, jobBinding } from "./binding";
+
+/** Number of public signals of every model circuit (docs/public-signals.md). */
+export const NUM_PUBLIC_SIGNALS = 4;
+
+/** Market parameters (docs/market-rules.md). */
+export interface MarketConfig {
+  claimBond: bigint;
+  leaseDuration: number;
+  slashBps: number;
+  callbackGasLimit: number;
+}
+
+export const DEFAULT_MARKET: MarketConfig = {
+  claimBond: 10n ** 16n, // 0.01 ETH
+  leaseDuration: 600,
+  slashBps: 5000,
+  callbackGasLimit: 200_000,
+};
+
+export interface System {
+  registry: ModelRegistry;
+  jobs: InferenceJobs;
+  receipts: { registry: ContractTransactionReceipt; jobs: ContractTransactionReceipt };
+}
+
+async function receiptOf(tx: { wait(): Promise<ContractTransactionReceipt | null> } | null | undefined, what: string): Promise<ContractTransactionReceipt> {
+  const r = tx ? await tx.wait() : null;
+  if (!r) throw new Error(`${what}: no receipt`);
+  return r;
+}
+
+/** Deploys the registry and the jobs market. */
+export async function deploySystem(deployer: Signer, market: MarketConfig = DEFAULT_MARKET): Promise<System> {
+  const registry = await new ModelRegistry__factory(deployer).deploy();
+  const rr = await receiptOf(registry.deploymentTransaction(), "ModelRegistry deployment");
+  const jobs = await new InferenceJobs__factory(deployer).deploy(
+    await registry.getAddress(),
+    market.claimBond,
+    market.leaseDuration,
+    market.slashBps,
+    market.callbackGasLimit,
+  );
+  const jr = await receiptOf(jobs.deploymentTransaction(), "InferenceJobs deployment");
+  return { registry, jobs, receipts: { registry: rr, jobs: jr } };
+}
+
+/** A compiled contract artifact (Hardhat's artifacts/ JSON). */
+export interface Artifact {
+  contractName: string;
+  abi: unknown[];
+  bytecode: string;
+}
+
+export interface DeployedVerifier {
+  verifier: string;
+  adapter: Groth16VerifierAdapter;
+  gasUsed: bigint;
+}
+
+/** Deploys a snarkjs-generated Groth16 verifier and the adapter that puts it behind IProofVerifier. */
+export async function deployGroth16Verifier(deployer: Signer, artifact: Artifact): Promise<DeployedVerifier> {
+  const v = await new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer).deploy();
+  const vr = await receiptOf(v.deploymentTransaction(), `${artifact.contractName} deployment`);
+  const adapter = await new Groth16VerifierAdapter__factory(deployer).deploy(await v.getAddress(), NUM_PUBLIC_SIGNALS);
+  const ar = await receiptOf(adapter.deploymentTransaction(), "Groth16VerifierAdapter deployment");
+  return { verifier: await v.getAddress(), adapter, gasUsed: vr.gasUsed + ar.gasUsed };
+}
+
+/** What the registry records for a model (ERC-7992 ModelCommitment). */
+export interface ModelRegistration {
+  modelCommitment: bigint;
+  /** hex sha256 of the R1CS */
+  circuitHash: string;
+  /** hex sha256 of the canonical verification key JSON */
+  vkHash: string;
+  uri: string;
+}
+
+function bytes32(hexOrInt: string | bigint): string {
+  return typeof hexOrInt === "bigint" ? zeroPadValue(toBeHex(hexOrInt), 32) : zeroPadValue(hexOrInt.startsWith("0x") ? hexOrInt : `0x${hexOrInt}`, 32);
+}
+
+/**
+ * Registers a model with its verifier adapter; returns the new model id.
+ * @throws if the model commitment is not below the field modulus.
+ */
+export async function registerModel(
+  registry: ModelRegistry,
+  owner: Signer,
+  reg: ModelRegistration,
+  adapter: string,
+): Promise<{ modelId: bigint; receipt: ContractTransactionReceipt }> {
+  if (reg.modelCommitment >= SNARK_FIELD) throw new Error("modelCommitment must be below the BN254 field modulus");
+  const commitment = {
+    modelHash: bytes32(reg.modelCommitment),
+    circuitHash: bytes32(reg.circuitHash),
+    vkHash: bytes32(reg.vkHash),
+    proofSystemId: GROTH16_BN254_V1,
+    uri: reg.uri,
+  };
+  const r = registry.connect(owner);
+  const modelId = await r.registerModelWithVerifier.staticCall(commitment, adapter, NUM_PUBLIC_SIGNALS);
+  const receipt = await receiptOf(await r.registerModelWithVerifier(commitment, adapter, NUM_PUBLIC_SIGNALS), "registerModel");
+  return { modelId, receipt };
+}
+
+/** Opens a job and returns its id (read from the JobOpened event). */
+export async function openJob(
+  jobs: InferenceJobs,
+  requester: Signer,
+  args: { modelId: bigint; inputCommitment: bigint; inputURI: string; fee: bigint; deadline: bigint; callback?: boolean },
+): Promise<{ jobId: bigint; receipt: ContractTransactionReceipt }> {
+  const j = jobs.connect(requester);
+  const receipt = await receiptOf(
+    await j.openJob(args.modelId, args.inputCommitment, args.inputURI, args.deadline, args.callback ?? false, { value: args.fee }),
+    "openJob",
+  );
+  for (const log of receipt.logs) {
+    try {
+      const parsed = jobs.interface.parseLog(log);
+      if (parsed?.name === "JobOpened") return { jobId: parsed.args[0] as bigint, receipt };
+    } catch {
+      // a log of another contract
+    }
+  }
+  throw new Error("openJob: no JobOpened event in the receipt");
+}
+
+/** The job binding the circuit must carry for `prover` on `jobId` (rebuilt identically by the contract). */
+export async function bindingFor(jobs: InferenceJobs, runner: ContractRunner & { provider: { getNetwork(): Promise<{ chainId: bigint }> } | null }, jobId: bigint, prover: string): Promise<bigint> {
+  const net = await runner.provider?.getNetwork();
+  if (!net) throw new Error("bindingFor: the runner has no provider");
+  return jobBinding(net.chainId, await jobs.getAddress(), jobId, getAddress(prover));
+}

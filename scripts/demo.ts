@@ -1,0 +1,118 @@
+/**
+ * The end-to-end demo on the in-process Hardhat network: a trained iris model goes through quantization, circuit
+ * generation, compilation, a (dev) trusted setup and verifier export; the contracts are deployed, the model
+ * registered, a job opened with an escrowed fee, a proof made and verified on-chain, and the prover paid.
+ * Run: npm run demo
+ */
+import { randomBytes } from "crypto";
+import hre from "hardhat";
+import { formatEther } from "ethers";
+import { loadIris } from "./model/datasets";
+import { buildModel, loadFloatModel } from "./model/build";
+import { SNARK_FIELD } from "./lib/field";
+import { createLog, secondsSince } from "./lib/log";
+import { rel } from "./lib/paths";
+import { inferQuantized, inputCommitment } from "./model/quantized";
+import { argmaxFloat, forwardFloat, preprocess } from "./model/float";
+import { quantizeInput } from "./quant/quantize";
+import { releaseSnarkjs, verifyGroth16 } from "./prove/groth16";
+import { proveInference } from "./prove/inference";
+import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "./chain/system";
+
+const MODEL = "iris-mlp";
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const log = createLog("demo");
+  const built = await buildModel(MODEL);
+  const { model } = built;
+
+  // Accuracy of the quantized model against the float model on the held-out set.
+  const fm = loadFloatModel(MODEL);
+  const iris = loadIris();
+  let agree = 0;
+  let correct = 0;
+  iris.test.x.forEach((raw, i) => {
+    const f = argmaxFloat(forwardFloat(fm, preprocess(fm, raw)).at(-1) ?? []);
+    const q = Number(inferQuantized(model, quantizeInput(model, fm, raw)).output);
+    if (f === q) agree++;
+    if (q === iris.test.y[i]) correct++;
+  });
+  log.info(`held-out: quantized accuracy ${correct}/${iris.test.x.length}, agreement with float ${agree}/${iris.test.x.length}`);
+
+  if (built.verifierChanged) await log.stage("compile contracts (verifier changed)", () => hre.run("compile", { quiet: true }));
+
+  const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
+  const sys = await log.stage("deploy registry + jobs market", () => deploySystem(deployer), (s) => `registry ${s.receipts.registry.contractAddress}, jobs ${s.receipts.jobs.contractAddress}`);
+  const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
+  const ver = await log.stage(`deploy ${artifact.contractName} + adapter`, () => deployGroth16Verifier(deployer, artifact), (v) => `${v.gasUsed} gas`);
+  const { modelId, receipt: regReceipt } = await log.stage(
+    "register model (ERC-7992)",
+    () =>
+      registerModel(
+        sys.registry,
+        modelOwner,
+        { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
+        ver.adapter.target as string,
+      ),
+    (r) => `model id ${r.modelId}, ${r.receipt.gasUsed} gas`,
+  );
+  void regReceipt;
+
+  // The requester: one held-out flower, quantized and committed with a random salt.
+  const sample = 7;
+  const raw = iris.test.x[sample];
+  const x = quantizeInput(model, fm, raw);
+  const salt = BigInt("0x" + randomBytes(31).toString("hex")) % SNARK_FIELD;
+  const commitment = await inputCommitment(model, x, salt);
+  const fee = hre.ethers.parseEther("0.05");
+  const latest = await hre.ethers.provider.getBlock("latest");
+  const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
+  const { jobId, receipt: openReceipt } = await log.stage(
+    "open job (fee escrowed)",
+    () => openJob(sys.jobs, requester, { modelId, inputCommitment: commitment, inputURI: "demo:iris-test-7", fee, deadline }),
+    (r) => `job ${r.jobId}, ${r.receipt.gasUsed} gas`,
+  );
+
+  // The prover: runs the model and proves it, bound to this job and to its own address.
+  const binding = await bindingFor(sys.jobs, prover, jobId, prover.address);
+  const proof = await log.stage(
+    "prove (witness + Groth16)",
+    () => proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding),
+    (p) => `${p.witnessAndProveSeconds.toFixed(2)} s, output ${p.output}`,
+  );
+  const offchain = await verifyGroth16(built.keys.vkey, proof.publicSignals, proof.proof);
+  log.info(`off-chain verification: ${offchain ? "valid" : "INVALID"}`);
+
+  const submit = await log.stage("submit result (on-chain Groth16 verification)", async () => {
+    const tx = await sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes);
+    const r = await tx.wait();
+    if (!r) throw new Error("submitResult: no receipt");
+    return r;
+  }, (r) => `${r.gasUsed} gas`);
+  const [fulfilled, onchainOutput] = await sys.jobs.resultOf(jobId);
+  const before = await hre.ethers.provider.getBalance(prover.address);
+  const w = await (await sys.jobs.connect(prover).withdraw()).wait();
+  const after = await hre.ethers.provider.getBalance(prover.address);
+  const paid = after - before + (w ? w.gasUsed * w.gasPrice : 0n);
+
+  const classes = model.classes ?? [];
+  const answer = classes[Number(onchainOutput)] ?? String(onchainOutput);
+  console.log("");
+  console.log(`Verified inference on chain ${(await hre.ethers.provider.getNetwork()).chainId} (in-process Hardhat network)`);
+  console.log(`  model        ${MODEL}: ${built.circuit.constraints} constraints, model commitment ${built.modelCommitment.toString().slice(0, 18)}...`);
+  console.log(`  input        iris held-out sample ${sample}: ${raw.join(", ")} (quantized ${x.join(", ")})`);
+  console.log(`  answer       ${answer} (class ${onchainOutput}); true label ${classes[iris.test.y[sample]]}; fulfilled=${fulfilled}`);
+  console.log(`  gas          open job ${openReceipt.gasUsed}, submit + verify ${submit.gasUsed}`);
+  console.log(`  prover paid  ${formatEther(paid)} ETH (pull payment withdrawn)`);
+  console.log(`  total time   ${secondsSince(t0)} s`);
+  if (!fulfilled || onchainOutput !== proof.output || !offchain) throw new Error("demo: the result was not verified as expected");
+}
+
+main()
+  .then(releaseSnarkjs)
+  .catch(async (e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    await releaseSnarkjs();
+    process.exitCode = 1;
+  });

@@ -1,0 +1,183 @@
+/**
+ * Real Groth16 proofs (toy circuit with the 4-signal layout, test/contracts/fixtures/toy/) through
+ * Groth16VerifierAdapter, InferenceJobs and ZKMLVerifier; also prints the gas figures quoted in docs/contracts.md.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import * as path from "path";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { proveGroth16, releaseSnarkjs } from "../../scripts/prove/groth16";
+import { SNARK_FIELD } from "../../scripts/lib/field";
+import { deployMarketForVerifier, jobBinding, openJob, standaloneBinding } from "./fixtures";
+import type { InferenceJobs } from "../../typechain-types";
+
+const TOY = path.join(__dirname, "fixtures", "toy");
+const WASM = path.join(TOY, "toy.wasm");
+const ZKEY = path.join(TOY, "toy.zkey");
+const MODEL = 987654321987654321n;
+const INPUT = 5555n;
+const X = 42n;
+const FEE = ethers.parseEther("1");
+
+/** The toy circuit's output for our inputs: out = model * input + x (mod r). */
+const toyOutput = (model: bigint, input: bigint, x: bigint) => (model * input + x) % SNARK_FIELD;
+
+async function prove(model: bigint, input: bigint, binding: bigint, x = X) {
+  const r = await proveGroth16(WASM, ZKEY, {
+    modelCommitment: model.toString(),
+    inputCommitment: input.toString(),
+    jobBinding: binding.toString(),
+    x: x.toString(),
+  });
+  return { output: r.publicSignals[0], proof: r.packed.bytes, signals: r.publicSignals };
+}
+
+async function toyMarket() {
+  const [, , requester, prover, prover2] = await ethers.getSigners();
+  const toy = await (await ethers.getContractFactory("ToyGroth16Verifier")).deploy();
+  const m = await deployMarketForVerifier(await toy.getAddress(), MODEL);
+  const latest = (await ethers.provider.getBlock("latest"))!.timestamp;
+  const deadline = latest + 3600;
+  return { ...m, toy, requester, prover, prover2, deadline };
+}
+
+async function openToyJob(jobs: InferenceJobs, requester: HardhatEthersSigner, modelId: bigint, deadline: number, input = INPUT) {
+  return openJob(jobs, requester, { modelId, inputCommitment: input, fee: FEE, deadline });
+}
+
+describe("Groth16 (real proofs, toy circuit)", function () {
+  after(releaseSnarkjs);
+
+  describe("Groth16VerifierAdapter", function () {
+    it("accepts a real proof and rejects it with any signal changed", async function () {
+      const { adapter, toy } = await loadFixture(toyMarket);
+      const { proof, signals } = await prove(MODEL, INPUT, 77n);
+      expect(await adapter.verify(proof, signals)).to.equal(true);
+      for (let i = 0; i < 4; i++) {
+        const bad = [...signals];
+        bad[i] = (bad[i] + 1n) % SNARK_FIELD;
+        expect(await adapter.verify(proof, bad)).to.equal(false);
+      }
+      expect(await adapter.verifier()).to.equal(await toy.getAddress());
+    });
+
+    it("reverts when a signal is >= r (instead of letting an alias verify)", async function () {
+      const { adapter } = await loadFixture(toyMarket);
+      const { proof, signals } = await prove(MODEL, INPUT, 77n);
+      const aliased = [...signals];
+      aliased[2] = aliased[2] + SNARK_FIELD;
+      await expect(adapter.verify(proof, aliased))
+        .to.be.revertedWithCustomError(adapter, "SignalNotInField")
+        .withArgs(2, aliased[2]);
+    });
+  });
+
+  describe("InferenceJobs.submitResult", function () {
+    it("accepts a valid result, pays it once, and reports the gas used", async function () {
+      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      const openTx = await jobs
+        .connect(requester)
+        .openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
+      const openGas = (await openTx.wait())!.gasUsed;
+      const jobId = 1n;
+      const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
+      expect(output).to.equal(toyOutput(MODEL, INPUT, X));
+      const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
+      await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE);
+      const submitGas = (await tx.wait())!.gasUsed;
+      expect(await jobs.resultOf(jobId)).to.deep.equal([true, output]);
+      expect((await jobs.accountOf(prover.address)).available).to.equal(FEE);
+      await expect(jobs.connect(prover).submitResult(jobId, output, proof))
+        .to.be.revertedWithCustomError(jobs, "JobNotOpen")
+        .withArgs(jobId, 2);
+      console.log(`      gas: openJob ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`);
+    });
+
+    it("reports the gas of a claimed job delivered by its claimant", async function () {
+      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      await jobs.connect(prover).deposit({ value: ethers.parseEther("1") });
+      const jobId = await openToyJob(jobs, requester, modelId, deadline);
+      const claimGas = (await (await jobs.connect(prover).claim(jobId)).wait())!.gasUsed;
+      const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
+      const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
+      const withdrawGas = (await (await jobs.connect(prover).withdraw()).wait())!.gasUsed;
+      console.log(`      gas: claim ${claimGas}, submitResult after own claim ${submitGas}, withdraw ${withdrawGas}`);
+    });
+
+    it("rejects the same proof for another job, another prover, another input, another model, a changed output", async function () {
+      const { jobs, modelId, requester, prover, prover2, chainId, deadline, registry, adapter, modelOwner } =
+        await loadFixture(toyMarket);
+      const jobsAddr = await jobs.getAddress();
+      const job1 = await openToyJob(jobs, requester, modelId, deadline);
+      const job2 = await openToyJob(jobs, requester, modelId, deadline);
+      const job3 = await openToyJob(jobs, requester, modelId, deadline, INPUT + 1n);
+      const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, jobsAddr, job1, prover.address));
+      // another job (same model and input)
+      await expect(jobs.connect(prover).submitResult(job2, output, proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(job2);
+      // another prover (mempool theft)
+      await expect(jobs.connect(prover2).submitResult(job1, output, proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(job1);
+      // changed output
+      await expect(jobs.connect(prover).submitResult(job1, output + 1n, proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(job1);
+      // another input: a proof bound to job3's binding but made for INPUT
+      const p3 = await prove(MODEL, INPUT, jobBinding(chainId, jobsAddr, job3, prover.address));
+      await expect(jobs.connect(prover).submitResult(job3, p3.output, p3.proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(job3);
+      // another model: same verifier registered under another commitment
+      const other = await registry
+        .connect(modelOwner)
+        .registerModelWithVerifier(
+          { modelHash: ethers.toBeHex(MODEL + 1n, 32), circuitHash: ethers.ZeroHash, vkHash: ethers.ZeroHash, proofSystemId: await adapter.proofSystemId(), uri: "" },
+          await adapter.getAddress(),
+          4,
+        );
+      await other.wait();
+      const job4 = await openToyJob(jobs, requester, 2n, deadline);
+      const p4 = await prove(MODEL, INPUT, jobBinding(chainId, jobsAddr, job4, prover.address));
+      await expect(jobs.connect(prover).submitResult(job4, p4.output, p4.proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(job4);
+      // output >= r
+      await expect(jobs.connect(prover).submitResult(job1, output + SNARK_FIELD, proof))
+        .to.be.revertedWithCustomError(jobs, "OutputNotInField")
+        .withArgs(output + SNARK_FIELD);
+      // and the genuine one still works, once
+      await expect(jobs.connect(prover).submitResult(job1, output, proof)).to.emit(jobs, "JobFulfilled");
+    });
+  });
+
+  describe("ZKMLVerifier.verifyInference", function () {
+    it("accepts a standalone proof bound to the caller, and rejects a market proof", async function () {
+      const { zkmlVerifier, jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      const vAddr = await zkmlVerifier.getAddress();
+      const { output, proof } = await prove(MODEL, INPUT, standaloneBinding(chainId, vAddr, prover.address));
+      const input32 = ethers.toBeHex(INPUT, 32);
+      const out = ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [output]);
+      const tx = await zkmlVerifier.connect(prover).verifyInference(modelId, input32, out, proof);
+      await expect(tx).to.emit(zkmlVerifier, "InferenceVerified").withArgs(modelId, input32, out, prover.address);
+      console.log(`      gas: ZKMLVerifier.verifyInference (real Groth16) ${(await tx.wait())!.gasUsed}`);
+      await expect(zkmlVerifier.connect(requester).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
+        zkmlVerifier,
+        "InvalidProof",
+      );
+      // a market proof (job 1) is useless standalone, and a standalone proof is useless in the market
+      const jobId = await openToyJob(jobs, requester, modelId, deadline);
+      const m = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
+      const mOut = ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [m.output]);
+      await expect(zkmlVerifier.connect(prover).verifyInference(modelId, input32, mOut, m.proof)).to.be.revertedWithCustomError(
+        zkmlVerifier,
+        "InvalidProof",
+      );
+      await expect(jobs.connect(prover).submitResult(jobId, output, proof))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(jobId);
+    });
+  });
+});
