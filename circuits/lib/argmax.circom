@@ -5,15 +5,17 @@ include "circomlib/circuits/bitify.circom";
 /// @title Argmax
 /// @notice Index of the largest of n signed values. Tie rule: the LOWEST index among equal maxima wins.
 /// @param n      number of values, n >= 1
-/// @param bits   the caller guarantees every in[i] is in [-2^(bits-1), 2^(bits-1)) (e.g. a Requantize output)
+/// @param bits   difference width: the caller guarantees max_i in[i] - min_j in[j] < 2^bits (true for any values in
+///               [-2^(bits-1), 2^(bits-1)); scripts/circuit passes the width of the tight logit range), bits <= 248
 /// @input  in    the values
 /// @output out   the index t of the maximum
 /// @output max   in[t]
-/// Soundness: sel is a one-hot vector (`<--`, pinned by sel*(sel-1) = 0 and sum = 1); t = sum i*sel[i],
+/// Soundness: sel is a one-hot vector (`<--`, unique because it is pinned by sel*(sel-1) = 0 and sum = 1); t = sum i*sel[i],
 /// max = sum sel[i]*in[i]. For every j, d_j = max - in[j] - [j < t] is range-checked into [0, 2^bits) by Num2Bits,
 /// so max >= in[j] for all j and max > in[j] for j < t: t is the first index of the maximum, and nothing else
 /// satisfies the constraints. ([j < t] = sum_{i > j} sel[i] is linear.)
-/// Constraints: n (booleans) + n (products) + n * (bits + 1).
+/// Constraints (measured, --O2): n (booleans) + n (products) + n * bits (Num2Bits); the sum = 1 and the index are
+/// linear and folded.
 template Argmax(n, bits) {
     signal input in[n];
     signal output out;

@@ -1,5 +1,7 @@
-import { type QuantizedModel, layerAccumulatorBits, modelCommitment, validateModel } from "../model/quantized";
-import { SNARK_FIELD } from "../lib/field";
+import { type LayerPlan, type QuantizedModel, modelChunks, modelCommitment, planModel, validateModel } from "../model/quantized";
+import { MODEL_DOMAIN, valuesPerChunk } from "../quant/commit";
+import { convOutShape, differenceBits, hull } from "../quant/ops";
+import { SNARK_FIELD, toField } from "../lib/field";
 
 /** Largest bit decomposition any template may make (DESIGN.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -13,58 +15,181 @@ function matrix(W: number[][]): string {
   return "[" + W.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",\n        ") + "]";
 }
 
+function tensor4(W: number[][][][]): string {
+  return "[" + W.map((f) => "[" + f.map((c) => "[" + c.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",") + "]").join(",") + "]").join(",\n        ") + "]";
+}
+
 function identifier(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()).replace(/^[a-z]/, (c) => c.toUpperCase());
 }
 
+/** Width of Requantize's one decomposition: k + Z + 1, Z = max(A - k, m) + 1. */
+function requantizeWidth(A: number, k: number, outBits: number, relu: boolean): number {
+  const m = relu ? outBits - 1 : outBits;
+  return k + Math.max(A - k, m) + 2;
+}
+
+function checkWidth(what: string, bits: number, fix: string): void {
+  if (bits > MAX_DECOMPOSITION_BITS) throw new Error(`${what}: needs a ${bits}-bit decomposition (> ${MAX_DECOMPOSITION_BITS}); ${fix}`);
+}
+
 /**
- * Generates the main circuit of a quantized model. Public signals, in order (docs/public-signals.md):
- * result, modelCommitment, inputCommitment (outputs), jobBinding (public input).
- * Private inputs: x[input.size], salt.
- * @throws Error naming the layer when a parameter would need a bit decomposition wider than MAX_DECOMPOSITION_BITS.
+ * The private witness inputs that carry the weights of a private-weights model circuit: `w<i>` (dense [nOut][nIn],
+ * conv [OC][C][K][K]) and `b<i>` for each weighted layer i, as field-element strings. Empty for open weights.
+ * Merge it into the witness input next to `x`, `salt` and `jobBinding`.
+ */
+export function circuitWeightInputs(model: QuantizedModel): Record<string, unknown> {
+  if (model.weights !== "private") return {};
+  const f = (v: number): string => toField(BigInt(v)).toString();
+  const out: Record<string, unknown> = {};
+  model.layers.forEach((l, i) => {
+    if (l.type === "dense") out[`w${i}`] = l.W.map((r) => r.map(f));
+    else if (l.type === "conv2d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map((r) => r.map(f))));
+    else return;
+    out[`b${i}`] = l.B.map(f);
+  });
+  return out;
+}
+
+function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string, fns: string[], body: string[], decls: string[]): string {
+  const l = p.layer;
+  const priv = model.weights === "private";
+  switch (l.type) {
+    case "dense": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
+      body.push(`    // layer ${i}: dense ${l.nIn} -> ${l.nOut}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`);
+      if (priv) {
+        decls.push(`    signal input w${i}[${l.nOut}][${l.nIn}];`, `    signal input b${i}[${l.nOut}];`);
+        body.push(
+          `    component l${i} = DensePrivate(${l.nIn}, ${l.nOut}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+          `    l${i}.W <== w${i};`,
+          `    l${i}.B <== b${i};`,
+        );
+      } else {
+        fns.push(`function L${i}_W() {\n    return ${matrix(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
+        body.push(`    component l${i} = DenseOpen(${l.nIn}, ${l.nOut}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`);
+      }
+      body.push(`    l${i}.in <== ${prev};`);
+      return `l${i}.out`;
+    }
+    case "conv2d": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
+      const [C, H, W] = l.inShape;
+      const [OC, OH, OW] = convOutShape(l);
+      const geo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}`;
+      body.push(
+        `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+      );
+      if (priv) {
+        decls.push(`    signal input w${i}[${OC}][${C}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
+        body.push(
+          `    component l${i} = Conv2dPrivate(${geo}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+          `    l${i}.Wt <== w${i};`,
+          `    l${i}.B <== b${i};`,
+        );
+      } else {
+        fns.push(`function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
+        body.push(`    component l${i} = Conv2dOpen(${geo}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`);
+      }
+      body.push(`    l${i}.in <== ${prev};`);
+      return `l${i}.out`;
+    }
+    case "maxpool": {
+      checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
+      const [C, H, W] = l.inShape;
+      body.push(
+        `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}, values differ by < 2^${p.D}`,
+        `    component l${i} = MaxPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.D});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "avgpool": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "raise the shift");
+      const [C, H, W] = l.inShape;
+      body.push(
+        `    // layer ${i}: avgpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        `    component l${i} = AvgPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.A}, ${l.shift}, ${l.outBits});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "flatten":
+      body.push(`    // layer ${i}: flatten [${l.inShape.join(",")}] (no-op on the CHW row-major layout)`);
+      return prev;
+  }
+}
+
+/**
+ * Generates the main circuit of a quantized model (every layer type; open or private weights). Public signals, in
+ * order (docs/public-signals.md): result, modelCommitment, inputCommitment (outputs), jobBinding (public input).
+ * Private inputs: x[input.size], salt, and for private weights w<i>/b<i> (see circuitWeightInputs).
+ * @throws Error naming the field when the model is invalid, or the layer when a parameter would need a bit
+ * decomposition wider than MAX_DECOMPOSITION_BITS.
  */
 export async function generateMainCircuit(model: QuantizedModel): Promise<string> {
   validateModel(model);
-  if (model.weights !== "open") throw new Error(`weights: "${model.weights}" circuits are not generated by this version; use "open"`);
-  const accBits = layerAccumulatorBits(model);
-  const commitment = await modelCommitment(model);
-  if (commitment >= SNARK_FIELD) throw new Error("model commitment outside the field");
+  const plan = planModel(model);
   const fns: string[] = [];
   const body: string[] = [];
+  const decls: string[] = [];
   let prev = "x";
-  model.layers.forEach((l, i) => {
-    if (l.type !== "dense") throw new Error(`layers[${i}].type: "${l.type}" is not generated by this version`);
-    const A = accBits[i];
-    const m = l.relu ? l.outBits - 1 : l.outBits;
-    const Z = Math.max(A - l.shift, m) + 1;
-    if (l.shift + Z + 1 > MAX_DECOMPOSITION_BITS) {
-      throw new Error(`layers[${i}]: requantization needs a ${l.shift + Z + 1}-bit decomposition (> ${MAX_DECOMPOSITION_BITS}); lower wBits/input bits or the shift`);
-    }
-    fns.push(`function L${i}_W() {\n    return ${matrix(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
-    body.push(
-      `    // layer ${i}: dense ${l.nIn} -> ${l.nOut}, |acc| < 2^${A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
-      `    component l${i} = DenseOpen(${l.nIn}, ${l.nOut}, L${i}_W(), L${i}_B(), ${A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
-      `    l${i}.in <== ${prev};`,
-    );
-    prev = `l${i}.out`;
+  plan.forEach((p, i) => {
+    prev = layerCode(model, p, i, prev, fns, body, decls);
   });
-  const last = model.layers[model.layers.length - 1];
-  if (last.type !== "dense") throw new Error("the last layer must be dense");
+  const lastPlan = plan[plan.length - 1];
+  const headBits = differenceBits(hull(lastPlan.outRanges));
+  checkWidth("head", headBits, "narrow the logits");
   const n = model.input.size;
   const tmpl = identifier(model.name);
+
+  let modelPart: string;
+  if (model.weights === "open") {
+    const commitment = await modelCommitment(model);
+    if (commitment >= SNARK_FIELD) throw new Error("model commitment outside the field");
+    modelPart = `    // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
+    modelCommitment <== ${commitment.toString()};`;
+  } else {
+    // private weights: range-check and pack each layer's W and B, then chain them (same order as modelChunks()).
+    const lines: string[] = ["    // private weights: range-check and pack every weight and bias, recompute modelCommitment (quantized.ts)"];
+    const total = modelChunks(model).length;
+    let off = 0;
+    model.layers.forEach((l, i) => {
+      if (l.type !== "dense" && l.type !== "conv2d") return;
+      const dims = l.type === "dense" ? [l.nOut, l.nIn] : [l.outChannels, l.inShape[0], l.kernel, l.kernel];
+      const nW = dims.reduce((a, b) => a * b, 1);
+      const nB = l.B.length;
+      const idxVars = dims.map((_, d) => `i${d}`);
+      const flatIdx = dims.slice(1).reduce((acc, dim, d) => `(${acc}) * ${dim} + ${idxVars[d + 1]}`, idxVars[0]);
+      let loop = `pw${i}.in[${flatIdx}] <== w${i}${idxVars.map((v) => `[${v}]`).join("")};`;
+      for (let d = dims.length - 1; d >= 0; d--) loop = `for (var ${idxVars[d]} = 0; ${idxVars[d]} < ${dims[d]}; ${idxVars[d]}++) { ${loop} }`;
+      const cw = Math.ceil(nW / valuesPerChunk(l.wBits));
+      const cb = Math.ceil(nB / valuesPerChunk(l.bBits));
+      lines.push(
+        `    component pw${i} = PackSigned(${nW}, ${l.wBits});`,
+        `    ${loop}`,
+        `    component pb${i} = PackSigned(${nB}, ${l.bBits});`,
+        `    pb${i}.in <== b${i};`,
+        `    for (var c = 0; c < ${cw}; c++) { wchain.in[${off} + c] <== pw${i}.out[c]; }`,
+        `    for (var c = 0; c < ${cb}; c++) { wchain.in[${off + cw} + c] <== pb${i}.out[c]; }`,
+      );
+      off += cw + cb;
+    });
+    if (off !== total) throw new Error(`internal: ${off} weight chunks generated, modelChunks() has ${total}`);
+    modelPart = [`    component wchain = PoseidonChain(${total});`, `    wchain.init <== ${MODEL_DOMAIN.toString()};`, ...lines, "    modelCommitment <== wchain.out;"].join("\n");
+  }
+
   return `pragma circom 2.1.9;
-// GENERATED by scripts/circuit/generate.ts from the quantized model "${model.name}". Do not edit.
+// GENERATED by scripts/circuit/generate.ts from the quantized model "${model.name}" (${model.weights} weights). Do not edit.
 // Public signals: [0] result (argmax class), [1] modelCommitment, [2] inputCommitment, [3] jobBinding.
 
 include "model.circom";
-
-${fns.join("\n\n")}
-
+${fns.length ? "\n" + fns.join("\n\n") + "\n" : ""}
 template ${tmpl}() {
     signal input x[${n}];
     signal input salt;
     signal input jobBinding;
-    signal output result;
+${decls.length ? decls.join("\n") + "\n" : ""}    signal output result;
     signal output modelCommitment;
     signal output inputCommitment;
 
@@ -76,12 +201,12 @@ template ${tmpl}() {
 
 ${body.join("\n")}
 
-    component head = Argmax(${last.nOut}, ${last.outBits});
+    // head: argmax, lowest index on ties; logits differ by < 2^${headBits}
+    component head = Argmax(${lastPlan.outSize}, ${headBits});
     head.in <== ${prev};
     result <== head.out;
 
-    // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
-    modelCommitment <== ${commitment.toString()};
+${modelPart}
 
     component bind = JobBinding();
     bind.in <== jobBinding;

@@ -1,5 +1,24 @@
 import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain } from "../quant/commit";
-import { type Interval, accumulatorBits, affineBounds, argmax, denseOpen, requantRange, signedRange } from "../quant/ops";
+import {
+  type Interval,
+  type Shape3,
+  accumulatorBits,
+  argmax,
+  avgPool2d,
+  conv2d,
+  convOutShape,
+  denseOpen,
+  differenceBits,
+  forEachConvTap,
+  hull,
+  max2,
+  maxPool2d,
+  outSide,
+  poolWindows,
+  productBounds,
+  requantizeBounds,
+  signedRange,
+} from "../quant/ops";
 
 /**
  * The quantized model: the file format between the quantizer and the circuit generator (`*.qmodel.json`).
@@ -110,9 +129,16 @@ function checkInt(field: string, v: unknown, bits: number): void {
   if (BigInt(v) < lo || BigInt(v) > hi) fail(field, `= ${v} is outside the ${bits}-bit signed range [${lo}, ${hi}]`);
 }
 
+function checkRangeInt(field: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+}
+
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten"];
+
 /**
- * Checks a parsed model file field by field.
- * @throws Error naming the first bad field and the accepted values.
+ * Checks a parsed model file field by field, including that every layer's input shape matches the previous
+ * layer's output.
+ * @throws Error naming the first bad field (e.g. `layers[2].inShape`) and the accepted values.
  */
 export function validateModel(m: QuantizedModel): QuantizedModel {
   if (m.format !== "zkml-quantized-v1") fail("format", `must be "zkml-quantized-v1", got ${JSON.stringify(m.format)}`);
@@ -123,60 +149,188 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
   if (m.head !== "argmax") fail("head", `must be "argmax", got ${JSON.stringify(m.head)}`);
   if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
   let width = m.input.size;
+  let shape: Shape3 | undefined;
+  if (m.input.shape !== undefined) {
+    checkShape("input.shape", m.input.shape);
+    if (m.input.shape[0] * m.input.shape[1] * m.input.shape[2] !== width) fail("input.shape", `[${m.input.shape.join(", ")}] does not hold input.size = ${width} values`);
+    shape = m.input.shape;
+  }
   m.layers.forEach((l, li) => {
     const f = `layers[${li}]`;
-    if (l.type !== "dense") fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense`);
-    checkDense(f, l, width);
-    width = l.nOut;
+    if (!SUPPORTED.includes(l.type)) fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
+    if (l.type === "dense") {
+      checkDense(f, l, width);
+      width = l.nOut;
+      shape = undefined;
+      return;
+    }
+    checkShape(`${f}.inShape`, l.inShape);
+    const [C, H, W] = l.inShape;
+    if (C * H * W !== width) fail(`${f}.inShape`, `[${l.inShape.join(", ")}] holds ${C * H * W} values but the previous layer outputs ${width}`);
+    if (shape && (shape[0] !== C || shape[1] !== H || shape[2] !== W)) fail(`${f}.inShape`, `is [${l.inShape.join(", ")}] but the previous layer outputs shape [${shape.join(", ")}]`);
+    if (l.type === "flatten") {
+      shape = undefined;
+      return;
+    }
+    checkRangeInt(`${f}.stride`, l.stride, 1, 1 << 16);
+    if (l.type === "conv2d") {
+      checkRangeInt(`${f}.kernel`, l.kernel, 1, 64);
+      checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding) fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
+      checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+      checkWeighted(f, l);
+      if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
+      l.W.forEach((fo, o) => {
+        if (!Array.isArray(fo) || fo.length !== C) fail(`${f}.W[${o}]`, `must have inShape[0] = ${C} channels`);
+        fo.forEach((ch, c) => {
+          if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} rows`);
+          ch.forEach((row, y) => {
+            if (!Array.isArray(row) || row.length !== l.kernel) fail(`${f}.W[${o}][${c}][${y}]`, `must have kernel = ${l.kernel} entries`);
+            row.forEach((w, x) => checkInt(`${f}.W[${o}][${c}][${y}][${x}]`, w, l.wBits));
+          });
+        });
+      });
+      if (!Array.isArray(l.B) || l.B.length !== l.outChannels) fail(`${f}.B`, `must have outChannels = ${l.outChannels} entries`);
+      l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+      shape = convOutShape(l);
+    } else {
+      checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool" ? 2 : 1, 64);
+      if (l.kernel > H || l.kernel > W) fail(`${f}.kernel`, `${l.kernel} is larger than the input ${H} x ${W} (pooling has no padding)`);
+      if (l.type === "avgpool") {
+        checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+        checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+      }
+      shape = [C, outSide(H, l.kernel, l.stride), outSide(W, l.kernel, l.stride)];
+    }
+    width = shape[0] * shape[1] * shape[2];
   });
   const last = m.layers[m.layers.length - 1];
   if (last.type !== "dense" || last.relu) fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
   return m;
 }
 
+function checkShape(field: string, s: unknown): void {
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1)) fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
+}
+
+function checkWeighted(f: string, l: DenseLayer | Conv2dLayer): void {
+  if (!Number.isInteger(l.wBits) || l.wBits < 2 || l.wBits > 32) fail(`${f}.wBits`, "must be an integer in 2..32");
+  if (!Number.isInteger(l.bBits) || l.bBits < 2 || l.bBits > 64) fail(`${f}.bBits`, "must be an integer in 2..64");
+  if (!Number.isInteger(l.shift) || l.shift < 0 || l.shift > 64) fail(`${f}.shift`, "must be an integer in 0..64");
+  if (!Number.isInteger(l.outBits) || l.outBits < 2 || l.outBits > 32) fail(`${f}.outBits`, "must be an integer in 2..32");
+  if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+}
+
 function checkDense(f: string, l: DenseLayer, width: number): void {
-  {
-    if (l.nIn !== width) fail(`${f}.nIn`, `is ${l.nIn} but the previous layer outputs ${width} values`);
-    if (!Number.isInteger(l.nOut) || l.nOut < 1) fail(`${f}.nOut`, "must be a positive integer");
-    if (!Number.isInteger(l.wBits) || l.wBits < 2 || l.wBits > 32) fail(`${f}.wBits`, "must be an integer in 2..32");
-    if (!Number.isInteger(l.bBits) || l.bBits < 2 || l.bBits > 64) fail(`${f}.bBits`, "must be an integer in 2..64");
-    if (!Number.isInteger(l.shift) || l.shift < 0 || l.shift > 64) fail(`${f}.shift`, "must be an integer in 0..64");
-    if (!Number.isInteger(l.outBits) || l.outBits < 2 || l.outBits > 32) fail(`${f}.outBits`, "must be an integer in 2..32");
-    if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
-    if (!Array.isArray(l.W) || l.W.length !== l.nOut) fail(`${f}.W`, `must have nOut = ${l.nOut} rows`);
-    l.W.forEach((row, j) => {
-      if (!Array.isArray(row) || row.length !== l.nIn) fail(`${f}.W[${j}]`, `must have nIn = ${l.nIn} entries`);
-      row.forEach((w, i) => checkInt(`${f}.W[${j}][${i}]`, w, l.wBits));
-    });
-    if (!Array.isArray(l.B) || l.B.length !== l.nOut) fail(`${f}.B`, `must have nOut = ${l.nOut} entries`);
-    l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
-  }
-}
-
-function denseLayers(m: QuantizedModel): DenseLayer[] {
-  return m.layers.map((l, i) => {
-    if (l.type !== "dense") throw new Error(`layers[${i}].type: "${l.type}" is not supported by this version`);
-    return l;
+  if (l.nIn !== width) fail(`${f}.nIn`, `is ${l.nIn} but the previous layer outputs ${width} values`);
+  if (!Number.isInteger(l.nOut) || l.nOut < 1) fail(`${f}.nOut`, "must be a positive integer");
+  checkWeighted(f, l);
+  if (!Array.isArray(l.W) || l.W.length !== l.nOut) fail(`${f}.W`, `must have nOut = ${l.nOut} rows`);
+  l.W.forEach((row, j) => {
+    if (!Array.isArray(row) || row.length !== l.nIn) fail(`${f}.W[${j}]`, `must have nIn = ${l.nIn} entries`);
+    row.forEach((w, i) => checkInt(`${f}.W[${j}][${i}]`, w, l.wBits));
   });
+  if (!Array.isArray(l.B) || l.B.length !== l.nOut) fail(`${f}.B`, `must have nOut = ${l.nOut} entries`);
+  l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
 }
 
-/** Range of each layer's input, as the circuit guarantees it (range-checked input, then requantization clamps). */
-export function layerInputRanges(m: QuantizedModel): Interval[] {
-  const ranges: Interval[] = [signedRange(m.input.bits)];
-  for (const l of denseLayers(m)) ranges.push(requantRange(l.outBits, l.relu));
-  return ranges;
-}
-
-/** Accumulator width (Requantize's A) per layer: the worst case over its neurons given the input range. */
-export function layerAccumulatorBits(m: QuantizedModel): number[] {
-  const ranges = layerInputRanges(m);
-  return denseLayers(m).map((l, li) =>
-    Math.max(...l.W.map((row, j) => accumulatorBits(affineBounds(row.map(BigInt), BigInt(l.B[j]), ranges[li])))),
-  );
+/** What the circuit generator needs to know about one layer: shapes, value ranges and gadget widths. */
+export interface LayerPlan {
+  layer: QuantizedLayer;
+  inSize: number;
+  outSize: number;
+  /** Range of every output element, as the circuit guarantees it (per element, from the weights or their bit ranges). */
+  outRanges: Interval[];
+  /** Requantize's accumulator width A (dense, conv2d, avgpool), else 0. */
+  A: number;
+  /** Max2's difference width D (maxpool), else 0. */
+  D: number;
 }
 
 /**
- * Runs the quantized model exactly as the circuit does.
+ * Propagates value ranges through the model exactly as the circuit guarantees them: the input is range-checked to
+ * input.bits, every requantization maps [lo, hi] to [rq(lo), rq(hi)] (it is monotone), max pooling takes the max of
+ * the bounds. Open weights use the weights themselves (tight); private weights use the wBits/bBits ranges (the
+ * circuit must not depend on, hence reveal, the weights).
+ */
+export function planModel(m: QuantizedModel): LayerPlan[] {
+  const priv = m.weights === "private";
+  let ranges: Interval[] = Array.from({ length: m.input.size }, () => signedRange(m.input.bits));
+  return m.layers.map((l) => {
+    const inSize = ranges.length;
+    let A = 0;
+    let D = 0;
+    let out: Interval[];
+    if (l.type === "dense" || l.type === "conv2d") {
+      const wr = signedRange(l.wBits);
+      const br = signedRange(l.bBits);
+      const wIv = (w: number): Interval => (priv ? wr : { lo: BigInt(w), hi: BigInt(w) });
+      const bIv = (b: number): Interval => (priv ? br : { lo: BigInt(b), hi: BigInt(b) });
+      let acc: Interval[];
+      if (l.type === "dense") {
+        acc = l.W.map((row, j) => {
+          const iv = { ...bIv(l.B[j]) };
+          row.forEach((w, i) => {
+            const p = productBounds(wIv(w), ranges[i]);
+            iv.lo += p.lo;
+            iv.hi += p.hi;
+          });
+          return iv;
+        });
+      } else {
+        const [OC, OH, OW] = convOutShape(l);
+        acc = Array.from({ length: OC * OH * OW }, (_, i) => ({ ...bIv(l.B[Math.floor(i / (OH * OW))]) }));
+        const r = ranges;
+        forEachConvTap(l, (o, c, ky, kx, ii, oi) => {
+          const p = productBounds(wIv(l.W[o][c][ky][kx]), r[ii]);
+          acc[oi].lo += p.lo;
+          acc[oi].hi += p.hi;
+        });
+      }
+      A = Math.max(...acc.map(accumulatorBits));
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
+    } else if (l.type === "maxpool") {
+      D = differenceBits(hull(ranges));
+      const r = ranges;
+      out = poolWindows(l.inShape, l.kernel, l.stride).windows.map((win) => ({
+        lo: win.map((i) => r[i].lo).reduce(max2),
+        hi: win.map((i) => r[i].hi).reduce(max2),
+      }));
+    } else if (l.type === "avgpool") {
+      const r = ranges;
+      const acc = poolWindows(l.inShape, l.kernel, l.stride).windows.map((win) => ({
+        lo: win.reduce((s, i) => s + r[i].lo, 0n),
+        hi: win.reduce((s, i) => s + r[i].hi, 0n),
+      }));
+      A = Math.max(...acc.map(accumulatorBits));
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
+    } else {
+      out = ranges;
+    }
+    ranges = out;
+    return { layer: l, inSize, outSize: out.length, outRanges: out, A, D };
+  });
+}
+
+/** Range of each layer's input (the hull over its elements), as the circuit guarantees it. */
+export function layerInputRanges(m: QuantizedModel): Interval[] {
+  return [signedRange(m.input.bits), ...planModel(m).map((p) => hull(p.outRanges))];
+}
+
+/**
+ * Accumulator width (Requantize's A) per layer: the worst case over the layer's outputs given the weights (open) or
+ * the weight ranges (private) and the per-element input ranges. 0 for layers without a requantization
+ * (maxpool, flatten).
+ */
+export function layerAccumulatorBits(m: QuantizedModel): number[] {
+  return planModel(m).map((p) => p.A);
+}
+
+const big2 = (W: number[][]): bigint[][] => W.map((r) => r.map(BigInt));
+const big4 = (W: number[][][][]): bigint[][][][] => W.map((f) => f.map((c) => c.map((r) => r.map(BigInt))));
+
+/**
+ * Runs the quantized model exactly as the circuit does (every layer type, both weight modes: the arithmetic is the same).
  * @throws RangeError naming the input index when a value is outside the model's input range.
  */
 export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inference {
@@ -187,25 +341,49 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
   });
   const layers: bigint[][] = [];
   let a: readonly bigint[] = x;
-  for (const l of denseLayers(m)) {
-    a = denseOpen(a, l.W.map((r) => r.map(BigInt)), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+  for (const l of m.layers) {
+    switch (l.type) {
+      case "dense":
+        a = denseOpen(a, big2(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        break;
+      case "conv2d":
+        a = conv2d(a, l, big4(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        break;
+      case "maxpool":
+        a = maxPool2d(a, l.inShape, l.kernel, l.stride);
+        break;
+      case "avgpool":
+        a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits);
+        break;
+      case "flatten":
+        a = [...a];
+        break;
+    }
     layers.push([...a]);
   }
   const logits = layers[layers.length - 1];
   return { layers, logits, output: BigInt(argmax(logits)) };
 }
 
-/**
- * The model commitment (public signal 1): PoseidonChain(MODEL_DOMAIN, PackSigned(all weights, wBits) ++
- * PackSigned(all biases, bBits)), layer after layer. The circuit recomputes it for private weights.
- */
-export async function modelCommitment(m: QuantizedModel): Promise<bigint> {
+/** Weighted layers' packed chunks in commitment order: per layer, PackSigned(W flattened, wBits) ++ PackSigned(B, bBits). */
+export function modelChunks(m: QuantizedModel): bigint[] {
   const chunks: bigint[] = [];
-  denseLayers(m).forEach((l, li) => {
-    chunks.push(...packSigned(l.W.flat().map(BigInt), l.wBits, `layers[${li}].W`));
+  m.layers.forEach((l, li) => {
+    if (l.type !== "dense" && l.type !== "conv2d") return;
+    const flat = l.type === "dense" ? l.W.flat() : l.W.flat(3);
+    chunks.push(...packSigned(flat.map(BigInt), l.wBits, `layers[${li}].W`));
     chunks.push(...packSigned(l.B.map(BigInt), l.bBits, `layers[${li}].B`));
   });
-  return poseidonChain(MODEL_DOMAIN, chunks);
+  return chunks;
+}
+
+/**
+ * The model commitment (public signal 1): PoseidonChain(MODEL_DOMAIN, for each dense/conv2d layer in order:
+ * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx].
+ * The circuit recomputes it for private weights.
+ */
+export async function modelCommitment(m: QuantizedModel): Promise<bigint> {
+  return poseidonChain(MODEL_DOMAIN, modelChunks(m));
 }
 
 /** The input commitment (public signal 2): CommitSigned(x, input.bits, salt). */

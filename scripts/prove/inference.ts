@@ -1,3 +1,4 @@
+import { circuitWeightInputs } from "../circuit/generate";
 import { toField } from "../lib/field";
 import { type QuantizedModel, inferQuantized, inputCommitment, modelCommitment } from "../model/quantized";
 import { type Groth16Result, proveGroth16 } from "./groth16";
@@ -11,9 +12,17 @@ export interface InferenceProof extends Groth16Result {
   logits: bigint[];
 }
 
-/** The witness input of a generated model circuit. */
-export function circuitInput(x: readonly bigint[], salt: bigint, binding: bigint): Record<string, unknown> {
-  return { x: x.map((v) => toField(v).toString()), salt: salt.toString(), jobBinding: binding.toString() };
+/**
+ * The witness input of a generated model circuit: the input, its salt, the job binding and, for private-weights
+ * models, the weights (`model` omitted = open weights).
+ */
+export function circuitInput(x: readonly bigint[], salt: bigint, binding: bigint, model?: QuantizedModel): Record<string, unknown> {
+  return {
+    x: x.map((v) => toField(v).toString()),
+    salt: salt.toString(),
+    jobBinding: binding.toString(),
+    ...(model ? circuitWeightInputs(model) : {}),
+  };
 }
 
 /**
@@ -30,7 +39,7 @@ export async function proveInference(
   binding: bigint,
 ): Promise<InferenceProof> {
   const ref = inferQuantized(model, x);
-  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding));
+  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model));
   const expected = [ref.output, await modelCommitment(model), await inputCommitment(model, x, salt), binding];
   const names = Object.keys(SIGNAL);
   expected.forEach((e, i) => {

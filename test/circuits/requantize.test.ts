@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { fromField, toField } from "../../scripts/lib/field";
-import { requantize } from "../../scripts/quant/ops";
+import { requantize, requantizeConstraints } from "../../scripts/quant/ops";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 describe("circuits/lib/requantize.circom", function () {
@@ -58,5 +58,34 @@ describe("circuits/lib/requantize.circom", function () {
         });
       });
     }
+  });
+});
+
+describe("circuits/lib/requantize.circom constraint counts", function () {
+  // k + Z + 5, Z = max(A - k, m) + 1; k + Z + 3 when a single overflow bit needs no IsZero.
+  const cases: [number, number, number, number, number][] = [
+    [16, 4, 8, 0, 22],
+    [16, 4, 8, 1, 22],
+    [12, 4, 8, 1, 18],
+    [11, 4, 8, 1, 15],
+  ];
+  for (const [A, k, outBits, relu, n] of cases) {
+    it(`Requantize(${A}, ${k}, ${outBits}, ${relu}) costs ${n} constraints (pinned) and matches the TS twin at the clamp edges`, async function () {
+      const c = await templateCircuit("requantize.circom", "Requantize", [A, k, outBits, relu]);
+      expect(c.compiled.constraints).to.equal(n);
+      expect(requantizeConstraints(A, k, outBits, relu === 1)).to.equal(n);
+      const lim = 1n << BigInt(A - 1);
+      for (const acc of [-lim, lim - 1n, 0n, -9n, 2031n, 2032n, 2047n]) {
+        const w = await c.witness({ in: toField(acc) });
+        expect(fromField(c.get(w, "out"))).to.equal(requantize(acc, k, outBits, relu === 1));
+      }
+    });
+  }
+  it("rejects the IsZero hint (`<--` inv) changed to claim no overflow on an overflowing accumulator", async function () {
+    const c = await templateCircuit("requantize.circom", "Requantize", [16, 4, 8, 1]);
+    const w = await c.witness({ in: toField(5000n) }); // q = 313 > 127: saturates
+    expect(fromField(c.get(w, "out"))).to.equal(127n);
+    // claim "no overflow" via inv = 0 (IsZero's out = 1 - highSum*0 = 1, high = 0), so out = zlow = 313 mod 128 = 57
+    await c.expectRejected(w, { "noHigh.inv": 0n, high: 0n, zc: 57n, out: 57n });
   });
 });

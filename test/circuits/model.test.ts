@@ -1,0 +1,127 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { circuitWeightInputs, generateMainCircuit } from "../../scripts/circuit/generate";
+import { toField } from "../../scripts/lib/field";
+import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, modelCommitment, validateModel } from "../../scripts/model/quantized";
+import { ROOT } from "../../scripts/lib/paths";
+import { circuitFromSource } from "../helpers/circuit";
+
+/** Deterministic small integers in [-lim, lim]. */
+function ints(n: number, seed: number, lim: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return (s % (2 * lim + 1)) - lim;
+  });
+}
+function chunk<T>(a: T[], n: number): T[][] {
+  return Array.from({ length: a.length / n }, (_, i) => a.slice(i * n, i * n + n));
+}
+
+/** input [1,6,6] -> conv 2x3x3 pad 1 ReLU -> maxpool 2 -> [2,3,3] -> avgpool 2 stride 1 -> [2,2,2] -> flatten -> dense 8->3 */
+function smallCnn(weights: "open" | "private"): QuantizedModel {
+  return {
+    format: "zkml-quantized-v1",
+    name: `tiny-cnn-${weights}`,
+    input: { size: 36, bits: 8, frac: 6, shape: [1, 6, 6] },
+    weights,
+    layers: [
+      { type: "conv2d", inShape: [1, 6, 6], outChannels: 2, kernel: 3, stride: 1, padding: 1, W: chunk(chunk(chunk(ints(18, 1, 60), 3), 3), 1), B: [40, -70], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: true },
+      { type: "maxpool", inShape: [2, 6, 6], kernel: 2, stride: 2 },
+      { type: "avgpool", inShape: [2, 3, 3], kernel: 2, stride: 1, shift: 2, outBits: 8, outFrac: 6 },
+      { type: "flatten", inShape: [2, 2, 2] },
+      { type: "dense", nIn: 8, nOut: 3, W: chunk(ints(24, 7, 100), 8), B: [10, -20, 30], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+    ],
+    head: "argmax",
+  };
+}
+function smallMlp(weights: "open" | "private"): QuantizedModel {
+  return {
+    format: "zkml-quantized-v1",
+    name: `tiny-mlp-${weights}`,
+    input: { size: 6, bits: 8, frac: 6 },
+    weights,
+    layers: [
+      { type: "dense", nIn: 6, nOut: 5, W: chunk(ints(30, 3, 127), 6), B: [100, -100, 0, 5, -5], wBits: 8, wFrac: 6, bBits: 16, shift: 7, outBits: 8, outFrac: 6, relu: true },
+      { type: "dense", nIn: 5, nOut: 4, W: chunk(ints(20, 5, 127), 5), B: [1, 2, 3, 4], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+    ],
+    head: "argmax",
+  };
+}
+
+describe("generated model circuits (scripts/circuit/generate.ts)", function () {
+  const inputs: bigint[][] = [];
+  for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+    describe(`${m.name}`, function () {
+      it("witness outputs equal inferQuantized, modelCommitment and inputCommitment", async function () {
+        const c = await circuitFromSource(m.name, await generateMainCircuit(m));
+        const mc = await modelCommitment(m);
+        const vectors = [Array(m.input.size).fill(0n), Array(m.input.size).fill(127n), Array(m.input.size).fill(-128n), ...[1, 2, 3].map((s) => ints(m.input.size, s * 11, 128).map((v) => BigInt(Math.min(v, 127))))];
+        inputs.push(...vectors);
+        for (const [vi, x] of vectors.entries()) {
+          const salt = 1000n + BigInt(vi);
+          const w = await c.witness({ x: x.map((v) => toField(v).toString()), salt: salt.toString(), jobBinding: "5", ...circuitWeightInputs(m) });
+          expect(c.get(w, "result")).to.equal(inferQuantized(m, x).output);
+          expect(c.get(w, "modelCommitment")).to.equal(mc);
+          expect(c.get(w, "inputCommitment")).to.equal(await inputCommitment(m, x, salt));
+          await c.expectSatisfied(w);
+        }
+        // public signals: 3 outputs then jobBinding
+        expect(c.compiled.outputs).to.equal(3);
+        expect(c.compiled.publicInputs).to.equal(1);
+        if (m.weights === "private") {
+          const w = await c.witness({ x: vectors[3].map((v) => toField(v).toString()), salt: "1", jobBinding: "5", ...circuitWeightInputs(m) });
+          await c.expectRejected(w, { modelCommitment: mc + 1n });
+        }
+      });
+    });
+  }
+
+  it("pins the constraint counts of the generated test models", async function () {
+    const counts: Record<string, number> = {};
+    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+      counts[m.name] = (await circuitFromSource(m.name, await generateMainCircuit(m))).compiled.constraints;
+    }
+    expect(counts).to.deep.equal(EXPECTED_COUNTS);
+  });
+
+  it("a private-weights circuit does not embed the weights", async function () {
+    const src = await generateMainCircuit(smallMlp("private"));
+    expect(src).to.not.match(/function L\d+_W/);
+    expect(src).to.match(/DensePrivate\(6, 5, /);
+  });
+
+  it("the bundled iris model still generates, with its modelCommitment unchanged", async function () {
+    const m = validateModel(JSON.parse(fs.readFileSync(path.join(ROOT, "models/iris-mlp/iris-mlp.qmodel.json"), "utf8")) as QuantizedModel);
+    const src = await generateMainCircuit(m);
+    expect(src).to.contain("6572199192385860525365546889123955499332331468925181503164844958331698817201");
+    expect(layerAccumulatorBits(m).every((a) => a > 0 && a < 250)).to.equal(true);
+  });
+
+  describe("validateModel names the bad field", function () {
+    const cases: [string, (m: QuantizedModel) => void, RegExp][] = [
+      ["conv inShape mismatch", (m) => ((m.layers[0] as { inShape: number[] }).inShape = [1, 5, 6]), /layers\[0\]\.inShape/],
+      ["conv padding >= kernel", (m) => ((m.layers[0] as { padding: number }).padding = 3), /layers\[0\]\.padding/],
+      ["conv weight out of range", (m) => ((m.layers[0] as { W: number[][][][] }).W[1][0][2][2] = 300), /layers\[0\]\.W\[1\]\[0\]\[2\]\[2\]/],
+      ["maxpool kernel 1", (m) => ((m.layers[1] as { kernel: number }).kernel = 1), /layers\[1\]\.kernel/],
+      ["pool inShape", (m) => ((m.layers[2] as { inShape: number[] }).inShape = [2, 2, 3]), /layers\[2\]\.inShape/],
+      ["dense nIn", (m) => ((m.layers[4] as { nIn: number }).nIn = 9), /layers\[4\]\.nIn/],
+      ["unknown type", (m) => ((m.layers[3] as { type: string }).type = "softmax"), /layers\[3\]\.type/],
+    ];
+    for (const [what, mutate, re] of cases) {
+      it(`throws on ${what}`, function () {
+        const m = smallCnn("open");
+        mutate(m);
+        expect(() => validateModel(m)).to.throw(re);
+      });
+    }
+  });
+});
+
+const EXPECTED_COUNTS: Record<string, number> = {
+  "tiny-mlp-open": 533,
+  "tiny-cnn-open": 2901,
+  "tiny-cnn-private": 4323,
+  "tiny-mlp-private": 1457,
+};
