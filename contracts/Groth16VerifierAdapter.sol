@@ -44,10 +44,20 @@ contract Groth16VerifierAdapter is IGroth16VerifierAdapter {
             // Bounded by the immutable N, not by user data (the length was checked above).
             if (publicSignals[i] >= PublicSignals.SNARK_SCALAR_FIELD) revert SignalNotInField(i, publicSignals[i]);
         }
-        (bool ok, bytes memory ret) = _verifier.staticcall(abi.encodePacked(_selector, proof, publicSignals));
-        // A verifier without code "succeeds" with empty return data; anything but one word is a failure.
-        if (!ok || ret.length != 32) return false;
-        return abi.decode(ret, (bool));
+        bytes4 selector = _selector;
+        address target = _verifier;
+        assembly ("memory-safe") {
+            // calldata for verifyProof: selector ++ a,b,c (8 words, = proof) ++ N signals; built past the free pointer.
+            let ptr := mload(0x40)
+            mstore(ptr, selector)
+            calldatacopy(add(ptr, 4), proof.offset, PROOF_LENGTH)
+            let signalBytes := mul(n, 32)
+            calldatacopy(add(ptr, add(4, PROOF_LENGTH)), publicSignals.offset, signalBytes)
+            let ok := staticcall(gas(), target, ptr, add(add(4, PROOF_LENGTH), signalBytes), 0, 0x20)
+            // Valid only if the call succeeded and returned exactly the word `true` (a verifier without code
+            // "succeeds" with no return data).
+            valid := and(and(ok, eq(returndatasize(), 0x20)), eq(mload(0), 1))
+        }
     }
 
     /// @inheritdoc IProofVerifier

@@ -76,6 +76,19 @@ interface IInferenceJobs {
         string inputURI
     );
 
+    /// @notice Emitted when the first job on a model version copies the version's verification target from the
+    /// registry (versions are immutable, so the copy never goes stale).
+    /// @param modelId The model.
+    /// @param modelVersion The version.
+    /// @param modelCommitment `uint256(modelHash)` of that version.
+    /// @param verifier Its verifier adapter.
+    event VerificationTargetCached(
+        uint256 indexed modelId,
+        uint16 indexed modelVersion,
+        uint256 modelCommitment,
+        address verifier
+    );
+
     /// @notice Emitted when a prover claims a job.
     /// @param jobId The job.
     /// @param prover The claimant.
@@ -295,6 +308,17 @@ interface IInferenceJobs {
     /// @param prover The address that will submit.
     /// @return `uint256(keccak256(abi.encode(block.chainid, address(this), jobId, prover))) % r`.
     function jobBinding(uint256 jobId, address prover) external view returns (uint256);
+
+    /// @notice The verification target a job on `(modelId, modelVersion)` is checked against (zero until cached by the
+    /// first job on that version).
+    /// @param modelId The model.
+    /// @param modelVersion The version.
+    /// @return modelCommitment The model-commitment public signal.
+    /// @return verifier The verifier adapter.
+    function verificationTargetOf(
+        uint256 modelId,
+        uint256 modelVersion
+    ) external view returns (uint256 modelCommitment, address verifier);
 
     /// @notice The id the next opened job will get.
     /// @return The id.

@@ -51,7 +51,9 @@ contract MockRequester is IInferenceCallback {
         uint256 b = behaviour;
         if (b == 1) revert("callback refused");
         if (b == 2) {
-            while (true) {}
+            assembly {
+                invalid() // consumes all the gas it was given
+            }
         }
         if (b == 3) {
             // Try to take the fee back through the settled job: must fail, settlement already happened.

@@ -76,11 +76,12 @@ describe("Groth16 (real proofs, toy circuit)", function () {
   describe("InferenceJobs.submitResult", function () {
     it("accepts a valid result, pays it once, and reports the gas used", async function () {
       const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      const firstOpen = (await (await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE })).wait())!.gasUsed;
       const openTx = await jobs
         .connect(requester)
         .openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
       const openGas = (await openTx.wait())!.gasUsed;
-      const jobId = 1n;
+      const jobId = 2n;
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
       expect(output).to.equal(toyOutput(MODEL, INPUT, X));
       const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
@@ -90,8 +91,17 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       expect((await jobs.accountOf(prover.address)).available).to.equal(FEE);
       await expect(jobs.connect(prover).submitResult(jobId, output, proof))
         .to.be.revertedWithCustomError(jobs, "JobNotOpen")
-        .withArgs(jobId, 2);
-      console.log(`      gas: openJob ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`);
+        .withArgs(jobId, 3);
+      console.log(`      gas: openJob first on the model version ${firstOpen}, later ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`);
+    });
+
+    it("reports the gas of an unclaimed job paid to a prover that already has a balance", async function () {
+      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      await jobs.connect(prover).deposit({ value: 1n });
+      const jobId = await openToyJob(jobs, requester, modelId, deadline);
+      const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
+      const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
+      console.log(`      gas: submitResult (unclaimed, prover account non-empty) ${submitGas}`);
     });
 
     it("reports the gas of a claimed job delivered by its claimant", async function () {

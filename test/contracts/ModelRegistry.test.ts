@@ -1,0 +1,306 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { SNARK_FIELD } from "../../scripts/lib/field";
+import { commitment, deployRegistry, GROTH16_BN254_V1, proofSystemId, registerModel } from "./fixtures";
+
+const GROTH16 = GROTH16_BN254_V1;
+
+/** ERC-165 id of an interface given its function signatures. */
+function interfaceId(sigs: string[]): string {
+  let x = 0n;
+  for (const s of sigs) x ^= BigInt(ethers.id(s).slice(0, 10));
+  return ethers.toBeHex(x, 4);
+}
+const COMMITMENT_T = "(bytes32,bytes32,bytes32,bytes4,string)";
+const ERC7992_REGISTRY_ID = interfaceId([
+  `registerModel(${COMMITMENT_T})`,
+  `updateModel(uint256,${COMMITMENT_T})`,
+  "deprecateModel(uint256)",
+  "getModel(uint256)",
+]);
+
+async function registryFixture() {
+  const [deployer, owner, other, newOwner] = await ethers.getSigners();
+  const registry = await deployRegistry(deployer);
+  const mockFactory = await ethers.getContractFactory("MockProofVerifier");
+  const verifier = await mockFactory.deploy(GROTH16, 4);
+  const verifier2 = await mockFactory.deploy(GROTH16, 4);
+  const plonk = await mockFactory.deploy(proofSystemId("plonk-bn254-v1"), 4);
+  const modelId = await registerModel(registry, owner, { modelHash: 11n }, await verifier.getAddress());
+  return { registry, verifier, verifier2, plonk, owner, other, newOwner, modelId };
+}
+
+describe("ModelRegistry", function () {
+  describe("registerModelWithVerifier", function () {
+    it("registers version 1 with its verifier and emits ModelRegistered and ModelVersionCreated", async function () {
+      const { registry, verifier, owner } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 22n, uri: "ipfs://m2" });
+      const v = await verifier.getAddress();
+      await expect(registry.connect(owner).registerModelWithVerifier(c, v, 4))
+        .to.emit(registry, "ModelRegistered")
+        .withArgs(2n, owner.address, [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri])
+        .and.to.emit(registry, "ModelVersionCreated")
+        .withArgs(2n, 1, v, 4);
+      expect(await registry.modelCount()).to.equal(2n);
+      expect(await registry.modelInfo(2n)).to.deep.equal([owner.address, 1n, false]);
+      const [got, verifierGot, n] = await registry.getModelVersion(2n, 1n);
+      expect(got.modelHash).to.equal(c.modelHash);
+      expect(got.uri).to.equal("ipfs://m2");
+      expect(verifierGot).to.equal(v);
+      expect(n).to.equal(4n);
+      expect(await registry.currentVersion(2n)).to.deep.equal([1n, 4n, false]);
+      expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([22n, v]);
+    });
+
+    it("reverts when modelHash is not below r", async function () {
+      const { registry, verifier, owner } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: SNARK_FIELD });
+      await expect(registry.connect(owner).registerModelWithVerifier(c, await verifier.getAddress(), 4))
+        .to.be.revertedWithCustomError(registry, "ModelHashNotInField")
+        .withArgs(c.modelHash);
+    });
+
+    it("accepts modelHash = r - 1", async function () {
+      const { registry, verifier, owner } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: SNARK_FIELD - 1n });
+      await expect(registry.connect(owner).registerModelWithVerifier(c, await verifier.getAddress(), 4)).to.emit(
+        registry,
+        "ModelRegistered",
+      );
+    });
+
+    it("reverts when the verifier has no code, or signals and verifier disagree on being set", async function () {
+      const { registry, verifier, owner, other } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 1n });
+      await expect(registry.connect(owner).registerModelWithVerifier(c, other.address, 4))
+        .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
+        .withArgs(other.address, 4);
+      await expect(registry.connect(owner).registerModelWithVerifier(c, await verifier.getAddress(), 0))
+        .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
+        .withArgs(await verifier.getAddress(), 0);
+      await expect(registry.connect(owner).registerModelWithVerifier(c, ethers.ZeroAddress, 4))
+        .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
+        .withArgs(ethers.ZeroAddress, 4);
+    });
+
+    it("reverts when the adapter's proof system or signal count differs from the commitment", async function () {
+      const { registry, verifier, plonk, owner } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 1n });
+      await expect(registry.connect(owner).registerModelWithVerifier(c, await plonk.getAddress(), 4))
+        .to.be.revertedWithCustomError(registry, "VerifierMismatch")
+        .withArgs(await plonk.getAddress(), proofSystemId("plonk-bn254-v1"), 4);
+      await expect(registry.connect(owner).registerModelWithVerifier(c, await verifier.getAddress(), 5))
+        .to.be.revertedWithCustomError(registry, "VerifierMismatch")
+        .withArgs(await verifier.getAddress(), GROTH16, 4);
+    });
+  });
+
+  describe("registerModel", function () {
+    it("registers a commitment-only model (no verifier) per ERC-7992", async function () {
+      const { registry, other } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 5n });
+      await expect(registry.connect(other).registerModel(c))
+        .to.emit(registry, "ModelRegistered")
+        .withArgs(2n, other.address, [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri])
+        .and.to.emit(registry, "ModelVersionCreated")
+        .withArgs(2n, 1, ethers.ZeroAddress, 0);
+      const [got, deprecated, owner] = await registry.getModel(2n);
+      expect(got.modelHash).to.equal(c.modelHash);
+      expect(deprecated).to.equal(false);
+      expect(owner).to.equal(other.address);
+      await expect(registry.verificationTarget(2n, 1n))
+        .to.be.revertedWithCustomError(registry, "VersionNotFound")
+        .withArgs(2n, 1n);
+    });
+
+    it("reverts when modelHash is not below r", async function () {
+      const { registry, other } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: ethers.MaxUint256 });
+      await expect(registry.connect(other).registerModel(c))
+        .to.be.revertedWithCustomError(registry, "ModelHashNotInField")
+        .withArgs(c.modelHash);
+    });
+  });
+
+  describe("updateModel", function () {
+    it("appends version 2, keeps the verifier, and keeps version 1 readable", async function () {
+      const { registry, verifier, owner, modelId } = await loadFixture(registryFixture);
+      const old = commitment({ modelHash: 11n });
+      const c = commitment({ modelHash: 12n, uri: "ipfs://v2" });
+      await expect(registry.connect(owner).updateModel(modelId, c))
+        .to.emit(registry, "ModelUpdated")
+        .withArgs(
+          modelId,
+          [old.modelHash, old.circuitHash, old.vkHash, old.proofSystemId, old.uri],
+          [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri],
+        )
+        .and.to.emit(registry, "ModelVersionCreated")
+        .withArgs(modelId, 2, await verifier.getAddress(), 4);
+      expect((await registry.getModel(modelId))[0].modelHash).to.equal(c.modelHash);
+      expect((await registry.getModelVersion(modelId, 1n))[0].modelHash).to.equal(old.modelHash);
+      expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([11n, await verifier.getAddress()]);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([12n, await verifier.getAddress()]);
+      expect((await registry.modelInfo(modelId)).latestVersion).to.equal(2n);
+    });
+
+    it("reverts when the caller is not the owner", async function () {
+      const { registry, other, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(other).updateModel(modelId, commitment({ modelHash: 1n })))
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(modelId, other.address);
+    });
+
+    it("reverts when the model does not exist", async function () {
+      const { registry, other } = await loadFixture(registryFixture);
+      await expect(registry.connect(other).updateModel(99n, commitment({ modelHash: 1n })))
+        .to.be.revertedWithCustomError(registry, "ModelNotFound")
+        .withArgs(99n);
+    });
+
+    it("reverts when the model is deprecated", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      await registry.connect(owner).deprecateModel(modelId);
+      await expect(registry.connect(owner).updateModel(modelId, commitment({ modelHash: 1n })))
+        .to.be.revertedWithCustomError(registry, "ModelIsDeprecated")
+        .withArgs(modelId);
+    });
+
+    it("reverts when the new modelHash is not below r", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: SNARK_FIELD + 1n });
+      await expect(registry.connect(owner).updateModel(modelId, c))
+        .to.be.revertedWithCustomError(registry, "ModelHashNotInField")
+        .withArgs(c.modelHash);
+    });
+  });
+
+  describe("updateModelWithVerifier", function () {
+    it("appends a version with a new verifier", async function () {
+      const { registry, verifier2, owner, modelId } = await loadFixture(registryFixture);
+      const v2 = await verifier2.getAddress();
+      await expect(registry.connect(owner).updateModelWithVerifier(modelId, commitment({ modelHash: 13n }), v2, 4))
+        .to.emit(registry, "ModelVersionCreated")
+        .withArgs(modelId, 2, v2, 4);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([13n, v2]);
+    });
+
+    it("reverts when the caller is not the owner", async function () {
+      const { registry, verifier2, other, modelId } = await loadFixture(registryFixture);
+      await expect(
+        registry.connect(other).updateModelWithVerifier(modelId, commitment({ modelHash: 1n }), await verifier2.getAddress(), 4),
+      )
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(modelId, other.address);
+    });
+
+    it("reverts when the verifier configuration is invalid", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(owner).updateModelWithVerifier(modelId, commitment({ modelHash: 1n }), owner.address, 4))
+        .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
+        .withArgs(owner.address, 4);
+    });
+  });
+
+  describe("deprecateModel", function () {
+    it("deprecates and emits ModelDeprecated", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(owner).deprecateModel(modelId)).to.emit(registry, "ModelDeprecated").withArgs(modelId);
+      expect((await registry.getModel(modelId))[1]).to.equal(true);
+      expect((await registry.currentVersion(modelId))[2]).to.equal(true);
+    });
+
+    it("reverts when already deprecated", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      await registry.connect(owner).deprecateModel(modelId);
+      await expect(registry.connect(owner).deprecateModel(modelId))
+        .to.be.revertedWithCustomError(registry, "ModelIsDeprecated")
+        .withArgs(modelId);
+    });
+
+    it("reverts when the caller is not the owner", async function () {
+      const { registry, other, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(other).deprecateModel(modelId))
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(modelId, other.address);
+    });
+  });
+
+  describe("transferModelOwnership", function () {
+    it("transfers; the new owner can update and the old one cannot", async function () {
+      const { registry, owner, newOwner, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(owner).transferModelOwnership(modelId, newOwner.address))
+        .to.emit(registry, "ModelOwnershipTransferred")
+        .withArgs(modelId, owner.address, newOwner.address);
+      expect((await registry.getModel(modelId))[2]).to.equal(newOwner.address);
+      await expect(registry.connect(newOwner).updateModel(modelId, commitment({ modelHash: 3n }))).to.emit(
+        registry,
+        "ModelUpdated",
+      );
+      await expect(registry.connect(owner).deprecateModel(modelId))
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(modelId, owner.address);
+    });
+
+    it("reverts when the new owner is the zero address", async function () {
+      const { registry, owner, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(owner).transferModelOwnership(modelId, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "InvalidNewOwner")
+        .withArgs(ethers.ZeroAddress);
+    });
+
+    it("reverts when the caller is not the owner", async function () {
+      const { registry, other, modelId } = await loadFixture(registryFixture);
+      await expect(registry.connect(other).transferModelOwnership(modelId, other.address))
+        .to.be.revertedWithCustomError(registry, "NotModelOwner")
+        .withArgs(modelId, other.address);
+    });
+  });
+
+  describe("views", function () {
+    it("revert when the model or version does not exist", async function () {
+      const { registry, modelId } = await loadFixture(registryFixture);
+      await expect(registry.getModel(7n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
+      await expect(registry.modelInfo(7n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
+      await expect(registry.currentVersion(7n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
+      await expect(registry.getModelVersion(7n, 1n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
+      await expect(registry.getModelVersion(modelId, 0n))
+        .to.be.revertedWithCustomError(registry, "VersionNotFound")
+        .withArgs(modelId, 0n);
+      await expect(registry.getModelVersion(modelId, 2n))
+        .to.be.revertedWithCustomError(registry, "VersionNotFound")
+        .withArgs(modelId, 2n);
+      await expect(registry.verificationTarget(modelId, 2n))
+        .to.be.revertedWithCustomError(registry, "VersionNotFound")
+        .withArgs(modelId, 2n);
+    });
+  });
+
+  describe("supportsInterface", function () {
+    it("reports ERC-165, ERC-7992 registry and IModelRegistry, nothing else", async function () {
+      const { registry } = await loadFixture(registryFixture);
+      expect(await registry.supportsInterface("0x01ffc9a7")).to.equal(true);
+      expect(await registry.supportsInterface(ERC7992_REGISTRY_ID)).to.equal(true);
+      const iface = (await ethers.getContractAt("IModelRegistry", ethers.ZeroAddress)).interface;
+      let own = 0n;
+      iface.forEachFunction((f) => {
+        if (
+          [
+            "registerModelWithVerifier",
+            "updateModelWithVerifier",
+            "transferModelOwnership",
+            "modelInfo",
+            "getModelVersion",
+            "currentVersion",
+            "verificationTarget",
+            "modelCount",
+          ].includes(f.name)
+        )
+          own ^= BigInt(f.selector);
+      });
+      expect(await registry.supportsInterface(ethers.toBeHex(own, 4))).to.equal(true);
+      expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
+      expect(await registry.supportsInterface("0x12345678")).to.equal(false);
+    });
+  });
+});
