@@ -5,26 +5,26 @@ pragma circom 2.1.9;
 include "model.circom";
 
 function L0_W() {
-    return [[-6,-15,73,67],
-        [-5,13,-21,-38],
-        [-13,34,-38,-46],
-        [14,-11,-25,-34],
-        [-39,7,-31,17],
-        [-7,18,-12,-14],
-        [-3,-19,36,57],
-        [-62,72,5,-3]];
+    return [[-97,-234,1173,1071],
+        [-80,210,-339,-610],
+        [-204,537,-612,-729],
+        [226,-169,-403,-541],
+        [-625,119,-490,268],
+        [-108,295,-189,-228],
+        [-55,-307,576,917],
+        [-999,1147,84,-47]];
 }
 function L0_B() {
-    return [-689,-65,416,2130,93,-253,785,569];
+    return [-176321,-16756,106472,545289,23869,-64764,201017,145547];
 }
 
 function L1_W() {
-    return [[-15,49,29,7,18,-14,-64,6],
-        [-16,-47,-44,66,-44,-14,-2,49],
-        [39,1,-8,-89,11,-16,43,-88]];
+    return [[-239,784,456,119,283,-220,-1029,104],
+        [-253,-752,-707,1052,-711,-227,-37,789],
+        [625,12,-124,-1429,183,-256,686,-1413]];
 }
 function L1_B() {
-    return [-449,493,-335];
+    return [-114833,126220,-85661];
 }
 
 template IrisMlp() {
@@ -35,26 +35,26 @@ template IrisMlp() {
     signal output modelCommitment;
     signal output inputCommitment;
 
-    // input: range-checked to 8 bits and committed
-    component inCommit = CommitSigned(4, 8);
+    // input: range-checked to 12 bits and committed
+    component inCommit = CommitSigned(4, 12);
     inCommit.in <== x;
     inCommit.salt <== salt;
     inputCommitment <== inCommit.out;
 
-    // layer 0: dense 4 -> 8, |acc| < 2^15, shift 6, 8-bit out, ReLU
-    component l0 = DenseOpen(4, 8, L0_W(), L0_B(), 16, 6, 8, 1);
+    // layer 0: dense 4 -> 8, |acc| < 2^23, shift 10, 12-bit out, ReLU
+    component l0 = DenseOpen(4, 8, L0_W(), L0_B(), 24, 10, 12, 1);
     l0.in <== x;
-    // layer 1: dense 8 -> 3, |acc| < 2^15, shift 8, 8-bit out
-    component l1 = DenseOpen(8, 3, L1_W(), L1_B(), 16, 8, 8, 0);
+    // layer 1: dense 8 -> 3, |acc| < 2^23, shift 12, 12-bit out
+    component l1 = DenseOpen(8, 3, L1_W(), L1_B(), 24, 12, 12, 0);
     l1.in <== l0.out;
 
-    // head: argmax, lowest index on ties; logits differ by < 2^8
-    component head = Argmax(3, 8);
+    // head: argmax, lowest index on ties; logits differ by < 2^12
+    component head = Argmax(3, 12);
     head.in <== l1.out;
     result <== head.out;
 
     // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
-    modelCommitment <== 6572199192385860525365546889123955499332331468925181503164844958331698817201;
+    modelCommitment <== 6407463855870185368206349179650660157945827335800707329125860974426778522233;
 
     component bind = JobBinding();
     bind.in <== jobBinding;

@@ -4,12 +4,10 @@ import { type CompiledCircuit, compileCircuit, requiredPower } from "../circuit/
 import { generateMainCircuit } from "../circuit/generate";
 import { createLog } from "../lib/log";
 import { CIRCUITS_DIR, ROOT, ensureDir, rel } from "../lib/paths";
-import { quantizeModel } from "../quant/quantize";
 import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev } from "../setup/groth16";
 import { type PtauFile, devPtau } from "../setup/ptau";
-import { loadIris } from "./datasets";
+import { quantizeBundled } from "./bundled";
 import type { FloatModel } from "./float";
-import { preprocess } from "./float";
 import { type QuantizedModel, modelCommitment, validateModel } from "./quantized";
 
 /** Where a model's files live. */
@@ -57,17 +55,11 @@ export function loadQuantizedModel(name: string): QuantizedModel {
   return validateModel(readJson<QuantizedModel>(modelPaths(name).qmodelFile));
 }
 
-/** Calibration inputs (preprocessed) for a bundled model: its training set. */
-export function calibrationSet(fm: FloatModel): number[][] {
-  if (fm.name.startsWith("iris")) return loadIris().train.x.map((r) => preprocess(fm, r));
-  throw new Error(`no calibration set is known for model ${fm.name}`);
-}
-
 /** Stage 1: float model -> quantized model file (deterministic). Returns whether the file changed. */
 export function quantizeStage(name: string): { model: QuantizedModel; file: string; changed: boolean } {
   const p = modelPaths(name);
   const fm = loadFloatModel(name);
-  const model = quantizeModel(fm, calibrationSet(fm));
+  const model = quantizeBundled(fm);
   const text = JSON.stringify(model, null, 1) + "\n";
   const changed = !fs.existsSync(p.qmodelFile) || fs.readFileSync(p.qmodelFile, "utf8") !== text;
   if (changed) fs.writeFileSync(p.qmodelFile, text);

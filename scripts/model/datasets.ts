@@ -1,3 +1,5 @@
+import type { FloatModel } from "./float";
+import { preprocess } from "./float";
 import type { Dataset } from "./train";
 
 /** A labelled dataset split into training and held-out parts, with raw (unpreprocessed) features. */
@@ -67,4 +69,15 @@ export function loadMnist(limit = Infinity): SplitDataset {
 /** Identity preprocessing (mean 0, std 1) for `n` features: the network sees raw values. */
 export function identityPreprocess(n: number): { mean: number[]; std: number[] } {
   return { mean: new Array<number>(n).fill(0), std: new Array<number>(n).fill(1) };
+}
+
+/**
+ * Calibration inputs (preprocessed) for a bundled model: its whole training set, the set `npm run train` and the
+ * tests quantize with. (scripts/model/build.ts' calibrationSet can delegate here to cover the MNIST models.)
+ * @throws Error when no dataset is known for the model's name.
+ */
+export function bundledCalibration(fm: FloatModel): number[][] {
+  const d = fm.name.startsWith("iris") ? loadIris() : fm.name.startsWith("mnist") ? loadMnist() : undefined;
+  if (!d) throw new Error(`no calibration set is known for model ${fm.name}; bundled datasets: iris-*, mnist-*`);
+  return d.train.x.map((r) => preprocess(fm, r));
 }

@@ -1,8 +1,8 @@
 import type { FloatModel } from "../model/float";
-import { forwardFloat, preprocess } from "../model/float";
-import type { QuantizedModel } from "../model/quantized";
-import { validateModel } from "../model/quantized";
+import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../model/float";
+import type { QuantizedLayer, QuantizedModel } from "../model/quantized";
 import { signedRange } from "./ops";
+import { checkQuantizedModel, referenceInference } from "./simulate";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -10,61 +10,135 @@ export interface QuantizeOptions {
   /** Bits of biases (default 32). */
   biasBits?: number;
   weights?: "open" | "private";
+  /**
+   * Bits of the last layer's outputs, the logits the argmax head compares (default `bits`). Wider logits resolve
+   * near-ties between classes at the cost of a wider argmax comparison in the circuit.
+   */
+  logitBits?: number;
 }
 
 /** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
 export function fracFor(maxAbs: number, bits: number): number {
   const limit = 2 ** (bits - 1) - 1;
+  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs)) throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
   if (maxAbs === 0) return bits - 1;
-  return Math.floor(Math.log2(limit / maxAbs));
+  let f = Math.floor(Math.log2(limit / maxAbs));
+  // log2 rounds; nudge so that maxAbs * 2^f <= limit < maxAbs * 2^(f+1) holds exactly.
+  while (maxAbs * 2 ** f > limit) f--;
+  while (maxAbs * 2 ** (f + 1) <= limit) f++;
+  return f;
 }
 
-function roundHalfAway(v: number): number {
+/** Rounds a real to the nearest integer, halves away from zero (the quantizer's rounding of weights and inputs). */
+export function roundHalfAway(v: number): number {
   return Math.sign(v) * Math.round(Math.abs(v));
+}
+
+function maxAbs(values: Iterable<number>): number {
+  let m = 0;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return m;
 }
 
 /**
  * Post-training quantization with power-of-two scales chosen from a calibration set (preprocessed inputs):
  * each tensor gets the most fractional bits that keep its calibration maximum in range. Biases sit at the
  * accumulator scale. Activations outside the calibration range saturate in the circuit (never fail).
- * @throws Error naming the layer when a bias does not fit `biasBits`.
+ *
+ * Per layer type: dense and conv2d get wFrac from their largest weight, outFrac from the calibration maximum of
+ * their output and shift = inFrac + wFrac - outFrac (outFrac is lowered to inFrac + wFrac when that would be
+ * negative); maxpool and flatten keep the scale; avgpool sums its K x K window and shifts by log2(K*K), which keeps
+ * the scale (K*K must be a power of two).
+ * @throws Error naming the layer when a bias does not fit `biasBits`, or an avgpool window is not a power of two.
  */
 export function quantizeModel(fm: FloatModel, calibration: readonly number[][], opts: QuantizeOptions = {}): QuantizedModel {
   const bits = opts.bits ?? 8;
   const bBits = opts.biasBits ?? 32;
   if (calibration.length === 0) throw new Error("calibration: needs at least one input");
-  const inMax = Math.max(...calibration.flat().map(Math.abs));
+  validateFloatModel(fm);
+  calibration.forEach((x, i) => {
+    if (x.length !== fm.inputSize) throw new Error(`calibration[${i}]: has ${x.length} values; model ${fm.name} takes ${fm.inputSize}`);
+  });
+  const inMax = maxAbs(calibration.flat());
   const inFrac = fracFor(inMax, bits);
   const actMax = fm.layers.map(() => 0);
   for (const x of calibration) {
     forwardFloat(fm, x).forEach((a, l) => {
-      actMax[l] = Math.max(actMax[l], ...a.map(Math.abs));
+      actMax[l] = Math.max(actMax[l], maxAbs(a));
     });
   }
   let fIn = inFrac;
-  const layers = fm.layers.map((l, li) => {
-    if (l.type !== "dense") throw new Error(`layers[${li}].type: "${l.type}" is not quantized by this version`);
-    const wFrac = fracFor(Math.max(...l.W.flat().map(Math.abs)), bits);
-    let outFrac = fracFor(actMax[li], bits);
+  const { lo, hi } = signedRange(bBits);
+  const quantBias = (li: number, B: readonly number[], frac: number) =>
+    B.map((b, j) => {
+      const q = roundHalfAway(b * 2 ** frac);
+      if (!Number.isSafeInteger(q) || BigInt(q) < lo || BigInt(q) > hi)
+        throw new Error(`layers[${li}].B[${j}]: bias ${b} needs more than ${bBits} bits at scale 2^${frac}; raise biasBits or retrain with weight decay`);
+      return q;
+    });
+  /** Scales of a dense or conv layer: weight frac, output frac and shift. */
+  const lastLayer = fm.layers.length - 1;
+  const outBitsOf = (li: number) => (li === lastLayer ? (opts.logitBits ?? bits) : bits);
+  const scales = (li: number, weights: number[]) => {
+    const wFrac = fracFor(maxAbs(weights), bits);
+    let outFrac = fracFor(actMax[li], outBitsOf(li));
     let shift = fIn + wFrac - outFrac;
     if (shift < 0) {
       outFrac = fIn + wFrac;
       shift = 0;
     }
-    const { lo, hi } = signedRange(bBits);
-    const B = l.B.map((b, j) => {
-      const q = roundHalfAway(b * 2 ** (fIn + wFrac));
-      if (BigInt(q) < lo || BigInt(q) > hi) throw new Error(`layers[${li}].B[${j}]: bias ${b} needs more than ${bBits} bits at scale 2^${fIn + wFrac}`);
-      return q;
-    });
-    const W = l.W.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)));
-    fIn = outFrac;
-    return { type: "dense" as const, nIn: l.W[0].length, nOut: l.W.length, W, B, wBits: bits, wFrac, bBits, shift, outBits: bits, outFrac, relu: l.relu };
+    return { wFrac, outFrac, shift };
+  };
+  const layers = fm.layers.map((l, li): QuantizedLayer => {
+    switch (l.type) {
+      case "dense": {
+        const { wFrac, outFrac, shift } = scales(li, l.W.flat());
+        const B = quantBias(li, l.B, fIn + wFrac);
+        const W = l.W.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)));
+        fIn = outFrac;
+        return { type: "dense", nIn: l.W[0].length, nOut: l.W.length, W, B, wBits: bits, wFrac, bBits, shift, outBits: outBitsOf(li), outFrac, relu: l.relu };
+      }
+      case "conv2d": {
+        const { wFrac, outFrac, shift } = scales(li, l.W.flat(3));
+        const B = quantBias(li, l.B, fIn + wFrac);
+        const W = l.W.map((o) => o.map((c) => c.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)))));
+        fIn = outFrac;
+        return {
+          type: "conv2d",
+          inShape: [...l.inShape],
+          outChannels: l.W.length,
+          kernel: l.kernel,
+          stride: l.stride,
+          padding: l.padding,
+          W,
+          B,
+          wBits: bits,
+          wFrac,
+          bBits,
+          shift,
+          outBits: bits,
+          outFrac,
+          relu: l.relu,
+        };
+      }
+      case "maxpool":
+        return { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+      case "avgpool": {
+        const shift = Math.log2(l.kernel * l.kernel);
+        if (!Number.isInteger(shift))
+          throw new Error(`layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`);
+        return { type: "avgpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride, shift, outBits: bits, outFrac: fIn };
+      }
+      case "flatten":
+        return { type: "flatten", inShape: [...l.inShape] };
+    }
   });
-  return validateModel({
+  const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
+  if (fm.inputShape) input.shape = [...fm.inputShape];
+  return checkQuantizedModel({
     format: "zkml-quantized-v1",
     name: fm.name,
-    input: { size: fm.inputSize, bits, frac: inFrac },
+    input,
     weights: opts.weights ?? "open",
     layers,
     head: "argmax",
@@ -80,4 +154,47 @@ export function quantizeInput(qm: QuantizedModel, fm: FloatModel, raw: readonly 
     const q = BigInt(roundHalfAway(v * 2 ** qm.input.frac));
     return q < lo ? lo : q > hi ? hi : q;
   });
+}
+
+/** Float vs quantized figures on a labelled held-out set (raw features). */
+export interface QuantizationReport {
+  n: number;
+  floatAccuracy: number;
+  quantizedAccuracy: number;
+  /** Fraction of inputs where the quantized argmax equals the float argmax. */
+  agreement: number;
+  /** max |logit_q / 2^outFrac - logit_float| over the set and classes. */
+  maxLogitError: number;
+  /** Largest float logit magnitude seen, to put maxLogitError in proportion. */
+  maxLogit: number;
+}
+
+/**
+ * Runs the float and the quantized model on every raw input of a labelled set and compares them.
+ * The quantized side uses the project's reference inference ({@link referenceInference}).
+ */
+export function evaluateQuantization(fm: FloatModel, qm: QuantizedModel, data: { x: readonly (readonly number[])[]; y: readonly number[] }): QuantizationReport {
+  const last = qm.layers[qm.layers.length - 1];
+  const outFrac = last.type === "dense" ? last.outFrac : 0;
+  let fOk = 0;
+  let qOk = 0;
+  let agree = 0;
+  let maxErr = 0;
+  let maxLogit = 0;
+  data.x.forEach((raw, i) => {
+    const acts = forwardFloat(fm, preprocess(fm, raw));
+    const fl = acts[acts.length - 1];
+    const fc = argmaxFloat(fl);
+    const q = referenceInference(qm, quantizeInput(qm, fm, raw));
+    const qc = Number(q.output);
+    if (fc === data.y[i]) fOk++;
+    if (qc === data.y[i]) qOk++;
+    if (qc === fc) agree++;
+    q.logits.forEach((v, k) => {
+      maxErr = Math.max(maxErr, Math.abs(Number(v) / 2 ** outFrac - fl[k]));
+      maxLogit = Math.max(maxLogit, Math.abs(fl[k]));
+    });
+  });
+  const n = data.x.length;
+  return { n, floatAccuracy: fOk / n, quantizedAccuracy: qOk / n, agreement: agree / n, maxLogitError: maxErr, maxLogit };
 }

@@ -7,6 +7,7 @@ import { loadIris } from "../../scripts/model/datasets";
 import { SNARK_FIELD, fromField } from "../../scripts/lib/field";
 import { inferQuantized, inputCommitment, modelCommitment } from "../../scripts/model/quantized";
 import { quantizeInput } from "../../scripts/quant/quantize";
+import { signedRange } from "../../scripts/quant/ops";
 import { exportGroth16Verifier } from "../../scripts/setup/groth16";
 import { circuitInput, proveInference } from "../../scripts/prove/inference";
 import { type Circuit, circuitFromFile } from "../helpers/circuit";
@@ -33,7 +34,7 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
     });
 
     it("pins the circuit size", function () {
-      expect(built.circuit.constraints).to.equal(540);
+      expect(built.circuit.constraints).to.equal(656);
       expect(built.circuit.outputs).to.equal(3);
       expect(built.circuit.publicInputs).to.equal(1);
     });
@@ -55,17 +56,19 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
     });
 
     it("extreme inputs (all min, all max, zero) match the reference", async function () {
-      for (const v of [-128n, 127n, 0n]) {
+      const { lo, hi } = signedRange(built.model.input.bits);
+      for (const v of [lo, hi, 0n]) {
         const x = new Array<bigint>(4).fill(v);
         const w = await circuit.witness(circuitInput(x, 1n, 1n));
         expect(circuit.get(w, "result")).to.equal(inferQuantized(built.model, x).output);
       }
     });
 
-    it("rejects an input outside the 8-bit range (no witness)", async function () {
+    it("rejects an input just outside the declared input range (no witness)", async function () {
+      const { hi } = signedRange(built.model.input.bits);
       let error: unknown;
       try {
-        await circuit.witness(circuitInput([128n, 0n, 0n, 0n], 1n, 1n));
+        await circuit.witness(circuitInput([hi + 1n, 0n, 0n, 0n], 1n, 1n));
       } catch (e) {
         error = e;
       }

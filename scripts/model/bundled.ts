@@ -1,0 +1,31 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT, rel } from "../lib/paths";
+import { type QuantizeOptions, quantizeModel } from "../quant/quantize";
+import { bundledCalibration } from "./datasets";
+import type { FloatModel } from "./float";
+import type { QuantizedModel } from "./quantized";
+
+/**
+ * Per-model quantization settings: `models/<name>/quantize.json`, a QuantizeOptions object
+ * (`bits`, `biasBits`, `logitBits`, `weights`); absent = defaults (8-bit, open weights). See docs/model-format.md.
+ * @throws Error naming the file and the field when a setting is malformed.
+ */
+export function quantizationOptions(name: string): QuantizeOptions {
+  const file = path.join(ROOT, "models", name, "quantize.json");
+  if (!fs.existsSync(file)) return {};
+  const o = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  const known = ["bits", "biasBits", "logitBits", "weights", "comment"];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`${rel(file)}: unknown field "${k}"; known: ${known.join(", ")}`);
+  for (const k of ["bits", "biasBits", "logitBits"]) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 64)) throw new Error(`${rel(file)}: ${k} must be an integer in 2..64, got ${String(v)}`);
+  }
+  if (o.weights !== undefined && o.weights !== "open" && o.weights !== "private") throw new Error(`${rel(file)}: weights must be "open" or "private"`);
+  return { bits: o.bits as number | undefined, biasBits: o.biasBits as number | undefined, logitBits: o.logitBits as number | undefined, weights: o.weights as "open" | "private" | undefined };
+}
+
+/** Quantizes a bundled model as the build does: its training set as calibration, its quantize.json settings. */
+export function quantizeBundled(fm: FloatModel, overrides: QuantizeOptions = {}): QuantizedModel {
+  return quantizeModel(fm, bundledCalibration(fm), { ...quantizationOptions(fm.name), ...overrides });
+}

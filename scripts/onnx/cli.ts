@@ -1,0 +1,47 @@
+/**
+ * ONNX command line.
+ *   import <file.onnx> [--name <name>] [--out <file.float.json>]   ONNX -> zkml-float-v1 (default models/<name>/<name>.float.json)
+ *   export <name|file.float.json> [--out <file.onnx>] [--softmax]   zkml-float-v1 -> ONNX (default models/<name>/<name>.onnx)
+ * Outputs are written atomically, only when the whole conversion succeeded.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT, rel } from "../lib/paths";
+import type { FloatModel } from "../model/float";
+import { exportOnnx } from "./export";
+import { importOnnxFile } from "./import";
+import { writeFileAtomic } from "./proto";
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (!v || v.startsWith("--")) throw new Error(`${name} needs a value`);
+  return v;
+}
+
+function main(args: string[]): void {
+  const [cmd, target] = args;
+  if (cmd === "import" && target) {
+    const name = flag(args, "--name") ?? path.basename(target).replace(/\.onnx$/i, "").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+    const out = flag(args, "--out") ?? path.join(ROOT, "models", name, `${name}.float.json`);
+    const fm = importOnnxFile(target, out, { name });
+    console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);
+  } else if (cmd === "export" && target) {
+    const file = target.endsWith(".json") ? target : path.join(ROOT, "models", target, `${target}.float.json`);
+    if (!fs.existsSync(file)) throw new Error(`${file} not found`);
+    const fm = JSON.parse(fs.readFileSync(file, "utf8")) as FloatModel;
+    const out = flag(args, "--out") ?? path.join(ROOT, "models", fm.name, `${fm.name}.onnx`);
+    writeFileAtomic(out, exportOnnx(fm, { softmax: args.includes("--softmax") }));
+    console.log(`exported ${rel(file)}; wrote ${rel(out)}`);
+  } else {
+    throw new Error("usage: onnx import <file.onnx> [--name <name>] [--out <file>] | onnx export <name|file.float.json> [--out <file>] [--softmax]");
+  }
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (e) {
+  console.error((e as Error).message);
+  process.exitCode = 1;
+}

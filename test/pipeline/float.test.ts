@@ -1,0 +1,58 @@
+import { expect } from "chai";
+import type { FloatModel } from "../../scripts/model/float";
+import { forwardFloat, validateFloatModel } from "../../scripts/model/float";
+
+const id = (n: number) => ({ mean: new Array<number>(n).fill(0), std: new Array<number>(n).fill(1) });
+
+/** 1x3x3 input -> conv 2x2 (padding 1, stride 2) -> maxpool 2 / avgpool 2 -> flatten -> dense. */
+function model(pool: "maxpool" | "avgpool"): FloatModel {
+  return {
+    format: "zkml-float-v1",
+    name: "hand",
+    inputSize: 9,
+    inputShape: [1, 3, 3],
+    preprocess: id(9),
+    classes: ["a", "b"],
+    layers: [
+      { type: "conv2d", inShape: [1, 3, 3], W: [[[[1, 2], [3, 4]]], [[[-1, 0], [0, 1]]]], B: [0.5, -1], kernel: 2, stride: 2, padding: 1, relu: true },
+      { type: pool, inShape: [2, 2, 2], kernel: 2, stride: 2 },
+      { type: "flatten", inShape: [2, 1, 1] },
+      { type: "dense", W: [[1, 1], [1, -1]], B: [0, 0], relu: false },
+    ],
+  };
+}
+
+describe("forwardFloat", () => {
+  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  it("computes conv2d (CHW, zero padding, stride), ReLU, pooling and flatten", () => {
+    // Padded input has a zero border; output (y, x) sees rows/cols 2y-1..2y, 2x-1..2x of the input.
+    // channel 0 (w 1 2 / 3 4, b .5): (0,0) = 4*1 + .5 = 4.5; (0,1) = 3*2 + 4*3 + .5 = 18.5; (1,0) = 2*4 + 4*7 + .5 = 36.5;
+    //   (1,1) = 1*5 + 2*6 + 3*8 + 4*9 + .5 = 77.5
+    // channel 1 (w -1 0 / 0 1, b -1): (0,0) = 1 - 1 = 0; (0,1) = 3 - 1 = 2; (1,0) = 7 - 1 = 6; (1,1) = -5 + 9 - 1 = 3
+    const acts = forwardFloat(model("maxpool"), x);
+    expect(acts[0]).to.deep.equal([4.5, 18.5, 36.5, 77.5, 0, 2, 6, 3]);
+    expect(acts[1]).to.deep.equal([77.5, 6]);
+    expect(acts[2]).to.deep.equal([77.5, 6]);
+    expect(acts[3]).to.deep.equal([83.5, 71.5]);
+    expect(forwardFloat(model("avgpool"), x)[1]).to.deep.equal([(4.5 + 18.5 + 36.5 + 77.5) / 4, 11 / 4]);
+  });
+});
+
+describe("validateFloatModel", () => {
+  it("returns the shape after every layer", () => {
+    expect(validateFloatModel(model("maxpool"))).to.deep.equal([[2, 2, 2], [2, 1, 1], [2], [2]]);
+  });
+  it("names the layer whose input shape does not match", () => {
+    const m = model("maxpool");
+    m.layers[1] = { type: "maxpool", inShape: [2, 3, 3], kernel: 2, stride: 2 };
+    expect(() => validateFloatModel(m)).to.throw(/layers\[1\]\.inShape is \[2,3,3\] but the previous layer outputs shape \[2,2,2\]/);
+  });
+  it("names a dense layer fed an image and an unknown layer type", () => {
+    const m = model("maxpool");
+    m.layers.splice(2, 1);
+    expect(() => validateFloatModel(m)).to.throw(/layers\[2\] dense needs a vector input but gets shape \[2,1,1\]; add a flatten layer/);
+    const u = model("maxpool");
+    (u.layers[1] as { type: string }).type = "lrn";
+    expect(() => validateFloatModel(u)).to.throw(/layers\[1\]\.type "lrn" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten/);
+  });
+});
