@@ -1,6 +1,7 @@
-import { HardhatUserConfig, subtask } from "hardhat/config";
+import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
+import "./scripts/tasks";
 
 /**
  * The one Solidity compiler this project uses: the `solc` npm package (solc-js, WebAssembly),
@@ -30,7 +31,33 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
   },
 );
 
+/**
+ * Networks. RPC URLs and keys come from Hardhat configuration variables (`npx hardhat vars set NAME`) or the
+ * environment, never from the repo, and are never required at load time (docs/operators.md).
+ * `custom`: any EVM chain by URL (ZKML_RPC_URL); with no key it uses the node's own unlocked accounts.
+ */
+function configValue(name: string): string {
+  return process.env[name] ?? vars.get(name, "");
+}
+function deployerKeys(): string[] {
+  const list = process.env.ZKML_PRIVATE_KEYS ?? configValue("DEPLOYER_PRIVATE_KEY");
+  return list.split(",").map((k) => k.trim()).filter(Boolean);
+}
+const customUrl = configValue("ZKML_RPC_URL");
+
 const config: HardhatUserConfig = {
+  networks: {
+    hardhat: {},
+    localhost: { url: "http://127.0.0.1:8545" },
+    sepolia: { url: configValue("SEPOLIA_RPC_URL"), accounts: deployerKeys(), chainId: 11155111 },
+    baseSepolia: { url: configValue("BASE_SEPOLIA_RPC_URL"), accounts: deployerKeys(), chainId: 84532 },
+    custom: { url: customUrl, accounts: deployerKeys().length > 0 ? deployerKeys() : "remote" },
+  },
+  etherscan: {
+    // Etherscan API v2: one key for every chain it serves (sepolia, baseSepolia, ...).
+    apiKey: configValue("ETHERSCAN_API_KEY"),
+  },
+  sourcify: { enabled: false },
   solidity: {
     version: SOLC_VERSION,
     settings: {
@@ -55,6 +82,7 @@ const config: HardhatUserConfig = {
   },
   mocha: {
     timeout: 600_000,
+    reporter: "test/helpers/reporter.js",
     rootHooks: {
       beforeAll(): void {
         // Pipeline stages print progress; tests keep it quiet unless ZKML_QUIET=0.
