@@ -1,0 +1,85 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { expect } from "chai";
+import * as snarkjs from "snarkjs";
+import { type BuiltModel, buildModel } from "../../scripts/model/build";
+import { applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/setup/ceremony";
+import { importPtau } from "../../scripts/setup/ptau";
+import { proveGroth16, verifyGroth16 } from "../../scripts/prove/groth16";
+import { circuitInput } from "../../scripts/prove/inference";
+
+async function rejection(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+  throw new Error("expected a rejection");
+}
+
+/**
+ * The production path of docs/trusted-setup.md on the iris circuit: import and verify a ptau (here the cached dev
+ * file stands in for a ceremony file), two phase-2 contributions, a beacon, verification against the R1CS, and
+ * proofs under the resulting keys.
+ */
+describe("trusted setup: ceremony commands", function () {
+  let built: BuiltModel;
+  let dir: string;
+
+  before(async function () {
+    built = await buildModel("iris-mlp", { quantize: false });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-ceremony-"));
+  });
+  after(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("imports a ptau only after snarkjs verifies it, and checks an expected hash", async function () {
+    const p = await importCeremonyPtau(built.ptau.file, { expectedSha256: built.ptau.sha256 });
+    expect(p.sha256).to.equal(built.ptau.sha256);
+    expect(p.source).to.equal("imported");
+    expect(await rejection(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(/expected 0+: download it again/);
+  });
+
+  it("refuses a corrupted ptau file", async function () {
+    const bad = path.join(dir, "bad.ptau");
+    const bytes = fs.readFileSync(built.ptau.file);
+    bytes[bytes.length - 100] ^= 0xff;
+    fs.writeFileSync(bad, bytes);
+    const msg = await rejection(importPtau(bad));
+    expect(msg).to.match(/bad\.ptau failed verification: do not use it/);
+  });
+
+  it("two contributions and a beacon give keys that verify against the R1CS and prove the model", async function () {
+    const ptau = await importCeremonyPtau(built.ptau.file);
+    await contribute(dir, { name: "alice", entropy: "alice's secret dice rolls", r1cs: built.circuit.r1cs, ptau, circuit: "iris-mlp" });
+    const { manifest: m2 } = await contribute(dir, { name: "bob", entropy: "bob's independent entropy" });
+    expect(m2.contributions.map((c) => c.kind)).to.deep.equal(["initial", "contribution", "contribution"]);
+    const { zkey } = await applyBeacon(dir, { beaconHash: "0x" + "ab".repeat(32), iterationsExp: 10 });
+    const { manifest } = await verifyCeremony(dir);
+    expect(manifest.final?.verified).to.equal(true);
+    expect(manifest.r1csSha256).to.equal(built.circuit.r1csHash);
+    expect(manifest.ptau.sha256).to.equal(built.ptau.sha256);
+    // The ceremony's keys differ from the dev keys, and each only accepts its own proofs.
+    expect(manifest.final?.vkHash).to.not.equal(built.keys.vkHash);
+    const vkey = JSON.parse(fs.readFileSync(path.join(dir, "verification_key.json"), "utf8")) as snarkjs.VerificationKey;
+    const x = [-29n, 25n, -41n, -43n];
+    const p = await proveGroth16(built.circuit.wasm, zkey, circuitInput(x, 5n, 6n, built.model));
+    expect(await verifyGroth16(vkey, p.publicSignals, p.proof)).to.equal(true);
+    expect(await verifyGroth16(built.keys.vkey, p.publicSignals, p.proof)).to.equal(false);
+  });
+
+  it("refuses to verify when a recorded zkey changed on disk", async function () {
+    const z = path.join(dir, "circuit_0001.zkey");
+    const bytes = fs.readFileSync(z);
+    bytes[bytes.length - 1] ^= 0x01;
+    fs.writeFileSync(z, bytes);
+    expect(await rejection(verifyCeremony(dir))).to.match(/circuit_0001\.zkey does not match its recorded sha256/);
+  });
+
+  it("refuses a second beacon and a contribution after the beacon", async function () {
+    expect(await rejection(applyBeacon(dir, { beaconHash: "cd".repeat(32) }))).to.match(/already has a beacon/);
+    expect(await rejection(contribute(dir, { name: "mallory" }))).to.match(/finalised by a beacon/);
+  });
+});
