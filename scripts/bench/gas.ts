@@ -1,0 +1,69 @@
+/**
+ * Gas figures of one bundled model on the in-process Hardhat network (Groth16, open weights): verifier deployment
+ * (snarkjs verifier + adapter), model registration, opening a job, submitting a verified result.
+ * Run by scripts/bench/run.ts as: BENCH_MODEL=iris-mlp npx hardhat run scripts/bench/gas.ts
+ * Prints one line `BENCH_GAS {json}` on stdout.
+ */
+import hre from "hardhat";
+import { SNARK_FIELD } from "../lib/field";
+import { rel } from "../lib/paths";
+import { buildModel, loadFloatModel } from "../model/build";
+import { inputCommitment } from "../model/quantized";
+import { quantizeInput } from "../quant/quantize";
+import { releaseSnarkjs } from "../prove/groth16";
+import { proveInference } from "../prove/inference";
+import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../chain/system";
+import { heldOut } from "./data";
+
+async function main(): Promise<void> {
+  const name = process.env.BENCH_MODEL;
+  if (!name) throw new Error("set BENCH_MODEL to a bundled model name");
+  // The bundled build (cached stages): circuits/models/<name>.circom and contracts/verifiers/<Name>Groth16Verifier.sol.
+  const built = await buildModel(name, { quantize: false });
+  if (built.verifierChanged) await hre.run("compile", { quiet: true });
+  const { model } = built;
+  const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
+  const sys = await deploySystem(deployer);
+  const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
+  const ver = await deployGroth16Verifier(deployer, artifact);
+  const reg = await registerModel(
+    sys.registry,
+    modelOwner,
+    { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
+    ver.adapter.target as string,
+  );
+  const x = quantizeInput(model, loadFloatModel(name), heldOut(name).x[0]);
+  const salt = 987654321n % SNARK_FIELD;
+  const latest = await hre.ethers.provider.getBlock("latest");
+  const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
+  const opened = await openJob(sys.jobs, requester, {
+    modelId: reg.modelId,
+    inputCommitment: await inputCommitment(model, x, salt),
+    inputURI: "bench:held-out-0",
+    fee: hre.ethers.parseEther("0.01"),
+    deadline,
+  });
+  const binding = await bindingFor(sys.jobs, prover, opened.jobId, prover.address);
+  const proof = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding);
+  const submitted = await (await sys.jobs.connect(prover).submitResult(opened.jobId, proof.output, proof.packed.bytes)).wait();
+  if (!submitted) throw new Error("submitResult: no receipt");
+  const [fulfilled] = await sys.jobs.resultOf(opened.jobId);
+  if (!fulfilled) throw new Error("the job was not fulfilled");
+  const out = {
+    verifierContract: built.paths.verifierContract,
+    verifierDeployment: Number(ver.gasUsed),
+    registerModel: Number(reg.receipt.gasUsed),
+    openJob: Number(opened.receipt.gasUsed),
+    submitResult: Number(submitted.gasUsed),
+    publicSignals: proof.publicSignals.length,
+  };
+  process.stdout.write(`BENCH_GAS ${JSON.stringify(out)}\n`);
+}
+
+main()
+  .then(releaseSnarkjs)
+  .catch(async (e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    await releaseSnarkjs();
+    process.exitCode = 1;
+  });

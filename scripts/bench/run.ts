@@ -1,0 +1,314 @@
+/**
+ * `npm run bench` (issue 8): measures every bundled model in both weight-visibility modes on this machine and writes
+ * bench/results.json, bench/REPORT.md and bench/proving-time.svg. Every figure comes from a measurement here.
+ *
+ *   npm run bench                          every bundled model found under models/
+ *   npm run bench -- --quick               iris-mlp only (under 2 minutes with a warm powers-of-tau cache)
+ *   npm run bench -- --models iris-mlp,mnist-mlp --runs 7 --max-power 14
+ *
+ * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
+ * Scratch files go to build/bench/.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { requiredPower } from "../circuit/compile";
+import { ROOT, ensureDir, userCacheDir } from "../lib/paths";
+import { modelPaths } from "../model/build";
+import { snarkjsPackageVersion } from "../setup/groth16";
+import { accuracy } from "./data";
+import { type BenchResults, type ModeResult, type ModelResult, type StepMeasure, type SystemResult, renderReport, renderSvg } from "./report";
+import type { ProofSystem, StepArgs } from "./step";
+
+const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn"];
+const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
+const SCRATCH = path.join(ROOT, "build", "bench");
+const OUT = path.join(ROOT, "bench");
+const TIME_BIN = "/usr/bin/time";
+
+interface Options {
+  quick: boolean;
+  models: string[];
+  runs: number;
+  maxPower: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--quick") o.quick = true;
+    else if (a === "--models") o.models = val().split(",").filter(Boolean);
+    else if (a === "--runs") o.runs = Number(val());
+    else if (a === "--max-power") o.maxPower = Number(val());
+    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P)`);
+  }
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
+  if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
+  return o;
+}
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+interface ChildResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Peak resident size (KiB) of the largest process of the child's tree, from GNU time, when available. */
+  treeMaxRSSKiB?: number;
+  seconds: number;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, logFile?: string): Promise<ChildResult> {
+  const useTime = fs.existsSync(TIME_BIN);
+  const [c, a] = useTime ? [TIME_BIN, ["-f", "BENCH_TIME_MAXRSS %M", cmd, ...args]] : [cmd, args];
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (logFile) fs.appendFileSync(logFile, `$ ${cmd} ${args.join(" ")}\n${stdout}${stderr}\n`);
+      const m = /BENCH_TIME_MAXRSS (\d+)/.exec(stderr);
+      resolve({ code: code ?? 1, stdout, stderr, treeMaxRSSKiB: m ? Number(m[1]) : undefined, seconds: (Date.now() - t0) / 1000 });
+    });
+  });
+}
+
+const LOG = path.join(SCRATCH, "bench.log");
+
+/** Runs one step in a child process; returns its JSON result with the peak memory of the child (and its tree). */
+async function step(args: StepArgs): Promise<Record<string, unknown> & { ok: boolean; error?: string; mem: StepMeasure["mem"] }> {
+  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "bench", "step.ts"), JSON.stringify(args)], { ZKML_QUIET: "1" }, LOG);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_STEP "));
+  if (!line) return { ok: false, error: `step ${args.op} printed no result (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`, mem: {} };
+  const j = JSON.parse(line.slice("BENCH_STEP ".length)) as Record<string, unknown> & { ok: boolean; error?: string; maxRSSKiB: number };
+  return { ...j, mem: { processMaxRSSKiB: j.maxRSSKiB, treeMaxRSSKiB: r.treeMaxRSSKiB } };
+}
+
+function ptauFile(power: number): string {
+  return path.join(userCacheDir(), "ptau", `dev-v1-pot${power}_final.ptau`);
+}
+
+function ptauCached(power: number): boolean {
+  return fs.existsSync(ptauFile(power)) && fs.existsSync(ptauFile(power) + ".json");
+}
+
+/** Makes sure the dev ptau of `power` is cached (generating it in a child when it is not); returns the seconds spent generating, 0 when warm. */
+async function ensurePtau(power: number): Promise<number> {
+  if (ptauCached(power)) return 0;
+  progress(`powers of tau 2^${power} not cached: generating it once (not part of any figure) ...`);
+  const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
+  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
+  if (r.code !== 0 || !ptauCached(power)) throw new Error(`generating ptau 2^${power} failed: ${r.stderr.trim().slice(-300)}`);
+  return r.seconds;
+}
+
+/** Smallest cached dev ptau file (any power); PLONK's setup reports its row count before checking the size. */
+function smallestCachedPower(): number | undefined {
+  for (let p = 8; p <= 20; p++) if (ptauCached(p)) return p;
+  return undefined;
+}
+
+function ceilLog2(n: number): number {
+  let p = 0;
+  while (2 ** p < n) p++;
+  return p;
+}
+
+/** Power of tau PLONK needs for `rows` gates (snarkjs plonk_setup: cirPower = bits(rows - 1), at least 3). */
+function plonkPower(rows: number): number {
+  return Math.max(3, ceilLog2(rows));
+}
+
+/** Power of tau FFLONK needs (snarkjs fflonk_setup: 9 * 2^cirPower + 18 G1 points, a ptau of power P holds 2^(P+1) - 1). */
+function fflonkPower(rows: number): number {
+  const cir = Math.max(3, ceilLog2(rows + 2));
+  let p = cir;
+  while (2 ** (p + 1) - 1 < 9 * 2 ** cir + 18) p++;
+  return p;
+}
+
+function firstLines(msg: string, n = 3): string {
+  return msg.trim().split("\n").filter(Boolean).slice(0, n).join(" / ").slice(0, 400);
+}
+
+async function measureSystem(
+  system: ProofSystem,
+  c: { r1cs: string; wasm: string; inputFile: string; constraints: number; publicInputs: number; outputs: number },
+  dir: string,
+  o: Options & { plonkRowsHint?: number },
+  ptauGenerated: Record<number, number>,
+  wtns: string,
+): Promise<SystemResult> {
+  const res: SystemResult = { system, status: "ok" };
+  let power: number;
+  if (system === "groth16") {
+    power = requiredPower(c);
+  } else if (system === "plonk") {
+    // Row count first, with the smallest cached ptau (snarkjs logs it before the size check).
+    const small = smallestCachedPower() ?? 10;
+    await ensurePtau(small).then((s) => s && (ptauGenerated[small] = s));
+    const probe = await step({ op: "setup", system: "plonk", r1cs: c.r1cs, ptau: ptauFile(small), zkey: path.join(dir, "plonk-probe.zkey") });
+    const rows = probe.ok ? Number(probe.rows) : Number(/(\d+) > 2\*\*/.exec(probe.error ?? "")?.[1] ?? NaN);
+    if (!Number.isFinite(rows)) return { system, status: `failed: ${probe.error ?? "no row count"}` };
+    res.rows = rows;
+    power = plonkPower(rows);
+  } else {
+    // FFLONK's row count is logged after its size check; estimate the power from the PLONK rows, then read its own count.
+    power = fflonkPower(o.plonkRowsHint ?? c.constraints);
+  }
+  res.ptauPower = power;
+  const estimated = system === "fflonk" ? ", estimated from the PLONK rows" : "";
+  if (power > o.maxPower) return { ...res, status: `skipped: needs 2^${power} ptau (cap 2^${o.maxPower}${estimated})` };
+  // The smallest cached dev ptau that is big enough (a bigger one serves a smaller circuit); generate one otherwise.
+  let use = power;
+  while (use <= o.maxPower && !ptauCached(use)) use++;
+  if (use > o.maxPower) {
+    if (o.quick) return { ...res, status: `skipped: 2^${power} ptau not cached (--quick generates none; a full run does)` };
+    use = power;
+    const gen = await ensurePtau(power);
+    if (gen) ptauGenerated[power] = gen;
+  }
+  res.ptauUsed = use;
+  const zkey = path.join(dir, `${system}.zkey`);
+  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: ptauFile(use), zkey });
+  if (!setup.ok) return { ...res, status: `failed: setup: ${firstLines(setup.error ?? "")}` };
+  res.setup = { seconds: Number(setup.setupSeconds), mem: setup.mem };
+  res.zkeyBytes = Number(setup.zkeyBytes);
+  if (system === "fflonk" && Number.isFinite(Number(setup.rows))) res.rows = Number(setup.rows);
+  const prove = await step({ op: "prove", system, zkey, wtns, runs: o.runs });
+  if (!prove.ok) return { ...res, status: `failed: prove: ${firstLines(prove.error ?? "")}` };
+  res.prove = { times: prove.times as number[], mem: prove.mem };
+  res.proofJsonBytes = Number(prove.proofBytes);
+  return res;
+}
+
+async function measureMode(model: string, mode: "open" | "private", o: Options, ptauGenerated: Record<number, number>): Promise<ModeResult> {
+  const dir = path.join(SCRATCH, "work", `${model}-${mode}`);
+  progress(`${model} / ${mode} weights: generate + compile ...`);
+  const comp = await step({ op: "compile", model, mode, workDir: dir });
+  if (!comp.ok) return { mode, status: `not supported: ${firstLines(comp.error ?? "")}` };
+  const c = comp as unknown as { r1cs: string; wasm: string; inputFile: string; constraints: number; wires: number; publicInputs: number; outputs: number; compileSeconds: number; generateSeconds: number };
+  const res: ModeResult = {
+    mode,
+    status: "ok",
+    constraints: c.constraints,
+    wires: c.wires,
+    publicSignals: c.publicInputs + c.outputs,
+    compile: { seconds: c.compileSeconds, mem: comp.mem },
+    generateSeconds: c.generateSeconds,
+    systems: [],
+  };
+  progress(`${model} / ${mode}: ${c.constraints} constraints, compiled in ${c.compileSeconds.toFixed(1)} s; witness ...`);
+  const wtns = path.join(dir, "witness.wtns");
+  const w = await step({ op: "witness", wasm: c.wasm, input: c.inputFile, wtns, runs: o.runs });
+  if (!w.ok) return { ...res, status: `failed: witness: ${firstLines(w.error ?? "")}` };
+  res.witness = { times: w.times as number[], mem: w.mem };
+  const opts = { ...o } as Options & { plonkRowsHint?: number };
+  for (const system of SYSTEMS) {
+    progress(`${model} / ${mode}: ${system} ...`);
+    const s = await measureSystem(system, c, dir, opts, ptauGenerated, wtns);
+    if (system === "plonk" && s.rows) opts.plonkRowsHint = s.rows;
+    progress(`${model} / ${mode}: ${system}: ${s.status}${s.prove ? `, prove median ${median(s.prove.times).toFixed(2)} s` : ""}`);
+    res.systems!.push(s);
+  }
+  return res;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function measureGas(model: string): Promise<ModelResult["gas"]> {
+  progress(`${model}: gas (npx hardhat run scripts/bench/gas.ts) ...`);
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  const r = await run(npx, ["hardhat", "run", "scripts/bench/gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_GAS "));
+  if (!line) return { status: `failed: ${firstLines(r.stderr.replace(/BENCH_TIME_MAXRSS.*|Command exited.*/g, ""))}` };
+  return { status: "ok", ...(JSON.parse(line.slice("BENCH_GAS ".length)) as Record<string, number>) };
+}
+
+function versions(): BenchResults["versions"] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = (n: string): string => (require(`${n}/package.json`) as { version: string }).version;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  const circomOut = require("child_process").execFileSync(process.execPath, [require.resolve("circom2/cli.js"), "--version"], { encoding: "utf8" }) as string;
+  return {
+    node: process.version,
+    snarkjs: snarkjsPackageVersion(),
+    circom2: pkg("circom2"),
+    circom: (/circom compiler (\S+)/.exec(circomOut)?.[1] ?? "?").trim(),
+    solc: solc.version(),
+    hardhat: pkg("hardhat"),
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const t0 = Date.now();
+  ensureDir(SCRATCH);
+  ensureDir(OUT);
+  fs.writeFileSync(LOG, "");
+  const cpus = os.cpus();
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    command: `npm run bench --${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}`.replace(/ --$/, ""),
+    machine: { cpu: cpus[0]?.model ?? "?", cores: cpus.length, totalMemGiB: os.totalmem() / 2 ** 30, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
+    versions: versions(),
+    config: { runs: o.runs, maxPower: o.maxPower, quick: o.quick, models: o.models, memory: fs.existsSync(TIME_BIN) ? "GNU time %M (largest process of the step's tree) and process.resourceUsage().maxRSS (the step's node process)" : "process.resourceUsage().maxRSS of the step's node process" },
+    ptauGenerated: {},
+    models: [],
+    totalSeconds: 0,
+  };
+  for (const name of o.models) {
+    const m: ModelResult = { name, modes: [] };
+    if (!fs.existsSync(modelPaths(name).floatFile)) {
+      m.status = `not found: ${path.relative(ROOT, modelPaths(name).floatFile)}`;
+      results.models.push(m);
+      continue;
+    }
+    try {
+      m.accuracy = accuracy(name);
+    } catch (e) {
+      m.accuracyError = (e as Error).message;
+    }
+    for (const mode of ["open", "private"] as const) m.modes.push(await measureMode(name, mode, o, results.ptauGenerated));
+    const open = m.modes.find((x) => x.mode === "open");
+    const g16 = open?.systems?.find((s) => s.system === "groth16");
+    if (g16?.status === "ok") m.gas = await measureGas(name);
+    else m.gas = { status: `skipped: Groth16 (open weights) ${g16?.status ?? open?.status ?? "not measured"}` };
+    results.models.push(m);
+    // Write as we go, so a long full run leaves partial results.
+    results.totalSeconds = (Date.now() - t0) / 1000;
+    writeOutputs(results);
+  }
+  results.totalSeconds = (Date.now() - t0) / 1000;
+  writeOutputs(results);
+  progress(`done in ${results.totalSeconds.toFixed(1)} s: bench/results.json, bench/REPORT.md, bench/proving-time.svg`);
+}
+
+function writeOutputs(r: BenchResults): void {
+  fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(r, null, 2) + "\n");
+  fs.writeFileSync(path.join(OUT, "REPORT.md"), renderReport(r));
+  fs.writeFileSync(path.join(OUT, "proving-time.svg"), renderSvg(r));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,189 @@
+/**
+ * One measured benchmark step, run as its own child process so that its peak resident size is the step's alone.
+ * Usage: node -r ts-node/register/transpile-only scripts/bench/step.ts '<json StepArgs>'
+ * Prints one line `BENCH_STEP {json}` on stdout: the step's result, its timings and `process.resourceUsage().maxRSS`
+ * (KiB). Progress goes to stderr. The parent (scripts/bench/run.ts) spawns one child per step.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as snarkjs from "snarkjs";
+import { compileCircuit } from "../circuit/compile";
+import { circuitWeightInputs, generateMainCircuit } from "../circuit/generate";
+import { SNARK_FIELD } from "../lib/field";
+import { ensureDir } from "../lib/paths";
+import { loadFloatModel, loadQuantizedModel } from "../model/build";
+import type { QuantizedModel } from "../model/quantized";
+import { circuitInput } from "../prove/inference";
+import { releaseSnarkjs } from "../prove/groth16";
+import { DEV_ZKEY_BEACON_HASH } from "../setup/groth16";
+import { quantizeInput } from "../quant/quantize";
+import { heldOut } from "./data";
+
+export type ProofSystem = "groth16" | "plonk" | "fflonk";
+
+export type StepArgs =
+  /** Generates the model's main circuit for a visibility mode, writes it and a witness input, and compiles it. */
+  | { op: "compile"; model: string; mode: "open" | "private"; workDir: string }
+  /** Circuit-specific setup with a cached ptau file. */
+  | { op: "setup"; system: ProofSystem; r1cs: string; ptau: string; zkey: string }
+  /** Witness computation, timed `runs` times after one warm-up run. */
+  | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
+  /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
+  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number };
+
+interface ProofSystemApi {
+  setup(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<unknown>;
+  prove(zkey: string, wtns: string, logger?: Logger): Promise<{ proof: unknown; publicSignals: string[] }>;
+  verify(vk: unknown, publicSignals: string[], proof: unknown, logger?: Logger): Promise<boolean>;
+}
+/** snarkjs' PLONK and FFLONK APIs (the project's snarkjs typings cover Groth16 only). */
+const systems = snarkjs as unknown as { groth16: ProofSystemApi; plonk: ProofSystemApi; fflonk: ProofSystemApi };
+
+interface Logger {
+  info(msg: string): void;
+  debug(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+/** A snarkjs logger that keeps every line (the PLONK/FFLONK row counts are read from it). */
+function captureLogger(lines: string[]): Logger {
+  const keep = (m: string): void => {
+    lines.push(String(m));
+  };
+  return { info: keep, debug: () => {}, warn: keep, error: keep };
+}
+
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** The visibility mode applied to the bundled (open-weights) quantized model: only the `weights` field differs. */
+export function modelFor(name: string, mode: "open" | "private"): QuantizedModel {
+  return { ...loadQuantizedModel(name), weights: mode };
+}
+
+async function compileStep(a: Extract<StepArgs, { op: "compile" }>): Promise<Record<string, unknown>> {
+  ensureDir(a.workDir);
+  const model = modelFor(a.model, a.mode);
+  const base = `${a.model}-${a.mode}`;
+  const circuitFile = path.join(a.workDir, `${base}.circom`);
+  const tg = process.hrtime.bigint();
+  const src = await generateMainCircuit(model);
+  const generateSeconds = seconds(tg);
+  fs.writeFileSync(circuitFile, src);
+  // A fresh output root each time, so the compiler really runs (compileCircuit caches by content hash).
+  const outRoot = path.join(a.workDir, "compiled");
+  fs.rmSync(outRoot, { recursive: true, force: true });
+  const t0 = process.hrtime.bigint();
+  const c = await compileCircuit(circuitFile, { outRoot });
+  const compileSeconds = seconds(t0);
+  // Witness input: the first held-out sample, a fixed salt and binding (any field elements will do).
+  const fm = loadFloatModel(a.model);
+  const raw = heldOut(a.model).x[0];
+  const x = quantizeInput(model, fm, raw);
+  const input = { ...circuitInput(x, 123456789n, (2n ** 200n + 12345n) % SNARK_FIELD), ...circuitWeightInputs(model) };
+  const inputFile = path.join(a.workDir, "input.json");
+  fs.writeFileSync(inputFile, JSON.stringify(input));
+  return {
+    circuitFile,
+    inputFile,
+    r1cs: c.r1cs,
+    wasm: c.wasm,
+    constraints: c.constraints,
+    wires: c.wires,
+    publicInputs: c.publicInputs,
+    outputs: c.outputs,
+    privateInputs: c.privateInputs,
+    generateSeconds,
+    compileSeconds,
+  };
+}
+
+async function setupStep(a: Extract<StepArgs, { op: "setup" }>): Promise<Record<string, unknown>> {
+  const lines: string[] = [];
+  const logger = captureLogger(lines);
+  fs.rmSync(a.zkey, { force: true });
+  const t0 = process.hrtime.bigint();
+  if (a.system === "groth16") {
+    // The project's dev recipe (scripts/setup/groth16.ts): new zkey, then the public beacon.
+    const z0 = a.zkey + ".0";
+    await snarkjs.zKey.newZKey(a.r1cs, a.ptau, z0);
+    await snarkjs.zKey.beacon(z0, a.zkey, "zkml-evm dev beacon (INSECURE)", DEV_ZKEY_BEACON_HASH, 10);
+    fs.rmSync(z0, { force: true });
+  } else if (a.system === "plonk") {
+    const r = await systems.plonk.setup(a.r1cs, a.ptau, a.zkey, logger);
+    if (r === -1) throw new Error(lines.filter((l) => /too big|error|not/i.test(l)).join("; ") || "plonk setup failed");
+  } else {
+    await systems.fflonk.setup(a.r1cs, a.ptau, a.zkey, logger);
+  }
+  const setupSeconds = seconds(t0);
+  const vkey = await snarkjs.zKey.exportVerificationKey(a.zkey);
+  fs.writeFileSync(a.zkey + ".vkey.json", JSON.stringify(vkey));
+  const plonkRows = Number(/Plonk constraints: (\d+)/.exec(lines.join("\n"))?.[1] ?? NaN);
+  const fflonkRows = Number(/Constraints:\s+(\d+)/.exec(lines.join("\n"))?.[1] ?? NaN);
+  return {
+    setupSeconds,
+    zkeyBytes: fs.statSync(a.zkey).size,
+    rows: a.system === "plonk" ? plonkRows : a.system === "fflonk" ? fflonkRows : undefined,
+  };
+}
+
+async function witnessStep(a: Extract<StepArgs, { op: "witness" }>): Promise<Record<string, unknown>> {
+  const input = JSON.parse(fs.readFileSync(a.input, "utf8")) as Record<string, unknown>;
+  const times: number[] = [];
+  for (let i = 0; i <= a.runs; i++) {
+    fs.rmSync(a.wtns, { force: true });
+    const t0 = process.hrtime.bigint();
+    await snarkjs.wtns.calculate(input, a.wasm, a.wtns);
+    if (i > 0) times.push(seconds(t0)); // run 0 is the warm-up
+  }
+  return { times };
+}
+
+async function proveStep(a: Extract<StepArgs, { op: "prove" }>): Promise<Record<string, unknown>> {
+  const times: number[] = [];
+  let last: { proof: unknown; publicSignals: string[] } | undefined;
+  const api = systems[a.system];
+  for (let i = 0; i <= a.runs; i++) {
+    const t0 = process.hrtime.bigint();
+    last = await api.prove(a.zkey, a.wtns);
+    if (i > 0) times.push(seconds(t0)); // run 0 is the warm-up
+  }
+  const vkey = JSON.parse(fs.readFileSync(a.zkey + ".vkey.json", "utf8")) as unknown;
+  const verified = last ? await api.verify(vkey, last.publicSignals, last.proof) : false;
+  if (!verified) throw new Error(`${a.system} proof did not verify`);
+  return { times, verified, proofBytes: JSON.stringify(last?.proof).length };
+}
+
+async function main(): Promise<void> {
+  const a = JSON.parse(process.argv[2] ?? "{}") as StepArgs;
+  const t0 = process.hrtime.bigint();
+  let result: Record<string, unknown>;
+  switch (a.op) {
+    case "compile":
+      result = await compileStep(a);
+      break;
+    case "setup":
+      result = await setupStep(a);
+      break;
+    case "witness":
+      result = await witnessStep(a);
+      break;
+    case "prove":
+      result = await proveStep(a);
+      break;
+    default:
+      throw new Error(`unknown step ${JSON.stringify(a)}`);
+  }
+  await releaseSnarkjs();
+  const ru = process.resourceUsage();
+  process.stdout.write(`BENCH_STEP ${JSON.stringify({ ok: true, ...result, wallSeconds: seconds(t0), maxRSSKiB: ru.maxRSS })}\n`);
+}
+
+main().catch(async (e: unknown) => {
+  await releaseSnarkjs();
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stdout.write(`BENCH_STEP ${JSON.stringify({ ok: false, error: msg, maxRSSKiB: process.resourceUsage().maxRSS })}\n`);
+  process.exitCode = 1;
+});
