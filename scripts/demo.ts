@@ -74,6 +74,14 @@ async function main(): Promise<void> {
     (r) => `job ${r.jobId}, ${r.receipt.gasUsed} gas`,
   );
 
+  // The prover stakes once, then claims the job: an exclusive lease backed by a bond it loses if it does not deliver.
+  const bond = await sys.jobs.claimBond();
+  await log.stage("prover: deposit stake + claim the job", async () => {
+    await (await sys.jobs.connect(prover).deposit({ value: bond })).wait();
+    const r = await (await sys.jobs.connect(prover).claim(jobId)).wait();
+    return r;
+  }, (r) => `bond ${formatEther(bond)} ETH locked, claim ${r?.gasUsed} gas`);
+
   // The prover: runs the model and proves it, bound to this job and to its own address.
   const binding = await bindingFor(sys.jobs, prover, jobId, prover.address);
   const proof = await log.stage(
@@ -94,7 +102,7 @@ async function main(): Promise<void> {
   const before = await hre.ethers.provider.getBalance(prover.address);
   const w = await (await sys.jobs.connect(prover).withdraw()).wait();
   const after = await hre.ethers.provider.getBalance(prover.address);
-  const paid = after - before + (w ? w.gasUsed * w.gasPrice : 0n);
+  const paid = after - before + (w ? w.gasUsed * w.gasPrice : 0n) - bond; // the released bond is withdrawn too
 
   const classes = model.classes ?? [];
   const answer = classes[Number(onchainOutput)] ?? String(onchainOutput);
