@@ -1,0 +1,34 @@
+/**
+ * Entry point of a long-running prover node (configuration: environment variables, see ./config.ts).
+ *   PROVER_RPC_URL=... PROVER_PRIVATE_KEY=0x... PROVER_JOBS_ADDRESS=0x... PROVER_STATE_DIR=./state/node1 \
+ *     npx ts-node --files scripts/prover/main.ts        (or: npx hardhat run scripts/prover/main.ts)
+ * Logs one JSON line per event on stdout; SIGINT / SIGTERM stop it cleanly (jobs in flight finish, metrics logged).
+ * A SIGKILL is survived too: the next start resumes from the durable state in PROVER_STATE_DIR.
+ */
+import { configFromEnv } from "./config";
+import { ProverNode } from "./node";
+
+async function main(): Promise<void> {
+  const node = new ProverNode(configFromEnv());
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    node.log("node_stopping", { signal: sig });
+    node.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  await node.start();
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/** Counters and timings of one prover node; `summary()` is what the node logs as `metrics`. */
+export interface MetricsSummary {
+  jobsSeen: number;
+  skipped: number;
+  claimed: number;
+  proved: number;
+  submitted: number;
+  fulfilled: number;
+  lostToOthers: number;
+  failed: number;
+  provingMeanSeconds: number;
+  provingP95Seconds: number;
+  /** Sum of gasUsed over every receipt of this node's transactions (reverted ones included). */
+  gasUsed: bigint;
+  /** Sum of gasUsed * effectiveGasPrice (wei). */
+  gasSpentWei: bigint;
+  /** Fees credited to this node by JobFulfilled (wei). */
+  earningsWei: bigint;
+}
+
+/** The q-quantile (0..1) of `xs` by nearest rank; 0 for an empty list. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+export class Metrics {
+  jobsSeen = 0;
+  skipped = 0;
+  claimed = 0;
+  proved = 0;
+  submitted = 0;
+  fulfilled = 0;
+  lostToOthers = 0;
+  failed = 0;
+  gasUsed = 0n;
+  gasSpentWei = 0n;
+  earningsWei = 0n;
+  readonly provingSeconds: number[] = [];
+
+  addReceipt(r: { gasUsed: bigint; gasPrice?: bigint | null }): void {
+    this.gasUsed += r.gasUsed;
+    this.gasSpentWei += r.gasUsed * (r.gasPrice ?? 0n);
+  }
+
+  summary(): MetricsSummary {
+    const p = this.provingSeconds;
+    const mean = p.length ? p.reduce((a, b) => a + b, 0) / p.length : 0;
+    return {
+      jobsSeen: this.jobsSeen,
+      skipped: this.skipped,
+      claimed: this.claimed,
+      proved: this.proved,
+      submitted: this.submitted,
+      fulfilled: this.fulfilled,
+      lostToOthers: this.lostToOthers,
+      failed: this.failed,
+      provingMeanSeconds: Number(mean.toFixed(3)),
+      provingP95Seconds: Number(quantile(p, 0.95).toFixed(3)),
+      gasUsed: this.gasUsed,
+      gasSpentWei: this.gasSpentWei,
+      earningsWei: this.earningsWei,
+    };
+  }
+}

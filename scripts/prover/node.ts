@@ -1,0 +1,409 @@
+/**
+ * A prover node: an independent operator that serves InferenceJobs jobs for the models it holds.
+ *
+ * Each tick it (1) scans JobOpened / JobFulfilled / JobReclaimed logs from its last processed block (catch-up after a
+ * restart and live watching are the same loop), (2) tops up its stake if needed, and (3) starts at most
+ * `concurrency` jobs through the pipeline below; every step is recorded in the store before the next one, so a node
+ * killed anywhere restarts where it was (docs/prover.md):
+ *
+ *   new -> (fee >= minFee, registry version == local artifacts, input at inputURI matches inputCommitment)
+ *       -> claim (bond from stake; a live claim by another prover: waiting until its lease ends, then take over)
+ *       -> claimed -> prove in a worker thread -> proved (proof stored) -> submit (intent + tx hash stored first)
+ *       -> done | lost (someone else delivered, reclaimed, deadline) | skipped (reason) | failed (reason)
+ */
+import { randomInt } from "crypto";
+import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
+import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
+import { jobBinding } from "../chain/binding";
+import { InputError, fetchCheckedInput } from "./input";
+import { type JsonLog, type LogSink, createJsonLog } from "./log";
+import { Metrics, type MetricsSummary } from "./metrics";
+import { type ServedModel, loadServedModel, matchRegistryVersion } from "./models";
+import { ProofPool } from "./pool";
+import { type JobRecord, ProverStore, TERMINAL } from "./store";
+import { DEFAULT_TX_OPTIONS, type TxOptions, TxSender, WouldRevertError } from "./tx";
+
+export interface ProverNodeConfig {
+  rpcUrl: string;
+  privateKey: string;
+  jobsAddress: string;
+  /** Bundled model names whose artifacts this node holds (e.g. ["iris-mlp"]). */
+  models: string[];
+  /** Folder of this node's durable state (one node per folder). */
+  stateDir: string;
+  /** Jobs in flight at once (= proving worker threads). */
+  concurrency: number;
+  /** Jobs with a lower fee are skipped (wei). */
+  minFeeWei: bigint;
+  /** Stake kept available for claim bonds (wei); default claimBond * concurrency * 2. */
+  stakeWei?: bigint;
+  pollMs: number;
+  /** Random delay before a claim, spreading simultaneous claims of several nodes (ms). */
+  claimJitterMs: number;
+  /** First block to scan when the store is empty (default 0). */
+  fromBlock?: number;
+  /** Log a `metrics` line this often (ms; 0: only at stop). */
+  metricsEveryMs: number;
+  name?: string;
+  logSink?: LogSink;
+  tx?: Partial<TxOptions>;
+}
+
+export const DEFAULT_NODE_CONFIG = { concurrency: 1, minFeeWei: 0n, pollMs: 500, claimJitterMs: 300, metricsEveryMs: 30_000 };
+
+const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"] as const;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
+
+export class ProverNode {
+  readonly log: JsonLog;
+  readonly metrics = new Metrics();
+  readonly address: string;
+  private readonly cfg: ProverNodeConfig;
+  private provider!: JsonRpcProvider;
+  private wallet!: Wallet;
+  private jobs!: InferenceJobs;
+  private registry!: ModelRegistry;
+  private store!: ProverStore;
+  private txs!: TxSender;
+  private pool!: ProofPool;
+  private served: ServedModel[] = [];
+  private chainId = 0n;
+  private claimBond = 0n;
+  private readonly records = new Map<string, JobRecord>();
+  private readonly active = new Set<string>();
+  private readonly actives = new Set<Promise<void>>();
+  private readonly modelMatch = new Map<string, Promise<{ model?: ServedModel; reason?: string }>>();
+  private running = false;
+  private loop?: Promise<void>;
+  private chainTime = 0;
+  private lastMetrics = Date.now();
+
+  constructor(cfg: ProverNodeConfig) {
+    this.cfg = cfg;
+    this.address = new Wallet(cfg.privateKey).address;
+    this.log = createJsonLog(cfg.name ?? this.address.slice(0, 10), cfg.logSink);
+  }
+
+  /** Opens the store, loads and checks the served models, settles transactions left pending, stakes, starts the loop. */
+  async start(): Promise<void> {
+    const c = this.cfg;
+    this.provider = new JsonRpcProvider(c.rpcUrl, undefined, { cacheTimeout: -1, pollingInterval: c.pollMs });
+    this.wallet = new Wallet(c.privateKey, this.provider);
+    this.chainId = (await this.provider.getNetwork()).chainId;
+    this.jobs = InferenceJobs__factory.connect(getAddress(c.jobsAddress), this.wallet);
+    this.registry = ModelRegistry__factory.connect(await this.jobs.registry(), this.provider);
+    this.claimBond = await this.jobs.claimBond();
+    this.store = await ProverStore.open(c.stateDir);
+    this.served = await Promise.all(c.models.map(loadServedModel));
+    this.pool = new ProofPool(c.concurrency);
+    await this.pool.warm();
+    this.txs = new TxSender(this.wallet, this.provider, this.store, this.log, this.metrics, { ...DEFAULT_TX_OPTIONS, ...c.tx });
+    for (const j of await this.store.jobs()) this.records.set(j.jobId, j);
+    const resumed = await this.txs.resumePending();
+    this.log("node_started", {
+      address: this.address,
+      jobs: c.jobsAddress,
+      chainId: this.chainId,
+      models: this.served.map((m) => m.name),
+      concurrency: c.concurrency,
+      minFeeWei: c.minFeeWei,
+      lastBlock: await this.store.lastBlock(),
+      knownJobs: this.records.size,
+      unfinishedJobs: [...this.records.values()].filter((j) => !TERMINAL.has(j.state)).map((j) => `${j.jobId}:${j.state}`),
+      resumedTxs: resumed.map((r) => `${r.key}:${r.receipt ? r.receipt.status : "unsettled"}`),
+    });
+    await this.ensureStake();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops taking work, lets jobs in flight finish (bounded), stops the workers, logs the metrics, closes the store. */
+  async stop(timeoutMs = 60_000): Promise<MetricsSummary> {
+    this.running = false;
+    await this.loop;
+    await Promise.race([Promise.all([...this.actives]), sleep(timeoutMs)]);
+    await this.pool.stop();
+    const m = this.metrics.summary();
+    this.log("metrics", { ...m, final: true });
+    await this.store.close();
+    this.provider.destroy();
+    return m;
+  }
+
+  /** The node's view of every job it has seen. */
+  jobRecords(): JobRecord[] {
+    return [...this.records.values()];
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.log("tick_failed", { error: errMsg(e) });
+      }
+      if (this.cfg.metricsEveryMs > 0 && Date.now() - this.lastMetrics > this.cfg.metricsEveryMs) {
+        this.lastMetrics = Date.now();
+        this.log("metrics", { ...this.metrics.summary() });
+      }
+      await sleep(this.cfg.pollMs);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const latest = await this.provider.getBlock("latest");
+    if (!latest) return;
+    this.chainTime = latest.timestamp;
+    await this.scan(latest.number);
+    await this.ensureStake();
+    this.schedule();
+  }
+
+  /** Records JobOpened logs (and settles jobs fulfilled or reclaimed by others) up to `to`, atomically with lastBlock. */
+  private async scan(to: number): Promise<void> {
+    const last = await this.store.lastBlock();
+    let from = last === undefined ? this.cfg.fromBlock ?? 0 : last + 1;
+    const iface = this.jobs.interface;
+    const topics = [[iface.getEvent("JobOpened").topicHash, iface.getEvent("JobFulfilled").topicHash, iface.getEvent("JobReclaimed").topicHash]];
+    while (from <= to) {
+      const end = Math.min(to, from + 1999);
+      const logs: Log[] = await this.provider.getLogs({ address: this.cfg.jobsAddress, topics, fromBlock: from, toBlock: end });
+      const fresh: JobRecord[] = [];
+      const settled: Array<{ jobId: string; prover?: string }> = [];
+      for (const l of logs) {
+        const p = iface.parseLog(l);
+        if (!p) continue;
+        const jobId = (p.args[0] as bigint).toString();
+        if (p.name === "JobOpened") {
+          if (this.records.has(jobId) || fresh.some((f) => f.jobId === jobId)) continue;
+          fresh.push({
+            jobId,
+            modelId: (p.args[2] as bigint).toString(),
+            modelVersion: Number(p.args[3]),
+            inputCommitment: (p.args[4] as bigint).toString(),
+            fee: (p.args[5] as bigint).toString(),
+            deadline: Number(p.args[6]),
+            inputURI: p.args[8] as string,
+            blockNumber: l.blockNumber,
+            seenAt: Date.now(),
+            state: "new",
+            updatedAt: Date.now(),
+          });
+        } else {
+          settled.push({ jobId, prover: p.name === "JobFulfilled" ? getAddress(p.args[1] as string) : undefined });
+        }
+      }
+      await this.store.recordScan(fresh, end);
+      for (const j of fresh) {
+        this.records.set(j.jobId, j);
+        this.metrics.jobsSeen++;
+        this.log("job_seen", { jobId: j.jobId, modelId: j.modelId, modelVersion: j.modelVersion, fee: j.fee, deadline: j.deadline, block: j.blockNumber });
+      }
+      for (const s of settled) {
+        const j = this.records.get(s.jobId);
+        // Jobs in flight settle themselves (they re-read the chain before every transaction).
+        if (!j || TERMINAL.has(j.state) || this.active.has(s.jobId) || s.prover === this.address) continue;
+        await this.finish(j, "lost", s.prover ? `fulfilled by ${s.prover}` : "reclaimed by the requester");
+      }
+      from = end + 1;
+    }
+  }
+
+  private async ensureStake(): Promise<void> {
+    const acct = await this.jobs.accountOf(this.address);
+    const want = this.cfg.stakeWei ?? this.claimBond * BigInt(this.cfg.concurrency) * 2n;
+    if (acct.available >= this.claimBond * BigInt(this.cfg.concurrency)) return;
+    const amount = want - acct.available;
+    const r = await this.txs.send(`deposit:${Date.now()}`, this.cfg.jobsAddress, this.jobs.interface.encodeFunctionData("deposit"), amount);
+    this.log("stake_deposited", { amount, status: r.status, available: (await this.jobs.accountOf(this.address)).available });
+  }
+
+  /** Starts eligible jobs while slots are free: our own claimed/proved jobs first, then others in random order. */
+  private schedule(): void {
+    if (!this.running) return;
+    const own: JobRecord[] = [];
+    const other: JobRecord[] = [];
+    for (const j of this.records.values()) {
+      if (TERMINAL.has(j.state) || this.active.has(j.jobId)) continue;
+      if (j.state === "claimed" || j.state === "proved") own.push(j);
+      else if (j.state === "new" || (j.state === "waiting" && this.chainTime > (j.leaseEnd ?? 0))) other.push(j);
+    }
+    for (let i = other.length - 1; i > 0; i--) {
+      const k = randomInt(i + 1);
+      [other[i], other[k]] = [other[k], other[i]];
+    }
+    for (const j of [...own, ...other]) {
+      if (this.active.size >= this.cfg.concurrency) break;
+      this.active.add(j.jobId);
+      const p = this.process(j)
+        .catch(async (e: unknown) => {
+          this.log("job_error", { jobId: j.jobId, state: j.state, error: errMsg(e) });
+        })
+        .finally(() => {
+          this.active.delete(j.jobId);
+          this.actives.delete(p);
+          this.schedule();
+        });
+      this.actives.add(p);
+    }
+  }
+
+  private async update(j: JobRecord, patch: Partial<JobRecord>): Promise<void> {
+    Object.assign(j, patch);
+    await this.store.putJob(j);
+  }
+
+  private async finish(j: JobRecord, state: "done" | "lost" | "skipped" | "failed", reason?: string): Promise<void> {
+    const wasOurs = j.state === "claimed" || j.state === "proved";
+    await this.update(j, { state, reason });
+    if (state === "skipped") this.metrics.skipped++;
+    if (state === "failed") this.metrics.failed++;
+    if (state === "lost") this.metrics.lostToOthers++;
+    this.log(`job_${state}`, { jobId: j.jobId, reason, wasOurs });
+  }
+
+  /** On-chain state that ends a job for us, or undefined if it is still servable. */
+  private async settledOnChain(j: JobRecord): Promise<{ state: "done" | "lost"; reason: string } | undefined> {
+    const job = await this.jobs.getJob(j.jobId);
+    const status = JOB_STATUS[Number(job.status)];
+    if (status === "Fulfilled") {
+      const logs = await this.jobs.queryFilter(this.jobs.filters.JobFulfilled(j.jobId), j.blockNumber);
+      const by = logs.length ? getAddress(logs[0].args.prover) : "unknown";
+      return by === this.address ? { state: "done", reason: "fulfilled by this node" } : { state: "lost", reason: `fulfilled by ${by}` };
+    }
+    if (status === "Reclaimed") return { state: "lost", reason: "reclaimed by the requester" };
+    if (status === "None") return { state: "lost", reason: "job not found" };
+    if (this.chainTime > j.deadline) return { state: "lost", reason: "deadline passed" };
+    return undefined;
+  }
+
+  private async process(j: JobRecord): Promise<void> {
+    const done = await this.settledOnChain(j);
+    if (done) return this.finish(j, done.state, done.reason);
+
+    // 1. Is it for us? (fee, model, input) - all before spending anything.
+    if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);
+    const key = `${j.modelId}:${j.modelVersion}`;
+    let m = this.modelMatch.get(key);
+    if (!m) this.modelMatch.set(key, (m = matchRegistryVersion(this.registry, this.served, BigInt(j.modelId), j.modelVersion)));
+    const match = await m;
+    if (!match.model) return this.finish(j, "skipped", match.reason);
+    const served = match.model;
+    let input;
+    try {
+      input = await fetchCheckedInput(j.inputURI, served.model, BigInt(j.inputCommitment));
+    } catch (e) {
+      if (e instanceof InputError) return this.finish(j, "skipped", e.message);
+      throw e;
+    }
+    if (j.model !== served.name) await this.update(j, { model: served.name });
+
+    // 2. Claim (unless ours already).
+    if (j.state === "new" || j.state === "waiting") {
+      if (!(await this.claim(j))) return;
+    }
+
+    // 3. Prove (a stored proof is never redone).
+    if (j.state === "claimed") {
+      const starts = (j.proofStarts ?? 0) + 1;
+      await this.update(j, { proofStarts: starts });
+      this.log("proof_started", { jobId: j.jobId, model: served.name, attempt: starts });
+      const binding = jobBinding(this.chainId, this.cfg.jobsAddress, BigInt(j.jobId), this.address);
+      let p;
+      try {
+        p = await this.pool.prove({ model: served.model, wasm: served.wasm, zkey: served.zkey, x: input.x, salt: input.salt, binding });
+      } catch (e) {
+        return this.finish(j, "failed", `proving failed: ${errMsg(e)}`);
+      }
+      await this.update(j, { state: "proved", proof: { output: p.output.toString(), bytes: p.bytes, seconds: p.seconds } });
+      this.metrics.proved++;
+      this.metrics.provingSeconds.push(p.seconds);
+      this.log("proof_done", { jobId: j.jobId, output: p.output, seconds: p.seconds });
+    }
+
+    // 4. Submit once (TxSender keys the intent by job: a restart resumes the recorded transaction, never a new one).
+    if (j.state === "proved" && j.proof) {
+      const again = await this.settledOnChain(j);
+      if (again) return this.finish(j, again.state, again.reason);
+      const c = await this.jobs.claimOf(j.jobId);
+      if (c.claimant !== "0x0000000000000000000000000000000000000000" && getAddress(c.claimant) !== this.address && this.chainTime <= Number(c.leaseEnd)) {
+        return this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant} while we held a proof` });
+      }
+      const txKey = j.submitTx ?? `submit:${j.jobId}`;
+      if (!j.submitTx) await this.update(j, { submitTx: txKey });
+      let r: TransactionReceipt;
+      try {
+        r = await this.txs.send(txKey, this.cfg.jobsAddress, this.jobs.interface.encodeFunctionData("submitResult", [j.jobId, j.proof.output, j.proof.bytes]));
+      } catch (e) {
+        if (e instanceof WouldRevertError) {
+          const after = await this.settledOnChain(j);
+          if (after) return this.finish(j, after.state, after.reason);
+          return this.finish(j, "failed", `submit would revert: ${errMsg(e)}`);
+        }
+        throw e;
+      }
+      this.metrics.submitted++;
+      if (r.status !== 1) {
+        const after = await this.settledOnChain(j);
+        return this.finish(j, after?.state ?? "failed", after?.reason ?? `submit reverted in tx ${r.hash}`);
+      }
+      for (const l of r.logs) {
+        const p = l.address.toLowerCase() === this.cfg.jobsAddress.toLowerCase() ? this.jobs.interface.parseLog(l) : null;
+        if (p?.name === "JobFulfilled") this.metrics.earningsWei += p.args[3] as bigint;
+      }
+      this.metrics.fulfilled++;
+      this.log("job_fulfilled", { jobId: j.jobId, tx: r.hash, gasUsed: r.gasUsed, output: j.proof.output, msSinceSeen: Date.now() - j.seenAt });
+      return this.finish(j, "done", "fulfilled by this node");
+    }
+  }
+
+  /** Claims `j`; returns true when this node holds a live claim. */
+  private async claim(j: JobRecord): Promise<boolean> {
+    const zero = "0x0000000000000000000000000000000000000000";
+    let c = await this.jobs.claimOf(j.jobId);
+    const live = (cl: { claimant: string; leaseEnd: bigint }): boolean => cl.claimant !== zero && this.chainTime <= Number(cl.leaseEnd);
+    if (live(c) && getAddress(c.claimant) === this.address) {
+      await this.update(j, { state: "claimed" });
+      return true;
+    }
+    if (live(c)) {
+      await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant}` });
+      return false;
+    }
+    if (this.cfg.claimJitterMs > 0) await sleep(randomInt(this.cfg.claimJitterMs + 1));
+    c = await this.jobs.claimOf(j.jobId);
+    const latest = await this.provider.getBlock("latest");
+    if (latest) this.chainTime = latest.timestamp;
+    if (live(c) && getAddress(c.claimant) !== this.address) {
+      await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant}` });
+      return false;
+    }
+    const takeover = c.claimant !== zero && getAddress(c.claimant) !== this.address ? c.claimant : undefined;
+    const n = (await this.store.txs()).filter((t) => t.key.startsWith(`claim:${j.jobId}:`)).length;
+    const key = `claim:${j.jobId}:${n + 1}`;
+    let r: TransactionReceipt | undefined;
+    try {
+      r = await this.txs.send(key, this.cfg.jobsAddress, this.jobs.interface.encodeFunctionData("claim", [j.jobId]));
+    } catch (e) {
+      if (!(e instanceof WouldRevertError)) throw e;
+    }
+    if (r?.status === 1) {
+      this.metrics.claimed++;
+      const mine = await this.jobs.claimOf(j.jobId);
+      await this.update(j, { state: "claimed", claimTx: key, leaseEnd: Number(mine.leaseEnd) });
+      this.log("job_claimed", { jobId: j.jobId, tx: r.hash, leaseEnd: Number(mine.leaseEnd), takeoverFrom: takeover });
+      return true;
+    }
+    // Lost the race (or the job settled): look again.
+    const done = await this.settledOnChain(j);
+    if (done) {
+      await this.finish(j, done.state, done.reason);
+      return false;
+    }
+    c = await this.jobs.claimOf(j.jobId);
+    await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claim lost to ${c.claimant}` });
+    this.log("claim_lost", { jobId: j.jobId, claimant: c.claimant, leaseEnd: Number(c.leaseEnd), reverted: r ? r.hash : "estimate" });
+    return false;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Durable state of one prover node, in an embedded LevelDB (`classic-level`, prebuilt N-API binary; no install
+ * script). Every write uses `sync: true` (LevelDB fsyncs its write-ahead log before the write resolves), and
+ * multi-key updates go through one atomic `batch`, so a node killed at any instant restarts from a consistent state.
+ * LevelDB also takes a lock on the folder: two processes cannot run on one state dir by mistake.
+ *
+ * Layout (JSON values):
+ * - `meta!lastBlock`: the last block whose JobOpened logs were all recorded.
+ * - `job!<jobId padded>`: a {@link JobRecord}.
+ * - `tx!<key>`: a {@link TxRecord} (intent + every signed attempt, written before broadcasting).
+ */
+import * as fs from "fs";
+import { ClassicLevel } from "classic-level";
+
+/** What the node knows of a job. Terminal states: skipped, done, lost, failed. */
+export type JobState =
+  | "new" // seen, not yet examined
+  | "waiting" // claimed live by another prover: re-examined after its lease end
+  | "claimed" // our claim is on chain (a proof may have been interrupted: prove again)
+  | "proved" // proof stored here; not yet submitted (or submission pending: see submitTx)
+  | "done" // fulfilled by us
+  | "lost" // fulfilled by another prover, reclaimed, or expired before we could deliver
+  | "skipped" // not for us (unknown model, low fee, bad input, ...)
+  | "failed"; // we tried and could not (e.g. the circuit rejected the input)
+
+export const TERMINAL: ReadonlySet<JobState> = new Set(["done", "lost", "skipped", "failed"]);
+
+export interface JobRecord {
+  jobId: string;
+  modelId: string;
+  modelVersion: number;
+  inputCommitment: string;
+  fee: string;
+  deadline: number;
+  inputURI: string;
+  blockNumber: number;
+  /** Wall-clock ms when first seen. */
+  seenAt: number;
+  state: JobState;
+  reason?: string;
+  /** Lease end of the live claim by another prover (state waiting). */
+  leaseEnd?: number;
+  /** Served model name (set once matched). */
+  model?: string;
+  proof?: { output: string; bytes: string; seconds: number };
+  /** Keys of this node's transactions for the job (see TxRecord). */
+  claimTx?: string;
+  submitTx?: string;
+  /** How many times a proof was started (> 1 only after a crash mid-proof). */
+  proofStarts?: number;
+  updatedAt: number;
+}
+
+export interface TxAttempt {
+  hash: string;
+  raw: string;
+  maxFeePerGas: string;
+  maxPriorityFeePerGas: string;
+  sentAt: number;
+}
+
+export interface TxRecord {
+  key: string;
+  to: string;
+  data: string;
+  /** wei, decimal */
+  value?: string;
+  nonce: number;
+  gasLimit: string;
+  status: "pending" | "mined" | "dropped";
+  attempts: TxAttempt[];
+  minedHash?: string;
+  success?: boolean;
+}
+
+const pad = (id: bigint | string): string => BigInt(id).toString().padStart(20, "0");
+
+export class ProverStore {
+  private readonly db: ClassicLevel<string, unknown>;
+
+  private constructor(db: ClassicLevel<string, unknown>) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating) the store in `dir`.
+   * @throws if another process holds the folder (LevelDB lock) or it is not a store.
+   */
+  static async open(dir: string): Promise<ProverStore> {
+    fs.mkdirSync(dir, { recursive: true });
+    const db = new ClassicLevel<string, unknown>(dir, { valueEncoding: "json" });
+    try {
+      await db.open();
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause;
+      throw new Error(`state dir ${dir}: cannot open the store (${cause?.message ?? (e as Error).message}); is another node using it?`);
+    }
+    return new ProverStore(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async lastBlock(): Promise<number | undefined> {
+    return (await this.db.get("meta!lastBlock")) as number | undefined;
+  }
+
+  /** Records new jobs and advances `lastBlock` in one atomic, synced write (a crash keeps both or neither). */
+  async recordScan(jobs: JobRecord[], lastBlock: number): Promise<void> {
+    const ops = jobs.map((j) => ({ type: "put" as const, key: `job!${pad(j.jobId)}`, value: j }));
+    ops.push({ type: "put", key: "meta!lastBlock", value: lastBlock as unknown as JobRecord });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  async getJob(jobId: bigint | string): Promise<JobRecord | undefined> {
+    return (await this.db.get(`job!${pad(jobId)}`)) as JobRecord | undefined;
+  }
+
+  async putJob(j: JobRecord): Promise<void> {
+    j.updatedAt = Date.now();
+    await this.db.put(`job!${pad(j.jobId)}`, j, { sync: true });
+  }
+
+  async jobs(): Promise<JobRecord[]> {
+    const out: JobRecord[] = [];
+    for await (const [, v] of this.db.iterator({ gte: "job!", lt: "job!~" })) out.push(v as JobRecord);
+    return out;
+  }
+
+  async getTx(key: string): Promise<TxRecord | undefined> {
+    return (await this.db.get(`tx!${key}`)) as TxRecord | undefined;
+  }
+
+  async putTx(t: TxRecord): Promise<void> {
+    await this.db.put(`tx!${t.key}`, t, { sync: true });
+  }
+
+  async txs(): Promise<TxRecord[]> {
+    const out: TxRecord[] = [];
+    for await (const [, v] of this.db.iterator({ gte: "tx!", lt: "tx!~" })) out.push(v as TxRecord);
+    return out;
+  }
+}

@@ -1,0 +1,123 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import hre from "hardhat";
+import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { SNARK_FIELD } from "../../scripts/lib/field";
+import { type MarketConfig, DEFAULT_MARKET, deployGroth16Verifier, deploySystem, openJob, registerModel, type System } from "../../scripts/chain/system";
+import { type BuiltModel, buildModel } from "../../scripts/model/build";
+import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
+import { dataUri } from "../../scripts/prover/input";
+import { ProverNode, type ProverNodeConfig } from "../../scripts/prover/node";
+import { type LocalNode, startHardhatNode } from "../helpers/node";
+
+/** Hardhat node's default accounts (public test mnemonic). */
+export function devKey(i: number): string {
+  return HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, `m/44'/60'/0'/0/${i}`).privateKey;
+}
+
+export interface Market {
+  chain: LocalNode;
+  provider: JsonRpcProvider;
+  sys: System;
+  built: BuiltModel;
+  modelId: bigint;
+  jobsAddress: string;
+  requester: Wallet;
+  wallet(i: number): Wallet;
+  /** Opens a job on a random valid iris input; returns its id and the reference output. */
+  open(opts?: { fee?: bigint; modelId?: bigint; uri?: string; commitment?: bigint; deadlineIn?: number }): Promise<{ jobId: bigint; expected: bigint }>;
+  stateDir(name: string): string;
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** A `hardhat node` with the registry, the jobs market (short lease) and the iris model registered. */
+export async function startMarket(market: Partial<MarketConfig> = {}): Promise<Market> {
+  const built = await buildModel("iris-mlp", { quantize: false });
+  const chain = await startHardhatNode();
+  const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1, pollingInterval: 200 });
+  const wallet = (i: number): Wallet => new Wallet(devKey(i), provider);
+  const deployer = wallet(0);
+  const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, leaseDuration: 30, ...market });
+  const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
+  const v = await deployGroth16Verifier(deployer, artifact);
+  const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
+  const { modelId } = await registerModel(sys.registry, wallet(1), reg, await v.adapter.getAddress());
+  const requester = wallet(2);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-prover-"));
+  let n = 0;
+  return {
+    chain,
+    provider,
+    sys,
+    built,
+    modelId,
+    jobsAddress: await sys.jobs.getAddress(),
+    requester,
+    wallet,
+    async open(opts = {}) {
+      n++;
+      const x = Array.from({ length: built.model.input.size }, (_, i) => BigInt(((n * 37 + i * 53) % 200) - 100));
+      const salt = (BigInt(n) * 982451653n + 7n) % SNARK_FIELD;
+      const c = opts.commitment ?? (await inputCommitment(built.model, x, salt));
+      const now = (await provider.getBlock("latest"))!.timestamp;
+      const { jobId } = await openJob(sys.jobs, requester, {
+        modelId: opts.modelId ?? modelId,
+        inputCommitment: c,
+        inputURI: opts.uri ?? dataUri({ x, salt }),
+        fee: opts.fee ?? 10n ** 16n,
+        deadline: BigInt(now + (opts.deadlineIn ?? 3600)),
+      });
+      return { jobId, expected: inferQuantized(built.model, x).output };
+    },
+    stateDir: (name) => path.join(tmp, name),
+    rpc: (method, params = []) => provider.send(method, params),
+    async stop() {
+      provider.destroy();
+      await chain.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An in-process prover node on `m` with account `i`. */
+export function inProcessNode(m: Market, i: number, name: string, over: Partial<ProverNodeConfig> = {}): ProverNode {
+  return new ProverNode({
+    rpcUrl: m.chain.url,
+    privateKey: devKey(i),
+    jobsAddress: m.jobsAddress,
+    models: ["iris-mlp"],
+    stateDir: m.stateDir(name),
+    concurrency: 1,
+    minFeeWei: 0n,
+    pollMs: 200,
+    claimJitterMs: 200,
+    metricsEveryMs: 0,
+    name,
+    logSink: process.env.PROVER_TEST_LOGS === "1" ? (line) => process.stdout.write(line + "\n") : () => undefined,
+    ...over,
+  });
+}
+
+/** Polls `cond` every `ms` until it holds or `timeoutMs` passes. @throws on timeout, with `what`. */
+export async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string, ms = 250): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+/** Contract balance and the sum it must equal: open escrows + every account's available + locked. */
+export async function escrowBooks(m: Market, accounts: string[]): Promise<{ balance: bigint; owed: bigint }> {
+  const balance = await m.provider.getBalance(m.jobsAddress);
+  let owed = 0n;
+  const next = await m.sys.jobs.nextJobId();
+  for (let id = 1n; id < next; id++) owed += (await m.sys.jobs.getJob(id)).escrow;
+  for (const a of accounts) {
+    const acct = await m.sys.jobs.accountOf(a);
+    owed += acct.available + acct.locked;
+  }
+  return { balance, owed };
+}

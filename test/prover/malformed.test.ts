@@ -1,0 +1,69 @@
+import { expect } from "chai";
+import { dataUri } from "../../scripts/prover/input";
+import { registerModel } from "../../scripts/chain/system";
+import type { ProverNode } from "../../scripts/prover/node";
+import { type Market, inProcessNode, startMarket, until } from "./fixture";
+
+/** A node skips (and reports) jobs it must not serve, and keeps serving the good ones. */
+describe("prover nodes: malformed jobs", function () {
+  let m: Market;
+  let node: ProverNode | undefined;
+
+  before(async function () {
+    m = await startMarket();
+  });
+
+  after(async function () {
+    await node?.stop().catch(() => undefined);
+    await m?.stop();
+  });
+
+  it("skips a bad commitment, an unknown model, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
+    const minFee = 10n ** 15n;
+    // A model whose registry commitment matches no local artifacts (same verifier, another modelHash).
+    const adapter = (await m.sys.registry.getModelVersion(m.modelId, 1))[1];
+    const { modelId: unknownModel } = await registerModel(
+      m.sys.registry,
+      m.wallet(1),
+      { modelCommitment: m.built.modelCommitment + 1n, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: "other" },
+      adapter,
+    );
+    const good1 = await m.open({ fee: minFee });
+    const badCommitment = await m.open({ commitment: 12345n });
+    const unknown = await m.open({ modelId: unknownModel });
+    const lowFee = await m.open({ fee: minFee - 1n });
+    const badUri = await m.open({ uri: "ipfs://nothing-here" });
+    const badJson = await m.open({ uri: "data:application/json,{not json" });
+    const outOfRange = await m.open({ uri: dataUri({ x: [1000n, 0n, 0n, 0n], salt: 1n }) });
+
+    node = inProcessNode(m, 6, "solo", { minFeeWei: minFee });
+    await node.start();
+    const good2 = await m.open();
+
+    const good = [good1, good2];
+    await until(async () => (await Promise.all(good.map((g) => m.sys.jobs.resultOf(g.jobId)))).every((r) => r[0]), 60_000, "the good jobs");
+    for (const g of good) expect(await m.sys.jobs.resultOf(g.jobId)).to.deep.equal([true, g.expected]);
+
+    const recs = new Map(node.jobRecords().map((r) => [r.jobId, r]));
+    const reason = (j: { jobId: bigint }): string => {
+      const r = recs.get(j.jobId.toString());
+      expect(r?.state, `job ${j.jobId}`).to.equal("skipped");
+      return r?.reason ?? "";
+    };
+    expect(reason(badCommitment)).to.match(/input commitment mismatch/);
+    expect(reason(unknown)).to.match(/unknown model/);
+    expect(reason(lowFee)).to.match(/below the minimum/);
+    expect(reason(badUri)).to.match(/unsupported input URI scheme/);
+    expect(reason(badJson)).to.match(/not JSON/);
+    // Out of range is rejected by the range check, or (if the model clamps inputs) by the commitment check.
+    expect(reason(outOfRange)).to.match(/outside the .*range|input\.x|commitment mismatch/);
+    // Skipped jobs were reported in the log, and nothing was spent on them (no claim).
+    const skippedLogs = node.log.records.filter((r) => r.event === "job_skipped").map((r) => r.jobId);
+    expect(skippedLogs).to.have.members([badCommitment, unknown, lowFee, badUri, badJson, outOfRange].map((j) => j.jobId.toString()));
+    for (const j of [badCommitment, unknown, lowFee, badUri, badJson, outOfRange]) expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
+    const metrics = await node.stop();
+    node = undefined;
+    expect(metrics.skipped).to.equal(6);
+    expect(metrics.fulfilled).to.equal(2);
+  });
+});
