@@ -9,7 +9,7 @@
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
  */
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -247,7 +247,7 @@ function versions(): BenchResults["versions"] {
   const pkg = (n: string): string => (require(`${n}/package.json`) as { version: string }).version;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const solc = require("solc") as { version(): string };
-  const circomOut = require("child_process").execFileSync(process.execPath, [require.resolve("circom2/cli.js"), "--version"], { encoding: "utf8" }) as string;
+  const circomOut = execFileSync(process.execPath, [require.resolve("circom2/cli.js"), "--version"], { encoding: "utf8" });
   return {
     node: process.version,
     snarkjs: snarkjsPackageVersion(),

@@ -71,7 +71,7 @@ task("model:register", "Registers a deployed model (ERC-7992 commitment + verifi
 
 task("job:open", "Opens an inference job: commits to a quantized input with a salt, escrows the fee; writes the job input file for the prover")
   .addOptionalParam("model", "Registered model name", "iris-mlp")
-  .addParam("input", "Quantized input: a JSON file (array or {\"input\": [...]}) or a comma list, e.g. -29,25,-41,-43")
+  .addParam("input", "Quantized input: a JSON file (array or {\"input\": [...]}) or a comma list, e.g. -462,404,-653,-681")
   .addOptionalParam("salt", "Commitment salt (decimal or 0x-hex, below the field); random when omitted", "")
   .addOptionalParam("fee", "Fee in ETH, escrowed until the result", "0.01")
   .addOptionalParam("deadlineIn", "Seconds from now until the deadline", 3600, types.int)

@@ -381,7 +381,7 @@ export function parseInput(spec: string, size: number, bits: number): bigint[] {
     if (!Array.isArray(arr)) throw new UserError(`--input ${spec}: expected a JSON array of integers or { "input": [...] }`);
     raw = arr;
   } else {
-    if (/[\\/]|\.json$/i.test(spec)) throw new UserError(`--input ${spec}: file not found (or give a comma list like -29,25,-41,-43)`);
+    if (/[\\/]|\.json$/i.test(spec)) throw new UserError(`--input ${spec}: file not found (or give a comma list like -462,404,-653,-681)`);
     raw = spec.split(",").map((s) => s.trim());
   }
   if (raw.length !== size) throw new UserError(`--input has ${raw.length} values, the model takes ${size}: give exactly ${size} quantized integers`);

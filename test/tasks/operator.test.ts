@@ -13,7 +13,7 @@ import type { DeploymentRecord } from "../../scripts/tasks/records";
 import { type LocalNode, freePort, startHardhatNode } from "../helpers/node";
 
 const MODEL = "iris-mlp";
-const INPUT = "-29,25,-41,-43"; // iris held-out sample 7 (setosa), quantized
+const INPUT = "-462,404,-653,-681"; // iris held-out sample 7 (setosa), quantized at 12 bits (models/iris-mlp/quantize.json)
 
 interface Run {
   code: number | null;
@@ -174,7 +174,7 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("bad input: names the index and the range", async function () {
-        expect(await failure(hre.run("job:open", { model: MODEL, input: "1,2,300,4" }))).to.match(/--input value 2 \(300\) is outside the model's 8-bit input range \[-128, 127\]/);
+        expect(await failure(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(/--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/);
       });
 
       it("expired job: submit is refused with the reclaim hint; prove refuses up front; reclaim + withdraw refund", async function () {
