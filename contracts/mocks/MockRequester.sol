@@ -8,6 +8,13 @@ import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 /// @notice A requester contract: opens jobs, receives the result callback in one of several behaviours, and can
 /// refuse ETH. Behaviours: 0 record, 1 revert, 2 burn all gas, 3 re-enter the jobs contract, 4 return-data bomb.
 contract MockRequester is IInferenceCallback {
+    /// @notice Thrown when the callback does not come from the jobs contract.
+    error NotJobs(address caller);
+    /// @notice Thrown when the mock is set to refuse the callback (behaviour 1).
+    error CallbackRefused(uint256 jobId);
+    /// @notice Thrown when the mock is set to refuse ETH.
+    error EthRefused(uint256 amount);
+
     IInferenceJobs public immutable jobs;
     uint256 public behaviour;
     bool public refuseEth;
@@ -47,9 +54,9 @@ contract MockRequester is IInferenceCallback {
 
     /// @inheritdoc IInferenceCallback
     function onInferenceResult(uint256 jobId, uint256 output) external {
-        require(msg.sender == address(jobs), "not jobs");
+        if (msg.sender != address(jobs)) revert NotJobs(msg.sender);
         uint256 b = behaviour;
-        if (b == 1) revert("callback refused");
+        if (b == 1) revert CallbackRefused(jobId);
         if (b == 2) {
             assembly {
                 invalid() // consumes all the gas it was given
@@ -57,7 +64,9 @@ contract MockRequester is IInferenceCallback {
         }
         if (b == 3) {
             // Try to take the fee back through the settled job: must fail, settlement already happened.
-            try jobs.reclaim(jobId) {} catch {
+            try jobs.reclaim(jobId) {
+                reentryReverted = false;
+            } catch {
                 reentryReverted = true;
             }
         }
@@ -72,6 +81,6 @@ contract MockRequester is IInferenceCallback {
     }
 
     receive() external payable {
-        require(!refuseEth, "no eth");
+        if (refuseEth) revert EthRefused(msg.value);
     }
 }

@@ -6,6 +6,9 @@ pragma solidity 0.8.28;
 /// `a[0] == uint256(keccak256(abi.encode(b, c, pubSignals)))`, which lets tests check the adapter passes every word
 /// through in order. Modes make it misbehave: 1 returns no data, 2 reverts, 3 returns two words.
 contract MockSnarkjsVerifier {
+    /// @notice Thrown in mode 2 (a verifier that reverts).
+    error MockRevert();
+
     uint256 public mode;
 
     function setMode(uint256 m) external {
@@ -24,7 +27,7 @@ contract MockSnarkjsVerifier {
                 return(0, 0)
             }
         }
-        if (m == 2) revert("mock revert");
+        if (m == 2) revert MockRevert();
         if (m == 3) {
             assembly {
                 mstore(0, 1)
