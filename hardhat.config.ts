@@ -10,26 +10,24 @@ import "./scripts/tasks";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const SOLC_VERSION: string = require("solc/package.json").version;
 
-subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(
-  async (args: { solcVersion: string; quiet: boolean }, _hre, runSuper) => {
-    if (args.solcVersion !== SOLC_VERSION) {
-      // Never fall through to a download: name the fix instead.
-      throw new Error(
-        `solidity.version is ${args.solcVersion} but the installed solc package is ${SOLC_VERSION}; ` +
-          `set solidity.version in hardhat.config.ts to ${SOLC_VERSION} (or pin solc@${args.solcVersion} in package.json).`,
-      );
-    }
-    void runSuper;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const solc = require("solc") as { version(): string };
-    return {
-      compilerPath: require.resolve("solc/soljson.js"),
-      isSolcJs: true,
-      version: SOLC_VERSION,
-      longVersion: solc.version(),
-    };
-  },
-);
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD).setAction(async (args: { solcVersion: string; quiet: boolean }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) {
+    // Never fall through to a download: name the fix instead.
+    throw new Error(
+      `solidity.version is ${args.solcVersion} but the installed solc package is ${SOLC_VERSION}; ` +
+        `set solidity.version in hardhat.config.ts to ${SOLC_VERSION} (or pin solc@${args.solcVersion} in package.json).`,
+    );
+  }
+  void runSuper;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion: solc.version(),
+  };
+});
 
 /**
  * Networks. RPC URLs and keys come from Hardhat configuration variables (`npx hardhat vars set NAME`) or the
@@ -41,7 +39,10 @@ function configValue(name: string): string {
 }
 function deployerKeys(): string[] {
   const list = process.env.ZKML_PRIVATE_KEYS ?? configValue("DEPLOYER_PRIVATE_KEY");
-  return list.split(",").map((k) => k.trim()).filter(Boolean);
+  return list
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 const customUrl = configValue("ZKML_RPC_URL");
 

@@ -315,7 +315,13 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Records the result, pays the fee to `msg.sender` and settles the claim (released if `live`, which implies
     /// the claimant is `msg.sender`; slashed if it expired).
-    function _settleFulfilled(uint256 jobId, JobRecord storage job, uint256 output, address claimant, bool live) private {
+    function _settleFulfilled(
+        uint256 jobId,
+        JobRecord storage job,
+        uint256 output,
+        address claimant,
+        bool live
+    ) private {
         Account storage account = _accounts[msg.sender];
         uint96 fee = uint96(job.escrowOrOutput); // < 2^96 (checked at open)
         if (live) {

@@ -185,11 +185,7 @@ contract ModelRegistry is IModelRegistry {
         });
     }
 
-    function _checkCommitment(
-        ModelCommitment calldata c,
-        address verifier,
-        uint8 numPublicSignals
-    ) private view {
+    function _checkCommitment(ModelCommitment calldata c, address verifier, uint8 numPublicSignals) private view {
         if (uint256(c.modelHash) >= PublicSignals.SNARK_SCALAR_FIELD) revert ModelHashNotInField(c.modelHash);
         bool hasVerifier = verifier != address(0);
         if (hasVerifier != (numPublicSignals != 0) || (hasVerifier && verifier.code.length == 0)) {

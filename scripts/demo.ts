@@ -43,16 +43,29 @@ async function main(): Promise<void> {
   if (built.verifierChanged) await log.stage("compile contracts (verifier changed)", () => hre.run("compile", { quiet: true }));
 
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
-  const sys = await log.stage("deploy registry + jobs market", () => deploySystem(deployer), (s) => `registry ${s.receipts.registry.contractAddress}, jobs ${s.receipts.jobs.contractAddress}`);
+  const sys = await log.stage(
+    "deploy registry + jobs market",
+    () => deploySystem(deployer),
+    (s) => `registry ${s.receipts.registry.contractAddress}, jobs ${s.receipts.jobs.contractAddress}`,
+  );
   const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
-  const ver = await log.stage(`deploy ${artifact.contractName} + adapter`, () => deployGroth16Verifier(deployer, artifact), (v) => `${v.gasUsed} gas`);
+  const ver = await log.stage(
+    `deploy ${artifact.contractName} + adapter`,
+    () => deployGroth16Verifier(deployer, artifact),
+    (v) => `${v.gasUsed} gas`,
+  );
   const { modelId, receipt: regReceipt } = await log.stage(
     "register model (ERC-7992)",
     () =>
       registerModel(
         sys.registry,
         modelOwner,
-        { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
+        {
+          modelCommitment: built.modelCommitment,
+          circuitHash: built.circuit.r1csHash,
+          vkHash: built.keys.vkHash,
+          uri: `file:${rel(built.paths.qmodelFile)}`,
+        },
         ver.adapter.target as string,
       ),
     (r) => `model id ${r.modelId}, ${r.receipt.gasUsed} gas`,
@@ -76,11 +89,15 @@ async function main(): Promise<void> {
 
   // The prover stakes once, then claims the job: an exclusive lease backed by a bond it loses if it does not deliver.
   const bond = await sys.jobs.claimBond();
-  await log.stage("prover: deposit stake + claim the job", async () => {
-    await (await sys.jobs.connect(prover).deposit({ value: bond })).wait();
-    const r = await (await sys.jobs.connect(prover).claim(jobId)).wait();
-    return r;
-  }, (r) => `bond ${formatEther(bond)} ETH locked, claim ${r?.gasUsed} gas`);
+  await log.stage(
+    "prover: deposit stake + claim the job",
+    async () => {
+      await (await sys.jobs.connect(prover).deposit({ value: bond })).wait();
+      const r = await (await sys.jobs.connect(prover).claim(jobId)).wait();
+      return r;
+    },
+    (r) => `bond ${formatEther(bond)} ETH locked, claim ${r?.gasUsed} gas`,
+  );
 
   // The prover: runs the model and proves it, bound to this job and to its own address.
   const binding = await bindingFor(sys.jobs, prover, jobId, prover.address);
@@ -92,12 +109,16 @@ async function main(): Promise<void> {
   const offchain = await verifyGroth16(built.keys.vkey, proof.publicSignals, proof.proof);
   log.info(`off-chain verification: ${offchain ? "valid" : "INVALID"}`);
 
-  const submit = await log.stage("submit result (on-chain Groth16 verification)", async () => {
-    const tx = await sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes);
-    const r = await tx.wait();
-    if (!r) throw new Error("submitResult: no receipt");
-    return r;
-  }, (r) => `${r.gasUsed} gas`);
+  const submit = await log.stage(
+    "submit result (on-chain Groth16 verification)",
+    async () => {
+      const tx = await sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes);
+      const r = await tx.wait();
+      if (!r) throw new Error("submitResult: no receipt");
+      return r;
+    },
+    (r) => `${r.gasUsed} gas`,
+  );
   const [fulfilled, onchainOutput] = await sys.jobs.resultOf(jobId);
   const before = await hre.ethers.provider.getBalance(prover.address);
   const w = await (await sys.jobs.connect(prover).withdraw()).wait();
@@ -108,7 +129,9 @@ async function main(): Promise<void> {
   const answer = classes[Number(onchainOutput)] ?? String(onchainOutput);
   console.log("");
   console.log(`Verified inference on chain ${(await hre.ethers.provider.getNetwork()).chainId} (in-process Hardhat network)`);
-  console.log(`  model        ${MODEL}: ${built.circuit.constraints} constraints, model commitment ${built.modelCommitment.toString().slice(0, 18)}...`);
+  console.log(
+    `  model        ${MODEL}: ${built.circuit.constraints} constraints, model commitment ${built.modelCommitment.toString().slice(0, 18)}...`,
+  );
   console.log(`  input        iris held-out sample ${sample}: ${raw.join(", ")} (quantized ${x.join(", ")})`);
   console.log(`  answer       ${answer} (class ${onchainOutput}); true label ${classes[iris.test.y[sample]]}; fulfilled=${fulfilled}`);
   console.log(`  gas          open job ${openReceipt.gasUsed}, submit + verify ${submit.gasUsed}`);

@@ -276,7 +276,12 @@ export function checkCircuits(circuits: CircomSource[], tests: TestSource[], pin
   for (const c of parsed) {
     c.clean.split("\n").forEach((l, i) => {
       if (/\bassert\s*\(/.test(l)) {
-        findings.push({ kind: "assert", file: c.file, line: i + 1, message: `assert() adds no constraint: replace it with a constraint (Num2Bits / LessThan === 1): ${l.trim()}` });
+        findings.push({
+          kind: "assert",
+          file: c.file,
+          line: i + 1,
+          message: `assert() adds no constraint: replace it with a constraint (Num2Bits / LessThan === 1): ${l.trim()}`,
+        });
       }
     });
   }
@@ -296,7 +301,7 @@ export function checkCircuits(circuits: CircomSource[], tests: TestSource[], pin
       const later = list.slice(idx + 1).filter((x) => x.scope?.kind === "template" && x.scope.name === template);
       // vars that accumulate the signal (e.g. `total += sel[i]`) count as mentions of it
       const names = [mentionRe(signal)];
-      for (let changed = true; changed; ) {
+      for (let changed = true; changed;) {
         changed = false;
         for (const x of later) {
           const a = /^(?:var\s+)?(\w+)(?:\s*\[[^\]]*\])*\s*(?:[+\-*]?=)(?!=)\s*(.*)$/.exec(x.text);
@@ -310,7 +315,15 @@ export function checkCircuits(circuits: CircomSource[], tests: TestSource[], pin
         }
       }
       const constrainedAt = later.filter((x) => isConstraint(x.text) && names.some((n) => n.test(x.text))).map((x) => x.line);
-      const site: HintSite = { file, line: s.line, template, signal, statement: s.text, constrainedAt: [...new Set(constrainedAt)], tests: [] };
+      const site: HintSite = {
+        file,
+        line: s.line,
+        template,
+        signal,
+        statement: s.text,
+        constrainedAt: [...new Set(constrainedAt)],
+        tests: [],
+      };
       if (site.constrainedAt.length === 0) {
         findings.push({
           kind: "unconstrained-hint",
@@ -331,7 +344,12 @@ export function checkCircuits(circuits: CircomSource[], tests: TestSource[], pin
   for (const p of pinned) {
     const sites = hints.filter((h) => h.file === p.file && h.template === p.template && h.signal === p.signal);
     if (sites.length === 0) {
-      findings.push({ kind: "stale-pin", file: p.file, line: 0, message: `scripts/audit/pinned.json names ${p.template}.${p.signal}, which has no <-- in ${p.file}: remove or update the entry` });
+      findings.push({
+        kind: "stale-pin",
+        file: p.file,
+        line: 0,
+        message: `scripts/audit/pinned.json names ${p.template}.${p.signal}, which has no <-- in ${p.file}: remove or update the entry`,
+      });
       continue;
     }
     for (const t of p.tests) {

@@ -18,7 +18,10 @@ function main(): void {
   const min = i > 0 ? Number(process.argv[i + 1]) : 95;
   const file = path.join(ROOT, "coverage", "coverage-summary.json");
   if (!fs.existsSync(file)) throw new Error(`${file} not found: run \`npm run coverage\` first`);
-  const summary = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, { lines: Metric; branches: Metric; statements: Metric; functions: Metric }>;
+  const summary = JSON.parse(fs.readFileSync(file, "utf8")) as Record<
+    string,
+    { lines: Metric; branches: Metric; statements: Metric; functions: Metric }
+  >;
   let failed = false;
   for (const [name, s] of Object.entries(summary)) {
     const label = name === "total" ? "total" : path.relative(ROOT, name);
@@ -31,7 +34,9 @@ function main(): void {
     }
   }
   const t = summary.total;
-  console.log(`solidity coverage (non-generated contracts): lines ${t.lines.pct}%, branches ${t.branches.pct}%, functions ${t.functions.pct}%, statements ${t.statements.pct}% (threshold ${min}%)`);
+  console.log(
+    `solidity coverage (non-generated contracts): lines ${t.lines.pct}%, branches ${t.branches.pct}%, functions ${t.functions.pct}%, statements ${t.statements.pct}% (threshold ${min}%)`,
+  );
   if (failed) process.exitCode = 1;
 }
 

@@ -39,7 +39,10 @@ export interface System {
   receipts: { registry: ContractTransactionReceipt; jobs: ContractTransactionReceipt };
 }
 
-async function receiptOf(tx: { wait(): Promise<ContractTransactionReceipt | null> } | null | undefined, what: string): Promise<ContractTransactionReceipt> {
+async function receiptOf(
+  tx: { wait(): Promise<ContractTransactionReceipt | null> } | null | undefined,
+  what: string,
+): Promise<ContractTransactionReceipt> {
   const r = tx ? await tx.wait() : null;
   if (!r) throw new Error(`${what}: no receipt`);
   return r;
@@ -93,7 +96,9 @@ export interface ModelRegistration {
 }
 
 function bytes32(hexOrInt: string | bigint): string {
-  return typeof hexOrInt === "bigint" ? zeroPadValue(toBeHex(hexOrInt), 32) : zeroPadValue(hexOrInt.startsWith("0x") ? hexOrInt : `0x${hexOrInt}`, 32);
+  return typeof hexOrInt === "bigint"
+    ? zeroPadValue(toBeHex(hexOrInt), 32)
+    : zeroPadValue(hexOrInt.startsWith("0x") ? hexOrInt : `0x${hexOrInt}`, 32);
 }
 
 /**
@@ -143,7 +148,12 @@ export async function openJob(
 }
 
 /** The job binding the circuit must carry for `prover` on `jobId` (rebuilt identically by the contract). */
-export async function bindingFor(jobs: InferenceJobs, runner: ContractRunner & { provider: { getNetwork(): Promise<{ chainId: bigint }> } | null }, jobId: bigint, prover: string): Promise<bigint> {
+export async function bindingFor(
+  jobs: InferenceJobs,
+  runner: ContractRunner & { provider: { getNetwork(): Promise<{ chainId: bigint }> } | null },
+  jobId: bigint,
+  prover: string,
+): Promise<bigint> {
   const net = await runner.provider?.getNetwork();
   if (!net) throw new Error("bindingFor: the runner has no provider");
   return jobBinding(net.chainId, await jobs.getAddress(), jobId, getAddress(prover));

@@ -16,7 +16,13 @@ function matrix(W: number[][]): string {
 }
 
 function tensor4(W: number[][][][]): string {
-  return "[" + W.map((f) => "[" + f.map((c) => "[" + c.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",") + "]").join(",") + "]").join(",\n        ") + "]";
+  return (
+    "[" +
+    W.map((f) => "[" + f.map((c) => "[" + c.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",") + "]").join(",") + "]").join(
+      ",\n        ",
+    ) +
+    "]"
+  );
 }
 
 function identifier(name: string): string {
@@ -57,7 +63,9 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
   switch (l.type) {
     case "dense": {
       checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
-      body.push(`    // layer ${i}: dense ${l.nIn} -> ${l.nOut}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`);
+      body.push(
+        `    // layer ${i}: dense ${l.nIn} -> ${l.nOut}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+      );
       if (priv) {
         decls.push(`    signal input w${i}[${l.nOut}][${l.nIn}];`, `    signal input b${i}[${l.nOut}];`);
         body.push(
@@ -66,8 +74,12 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
           `    l${i}.B <== b${i};`,
         );
       } else {
-        fns.push(`function L${i}_W() {\n    return ${matrix(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
-        body.push(`    component l${i} = DenseOpen(${l.nIn}, ${l.nOut}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`);
+        fns.push(
+          `function L${i}_W() {\n    return ${matrix(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+        );
+        body.push(
+          `    component l${i} = DenseOpen(${l.nIn}, ${l.nOut}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        );
       }
       body.push(`    l${i}.in <== ${prev};`);
       return `l${i}.out`;
@@ -88,7 +100,9 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
           `    l${i}.B <== b${i};`,
         );
       } else {
-        fns.push(`function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
+        fns.push(
+          `function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+        );
         body.push(`    component l${i} = Conv2dOpen(${geo}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`);
       }
       body.push(`    l${i}.in <== ${prev};`);
@@ -151,7 +165,9 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
     modelCommitment <== ${commitment.toString()};`;
   } else {
     // private weights: range-check and pack each layer's W and B, then chain them (same order as modelChunks()).
-    const lines: string[] = ["    // private weights: range-check and pack every weight and bias, recompute modelCommitment (quantized.ts)"];
+    const lines: string[] = [
+      "    // private weights: range-check and pack every weight and bias, recompute modelCommitment (quantized.ts)",
+    ];
     const total = modelChunks(model).length;
     let off = 0;
     model.layers.forEach((l, i) => {
@@ -162,7 +178,8 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
       const idxVars = dims.map((_, d) => `i${d}`);
       const flatIdx = dims.slice(1).reduce((acc, dim, d) => `(${acc}) * ${dim} + ${idxVars[d + 1]}`, idxVars[0]);
       let loop = `pw${i}.in[${flatIdx}] <== w${i}${idxVars.map((v) => `[${v}]`).join("")};`;
-      for (let d = dims.length - 1; d >= 0; d--) loop = `for (var ${idxVars[d]} = 0; ${idxVars[d]} < ${dims[d]}; ${idxVars[d]}++) { ${loop} }`;
+      for (let d = dims.length - 1; d >= 0; d--)
+        loop = `for (var ${idxVars[d]} = 0; ${idxVars[d]} < ${dims[d]}; ${idxVars[d]}++) { ${loop} }`;
       const cw = Math.ceil(nW / valuesPerChunk(l.wBits));
       const cb = Math.ceil(nB / valuesPerChunk(l.bBits));
       lines.push(
@@ -176,7 +193,12 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
       off += cw + cb;
     });
     if (off !== total) throw new Error(`internal: ${off} weight chunks generated, modelChunks() has ${total}`);
-    modelPart = [`    component wchain = PoseidonChain(${total});`, `    wchain.init <== ${MODEL_DOMAIN.toString()};`, ...lines, "    modelCommitment <== wchain.out;"].join("\n");
+    modelPart = [
+      `    component wchain = PoseidonChain(${total});`,
+      `    wchain.init <== ${MODEL_DOMAIN.toString()};`,
+      ...lines,
+      "    modelCommitment <== wchain.out;",
+    ].join("\n");
   }
 
   return `pragma circom 2.1.9;

@@ -51,9 +51,15 @@ async function main(): Promise<void> {
     console.log(`load: ${jobs} jobs, ${nodesN} nodes (concurrency 1 each), iris-mlp, local hardhat node`);
     console.log(`  opening took ${openSeconds.toFixed(1)} s; all verified after ${wall.toFixed(1)} s`);
     console.log(`  throughput      ${((jobs / wall) * 60).toFixed(1)} jobs/minute`);
-    console.log(`  latency         p50 ${quantile(lat, 0.5).toFixed(1)} s, p95 ${quantile(lat, 0.95).toFixed(1)} s (open receipt -> JobFulfilled seen)`);
-    console.log(`  gas per job     ${(Number(openGas + proverGas) / jobs).toFixed(0)} (open ${(Number(openGas) / jobs).toFixed(0)}, prover side ${(Number(proverGas) / jobs).toFixed(0)} incl. claims, lost races, deposits)`);
-    console.log(`  per node        fulfilled ${metrics.map((x) => x.fulfilled).join(" / ")}; proving mean ${metrics.map((x) => x.provingMeanSeconds).join(" / ")} s, p95 ${metrics.map((x) => x.provingP95Seconds).join(" / ")} s`);
+    console.log(
+      `  latency         p50 ${quantile(lat, 0.5).toFixed(1)} s, p95 ${quantile(lat, 0.95).toFixed(1)} s (open receipt -> JobFulfilled seen)`,
+    );
+    console.log(
+      `  gas per job     ${(Number(openGas + proverGas) / jobs).toFixed(0)} (open ${(Number(openGas) / jobs).toFixed(0)}, prover side ${(Number(proverGas) / jobs).toFixed(0)} incl. claims, lost races, deposits)`,
+    );
+    console.log(
+      `  per node        fulfilled ${metrics.map((x) => x.fulfilled).join(" / ")}; proving mean ${metrics.map((x) => x.provingMeanSeconds).join(" / ")} s, p95 ${metrics.map((x) => x.provingP95Seconds).join(" / ")} s`,
+    );
   } finally {
     await Promise.all(nodes.map((n) => n.stop().catch(() => undefined)));
     await m.stop();

@@ -94,18 +94,34 @@ export async function buildModel(name: string, opts: { quantize?: boolean } = {}
   const log = createLog(name);
   const p = modelPaths(name);
   if (opts.quantize !== false) {
-    await log.stage("quantize", async () => quantizeStage(name), (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`);
+    await log.stage(
+      "quantize",
+      async () => quantizeStage(name),
+      (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
+    );
   }
   const model = loadQuantizedModel(name);
-  await log.stage("generate circuit", () => circuitStage(name), (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`);
+  await log.stage(
+    "generate circuit",
+    () => circuitStage(name),
+    (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
+  );
   const circuit = await log.stage(
     "compile (circom2 --O2)",
     () => compileCircuit(p.circuitFile),
     (c) => `${c.constraints} constraints, ${c.wires} wires${c.cached ? ", cached" : `, ${c.compileSeconds.toFixed(1)} s`}`,
   );
   const power = requiredPower(circuit);
-  const ptau = await log.stage(`powers of tau 2^${power} (dev, cached per machine)`, () => devPtau(power, log.info), (t) => rel(t.file));
-  const keys = await log.stage("groth16 setup (dev beacon)", () => setupGroth16Dev(circuit, ptau), (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : ""}`);
+  const ptau = await log.stage(
+    `powers of tau 2^${power} (dev, cached per machine)`,
+    () => devPtau(power, log.info),
+    (t) => rel(t.file),
+  );
+  const keys = await log.stage(
+    "groth16 setup (dev beacon)",
+    () => setupGroth16Dev(circuit, ptau),
+    (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : ""}`,
+  );
   const sol = await exportGroth16Verifier(keys, p.verifierContract, `${rel(p.circuitFile)} (r1cs sha256 ${circuit.r1csHash})`);
   ensureDir(path.dirname(p.verifierFile));
   const verifierChanged = !fs.existsSync(p.verifierFile) || fs.readFileSync(p.verifierFile, "utf8") !== sol;

@@ -19,10 +19,17 @@ export function quantizationOptions(name: string): QuantizeOptions {
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`${rel(file)}: unknown field "${k}"; known: ${known.join(", ")}`);
   for (const k of ["bits", "biasBits", "logitBits"]) {
     const v = o[k];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 64)) throw new Error(`${rel(file)}: ${k} must be an integer in 2..64, got ${String(v)}`);
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 2 || (v as number) > 64))
+      throw new Error(`${rel(file)}: ${k} must be an integer in 2..64, got ${String(v)}`);
   }
-  if (o.weights !== undefined && o.weights !== "open" && o.weights !== "private") throw new Error(`${rel(file)}: weights must be "open" or "private"`);
-  return { bits: o.bits as number | undefined, biasBits: o.biasBits as number | undefined, logitBits: o.logitBits as number | undefined, weights: o.weights as "open" | "private" | undefined };
+  if (o.weights !== undefined && o.weights !== "open" && o.weights !== "private")
+    throw new Error(`${rel(file)}: weights must be "open" or "private"`);
+  return {
+    bits: o.bits as number | undefined,
+    biasBits: o.biasBits as number | undefined,
+    logitBits: o.logitBits as number | undefined,
+    weights: o.weights as "open" | "private" | undefined,
+  };
 }
 
 /** Quantizes a bundled model as the build does: its training set as calibration, its quantize.json settings. */

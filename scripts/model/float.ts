@@ -99,7 +99,8 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   if (m.preprocess?.mean?.length !== m.inputSize || m.preprocess?.std?.length !== m.inputSize)
     fail("preprocess", `mean and std must have inputSize = ${m.inputSize} entries`);
   if (m.preprocess.std.some((v) => !(v > 0))) fail("preprocess.std", "must be positive");
-  if (m.inputShape && size(m.inputShape) !== m.inputSize) fail("inputShape", `[${m.inputShape}] does not hold inputSize = ${m.inputSize} values`);
+  if (m.inputShape && size(m.inputShape) !== m.inputSize)
+    fail("inputShape", `[${m.inputShape}] does not hold inputSize = ${m.inputSize} values`);
   if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
   let shape: Shape = m.inputShape ? [...m.inputShape] : [m.inputSize];
   const shapes: Shape[] = [];
@@ -232,7 +233,9 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
     case "flatten":
       return Array.from(a);
     default:
-      throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+      throw new Error(
+        `layer type "${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`,
+      );
   }
 }
 

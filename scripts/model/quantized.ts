@@ -130,7 +130,8 @@ function checkInt(field: string, v: unknown, bits: number): void {
 }
 
 function checkRangeInt(field: string, v: unknown, min: number, max: number): void {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
 const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten"];
@@ -142,7 +143,8 @@ const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten"];
  */
 export function validateModel(m: QuantizedModel): QuantizedModel {
   if (m.format !== "zkml-quantized-v1") fail("format", `must be "zkml-quantized-v1", got ${JSON.stringify(m.format)}`);
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(m.name ?? "")) fail("name", `must be lowercase letters, digits and dashes, got ${JSON.stringify(m.name)}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(m.name ?? ""))
+    fail("name", `must be lowercase letters, digits and dashes, got ${JSON.stringify(m.name)}`);
   if (!Number.isInteger(m.input?.size) || m.input.size < 1) fail("input.size", "must be a positive integer");
   if (!Number.isInteger(m.input.bits) || m.input.bits < 2 || m.input.bits > 32) fail("input.bits", "must be an integer in 2..32");
   if (m.weights !== "open" && m.weights !== "private") fail("weights", `must be "open" or "private", got ${JSON.stringify(m.weights)}`);
@@ -152,12 +154,14 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
   let shape: Shape3 | undefined;
   if (m.input.shape !== undefined) {
     checkShape("input.shape", m.input.shape);
-    if (m.input.shape[0] * m.input.shape[1] * m.input.shape[2] !== width) fail("input.shape", `[${m.input.shape.join(", ")}] does not hold input.size = ${width} values`);
+    if (m.input.shape[0] * m.input.shape[1] * m.input.shape[2] !== width)
+      fail("input.shape", `[${m.input.shape.join(", ")}] does not hold input.size = ${width} values`);
     shape = m.input.shape;
   }
   m.layers.forEach((l, li) => {
     const f = `layers[${li}]`;
-    if (!SUPPORTED.includes(l.type)) fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
+    if (!SUPPORTED.includes(l.type))
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
     if (l.type === "dense") {
       checkDense(f, l, width);
       width = l.nOut;
@@ -166,8 +170,10 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     }
     checkShape(`${f}.inShape`, l.inShape);
     const [C, H, W] = l.inShape;
-    if (C * H * W !== width) fail(`${f}.inShape`, `[${l.inShape.join(", ")}] holds ${C * H * W} values but the previous layer outputs ${width}`);
-    if (shape && (shape[0] !== C || shape[1] !== H || shape[2] !== W)) fail(`${f}.inShape`, `is [${l.inShape.join(", ")}] but the previous layer outputs shape [${shape.join(", ")}]`);
+    if (C * H * W !== width)
+      fail(`${f}.inShape`, `[${l.inShape.join(", ")}] holds ${C * H * W} values but the previous layer outputs ${width}`);
+    if (shape && (shape[0] !== C || shape[1] !== H || shape[2] !== W))
+      fail(`${f}.inShape`, `is [${l.inShape.join(", ")}] but the previous layer outputs shape [${shape.join(", ")}]`);
     if (l.type === "flatten") {
       shape = undefined;
       return;
@@ -176,7 +182,8 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     if (l.type === "conv2d") {
       checkRangeInt(`${f}.kernel`, l.kernel, 1, 64);
       checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
-      if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding) fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
+      if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding)
+        fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
       checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
       checkWeighted(f, l);
       if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
@@ -205,12 +212,14 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     width = shape[0] * shape[1] * shape[2];
   });
   const last = m.layers[m.layers.length - 1];
-  if (last.type !== "dense" || last.relu) fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
+  if (last.type !== "dense" || last.relu)
+    fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
   return m;
 }
 
 function checkShape(field: string, s: unknown): void {
-  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1)) fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
 }
 
 function checkWeighted(f: string, l: DenseLayer | Conv2dLayer): void {

@@ -9,7 +9,7 @@ import * as path from "path";
 import { ROOT, rel } from "../lib/paths";
 import { exportOnnx } from "../onnx/export";
 import { writeFileAtomic } from "../onnx/proto";
-import { evaluateQuantization, quantizeModel } from "../quant/quantize";
+import { evaluateQuantization } from "../quant/quantize";
 import { type SplitDataset, identityPreprocess, loadIris, loadMnist, standardization } from "./datasets";
 import type { FloatModel } from "./float";
 import { preprocess } from "./float";
@@ -42,10 +42,16 @@ export const BUNDLED: Bundled[] = [
     train: (iris) => {
       const pre = standardization(iris.train.x);
       const x = iris.train.x.map((r) => r.map((v, j) => (v - pre.mean[j]) / pre.std[j]));
-      return trainMlp("iris-mlp", { x, y: iris.train.y }, 3, { hidden: [8], epochs: 300, learningRate: 0.01, batchSize: 16, seed: 7, weightDecay: 1e-4 }, {
-        preprocess: pre,
-        classes: iris.classes,
-      });
+      return trainMlp(
+        "iris-mlp",
+        { x, y: iris.train.y },
+        3,
+        { hidden: [8], epochs: 300, learningRate: 0.01, batchSize: 16, seed: 7, weightDecay: 1e-4 },
+        {
+          preprocess: pre,
+          classes: iris.classes,
+        },
+      );
     },
   },
   {
@@ -57,7 +63,18 @@ export const BUNDLED: Bundled[] = [
         "mnist-mlp",
         d.train,
         10,
-        { layers: [{ type: "dense", out: 56, relu: true }, { type: "dense", out: 10, relu: false }], epochs: 12, learningRate: 0.003, lrDecay: 0.8, batchSize: 32, seed: 1, weightDecay: 1e-4 },
+        {
+          layers: [
+            { type: "dense", out: 56, relu: true },
+            { type: "dense", out: 10, relu: false },
+          ],
+          epochs: 12,
+          learningRate: 0.003,
+          lrDecay: 0.8,
+          batchSize: 32,
+          seed: 1,
+          weightDecay: 1e-4,
+        },
         { preprocess: identityPreprocess(784), classes: d.classes },
       ),
   },
@@ -70,7 +87,16 @@ export const BUNDLED: Bundled[] = [
         "mnist-cnn",
         d.train,
         10,
-        { layers: MNIST_CNN, inputShape: [1, 28, 28], epochs: 15, learningRate: 0.003, lrDecay: 0.8, batchSize: 32, seed: 1, weightDecay: 1e-4 },
+        {
+          layers: MNIST_CNN,
+          inputShape: [1, 28, 28],
+          epochs: 15,
+          learningRate: 0.003,
+          lrDecay: 0.8,
+          batchSize: 32,
+          seed: 1,
+          weightDecay: 1e-4,
+        },
         { preprocess: identityPreprocess(784), classes: d.classes },
       ),
   },

@@ -175,14 +175,28 @@ export function initNetwork(
     if (s.type === "dense") {
       if (shape.length !== 1) throw new Error(`layers[${i}]: dense needs a vector input, got [${shape}]; add a flatten layer`);
       const nIn = shape[0];
-      l = { type: "dense", W: Array.from({ length: s.out }, () => Array.from({ length: nIn }, () => u(nIn))), B: new Array<number>(s.out).fill(0), relu: s.relu };
+      l = {
+        type: "dense",
+        W: Array.from({ length: s.out }, () => Array.from({ length: nIn }, () => u(nIn))),
+        B: new Array<number>(s.out).fill(0),
+        relu: s.relu,
+      };
     } else if (s.type === "conv2d") {
       const inShape = need3();
       const fan = inShape[0] * s.kernel * s.kernel;
       const W = Array.from({ length: s.out }, () =>
         Array.from({ length: inShape[0] }, () => Array.from({ length: s.kernel }, () => Array.from({ length: s.kernel }, () => u(fan)))),
       );
-      l = { type: "conv2d", inShape, W, B: new Array<number>(s.out).fill(0), kernel: s.kernel, stride: s.stride ?? 1, padding: s.padding ?? 0, relu: s.relu };
+      l = {
+        type: "conv2d",
+        inShape,
+        W,
+        B: new Array<number>(s.out).fill(0),
+        kernel: s.kernel,
+        stride: s.stride ?? 1,
+        padding: s.padding ?? 0,
+        relu: s.relu,
+      };
     } else if (s.type === "flatten") {
       l = { type: "flatten", inShape: need3() };
     } else {
@@ -218,13 +232,23 @@ function writeBack(l: FloatLayer, p: Params): void {
   } else if (l.type === "conv2d") {
     const [C] = l.inShape;
     const K = l.kernel;
-    l.W = l.W.map((_, o) => Array.from({ length: C }, (_c, c) => Array.from({ length: K }, (_k, ky) => Array.from(p.w.subarray(((o * C + c) * K + ky) * K, ((o * C + c) * K + ky + 1) * K)))));
+    l.W = l.W.map((_, o) =>
+      Array.from({ length: C }, (_c, c) =>
+        Array.from({ length: K }, (_k, ky) => Array.from(p.w.subarray(((o * C + c) * K + ky) * K, ((o * C + c) * K + ky + 1) * K))),
+      ),
+    );
     l.B = Array.from(p.b);
   }
 }
 
 /** Forward pass on flat params; records maxpool argmax indices for the backward pass. */
-function forwardTrain(layers: FloatLayer[], params: (Params | null)[], x: Float64Array, acts: Float64Array[], argIdx: (Int32Array | null)[]): void {
+function forwardTrain(
+  layers: FloatLayer[],
+  params: (Params | null)[],
+  x: Float64Array,
+  acts: Float64Array[],
+  argIdx: (Int32Array | null)[],
+): void {
   let a = x;
   layers.forEach((l, li) => {
     const out = acts[li];

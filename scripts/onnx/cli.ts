@@ -23,7 +23,13 @@ function flag(args: string[], name: string): string | undefined {
 function main(args: string[]): void {
   const [cmd, target] = args;
   if (cmd === "import" && target) {
-    const name = flag(args, "--name") ?? path.basename(target).replace(/\.onnx$/i, "").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+    const name =
+      flag(args, "--name") ??
+      path
+        .basename(target)
+        .replace(/\.onnx$/i, "")
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-");
     const out = flag(args, "--out") ?? path.join(ROOT, "models", name, `${name}.float.json`);
     const fm = importOnnxFile(target, out, { name });
     console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);
@@ -35,7 +41,9 @@ function main(args: string[]): void {
     writeFileAtomic(out, exportOnnx(fm, { softmax: args.includes("--softmax") }));
     console.log(`exported ${rel(file)}; wrote ${rel(out)}`);
   } else {
-    throw new Error("usage: onnx import <file.onnx> [--name <name>] [--out <file>] | onnx export <name|file.float.json> [--out <file>] [--softmax]");
+    throw new Error(
+      "usage: onnx import <file.onnx> [--name <name>] [--out <file>] | onnx export <name|file.float.json> [--out <file>] [--softmax]",
+    );
   }
 }
 

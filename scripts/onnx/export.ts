@@ -50,18 +50,31 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
     switch (l.type) {
       case "dense":
         inits.push(tensor(`dense_${li}_W`, [l.W.length, l.W[0].length], l.W.flat()), tensor(`dense_${li}_B`, [l.B.length], l.B));
-        nodes.push({ name: `dense_${li}`, opType: "Gemm", input: [cur, `dense_${li}_W`, `dense_${li}_B`], output: [out], attribute: [int("transB", 1)] });
+        nodes.push({
+          name: `dense_${li}`,
+          opType: "Gemm",
+          input: [cur, `dense_${li}_W`, `dense_${li}_B`],
+          output: [out],
+          attribute: [int("transB", 1)],
+        });
         cur = out;
         if (l.relu) relu(li);
         break;
       case "conv2d":
-        inits.push(tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0], l.kernel, l.kernel], l.W.flat(3)), tensor(`conv2d_${li}_B`, [l.B.length], l.B));
+        inits.push(
+          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0], l.kernel, l.kernel], l.W.flat(3)),
+          tensor(`conv2d_${li}_B`, [l.B.length], l.B),
+        );
         nodes.push({
           name: `conv2d_${li}`,
           opType: "Conv",
           input: [cur, `conv2d_${li}_W`, `conv2d_${li}_B`],
           output: [out],
-          attribute: [ints("kernel_shape", [l.kernel, l.kernel]), ints("strides", [l.stride, l.stride]), ints("pads", [l.padding, l.padding, l.padding, l.padding])],
+          attribute: [
+            ints("kernel_shape", [l.kernel, l.kernel]),
+            ints("strides", [l.stride, l.stride]),
+            ints("pads", [l.padding, l.padding, l.padding, l.padding]),
+          ],
         });
         cur = out;
         if (l.relu) relu(li);

@@ -70,7 +70,8 @@ function tensorValues(t: onnx.ITensorProto, where: (d: string) => never): Const 
   let data: number[];
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   const fromRaw = (width: number, get: (off: number) => number) => {
-    if (!view || view.byteLength !== n * width) where(`tensor ${t.name}: raw_data has ${view?.byteLength} bytes, dims [${dims}] need ${n * width}`);
+    if (!view || view.byteLength !== n * width)
+      where(`tensor ${t.name}: raw_data has ${view?.byteLength} bytes, dims [${dims}] need ${n * width}`);
     return Array.from({ length: n }, (_, i) => get(i * width));
   };
   switch (t.dataType) {
@@ -114,7 +115,8 @@ function parseModel(bytes: Uint8Array): onnx.ModelProto {
   if (!model.graph || (model.graph.node ?? []).length === 0)
     throw new OnnxImportError("", "", "malformed model: the ModelProto has no graph or no nodes (is this an ONNX file?)");
   const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === "ai.onnx");
-  if (opset && toNumber(opset.version as Int64) < 7) throw new OnnxImportError("", "", `opset ${toNumber(opset.version as Int64)} is too old; supported: opset 7 and later`);
+  if (opset && toNumber(opset.version as Int64) < 7)
+    throw new OnnxImportError("", "", `opset ${toNumber(opset.version as Int64)} is too old; supported: opset 7 and later`);
   return model;
 }
 
@@ -136,13 +138,30 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     }
   };
   const consts = new Map<string, Const>();
-  for (const t of g.initializer ?? []) consts.set(t.name ?? "", tensorValues(t, (d) => { throw new OnnxImportError("", "", `initializer ${d}`); }));
+  for (const t of g.initializer ?? [])
+    consts.set(
+      t.name ?? "",
+      tensorValues(t, (d) => {
+        throw new OnnxImportError("", "", `initializer ${d}`);
+      }),
+    );
   const inputs = (g.input ?? []).filter((i) => !consts.has(i.name ?? ""));
-  if (inputs.length !== 1) throw new OnnxImportError("", "", `the graph must have exactly one data input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ")})`);
-  const dims = (inputs[0].type?.tensorType?.shape?.dim ?? []).map((d, i) => (d.dimParam || (i === 0 && !d.dimValue) ? 1 : toNumber(d.dimValue as Int64)));
+  if (inputs.length !== 1)
+    throw new OnnxImportError(
+      "",
+      "",
+      `the graph must have exactly one data input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ")})`,
+    );
+  const dims = (inputs[0].type?.tensorType?.shape?.dim ?? []).map((d, i) =>
+    d.dimParam || (i === 0 && !d.dimValue) ? 1 : toNumber(d.dimValue as Int64),
+  );
   let shape: number[] = dims.length === 1 ? [1, dims[0]] : dims;
   if (!((shape.length === 2 || shape.length === 4) && shape[0] === 1 && shape.slice(1).every((d) => Number.isInteger(d) && d > 0)))
-    throw new OnnxImportError("", "", `graph input ${inputs[0].name} has shape [${dims}]; supported: [1, n] or [1, C, H, W] (batch 1 or symbolic)`);
+    throw new OnnxImportError(
+      "",
+      "",
+      `graph input ${inputs[0].name} has shape [${dims}]; supported: [1, n] or [1, C, H, W] (batch 1 or symbolic)`,
+    );
   const inputSize = shape.slice(1).reduce((a, b) => a * b, 1);
   let inputShape: [number, number, number] | undefined = shape.length === 4 ? [shape[1], shape[2], shape[3]] : undefined;
   let cur = inputs[0].name ?? "";
@@ -178,7 +197,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     };
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) err(`operator ${op} is not supported; supported: ${SUPPORTED_OPS.join(", ")}`);
     if (data.length !== 1 || ins[0] !== cur)
-      err(`the graph must be a single chain: this node must take the previous output "${cur}" as its first input (inputs: ${ins.join(", ")})`);
+      err(
+        `the graph must be a single chain: this node must take the previous output "${cur}" as its first input (inputs: ${ins.join(", ")})`,
+      );
     const next = (o: string) => {
       cur = o;
     };
@@ -199,9 +220,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       const dil = attrInts("dilations") ?? [1, 1];
       if (dil.some((d) => d !== 1)) err(`dilations [${dil}] are not supported; supported: 1`);
       const autoPad = attrStr("auto_pad") ?? "NOTSET";
-      if (autoPad !== "NOTSET" && autoPad !== "VALID") err(`auto_pad ${autoPad} is not supported; supported: NOTSET with explicit pads, VALID`);
+      if (autoPad !== "NOTSET" && autoPad !== "VALID")
+        err(`auto_pad ${autoPad} is not supported; supported: NOTSET with explicit pads, VALID`);
       const pads = autoPad === "VALID" ? [0, 0, 0, 0] : (attrInts("pads") ?? [0, 0, 0, 0]);
-      if (pads.length !== 4 || pads.some((p) => p !== pads[0])) err(`pads [${pads}] are not supported; supported: equal padding on all sides`);
+      if (pads.length !== 4 || pads.some((p) => p !== pads[0]))
+        err(`pads [${pads}] are not supported; supported: equal padding on all sides`);
       if (kind === "pool") {
         if (pads[0] !== 0) err(`pads [${pads}] are not supported for pooling; supported: no padding`);
         if (attrInt("ceil_mode", 0) !== 0) err("ceil_mode 1 is not supported; supported: 0");
@@ -235,9 +258,15 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
           c.data.length === n &&
           (last.type === "dense"
             ? d.length >= 1 && d[d.length - 1] === n && d.slice(0, -1).every((x) => x === 1)
-            : d.length >= 3 && d[d.length - 3] === n && d[d.length - 2] === 1 && d[d.length - 1] === 1 && d.slice(0, -3).every((x) => x === 1));
+            : d.length >= 3 &&
+              d[d.length - 3] === n &&
+              d[d.length - 2] === 1 &&
+              d[d.length - 1] === 1 &&
+              d.slice(0, -3).every((x) => x === 1));
         if (!perUnit && c.data.length !== 1)
-          err(`bias of shape [${d}] does not broadcast per output ${last.type === "dense" ? "unit" : "channel"}; supported: [${n}] or a scalar for dense, [${n}, 1, 1] or a scalar for conv`);
+          err(
+            `bias of shape [${d}] does not broadcast per output ${last.type === "dense" ? "unit" : "channel"}; supported: [${n}] or a scalar for dense, [${n}, 1, 1] or a scalar for conv`,
+          );
         last.B = last.B.map((bv, j) => bv + (c.data.length === 1 ? c.data[0] : c.data[j]));
         next(outName);
         foldable = outName;
@@ -257,8 +286,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
           const beta = attrFloat("beta", 1);
           const [r, c] = B.dims;
           const [K, N] = transB ? [c, r] : [r, c];
-          if (K !== nIn) err(`weight ${ins[1]} [${B.dims}] (transB ${Number(transB)}) takes ${K} inputs but the previous output has ${nIn}`);
-          W = Array.from({ length: N }, (_, j) => Array.from({ length: K }, (_, i) => alpha * (transB ? B.data[j * K + i] : B.data[i * N + j])));
+          if (K !== nIn)
+            err(`weight ${ins[1]} [${B.dims}] (transB ${Number(transB)}) takes ${K} inputs but the previous output has ${nIn}`);
+          W = Array.from({ length: N }, (_, j) =>
+            Array.from({ length: K }, (_, i) => alpha * (transB ? B.data[j * K + i] : B.data[i * N + j])),
+          );
           bias = new Array<number>(N).fill(0);
           if (ins.length > 2) {
             const C = constIn(2, "the bias C");
@@ -285,9 +317,14 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
         if (attrInt("group", 1) !== 1) err(`group ${attrInt("group", 1)} is not supported; supported: group 1`);
         const { kernel, stride, padding } = windowAttrs("conv", Wt);
         const [M, C, kh, kw] = Wt.dims;
-        if (C !== inShape[0] || kh !== kernel || kw !== kernel) err(`kernel ${ins[1]} [${Wt.dims}] does not fit input channels ${inShape[0]} and kernel ${kernel}x${kernel}`);
+        if (C !== inShape[0] || kh !== kernel || kw !== kernel)
+          err(`kernel ${ins[1]} [${Wt.dims}] does not fit input channels ${inShape[0]} and kernel ${kernel}x${kernel}`);
         const W = Array.from({ length: M }, (_, o) =>
-          Array.from({ length: C }, (_, c) => Array.from({ length: kernel }, (_, y) => Array.from({ length: kernel }, (_, x) => Wt.data[((o * C + c) * kernel + y) * kernel + x]))),
+          Array.from({ length: C }, (_, c) =>
+            Array.from({ length: kernel }, (_, y) =>
+              Array.from({ length: kernel }, (_, x) => Wt.data[((o * C + c) * kernel + y) * kernel + x]),
+            ),
+          ),
         );
         let B = new Array<number>(M).fill(0);
         if (ins.length > 2) {
@@ -343,7 +380,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
         } else if (layers.length === 0 && shape.length === 2 && resolved.length === 4) {
           inputShape = [resolved[1], resolved[2], resolved[3]];
         } else {
-          err(`reshape [${shape}] -> [${resolved}] is not supported; supported: [1, C, H, W] -> [1, C*H*W], and [1, n] -> [1, C, H, W] on the graph input`);
+          err(
+            `reshape [${shape}] -> [${resolved}] is not supported; supported: [1, C, H, W] -> [1, C*H*W], and [1, n] -> [1, C, H, W] on the graph input`,
+          );
         }
         shape = resolved;
         break;
@@ -351,9 +390,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       case "Softmax":
       case "LogSoftmax": {
         const outs = (g.output ?? []).map((o) => o.name);
-        if (ni !== nodes.length - 1 || !outs.includes(outName)) err(`${op} is supported only as the last node (it is dropped: the argmax head reads logits)`);
+        if (ni !== nodes.length - 1 || !outs.includes(outName))
+          err(`${op} is supported only as the last node (it is dropped: the argmax head reads logits)`);
         const axis = attrInt("axis", -1);
-        if (shape.length !== 2 || (axis !== -1 && axis !== 1)) err(`${op} over axis ${axis} of shape [${shape}] is not supported; supported: the class axis of [1, n]`);
+        if (shape.length !== 2 || (axis !== -1 && axis !== 1))
+          err(`${op} over axis ${axis} of shape [${shape}] is not supported; supported: the class axis of [1, n]`);
         next(outName);
         return;
       }
@@ -363,19 +404,32 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
   });
   const outs = g.output ?? [];
   if (outs.length !== 1 || outs[0].name !== cur)
-    throw new OnnxImportError("", "", `the graph must have exactly one output, the last node's output "${cur}" (found ${outs.map((o) => o.name).join(", ")})`);
+    throw new OnnxImportError(
+      "",
+      "",
+      `the graph must have exactly one output, the last node's output "${cur}" (found ${outs.map((o) => o.name).join(", ")})`,
+    );
   if (layers.length === 0) throw new OnnxImportError("", "", "the graph has no Gemm, MatMul or Conv layer");
   const last = layers[layers.length - 1];
   if (last.type !== "dense" || last.relu)
-    throw new OnnxImportError("", "", "the last layer must be a Gemm or MatMul without Relu (its outputs are the logits the argmax head reads)");
+    throw new OnnxImportError(
+      "",
+      "",
+      "the last layer must be a Gemm or MatMul without Relu (its outputs are the logits the argmax head reads)",
+    );
   const nClasses = last.W.length;
   const rawName = opts.name ?? metaJson<string>("name") ?? g.name ?? "model";
-  const name = rawName.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "model";
+  const name =
+    rawName
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "model";
   const fm: FloatModel = {
     format: "zkml-float-v1",
     name,
     inputSize,
-    preprocess: opts.preprocess ?? metaJson("preprocess") ?? { mean: new Array<number>(inputSize).fill(0), std: new Array<number>(inputSize).fill(1) },
+    preprocess: opts.preprocess ??
+      metaJson("preprocess") ?? { mean: new Array<number>(inputSize).fill(0), std: new Array<number>(inputSize).fill(1) },
     classes: opts.classes ?? metaJson("classes") ?? Array.from({ length: nClasses }, (_, i) => String(i)),
     layers,
   };

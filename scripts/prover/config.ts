@@ -55,7 +55,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
   } catch (e) {
     throw new Error(`PROVER_JOBS_ADDRESS: ${(e as Error).message}`);
   }
-  const models = (env.PROVER_MODELS ?? "iris-mlp").split(",").map((s) => s.trim()).filter(Boolean);
+  const models = (env.PROVER_MODELS ?? "iris-mlp")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (models.length === 0) throw new Error("PROVER_MODELS must name at least one model");
   return {
     rpcUrl: req(env, "PROVER_RPC_URL"),

@@ -57,7 +57,8 @@ export function parseInput(text: string, model: QuantizedModel): JobInput {
     throw new InputError(`input is not JSON: ${(e as Error).message}`);
   }
   const o = j as { x?: unknown; salt?: unknown };
-  if (!Array.isArray(o.x) || !o.x.every((v) => typeof v === "string" || typeof v === "number")) throw new InputError("input.x must be an array of decimal strings");
+  if (!Array.isArray(o.x) || !o.x.every((v) => typeof v === "string" || typeof v === "number"))
+    throw new InputError("input.x must be an array of decimal strings");
   if (typeof o.salt !== "string" && typeof o.salt !== "number") throw new InputError("input.salt must be a decimal string");
   let x: bigint[];
   let salt: bigint;

@@ -59,8 +59,14 @@ export async function matchRegistryVersion(
   } catch (e) {
     return { reason: `registry has no model ${modelId} version ${version} (${(e as Error).message.slice(0, 80)})` };
   }
-  if (c.proofSystemId.toLowerCase() !== GROTH16_BN254_V1.toLowerCase()) return { reason: `model ${modelId} v${version} uses proof system ${c.proofSystemId}` };
-  const m = served.find((s) => s.modelHash === c.modelHash.toLowerCase() && s.circuitHash === c.circuitHash.toLowerCase() && s.vkHash === c.vkHash.toLowerCase());
+  if (c.proofSystemId.toLowerCase() !== GROTH16_BN254_V1.toLowerCase())
+    return { reason: `model ${modelId} v${version} uses proof system ${c.proofSystemId}` };
+  const m = served.find(
+    (s) =>
+      s.modelHash === c.modelHash.toLowerCase() && s.circuitHash === c.circuitHash.toLowerCase() && s.vkHash === c.vkHash.toLowerCase(),
+  );
   if (m) return { model: m };
-  return { reason: `unknown model: model ${modelId} v${version} (modelHash ${c.modelHash.slice(0, 18)}...) matches none of the served models' commitments` };
+  return {
+    reason: `unknown model: model ${modelId} v${version} (modelHash ${c.modelHash.slice(0, 18)}...) matches none of the served models' commitments`,
+  };
 }

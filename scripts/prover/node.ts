@@ -163,9 +163,11 @@ export class ProverNode {
   /** Records JobOpened logs (and settles jobs fulfilled or reclaimed by others) up to `to`, atomically with lastBlock. */
   private async scan(to: number): Promise<void> {
     const last = await this.store.lastBlock();
-    let from = last === undefined ? this.cfg.fromBlock ?? 0 : last + 1;
+    let from = last === undefined ? (this.cfg.fromBlock ?? 0) : last + 1;
     const iface = this.jobs.interface;
-    const topics = [[iface.getEvent("JobOpened").topicHash, iface.getEvent("JobFulfilled").topicHash, iface.getEvent("JobReclaimed").topicHash]];
+    const topics = [
+      [iface.getEvent("JobOpened").topicHash, iface.getEvent("JobFulfilled").topicHash, iface.getEvent("JobReclaimed").topicHash],
+    ];
     while (from <= to) {
       const end = Math.min(to, from + 1999);
       const logs: Log[] = await this.provider.getLogs({ address: this.cfg.jobsAddress, topics, fromBlock: from, toBlock: end });
@@ -198,7 +200,14 @@ export class ProverNode {
       for (const j of fresh) {
         this.records.set(j.jobId, j);
         this.metrics.jobsSeen++;
-        this.log("job_seen", { jobId: j.jobId, modelId: j.modelId, modelVersion: j.modelVersion, fee: j.fee, deadline: j.deadline, block: j.blockNumber });
+        this.log("job_seen", {
+          jobId: j.jobId,
+          modelId: j.modelId,
+          modelVersion: j.modelVersion,
+          fee: j.fee,
+          deadline: j.deadline,
+          block: j.blockNumber,
+        });
       }
       for (const s of settled) {
         const j = this.records.get(s.jobId);
@@ -327,14 +336,22 @@ export class ProverNode {
       const again = await this.settledOnChain(j);
       if (again) return this.finish(j, again.state, again.reason);
       const c = await this.jobs.claimOf(j.jobId);
-      if (c.claimant !== "0x0000000000000000000000000000000000000000" && getAddress(c.claimant) !== this.address && this.chainTime <= Number(c.leaseEnd)) {
+      if (
+        c.claimant !== "0x0000000000000000000000000000000000000000" &&
+        getAddress(c.claimant) !== this.address &&
+        this.chainTime <= Number(c.leaseEnd)
+      ) {
         return this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant} while we held a proof` });
       }
       const txKey = j.submitTx ?? `submit:${j.jobId}`;
       if (!j.submitTx) await this.update(j, { submitTx: txKey });
       let r: TransactionReceipt;
       try {
-        r = await this.txs.send(txKey, this.cfg.jobsAddress, this.jobs.interface.encodeFunctionData("submitResult", [j.jobId, j.proof.output, j.proof.bytes]));
+        r = await this.txs.send(
+          txKey,
+          this.cfg.jobsAddress,
+          this.jobs.interface.encodeFunctionData("submitResult", [j.jobId, j.proof.output, j.proof.bytes]),
+        );
       } catch (e) {
         if (e instanceof WouldRevertError) {
           const after = await this.settledOnChain(j);
@@ -353,7 +370,13 @@ export class ProverNode {
         if (p?.name === "JobFulfilled") this.metrics.earningsWei += p.args[3] as bigint;
       }
       this.metrics.fulfilled++;
-      this.log("job_fulfilled", { jobId: j.jobId, tx: r.hash, gasUsed: r.gasUsed, output: j.proof.output, msSinceSeen: Date.now() - j.seenAt });
+      this.log("job_fulfilled", {
+        jobId: j.jobId,
+        tx: r.hash,
+        gasUsed: r.gasUsed,
+        output: j.proof.output,
+        msSinceSeen: Date.now() - j.seenAt,
+      });
       return this.finish(j, "done", "fulfilled by this node");
     }
   }

@@ -19,7 +19,8 @@ export interface ProofTask {
   binding: bigint;
 }
 
-export type ProofAnswer = { id: number; ok: true; output: bigint; bytes: string; seconds: number } | { id: number; ok: false; error: string };
+export type ProofAnswer =
+  { id: number; ok: true; output: bigint; bytes: string; seconds: number } | { id: number; ok: false; error: string };
 
 if (!parentPort) throw new Error("proof-worker.ts runs only as a worker thread");
 const port = parentPort;
@@ -30,11 +31,19 @@ port.on("message", (msg: ProofTask | { stop: true }) => {
   }
   const t0 = Date.now();
   proveInference(msg.model, { wasm: msg.wasm, zkey: msg.zkey }, msg.x, msg.salt, msg.binding)
-    .then((p) => port.postMessage({ id: msg.id, ok: true, output: p.output, bytes: p.packed.bytes, seconds: (Date.now() - t0) / 1000 } satisfies ProofAnswer))
-    .catch((e: unknown) => port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies ProofAnswer));
+    .then((p) =>
+      port.postMessage({
+        id: msg.id,
+        ok: true,
+        output: p.output,
+        bytes: p.packed.bytes,
+        seconds: (Date.now() - t0) / 1000,
+      } satisfies ProofAnswer),
+    )
+    .catch((e: unknown) =>
+      port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies ProofAnswer),
+    );
 });
 // Build the curve (and its helper threads) now, so the first proof is not slowed by it; snarkjs reuses it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-(require("ffjavascript") as { buildBn128(): Promise<unknown> })
-  .buildBn128()
-  .then(() => port.postMessage({ ready: true }));
+(require("ffjavascript") as { buildBn128(): Promise<unknown> }).buildBn128().then(() => port.postMessage({ ready: true }));

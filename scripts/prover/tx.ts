@@ -25,7 +25,11 @@ export const DEFAULT_TX_OPTIONS: TxOptions = { stuckMs: 30_000, bumpPercent: 25,
 
 /** Thrown by `send` when the call would revert (estimateGas failed): nothing was signed or recorded. */
 export class WouldRevertError extends Error {
-  constructor(readonly key: string, readonly data: string | undefined, message: string) {
+  constructor(
+    readonly key: string,
+    readonly data: string | undefined,
+    message: string,
+  ) {
     super(`${key}: would revert (${message})`);
   }
 }
@@ -77,7 +81,16 @@ export class TxSender {
       if (this.nextNonce < 0) this.nextNonce = await this.provider.getTransactionCount(this.wallet.address, "pending");
       const nonce = this.nextNonce;
       const fees = await this.fees();
-      const t: TxRecord = { key, to, data, value: value.toString(), nonce, gasLimit: ((gas * 13n) / 10n + 10_000n).toString(), status: "pending", attempts: [] };
+      const t: TxRecord = {
+        key,
+        to,
+        data,
+        value: value.toString(),
+        nonce,
+        gasLimit: ((gas * 13n) / 10n + 10_000n).toString(),
+        status: "pending",
+        attempts: [],
+      };
       await this.signAndRecord(t, fees.maxFeePerGas, fees.maxPriorityFeePerGas);
       this.nextNonce = nonce + 1;
       await this.broadcast(t);
@@ -105,7 +118,13 @@ export class TxSender {
       maxPriorityFeePerGas,
     });
     const hash = Transaction.from(raw).hash as string;
-    t.attempts.push({ hash, raw, maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString(), sentAt: Date.now() });
+    t.attempts.push({
+      hash,
+      raw,
+      maxFeePerGas: maxFeePerGas.toString(),
+      maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+      sentAt: Date.now(),
+    });
     await this.store.putTx(t); // the intent is durable before anything leaves this process
   }
 
@@ -116,7 +135,12 @@ export class TxSender {
       this.log("tx_sent", { key: t.key, hash: a.hash, nonce: t.nonce, attempt: t.attempts.length, maxFeePerGas: a.maxFeePerGas });
     } catch (e) {
       // Already known, or the nonce is used (an earlier attempt was mined): the receipt poll settles which.
-      this.log("tx_broadcast_error", { key: t.key, hash: a.hash, nonce: t.nonce, error: (e as { shortMessage?: string; message: string }).shortMessage ?? (e as Error).message });
+      this.log("tx_broadcast_error", {
+        key: t.key,
+        hash: a.hash,
+        nonce: t.nonce,
+        error: (e as { shortMessage?: string; message: string }).shortMessage ?? (e as Error).message,
+      });
     }
   }
 
@@ -133,7 +157,14 @@ export class TxSender {
             t.success = r.status === 1;
             await this.store.putTx(t);
             this.metrics.addReceipt(r);
-            this.log("tx_mined", { key: t.key, hash: a.hash, nonce: t.nonce, status: r.status, gasUsed: r.gasUsed, attempts: t.attempts.length });
+            this.log("tx_mined", {
+              key: t.key,
+              hash: a.hash,
+              nonce: t.nonce,
+              status: r.status,
+              gasUsed: r.gasUsed,
+              attempts: t.attempts.length,
+            });
           }
           return r;
         }
@@ -151,7 +182,8 @@ export class TxSender {
       }
       const last = t.attempts[t.attempts.length - 1];
       if (Date.now() - last.sentAt > this.opts.stuckMs) await this.replace(t);
-      if (Date.now() - t0 > this.opts.timeoutMs) throw new Error(`${t.key}: not mined after ${this.opts.timeoutMs} ms (nonce ${t.nonce}); resumed on next start`);
+      if (Date.now() - t0 > this.opts.timeoutMs)
+        throw new Error(`${t.key}: not mined after ${this.opts.timeoutMs} ms (nonce ${t.nonce}); resumed on next start`);
       await sleep(this.opts.pollMs);
     }
   }
@@ -165,7 +197,13 @@ export class TxSender {
     let maxFee = bump(last.maxFeePerGas) > now.maxFeePerGas ? bump(last.maxFeePerGas) : now.maxFeePerGas;
     if (maxFee < maxPrio) maxFee = maxPrio;
     await this.exclusive(() => this.signAndRecord(t, maxFee, maxPrio));
-    this.log("tx_replaced", { key: t.key, nonce: t.nonce, previous: last.hash, hash: t.attempts[t.attempts.length - 1].hash, maxFeePerGas: maxFee });
+    this.log("tx_replaced", {
+      key: t.key,
+      nonce: t.nonce,
+      previous: last.hash,
+      hash: t.attempts[t.attempts.length - 1].hash,
+      maxFeePerGas: maxFee,
+    });
     await this.broadcast(t);
   }
 

@@ -12,7 +12,9 @@ export function floorShift(a: bigint, k: number): bigint {
 
 /** Output range of a requantization: [lo, hi]. */
 export function requantRange(outBits: number, relu: boolean): { lo: bigint; hi: bigint } {
-  return relu ? { lo: 0n, hi: (1n << BigInt(outBits - 1)) - 1n } : { lo: -(1n << BigInt(outBits - 1)), hi: (1n << BigInt(outBits - 1)) - 1n };
+  return relu
+    ? { lo: 0n, hi: (1n << BigInt(outBits - 1)) - 1n }
+    : { lo: -(1n << BigInt(outBits - 1)), hi: (1n << BigInt(outBits - 1)) - 1n };
 }
 
 /** Twin of `Requantize(A, k, outBits, relu)`: clamp(floor((acc + 2^(k-1)) / 2^k), lo, hi). */
@@ -61,12 +63,19 @@ export function affineBounds(w: readonly bigint[], b: bigint, x: Interval): Inte
 /** Smallest A with [lo, hi] inside [-2^(A-1), 2^(A-1)): the `A` parameter of Requantize. */
 export function accumulatorBits(iv: Interval): number {
   let a = 1;
-  while (-(1n << BigInt(a - 1)) > iv.lo || (1n << BigInt(a - 1)) <= iv.hi) a++;
+  while (-(1n << BigInt(a - 1)) > iv.lo || 1n << BigInt(a - 1) <= iv.hi) a++;
   return a;
 }
 
 /** Twin of `DenseOpen`: requantize(W x + B) per output. */
-export function denseOpen(x: readonly bigint[], W: readonly (readonly bigint[])[], B: readonly bigint[], k: number, outBits: number, relu: boolean): bigint[] {
+export function denseOpen(
+  x: readonly bigint[],
+  W: readonly (readonly bigint[])[],
+  B: readonly bigint[],
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
   return W.map((row, j) => {
     if (row.length !== x.length) throw new Error(`dense: weight row ${j} has ${row.length} entries, input has ${x.length}`);
     let acc = B[j];
@@ -105,7 +114,10 @@ export function convOutShape(g: ConvGeometry): [number, number, number] {
  * Calls `tap(o, c, ky, kx, inIndex, outIndex)` for every in-range tap of a convolution (zero-padding taps are
  * skipped), in the order the circuit visits them.
  */
-export function forEachConvTap(g: ConvGeometry, tap: (o: number, c: number, ky: number, kx: number, inIndex: number, outIndex: number) => void): void {
+export function forEachConvTap(
+  g: ConvGeometry,
+  tap: (o: number, c: number, ky: number, kx: number, inIndex: number, outIndex: number) => void,
+): void {
   const [C, H, W] = g.inShape;
   const [OC, OH, OW] = convOutShape(g);
   for (let o = 0; o < OC; o++)
@@ -170,7 +182,14 @@ export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number,
 
 /** Twin of `AvgPool2d`: requantize(window sum, shift, outBits, no ReLU). */
 export function avgPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number, shift: number, outBits: number): bigint[] {
-  return poolWindows(inShape, kernel, stride).windows.map((win) => requantize(win.reduce((s, i) => s + x[i], 0n), shift, outBits, false));
+  return poolWindows(inShape, kernel, stride).windows.map((win) =>
+    requantize(
+      win.reduce((s, i) => s + x[i], 0n),
+      shift,
+      outBits,
+      false,
+    ),
+  );
 }
 
 /** Smallest D with hi - lo < 2^D (D >= 1): the difference width of `Max2` / `MaxPool2d` / `Argmax` over [lo, hi]. */

@@ -20,7 +20,8 @@ export interface QuantizeOptions {
 /** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
 export function fracFor(maxAbs: number, bits: number): number {
   const limit = 2 ** (bits - 1) - 1;
-  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs)) throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
+  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs))
+    throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
   if (maxAbs === 0) return bits - 1;
   let f = Math.floor(Math.log2(limit / maxAbs));
   // log2 rounds; nudge so that maxAbs * 2^f <= limit < maxAbs * 2^(f+1) holds exactly.
@@ -73,7 +74,9 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
     B.map((b, j) => {
       const q = roundHalfAway(b * 2 ** frac);
       if (!Number.isSafeInteger(q) || BigInt(q) < lo || BigInt(q) > hi)
-        throw new Error(`layers[${li}].B[${j}]: bias ${b} needs more than ${bBits} bits at scale 2^${frac}; raise biasBits or retrain with weight decay`);
+        throw new Error(
+          `layers[${li}].B[${j}]: bias ${b} needs more than ${bBits} bits at scale 2^${frac}; raise biasBits or retrain with weight decay`,
+        );
       return q;
     });
   /** Scales of a dense or conv layer: weight frac, output frac and shift. */
@@ -96,7 +99,20 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
         const B = quantBias(li, l.B, fIn + wFrac);
         const W = l.W.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)));
         fIn = outFrac;
-        return { type: "dense", nIn: l.W[0].length, nOut: l.W.length, W, B, wBits: bits, wFrac, bBits, shift, outBits: outBitsOf(li), outFrac, relu: l.relu };
+        return {
+          type: "dense",
+          nIn: l.W[0].length,
+          nOut: l.W.length,
+          W,
+          B,
+          wBits: bits,
+          wFrac,
+          bBits,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+          relu: l.relu,
+        };
       }
       case "conv2d": {
         const { wFrac, outFrac, shift } = scales(li, l.W.flat(3));
@@ -126,7 +142,9 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
       case "avgpool": {
         const shift = Math.log2(l.kernel * l.kernel);
         if (!Number.isInteger(shift))
-          throw new Error(`layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`);
+          throw new Error(
+            `layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`,
+          );
         return { type: "avgpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride, shift, outBits: bits, outFrac: fIn };
       }
       case "flatten":
@@ -173,7 +191,11 @@ export interface QuantizationReport {
  * Runs the float and the quantized model on every raw input of a labelled set and compares them.
  * The quantized side uses the project's reference inference ({@link referenceInference}).
  */
-export function evaluateQuantization(fm: FloatModel, qm: QuantizedModel, data: { x: readonly (readonly number[])[]; y: readonly number[] }): QuantizationReport {
+export function evaluateQuantization(
+  fm: FloatModel,
+  qm: QuantizedModel,
+  data: { x: readonly (readonly number[])[]; y: readonly number[] },
+): QuantizationReport {
   const last = qm.layers[qm.layers.length - 1];
   const outFrac = last.type === "dense" ? last.outFrac : 0;
   let fOk = 0;

@@ -42,16 +42,51 @@ export function upstreamSupportsAllLayers(): boolean {
       weights: "open",
       layers: [
         { type: "avgpool", inShape: [1, 4, 4], kernel: 1, stride: 1, shift: 0, outBits: 8, outFrac: 0 },
-        { type: "conv2d", inShape: [1, 4, 4], outChannels: 1, kernel: 1, stride: 1, padding: 0, W: [[[[1]]]], B: [0], wBits: 8, wFrac: 0, bBits: 16, shift: 0, outBits: 8, outFrac: 0, relu: true },
+        {
+          type: "conv2d",
+          inShape: [1, 4, 4],
+          outChannels: 1,
+          kernel: 1,
+          stride: 1,
+          padding: 0,
+          W: [[[[1]]]],
+          B: [0],
+          wBits: 8,
+          wFrac: 0,
+          bBits: 16,
+          shift: 0,
+          outBits: 8,
+          outFrac: 0,
+          relu: true,
+        },
         { type: "maxpool", inShape: [1, 4, 4], kernel: 2, stride: 2 },
         { type: "flatten", inShape: [1, 2, 2] },
-        { type: "dense", nIn: 4, nOut: 2, W: [[1, 0, 0, 0], [0, 1, 0, 0]], B: [0, 0], wBits: 8, wFrac: 0, bBits: 16, shift: 0, outBits: 8, outFrac: 0, relu: false },
+        {
+          type: "dense",
+          nIn: 4,
+          nOut: 2,
+          W: [
+            [1, 0, 0, 0],
+            [0, 1, 0, 0],
+          ],
+          B: [0, 0],
+          wBits: 8,
+          wFrac: 0,
+          bBits: 16,
+          shift: 0,
+          outBits: 8,
+          outFrac: 0,
+          relu: false,
+        },
       ],
       head: "argmax",
     };
     try {
       validateModel(probe);
-      const r = inferQuantized(probe, Array.from({ length: 16 }, (_, i) => BigInt(i)));
+      const r = inferQuantized(
+        probe,
+        Array.from({ length: 16 }, (_, i) => BigInt(i)),
+      );
       upstream = r.logits.length === 2 && r.logits[0] === 5n && r.logits[1] === 7n;
     } catch {
       upstream = false;
@@ -83,9 +118,11 @@ export function quantizedOutShape(l: QuantizedLayer): Shape {
 export function checkQuantizedModel(m: QuantizedModel): QuantizedModel {
   if (m.layers.every((l) => l.type === "dense") || upstreamSupportsAllLayers()) return validateModel(m);
   if (m.format !== "zkml-quantized-v1") fail("format", `must be "zkml-quantized-v1", got ${JSON.stringify(m.format)}`);
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(m.name ?? "")) fail("name", `must be lowercase letters, digits and dashes, got ${JSON.stringify(m.name)}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(m.name ?? ""))
+    fail("name", `must be lowercase letters, digits and dashes, got ${JSON.stringify(m.name)}`);
   checkBits("input.bits", m.input.bits, 2, 32);
-  if (m.input.shape && m.input.shape.reduce((a, b) => a * b, 1) !== m.input.size) fail("input.shape", `[${m.input.shape}] does not hold input.size = ${m.input.size} values`);
+  if (m.input.shape && m.input.shape.reduce((a, b) => a * b, 1) !== m.input.size)
+    fail("input.shape", `[${m.input.shape}] does not hold input.size = ${m.input.size} values`);
   if (m.weights !== "open" && m.weights !== "private") fail("weights", `must be "open" or "private"`);
   if (m.head !== "argmax") fail("head", `must be "argmax"`);
   let shape: Shape = m.input.shape ? [...m.input.shape] : [m.input.size];
@@ -94,8 +131,10 @@ export function checkQuantizedModel(m: QuantizedModel): QuantizedModel {
     if (l.type === "dense") {
       if (shape.length !== 1 || shape[0] !== l.nIn) fail(`${f}.nIn`, `is ${l.nIn} but the previous layer outputs shape [${shape}]`);
     } else if (["conv2d", "maxpool", "avgpool", "flatten"].includes(l.type)) {
-      if (shape.length !== 3 || l.inShape.some((v, i) => v !== shape[i])) fail(`${f}.inShape`, `is [${l.inShape}] but the previous layer outputs shape [${shape}]`);
-    } else fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+      if (shape.length !== 3 || l.inShape.some((v, i) => v !== shape[i]))
+        fail(`${f}.inShape`, `is [${l.inShape}] but the previous layer outputs shape [${shape}]`);
+    } else
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
     if (l.type === "dense" || l.type === "conv2d") {
       checkBits(`${f}.wBits`, l.wBits, 2, 32);
       checkBits(`${f}.bBits`, l.bBits, 2, 64);
@@ -125,7 +164,8 @@ export function checkQuantizedModel(m: QuantizedModel): QuantizedModel {
     shape = quantizedOutShape(l);
   });
   const last = m.layers[m.layers.length - 1];
-  if (last.type !== "dense" || last.relu) fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
+  if (last.type !== "dense" || last.relu)
+    fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
   return m;
 }
 
@@ -144,10 +184,25 @@ export function simulateQuantized(m: QuantizedModel, x: readonly bigint[]): Infe
   for (const l of m.layers) {
     switch (l.type) {
       case "dense":
-        a = denseOpen(a, l.W.map((r) => r.map(BigInt)), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        a = denseOpen(
+          a,
+          l.W.map((r) => r.map(BigInt)),
+          l.B.map(BigInt),
+          l.shift,
+          l.outBits,
+          l.relu,
+        );
         break;
       case "conv2d":
-        a = conv2d(a, l, l.W.map((o) => o.map((c) => c.map((r) => r.map(BigInt)))), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        a = conv2d(
+          a,
+          l,
+          l.W.map((o) => o.map((c) => c.map((r) => r.map(BigInt)))),
+          l.B.map(BigInt),
+          l.shift,
+          l.outBits,
+          l.relu,
+        );
         break;
       case "maxpool":
         a = maxPool2d(a, l.inShape, l.kernel, l.stride);

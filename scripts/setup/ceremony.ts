@@ -65,7 +65,10 @@ function hex(u: unknown): string | undefined {
  * Imports and verifies a ceremony ptau (snarkjs powersoftau verify) and optionally checks its SHA-256.
  * @throws if the file fails verification or its hash differs from `expectedSha256`.
  */
-export async function importCeremonyPtau(file: string, opts: { expectedSha256?: string; log?: (m: string) => void } = {}): Promise<PtauFile> {
+export async function importCeremonyPtau(
+  file: string,
+  opts: { expectedSha256?: string; log?: (m: string) => void } = {},
+): Promise<PtauFile> {
   const p = await importPtau(file, opts.log);
   if (opts.expectedSha256 && opts.expectedSha256.toLowerCase().replace(/^0x/, "") !== p.sha256) {
     throw new Error(`ptau ${file} has sha256 ${p.sha256}, expected ${opts.expectedSha256}: download it again`);
@@ -97,7 +100,16 @@ export async function contribute(
       r1cs: opts.r1cs,
       r1csSha256: await sha256File(opts.r1cs),
       ptau: { file: opts.ptau.file, sha256: opts.ptau.sha256, power: opts.ptau.power },
-      contributions: [{ index: 0, kind: "initial", name: "zkey new", zkey: path.basename(z0), zkeySha256: await sha256File(z0), at: new Date().toISOString() }],
+      contributions: [
+        {
+          index: 0,
+          kind: "initial",
+          name: "zkey new",
+          zkey: path.basename(z0),
+          zkeySha256: await sha256File(z0),
+          at: new Date().toISOString(),
+        },
+      ],
     };
   } else {
     m = readManifest(dir);
@@ -125,13 +137,18 @@ export async function contribute(
  * Finalises the chain with a public beacon (e.g. a future block hash fixed in advance).
  * @throws if there is no contribution yet or the hash is not hex.
  */
-export async function applyBeacon(dir: string, opts: { beaconHash: string; iterationsExp?: number; name?: string }): Promise<{ manifest: CeremonyManifest; file: string; zkey: string }> {
+export async function applyBeacon(
+  dir: string,
+  opts: { beaconHash: string; iterationsExp?: number; name?: string },
+): Promise<{ manifest: CeremonyManifest; file: string; zkey: string }> {
   const m = readManifest(dir);
   const hash = opts.beaconHash.replace(/^0x/, "");
-  if (!/^[0-9a-fA-F]+$/.test(hash) || hash.length % 2 !== 0) throw new Error(`beacon hash ${opts.beaconHash} is not an even-length hex string`);
+  if (!/^[0-9a-fA-F]+$/.test(hash) || hash.length % 2 !== 0)
+    throw new Error(`beacon hash ${opts.beaconHash} is not an even-length hex string`);
   const last = m.contributions[m.contributions.length - 1];
   if (last.kind === "beacon") throw new Error("the ceremony already has a beacon");
-  if (!m.contributions.some((c) => c.kind === "contribution")) throw new Error("add at least one contribution (setup:contribute) before the beacon");
+  if (!m.contributions.some((c) => c.kind === "contribution"))
+    throw new Error("add at least one contribution (setup:contribute) before the beacon");
   const iter = opts.iterationsExp ?? 10;
   const out = path.join(dir, "circuit_final.zkey");
   const h = await snarkjs.zKey.beacon(path.join(dir, last.zkey), out, opts.name ?? "final beacon", hash, iter);
@@ -158,7 +175,8 @@ export async function verifyCeremony(dir: string): Promise<{ manifest: CeremonyM
   const m = readManifest(dir);
   const last = m.contributions[m.contributions.length - 1];
   if (last.kind !== "beacon") throw new Error("the ceremony has no beacon yet: run setup:beacon first");
-  if ((await sha256File(m.r1cs)) !== m.r1csSha256) throw new Error(`${rel(m.r1cs)} changed since the ceremony started: the keys are for another circuit`);
+  if ((await sha256File(m.r1cs)) !== m.r1csSha256)
+    throw new Error(`${rel(m.r1cs)} changed since the ceremony started: the keys are for another circuit`);
   if ((await sha256File(m.ptau.file)) !== m.ptau.sha256) throw new Error(`${m.ptau.file} changed since the ceremony started`);
   for (const c of m.contributions) {
     if ((await sha256File(path.join(dir, c.zkey))) !== c.zkeySha256) throw new Error(`${c.zkey} does not match its recorded sha256`);
@@ -169,6 +187,13 @@ export async function verifyCeremony(dir: string): Promise<{ manifest: CeremonyM
   const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
   const vkeyFile = path.join(dir, "verification_key.json");
   fs.writeFileSync(vkeyFile, JSON.stringify(vkey, null, 2));
-  m.final = { zkey: last.zkey, zkeySha256: last.zkeySha256, vkeyFile: path.basename(vkeyFile), vkHash: verificationKeyHash(vkey), verified: true, verifiedAt: new Date().toISOString() };
+  m.final = {
+    zkey: last.zkey,
+    zkeySha256: last.zkeySha256,
+    vkeyFile: path.basename(vkeyFile),
+    vkHash: verificationKeyHash(vkey),
+    verified: true,
+    verifiedAt: new Date().toISOString(),
+  };
   return { manifest: m, file: writeManifest(dir, m) };
 }

@@ -153,7 +153,11 @@ export function describeError(e: unknown, ctx: ErrorContext): string {
   const named = /reverted with custom error '([A-Za-z0-9_]+)\(/.exec(text);
   if (named) return `the contract reverted with ${named[1]}: see the contract's NatSpec in contracts/interfaces/`;
   const where = `network "${ctx.network}"${ctx.url ? ` (${ctx.url})` : ""}`;
-  if (/HH108|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|fetch failed|could not detect network|Cannot connect to the network|socket hang up/i.test(text)) {
+  if (
+    /HH108|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|fetch failed|could not detect network|Cannot connect to the network|socket hang up/i.test(
+      text,
+    )
+  ) {
     return `RPC down: cannot reach ${where}; start the node (npx hardhat node) or fix the RPC URL (ZKML_RPC_URL, SEPOLIA_RPC_URL, BASE_SEPOLIA_RPC_URL: see docs/operators.md)`;
   }
   if (/nonce too low|nonce has already been used|NONCE_EXPIRED/i.test(text)) {

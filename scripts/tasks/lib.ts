@@ -58,7 +58,11 @@ export const LOCAL_CHAIN_IDS = [31337, 1337];
 
 /** The contract interfaces whose custom errors a task can meet (for errors.describeError). */
 export function contractInterfaces(): Interface[] {
-  return [InferenceJobs__factory.createInterface(), ModelRegistry__factory.createInterface(), Groth16VerifierAdapter__factory.createInterface()];
+  return [
+    InferenceJobs__factory.createInterface(),
+    ModelRegistry__factory.createInterface(),
+    Groth16VerifierAdapter__factory.createInterface(),
+  ];
 }
 
 /** Renders a task result as plain lines. */
@@ -71,7 +75,10 @@ export function formatResult(r: TaskResult): string {
   return [r.title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join("\n");
 }
 
-function gasOf(receipts: (ContractTransactionReceipt | { gasUsed: bigint; gasPrice: bigint } | null)[]): { gasUsed: bigint; gasCost: bigint } {
+function gasOf(receipts: (ContractTransactionReceipt | { gasUsed: bigint; gasPrice: bigint } | null)[]): {
+  gasUsed: bigint;
+  gasCost: bigint;
+} {
   let gasUsed = 0n;
   let gasCost = 0n;
   for (const r of receipts) {
@@ -83,7 +90,9 @@ function gasOf(receipts: (ContractTransactionReceipt | { gasUsed: bigint; gasPri
 }
 
 /** Network facts every task needs; the first RPC call, so an unreachable node fails here. */
-export async function networkInfo(hre: HardhatRuntimeEnvironment): Promise<{ name: string; chainId: number; url?: string; local: boolean }> {
+export async function networkInfo(
+  hre: HardhatRuntimeEnvironment,
+): Promise<{ name: string; chainId: number; url?: string; local: boolean }> {
   const name = hre.network.name;
   const cfg = hre.network.config as { url?: string };
   if (name !== "hardhat" && !cfg.url) {
@@ -101,17 +110,23 @@ export async function networkInfo(hre: HardhatRuntimeEnvironment): Promise<{ nam
 export async function signerFor(hre: HardhatRuntimeEnvironment, account?: string): Promise<Signer & { address: string }> {
   const signers = await hre.ethers.getSigners();
   if (signers.length === 0) {
-    throw new UserError(`network "${hre.network.name}" has no account to send from: run \`npx hardhat vars set DEPLOYER_PRIVATE_KEY\` (or export ZKML_PRIVATE_KEYS); see docs/operators.md`);
+    throw new UserError(
+      `network "${hre.network.name}" has no account to send from: run \`npx hardhat vars set DEPLOYER_PRIVATE_KEY\` (or export ZKML_PRIVATE_KEYS); see docs/operators.md`,
+    );
   }
   if (account === undefined || account === "") return signers[0];
   if (/^\d+$/.test(account)) {
     const s = signers[Number(account)];
-    if (!s) throw new UserError(`--account ${account}: network "${hre.network.name}" has only ${signers.length} account(s) (indexes 0..${signers.length - 1})`);
+    if (!s)
+      throw new UserError(
+        `--account ${account}: network "${hre.network.name}" has only ${signers.length} account(s) (indexes 0..${signers.length - 1})`,
+      );
     return s;
   }
   if (!isAddress(account)) throw new UserError(`--account ${account}: give an account index (0, 1, ...) or an address`);
   const s = signers.find((x) => x.address.toLowerCase() === account.toLowerCase());
-  if (!s) throw new UserError(`--account ${account}: no key for this address on network "${hre.network.name}"; add its key (docs/operators.md)`);
+  if (!s)
+    throw new UserError(`--account ${account}: no key for this address on network "${hre.network.name}"; add its key (docs/operators.md)`);
   return s;
 }
 
@@ -124,7 +139,10 @@ async function requireCode(provider: Provider, address: string, what: string, ne
 }
 
 /** The record and connected contracts of this network. */
-export async function loadSystem(hre: HardhatRuntimeEnvironment, runner?: Signer): Promise<{ rec: DeploymentRecord; registry: ModelRegistry; jobs: InferenceJobs; chainId: number }> {
+export async function loadSystem(
+  hre: HardhatRuntimeEnvironment,
+  runner?: Signer,
+): Promise<{ rec: DeploymentRecord; registry: ModelRegistry; jobs: InferenceJobs; chainId: number }> {
   const net = await networkInfo(hre);
   const rec = readRecord(net.name, net.chainId);
   const r = runner ?? hre.ethers.provider;
@@ -138,7 +156,12 @@ export async function loadSystem(hre: HardhatRuntimeEnvironment, runner?: Signer
 }
 
 /** Finds the creation transactions of `addresses` sent by `from` in blocks after `afterBlock`. */
-async function findCreations(provider: Provider, from: string, afterBlock: number, addresses: string[]): Promise<Map<string, DeployedContract>> {
+async function findCreations(
+  provider: Provider,
+  from: string,
+  afterBlock: number,
+  addresses: string[],
+): Promise<Map<string, DeployedContract>> {
   const out = new Map<string, DeployedContract>();
   const want = new Set(addresses.map((a) => a.toLowerCase()));
   const latest = await provider.getBlockNumber();
@@ -148,7 +171,8 @@ async function findCreations(provider: Provider, from: string, afterBlock: numbe
       if (tx.to !== null || tx.from.toLowerCase() !== from.toLowerCase()) continue;
       const rc = await provider.getTransactionReceipt(tx.hash);
       const addr = rc?.contractAddress?.toLowerCase();
-      if (rc && addr && want.has(addr)) out.set(addr, { address: getAddress(addr), txHash: tx.hash, block: rc.blockNumber, gasUsed: rc.gasUsed.toString() });
+      if (rc && addr && want.has(addr))
+        out.set(addr, { address: getAddress(addr), txHash: tx.hash, block: rc.blockNumber, gasUsed: rc.gasUsed.toString() });
     }
   }
   return out;
@@ -192,16 +216,24 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const log = createLog("deploy");
   const net = await networkInfo(hre);
   if (opts.verify) {
-    if (net.local) throw new UserError(`--verify needs a public block explorer, and network "${net.name}" is a local chain (${net.chainId}): drop --verify`);
+    if (net.local)
+      throw new UserError(
+        `--verify needs a public block explorer, and network "${net.name}" is a local chain (${net.chainId}): drop --verify`,
+      );
     const key = (hre.config as unknown as { etherscan?: { apiKey?: unknown } }).etherscan?.apiKey;
-    if (!key || (typeof key === "string" && key === "")) throw new UserError("--verify needs an explorer API key: run `npx hardhat vars set ETHERSCAN_API_KEY`");
+    if (!key || (typeof key === "string" && key === ""))
+      throw new UserError("--verify needs an explorer API key: run `npx hardhat vars set ETHERSCAN_API_KEY`");
   }
   const deployer = await signerFor(hre, opts.account);
   const provider = hre.ethers.provider;
   if (opts.compile !== false) await log.stage("compile contracts", () => hre.run("compile", { quiet: true }));
   const built: BuiltModel[] = [];
   for (const m of opts.models) {
-    const b = await log.stage(`build ${m}`, () => buildModel(m, { quantize: false }), (x) => `vk ${x.keys.vkHash.slice(0, 12)}...`);
+    const b = await log.stage(
+      `build ${m}`,
+      () => buildModel(m, { quantize: false }),
+      (x) => `vk ${x.keys.vkHash.slice(0, 12)}...`,
+    );
     if (b.verifierChanged) await log.stage("compile (verifier changed)", () => hre.run("compile", { quiet: true }));
     built.push(b);
   }
@@ -226,7 +258,11 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     );
     verifiers.push({ name: b.paths.name, b, verifier: await r.verifier.getAddress(), adapter: await r.adapter.getAddress() });
   }
-  const created = await findCreations(provider, deployer.address, startBlock, [registryAddr, jobsAddr, ...verifiers.flatMap((v) => [v.verifier, v.adapter])]);
+  const created = await findCreations(provider, deployer.address, startBlock, [
+    registryAddr,
+    jobsAddr,
+    ...verifiers.flatMap((v) => [v.verifier, v.adapter]),
+  ]);
   const info = (addr: string, old?: DeployedContract, args?: (string | number)[]): DeployedContract => ({
     ...(old?.address === addr ? old : { address: addr }),
     ...(created.get(addr.toLowerCase()) ?? {}),
@@ -260,8 +296,16 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     block: coreRegistry.block ?? prev?.block ?? startBlock,
     ignitionDeploymentId: deploymentId,
     compiler: { version: hre.config.solidity.compilers[0].version, settings: hre.config.solidity.compilers[0].settings },
-    market: { claimBond: market.claimBond.toString(), leaseDuration: market.leaseDuration, slashBps: market.slashBps, callbackGasLimit: market.callbackGasLimit },
-    contracts: { ModelRegistry: coreRegistry, InferenceJobs: info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs) },
+    market: {
+      claimBond: market.claimBond.toString(),
+      leaseDuration: market.leaseDuration,
+      slashBps: market.slashBps,
+      callbackGasLimit: market.callbackGasLimit,
+    },
+    contracts: {
+      ModelRegistry: coreRegistry,
+      InferenceJobs: info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs),
+    },
     models,
     updatedAt: "",
   };
@@ -285,7 +329,9 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       ]),
     ];
     for (const [name, c] of targets) {
-      await log.stage(`verify ${name} at ${c.address} (hardhat-verify)`, () => hre.run("verify:verify", { address: c.address, constructorArguments: c.constructorArgs ?? [] }));
+      await log.stage(`verify ${name} at ${c.address} (hardhat-verify)`, () =>
+        hre.run("verify:verify", { address: c.address, constructorArguments: c.constructorArgs ?? [] }),
+      );
     }
   }
   return {
@@ -310,7 +356,10 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
  * Task `model:register`: registers a deployed model's commitment with its verifier adapter; records the model id.
  * @throws UserError when the model has no verifier on this network.
  */
-export async function registerOp(hre: HardhatRuntimeEnvironment, opts: { model: string; proofSystem: string; account?: string; uri?: string }): Promise<TaskResult> {
+export async function registerOp(
+  hre: HardhatRuntimeEnvironment,
+  opts: { model: string; proofSystem: string; account?: string; uri?: string },
+): Promise<TaskResult> {
   const owner = await signerFor(hre, opts.account);
   const { rec, registry } = await loadSystem(hre, owner);
   const m = modelRecord(rec, opts.model, false);
@@ -324,7 +373,8 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: { model: 
     ({ modelId, receipt } = await registerModel(registry, owner, reg, m.adapter.address));
   } else {
     // Same call with another proof system id: the registry checks it against the adapter (VerifierMismatch).
-    const b32 = (h: string | bigint) => (typeof h === "bigint" ? zeroPadValue(toBeHex(h), 32) : zeroPadValue(`0x${h.replace(/^0x/, "")}`, 32));
+    const b32 = (h: string | bigint) =>
+      typeof h === "bigint" ? zeroPadValue(toBeHex(h), 32) : zeroPadValue(`0x${h.replace(/^0x/, "")}`, 32);
     const c = { modelHash: b32(reg.modelCommitment), circuitHash: b32(reg.circuitHash), vkHash: b32(reg.vkHash), proofSystemId: psId, uri };
     modelId = await registry.registerModelWithVerifier.staticCall(c, m.adapter.address, NUM_PUBLIC_SIGNALS);
     const tx = await registry.registerModelWithVerifier(c, m.adapter.address, NUM_PUBLIC_SIGNALS);
@@ -332,7 +382,14 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: { model: 
     if (!r) throw new Error("registerModelWithVerifier: no receipt");
     receipt = r;
   }
-  rec.models[opts.model] = { ...m, modelId: modelId.toString(), owner: owner.address, registerTx: receipt.hash, proofSystem: opts.proofSystem, uri };
+  rec.models[opts.model] = {
+    ...m,
+    modelId: modelId.toString(),
+    owner: owner.address,
+    registerTx: receipt.hash,
+    proofSystem: opts.proofSystem,
+    uri,
+  };
   const file = writeRecord(rec);
   return {
     title: `model:register ${opts.model} on ${rec.network}`,
@@ -377,14 +434,15 @@ export function parseInput(spec: string, size: number, bits: number): bigint[] {
     } catch (e) {
       throw new UserError(`--input ${spec} is not valid JSON (${(e as Error).message})`);
     }
-    const arr = Array.isArray(j) ? j : (j as { input?: unknown; x?: unknown }).input ?? (j as { x?: unknown }).x;
+    const arr = Array.isArray(j) ? j : ((j as { input?: unknown; x?: unknown }).input ?? (j as { x?: unknown }).x);
     if (!Array.isArray(arr)) throw new UserError(`--input ${spec}: expected a JSON array of integers or { "input": [...] }`);
     raw = arr;
   } else {
     if (/[\\/]|\.json$/i.test(spec)) throw new UserError(`--input ${spec}: file not found (or give a comma list like -462,404,-653,-681)`);
     raw = spec.split(",").map((s) => s.trim());
   }
-  if (raw.length !== size) throw new UserError(`--input has ${raw.length} values, the model takes ${size}: give exactly ${size} quantized integers`);
+  if (raw.length !== size)
+    throw new UserError(`--input has ${raw.length} values, the model takes ${size}: give exactly ${size} quantized integers`);
   const lo = -(1n << BigInt(bits - 1));
   const hi = (1n << BigInt(bits - 1)) - 1n;
   return raw.map((v, i) => {
@@ -420,11 +478,18 @@ export async function openJobOp(
   } catch {
     throw new UserError(`--fee ${opts.fee}: give an amount in ETH, e.g. 0.01`);
   }
-  if (!Number.isInteger(opts.deadlineIn) || opts.deadlineIn <= 0) throw new UserError(`--deadline-in ${opts.deadlineIn}: give a positive number of seconds`);
+  if (!Number.isInteger(opts.deadlineIn) || opts.deadlineIn <= 0)
+    throw new UserError(`--deadline-in ${opts.deadlineIn}: give a positive number of seconds`);
   const commitment = await inputCommitment(model, x, salt);
   const latest = await hre.ethers.provider.getBlock("latest");
   const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + opts.deadlineIn);
-  const { jobId, receipt } = await openJob(jobs, requester, { modelId: BigInt(m.modelId), inputCommitment: commitment, inputURI: opts.inputUri ?? "", fee, deadline });
+  const { jobId, receipt } = await openJob(jobs, requester, {
+    modelId: BigInt(m.modelId),
+    inputCommitment: commitment,
+    inputURI: opts.inputUri ?? "",
+    fee,
+    deadline,
+  });
   const file: JobInputFile = {
     format: "zkml-job-input-v1",
     network: rec.network,
@@ -493,34 +558,57 @@ export async function proveJobOp(
   const jobId = BigInt(opts.job);
   const inputFile = opts.inputFile || path.join(jobsDir(rec.network), `job-${jobId}.input.json`);
   const input = readJson<JobInputFile>(inputFile, "job input file");
-  if (input.jobId !== jobId.toString() || getAddress(input.jobs) !== getAddress(rec.contracts.InferenceJobs.address) || input.chainId !== chainId) {
-    throw new UserError(`${rel(inputFile)} is for job ${input.jobId} on ${input.jobs} (chain ${input.chainId}), not job ${jobId} on this network's market: pass the right --input-file`);
+  if (
+    input.jobId !== jobId.toString() ||
+    getAddress(input.jobs) !== getAddress(rec.contracts.InferenceJobs.address) ||
+    input.chainId !== chainId
+  ) {
+    throw new UserError(
+      `${rel(inputFile)} is for job ${input.jobId} on ${input.jobs} (chain ${input.chainId}), not job ${jobId} on this network's market: pass the right --input-file`,
+    );
   }
   const prover = opts.prover ? getAddress(opts.prover) : (await signerFor(hre, opts.account)).address;
   const job = await jobs.getJob(jobId);
-  if (Number(job.status) === 0) throw new UserError(`unknown job id ${jobId}: no job with this id on this network's jobs market; check --job`);
-  if (Number(job.status) !== 1 && Number(job.status) !== 2) throw new UserError(`job ${jobId} is not open (status ${["None", "Open", "Claimed", "Fulfilled", "Reclaimed"][Number(job.status)]}): nothing to prove`);
+  if (Number(job.status) === 0)
+    throw new UserError(`unknown job id ${jobId}: no job with this id on this network's jobs market; check --job`);
+  if (Number(job.status) !== 1 && Number(job.status) !== 2)
+    throw new UserError(
+      `job ${jobId} is not open (status ${["None", "Open", "Claimed", "Fulfilled", "Reclaimed"][Number(job.status)]}): nothing to prove`,
+    );
   const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   if (BigInt(now) > job.deadline) {
-    throw new UserError(`job ${jobId} expired at ${new Date(Number(job.deadline) * 1000).toISOString()}: results are no longer accepted; the requester can take the fee back with job:reclaim`);
+    throw new UserError(
+      `job ${jobId} expired at ${new Date(Number(job.deadline) * 1000).toISOString()}: results are no longer accepted; the requester can take the fee back with job:reclaim`,
+    );
   }
   const [commitment] = await registry.getModelVersion(job.modelId, job.modelVersion);
   if (commitment.proofSystemId !== GROTH16_BN254_V1) {
-    throw new UserError(`wrong proof system: model ${job.modelId} v${job.modelVersion} uses proof system ${commitment.proofSystemId}, this prover makes groth16-bn254-v1 (${GROTH16_BN254_V1}) proofs only`);
+    throw new UserError(
+      `wrong proof system: model ${job.modelId} v${job.modelVersion} uses proof system ${commitment.proofSystemId}, this prover makes groth16-bn254-v1 (${GROTH16_BN254_V1}) proofs only`,
+    );
   }
   const name = modelNameById(rec, job.modelId) ?? input.model;
   const model = loadQuantizedModel(name);
   const x = input.input.map((v) => BigInt(v));
   const salt = BigInt(input.salt);
   const c = await inputCommitment(model, x, salt);
-  if (c !== job.inputCommitment) throw new UserError(`${rel(inputFile)} does not match job ${jobId}'s input commitment (${job.inputCommitment}): ask the requester for the right input and salt`);
+  if (c !== job.inputCommitment)
+    throw new UserError(
+      `${rel(inputFile)} does not match job ${jobId}'s input commitment (${job.inputCommitment}): ask the requester for the right input and salt`,
+    );
   const log = createLog("job:prove");
   const built = await log.stage(`build ${name} (cached)`, () => buildModel(name, { quantize: false }));
   if (built.modelCommitment !== BigInt(commitment.modelHash)) {
-    throw new UserError(`the local build of ${name} (commitment ${built.modelCommitment}) is not the registered model ${job.modelId} (${BigInt(commitment.modelHash)}): check out the model version that was registered`);
+    throw new UserError(
+      `the local build of ${name} (commitment ${built.modelCommitment}) is not the registered model ${job.modelId} (${BigInt(commitment.modelHash)}): check out the model version that was registered`,
+    );
   }
   const binding = await bindingFor(jobs, hre.ethers.provider, jobId, prover);
-  const p = await log.stage("prove (witness + Groth16)", () => proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding), (r) => `${r.witnessAndProveSeconds.toFixed(2)} s, output ${r.output}`);
+  const p = await log.stage(
+    "prove (witness + Groth16)",
+    () => proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding),
+    (r) => `${r.witnessAndProveSeconds.toFixed(2)} s, output ${r.output}`,
+  );
   const out = opts.out || path.join(jobsDir(rec.network), `job-${jobId}.proof.json`);
   const file: JobProofFile = {
     format: "zkml-job-proof-v1",
@@ -553,7 +641,10 @@ export async function proveJobOp(
 }
 
 /** Task `job:submit`: sends the proof; the market verifies it on-chain and credits the fee to the prover. */
-export async function submitJobOp(hre: HardhatRuntimeEnvironment, opts: { job?: string; proofFile?: string; account?: string }): Promise<TaskResult> {
+export async function submitJobOp(
+  hre: HardhatRuntimeEnvironment,
+  opts: { job?: string; proofFile?: string; account?: string },
+): Promise<TaskResult> {
   const net = await networkInfo(hre);
   if (!opts.proofFile && !opts.job) throw new UserError("give --job <id> (reads the default proof file) or --proof-file <file>");
   const proofFile = opts.proofFile || path.join(jobsDir(net.name), `job-${opts.job}.proof.json`);
@@ -561,9 +652,14 @@ export async function submitJobOp(hre: HardhatRuntimeEnvironment, opts: { job?: 
   const signer = opts.account ? await signerFor(hre, opts.account) : await signerFor(hre, pf.prover);
   const { rec, jobs } = await loadSystem(hre, signer);
   if (opts.job && opts.job !== pf.jobId) throw new UserError(`${rel(proofFile)} is for job ${pf.jobId}, not job ${opts.job}`);
-  if (getAddress(pf.jobs) !== getAddress(rec.contracts.InferenceJobs.address)) throw new UserError(`${rel(proofFile)} is for the market at ${pf.jobs}, not this network's (${rec.contracts.InferenceJobs.address}): prove again here`);
+  if (getAddress(pf.jobs) !== getAddress(rec.contracts.InferenceJobs.address))
+    throw new UserError(
+      `${rel(proofFile)} is for the market at ${pf.jobs}, not this network's (${rec.contracts.InferenceJobs.address}): prove again here`,
+    );
   if (getAddress(pf.prover) !== signer.address) {
-    throw new UserError(`${rel(proofFile)} is bound to prover ${pf.prover} but you send from ${signer.address}: submit with --account ${pf.prover}, or prove again from this account`);
+    throw new UserError(
+      `${rel(proofFile)} is bound to prover ${pf.prover} but you send from ${signer.address}: submit with --account ${pf.prover}, or prove again from this account`,
+    );
   }
   const log = createLog("job:submit");
   const receipt = await log.stage("submit result (on-chain Groth16 verification)", async () => {
@@ -604,7 +700,8 @@ export async function jobStatusOp(hre: HardhatRuntimeEnvironment, opts: { job: s
   const jobId = BigInt(opts.job);
   const job = await jobs.getJob(jobId);
   const status = STATUS_NAMES[Number(job.status)] ?? String(job.status);
-  if (status === "None") throw new UserError(`unknown job id ${jobId}: no job with this id on network "${rec.network}" (next id is ${await jobs.nextJobId()})`);
+  if (status === "None")
+    throw new UserError(`unknown job id ${jobId}: no job with this id on network "${rec.network}" (next id is ${await jobs.nextJobId()})`);
   const name = modelNameById(rec, job.modelId);
   let answer = "";
   if (status === "Fulfilled" && name) {
@@ -622,8 +719,16 @@ export async function jobStatusOp(hre: HardhatRuntimeEnvironment, opts: { job: s
     ["escrow", `${formatEther(job.escrow)} ETH`],
   ];
   if (status === "Fulfilled") lines.push(["output", `${job.output}${answer}`]);
-  if (claim.claimant !== "0x0000000000000000000000000000000000000000") lines.push(["claim", `${claim.claimant} until ${new Date(Number(claim.leaseEnd) * 1000).toISOString()}`]);
-  return { title: `job:status job ${jobId} on ${rec.network}`, lines, written: [], gasUsed: 0n, gasCost: 0n, data: { status, output: job.output } };
+  if (claim.claimant !== "0x0000000000000000000000000000000000000000")
+    lines.push(["claim", `${claim.claimant} until ${new Date(Number(claim.leaseEnd) * 1000).toISOString()}`]);
+  return {
+    title: `job:status job ${jobId} on ${rec.network}`,
+    lines,
+    written: [],
+    gasUsed: 0n,
+    gasCost: 0n,
+    data: { status, output: job.output },
+  };
 }
 
 /** Task `job:reclaim`: after the deadline, credits an unfulfilled job's fee back to the requester. */

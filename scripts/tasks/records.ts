@@ -82,7 +82,9 @@ export function hasRecord(network: string): boolean {
 export function readRecord(network: string, chainId?: number): DeploymentRecord {
   const file = recordPath(network);
   if (!fs.existsSync(file)) {
-    throw new UserError(`no deployment for network "${network}" (${rel(file)} not found): run \`npx hardhat deploy --network ${network}\` first`);
+    throw new UserError(
+      `no deployment for network "${network}" (${rel(file)} not found): run \`npx hardhat deploy --network ${network}\` first`,
+    );
   }
   let rec: DeploymentRecord;
   try {
@@ -90,7 +92,8 @@ export function readRecord(network: string, chainId?: number): DeploymentRecord 
   } catch (e) {
     throw new UserError(`${rel(file)} is not valid JSON (${(e as Error).message}): fix it or delete it and deploy again`);
   }
-  if (rec.format !== RECORD_FORMAT) throw new UserError(`${rel(file)} has format ${String(rec.format)}, expected ${RECORD_FORMAT}: deploy again`);
+  if (rec.format !== RECORD_FORMAT)
+    throw new UserError(`${rel(file)} has format ${String(rec.format)}, expected ${RECORD_FORMAT}: deploy again`);
   if (chainId !== undefined && rec.chainId !== chainId) {
     throw new UserError(
       `${rel(file)} is for chain ${rec.chainId} but network "${network}" is chain ${chainId}: point the network at the right RPC URL, or deploy again with \`npx hardhat deploy --network ${network}\``,
@@ -120,7 +123,9 @@ export function modelRecord(rec: DeploymentRecord, model: string, needId = true)
     );
   }
   if (needId && !m.modelId) {
-    throw new UserError(`model "${model}" is not registered on network "${rec.network}": run \`npx hardhat model:register --model ${model} --network ${rec.network}\``);
+    throw new UserError(
+      `model "${model}" is not registered on network "${rec.network}": run \`npx hardhat model:register --model ${model} --network ${rec.network}\``,
+    );
   }
   return m as ModelRecord & { modelId: string };
 }

@@ -98,7 +98,10 @@ template Bad() {
       it("a hint tampered through a component instance path (`head.sel[0]`) in a model test", function () {
         const lib = `template Pick() {\n    signal input a;\n    signal output s;\n    s <-- a;\n    s === a;\n}\n`;
         const main = `template M() {\n    signal input x;\n    component head = Pick();\n    head.a <== x;\n}\n`;
-        const t: TestSource = { file: "test/e2e/m.test.ts", text: `it("rejects a changed pick", async () => { await c.expectRejected(w, { "head.s": 1n }); });\n` };
+        const t: TestSource = {
+          file: "test/e2e/m.test.ts",
+          text: `it("rejects a changed pick", async () => { await c.expectRejected(w, { "head.s": 1n }); });\n`,
+        };
         const r = checkCircuits([...circ(lib), ...circ(main, "circuits/models/m.circom")], [t]);
         expect(r.findings).to.deep.equal([]);
         expect(r.hints[0].tests[0]).to.include({ file: "test/e2e/m.test.ts", test: "rejects a changed pick" });
@@ -106,18 +109,39 @@ template Bad() {
 
       it("a hint mapped in the pinned map, but flags a pinned test that does not exist", function () {
         const src = `template Bit() {\n    signal input a;\n    signal b;\n    b <-- a & 1;\n    b * (b - 1) === 0;\n}\n`;
-        const t: TestSource = { file: "test/x.test.ts", text: `it("flips the bit", async () => { await c.expectRejected(w, changes); });\n` };
-        const ok = checkCircuits(circ(src), [t], [{ file: "circuits/lib/synthetic.circom", template: "Bit", signal: "b", tests: [{ file: "test/x.test.ts", test: "flips the bit" }] }]);
+        const t: TestSource = {
+          file: "test/x.test.ts",
+          text: `it("flips the bit", async () => { await c.expectRejected(w, changes); });\n`,
+        };
+        const ok = checkCircuits(
+          circ(src),
+          [t],
+          [
+            {
+              file: "circuits/lib/synthetic.circom",
+              template: "Bit",
+              signal: "b",
+              tests: [{ file: "test/x.test.ts", test: "flips the bit" }],
+            },
+          ],
+        );
         expect(ok.findings).to.deep.equal([]);
         expect(ok.hints[0].tests).to.deep.equal([{ file: "test/x.test.ts", test: "flips the bit", via: "pinned" }]);
-        const stale = checkCircuits(circ(src), [t], [{ file: "circuits/lib/synthetic.circom", template: "Bit", signal: "b", tests: [{ file: "test/x.test.ts", test: "renamed" }] }]);
+        const stale = checkCircuits(
+          circ(src),
+          [t],
+          [{ file: "circuits/lib/synthetic.circom", template: "Bit", signal: "b", tests: [{ file: "test/x.test.ts", test: "renamed" }] }],
+        );
         expect(kinds(stale)).to.deep.equal(["stale-pin@4", "untested-hint@4"]);
       });
     });
 
     it("does not count a test that names the signal without calling expectRejected, nor one of another template", function () {
       const src = `template Bit() {\n    signal input a;\n    signal b;\n    b <-- a & 1;\n    b * (b - 1) === 0;\n}\n`;
-      const noReject: TestSource = { file: "test/y.test.ts", text: `it("reads b", async () => { templateCircuit("s", "Bit", []); expect(c.get(w, "b")).to.equal(1n); });\n` };
+      const noReject: TestSource = {
+        file: "test/y.test.ts",
+        text: `it("reads b", async () => { templateCircuit("s", "Bit", []); expect(c.get(w, "b")).to.equal(1n); });\n`,
+      };
       expect(kinds(checkCircuits(circ(src), [noReject]))).to.deep.equal(["untested-hint@4"]);
       expect(kinds(checkCircuits(circ(src), [tamperTest("Other", "b")]))).to.deep.equal(["untested-hint@4"]);
     });

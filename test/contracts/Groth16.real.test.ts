@@ -67,19 +67,17 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const { proof, signals } = await prove(MODEL, INPUT, 77n);
       const aliased = [...signals];
       aliased[2] = aliased[2] + SNARK_FIELD;
-      await expect(adapter.verify(proof, aliased))
-        .to.be.revertedWithCustomError(adapter, "SignalNotInField")
-        .withArgs(2, aliased[2]);
+      await expect(adapter.verify(proof, aliased)).to.be.revertedWithCustomError(adapter, "SignalNotInField").withArgs(2, aliased[2]);
     });
   });
 
   describe("InferenceJobs.submitResult", function () {
     it("accepts a valid result, pays it once, and reports the gas used", async function () {
       const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
-      const firstOpen = (await (await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE })).wait())!.gasUsed;
-      const openTx = await jobs
-        .connect(requester)
-        .openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
+      const firstOpen = (await (
+        await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE })
+      ).wait())!.gasUsed;
+      const openTx = await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
       const openGas = (await openTx.wait())!.gasUsed;
       const jobId = 2n;
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
@@ -92,7 +90,9 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       await expect(jobs.connect(prover).submitResult(jobId, output, proof))
         .to.be.revertedWithCustomError(jobs, "JobNotOpen")
         .withArgs(jobId, 3);
-      console.log(`      gas: openJob first on the model version ${firstOpen}, later ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`);
+      console.log(
+        `      gas: openJob first on the model version ${firstOpen}, later ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`,
+      );
     });
 
     it("reports the gas of an unclaimed job paid to a prover that already has a balance", async function () {
@@ -116,8 +116,7 @@ describe("Groth16 (real proofs, toy circuit)", function () {
     });
 
     it("rejects the same proof for another job, another prover, another input, another model, a changed output", async function () {
-      const { jobs, modelId, requester, prover, prover2, chainId, deadline, registry, adapter, modelOwner } =
-        await loadFixture(toyMarket);
+      const { jobs, modelId, requester, prover, prover2, chainId, deadline, registry, adapter, modelOwner } = await loadFixture(toyMarket);
       const jobsAddr = await jobs.getAddress();
       const job1 = await openToyJob(jobs, requester, modelId, deadline);
       const job2 = await openToyJob(jobs, requester, modelId, deadline);
@@ -141,13 +140,17 @@ describe("Groth16 (real proofs, toy circuit)", function () {
         .to.be.revertedWithCustomError(jobs, "InvalidProof")
         .withArgs(job3);
       // another model: same verifier registered under another commitment
-      const other = await registry
-        .connect(modelOwner)
-        .registerModelWithVerifier(
-          { modelHash: ethers.toBeHex(MODEL + 1n, 32), circuitHash: ethers.ZeroHash, vkHash: ethers.ZeroHash, proofSystemId: await adapter.proofSystemId(), uri: "" },
-          await adapter.getAddress(),
-          4,
-        );
+      const other = await registry.connect(modelOwner).registerModelWithVerifier(
+        {
+          modelHash: ethers.toBeHex(MODEL + 1n, 32),
+          circuitHash: ethers.ZeroHash,
+          vkHash: ethers.ZeroHash,
+          proofSystemId: await adapter.proofSystemId(),
+          uri: "",
+        },
+        await adapter.getAddress(),
+        4,
+      );
       await other.wait();
       const job4 = await openToyJob(jobs, requester, 2n, deadline);
       const p4 = await prove(MODEL, INPUT, jobBinding(chainId, jobsAddr, job4, prover.address));

@@ -34,7 +34,9 @@ describe("Groth16VerifierAdapter", function () {
     it("reverts when the signal count is zero", async function () {
       const { snark } = await loadFixture(adapterFixture);
       const f = await ethers.getContractFactory("Groth16VerifierAdapter");
-      await expect(f.deploy(await snark.getAddress(), 0)).to.be.revertedWithCustomError(f, "UnsupportedSignalCount").withArgs(0);
+      await expect(f.deploy(await snark.getAddress(), 0))
+        .to.be.revertedWithCustomError(f, "UnsupportedSignalCount")
+        .withArgs(0);
     });
 
     it("derives verifyProof's selector for N signals", async function () {

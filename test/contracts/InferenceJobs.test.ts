@@ -52,9 +52,15 @@ describe("InferenceJobs", function () {
       const f = await ethers.getContractFactory("InferenceJobs");
       const reg = await registry.getAddress();
       const [s] = await ethers.getSigners();
-      await expect(f.deploy(s.address, 1, 1, 0, 0)).to.be.revertedWithCustomError(f, "InvalidMarketConfig").withArgs(s.address, 1, 1, 0);
-      await expect(f.deploy(reg, 0, 1, 0, 0)).to.be.revertedWithCustomError(f, "InvalidMarketConfig").withArgs(reg, 0, 1, 0);
-      await expect(f.deploy(reg, 1, 0, 0, 0)).to.be.revertedWithCustomError(f, "InvalidMarketConfig").withArgs(reg, 1, 0, 0);
+      await expect(f.deploy(s.address, 1, 1, 0, 0))
+        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
+        .withArgs(s.address, 1, 1, 0);
+      await expect(f.deploy(reg, 0, 1, 0, 0))
+        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
+        .withArgs(reg, 0, 1, 0);
+      await expect(f.deploy(reg, 1, 0, 0, 0))
+        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
+        .withArgs(reg, 1, 0, 0);
       await expect(f.deploy(reg, 1, 1, 10_001, 0))
         .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
         .withArgs(reg, 1, 1, 10_001);
@@ -104,9 +110,10 @@ describe("InferenceJobs", function () {
 
     it("reverts when the fee is zero", async function () {
       const { jobs, requester, modelId } = await loadFixture(mockMarketFixture);
-      await expect(
-        jobs.connect(requester).openJob(modelId, INPUT, "", (await now()) + 100, false),
-      ).to.be.revertedWithCustomError(jobs, "ZeroFee");
+      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", (await now()) + 100, false)).to.be.revertedWithCustomError(
+        jobs,
+        "ZeroFee",
+      );
     });
 
     it("reverts when the fee does not fit in 96 bits", async function () {
@@ -193,17 +200,13 @@ describe("InferenceJobs", function () {
     it("reverts when the job is not open", async function () {
       const { jobs, prover, jobId, chainId, modelHash } = await loadFixture(openJobFixture);
       await jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address));
-      await expect(jobs.connect(prover).claim(jobId))
-        .to.be.revertedWithCustomError(jobs, "JobNotOpen")
-        .withArgs(jobId, Status.Fulfilled);
+      await expect(jobs.connect(prover).claim(jobId)).to.be.revertedWithCustomError(jobs, "JobNotOpen").withArgs(jobId, Status.Fulfilled);
     });
 
     it("reverts when the deadline has passed", async function () {
       const { jobs, prover, jobId, deadline } = await loadFixture(openJobFixture);
       await time.increaseTo(deadline + 1);
-      await expect(jobs.connect(prover).claim(jobId))
-        .to.be.revertedWithCustomError(jobs, "DeadlinePassed")
-        .withArgs(jobId, deadline);
+      await expect(jobs.connect(prover).claim(jobId)).to.be.revertedWithCustomError(jobs, "DeadlinePassed").withArgs(jobId, deadline);
     });
 
     it("reverts when a live claim exists (also for the claimant itself)", async function () {
@@ -262,7 +265,9 @@ describe("InferenceJobs", function () {
 
     it("reverts when the job does not exist", async function () {
       const { jobs, prover } = await loadFixture(openJobFixture);
-      await expect(jobs.connect(prover).submitResult(5n, OUTPUT, "0x")).to.be.revertedWithCustomError(jobs, "JobNotFound").withArgs(5n);
+      await expect(jobs.connect(prover).submitResult(5n, OUTPUT, "0x"))
+        .to.be.revertedWithCustomError(jobs, "JobNotFound")
+        .withArgs(5n);
     });
 
     it("reverts when the job was already paid (no double payment)", async function () {
@@ -314,12 +319,18 @@ describe("InferenceJobs", function () {
         [jobId, prover2, OUTPUT],
         [jobId, prover, OUTPUT + 1n],
       ] as const) {
-        await expect(jobs.connect(who).submitResult(id, out, proof)).to.be.revertedWithCustomError(jobs, "InvalidProof").withArgs(id);
+        await expect(jobs.connect(who).submitResult(id, out, proof))
+          .to.be.revertedWithCustomError(jobs, "InvalidProof")
+          .withArgs(id);
       }
       const otherInput = await proofFor(jobs, chainId, modelHash, jobId, prover.address, OUTPUT, INPUT + 1n);
-      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, otherInput)).to.be.revertedWithCustomError(jobs, "InvalidProof").withArgs(jobId);
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, otherInput))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(jobId);
       const otherModel = await proofFor(jobs, chainId, modelHash + 1n, jobId, prover.address);
-      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, otherModel)).to.be.revertedWithCustomError(jobs, "InvalidProof").withArgs(jobId);
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, otherModel))
+        .to.be.revertedWithCustomError(jobs, "InvalidProof")
+        .withArgs(jobId);
     });
 
     it("bubbles up an adapter revert (malformed proof)", async function () {
@@ -388,20 +399,18 @@ describe("InferenceJobs", function () {
       await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, 999n, jobId, prover.address)))
         .to.be.revertedWithCustomError(jobs, "InvalidProof")
         .withArgs(jobId);
-      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address))).to.emit(
-        jobs,
-        "JobFulfilled",
-      );
+      await expect(
+        jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address)),
+      ).to.emit(jobs, "JobFulfilled");
       expect((await jobs.getJob(jobId)).modelVersion).to.equal(1n);
     });
 
     it("still fulfils a job opened before its model was deprecated", async function () {
       const { jobs, prover, jobId, chainId, modelHash, registry, modelOwner, modelId } = await loadFixture(openJobFixture);
       await registry.connect(modelOwner).deprecateModel(modelId);
-      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address))).to.emit(
-        jobs,
-        "JobFulfilled",
-      );
+      await expect(
+        jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address)),
+      ).to.emit(jobs, "JobFulfilled");
     });
   });
 
@@ -561,7 +570,9 @@ describe("InferenceJobs", function () {
   describe("deposit", function () {
     it("credits the stake and emits Deposited", async function () {
       const { jobs, stranger } = await loadFixture(mockMarketFixture);
-      await expect(jobs.connect(stranger).deposit({ value: 5n })).to.emit(jobs, "Deposited").withArgs(stranger.address, 5n);
+      await expect(jobs.connect(stranger).deposit({ value: 5n }))
+        .to.emit(jobs, "Deposited")
+        .withArgs(stranger.address, 5n);
       expect(await jobs.accountOf(stranger.address)).to.deep.equal([5n, 0n]);
     });
 
@@ -574,7 +585,9 @@ describe("InferenceJobs", function () {
       const { jobs, stranger } = await loadFixture(mockMarketFixture);
       const big = 2n ** 96n;
       await ethers.provider.send("hardhat_setBalance", [stranger.address, ethers.toQuantity(big * 2n)]);
-      await expect(jobs.connect(stranger).deposit({ value: big })).to.be.revertedWithCustomError(jobs, "AmountTooLarge").withArgs(big);
+      await expect(jobs.connect(stranger).deposit({ value: big }))
+        .to.be.revertedWithCustomError(jobs, "AmountTooLarge")
+        .withArgs(big);
     });
   });
 
@@ -592,7 +605,9 @@ describe("InferenceJobs", function () {
     it("keeps locked bonds in the contract", async function () {
       const { jobs, prover, jobId } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
-      await expect(jobs.connect(prover).withdraw()).to.emit(jobs, "Withdrawn").withArgs(prover.address, ethers.parseEther("1") - BOND);
+      await expect(jobs.connect(prover).withdraw())
+        .to.emit(jobs, "Withdrawn")
+        .withArgs(prover.address, ethers.parseEther("1") - BOND);
       expect(await jobs.accountOf(prover.address)).to.deep.equal([0n, BOND]);
     });
 
@@ -614,7 +629,9 @@ describe("InferenceJobs", function () {
         .withArgs(await req.getAddress(), FEE);
       expect((await jobs.accountOf(await req.getAddress())).available).to.equal(FEE);
       await req.setRefuseEth(false);
-      await expect(req.withdraw()).to.emit(jobs, "Withdrawn").withArgs(await req.getAddress(), FEE);
+      await expect(req.withdraw())
+        .to.emit(jobs, "Withdrawn")
+        .withArgs(await req.getAddress(), FEE);
     });
   });
 

@@ -109,9 +109,7 @@ describe("ModelRegistry", function () {
       expect(got.modelHash).to.equal(c.modelHash);
       expect(deprecated).to.equal(false);
       expect(owner).to.equal(other.address);
-      await expect(registry.verificationTarget(2n, 1n))
-        .to.be.revertedWithCustomError(registry, "VersionNotFound")
-        .withArgs(2n, 1n);
+      await expect(registry.verificationTarget(2n, 1n)).to.be.revertedWithCustomError(registry, "VersionNotFound").withArgs(2n, 1n);
     });
 
     it("reverts when modelHash is not below r", async function () {
@@ -187,9 +185,7 @@ describe("ModelRegistry", function () {
 
     it("reverts when the caller is not the owner", async function () {
       const { registry, verifier2, other, modelId } = await loadFixture(registryFixture);
-      await expect(
-        registry.connect(other).updateModelWithVerifier(modelId, commitment({ modelHash: 1n }), await verifier2.getAddress(), 4),
-      )
+      await expect(registry.connect(other).updateModelWithVerifier(modelId, commitment({ modelHash: 1n }), await verifier2.getAddress(), 4))
         .to.be.revertedWithCustomError(registry, "NotModelOwner")
         .withArgs(modelId, other.address);
     });
@@ -233,10 +229,7 @@ describe("ModelRegistry", function () {
         .to.emit(registry, "ModelOwnershipTransferred")
         .withArgs(modelId, owner.address, newOwner.address);
       expect((await registry.getModel(modelId))[2]).to.equal(newOwner.address);
-      await expect(registry.connect(newOwner).updateModel(modelId, commitment({ modelHash: 3n }))).to.emit(
-        registry,
-        "ModelUpdated",
-      );
+      await expect(registry.connect(newOwner).updateModel(modelId, commitment({ modelHash: 3n }))).to.emit(registry, "ModelUpdated");
       await expect(registry.connect(owner).deprecateModel(modelId))
         .to.be.revertedWithCustomError(registry, "NotModelOwner")
         .withArgs(modelId, owner.address);
@@ -264,12 +257,8 @@ describe("ModelRegistry", function () {
       await expect(registry.modelInfo(7n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
       await expect(registry.currentVersion(7n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
       await expect(registry.getModelVersion(7n, 1n)).to.be.revertedWithCustomError(registry, "ModelNotFound").withArgs(7n);
-      await expect(registry.getModelVersion(modelId, 0n))
-        .to.be.revertedWithCustomError(registry, "VersionNotFound")
-        .withArgs(modelId, 0n);
-      await expect(registry.getModelVersion(modelId, 2n))
-        .to.be.revertedWithCustomError(registry, "VersionNotFound")
-        .withArgs(modelId, 2n);
+      await expect(registry.getModelVersion(modelId, 0n)).to.be.revertedWithCustomError(registry, "VersionNotFound").withArgs(modelId, 0n);
+      await expect(registry.getModelVersion(modelId, 2n)).to.be.revertedWithCustomError(registry, "VersionNotFound").withArgs(modelId, 2n);
       await expect(registry.verificationTarget(modelId, 2n))
         .to.be.revertedWithCustomError(registry, "VersionNotFound")
         .withArgs(modelId, 2n);

@@ -49,10 +49,9 @@ describe("ZKMLVerifier", function () {
 
     it("reverts when the proof is bound to another caller", async function () {
       const { zk, prover, prover2, modelId, proofFor } = await loadFixture(verifierFixture);
-      await expect(zk.connect(prover2).verifyInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address))).to.be.revertedWithCustomError(
-        zk,
-        "InvalidProof",
-      );
+      await expect(
+        zk.connect(prover2).verifyInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address)),
+      ).to.be.revertedWithCustomError(zk, "InvalidProof");
     });
 
     it("reverts when the output is not exactly one word below r", async function () {
@@ -150,11 +149,7 @@ describe("ZKMLVerifier", function () {
 
     it("supportsInterface: ERC-165, ERC-7992 verifier, storage extension, IZKMLVerifier", async function () {
       const { zk } = await loadFixture(verifierFixture);
-      const ERC7992_VERIFIER = interfaceId([
-        "verifyInference(uint256,bytes32,bytes,bytes)",
-        "proofSystemOf(uint256)",
-        "registry()",
-      ]);
+      const ERC7992_VERIFIER = interfaceId(["verifyInference(uint256,bytes32,bytes,bytes)", "proofSystemOf(uint256)", "registry()"]);
       const STORAGE = interfaceId(["verifyAndStoreInference(uint256,bytes32,bytes,bytes)", "getInference(bytes32)"]);
       const OWN = interfaceId(["bindingOf(address)"]);
       for (const id of ["0x01ffc9a7", ERC7992_VERIFIER, STORAGE, OWN]) expect(await zk.supportsInterface(id)).to.equal(true);

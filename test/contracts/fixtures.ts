@@ -4,13 +4,7 @@
  */
 import { ethers } from "hardhat";
 import { AbiCoder, keccak256, parseEther, type Signer } from "ethers";
-import type {
-  Groth16VerifierAdapter,
-  InferenceJobs,
-  MockProofVerifier,
-  ModelRegistry,
-  ZKMLVerifier,
-} from "../../typechain-types";
+import type { Groth16VerifierAdapter, InferenceJobs, MockProofVerifier, ModelRegistry, ZKMLVerifier } from "../../typechain-types";
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
 
@@ -60,11 +54,7 @@ export async function deployRegistry(deployer?: Signer): Promise<ModelRegistry> 
 }
 
 /** Deploys `InferenceJobs` on `registry` with `params` (default: DEFAULT_MARKET). */
-export async function deployJobs(
-  registry: string,
-  params: MarketParams = DEFAULT_MARKET,
-  deployer?: Signer,
-): Promise<InferenceJobs> {
+export async function deployJobs(registry: string, params: MarketParams = DEFAULT_MARKET, deployer?: Signer): Promise<InferenceJobs> {
   const f = await ethers.getContractFactory("InferenceJobs", deployer);
   const j = await f.deploy(registry, params.claimBond, params.leaseDuration, params.slashBps, params.callbackGasLimit);
   await j.waitForDeployment();
@@ -139,11 +129,7 @@ export async function openJob(
  * Drive it with: `openJob(...)`, then prove with `jobBinding(chainId, await jobs.getAddress(), jobId, prover)`,
  * then `jobs.connect(prover).submitResult(jobId, output, proofBytes)`.
  */
-export async function deployMarketForVerifier(
-  snarkjsVerifier: string,
-  modelCommitment: bigint,
-  params: MarketParams = DEFAULT_MARKET,
-) {
+export async function deployMarketForVerifier(snarkjsVerifier: string, modelCommitment: bigint, params: MarketParams = DEFAULT_MARKET) {
   const [deployer, modelOwner] = await ethers.getSigners();
   const adapter = await deployGroth16Adapter(snarkjsVerifier, 4, deployer);
   const registry = await deployRegistry(deployer);
@@ -164,9 +150,7 @@ export function mockProof(signals: readonly bigint[]): string {
 export async function mockMarketFixture() {
   const signers = await ethers.getSigners();
   const [deployer, modelOwner, requester, prover, prover2, stranger] = signers;
-  const mock: MockProofVerifier = await (
-    await ethers.getContractFactory("MockProofVerifier")
-  ).deploy(GROTH16_BN254_V1, 4);
+  const mock: MockProofVerifier = await (await ethers.getContractFactory("MockProofVerifier")).deploy(GROTH16_BN254_V1, 4);
   const registry = await deployRegistry(deployer);
   const modelHash = 123456789n;
   const modelId = await registerModel(registry, modelOwner, { modelHash }, await mock.getAddress());

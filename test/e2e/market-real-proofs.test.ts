@@ -29,11 +29,17 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
     const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress());
     // A second model with the same circuit but another commitment (what a mix-up of models would look like).
-    const { modelId: otherModel } = await registerModel(sys.registry, owner, { ...reg, modelCommitment: built.modelCommitment + 1n }, await v.adapter.getAddress());
+    const { modelId: otherModel } = await registerModel(
+      sys.registry,
+      owner,
+      { ...reg, modelCommitment: built.modelCommitment + 1n },
+      await v.adapter.getAddress(),
+    );
     const deadline = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
     const c1 = await inputCommitment(built.model, x, 11n);
     const c2 = await inputCommitment(built.model, x2, 22n);
-    const open = (modelId_: bigint, c: bigint) => openJob(sys.jobs, requester, { modelId: modelId_, inputCommitment: c, inputURI: "t", fee, deadline });
+    const open = (modelId_: bigint, c: bigint) =>
+      openJob(sys.jobs, requester, { modelId: modelId_, inputCommitment: c, inputURI: "t", fee, deadline });
     const { jobId } = await open(modelId, c1);
     const { jobId: sameInputJob } = await open(modelId, c1);
     const { jobId: otherInputJob } = await open(modelId, c2);
@@ -49,7 +55,10 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
       .to.emit(sys.jobs, "JobFulfilled")
       .withArgs(jobId, prover.address, proof.output, fee);
     expect(await sys.jobs.resultOf(jobId)).to.deep.equal([true, proof.output]);
-    await expect(sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(sys.jobs, "JobNotOpen");
+    await expect(sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(
+      sys.jobs,
+      "JobNotOpen",
+    );
     await expect(sys.jobs.connect(prover).withdraw()).to.changeEtherBalances([prover, sys.jobs], [fee, -fee]);
     await expect(sys.jobs.connect(prover).withdraw()).to.be.revertedWithCustomError(sys.jobs, "NothingToWithdraw");
   });
@@ -63,22 +72,33 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
 
   it("rejects the proof sent by another prover (mempool front-running)", async function () {
     const { sys, thief, jobId, proof } = await loadFixture(market);
-    await expect(sys.jobs.connect(thief).submitResult(jobId, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(sys.jobs, "InvalidProof").withArgs(jobId);
+    await expect(sys.jobs.connect(thief).submitResult(jobId, proof.output, proof.packed.bytes))
+      .to.be.revertedWithCustomError(sys.jobs, "InvalidProof")
+      .withArgs(jobId);
   });
 
   it("rejects the proof for a job on another model", async function () {
     const { sys, prover, otherModelJob, proof } = await loadFixture(market);
-    await expect(sys.jobs.connect(prover).submitResult(otherModelJob, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(sys.jobs, "InvalidProof");
+    await expect(sys.jobs.connect(prover).submitResult(otherModelJob, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(
+      sys.jobs,
+      "InvalidProof",
+    );
   });
 
   it("rejects the proof for a job on another input", async function () {
     const { sys, prover, otherInputJob, proof } = await loadFixture(market);
-    await expect(sys.jobs.connect(prover).submitResult(otherInputJob, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(sys.jobs, "InvalidProof");
+    await expect(sys.jobs.connect(prover).submitResult(otherInputJob, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(
+      sys.jobs,
+      "InvalidProof",
+    );
   });
 
   it("rejects a changed output", async function () {
     const { sys, prover, jobId, proof } = await loadFixture(market);
-    await expect(sys.jobs.connect(prover).submitResult(jobId, (proof.output + 1n) % 3n, proof.packed.bytes)).to.be.revertedWithCustomError(sys.jobs, "InvalidProof");
+    await expect(sys.jobs.connect(prover).submitResult(jobId, (proof.output + 1n) % 3n, proof.packed.bytes)).to.be.revertedWithCustomError(
+      sys.jobs,
+      "InvalidProof",
+    );
   });
 
   it("rejects an output >= the field modulus (aliasing of output + r)", async function () {

@@ -29,7 +29,11 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
 
   describe("pipeline artifacts", function () {
     it("the committed verifier is what snarkjs generates from the dev keys (no drift)", async function () {
-      const sol = await exportGroth16Verifier(built.keys, built.paths.verifierContract, `circuits/models/${MODEL}.circom (r1cs sha256 ${built.circuit.r1csHash})`);
+      const sol = await exportGroth16Verifier(
+        built.keys,
+        built.paths.verifierContract,
+        `circuits/models/${MODEL}.circom (r1cs sha256 ${built.circuit.r1csHash})`,
+      );
       expect(fs.readFileSync(built.paths.verifierFile, "utf8")).to.equal(sol);
     });
 
@@ -97,7 +101,11 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
       const lower: Record<string, bigint> = {};
       for (let i = k; i < bit; i++) lower[`l1.rq[0].bits.out[${i}]`] = 0n; // carry: q + 1 flips the low ones
       const b0 = circuit.get(w, "l1.rq[0].bits.out[0]");
-      await circuit.expectRejected(w, { ...lower, [`l1.rq[0].bits.out[${bit}]`]: 1n, "l1.rq[0].bits.out[0]": fromField(b0) - (1n << BigInt(k)) });
+      await circuit.expectRejected(w, {
+        ...lower,
+        [`l1.rq[0].bits.out[${bit}]`]: 1n,
+        "l1.rq[0].bits.out[0]": fromField(b0) - (1n << BigInt(k)),
+      });
     });
 
     it("a different input commitment is rejected", async function () {
@@ -126,7 +134,12 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
 
     it("verifies in a transaction (gas is paid and the tx succeeds)", async function () {
       const { verifier } = await loadFixture(deployVerifier);
-      const data = verifier.interface.encodeFunctionData("verifyProof", [proof.packed.a, proof.packed.b, proof.packed.c, proof.publicSignals]);
+      const data = verifier.interface.encodeFunctionData("verifyProof", [
+        proof.packed.a,
+        proof.packed.b,
+        proof.packed.c,
+        proof.publicSignals,
+      ]);
       const [signer] = await hre.ethers.getSigners();
       const r = await (await signer.sendTransaction({ to: await verifier.getAddress(), data })).wait();
       expect(r?.status).to.equal(1);

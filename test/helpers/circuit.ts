@@ -34,7 +34,12 @@ export async function circuitFromSource(name: string, source: string): Promise<C
 }
 
 /** A test main for one library template: `component main {public [...]} = T(params)`. */
-export function templateCircuit(include: string, template: string, params: (number | bigint | string)[], publicInputs: string[] = []): Promise<Circuit> {
+export function templateCircuit(
+  include: string,
+  template: string,
+  params: (number | bigint | string)[],
+  publicInputs: string[] = [],
+): Promise<Circuit> {
   const args = params.map(String).join(", ");
   const pub = publicInputs.length ? ` {public [${publicInputs.join(", ")}]}` : "";
   const name = `${template}_${params.map((p) => String(p).replace(/[^0-9a-zA-Z]/g, "")).join("_")}`.slice(0, 120);

@@ -32,11 +32,15 @@ export function freePort(): Promise<number> {
  */
 export async function startHardhatNode(timeoutMs = 60_000): Promise<LocalNode> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, ZKML_QUIET: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ZKML_QUIET: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -45,7 +49,11 @@ export async function startHardhatNode(timeoutMs = 60_000): Promise<LocalNode> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}:\n${out}`);
     try {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
       if (res.ok) break;
     } catch {
       // not listening yet

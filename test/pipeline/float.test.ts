@@ -14,10 +14,40 @@ function model(pool: "maxpool" | "avgpool"): FloatModel {
     preprocess: id(9),
     classes: ["a", "b"],
     layers: [
-      { type: "conv2d", inShape: [1, 3, 3], W: [[[[1, 2], [3, 4]]], [[[-1, 0], [0, 1]]]], B: [0.5, -1], kernel: 2, stride: 2, padding: 1, relu: true },
+      {
+        type: "conv2d",
+        inShape: [1, 3, 3],
+        W: [
+          [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+          [
+            [
+              [-1, 0],
+              [0, 1],
+            ],
+          ],
+        ],
+        B: [0.5, -1],
+        kernel: 2,
+        stride: 2,
+        padding: 1,
+        relu: true,
+      },
       { type: pool, inShape: [2, 2, 2], kernel: 2, stride: 2 },
       { type: "flatten", inShape: [2, 1, 1] },
-      { type: "dense", W: [[1, 1], [1, -1]], B: [0, 0], relu: false },
+      {
+        type: "dense",
+        W: [
+          [1, 1],
+          [1, -1],
+        ],
+        B: [0, 0],
+        relu: false,
+      },
     ],
   };
 }
@@ -53,6 +83,8 @@ describe("validateFloatModel", () => {
     expect(() => validateFloatModel(m)).to.throw(/layers\[2\] dense needs a vector input but gets shape \[2,1,1\]; add a flatten layer/);
     const u = model("maxpool");
     (u.layers[1] as { type: string }).type = "lrn";
-    expect(() => validateFloatModel(u)).to.throw(/layers\[1\]\.type "lrn" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten/);
+    expect(() => validateFloatModel(u)).to.throw(
+      /layers\[1\]\.type "lrn" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten/,
+    );
   });
 });

@@ -22,7 +22,9 @@ function fround(fm: FloatModel): FloatModel {
 /** JSON with sorted keys: a fast exact comparison of big models (chai's deep equal is slow on 44k weights). */
 function canon(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === "object" && !Array.isArray(val) ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : val,
+    val && typeof val === "object" && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : val,
   );
 }
 
@@ -35,15 +37,25 @@ function onnxFile(name: string): string {
 /** Preprocessed held-out inputs of a bundled model (a fixed subset for MNIST, to keep the test fast). */
 function heldOut(fm: FloatModel, n: number): number[][] {
   const raw = fm.name.startsWith("iris") ? loadIris().test.x : (mnistTest ??= loadMnist().test.x);
-  return raw.filter((_, i) => i % Math.max(1, Math.floor(raw.length / n)) === 0).slice(0, n).map((r) => preprocess(fm, r));
+  return raw
+    .filter((_, i) => i % Math.max(1, Math.floor(raw.length / n)) === 0)
+    .slice(0, n)
+    .map((r) => preprocess(fm, r));
 }
 
 const F = onnx.TensorProto.DataType.FLOAT;
-const vi = (name: string, dims: number[]): onnx.IValueInfoProto => ({ name, type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+const vi = (name: string, dims: number[]): onnx.IValueInfoProto => ({
+  name,
+  type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+});
 const ft = (name: string, dims: number[], data: number[]): onnx.ITensorProto => ({ name, dims, dataType: F, floatData: data });
 function encode(nodes: onnx.INodeProto[], inits: onnx.ITensorProto[], input: onnx.IValueInfoProto, output: string): Uint8Array {
   return onnx.ModelProto.encode(
-    onnx.ModelProto.fromObject({ irVersion: 7, opsetImport: [{ domain: "", version: 13 }], graph: { name: "t", node: nodes, initializer: inits, input: [input], output: [vi(output, [1, 2])] } }),
+    onnx.ModelProto.fromObject({
+      irVersion: 7,
+      opsetImport: [{ domain: "", version: 13 }],
+      graph: { name: "t", node: nodes, initializer: inits, input: [input], output: [vi(output, [1, 2])] },
+    }),
   ).finish();
 }
 
@@ -92,7 +104,9 @@ describe("ONNX", () => {
             maxLogit = Math.max(maxLogit, Math.abs(v));
           });
         }
-        console.log(`      ${name}: max |importer - onnxruntime| = ${maxDiff.toExponential(2)} over ${xs.length} inputs (max |logit| ${maxLogit.toFixed(2)})`);
+        console.log(
+          `      ${name}: max |importer - onnxruntime| = ${maxDiff.toExponential(2)} over ${xs.length} inputs (max |logit| ${maxLogit.toFixed(2)})`,
+        );
         expect(maxDiff).to.be.lessThan(1e-4 * Math.max(1, maxLogit));
       });
     }
@@ -103,7 +117,13 @@ describe("ONNX", () => {
       const bytes = encode(
         [
           { name: "reshape", opType: "Reshape", input: ["x", "shape"], output: ["r"] },
-          { name: "conv", opType: "Conv", input: ["r", "cw", "cb"], output: ["c"], attribute: [{ name: "kernel_shape", type: 7, ints: [1, 1] }] },
+          {
+            name: "conv",
+            opType: "Conv",
+            input: ["r", "cw", "cb"],
+            output: ["c"],
+            attribute: [{ name: "kernel_shape", type: 7, ints: [1, 1] }],
+          },
           { name: "relu", opType: "Relu", input: ["c"], output: ["cr"] },
           { name: "flat", opType: "Flatten", input: ["cr"], output: ["f"] },
           { name: "mm", opType: "MatMul", input: ["f", "mw"], output: ["m"] },
@@ -123,7 +143,10 @@ describe("ONNX", () => {
       const fm = importOnnx(bytes);
       expect(fm.inputShape).to.deep.equal([1, 2, 2]);
       expect(fm.layers.map((l) => l.type)).to.deep.equal(["conv2d", "flatten", "dense"]);
-      for (const x of [[1, -2, 3, 0.5], [-1, -1, 2, 4]]) {
+      for (const x of [
+        [1, -2, 3, 0.5],
+        [-1, -1, 2, 4],
+      ]) {
         const probs = await runOrt(bytes, x, [1, 4]);
         const acts = forwardFloat(fm, x);
         const logits = acts[acts.length - 1];
@@ -135,7 +158,14 @@ describe("ONNX", () => {
   });
 
   describe("importOnnx errors", () => {
-    const gemm = (over: Partial<onnx.INodeProto> = {}): onnx.INodeProto => ({ name: "fc1", opType: "Gemm", input: ["x", "w", "b"], output: ["y"], attribute: [{ name: "transB", type: 2, i: 1 }], ...over });
+    const gemm = (over: Partial<onnx.INodeProto> = {}): onnx.INodeProto => ({
+      name: "fc1",
+      opType: "Gemm",
+      input: ["x", "w", "b"],
+      output: ["y"],
+      attribute: [{ name: "transB", type: 2, i: 1 }],
+      ...over,
+    });
     const inits = [ft("w", [2, 3], [1, 2, 3, 4, 5, 6]), ft("b", [2], [0, 0])];
 
     it("rejects malformed bytes", () => {
@@ -144,7 +174,12 @@ describe("ONNX", () => {
       expect(() => importOnnx(new Uint8Array())).to.throw(OnnxImportError, /malformed model: .*no graph/);
     });
     it("names the node and operator of an unsupported operator and lists what is supported", () => {
-      const bytes = encode([gemm({ output: ["h"] }), { name: "act", opType: "Sigmoid", input: ["h"], output: ["y"] }], inits, vi("x", [1, 3]), "y");
+      const bytes = encode(
+        [gemm({ output: ["h"] }), { name: "act", opType: "Sigmoid", input: ["h"], output: ["y"] }],
+        inits,
+        vi("x", [1, 3]),
+        "y",
+      );
       try {
         importOnnx(bytes);
         expect.fail("no error");
@@ -153,28 +188,73 @@ describe("ONNX", () => {
         const err = e as OnnxImportError;
         expect(err.node).to.equal("act");
         expect(err.op).to.equal("Sigmoid");
-        expect(err.message).to.match(/node "act" \(Sigmoid\): operator Sigmoid is not supported; supported: Gemm, MatMul, .*Conv, MaxPool, AveragePool, Flatten, Reshape, Softmax/);
+        expect(err.message).to.match(
+          /node "act" \(Sigmoid\): operator Sigmoid is not supported; supported: Gemm, MatMul, .*Conv, MaxPool, AveragePool, Flatten, Reshape, Softmax/,
+        );
       }
     });
     it("names the node of a weight whose shape does not fit the input", () => {
       const bytes = encode([gemm()], inits, vi("x", [1, 4]), "y");
-      expect(() => importOnnx(bytes)).to.throw(OnnxImportError, /node "fc1" \(Gemm\): weight w \[2,3\] \(transB 1\) takes 3 inputs but the previous output has 4/);
+      expect(() => importOnnx(bytes)).to.throw(
+        OnnxImportError,
+        /node "fc1" \(Gemm\): weight w \[2,3\] \(transB 1\) takes 3 inputs but the previous output has 4/,
+      );
     });
     it("rejects an image op on a vector, padded pooling, non-square kernels and a mid-graph Softmax", () => {
       const pool = (attribute: onnx.IAttributeProto[]) =>
-        encode([{ name: "p", opType: "MaxPool", input: ["x"], output: ["q"], attribute }, { name: "f", opType: "Flatten", input: ["q"], output: ["f"] }, gemm({ input: ["f", "w", "b"] })], inits, vi("x", [1, 3, 2, 2]), "y");
-      expect(() => importOnnx(encode([{ name: "p", opType: "MaxPool", input: ["x"], output: ["y"], attribute: [{ name: "kernel_shape", type: 7, ints: [2, 2] }] }], [], vi("x", [1, 3]), "y"))).to.throw(
-        /node "p" \(MaxPool\): needs an image tensor \[1, C, H, W\], got shape \[1,3\]/,
+        encode(
+          [
+            { name: "p", opType: "MaxPool", input: ["x"], output: ["q"], attribute },
+            { name: "f", opType: "Flatten", input: ["q"], output: ["f"] },
+            gemm({ input: ["f", "w", "b"] }),
+          ],
+          inits,
+          vi("x", [1, 3, 2, 2]),
+          "y",
+        );
+      expect(() =>
+        importOnnx(
+          encode(
+            [{ name: "p", opType: "MaxPool", input: ["x"], output: ["y"], attribute: [{ name: "kernel_shape", type: 7, ints: [2, 2] }] }],
+            [],
+            vi("x", [1, 3]),
+            "y",
+          ),
+        ),
+      ).to.throw(/node "p" \(MaxPool\): needs an image tensor \[1, C, H, W\], got shape \[1,3\]/);
+      expect(() =>
+        importOnnx(
+          pool([
+            { name: "kernel_shape", type: 7, ints: [2, 2] },
+            { name: "pads", type: 7, ints: [1, 1, 1, 1] },
+          ]),
+        ),
+      ).to.throw(/node "p" \(MaxPool\): pads \[1,1,1,1\] are not supported for pooling/);
+      expect(() => importOnnx(pool([{ name: "kernel_shape", type: 7, ints: [2, 1] }]))).to.throw(
+        /node "p" \(MaxPool\): kernel_shape \[2,1\] is not supported; supported: square/,
       );
-      expect(() => importOnnx(pool([{ name: "kernel_shape", type: 7, ints: [2, 2] }, { name: "pads", type: 7, ints: [1, 1, 1, 1] }]))).to.throw(/node "p" \(MaxPool\): pads \[1,1,1,1\] are not supported for pooling/);
-      expect(() => importOnnx(pool([{ name: "kernel_shape", type: 7, ints: [2, 1] }]))).to.throw(/node "p" \(MaxPool\): kernel_shape \[2,1\] is not supported; supported: square/);
-      const mid = encode([{ name: "sm", opType: "Softmax", input: ["x"], output: ["s"] }, gemm({ input: ["s", "w", "b"] })], inits, vi("x", [1, 3]), "y");
+      const mid = encode(
+        [{ name: "sm", opType: "Softmax", input: ["x"], output: ["s"] }, gemm({ input: ["s", "w", "b"] })],
+        inits,
+        vi("x", [1, 3]),
+        "y",
+      );
       expect(() => importOnnx(mid)).to.throw(/node "sm" \(Softmax\): Softmax is supported only as the last node/);
     });
     it("rejects a graph that is not a single chain and a Relu that follows no layer", () => {
-      const branch = encode([gemm({ output: ["h"] }), { name: "relu2", opType: "Relu", input: ["x"], output: ["y"] }], inits, vi("x", [1, 3]), "y");
+      const branch = encode(
+        [gemm({ output: ["h"] }), { name: "relu2", opType: "Relu", input: ["x"], output: ["y"] }],
+        inits,
+        vi("x", [1, 3]),
+        "y",
+      );
       expect(() => importOnnx(branch)).to.throw(/node "relu2" \(Relu\): the graph must be a single chain/);
-      const lone = encode([{ name: "r", opType: "Relu", input: ["x"], output: ["h"] }, gemm({ input: ["h", "w", "b"] })], inits, vi("x", [1, 3]), "y");
+      const lone = encode(
+        [{ name: "r", opType: "Relu", input: ["x"], output: ["h"] }, gemm({ input: ["h", "w", "b"] })],
+        inits,
+        vi("x", [1, 3]),
+        "y",
+      );
       expect(() => importOnnx(lone)).to.throw(/node "r" \(Relu\): Relu is supported only right after Gemm, MatMul or Conv/);
     });
   });

@@ -87,13 +87,23 @@ describe("quantize", () => {
         inputShape: [1, 3, 3],
         preprocess: { mean: new Array(9).fill(0), std: new Array(9).fill(1) },
         classes: ["a"],
-        layers: [{ type: "avgpool", inShape: [1, 3, 3], kernel: 3, stride: 1 }, { type: "flatten", inShape: [1, 1, 1] }, { type: "dense", W: [[1]], B: [0], relu: false }],
+        layers: [
+          { type: "avgpool", inShape: [1, 3, 3], kernel: 3, stride: 1 },
+          { type: "flatten", inShape: [1, 1, 1] },
+          { type: "dense", W: [[1]], B: [0], relu: false },
+        ],
       };
-      expect(() => quantizeModel(fm, [new Array(9).fill(0.5)])).to.throw(/layers\[0\]: avgpool 3x3 is not supported: the window size must be a power of two/);
+      expect(() => quantizeModel(fm, [new Array(9).fill(0.5)])).to.throw(
+        /layers\[0\]: avgpool 3x3 is not supported: the window size must be a power of two/,
+      );
     });
     it("widens only the logits with logitBits", () => {
       const fm = loadFloatModel("iris-mlp");
-      const qm = quantizeModel(fm, loadIris().train.x.map((r) => preprocess(fm, r)), { logitBits: 16 });
+      const qm = quantizeModel(
+        fm,
+        loadIris().train.x.map((r) => preprocess(fm, r)),
+        { logitBits: 16 },
+      );
       expect(qm.layers.map((l) => (l.type === "dense" ? l.outBits : 0))).to.deep.equal([8, 16]);
     });
   });
@@ -118,10 +128,39 @@ describe("quantize", () => {
         weights: "open",
         layers: [
           { type: "avgpool", inShape: [1, 4, 4], kernel: 2, stride: 2, shift: 2, outBits: 8, outFrac: 0 },
-          { type: "conv2d", inShape: [1, 2, 2], outChannels: 1, kernel: 1, stride: 1, padding: 0, W: [[[[3]]]], B: [-2], wBits: 8, wFrac: 0, bBits: 16, shift: 1, outBits: 8, outFrac: 0, relu: true },
+          {
+            type: "conv2d",
+            inShape: [1, 2, 2],
+            outChannels: 1,
+            kernel: 1,
+            stride: 1,
+            padding: 0,
+            W: [[[[3]]]],
+            B: [-2],
+            wBits: 8,
+            wFrac: 0,
+            bBits: 16,
+            shift: 1,
+            outBits: 8,
+            outFrac: 0,
+            relu: true,
+          },
           { type: "maxpool", inShape: [1, 2, 2], kernel: 2, stride: 2 },
           { type: "flatten", inShape: [1, 1, 1] },
-          { type: "dense", nIn: 1, nOut: 3, W: [[1], [1], [-1]], B: [0, 0, 0], wBits: 8, wFrac: 0, bBits: 16, shift: 0, outBits: 8, outFrac: 0, relu: false },
+          {
+            type: "dense",
+            nIn: 1,
+            nOut: 3,
+            W: [[1], [1], [-1]],
+            B: [0, 0, 0],
+            wBits: 8,
+            wFrac: 0,
+            bBits: 16,
+            shift: 0,
+            outBits: 8,
+            outFrac: 0,
+            relu: false,
+          },
         ],
         head: "argmax",
       };
@@ -144,7 +183,9 @@ describe("quantize", () => {
       it(`reports ${name}`, () => {
         const { fm, qm, d } = quantized(name);
         // A fixed quarter of the MNIST held-out set keeps the test fast; `npm run train` prints the full-set figures.
-        const test = name.startsWith("mnist") ? { x: d.test.x.filter((_, i) => i % 4 === 0), y: d.test.y.filter((_, i) => i % 4 === 0) } : d.test;
+        const test = name.startsWith("mnist")
+          ? { x: d.test.x.filter((_, i) => i % 4 === 0), y: d.test.y.filter((_, i) => i % 4 === 0) }
+          : d.test;
         const r = evaluateQuantization(fm, qm, test);
         const p = (v: number) => `${(v * 100).toFixed(2)}%`;
         console.log(

@@ -33,7 +33,12 @@ describe("prover nodes: a cluster of three", function () {
       const { jobId, expected: out } = await m.open();
       expected.set(jobId, out);
     }
-    await until(async () => (await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled())).length >= N, 150_000, `${N} JobFulfilled events`, 500);
+    await until(
+      async () => (await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled())).length >= N,
+      150_000,
+      `${N} JobFulfilled events`,
+      500,
+    );
 
     const fulfilled = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled());
     const byJob = new Map<bigint, number>();
@@ -54,6 +59,8 @@ describe("prover nodes: a cluster of three", function () {
     expect(provers.size, "work was split between nodes").to.be.greaterThan(1);
     const { balance, owed } = await escrowBooks(m, [m.requester.address, m.wallet(3).address, m.wallet(4).address, m.wallet(5).address]);
     expect(balance).to.equal(owed);
-    console.log(`      split: ${metrics.map((x) => x.fulfilled).join(" / ")}; proving mean ${metrics.map((x) => x.provingMeanSeconds).join(" / ")} s`);
+    console.log(
+      `      split: ${metrics.map((x) => x.fulfilled).join(" / ")}; proving mean ${metrics.map((x) => x.provingMeanSeconds).join(" / ")} s`,
+    );
   });
 });

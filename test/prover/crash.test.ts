@@ -55,12 +55,20 @@ function spawnNode(m: Market, account: number, name: string): Child {
 }
 
 async function killWhenProving(c: Child): Promise<string> {
-  await until(async () => c.lines.some((l) => l.event === "proof_started") || c.proc.exitCode !== null, 90_000, "a proof to start in the child node", 20);
+  await until(
+    async () => c.lines.some((l) => l.event === "proof_started") || c.proc.exitCode !== null,
+    90_000,
+    "a proof to start in the child node",
+    20,
+  );
   const started = c.lines.find((l) => l.event === "proof_started");
   c.proc.kill("SIGKILL");
   await c.exited;
   expect(started, "the child started a proof before it was killed").to.not.equal(undefined);
-  expect(c.lines.some((l) => l.event === "proof_done" && l.jobId === started?.jobId), "killed before its proof finished").to.equal(false);
+  expect(
+    c.lines.some((l) => l.event === "proof_done" && l.jobId === started?.jobId),
+    "killed before its proof finished",
+  ).to.equal(false);
   return started?.jobId as string;
 }
 
@@ -99,7 +107,11 @@ describe("prover nodes: crash and restart", function () {
     const killed = await killWhenProving(a);
     const a2 = spawnNode(m, 7, "a");
     children.push(a2);
-    await until(async () => (await Promise.all(jobs.map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]), 90_000, "both jobs after the restart");
+    await until(
+      async () => (await Promise.all(jobs.map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]),
+      90_000,
+      "both jobs after the restart",
+    );
     const started = a2.lines.find((l) => l.event === "node_started");
     expect(started?.unfinishedJobs as string[]).to.include(`${killed}:claimed`);
     const again = a2.lines.find((l) => l.event === "proof_started" && l.jobId === killed);
@@ -111,7 +123,9 @@ describe("prover nodes: crash and restart", function () {
       expect(await m.sys.jobs.resultOf(j.jobId)).to.deep.equal([true, j.expected]);
     }
     await stopChild(a2);
-    expect(a2.lines.filter((l) => l.event === "tx_sent" && String(l.key).startsWith("submit:")).length).to.equal(2 - a.lines.filter((l) => l.event === "tx_sent" && String(l.key).startsWith("submit:")).length);
+    expect(a2.lines.filter((l) => l.event === "tx_sent" && String(l.key).startsWith("submit:")).length).to.equal(
+      2 - a.lines.filter((l) => l.event === "tx_sent" && String(l.key).startsWith("submit:")).length,
+    );
   });
 
   it("killed, its claimed job is taken over by another node after the lease; restarted, it does not submit it again", async function () {
@@ -125,19 +139,34 @@ describe("prover nodes: crash and restart", function () {
     other = inProcessNode(m, 8, "b");
     await other.start();
     // b serves the unclaimed jobs; the killed node's job waits for its lease to end.
-    await until(async () => other!.jobRecords().some((r) => r.jobId === killed && r.state === "waiting"), 60_000, "b to see the live claim");
+    await until(
+      async () => other!.jobRecords().some((r) => r.jobId === killed && r.state === "waiting"),
+      60_000,
+      "b to see the live claim",
+    );
     await m.rpc("evm_increaseTime", [61]);
     await m.rpc("evm_mine");
-    await until(async () => (await Promise.all(jobs.map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]), 90_000, "all jobs after the takeover");
+    await until(
+      async () => (await Promise.all(jobs.map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]),
+      90_000,
+      "all jobs after the takeover",
+    );
     const expired = await m.sys.jobs.queryFilter(m.sys.jobs.filters.ClaimExpired(killed));
     expect(expired, "the dead claim was settled (slashed) by the takeover").to.have.length(1);
     expect((await fulfilmentsOf(killed))[0].prover).to.equal(other.address);
 
     const a2 = spawnNode(m, 7, "a");
     children.push(a2);
-    await until(async () => a2.lines.some((l) => (l.event === "job_lost" || l.event === "job_done") && l.jobId === killed), 60_000, "the restarted node to settle the job");
+    await until(
+      async () => a2.lines.some((l) => (l.event === "job_lost" || l.event === "job_done") && l.jobId === killed),
+      60_000,
+      "the restarted node to settle the job",
+    );
     await stopChild(a2);
-    expect(a2.lines.some((l) => l.event === "tx_sent" && l.key === `submit:${killed}`), "no submission for a job someone else delivered").to.equal(false);
+    expect(
+      a2.lines.some((l) => l.event === "tx_sent" && l.key === `submit:${killed}`),
+      "no submission for a job someone else delivered",
+    ).to.equal(false);
     for (const j of jobs) {
       expect(await fulfilmentsOf(j.jobId.toString())).to.have.length(1);
       expect(await m.sys.jobs.resultOf(j.jobId)).to.deep.equal([true, j.expected]);

@@ -4,7 +4,15 @@ import * as path from "path";
 import hre from "hardhat";
 import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { type MarketConfig, DEFAULT_MARKET, deployGroth16Verifier, deploySystem, openJob, registerModel, type System } from "../../scripts/chain/system";
+import {
+  type MarketConfig,
+  DEFAULT_MARKET,
+  deployGroth16Verifier,
+  deploySystem,
+  openJob,
+  registerModel,
+  type System,
+} from "../../scripts/chain/system";
 import { type BuiltModel, buildModel } from "../../scripts/model/build";
 import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
 import { dataUri } from "../../scripts/prover/input";
@@ -13,7 +21,8 @@ import { type LocalNode, startHardhatNode } from "../helpers/node";
 
 /** Hardhat node's default accounts (public test mnemonic). */
 export function devKey(i: number): string {
-  return HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, `m/44'/60'/0'/0/${i}`).privateKey;
+  return HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, `m/44'/60'/0'/0/${i}`)
+    .privateKey;
 }
 
 export interface Market {
@@ -26,7 +35,13 @@ export interface Market {
   requester: Wallet;
   wallet(i: number): Wallet;
   /** Opens a job on a random valid iris input; returns its id and the reference output. */
-  open(opts?: { fee?: bigint; modelId?: bigint; uri?: string; commitment?: bigint; deadlineIn?: number }): Promise<{ jobId: bigint; expected: bigint }>;
+  open(opts?: {
+    fee?: bigint;
+    modelId?: bigint;
+    uri?: string;
+    commitment?: bigint;
+    deadlineIn?: number;
+  }): Promise<{ jobId: bigint; expected: bigint }>;
   stateDir(name: string): string;
   rpc(method: string, params?: unknown[]): Promise<unknown>;
   stop(): Promise<void>;

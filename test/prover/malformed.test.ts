@@ -60,7 +60,8 @@ describe("prover nodes: malformed jobs", function () {
     // Skipped jobs were reported in the log, and nothing was spent on them (no claim).
     const skippedLogs = node.log.records.filter((r) => r.event === "job_skipped").map((r) => r.jobId);
     expect(skippedLogs).to.have.members([badCommitment, unknown, lowFee, badUri, badJson, outOfRange].map((j) => j.jobId.toString()));
-    for (const j of [badCommitment, unknown, lowFee, badUri, badJson, outOfRange]) expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
+    for (const j of [badCommitment, unknown, lowFee, badUri, badJson, outOfRange])
+      expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
     const metrics = await node.stop();
     node = undefined;
     expect(metrics.skipped).to.equal(6);

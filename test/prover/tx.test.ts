@@ -23,7 +23,12 @@ describe("prover nodes: transaction sender", function () {
     const store = await ProverStore.open(m.stateDir("tx"));
     const log = createJsonLog("tx", () => undefined);
     const wallet = new Wallet(devKey(9), m.provider);
-    const sender = new TxSender(wallet, m.provider, store, log, new Metrics(), { stuckMs: 400, bumpPercent: 25, timeoutMs: 60_000, pollMs: 100 });
+    const sender = new TxSender(wallet, m.provider, store, log, new Metrics(), {
+      stuckMs: 400,
+      bumpPercent: 25,
+      timeoutMs: 60_000,
+      pollMs: 100,
+    });
     const data = m.sys.jobs.interface.encodeFunctionData("deposit");
     await m.rpc("evm_setAutomine", [false]);
     const sent = sender.send("deposit:test", m.jobsAddress, data, 10n ** 15n);

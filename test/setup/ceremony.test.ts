@@ -39,7 +39,9 @@ describe("trusted setup: ceremony commands", function () {
     const p = await importCeremonyPtau(built.ptau.file, { expectedSha256: built.ptau.sha256 });
     expect(p.sha256).to.equal(built.ptau.sha256);
     expect(p.source).to.equal("imported");
-    expect(await rejection(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(/expected 0+: download it again/);
+    expect(await rejection(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(
+      /expected 0+: download it again/,
+    );
   });
 
   it("refuses a corrupted ptau file", async function () {

@@ -71,7 +71,8 @@ describe("operator tasks (issue 6)", function () {
     });
     after(async function () {
       await node?.stop();
-      if (rec?.ignitionDeploymentId) fs.rmSync(path.join(ROOT, "ignition", "deployments", rec.ignitionDeploymentId), { recursive: true, force: true });
+      if (rec?.ignitionDeploymentId)
+        fs.rmSync(path.join(ROOT, "ignition", "deployments", rec.ignitionDeploymentId), { recursive: true, force: true });
     });
 
     it("deploy, register, open, prove, submit, status: the job is fulfilled on-chain and the record is complete", async function () {
@@ -79,7 +80,9 @@ describe("operator tasks (issue 6)", function () {
       // `hardhat test` compiled the contracts already: --no-compile saves a solc-js run.
       const d = await hardhat(["deploy", "--models", MODEL, "--no-compile", ...net], env);
       expect(d.code, d.stderr + d.stdout).to.equal(0);
-      expect(d.stdout).to.match(/wrote\s+.*custom\.json/).and.match(/gas\s+\d+ \(/);
+      expect(d.stdout)
+        .to.match(/wrote\s+.*custom\.json/)
+        .and.match(/gas\s+\d+ \(/);
       rec = JSON.parse(fs.readFileSync(path.join(deployDir, "custom.json"), "utf8")) as DeploymentRecord;
       expect(rec.chainId).to.equal(31337);
       expect(rec.contracts.ModelRegistry.txHash).to.match(/^0x[0-9a-f]{64}$/);
@@ -96,7 +99,10 @@ describe("operator tasks (issue 6)", function () {
 
       const o = await hardhat(["job:open", "--model", MODEL, "--input", INPUT, "--fee", "0.05", "--account", "1", ...net], env);
       expect(o.code, o.stderr + o.stdout).to.equal(0);
-      expect(o.stdout).to.match(/job id\s+1/).and.match(/input commitment\s+\d+/).and.match(/gas\s+\d+/);
+      expect(o.stdout)
+        .to.match(/job id\s+1/)
+        .and.match(/input commitment\s+\d+/)
+        .and.match(/gas\s+\d+/);
       expect(fs.existsSync(path.join(deployDir, "jobs", "custom", "job-1.input.json"))).to.equal(true);
 
       const p = await hardhat(["job:prove", "--job", "1", "--account", "2", ...net], env);
@@ -110,7 +116,9 @@ describe("operator tasks (issue 6)", function () {
 
       const st = await hardhat(["job:status", "--job", "1", ...net], env);
       expect(st.code, st.stderr + st.stdout).to.equal(0);
-      expect(st.stdout).to.match(/status\s+Fulfilled/).and.match(/output\s+0 \(setosa\)/);
+      expect(st.stdout)
+        .to.match(/status\s+Fulfilled/)
+        .and.match(/output\s+0 \(setosa\)/);
 
       // On-chain, independently of the tasks.
       const provider = new hre.ethers.JsonRpcProvider(node.url);
@@ -128,7 +136,10 @@ describe("operator tasks (issue 6)", function () {
 
     it("--help describes a task and its parameters", async function () {
       const h = await hardhat(["help", "job:open"], env);
-      expect(h.stdout).to.match(/Opens an inference job/).and.match(/--input\s+Quantized input/).and.match(/--salt/);
+      expect(h.stdout)
+        .to.match(/Opens an inference job/)
+        .and.match(/--input\s+Quantized input/)
+        .and.match(/--salt/);
     });
 
     it("RPC down: one line naming the problem and the fix, non-zero exit", async function () {
@@ -142,7 +153,9 @@ describe("operator tasks (issue 6)", function () {
 
   describe("error paths, in-process (hre.run on the Hardhat network)", function () {
     it("no deployment for this network", async function () {
-      expect(await failure(hre.run("job:status", { job: "1" }))).to.match(/no deployment for network "hardhat" .*run `npx hardhat deploy --network hardhat`/);
+      expect(await failure(hre.run("job:status", { job: "1" }))).to.match(
+        /no deployment for network "hardhat" .*run `npx hardhat deploy --network hardhat`/,
+      );
     });
 
     describe("after deploy + register", function () {
@@ -152,18 +165,24 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("wrong proof system", async function () {
-        expect(await failure(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(/^wrong proof system: the verifier adapter 0x[0-9a-fA-F]{40} is 0x[0-9a-f]{8} with 4 public signals.*--proof-system groth16-bn254-v1/);
+        expect(await failure(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
+          /^wrong proof system: the verifier adapter 0x[0-9a-fA-F]{40} is 0x[0-9a-f]{8} with 4 public signals.*--proof-system groth16-bn254-v1/,
+        );
       });
 
       it("unknown model (name not deployed here; id not in the registry)", async function () {
-        expect(await failure(hre.run("job:open", { model: "mnist-cnn", input: INPUT }))).to.match(/model "mnist-cnn" has no verifier on network "hardhat" .*deploy --models mnist-cnn/);
+        expect(await failure(hre.run("job:open", { model: "mnist-cnn", input: INPUT }))).to.match(
+          /model "mnist-cnn" has no verifier on network "hardhat" .*deploy --models mnist-cnn/,
+        );
         const file = path.join(deployDir, "hardhat.json");
         const saved = fs.readFileSync(file, "utf8");
         const rec = JSON.parse(saved) as DeploymentRecord;
         rec.models[MODEL].modelId = "99";
         fs.writeFileSync(file, JSON.stringify(rec));
         try {
-          expect(await failure(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(/^unknown model id 99: no such model in the registry/);
+          expect(await failure(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
+            /^unknown model id 99: no such model in the registry/,
+          );
         } finally {
           fs.writeFileSync(file, saved);
         }
@@ -174,7 +193,9 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("bad input: names the index and the range", async function () {
-        expect(await failure(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(/--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/);
+        expect(await failure(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
+          /--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/,
+        );
       });
 
       it("expired job: submit is refused with the reclaim hint; prove refuses up front; reclaim + withdraw refund", async function () {
@@ -185,7 +206,9 @@ describe("operator tasks (issue 6)", function () {
         await time.increase(200);
         expect(await failure(hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
         expect(await failure(hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
-        expect(await failure(hre.run("job:reclaim", { job, account: "2" }))).to.match(new RegExp(`^${signers[2].address} did not open job ${job}`));
+        expect(await failure(hre.run("job:reclaim", { job, account: "2" }))).to.match(
+          new RegExp(`^${signers[2].address} did not open job ${job}`),
+        );
         await hre.run("job:reclaim", { job, account: "1" });
         const w = (await hre.run("prover:withdraw", { account: "1" })) as { data: { amount: bigint } };
         expect(w.data.amount).to.equal(hre.ethers.parseEther("0.01"));
@@ -204,11 +227,15 @@ describe("operator tasks (issue 6)", function () {
         } catch (e) {
           err = e;
         }
-        expect(describeError(err, { network: "hardhat", interfaces: contractInterfaces() })).to.match(/^nonce too low on network "hardhat": .*wait for it to be mined/);
+        expect(describeError(err, { network: "hardhat", interfaces: contractInterfaces() })).to.match(
+          /^nonce too low on network "hardhat": .*wait for it to be mined/,
+        );
       });
 
       it("--verify on a local chain is refused before anything is sent", async function () {
-        expect(await failure(hre.run("deploy", { verify: true }))).to.match(/--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/);
+        expect(await failure(hre.run("deploy", { verify: true }))).to.match(
+          /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
+        );
       });
     });
   });
