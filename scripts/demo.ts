@@ -15,7 +15,8 @@ import { rel } from "./lib/paths";
 import { inferQuantized, inputCommitment } from "./model/quantized";
 import { argmaxFloat, forwardFloat, preprocess } from "./model/float";
 import { quantizeInput } from "./quant/quantize";
-import { releaseSnarkjs, verifyGroth16 } from "./prove/groth16";
+import { verifyGroth16 } from "./prove/groth16";
+import { runMain } from "./lib/main";
 import { proveInference } from "./prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "./chain/system";
 
@@ -140,10 +141,4 @@ async function main(): Promise<void> {
   if (!fulfilled || onchainOutput !== proof.output || !offchain) throw new Error("demo: the result was not verified as expected");
 }
 
-main()
-  .then(releaseSnarkjs)
-  .catch(async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await releaseSnarkjs();
-    process.exitCode = 1;
-  });
+runMain(main);

@@ -10,7 +10,7 @@ import { rel } from "../lib/paths";
 import { buildModel, loadFloatModel } from "../model/build";
 import { inputCommitment } from "../model/quantized";
 import { quantizeInput } from "../quant/quantize";
-import { releaseSnarkjs } from "../prove/groth16";
+import { runMain } from "../lib/main";
 import { proveInference } from "../prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../chain/system";
 import { heldOut } from "./data";
@@ -60,10 +60,4 @@ async function main(): Promise<void> {
   process.stdout.write(`BENCH_GAS ${JSON.stringify(out)}\n`);
 }
 
-main()
-  .then(releaseSnarkjs)
-  .catch(async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await releaseSnarkjs();
-    process.exitCode = 1;
-  });
+runMain(main);

@@ -7,7 +7,7 @@
  */
 import { quantile } from "../prover/metrics";
 import { type Market, inProcessNode, startMarket, until } from "../../test/prover/fixture";
-import { releaseSnarkjs } from "../prove/groth16";
+import { runMain } from "../lib/main";
 
 async function main(): Promise<void> {
   const jobs = Number(process.env.LOAD_JOBS ?? 200);
@@ -66,10 +66,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .then(releaseSnarkjs)
-  .catch(async (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    await releaseSnarkjs();
-    process.exitCode = 1;
-  });
+runMain(main);

@@ -1,8 +1,7 @@
 import type { FloatModel } from "../model/float";
 import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../model/float";
-import type { QuantizedLayer, QuantizedModel } from "../model/quantized";
+import { type QuantizedLayer, type QuantizedModel, inferQuantized, validateModel } from "../model/quantized";
 import { signedRange } from "./ops";
-import { checkQuantizedModel, referenceInference } from "./simulate";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -153,7 +152,7 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   });
   const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
   if (fm.inputShape) input.shape = [...fm.inputShape];
-  return checkQuantizedModel({
+  return validateModel({
     format: "zkml-quantized-v1",
     name: fm.name,
     input,
@@ -189,7 +188,7 @@ export interface QuantizationReport {
 
 /**
  * Runs the float and the quantized model on every raw input of a labelled set and compares them.
- * The quantized side uses the project's reference inference ({@link referenceInference}).
+ * The quantized side uses the project's reference inference ({@link inferQuantized}).
  */
 export function evaluateQuantization(
   fm: FloatModel,
@@ -207,7 +206,7 @@ export function evaluateQuantization(
     const acts = forwardFloat(fm, preprocess(fm, raw));
     const fl = acts[acts.length - 1];
     const fc = argmaxFloat(fl);
-    const q = referenceInference(qm, quantizeInput(qm, fm, raw));
+    const q = inferQuantized(qm, quantizeInput(qm, fm, raw));
     const qc = Number(q.output);
     if (fc === data.y[i]) fOk++;
     if (qc === data.y[i]) qOk++;

@@ -8,7 +8,6 @@ import { type QuantizedModel, inferQuantized } from "../../scripts/model/quantiz
 import { signedRange } from "../../scripts/quant/ops";
 import { quantizeBundled } from "../../scripts/model/bundled";
 import { evaluateQuantization, fracFor, quantizeInput, quantizeModel, roundHalfAway } from "../../scripts/quant/quantize";
-import { referenceInference, simulateQuantized, upstreamSupportsAllLayers } from "../../scripts/quant/simulate";
 
 let mnist: SplitDataset | undefined;
 const data = (fm: FloatModel): SplitDataset => (fm.name.startsWith("iris") ? loadIris() : (mnist ??= loadMnist()));
@@ -108,17 +107,7 @@ describe("quantize", () => {
     });
   });
 
-  describe("simulateQuantized", () => {
-    it("equals inferQuantized on dense models (property, iris)", () => {
-      const { qm } = quantized("iris-mlp");
-      fc.assert(
-        fc.property(fc.array(fc.integer({ min: -128, max: 127 }), { minLength: 4, maxLength: 4 }), (x) => {
-          const xs = x.map(BigInt);
-          expect(simulateQuantized(qm, xs)).to.deep.equal(inferQuantized(qm, xs));
-        }),
-        { numRuns: 200 },
-      );
-    });
+  describe("inferQuantized (the bit-exact reference)", () => {
     it("follows the documented integer semantics on a hand-checked CNN", () => {
       // input 1x4x4 -> avgpool 2 (shift 2) -> conv 1x1 (w 3, b -2, shift 1, relu) -> maxpool 2 -> flatten -> dense
       const qm: QuantizedModel = {
@@ -166,15 +155,13 @@ describe("quantize", () => {
       };
       // window sums: [1+2+5+6=14, 3+4+7+8=22, -8*4=-32, 127*4=508] -> floor((s+2)/4) = [4, 6, -8, 127]
       const x = [1, 2, 3, 4, 5, 6, 7, 8, -8, -8, 127, 127, -8, -8, 127, 127].map(BigInt);
-      const r = simulateQuantized(qm, x);
+      const r = inferQuantized(qm, x);
       expect(r.layers[0]).to.deep.equal([4n, 6n, -8n, 127n]);
       // conv: 3v - 2 -> [10, 16, -26, 379] -> floor((a + 1) / 2) clamped to [0, 127] -> [5, 8, 0, 127]
       expect(r.layers[1]).to.deep.equal([5n, 8n, 0n, 127n]);
       expect(r.layers[2]).to.deep.equal([127n]);
       expect(r.logits).to.deep.equal([127n, 127n, -127n]);
       expect(r.output).to.equal(0n); // tie: lowest index
-      expect(referenceInference(qm, x)).to.deep.equal(r);
-      console.log(`      inferQuantized supports every layer type: ${upstreamSupportsAllLayers()}`);
     });
   });
 
