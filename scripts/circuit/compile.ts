@@ -37,9 +37,9 @@ export interface CompileOptions {
 
 const CIRCOM2_CLI = require.resolve("circom2/cli.js");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const CIRCOM2_VERSION: string = require("circom2/package.json").version;
+export const CIRCOM2_VERSION: string = require("circom2/package.json").version;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const CIRCOMLIB_VERSION: string = require("circomlib/package.json").version;
+export const CIRCOMLIB_VERSION: string = require("circomlib/package.json").version;
 
 function libSourcesHash(): string {
   const files = fs

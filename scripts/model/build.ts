@@ -1,11 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { type CompiledCircuit, compileCircuit, requiredPower } from "../circuit/compile";
+import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircuit, requiredPower } from "../circuit/compile";
 import { generateMainCircuit } from "../circuit/generate";
-import { createLog } from "../lib/log";
+import { GROTH16_BN254_V1 } from "../chain/binding";
+import { sha256 } from "../lib/hash";
+import { type StageLog, createLog } from "../lib/log";
 import { CIRCUITS_DIR, ROOT, ensureDir, rel } from "../lib/paths";
-import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev } from "../setup/groth16";
-import { type PtauFile, devPtau } from "../setup/ptau";
+import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion } from "../setup/groth16";
+import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
 import { quantizeBundled } from "./bundled";
 import type { FloatModel } from "./float";
 import { type QuantizedModel, modelCommitment, validateModel } from "./quantized";
@@ -18,6 +20,7 @@ export interface ModelPaths {
   circuitFile: string;
   verifierFile: string;
   verifierContract: string;
+  manifestFile: string;
 }
 
 /** `iris-mlp` -> `IrisMlp`. */
@@ -33,6 +36,7 @@ export function modelPaths(name: string): ModelPaths {
     qmodelFile: path.join(ROOT, "models", name, `${name}.qmodel.json`),
     circuitFile: path.join(CIRCUITS_DIR, "models", `${name}.circom`),
     verifierFile: path.join(ROOT, "contracts", "verifiers", `${verifierContract}.sol`),
+    manifestFile: path.join(ROOT, "models", name, `${name}.manifest.json`),
     verifierContract,
   };
 }
@@ -84,13 +88,148 @@ export interface BuiltModel {
   ptau: PtauFile;
   keys: Groth16Keys;
   verifierChanged: boolean;
+  manifest: ModelManifest;
+  manifestChanged: boolean;
+}
+
+/** Compiled circuit, powers of tau and Groth16 keys of one circuit. */
+export interface CircuitArtifacts {
+  circuit: CompiledCircuit;
+  ptau: PtauFile;
+  keys: Groth16Keys;
+}
+
+export interface BuildOptions {
+  /** Re-run the quantizer (default true); false uses the committed quantized model as is. */
+  quantize?: boolean;
+  /**
+   * A powers-of-tau file from a real ceremony to use instead of the dev one: verified with snarkjs before use
+   * (importPtau). Phase 2 still uses the dev beacon here; run the ceremony commands (docs/trusted-setup.md) for
+   * production keys.
+   */
+  ptauFile?: string;
 }
 
 /**
- * Runs every stage for a bundled model: quantize, generate, compile, dev powers of tau, Groth16 dev setup, verifier
- * export. Each stage is skipped when its inputs did not change (content hashes).
+ * Compile (cached), powers of tau (dev, cached per machine, or an imported ceremony file) and Groth16 setup (cached)
+ * for a circuit file.
+ * @throws if an imported ptau is too small for the circuit, or any stage fails.
  */
-export async function buildModel(name: string, opts: { quantize?: boolean } = {}): Promise<BuiltModel> {
+export async function buildArtifacts(circuitFile: string, opts: { ptauFile?: string; log?: StageLog } = {}): Promise<CircuitArtifacts> {
+  const log = opts.log ?? createLog(path.basename(circuitFile, ".circom"));
+  const circuit = await log.stage(
+    "compile (circom2 --O2)",
+    () => compileCircuit(circuitFile),
+    (c) => `${c.constraints} constraints, ${c.wires} wires${c.cached ? ", cached" : `, ${c.compileSeconds.toFixed(1)} s`}`,
+  );
+  const power = requiredPower(circuit);
+  const ptau = opts.ptauFile
+    ? await log.stage(`import ceremony powers of tau ${opts.ptauFile}`, async () => {
+        const p = await importPtau(opts.ptauFile as string, log.info);
+        if (p.power < power)
+          throw new Error(`${opts.ptauFile} has power ${p.power}; this circuit needs 2^${power}: bring a larger ceremony file`);
+        return p;
+      })
+    : await log.stage(
+        `powers of tau 2^${power} (dev, cached per machine)`,
+        () => devPtau(power, log.info),
+        (t) => rel(t.file),
+      );
+  const keys = await log.stage(
+    "groth16 setup (dev beacon)",
+    () => setupGroth16Dev(circuit, ptau),
+    (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : ""}`,
+  );
+  return { circuit, ptau, keys };
+}
+
+/**
+ * The model manifest (`models/<name>/<name>.manifest.json`): every hash a verifier of the chain of custody needs,
+ * from the float weights to the Solidity verifier. Deterministic: the same inputs give the same bytes.
+ */
+export interface ModelManifest {
+  format: "zkml-manifest-v1";
+  model: string;
+  weights: "open" | "private";
+  proofSystem: "groth16-bn254-v1";
+  proofSystemId: string;
+  /** Public signal 1 and the registry's modelHash (bytes32 of the same number). */
+  modelCommitment: string;
+  modelHash: string;
+  /** sha256 of the R1CS: the registry's circuitHash. */
+  circuitHash: string;
+  /** sha256 of the canonical verification key JSON: the registry's vkHash. */
+  vkHash: string;
+  constraints: number;
+  publicSignals: ["result", "modelCommitment", "inputCommitment", "jobBinding"];
+  scales: {
+    input: { size: number; bits: number; frac: number };
+    layers: Record<string, number | string | boolean>[];
+  };
+  files: Record<string, { path: string; sha256: string }>;
+  trustedSetup: { ptau: { sha256: string; power: number; source: string }; phase2: string; zkeySha256: string };
+  toolchain: Record<string, string>;
+}
+
+function fileEntry(file: string): { path: string; sha256: string } {
+  return { path: rel(file), sha256: sha256(fs.readFileSync(file)) };
+}
+
+/** Builds the manifest of a model from its artifacts (pure apart from reading the listed files). */
+export function createManifest(
+  model: QuantizedModel,
+  commitment: bigint,
+  a: CircuitArtifacts,
+  files: Record<string, string>,
+): ModelManifest {
+  const scaleKeys = ["type", "shift", "wBits", "wFrac", "bBits", "outBits", "outFrac", "relu", "kernel", "stride", "padding"];
+  return {
+    format: "zkml-manifest-v1",
+    model: model.name,
+    weights: model.weights,
+    proofSystem: "groth16-bn254-v1",
+    proofSystemId: GROTH16_BN254_V1,
+    modelCommitment: commitment.toString(),
+    modelHash: "0x" + commitment.toString(16).padStart(64, "0"),
+    circuitHash: a.circuit.r1csHash,
+    vkHash: a.keys.vkHash,
+    constraints: a.circuit.constraints,
+    publicSignals: ["result", "modelCommitment", "inputCommitment", "jobBinding"],
+    scales: {
+      input: { size: model.input.size, bits: model.input.bits, frac: model.input.frac },
+      layers: model.layers.map(
+        (l) => Object.fromEntries(Object.entries(l).filter(([k]) => scaleKeys.includes(k))) as Record<string, number | string | boolean>,
+      ),
+    },
+    files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fileEntry(f)])),
+    trustedSetup: {
+      ptau: { sha256: a.ptau.sha256, power: a.ptau.power, source: a.ptau.source },
+      phase2: "dev beacon (INSECURE: public beacon, no secret contribution; see docs/trusted-setup.md)",
+      zkeySha256: a.keys.zkeySha256,
+    },
+    toolchain: {
+      circom2: CIRCOM2_VERSION,
+      circomlib: CIRCOMLIB_VERSION,
+      snarkjs: snarkjsPackageVersion(),
+      compilerFlags: "--O2",
+    },
+  };
+}
+
+/** Writes `text` to `file` if it differs; returns whether it changed. */
+function writeIfChanged(file: string, text: string): boolean {
+  ensureDir(path.dirname(file));
+  const changed = !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text;
+  if (changed) fs.writeFileSync(file, text);
+  return changed;
+}
+
+/**
+ * Runs every stage for a bundled model: quantize, generate, compile, powers of tau, Groth16 setup, verifier export,
+ * manifest. Each stage is skipped when its inputs did not change (content hashes); each writes its file only if
+ * its content changed.
+ */
+export async function buildModel(name: string, opts: BuildOptions = {}): Promise<BuiltModel> {
   const log = createLog(name);
   const p = modelPaths(name);
   if (opts.quantize !== false) {
@@ -106,26 +245,16 @@ export async function buildModel(name: string, opts: { quantize?: boolean } = {}
     () => circuitStage(name),
     (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
   );
-  const circuit = await log.stage(
-    "compile (circom2 --O2)",
-    () => compileCircuit(p.circuitFile),
-    (c) => `${c.constraints} constraints, ${c.wires} wires${c.cached ? ", cached" : `, ${c.compileSeconds.toFixed(1)} s`}`,
-  );
-  const power = requiredPower(circuit);
-  const ptau = await log.stage(
-    `powers of tau 2^${power} (dev, cached per machine)`,
-    () => devPtau(power, log.info),
-    (t) => rel(t.file),
-  );
-  const keys = await log.stage(
-    "groth16 setup (dev beacon)",
-    () => setupGroth16Dev(circuit, ptau),
-    (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : ""}`,
-  );
+  const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, log });
+  const { circuit, ptau, keys } = artifacts;
   const sol = await exportGroth16Verifier(keys, p.verifierContract, `${rel(p.circuitFile)} (r1cs sha256 ${circuit.r1csHash})`);
-  ensureDir(path.dirname(p.verifierFile));
-  const verifierChanged = !fs.existsSync(p.verifierFile) || fs.readFileSync(p.verifierFile, "utf8") !== sol;
-  if (verifierChanged) fs.writeFileSync(p.verifierFile, sol);
+  const verifierChanged = writeIfChanged(p.verifierFile, sol);
   log.info(`verifier ${rel(p.verifierFile)}${verifierChanged ? " written" : " unchanged"}`);
-  return { paths: p, model, modelCommitment: await modelCommitment(model), circuit, ptau, keys, verifierChanged };
+  const commitment = await modelCommitment(model);
+  const files: Record<string, string> = { quantizedModel: p.qmodelFile, circuit: p.circuitFile, verifier: p.verifierFile };
+  if (fs.existsSync(p.floatFile)) files.floatModel = p.floatFile;
+  const manifest = createManifest(model, commitment, artifacts, files);
+  const manifestChanged = writeIfChanged(p.manifestFile, JSON.stringify(manifest, null, 2) + "\n");
+  log.info(`manifest ${rel(p.manifestFile)}${manifestChanged ? " written" : " unchanged"}`);
+  return { paths: p, model, modelCommitment: commitment, circuit, ptau, keys, verifierChanged, manifest, manifestChanged };
 }

@@ -1,17 +1,32 @@
 /**
- * Builds a bundled model's proving artifacts: quantize -> circuit -> compile -> dev ptau -> Groth16 setup -> verifier.
- * Usage: npm run build:model -- <name> [--no-quantize]
+ * Builds a bundled model's proving artifacts: quantize -> circuit -> compile -> powers of tau -> Groth16 setup ->
+ * verifier -> manifest.
+ * Usage: npm run build:model -- <name> [--no-quantize] [--ptau <ceremony.ptau>]
  * Every stage is skipped when its inputs are unchanged; prints what it wrote and where.
  */
 import { buildModel } from "./build";
 import { rel } from "../lib/paths";
-import { releaseSnarkjs } from "../prove/groth16";
+import { runMain } from "../lib/main";
+
+const USAGE = "usage: npm run build:model -- <model name> [--no-quantize] [--ptau <ceremony.ptau>]   (e.g. iris-mlp)";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const name = args.find((a) => !a.startsWith("--"));
-  if (!name) throw new Error("usage: npm run build:model -- <model name> [--no-quantize]   (e.g. iris-mlp)");
-  const b = await buildModel(name, { quantize: !args.includes("--no-quantize") });
+  let name: string | undefined;
+  let ptauFile: string | undefined;
+  let quantize = true;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--no-quantize") quantize = false;
+    else if (a === "--ptau") {
+      ptauFile = args[++i];
+      if (!ptauFile) throw new Error(`--ptau needs a file; ${USAGE}`);
+    } else if (a.startsWith("--")) throw new Error(`unknown option ${a}; ${USAGE}`);
+    else if (name) throw new Error(`one model name only (got ${name} and ${a}); ${USAGE}`);
+    else name = a;
+  }
+  if (!name) throw new Error(USAGE);
+  const b = await buildModel(name, { quantize, ptauFile });
   console.log(
     JSON.stringify(
       {
@@ -20,12 +35,13 @@ async function main(): Promise<void> {
         circuit: rel(b.paths.circuitFile),
         constraints: b.circuit.constraints,
         r1cs: rel(b.circuit.r1cs),
-        r1csSha256: b.circuit.r1csHash,
         ptau: b.ptau.file,
         zkey: rel(b.keys.zkey),
-        vkHash: b.keys.vkHash,
         verifier: rel(b.paths.verifierFile),
-        modelCommitment: b.modelCommitment.toString(),
+        manifest: rel(b.paths.manifestFile),
+        modelCommitment: b.manifest.modelCommitment,
+        circuitHash: b.manifest.circuitHash,
+        vkHash: b.manifest.vkHash,
       },
       null,
       2,
@@ -33,10 +49,4 @@ async function main(): Promise<void> {
   );
 }
 
-main()
-  .then(releaseSnarkjs)
-  .catch(async (e: unknown) => {
-    console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
-    await releaseSnarkjs();
-    process.exitCode = 1;
-  });
+runMain(main);

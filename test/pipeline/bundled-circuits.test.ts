@@ -1,0 +1,51 @@
+import * as fs from "fs";
+import * as path from "path";
+import { expect } from "chai";
+import { generateMainCircuit } from "../../scripts/circuit/generate";
+import { fromField } from "../../scripts/lib/field";
+import { BUILD_DIR, ensureDir } from "../../scripts/lib/paths";
+import { loadFloatModel } from "../../scripts/model/build";
+import { quantizeBundled } from "../../scripts/model/bundled";
+import { loadIris, loadMnist } from "../../scripts/model/datasets";
+import { inferQuantized, inputCommitment, modelCommitment } from "../../scripts/model/quantized";
+import { circuitInput } from "../../scripts/prove/inference";
+import { quantizeInput } from "../../scripts/quant/quantize";
+import { circuitFromFile } from "../helpers/circuit";
+
+/**
+ * Every bundled model, end to end through the pipeline: float weights -> quantize (its quantize.json) -> generated
+ * circuit -> circom2 -> witness; the circuit's outputs equal the TypeScript reference on held-out samples.
+ * (Only witnesses: the MNIST models' Groth16 keys belong to the benchmark.)
+ */
+describe("bundled models: pipeline circuit equals the TS reference", function () {
+  const cases: { name: string; samples: () => number[][] }[] = [
+    { name: "iris-mlp", samples: () => loadIris().test.x.slice(0, 6) },
+    { name: "mnist-mlp", samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },
+    { name: "mnist-cnn", samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: result, logits' maximum and both commitments`, async function () {
+      const fm = loadFloatModel(c.name);
+      const qm = quantizeBundled(fm);
+      const file = path.join(ensureDir(path.join(BUILD_DIR, "bundled-circuits")), `${c.name}.circom`);
+      const src = await generateMainCircuit(qm);
+      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
+      const circuit = await circuitFromFile(file);
+      const mc = await modelCommitment(qm);
+      for (const [i, raw] of c.samples().entries()) {
+        const x = quantizeInput(qm, fm, raw);
+        const ref = inferQuantized(qm, x);
+        const salt = 1000n + BigInt(i);
+        const w = await circuit.witness(circuitInput(x, salt, 77n, qm));
+        expect(circuit.get(w, "result"), `${c.name} sample ${i}`).to.equal(ref.output);
+        expect(fromField(circuit.get(w, "head.max"))).to.equal(ref.logits[Number(ref.output)]);
+        expect(circuit.get(w, "modelCommitment")).to.equal(mc);
+        expect(circuit.get(w, "inputCommitment")).to.equal(await inputCommitment(qm, x, salt));
+        await circuit.expectSatisfied(w);
+      }
+      console.log(
+        `      ${c.name}: ${circuit.compiled.constraints} constraints, compile ${circuit.compiled.compileSeconds.toFixed(1)} s${circuit.compiled.cached ? " (cached)" : ""}`,
+      );
+    });
+  }
+});
