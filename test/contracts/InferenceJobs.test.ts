@@ -592,6 +592,17 @@ describe("InferenceJobs", function () {
   });
 
   describe("withdraw", function () {
+    it("cannot be re-entered from the recipient's receive() for a second payout", async function () {
+      const { jobs } = await loadFixture(mockMarketFixture);
+      const attacker = await ethers.deployContract("ReentrantWithdrawer", [await jobs.getAddress()]);
+      const stake = ethers.parseEther("0.5");
+      await attacker.deposit({ value: stake });
+      await expect(attacker.withdraw()).to.changeEtherBalances([attacker, jobs], [stake, -stake]);
+      expect(await attacker.received()).to.equal(1n);
+      expect(await attacker.reentryReverted()).to.equal(true); // NothingToWithdraw: the balance was zeroed first
+      expect((await jobs.accountOf(await attacker.getAddress())).available).to.equal(0n);
+    });
+
     it("sends the whole available balance and emits Withdrawn", async function () {
       const { jobs, prover, jobId, chainId, modelHash } = await loadFixture(openJobFixture);
       await jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address));

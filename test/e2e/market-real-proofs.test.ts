@@ -6,6 +6,7 @@ import { SNARK_FIELD } from "../../scripts/lib/field";
 import { inputCommitment } from "../../scripts/model/quantized";
 import { proveInference } from "../../scripts/prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
+import { jobBinding } from "../../scripts/chain/binding";
 
 /**
  * InferenceJobs against the real generated iris verifier and real Groth16 proofs: the contract rebuilds every public
@@ -68,6 +69,15 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     await expect(sys.jobs.connect(prover).submitResult(sameInputJob, proof.output, proof.packed.bytes))
       .to.be.revertedWithCustomError(sys.jobs, "InvalidProof")
       .withArgs(sameInputJob);
+  });
+
+  it("rejects a proof bound to another chain id (cross-chain replay)", async function () {
+    const { sys, prover, jobId } = await loadFixture(market);
+    const otherChain = jobBinding(1n, await sys.jobs.getAddress(), jobId, prover.address);
+    const p = await proveInference(built.model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, 11n, otherChain);
+    await expect(sys.jobs.connect(prover).submitResult(jobId, p.output, p.packed.bytes))
+      .to.be.revertedWithCustomError(sys.jobs, "InvalidProof")
+      .withArgs(jobId);
   });
 
   it("rejects the proof sent by another prover (mempool front-running)", async function () {
