@@ -284,6 +284,9 @@ contract InferenceJobs is IInferenceJobs {
         uint256 binding = PublicSignals.binding(address(this), jobId, msg.sender);
         bytes4 selector = IProofVerifier.verify.selector;
         bool valid;
+        // ABI-encodes verify(bytes proof, uint256[] signals) by hand, past the free memory pointer: the 4 signals are
+        // written from the stack instead of building a memory array first, which keeps submitResult under the gas
+        // target. A reverting adapter's error data is bubbled up unchanged.
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             let len := proof.length
@@ -364,6 +367,8 @@ contract InferenceJobs is IInferenceJobs {
         if (left < required) revert InsufficientCallbackGas(jobId, left, required);
         bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, output));
         bool ok;
+        // A low-level call that copies no return data: a callee returning (or reverting with) a huge payload cannot
+        // make settlement run out of gas ("return bomb").
         assembly ("memory-safe") {
             ok := call(limit, requester, 0, add(data, 0x20), mload(data), 0, 0)
         }
