@@ -3,10 +3,11 @@ import * as path from "path";
 import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircuit, requiredPower } from "../circuit/compile";
 import { generateMainCircuit } from "../circuit/generate";
 import { GROTH16_BN254_V1 } from "../chain/binding";
-import { sha256 } from "../lib/hash";
+import { sha256, sha256File } from "../lib/hash";
 import { type StageLog, createLog } from "../lib/log";
 import { CIRCUITS_DIR, ROOT, ensureDir, rel } from "../lib/paths";
-import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion } from "../setup/groth16";
+import { type CeremonyManifest, readManifest } from "../setup/ceremony";
+import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion, verificationKeyHash } from "../setup/groth16";
 import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
 import { quantizeBundled } from "./bundled";
 import type { FloatModel } from "./float";
@@ -21,6 +22,16 @@ export interface ModelPaths {
   verifierFile: string;
   verifierContract: string;
   manifestFile: string;
+  /** Set when the keys come from a phase-2 ceremony folder (absolute path) instead of the dev setup. */
+  ceremonyDir?: string;
+}
+
+/**
+ * Which Groth16 keys to build with: the dev keys (default; deterministic, INSECURE) or the final keys of a verified
+ * phase-2 ceremony (scripts/setup/ceremony.ts, docs/trusted-setup.md).
+ */
+export interface KeysOption {
+  ceremonyDir: string;
 }
 
 /** `iris-mlp` -> `IrisMlp`. */
@@ -28,7 +39,23 @@ export function pascalCase(name: string): string {
   return name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 
-export function modelPaths(name: string): ModelPaths {
+/**
+ * A model's files. With ceremony keys the verifier and the manifest go elsewhere, so the committed dev verifier and
+ * dev manifest (diffed by CI) are never overwritten: `contracts/verifiers/ceremony/<Name>CeremonyGroth16Verifier.sol`
+ * (git-ignored, per operator) and `<ceremonyDir>/model-manifest.json`.
+ */
+export function modelPaths(name: string, keys?: KeysOption): ModelPaths {
+  if (keys) {
+    const ceremonyDir = path.resolve(keys.ceremonyDir);
+    const verifierContract = `${pascalCase(name)}CeremonyGroth16Verifier`;
+    return {
+      ...modelPaths(name),
+      verifierFile: path.join(ROOT, "contracts", "verifiers", "ceremony", `${verifierContract}.sol`),
+      manifestFile: path.join(ceremonyDir, "model-manifest.json"),
+      verifierContract,
+      ceremonyDir,
+    };
+  }
   const verifierContract = `${pascalCase(name)}Groth16Verifier`;
   return {
     name,
@@ -90,6 +117,15 @@ export interface BuiltModel {
   verifierChanged: boolean;
   manifest: ModelManifest;
   manifestChanged: boolean;
+  /** The ceremony the keys come from (absent for dev keys). */
+  ceremony?: CeremonyKeysSource;
+}
+
+/** A verified ceremony whose final keys a build uses. */
+export interface CeremonyKeysSource {
+  /** Absolute path of the ceremony folder. */
+  dir: string;
+  manifest: CeremonyManifest;
 }
 
 /** Compiled circuit, powers of tau and Groth16 keys of one circuit. */
@@ -97,6 +133,8 @@ export interface CircuitArtifacts {
   circuit: CompiledCircuit;
   ptau: PtauFile;
   keys: Groth16Keys;
+  /** Set when `keys` are a ceremony's final keys. */
+  ceremony?: CeremonyKeysSource;
 }
 
 export interface BuildOptions {
@@ -108,6 +146,41 @@ export interface BuildOptions {
    * production keys.
    */
   ptauFile?: string;
+  /**
+   * Keys to use (default: dev). `{ ceremonyDir }`: the final zkey and vkey of a finalised and verified ceremony for
+   * this exact circuit (same R1CS); the verifier and manifest then go to the paths of `modelPaths(name, keys)`.
+   */
+  keys?: KeysOption;
+}
+
+/**
+ * The final keys of the ceremony in `dir`, for `circuit`.
+ * @throws if the ceremony was run on another R1CS, is not finalised and verified, or a file changed since setup:verify.
+ */
+export async function ceremonyKeys(dir: string, circuit: CompiledCircuit): Promise<{ keys: Groth16Keys; ceremony: CeremonyKeysSource }> {
+  const abs = path.resolve(dir);
+  const m = readManifest(abs);
+  if (m.r1csSha256 !== circuit.r1csHash) {
+    throw new Error(
+      `ceremony in ${rel(abs)} was for another circuit (r1cs ${m.r1csSha256.slice(0, 16)}..., this build ${circuit.r1csHash.slice(0, 16)}...); run the ceremony for this build`,
+    );
+  }
+  const f = m.final;
+  if (!f || f.verified !== true) throw new Error(`ceremony in ${rel(abs)} not finalised: run setup:beacon and setup:verify`);
+  const zkey = path.join(abs, f.zkey);
+  const vkeyFile = path.join(abs, f.vkeyFile);
+  for (const file of [zkey, vkeyFile]) {
+    if (!fs.existsSync(file)) throw new Error(`${rel(file)} not found: copy the whole ceremony folder, or run setup:verify again`);
+  }
+  if ((await sha256File(zkey)) !== f.zkeySha256)
+    throw new Error(`${rel(zkey)} changed since setup:verify (sha256 differs from the ceremony manifest): do not use it`);
+  const vkey = readJson<Groth16Keys["vkey"]>(vkeyFile);
+  const vkHash = verificationKeyHash(vkey);
+  if (vkHash !== f.vkHash) throw new Error(`${rel(vkeyFile)} changed since setup:verify (vk hash ${vkHash}, recorded ${f.vkHash})`);
+  return {
+    keys: { zkey, vkeyFile, vkey, vkHash, zkeySha256: f.zkeySha256, ptauSha256: m.ptau.sha256, setupSeconds: 0, cached: true },
+    ceremony: { dir: abs, manifest: m },
+  };
 }
 
 /**
@@ -115,13 +188,28 @@ export interface BuildOptions {
  * for a circuit file.
  * @throws if an imported ptau is too small for the circuit, or any stage fails.
  */
-export async function buildArtifacts(circuitFile: string, opts: { ptauFile?: string; log?: StageLog } = {}): Promise<CircuitArtifacts> {
+export async function buildArtifacts(
+  circuitFile: string,
+  opts: { ptauFile?: string; keys?: KeysOption; log?: StageLog } = {},
+): Promise<CircuitArtifacts> {
   const log = opts.log ?? createLog(path.basename(circuitFile, ".circom"));
+  if (opts.keys && opts.ptauFile)
+    throw new Error("a ptau file and ceremony keys are exclusive: the ceremony already fixed its ptau; drop the ptau file");
   const circuit = await log.stage(
     "compile (circom2 --O2)",
     () => compileCircuit(circuitFile),
     (c) => `${c.constraints} constraints, ${c.wires} wires${c.cached ? ", cached" : `, ${c.compileSeconds.toFixed(1)} s`}`,
   );
+  if (opts.keys) {
+    const dir = opts.keys.ceremonyDir;
+    const { keys, ceremony } = await log.stage(
+      `ceremony keys from ${rel(path.resolve(dir))}`,
+      () => ceremonyKeys(dir, circuit),
+      (k) => `vk ${k.keys.vkHash.slice(0, 16)}...`,
+    );
+    const m = ceremony.manifest;
+    return { circuit, ptau: { file: m.ptau.file, power: m.ptau.power, sha256: m.ptau.sha256, source: "imported" }, keys, ceremony };
+  }
   const power = requiredPower(circuit);
   const ptau = opts.ptauFile
     ? await log.stage(`import ceremony powers of tau ${opts.ptauFile}`, async () => {
@@ -175,6 +263,17 @@ function fileEntry(file: string): { path: string; sha256: string } {
   return { path: rel(file), sha256: sha256(fs.readFileSync(file)) };
 }
 
+/** One line describing a ceremony's phase 2, for the model manifest. */
+function ceremonyPhase2(m: CeremonyManifest): string {
+  const contributions = m.contributions.filter((c) => c.kind === "contribution");
+  const beacon = m.contributions.find((c) => c.kind === "beacon");
+  return [
+    `ceremony: ${contributions.length} contribution(s) (${contributions.map((c) => c.name).join(", ")})`,
+    beacon ? `beacon ${beacon.beaconHash ?? "?"} (2^${beacon.beaconIterationsExp ?? "?"} iterations)` : "no beacon",
+    `final zkey verified against the r1cs and ptau ${m.final?.verifiedAt ?? "?"}`,
+  ].join("; ");
+}
+
 /** Builds the manifest of a model from its artifacts (pure apart from reading the listed files). */
 export function createManifest(
   model: QuantizedModel,
@@ -204,7 +303,9 @@ export function createManifest(
     files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fileEntry(f)])),
     trustedSetup: {
       ptau: { sha256: a.ptau.sha256, power: a.ptau.power, source: a.ptau.source },
-      phase2: "dev beacon (INSECURE: public beacon, no secret contribution; see docs/trusted-setup.md)",
+      phase2: a.ceremony
+        ? ceremonyPhase2(a.ceremony.manifest)
+        : "dev beacon (INSECURE: public beacon, no secret contribution; see docs/trusted-setup.md)",
       zkeySha256: a.keys.zkeySha256,
     },
     toolchain: {
@@ -231,7 +332,7 @@ function writeIfChanged(file: string, text: string): boolean {
  */
 export async function buildModel(name: string, opts: BuildOptions = {}): Promise<BuiltModel> {
   const log = createLog(name);
-  const p = modelPaths(name);
+  const p = modelPaths(name, opts.keys);
   if (opts.quantize !== false) {
     await log.stage(
       "quantize",
@@ -245,9 +346,20 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
     () => circuitStage(name),
     (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
   );
-  const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, log });
-  const { circuit, ptau, keys } = artifacts;
-  const sol = await exportGroth16Verifier(keys, p.verifierContract, `${rel(p.circuitFile)} (r1cs sha256 ${circuit.r1csHash})`);
+  const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, keys: opts.keys, log });
+  const { circuit, ptau, keys, ceremony } = artifacts;
+  const source = `${rel(p.circuitFile)} (r1cs sha256 ${circuit.r1csHash})`;
+  const sol = await exportGroth16Verifier(
+    keys,
+    p.verifierContract,
+    source,
+    ceremony
+      ? {
+          setup: `phase-2 ceremony ${rel(ceremony.dir)} (${ceremony.manifest.contributions.filter((c) => c.kind === "contribution").length} contribution(s) + beacon)`,
+          regenerate: `npx hardhat deploy --ceremony <dir> --models ${name}`,
+        }
+      : undefined,
+  );
   const verifierChanged = writeIfChanged(p.verifierFile, sol);
   log.info(`verifier ${rel(p.verifierFile)}${verifierChanged ? " written" : " unchanged"}`);
   const commitment = await modelCommitment(model);
@@ -256,5 +368,5 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
   const manifest = createManifest(model, commitment, artifacts, files);
   const manifestChanged = writeIfChanged(p.manifestFile, JSON.stringify(manifest, null, 2) + "\n");
   log.info(`manifest ${rel(p.manifestFile)}${manifestChanged ? " written" : " unchanged"}`);
-  return { paths: p, model, modelCommitment: commitment, circuit, ptau, keys, verifierChanged, manifest, manifestChanged };
+  return { paths: p, model, modelCommitment: commitment, circuit, ptau, keys, verifierChanged, manifest, manifestChanged, ceremony };
 }

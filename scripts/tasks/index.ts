@@ -59,7 +59,12 @@ task(
   .addFlag("verify", "Verify the contracts' sources on the network's explorer (hardhat-verify; needs ETHERSCAN_API_KEY)")
   .addFlag("noCompile", "Skip `compile` (the artifacts are up to date)")
   .addOptionalParam("account", ACCOUNT, "")
-  .setAction(async (a: { models: string; verify: boolean; noCompile: boolean; account: string }, hre) =>
+  .addOptionalParam(
+    "ceremony",
+    "Finalised + verified phase-2 ceremony folder (setup:verify): build the verifier from its final keys instead of the dev keys (one model)",
+    "",
+  )
+  .setAction(async (a: { models: string; verify: boolean; noCompile: boolean; account: string; ceremony: string }, hre) =>
     run(
       hre,
       async () =>
@@ -71,6 +76,7 @@ task(
           verify: a.verify,
           compile: !a.noCompile,
           account: a.account || undefined,
+          ceremony: a.ceremony || undefined,
         }),
       "deploy",
     ),
@@ -132,7 +138,12 @@ task("job:prove", "Proves a job's inference (Groth16), bound to this chain, mark
   .addOptionalParam("account", `${ACCOUNT}; the prover who will submit`, "")
   .addOptionalParam("prover", "Prover address to bind the proof to (instead of --account; no key needed)", "")
   .addOptionalParam("out", "Proof file to write (default deployments/jobs/<network>/job-<id>.proof.json)", "")
-  .setAction(async (a: { job: string; inputFile: string; account: string; prover: string; out: string }, hre) =>
+  .addOptionalParam(
+    "ceremony",
+    "Ceremony folder whose final keys to prove with (default: the keys recorded by deploy, matched to the registered vk hash)",
+    "",
+  )
+  .setAction(async (a: { job: string; inputFile: string; account: string; prover: string; out: string; ceremony: string }, hre) =>
     run(
       hre,
       async () =>
@@ -142,6 +153,7 @@ task("job:prove", "Proves a job's inference (Groth16), bound to this chain, mark
           account: a.account || undefined,
           prover: a.prover || undefined,
           out: a.out || undefined,
+          ceremony: a.ceremony || undefined,
         }),
       "job:prove",
     ),

@@ -21,7 +21,7 @@ import { DEFAULT_MARKET, bindingFor, openJob, registerModel, NUM_PUBLIC_SIGNALS 
 import { GROTH16_BN254_V1, proofSystemId } from "../chain/binding";
 import { SNARK_FIELD } from "../lib/field";
 import { createLog } from "../lib/log";
-import { ensureDir, rel } from "../lib/paths";
+import { ROOT, ensureDir, rel } from "../lib/paths";
 import { type BuiltModel, buildModel, loadQuantizedModel } from "../model/build";
 import { inputCommitment } from "../model/quantized";
 import { proveInference } from "../prove/inference";
@@ -205,6 +205,8 @@ export interface DeployOptions {
   /** Run `compile` first (default true). */
   compile?: boolean;
   account?: string;
+  /** A finalised, verified phase-2 ceremony folder: deploy a verifier built from its final keys (one model). */
+  ceremony?: string;
 }
 
 /**
@@ -224,14 +226,24 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     if (!key || (typeof key === "string" && key === ""))
       throw new UserError("--verify needs an explorer API key: run `npx hardhat vars set ETHERSCAN_API_KEY`");
   }
+  if (opts.ceremony !== undefined && opts.models.length !== 1) {
+    throw new UserError(
+      `--ceremony ${opts.ceremony} holds the keys of one circuit: deploy exactly one model with it (--models <name>), the others in a separate deploy`,
+    );
+  }
+  const keys = opts.ceremony !== undefined ? { ceremonyDir: path.resolve(opts.ceremony) } : undefined;
+  if (keys && !fs.existsSync(path.join(keys.ceremonyDir, "manifest.json")))
+    throw new UserError(
+      `--ceremony ${opts.ceremony}: no ceremony manifest.json there; run setup:contribute/beacon/verify first (docs/trusted-setup.md)`,
+    );
   const deployer = await signerFor(hre, opts.account);
   const provider = hre.ethers.provider;
   if (opts.compile !== false) await log.stage("compile contracts", () => hre.run("compile", { quiet: true }));
   const built: BuiltModel[] = [];
   for (const m of opts.models) {
     const b = await log.stage(
-      `build ${m}`,
-      () => buildModel(m, { quantize: false }),
+      `build ${m}${keys ? " with ceremony keys" : ""}`,
+      () => buildModel(m, { quantize: false, keys }),
       (x) => `vk ${x.keys.vkHash.slice(0, 12)}...`,
     );
     if (b.verifierChanged) await log.stage("compile (verifier changed)", () => hre.run("compile", { quiet: true }));
@@ -275,6 +287,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     models[v.name] = {
       ...(keep ? old : {}),
       verifierContract: v.b.paths.verifierContract,
+      ceremonyDir: v.b.paths.ceremonyDir ? rel(v.b.paths.ceremonyDir) : undefined,
       verifier: info(v.verifier, old?.verifier),
       adapter: info(v.adapter, old?.adapter, [v.verifier, NUM_PUBLIC_SIGNALS]),
       manifest: {
@@ -340,8 +353,9 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       ["ModelRegistry", `${registryAddr}${created.has(registryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["InferenceJobs", `${jobsAddr}${created.has(jobsAddr.toLowerCase()) ? "" : " (existing)"}`],
       ...verifiers.flatMap((v): [string, string][] => [
-        [`${v.name} verifier`, v.verifier],
+        [`${v.name} verifier`, `${v.verifier} (${v.b.paths.verifierContract})`],
         [`${v.name} adapter`, v.adapter],
+        [`${v.name} keys`, `${v.b.paths.ceremonyDir ? `ceremony ${rel(v.b.paths.ceremonyDir)}` : "dev (INSECURE)"}, vk ${v.b.keys.vkHash}`],
       ]),
       ["ignition journal", net.name === "hardhat" ? "none (in-process network)" : `ignition/deployments/${deploymentId}/`],
     ],
@@ -397,6 +411,7 @@ export async function registerOp(
       ["model id", modelId.toString()],
       ["owner", owner.address],
       ["adapter", m.adapter.address],
+      ["vk hash", `${m.manifest.vkHash} (${m.ceremonyDir ? `ceremony ${m.ceremonyDir}` : "dev keys"})`],
       ["tx", receipt.hash],
     ],
     written: [file],
@@ -546,13 +561,47 @@ function readJson<T>(file: string, what: string): T {
 }
 
 /**
+ * Builds `name` with the keys whose vkHash is `registeredVk` (the registered commitment's): the ceremony keys of
+ * `ceremonyDir` (from --ceremony, or recorded by `deploy --ceremony`), else the dev keys. An explicit --ceremony is
+ * the only candidate.
+ * @throws UserError when no candidate gives the registered vkHash.
+ */
+async function keysForRegisteredVk(
+  log: ReturnType<typeof createLog>,
+  name: string,
+  registeredVk: string,
+  ceremonyDir: string | undefined,
+  explicit: boolean,
+): Promise<BuiltModel> {
+  const want = BigInt(registeredVk);
+  const candidates = ceremonyDir ? [{ ceremonyDir: path.resolve(ROOT, ceremonyDir) }] : [];
+  const tried: string[] = [];
+  for (const keys of explicit ? candidates : [...candidates, undefined]) {
+    const what = keys ? `ceremony keys ${rel(keys.ceremonyDir)}` : "dev keys";
+    let b: BuiltModel;
+    try {
+      b = await log.stage(`build ${name} with ${what} (cached)`, () => buildModel(name, { quantize: false, keys }));
+    } catch (e) {
+      // A recorded ceremony folder that is gone or broken: say so, and still try the dev keys.
+      if (explicit || !keys) throw e;
+      tried.push(`nothing from ${what} (${(e as Error).message.split("\n")[0]})`);
+      continue;
+    }
+    if (BigInt("0x" + b.keys.vkHash) === want) return b;
+    tried.push(`${b.keys.vkHash} (${what})`);
+  }
+  const vk = want.toString(16).padStart(64, "0");
+  throw new UserError(`the registered model uses vk ${vk}; local keys give ${tried.join(", ")}: pass --ceremony <dir> or rebuild`);
+}
+
+/**
  * Task `job:prove`: runs the model on the job's input and proves it, bound to this chain, market, job and prover.
  * Checks first that the job is open and not expired, that the model's proof system is Groth16 and that the input
  * file matches the job's on-chain commitment.
  */
 export async function proveJobOp(
   hre: HardhatRuntimeEnvironment,
-  opts: { job: string; inputFile?: string; account?: string; prover?: string; out?: string },
+  opts: { job: string; inputFile?: string; account?: string; prover?: string; out?: string; ceremony?: string },
 ): Promise<TaskResult> {
   const { rec, jobs, registry, chainId } = await loadSystem(hre);
   const jobId = BigInt(opts.job);
@@ -597,7 +646,13 @@ export async function proveJobOp(
       `${rel(inputFile)} does not match job ${jobId}'s input commitment (${job.inputCommitment}): ask the requester for the right input and salt`,
     );
   const log = createLog("job:prove");
-  const built = await log.stage(`build ${name} (cached)`, () => buildModel(name, { quantize: false }));
+  const built = await keysForRegisteredVk(
+    log,
+    name,
+    commitment.vkHash,
+    opts.ceremony !== undefined ? path.resolve(opts.ceremony) : rec.models[name]?.ceremonyDir, // recorded: relative to ROOT
+    opts.ceremony !== undefined,
+  );
   if (built.modelCommitment !== BigInt(commitment.modelHash)) {
     throw new UserError(
       `the local build of ${name} (commitment ${built.modelCommitment}) is not the registered model ${job.modelId} (${BigInt(commitment.modelHash)}): check out the model version that was registered`,
@@ -632,11 +687,12 @@ export async function proveJobOp(
       ["output", `${p.output}${cls ? ` (${cls})` : ""}`],
       ["prover", `${prover} (only this address can submit it)`],
       ["prove time", `${p.witnessAndProveSeconds.toFixed(2)} s`],
+      ["keys", `${built.paths.ceremonyDir ? `ceremony ${rel(built.paths.ceremonyDir)}` : "dev"}, vk ${built.keys.vkHash}`],
     ],
     written: [out],
     gasUsed: 0n,
     gasCost: 0n,
-    data: { output: p.output, file: out },
+    data: { output: p.output, file: out, vkHash: built.keys.vkHash, ceremonyDir: built.paths.ceremonyDir },
   };
 }
 

@@ -29,6 +29,12 @@ export interface ModelRecord {
   proofSystem?: string;
   uri?: string;
   verifierContract: string;
+  /**
+   * The phase-2 ceremony folder whose final keys the verifier was built from (`deploy --ceremony`), relative to the
+   * repository when inside it; absent for the dev keys. `job:prove` proves with these keys when their vkHash is the
+   * registered one.
+   */
+  ceremonyDir?: string;
   verifier: DeployedContract;
   adapter: DeployedContract;
   /** The hashes the verifier was built from (the ERC-7992 commitment). */
