@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const name = process.env.BENCH_MODEL;
   if (!name) throw new Error("set BENCH_MODEL to a bundled model name");
   // The bundled build (cached stages): circuits/models/<name>.circom and contracts/verifiers/<Name>Groth16Verifier.sol.
-  const built = await buildModel(name, { quantize: false });
+  const built = await buildModel(name);
   if (built.verifierChanged) await hre.run("compile", { quiet: true });
   const { model } = built;
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();

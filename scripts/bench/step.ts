@@ -11,7 +11,8 @@ import { compileCircuit } from "../circuit/compile";
 import { circuitWeightInputs, generateMainCircuit } from "../circuit/generate";
 import { SNARK_FIELD } from "../lib/field";
 import { ensureDir } from "../lib/paths";
-import { loadFloatModel, loadQuantizedModel } from "../model/build";
+import { loadFloatModel } from "../model/build";
+import { quantizeBundled } from "../model/bundled";
 import type { QuantizedModel } from "../model/quantized";
 import { circuitInput } from "../prove/inference";
 import { releaseSnarkjs } from "../prove/groth16";
@@ -60,7 +61,7 @@ function seconds(t0: bigint): number {
 
 /** The visibility mode applied to the bundled (open-weights) quantized model: only the `weights` field differs. */
 export function modelFor(name: string, mode: "open" | "private"): QuantizedModel {
-  return { ...loadQuantizedModel(name), weights: mode };
+  return { ...quantizeBundled(loadFloatModel(name)), weights: mode };
 }
 
 async function compileStep(a: Extract<StepArgs, { op: "compile" }>): Promise<Record<string, unknown>> {
