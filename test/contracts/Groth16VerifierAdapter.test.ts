@@ -39,8 +39,9 @@ describe("Groth16VerifierAdapter", function () {
         .withArgs(0);
     });
 
-    it("derives verifyProof's selector for N signals", async function () {
+    it("derives verifyProof's selector for N signals and takes 256-byte proofs", async function () {
       const { snark, adapter } = await loadFixture(adapterFixture);
+      expect(await adapter.proofLength()).to.equal(256n);
       expect(await adapter.verifyProofSelector()).to.equal(
         ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])").slice(0, 10),
       );

@@ -133,6 +133,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
         it("derives verifyProof's selector for N signals and reports its id, N and verifier", async function () {
           const { toy, adapter } = await loadFixture(market);
           expect(await adapter.verifyProofSelector()).to.equal(ethers.id(c.selectorSig(4)).slice(0, 10));
+          expect(await adapter.proofLength()).to.equal(768n);
           expect(await adapter.proofSystemId()).to.equal(c.id);
           expect(await adapter.proofSystemId()).to.equal(ethers.id(`${c.system}-bn254-v1`).slice(0, 10));
           expect(await adapter.numPublicSignals()).to.equal(4n);
