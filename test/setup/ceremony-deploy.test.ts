@@ -11,19 +11,11 @@ import { type CeremonyManifest, applyBeacon, contribute, importCeremonyPtau, ver
 import type { DeploymentRecord } from "../../scripts/tasks/records";
 import type { JobInputFile } from "../../scripts/tasks/lib";
 import { InferenceJobs__factory, ModelRegistry__factory } from "../../typechain-types";
+import { rejectionMessage } from "../helpers/errors";
 
 const MODEL = "iris-mlp";
 const INPUT = "-462,404,-653,-681"; // iris held-out sample 7 (setosa), quantized at 12 bits
 const BEACON = "ab".repeat(32);
-
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected a rejection");
-}
 
 /**
  * docs/trusted-setup.md "Deploying with ceremony keys": a small phase-2 ceremony on the iris circuit (the cached dev
@@ -58,7 +50,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     await contribute(dir, { name: "alice", entropy: "alice's dice", r1cs: dev.circuit.r1cs, ptau, circuit: MODEL });
     await contribute(dir, { name: "bob", entropy: "bob's entropy" });
     // Two contributions but no beacon yet: the keys are not usable.
-    notFinalised = await failure(buildModel(MODEL, { quantize: false, keys: { ceremonyDir: dir } }));
+    notFinalised = await rejectionMessage(buildModel(MODEL, { quantize: false, keys: { ceremonyDir: dir } }));
     await applyBeacon(dir, { beaconHash: BEACON, iterationsExp: 10 });
     ({ manifest: ceremony } = await verifyCeremony(dir));
   });
@@ -77,10 +69,10 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     const m = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as CeremonyManifest;
     m.r1csSha256 = "00".repeat(32);
     fs.writeFileSync(path.join(otherDir, "manifest.json"), JSON.stringify(m));
-    expect(await failure(buildModel(MODEL, { quantize: false, keys: { ceremonyDir: otherDir } }))).to.match(
+    expect(await rejectionMessage(buildModel(MODEL, { quantize: false, keys: { ceremonyDir: otherDir } }))).to.match(
       /^ceremony in .*zkml-ceremony-other-\w+ was for another circuit \(r1cs 0{16}\.\.\., this build [0-9a-f]{16}\.\.\.\); run the ceremony for this build$/,
     );
-    expect(await failure(hre.run("deploy", { models: `${MODEL},mnist-cnn`, ceremony: dir, noCompile: true }))).to.match(
+    expect(await rejectionMessage(hre.run("deploy", { models: `${MODEL},mnist-cnn`, ceremony: dir, noCompile: true }))).to.match(
       /holds the keys of one circuit: deploy exactly one model with it/,
     );
   });
@@ -160,7 +152,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     delete edited.models[MODEL].ceremonyDir;
     fs.writeFileSync(file, JSON.stringify(edited));
     try {
-      expect(await failure(hre.run("job:prove", { job: jobId.toString(), account: "2" }))).to.equal(
+      expect(await rejectionMessage(hre.run("job:prove", { job: jobId.toString(), account: "2" }))).to.equal(
         `the registered model uses vk ${ceremony.final?.vkHash}; local keys give ${dev.keys.vkHash} (dev keys): pass --ceremony <dir> or rebuild`,
       );
       const p = (await hre.run("job:prove", { job: jobId.toString(), account: "2", ceremony: dir })) as { data: { vkHash: string } };

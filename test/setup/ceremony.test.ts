@@ -8,15 +8,7 @@ import { applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../
 import { importPtau } from "../../scripts/setup/ptau";
 import { proveGroth16, verifyGroth16 } from "../../scripts/prove/groth16";
 import { circuitInput } from "../../scripts/prove/inference";
-
-async function rejection(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
-  }
-  throw new Error("expected a rejection");
-}
+import { rejectionMessage } from "../helpers/errors";
 
 /**
  * The production path of docs/trusted-setup.md on the iris circuit: import and verify a ptau (here the cached dev
@@ -39,7 +31,7 @@ describe("trusted setup: ceremony commands", function () {
     const p = await importCeremonyPtau(built.ptau.file, { expectedSha256: built.ptau.sha256 });
     expect(p.sha256).to.equal(built.ptau.sha256);
     expect(p.source).to.equal("imported");
-    expect(await rejection(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(
+    expect(await rejectionMessage(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(
       /expected 0+: download it again/,
     );
   });
@@ -49,7 +41,7 @@ describe("trusted setup: ceremony commands", function () {
     const bytes = fs.readFileSync(built.ptau.file);
     bytes[bytes.length - 100] ^= 0xff;
     fs.writeFileSync(bad, bytes);
-    const msg = await rejection(importPtau(bad));
+    const msg = await rejectionMessage(importPtau(bad));
     expect(msg).to.match(/bad\.ptau failed verification: do not use it/);
   });
 
@@ -77,11 +69,11 @@ describe("trusted setup: ceremony commands", function () {
     const bytes = fs.readFileSync(z);
     bytes[bytes.length - 1] ^= 0x01;
     fs.writeFileSync(z, bytes);
-    expect(await rejection(verifyCeremony(dir))).to.match(/circuit_0001\.zkey does not match its recorded sha256/);
+    expect(await rejectionMessage(verifyCeremony(dir))).to.match(/circuit_0001\.zkey does not match its recorded sha256/);
   });
 
   it("refuses a second beacon and a contribution after the beacon", async function () {
-    expect(await rejection(applyBeacon(dir, { beaconHash: "cd".repeat(32) }))).to.match(/already has a beacon/);
-    expect(await rejection(contribute(dir, { name: "mallory" }))).to.match(/finalised by a beacon/);
+    expect(await rejectionMessage(applyBeacon(dir, { beaconHash: "cd".repeat(32) }))).to.match(/already has a beacon/);
+    expect(await rejectionMessage(contribute(dir, { name: "mallory" }))).to.match(/finalised by a beacon/);
   });
 });

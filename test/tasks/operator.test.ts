@@ -11,6 +11,7 @@ import { describeError } from "../../scripts/tasks/errors";
 import { contractInterfaces } from "../../scripts/tasks/lib";
 import type { DeploymentRecord } from "../../scripts/tasks/records";
 import { type LocalNode, freePort, startHardhatNode } from "../helpers/node";
+import { rejectionMessage } from "../helpers/errors";
 
 const MODEL = "iris-mlp";
 const INPUT = "-462,404,-653,-681"; // iris held-out sample 7 (setosa), quantized at 12 bits (models/iris-mlp/quantize.json)
@@ -38,15 +39,6 @@ function hardhat(args: string[], env: Record<string, string>): Promise<Run> {
 }
 
 /** The message a task action rejects with (in-process, through hre.run). */
-async function failure(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error("expected the task to fail");
-}
-
 describe("operator tasks (issue 6)", function () {
   let deployDir: string;
   let savedDir: string | undefined;
@@ -153,7 +145,7 @@ describe("operator tasks (issue 6)", function () {
 
   describe("error paths, in-process (hre.run on the Hardhat network)", function () {
     it("no deployment for this network", async function () {
-      expect(await failure(hre.run("job:status", { job: "1" }))).to.match(
+      expect(await rejectionMessage(hre.run("job:status", { job: "1" }))).to.match(
         /no deployment for network "hardhat" .*run `npx hardhat deploy --network hardhat`/,
       );
     });
@@ -165,13 +157,13 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("wrong proof system", async function () {
-        expect(await failure(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
+        expect(await rejectionMessage(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
           /^wrong proof system: the verifier adapter 0x[0-9a-fA-F]{40} is 0x[0-9a-f]{8} with 4 public signals.*--proof-system groth16-bn254-v1/,
         );
       });
 
       it("unknown model (name not deployed here; id not in the registry)", async function () {
-        expect(await failure(hre.run("job:open", { model: "mnist-cnn", input: INPUT }))).to.match(
+        expect(await rejectionMessage(hre.run("job:open", { model: "mnist-cnn", input: INPUT }))).to.match(
           /model "mnist-cnn" has no verifier on network "hardhat" .*deploy --models mnist-cnn/,
         );
         const file = path.join(deployDir, "hardhat.json");
@@ -180,7 +172,7 @@ describe("operator tasks (issue 6)", function () {
         rec.models[MODEL].modelId = "99";
         fs.writeFileSync(file, JSON.stringify(rec));
         try {
-          expect(await failure(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
+          expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
             /^unknown model id 99: no such model in the registry/,
           );
         } finally {
@@ -189,11 +181,13 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("insufficient fee", async function () {
-        expect(await failure(hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(/^insufficient fee: .*--fee/);
+        expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(
+          /^insufficient fee: .*--fee/,
+        );
       });
 
       it("bad input: names the index and the range", async function () {
-        expect(await failure(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
+        expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
           /--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/,
         );
       });
@@ -204,19 +198,19 @@ describe("operator tasks (issue 6)", function () {
         const job = o.data.jobId.toString();
         await hre.run("job:prove", { job, account: "2" });
         await time.increase(200);
-        expect(await failure(hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
-        expect(await failure(hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
-        expect(await failure(hre.run("job:reclaim", { job, account: "2" }))).to.match(
+        expect(await rejectionMessage(hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
+        expect(await rejectionMessage(hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
+        expect(await rejectionMessage(hre.run("job:reclaim", { job, account: "2" }))).to.match(
           new RegExp(`^${signers[2].address} did not open job ${job}`),
         );
         await hre.run("job:reclaim", { job, account: "1" });
         const w = (await hre.run("prover:withdraw", { account: "1" })) as { data: { amount: bigint } };
         expect(w.data.amount).to.equal(hre.ethers.parseEther("0.01"));
-        expect(await failure(hre.run("prover:withdraw", { account: "1" }))).to.match(/has nothing to withdraw/);
+        expect(await rejectionMessage(hre.run("prover:withdraw", { account: "1" }))).to.match(/has nothing to withdraw/);
       });
 
       it("unknown job id", async function () {
-        expect(await failure(hre.run("job:status", { job: "999" }))).to.match(/^unknown job id 999/);
+        expect(await rejectionMessage(hre.run("job:status", { job: "999" }))).to.match(/^unknown job id 999/);
       });
 
       it("nonce too low (a real node error, through the same translator)", async function () {
@@ -233,7 +227,7 @@ describe("operator tasks (issue 6)", function () {
       });
 
       it("--verify on a local chain is refused before anything is sent", async function () {
-        expect(await failure(hre.run("deploy", { verify: true }))).to.match(
+        expect(await rejectionMessage(hre.run("deploy", { verify: true }))).to.match(
           /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
         );
       });
