@@ -1,7 +1,7 @@
 /**
  * Worker-thread body of the proving pool: receives `{ id, model, wasm, zkey, x, salt, binding }`, runs
  * `proveInference` (TS reference + snarkjs Groth16 fullProve + the signal cross-check) and answers
- * `{ id, ok, output, bytes, seconds }` or `{ id, ok: false, error }`. On `{ stop: true }` it ends snarkjs' threads and exits.
+ * `{ id, ok, output, bytes, seconds }` or `{ id, ok: false, error }`. On `{ stop: true }` it releases the curve and exits.
  */
 import "./worker-env"; // must come first: see worker-env.ts
 import { parentPort } from "worker_threads";
@@ -44,6 +44,12 @@ port.on("message", (msg: ProofTask | { stop: true }) => {
       port.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies ProofAnswer),
     );
 });
-// Build the curve (and its helper threads) now, so the first proof is not slowed by it; snarkjs reuses it.
+// Build a SINGLE-THREADED curve now and install it where snarkjs looks for its cached curve (ffjavascript's
+// buildBn128() returns globalThis.curve_bn128 when set), so every proof in this worker reuses it. The pool already
+// runs one worker per slot; a multi-threaded curve would add nested helper threads to each worker, and terminating
+// a worker while those run WebAssembly crashed the whole process (a segmentation fault in the crash/restart test).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-(require("ffjavascript") as { buildBn128(): Promise<unknown> }).buildBn128().then(() => port.postMessage({ ready: true }));
+(require("ffjavascript") as { buildBn128(singleThread: boolean): Promise<unknown> }).buildBn128(true).then((curve) => {
+  (globalThis as { curve_bn128?: unknown }).curve_bn128 = curve;
+  port.postMessage({ ready: true });
+});
