@@ -4,29 +4,39 @@ pragma solidity 0.8.28;
 import {IInferenceJobs} from "./interfaces/IInferenceJobs.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
-import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
+import {VerifierCall} from "./libraries/VerifierCall.sol";
 
 /// @title InferenceJobs
 /// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
 /// Rules: docs/market-rules.md. Storage and gas: docs/contracts.md.
 /// @dev No reentrancy guard: every function follows checks-effects-interactions strictly. The only external calls
-/// are the registry and the verifier adapter (both `view`, so STATICCALL: they cannot re-enter a state change), the
-/// requester callback (after all effects, fixed gas) and the ETH transfer in `withdraw` (after zeroing the balance).
+/// are the registry and the pinned snarkjs verifier (both `view`, so STATICCALL: they cannot re-enter a state
+/// change), the requester callback (after all effects, fixed gas) and the ETH transfer in `withdraw` (after zeroing
+/// the balance).
 contract InferenceJobs is IInferenceJobs {
     uint256 private constant BPS = 10_000;
     /// @dev Gas kept on top of the callback allowance for the CALL itself (cold account access, memory, value-free).
     uint256 private constant CALLBACK_CALL_OVERHEAD = 5_000;
+    /// @dev Bounds of `callbackGasLimit`: enough to store one word (a fresh SSTORE costs 22.1k), and far below any
+    /// block gas limit so a callback job stays fulfillable.
+    uint256 private constant MIN_CALLBACK_GAS = 25_000;
+    uint256 private constant MAX_CALLBACK_GAS = 5_000_000;
+    /// @dev While a job is open its escrow slot packs `fee` (low 96 bits) and `bounty` (the 160 bits above).
+    uint256 private constant FEE_BITS = 96;
+    uint256 private constant FEE_MASK = (1 << FEE_BITS) - 1;
 
     IModelRegistry private immutable _registry;
     uint96 private immutable _claimBond;
     uint32 private immutable _leaseDuration;
     uint16 private immutable _slashBps;
     uint32 private immutable _callbackGasLimit;
+    uint32 private immutable _openWindow;
 
     /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | callback],
-    /// [inputCommitment], [escrow while Open -> output once Fulfilled (0 once Reclaimed)]. Reusing the escrow slot for
-    /// the output saves a fresh 22.1k-gas SSTORE on every submission (the fee is credited away at that moment).
+    /// [inputCommitment], [fee | bounty << 96 while Open -> output once Fulfilled (0 once Reclaimed)]. Reusing the
+    /// escrow slot for the output saves a fresh 22.1k-gas SSTORE on every submission (the escrow is credited away at
+    /// that moment).
     struct JobRecord {
         address requester;
         uint32 deadline;
@@ -38,11 +48,15 @@ contract InferenceJobs is IInferenceJobs {
         uint256 escrowOrOutput;
     }
 
-    /// @dev A model version's verification target, copied from the registry by the first job on it (2 slots). Reading
-    /// it here instead of calling the registry on every submission saves ~4k gas per submission.
+    /// @dev A model version's verification target, copied from the registry by the first job on it (3 slots:
+    /// [modelCommitment], [verifier | selector | proofLength], [verifierCodeHash]). Reading it here instead of
+    /// calling the registry on every submission saves ~4k gas per submission.
     struct Target {
         uint256 modelCommitment;
         address verifier;
+        bytes4 selector;
+        uint16 proofLength;
+        bytes32 verifierCodeHash;
     }
 
     /// @dev Starts at 1 (so opening a job never writes a zero slot, and job id 0 is the standalone domain).
@@ -51,27 +65,38 @@ contract InferenceJobs is IInferenceJobs {
     mapping(uint256 jobId => Claim) private _claims;
     mapping(address account => Account) private _accounts;
     mapping(uint256 modelId => mapping(uint256 modelVersion => Target)) private _targets;
+    uint256 private _burned;
 
-    /// @param registry_ The model registry.
-    /// @param claimBond_ The bond a claim locks (> 0).
+    /// @param registry_ The model registry (has code).
+    /// @param claimBond_ The bond a claim locks (> 0, and its slash must not round to 0).
     /// @param leaseDuration_ The lease of a claim in seconds (> 0).
-    /// @param slashBps_ The share of an expired claim's bond credited to the requester (<= 10000).
-    /// @param callbackGasLimit_ The gas given to a requester's result callback.
+    /// @param slashBps_ The share of an expired claim's bond added to the job's bounty (1..10000).
+    /// @param callbackGasLimit_ The gas given to a requester's result callback (25,000..5,000,000).
+    /// @param openWindow_ The last seconds before every deadline in which no claim can be live (> 0).
     constructor(
         IModelRegistry registry_,
         uint96 claimBond_,
         uint32 leaseDuration_,
         uint16 slashBps_,
-        uint32 callbackGasLimit_
+        uint32 callbackGasLimit_,
+        uint32 openWindow_
     ) {
-        if (address(registry_).code.length == 0 || claimBond_ == 0 || leaseDuration_ == 0 || slashBps_ > BPS) {
-            revert InvalidMarketConfig(address(registry_), claimBond_, leaseDuration_, slashBps_);
+        if (address(registry_).code.length == 0) {
+            revert InvalidMarketParameter("registry", uint160(address(registry_)));
         }
+        if (slashBps_ == 0 || slashBps_ > BPS) revert InvalidMarketParameter("slashBps", slashBps_);
+        if ((uint256(claimBond_) * slashBps_) / BPS == 0) revert InvalidMarketParameter("claimBond", claimBond_);
+        if (leaseDuration_ == 0) revert InvalidMarketParameter("leaseDuration", leaseDuration_);
+        if (callbackGasLimit_ < MIN_CALLBACK_GAS || callbackGasLimit_ > MAX_CALLBACK_GAS) {
+            revert InvalidMarketParameter("callbackGasLimit", callbackGasLimit_);
+        }
+        if (openWindow_ == 0) revert InvalidMarketParameter("openWindow", openWindow_);
         _registry = registry_;
         _claimBond = claimBond_;
         _leaseDuration = leaseDuration_;
         _slashBps = slashBps_;
         _callbackGasLimit = callbackGasLimit_;
+        _openWindow = openWindow_;
     }
 
     /// @inheritdoc IInferenceJobs
@@ -89,7 +114,6 @@ contract InferenceJobs is IInferenceJobs {
             revert InvalidDeadline(deadline, block.timestamp);
         }
         uint16 version = _pinModel(modelId);
-        if (_targets[modelId][version].verifier == address(0)) _cacheTarget(modelId, version);
         jobId = _nextJobId++;
         JobRecord storage job = _jobs[jobId];
         job.requester = msg.sender;
@@ -108,22 +132,25 @@ contract InferenceJobs is IInferenceJobs {
         JobRecord storage job = _jobs[jobId];
         _requireOpen(jobId, job.status);
         uint256 deadline = job.deadline;
-        if (block.timestamp > deadline) revert DeadlinePassed(jobId, deadline);
+        uint256 leaseEnd = block.timestamp + _leaseDuration;
+        uint256 window = _openWindow;
+        if (leaseEnd + window > deadline) {
+            uint256 span = uint256(_leaseDuration) + window;
+            revert ClaimTooLate(jobId, deadline > span ? deadline - span : 0);
+        }
         if (job.status == JobStatus.Claimed) {
             Claim memory previous = _claims[jobId];
             if (block.timestamp <= previous.leaseEnd) {
                 revert JobAlreadyClaimed(jobId, previous.claimant, previous.leaseEnd);
             }
-            _settleExpired(jobId, previous.claimant, job.requester);
+            _settleExpired(jobId, job, previous.claimant);
         }
         uint96 bond = _claimBond;
         Account storage account = _accounts[msg.sender];
         if (account.available < bond) revert InsufficientStake(msg.sender, account.available, bond);
         account.available -= bond;
         account.locked += bond;
-        uint256 leaseEnd = block.timestamp + _leaseDuration;
-        if (leaseEnd > deadline) leaseEnd = deadline;
-        _claims[jobId] = Claim({claimant: msg.sender, leaseEnd: uint32(leaseEnd)}); // <= deadline < 2^32
+        _claims[jobId] = Claim({claimant: msg.sender, leaseEnd: uint32(leaseEnd)}); // < deadline < 2^32
         job.status = JobStatus.Claimed;
         emit JobClaimed(jobId, msg.sender, leaseEnd, bond);
     }
@@ -153,13 +180,16 @@ contract InferenceJobs is IInferenceJobs {
         address requester = job.requester;
         if (msg.sender != requester) revert NotRequester(jobId, msg.sender);
         if (block.timestamp <= job.deadline) revert DeadlineNotPassed(jobId, job.deadline);
-        // A claim can only be expired here: leaseEnd <= deadline < now.
-        if (job.status == JobStatus.Claimed) _settleExpired(jobId, _claims[jobId].claimant, requester);
+        // A claim can only be expired here: leaseEnd < deadline < now.
+        if (job.status == JobStatus.Claimed) _settleExpired(jobId, job, _claims[jobId].claimant);
         job.status = JobStatus.Reclaimed;
-        uint96 fee = uint96(job.escrowOrOutput); // < 2^96 (checked at open)
+        uint256 escrow = job.escrowOrOutput;
+        uint256 fee = escrow & FEE_MASK;
+        uint256 bounty = escrow >> FEE_BITS;
         job.escrowOrOutput = 0;
-        _accounts[requester].available += fee;
-        emit JobReclaimed(jobId, requester, fee);
+        _accounts[requester].available += uint128(fee); // < 2^96
+        if (bounty != 0) _burned += bounty;
+        emit JobReclaimed(jobId, requester, fee, bounty);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -167,7 +197,7 @@ contract InferenceJobs is IInferenceJobs {
         Claim memory c = _claims[jobId];
         if (c.claimant == address(0)) revert NoClaim(jobId);
         if (block.timestamp <= c.leaseEnd) revert LeaseNotEnded(jobId, c.leaseEnd);
-        _settleExpired(jobId, c.claimant, _jobs[jobId].requester);
+        _settleExpired(jobId, _jobs[jobId], c.claimant);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -195,6 +225,7 @@ contract InferenceJobs is IInferenceJobs {
         JobStatus status = r.status;
         if (status == JobStatus.None) revert JobNotFound(jobId);
         bool fulfilled = status == JobStatus.Fulfilled;
+        uint256 escrow = fulfilled ? 0 : r.escrowOrOutput;
         return
             Job({
                 requester: r.requester,
@@ -204,7 +235,8 @@ contract InferenceJobs is IInferenceJobs {
                 status: status,
                 callback: r.callback,
                 inputCommitment: r.inputCommitment,
-                escrow: fulfilled ? 0 : r.escrowOrOutput,
+                escrow: escrow & FEE_MASK,
+                bounty: escrow >> FEE_BITS,
                 output: fulfilled ? r.escrowOrOutput : 0
             });
     }
@@ -237,9 +269,16 @@ contract InferenceJobs is IInferenceJobs {
     function verificationTargetOf(
         uint256 modelId,
         uint256 modelVersion
-    ) external view returns (uint256 modelCommitment, address verifier) {
+    ) external view returns (PinnedTarget memory target) {
         Target storage t = _targets[modelId][modelVersion];
-        return (t.modelCommitment, t.verifier);
+        return
+            PinnedTarget({
+                modelCommitment: t.modelCommitment,
+                verifier: t.verifier,
+                selector: t.selector,
+                proofLength: t.proofLength,
+                verifierCodeHash: t.verifierCodeHash
+            });
     }
 
     /// @inheritdoc IInferenceJobs
@@ -272,52 +311,39 @@ contract InferenceJobs is IInferenceJobs {
         return _callbackGasLimit;
     }
 
-    /// @dev Rebuilds every public signal but the output from storage (the pinned version) and `msg.sender`, and
-    /// verifies through the pinned version's adapter. Reverts unless the proof verifies; an adapter revert (malformed
-    /// proof) bubbles up. Equivalent to `IProofVerifier(verifier).verify(proof, [output, modelCommitment,
-    /// inputCommitment, binding])`, ABI-encoded by hand to keep the submission under its gas target.
-    function _verifyProof(uint256 jobId, JobRecord storage job, uint256 output, bytes calldata proof) private view {
-        Target storage target = _targets[job.modelId][job.modelVersion];
-        address verifier = target.verifier;
-        uint256 modelCommitment = target.modelCommitment;
-        uint256 inputCommitment = job.inputCommitment;
-        uint256 binding = PublicSignals.binding(address(this), jobId, msg.sender);
-        bytes4 selector = IProofVerifier.verify.selector;
-        bool valid;
-        // ABI-encodes verify(bytes proof, uint256[] signals) by hand, past the free memory pointer: the 4 signals are
-        // written from the stack instead of building a memory array first, which keeps submitResult under the gas
-        // target. A reverting adapter's error data is bubbled up unchanged.
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            let len := proof.length
-            let padded := and(add(len, 31), not(31))
-            mstore(ptr, selector)
-            let args := add(ptr, 4)
-            mstore(args, 0x40) // offset of `proof`
-            mstore(add(args, 0x20), add(0x60, padded)) // offset of `publicSignals`
-            mstore(add(args, 0x40), len)
-            if padded {
-                mstore(add(args, add(0x40, padded)), 0) // zero the padding of the last word
-            }
-            calldatacopy(add(args, 0x60), proof.offset, len)
-            let sig := add(args, add(0x60, padded))
-            mstore(sig, 4)
-            mstore(add(sig, 0x20), output)
-            mstore(add(sig, 0x40), modelCommitment)
-            mstore(add(sig, 0x60), inputCommitment)
-            mstore(add(sig, 0x80), binding)
-            let ok := staticcall(gas(), verifier, ptr, add(sub(sig, ptr), 0xa0), 0, 0x20)
-            if iszero(ok) {
-                returndatacopy(ptr, 0, returndatasize())
-                revert(ptr, returndatasize())
-            }
-            valid := and(eq(returndatasize(), 0x20), eq(mload(0), 1))
-        }
-        if (!valid) revert InvalidProof(jobId);
+    /// @inheritdoc IInferenceJobs
+    function openWindow() external view returns (uint256) {
+        return _openWindow;
     }
 
-    /// @dev Records the result, pays the fee to `msg.sender` and settles the claim (released if `live`, which implies
-    /// the claimant is `msg.sender`; slashed if it expired).
+    /// @inheritdoc IInferenceJobs
+    function burned() external view returns (uint256) {
+        return _burned;
+    }
+
+    /// @dev Rebuilds every public signal but the output from storage (the pinned version) and `msg.sender`, checks
+    /// that the pinned verifier's code is the registered code, and calls it directly. Reverts unless the proof
+    /// verifies.
+    function _verifyProof(uint256 jobId, JobRecord storage job, uint256 output, bytes calldata proof) private view {
+        Target storage target = _targets[job.modelId][job.modelVersion];
+        if (proof.length != target.proofLength) revert InvalidProofLength(target.proofLength, proof.length);
+        address verifier = _requireVerifierIntact(job.modelId, job.modelVersion, target);
+        uint256 binding = PublicSignals.binding(address(this), jobId, msg.sender);
+        if (
+            !VerifierCall.verify4(
+                verifier,
+                target.selector,
+                proof,
+                output,
+                target.modelCommitment,
+                job.inputCommitment,
+                binding
+            )
+        ) revert InvalidProof(jobId);
+    }
+
+    /// @dev Records the result, pays the fee and the bounty to `msg.sender` and settles the claim (released if
+    /// `live`, which implies the claimant is `msg.sender`; slashed into the bounty first if it expired).
     function _settleFulfilled(
         uint256 jobId,
         JobRecord storage job,
@@ -326,35 +352,44 @@ contract InferenceJobs is IInferenceJobs {
         bool live
     ) private {
         Account storage account = _accounts[msg.sender];
-        uint96 fee = uint96(job.escrowOrOutput); // < 2^96 (checked at open)
         if (live) {
             uint96 bond = _claimBond;
             account.locked -= bond;
-            account.available += uint128(fee) + bond;
+            account.available += bond;
             delete _claims[jobId];
-        } else {
-            // Settle an expired claim first: it resets the status to Open, which is overwritten just below.
-            if (claimant != address(0)) _settleExpired(jobId, claimant, job.requester);
-            account.available += fee;
+        } else if (claimant != address(0)) {
+            // Settle an expired claim first: its slash joins the bounty paid below; the status it resets to Open is
+            // overwritten just below.
+            _settleExpired(jobId, job, claimant);
         }
+        uint256 escrow = job.escrowOrOutput;
+        uint256 fee = escrow & FEE_MASK;
+        uint256 bounty = escrow >> FEE_BITS;
+        account.available += uint128(fee + bounty); // bounded by the ETH the contract holds
         job.status = JobStatus.Fulfilled;
         job.escrowOrOutput = output;
-        emit JobFulfilled(jobId, msg.sender, output, fee);
+        emit JobFulfilled(jobId, msg.sender, output, fee, bounty);
     }
 
-    /// @dev Settles a claim whose lease ended without delivery: slash to the requester, rest back, delete.
-    function _settleExpired(uint256 jobId, address claimant, address requester) private {
+    /// @dev Settles a claim whose lease ended without delivery: the slash joins the job's bounty (paid to whoever
+    /// delivers, burned on reclaim; never the requester's), the rest goes back to the claimant. If the pinned
+    /// verifier's code changed nobody could deliver, so nothing is slashed.
+    function _settleExpired(uint256 jobId, JobRecord storage job, address claimant) private {
         uint96 bond = _claimBond;
-        uint96 slashed = uint96((uint256(bond) * _slashBps) / BPS); // <= bond since slashBps <= BPS
+        Target storage target = _targets[job.modelId][job.modelVersion];
+        uint96 slashed =
+            target.verifier.codehash == target.verifierCodeHash
+                ? uint96((uint256(bond) * _slashBps) / BPS) // <= bond since slashBps <= BPS
+                : 0;
         uint96 returned = bond - slashed;
         Account storage account = _accounts[claimant];
         account.locked -= bond;
         account.available += returned;
-        _accounts[requester].available += slashed;
+        job.escrowOrOutput += uint256(slashed) << FEE_BITS;
         delete _claims[jobId];
         // Callers that settle the job right after overwrite this; claim() sets Claimed again.
-        _jobs[jobId].status = JobStatus.Open;
-        emit ClaimExpired(jobId, claimant, requester, slashed, returned);
+        job.status = JobStatus.Open;
+        emit ClaimExpired(jobId, claimant, slashed, returned);
     }
 
     /// @dev Calls the requester's `onInferenceResult` with exactly `_callbackGasLimit` gas, ignoring the outcome
@@ -375,21 +410,44 @@ contract InferenceJobs is IInferenceJobs {
         if (!ok) emit CallbackFailed(jobId, requester);
     }
 
-    /// @dev The version a new job on `modelId` pins; reverts unless the model takes jobs. The registry reverts with
-    /// `ModelNotFound` for an unknown model.
-    function _pinModel(uint256 modelId) private view returns (uint16 version) {
+    /// @dev The version a new job on `modelId` pins; reverts unless the model takes jobs and its verifier code is the
+    /// registered code. Caches the version's target on its first job. The registry reverts with `ModelNotFound` for
+    /// an unknown model.
+    function _pinModel(uint256 modelId) private returns (uint16 version) {
         uint8 numSignals;
         bool deprecated;
         (version, numSignals, deprecated) = _registry.currentVersion(modelId);
         if (deprecated) revert DeprecatedModel(modelId);
         if (numSignals != PublicSignals.COUNT) revert UnsupportedModel(modelId, numSignals);
+        Target storage target = _targets[modelId][version];
+        if (target.verifier == address(0)) _cacheTarget(modelId, version);
+        _requireVerifierIntact(modelId, version, target);
     }
 
     /// @dev Copies a version's verification target from the registry (reverts there if it has no verifier).
     function _cacheTarget(uint256 modelId, uint16 version) private {
-        (uint256 modelCommitment, address verifier) = _registry.verificationTarget(modelId, version);
-        _targets[modelId][version] = Target({modelCommitment: modelCommitment, verifier: verifier});
-        emit VerificationTargetCached(modelId, version, modelCommitment, verifier);
+        IModelRegistry.VerificationTarget memory t = _registry.verificationTarget(modelId, version);
+        _targets[modelId][version] = Target({
+            modelCommitment: t.modelCommitment,
+            verifier: t.verifier,
+            selector: t.selector,
+            proofLength: t.proofLength,
+            verifierCodeHash: t.verifierCodeHash
+        });
+        emit VerificationTargetCached(modelId, version, t.modelCommitment, t.verifier, t.verifierCodeHash);
+    }
+
+    /// @dev Reverts with `VerifierCodeChanged` unless the pinned verifier's code is the code recorded at registration
+    /// (a verifier that self-destructed in its creation transaction and was redeployed with other code).
+    function _requireVerifierIntact(
+        uint256 modelId,
+        uint256 version,
+        Target storage target
+    ) private view returns (address verifier) {
+        verifier = target.verifier;
+        bytes32 recorded = target.verifierCodeHash;
+        bytes32 actual = verifier.codehash;
+        if (actual != recorded) revert VerifierCodeChanged(modelId, version, recorded, actual);
     }
 
     /// @dev Reverts unless the job exists and is Open or Claimed.

@@ -4,14 +4,16 @@ pragma solidity 0.8.28;
 import {IERC165} from "./interfaces/IERC165.sol";
 import {IERCZKMLRegistry} from "./interfaces/IERCZKMLRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
-import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
+import {ISnarkjsVerifierAdapter} from "./interfaces/ISnarkjsVerifierAdapter.sol";
+import {IVerifierAdapterFactory} from "./interfaces/IVerifierAdapterFactory.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
 
 /// @title ModelRegistry
 /// @notice ERC-7992 model registry with immutable versions, a verifier adapter per version, per-model owners and
 /// ownership transfer. Versioning policy: see `IModelRegistry`.
 contract ModelRegistry is IModelRegistry {
-    /// @dev One version. Slots: modelHash | circuitHash | vkHash | proofSystemId, verifier, numPublicSignals | uri.
+    /// @dev One version. Slots: modelHash | circuitHash | vkHash | proofSystemId, verifier, numPublicSignals |
+    /// snarkjsVerifier, selector, proofLength | verifierCodeHash | uri.
     struct VersionRecord {
         bytes32 modelHash;
         bytes32 circuitHash;
@@ -19,13 +21,35 @@ contract ModelRegistry is IModelRegistry {
         bytes4 proofSystemId;
         address verifier;
         uint8 numPublicSignals;
+        address snarkjsVerifier;
+        bytes4 selector;
+        uint16 proofLength;
+        bytes32 verifierCodeHash;
         string uri;
     }
+
+    /// @dev The verifier configuration of a version, resolved from its adapter at write time.
+    struct Resolved {
+        address verifier;
+        uint8 numPublicSignals;
+        address snarkjsVerifier;
+        bytes4 selector;
+        uint16 proofLength;
+        bytes32 verifierCodeHash;
+    }
+
+    IVerifierAdapterFactory private immutable _factory;
 
     /// @dev Number of models; ids are 1..count. uint32 bounds ids so consumers can pack them (overflow reverts).
     uint32 private _modelCount;
     mapping(uint256 modelId => ModelInfo) private _models;
     mapping(uint256 modelId => mapping(uint256 version => VersionRecord)) private _versions;
+
+    /// @param factory_ The adapter factory whose adapters versions may use.
+    constructor(IVerifierAdapterFactory factory_) {
+        if (address(factory_).code.length == 0) revert InvalidFactory(address(factory_));
+        _factory = factory_;
+    }
 
     /// @dev Reverts unless `msg.sender` owns `modelId` (which must exist).
     modifier onlyModelOwner(uint256 modelId) {
@@ -37,7 +61,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IERCZKMLRegistry
     function registerModel(ModelCommitment calldata commitment) external returns (uint256 modelId) {
-        return _register(commitment, address(0), 0);
+        return _register(commitment, _resolve(commitment, address(0), 0));
     }
 
     /// @inheritdoc IModelRegistry
@@ -46,14 +70,15 @@ contract ModelRegistry is IModelRegistry {
         address verifier,
         uint8 numPublicSignals
     ) external returns (uint256 modelId) {
-        return _register(commitment, verifier, numPublicSignals);
+        return _register(commitment, _resolve(commitment, verifier, numPublicSignals));
     }
 
     /// @inheritdoc IERCZKMLRegistry
-    /// @dev Keeps the current version's verifier and signal count (e.g. new private weights, same circuit).
+    /// @dev Keeps the current version's verifier and signal count (e.g. new private weights, same circuit), re-read
+    /// from the adapter, so a verifier whose code changed cannot be carried over.
     function updateModel(uint256 modelId, ModelCommitment calldata newCommitment) external onlyModelOwner(modelId) {
         VersionRecord storage current = _versions[modelId][_models[modelId].latestVersion];
-        _update(modelId, newCommitment, current.verifier, current.numPublicSignals);
+        _update(modelId, newCommitment, _resolve(newCommitment, current.verifier, current.numPublicSignals));
     }
 
     /// @inheritdoc IModelRegistry
@@ -63,7 +88,7 @@ contract ModelRegistry is IModelRegistry {
         address verifier,
         uint8 numPublicSignals
     ) external onlyModelOwner(modelId) {
-        _update(modelId, newCommitment, verifier, numPublicSignals);
+        _update(modelId, newCommitment, _resolve(newCommitment, verifier, numPublicSignals));
     }
 
     /// @inheritdoc IERCZKMLRegistry
@@ -116,12 +141,26 @@ contract ModelRegistry is IModelRegistry {
     function verificationTarget(
         uint256 modelId,
         uint256 version
-    ) external view returns (uint256 modelCommitment, address verifier) {
-        // Hot path of every submission: two SLOADs. An unknown version (or one without a verifier) has no verifier.
+    ) external view returns (VerificationTarget memory target) {
+        // An unknown version (or one without a verifier) has no verifier.
         VersionRecord storage v = _versions[modelId][version];
-        verifier = v.verifier;
-        if (verifier == address(0)) revert VersionNotFound(modelId, version);
-        return (uint256(v.modelHash), verifier);
+        address adapter = v.verifier;
+        if (adapter == address(0)) revert VersionNotFound(modelId, version);
+        return
+            VerificationTarget({
+                modelCommitment: uint256(v.modelHash),
+                adapter: adapter,
+                verifier: v.snarkjsVerifier,
+                selector: v.selector,
+                proofLength: v.proofLength,
+                numPublicSignals: v.numPublicSignals,
+                verifierCodeHash: v.verifierCodeHash
+            });
+    }
+
+    /// @inheritdoc IModelRegistry
+    function factory() external view returns (address) {
+        return address(_factory);
     }
 
     /// @inheritdoc IModelRegistry
@@ -137,67 +176,75 @@ contract ModelRegistry is IModelRegistry {
             interfaceId == type(IModelRegistry).interfaceId;
     }
 
-    function _register(
-        ModelCommitment calldata commitment,
-        address verifier,
-        uint8 numPublicSignals
-    ) private returns (uint256 modelId) {
-        _checkCommitment(commitment, verifier, numPublicSignals);
+    function _register(ModelCommitment calldata commitment, Resolved memory r) private returns (uint256 modelId) {
         modelId = ++_modelCount;
         _models[modelId] = ModelInfo({owner: msg.sender, latestVersion: 1, deprecated: false});
-        _write(modelId, 1, commitment, verifier, numPublicSignals);
+        _write(modelId, 1, commitment, r);
         emit ModelRegistered(modelId, msg.sender, commitment);
-        emit ModelVersionCreated(modelId, 1, verifier, numPublicSignals);
+        emit ModelVersionCreated(modelId, 1, r.verifier, r.numPublicSignals, r.snarkjsVerifier, r.verifierCodeHash);
     }
 
-    function _update(
-        uint256 modelId,
-        ModelCommitment calldata newCommitment,
-        address verifier,
-        uint8 numPublicSignals
-    ) private {
+    function _update(uint256 modelId, ModelCommitment calldata newCommitment, Resolved memory r) private {
         ModelInfo storage info = _models[modelId];
         if (info.deprecated) revert ModelIsDeprecated(modelId);
-        _checkCommitment(newCommitment, verifier, numPublicSignals);
         uint16 oldVersion = info.latestVersion;
         uint16 newVersion = oldVersion + 1; // checked: reverts after 65535 versions
         info.latestVersion = newVersion;
-        _write(modelId, newVersion, newCommitment, verifier, numPublicSignals);
+        _write(modelId, newVersion, newCommitment, r);
         emit ModelUpdated(modelId, _commitment(_versions[modelId][oldVersion]), newCommitment);
-        emit ModelVersionCreated(modelId, newVersion, verifier, numPublicSignals);
+        emit ModelVersionCreated(
+            modelId,
+            newVersion,
+            r.verifier,
+            r.numPublicSignals,
+            r.snarkjsVerifier,
+            r.verifierCodeHash
+        );
     }
 
-    function _write(
-        uint256 modelId,
-        uint256 version,
-        ModelCommitment calldata c,
-        address verifier,
-        uint8 numPublicSignals
-    ) private {
+    function _write(uint256 modelId, uint256 version, ModelCommitment calldata c, Resolved memory r) private {
         _versions[modelId][version] = VersionRecord({
             modelHash: c.modelHash,
             circuitHash: c.circuitHash,
             vkHash: c.vkHash,
             proofSystemId: c.proofSystemId,
-            verifier: verifier,
-            numPublicSignals: numPublicSignals,
+            verifier: r.verifier,
+            numPublicSignals: r.numPublicSignals,
+            snarkjsVerifier: r.snarkjsVerifier,
+            selector: r.selector,
+            proofLength: r.proofLength,
+            verifierCodeHash: r.verifierCodeHash,
             uri: c.uri
         });
     }
 
-    function _checkCommitment(ModelCommitment calldata c, address verifier, uint8 numPublicSignals) private view {
+    /// @dev Checks a commitment and its verifier configuration, and resolves the adapter into what consumers call:
+    /// the adapter must be the factory's (immutable code) and agree with the commitment; its wrapped verifier must
+    /// have code, whose hash is recorded.
+    function _resolve(
+        ModelCommitment calldata c,
+        address verifier,
+        uint8 numPublicSignals
+    ) private view returns (Resolved memory r) {
         if (uint256(c.modelHash) >= PublicSignals.SNARK_SCALAR_FIELD) revert ModelHashNotInField(c.modelHash);
         bool hasVerifier = verifier != address(0);
-        if (hasVerifier != (numPublicSignals != 0) || (hasVerifier && verifier.code.length == 0)) {
-            revert InvalidVerifierConfig(verifier, numPublicSignals);
+        if (hasVerifier != (numPublicSignals != 0)) revert InvalidVerifierConfig(verifier, numPublicSignals);
+        if (!hasVerifier) return r;
+        if (!_factory.isAdapter(verifier)) revert AdapterNotFromFactory(verifier);
+        ISnarkjsVerifierAdapter adapter = ISnarkjsVerifierAdapter(verifier);
+        bytes4 adapterSystem = adapter.proofSystemId();
+        uint256 adapterSignals = adapter.numPublicSignals();
+        if (adapterSystem != c.proofSystemId || adapterSignals != numPublicSignals) {
+            revert VerifierMismatch(verifier, adapterSystem, adapterSignals);
         }
-        if (hasVerifier) {
-            bytes4 adapterSystem = IProofVerifier(verifier).proofSystemId();
-            uint256 adapterSignals = IProofVerifier(verifier).numPublicSignals();
-            if (adapterSystem != c.proofSystemId || adapterSignals != numPublicSignals) {
-                revert VerifierMismatch(verifier, adapterSystem, adapterSignals);
-            }
-        }
+        address snark = adapter.verifier();
+        if (snark.code.length == 0) revert WrappedVerifierHasNoCode(snark);
+        r.verifier = verifier;
+        r.numPublicSignals = numPublicSignals;
+        r.snarkjsVerifier = snark;
+        r.selector = adapter.verifyProofSelector();
+        r.proofLength = uint16(adapter.proofLength()); // factory adapters: 256 or 768 bytes
+        r.verifierCodeHash = snark.codehash;
     }
 
     function _info(uint256 modelId) private view returns (ModelInfo memory info) {

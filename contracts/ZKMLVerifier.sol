@@ -7,25 +7,16 @@ import {IERCZKMLStorageExtension} from "./interfaces/IERCZKMLStorageExtension.so
 import {IZKMLVerifier} from "./interfaces/IZKMLVerifier.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IERCZKMLRegistry} from "./interfaces/IERCZKMLRegistry.sol";
-import {IProofVerifier} from "./interfaces/IProofVerifier.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
+import {VerifierCall} from "./libraries/VerifierCall.sol";
 
 /// @title ZKMLVerifier
 /// @notice ERC-7992 `verifyInference` plus the optional storage extension, usable without the jobs market.
-/// Signal mapping and binding: see `IZKMLVerifier`.
+/// Signal mapping, binding and nonces: see `IZKMLVerifier`.
 contract ZKMLVerifier is IZKMLVerifier {
-    /// @dev Job id used in the binding of standalone verification; `InferenceJobs` ids start at 1.
-    uint256 private constant STANDALONE_JOB_ID = 0;
-
-    /// @dev A stored record (`getInference`).
-    struct InferenceRecord {
-        uint256 modelId;
-        bytes32 inputCommitment;
-        bytes output;
-    }
-
     IModelRegistry private immutable _registry;
     mapping(bytes32 inferenceId => InferenceRecord) private _inferences;
+    mapping(address caller => mapping(address beneficiary => uint256)) private _nonces;
 
     /// @param registry_ The model registry.
     constructor(IModelRegistry registry_) {
@@ -39,34 +30,55 @@ contract ZKMLVerifier is IZKMLVerifier {
         bytes calldata output,
         bytes calldata proof
     ) external {
-        _verify(modelId, inputCommitment, output, proof);
+        _verify(modelId, inputCommitment, output, proof, msg.sender);
+    }
+
+    /// @inheritdoc IZKMLVerifier
+    function verifyInferenceFor(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        bytes calldata proof,
+        address beneficiary
+    ) external {
+        _verify(modelId, inputCommitment, output, proof, beneficiary);
     }
 
     /// @inheritdoc IERCZKMLStorageExtension
+    /// @dev The id also covers the version (unlike the ERC's formula), so a v1 record does not block v2.
     function verifyAndStoreInference(
         uint256 modelId,
         bytes32 inputCommitment,
         bytes calldata output,
         bytes calldata proof
     ) external returns (bytes32 inferenceId) {
-        _verify(modelId, inputCommitment, output, proof);
-        inferenceId = keccak256(abi.encodePacked(modelId, inputCommitment, output));
-        InferenceRecord storage rec = _inferences[inferenceId];
-        if (rec.output.length != 0) revert InferenceAlreadyStored(inferenceId);
-        rec.modelId = modelId;
-        rec.inputCommitment = inputCommitment;
-        rec.output = output;
-        emit InferenceStored(inferenceId);
+        return _store(modelId, inputCommitment, output, _verify(modelId, inputCommitment, output, proof, msg.sender));
+    }
+
+    /// @inheritdoc IZKMLVerifier
+    function verifyAndStoreInferenceFor(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        bytes calldata proof,
+        address beneficiary
+    ) external returns (bytes32 inferenceId) {
+        uint16 version = _verify(modelId, inputCommitment, output, proof, beneficiary);
+        inferenceId = _store(modelId, inputCommitment, output, version);
+        _inferences[inferenceId].beneficiary = beneficiary;
     }
 
     /// @inheritdoc IERCZKMLStorageExtension
     function getInference(
         bytes32 inferenceId
     ) external view returns (uint256 modelId, bytes32 inputCommitment, bytes memory output) {
-        InferenceRecord storage rec = _inferences[inferenceId];
-        // Every stored output is exactly 32 bytes, so an empty one means "not stored".
-        if (rec.output.length == 0) revert InferenceNotFound(inferenceId);
+        InferenceRecord storage rec = _record(inferenceId);
         return (rec.modelId, rec.inputCommitment, rec.output);
+    }
+
+    /// @inheritdoc IZKMLVerifier
+    function inferenceRecord(bytes32 inferenceId) external view returns (InferenceRecord memory record) {
+        return _record(inferenceId);
     }
 
     /// @inheritdoc IERCZKMLVerifier
@@ -81,8 +93,13 @@ contract ZKMLVerifier is IZKMLVerifier {
     }
 
     /// @inheritdoc IZKMLVerifier
-    function bindingOf(address caller) external view returns (uint256) {
-        return PublicSignals.binding(address(this), STANDALONE_JOB_ID, caller);
+    function nonceOf(address caller, address beneficiary) external view returns (uint256) {
+        return _nonces[caller][beneficiary];
+    }
+
+    /// @inheritdoc IZKMLVerifier
+    function bindingOf(address caller, address beneficiary) external view returns (uint256) {
+        return PublicSignals.standaloneBinding(address(this), caller, beneficiary, _nonces[caller][beneficiary]);
     }
 
     /// @inheritdoc IERC165
@@ -94,29 +111,84 @@ contract ZKMLVerifier is IZKMLVerifier {
             interfaceId == type(IZKMLVerifier).interfaceId;
     }
 
-    /// @dev Checks, rebuilds the four signals from the current model version and `msg.sender`, verifies, emits.
-    function _verify(uint256 modelId, bytes32 inputCommitment, bytes calldata output, bytes calldata proof) private {
+    /// @dev Checks, rebuilds the four signals from the current version's pinned target, `msg.sender`, the
+    /// beneficiary and its nonce, verifies by calling the snarkjs verifier directly, consumes the nonce, emits.
+    /// Returns the version verified against.
+    function _verify(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        bytes calldata proof,
+        address beneficiary
+    ) private returns (uint16 version) {
         if (output.length != 32) revert OutputMismatch();
         uint256 out = abi.decode(output, (uint256));
         if (out >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputMismatch();
         if (uint256(inputCommitment) >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentMismatch();
+        if (beneficiary == address(0)) revert ZeroBeneficiary();
+        IModelRegistry.VerificationTarget memory t;
+        (version, t) = _currentTarget(modelId);
+        uint256 nonce = _consumeAndCheck(t, proof, out, uint256(inputCommitment), beneficiary);
+        emit InferenceVerified(modelId, inputCommitment, output, msg.sender);
+        emit InferenceVerifiedVersion(modelId, version, beneficiary, msg.sender, nonce);
+    }
 
-        IModelRegistry.ModelInfo memory info = _registry.modelInfo(modelId);
-        if (info.deprecated) revert VerificationRefused_ModelDeprecated(modelId);
-        (IERCZKMLRegistry.ModelCommitment memory c, address verifier, uint8 numSignals) = _registry.getModelVersion(
-            modelId,
-            info.latestVersion
-        );
-        if (verifier == address(0) || numSignals != PublicSignals.COUNT) {
+    /// @dev Consumes the `(msg.sender, beneficiary)` nonce and reverts with `InvalidProof` unless the proof verifies
+    /// against the target for it. Returns the nonce consumed.
+    function _consumeAndCheck(
+        IModelRegistry.VerificationTarget memory t,
+        bytes calldata proof,
+        uint256 out,
+        uint256 inputCommitment,
+        address beneficiary
+    ) private returns (uint256 nonce) {
+        if (proof.length != t.proofLength) revert InvalidProof();
+        nonce = _nonces[msg.sender][beneficiary]++;
+        uint256 binding = PublicSignals.standaloneBinding(address(this), msg.sender, beneficiary, nonce);
+        if (!VerifierCall.verify4(t.verifier, t.selector, proof, out, t.modelCommitment, inputCommitment, binding)) {
+            revert InvalidProof();
+        }
+    }
+
+    /// @dev The current version of a model and its verification target; reverts unless it can verify proofs in the
+    /// four-signal layout and its verifier's code is the registered code.
+    function _currentTarget(
+        uint256 modelId
+    ) private view returns (uint16 version, IModelRegistry.VerificationTarget memory t) {
+        uint8 numSignals;
+        bool deprecated;
+        (version, numSignals, deprecated) = _registry.currentVersion(modelId);
+        if (deprecated) revert VerificationRefused_ModelDeprecated(modelId);
+        if (numSignals != PublicSignals.COUNT) {
+            // No verifier (a commitment-only version, e.g. from the ERC's registerModel) or another layout.
+            (IERCZKMLRegistry.ModelCommitment memory c, , ) = _registry.getModelVersion(modelId, version);
             revert UnsupportedProofSystem(c.proofSystemId);
         }
-        uint256[] memory signals = PublicSignals.build(
-            out,
-            uint256(c.modelHash),
-            uint256(inputCommitment),
-            PublicSignals.binding(address(this), STANDALONE_JOB_ID, msg.sender)
-        );
-        if (!IProofVerifier(verifier).verify(proof, signals)) revert InvalidProof();
-        emit InferenceVerified(modelId, inputCommitment, output, msg.sender);
+        t = _registry.verificationTarget(modelId, version);
+        if (t.verifier.codehash != t.verifierCodeHash) revert VerifierCodeChanged(modelId, version);
+    }
+
+    /// @dev Stores a verified inference once per (model, version, input, output).
+    function _store(
+        uint256 modelId,
+        bytes32 inputCommitment,
+        bytes calldata output,
+        uint16 version
+    ) private returns (bytes32 inferenceId) {
+        inferenceId = keccak256(abi.encodePacked(modelId, version, inputCommitment, output));
+        InferenceRecord storage rec = _inferences[inferenceId];
+        if (rec.output.length != 0) revert InferenceAlreadyStored(inferenceId);
+        rec.modelId = modelId;
+        rec.modelVersion = version;
+        rec.inputCommitment = inputCommitment;
+        rec.output = output;
+        rec.beneficiary = msg.sender;
+        emit InferenceStored(inferenceId);
+    }
+
+    /// @dev A stored record; every stored output is exactly 32 bytes, so an empty one means "not stored".
+    function _record(bytes32 inferenceId) private view returns (InferenceRecord storage rec) {
+        rec = _inferences[inferenceId];
+        if (rec.output.length == 0) revert InferenceNotFound(inferenceId);
     }
 }

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
   const ver = await log.stage(
     `deploy ${artifact.contractName} + adapter`,
-    () => deployGroth16Verifier(deployer, artifact),
+    () => deployGroth16Verifier(deployer, artifact, sys.factory),
     (v) => `${v.gasUsed} gas`,
   );
   const { modelId, receipt: regReceipt } = await log.stage(

@@ -18,8 +18,10 @@ interface IERCZKMLVerifier {
 
     /// @notice Thrown when the proof does not verify.
     error InvalidProof();
-    /// @notice Thrown when the proof verifies but is not tied to the given model.
-    error ModelMismatch();
+    // The ERC also names `ModelMismatch()` ("the proof verifies but is not tied to the given model"). It cannot occur
+    // here: the model commitment is a public signal the verifier rebuilds from the registry, so a proof for another
+    // model fails as `InvalidProof`. It is left out rather than declared and never thrown (errors are not part of
+    // the interface id).
     /// @notice Thrown when the input commitment is not acceptable.
     error InputCommitmentMismatch();
     /// @notice Thrown when the output does not follow the schema (here: exactly `abi.encode(uint256 x)`, x < r).

@@ -15,9 +15,10 @@ interface IInferenceJobs {
         Reclaimed
     }
 
-    /// @notice A job as `getJob` returns it. Storage packs it in 3 slots (docs/contracts.md): the escrow slot is
-    /// reused for the output on fulfilment, so a settled job reports `escrow = 0`; the fee paid is in the events.
-    /// @param requester Who opened it and gets refunds, slashed bonds and the callback.
+    /// @notice A job as `getJob` returns it. Storage packs it in 3 slots (docs/contracts.md): the escrow slot (fee and
+    /// bounty) is reused for the output on fulfilment, so a settled job reports `escrow = bounty = 0`; what was paid
+    /// is in the events.
+    /// @param requester Who opened it and gets the refund of its fee and the callback (never a slash).
     /// @param deadline Last second (inclusive) at which a result is accepted.
     /// @param modelId The registry model id.
     /// @param modelVersion The model version pinned at open.
@@ -25,6 +26,8 @@ interface IInferenceJobs {
     /// @param callback Whether to call `IInferenceCallback(requester)` on fulfilment.
     /// @param inputCommitment The input commitment (public signal 2).
     /// @param escrow The fee still held for this job (the fee while Open, zero once Fulfilled or Reclaimed).
+    /// @param bounty Slashed bonds of expired claims on this job, paid with the fee to whoever delivers (burned if
+    /// the job is reclaimed).
     /// @param output The verified output (public signal 0) once Fulfilled, zero otherwise.
     struct Job {
         address requester;
@@ -35,7 +38,22 @@ interface IInferenceJobs {
         bool callback;
         uint256 inputCommitment;
         uint256 escrow;
+        uint256 bounty;
         uint256 output;
+    }
+
+    /// @notice What jobs on one model version are verified against, copied from the registry by the first job on it.
+    /// @param modelCommitment The model-commitment public signal.
+    /// @param verifier The snarkjs verifier (called directly, without the adapter hop).
+    /// @param selector Its `verifyProof` selector.
+    /// @param proofLength The encoded proof length in bytes.
+    /// @param verifierCodeHash The verifier's code hash recorded at registration; checked at open and submission.
+    struct PinnedTarget {
+        uint256 modelCommitment;
+        address verifier;
+        bytes4 selector;
+        uint16 proofLength;
+        bytes32 verifierCodeHash;
     }
 
     /// @notice A claim on a job (one slot).
@@ -81,12 +99,14 @@ interface IInferenceJobs {
     /// @param modelId The model.
     /// @param modelVersion The version.
     /// @param modelCommitment `uint256(modelHash)` of that version.
-    /// @param verifier Its verifier adapter.
+    /// @param verifier Its snarkjs verifier.
+    /// @param verifierCodeHash The verifier's code hash recorded at registration.
     event VerificationTargetCached(
         uint256 indexed modelId,
         uint16 indexed modelVersion,
         uint256 modelCommitment,
-        address verifier
+        address verifier,
+        bytes32 verifierCodeHash
     );
 
     /// @notice Emitted when a prover claims a job.
@@ -99,29 +119,24 @@ interface IInferenceJobs {
     /// @notice Emitted when a claim whose lease ended without delivery is settled.
     /// @param jobId The job.
     /// @param prover The former claimant.
-    /// @param requester The requester, who receives the slashed part.
-    /// @param slashed The part of the bond credited to the requester.
+    /// @param slashed The part of the bond added to the job's bounty (zero if the verifier's code changed).
     /// @param returned The part of the bond returned to the claimant.
-    event ClaimExpired(
-        uint256 indexed jobId,
-        address indexed prover,
-        address indexed requester,
-        uint256 slashed,
-        uint256 returned
-    );
+    event ClaimExpired(uint256 indexed jobId, address indexed prover, uint256 slashed, uint256 returned);
 
     /// @notice Emitted when a valid result settles a job (its claimant's bond, if any, is released too).
     /// @param jobId The job.
-    /// @param prover The prover, credited with the fee.
+    /// @param prover The prover, credited with the fee and the bounty.
     /// @param output The verified output.
     /// @param fee The fee credited.
-    event JobFulfilled(uint256 indexed jobId, address indexed prover, uint256 output, uint256 fee);
+    /// @param bounty The bounty (slashed bonds of earlier claims) credited.
+    event JobFulfilled(uint256 indexed jobId, address indexed prover, uint256 output, uint256 fee, uint256 bounty);
 
     /// @notice Emitted when the requester takes back the fee of an unfulfilled job after its deadline.
     /// @param jobId The job.
     /// @param requester The requester, credited with the fee.
     /// @param fee The fee credited.
-    event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 fee);
+    /// @param burned The job's bounty, burned (it never reaches the requester).
+    event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 fee, uint256 burned);
 
     /// @notice Emitted when the requester's result callback reverted or ran out of gas (settlement stands).
     /// @param jobId The job.
@@ -138,12 +153,29 @@ interface IInferenceJobs {
     /// @param amount The amount.
     event Withdrawn(address indexed account, uint256 amount);
 
-    /// @notice Thrown at deployment on an unusable parameter set.
-    /// @param registry The registry given (must have code).
-    /// @param claimBond The bond given (must be > 0).
-    /// @param leaseDuration The lease given (must be > 0).
-    /// @param slashBps The slash share given (must be <= 10000).
-    error InvalidMarketConfig(address registry, uint256 claimBond, uint256 leaseDuration, uint256 slashBps);
+    /// @notice Thrown at deployment on a parameter that would make griefing free or jobs unfulfillable
+    /// (docs/market-rules.md): `registry` without code, `claimBond` 0 or so small that its slash rounds to 0,
+    /// `leaseDuration` 0, `slashBps` 0 or above 10000, `callbackGasLimit` outside 25,000..5,000,000, `openWindow` 0.
+    /// @param parameter The constructor parameter's name.
+    /// @param value The value given (an address as `uint160`).
+    error InvalidMarketParameter(string parameter, uint256 value);
+
+    /// @notice Thrown when a claim's lease plus the open window would not end before the deadline.
+    /// @param jobId The job.
+    /// @param latestClaimTime The last timestamp at which the job could be claimed (0 if never).
+    error ClaimTooLate(uint256 jobId, uint256 latestClaimTime);
+
+    /// @notice Thrown when the pinned version's verifier code is not the code recorded at registration.
+    /// @param modelId The model.
+    /// @param modelVersion The version.
+    /// @param recorded The code hash recorded at registration.
+    /// @param actual The verifier's code hash now.
+    error VerifierCodeChanged(uint256 modelId, uint256 modelVersion, bytes32 recorded, bytes32 actual);
+
+    /// @notice Thrown when the proof's length is not the pinned verifier's encoding length.
+    /// @param expected The length of the proof system's encoding.
+    /// @param actual The length given.
+    error InvalidProofLength(uint256 expected, uint256 actual);
 
     /// @notice Thrown when a job id was never opened.
     /// @param jobId The id.
@@ -256,22 +288,25 @@ interface IInferenceJobs {
         bool callback
     ) external payable returns (uint256 jobId);
 
-    /// @notice Claims exclusivity on an Open job until `min(now + leaseDuration, deadline)`, locking `claimBond`
-    /// from the caller's available stake. Settles an expired previous claim first.
+    /// @notice Claims exclusivity on an Open job until `now + leaseDuration`, locking `claimBond` from the caller's
+    /// available stake. Only while `now + leaseDuration + openWindow <= deadline`. Settles an expired previous
+    /// claim first.
     /// @param jobId The job.
     function claim(uint256 jobId) external;
 
-    /// @notice Submits the output and proof for an Open job; pays `fee` to the caller if the proof verifies.
+    /// @notice Submits the output and proof for an Open job; pays the fee and the bounty to the caller if the proof
+    /// verifies.
     /// @param jobId The job.
     /// @param output The claimed output (public signal 0), below r.
     /// @param proof The proof, in the pinned verifier adapter's encoding.
     function submitResult(uint256 jobId, uint256 output, bytes calldata proof) external;
 
-    /// @notice After the deadline, credits an unfulfilled job's fee back to its requester (requester only).
+    /// @notice After the deadline, credits an unfulfilled job's fee back to its requester (requester only) and burns
+    /// its bounty.
     /// @param jobId The job.
     function reclaim(uint256 jobId) external;
 
-    /// @notice Settles a claim whose lease ended without delivery: slashes it to the requester. Anyone may call.
+    /// @notice Settles a claim whose lease ended without delivery: slashes it into the job's bounty. Anyone may call.
     /// @param jobId The job.
     function expireClaim(uint256 jobId) external;
 
@@ -313,12 +348,11 @@ interface IInferenceJobs {
     /// first job on that version).
     /// @param modelId The model.
     /// @param modelVersion The version.
-    /// @return modelCommitment The model-commitment public signal.
-    /// @return verifier The verifier adapter.
+    /// @return target The pinned target.
     function verificationTargetOf(
         uint256 modelId,
         uint256 modelVersion
-    ) external view returns (uint256 modelCommitment, address verifier);
+    ) external view returns (PinnedTarget memory target);
 
     /// @notice The id the next opened job will get.
     /// @return The id.
@@ -336,9 +370,17 @@ interface IInferenceJobs {
     /// @return Seconds.
     function leaseDuration() external view returns (uint256);
 
-    /// @notice The share of an expired claim's bond credited to the requester.
+    /// @notice The share of an expired claim's bond added to the job's bounty.
     /// @return Basis points.
     function slashBps() external view returns (uint256);
+
+    /// @notice The last seconds before every deadline in which no claim can be live.
+    /// @return Seconds.
+    function openWindow() external view returns (uint256);
+
+    /// @notice Slashed bonds burned with reclaimed jobs; they stay in the contract and are never paid out.
+    /// @return Wei.
+    function burned() external view returns (uint256);
 
     /// @notice The gas given to a requester's result callback.
     /// @return Gas.

@@ -10,8 +10,31 @@ import {IERCZKMLRegistry} from "./IERCZKMLRegistry.sol";
 /// (e.g. `InferenceJobs`) that pinned `(modelId, version)` keeps verifying against exactly that commitment and
 /// verifier. Deprecation is irreversible and blocks updates; it does not erase versions.
 /// Each version also carries the verifier adapter (`IProofVerifier`) and the number of public signals its circuit
-/// exposes. `verifier == address(0)` (and then `numPublicSignals == 0`) means "commitment only, not verifiable here".
+/// exposes. `verifier == address(0)` (and then `numPublicSignals == 0`) means "commitment only, not verifiable here":
+/// that is what the ERC's own `registerModel` / `updateModel` (which take no verifier) write for a new model; the
+/// owner makes it verifiable by appending a version with `updateModelWithVerifier`.
+/// Adapters must come from the registry's `IVerifierAdapterFactory` (immutable code); the registry records, per
+/// version, the wrapped snarkjs verifier, its `verifyProof` selector, the proof length and the verifier's code hash,
+/// so consumers can call the verifier directly and check that its code never changed.
 interface IModelRegistry is IERC165, IERCZKMLRegistry {
+    /// @notice Everything a proof for one version is checked against.
+    /// @param modelCommitment `uint256(modelHash)`, the model-commitment public signal.
+    /// @param adapter The version's factory-made adapter (`IProofVerifier`).
+    /// @param verifier The snarkjs verifier the adapter wraps.
+    /// @param selector The verifier's `verifyProof` selector for `numPublicSignals` signals.
+    /// @param proofLength The length in bytes of an encoded proof.
+    /// @param numPublicSignals The circuit's number of public signals.
+    /// @param verifierCodeHash `verifier.codehash` when the version was written.
+    struct VerificationTarget {
+        uint256 modelCommitment;
+        address adapter;
+        address verifier;
+        bytes4 selector;
+        uint16 proofLength;
+        uint8 numPublicSignals;
+        bytes32 verifierCodeHash;
+    }
+
     /// @notice Registry bookkeeping for one model.
     /// @param owner The model owner (the registrant, or whom it transferred the model to).
     /// @param latestVersion The current version (versions are 1..latestVersion).
@@ -27,11 +50,15 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param version The version written.
     /// @param verifier The version's verifier adapter (zero: none).
     /// @param numPublicSignals The number of public signals its circuit exposes (zero: none).
+    /// @param snarkjsVerifier The verifier the adapter wraps (zero: none).
+    /// @param verifierCodeHash Its code hash, fixed for this version (zero: none).
     event ModelVersionCreated(
         uint256 indexed modelId,
         uint16 indexed version,
         address verifier,
-        uint8 numPublicSignals
+        uint8 numPublicSignals,
+        address snarkjsVerifier,
+        bytes32 verifierCodeHash
     );
 
     /// @notice Emitted when a model changes owner.
@@ -57,6 +84,19 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param adapterNumPublicSignals What the adapter reports.
     error VerifierMismatch(address verifier, bytes4 adapterProofSystemId, uint256 adapterNumPublicSignals);
 
+    /// @notice Thrown at deployment when the adapter factory has no code.
+    /// @param factory The address given.
+    error InvalidFactory(address factory);
+
+    /// @notice Thrown when a version's adapter was not created by the registry's adapter factory (so its code could
+    /// switch its answer later).
+    /// @param verifier The adapter given; create one with `factory().createAdapter(...)`.
+    error AdapterNotFromFactory(address verifier);
+
+    /// @notice Thrown when the snarkjs verifier behind an adapter has no code (any more).
+    /// @param snarkjsVerifier The wrapped verifier.
+    error WrappedVerifierHasNoCode(address snarkjsVerifier);
+
     /// @notice Thrown when a model is transferred to the zero address (ownership cannot be renounced).
     /// @param newOwner The rejected owner.
     error InvalidNewOwner(address newOwner);
@@ -68,8 +108,8 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
 
     /// @notice Registers a model with its verifier adapter; the caller becomes its owner.
     /// @param commitment The commitment; `modelHash` must be below the BN254 scalar field.
-    /// @param verifier The `IProofVerifier` adapter for this circuit (zero for none); its `proofSystemId()` and
-    /// `numPublicSignals()` must match the commitment and `numPublicSignals`.
+    /// @param verifier The `IProofVerifier` adapter for this circuit (zero for none), created by `factory()`; its
+    /// `proofSystemId()` and `numPublicSignals()` must match the commitment and `numPublicSignals`.
     /// @param numPublicSignals The circuit's number of public signals (zero iff no verifier).
     /// @return modelId The new model id (ids start at 1).
     function registerModelWithVerifier(
@@ -120,16 +160,19 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         uint256 modelId
     ) external view returns (uint16 version, uint8 numPublicSignals, bool deprecated);
 
-    /// @notice What a proof for `(modelId, version)` is checked against (cheap view). Reverts with
-    /// `VersionNotFound` for an unknown version and for a version without a verifier.
+    /// @notice What a proof for `(modelId, version)` is checked against. Reverts with `VersionNotFound` for an
+    /// unknown version and for a version without a verifier.
     /// @param modelId The model.
     /// @param version The version.
-    /// @return modelCommitment `uint256(modelHash)`, the model-commitment public signal.
-    /// @return verifier The version's verifier adapter.
+    /// @return target The version's verification target.
     function verificationTarget(
         uint256 modelId,
         uint256 version
-    ) external view returns (uint256 modelCommitment, address verifier);
+    ) external view returns (VerificationTarget memory target);
+
+    /// @notice The only adapter factory whose adapters versions may use.
+    /// @return The factory.
+    function factory() external view returns (address);
 
     /// @notice The number of models registered (the highest model id).
     /// @return The count.

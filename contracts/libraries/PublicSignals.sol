@@ -12,23 +12,20 @@ library PublicSignals {
     uint8 internal constant COUNT = 4;
 
     /// @dev `uint256(keccak256(abi.encode(block.chainid, context, jobId, prover))) % r`: ties a proof to one chain,
-    /// one contract, one job (0 = standalone verification) and one prover.
+    /// one jobs contract, one job and one prover.
     function binding(address context, uint256 jobId, address prover) internal view returns (uint256) {
         return uint256(keccak256(abi.encode(block.chainid, context, jobId, prover))) % SNARK_SCALAR_FIELD;
     }
 
-    /// @dev The four signals in circuit order. Callers check `output` and `inputCommitment` against r; the model
-    /// commitment is checked at registration; the binding is reduced here.
-    function build(
-        uint256 output,
-        uint256 modelCommitment,
-        uint256 inputCommitment,
-        uint256 jobBinding
-    ) internal pure returns (uint256[] memory signals) {
-        signals = new uint256[](COUNT);
-        signals[0] = output;
-        signals[1] = modelCommitment;
-        signals[2] = inputCommitment;
-        signals[3] = jobBinding;
+    /// @dev `uint256(keccak256(abi.encode(block.chainid, verifier, caller, beneficiary, nonce))) % r`: ties a
+    /// standalone proof to one chain, one verifier contract, one caller, one beneficiary and one nonce (five words, so
+    /// never equal to a job binding's four-word preimage).
+    function standaloneBinding(
+        address verifier,
+        address caller,
+        address beneficiary,
+        uint256 nonce
+    ) internal view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.chainid, verifier, caller, beneficiary, nonce))) % SNARK_SCALAR_FIELD;
     }
 }

@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title MockSnarkjsVerifier (test-only)
 /// @notice Has snarkjs' `verifyProof` shape for 4 signals. Returns true iff
 /// `a[0] == uint256(keccak256(abi.encode(b, c, pubSignals)))`, which lets tests check the adapter passes every word
-/// through in order. Modes make it misbehave: 1 returns no data, 2 reverts, 3 returns two words.
+/// through in order. Modes make it misbehave: 1 returns no data, 2 reverts, 3 returns two words, 4 rejects every
+/// proof. Its code never changes but its answer does (storage): what a hand-written, switchable verifier can do.
 contract MockSnarkjsVerifier {
     /// @notice Thrown in mode 2 (a verifier that reverts).
     error MockRevert();
@@ -35,6 +36,7 @@ contract MockSnarkjsVerifier {
                 return(0, 0x40)
             }
         }
+        if (m == 4) return false;
         return a[0] == uint256(keccak256(abi.encode(b, c, pubSignals)));
     }
 }

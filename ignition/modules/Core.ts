@@ -1,21 +1,26 @@
 /**
- * Hardhat Ignition module: the ERC-7992 ModelRegistry and the InferenceJobs market on top of it.
+ * Hardhat Ignition module: the verifier-adapter factory, the ERC-7992 ModelRegistry (which accepts only the
+ * factory's adapters) and the InferenceJobs market on top of it.
  * Parameters (all optional; defaults = DEFAULT_MARKET in scripts/chain/system.ts, docs/market-rules.md):
- * claimBond (wei), leaseDuration (s), slashBps, callbackGasLimit.
+ * claimBond (wei), leaseDuration (s), slashBps, callbackGasLimit, openWindow (s).
  * Normally run through `npx hardhat deploy`, which also writes deployments/<network>.json.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 export const CORE_MODULE_ID = "ZkmlCore";
 
-export default buildModule(CORE_MODULE_ID, (m) => {
-  const registry = m.contract("ModelRegistry");
+const CoreModule = buildModule(CORE_MODULE_ID, (m) => {
+  const factory = m.contract("VerifierAdapterFactory");
+  const registry = m.contract("ModelRegistry", [factory]);
   const jobs = m.contract("InferenceJobs", [
     registry,
     m.getParameter("claimBond", 10n ** 16n),
     m.getParameter("leaseDuration", 600),
     m.getParameter("slashBps", 5000),
     m.getParameter("callbackGasLimit", 200_000),
+    m.getParameter("openWindow", 300),
   ]);
-  return { registry, jobs };
+  return { factory, registry, jobs };
 });
+
+export default CoreModule;

@@ -206,10 +206,15 @@ export function renderReport(r: BenchResults): string {
     else {
       L.push("| step | gas |");
       L.push("|---|---:|");
-      L.push(`| deploy ${g.verifierContract} + Groth16VerifierAdapter | ${g.verifierDeployment} |`);
+      L.push(`| deploy ${g.verifierContract} + its factory Groth16VerifierAdapter | ${g.verifierDeployment} |`);
       L.push(`| register model (ERC-7992 registry) | ${g.registerModel} |`);
-      L.push(`| open job (fee escrowed) | ${g.openJob} |`);
-      L.push(`| submit result (on-chain Groth16 verification, ${g.publicSignals} public signals) | ${g.submitResult} |`);
+      L.push(`| open the first job on the version (copies its verification target) | ${g.openJob} |`);
+      L.push(`| submit result, unclaimed, the prover's first payout (${g.publicSignals} public signals) | ${g.submitResult} |`);
+      if (g.openJobLater !== undefined) {
+        L.push(`| open a later job (fee escrowed) | ${g.openJobLater} |`);
+        L.push(`| claim (bond locked) | ${g.claim} |`);
+        L.push(`| submit result by the claimant (on-chain Groth16 verification) | ${g.submitResultClaimant} |`);
+      }
     }
     L.push("");
   }

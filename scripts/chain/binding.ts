@@ -5,13 +5,10 @@
 import { AbiCoder, getAddress, id, keccak256 } from "ethers";
 import { SNARK_FIELD } from "../lib/field";
 
-/** Job id that `ZKMLVerifier` (standalone ERC-7992 verification) uses in the binding; market job ids start at 1. */
-export const STANDALONE_JOB_ID = 0n;
-
 /**
  * The job-binding public signal: `uint256(keccak256(abi.encode(chainId, context, jobId, prover))) % r`.
  * @param chainId The chain id (`(await provider.getNetwork()).chainId`; Hardhat: 31337).
- * @param context The `InferenceJobs` address (or the `ZKMLVerifier` address with `jobId = 0`).
+ * @param context The `InferenceJobs` address.
  * @param jobId The job id (>= 1 in the market).
  * @param prover The address that will send the proof (`msg.sender` of `submitResult` / `verifyInference`).
  * @returns The binding, below r.
@@ -30,11 +27,27 @@ export function jobBinding(chainId: bigint | number, context: string, jobId: big
 }
 
 /**
- * The binding a proof for standalone `ZKMLVerifier.verifyInference` must carry.
- * @throws When an address is malformed.
+ * The binding a proof for standalone `ZKMLVerifier` verification must carry:
+ * `uint256(keccak256(abi.encode(chainId, verifier, caller, beneficiary, nonce))) % r` (docs/market-rules.md).
+ * @param caller `msg.sender` of the verification call.
+ * @param beneficiary The beneficiary (the caller itself for the ERC-7992 entry points).
+ * @param nonce `ZKMLVerifier.nonceOf(caller, beneficiary)` at the time of the call.
+ * @throws When an address is malformed or the nonce is negative.
  */
-export function standaloneBinding(chainId: bigint | number, verifierContract: string, caller: string): bigint {
-  return jobBinding(chainId, verifierContract, STANDALONE_JOB_ID, caller);
+export function standaloneBinding(
+  chainId: bigint | number,
+  verifierContract: string,
+  caller: string,
+  beneficiary: string = caller,
+  nonce: bigint | number = 0n,
+): bigint {
+  const n = BigInt(nonce);
+  if (n < 0n) throw new Error(`standaloneBinding: nonce must be >= 0, got ${n}`);
+  const encoded = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "address", "address", "address", "uint256"],
+    [BigInt(chainId), getAddress(verifierContract), getAddress(caller), getAddress(beneficiary), n],
+  );
+  return BigInt(keccak256(encoded)) % SNARK_FIELD;
 }
 
 /** ERC-7992 proof system id: `bytes4(keccak256(name))`, e.g. `proofSystemId("groth16-bn254-v1")`. */

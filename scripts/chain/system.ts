@@ -11,6 +11,8 @@ import {
   InferenceJobs__factory,
   type ModelRegistry,
   ModelRegistry__factory,
+  type VerifierAdapterFactory,
+  VerifierAdapterFactory__factory,
 } from "../../typechain-types";
 import { SNARK_FIELD } from "../lib/field";
 import { GROTH16_BN254_V1, jobBinding } from "./binding";
@@ -24,6 +26,8 @@ export interface MarketConfig {
   leaseDuration: number;
   slashBps: number;
   callbackGasLimit: number;
+  /** The last seconds before every deadline in which no claim can be live (docs/market-rules.md). */
+  openWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketConfig = {
@@ -31,12 +35,14 @@ export const DEFAULT_MARKET: MarketConfig = {
   leaseDuration: 600,
   slashBps: 5000,
   callbackGasLimit: 200_000,
+  openWindow: 300,
 };
 
 export interface System {
+  factory: VerifierAdapterFactory;
   registry: ModelRegistry;
   jobs: InferenceJobs;
-  receipts: { registry: ContractTransactionReceipt; jobs: ContractTransactionReceipt };
+  receipts: { factory: ContractTransactionReceipt; registry: ContractTransactionReceipt; jobs: ContractTransactionReceipt };
 }
 
 async function receiptOf(
@@ -48,9 +54,11 @@ async function receiptOf(
   return r;
 }
 
-/** Deploys the registry and the jobs market. */
+/** Deploys the adapter factory, the registry (accepting only the factory's adapters) and the jobs market. */
 export async function deploySystem(deployer: Signer, market: MarketConfig = DEFAULT_MARKET): Promise<System> {
-  const registry = await new ModelRegistry__factory(deployer).deploy();
+  const factory = await new VerifierAdapterFactory__factory(deployer).deploy();
+  const fr = await receiptOf(factory.deploymentTransaction(), "VerifierAdapterFactory deployment");
+  const registry = await new ModelRegistry__factory(deployer).deploy(await factory.getAddress());
   const rr = await receiptOf(registry.deploymentTransaction(), "ModelRegistry deployment");
   const jobs = await new InferenceJobs__factory(deployer).deploy(
     await registry.getAddress(),
@@ -58,9 +66,28 @@ export async function deploySystem(deployer: Signer, market: MarketConfig = DEFA
     market.leaseDuration,
     market.slashBps,
     market.callbackGasLimit,
+    market.openWindow,
   );
   const jr = await receiptOf(jobs.deploymentTransaction(), "InferenceJobs deployment");
-  return { registry, jobs, receipts: { registry: rr, jobs: jr } };
+  return { factory, registry, jobs, receipts: { factory: fr, registry: rr, jobs: jr } };
+}
+
+/**
+ * Creates (or finds) the factory adapter for a snarkjs verifier; the registry accepts no other adapter.
+ * @returns The adapter's address and the gas of its creation (0 if it existed).
+ */
+export async function createAdapter(
+  factory: VerifierAdapterFactory,
+  sender: Signer,
+  proofSystem: string,
+  verifier: string,
+  numPublicSignals = NUM_PUBLIC_SIGNALS,
+): Promise<{ adapter: string; gasUsed: bigint }> {
+  const f = factory.connect(sender);
+  const adapter = await f.adapterAddress(proofSystem, verifier, numPublicSignals);
+  if (await f.isAdapter(adapter)) return { adapter, gasUsed: 0n };
+  const r = await receiptOf(await f.createAdapter(proofSystem, verifier, numPublicSignals), "createAdapter");
+  return { adapter, gasUsed: r.gasUsed };
 }
 
 /** A compiled contract artifact (Hardhat's artifacts/ JSON). */
@@ -76,13 +103,17 @@ export interface DeployedVerifier {
   gasUsed: bigint;
 }
 
-/** Deploys a snarkjs-generated Groth16 verifier and the adapter that puts it behind IProofVerifier. */
-export async function deployGroth16Verifier(deployer: Signer, artifact: Artifact): Promise<DeployedVerifier> {
+/** Deploys a snarkjs-generated Groth16 verifier and has `factory` create the adapter that puts it behind IProofVerifier. */
+export async function deployGroth16Verifier(
+  deployer: Signer,
+  artifact: Artifact,
+  factory: VerifierAdapterFactory,
+): Promise<DeployedVerifier> {
   const v = await new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer).deploy();
   const vr = await receiptOf(v.deploymentTransaction(), `${artifact.contractName} deployment`);
-  const adapter = await new Groth16VerifierAdapter__factory(deployer).deploy(await v.getAddress(), NUM_PUBLIC_SIGNALS);
-  const ar = await receiptOf(adapter.deploymentTransaction(), "Groth16VerifierAdapter deployment");
-  return { verifier: await v.getAddress(), adapter, gasUsed: vr.gasUsed + ar.gasUsed };
+  const a = await createAdapter(factory, deployer, GROTH16_BN254_V1, await v.getAddress());
+  const adapter = Groth16VerifierAdapter__factory.connect(a.adapter, deployer);
+  return { verifier: await v.getAddress(), adapter, gasUsed: vr.gasUsed + a.gasUsed };
 }
 
 /** What the registry records for a model (ERC-7992 ModelCommitment). */

@@ -77,6 +77,8 @@ export class ProverNode {
   private running = false;
   private loop?: Promise<void>;
   private chainTime = 0;
+  /** leaseDuration + openWindow of the market, read once: a claim is possible only this long before a deadline. */
+  private claimSpan?: bigint;
   private lastMetrics = Date.now();
 
   constructor(cfg: ProverNodeConfig) {
@@ -367,7 +369,7 @@ export class ProverNode {
       }
       for (const l of r.logs) {
         const p = l.address.toLowerCase() === this.cfg.jobsAddress.toLowerCase() ? this.jobs.interface.parseLog(l) : null;
-        if (p?.name === "JobFulfilled") this.metrics.earningsWei += p.args[3] as bigint;
+        if (p?.name === "JobFulfilled") this.metrics.earningsWei += (p.args[3] as bigint) + (p.args[4] as bigint);
       }
       this.metrics.fulfilled++;
       this.log("job_fulfilled", {
@@ -393,6 +395,14 @@ export class ProverNode {
     if (live(c)) {
       await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant}` });
       return false;
+    }
+    // A claim needs its whole lease plus the market's open window before the deadline (docs/market-rules.md). Past
+    // that point nobody can claim: the job is first come, first served, so prove and submit without a claim.
+    this.claimSpan ??= (await this.jobs.leaseDuration()) + (await this.jobs.openWindow());
+    if (BigInt(this.chainTime) + this.claimSpan > BigInt(j.deadline)) {
+      await this.update(j, { state: "claimed", reason: "too late to claim: proving for the open window without a claim" });
+      this.log("claim_skipped", { jobId: j.jobId, reason: "open window", deadline: j.deadline });
+      return true;
     }
     if (this.cfg.claimJitterMs > 0) await sleep(randomInt(this.cfg.claimJitterMs + 1));
     c = await this.jobs.claimOf(j.jobId);

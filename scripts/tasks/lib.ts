@@ -12,6 +12,7 @@ import type { ContractTransactionReceipt, Interface, Provider, Signer } from "et
 import { formatEther, getAddress, isAddress, parseEther, toBeHex, zeroPadValue } from "ethers";
 import {
   Groth16VerifierAdapter__factory,
+  VerifierAdapterFactory__factory,
   InferenceJobs__factory,
   ModelRegistry__factory,
   type InferenceJobs,
@@ -255,9 +256,10 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const { default: CoreModule } = await import("../../ignition/modules/Core");
   const { modelVerifierModule } = await import("../../ignition/modules/ModelVerifier");
   const market = DEFAULT_MARKET;
-  const core = await log.stage("deploy ModelRegistry + InferenceJobs (Ignition)", () =>
+  const core = await log.stage("deploy VerifierAdapterFactory + ModelRegistry + InferenceJobs (Ignition)", () =>
     hre.ignition.deploy(CoreModule, { deploymentId, defaultSender: deployer.address, parameters: { ZkmlCore: { ...market } } }),
   );
+  const factoryAddr = await core.factory.getAddress();
   const registryAddr = await core.registry.getAddress();
   const jobsAddr = await core.jobs.getAddress();
   const prev = hasRecord(net.name) ? readRecord(net.name) : undefined;
@@ -266,21 +268,45 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const verifiers: { name: string; b: BuiltModel; verifier: string; adapter: string }[] = [];
   for (const b of built) {
     const r = await log.stage(`deploy ${b.paths.verifierContract} + adapter (Ignition)`, () =>
-      hre.ignition.deploy(modelVerifierModule(b.paths.verifierContract, b.keys.vkHash), { deploymentId, defaultSender: deployer.address }),
+      hre.ignition.deploy(modelVerifierModule(b.paths.verifierContract, b.keys.vkHash, factoryAddr), {
+        deploymentId,
+        defaultSender: deployer.address,
+      }),
     );
     verifiers.push({ name: b.paths.name, b, verifier: await r.verifier.getAddress(), adapter: await r.adapter.getAddress() });
   }
   const created = await findCreations(provider, deployer.address, startBlock, [
+    factoryAddr,
     registryAddr,
     jobsAddr,
-    ...verifiers.flatMap((v) => [v.verifier, v.adapter]),
+    ...verifiers.map((v) => v.verifier),
   ]);
+  // Adapters are created by the factory (CREATE2 inside its createAdapter call): their creation is its event.
+  const factory = VerifierAdapterFactory__factory.connect(factoryAddr, provider);
+  for (const v of verifiers) {
+    for (const ev of await factory.queryFilter(factory.filters.AdapterCreated(v.adapter), startBlock)) {
+      const rc = await ev.getTransactionReceipt();
+      created.set(v.adapter.toLowerCase(), {
+        address: v.adapter,
+        txHash: ev.transactionHash,
+        block: ev.blockNumber,
+        gasUsed: rc.gasUsed.toString(),
+      });
+    }
+  }
   const info = (addr: string, old?: DeployedContract, args?: (string | number)[]): DeployedContract => ({
     ...(old?.address === addr ? old : { address: addr }),
     ...(created.get(addr.toLowerCase()) ?? {}),
     ...(args ? { constructorArgs: args } : {}),
   });
-  const jobsArgs = [registryAddr, market.claimBond.toString(), market.leaseDuration, market.slashBps, market.callbackGasLimit];
+  const jobsArgs = [
+    registryAddr,
+    market.claimBond.toString(),
+    market.leaseDuration,
+    market.slashBps,
+    market.callbackGasLimit,
+    market.openWindow,
+  ];
   for (const v of verifiers) {
     const old = models[v.name];
     const keep = old && old.adapter.address === v.adapter;
@@ -300,7 +326,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       },
     };
   }
-  const coreRegistry = info(registryAddr, sameCore ? prev?.contracts.ModelRegistry : undefined, []);
+  const coreRegistry = info(registryAddr, sameCore ? prev?.contracts.ModelRegistry : undefined, [factoryAddr]);
   const rec: DeploymentRecord = {
     format: RECORD_FORMAT,
     network: net.name,
@@ -314,8 +340,10 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       leaseDuration: market.leaseDuration,
       slashBps: market.slashBps,
       callbackGasLimit: market.callbackGasLimit,
+      openWindow: market.openWindow,
     },
     contracts: {
+      VerifierAdapterFactory: info(factoryAddr, sameCore ? prev?.contracts.VerifierAdapterFactory : undefined, []),
       ModelRegistry: coreRegistry,
       InferenceJobs: info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs),
     },
@@ -334,6 +362,9 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   }
   if (opts.verify) {
     const targets: [string, DeployedContract, string?][] = [
+      ...(rec.contracts.VerifierAdapterFactory
+        ? [["VerifierAdapterFactory", rec.contracts.VerifierAdapterFactory] as [string, DeployedContract]]
+        : []),
       ["ModelRegistry", rec.contracts.ModelRegistry],
       ["InferenceJobs", rec.contracts.InferenceJobs],
       ...verifiers.flatMap((v): [string, DeployedContract, string?][] => [
@@ -350,6 +381,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   return {
     title: `deploy on ${net.name} (chain ${net.chainId})`,
     lines: [
+      ["VerifierAdapterFactory", `${factoryAddr}${created.has(factoryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["ModelRegistry", `${registryAddr}${created.has(registryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["InferenceJobs", `${jobsAddr}${created.has(jobsAddr.toLowerCase()) ? "" : " (existing)"}`],
       ...verifiers.flatMap((v): [string, string][] => [
@@ -725,7 +757,7 @@ export async function submitJobOp(
     return r;
   });
   const [fulfilled, output] = await jobs.resultOf(BigInt(pf.jobId));
-  const fee = receipt.logs
+  const fulfilledEvent = receipt.logs
     .map((l) => {
       try {
         return jobs.interface.parseLog(l);
@@ -733,7 +765,8 @@ export async function submitJobOp(
         return null;
       }
     })
-    .find((e) => e?.name === "JobFulfilled")?.args[3] as bigint | undefined;
+    .find((e) => e?.name === "JobFulfilled");
+  const fee = fulfilledEvent ? (fulfilledEvent.args[3] as bigint) + (fulfilledEvent.args[4] as bigint) : undefined;
   return {
     title: `job:submit job ${pf.jobId} on ${rec.network}`,
     lines: [

@@ -57,8 +57,9 @@ export interface DeploymentRecord {
   block: number;
   ignitionDeploymentId: string;
   compiler: { version: string; settings: unknown };
-  market: { claimBond: string; leaseDuration: number; slashBps: number; callbackGasLimit: number };
-  contracts: { ModelRegistry: DeployedContract; InferenceJobs: DeployedContract };
+  market: { claimBond: string; leaseDuration: number; slashBps: number; callbackGasLimit: number; openWindow?: number };
+  /** `VerifierAdapterFactory` is absent only in records written before the registry took a factory. */
+  contracts: { VerifierAdapterFactory?: DeployedContract; ModelRegistry: DeployedContract; InferenceJobs: DeployedContract };
   models: Record<string, ModelRecord>;
   updatedAt: string;
 }

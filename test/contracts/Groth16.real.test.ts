@@ -1,6 +1,7 @@
 /**
  * Real Groth16 proofs (toy circuit with the 4-signal layout, test/contracts/fixtures/toy/) through
- * Groth16VerifierAdapter, InferenceJobs and ZKMLVerifier; also prints the gas figures quoted in docs/contracts.md.
+ * Groth16VerifierAdapter (created by VerifierAdapterFactory), InferenceJobs (which calls the snarkjs verifier
+ * directly) and ZKMLVerifier; also prints the gas figures quoted in docs/contracts.md.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -83,7 +84,7 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
       expect(output).to.equal(toyOutput(MODEL, INPUT, X));
       const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
-      await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE);
+      await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
       const submitGas = (await tx.wait())!.gasUsed;
       expect(await jobs.resultOf(jobId)).to.deep.equal([true, output]);
       expect((await jobs.accountOf(prover.address)).available).to.equal(FEE);
@@ -167,7 +168,7 @@ describe("Groth16 (real proofs, toy circuit)", function () {
   });
 
   describe("ZKMLVerifier.verifyInference", function () {
-    it("accepts a standalone proof bound to the caller, and rejects a market proof", async function () {
+    it("accepts a standalone proof bound to the caller once, and rejects a market proof", async function () {
       const { zkmlVerifier, jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
       const vAddr = await zkmlVerifier.getAddress();
       const { output, proof } = await prove(MODEL, INPUT, standaloneBinding(chainId, vAddr, prover.address));
@@ -177,6 +178,12 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       await expect(tx).to.emit(zkmlVerifier, "InferenceVerified").withArgs(modelId, input32, out, prover.address);
       console.log(`      gas: ZKMLVerifier.verifyInference (real Groth16) ${(await tx.wait())!.gasUsed}`);
       await expect(zkmlVerifier.connect(requester).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
+        zkmlVerifier,
+        "InvalidProof",
+      );
+      // the nonce it was bound to is spent: the same proof never verifies twice
+      expect(await zkmlVerifier.nonceOf(prover.address, prover.address)).to.equal(1n);
+      await expect(zkmlVerifier.connect(prover).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
         zkmlVerifier,
         "InvalidProof",
       );

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { deployGroth16Adapter, GROTH16_BN254_V1 } from "./fixtures";
+import { deployFactory, deployGroth16Adapter, GROTH16_BN254_V1, proofSystemId } from "./fixtures";
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
 
@@ -17,10 +17,12 @@ function mockSnarkProof(signals: bigint[]): string {
   return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 7n], b, c]);
 }
 
+/** A MockSnarkjsVerifier and the Groth16 adapter (4 signals) the factory creates for it, as registered models use. */
 async function adapterFixture() {
   const snark = await (await ethers.getContractFactory("MockSnarkjsVerifier")).deploy();
-  const adapter = await deployGroth16Adapter(await snark.getAddress(), 4);
-  return { snark, adapter };
+  const factory = await deployFactory();
+  const adapter = await deployGroth16Adapter(factory, await snark.getAddress(), 4);
+  return { snark, factory, adapter };
 }
 
 describe("Groth16VerifierAdapter", function () {
@@ -40,12 +42,12 @@ describe("Groth16VerifierAdapter", function () {
     });
 
     it("derives verifyProof's selector for N signals and takes 256-byte proofs", async function () {
-      const { snark, adapter } = await loadFixture(adapterFixture);
+      const { snark, factory, adapter } = await loadFixture(adapterFixture);
       expect(await adapter.proofLength()).to.equal(256n);
       expect(await adapter.verifyProofSelector()).to.equal(
         ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])").slice(0, 10),
       );
-      const a12 = await deployGroth16Adapter(await snark.getAddress(), 12);
+      const a12 = await deployGroth16Adapter(factory, await snark.getAddress(), 12);
       expect(await a12.verifyProofSelector()).to.equal(
         ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[12])").slice(0, 10),
       );
@@ -102,9 +104,60 @@ describe("Groth16VerifierAdapter", function () {
     });
 
     it("returns false when the wrapped verifier has another signal count (selector mismatch)", async function () {
-      const { snark } = await loadFixture(adapterFixture);
-      const a5 = await deployGroth16Adapter(await snark.getAddress(), 5);
+      const { snark, factory } = await loadFixture(adapterFixture);
+      const a5 = await deployGroth16Adapter(factory, await snark.getAddress(), 5);
       expect(await a5.verify(mockSnarkProof(signals), [...signals, 0n])).to.equal(false);
+    });
+  });
+
+  describe("created by VerifierAdapterFactory", function () {
+    it("creates the adapter at its predicted address, records it and emits AdapterCreated", async function () {
+      const { snark } = await loadFixture(adapterFixture);
+      const factory = await deployFactory();
+      const s = await snark.getAddress();
+      const predicted = await factory.adapterAddress(GROTH16_BN254_V1, s, 4);
+      expect(await factory.isAdapter(predicted)).to.equal(false);
+      expect(await ethers.provider.getCode(predicted)).to.equal("0x");
+      await expect(factory.createAdapter(GROTH16_BN254_V1, s, 4))
+        .to.emit(factory, "AdapterCreated")
+        .withArgs(predicted, s, GROTH16_BN254_V1, 4);
+      expect(await factory.isAdapter(predicted)).to.equal(true);
+      const adapter = await ethers.getContractAt("Groth16VerifierAdapter", predicted);
+      expect(await adapter.verifier()).to.equal(s);
+      expect(await adapter.numPublicSignals()).to.equal(4n);
+      // the same code as a direct deployment: the factory adds nothing to the adapter
+      const direct = await (await ethers.getContractFactory("Groth16VerifierAdapter")).deploy(s, 4);
+      expect(await ethers.provider.getCode(predicted)).to.equal(await ethers.provider.getCode(await direct.getAddress()));
+      expect(await factory.isAdapter(await direct.getAddress())).to.equal(false);
+    });
+
+    it("is idempotent: creating the same adapter again returns it and emits nothing", async function () {
+      const { snark, factory, adapter } = await loadFixture(adapterFixture);
+      const s = await snark.getAddress();
+      expect(await factory.createAdapter.staticCall(GROTH16_BN254_V1, s, 4)).to.equal(await adapter.getAddress());
+      await expect(factory.createAdapter(GROTH16_BN254_V1, s, 4)).not.to.emit(factory, "AdapterCreated");
+      // another signal count is another adapter
+      expect(await factory.adapterAddress(GROTH16_BN254_V1, s, 5)).not.to.equal(await adapter.getAddress());
+    });
+
+    it("reverts on an unknown proof system, and as the adapter's constructor does", async function () {
+      const { snark, factory } = await loadFixture(adapterFixture);
+      const s = await snark.getAddress();
+      const unknown = proofSystemId("stark-v1");
+      await expect(factory.createAdapter(unknown, s, 4))
+        .to.be.revertedWithCustomError(factory, "UnknownProofSystem")
+        .withArgs(unknown);
+      await expect(factory.adapterAddress(unknown, s, 4))
+        .to.be.revertedWithCustomError(factory, "UnknownProofSystem")
+        .withArgs(unknown);
+      const [eoa] = await ethers.getSigners();
+      const f = await ethers.getContractFactory("Groth16VerifierAdapter");
+      await expect(factory.createAdapter(GROTH16_BN254_V1, eoa.address, 4))
+        .to.be.revertedWithCustomError(f, "VerifierHasNoCode")
+        .withArgs(eoa.address);
+      await expect(factory.createAdapter(GROTH16_BN254_V1, s, 0))
+        .to.be.revertedWithCustomError(f, "UnsupportedSignalCount")
+        .withArgs(0);
     });
   });
 });

@@ -2,7 +2,17 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { commitment, DEFAULT_MARKET, deployJobs, jobBinding, mockMarketFixture, mockProof, openJob, registerModel } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  DEFAULT_MARKET,
+  deployJobs,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  openJob,
+  registerModel,
+} from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
 const FEE = ethers.parseEther("1");
@@ -10,6 +20,10 @@ const INPUT = 777n;
 const OUTPUT = 3n;
 const BOND = DEFAULT_MARKET.claimBond;
 const SLASHED = (BOND * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
+/** A claim must leave its whole lease plus the open window before the deadline. */
+const CLAIM_SPAN = DEFAULT_MARKET.leaseDuration + DEFAULT_MARKET.openWindow;
+/** `verifyProof` of a snarkjs Groth16 verifier with 4 signals (what the registry copies from the adapter). */
+const GROTH16_4_SELECTOR = ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])").slice(0, 10);
 enum Status {
   None,
   Open,
@@ -32,7 +46,7 @@ async function openJobFixture() {
   return { ...m, deadline, jobId };
 }
 
-/** The proof MockProofVerifier accepts for this job, prover and output. */
+/** The proof MockSnarkjsVerifier accepts for this job, prover and output. */
 async function proofFor(
   jobs: InferenceJobs,
   chainId: bigint,
@@ -47,23 +61,73 @@ async function proofFor(
 
 describe("InferenceJobs", function () {
   describe("constructor", function () {
-    it("reverts on an unusable configuration", async function () {
+    it("reverts with InvalidMarketParameter on each unusable parameter, checked in constructor order", async function () {
       const { registry } = await loadFixture(mockMarketFixture);
       const f = await ethers.getContractFactory("InferenceJobs");
       const reg = await registry.getAddress();
       const [s] = await ethers.getSigners();
-      await expect(f.deploy(s.address, 1, 1, 0, 0))
-        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
-        .withArgs(s.address, 1, 1, 0);
-      await expect(f.deploy(reg, 0, 1, 0, 0))
-        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
-        .withArgs(reg, 0, 1, 0);
-      await expect(f.deploy(reg, 1, 0, 0, 0))
-        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
-        .withArgs(reg, 1, 0, 0);
-      await expect(f.deploy(reg, 1, 1, 10_001, 0))
-        .to.be.revertedWithCustomError(f, "InvalidMarketConfig")
-        .withArgs(reg, 1, 1, 10_001);
+      const ok = DEFAULT_MARKET;
+      const deploy = (p: {
+        registry?: string;
+        claimBond?: bigint;
+        leaseDuration?: number;
+        slashBps?: number;
+        callbackGasLimit?: number;
+        openWindow?: number;
+      }) =>
+        f.deploy(
+          p.registry ?? reg,
+          p.claimBond ?? ok.claimBond,
+          p.leaseDuration ?? ok.leaseDuration,
+          p.slashBps ?? ok.slashBps,
+          p.callbackGasLimit ?? ok.callbackGasLimit,
+          p.openWindow ?? ok.openWindow,
+        );
+      const cases: [Parameters<typeof deploy>[0], string, bigint][] = [
+        [{ registry: s.address }, "registry", BigInt(s.address)],
+        [{ slashBps: 0 }, "slashBps", 0n],
+        [{ slashBps: 10_001 }, "slashBps", 10_001n],
+        [{ claimBond: 0n }, "claimBond", 0n],
+        // 1 wei * 5000 / 10000 rounds to 0: a free claim
+        [{ claimBond: 1n }, "claimBond", 1n],
+        [{ claimBond: 9_999n, slashBps: 1 }, "claimBond", 9_999n],
+        [{ leaseDuration: 0 }, "leaseDuration", 0n],
+        [{ callbackGasLimit: 0 }, "callbackGasLimit", 0n],
+        [{ callbackGasLimit: 24_999 }, "callbackGasLimit", 24_999n],
+        [{ callbackGasLimit: 5_000_001 }, "callbackGasLimit", 5_000_001n],
+        [{ openWindow: 0 }, "openWindow", 0n],
+        // every parameter bad at once: the first check (registry) wins, then slashBps, claimBond, leaseDuration, ...
+        [
+          { registry: s.address, claimBond: 0n, leaseDuration: 0, slashBps: 0, callbackGasLimit: 0, openWindow: 0 },
+          "registry",
+          BigInt(s.address),
+        ],
+        [{ claimBond: 0n, leaseDuration: 0, slashBps: 0, callbackGasLimit: 0, openWindow: 0 }, "slashBps", 0n],
+        [{ claimBond: 0n, leaseDuration: 0, callbackGasLimit: 0, openWindow: 0 }, "claimBond", 0n],
+        [{ leaseDuration: 0, callbackGasLimit: 0, openWindow: 0 }, "leaseDuration", 0n],
+        [{ callbackGasLimit: 0, openWindow: 0 }, "callbackGasLimit", 0n],
+      ];
+      for (const [p, name, value] of cases) {
+        await expect(deploy(p), name).to.be.revertedWithCustomError(f, "InvalidMarketParameter").withArgs(name, value);
+      }
+    });
+
+    it("accepts the boundary values of every parameter", async function () {
+      const { registry } = await loadFixture(mockMarketFixture);
+      const reg = await registry.getAddress();
+      for (const p of [
+        { ...DEFAULT_MARKET, claimBond: 2n, slashBps: 5_000 }, // slash = 1 wei
+        { ...DEFAULT_MARKET, claimBond: 10_000n, slashBps: 1 }, // slash = 1 wei
+        { ...DEFAULT_MARKET, slashBps: 10_000 },
+        { ...DEFAULT_MARKET, leaseDuration: 1, openWindow: 1 },
+        { ...DEFAULT_MARKET, callbackGasLimit: 25_000 },
+        { ...DEFAULT_MARKET, callbackGasLimit: 5_000_000 },
+      ]) {
+        const jobs = await deployJobs(reg, p);
+        expect(await jobs.claimBond()).to.equal(p.claimBond);
+        expect(await jobs.slashBps()).to.equal(p.slashBps);
+        expect(await jobs.callbackGasLimit()).to.equal(p.callbackGasLimit);
+      }
     });
 
     it("exposes its parameters", async function () {
@@ -73,20 +137,24 @@ describe("InferenceJobs", function () {
       expect(await jobs.leaseDuration()).to.equal(DEFAULT_MARKET.leaseDuration);
       expect(await jobs.slashBps()).to.equal(DEFAULT_MARKET.slashBps);
       expect(await jobs.callbackGasLimit()).to.equal(DEFAULT_MARKET.callbackGasLimit);
+      expect(await jobs.openWindow()).to.equal(DEFAULT_MARKET.openWindow);
+      expect(await jobs.burned()).to.equal(0n);
       expect(await jobs.nextJobId()).to.equal(1n);
     });
   });
 
   describe("openJob", function () {
-    it("escrows the fee, pins the current version, caches its target and emits JobOpened", async function () {
+    it("escrows the fee, pins the current version, caches its target (the snarkjs verifier) and emits JobOpened", async function () {
       const { jobs, requester, modelId, modelHash, mock } = await loadFixture(mockMarketFixture);
       const deadline = (await now()) + 100;
+      const mockAddr = await mock.getAddress();
+      const codeHash = ethers.keccak256(await ethers.provider.getCode(mockAddr));
       const tx = jobs.connect(requester).openJob(modelId, INPUT, "ipfs://in", deadline, true, { value: FEE });
       await expect(tx)
         .to.emit(jobs, "JobOpened")
         .withArgs(1n, requester.address, modelId, 1, INPUT, FEE, deadline, true, "ipfs://in")
         .and.to.emit(jobs, "VerificationTargetCached")
-        .withArgs(modelId, 1, modelHash, await mock.getAddress());
+        .withArgs(modelId, 1, modelHash, mockAddr, codeHash);
       await expect(tx).to.changeEtherBalances([requester, jobs], [-FEE, FEE]);
       const job = await jobs.getJob(1n);
       expect(job.requester).to.equal(requester.address);
@@ -97,10 +165,12 @@ describe("InferenceJobs", function () {
       expect(job.callback).to.equal(true);
       expect(job.inputCommitment).to.equal(INPUT);
       expect(job.escrow).to.equal(FEE);
+      expect(job.bounty).to.equal(0n);
       expect(job.output).to.equal(0n);
       expect(await jobs.resultOf(1n)).to.deep.equal([false, 0n]);
       expect(await jobs.nextJobId()).to.equal(2n);
-      expect(await jobs.verificationTargetOf(modelId, 1n)).to.deep.equal([modelHash, await mock.getAddress()]);
+      // the pinned target is the snarkjs verifier itself (called directly), not the adapter
+      expect(await jobs.verificationTargetOf(modelId, 1n)).to.deep.equal([modelHash, mockAddr, GROTH16_4_SELECTOR, 256n, codeHash]);
       // the second job on the same version does not cache again
       await expect(jobs.connect(requester).openJob(modelId, INPUT, "", deadline, false, { value: FEE })).not.to.emit(
         jobs,
@@ -162,9 +232,10 @@ describe("InferenceJobs", function () {
     });
 
     it("reverts when the model's current version is not a 4-signal model (or has no verifier)", async function () {
-      const { jobs, requester, registry, modelOwner } = await loadFixture(mockMarketFixture);
-      const m3 = await (await ethers.getContractFactory("MockProofVerifier")).deploy(commitment({ modelHash: 0n }).proofSystemId, 3);
-      const id3 = await registerModel(registry, modelOwner, { modelHash: 1n }, await m3.getAddress(), 3);
+      const { jobs, requester, registry, modelOwner, factory, mock } = await loadFixture(mockMarketFixture);
+      // a factory adapter declaring 3 signals (registration does not call verify)
+      const a3 = await createAdapter(factory, await mock.getAddress(), 3);
+      const id3 = await registerModel(registry, modelOwner, { modelHash: 1n }, a3, 3);
       await expect(jobs.connect(requester).openJob(id3, INPUT, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "UnsupportedModel")
         .withArgs(id3, 3);
@@ -186,10 +257,29 @@ describe("InferenceJobs", function () {
       expect((await jobs.getJob(jobId)).status).to.equal(Status.Claimed);
     });
 
-    it("caps the lease at the deadline", async function () {
-      const { jobs, prover, jobId, deadline } = await loadFixture(openJobFixture);
-      await time.setNextBlockTimestamp(deadline - 10);
-      await expect(jobs.connect(prover).claim(jobId)).to.emit(jobs, "JobClaimed").withArgs(jobId, prover.address, deadline, BOND);
+    it("reverts with ClaimTooLate unless the lease and the open window fit before the deadline (exact boundary)", async function () {
+      const { jobs, prover, prover2, requester, modelId, jobId, deadline } = await loadFixture(openJobFixture);
+      const job2 = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline });
+      const latest = deadline - CLAIM_SPAN;
+      // the last second at which a claim fits: its lease ends exactly openWindow seconds before the deadline
+      await time.setNextBlockTimestamp(latest);
+      await expect(jobs.connect(prover).claim(jobId))
+        .to.emit(jobs, "JobClaimed")
+        .withArgs(jobId, prover.address, latest + DEFAULT_MARKET.leaseDuration, BOND);
+      expect((await jobs.claimOf(jobId)).leaseEnd).to.equal(BigInt(deadline - DEFAULT_MARKET.openWindow));
+      // one second later no claim fits any more (the lease is never capped)
+      await time.setNextBlockTimestamp(latest + 1);
+      await expect(jobs.connect(prover2).claim(job2)).to.be.revertedWithCustomError(jobs, "ClaimTooLate").withArgs(job2, latest);
+      expect(await jobs.accountOf(prover2.address)).to.deep.equal([ethers.parseEther("1"), 0n]);
+    });
+
+    it("reports latestClaimTime 0 when the lease plus the open window is longer than the deadline itself", async function () {
+      const { registry, requester, prover, modelId } = await loadFixture(mockMarketFixture);
+      const leaseDuration = 2 ** 32 - 1;
+      const jobs = await deployJobs(await registry.getAddress(), { ...DEFAULT_MARKET, leaseDuration });
+      const jobId = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline: (await now()) + 3600 });
+      await jobs.connect(prover).deposit({ value: BOND });
+      await expect(jobs.connect(prover).claim(jobId)).to.be.revertedWithCustomError(jobs, "ClaimTooLate").withArgs(jobId, 0n);
     });
 
     it("reverts when the job does not exist", async function () {
@@ -203,10 +293,12 @@ describe("InferenceJobs", function () {
       await expect(jobs.connect(prover).claim(jobId)).to.be.revertedWithCustomError(jobs, "JobNotOpen").withArgs(jobId, Status.Fulfilled);
     });
 
-    it("reverts when the deadline has passed", async function () {
+    it("reverts with ClaimTooLate after the deadline", async function () {
       const { jobs, prover, jobId, deadline } = await loadFixture(openJobFixture);
       await time.increaseTo(deadline + 1);
-      await expect(jobs.connect(prover).claim(jobId)).to.be.revertedWithCustomError(jobs, "DeadlinePassed").withArgs(jobId, deadline);
+      await expect(jobs.connect(prover).claim(jobId))
+        .to.be.revertedWithCustomError(jobs, "ClaimTooLate")
+        .withArgs(jobId, deadline - CLAIM_SPAN);
     });
 
     it("reverts when a live claim exists (also for the claimant itself)", async function () {
@@ -228,16 +320,19 @@ describe("InferenceJobs", function () {
         .withArgs(stranger.address, 0, BOND);
     });
 
-    it("after the lease, settles the expired claim (slash) and lets another prover claim", async function () {
+    it("after the lease, settles the expired claim (slash into the job's bounty, not to the requester) and lets another prover claim", async function () {
       const { jobs, prover, prover2, requester, jobId } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
       await time.increase(DEFAULT_MARKET.leaseDuration + 1);
       await expect(jobs.connect(prover2).claim(jobId))
         .to.emit(jobs, "ClaimExpired")
-        .withArgs(jobId, prover.address, requester.address, SLASHED, BOND - SLASHED)
+        .withArgs(jobId, prover.address, SLASHED, BOND - SLASHED)
         .and.to.emit(jobs, "JobClaimed");
       expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - SLASHED, 0n]);
-      expect((await jobs.accountOf(requester.address)).available).to.equal(SLASHED);
+      expect(await jobs.accountOf(requester.address)).to.deep.equal([0n, 0n]);
+      const job = await jobs.getJob(jobId);
+      expect(job.escrow).to.equal(FEE);
+      expect(job.bounty).to.equal(SLASHED);
       expect((await jobs.claimOf(jobId)).claimant).to.equal(prover2.address);
     });
   });
@@ -248,12 +343,13 @@ describe("InferenceJobs", function () {
       const proof = await proofFor(jobs, chainId, modelHash, jobId, prover.address);
       await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, proof))
         .to.emit(jobs, "JobFulfilled")
-        .withArgs(jobId, prover.address, OUTPUT, FEE);
+        .withArgs(jobId, prover.address, OUTPUT, FEE, 0n);
       expect(await jobs.resultOf(jobId)).to.deep.equal([true, OUTPUT]);
       const job = await jobs.getJob(jobId);
       expect(job.status).to.equal(Status.Fulfilled);
       expect(job.output).to.equal(OUTPUT);
       expect(job.escrow).to.equal(0n);
+      expect(job.bounty).to.equal(0n);
       expect((await jobs.accountOf(prover.address)).available).to.equal(ethers.parseEther("1") + FEE);
     });
 
@@ -333,25 +429,38 @@ describe("InferenceJobs", function () {
         .withArgs(jobId);
     });
 
-    it("bubbles up an adapter revert (malformed proof)", async function () {
-      const { jobs, prover, registry, modelOwner, requester } = await loadFixture(openJobFixture);
-      // MockProofVerifier has no length check; use a Groth16 adapter model for a length revert
-      const snark = await (await ethers.getContractFactory("MockSnarkjsVerifier")).deploy();
-      const adapter = await (await ethers.getContractFactory("Groth16VerifierAdapter")).deploy(await snark.getAddress(), 4);
-      const id = await registerModel(registry, modelOwner, { modelHash: 9n }, await adapter.getAddress());
-      const j = await openJob(jobs, requester, { modelId: id, inputCommitment: INPUT, fee: FEE, deadline: (await now()) + 100 });
-      await expect(jobs.connect(prover).submitResult(j, OUTPUT, "0x1234"))
-        .to.be.revertedWithCustomError(adapter, "InvalidProofLength")
+    it("reverts on a proof of the wrong length, and on a verifier that reverts, returns nothing or returns two words", async function () {
+      const { jobs, prover, jobId, chainId, modelHash, mock } = await loadFixture(openJobFixture);
+      const proof = await proofFor(jobs, chainId, modelHash, jobId, prover.address);
+      // the length is checked by the jobs contract itself (the verifier is called directly, without the adapter)
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, "0x1234"))
+        .to.be.revertedWithCustomError(jobs, "InvalidProofLength")
         .withArgs(256, 2);
-      // a 256-byte proof that the mock snark verifier rejects -> InvalidProof
-      await expect(jobs.connect(prover).submitResult(j, OUTPUT, "0x" + "11".repeat(256)))
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, proof + "00"))
+        .to.be.revertedWithCustomError(jobs, "InvalidProofLength")
+        .withArgs(256, 257);
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, "0x"))
+        .to.be.revertedWithCustomError(jobs, "InvalidProofLength")
+        .withArgs(256, 0);
+      // a 256-byte proof that the verifier rejects
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, "0x" + "11".repeat(256)))
         .to.be.revertedWithCustomError(jobs, "InvalidProof")
-        .withArgs(j);
+        .withArgs(jobId);
+      // a misbehaving verifier never counts as valid, and its revert is not bubbled up: mode 2 reverts, 1 returns
+      // nothing, 3 returns two words
+      for (const mode of [2, 1, 3]) {
+        await mock.setMode(mode);
+        await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, proof), `mode ${mode}`)
+          .to.be.revertedWithCustomError(jobs, "InvalidProof")
+          .withArgs(jobId);
+      }
+      await mock.setMode(0);
+      await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, proof)).to.emit(jobs, "JobFulfilled");
     });
 
     it("reverts when the verifier rejects everything", async function () {
       const { jobs, prover, jobId, chainId, modelHash, mock } = await loadFixture(openJobFixture);
-      await mock.setAlwaysFalse(true);
+      await mock.setMode(4);
       await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address)))
         .to.be.revertedWithCustomError(jobs, "InvalidProof")
         .withArgs(jobId);
@@ -362,34 +471,43 @@ describe("InferenceJobs", function () {
       await jobs.connect(prover).claim(jobId);
       await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address)))
         .to.emit(jobs, "JobFulfilled")
-        .withArgs(jobId, prover.address, OUTPUT, FEE)
+        .withArgs(jobId, prover.address, OUTPUT, FEE, 0n)
         .and.not.to.emit(jobs, "ClaimExpired");
       expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") + FEE, 0n]);
       expect((await jobs.claimOf(jobId)).claimant).to.equal(ethers.ZeroAddress);
     });
 
-    it("slashes an expired claim when someone else delivers after the lease", async function () {
+    it("slashes an expired claim into the bounty, which the prover who delivers after the lease collects with the fee", async function () {
       const { jobs, prover, prover2, requester, jobId, chainId, modelHash } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
       await time.increase(DEFAULT_MARKET.leaseDuration + 1);
       await expect(jobs.connect(prover2).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover2.address)))
         .to.emit(jobs, "ClaimExpired")
-        .withArgs(jobId, prover.address, requester.address, SLASHED, BOND - SLASHED)
+        .withArgs(jobId, prover.address, SLASHED, BOND - SLASHED)
         .and.to.emit(jobs, "JobFulfilled")
-        .withArgs(jobId, prover2.address, OUTPUT, FEE);
-      expect((await jobs.getJob(jobId)).status).to.equal(Status.Fulfilled);
+        .withArgs(jobId, prover2.address, OUTPUT, FEE, SLASHED);
+      const job = await jobs.getJob(jobId);
+      expect(job.status).to.equal(Status.Fulfilled);
+      expect(job.escrow).to.equal(0n);
+      expect(job.bounty).to.equal(0n);
       expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - SLASHED, 0n]);
-      expect((await jobs.accountOf(prover2.address)).available).to.equal(ethers.parseEther("1") + FEE);
+      expect(await jobs.accountOf(prover2.address)).to.deep.equal([ethers.parseEther("1") + FEE + SLASHED, 0n]);
+      expect(await jobs.accountOf(requester.address)).to.deep.equal([0n, 0n]);
+      expect(await jobs.burned()).to.equal(0n);
     });
 
-    it("slashes a late claimant that delivers after its lease, and still pays it the fee", async function () {
+    it("slashes a late claimant that delivers after its lease into the bounty, which it then collects with the fee", async function () {
       const { jobs, prover, requester, jobId, chainId, modelHash } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
       await time.increase(DEFAULT_MARKET.leaseDuration + 1);
       await expect(jobs.connect(prover).submitResult(jobId, OUTPUT, await proofFor(jobs, chainId, modelHash, jobId, prover.address)))
         .to.emit(jobs, "ClaimExpired")
-        .withArgs(jobId, prover.address, requester.address, SLASHED, BOND - SLASHED);
-      expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - SLASHED + FEE, 0n]);
+        .withArgs(jobId, prover.address, SLASHED, BOND - SLASHED)
+        .and.to.emit(jobs, "JobFulfilled")
+        .withArgs(jobId, prover.address, OUTPUT, FEE, SLASHED);
+      // (1 - SLASHED) back from the bond's settlement + FEE + SLASHED from the bounty
+      expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") + FEE, 0n]);
+      expect(await jobs.accountOf(requester.address)).to.deep.equal([0n, 0n]);
     });
 
     it("keeps verifying an open job against its pinned version after a model update", async function () {
@@ -470,24 +588,38 @@ describe("InferenceJobs", function () {
     it("credits the fee back after the deadline and emits JobReclaimed", async function () {
       const { jobs, requester, jobId, deadline } = await loadFixture(openJobFixture);
       await time.increaseTo(deadline + 1);
-      await expect(jobs.connect(requester).reclaim(jobId)).to.emit(jobs, "JobReclaimed").withArgs(jobId, requester.address, FEE);
+      await expect(jobs.connect(requester).reclaim(jobId)).to.emit(jobs, "JobReclaimed").withArgs(jobId, requester.address, FEE, 0n);
       const job = await jobs.getJob(jobId);
       expect(job.status).to.equal(Status.Reclaimed);
       expect(job.escrow).to.equal(0n);
+      expect(job.bounty).to.equal(0n);
+      expect(await jobs.burned()).to.equal(0n);
       expect(await jobs.resultOf(jobId)).to.deep.equal([false, 0n]);
       expect((await jobs.accountOf(requester.address)).available).to.equal(FEE);
     });
 
-    it("slashes a claim that never delivered", async function () {
-      const { jobs, requester, prover, jobId, deadline } = await loadFixture(openJobFixture);
+    it("slashes a claim that never delivered and burns the bounty: the requester gets its fee only", async function () {
+      const { jobs, requester, prover, prover2, jobId, deadline } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
       await time.increaseTo(deadline + 1);
-      await expect(jobs.connect(requester).reclaim(jobId))
+      const tx = jobs.connect(requester).reclaim(jobId);
+      await expect(tx)
         .to.emit(jobs, "ClaimExpired")
-        .withArgs(jobId, prover.address, requester.address, SLASHED, BOND - SLASHED)
-        .and.to.emit(jobs, "JobReclaimed");
-      expect((await jobs.accountOf(requester.address)).available).to.equal(FEE + SLASHED);
-      expect((await jobs.getJob(jobId)).status).to.equal(Status.Reclaimed);
+        .withArgs(jobId, prover.address, SLASHED, BOND - SLASHED)
+        .and.to.emit(jobs, "JobReclaimed")
+        .withArgs(jobId, requester.address, FEE, SLASHED);
+      await expect(tx).to.changeEtherBalance(jobs, 0n);
+      expect(await jobs.accountOf(requester.address)).to.deep.equal([FEE, 0n]);
+      expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - SLASHED, 0n]);
+      expect(await jobs.burned()).to.equal(SLASHED);
+      const job = await jobs.getJob(jobId);
+      expect(job.status).to.equal(Status.Reclaimed);
+      expect(job.escrow).to.equal(0n);
+      expect(job.bounty).to.equal(0n);
+      // the burned slash stays in the contract, owned by nobody
+      const held = (await jobs.accountOf(requester.address)).available + (await jobs.accountOf(prover.address)).available;
+      const held2 = (await jobs.accountOf(prover2.address)).available;
+      expect(await ethers.provider.getBalance(await jobs.getAddress())).to.equal(held + held2 + SLASHED);
     });
 
     it("reverts when the job does not exist", async function () {
@@ -527,15 +659,23 @@ describe("InferenceJobs", function () {
   });
 
   describe("expireClaim", function () {
-    it("slashes an expired claim, reopens the job, and emits ClaimExpired", async function () {
+    it("slashes an expired claim into the job's bounty, reopens the job, and emits ClaimExpired", async function () {
       const { jobs, prover, stranger, requester, jobId } = await loadFixture(openJobFixture);
       await jobs.connect(prover).claim(jobId);
       await time.increase(DEFAULT_MARKET.leaseDuration + 1);
       await expect(jobs.connect(stranger).expireClaim(jobId))
         .to.emit(jobs, "ClaimExpired")
-        .withArgs(jobId, prover.address, requester.address, SLASHED, BOND - SLASHED);
-      expect((await jobs.getJob(jobId)).status).to.equal(Status.Open);
+        .withArgs(jobId, prover.address, SLASHED, BOND - SLASHED);
+      const job = await jobs.getJob(jobId);
+      expect(job.status).to.equal(Status.Open);
+      expect(job.escrow).to.equal(FEE);
+      expect(job.bounty).to.equal(SLASHED);
       expect((await jobs.claimOf(jobId)).claimant).to.equal(ethers.ZeroAddress);
+      expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - SLASHED, 0n]);
+      expect(await jobs.accountOf(requester.address)).to.deep.equal([0n, 0n]);
+      expect(await jobs.accountOf(stranger.address)).to.deep.equal([0n, 0n]);
+      // settled once: a second expireClaim finds no claim
+      await expect(jobs.expireClaim(jobId)).to.be.revertedWithCustomError(jobs, "NoClaim").withArgs(jobId);
     });
 
     it("reverts when there is no claim", async function () {
@@ -551,18 +691,21 @@ describe("InferenceJobs", function () {
       await expect(jobs.expireClaim(jobId)).to.be.revertedWithCustomError(jobs, "LeaseNotEnded").withArgs(jobId, leaseEnd);
     });
 
-    it("slashes nothing with slashBps = 0, everything with 10000", async function () {
+    it("slashes the configured share into the bounty: 1 bps (the least a deployment allows) and all of it with 10000", async function () {
       const { registry, requester, prover, modelId } = await loadFixture(mockMarketFixture);
-      for (const bps of [0, 10_000]) {
+      for (const bps of [1, 10_000]) {
         const jobs = await deployJobs(await registry.getAddress(), { ...DEFAULT_MARKET, slashBps: bps });
         const jobId = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline: (await now()) + 3600 });
         await jobs.connect(prover).deposit({ value: BOND });
         await jobs.connect(prover).claim(jobId);
         await time.increase(DEFAULT_MARKET.leaseDuration + 1);
         const slashed = (BOND * BigInt(bps)) / 10_000n;
+        expect(slashed).to.be.greaterThan(0n);
         await expect(jobs.expireClaim(jobId))
           .to.emit(jobs, "ClaimExpired")
-          .withArgs(jobId, prover.address, requester.address, slashed, BOND - slashed);
+          .withArgs(jobId, prover.address, slashed, BOND - slashed);
+        expect((await jobs.getJob(jobId)).bounty).to.equal(slashed);
+        expect(await jobs.accountOf(prover.address)).to.deep.equal([BOND - slashed, 0n]);
       }
     });
   });

@@ -2,7 +2,16 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { commitment, deployRegistry, GROTH16_BN254_V1, proofSystemId, registerModel } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  deployFactory,
+  deployRegistry,
+  factoryOf,
+  GROTH16_BN254_V1,
+  proofSystemId,
+  registerModel,
+} from "./fixtures";
 
 const GROTH16 = GROTH16_BN254_V1;
 
@@ -20,28 +29,81 @@ const ERC7992_REGISTRY_ID = interfaceId([
   "getModel(uint256)",
 ]);
 
+const GROTH16_4_SELECTOR = ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])").slice(0, 10);
+
+/** `EXTCODEHASH` of `addr`, as the registry records it. */
+async function codeHashOf(addr: string): Promise<string> {
+  return ethers.keccak256(await ethers.provider.getCode(addr));
+}
+
+/**
+ * A registry on its own factory, two snarkjs verifiers (mocks) with their factory Groth16 adapters (`verifier`,
+ * `verifier2`), a factory PLONK adapter (`plonk`) and model 1 registered with `verifier`.
+ */
 async function registryFixture() {
   const [deployer, owner, other, newOwner] = await ethers.getSigners();
   const registry = await deployRegistry(deployer);
-  const mockFactory = await ethers.getContractFactory("MockProofVerifier");
-  const verifier = await mockFactory.deploy(GROTH16, 4);
-  const verifier2 = await mockFactory.deploy(GROTH16, 4);
-  const plonk = await mockFactory.deploy(proofSystemId("plonk-bn254-v1"), 4);
+  const factory = await factoryOf(registry);
+  const snarkFactory = await ethers.getContractFactory("MockSnarkjsVerifier");
+  const snark = await snarkFactory.deploy();
+  const snark2 = await snarkFactory.deploy();
+  const snarkAddr = await snark.getAddress();
+  const snark2Addr = await snark2.getAddress();
+  const verifier = await ethers.getContractAt("Groth16VerifierAdapter", await createAdapter(factory, snarkAddr, 4));
+  const verifier2 = await ethers.getContractAt("Groth16VerifierAdapter", await createAdapter(factory, snark2Addr, 4));
+  const plonk = await ethers.getContractAt(
+    "PlonkVerifierAdapter",
+    await createAdapter(factory, snarkAddr, 4, proofSystemId("plonk-bn254-v1")),
+  );
+  const codeHash = await codeHashOf(snarkAddr);
+  const codeHash2 = await codeHashOf(snark2Addr);
   const modelId = await registerModel(registry, owner, { modelHash: 11n }, await verifier.getAddress());
-  return { registry, verifier, verifier2, plonk, owner, other, newOwner, modelId };
+  return {
+    registry,
+    factory,
+    snark,
+    snark2,
+    snarkAddr,
+    snark2Addr,
+    codeHash,
+    codeHash2,
+    verifier,
+    verifier2,
+    plonk,
+    owner,
+    other,
+    newOwner,
+    modelId,
+  };
 }
 
 describe("ModelRegistry", function () {
+  describe("constructor", function () {
+    it("reverts when the factory has no code", async function () {
+      const f = await ethers.getContractFactory("ModelRegistry");
+      const [s] = await ethers.getSigners();
+      await expect(f.deploy(s.address)).to.be.revertedWithCustomError(f, "InvalidFactory").withArgs(s.address);
+      await expect(f.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(f, "InvalidFactory").withArgs(ethers.ZeroAddress);
+    });
+
+    it("exposes its factory", async function () {
+      const factory = await deployFactory();
+      const registry = await deployRegistry(undefined, factory);
+      expect(await registry.factory()).to.equal(await factory.getAddress());
+      expect(await registry.modelCount()).to.equal(0n);
+    });
+  });
+
   describe("registerModelWithVerifier", function () {
     it("registers version 1 with its verifier and emits ModelRegistered and ModelVersionCreated", async function () {
-      const { registry, verifier, owner } = await loadFixture(registryFixture);
+      const { registry, verifier, owner, snarkAddr, codeHash } = await loadFixture(registryFixture);
       const c = commitment({ modelHash: 22n, uri: "ipfs://m2" });
       const v = await verifier.getAddress();
       await expect(registry.connect(owner).registerModelWithVerifier(c, v, 4))
         .to.emit(registry, "ModelRegistered")
         .withArgs(2n, owner.address, [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri])
         .and.to.emit(registry, "ModelVersionCreated")
-        .withArgs(2n, 1, v, 4);
+        .withArgs(2n, 1, v, 4, snarkAddr, codeHash);
       expect(await registry.modelCount()).to.equal(2n);
       expect(await registry.modelInfo(2n)).to.deep.equal([owner.address, 1n, false]);
       const [got, verifierGot, n] = await registry.getModelVersion(2n, 1n);
@@ -50,7 +112,8 @@ describe("ModelRegistry", function () {
       expect(verifierGot).to.equal(v);
       expect(n).to.equal(4n);
       expect(await registry.currentVersion(2n)).to.deep.equal([1n, 4n, false]);
-      expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([22n, v]);
+      // what consumers call directly: the wrapped snarkjs verifier, its selector, the proof length, its code hash
+      expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([22n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
     });
 
     it("reverts when modelHash is not below r", async function () {
@@ -70,18 +133,43 @@ describe("ModelRegistry", function () {
       );
     });
 
-    it("reverts when the verifier has no code, or signals and verifier disagree on being set", async function () {
-      const { registry, verifier, owner, other } = await loadFixture(registryFixture);
+    it("reverts with InvalidVerifierConfig when signals and verifier disagree on being set", async function () {
+      const { registry, verifier, owner } = await loadFixture(registryFixture);
       const c = commitment({ modelHash: 1n });
-      await expect(registry.connect(owner).registerModelWithVerifier(c, other.address, 4))
-        .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
-        .withArgs(other.address, 4);
       await expect(registry.connect(owner).registerModelWithVerifier(c, await verifier.getAddress(), 0))
         .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
         .withArgs(await verifier.getAddress(), 0);
       await expect(registry.connect(owner).registerModelWithVerifier(c, ethers.ZeroAddress, 4))
         .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
         .withArgs(ethers.ZeroAddress, 4);
+    });
+
+    it("refuses any verifier not created by its factory (AdapterNotFromFactory), code or no code", async function () {
+      const { registry, snarkAddr, owner, other } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 1n });
+      // an address without code, a hand-written IProofVerifier, the snarkjs verifier itself, an adapter deployed
+      // directly (same code as the factory's), and an adapter made by another factory
+      const mock = await (await ethers.getContractFactory("MockProofVerifier")).deploy(GROTH16, 4);
+      const direct = await (await ethers.getContractFactory("Groth16VerifierAdapter")).deploy(snarkAddr, 4);
+      const foreign = await createAdapter(await deployFactory(), snarkAddr, 4);
+      for (const v of [other.address, await mock.getAddress(), snarkAddr, await direct.getAddress(), foreign]) {
+        await expect(registry.connect(owner).registerModelWithVerifier(c, v, 4))
+          .to.be.revertedWithCustomError(registry, "AdapterNotFromFactory")
+          .withArgs(v);
+      }
+      expect(await registry.modelCount()).to.equal(1n);
+    });
+
+    it("reverts with WrappedVerifierHasNoCode when the adapter's snarkjs verifier has no code any more", async function () {
+      const { registry, factory, owner } = await loadFixture(registryFixture);
+      const snark = await (await ethers.getContractFactory("MockSnarkjsVerifier")).deploy();
+      const s = await snark.getAddress();
+      const adapter = await createAdapter(factory, s, 4);
+      // what a verifier that self-destructed in its creation transaction leaves behind
+      await ethers.provider.send("hardhat_setCode", [s, "0x"]);
+      await expect(registry.connect(owner).registerModelWithVerifier(commitment({ modelHash: 1n }), adapter, 4))
+        .to.be.revertedWithCustomError(registry, "WrappedVerifierHasNoCode")
+        .withArgs(s);
     });
 
     it("reverts when the adapter's proof system or signal count differs from the commitment", async function () {
@@ -104,11 +192,15 @@ describe("ModelRegistry", function () {
         .to.emit(registry, "ModelRegistered")
         .withArgs(2n, other.address, [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri])
         .and.to.emit(registry, "ModelVersionCreated")
-        .withArgs(2n, 1, ethers.ZeroAddress, 0);
+        .withArgs(2n, 1, ethers.ZeroAddress, 0, ethers.ZeroAddress, ethers.ZeroHash);
       const [got, deprecated, owner] = await registry.getModel(2n);
       expect(got.modelHash).to.equal(c.modelHash);
       expect(deprecated).to.equal(false);
       expect(owner).to.equal(other.address);
+      expect(await registry.currentVersion(2n)).to.deep.equal([1n, 0n, false]);
+      const [, verifier, n] = await registry.getModelVersion(2n, 1n);
+      expect(verifier).to.equal(ethers.ZeroAddress);
+      expect(n).to.equal(0n);
       await expect(registry.verificationTarget(2n, 1n)).to.be.revertedWithCustomError(registry, "VersionNotFound").withArgs(2n, 1n);
     });
 
@@ -123,7 +215,8 @@ describe("ModelRegistry", function () {
 
   describe("updateModel", function () {
     it("appends version 2, keeps the verifier, and keeps version 1 readable", async function () {
-      const { registry, verifier, owner, modelId } = await loadFixture(registryFixture);
+      const { registry, verifier, owner, modelId, snarkAddr, codeHash } = await loadFixture(registryFixture);
+      const v = await verifier.getAddress();
       const old = commitment({ modelHash: 11n });
       const c = commitment({ modelHash: 12n, uri: "ipfs://v2" });
       await expect(registry.connect(owner).updateModel(modelId, c))
@@ -134,11 +227,11 @@ describe("ModelRegistry", function () {
           [c.modelHash, c.circuitHash, c.vkHash, c.proofSystemId, c.uri],
         )
         .and.to.emit(registry, "ModelVersionCreated")
-        .withArgs(modelId, 2, await verifier.getAddress(), 4);
+        .withArgs(modelId, 2, v, 4, snarkAddr, codeHash);
       expect((await registry.getModel(modelId))[0].modelHash).to.equal(c.modelHash);
       expect((await registry.getModelVersion(modelId, 1n))[0].modelHash).to.equal(old.modelHash);
-      expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([11n, await verifier.getAddress()]);
-      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([12n, await verifier.getAddress()]);
+      expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([11n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([12n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
       expect((await registry.modelInfo(modelId)).latestVersion).to.equal(2n);
     });
 
@@ -171,16 +264,24 @@ describe("ModelRegistry", function () {
         .to.be.revertedWithCustomError(registry, "ModelHashNotInField")
         .withArgs(c.modelHash);
     });
+
+    it("re-reads the kept adapter: a snarkjs verifier whose code is gone is not carried over", async function () {
+      const { registry, owner, modelId, snarkAddr } = await loadFixture(registryFixture);
+      await ethers.provider.send("hardhat_setCode", [snarkAddr, "0x"]);
+      await expect(registry.connect(owner).updateModel(modelId, commitment({ modelHash: 12n })))
+        .to.be.revertedWithCustomError(registry, "WrappedVerifierHasNoCode")
+        .withArgs(snarkAddr);
+    });
   });
 
   describe("updateModelWithVerifier", function () {
     it("appends a version with a new verifier", async function () {
-      const { registry, verifier2, owner, modelId } = await loadFixture(registryFixture);
+      const { registry, verifier2, owner, modelId, snark2Addr, codeHash2 } = await loadFixture(registryFixture);
       const v2 = await verifier2.getAddress();
       await expect(registry.connect(owner).updateModelWithVerifier(modelId, commitment({ modelHash: 13n }), v2, 4))
         .to.emit(registry, "ModelVersionCreated")
-        .withArgs(modelId, 2, v2, 4);
-      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([13n, v2]);
+        .withArgs(modelId, 2, v2, 4, snark2Addr, codeHash2);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([13n, v2, snark2Addr, GROTH16_4_SELECTOR, 256n, 4n, codeHash2]);
     });
 
     it("reverts when the caller is not the owner", async function () {
@@ -190,11 +291,19 @@ describe("ModelRegistry", function () {
         .withArgs(modelId, other.address);
     });
 
-    it("reverts when the verifier configuration is invalid", async function () {
-      const { registry, owner, modelId } = await loadFixture(registryFixture);
-      await expect(registry.connect(owner).updateModelWithVerifier(modelId, commitment({ modelHash: 1n }), owner.address, 4))
+    it("reverts when the verifier is not a factory adapter, or the configuration is inconsistent", async function () {
+      const { registry, verifier2, plonk, owner, modelId } = await loadFixture(registryFixture);
+      const c = commitment({ modelHash: 1n });
+      await expect(registry.connect(owner).updateModelWithVerifier(modelId, c, owner.address, 4))
+        .to.be.revertedWithCustomError(registry, "AdapterNotFromFactory")
+        .withArgs(owner.address);
+      await expect(registry.connect(owner).updateModelWithVerifier(modelId, c, await verifier2.getAddress(), 0))
         .to.be.revertedWithCustomError(registry, "InvalidVerifierConfig")
-        .withArgs(owner.address, 4);
+        .withArgs(await verifier2.getAddress(), 0);
+      await expect(registry.connect(owner).updateModelWithVerifier(modelId, c, await plonk.getAddress(), 4))
+        .to.be.revertedWithCustomError(registry, "VerifierMismatch")
+        .withArgs(await plonk.getAddress(), proofSystemId("plonk-bn254-v1"), 4);
+      expect((await registry.modelInfo(modelId)).latestVersion).to.equal(1n);
     });
   });
 
@@ -269,6 +378,7 @@ describe("ModelRegistry", function () {
     it("reports ERC-165, ERC-7992 registry and IModelRegistry, nothing else", async function () {
       const { registry } = await loadFixture(registryFixture);
       expect(await registry.supportsInterface("0x01ffc9a7")).to.equal(true);
+      expect(ERC7992_REGISTRY_ID).to.equal("0xd28519b1");
       expect(await registry.supportsInterface(ERC7992_REGISTRY_ID)).to.equal(true);
       const iface = (await ethers.getContractAt("IModelRegistry", ethers.ZeroAddress)).interface;
       let own = 0n;
@@ -282,6 +392,7 @@ describe("ModelRegistry", function () {
             "getModelVersion",
             "currentVersion",
             "verificationTarget",
+            "factory",
             "modelCount",
           ].includes(f.name)
         )

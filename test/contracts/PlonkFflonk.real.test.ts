@@ -1,7 +1,8 @@
 /**
  * Real PLONK and FFLONK proofs (toy circuit with the 4-signal layout, test/contracts/fixtures/toy/) through
- * PlonkVerifierAdapter / FflonkVerifierAdapter, ModelRegistry, InferenceJobs and ZKMLVerifier; also prints the gas
- * figures quoted in docs/contracts.md.
+ * PlonkVerifierAdapter / FflonkVerifierAdapter (created by VerifierAdapterFactory where registered), ModelRegistry,
+ * InferenceJobs and ZKMLVerifier (both call the snarkjs verifier directly, with the selector and the 768-byte proof
+ * length copied from the adapter); also prints the gas figures quoted in docs/contracts.md.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -14,6 +15,8 @@ import { releaseSnarkjs } from "../../scripts/prove/groth16";
 import { SNARK_FIELD } from "../../scripts/lib/field";
 import {
   commitment,
+  createAdapter,
+  deployFactory,
   deployJobs,
   deployRegistry,
   deployZKMLVerifier,
@@ -76,7 +79,7 @@ function tamper(words: bigint[], i: number): string {
 
 type Adapter = PlonkVerifierAdapter | FflonkVerifierAdapter;
 
-/** Deploys `c`'s adapter around `verifier` with `n` signals. */
+/** Deploys `c`'s adapter around `verifier` with `n` signals directly (to test the adapter itself; not registrable). */
 async function deployAdapter(c: SystemCase, verifier: string, n: number): Promise<Adapter> {
   const a = (await (await ethers.getContractFactory(c.adapterName)).deploy(verifier, n)) as unknown as Adapter;
   await a.waitForDeployment();
@@ -88,14 +91,18 @@ function marketFixture(c: SystemCase) {
   return async function market() {
     const [deployer, modelOwner, requester, prover, prover2] = await ethers.getSigners();
     const toy = await (await ethers.getContractFactory(c.toyVerifier)).deploy();
-    const adapter = await deployAdapter(c, await toy.getAddress(), 4);
-    const registry = await deployRegistry(deployer);
+    const factory = await deployFactory(deployer);
+    const adapter = (await ethers.getContractAt(
+      c.adapterName,
+      await createAdapter(factory, await toy.getAddress(), 4, c.id),
+    )) as unknown as Adapter;
+    const registry = await deployRegistry(deployer, factory);
     const modelId = await registerModel(registry, modelOwner, { modelHash: MODEL, proofSystemId: c.id }, await adapter.getAddress());
     const jobs = await deployJobs(await registry.getAddress());
     const zkmlVerifier = await deployZKMLVerifier(await registry.getAddress());
     const { chainId } = await ethers.provider.getNetwork();
     const deadline = (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
-    return { toy, adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, requester, prover, prover2, chainId, deadline };
+    return { toy, factory, adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, requester, prover, prover2, chainId, deadline };
   };
 }
 
@@ -222,16 +229,37 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
       });
 
       describe("ModelRegistry.registerModelWithVerifier", function () {
-        it(`accepts the adapter under ${c.system}-bn254-v1 with 4 signals`, async function () {
-          const { registry, adapter, modelOwner } = await loadFixture(market);
+        it(`accepts the factory adapter under ${c.system}-bn254-v1 with 4 signals and records the verifier it wraps`, async function () {
+          const { registry, adapter, toy, modelOwner } = await loadFixture(market);
           const a = await adapter.getAddress();
+          const t = await toy.getAddress();
+          const codeHash = ethers.keccak256(await ethers.provider.getCode(t));
           await expect(registry.connect(modelOwner).registerModelWithVerifier(commitment({ modelHash: MODEL, proofSystemId: c.id }), a, 4))
             .to.emit(registry, "ModelVersionCreated")
-            .withArgs(2n, 1n, a, 4);
+            .withArgs(2n, 1n, a, 4, t, codeHash);
           const [stored, verifier, n] = await registry.getModelVersion(2n, 1n);
           expect(stored.proofSystemId).to.equal(c.id);
           expect(verifier).to.equal(a);
           expect(n).to.equal(4n);
+          expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([
+            MODEL,
+            a,
+            t,
+            ethers.id(c.selectorSig(4)).slice(0, 10),
+            768n,
+            4n,
+            codeHash,
+          ]);
+        });
+
+        it("refuses the same adapter deployed directly (AdapterNotFromFactory)", async function () {
+          const { registry, toy, modelOwner } = await loadFixture(market);
+          const direct = await (await deployAdapter(c, await toy.getAddress(), 4)).getAddress();
+          await expect(
+            registry.connect(modelOwner).registerModelWithVerifier(commitment({ modelHash: MODEL, proofSystemId: c.id }), direct, 4),
+          )
+            .to.be.revertedWithCustomError(registry, "AdapterNotFromFactory")
+            .withArgs(direct);
         });
 
         it("reverts when the commitment names another proof system or signal count", async function () {
@@ -258,7 +286,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           const { output, proof } = await prove(jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
           expect(output).to.equal(toyOutput(MODEL, INPUT, X));
           const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
-          await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE);
+          await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
           const submitGas = (await tx.wait())!.gasUsed;
           expect(await jobs.resultOf(jobId)).to.deep.equal([true, output]);
           expect((await jobs.accountOf(prover.address)).available).to.equal(FEE);
@@ -274,12 +302,12 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           const jobId = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline });
           const { output, proof } = await prove(jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
           const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
-          await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE);
+          await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
           console.log(`      gas: submitResult (real ${c.system}, unclaimed, prover account non-empty) ${(await tx.wait())!.gasUsed}`);
         });
 
         it("rejects a tampered proof, a tampered binding, another job's proof, another prover, a changed output", async function () {
-          const { jobs, adapter, modelId, requester, prover, prover2, chainId, deadline } = await loadFixture(market);
+          const { jobs, modelId, requester, prover, prover2, chainId, deadline } = await loadFixture(market);
           const jobsAddr = await jobs.getAddress();
           const job1 = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline });
           const job2 = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline });
@@ -314,19 +342,22 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           await expect(jobs.connect(prover).submitResult(job3, p3.output, p3.proof))
             .to.be.revertedWithCustomError(jobs, "InvalidProof")
             .withArgs(job3);
-          // a malformed proof length bubbles the adapter's error
+          // a malformed proof length: checked by the jobs contract against the length copied from the adapter
           await expect(jobs.connect(prover).submitResult(job1, output, proof + "00"))
-            .to.be.revertedWithCustomError(adapter, "InvalidProofLength")
+            .to.be.revertedWithCustomError(jobs, "InvalidProofLength")
             .withArgs(768, 769);
+          await expect(jobs.connect(prover).submitResult(job1, output, proof.slice(0, 2 + 2 * 256)))
+            .to.be.revertedWithCustomError(jobs, "InvalidProofLength")
+            .withArgs(768, 256);
           // and the genuine one still works, once
           await expect(jobs.connect(prover).submitResult(job1, output, proof))
             .to.emit(jobs, "JobFulfilled")
-            .withArgs(job1, prover.address, output, FEE);
+            .withArgs(job1, prover.address, output, FEE, 0n);
         });
       });
 
       describe("ZKMLVerifier.verifyInference", function () {
-        it("accepts a standalone proof bound to the caller, and rejects it from anyone else", async function () {
+        it("accepts a standalone proof bound to the caller once, and rejects it from anyone else", async function () {
           const { zkmlVerifier, modelId, requester, prover, chainId } = await loadFixture(market);
           const { output, proof } = await prove(standaloneBinding(chainId, await zkmlVerifier.getAddress(), prover.address));
           const input32 = ethers.toBeHex(INPUT, 32);
@@ -335,6 +366,11 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
             .to.emit(zkmlVerifier, "InferenceVerified")
             .withArgs(modelId, input32, out, prover.address);
           await expect(zkmlVerifier.connect(requester).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
+            zkmlVerifier,
+            "InvalidProof",
+          );
+          // its nonce is spent
+          await expect(zkmlVerifier.connect(prover).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
             zkmlVerifier,
             "InvalidProof",
           );

@@ -4,7 +4,14 @@
  */
 import { ethers } from "hardhat";
 import { AbiCoder, keccak256, parseEther, type Signer } from "ethers";
-import type { Groth16VerifierAdapter, InferenceJobs, MockProofVerifier, ModelRegistry, ZKMLVerifier } from "../../typechain-types";
+import type {
+  Groth16VerifierAdapter,
+  InferenceJobs,
+  MockSnarkjsVerifier,
+  ModelRegistry,
+  VerifierAdapterFactory,
+  ZKMLVerifier,
+} from "../../typechain-types";
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
 
@@ -16,6 +23,7 @@ export interface MarketParams {
   leaseDuration: number;
   slashBps: number;
   callbackGasLimit: number;
+  openWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketParams = {
@@ -23,6 +31,7 @@ export const DEFAULT_MARKET: MarketParams = {
   leaseDuration: 600,
   slashBps: 5_000,
   callbackGasLimit: 100_000,
+  openWindow: 300,
 };
 
 /** Optional commitment fields; `modelHash` is the model-commitment public signal. */
@@ -45,32 +54,58 @@ export function commitment(c: CommitmentInput): IERCZKMLRegistry.ModelCommitment
   };
 }
 
-/** Deploys a `ModelRegistry`. */
-export async function deployRegistry(deployer?: Signer): Promise<ModelRegistry> {
+/** Deploys a `VerifierAdapterFactory`. */
+export async function deployFactory(deployer?: Signer): Promise<VerifierAdapterFactory> {
+  const f = await ethers.getContractFactory("VerifierAdapterFactory", deployer);
+  const a = await f.deploy();
+  await a.waitForDeployment();
+  return a;
+}
+
+/** Deploys a `ModelRegistry` on `factory` (default: a new `VerifierAdapterFactory`). */
+export async function deployRegistry(deployer?: Signer, factory?: VerifierAdapterFactory): Promise<ModelRegistry> {
+  const fac = factory ?? (await deployFactory(deployer));
   const f = await ethers.getContractFactory("ModelRegistry", deployer);
-  const r = await f.deploy();
+  const r = await f.deploy(await fac.getAddress());
   await r.waitForDeployment();
   return r;
+}
+
+/** The registry's adapter factory. */
+export async function factoryOf(registry: ModelRegistry): Promise<VerifierAdapterFactory> {
+  return ethers.getContractAt("VerifierAdapterFactory", await registry.factory());
 }
 
 /** Deploys `InferenceJobs` on `registry` with `params` (default: DEFAULT_MARKET). */
 export async function deployJobs(registry: string, params: MarketParams = DEFAULT_MARKET, deployer?: Signer): Promise<InferenceJobs> {
   const f = await ethers.getContractFactory("InferenceJobs", deployer);
-  const j = await f.deploy(registry, params.claimBond, params.leaseDuration, params.slashBps, params.callbackGasLimit);
+  const j = await f.deploy(registry, params.claimBond, params.leaseDuration, params.slashBps, params.callbackGasLimit, params.openWindow);
   await j.waitForDeployment();
   return j;
 }
 
-/** Deploys a `Groth16VerifierAdapter` around a snarkjs-generated verifier with `numPublicSignals` signals. */
-export async function deployGroth16Adapter(
+/**
+ * Has `factory` create the adapter of proof system `proofSystem` (default Groth16) around a snarkjs verifier with
+ * `numPublicSignals` signals; returns its address.
+ */
+export async function createAdapter(
+  factory: VerifierAdapterFactory,
   snarkjsVerifier: string,
   numPublicSignals = 4,
-  deployer?: Signer,
+  proofSystem: string = GROTH16_BN254_V1,
+): Promise<string> {
+  const addr = await factory.adapterAddress(proofSystem, snarkjsVerifier, numPublicSignals);
+  await (await factory.createAdapter(proofSystem, snarkjsVerifier, numPublicSignals)).wait();
+  return addr;
+}
+
+/** Has `factory` create a `Groth16VerifierAdapter` around a snarkjs-generated verifier with `numPublicSignals` signals. */
+export async function deployGroth16Adapter(
+  factory: VerifierAdapterFactory,
+  snarkjsVerifier: string,
+  numPublicSignals = 4,
 ): Promise<Groth16VerifierAdapter> {
-  const f = await ethers.getContractFactory("Groth16VerifierAdapter", deployer);
-  const a = await f.deploy(snarkjsVerifier, numPublicSignals);
-  await a.waitForDeployment();
-  return a;
+  return ethers.getContractAt("Groth16VerifierAdapter", await createAdapter(factory, snarkjsVerifier, numPublicSignals));
 }
 
 /** Deploys the standalone ERC-7992 `ZKMLVerifier` on `registry`. */
@@ -131,30 +166,63 @@ export async function openJob(
  */
 export async function deployMarketForVerifier(snarkjsVerifier: string, modelCommitment: bigint, params: MarketParams = DEFAULT_MARKET) {
   const [deployer, modelOwner] = await ethers.getSigners();
-  const adapter = await deployGroth16Adapter(snarkjsVerifier, 4, deployer);
-  const registry = await deployRegistry(deployer);
+  const factory = await deployFactory(deployer);
+  const adapter = await deployGroth16Adapter(factory, snarkjsVerifier, 4);
+  const registry = await deployRegistry(deployer, factory);
   const modelId = await registerModel(registry, modelOwner, { modelHash: modelCommitment }, await adapter.getAddress());
   const jobs = await deployJobs(await registry.getAddress(), params, deployer);
   const zkmlVerifier = await deployZKMLVerifier(await registry.getAddress(), deployer);
   const { chainId } = await ethers.provider.getNetwork();
-  return { adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, chainId };
+  return { factory, adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, chainId };
 }
 
-/** The proof `MockProofVerifier` accepts for `signals`: `abi.encode(keccak256(abi.encode(signals)))`. */
+/**
+ * The 256-byte Groth16-shaped proof `MockSnarkjsVerifier` accepts for four `signals`:
+ * `abi.encode(a, b, c)` with `b = [[1, 2], [3, 4]]`, `c = [5, 6]`, `a = [keccak256(abi.encode(b, c, signals)), 0]`,
+ * so like a real proof it is bound to every signal.
+ */
 export function mockProof(signals: readonly bigint[]): string {
+  if (signals.length !== 4) throw new Error(`mockProof: MockSnarkjsVerifier takes 4 signals, got ${signals.length}`);
   const coder = AbiCoder.defaultAbiCoder();
-  return coder.encode(["bytes32"], [keccak256(coder.encode(["uint256[]"], [signals]))]);
+  const b = [
+    [1n, 2n],
+    [3n, 4n],
+  ];
+  const c = [5n, 6n];
+  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", "uint256[4]"], [b, c, signals])));
+  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
 }
 
-/** Logic-test market: a `MockProofVerifier` (4 signals) behind the registry, one model, the jobs contract. */
+/**
+ * Logic-test market: a `MockSnarkjsVerifier` (4 signals; `setMode(4)` makes it reject everything) behind a
+ * factory-made Groth16 adapter, the registry, one model, the jobs contract.
+ */
 export async function mockMarketFixture() {
   const signers = await ethers.getSigners();
   const [deployer, modelOwner, requester, prover, prover2, stranger] = signers;
-  const mock: MockProofVerifier = await (await ethers.getContractFactory("MockProofVerifier")).deploy(GROTH16_BN254_V1, 4);
-  const registry = await deployRegistry(deployer);
+  const mock: MockSnarkjsVerifier = await (await ethers.getContractFactory("MockSnarkjsVerifier")).deploy();
+  const factory = await deployFactory(deployer);
+  const adapter = await deployGroth16Adapter(factory, await mock.getAddress(), 4);
+  const registry = await deployRegistry(deployer, factory);
   const modelHash = 123456789n;
-  const modelId = await registerModel(registry, modelOwner, { modelHash }, await mock.getAddress());
+  const modelId = await registerModel(registry, modelOwner, { modelHash }, await adapter.getAddress());
   const jobs = await deployJobs(await registry.getAddress(), DEFAULT_MARKET, deployer);
   const { chainId } = await ethers.provider.getNetwork();
-  return { signers, deployer, modelOwner, requester, prover, prover2, stranger, mock, registry, jobs, modelId, modelHash, chainId };
+  return {
+    signers,
+    deployer,
+    modelOwner,
+    requester,
+    prover,
+    prover2,
+    stranger,
+    mock,
+    factory,
+    adapter,
+    registry,
+    jobs,
+    modelId,
+    modelHash,
+    chainId,
+  };
 }

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IERCZKMLRegistry} from "../interfaces/IERCZKMLRegistry.sol";
+import {IInferenceJobs} from "../interfaces/IInferenceJobs.sol";
+import {IVerifierAdapterFactory} from "../interfaces/IVerifierAdapterFactory.sol";
+import {MetamorphicTrampoline} from "./MetamorphicTrampoline.sol";
+
+/// @title MetamorphicDeployer (test-only)
+/// @notice Reproduces the "same address, other code" attack on a version's verifier under EIP-6780: code can leave
+/// an address only by self-destructing in its creation transaction, so `attack` deploys a verifier whose every call
+/// self-destructs, creates its factory adapter, registers a model on it and opens a job, and destroys the verifier,
+/// all in one transaction. `deploy` later puts other code at the same address: `CREATE2` of a fixed trampoline that
+/// copies the code of whatever `implementation` holds.
+contract MetamorphicDeployer {
+    /// @notice Thrown when the self-destructing verifier could not be called.
+    error DestroyFailed(address verifier);
+
+    /// @notice The contract whose code the next trampoline copies.
+    address public implementation;
+
+    /// @notice Deploys a copy of `impl`'s code at the trampoline's CREATE2 address for `salt`.
+    /// @param impl The contract whose code to copy.
+    /// @param salt The CREATE2 salt (the same salt gives the same address).
+    /// @return deployed The address.
+    function deploy(address impl, bytes32 salt) public returns (address deployed) {
+        implementation = impl;
+        deployed = address(new MetamorphicTrampoline{salt: salt}());
+    }
+
+    /// @notice In one transaction: deploy `destroyingImpl`'s code (every call self-destructs), create its adapter,
+    /// register a model on it, open a job on it, then destroy it.
+    /// @return verifier The verifier's address.
+    /// @return modelId The model registered.
+    /// @return jobId The job opened.
+    function attack(
+        address destroyingImpl,
+        bytes32 salt,
+        IVerifierAdapterFactory factory,
+        IModelRegistry registry,
+        IInferenceJobs jobs,
+        IERCZKMLRegistry.ModelCommitment calldata commitment,
+        uint256 inputCommitment,
+        uint64 deadline
+    ) external payable returns (address verifier, uint256 modelId, uint256 jobId) {
+        verifier = deploy(destroyingImpl, salt);
+        address adapter = factory.createAdapter(commitment.proofSystemId, verifier, 4);
+        modelId = registry.registerModelWithVerifier(commitment, adapter, 4);
+        jobId = jobs.openJob{value: msg.value}(modelId, inputCommitment, "", deadline, false);
+        // Any call runs the verifier's only code, CALLER SELFDESTRUCT: a plain call is the point here.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, ) = verifier.call("");
+        if (!ok) revert DestroyFailed(verifier);
+    }
+}
