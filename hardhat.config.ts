@@ -2,6 +2,7 @@ import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "./scripts/tasks";
+import { SOLC_SETTINGS } from "./scripts/lib/solc";
 
 /**
  * The one Solidity compiler this project uses: the `solc` npm package (solc-js, WebAssembly),
@@ -61,10 +62,8 @@ const config: HardhatUserConfig = {
   sourcify: { enabled: false },
   solidity: {
     version: SOLC_VERSION,
-    settings: {
-      optimizer: { enabled: true, runs: 200 },
-      evmVersion: "cancun",
-    },
+    // Shared with scripts/chain/audit-verifier.ts, which recompiles verifiers to compare deployed code.
+    settings: { optimizer: { ...SOLC_SETTINGS.optimizer }, evmVersion: SOLC_SETTINGS.evmVersion },
   },
   paths: {
     sources: "./contracts",

@@ -6,6 +6,7 @@
 import { toBeHex, zeroPadValue } from "ethers";
 import type { ModelRegistry } from "../../typechain-types";
 import { GROTH16_BN254_V1 } from "../chain/binding";
+import { auditVersion, expectedGroth16Runtime } from "../chain/audit-verifier";
 import { buildModel } from "../model/build";
 import type { QuantizedModel } from "../model/quantized";
 
@@ -44,7 +45,9 @@ export function loadServedModel(name: string): Promise<ServedModel> {
 }
 
 /**
- * Finds which served model (if any) a registry version is, by comparing all four commitment fields.
+ * Finds which served model (if any) a registry version is, by comparing all four commitment fields, and audits the
+ * version's verifier: its code must be the snarkjs verifier of the served model's keys and the code the registry
+ * recorded (`scripts/chain/audit-verifier.ts`), or the node would prove (and bond) for a verifier that may reject.
  * @returns The model, or a reason why none matches.
  */
 export async function matchRegistryVersion(
@@ -65,7 +68,12 @@ export async function matchRegistryVersion(
     (s) =>
       s.modelHash === c.modelHash.toLowerCase() && s.circuitHash === c.circuitHash.toLowerCase() && s.vkHash === c.vkHash.toLowerCase(),
   );
-  if (m) return { model: m };
+  if (m) {
+    const provider = registry.runner?.provider;
+    if (!provider) throw new Error("matchRegistryVersion: the registry binding has no provider");
+    const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtime(m.zkey));
+    return audit.ok ? { model: m } : { reason: audit.reason };
+  }
   return {
     reason: `unknown model: model ${modelId} v${version} (modelHash ${c.modelHash.slice(0, 18)}...) matches none of the served models' commitments`,
   };

@@ -6,7 +6,9 @@ import { SNARK_FIELD } from "../../scripts/lib/field";
 import { inputCommitment } from "../../scripts/model/quantized";
 import { proveInference } from "../../scripts/prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
-import { jobBinding } from "../../scripts/chain/binding";
+import { GROTH16_BN254_V1, jobBinding } from "../../scripts/chain/binding";
+import { createAdapter } from "../../scripts/chain/system";
+import { auditVersion, expectedGroth16Runtime, stripMetadata } from "../../scripts/chain/audit-verifier";
 
 /**
  * InferenceJobs against the real generated iris verifier and real Groth16 proofs: the contract rebuilds every public
@@ -26,7 +28,7 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     const [deployer, owner, requester, prover, thief] = await hre.ethers.getSigners();
     const sys = await deploySystem(deployer);
     const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
-    const v = await deployGroth16Verifier(deployer, artifact);
+    const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
     const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
     const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress());
     // A second model with the same circuit but another commitment (what a mix-up of models would look like).
@@ -47,14 +49,14 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     const { jobId: otherModelJob } = await open(otherModel, c1);
     const binding = await bindingFor(sys.jobs, prover, jobId, prover.address);
     const proof = await proveInference(built.model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, 11n, binding);
-    return { sys, prover, thief, requester, jobId, sameInputJob, otherInputJob, otherModelJob, proof };
+    return { sys, owner, reg, prover, thief, requester, jobId, sameInputJob, otherInputJob, otherModelJob, proof, modelId };
   }
 
   it("accepts a valid result, records it, and pays the prover exactly once", async function () {
     const { sys, prover, jobId, proof } = await loadFixture(market);
     await expect(sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes))
       .to.emit(sys.jobs, "JobFulfilled")
-      .withArgs(jobId, prover.address, proof.output, fee);
+      .withArgs(jobId, prover.address, proof.output, fee, 0n);
     expect(await sys.jobs.resultOf(jobId)).to.deep.equal([true, proof.output]);
     await expect(sys.jobs.connect(prover).submitResult(jobId, proof.output, proof.packed.bytes)).to.be.revertedWithCustomError(
       sys.jobs,
@@ -124,5 +126,23 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     await expect(sys.jobs.connect(thief).submitResult(jobId, proof.output, proof.packed.bytes)).to.be.reverted;
     expect(await hre.ethers.provider.getBalance(await sys.jobs.getAddress())).to.equal(before);
     expect(await sys.jobs.resultOf(jobId)).to.deep.equal([false, 0n]);
+  });
+
+  it("audit:verifier accepts the registered iris verifier for its zkey, and refuses another verifier behind a factory adapter", async function () {
+    const { sys, owner, reg, modelId } = await loadFixture(market);
+    const expected = await expectedGroth16Runtime(built.keys.zkey);
+    const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
+    // the regenerated code equals what Hardhat compiled from the committed verifier, up to the metadata hash
+    expect(stripMetadata(expected)).to.equal(stripMetadata(artifact.deployedBytecode));
+    const ok = await auditVersion(sys.registry, hre.ethers.provider, modelId, 1n, expected);
+    expect(ok.ok, ok.reason).to.equal(true);
+    expect(ok.actualCodeHash).to.equal(ok.recordedCodeHash);
+    // the same commitment on an accept-all verifier: the registry takes it (factory adapter), the audit does not
+    const acceptAll = await hre.ethers.deployContract("AcceptAllVerifier");
+    const { adapter } = await createAdapter(sys.factory, owner, GROTH16_BN254_V1, await acceptAll.getAddress());
+    const { modelId: foreign } = await registerModel(sys.registry, owner, reg, adapter);
+    const bad = await auditVersion(sys.registry, hre.ethers.provider, foreign, 1n, expected);
+    expect(bad.ok).to.equal(false);
+    expect(bad.reason).to.match(/is not the snarkjs verifier of these keys/);
   });
 });

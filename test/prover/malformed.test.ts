@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { dataUri } from "../../scripts/prover/input";
-import { registerModel } from "../../scripts/chain/system";
+import { createAdapter, registerModel } from "../../scripts/chain/system";
+import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
+import { AcceptAllVerifier__factory } from "../../typechain-types";
 import type { ProverNode } from "../../scripts/prover/node";
 import { type Market, inProcessNode, startMarket, until } from "./fixture";
 
@@ -18,7 +20,7 @@ describe("prover nodes: malformed jobs", function () {
     await m?.stop();
   });
 
-  it("skips a bad commitment, an unknown model, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
+  it("skips a bad commitment, an unknown model, a foreign verifier, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
     const minFee = 10n ** 15n;
     // A model whose registry commitment matches no local artifacts (same verifier, another modelHash).
     const adapter = (await m.sys.registry.getModelVersion(m.modelId, 1))[1];
@@ -28,7 +30,18 @@ describe("prover nodes: malformed jobs", function () {
       { modelCommitment: m.built.modelCommitment + 1n, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: "other" },
       adapter,
     );
+    // The exact commitment of the local artifacts, registered on a verifier that accepts anything (behind a factory
+    // adapter, so the registry takes it): the node must not work for a version it cannot trust.
+    const acceptAll = await new AcceptAllVerifier__factory(m.wallet(1)).deploy();
+    const foreignAdapter = await createAdapter(m.sys.factory, m.wallet(1), GROTH16_BN254_V1, await acceptAll.getAddress());
+    const { modelId: foreignModel } = await registerModel(
+      m.sys.registry,
+      m.wallet(1),
+      { modelCommitment: m.built.modelCommitment, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: "same" },
+      foreignAdapter.adapter,
+    );
     const good1 = await m.open({ fee: minFee });
+    const foreign = await m.open({ modelId: foreignModel });
     const badCommitment = await m.open({ commitment: 12345n });
     const unknown = await m.open({ modelId: unknownModel });
     const lowFee = await m.open({ fee: minFee - 1n });
@@ -44,6 +57,12 @@ describe("prover nodes: malformed jobs", function () {
     await until(async () => (await Promise.all(good.map((g) => m.sys.jobs.resultOf(g.jobId)))).every((r) => r[0]), 60_000, "the good jobs");
     for (const g of good) expect(await m.sys.jobs.resultOf(g.jobId)).to.deep.equal([true, g.expected]);
 
+    const skipped = [badCommitment, unknown, foreign, lowFee, badUri, badJson, outOfRange];
+    const settled = (): boolean => {
+      const states = new Map(node!.jobRecords().map((r) => [r.jobId, r.state]));
+      return skipped.every((j) => states.get(j.jobId.toString()) === "skipped");
+    };
+    await until(async () => settled(), 60_000, "the skipped jobs");
     const recs = new Map(node.jobRecords().map((r) => [r.jobId, r]));
     const reason = (j: { jobId: bigint }): string => {
       const r = recs.get(j.jobId.toString());
@@ -52,6 +71,7 @@ describe("prover nodes: malformed jobs", function () {
     };
     expect(reason(badCommitment)).to.match(/input commitment mismatch/);
     expect(reason(unknown)).to.match(/unknown model/);
+    expect(reason(foreign)).to.match(/is not the snarkjs verifier of these keys/);
     expect(reason(lowFee)).to.match(/below the minimum/);
     expect(reason(badUri)).to.match(/unsupported input URI scheme/);
     expect(reason(badJson)).to.match(/not JSON/);
@@ -59,12 +79,11 @@ describe("prover nodes: malformed jobs", function () {
     expect(reason(outOfRange)).to.match(/outside the .*range|input\.x|commitment mismatch/);
     // Skipped jobs were reported in the log, and nothing was spent on them (no claim).
     const skippedLogs = node.log.records.filter((r) => r.event === "job_skipped").map((r) => r.jobId);
-    expect(skippedLogs).to.have.members([badCommitment, unknown, lowFee, badUri, badJson, outOfRange].map((j) => j.jobId.toString()));
-    for (const j of [badCommitment, unknown, lowFee, badUri, badJson, outOfRange])
-      expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
+    expect(skippedLogs).to.have.members(skipped.map((j) => j.jobId.toString()));
+    for (const j of skipped) expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
     const metrics = await node.stop();
     node = undefined;
-    expect(metrics.skipped).to.equal(6);
+    expect(metrics.skipped).to.equal(7);
     expect(metrics.fulfilled).to.equal(2);
   });
 });
