@@ -11,7 +11,7 @@ import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackag
 import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
 import { quantizeBundled } from "./bundled";
 import type { FloatModel } from "./float";
-import { type QuantizedModel, modelCommitment, validateModel } from "./quantized";
+import { type QuantizedModel, modelCommitment, publicSignalNames, validateModel } from "./quantized";
 
 /** Where a model's files live. */
 export interface ModelPaths {
@@ -249,7 +249,8 @@ export interface ModelManifest {
   /** sha256 of the canonical verification key JSON: the registry's vkHash. */
   vkHash: string;
   constraints: number;
-  publicSignals: ["result", "modelCommitment", "inputCommitment", "jobBinding"];
+  /** docs/public-signals.md: result, modelCommitment, inputCommitment or inputPacked[0..m-1], jobBinding. */
+  publicSignals: string[];
   scales: {
     input: { size: number; bits: number; frac: number };
     layers: Record<string, number | string | boolean>[];
@@ -293,7 +294,7 @@ export function createManifest(
     circuitHash: a.circuit.r1csHash,
     vkHash: a.keys.vkHash,
     constraints: a.circuit.constraints,
-    publicSignals: ["result", "modelCommitment", "inputCommitment", "jobBinding"],
+    publicSignals: publicSignalNames(model),
     scales: {
       input: { size: model.input.size, bits: model.input.bits, frac: model.input.frac },
       layers: model.layers.map(

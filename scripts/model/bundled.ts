@@ -8,14 +8,14 @@ import type { QuantizedModel } from "./quantized";
 
 /**
  * Per-model quantization settings: `models/<name>/quantize.json`, a QuantizeOptions object
- * (`bits`, `biasBits`, `logitBits`, `weights`); absent = defaults (8-bit, open weights). See docs/model-format.md.
+ * (`bits`, `biasBits`, `logitBits`, `weights`, `inputMode`, `head`); absent = defaults (8-bit, open weights). See docs/model-format.md.
  * @throws Error naming the file and the field when a setting is malformed.
  */
 export function quantizationOptions(name: string): QuantizeOptions {
   const file = path.join(ROOT, "models", name, "quantize.json");
   if (!fs.existsSync(file)) return {};
   const o = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  const known = ["bits", "biasBits", "logitBits", "weights", "comment"];
+  const known = ["bits", "biasBits", "logitBits", "weights", "inputMode", "head", "comment"];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`${rel(file)}: unknown field "${k}"; known: ${known.join(", ")}`);
   for (const k of ["bits", "biasBits", "logitBits"]) {
     const v = o[k];
@@ -24,12 +24,19 @@ export function quantizationOptions(name: string): QuantizeOptions {
   }
   if (o.weights !== undefined && o.weights !== "open" && o.weights !== "private")
     throw new Error(`${rel(file)}: weights must be "open" or "private"`);
-  return {
+  if (o.inputMode !== undefined && o.inputMode !== "committed" && o.inputMode !== "public")
+    throw new Error(`${rel(file)}: inputMode must be "committed" or "public" (absent = committed), got ${JSON.stringify(o.inputMode)}`);
+  if (o.head !== undefined && o.head !== "argmax" && o.head !== "values")
+    throw new Error(`${rel(file)}: head must be "argmax" (classification) or "values" (e.g. regression), got ${JSON.stringify(o.head)}`);
+  const opts: QuantizeOptions = {
     bits: o.bits as number | undefined,
     biasBits: o.biasBits as number | undefined,
     logitBits: o.logitBits as number | undefined,
     weights: o.weights as "open" | "private" | undefined,
   };
+  if (o.inputMode !== undefined) opts.inputMode = o.inputMode as "committed" | "public";
+  if (o.head !== undefined) opts.head = o.head as "argmax" | "values";
+  return opts;
 }
 
 /** Quantizes a bundled model as the build does: its training set as calibration, its quantize.json settings. */

@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "../lib/paths";
 import type { FloatModel } from "./float";
 import { preprocess } from "./float";
 import type { Dataset } from "./train";
@@ -71,13 +74,52 @@ export function identityPreprocess(n: number): { mean: number[]; std: number[] }
   return { mean: new Array<number>(n).fill(0), std: new Array<number>(n).fill(1) };
 }
 
+/** Days of history a temperature-forecast input holds. */
+export const FORECAST_WINDOW = 7;
+
+/**
+ * Seattle daily maximum temperature (°C, 1461 days 2012-2015) from `vega-datasets/data/seattle-weather.csv`
+ * (a U.S. Government work: NOAA National Climatic Data Center, see the package's datapackage.json), as sliding
+ * windows: input = `temp_max` of `window` consecutive days (oldest first), target = the next day's `temp_max`.
+ * Deterministic split: every fifth window (index % 5 === 4) is held out. Windows overlap, so a held-out target day
+ * can appear as an input day of a training window (never as a training target).
+ * @throws Error naming the file and line when a row has no numeric temp_max.
+ */
+export function loadSeattleTempMax(window = FORECAST_WINDOW): SplitDataset {
+  // the package's "exports" hide data/: resolve it from the package folder
+  const file = path.join(ROOT, "node_modules", "vega-datasets", "data", "seattle-weather.csv");
+  const text = fs.readFileSync(file, "utf8");
+  const lines = text.trim().split(/\r?\n/);
+  const col = lines[0].split(",").indexOf("temp_max");
+  if (col < 0) throw new Error(`${file}: no temp_max column in the header ${lines[0]}`);
+  const temps = lines.slice(1).map((l, i) => {
+    const v = Number(l.split(",")[col]);
+    if (!Number.isFinite(v)) throw new Error(`${file}: line ${i + 2} has no numeric temp_max`);
+    return v;
+  });
+  const train: Dataset = { x: [], y: [] };
+  const test: Dataset = { x: [], y: [] };
+  for (let i = 0; i + window < temps.length; i++) {
+    const part = i % 5 === 4 ? test : train;
+    part.x.push(temps.slice(i, i + window));
+    part.y.push(temps[i + window]);
+  }
+  return { name: "seattle-temp-max", classes: ["temp_max_next_day"], train, test };
+}
+
 /**
  * Calibration inputs (preprocessed) for a bundled model: its whole training set, the set `npm run train` and the
  * tests quantize with. (scripts/model/build.ts' calibrationSet can delegate here to cover the MNIST models.)
  * @throws Error when no dataset is known for the model's name.
  */
 export function bundledCalibration(fm: FloatModel): number[][] {
-  const d = fm.name.startsWith("iris") ? loadIris() : fm.name.startsWith("mnist") ? loadMnist() : undefined;
-  if (!d) throw new Error(`no calibration set is known for model ${fm.name}; bundled datasets: iris-*, mnist-*`);
+  const d = fm.name.startsWith("iris")
+    ? loadIris()
+    : fm.name.startsWith("mnist")
+      ? loadMnist()
+      : fm.name.startsWith("temp-")
+        ? loadSeattleTempMax()
+        : undefined;
+  if (!d) throw new Error(`no calibration set is known for model ${fm.name}; bundled datasets: iris-*, mnist-*, temp-*`);
   return d.train.x.map((r) => preprocess(fm, r));
 }

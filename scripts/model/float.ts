@@ -8,7 +8,13 @@ export interface FloatModel {
   inputSize: number;
   /** Per-feature standardization applied to raw inputs before the network. */
   preprocess: { mean: number[]; std: number[] };
+  /** Class names (index = logit index); for a regression model, the names of the outputs. */
   classes: string[];
+  /**
+   * "classification" (absent = classification): the outputs are logits and the answer is their argmax;
+   * "regression": the outputs are the predicted values themselves (quantized with a values head).
+   */
+  task?: "classification" | "regression";
   /** Present for image models: [C, H, W]; inputs are flattened CHW. */
   inputShape?: [number, number, number];
   layers: FloatLayer[];
@@ -96,6 +102,8 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   };
   if (m.format !== "zkml-float-v1") fail("format", `must be "zkml-float-v1", got ${JSON.stringify(m.format)}`);
   if (!Number.isInteger(m.inputSize) || m.inputSize < 1) fail("inputSize", "must be a positive integer");
+  if (m.task !== undefined && m.task !== "classification" && m.task !== "regression")
+    fail("task", `must be "classification" or "regression" (or absent = classification), got ${JSON.stringify(m.task)}`);
   if (m.preprocess?.mean?.length !== m.inputSize || m.preprocess?.std?.length !== m.inputSize)
     fail("preprocess", `mean and std must have inputSize = ${m.inputSize} entries`);
   if (m.preprocess.std.some((v) => !(v > 0))) fail("preprocess.std", "must be positive");

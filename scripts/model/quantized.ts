@@ -1,4 +1,4 @@
-import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain } from "../quant/commit";
+import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain, valuesPerChunk } from "../quant/commit";
 import {
   type Interval,
   type Shape3,
@@ -20,6 +20,11 @@ import {
   signedRange,
 } from "../quant/ops";
 
+/** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
+export type InputMode = "committed" | "public";
+/** What public signal 0 holds: the argmax class, or the packed output values. */
+export type OutputHead = "argmax" | "values";
+
 /**
  * The quantized model: the file format between the quantizer and the circuit generator (`*.qmodel.json`).
  * Values are signed integers; a tensor with `frac` fractional bits holds value * 2^frac. JSON numbers must be safe
@@ -28,13 +33,20 @@ import {
 export interface QuantizedModel {
   format: "zkml-quantized-v1";
   name: string;
-  /** `shape` ([C, H, W]) is present for image inputs; `size` is always the flattened length. */
-  input: { size: number; bits: number; frac: number; shape?: [number, number, number] };
+  /**
+   * `shape` ([C, H, W]) is present for image inputs; `size` is always the flattened length. `mode`: "committed"
+   * (absent = committed) hides the input behind a salted commitment; "public" exposes it packed (docs/public-signals.md).
+   */
+  input: { size: number; bits: number; frac: number; shape?: [number, number, number]; mode?: InputMode };
   /** "open": weights are circuit constants; "private": weights are witness signals behind modelCommitment. */
   weights: "open" | "private";
   layers: QuantizedLayer[];
-  head: "argmax";
-  /** Class names, index = argmax output (informational). */
+  /**
+   * "argmax": the output is the index of the largest logit (lowest on ties); "values": the last layer's outputs,
+   * packed into one field element (`packSigned(outputs, outBits)[0]`).
+   */
+  head: OutputHead;
+  /** Class names, index = argmax output; for a values head, the output names (informational). */
   classes?: string[];
   /** Float preprocessing of raw inputs, copied from the float model (informational). */
   preprocess?: { mean: number[]; std: number[] };
@@ -112,11 +124,15 @@ export interface FlattenLayer {
 
 export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer;
 
-/** Reference inference result: every layer's output, the logits and the class. */
+/** Reference inference result: every layer's output, the logits and public signal 0. */
 export interface Inference {
   layers: bigint[][];
+  /** The last layer's outputs (the logits, or the values of a values head). */
   logits: bigint[];
+  /** Public signal 0: the argmax class, or for a values head `packSigned(values, outBits)[0]`. */
   output: bigint;
+  /** Values head only: the last layer's outputs (signed, `outFrac` fractional bits), as packed in `output`. */
+  values?: bigint[];
 }
 
 function fail(field: string, msg: string): never {
@@ -148,7 +164,10 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
   if (!Number.isInteger(m.input?.size) || m.input.size < 1) fail("input.size", "must be a positive integer");
   if (!Number.isInteger(m.input.bits) || m.input.bits < 2 || m.input.bits > 32) fail("input.bits", "must be an integer in 2..32");
   if (m.weights !== "open" && m.weights !== "private") fail("weights", `must be "open" or "private", got ${JSON.stringify(m.weights)}`);
-  if (m.head !== "argmax") fail("head", `must be "argmax", got ${JSON.stringify(m.head)}`);
+  if (m.head !== "argmax" && m.head !== "values")
+    fail("head", `must be "argmax" (classification) or "values" (packed outputs, e.g. regression), got ${JSON.stringify(m.head)}`);
+  if (m.input?.mode !== undefined && m.input.mode !== "committed" && m.input.mode !== "public")
+    fail("input.mode", `must be "committed" or "public" (or absent = committed), got ${JSON.stringify(m.input.mode)}`);
   if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
   let width = m.input.size;
   let shape: Shape3 | undefined;
@@ -213,7 +232,20 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
   });
   const last = m.layers[m.layers.length - 1];
   if (last.type !== "dense" || last.relu)
-    fail(`layers[${m.layers.length - 1}]`, "must be a dense layer without ReLU: the argmax head reads signed logits");
+    fail(
+      `layers[${m.layers.length - 1}]`,
+      `must be a dense layer without ReLU: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+    );
+  if (m.head === "values" && last.nOut > valuesPerChunk(last.outBits))
+    fail(
+      `layers[${m.layers.length - 1}].nOut`,
+      `= ${last.nOut} does not fit the values head: at outBits = ${last.outBits} one packed output word holds floor(248 / ${last.outBits}) = ${valuesPerChunk(last.outBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
+    );
+  if (inputModeOf(m) === "public" && inputSignalCount(m) > MAX_INPUT_SIGNALS)
+    fail(
+      "input.mode",
+      `"public" with input.size = ${m.input.size} at input.bits = ${m.input.bits} needs ${inputSignalCount(m)} input signals; the registry accepts at most ${MAX_INPUT_SIGNALS}: use "committed" or fewer/narrower inputs`,
+    );
   return m;
 }
 
@@ -371,6 +403,10 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
     layers.push([...a]);
   }
   const logits = layers[layers.length - 1];
+  if (m.head === "values") {
+    const last = m.layers[m.layers.length - 1] as DenseLayer;
+    return { layers, logits, output: packSigned(logits, last.outBits, "output")[0], values: [...logits] };
+  }
   return { layers, logits, output: BigInt(argmax(logits)) };
 }
 
@@ -395,7 +431,77 @@ export async function modelCommitment(m: QuantizedModel): Promise<bigint> {
   return poseidonChain(MODEL_DOMAIN, modelChunks(m));
 }
 
-/** The input commitment (public signal 2): CommitSigned(x, input.bits, salt). */
+/** The input commitment (public signal 2 of a committed-mode model): CommitSigned(x, input.bits, salt). */
 export function inputCommitment(m: QuantizedModel, x: readonly bigint[], salt: bigint): Promise<bigint> {
   return commitSigned(x, m.input.bits, salt, "input");
+}
+
+/** Most input signals the registry accepts for one version (docs/public-signals.md). */
+export const MAX_INPUT_SIGNALS = 16;
+
+/** The model's input mode; an absent `input.mode` means "committed". */
+export function inputModeOf(m: QuantizedModel): InputMode {
+  return m.input.mode ?? "committed";
+}
+
+/** m, the number of input signals: 1 (the commitment) or ceil(input.size / floor(248 / input.bits)) packed words. */
+export function inputSignalCount(m: QuantizedModel): number {
+  return inputModeOf(m) === "public" ? Math.ceil(m.input.size / valuesPerChunk(m.input.bits)) : 1;
+}
+
+/** Number of public signals: result, modelCommitment, m input signals, jobBinding. */
+export function numPublicSignals(m: QuantizedModel): number {
+  return 3 + inputSignalCount(m);
+}
+
+/** Names of the public signals in order (as in the manifest): result, modelCommitment, inputs..., jobBinding. */
+export function publicSignalNames(m: QuantizedModel): string[] {
+  const inputs =
+    inputModeOf(m) === "public" ? Array.from({ length: inputSignalCount(m) }, (_, i) => `inputPacked[${i}]`) : ["inputCommitment"];
+  return ["result", "modelCommitment", ...inputs, "jobBinding"];
+}
+
+/**
+ * The on-chain layout of a model version (`IModelRegistry.Layout`, docs/public-signals.md), field for field.
+ * Argmax: outputCount = number of logits, outputBits = outputFrac = 0.
+ */
+export interface ModelLayout {
+  /** 0 committed, 1 public. */
+  inputMode: 0 | 1;
+  /** 0 argmax, 1 values. */
+  outputHead: 0 | 1;
+  inputCount: number;
+  inputBits: number;
+  outputCount: number;
+  outputBits: number;
+  outputFrac: number;
+}
+
+/** The layout the registry records for this model (validated first). */
+export function layoutOf(m: QuantizedModel): ModelLayout {
+  validateModel(m);
+  const last = m.layers[m.layers.length - 1] as DenseLayer;
+  const values = m.head === "values";
+  return {
+    inputMode: inputModeOf(m) === "public" ? 1 : 0,
+    outputHead: values ? 1 : 0,
+    inputCount: m.input.size,
+    inputBits: m.input.bits,
+    outputCount: last.nOut,
+    outputBits: values ? last.outBits : 0,
+    outputFrac: values ? last.outFrac : 0,
+  };
+}
+
+/**
+ * The m input signals (public signals 2 .. 1+m): committed mode `[inputCommitment(model, x, salt)]`, public mode
+ * `packSigned(x, input.bits)` (the salt is unused).
+ * @throws RangeError naming the index when a value is outside input.bits; Error when a committed model gets no salt.
+ */
+export async function inputSignals(m: QuantizedModel, x: readonly bigint[], salt?: bigint): Promise<bigint[]> {
+  if (x.length !== m.input.size) throw new RangeError(`input has ${x.length} values; model ${m.name} takes ${m.input.size}`);
+  if (inputModeOf(m) === "public") return packSigned(x, m.input.bits, "input");
+  if (salt === undefined)
+    throw new Error(`model ${m.name} commits its input (input.mode "committed"): pass the salt of the input commitment`);
+  return [await inputCommitment(m, x, salt)];
 }

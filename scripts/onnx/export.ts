@@ -101,6 +101,7 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
   if (opts.softmax) nodes.push({ name: "softmax", opType: "Softmax", input: [cur], output: [outName], attribute: [int("axis", -1)] });
   else nodes[nodes.length - 1].output = [outName];
   const meta: Record<string, unknown> = { format: fm.format, name: fm.name, preprocess: fm.preprocess, classes: fm.classes };
+  if (fm.task) meta.task = fm.task;
   if (fm.trainedWith) meta.trainedWith = fm.trainedWith;
   const model: onnx.IModelProto = {
     irVersion: IR_VERSION,

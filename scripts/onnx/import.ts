@@ -434,6 +434,8 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     layers,
   };
   if (inputShape) fm.inputShape = inputShape;
+  const task = metaJson<FloatModel["task"]>("task");
+  if (task !== undefined) fm.task = task;
   const trained = metaJson<Record<string, unknown>>("trainedWith");
   fm.trainedWith = trained ?? { importedFrom: "onnx", producer: `${model.producerName ?? ""} ${model.producerVersion ?? ""}`.trim() };
   try {

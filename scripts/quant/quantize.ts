@@ -1,6 +1,13 @@
 import type { FloatModel } from "../model/float";
 import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../model/float";
-import { type QuantizedLayer, type QuantizedModel, inferQuantized, validateModel } from "../model/quantized";
+import {
+  type InputMode,
+  type OutputHead,
+  type QuantizedLayer,
+  type QuantizedModel,
+  inferQuantized,
+  validateModel,
+} from "../model/quantized";
 import { signedRange } from "./ops";
 
 export interface QuantizeOptions {
@@ -14,6 +21,10 @@ export interface QuantizeOptions {
    * near-ties between classes at the cost of a wider argmax comparison in the circuit.
    */
   logitBits?: number;
+  /** How the input enters the public signals (default "committed"; docs/public-signals.md). */
+  inputMode?: InputMode;
+  /** "argmax" (default for classification) or "values" (default, and the only choice, for regression). */
+  head?: OutputHead;
 }
 
 /** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
@@ -56,6 +67,15 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   const bBits = opts.biasBits ?? 32;
   if (calibration.length === 0) throw new Error("calibration: needs at least one input");
   validateFloatModel(fm);
+  const regression = fm.task === "regression";
+  const head = opts.head ?? (regression ? "values" : "argmax");
+  if (regression && head === "argmax")
+    throw new Error(
+      `model ${fm.name} is a regression model (task "regression"): an argmax head makes no sense for it; use head "values" (quantize.json "head": "values")`,
+    );
+  if (head !== "argmax" && head !== "values") throw new Error(`head must be "argmax" or "values", got ${JSON.stringify(head)}`);
+  if (opts.inputMode !== undefined && opts.inputMode !== "committed" && opts.inputMode !== "public")
+    throw new Error(`inputMode must be "committed" or "public", got ${JSON.stringify(opts.inputMode)}`);
   calibration.forEach((x, i) => {
     if (x.length !== fm.inputSize) throw new Error(`calibration[${i}]: has ${x.length} values; model ${fm.name} takes ${fm.inputSize}`);
   });
@@ -152,13 +172,15 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   });
   const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
   if (fm.inputShape) input.shape = [...fm.inputShape];
+  // absent = committed: keeps the files of committed-mode models exactly as before the option existed
+  if (opts.inputMode === "public") input.mode = "public";
   return validateModel({
     format: "zkml-quantized-v1",
     name: fm.name,
     input,
     weights: opts.weights ?? "open",
     layers,
-    head: "argmax",
+    head,
     classes: fm.classes,
     preprocess: fm.preprocess,
   });
@@ -218,4 +240,48 @@ export function evaluateQuantization(
   });
   const n = data.x.length;
   return { n, floatAccuracy: fOk / n, quantizedAccuracy: qOk / n, agreement: agree / n, maxLogitError: maxErr, maxLogit };
+}
+
+/** Float vs quantized figures of a regression (values head) model on a held-out set with one target per input. */
+export interface RegressionReport {
+  n: number;
+  /** Mean |float prediction - target|, in output units. */
+  floatMae: number;
+  /** Mean |quantized prediction - target| (quantized = value / 2^outFrac). */
+  quantizedMae: number;
+  /** Mean |quantized - float| prediction. */
+  quantizationMae: number;
+  /** Largest |quantized - float| prediction over the set. */
+  quantizationMaxError: number;
+}
+
+/**
+ * Runs the float and the quantized model (its values head, {@link inferQuantized}) on every raw input of a held-out
+ * set and compares the first output with the target and with each other.
+ * @throws Error when the model has no values head.
+ */
+export function evaluateRegression(
+  fm: FloatModel,
+  qm: QuantizedModel,
+  data: { x: readonly (readonly number[])[]; y: readonly number[] },
+): RegressionReport {
+  const last = qm.layers[qm.layers.length - 1];
+  if (qm.head !== "values" || last.type !== "dense")
+    throw new Error(`model ${qm.name} has head ${JSON.stringify(qm.head)}: evaluateRegression needs a values head`);
+  let fSum = 0;
+  let qSum = 0;
+  let dSum = 0;
+  let dMax = 0;
+  data.x.forEach((raw, i) => {
+    const acts = forwardFloat(fm, preprocess(fm, raw));
+    const f = acts[acts.length - 1][0];
+    const values = inferQuantized(qm, quantizeInput(qm, fm, raw)).values as bigint[];
+    const q = Number(values[0]) / 2 ** last.outFrac;
+    fSum += Math.abs(f - data.y[i]);
+    qSum += Math.abs(q - data.y[i]);
+    dSum += Math.abs(q - f);
+    dMax = Math.max(dMax, Math.abs(q - f));
+  });
+  const n = data.x.length;
+  return { n, floatMae: fSum / n, quantizedMae: qSum / n, quantizationMae: dSum / n, quantizationMaxError: dMax };
 }

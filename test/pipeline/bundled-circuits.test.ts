@@ -6,8 +6,8 @@ import { fromField } from "../../scripts/lib/field";
 import { BUILD_DIR, ensureDir } from "../../scripts/lib/paths";
 import { loadFloatModel } from "../../scripts/model/build";
 import { quantizeBundled } from "../../scripts/model/bundled";
-import { loadIris, loadMnist } from "../../scripts/model/datasets";
-import { inferQuantized, inputCommitment, modelCommitment } from "../../scripts/model/quantized";
+import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
+import { inferQuantized, inputCommitment, inputSignals, modelCommitment, numPublicSignals } from "../../scripts/model/quantized";
 import { circuitInput } from "../../scripts/prove/inference";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import { circuitFromFile } from "../helpers/circuit";
@@ -18,6 +18,28 @@ import { circuitFromFile } from "../helpers/circuit";
  * (Only witnesses: the MNIST models' Groth16 keys belong to the benchmark.)
  */
 describe("bundled models: pipeline circuit equals the TS reference", function () {
+  it("temp-forecast (public input, values head): every public signal equals the reference on held-out windows", async function () {
+    const fm = loadFloatModel("temp-forecast");
+    const qm = quantizeBundled(fm);
+    const file = path.join(ensureDir(path.join(BUILD_DIR, "bundled-circuits")), "temp-forecast.circom");
+    const src = await generateMainCircuit(qm);
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
+    const circuit = await circuitFromFile(file);
+    const mc = await modelCommitment(qm);
+    for (const [i, raw] of loadSeattleTempMax()
+      .test.x.filter((_, k) => k % 29 === 0)
+      .entries()) {
+      const x = quantizeInput(qm, fm, raw);
+      const ref = inferQuantized(qm, x);
+      const binding = 77n + BigInt(i);
+      const w = await circuit.witness(circuitInput(x, undefined, binding, qm));
+      const expected = [ref.output, mc, ...(await inputSignals(qm, x)), binding];
+      expect(w.slice(1, 1 + numPublicSignals(qm)), `window ${i}`).to.deep.equal(expected);
+      await circuit.expectSatisfied(w);
+    }
+    expect(circuit.compiled.constraints).to.equal(628);
+  });
+
   const cases: { name: string; samples: () => number[][] }[] = [
     { name: "iris-mlp", samples: () => loadIris().test.x.slice(0, 6) },
     { name: "mnist-mlp", samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },

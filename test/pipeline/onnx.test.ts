@@ -4,14 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { modelPaths, loadFloatModel } from "../../scripts/model/build";
-import { loadIris, loadMnist } from "../../scripts/model/datasets";
+import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
 import type { FloatModel } from "../../scripts/model/float";
 import { forwardFloat, preprocess } from "../../scripts/model/float";
 import { exportOnnx } from "../../scripts/onnx/export";
 import { OnnxImportError, importOnnx, importOnnxFile } from "../../scripts/onnx/import";
 import { onnx } from "../../scripts/onnx/proto";
 
-const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn"];
+const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "temp-forecast"];
 
 /** The float model with every weight rounded to float32, as an ONNX file stores it. */
 function fround(fm: FloatModel): FloatModel {
@@ -36,7 +36,11 @@ function onnxFile(name: string): string {
 
 /** Preprocessed held-out inputs of a bundled model (a fixed subset for MNIST, to keep the test fast). */
 function heldOut(fm: FloatModel, n: number): number[][] {
-  const raw = fm.name.startsWith("iris") ? loadIris().test.x : (mnistTest ??= loadMnist().test.x);
+  const raw = fm.name.startsWith("iris")
+    ? loadIris().test.x
+    : fm.name.startsWith("temp-")
+      ? loadSeattleTempMax().test.x
+      : (mnistTest ??= loadMnist().test.x);
   return raw
     .filter((_, i) => i % Math.max(1, Math.floor(raw.length / n)) === 0)
     .slice(0, n)

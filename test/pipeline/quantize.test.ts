@@ -1,13 +1,20 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { loadFloatModel } from "../../scripts/model/build";
-import { type SplitDataset, loadIris, loadMnist } from "../../scripts/model/datasets";
+import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
 import type { FloatModel } from "../../scripts/model/float";
 import { preprocess } from "../../scripts/model/float";
 import { type QuantizedModel, inferQuantized } from "../../scripts/model/quantized";
 import { signedRange } from "../../scripts/quant/ops";
 import { quantizeBundled } from "../../scripts/model/bundled";
-import { evaluateQuantization, fracFor, quantizeInput, quantizeModel, roundHalfAway } from "../../scripts/quant/quantize";
+import {
+  evaluateQuantization,
+  evaluateRegression,
+  fracFor,
+  quantizeInput,
+  quantizeModel,
+  roundHalfAway,
+} from "../../scripts/quant/quantize";
 
 let mnist: SplitDataset | undefined;
 const data = (fm: FloatModel): SplitDataset => (fm.name.startsWith("iris") ? loadIris() : (mnist ??= loadMnist()));
@@ -184,5 +191,36 @@ describe("quantize", () => {
         expect(r.quantizedAccuracy).to.be.at.least(r.floatAccuracy - 0.05);
       });
     }
+  });
+  describe("temp-forecast (regression, public input, values head)", () => {
+    const fm = loadFloatModel("temp-forecast");
+    const d = loadSeattleTempMax();
+    const qm = quantizeBundled(fm);
+    it("is quantized from its quantize.json: public 12-bit inputs, 16-bit values head", () => {
+      expect(fm.task).to.equal("regression");
+      expect(qm.head).to.equal("values");
+      expect(qm.input).to.deep.equal({ size: 7, bits: 12, frac: 5, mode: "public" });
+      const last = qm.layers[qm.layers.length - 1];
+      expect(last.type === "dense" && [last.nOut, last.outBits, last.outFrac]).to.deep.equal([1, 16, 9]);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      expect(qm).to.deep.equal(require("../../models/temp-forecast/temp-forecast.qmodel.json"));
+    });
+    it("held-out MAE: quantized vs float within the measured bound (mean 0.018 °C, worst 0.074 °C)", () => {
+      const r = evaluateRegression(fm, qm, d.test);
+      const persistence = d.test.x.reduce((s, x, i) => s + Math.abs(x[x.length - 1] - d.test.y[i]), 0) / r.n;
+      console.log(
+        `      temp-forecast: n ${r.n}, MAE vs truth float ${r.floatMae.toFixed(4)} °C, quantized ${r.quantizedMae.toFixed(4)} °C (persistence ${persistence.toFixed(4)}); quantized vs float mean ${r.quantizationMae.toFixed(4)}, worst ${r.quantizationMaxError.toFixed(4)} °C`,
+      );
+      expect(r.n).to.equal(290);
+      expect(r.quantizationMae).to.be.below(0.03);
+      expect(r.quantizationMaxError).to.be.below(0.12);
+      expect(r.quantizedMae).to.be.below(r.floatMae + 0.02);
+      expect(r.floatMae).to.be.below(persistence);
+    });
+    it("refuses an argmax head for a regression model, naming the fix", () => {
+      expect(() => quantizeModel(fm, [[10, 11, 12, 13, 14, 15, 16]], { head: "argmax" })).to.throw(
+        /regression model \(task "regression"\): an argmax head makes no sense for it; use head "values"/,
+      );
+    });
   });
 });
