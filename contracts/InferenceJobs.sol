@@ -6,6 +6,7 @@ import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
 import {VerifierCall} from "./libraries/VerifierCall.sol";
+import {SignedPacking} from "./libraries/SignedPacking.sol";
 
 /// @title InferenceJobs
 /// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
@@ -25,6 +26,9 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev While a job is open its escrow slot packs `fee` (low 96 bits) and `bounty` (the 160 bits above).
     uint256 private constant FEE_BITS = 96;
     uint256 private constant FEE_MASK = (1 << FEE_BITS) - 1;
+    /// @dev `Layout.inputMode` values (docs/public-signals.md).
+    uint8 private constant COMMITTED = 0;
+    uint8 private constant PUBLIC = 1;
 
     IModelRegistry private immutable _registry;
     uint96 private immutable _claimBond;
@@ -49,13 +53,18 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @dev A model version's verification target, copied from the registry by the first job on it (3 slots:
-    /// [modelCommitment], [verifier | selector | proofLength], [verifierCodeHash]). Reading it here instead of
-    /// calling the registry on every submission saves ~4k gas per submission.
+    /// [modelCommitment], [verifier | selector | proofLength | inputMode | inputSignals | inputBits | inputCount],
+    /// [verifierCodeHash]). Reading it here instead of calling the registry on every submission saves ~4k gas per
+    /// submission.
     struct Target {
         uint256 modelCommitment;
         address verifier;
         bytes4 selector;
         uint16 proofLength;
+        uint8 inputMode;
+        uint8 inputSignals;
+        uint8 inputBits;
+        uint16 inputCount;
         bytes32 verifierCodeHash;
     }
 
@@ -66,6 +75,8 @@ contract InferenceJobs is IInferenceJobs {
     mapping(address account => Account) private _accounts;
     mapping(uint256 modelId => mapping(uint256 modelVersion => Target)) private _targets;
     uint256 private _burned;
+    /// @dev Packed public inputs 1..m-1 of public-mode jobs (word 0 is the job's `inputCommitment` slot).
+    mapping(uint256 jobId => mapping(uint256 index => uint256 word)) private _inputWords;
 
     /// @param registry_ The model registry (has code).
     /// @param claimBond_ The bond a claim locks (> 0, and its slash must not round to 0).
@@ -107,24 +118,25 @@ contract InferenceJobs is IInferenceJobs {
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId) {
-        if (msg.value == 0) revert ZeroFee();
-        if (msg.value > type(uint96).max) revert AmountTooLarge(msg.value);
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
-        if (deadline <= block.timestamp || deadline > type(uint32).max) {
-            revert InvalidDeadline(deadline, block.timestamp);
-        }
-        uint16 version = _pinModel(modelId);
-        jobId = _nextJobId++;
-        JobRecord storage job = _jobs[jobId];
-        job.requester = msg.sender;
-        job.deadline = uint32(deadline); // checked above
-        job.modelId = uint32(modelId); // the registry's ids are uint32 (its counter is uint32)
-        job.modelVersion = version;
-        job.status = JobStatus.Open;
-        job.callback = callback;
-        job.inputCommitment = inputCommitment;
-        job.escrowOrOutput = msg.value;
+        (uint16 version, ) = _begin(modelId, deadline, COMMITTED);
+        jobId = _store(modelId, version, inputCommitment, deadline, callback);
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, inputURI);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function openJobWithInputs(
+        uint256 modelId,
+        int256[] calldata inputs,
+        uint64 deadline,
+        bool callback
+    ) external payable returns (uint256 jobId) {
+        (uint16 version, Target storage target) = _begin(modelId, deadline, PUBLIC);
+        uint256[] memory words = _packInputs(target, inputs);
+        jobId = _store(modelId, version, words[0], deadline, callback);
+        for (uint256 i = 1; i < words.length; ++i) _inputWords[jobId][i] = words[i]; // < 16 words (registry)
+        emit JobOpened(jobId, msg.sender, modelId, version, words[0], msg.value, deadline, callback, "");
+        emit JobInputs(jobId, inputs);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -251,6 +263,31 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @inheritdoc IInferenceJobs
+    function valuesOf(uint256 jobId) external view returns (bool fulfilled, int256[] memory values, uint8 frac) {
+        JobRecord storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status == JobStatus.None) revert JobNotFound(jobId);
+        IModelRegistry.Layout memory layout = _registry.layoutOf(job.modelId, job.modelVersion);
+        if (layout.outputHead != 1) revert NotAValuesModel(job.modelId, job.modelVersion);
+        fulfilled = status == JobStatus.Fulfilled;
+        values =
+            fulfilled
+                ? SignedPacking.unpack(job.escrowOrOutput, layout.outputCount, layout.outputBits)
+                : new int256[](0);
+        frac = layout.outputFrac;
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function inputSignalsOf(uint256 jobId) external view returns (uint256[] memory words) {
+        JobRecord storage job = _jobs[jobId];
+        if (job.status == JobStatus.None) revert JobNotFound(jobId);
+        Target storage target = _targets[job.modelId][job.modelVersion];
+        words = new uint256[](target.inputSignals);
+        words[0] = job.inputCommitment;
+        for (uint256 i = 1; i < words.length; ++i) words[i] = _inputWords[jobId][i]; // < 16 (registry)
+    }
+
+    /// @inheritdoc IInferenceJobs
     function claimOf(uint256 jobId) external view returns (Claim memory) {
         return _claims[jobId];
     }
@@ -277,6 +314,10 @@ contract InferenceJobs is IInferenceJobs {
                 verifier: t.verifier,
                 selector: t.selector,
                 proofLength: t.proofLength,
+                inputMode: t.inputMode,
+                inputSignals: t.inputSignals,
+                inputBits: t.inputBits,
+                inputCount: t.inputCount,
                 verifierCodeHash: t.verifierCodeHash
             });
     }
@@ -329,6 +370,10 @@ contract InferenceJobs is IInferenceJobs {
         if (proof.length != target.proofLength) revert InvalidProofLength(target.proofLength, proof.length);
         address verifier = _requireVerifierIntact(job.modelId, job.modelVersion, target);
         uint256 binding = PublicSignals.binding(address(this), jobId, msg.sender);
+        if (target.inputSignals != 1) {
+            if (!_verifyMany(jobId, job, target, verifier, output, proof, binding)) revert InvalidProof(jobId);
+            return;
+        }
         if (
             !VerifierCall.verify4(
                 verifier,
@@ -340,6 +385,83 @@ contract InferenceJobs is IInferenceJobs {
                 binding
             )
         ) revert InvalidProof(jobId);
+    }
+
+    /// @dev The general case of `_verifyProof`: `[output, modelCommitment, input[0..m-1], binding]` with m > 1.
+    function _verifyMany(
+        uint256 jobId,
+        JobRecord storage job,
+        Target storage target,
+        address verifier,
+        uint256 output,
+        bytes calldata proof,
+        uint256 binding
+    ) private view returns (bool) {
+        uint256 m = target.inputSignals;
+        uint256[] memory signals = new uint256[](m + 3);
+        signals[0] = output;
+        signals[1] = target.modelCommitment;
+        signals[2] = job.inputCommitment;
+        for (uint256 i = 1; i < m; ++i) signals[2 + i] = _inputWords[jobId][i]; // m <= 16 (registry)
+        signals[m + 2] = binding;
+        return VerifierCall.verify(verifier, target.selector, proof, signals);
+    }
+
+    /// @dev Checks fee and deadline, pins the model's current version and checks its input mode. Returns the version
+    /// and its cached target.
+    function _begin(
+        uint256 modelId,
+        uint64 deadline,
+        uint8 mode
+    ) private returns (uint16 version, Target storage target) {
+        if (msg.value == 0) revert ZeroFee();
+        if (msg.value > type(uint96).max) revert AmountTooLarge(msg.value);
+        if (deadline <= block.timestamp || deadline > type(uint32).max) {
+            revert InvalidDeadline(deadline, block.timestamp);
+        }
+        version = _pinModel(modelId);
+        target = _targets[modelId][version];
+        if (target.inputMode != mode) revert InputModeMismatch(modelId, version, target.inputMode);
+    }
+
+    /// @dev Writes a new job with its first input word (the commitment, or the first packed public word).
+    function _store(
+        uint256 modelId,
+        uint16 version,
+        uint256 inputWord,
+        uint64 deadline,
+        bool callback
+    ) private returns (uint256 jobId) {
+        jobId = _nextJobId++;
+        JobRecord storage job = _jobs[jobId];
+        job.requester = msg.sender;
+        job.deadline = uint32(deadline); // checked in _begin
+        job.modelId = uint32(modelId); // the registry's ids are uint32 (its counter is uint32)
+        job.modelVersion = version;
+        job.status = JobStatus.Open;
+        job.callback = callback;
+        job.inputCommitment = inputWord;
+        job.escrowOrOutput = msg.value;
+    }
+
+    /// @dev Packs public input values as the circuit does (`SignedPacking`): offset by 2^(bits-1), floor(248/bits)
+    /// per word, little-endian. Reverts naming the index of a value outside the version's signed input range.
+    function _packInputs(
+        Target storage target,
+        int256[] calldata inputs
+    ) private view returns (uint256[] memory words) {
+        uint256 count = target.inputCount;
+        if (inputs.length != count) revert InputCountMismatch(count, inputs.length);
+        uint256 bits = target.inputBits;
+        uint256 per = SignedPacking.perWord(bits);
+        int256 half = int256(1 << (bits - 1));
+        words = new uint256[](target.inputSignals);
+        for (uint256 i; i < count; ++i) {
+            // count <= 16 words of values: bounded by the version's layout
+            int256 v = inputs[i];
+            if (v < -half || v >= half) revert InputOutOfRange(i, v, bits);
+            words[i / per] |= uint256(v + half) << ((i % per) * bits);
+        }
     }
 
     /// @dev Records the result, pays the fee and the bounty to `msg.sender` and settles the claim (released if
@@ -418,7 +540,7 @@ contract InferenceJobs is IInferenceJobs {
         bool deprecated;
         (version, numSignals, deprecated) = _registry.currentVersion(modelId);
         if (deprecated) revert DeprecatedModel(modelId);
-        if (numSignals != PublicSignals.COUNT) revert UnsupportedModel(modelId, numSignals);
+        if (numSignals == 0) revert UnsupportedModel(modelId, numSignals); // commitment only: no verifier
         Target storage target = _targets[modelId][version];
         if (target.verifier == address(0)) _cacheTarget(modelId, version);
         _requireVerifierIntact(modelId, version, target);
@@ -432,6 +554,10 @@ contract InferenceJobs is IInferenceJobs {
             verifier: t.verifier,
             selector: t.selector,
             proofLength: t.proofLength,
+            inputMode: t.layout.inputMode,
+            inputSignals: t.numPublicSignals - 3, // the registry checked numPublicSignals == 3 + input signals
+            inputBits: t.layout.inputBits,
+            inputCount: t.layout.inputCount,
             verifierCodeHash: t.verifierCodeHash
         });
         emit VerificationTargetCached(modelId, version, t.modelCommitment, t.verifier, t.verifierCodeHash);

@@ -25,6 +25,7 @@ contract ModelRegistry is IModelRegistry {
         bytes4 selector;
         uint16 proofLength;
         bytes32 verifierCodeHash;
+        Layout layout;
         string uri;
     }
 
@@ -37,6 +38,11 @@ contract ModelRegistry is IModelRegistry {
         uint16 proofLength;
         bytes32 verifierCodeHash;
     }
+
+    /// @dev At most this many input signals per version (bounds the market's signal loop and packing).
+    uint256 private constant MAX_INPUT_SIGNALS = 16;
+    /// @dev Bits packed per field element (docs/public-signals.md).
+    uint256 private constant PACK_BITS = 248;
 
     IVerifierAdapterFactory private immutable _factory;
 
@@ -61,7 +67,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IERCZKMLRegistry
     function registerModel(ModelCommitment calldata commitment) external returns (uint256 modelId) {
-        return _register(commitment, _resolve(commitment, address(0), 0));
+        return _register(commitment, _resolve(commitment, address(0), 0), _defaultLayout());
     }
 
     /// @inheritdoc IModelRegistry
@@ -70,7 +76,30 @@ contract ModelRegistry is IModelRegistry {
         address verifier,
         uint8 numPublicSignals
     ) external returns (uint256 modelId) {
-        return _register(commitment, _resolve(commitment, verifier, numPublicSignals));
+        Resolved memory r = _resolve(commitment, verifier, numPublicSignals);
+        _requireDefaultLayout(r);
+        return _register(commitment, r, _defaultLayout());
+    }
+
+    /// @inheritdoc IModelRegistry
+    function registerModelWithLayout(
+        ModelCommitment calldata commitment,
+        address verifier,
+        Layout calldata layout
+    ) external returns (uint256 modelId) {
+        if (verifier == address(0)) revert InvalidVerifierConfig(verifier, 0);
+        return _register(commitment, _resolve(commitment, verifier, _layoutSignals(layout)), layout);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function updateModelWithLayout(
+        uint256 modelId,
+        ModelCommitment calldata newCommitment,
+        address verifier,
+        Layout calldata layout
+    ) external onlyModelOwner(modelId) {
+        if (verifier == address(0)) revert InvalidVerifierConfig(verifier, 0);
+        _update(modelId, newCommitment, _resolve(newCommitment, verifier, _layoutSignals(layout)), layout);
     }
 
     /// @inheritdoc IERCZKMLRegistry
@@ -78,7 +107,12 @@ contract ModelRegistry is IModelRegistry {
     /// from the adapter, so a verifier whose code changed cannot be carried over.
     function updateModel(uint256 modelId, ModelCommitment calldata newCommitment) external onlyModelOwner(modelId) {
         VersionRecord storage current = _versions[modelId][_models[modelId].latestVersion];
-        _update(modelId, newCommitment, _resolve(newCommitment, current.verifier, current.numPublicSignals));
+        _update(
+            modelId,
+            newCommitment,
+            _resolve(newCommitment, current.verifier, current.numPublicSignals),
+            current.layout
+        );
     }
 
     /// @inheritdoc IModelRegistry
@@ -88,7 +122,9 @@ contract ModelRegistry is IModelRegistry {
         address verifier,
         uint8 numPublicSignals
     ) external onlyModelOwner(modelId) {
-        _update(modelId, newCommitment, _resolve(newCommitment, verifier, numPublicSignals));
+        Resolved memory r = _resolve(newCommitment, verifier, numPublicSignals);
+        _requireDefaultLayout(r);
+        _update(modelId, newCommitment, r, _defaultLayout());
     }
 
     /// @inheritdoc IERCZKMLRegistry
@@ -154,8 +190,14 @@ contract ModelRegistry is IModelRegistry {
                 selector: v.selector,
                 proofLength: v.proofLength,
                 numPublicSignals: v.numPublicSignals,
-                verifierCodeHash: v.verifierCodeHash
+                verifierCodeHash: v.verifierCodeHash,
+                layout: v.layout
             });
+    }
+
+    /// @inheritdoc IModelRegistry
+    function layoutOf(uint256 modelId, uint256 version) external view returns (Layout memory) {
+        return _version(modelId, version).layout;
     }
 
     /// @inheritdoc IModelRegistry
@@ -176,21 +218,31 @@ contract ModelRegistry is IModelRegistry {
             interfaceId == type(IModelRegistry).interfaceId;
     }
 
-    function _register(ModelCommitment calldata commitment, Resolved memory r) private returns (uint256 modelId) {
+    function _register(
+        ModelCommitment calldata commitment,
+        Resolved memory r,
+        Layout memory layout
+    ) private returns (uint256 modelId) {
         modelId = ++_modelCount;
         _models[modelId] = ModelInfo({owner: msg.sender, latestVersion: 1, deprecated: false});
-        _write(modelId, 1, commitment, r);
+        _write(modelId, 1, commitment, r, layout);
         emit ModelRegistered(modelId, msg.sender, commitment);
         emit ModelVersionCreated(modelId, 1, r.verifier, r.numPublicSignals, r.snarkjsVerifier, r.verifierCodeHash);
+        if (r.verifier != address(0)) emit VersionLayout(modelId, 1, layout);
     }
 
-    function _update(uint256 modelId, ModelCommitment calldata newCommitment, Resolved memory r) private {
+    function _update(
+        uint256 modelId,
+        ModelCommitment calldata newCommitment,
+        Resolved memory r,
+        Layout memory layout
+    ) private {
         ModelInfo storage info = _models[modelId];
         if (info.deprecated) revert ModelIsDeprecated(modelId);
         uint16 oldVersion = info.latestVersion;
         uint16 newVersion = oldVersion + 1; // checked: reverts after 65535 versions
         info.latestVersion = newVersion;
-        _write(modelId, newVersion, newCommitment, r);
+        _write(modelId, newVersion, newCommitment, r, layout);
         emit ModelUpdated(modelId, _commitment(_versions[modelId][oldVersion]), newCommitment);
         emit ModelVersionCreated(
             modelId,
@@ -200,9 +252,16 @@ contract ModelRegistry is IModelRegistry {
             r.snarkjsVerifier,
             r.verifierCodeHash
         );
+        if (r.verifier != address(0)) emit VersionLayout(modelId, newVersion, layout);
     }
 
-    function _write(uint256 modelId, uint256 version, ModelCommitment calldata c, Resolved memory r) private {
+    function _write(
+        uint256 modelId,
+        uint256 version,
+        ModelCommitment calldata c,
+        Resolved memory r,
+        Layout memory layout
+    ) private {
         _versions[modelId][version] = VersionRecord({
             modelHash: c.modelHash,
             circuitHash: c.circuitHash,
@@ -214,8 +273,50 @@ contract ModelRegistry is IModelRegistry {
             selector: r.selector,
             proofLength: r.proofLength,
             verifierCodeHash: r.verifierCodeHash,
+            layout: layout,
             uri: c.uri
         });
+    }
+
+    /// @dev The layout of versions registered without one (committed input, argmax head, input format not recorded),
+    /// and the all-zero layout of commitment-only versions.
+    function _defaultLayout() private pure returns (Layout memory layout) {
+        return layout;
+    }
+
+    /// @dev The default layout has 4 signals: reverts unless a verifiable version registered without a layout has 4.
+    function _requireDefaultLayout(Resolved memory r) private pure {
+        if (r.verifier != address(0) && r.numPublicSignals != 4) {
+            revert InvalidLayout("numPublicSignals", r.numPublicSignals);
+        }
+    }
+
+    /// @dev Reverts with `InvalidLayout` unless `layout` is well formed; returns its signal count `3 + input signals`
+    /// (docs/public-signals.md), which the adapter must report.
+    function _layoutSignals(Layout calldata layout) private pure returns (uint8) {
+        if (layout.inputMode > 1) revert InvalidLayout("inputMode", layout.inputMode);
+        if (layout.outputHead > 1) revert InvalidLayout("outputHead", layout.outputHead);
+        if (layout.inputMode == 1 || layout.inputCount != 0 || layout.inputBits != 0) {
+            if (layout.inputCount == 0) revert InvalidLayout("inputCount", 0);
+            if (layout.inputBits < 2 || layout.inputBits > 64) revert InvalidLayout("inputBits", layout.inputBits);
+        }
+        if (layout.outputHead == 1) {
+            if (layout.outputBits < 2 || layout.outputBits > 124) revert InvalidLayout("outputBits", layout.outputBits);
+            if (layout.outputCount == 0 || layout.outputCount > PACK_BITS / layout.outputBits) {
+                revert InvalidLayout("outputCount", layout.outputCount);
+            }
+            if (layout.outputFrac > layout.outputBits) revert InvalidLayout("outputFrac", layout.outputFrac);
+        } else {
+            if (layout.outputBits != 0) revert InvalidLayout("outputBits", layout.outputBits);
+            if (layout.outputFrac != 0) revert InvalidLayout("outputFrac", layout.outputFrac);
+        }
+        uint256 inputSignals = 1;
+        if (layout.inputMode == 1) {
+            uint256 per = PACK_BITS / layout.inputBits;
+            inputSignals = (uint256(layout.inputCount) + per - 1) / per;
+            if (inputSignals > MAX_INPUT_SIGNALS) revert InvalidLayout("inputSignals", inputSignals);
+        }
+        return uint8(3 + inputSignals); // <= 19
     }
 
     /// @dev Checks a commitment and its verifier configuration, and resolves the adapter into what consumers call:

@@ -47,12 +47,20 @@ interface IInferenceJobs {
     /// @param verifier The snarkjs verifier (called directly, without the adapter hop).
     /// @param selector Its `verifyProof` selector.
     /// @param proofLength The encoded proof length in bytes.
+    /// @param inputMode 0 committed (`openJob`), 1 public (`openJobWithInputs`).
+    /// @param inputSignals Number of input signals m (1 for committed mode).
+    /// @param inputBits Public mode: signed width of each input value.
+    /// @param inputCount Public mode: number of input values.
     /// @param verifierCodeHash The verifier's code hash recorded at registration; checked at open and submission.
     struct PinnedTarget {
         uint256 modelCommitment;
         address verifier;
         bytes4 selector;
         uint16 proofLength;
+        uint8 inputMode;
+        uint8 inputSignals;
+        uint8 inputBits;
+        uint16 inputCount;
         bytes32 verifierCodeHash;
     }
 
@@ -93,6 +101,11 @@ interface IInferenceJobs {
         bool callback,
         string inputURI
     );
+
+    /// @notice Emitted with `JobOpened` by `openJobWithInputs`: the public input values (provers prove on exactly these).
+    /// @param jobId The job.
+    /// @param inputs The quantized input values.
+    event JobInputs(uint256 indexed jobId, int256[] inputs);
 
     /// @notice Emitted when the first job on a model version copies the version's verification target from the
     /// registry (versions are immutable, so the copy never goes stale).
@@ -171,6 +184,28 @@ interface IInferenceJobs {
     /// @param recorded The code hash recorded at registration.
     /// @param actual The verifier's code hash now.
     error VerifierCodeChanged(uint256 modelId, uint256 modelVersion, bytes32 recorded, bytes32 actual);
+
+    /// @notice Thrown when a job is opened with the wrong entry point for its version's input mode.
+    /// @param modelId The model.
+    /// @param modelVersion The current version.
+    /// @param inputMode The version's mode: 0 committed (use `openJob`), 1 public (use `openJobWithInputs`).
+    error InputModeMismatch(uint256 modelId, uint256 modelVersion, uint8 inputMode);
+
+    /// @notice Thrown when `openJobWithInputs` gets another number of values than the version's `inputCount`.
+    /// @param expected The version's input count.
+    /// @param actual The number given.
+    error InputCountMismatch(uint256 expected, uint256 actual);
+
+    /// @notice Thrown when a public input value is outside the version's signed input range.
+    /// @param index The value's index.
+    /// @param value The value.
+    /// @param bits The version's input width: values must be in [-2^(bits-1), 2^(bits-1)).
+    error InputOutOfRange(uint256 index, int256 value, uint256 bits);
+
+    /// @notice Thrown by `valuesOf` for a job whose version has an argmax head (read `resultOf` instead).
+    /// @param modelId The model.
+    /// @param modelVersion The version.
+    error NotAValuesModel(uint256 modelId, uint256 modelVersion);
 
     /// @notice Thrown when the proof's length is not the pinned verifier's encoding length.
     /// @param expected The length of the proof system's encoding.
@@ -274,7 +309,7 @@ interface IInferenceJobs {
     error TransferFailed(address account, uint256 amount);
 
     /// @notice Opens a job; `msg.value` is the fee, escrowed until fulfilment or reclaim.
-    /// @param modelId A registered, non-deprecated model whose current version has 4 public signals.
+    /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
     /// @param inputCommitment The input commitment, below r.
     /// @param inputURI Where provers find the input (emitted only).
     /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
@@ -284,6 +319,21 @@ interface IInferenceJobs {
         uint256 modelId,
         uint256 inputCommitment,
         string calldata inputURI,
+        uint64 deadline,
+        bool callback
+    ) external payable returns (uint256 jobId);
+
+    /// @notice Opens a job on a public-input model with the quantized input values themselves; the market packs them
+    /// into the public signals (docs/public-signals.md), so a valid proof means "this model on exactly these values".
+    /// A contract can call this with its own state. `msg.value` is the fee.
+    /// @param modelId A registered, non-deprecated model whose current version has a public input mode.
+    /// @param inputs Exactly `inputCount` values, each in the version's signed `inputBits` range.
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id.
+    function openJobWithInputs(
+        uint256 modelId,
+        int256[] calldata inputs,
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId);
@@ -327,6 +377,18 @@ interface IInferenceJobs {
     /// @return fulfilled Whether a valid result was recorded.
     /// @return output The verified output (zero if not fulfilled).
     function resultOf(uint256 jobId) external view returns (bool fulfilled, uint256 output);
+
+    /// @notice The decoded outputs of a job on a values-head model (`SignedPacking.unpack` of `resultOf`'s output).
+    /// @param jobId The job.
+    /// @return fulfilled Whether a valid result was recorded (values is empty otherwise).
+    /// @return values The outputs, each meaning `value / 2^frac` in the model's output units.
+    /// @return frac The version's `outputFrac`.
+    function valuesOf(uint256 jobId) external view returns (bool fulfilled, int256[] memory values, uint8 frac);
+
+    /// @notice The input signals of a job (`[inputCommitment]`, or the packed public values).
+    /// @param jobId The job.
+    /// @return words The m input signals.
+    function inputSignalsOf(uint256 jobId) external view returns (uint256[] memory words);
 
     /// @notice The claim on a job (zero claimant: none).
     /// @param jobId The job.

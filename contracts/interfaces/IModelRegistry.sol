@@ -17,6 +17,26 @@ import {IERCZKMLRegistry} from "./IERCZKMLRegistry.sol";
 /// version, the wrapped snarkjs verifier, its `verifyProof` selector, the proof length and the verifier's code hash,
 /// so consumers can call the verifier directly and check that its code never changed.
 interface IModelRegistry is IERC165, IERCZKMLRegistry {
+    /// @notice A version's public-signal layout (docs/public-signals.md): signals are
+    /// `[output, modelCommitment, input[0..m-1], jobBinding]`, m = 1 (committed) or
+    /// `ceil(inputCount / floor(248 / inputBits))` (public).
+    /// @param inputMode 0: committed (salted Poseidon commitment), 1: public (values packed by the market).
+    /// @param outputHead 0: argmax (class index), 1: values (packed signed fixed-point outputs, one word).
+    /// @param inputCount Number of quantized input values (0 with inputBits 0: not recorded, committed mode only).
+    /// @param inputBits Signed width of each input value, 2..64.
+    /// @param outputCount argmax: number of classes; values: number of outputs (<= floor(248 / outputBits)).
+    /// @param outputBits values: signed width of each output, 2..124; argmax: 0.
+    /// @param outputFrac values: fractional bits of the outputs (<= outputBits); argmax: 0.
+    struct Layout {
+        uint8 inputMode;
+        uint8 outputHead;
+        uint16 inputCount;
+        uint8 inputBits;
+        uint8 outputCount;
+        uint8 outputBits;
+        uint8 outputFrac;
+    }
+
     /// @notice Everything a proof for one version is checked against.
     /// @param modelCommitment `uint256(modelHash)`, the model-commitment public signal.
     /// @param adapter The version's factory-made adapter (`IProofVerifier`).
@@ -25,6 +45,7 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param proofLength The length in bytes of an encoded proof.
     /// @param numPublicSignals The circuit's number of public signals.
     /// @param verifierCodeHash `verifier.codehash` when the version was written.
+    /// @param layout The version's public-signal layout.
     struct VerificationTarget {
         uint256 modelCommitment;
         address adapter;
@@ -33,6 +54,7 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         uint16 proofLength;
         uint8 numPublicSignals;
         bytes32 verifierCodeHash;
+        Layout layout;
     }
 
     /// @notice Registry bookkeeping for one model.
@@ -60,6 +82,12 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         address snarkjsVerifier,
         bytes32 verifierCodeHash
     );
+
+    /// @notice Emitted for every verifiable version written: its public-signal layout.
+    /// @param modelId The model.
+    /// @param version The version written.
+    /// @param layout The layout.
+    event VersionLayout(uint256 indexed modelId, uint16 indexed version, Layout layout);
 
     /// @notice Emitted when a model changes owner.
     /// @param modelId The model.
@@ -97,6 +125,13 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param snarkjsVerifier The wrapped verifier.
     error WrappedVerifierHasNoCode(address snarkjsVerifier);
 
+    /// @notice Thrown when a layout is malformed, or when a version registered without a layout (default layout: 4
+    /// signals) has another signal count. (With a layout, an adapter of another count fails `VerifierMismatch`.)
+    /// @param field The offending field (`inputMode`, `outputHead`, `inputCount`, `inputBits`, `outputCount`,
+    /// `outputBits`, `outputFrac`, `inputSignals` (more than 16) or `numPublicSignals` (not 4 without a layout)).
+    /// @param value The value given.
+    error InvalidLayout(string field, uint256 value);
+
     /// @notice Thrown when a model is transferred to the zero address (ownership cannot be renounced).
     /// @param newOwner The rejected owner.
     error InvalidNewOwner(address newOwner);
@@ -106,7 +141,8 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     /// @param version The unknown version.
     error VersionNotFound(uint256 modelId, uint256 version);
 
-    /// @notice Registers a model with its verifier adapter; the caller becomes its owner.
+    /// @notice Registers a model with its verifier adapter and the default layout (committed input, argmax head,
+    /// input format not recorded: 4 public signals); the caller becomes its owner.
     /// @param commitment The commitment; `modelHash` must be below the BN254 scalar field.
     /// @param verifier The `IProofVerifier` adapter for this circuit (zero for none), created by `factory()`; its
     /// `proofSystemId()` and `numPublicSignals()` must match the commitment and `numPublicSignals`.
@@ -117,6 +153,35 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         address verifier,
         uint8 numPublicSignals
     ) external returns (uint256 modelId);
+
+    /// @notice Registers a model with its verifier adapter and public-signal layout; the caller becomes its owner.
+    /// @param commitment The commitment; `modelHash` must be below the BN254 scalar field.
+    /// @param verifier A factory adapter whose signal count is the layout's (`3 + input signals`).
+    /// @param layout The layout (docs/public-signals.md).
+    /// @return modelId The new model id.
+    function registerModelWithLayout(
+        ModelCommitment calldata commitment,
+        address verifier,
+        Layout calldata layout
+    ) external returns (uint256 modelId);
+
+    /// @notice Appends a version with a new verifier adapter and layout (owner only, not when deprecated).
+    /// @param modelId The model.
+    /// @param newCommitment The new commitment.
+    /// @param verifier A factory adapter whose signal count is the layout's.
+    /// @param layout The layout.
+    function updateModelWithLayout(
+        uint256 modelId,
+        ModelCommitment calldata newCommitment,
+        address verifier,
+        Layout calldata layout
+    ) external;
+
+    /// @notice A version's public-signal layout (all zero for a commitment-only version).
+    /// @param modelId The model.
+    /// @param version The version.
+    /// @return The layout.
+    function layoutOf(uint256 modelId, uint256 version) external view returns (Layout memory);
 
     /// @notice Appends a new version with a new verifier configuration (owner only, not when deprecated).
     /// @param modelId The model.

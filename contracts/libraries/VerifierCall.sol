@@ -35,4 +35,30 @@ library VerifierCall {
             valid := and(and(ok, eq(returndatasize(), 0x20)), eq(mload(0), 1))
         }
     }
+
+    /// @dev Calls `verifier` with `selector ++ proof ++ signals` (any number of signals); valid as in `verify4`.
+    function verify(
+        address verifier,
+        bytes4 selector,
+        bytes calldata proof,
+        uint256[] memory signals
+    ) internal view returns (bool valid) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            let len := proof.length
+            mstore(ptr, selector)
+            calldatacopy(add(ptr, 4), proof.offset, len)
+            let n := mload(signals)
+            let dst := add(ptr, add(4, len))
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                mstore(add(dst, mul(i, 0x20)), mload(add(signals, mul(add(i, 1), 0x20))))
+            }
+            let ok := staticcall(gas(), verifier, ptr, add(add(4, len), mul(n, 0x20)), 0, 0x20)
+            valid := and(and(ok, eq(returndatasize(), 0x20)), eq(mload(0), 1))
+        }
+    }
 }

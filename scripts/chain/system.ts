@@ -132,8 +132,20 @@ function bytes32(hexOrInt: string | bigint): string {
     : zeroPadValue(hexOrInt.startsWith("0x") ? hexOrInt : `0x${hexOrInt}`, 32);
 }
 
+/** A version's public-signal layout, as `IModelRegistry.Layout` (docs/public-signals.md). */
+export interface SignalLayout {
+  inputMode: number;
+  outputHead: number;
+  inputCount: number;
+  inputBits: number;
+  outputCount: number;
+  outputBits: number;
+  outputFrac: number;
+}
+
 /**
- * Registers a model with its verifier adapter; returns the new model id.
+ * Registers a model with its verifier adapter and, if given, its public-signal layout (otherwise the default:
+ * committed input, argmax head, 4 signals); returns the new model id.
  * @throws if the model commitment is not below the field modulus.
  */
 export async function registerModel(
@@ -141,6 +153,7 @@ export async function registerModel(
   owner: Signer,
   reg: ModelRegistration,
   adapter: string,
+  layout?: SignalLayout,
 ): Promise<{ modelId: bigint; receipt: ContractTransactionReceipt }> {
   if (reg.modelCommitment >= SNARK_FIELD) throw new Error("modelCommitment must be below the BN254 field modulus");
   const commitment = {
@@ -151,6 +164,11 @@ export async function registerModel(
     uri: reg.uri,
   };
   const r = registry.connect(owner);
+  if (layout) {
+    const modelId = await r.registerModelWithLayout.staticCall(commitment, adapter, layout);
+    const receipt = await receiptOf(await r.registerModelWithLayout(commitment, adapter, layout), "registerModelWithLayout");
+    return { modelId, receipt };
+  }
   const modelId = await r.registerModelWithVerifier.staticCall(commitment, adapter, NUM_PUBLIC_SIGNALS);
   const receipt = await receiptOf(await r.registerModelWithVerifier(commitment, adapter, NUM_PUBLIC_SIGNALS), "registerModel");
   return { modelId, receipt };
@@ -167,15 +185,34 @@ export async function openJob(
     await j.openJob(args.modelId, args.inputCommitment, args.inputURI, args.deadline, args.callback ?? false, { value: args.fee }),
     "openJob",
   );
+  return { jobId: jobOpenedId(jobs, receipt), receipt };
+}
+
+/** Opens a job on a public-input model with its quantized input values; returns its id (from JobOpened). */
+export async function openJobWithInputs(
+  jobs: InferenceJobs,
+  requester: Signer,
+  args: { modelId: bigint; inputs: readonly bigint[]; fee: bigint; deadline: bigint; callback?: boolean },
+): Promise<{ jobId: bigint; receipt: ContractTransactionReceipt }> {
+  const j = jobs.connect(requester);
+  const receipt = await receiptOf(
+    await j.openJobWithInputs(args.modelId, [...args.inputs], args.deadline, args.callback ?? false, { value: args.fee }),
+    "openJobWithInputs",
+  );
+  return { jobId: jobOpenedId(jobs, receipt), receipt };
+}
+
+/** The job id of the `JobOpened` event in `receipt`. */
+function jobOpenedId(jobs: InferenceJobs, receipt: ContractTransactionReceipt): bigint {
   for (const log of receipt.logs) {
     try {
       const parsed = jobs.interface.parseLog(log);
-      if (parsed?.name === "JobOpened") return { jobId: parsed.args[0] as bigint, receipt };
+      if (parsed?.name === "JobOpened") return parsed.args[0] as bigint;
     } catch {
       // a log of another contract
     }
   }
-  throw new Error("openJob: no JobOpened event in the receipt");
+  throw new Error("no JobOpened event in the receipt");
 }
 
 /** The job binding the circuit must carry for `prover` on `jobId` (rebuilt identically by the contract). */

@@ -2,17 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import {
-  commitment,
-  createAdapter,
-  DEFAULT_MARKET,
-  deployJobs,
-  jobBinding,
-  mockMarketFixture,
-  mockProof,
-  openJob,
-  registerModel,
-} from "./fixtures";
+import { commitment, createAdapter, DEFAULT_MARKET, deployJobs, jobBinding, mockMarketFixture, mockProof, openJob } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
 const FEE = ethers.parseEther("1");
@@ -170,7 +160,18 @@ describe("InferenceJobs", function () {
       expect(await jobs.resultOf(1n)).to.deep.equal([false, 0n]);
       expect(await jobs.nextJobId()).to.equal(2n);
       // the pinned target is the snarkjs verifier itself (called directly), not the adapter
-      expect(await jobs.verificationTargetOf(modelId, 1n)).to.deep.equal([modelHash, mockAddr, GROTH16_4_SELECTOR, 256n, codeHash]);
+      // committed input mode, one input signal, input format not recorded
+      expect(await jobs.verificationTargetOf(modelId, 1n)).to.deep.equal([
+        modelHash,
+        mockAddr,
+        GROTH16_4_SELECTOR,
+        256n,
+        0n,
+        1n,
+        0n,
+        0n,
+        codeHash,
+      ]);
       // the second job on the same version does not cache again
       await expect(jobs.connect(requester).openJob(modelId, INPUT, "", deadline, false, { value: FEE })).not.to.emit(
         jobs,
@@ -231,18 +232,18 @@ describe("InferenceJobs", function () {
         .withArgs(modelId);
     });
 
-    it("reverts when the model's current version is not a 4-signal model (or has no verifier)", async function () {
+    it("reverts when the model's current version has no verifier (a 3-signal version cannot even be registered)", async function () {
       const { jobs, requester, registry, modelOwner, factory, mock } = await loadFixture(mockMarketFixture);
-      // a factory adapter declaring 3 signals (registration does not call verify)
+      // a factory adapter declaring 3 signals: no layout has 3 signals
       const a3 = await createAdapter(factory, await mock.getAddress(), 3);
-      const id3 = await registerModel(registry, modelOwner, { modelHash: 1n }, a3, 3);
-      await expect(jobs.connect(requester).openJob(id3, INPUT, "", (await now()) + 100, false, { value: FEE }))
-        .to.be.revertedWithCustomError(jobs, "UnsupportedModel")
-        .withArgs(id3, 3);
+      await expect(registry.connect(modelOwner).registerModelWithVerifier(commitment({ modelHash: 1n }), a3, 3))
+        .to.be.revertedWithCustomError(registry, "InvalidLayout")
+        .withArgs("numPublicSignals", 3);
+      const id = await registry.connect(modelOwner).registerModel.staticCall(commitment({ modelHash: 2n }));
       await registry.connect(modelOwner).registerModel(commitment({ modelHash: 2n }));
-      await expect(jobs.connect(requester).openJob(id3 + 1n, INPUT, "", (await now()) + 100, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(id, INPUT, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "UnsupportedModel")
-        .withArgs(id3 + 1n, 0);
+        .withArgs(id, 0);
     });
   });
 

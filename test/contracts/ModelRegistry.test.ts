@@ -113,7 +113,16 @@ describe("ModelRegistry", function () {
       expect(n).to.equal(4n);
       expect(await registry.currentVersion(2n)).to.deep.equal([1n, 4n, false]);
       // what consumers call directly: the wrapped snarkjs verifier, its selector, the proof length, its code hash
-      expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([22n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
+      expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([
+        22n,
+        v,
+        snarkAddr,
+        GROTH16_4_SELECTOR,
+        256n,
+        4n,
+        codeHash,
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n],
+      ]);
     });
 
     it("reverts when modelHash is not below r", async function () {
@@ -230,8 +239,26 @@ describe("ModelRegistry", function () {
         .withArgs(modelId, 2, v, 4, snarkAddr, codeHash);
       expect((await registry.getModel(modelId))[0].modelHash).to.equal(c.modelHash);
       expect((await registry.getModelVersion(modelId, 1n))[0].modelHash).to.equal(old.modelHash);
-      expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([11n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
-      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([12n, v, snarkAddr, GROTH16_4_SELECTOR, 256n, 4n, codeHash]);
+      expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([
+        11n,
+        v,
+        snarkAddr,
+        GROTH16_4_SELECTOR,
+        256n,
+        4n,
+        codeHash,
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n],
+      ]);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([
+        12n,
+        v,
+        snarkAddr,
+        GROTH16_4_SELECTOR,
+        256n,
+        4n,
+        codeHash,
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n],
+      ]);
       expect((await registry.modelInfo(modelId)).latestVersion).to.equal(2n);
     });
 
@@ -281,7 +308,16 @@ describe("ModelRegistry", function () {
       await expect(registry.connect(owner).updateModelWithVerifier(modelId, commitment({ modelHash: 13n }), v2, 4))
         .to.emit(registry, "ModelVersionCreated")
         .withArgs(modelId, 2, v2, 4, snark2Addr, codeHash2);
-      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([13n, v2, snark2Addr, GROTH16_4_SELECTOR, 256n, 4n, codeHash2]);
+      expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([
+        13n,
+        v2,
+        snark2Addr,
+        GROTH16_4_SELECTOR,
+        256n,
+        4n,
+        codeHash2,
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n],
+      ]);
     });
 
     it("reverts when the caller is not the owner", async function () {
@@ -393,6 +429,9 @@ describe("ModelRegistry", function () {
             "currentVersion",
             "verificationTarget",
             "factory",
+            "registerModelWithLayout",
+            "updateModelWithLayout",
+            "layoutOf",
             "modelCount",
           ].includes(f.name)
         )

@@ -249,6 +249,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
             768n,
             4n,
             codeHash,
+            [0n, 0n, 0n, 0n, 0n, 0n, 0n],
           ]);
         });
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { commitment, createAdapter, deployZKMLVerifier, mockMarketFixture, mockProof, registerModel, standaloneBinding } from "./fixtures";
+import { commitment, createAdapter, deployZKMLVerifier, mockMarketFixture, mockProof, standaloneBinding } from "./fixtures";
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
 const INPUT = 4242n;
@@ -155,10 +155,12 @@ describe("ZKMLVerifier", function () {
       await expect(zk.verifyInference(2n, INPUT32, OUT_BYTES, proofFor(prover.address)))
         .to.be.revertedWithCustomError(zk, "UnsupportedProofSystem")
         .withArgs(c.proofSystemId);
-      // a factory adapter declaring 3 signals (registration does not call verify)
-      const a3 = await createAdapter(factory, await mock.getAddress(), 3);
-      const id3 = await registerModel(registry, modelOwner, { modelHash: 1n }, a3, 3);
-      await expect(zk.verifyInference(id3, INPUT32, OUT_BYTES, proofFor(prover.address)))
+      // a public-input layout with 2 input signals (5 signals): the standalone verifier takes 4-signal layouts only
+      const a5 = await createAdapter(factory, await mock.getAddress(), 5);
+      const layout = { inputMode: 1, outputHead: 0, inputCount: 40, inputBits: 8, outputCount: 3, outputBits: 0, outputFrac: 0 };
+      const id5 = await registry.connect(modelOwner).registerModelWithLayout.staticCall(c, a5, layout);
+      await registry.connect(modelOwner).registerModelWithLayout(c, a5, layout);
+      await expect(zk.verifyInference(id5, INPUT32, OUT_BYTES, proofFor(prover.address)))
         .to.be.revertedWithCustomError(zk, "UnsupportedProofSystem")
         .withArgs(c.proofSystemId);
     });

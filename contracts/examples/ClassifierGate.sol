@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IInferenceJobs} from "../interfaces/IInferenceJobs.sol";
+import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
+
+/// @title ClassifierGate (example consumer)
+/// @notice Grants access to whoever's input a classifier puts in `requiredClass`. A user commits to its input
+/// (committed input mode: the input stays off chain, the provers get the opening) and pays the fee; the verified class
+/// arrives in the callback. Walkthrough: docs/consumers.md.
+contract ClassifierGate is IInferenceCallback {
+    /// @notice Thrown when the callback does not come from the jobs contract.
+    /// @param caller The caller.
+    error NotJobs(address caller);
+    /// @notice Thrown when the refund cannot be sent to the user.
+    /// @param user The user.
+    /// @param amount The refund.
+    error RefundFailed(address user, uint256 amount);
+    /// @notice Thrown when a result arrives for a job this gate did not open.
+    /// @param jobId The job.
+    error UnknownJob(uint256 jobId);
+
+    /// @notice Emitted when a user asks for access.
+    /// @param user The user.
+    /// @param jobId The job classifying its input.
+    event AccessRequested(address indexed user, uint256 indexed jobId);
+    /// @notice Emitted when the verified class is `requiredClass`.
+    /// @param user The user.
+    /// @param jobId The job.
+    event AccessGranted(address indexed user, uint256 indexed jobId);
+    /// @notice Emitted when the verified class is another one.
+    /// @param user The user.
+    /// @param jobId The job.
+    /// @param verifiedClass The class the model gave.
+    event AccessDenied(address indexed user, uint256 indexed jobId, uint256 verifiedClass);
+
+    IInferenceJobs public immutable jobs;
+    uint256 public immutable modelId;
+    uint256 public immutable requiredClass;
+
+    mapping(uint256 jobId => address user) public userOf;
+    mapping(address user => bool) public granted;
+
+    /// @param jobs_ The market.
+    /// @param modelId_ A classifier (argmax head, committed input mode).
+    /// @param requiredClass_ The class that grants access.
+    constructor(IInferenceJobs jobs_, uint256 modelId_, uint256 requiredClass_) {
+        jobs = jobs_;
+        modelId = modelId_;
+        requiredClass = requiredClass_;
+    }
+
+    /// @notice Opens a classification job on the caller's committed input; `msg.value` is the fee.
+    /// @param inputCommitment The salted commitment to the caller's quantized input.
+    /// @param inputURI Where provers get the opening (docs/market-rules.md).
+    /// @param deadline The job's deadline.
+    /// @return jobId The job.
+    function requestAccess(
+        uint256 inputCommitment,
+        string calldata inputURI,
+        uint64 deadline
+    ) external payable returns (uint256 jobId) {
+        jobId = jobs.openJob{value: msg.value}(modelId, inputCommitment, inputURI, deadline, true);
+        userOf[jobId] = msg.sender;
+        emit AccessRequested(msg.sender, jobId);
+    }
+
+    /// @notice After the deadline of an unfulfilled job, takes its fee back from the market and sends it to the user
+    /// who paid it.
+    /// @param jobId The job.
+    function refund(uint256 jobId) external {
+        address user = userOf[jobId];
+        if (user == address(0)) revert UnknownJob(jobId);
+        delete userOf[jobId];
+        jobs.reclaim(jobId);
+        uint256 amount = jobs.withdraw();
+        (bool ok, ) = user.call{value: amount}("");
+        if (!ok) revert RefundFailed(user, amount);
+    }
+
+    /// @notice Receives the refund `refund` withdraws from the market.
+    receive() external payable {
+        if (msg.sender != address(jobs)) revert NotJobs(msg.sender);
+    }
+
+    /// @inheritdoc IInferenceCallback
+    function onInferenceResult(uint256 jobId, uint256 output) external {
+        if (msg.sender != address(jobs)) revert NotJobs(msg.sender);
+        address user = userOf[jobId];
+        if (user == address(0)) revert UnknownJob(jobId);
+        delete userOf[jobId];
+        if (output == requiredClass) {
+            granted[user] = true;
+            emit AccessGranted(user, jobId);
+        } else {
+            emit AccessDenied(user, jobId, output);
+        }
+    }
+}
