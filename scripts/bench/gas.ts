@@ -8,11 +8,11 @@ import hre from "hardhat";
 import { SNARK_FIELD } from "../lib/field";
 import { rel } from "../lib/paths";
 import { buildModel, loadFloatModel } from "../model/build";
-import { inputCommitment } from "../model/quantized";
+import { inputCommitment, layoutOf } from "../model/quantized";
 import { quantizeInput } from "../quant/quantize";
 import { runMain } from "../lib/main";
 import { proveInference } from "../prove/inference";
-import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../chain/system";
+import { bindingFor, deployGroth16Verifier, deploySystem, openJob, openJobWithInputs, registerModel } from "../chain/system";
 import { heldOut } from "./data";
 
 async function main(): Promise<void> {
@@ -31,18 +31,25 @@ async function main(): Promise<void> {
     modelOwner,
     { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
     ver.adapter.target as string,
+    layoutOf(model),
   );
   const x = quantizeInput(model, loadFloatModel(name), heldOut(name).x[0]);
   const salt = 987654321n % SNARK_FIELD;
   const latest = await hre.ethers.provider.getBlock("latest");
   const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
-  const opened = await openJob(sys.jobs, requester, {
-    modelId: reg.modelId,
-    inputCommitment: await inputCommitment(model, x, salt),
-    inputURI: "bench:held-out-0",
-    fee: hre.ethers.parseEther("0.01"),
-    deadline,
-  });
+  // A committed-input model gets a salted commitment, a public-input one its values (openJobWithInputs).
+  const isPublic = layoutOf(model).inputMode === 1;
+  const open = async (s: bigint) =>
+    isPublic
+      ? openJobWithInputs(sys.jobs, requester, { modelId: reg.modelId, inputs: x, fee: hre.ethers.parseEther("0.01"), deadline })
+      : openJob(sys.jobs, requester, {
+          modelId: reg.modelId,
+          inputCommitment: await inputCommitment(model, x, s),
+          inputURI: "bench:held-out-0",
+          fee: hre.ethers.parseEther("0.01"),
+          deadline,
+        });
+  const opened = await open(salt);
   const binding = await bindingFor(sys.jobs, prover, opened.jobId, prover.address);
   const proof = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding);
   const submitted = await (await sys.jobs.connect(prover).submitResult(opened.jobId, proof.output, proof.packed.bytes)).wait();
@@ -51,13 +58,7 @@ async function main(): Promise<void> {
   if (!fulfilled) throw new Error("the job was not fulfilled");
   // A later job on the same version (its target is cached), claimed by a staked prover who then submits: the
   // market's common path.
-  const second = await openJob(sys.jobs, requester, {
-    modelId: reg.modelId,
-    inputCommitment: await inputCommitment(model, x, salt + 1n),
-    inputURI: "bench:held-out-0",
-    fee: hre.ethers.parseEther("0.01"),
-    deadline,
-  });
+  const second = await open(salt + 1n);
   await (await sys.jobs.connect(prover).deposit({ value: await sys.jobs.claimBond() })).wait();
   const claimed = await (await sys.jobs.connect(prover).claim(second.jobId)).wait();
   const binding2 = await bindingFor(sys.jobs, prover, second.jobId, prover.address);
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     claim: Number(claimed.gasUsed),
     submitResultClaimant: Number(submitted2.gasUsed),
     publicSignals: proof.publicSignals.length,
+    inputMode: isPublic ? "public" : "committed",
   };
   process.stdout.write(`BENCH_GAS ${JSON.stringify(out)}\n`);
 }

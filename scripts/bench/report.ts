@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { QuantizationReport } from "../quant/quantize";
+import type { QuantizationReport, RegressionReport } from "../quant/quantize";
 
 export interface StepMeasure {
   mem: { processMaxRSSKiB?: number; treeMaxRSSKiB?: number };
@@ -43,6 +43,8 @@ export interface ModelResult {
   name: string;
   status?: string;
   accuracy?: QuantizationReport & { dataset: string };
+  /** Regression models (values head): float vs quantized error in output units. */
+  regression?: RegressionReport & { dataset: string };
   accuracyError?: string;
   modes: ModeResult[];
   gas?: { status: string; [k: string]: number | string };
@@ -166,6 +168,12 @@ export function renderReport(r: BenchResults): string {
       L.push(
         `Accuracy on the ${a.dataset}, ${a.n} samples: float top-1 **${pct(a.floatAccuracy)}**, quantized top-1 **${pct(a.quantizedAccuracy)}**, ` +
           `quantized = float argmax on ${pct(a.agreement)}; largest logit error ${a.maxLogitError.toFixed(4)} (largest |logit| ${a.maxLogit.toFixed(2)}).`,
+      );
+    } else if (m.regression) {
+      const r = m.regression;
+      L.push(
+        `Error on the ${r.dataset}, ${r.n} samples: float MAE **${r.floatMae.toFixed(3)}**, quantized MAE **${r.quantizedMae.toFixed(3)}** (output units); ` +
+          `quantized vs float: mean ${r.quantizationMae.toFixed(3)}, worst ${r.quantizationMaxError.toFixed(3)}.`,
       );
     } else L.push(`Accuracy: not measured: ${esc(m.accuracyError ?? "?")}`);
     L.push("");

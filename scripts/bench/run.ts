@@ -15,13 +15,13 @@ import * as os from "os";
 import * as path from "path";
 import { requiredPower } from "../circuit/compile";
 import { ROOT, ensureDir, userCacheDir } from "../lib/paths";
-import { modelPaths } from "../model/build";
+import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
-import { accuracy } from "./data";
+import { accuracy, regressionError } from "./data";
 import { type BenchResults, type ModeResult, type ModelResult, type StepMeasure, type SystemResult, renderReport, renderSvg } from "./report";
 import type { ProofSystem, StepArgs } from "./step";
 
-const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn"];
+const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");
@@ -283,7 +283,8 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      m.accuracy = accuracy(name);
+      if (loadFloatModel(name).task === "regression") m.regression = regressionError(name);
+      else m.accuracy = accuracy(name);
     } catch (e) {
       m.accuracyError = (e as Error).message;
     }
