@@ -6,9 +6,8 @@
  * Run: npm run train [-- <model name> ...]   (default: every bundled model)
  */
 import * as path from "path";
-import { ROOT, rel } from "../lib/paths";
+import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import { exportOnnx } from "../onnx/export";
-import { writeFileAtomic } from "../onnx/proto";
 import { evaluateQuantization } from "../quant/quantize";
 import { type SplitDataset, identityPreprocess, loadIris, loadMnist, standardization } from "./datasets";
 import type { FloatModel } from "./float";
