@@ -8,7 +8,6 @@ import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { toBeHex, zeroPadValue } from "ethers";
 import { GROTH16_BN254_V1, proofSystemId } from "../chain/binding";
-import { NUM_PUBLIC_SIGNALS } from "../chain/system";
 import { ROOT } from "../lib/paths";
 import { type TaskResult, eventsOf, gasOf, loadSystem, requireCode, sendChecked, signerFor } from "./common";
 import { UserError } from "./errors";
@@ -125,6 +124,7 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: RegisterO
       `--update: ${opts.model} has no registered model id on network "${rec.network}" to update; run model:register without --update`,
     );
 
+  const { NUM_PUBLIC_SIGNALS } = await import("../chain/system");
   const r = registry.connect(owner);
   let modelId: bigint;
   let version = 1;
