@@ -55,10 +55,23 @@ describe("operator tasks (issues 6, 14)", function () {
         .and.match(/--fee\s+Fee in ETH.*\(default: "0\.01"\)/)
         .and.match(/--deadline-in\s+.*\(default: 3600\)/);
       expect(h.stdout).to.not.match(/default: ""/);
-      for (const t of ["deploy", "model:register", "job:prove", "job:submit", "market:withdraw", "setup:contribute"]) {
+      for (const t of ["deploy", "job:prove", "setup:contribute"]) {
         const r = await hardhatCli(["help", t], {});
         expect(r.stdout, t).to.not.match(/default: ""/);
       }
+    });
+
+    it('model:build lists what it left unchanged (no "wrote" for those) and takes --ptau like npm run build:model', async function () {
+      const b = await hardhatCli(["model:build", "--model", MODEL, "--no-quantize"], {});
+      expect(b.code, b.stderr).to.equal(0);
+      expect(b.stdout)
+        .to.match(/unchanged\s+contracts\/verifiers\/IrisMlpGroth16Verifier\.sol/)
+        .and.not.match(/wrote\s+contracts/);
+      const p = await hardhatCli(["model:build", "--ptau", "/nonexistent/ceremony.ptau"], {});
+      expect(p.code).to.equal(1);
+      expect(errorLines(p)).to.deep.equal([
+        "error: --ptau /nonexistent/ceremony.ptau: file not found; give a downloaded ceremony .ptau file (docs/trusted-setup.md)",
+      ]);
     });
 
     it("RPC down: one line naming the problem and the fix, non-zero exit", async function () {
