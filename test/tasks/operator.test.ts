@@ -28,9 +28,9 @@ describe("operator tasks (issues 6, 14)", function () {
   let savedDir: string | undefined;
   const block = (): Promise<number> => hre.ethers.provider.getBlockNumber();
   /** The task's rejection message, asserting that no block was mined (nothing sent). */
-  async function refused(p: Promise<unknown>): Promise<string> {
+  async function refused(task: () => Promise<unknown>): Promise<string> {
     const before = await block();
-    const msg = await rejectionMessage(p);
+    const msg = await rejectionMessage(task());
     expect(await block(), `a transaction was sent before: ${msg}`).to.equal(before);
     return msg;
   }
@@ -127,7 +127,7 @@ describe("operator tasks (issues 6, 14)", function () {
         changed.models[MODEL].manifest.modelCommitment = "12345";
         fs.writeFileSync(file, JSON.stringify(changed));
         try {
-          expect(await refused(hre.run("model:register", { model: MODEL }))).to.match(
+          expect(await refused(() => hre.run("model:register", { model: MODEL }))).to.match(
             /^iris-mlp is registered as model id 1 \(version 1\) with another commitment .*pass --update to add it as version 2 of id 1, or --new/,
           );
           const u = (await hre.run("model:register", { model: MODEL, update: true })) as { lines: [string, string][] };
@@ -138,20 +138,20 @@ describe("operator tasks (issues 6, 14)", function () {
       });
 
       it("wrong proof system: decoded from the preflight static call, nothing sent", async function () {
-        expect(await refused(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
+        expect(await refused(() => hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
           /^wrong proof system: the verifier adapter 0x[0-9a-fA-F]{40} is 0x[0-9a-f]{8} with 4 public signals.*--proof-system groth16-bn254-v1/,
         );
       });
 
       it("unknown model (name not deployed here; id not in the registry)", async function () {
-        expect(await refused(hre.run("job:open", { model: "mnist-mlp", input: INPUT }))).to.match(/--model mnist-mlp: not built yet/);
+        expect(await refused(() => hre.run("job:open", { model: "mnist-mlp", input: INPUT }))).to.match(/--model mnist-mlp: not built yet/);
         const file = path.join(deployDir, "hardhat.json");
         const saved = fs.readFileSync(file, "utf8");
         const r = JSON.parse(saved) as DeploymentRecord;
         r.models[MODEL].modelId = "99";
         fs.writeFileSync(file, JSON.stringify(r));
         try {
-          expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
+          expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
             /^unknown model id 99: no such model in the registry/,
           );
         } finally {
@@ -160,25 +160,27 @@ describe("operator tasks (issues 6, 14)", function () {
       });
 
       it("fee, deadline, input and output path are checked before anything is sent", async function () {
-        expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(/^--fee 0: must be above zero/);
-        expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT, fee: "-1" }))).to.match(/^--fee -1: must be above zero/);
-        expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT, fee: "100000" }))).to.match(
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(/^--fee 0: must be above zero/);
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "-1" }))).to.match(
+          /^--fee -1: must be above zero/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "100000" }))).to.match(
           /^--fee 100000: account 0x[0-9a-fA-F]{40} has [\d.]+ ETH, not enough/,
         );
-        expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT, deadlineIn: -5 }))).to.match(
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, deadlineIn: -5 }))).to.match(
           /^--deadline-in -5: give a positive/,
         );
-        expect(await refused(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
           /^--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/,
         );
-        expect(await refused(hre.run("job:open", { model: MODEL }))).to.match(/^--input is required/);
+        expect(await refused(() => hre.run("job:open", { model: MODEL }))).to.match(/^--input is required/);
         const notDir = path.join(deployDir, "a-file");
         fs.writeFileSync(notDir, "");
-        expect(await refused(hre.run("job:open", { model: MODEL, input: INPUT, out: path.join(notDir, "job.json") }))).to.match(
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, out: path.join(notDir, "job.json") }))).to.match(
           /^--out .*: cannot write there \((ENOTDIR|EEXIST)\)/,
         );
-        expect(await refused(hre.run("job:status", { job: "abc" }))).to.match(/^--job abc: a job id is a positive integer/);
-        expect(await refused(hre.run("job:status", { job: -1 }))).to.match(/^--job -1: a job id is a positive integer/);
+        expect(await refused(() => hre.run("job:status", { job: "abc" }))).to.match(/^--job abc: a job id is a positive integer/);
+        expect(await refused(() => hre.run("job:status", { job: -1 }))).to.match(/^--job -1: a job id is a positive integer/);
       });
 
       it("raw input: quantized with the model's preprocessing, the same commitment as the quantized values", async function () {
@@ -198,18 +200,20 @@ describe("operator tasks (issues 6, 14)", function () {
         const signers = await hre.ethers.getSigners();
         const o = (await hre.run("job:open", { model: MODEL, input: INPUT, deadlineIn: 100, account: "1" })) as { data: { jobId: bigint } };
         const job = o.data.jobId.toString();
-        expect(await refused(hre.run("job:reclaim", { job, account: "1" }))).to.match(
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
           new RegExp(`^job ${job} is still open until .*reclaim only after`),
         );
         await hre.run("job:prove", { job, account: "2" });
         await time.increase(200);
-        expect(await refused(hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
-        expect(await refused(hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
-        expect(await refused(hre.run("job:reclaim", { job, account: "2" }))).to.match(
+        expect(await refused(() => hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
+        expect(await refused(() => hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "2" }))).to.match(
           new RegExp(`^${signers[2].address} did not open job ${job}`),
         );
         await hre.run("job:reclaim", { job, account: "1" });
-        expect(await refused(hre.run("job:reclaim", { job, account: "1" }))).to.match(new RegExp(`^job ${job} is Reclaimed, not open`));
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
+          new RegExp(`^job ${job} is Reclaimed, not open`),
+        );
         const w = (await hre.run("market:withdraw", { account: "1" })) as { data: { amount: bigint } };
         expect(w.data.amount).to.equal(hre.ethers.parseEther("0.01"));
         const before = await block();
@@ -249,8 +253,8 @@ describe("operator tasks (issues 6, 14)", function () {
       });
 
       it("unknown job id", async function () {
-        expect(await refused(hre.run("job:status", { job: "999" }))).to.match(/^--job 999: no such job/);
-        expect(await refused(hre.run("job:prove", { job: "999" }))).to.match(/^--job 999: no such job/);
+        expect(await refused(() => hre.run("job:status", { job: "999" }))).to.match(/^--job 999: no such job/);
+        expect(await refused(() => hre.run("job:prove", { job: "999" }))).to.match(/^--job 999: no such job/);
       });
 
       it("nonce too low (a real node error, through the same translator)", async function () {
@@ -275,7 +279,7 @@ describe("operator tasks (issues 6, 14)", function () {
       });
 
       it("--verify on a local chain is refused before anything is sent", async function () {
-        expect(await refused(hre.run("deploy", { verify: true }))).to.match(
+        expect(await refused(() => hre.run("deploy", { verify: true }))).to.match(
           /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
         );
       });
