@@ -12,13 +12,14 @@ import { task, types } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { CLIArgumentType, HardhatRuntimeEnvironment } from "hardhat/types";
 import { ROOT } from "../lib/paths";
+import { cliTaskName } from "./cli";
 import type { TaskResult } from "./common";
 
 const PLUGIN = "zkml-evm";
 
 /** True when `name` is the task this process was started for (`npx hardhat <name> ...`), not an in-process hre.run. */
 function fromCli(name: string): boolean {
-  return name !== "" && process.argv.includes(name) && !process.argv.includes("test");
+  return name !== "" && cliTaskName() === name;
 }
 
 interface RunOptions {
