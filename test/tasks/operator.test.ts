@@ -55,7 +55,7 @@ describe("operator tasks (issues 6, 14)", function () {
         .and.match(/--fee\s+Fee in ETH.*\(default: "0\.01"\)/)
         .and.match(/--deadline-in\s+.*\(default: 3600\)/);
       expect(h.stdout).to.not.match(/default: ""/);
-      for (const t of ["deploy", "job:prove", "setup:contribute"]) {
+      for (const t of ["deploy", "setup:contribute"]) {
         const r = await hardhatCli(["help", t], {});
         expect(r.stdout, t).to.not.match(/default: ""/);
       }
