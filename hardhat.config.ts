@@ -1,8 +1,33 @@
 import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
-import "@nomicfoundation/hardhat-toolbox";
+import "@nomicfoundation/hardhat-ethers";
+import "@typechain/hardhat";
+import { cliTaskName, guardCommandLine } from "./scripts/tasks/cli";
 import "./scripts/tasks";
 import { SOLC_SETTINGS } from "./scripts/lib/solc";
+// The toolbox's type extensions (hre.ignition, chai matchers...); its code is loaded below, unless the task is light.
+import type {} from "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * Plugins. An operator task that only talks to deployed contracts needs hardhat-ethers (and typechain, to compile on
+ * a fresh clone); loading the whole toolbox (Ignition, chai matchers, gas reporter, coverage, verify) costs ~0.6 s
+ * per command (docs/operators.md, "Start-up time"). Everything else (deploy, test, coverage, run, node...) loads it.
+ */
+const LIGHT_TASKS = new Set([
+  "job:open",
+  "job:prove",
+  "job:submit",
+  "job:status",
+  "job:reclaim",
+  "market:withdraw",
+  "model:register",
+  "model:build",
+]);
+const cliTask = cliTaskName();
+if (!(cliTask && LIGHT_TASKS.has(cliTask))) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("@nomicfoundation/hardhat-toolbox");
+}
 
 /**
  * The one Solidity compiler this project uses: the `solc` npm package (solc-js, WebAssembly),
@@ -50,7 +75,8 @@ const customUrl = configValue("ZKML_RPC_URL");
 const config: HardhatUserConfig = {
   networks: {
     hardhat: {},
-    localhost: { url: "http://127.0.0.1:8545" },
+    // A local `npx hardhat node`; on another port: ZKML_LOCALHOST_PORT=8546 (or `npx hardhat vars set ZKML_LOCALHOST_PORT`).
+    localhost: { url: `http://127.0.0.1:${configValue("ZKML_LOCALHOST_PORT") || "8545"}` },
     sepolia: { url: configValue("SEPOLIA_RPC_URL"), accounts: deployerKeys(), chainId: 11155111 },
     baseSepolia: { url: configValue("BASE_SEPOLIA_RPC_URL"), accounts: deployerKeys(), chainId: 84532 },
     custom: { url: customUrl, accounts: deployerKeys().length > 0 ? deployerKeys() : "remote" },
@@ -89,7 +115,7 @@ const config: HardhatUserConfig = {
         process.env.ZKML_QUIET ??= "1";
       },
       async afterAll(): Promise<void> {
-        // snarkjs keeps worker threads alive; end them or mocha never exits (DESIGN.md).
+        // snarkjs keeps worker threads alive; end them or mocha never exits (docs/design-decisions.md, "snarkjs").
         const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
         await g.curve_bn128?.terminate();
         g.curve_bn128 = undefined;
@@ -97,5 +123,8 @@ const config: HardhatUserConfig = {
     },
   },
 };
+
+// `npx hardhat ...` with a wrong network, task or parameter: one line with the fix instead of Hardhat's stack trace.
+guardCommandLine([...new Set(["hardhat", ...Object.keys(config.networks ?? {})])], config.defaultNetwork);
 
 export default config;

@@ -5,13 +5,14 @@
  * Run: npm run demo
  */
 import { randomBytes } from "crypto";
+import * as path from "path";
 import hre from "hardhat";
 import { formatEther } from "ethers";
 import { loadIris } from "./model/datasets";
 import { buildModel, loadFloatModel } from "./model/build";
 import { SNARK_FIELD } from "./lib/field";
 import { createLog, secondsSince } from "./lib/log";
-import { rel } from "./lib/paths";
+import { BUILD_DIR, rel, writeFileAtomic } from "./lib/paths";
 import { inferQuantized, inputCommitment } from "./model/quantized";
 import { argmaxFloat, forwardFloat, preprocess } from "./model/float";
 import { quantizeInput } from "./quant/quantize";
@@ -128,16 +129,19 @@ async function main(): Promise<void> {
 
   const classes = model.classes ?? [];
   const answer = classes[Number(onchainOutput)] ?? String(onchainOutput);
-  console.log("");
-  console.log(`Verified inference on chain ${(await hre.ethers.provider.getNetwork()).chainId} (in-process Hardhat network)`);
-  console.log(
+  // The summary the README quotes: printed, and written to build/demo-output.json for scripts/audit/docs-check.ts.
+  const summary = [
+    `Verified inference on chain ${(await hre.ethers.provider.getNetwork()).chainId} (in-process Hardhat network)`,
     `  model        ${MODEL}: ${built.circuit.constraints} constraints, model commitment ${built.modelCommitment.toString().slice(0, 18)}...`,
-  );
-  console.log(`  input        iris held-out sample ${sample}: ${raw.join(", ")} (quantized ${x.join(", ")})`);
-  console.log(`  answer       ${answer} (class ${onchainOutput}); true label ${classes[iris.test.y[sample]]}; fulfilled=${fulfilled}`);
-  console.log(`  gas          open job ${openReceipt.gasUsed}, submit + verify ${submit.gasUsed}`);
-  console.log(`  prover paid  ${formatEther(paid)} ETH (pull payment withdrawn)`);
+    `  input        iris held-out sample ${sample}: ${raw.join(", ")} (quantized ${x.join(", ")})`,
+    `  answer       ${answer} (class ${onchainOutput}); true label ${classes[iris.test.y[sample]]}; fulfilled=${fulfilled}`,
+    `  gas          open job ${openReceipt.gasUsed} (first job on this model version), submit + verify ${submit.gasUsed}`,
+    `  prover paid  ${formatEther(paid)} ETH (pull payment withdrawn)`,
+  ];
+  console.log("");
+  for (const l of summary) console.log(l);
   console.log(`  total time   ${secondsSince(t0)} s`);
+  writeFileAtomic(path.join(BUILD_DIR, "demo-output.json"), JSON.stringify({ summary }, null, 2) + "\n");
   if (!fulfilled || onchainOutput !== proof.output || !offchain) throw new Error("demo: the result was not verified as expected");
 }
 

@@ -127,7 +127,7 @@ contract ToyPlonkVerifier {
     
     uint16 constant lastMem = 928;
 
-    function verifyProof(uint256[24] calldata _proof, uint256[4] calldata _pubSignals) public view returns (bool) {
+    function verifyProof(uint256[24] calldata /* _proof */, uint256[4] calldata _pubSignals) public view returns (bool) {
         assembly {
             /////////
             // Computes the inverse using the extended euclidean algorithm

@@ -6,7 +6,7 @@
  *   (a) the same template constrains that signal afterwards: a later `===`, `<==` or `==>` statement mentions it
  *       (directly, or through a `var` that accumulated it, e.g. `total += sel[i]; total === 1;`), which includes
  *       feeding it into a component input;
- *   (b) no `assert(` appears anywhere (assert adds no constraint; DESIGN.md, STYLE.md);
+ *   (b) no `assert(` appears anywhere (assert adds no constraint; docs/design-decisions.md, "Fixed-point arithmetic");
  *   (c) at least one test tampers the hinted signal: an `it(...)` in test/ that calls `expectRejected` and names the
  *       signal in a string (`"sel[0]"` in a test of the template itself, or `"head.sel[0]"` where `head` is a
  *       component of that template), or an entry of scripts/audit/pinned.json (checked: the test must exist and

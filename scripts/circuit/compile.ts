@@ -29,7 +29,7 @@ export interface CompiledCircuit {
 }
 
 export interface CompileOptions {
-  /** Optimization level passed to circom (default 2: `--O2`, see DESIGN.md). */
+  /** Optimization level passed to circom (default 2: `--O2`, see docs/design-decisions.md). */
   optimization?: 0 | 1 | 2;
   /** Output folder root (default build/circuits). */
   outRoot?: string;

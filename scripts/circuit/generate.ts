@@ -13,7 +13,7 @@ import { MODEL_DOMAIN, valuesPerChunk } from "../quant/commit";
 import { convOutShape, differenceBits, hull } from "../quant/ops";
 import { SNARK_FIELD, toField } from "../lib/field";
 
-/** Largest bit decomposition any template may make (DESIGN.md: well under 253 bits). */
+/** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
 
 function circomInt(v: number | bigint): string {

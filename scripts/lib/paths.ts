@@ -34,3 +34,20 @@ export function rel(p: string): string {
   const r = path.relative(ROOT, p);
   return r.startsWith("..") ? p : r;
 }
+
+/**
+ * Writes a file atomically: the content goes to a temporary file in the same folder, which is renamed over the
+ * target only when fully written. A failure leaves no partial file behind.
+ * @param mode File mode of the new file (e.g. 0o600 for private job inputs).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -59,7 +59,12 @@ export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten;
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
   if (raw.length !== m.inputSize) throw new RangeError(`input has ${raw.length} features; model ${m.name} takes ${m.inputSize}`);
-  return raw.map((v, i) => (v - m.preprocess.mean[i]) / m.preprocess.std[i]);
+  return standardize(m.preprocess, raw);
+}
+
+/** (raw - mean) / std per feature: the preprocessing a float model (and its quantized copy) records. */
+export function standardize(pre: { mean: readonly number[]; std: readonly number[] }, raw: readonly number[]): number[] {
+  return raw.map((v, i) => (v - pre.mean[i]) / pre.std[i]);
 }
 
 /** Shape of a tensor between layers: [C, H, W] for images, [n] for vectors. */

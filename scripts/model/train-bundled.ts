@@ -7,9 +7,8 @@
  * Run: npm run train [-- <model name> ...]   (default: every bundled model)
  */
 import * as path from "path";
-import { ROOT, rel } from "../lib/paths";
+import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import { exportOnnx } from "../onnx/export";
-import { writeFileAtomic } from "../onnx/proto";
 import { evaluateQuantization, evaluateRegression } from "../quant/quantize";
 import {
   type SplitDataset,

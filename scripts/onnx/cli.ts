@@ -6,11 +6,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, rel } from "../lib/paths";
+import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import type { FloatModel } from "../model/float";
 import { exportOnnx } from "./export";
 import { importOnnxFile } from "./import";
-import { writeFileAtomic } from "./proto";
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

@@ -20,7 +20,8 @@
 import * as fs from "fs";
 import type { FloatConv2d, FloatDense, FloatLayer, FloatModel } from "../model/float";
 import { validateFloatModel, windowOut } from "../model/float";
-import { type Int64, onnx, toNumber, writeFileAtomic } from "./proto";
+import { type Int64, onnx, toNumber } from "./proto";
+import { writeFileAtomic } from "../lib/paths";
 
 /** Operators the importer accepts (in error messages). */
 export const SUPPORTED_OPS = [

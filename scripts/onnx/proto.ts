@@ -1,6 +1,4 @@
 /** Shared onnx-proto helpers: the protobuf namespace, int64 conversion and atomic file writes. */
-import * as fs from "fs";
-import * as path from "path";
 import { onnx } from "onnx-proto";
 
 export { onnx };
@@ -16,20 +14,4 @@ export type Int64 = number | { toNumber(): number };
 export function toNumber(v: Int64 | null | undefined): number {
   if (v === null || v === undefined) return 0;
   return typeof v === "number" ? v : v.toNumber();
-}
-
-/**
- * Writes a file atomically: the content goes to a temporary file in the same folder, which is renamed over the
- * target only when fully written. A failure leaves no partial file behind.
- */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }

@@ -19,11 +19,21 @@
  * | PROVER_NAME | name in log lines | address prefix |
  */
 import { getAddress } from "ethers";
-import { DEFAULT_NODE_CONFIG, type ProverNodeConfig } from "./node";
+import type { ProverNodeConfig } from "./node";
+
+/** Defaults of the optional settings (also used by ProverNode). */
+export const DEFAULT_NODE_CONFIG = { concurrency: 1, minFeeWei: 0n, pollMs: 500, claimJitterMs: 300, metricsEveryMs: 30_000 };
+
+const EXAMPLE: Record<string, string> = {
+  PROVER_RPC_URL: "http://127.0.0.1:8545",
+  PROVER_PRIVATE_KEY: "0x<64 hex digits>",
+  PROVER_JOBS_ADDRESS: "<contracts.InferenceJobs.address of deployments/<network>.json>",
+  PROVER_STATE_DIR: "./state/node1",
+};
 
 function req(env: NodeJS.ProcessEnv, name: string): string {
   const v = env[name];
-  if (!v) throw new Error(`${name} is not set (see scripts/prover/config.ts for every variable)`);
+  if (!v) throw new Error(`${name} is not set: export ${name}=${EXAMPLE[name] ?? "..."} (docs/prover.md lists every variable)`);
   return v;
 }
 
@@ -31,14 +41,14 @@ function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): numbe
   const v = env[name];
   if (v === undefined || v === "") return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}": fix or unset it`);
   return n;
 }
 
 function wei(env: NodeJS.ProcessEnv, name: string): bigint | undefined {
   const v = env[name];
   if (v === undefined || v === "") return undefined;
-  if (!/^\d+$/.test(v)) throw new Error(`${name} must be a decimal number of wei, got "${v}"`);
+  if (!/^\d+$/.test(v)) throw new Error(`${name} must be a decimal number of wei, got "${v}": fix or unset it`);
   return BigInt(v);
 }
 
@@ -48,12 +58,15 @@ function wei(env: NodeJS.ProcessEnv, name: string): bigint | undefined {
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeConfig {
   const pk = req(env, "PROVER_PRIVATE_KEY");
-  if (!/^0x[0-9a-fA-F]{64}$/.test(pk)) throw new Error("PROVER_PRIVATE_KEY must be 0x followed by 64 hex digits");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(pk))
+    throw new Error("PROVER_PRIVATE_KEY must be 0x followed by 64 hex digits: export the node account's private key");
   let jobs: string;
   try {
     jobs = getAddress(req(env, "PROVER_JOBS_ADDRESS"));
   } catch (e) {
-    throw new Error(`PROVER_JOBS_ADDRESS: ${(e as Error).message}`);
+    throw new Error(
+      `PROVER_JOBS_ADDRESS ${env.PROVER_JOBS_ADDRESS}: not an address (${(e as Error).message.split(" (")[0]}); export the InferenceJobs address of deployments/<network>.json`,
+    );
   }
   const models = (env.PROVER_MODELS ?? "iris-mlp")
     .split(",")

@@ -1,14 +1,14 @@
 /**
  * Job inputs: where a job's `inputURI` points, and the check that the input is the one the requester committed to.
- * Format (both schemes): JSON `{ "x": ["-29", "25", ...], "salt": "123..." }`, decimal strings (quantized signed
- * integers for `x`, a field element for `salt`).
+ * Format (both schemes): the job input file of scripts/chain/job-input.ts, the one `job:open` writes:
+ * `{ "x": ["-462", "404", ...], "salt": "123..." }` (quantized) or `{ "raw": [5.1, 3.4, ...], "salt": "..." }`.
  * - `file:<path>` (absolute, or relative to the node's working directory; `file:///abs` also accepted)
  * - `data:[application/json][;base64],<payload>` (URL-encoded JSON, or base64)
  */
 import * as fs from "fs";
 import { fileURLToPath } from "url";
-import { SNARK_FIELD } from "../lib/field";
-import { type QuantizedModel, inferQuantized, inputCommitment } from "../model/quantized";
+import { JobInputError, readJobInput } from "../chain/job-input";
+import { type QuantizedModel, inputCommitment } from "../model/quantized";
 
 export interface JobInput {
   x: bigint[];
@@ -48,7 +48,7 @@ export function readInputURI(uri: string, maxBytes = 1 << 20): string {
   throw new InputError(`unsupported input URI scheme in "${uri.slice(0, 32)}" (use file: or data:)`);
 }
 
-/** Parses and validates `{x, salt}` for `model`. @throws InputError naming the bad field. */
+/** Parses and validates a job input (scripts/chain/job-input.ts: `x` or `raw`, and `salt`). @throws InputError naming the bad field. */
 export function parseInput(text: string, model: QuantizedModel): JobInput {
   let j: unknown;
   try {
@@ -56,25 +56,14 @@ export function parseInput(text: string, model: QuantizedModel): JobInput {
   } catch (e) {
     throw new InputError(`input is not JSON: ${(e as Error).message}`);
   }
-  const o = j as { x?: unknown; salt?: unknown };
-  if (!Array.isArray(o.x) || !o.x.every((v) => typeof v === "string" || typeof v === "number"))
-    throw new InputError("input.x must be an array of decimal strings");
-  if (typeof o.salt !== "string" && typeof o.salt !== "number") throw new InputError("input.salt must be a decimal string");
-  let x: bigint[];
-  let salt: bigint;
   try {
-    x = o.x.map((v) => BigInt(v as string));
-    salt = BigInt(o.salt as string);
-  } catch {
-    throw new InputError("input.x / input.salt must be integers");
-  }
-  if (salt < 0n || salt >= SNARK_FIELD) throw new InputError("input.salt must be in [0, r)");
-  try {
-    inferQuantized(model, x); // checks length and range (RangeError names the index)
+    const r = readJobInput(j, model);
+    if (r.salt === undefined) throw new JobInputError('has no "salt"');
+    return { x: r.x, salt: r.salt };
   } catch (e) {
-    throw new InputError(`input.x: ${(e as Error).message}`);
+    if (e instanceof JobInputError) throw new InputError(`input ${e.message}`);
+    throw e;
   }
-  return { x, salt };
 }
 
 /**

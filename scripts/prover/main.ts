@@ -6,10 +6,12 @@
  * A SIGKILL is survived too: the next start resumes from the durable state in PROVER_STATE_DIR.
  */
 import { configFromEnv } from "./config";
-import { ProverNode } from "./node";
 
 async function main(): Promise<void> {
-  const node = new ProverNode(configFromEnv());
+  // The configuration first: a missing variable is reported before the node's code (ethers, typechain) loads.
+  const cfg = configFromEnv();
+  const { ProverNode } = await import("./node");
+  const node = new ProverNode(cfg);
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
@@ -29,6 +31,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(`error: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
   process.exit(1);
 });

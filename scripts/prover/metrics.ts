@@ -7,6 +7,8 @@ export interface MetricsSummary {
   submitted: number;
   fulfilled: number;
   lostToOthers: number;
+  /** Jobs already fulfilled or reclaimed on chain when the node started (catch-up): never this node's to win. */
+  settledBeforeStart: number;
   failed: number;
   provingMeanSeconds: number;
   provingP95Seconds: number;
@@ -33,6 +35,7 @@ export class Metrics {
   submitted = 0;
   fulfilled = 0;
   lostToOthers = 0;
+  settledBeforeStart = 0;
   failed = 0;
   gasUsed = 0n;
   gasSpentWei = 0n;
@@ -55,6 +58,7 @@ export class Metrics {
       submitted: this.submitted,
       fulfilled: this.fulfilled,
       lostToOthers: this.lostToOthers,
+      settledBeforeStart: this.settledBeforeStart,
       failed: this.failed,
       provingMeanSeconds: Number(mean.toFixed(3)),
       provingP95Seconds: Number(quantile(p, 0.95).toFixed(3)),

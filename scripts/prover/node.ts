@@ -49,7 +49,7 @@ export interface ProverNodeConfig {
   tx?: Partial<TxOptions>;
 }
 
-export const DEFAULT_NODE_CONFIG = { concurrency: 1, minFeeWei: 0n, pollMs: 500, claimJitterMs: 300, metricsEveryMs: 30_000 };
+export { DEFAULT_NODE_CONFIG } from "./config";
 
 const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +79,8 @@ export class ProverNode {
   private chainTime = 0;
   /** leaseDuration + openWindow of the market, read once: a claim is possible only this long before a deadline. */
   private claimSpan?: bigint;
+  /** The chain's block number when this node started: jobs settled up to it were never this node's to lose. */
+  private startBlock = 0;
   private lastMetrics = Date.now();
 
   constructor(cfg: ProverNodeConfig) {
@@ -92,10 +94,24 @@ export class ProverNode {
     const c = this.cfg;
     this.provider = new JsonRpcProvider(c.rpcUrl, undefined, { cacheTimeout: -1, pollingInterval: c.pollMs });
     this.wallet = new Wallet(c.privateKey, this.provider);
-    this.chainId = (await this.provider.getNetwork()).chainId;
+    try {
+      this.chainId = (await this.provider.getNetwork()).chainId;
+    } catch (e) {
+      throw new Error(`PROVER_RPC_URL ${c.rpcUrl}: cannot reach the node (${errMsg(e).split(" (")[0]}); start it or fix the URL`);
+    }
     this.jobs = InferenceJobs__factory.connect(getAddress(c.jobsAddress), this.wallet);
-    this.registry = ModelRegistry__factory.connect(await this.jobs.registry(), this.provider);
-    this.claimBond = await this.jobs.claimBond();
+    const jobsHint = "export the InferenceJobs address of deployments/<network>.json for this chain";
+    if ((await this.provider.getCode(c.jobsAddress)) === "0x")
+      throw new Error(`PROVER_JOBS_ADDRESS ${c.jobsAddress}: no contract there on chain ${this.chainId}: ${jobsHint}`);
+    try {
+      this.registry = ModelRegistry__factory.connect(await this.jobs.registry(), this.provider);
+      this.claimBond = await this.jobs.claimBond();
+    } catch {
+      throw new Error(
+        `PROVER_JOBS_ADDRESS ${c.jobsAddress}: the contract there is not an InferenceJobs market on chain ${this.chainId}: ${jobsHint}`,
+      );
+    }
+    this.startBlock = await this.provider.getBlockNumber();
     this.store = await ProverStore.open(c.stateDir);
     this.served = await Promise.all(c.models.map(loadServedModel));
     this.pool = new ProofPool(c.concurrency);
@@ -174,7 +190,7 @@ export class ProverNode {
       const end = Math.min(to, from + 1999);
       const logs: Log[] = await this.provider.getLogs({ address: this.cfg.jobsAddress, topics, fromBlock: from, toBlock: end });
       const fresh: JobRecord[] = [];
-      const settled: Array<{ jobId: string; prover?: string }> = [];
+      const settled: Array<{ jobId: string; prover?: string; block: number }> = [];
       for (const l of logs) {
         const p = iface.parseLog(l);
         if (!p) continue;
@@ -195,7 +211,7 @@ export class ProverNode {
             updatedAt: Date.now(),
           });
         } else {
-          settled.push({ jobId, prover: p.name === "JobFulfilled" ? getAddress(p.args[1] as string) : undefined });
+          settled.push({ jobId, prover: p.name === "JobFulfilled" ? getAddress(p.args[1] as string) : undefined, block: l.blockNumber });
         }
       }
       await this.store.recordScan(fresh, end);
@@ -215,7 +231,7 @@ export class ProverNode {
         const j = this.records.get(s.jobId);
         // Jobs in flight settle themselves (they re-read the chain before every transaction).
         if (!j || TERMINAL.has(j.state) || this.active.has(s.jobId) || s.prover === this.address) continue;
-        await this.finish(j, "lost", s.prover ? `fulfilled by ${s.prover}` : "reclaimed by the requester");
+        await this.finish(j, "lost", s.prover ? `fulfilled by ${s.prover}` : "reclaimed by the requester", s.block <= this.startBlock);
       }
       from = end + 1;
     }
@@ -265,25 +281,40 @@ export class ProverNode {
     await this.store.putJob(j);
   }
 
-  private async finish(j: JobRecord, state: "done" | "lost" | "skipped" | "failed", reason?: string): Promise<void> {
+  /**
+   * Ends a job. A job settled on chain before this node started (`beforeStart`) is counted as `settledBeforeStart`,
+   * not as lost to others: the node never had a chance at it.
+   */
+  private async finish(j: JobRecord, state: "done" | "lost" | "skipped" | "failed", reason?: string, beforeStart = false): Promise<void> {
     const wasOurs = j.state === "claimed" || j.state === "proved";
     await this.update(j, { state, reason });
     if (state === "skipped") this.metrics.skipped++;
     if (state === "failed") this.metrics.failed++;
-    if (state === "lost") this.metrics.lostToOthers++;
-    this.log(`job_${state}`, { jobId: j.jobId, reason, wasOurs });
+    if (state === "lost" && beforeStart && !wasOurs) this.metrics.settledBeforeStart++;
+    else if (state === "lost") this.metrics.lostToOthers++;
+    this.log(`job_${state}`, { jobId: j.jobId, reason, wasOurs, ...(beforeStart && !wasOurs ? { settledBeforeStart: true } : {}) });
   }
 
   /** On-chain state that ends a job for us, or undefined if it is still servable. */
-  private async settledOnChain(j: JobRecord): Promise<{ state: "done" | "lost"; reason: string } | undefined> {
+  private async settledOnChain(j: JobRecord): Promise<{ state: "done" | "lost"; reason: string; beforeStart?: boolean } | undefined> {
     const job = await this.jobs.getJob(j.jobId);
     const status = JOB_STATUS[Number(job.status)];
     if (status === "Fulfilled") {
       const logs = await this.jobs.queryFilter(this.jobs.filters.JobFulfilled(j.jobId), j.blockNumber);
       const by = logs.length ? getAddress(logs[0].args.prover) : "unknown";
-      return by === this.address ? { state: "done", reason: "fulfilled by this node" } : { state: "lost", reason: `fulfilled by ${by}` };
+      const beforeStart = logs.length > 0 && logs[0].blockNumber <= this.startBlock;
+      return by === this.address
+        ? { state: "done", reason: "fulfilled by this node" }
+        : { state: "lost", reason: `fulfilled by ${by}`, beforeStart };
     }
-    if (status === "Reclaimed") return { state: "lost", reason: "reclaimed by the requester" };
+    if (status === "Reclaimed") {
+      const logs = await this.jobs.queryFilter(this.jobs.filters.JobReclaimed(j.jobId), j.blockNumber);
+      return {
+        state: "lost",
+        reason: "reclaimed by the requester",
+        beforeStart: logs.length > 0 && logs[0].blockNumber <= this.startBlock,
+      };
+    }
     if (status === "None") return { state: "lost", reason: "job not found" };
     if (this.chainTime > j.deadline) return { state: "lost", reason: "deadline passed" };
     return undefined;
@@ -291,7 +322,7 @@ export class ProverNode {
 
   private async process(j: JobRecord): Promise<void> {
     const done = await this.settledOnChain(j);
-    if (done) return this.finish(j, done.state, done.reason);
+    if (done) return this.finish(j, done.state, done.reason, done.beforeStart);
 
     // 1. Is it for us? (fee, model, input) - all before spending anything.
     if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);

@@ -1,5 +1,5 @@
 import type { FloatModel } from "../model/float";
-import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../model/float";
+import { argmaxFloat, forwardFloat, preprocess, standardize, validateFloatModel } from "../model/float";
 import {
   type InputMode,
   type OutputHead,
@@ -188,11 +188,27 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
 
 /** Quantizes a raw input for a model: preprocess, scale by 2^frac, round, saturate to the input range. */
 export function quantizeInput(qm: QuantizedModel, fm: FloatModel, raw: readonly number[]): bigint[] {
+  return quantizeFeatures(qm, preprocess(fm, raw));
+}
+
+/** Preprocessed (standardized) features -> the model's input integers: round at 2^input.frac, clamp to input.bits. */
+export function quantizeFeatures(qm: QuantizedModel, features: readonly number[]): bigint[] {
   const { lo, hi } = signedRange(qm.input.bits);
-  return preprocess(fm, raw).map((v) => {
+  return features.map((v) => {
     const q = BigInt(roundHalfAway(v * 2 ** qm.input.frac));
     return q < lo ? lo : q > hi ? hi : q;
   });
+}
+
+/**
+ * A raw (float) input quantized with the quantized model's own copy of the preprocessing: the same integers as
+ * {@link quantizeInput} with the float model.
+ * @throws RangeError when the model records no preprocessing or the length is wrong.
+ */
+export function quantizeRawInput(qm: QuantizedModel, raw: readonly number[]): bigint[] {
+  if (!qm.preprocess) throw new RangeError(`model ${qm.name} records no preprocessing: give a quantized input`);
+  if (raw.length !== qm.input.size) throw new RangeError(`input has ${raw.length} values; model ${qm.name} takes ${qm.input.size}`);
+  return quantizeFeatures(qm, standardize(qm.preprocess, raw));
 }
 
 /** Float vs quantized figures on a labelled held-out set (raw features). */

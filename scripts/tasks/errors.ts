@@ -103,9 +103,9 @@ export function customErrorMessage(d: ErrorDescription): string {
     case "OutputNotInField":
       return `output ${a[0]} is not below the BN254 field: the proof file is corrupt; prove again`;
     case "InvalidDeadline":
-      return `deadline ${when(a[0] as bigint)} is not in the future (chain time ${when(a[1] as bigint)}) or too far: pass a positive --deadline-in <seconds>`;
+      return `deadline ${when(a[0] as bigint)} is not after the chain's latest block time ${when(a[1] as bigint)}, or is past the year 2106 (uint32): pass a --deadline-in that lands between the two (job:open counts it from the later of this machine's clock and the chain's)`;
     case "JobNotFound":
-      return `unknown job id ${a[0]}: no job with this id on this network's jobs market; check --job (job:status lists a job)`;
+      return `--job ${a[0]}: no such job on this network's jobs market; check --job (job:open printed the id)`;
     case "JobNotOpen":
       return `job ${a[0]} is ${STATUS[Number(a[1])] ?? a[1]}, not open: nothing to do for it (job:status shows its result)`;
     case "DeadlinePassed":
@@ -125,9 +125,9 @@ export function customErrorMessage(d: ErrorDescription): string {
     case "SignalNotInField":
       return `public signal ${a[0]} (${a[1]}) is not below the BN254 field: prove again`;
     case "InsufficientCallbackGas":
-      return `job ${a[0]} needs ${a[2]} gas for its callback but only ${a[1]} was left: raise the gas limit (--gas-limit)`;
+      return `job ${a[0]} needs ${a[2]} gas for its callback but only ${a[1]} was left: the transaction's gas limit was too low; run the task again (it estimates the gas)`;
     case "NothingToWithdraw":
-      return `${a[0]} has nothing to withdraw: a prover is credited only after a verified job:submit`;
+      return `${a[0]} has nothing to withdraw: a prover is credited after a verified job:submit, a requester after job:reclaim; check --account`;
     case "TransferFailed":
       return `sending ${formatEther(a[1] as bigint)} ETH to ${a[0]} failed: withdraw to an account that accepts ETH`;
     case "ZeroDeposit":
@@ -169,6 +169,46 @@ export function describeError(e: unknown, ctx: ErrorContext): string {
   if (/replacement (transaction )?underpriced|REPLACEMENT_UNDERPRICED/i.test(text)) {
     return `a pending transaction with the same nonce pays more gas on ${where}: wait for it to be mined, then run the task again`;
   }
+  if (/BAD_DATA|could not decode result data|execution reverted \(no data present/i.test(text)) {
+    return `a contract on ${where} did not answer as the deployment record expects (no contract there, or another one): check --network and the addresses in deployments/${ctx.network}.json, or deploy again`;
+  }
   const first = (e instanceof Error ? e.message : String(e)).split("\n")[0];
   return first;
+}
+
+/** A Hardhat argument or network error (HH100, HH301, HH303, HH305, HH306...): what it means for this project. */
+export interface HardhatErrorLike {
+  number: number;
+  messageArguments: Record<string, unknown>;
+  message: string;
+}
+
+/** `--deadline-in` for a parameter named `deadlineIn`. */
+export function cliFlag(name: string): string {
+  return name.startsWith("--") ? name : `--${name.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+}
+
+/**
+ * One line, with the fix, for a Hardhat error raised before a task runs (bad network, unknown task or parameter,
+ * missing or mistyped value).
+ * @param networks The configured network names.
+ */
+export function hardhatErrorMessage(e: HardhatErrorLike, task: string | undefined, networks: string[]): string {
+  const a = e.messageArguments;
+  const help = task ? `npx hardhat help ${task}` : "npx hardhat help";
+  switch (e.number) {
+    case 100:
+      return `--network ${String(a.network)}: no such network; use one of ${networks.join(", ")} (hardhat.config.ts; any chain by URL: ZKML_RPC_URL=... --network custom)`;
+    case 301:
+      if (/^-\d+$/.test(String(a.value))) return `${cliFlag(String(a.name))} ${String(a.value)}: must be a positive whole number (${help})`;
+      return `${cliFlag(String(a.name))} ${String(a.value)}: not a valid ${String(a.type)}; ${a.type === "int" ? "give a whole number" : `give a ${String(a.type)}`} (${help})`;
+    case 303:
+      return `unknown task "${String(a.task)}": \`npx hardhat help\` lists the tasks${a.task === "prover:withdraw" ? " (prover:withdraw is now market:withdraw)" : ""}`;
+    case 305:
+      return `unknown parameter ${String(a.param)}: \`${help}\` lists the parameters`;
+    case 306:
+      return `${cliFlag(String(a.param))} is required: give it a value (${help})`;
+    default:
+      return `${e.message.split("\n")[0].replace(/^HH\d+: /, "")} (${help})`;
+  }
 }

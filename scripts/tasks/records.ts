@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, ensureDir, rel } from "../lib/paths";
+import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import { UserError } from "./errors";
 
 export const RECORD_FORMAT = "zkml-deployment-v1";
@@ -37,6 +37,8 @@ export interface ModelRecord {
   ceremonyDir?: string;
   verifier: DeployedContract;
   adapter: DeployedContract;
+  /** Earlier registrations of this model on this network (model:register --new / --update), oldest first. */
+  history?: RegistrationRecord[];
   /** The hashes the verifier was built from (the ERC-7992 commitment). */
   manifest: {
     r1csSha256: string;
@@ -46,6 +48,18 @@ export interface ModelRecord {
     ptauSha256: string;
     constraints: number;
   };
+}
+
+/** One registration (a model id, or a new version of one) as it was. */
+export interface RegistrationRecord {
+  modelId: string;
+  version?: number;
+  owner?: string;
+  registerTx?: string;
+  vkHash: string;
+  modelCommitment: string;
+  adapter: string;
+  at: string;
 }
 
 export interface DeploymentRecord {
@@ -61,6 +75,8 @@ export interface DeploymentRecord {
   /** `VerifierAdapterFactory` is absent only in records written before the registry took a factory. */
   contracts: { VerifierAdapterFactory?: DeployedContract; ModelRegistry: DeployedContract; InferenceJobs: DeployedContract };
   models: Record<string, ModelRecord>;
+  /** Earlier core deployments on this network that this record replaced (a chain reset, a redeploy), oldest first. */
+  history?: { ModelRegistry: string; InferenceJobs: string; block: number; chainId: number; replacedAt: string }[];
   updatedAt: string;
 }
 
@@ -90,7 +106,7 @@ export function readRecord(network: string, chainId?: number): DeploymentRecord 
   const file = recordPath(network);
   if (!fs.existsSync(file)) {
     throw new UserError(
-      `no deployment for network "${network}" (${rel(file)} not found): run \`npx hardhat deploy --network ${network}\` first`,
+      `no deployment for network "${network}" (${rel(file)} not found): run \`npx hardhat deploy --models iris-mlp --network ${network}\` first`,
     );
   }
   let rec: DeploymentRecord;
@@ -111,9 +127,8 @@ export function readRecord(network: string, chainId?: number): DeploymentRecord 
 
 export function writeRecord(rec: DeploymentRecord): string {
   const file = recordPath(rec.network);
-  ensureDir(path.dirname(file));
   rec.updatedAt = new Date().toISOString();
-  fs.writeFileSync(file, JSON.stringify(rec, null, 2) + "\n");
+  writeFileAtomic(file, JSON.stringify(rec, null, 2) + "\n");
   return file;
 }
 
@@ -139,5 +154,6 @@ export function modelRecord(rec: DeploymentRecord, model: string, needId = true)
 
 /** The model name whose record carries `modelId`, if any. */
 export function modelNameById(rec: DeploymentRecord, modelId: bigint): string | undefined {
-  return Object.entries(rec.models).find(([, m]) => m.modelId === modelId.toString())?.[0];
+  const id = modelId.toString();
+  return Object.entries(rec.models).find(([, m]) => m.modelId === id || (m.history ?? []).some((h) => h.modelId === id))?.[0];
 }

@@ -3,6 +3,7 @@
  * Groth16VerifierAdapter (created by VerifierAdapterFactory), InferenceJobs (which calls the snarkjs verifier
  * directly) and ZKMLVerifier; also prints the gas figures quoted in docs/contracts.md.
  */
+import { recordGas } from "../helpers/gas-figures";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -94,6 +95,9 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       console.log(
         `      gas: openJob first on the model version ${firstOpen}, later ${openGas}, submitResult (real Groth16, 4 signals, first payout) ${submitGas}`,
       );
+      recordGas("groth16.openJob.first", firstOpen);
+      recordGas("groth16.openJob.later", openGas);
+      recordGas("groth16.submit.fresh", submitGas);
     });
 
     it("reports the gas of an unclaimed job paid to a prover that already has a balance", async function () {
@@ -103,6 +107,7 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
       const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
       console.log(`      gas: submitResult (unclaimed, prover account non-empty) ${submitGas}`);
+      recordGas("groth16.submit.nonEmpty", submitGas);
     });
 
     it("reports the gas of a claimed job delivered by its claimant", async function () {
@@ -114,6 +119,9 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
       const withdrawGas = (await (await jobs.connect(prover).withdraw()).wait())!.gasUsed;
       console.log(`      gas: claim ${claimGas}, submitResult after own claim ${submitGas}, withdraw ${withdrawGas}`);
+      recordGas("groth16.claim", claimGas);
+      recordGas("groth16.submit.claimant", submitGas);
+      recordGas("groth16.withdraw", withdrawGas);
     });
 
     it("rejects the same proof for another job, another prover, another input, another model, a changed output", async function () {
@@ -176,7 +184,9 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const out = ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [output]);
       const tx = await zkmlVerifier.connect(prover).verifyInference(modelId, input32, out, proof);
       await expect(tx).to.emit(zkmlVerifier, "InferenceVerified").withArgs(modelId, input32, out, prover.address);
-      console.log(`      gas: ZKMLVerifier.verifyInference (real Groth16) ${(await tx.wait())!.gasUsed}`);
+      const verifyGas = (await tx.wait())!.gasUsed;
+      console.log(`      gas: ZKMLVerifier.verifyInference (real Groth16) ${verifyGas}`);
+      recordGas("groth16.verifyInference", verifyGas);
       await expect(zkmlVerifier.connect(requester).verifyInference(modelId, input32, out, proof)).to.be.revertedWithCustomError(
         zkmlVerifier,
         "InvalidProof",

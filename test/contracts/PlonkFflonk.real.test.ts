@@ -4,6 +4,7 @@
  * InferenceJobs and ZKMLVerifier (both call the snarkjs verifier directly, with the selector and the 768-byte proof
  * length copied from the adapter); also prints the gas figures quoted in docs/contracts.md.
  */
+import { recordGas } from "../helpers/gas-figures";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -295,6 +296,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
             .to.be.revertedWithCustomError(jobs, "JobNotOpen")
             .withArgs(jobId, 3);
           console.log(`      gas: submitResult (real ${c.system}, 4 signals, first payout) ${submitGas}`);
+          recordGas(`${c.system.toLowerCase()}.submit.fresh`, submitGas);
         });
 
         it("reports the gas of an unclaimed job paid to a prover that already has a balance", async function () {
@@ -304,7 +306,9 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           const { output, proof } = await prove(jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
           const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
           await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
-          console.log(`      gas: submitResult (real ${c.system}, unclaimed, prover account non-empty) ${(await tx.wait())!.gasUsed}`);
+          const submitGas = (await tx.wait())!.gasUsed;
+          console.log(`      gas: submitResult (real ${c.system}, unclaimed, prover account non-empty) ${submitGas}`);
+          recordGas(`${c.system.toLowerCase()}.submit.nonEmpty`, submitGas);
         });
 
         it("rejects a tampered proof, a tampered binding, another job's proof, another prover, a changed output", async function () {

@@ -6,7 +6,7 @@ import { type CompiledCircuit, compileCircuit } from "../../scripts/circuit/comp
 import { toField } from "../../scripts/lib/field";
 import { BUILD_DIR, ROOT, ensureDir } from "../../scripts/lib/paths";
 
-// circom_tester execs `circom --version`: put the circom2 shim first on PATH (DESIGN.md).
+// circom_tester execs `circom --version`: put the circom2 shim first on PATH (docs/design-decisions.md, "Toolchain").
 process.env.PATH = `${path.join(ROOT, "scripts", "bin")}${path.delimiter}${process.env.PATH ?? ""}`;
 
 /** A compiled circuit with its witness calculator and constraint checker (circom_tester over our cached build). */

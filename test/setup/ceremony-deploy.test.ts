@@ -9,7 +9,7 @@ import { verifyGroth16 } from "../../scripts/prove/groth16";
 import { proveInference } from "../../scripts/prove/inference";
 import { type CeremonyManifest, applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/setup/ceremony";
 import type { DeploymentRecord } from "../../scripts/tasks/records";
-import type { JobInputFile } from "../../scripts/tasks/lib";
+import type { JobInputFile } from "../../scripts/chain/job-input";
 import { InferenceJobs__factory, ModelRegistry__factory } from "../../typechain-types";
 import { rejectionMessage } from "../helpers/errors";
 
@@ -138,7 +138,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     const jobId = o.data.jobId;
     const input = JSON.parse(fs.readFileSync(o.data.file, "utf8")) as JobInputFile;
     const binding = await bindingFor(jobs, hre.ethers.provider, jobId, prover.address);
-    const x = input.input.map(BigInt);
+    const x = input.x.map(BigInt);
     const devProof = await proveInference(dev.model, { wasm: dev.circuit.wasm, zkey: dev.keys.zkey }, x, BigInt(input.salt), binding);
     // A valid proof under the dev keys, for the right job and prover: still refused, because the keys differ.
     expect(await verifyGroth16(dev.keys.vkey, devProof.publicSignals, devProof.proof)).to.equal(true);

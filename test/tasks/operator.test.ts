@@ -1,47 +1,40 @@
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { ROOT } from "../../scripts/lib/paths";
-import { InferenceJobs__factory, ModelRegistry__factory } from "../../typechain-types";
+import { MockRequester__factory } from "../../typechain-types";
 import { describeError } from "../../scripts/tasks/errors";
-import { contractInterfaces } from "../../scripts/tasks/lib";
+import { contractInterfaces } from "../../scripts/tasks/common";
 import type { DeploymentRecord } from "../../scripts/tasks/records";
-import { type LocalNode, freePort, startHardhatNode } from "../helpers/node";
+import type { JobInputFile } from "../../scripts/chain/job-input";
+import { loadQuantizedModel } from "../../scripts/model/build";
+import { inputCommitment } from "../../scripts/model/quantized";
+import { freePort } from "../helpers/node";
 import { rejectionMessage } from "../helpers/errors";
+import { errorLines, hardhatCli } from "../helpers/cli";
 
 const MODEL = "iris-mlp";
 const INPUT = "-462,404,-653,-681"; // iris held-out sample 7 (setosa), quantized at 12 bits (models/iris-mlp/quantize.json)
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npx hardhat <args>` as a user runs it (the CLI entry point, without npx's own start-up). */
-function hardhat(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ZKML_QUIET: "0", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The message a task action rejects with (in-process, through hre.run). */
-describe("operator tasks (issue 6)", function () {
+/**
+ * Operator tasks in-process (hre.run on the Hardhat network): the error paths and re-runs that need a state the
+ * walk of docs/operators.md (test/tasks/walk.test.ts) does not reach. Every failing task must leave the chain as it
+ * was: the block number is compared before and after.
+ */
+describe("operator tasks (issues 6, 14)", function () {
   let deployDir: string;
   let savedDir: string | undefined;
+  const block = (): Promise<number> => hre.ethers.provider.getBlockNumber();
+  /** The task's rejection message, asserting that no block was mined (nothing sent). */
+  async function refused(task: () => Promise<unknown>): Promise<string> {
+    const before = await block();
+    const msg = await rejectionMessage(task());
+    expect(await block(), `a transaction was sent before: ${msg}`).to.equal(before);
+    return msg;
+  }
+
   before(function () {
     savedDir = process.env.ZKML_DEPLOYMENTS_DIR;
     deployDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-deployments-"));
@@ -53,100 +46,48 @@ describe("operator tasks (issue 6)", function () {
     fs.rmSync(deployDir, { recursive: true, force: true });
   });
 
-  describe("on a local `hardhat node`, as separate processes (network custom via ZKML_RPC_URL)", function () {
-    let node: LocalNode;
-    let env: Record<string, string>;
-    let rec: DeploymentRecord;
-    before(async function () {
-      node = await startHardhatNode();
-      env = { ZKML_RPC_URL: node.url, ZKML_DEPLOYMENTS_DIR: deployDir };
-    });
-    after(async function () {
-      await node?.stop();
-      if (rec?.ignitionDeploymentId)
-        fs.rmSync(path.join(ROOT, "ignition", "deployments", rec.ignitionDeploymentId), { recursive: true, force: true });
-    });
-
-    it("deploy, register, open, prove, submit, status: the job is fulfilled on-chain and the record is complete", async function () {
-      const net = ["--network", "custom"];
-      // `hardhat test` compiled the contracts already: --no-compile saves a solc-js run.
-      const d = await hardhat(["deploy", "--models", MODEL, "--no-compile", ...net], env);
-      expect(d.code, d.stderr + d.stdout).to.equal(0);
-      expect(d.stdout)
-        .to.match(/wrote\s+.*custom\.json/)
-        .and.match(/gas\s+\d+ \(/);
-      rec = JSON.parse(fs.readFileSync(path.join(deployDir, "custom.json"), "utf8")) as DeploymentRecord;
-      expect(rec.chainId).to.equal(31337);
-      expect(rec.contracts.ModelRegistry.txHash).to.match(/^0x[0-9a-f]{64}$/);
-      expect(rec.contracts.InferenceJobs.block).to.be.a("number");
-      expect(rec.compiler.version).to.equal(hre.config.solidity.compilers[0].version);
-      const m = rec.models[MODEL];
-      expect(m.manifest.r1csSha256).to.match(/^[0-9a-f]{64}$/);
-      expect(m.manifest.vkHash).to.match(/^[0-9a-f]{64}$/);
-      expect(m.adapter.txHash).to.match(/^0x/);
-
-      const r = await hardhat(["model:register", "--model", MODEL, "--account", "0", ...net], env);
-      expect(r.code, r.stderr + r.stdout).to.equal(0);
-      expect(r.stdout).to.match(/model id\s+1/);
-
-      const o = await hardhat(["job:open", "--model", MODEL, "--input", INPUT, "--fee", "0.05", "--account", "1", ...net], env);
-      expect(o.code, o.stderr + o.stdout).to.equal(0);
-      expect(o.stdout)
-        .to.match(/job id\s+1/)
-        .and.match(/input commitment\s+\d+/)
-        .and.match(/gas\s+\d+/);
-      expect(fs.existsSync(path.join(deployDir, "jobs", "custom", "job-1.input.json"))).to.equal(true);
-
-      const p = await hardhat(["job:prove", "--job", "1", "--account", "2", ...net], env);
-      expect(p.code, p.stderr + p.stdout).to.equal(0);
-      expect(p.stdout).to.match(/output\s+0 \(setosa\)/);
-      expect(p.stderr).to.match(/prove \(witness \+ Groth16\): done/); // progress, plain lines
-
-      const s = await hardhat(["job:submit", "--job", "1", ...net], env);
-      expect(s.code, s.stderr + s.stdout).to.equal(0);
-      expect(s.stdout).to.match(/fulfilled\s+true/);
-
-      const st = await hardhat(["job:status", "--job", "1", ...net], env);
-      expect(st.code, st.stderr + st.stdout).to.equal(0);
-      expect(st.stdout)
-        .to.match(/status\s+Fulfilled/)
-        .and.match(/output\s+0 \(setosa\)/);
-
-      // On-chain, independently of the tasks.
-      const provider = new hre.ethers.JsonRpcProvider(node.url);
-      const jobs = InferenceJobs__factory.connect(rec.contracts.InferenceJobs.address, provider);
-      const [fulfilled, output] = await jobs.resultOf(1n);
-      expect(fulfilled).to.equal(true);
-      expect(output).to.equal(0n);
-      const registry = ModelRegistry__factory.connect(rec.contracts.ModelRegistry.address, provider);
-      const [commitment] = await registry.getModel(1n);
-      expect(BigInt(commitment.vkHash)).to.equal(BigInt("0x" + m.manifest.vkHash));
-      const after = JSON.parse(fs.readFileSync(path.join(deployDir, "custom.json"), "utf8")) as DeploymentRecord;
-      expect(after.models[MODEL].modelId).to.equal("1");
-      provider.destroy();
-    });
-
-    it("--help describes a task and its parameters", async function () {
-      const h = await hardhat(["help", "job:open"], env);
+  describe("as separate processes", function () {
+    it('--help shows real defaults, never (default: "")', async function () {
+      const h = await hardhatCli(["help", "job:open"], {});
       expect(h.stdout)
         .to.match(/Opens an inference job/)
-        .and.match(/--input\s+Quantized input/)
-        .and.match(/--salt/);
+        .and.match(/--input\s+Required\. The input/)
+        .and.match(/--fee\s+Fee in ETH.*\(default: "0\.01"\)/)
+        .and.match(/--deadline-in\s+.*\(default: 3600\)/);
+      expect(h.stdout).to.not.match(/default: ""/);
+      for (const t of ["deploy", "setup:contribute"]) {
+        const r = await hardhatCli(["help", t], {});
+        expect(r.stdout, t).to.not.match(/default: ""/);
+      }
+    });
+
+    it('model:build lists what it left unchanged (no "wrote" for those) and takes --ptau like npm run build:model', async function () {
+      const b = await hardhatCli(["model:build", "--model", MODEL, "--no-quantize"], {});
+      expect(b.code, b.stderr).to.equal(0);
+      expect(b.stdout)
+        .to.match(/unchanged\s+contracts\/verifiers\/IrisMlpGroth16Verifier\.sol/)
+        .and.not.match(/wrote\s+contracts/);
+      const p = await hardhatCli(["model:build", "--ptau", "/nonexistent/ceremony.ptau"], {});
+      expect(p.code).to.equal(1);
+      expect(errorLines(p)).to.deep.equal([
+        "error: --ptau /nonexistent/ceremony.ptau: file not found; give a downloaded ceremony .ptau file (docs/trusted-setup.md)",
+      ]);
     });
 
     it("RPC down: one line naming the problem and the fix, non-zero exit", async function () {
       const port = await freePort();
-      const r = await hardhat(["job:status", "--job", "1", "--network", "custom"], { ...env, ZKML_RPC_URL: `http://127.0.0.1:${port}` });
-      expect(r.code).to.not.equal(0);
+      const r = await hardhatCli(["job:status", "--job", "1", "--network", "custom"], { ZKML_RPC_URL: `http://127.0.0.1:${port}` });
+      expect(r.code).to.equal(1);
+      expect(errorLines(r)).to.have.length(1);
       expect(r.stderr).to.match(/RPC down: cannot reach network "custom" \(http:\/\/127\.0\.0\.1:\d+\); start the node/);
       expect(r.stderr).to.not.match(/\n\s+at /); // no stack trace
     });
   });
 
-  describe("error paths, in-process (hre.run on the Hardhat network)", function () {
+  describe("in-process (hre.run on the Hardhat network)", function () {
     it("no deployment for this network", async function () {
       expect(await rejectionMessage(hre.run("job:status", { job: "1" }))).to.match(
-        /no deployment for network "hardhat" .*run `npx hardhat deploy --network hardhat`/,
+        /no deployment for network "hardhat" .*run `npx hardhat deploy --models iris-mlp --network hardhat`/,
       );
     });
 
@@ -155,24 +96,62 @@ describe("operator tasks (issue 6)", function () {
         await hre.run("deploy", { models: MODEL });
         await hre.run("model:register", { model: MODEL });
       });
+      const rec = (): DeploymentRecord => JSON.parse(fs.readFileSync(path.join(deployDir, "hardhat.json"), "utf8")) as DeploymentRecord;
 
-      it("wrong proof system", async function () {
-        expect(await rejectionMessage(hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
+      it("model:register again: the same commitment is recognised, nothing sent; --new keeps the first id in the history", async function () {
+        const before = await block();
+        const again = (await hre.run("model:register", { model: MODEL })) as { data: { modelId: bigint; alreadyRegistered?: boolean } };
+        expect(again.data).to.deep.include({ modelId: 1n, alreadyRegistered: true });
+        expect(await block()).to.equal(before);
+        expect(rec().models[MODEL].modelId).to.equal("1");
+
+        const fresh = (await hre.run("model:register", { model: MODEL, new: true })) as { data: { modelId: bigint } };
+        expect(fresh.data.modelId).to.equal(2n);
+        const r = rec();
+        expect(r.models[MODEL].modelId).to.equal("2");
+        expect(r.models[MODEL].history?.map((h) => h.modelId)).to.deep.equal(["1"]);
+        // A job on the first id still resolves to the model's name.
+        const file = path.join(deployDir, "hardhat.json");
+        const saved = fs.readFileSync(file, "utf8");
+        const old = JSON.parse(saved) as DeploymentRecord;
+        old.models[MODEL].modelId = "1";
+        fs.writeFileSync(file, JSON.stringify(old));
+        const o = (await hre.run("job:open", { model: MODEL, input: INPUT })) as { data: { jobId: bigint } };
+        fs.writeFileSync(file, saved);
+        const st = (await hre.run("job:status", { job: o.data.jobId.toString() })) as { data: { model: string } };
+        expect(st.data.model).to.equal(MODEL);
+        // Another commitment recorded for the model (as after a redeploy with other keys): --update or --new required.
+        // (On id 1, which nothing below uses: the record is restored to id 2 afterwards.)
+        const changed = JSON.parse(saved) as DeploymentRecord;
+        changed.models[MODEL].modelId = "1";
+        changed.models[MODEL].manifest.modelCommitment = "12345";
+        fs.writeFileSync(file, JSON.stringify(changed));
+        try {
+          expect(await refused(() => hre.run("model:register", { model: MODEL }))).to.match(
+            /^iris-mlp is registered as model id 1 \(version 1\) with another commitment .*pass --update to add it as version 2 of id 1, or --new/,
+          );
+          const u = (await hre.run("model:register", { model: MODEL, update: true })) as { lines: [string, string][] };
+          expect(u.lines[0][1]).to.equal("1 (version 2)");
+        } finally {
+          fs.writeFileSync(file, saved);
+        }
+      });
+
+      it("wrong proof system: decoded from the preflight static call, nothing sent", async function () {
+        expect(await refused(() => hre.run("model:register", { model: MODEL, proofSystem: "plonk-bn254-v1" }))).to.match(
           /^wrong proof system: the verifier adapter 0x[0-9a-fA-F]{40} is 0x[0-9a-f]{8} with 4 public signals.*--proof-system groth16-bn254-v1/,
         );
       });
 
       it("unknown model (name not deployed here; id not in the registry)", async function () {
-        expect(await rejectionMessage(hre.run("job:open", { model: "mnist-cnn", input: INPUT }))).to.match(
-          /model "mnist-cnn" has no verifier on network "hardhat" .*deploy --models mnist-cnn/,
-        );
+        expect(await refused(() => hre.run("job:open", { model: "mnist-mlp", input: INPUT }))).to.match(/--model mnist-mlp: not built yet/);
         const file = path.join(deployDir, "hardhat.json");
         const saved = fs.readFileSync(file, "utf8");
-        const rec = JSON.parse(saved) as DeploymentRecord;
-        rec.models[MODEL].modelId = "99";
-        fs.writeFileSync(file, JSON.stringify(rec));
+        const r = JSON.parse(saved) as DeploymentRecord;
+        r.models[MODEL].modelId = "99";
+        fs.writeFileSync(file, JSON.stringify(r));
         try {
-          expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
+          expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
             /^unknown model id 99: no such model in the registry/,
           );
         } finally {
@@ -180,37 +159,102 @@ describe("operator tasks (issue 6)", function () {
         }
       });
 
-      it("insufficient fee", async function () {
-        expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(
-          /^insufficient fee: .*--fee/,
+      it("fee, deadline, input and output path are checked before anything is sent", async function () {
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(/^--fee 0: must be above zero/);
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "-1" }))).to.match(
+          /^--fee -1: must be above zero/,
         );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "100000" }))).to.match(
+          /^--fee 100000: account 0x[0-9a-fA-F]{40} has [\d.]+ ETH, not enough/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, deadlineIn: -5 }))).to.match(
+          /^--deadline-in -5: give a positive/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
+          /^--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL }))).to.match(/^--input is required/);
+        const notDir = path.join(deployDir, "a-file");
+        fs.writeFileSync(notDir, "");
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, out: path.join(notDir, "job.json") }))).to.match(
+          /^--out .*: cannot write there \((ENOTDIR|EEXIST)\)/,
+        );
+        expect(await refused(() => hre.run("job:status", { job: "abc" }))).to.match(/^--job abc: a job id is a positive integer/);
+        expect(await refused(() => hre.run("job:status", { job: -1 }))).to.match(/^--job -1: a job id is a positive integer/);
       });
 
-      it("bad input: names the index and the range", async function () {
-        expect(await rejectionMessage(hre.run("job:open", { model: MODEL, input: "1,2,3000,4" }))).to.match(
-          /--input value 2 \(3000\) is outside the model.s 12-bit input range \[-2048, 2047\]/,
-        );
+      it("raw input: quantized with the model's preprocessing, the same commitment as the quantized values", async function () {
+        const a = (await hre.run("job:open", { model: MODEL, input: "5.1,3.4,1.5,0.2", salt: "7" })) as {
+          data: { x: bigint[]; file: string };
+        };
+        expect(a.data.x.map(String).join(",")).to.equal(INPUT);
+        const f = JSON.parse(fs.readFileSync(a.data.file, "utf8")) as JobInputFile;
+        expect(f).to.deep.include({ format: "zkml-job-input-v1", x: INPUT.split(","), salt: "7", raw: [5.1, 3.4, 1.5, 0.2] });
+        const m = loadQuantizedModel(MODEL);
+        expect(f.inputCommitment).to.equal((await inputCommitment(m, INPUT.split(",").map(BigInt), 7n)).toString());
+        const q = (await hre.run("job:open", { model: MODEL, input: a.data.file })) as { data: { inputCommitment: bigint } };
+        expect(q.data.inputCommitment.toString()).to.equal(f.inputCommitment); // the file's salt is reused
       });
 
-      it("expired job: submit is refused with the reclaim hint; prove refuses up front; reclaim + withdraw refund", async function () {
+      it("expired job: submit and reclaim are preflighted; prove refuses up front; reclaim + withdraw refund", async function () {
         const signers = await hre.ethers.getSigners();
         const o = (await hre.run("job:open", { model: MODEL, input: INPUT, deadlineIn: 100, account: "1" })) as { data: { jobId: bigint } };
         const job = o.data.jobId.toString();
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
+          new RegExp(`^job ${job} is still open until .*reclaim only after`),
+        );
         await hre.run("job:prove", { job, account: "2" });
         await time.increase(200);
-        expect(await rejectionMessage(hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
-        expect(await rejectionMessage(hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
-        expect(await rejectionMessage(hre.run("job:reclaim", { job, account: "2" }))).to.match(
+        expect(await refused(() => hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
+        expect(await refused(() => hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "2" }))).to.match(
           new RegExp(`^${signers[2].address} did not open job ${job}`),
         );
         await hre.run("job:reclaim", { job, account: "1" });
-        const w = (await hre.run("prover:withdraw", { account: "1" })) as { data: { amount: bigint } };
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
+          new RegExp(`^job ${job} is Reclaimed, not open`),
+        );
+        const w = (await hre.run("market:withdraw", { account: "1" })) as { data: { amount: bigint } };
         expect(w.data.amount).to.equal(hre.ethers.parseEther("0.01"));
-        expect(await rejectionMessage(hre.run("prover:withdraw", { account: "1" }))).to.match(/has nothing to withdraw/);
+        const before = await block();
+        const again = (await hre.run("market:withdraw", { account: "1" })) as { data: { amount: bigint } };
+        expect(again.data.amount).to.equal(0n);
+        expect(await block()).to.equal(before);
+        // The chain is now ahead of this machine's clock: the deadline counts from the chain, and says so.
+        const later = (await hre.run("job:open", { model: MODEL, input: INPUT })) as { lines: [string, string][] };
+        expect(later.lines.find(([k]) => k === "deadline")?.[1]).to.match(/3600 s from the chain's latest block time \(\d+ s ahead/);
+      });
+
+      it("a failed requester callback is reported by job:submit (CallbackFailed)", async function () {
+        const [deployer] = await hre.ethers.getSigners();
+        const r = rec();
+        const requester = await new MockRequester__factory(deployer).deploy(r.contracts.InferenceJobs.address);
+        await (await requester.setBehaviour(1)).wait(); // revert in onInferenceResult
+        const m = loadQuantizedModel(MODEL);
+        const x = INPUT.split(",").map(BigInt);
+        const c = await inputCommitment(m, x, 99n);
+        const now = (await hre.ethers.provider.getBlock("latest"))!.timestamp;
+        await (
+          await requester.open(BigInt(r.models[MODEL].modelId!), c, now + 3600, true, { value: hre.ethers.parseEther("0.01") })
+        ).wait();
+        const jobs = await hre.ethers.getContractAt("InferenceJobs", r.contracts.InferenceJobs.address);
+        const job = ((await jobs.nextJobId()) - 1n).toString();
+        const file = path.join(deployDir, "callback-job.json");
+        fs.writeFileSync(file, JSON.stringify({ x: x.map(String), salt: "99", model: MODEL }));
+        await hre.run("job:prove", { job, account: "2", inputFile: file });
+        const s = (await hre.run("job:submit", { job })) as {
+          lines: [string, string][];
+          data: { fulfilled: boolean; callbackFailed: boolean };
+        };
+        expect(s.data).to.deep.include({ fulfilled: true, callbackFailed: true });
+        expect(s.lines.find(([k]) => k === "callback")?.[1]).to.match(/^FAILED: the requester contract 0x[0-9a-fA-F]{40} reverted/);
+        const again = (await hre.run("job:submit", { job })) as { data: { alreadyFulfilled?: boolean } };
+        expect(again.data.alreadyFulfilled).to.equal(true);
       });
 
       it("unknown job id", async function () {
-        expect(await rejectionMessage(hre.run("job:status", { job: "999" }))).to.match(/^unknown job id 999/);
+        expect(await refused(() => hre.run("job:status", { job: "999" }))).to.match(/^--job 999: no such job/);
+        expect(await refused(() => hre.run("job:prove", { job: "999" }))).to.match(/^--job 999: no such job/);
       });
 
       it("nonce too low (a real node error, through the same translator)", async function () {
@@ -221,13 +265,21 @@ describe("operator tasks (issue 6)", function () {
         } catch (e) {
           err = e;
         }
-        expect(describeError(err, { network: "hardhat", interfaces: contractInterfaces() })).to.match(
+        expect(describeError(err, { network: "hardhat", interfaces: await contractInterfaces() })).to.match(
           /^nonce too low on network "hardhat": .*wait for it to be mined/,
         );
       });
 
+      it("a custom error no message knows is still decoded from the ABI (by name, with its arguments)", async function () {
+        const iface = (await contractInterfaces()).find((i) => i.getError("CallbackRefused"));
+        const data = iface!.encodeErrorResult("CallbackRefused", [7n]);
+        expect(describeError({ data }, { network: "hardhat", interfaces: await contractInterfaces() })).to.equal(
+          "the contract reverted with CallbackRefused(uint256) (7)",
+        );
+      });
+
       it("--verify on a local chain is refused before anything is sent", async function () {
-        expect(await rejectionMessage(hre.run("deploy", { verify: true }))).to.match(
+        expect(await refused(() => hre.run("deploy", { verify: true }))).to.match(
           /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
         );
       });

@@ -1,0 +1,550 @@
+/**
+ * Job tasks: `job:open`, `job:prove`, `job:submit`, `job:status`, `job:reclaim`. Every argument and output path is
+ * checked before the first transaction; every transaction is preflighted (common.sendChecked); the job input file
+ * (input, salt, job id: all the prover needs) is written atomically and its path printed.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { formatEther, getAddress } from "ethers";
+import { GROTH16_BN254_V1 } from "../chain/binding";
+import type { InputKind, JobInputFile } from "../chain/job-input";
+import { createLog } from "../lib/log";
+import { ROOT, rel, writeFileAtomic } from "../lib/paths";
+import type { BuiltModel } from "../model/build";
+import type { QuantizedModel } from "../model/quantized";
+import {
+  STATUS_NAMES,
+  type TaskResult,
+  checkWritable,
+  eventsOf,
+  gasOf,
+  isoTime,
+  loadSystem,
+  networkInfo,
+  parseEth,
+  parseJobId,
+  parseSeconds,
+  sendChecked,
+  signerFor,
+} from "./common";
+import { UserError } from "./errors";
+import { jobsDir, modelNameById, modelRecord } from "./records";
+
+export type { JobInputFile } from "../chain/job-input";
+
+/** The quantized model file of a bundled model (no circuit or snarkjs code loaded). */
+async function quantizedModel(name: string): Promise<QuantizedModel> {
+  const { loadQuantizedModel } = await import("../model/build");
+  return loadQuantizedModel(name);
+}
+
+function readJson<T>(file: string, what: string, arg: string): T {
+  if (!fs.existsSync(file)) throw new UserError(`${what} ${rel(file)} not found: pass ${arg} <file>, or run the task that writes it first`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch (e) {
+    throw new UserError(`${what} ${rel(file)} is not valid JSON (${(e as Error).message.split("\n")[0]}): fix it or write it again`);
+  }
+}
+
+/**
+ * The quantized input of `--input`: a JSON file (an array, or a job input file with `x` or `raw`) or a comma list;
+ * raw floats are quantized with the model's preprocessing and scale.
+ * @throws UserError naming the bad value.
+ */
+export async function parseInputArg(
+  spec: string | undefined,
+  model: QuantizedModel,
+  kind: InputKind = "auto",
+): Promise<{ x: bigint[]; raw?: number[]; salt?: bigint }> {
+  const { JobInputError, inputValues, readJobInput } = await import("../chain/job-input");
+  if (spec === undefined || spec.trim() === "")
+    throw new UserError("--input is required: give a comma list (quantized -462,404,-653,-681 or raw 5.1,3.4,1.5,0.2) or a JSON file");
+  try {
+    if (fs.existsSync(spec)) {
+      let j: unknown;
+      try {
+        j = JSON.parse(fs.readFileSync(spec, "utf8"));
+      } catch (e) {
+        throw new UserError(`--input ${spec} is not valid JSON (${(e as Error).message.split("\n")[0]})`);
+      }
+      return readJobInput(j, model);
+    }
+    if (/[\\/]|\.json$/i.test(spec)) throw new UserError(`--input ${spec}: file not found (or give a comma list like -462,404,-653,-681)`);
+    return inputValues(spec.split(","), model, kind);
+  } catch (e) {
+    if (e instanceof JobInputError) throw new UserError(`--input ${e.message}`);
+    throw e;
+  }
+}
+
+/** Class names of a bundled model, read from its quantized model file without loading the pipeline. */
+function classNames(name: string): string[] {
+  try {
+    const j = JSON.parse(fs.readFileSync(path.join(ROOT, "models", name, `${name}.qmodel.json`), "utf8")) as { classes?: string[] };
+    return j.classes ?? [];
+  } catch {
+    return [];
+  }
+}
+
+function requireBundledModel(name: string, arg = "--model"): void {
+  if (fs.existsSync(path.join(ROOT, "models", name)) && !fs.existsSync(path.join(ROOT, "models", name, `${name}.qmodel.json`)))
+    throw new UserError(
+      `${arg} ${name}: not built yet (no models/${name}/${name}.qmodel.json): run \`npx hardhat model:build --model ${name}\`, then \`deploy --models ${name}\` and model:register`,
+    );
+  if (!fs.existsSync(path.join(ROOT, "models", name, `${name}.qmodel.json`)))
+    throw new UserError(
+      `${arg} ${name}: no such model (models/${name}/${name}.qmodel.json not found); bundled: ${fs.readdirSync(path.join(ROOT, "models")).join(", ")}`,
+    );
+}
+
+export interface OpenJobOptions {
+  model: string;
+  input?: string;
+  /** How to read --input values (default auto: raw when any has a decimal point). */
+  inputKind?: InputKind;
+  salt?: string;
+  fee: string;
+  deadlineIn: number | string;
+  inputUri?: string;
+  account?: string;
+  out?: string;
+}
+
+/**
+ * Task `job:open`: escrows the fee for an inference on a committed input; writes the job file for the prover.
+ * The deadline counts from the later of this machine's clock and the chain's latest block (an idle local chain's
+ * clock stands still).
+ */
+export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOptions): Promise<TaskResult> {
+  // Arguments first: nothing on the chain is touched until every one is valid.
+  requireBundledModel(opts.model);
+  const model = await quantizedModel(opts.model);
+  const input = await parseInputArg(opts.input, model, opts.inputKind);
+  const { JOB_INPUT_FORMAT, parseSalt } = await import("../chain/job-input");
+  const fee = parseEth(opts.fee, "--fee");
+  const deadlineIn = parseSeconds(opts.deadlineIn, "--deadline-in");
+  let salt: bigint;
+  try {
+    salt = opts.salt ? parseSalt(opts.salt) : (input.salt ?? BigInt("0x" + randomBytes(31).toString("hex")));
+  } catch (e) {
+    throw new UserError(`--salt ${opts.salt}: ${(e as Error).message}; give a decimal or 0x-hex integer below the field, or omit it`);
+  }
+  if (opts.out !== undefined) checkWritable(opts.out, "--out");
+
+  const requester = await signerFor(hre, opts.account);
+  const { rec, jobs, chainId } = await loadSystem(hre, requester);
+  const m = modelRecord(rec, opts.model);
+  const predicted = await jobs.nextJobId();
+  const defaultOut = (id: bigint): string => path.join(jobsDir(rec.network), `job-${id}.input.json`);
+  checkWritable(opts.out ?? defaultOut(predicted), opts.out ? "--out" : "ZKML_DEPLOYMENTS_DIR (job file)");
+  const balance = await hre.ethers.provider.getBalance(requester.address);
+  if (balance <= fee)
+    throw new UserError(
+      `--fee ${opts.fee}: account ${requester.address} has ${formatEther(balance)} ETH, not enough for the fee and gas; lower --fee, fund the account or use another --account`,
+    );
+  const { inputCommitment } = await import("../model/quantized");
+  const commitment = await inputCommitment(model, input.x, salt);
+  const chainNow = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+  const wallNow = Math.floor(Date.now() / 1000);
+  const deadline = BigInt(Math.max(chainNow, wallNow) + deadlineIn);
+  const counted =
+    wallNow >= chainNow
+      ? `${deadlineIn} s from this machine's clock`
+      : `${deadlineIn} s from the chain's latest block time (${chainNow - wallNow} s ahead of this machine's clock)`;
+
+  const receipt = await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, opts.inputUri ?? "", deadline, false, {
+    value: fee,
+  });
+  const opened = eventsOf(jobs.interface, receipt).find((e) => e.name === "JobOpened");
+  const jobId = (opened?.args[0] as bigint | undefined) ?? predicted;
+  const file: JobInputFile = {
+    format: JOB_INPUT_FORMAT,
+    x: input.x.map(String),
+    salt: salt.toString(),
+    ...(input.raw ? { raw: input.raw } : {}),
+    network: rec.network,
+    chainId,
+    jobs: rec.contracts.InferenceJobs.address,
+    jobId: jobId.toString(),
+    model: opts.model,
+    modelId: m.modelId,
+    inputCommitment: commitment.toString(),
+    openTx: receipt.hash,
+  };
+  const out = path.resolve(ROOT, opts.out ?? defaultOut(jobId));
+  const text = JSON.stringify(file, null, 2) + "\n";
+  try {
+    writeFileAtomic(out, text, 0o600);
+  } catch (e) {
+    // The job is open and paid for: never lose what proving it needs.
+    console.error(text);
+    throw new UserError(
+      `job ${jobId} is open (tx ${receipt.hash}) but ${rel(out)} could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): save the job file printed above; it holds the input and salt`,
+    );
+  }
+  return {
+    title: `job:open on ${rec.network}`,
+    lines: [
+      ["job id", jobId.toString()],
+      [
+        "input",
+        `${input.x.join(",")}${input.raw ? ` (quantized from raw ${input.raw.join(",")}, scale 2^${model.input.frac})` : " (quantized)"}`,
+      ],
+      ["input commitment", commitment.toString()],
+      ["model", `${opts.model} (id ${m.modelId})`],
+      ["fee", `${formatEther(fee)} ETH`],
+      ["deadline", `${isoTime(deadline)} (${counted})`],
+      ["note", `${rel(out)} holds the input and salt: give it to the prover privately`],
+    ],
+    written: [out],
+    ...gasOf([receipt]),
+    data: { jobId, inputCommitment: commitment, file: out, x: input.x },
+  };
+}
+
+export interface JobProofFile {
+  format: "zkml-job-proof-v1";
+  network: string;
+  chainId: number;
+  jobs: string;
+  jobId: string;
+  model: string;
+  prover: string;
+  output: string;
+  proof: string;
+  publicSignals: string[];
+  proveSeconds: number;
+}
+
+/**
+ * Builds `name` with the keys whose vkHash is `registeredVk` (the registered commitment's): the ceremony keys of
+ * `ceremonyDir` (from --ceremony, or recorded by `deploy --ceremony`), else the dev keys. An explicit --ceremony is
+ * the only candidate.
+ * @throws UserError when no candidate gives the registered vkHash.
+ */
+async function keysForRegisteredVk(
+  log: ReturnType<typeof createLog>,
+  name: string,
+  registeredVk: string,
+  ceremonyDir: string | undefined,
+  explicit: boolean,
+): Promise<BuiltModel> {
+  const want = BigInt(registeredVk);
+  const candidates = ceremonyDir ? [{ ceremonyDir: path.resolve(ROOT, ceremonyDir) }] : [];
+  const tried: string[] = [];
+  for (const keys of explicit ? candidates : [...candidates, undefined]) {
+    const what = keys ? `ceremony keys ${rel(keys.ceremonyDir)}` : "dev keys";
+    let b: BuiltModel;
+    try {
+      const { buildModel } = await import("../model/build");
+      b = await log.stage(`build ${name} with ${what} (cached)`, () => buildModel(name, { quantize: false, keys }));
+    } catch (e) {
+      // A recorded ceremony folder that is gone or broken: say so, and still try the dev keys.
+      if (explicit || !keys) throw e;
+      tried.push(`nothing from ${what} (${(e as Error).message.split("\n")[0]})`);
+      continue;
+    }
+    if (BigInt("0x" + b.keys.vkHash) === want) return b;
+    tried.push(`${b.keys.vkHash} (${what})`);
+  }
+  const vk = want.toString(16).padStart(64, "0");
+  throw new UserError(`the registered model uses vk ${vk}; local keys give ${tried.join(", ")}: pass --ceremony <dir> or rebuild`);
+}
+
+/**
+ * Task `job:prove`: runs the model on the job's input and proves it, bound to this chain, market, job and prover.
+ * Checks first that the job exists, is open and not expired, that the model's proof system is Groth16 and that the
+ * input file (any file in the job input format) matches the job's on-chain commitment.
+ */
+export async function proveJobOp(
+  hre: HardhatRuntimeEnvironment,
+  opts: { job: string | number | undefined; inputFile?: string; account?: string; prover?: string; out?: string; ceremony?: string },
+): Promise<TaskResult> {
+  const jobId = parseJobId(opts.job);
+  if (opts.prover !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(opts.prover))
+    throw new UserError(`--prover ${opts.prover}: give the 0x address of the account that will submit`);
+  if (opts.out !== undefined) checkWritable(opts.out, "--out");
+  if (opts.ceremony !== undefined && !fs.existsSync(path.join(opts.ceremony, "manifest.json")))
+    throw new UserError(`--ceremony ${opts.ceremony}: no ceremony manifest.json there; give the folder setup:verify finalised`);
+  const { rec, jobs, registry, chainId } = await loadSystem(hre);
+  const prover = opts.prover ? getAddress(opts.prover) : (await signerFor(hre, opts.account)).address;
+  const job = await jobs.getJob(jobId);
+  const status = STATUS_NAMES[Number(job.status)];
+  if (status === "None")
+    throw new UserError(`--job ${jobId}: no such job on network "${rec.network}" (next id is ${await jobs.nextJobId()}); check --job`);
+  if (status === "Fulfilled")
+    return {
+      title: `job:prove job ${jobId} on ${rec.network}`,
+      lines: [
+        ["status", "Fulfilled already: nothing to prove"],
+        ["output", job.output.toString()],
+      ],
+      written: [],
+      gasUsed: 0n,
+      gasCost: 0n,
+      data: { output: job.output, alreadyFulfilled: true },
+    };
+  if (status !== "Open" && status !== "Claimed")
+    throw new UserError(`job ${jobId} is ${status}, not open: nothing to prove (job:status shows it)`);
+  const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+  if (BigInt(now) > job.deadline)
+    throw new UserError(
+      `job ${jobId} expired at ${isoTime(job.deadline)}: results are no longer accepted; the requester can take the fee back with job:reclaim`,
+    );
+  const out = path.resolve(ROOT, opts.out ?? path.join(jobsDir(rec.network), `job-${jobId}.proof.json`));
+  checkWritable(out, opts.out ? "--out" : "ZKML_DEPLOYMENTS_DIR (proof file)");
+  const inputFile = opts.inputFile || path.join(jobsDir(rec.network), `job-${jobId}.input.json`);
+  const arg = opts.inputFile ? "--input-file" : "--input-file (default)";
+  const j = readJson<unknown>(inputFile, "job input file", "--input-file");
+  const meta = (j && typeof j === "object" && !Array.isArray(j) ? j : {}) as Partial<JobInputFile>;
+  const wrong =
+    (meta.jobId !== undefined && String(meta.jobId) !== jobId.toString()) ||
+    (meta.jobs !== undefined && getAddress(meta.jobs) !== getAddress(rec.contracts.InferenceJobs.address)) ||
+    (meta.chainId !== undefined && meta.chainId !== chainId);
+  if (wrong)
+    throw new UserError(
+      `${arg} ${rel(inputFile)} is for job ${meta.jobId ?? "?"} on ${meta.jobs ?? "?"} (chain ${meta.chainId ?? "?"}), not job ${jobId} on this network's market: pass the right --input-file`,
+    );
+  const name = modelNameById(rec, job.modelId) ?? meta.model;
+  if (!name)
+    throw new UserError(
+      `job ${jobId} is for model id ${job.modelId}, which no model in deployments/${rec.network}.json carries: register it with model:register (or add "model" to the input file)`,
+    );
+  requireBundledModel(name, "model");
+  const model = await quantizedModel(name);
+  const { JobInputError, readJobInput } = await import("../chain/job-input");
+  let x: bigint[];
+  let salt: bigint | undefined;
+  try {
+    ({ x, salt } = readJobInput(j, model));
+  } catch (e) {
+    if (e instanceof JobInputError) throw new UserError(`${arg} ${rel(inputFile)}: the input ${e.message}`);
+    throw e;
+  }
+  if (salt === undefined) throw new UserError(`${arg} ${rel(inputFile)} has no "salt": ask the requester for the job file job:open wrote`);
+  const [commitment] = await registry.getModelVersion(job.modelId, job.modelVersion);
+  if (commitment.proofSystemId !== GROTH16_BN254_V1)
+    throw new UserError(
+      `wrong proof system: model ${job.modelId} v${job.modelVersion} uses proof system ${commitment.proofSystemId}, this prover makes groth16-bn254-v1 (${GROTH16_BN254_V1}) proofs only`,
+    );
+  const { inputCommitment } = await import("../model/quantized");
+  if ((await inputCommitment(model, x, salt)) !== job.inputCommitment)
+    throw new UserError(
+      `${arg} ${rel(inputFile)} does not match job ${jobId}'s input commitment (${job.inputCommitment}): ask the requester for the right input and salt`,
+    );
+  const log = createLog("job:prove");
+  const built = await keysForRegisteredVk(
+    log,
+    name,
+    commitment.vkHash,
+    opts.ceremony !== undefined ? path.resolve(opts.ceremony) : rec.models[name]?.ceremonyDir, // recorded: relative to ROOT
+    opts.ceremony !== undefined,
+  );
+  if (built.modelCommitment !== BigInt(commitment.modelHash))
+    throw new UserError(
+      `the local build of ${name} (commitment ${built.modelCommitment}) is not the registered model ${job.modelId} (${BigInt(commitment.modelHash)}): check out the model version that was registered`,
+    );
+  const { bindingFor } = await import("../chain/system");
+  const { proveInference } = await import("../prove/inference");
+  const binding = await bindingFor(jobs, hre.ethers.provider, jobId, prover);
+  const p = await log.stage(
+    "prove (witness + Groth16)",
+    () => proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding),
+    (r) => `${r.witnessAndProveSeconds.toFixed(2)} s, output ${r.output}`,
+  );
+  const file: JobProofFile = {
+    format: "zkml-job-proof-v1",
+    network: rec.network,
+    chainId,
+    jobs: rec.contracts.InferenceJobs.address,
+    jobId: jobId.toString(),
+    model: name,
+    prover,
+    output: p.output.toString(),
+    proof: p.packed.bytes,
+    publicSignals: p.publicSignals.map(String),
+    proveSeconds: p.witnessAndProveSeconds,
+  };
+  writeFileAtomic(out, JSON.stringify(file, null, 2) + "\n");
+  const cls = model.classes?.[Number(p.output)];
+  return {
+    title: `job:prove job ${jobId} on ${rec.network}`,
+    lines: [
+      ["output", `${p.output}${cls ? ` (${cls})` : ""}`],
+      ["prover", `${prover} (only this address can submit it)`],
+      ["prove time", `${p.witnessAndProveSeconds.toFixed(2)} s`],
+      ["keys", `${built.paths.ceremonyDir ? `ceremony ${rel(built.paths.ceremonyDir)}` : "dev"}, vk ${built.keys.vkHash}`],
+    ],
+    written: [out],
+    gasUsed: 0n,
+    gasCost: 0n,
+    data: { output: p.output, file: out, vkHash: built.keys.vkHash, ceremonyDir: built.paths.ceremonyDir },
+  };
+}
+
+/**
+ * Task `job:submit`: sends the proof; the market verifies it on-chain and credits the fee to the prover. A job this
+ * proof already fulfilled is reported as such (nothing sent); a failed requester callback is reported.
+ */
+export async function submitJobOp(
+  hre: HardhatRuntimeEnvironment,
+  opts: { job?: string | number; proofFile?: string; account?: string },
+): Promise<TaskResult> {
+  const net = await networkInfo(hre);
+  if (!opts.proofFile && (opts.job === undefined || opts.job === ""))
+    throw new UserError("--job is required: give the job id (reads its default proof file), or --proof-file <file>");
+  const jobArg = opts.job === undefined || opts.job === "" ? undefined : parseJobId(opts.job);
+  const proofFile = opts.proofFile || path.join(jobsDir(net.name), `job-${jobArg}.proof.json`);
+  const pf = readJson<JobProofFile>(proofFile, "proof file", "--proof-file");
+  if (pf?.format !== "zkml-job-proof-v1" || !pf.jobId || !pf.prover || !pf.proof)
+    throw new UserError(`${rel(proofFile)} is not a proof file from job:prove (format zkml-job-proof-v1): prove the job with job:prove`);
+  if (jobArg !== undefined && jobArg.toString() !== pf.jobId)
+    throw new UserError(`${rel(proofFile)} is for job ${pf.jobId}, not job ${jobArg}: pass the right --proof-file or --job`);
+  const signer = await signerFor(hre, opts.account ?? pf.prover);
+  const { rec, jobs } = await loadSystem(hre, signer);
+  if (getAddress(pf.jobs) !== getAddress(rec.contracts.InferenceJobs.address))
+    throw new UserError(
+      `${rel(proofFile)} is for the market at ${pf.jobs}, not this network's (${rec.contracts.InferenceJobs.address}): prove again here`,
+    );
+  if (getAddress(pf.prover) !== signer.address)
+    throw new UserError(
+      `${rel(proofFile)} is bound to prover ${pf.prover} but you send from ${signer.address}: submit with --account ${pf.prover}, or prove again from this account`,
+    );
+  const jobId = BigInt(pf.jobId);
+  const [done, doneOutput] = await jobs.resultOf(jobId);
+  if (done && doneOutput === BigInt(pf.output))
+    return {
+      title: `job:submit job ${jobId} on ${rec.network}`,
+      lines: [
+        ["fulfilled", "true (already: nothing sent)"],
+        ["output", doneOutput.toString()],
+      ],
+      written: [],
+      gasUsed: 0n,
+      gasCost: 0n,
+      data: { fulfilled: true, output: doneOutput, alreadyFulfilled: true },
+    };
+  const log = createLog("job:submit");
+  const receipt = await log.stage("submit result (on-chain Groth16 verification)", () =>
+    sendChecked(jobs.submitResult, jobId, BigInt(pf.output), pf.proof),
+  );
+  const [fulfilled, output] = await jobs.resultOf(jobId);
+  const events = eventsOf(jobs.interface, receipt);
+  const fulfilledEvent = events.find((e) => e.name === "JobFulfilled");
+  // the fee plus the job's bounty (slashed bonds of earlier claims, docs/market-rules.md)
+  const fee = fulfilledEvent ? (fulfilledEvent.args[3] as bigint) + (fulfilledEvent.args[4] as bigint) : undefined;
+  const callbackFailed = events.find((e) => e.name === "CallbackFailed");
+  const cls = classNames(pf.model)[Number(output)];
+  const lines: [string, string][] = [
+    ["fulfilled", String(fulfilled)],
+    ["output", `${output}${cls ? ` (${cls})` : ""}`],
+    ["fee credited", `${formatEther(fee ?? 0n)} ETH to ${signer.address} (withdraw with market:withdraw)`],
+  ];
+  if (callbackFailed)
+    lines.push([
+      "callback",
+      `FAILED: the requester contract ${String(callbackFailed.args[1])} reverted or ran out of gas in onInferenceResult (CallbackFailed); the result is recorded and the fee paid, but the requester's contract did not act on it`,
+    ]);
+  lines.push(["tx", receipt.hash]);
+  return {
+    title: `job:submit job ${jobId} on ${rec.network}`,
+    lines,
+    written: [],
+    ...gasOf([receipt]),
+    data: { fulfilled, output, callbackFailed: Boolean(callbackFailed) },
+  };
+}
+
+/** Task `job:status`: a job's state, from the chain. */
+export async function jobStatusOp(hre: HardhatRuntimeEnvironment, opts: { job: string | number | undefined }): Promise<TaskResult> {
+  const jobId = parseJobId(opts.job);
+  const { rec, jobs } = await loadSystem(hre);
+  const job = await jobs.getJob(jobId);
+  const status = STATUS_NAMES[Number(job.status)] ?? String(job.status);
+  if (status === "None")
+    throw new UserError(`--job ${jobId}: no such job on network "${rec.network}" (next id is ${await jobs.nextJobId()}); check --job`);
+  const name = modelNameById(rec, job.modelId);
+  const cls = status === "Fulfilled" && name ? classNames(name)[Number(job.output)] : undefined;
+  const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+  const lines: [string, string][] = [
+    ["status", status],
+    ["model", `${name ?? "? (not in this network's deployment record)"} (id ${job.modelId}, version ${job.modelVersion})`],
+    ["requester", job.requester],
+    ["input commitment", job.inputCommitment.toString()],
+    ["deadline", `${isoTime(job.deadline)}${BigInt(now) > job.deadline ? " (passed)" : ""}`],
+    ["escrow", `${formatEther(job.escrow)} ETH`],
+  ];
+  if (status === "Fulfilled") lines.push(["output", `${job.output}${cls ? ` (${cls})` : ""}`]);
+  if (status === "Claimed") {
+    const claim = await jobs.claimOf(jobId);
+    lines.push(["claim", `${claim.claimant} until ${isoTime(claim.leaseEnd)}`]);
+  }
+  return {
+    title: `job:status job ${jobId} on ${rec.network}`,
+    lines,
+    written: [],
+    gasUsed: 0n,
+    gasCost: 0n,
+    data: { status, output: job.output, model: name },
+  };
+}
+
+/** Task `job:reclaim`: after the deadline, credits an unfulfilled job's fee back to the requester. */
+export async function reclaimJobOp(
+  hre: HardhatRuntimeEnvironment,
+  opts: { job: string | number | undefined; account?: string },
+): Promise<TaskResult> {
+  const jobId = parseJobId(opts.job);
+  const signer = await signerFor(hre, opts.account);
+  const { rec, jobs } = await loadSystem(hre, signer);
+  const receipt = await sendChecked(jobs.reclaim, jobId);
+  return {
+    title: `job:reclaim job ${jobId} on ${rec.network}`,
+    lines: [
+      ["requester", signer.address],
+      ["note", "the fee is credited to the requester's balance: withdraw it with market:withdraw --account <requester>"],
+      ["tx", receipt.hash],
+    ],
+    written: [],
+    ...gasOf([receipt]),
+  };
+}
+
+/** Task `market:withdraw`: sends the account's whole available balance (prover fees, requester refunds) to it. */
+export async function withdrawOp(hre: HardhatRuntimeEnvironment, opts: { account?: string }): Promise<TaskResult> {
+  const signer = await signerFor(hre, opts.account);
+  const { rec, jobs } = await loadSystem(hre, signer);
+  const account = await jobs.accountOf(signer.address);
+  if (account.available === 0n)
+    return {
+      title: `market:withdraw on ${rec.network}`,
+      lines: [
+        ["account", signer.address],
+        [
+          "withdrawn",
+          `0 ETH (nothing available${account.locked > 0n ? `; ${formatEther(account.locked)} ETH locked in claim bonds` : ""}: nothing sent)`,
+        ],
+      ],
+      written: [],
+      gasUsed: 0n,
+      gasCost: 0n,
+      data: { amount: 0n },
+    };
+  const receipt = await sendChecked(jobs.withdraw);
+  const amount = eventsOf(jobs.interface, receipt).find((e) => e.name === "Withdrawn")?.args[1] as bigint | undefined;
+  return {
+    title: `market:withdraw on ${rec.network}`,
+    lines: [
+      ["account", signer.address],
+      ["withdrawn", `${formatEther(amount ?? 0n)} ETH`],
+      ["tx", receipt.hash],
+    ],
+    written: [],
+    ...gasOf([receipt]),
+    data: { amount },
+  };
+}
