@@ -133,7 +133,12 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   for (const v of verifiers) {
     for (const ev of await factory.queryFilter(factory.filters.AdapterCreated(v.adapter), startBlock)) {
       const rc = await ev.getTransactionReceipt();
-      created.set(v.adapter.toLowerCase(), { address: v.adapter, txHash: ev.transactionHash, block: ev.blockNumber, gasUsed: rc.gasUsed.toString() });
+      created.set(v.adapter.toLowerCase(), {
+        address: v.adapter,
+        txHash: ev.transactionHash,
+        block: ev.blockNumber,
+        gasUsed: rc.gasUsed.toString(),
+      });
     }
   }
   const info = (addr: string, old?: DeployedContract, args?: (string | number)[]): DeployedContract => ({
