@@ -17,6 +17,7 @@
  * | PROVER_STUCK_MS | replace a transaction unmined this long | 30000 |
  * | PROVER_METRICS_MS | metrics line period (0: only at exit) | 30000 |
  * | PROVER_NAME | name in log lines | address prefix |
+ * | PROVER_IPFS_GATEWAY | gateway URL for `ipfs://` job inputs (e.g. http://127.0.0.1:8080) | none (ipfs inputs skipped) |
  */
 import { getAddress } from "ethers";
 import type { ProverNodeConfig } from "./node";
@@ -87,6 +88,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     fromBlock: int(env, "PROVER_FROM_BLOCK", 0),
     metricsEveryMs: int(env, "PROVER_METRICS_MS", DEFAULT_NODE_CONFIG.metricsEveryMs),
     name: env.PROVER_NAME,
+    ipfsGateway: env.PROVER_IPFS_GATEWAY,
     tx: { stuckMs: int(env, "PROVER_STUCK_MS", 30_000, 100) },
   };
 }

@@ -15,7 +15,7 @@ import { randomInt } from "crypto";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
-import { InputError, fetchCheckedInput } from "./input";
+import { InputError, checkPublicInput, fetchCheckedInput } from "./input";
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
 import { type ServedModel, loadServedModel, matchRegistryVersion } from "./models";
@@ -29,6 +29,8 @@ export interface ProverNodeConfig {
   jobsAddress: string;
   /** Bundled model names whose artifacts this node holds (e.g. ["iris-mlp"]). */
   models: string[];
+  /** IPFS gateway for `ipfs://` inputs (e.g. http://127.0.0.1:8080). */
+  ipfsGateway?: string;
   /** Folder of this node's durable state (one node per folder). */
   stateDir: string;
   /** Jobs in flight at once (= proving worker threads). */
@@ -332,9 +334,16 @@ export class ProverNode {
     const match = await m;
     if (!match.model) return this.finish(j, "skipped", match.reason);
     const served = match.model;
-    let input;
+    let input: { x: bigint[]; salt?: bigint };
     try {
-      input = await fetchCheckedInput(j.inputURI, served.model, BigInt(j.inputCommitment));
+      if (served.model.input.mode === "public") {
+        // The values are in the JobInputs event of the opening transaction; the market packed them itself.
+        const ev = await this.jobs.queryFilter(this.jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
+        if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
+        input = checkPublicInput(served.model, ev[0].args.inputs, await this.jobs.inputSignalsOf(j.jobId));
+      } else {
+        input = await fetchCheckedInput(j.inputURI, served.model, BigInt(j.inputCommitment), { ipfsGateway: this.cfg.ipfsGateway });
+      }
     } catch (e) {
       if (e instanceof InputError) return this.finish(j, "skipped", e.message);
       throw e;

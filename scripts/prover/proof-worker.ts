@@ -15,7 +15,8 @@ export interface ProofTask {
   wasm: string;
   zkey: string;
   x: bigint[];
-  salt: bigint;
+  /** Undefined for a public-input model (no commitment to open). */
+  salt?: bigint;
   binding: bigint;
 }
 

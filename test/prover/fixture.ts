@@ -124,12 +124,16 @@ export async function until(cond: () => Promise<boolean>, timeoutMs: number, wha
   }
 }
 
-/** Contract balance and the sum it must equal: open escrows + every account's available + locked. */
+/** Contract balance and the sum it must equal: open escrows and bounties + every account's available + locked + burned. */
 export async function escrowBooks(m: Market, accounts: string[]): Promise<{ balance: bigint; owed: bigint }> {
   const balance = await m.provider.getBalance(m.jobsAddress);
   let owed = 0n;
   const next = await m.sys.jobs.nextJobId();
-  for (let id = 1n; id < next; id++) owed += (await m.sys.jobs.getJob(id)).escrow;
+  for (let id = 1n; id < next; id++) {
+    const j = await m.sys.jobs.getJob(id);
+    owed += j.escrow + j.bounty;
+  }
+  owed += await m.sys.jobs.burned();
   for (const a of accounts) {
     const acct = await m.sys.jobs.accountOf(a);
     owed += acct.available + acct.locked;

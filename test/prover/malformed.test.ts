@@ -45,7 +45,7 @@ describe("prover nodes: malformed jobs", function () {
     const badCommitment = await m.open({ commitment: 12345n });
     const unknown = await m.open({ modelId: unknownModel });
     const lowFee = await m.open({ fee: minFee - 1n });
-    const badUri = await m.open({ uri: "ipfs://nothing-here" });
+    const badUri = await m.open({ uri: "ftp://nothing-here" });
     const badJson = await m.open({ uri: "data:application/json,{not json" });
     const outOfRange = await m.open({ uri: dataUri({ x: [1000n, 0n, 0n, 0n], salt: 1n }) });
 
