@@ -87,26 +87,4 @@ describe("prover nodes: malformed jobs", function () {
     expect(metrics.fulfilled).to.equal(2);
     expect(metrics.settledBeforeStart).to.equal(0);
   });
-
-  it("a node started after jobs were settled counts them as settledBeforeStart, not as lost to others (issue 14)", async function () {
-    // The two good jobs of the previous test were fulfilled by "solo"; a new node (empty store) catches up on them.
-    node = inProcessNode(m, 7, "late");
-    await node.start();
-    await until(async () => node!.jobRecords().filter((r) => r.state === "lost").length >= 2, 30_000, "the catch-up");
-    const metrics = await node.stop();
-    node = undefined;
-    expect(metrics.settledBeforeStart).to.be.at.least(2);
-    expect(metrics.lostToOthers).to.equal(0);
-  });
-
-  it("a wrong PROVER_JOBS_ADDRESS is one line naming the variable and the fix", async function () {
-    const bad = inProcessNode(m, 8, "wrong-address", { jobsAddress: "0x000000000000000000000000000000000000dEaD" });
-    let msg = "";
-    await bad.start().catch((e: Error) => (msg = e.message));
-    expect(msg).to.match(/^PROVER_JOBS_ADDRESS 0x0+dEaD: no contract there on chain 31337: export the InferenceJobs address/);
-    const registry = inProcessNode(m, 8, "registry-address", { jobsAddress: await m.sys.registry.getAddress() });
-    msg = "";
-    await registry.start().catch((e: Error) => (msg = e.message));
-    expect(msg).to.match(/: the contract there is not an InferenceJobs market/);
-  });
 });
