@@ -62,7 +62,8 @@ export async function readInputURI(uri: string, opts: FetchOptions = {}): Promis
   const timeoutMs = opts.timeoutMs ?? 10_000;
   if (uri.startsWith("https://") || uri.startsWith("http://")) return fetchText(uri, maxBytes, timeoutMs);
   if (uri.startsWith("ipfs://")) {
-    if (!opts.ipfsGateway) throw new InputError(`input ${uri.slice(0, 60)} is on IPFS but this node has no gateway: set PROVER_IPFS_GATEWAY`);
+    if (!opts.ipfsGateway)
+      throw new InputError(`input ${uri.slice(0, 60)} is on IPFS but this node has no gateway: set PROVER_IPFS_GATEWAY`);
     const rest = uri.slice("ipfs://".length);
     if (!/^[A-Za-z0-9]+(\/[^?#]*)?$/.test(rest)) throw new InputError(`input URI ${uri.slice(0, 60)} is not ipfs://<cid>[/path]`);
     return fetchText(`${opts.ipfsGateway.replace(/\/+$/, "")}/ipfs/${rest}`, maxBytes, timeoutMs);
@@ -130,7 +131,8 @@ export async function fetchCheckedInput(
  * @throws InputError when the event is missing or does not match.
  */
 export function checkPublicInput(model: QuantizedModel, values: readonly bigint[], words: readonly bigint[]): { x: bigint[] } {
-  if (values.length !== model.input.size) throw new InputError(`public input has ${values.length} values, the model takes ${model.input.size}`);
+  if (values.length !== model.input.size)
+    throw new InputError(`public input has ${values.length} values, the model takes ${model.input.size}`);
   let packed: bigint[];
   try {
     packed = packSigned(values, model.input.bits, "public input");
