@@ -146,8 +146,12 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
     throw new UserError(
       `--fee ${opts.fee}: account ${requester.address} has ${formatEther(balance)} ETH, not enough for the fee and gas; lower --fee, fund the account or use another --account`,
     );
-  const { inputCommitment } = await import("../model/quantized");
-  const commitment = await inputCommitment(model, input.x, salt);
+  const { inputSignals } = await import("../model/quantized");
+  // Committed mode: the salted commitment; public mode: the market packs the values, the first word is recorded.
+  const isPublic = model.input.mode === "public";
+  if (isPublic && opts.inputUri)
+    throw new UserError(`--input-uri: ${opts.model} takes public inputs (they go on chain with the job); omit --input-uri`);
+  const commitment = (await inputSignals(model, input.x, salt))[0];
   const chainNow = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   const wallNow = Math.floor(Date.now() / 1000);
   const deadline = BigInt(Math.max(chainNow, wallNow) + deadlineIn);
@@ -156,9 +160,11 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ? `${deadlineIn} s from this machine's clock`
       : `${deadlineIn} s from the chain's latest block time (${chainNow - wallNow} s ahead of this machine's clock)`;
 
-  const receipt = await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, opts.inputUri ?? "", deadline, false, {
-    value: fee,
-  });
+  const receipt = isPublic
+    ? await sendChecked(jobs.connect(requester).openJobWithInputs, BigInt(m.modelId), input.x, deadline, false, { value: fee })
+    : await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, opts.inputUri ?? "", deadline, false, {
+        value: fee,
+      });
   const opened = eventsOf(jobs.interface, receipt).find((e) => e.name === "JobOpened");
   const jobId = (opened?.args[0] as bigint | undefined) ?? predicted;
   const file: JobInputFile = {
@@ -194,11 +200,16 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
         "input",
         `${input.x.join(",")}${input.raw ? ` (quantized from raw ${input.raw.join(",")}, scale 2^${model.input.frac})` : " (quantized)"}`,
       ],
-      ["input commitment", commitment.toString()],
+      [isPublic ? "input (public, packed)" : "input commitment", commitment.toString()],
       ["model", `${opts.model} (id ${m.modelId})`],
       ["fee", `${formatEther(fee)} ETH`],
       ["deadline", `${isoTime(deadline)} (${counted})`],
-      ["note", `${rel(out)} holds the input and salt: give it to the prover privately`],
+      [
+        "note",
+        isPublic
+          ? `the input is public (on chain in JobInputs); ${rel(out)} records it`
+          : `${rel(out)} holds the input and salt: give it to the prover privately`,
+      ],
     ],
     written: [out],
     ...gasOf([receipt]),
@@ -331,10 +342,13 @@ export async function proveJobOp(
     throw new UserError(
       `wrong proof system: model ${job.modelId} v${job.modelVersion} uses proof system ${commitment.proofSystemId}, this prover makes groth16-bn254-v1 (${GROTH16_BN254_V1}) proofs only`,
     );
-  const { inputCommitment } = await import("../model/quantized");
-  if ((await inputCommitment(model, x, salt)) !== job.inputCommitment)
+  const { inputSignals } = await import("../model/quantized");
+  // Committed mode: the salted commitment; public mode: the packed values the market stored for the job.
+  const expected = model.input.mode === "public" ? await jobs.inputSignalsOf(jobId) : [job.inputCommitment];
+  const mine = await inputSignals(model, x, salt);
+  if (mine.length !== expected.length || mine.some((w, i) => w !== expected[i]))
     throw new UserError(
-      `${arg} ${rel(inputFile)} does not match job ${jobId}'s input commitment (${job.inputCommitment}): ask the requester for the right input and salt`,
+      `${arg} ${rel(inputFile)} does not match job ${jobId}'s input (${expected.join(",")}): ask the requester for the right input${model.input.mode === "public" ? "" : " and salt"}`,
     );
   const log = createLog("job:prove");
   const built = await keysForRegisteredVk(

@@ -124,19 +124,22 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: RegisterO
       `--update: ${opts.model} has no registered model id on network "${rec.network}" to update; run model:register without --update`,
     );
 
-  const { NUM_PUBLIC_SIGNALS } = await import("../chain/system");
+  // Every version records its public-signal layout (docs/public-signals.md), taken from the quantized model.
+  const { loadQuantizedModel } = await import("../model/build");
+  const { layoutOf } = await import("../model/quantized");
+  const layout = layoutOf(loadQuantizedModel(opts.model));
   const r = registry.connect(owner);
   let modelId: bigint;
   let version = 1;
   let receipt;
   if (opts.update && current) {
-    receipt = await sendChecked(r.updateModelWithVerifier, current.modelId, c, m.adapter.address, NUM_PUBLIC_SIGNALS);
+    receipt = await sendChecked(r.updateModelWithLayout, current.modelId, c, m.adapter.address, layout);
     modelId = current.modelId;
     version = current.version + 1;
   } else {
     // The static call also gives the new id; for another proof system id the registry checks it against the adapter.
-    modelId = (await r.registerModelWithVerifier.staticCall(c, m.adapter.address, NUM_PUBLIC_SIGNALS)) as bigint;
-    receipt = await sendChecked(r.registerModelWithVerifier, c, m.adapter.address, NUM_PUBLIC_SIGNALS);
+    modelId = (await r.registerModelWithLayout.staticCall(c, m.adapter.address, layout)) as bigint;
+    receipt = await sendChecked(r.registerModelWithLayout, c, m.adapter.address, layout);
     const ev = eventsOf(registry.interface, receipt).find((e) => e.name === "ModelRegistered");
     if (ev) modelId = ev.args[0] as bigint;
   }

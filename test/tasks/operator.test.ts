@@ -278,6 +278,37 @@ describe("operator tasks (issues 6, 14)", function () {
         );
       });
 
+      it("a public-input model (temp-forecast): register records its layout, job:open sends the values, prove and submit verify them", async function () {
+        await hre.run("deploy", { models: "temp-forecast" });
+        const reg = (await hre.run("model:register", { model: "temp-forecast" })) as { data: { modelId: bigint } };
+        const registry = await hre.ethers.getContractAt(
+          "ModelRegistry",
+          await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
+        );
+        const layout = await registry.layoutOf(reg.data.modelId, 1n);
+        expect([layout.inputMode, layout.outputHead, layout.inputCount, layout.inputBits]).to.deep.equal([1n, 1n, 7n, 12n]);
+        // raw degrees C, quantized with the model's scale (2^5)
+        const o = (await hre.run("job:open", { model: "temp-forecast", input: "18.3,19.4,15.6,11.1,12.2,16.7,17.8" })) as {
+          lines: [string, string][];
+          data: { jobId: bigint; x: bigint[] };
+        };
+        expect(o.data.x).to.deep.equal([586n, 621n, 499n, 355n, 390n, 534n, 570n]);
+        expect(o.lines.find(([k]) => k === "note")?.[1]).to.match(/the input is public/);
+        expect(
+          await refused(() =>
+            hre.run("job:open", { model: "temp-forecast", input: "18.3,19.4,15.6,11.1,12.2,16.7,17.8", inputUri: "data:x" }),
+          ),
+        ).to.match(/^--input-uri: temp-forecast takes public inputs/);
+        const job = o.data.jobId.toString();
+        await hre.run("job:prove", { job, account: "2" });
+        const s = (await hre.run("job:submit", { job })) as { data: { fulfilled: boolean } };
+        expect(s.data.fulfilled).to.equal(true);
+        const jobs = await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address);
+        const [fulfilled, values, frac] = await jobs.valuesOf(o.data.jobId);
+        expect([fulfilled, frac]).to.deep.equal([true, 9n]);
+        expect(Number(values[0]) / 512).to.be.closeTo(17.55, 0.01);
+      });
+
       it("--verify on a local chain is refused before anything is sent", async function () {
         expect(await refused(() => hre.run("deploy", { verify: true }))).to.match(
           /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
