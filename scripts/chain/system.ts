@@ -15,6 +15,7 @@ import {
   VerifierAdapterFactory__factory,
 } from "../../typechain-types";
 import { SNARK_FIELD } from "../lib/field";
+import type { ModelLayout } from "../model/quantized";
 import { GROTH16_BN254_V1, jobBinding } from "./binding";
 
 /** Number of public signals of every model circuit (docs/public-signals.md). */
@@ -132,19 +133,9 @@ function bytes32(hexOrInt: string | bigint): string {
     : zeroPadValue(hexOrInt.startsWith("0x") ? hexOrInt : `0x${hexOrInt}`, 32);
 }
 
-/** A version's public-signal layout, as `IModelRegistry.Layout` (docs/public-signals.md). */
-export interface SignalLayout {
-  inputMode: number;
-  outputHead: number;
-  inputCount: number;
-  inputBits: number;
-  outputCount: number;
-  outputBits: number;
-  outputFrac: number;
-}
-
 /**
- * Registers a model with its verifier adapter and, if given, its public-signal layout (otherwise the default:
+ * Registers a model with its verifier adapter and, if given, its public-signal layout (`layoutOf(model)`, the
+ * fields of `IModelRegistry.Layout`; otherwise the default:
  * committed input, argmax head, 4 signals); returns the new model id.
  * @throws if the model commitment is not below the field modulus.
  */
@@ -153,7 +144,7 @@ export async function registerModel(
   owner: Signer,
   reg: ModelRegistration,
   adapter: string,
-  layout?: SignalLayout,
+  layout?: ModelLayout,
 ): Promise<{ modelId: bigint; receipt: ContractTransactionReceipt }> {
   if (reg.modelCommitment >= SNARK_FIELD) throw new Error("modelCommitment must be below the BN254 field modulus");
   const commitment = {
