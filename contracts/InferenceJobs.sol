@@ -29,6 +29,9 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev `Layout.inputMode` values (docs/public-signals.md).
     uint8 private constant COMMITTED = 0;
     uint8 private constant PUBLIC = 1;
+    /// @dev `JobRecord.flags` bits.
+    uint8 private constant FLAG_CALLBACK = 1;
+    uint8 private constant FLAG_PRIVATE = 2;
 
     IModelRegistry private immutable _registry;
     uint96 private immutable _claimBond;
@@ -36,8 +39,9 @@ contract InferenceJobs is IInferenceJobs {
     uint16 private immutable _slashBps;
     uint32 private immutable _callbackGasLimit;
     uint32 private immutable _openWindow;
+    uint32 private immutable _deliveryWindow;
 
-    /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | callback],
+    /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | flags],
     /// [inputCommitment], [fee | bounty << 96 while Open -> output once Fulfilled (0 once Reclaimed)]. Reusing the
     /// escrow slot for the output saves a fresh 22.1k-gas SSTORE on every submission (the escrow is credited away at
     /// that moment).
@@ -47,7 +51,7 @@ contract InferenceJobs is IInferenceJobs {
         uint32 modelId;
         uint16 modelVersion;
         JobStatus status;
-        bool callback;
+        uint8 flags; // FLAG_CALLBACK | FLAG_PRIVATE
         uint256 inputCommitment;
         uint256 escrowOrOutput;
     }
@@ -84,13 +88,16 @@ contract InferenceJobs is IInferenceJobs {
     /// @param slashBps_ The share of an expired claim's bond added to the job's bounty (1..10000).
     /// @param callbackGasLimit_ The gas given to a requester's result callback (25,000..5,000,000).
     /// @param openWindow_ The last seconds before every deadline in which no claim can be live (> 0).
+    /// @param deliveryWindow_ Private jobs: the time to deliver after a claim and to decline a delivery
+    /// (1..leaseDuration).
     constructor(
         IModelRegistry registry_,
         uint96 claimBond_,
         uint32 leaseDuration_,
         uint16 slashBps_,
         uint32 callbackGasLimit_,
-        uint32 openWindow_
+        uint32 openWindow_,
+        uint32 deliveryWindow_
     ) {
         if (address(registry_).code.length == 0) {
             revert InvalidMarketParameter("registry", uint160(address(registry_)));
@@ -102,12 +109,16 @@ contract InferenceJobs is IInferenceJobs {
             revert InvalidMarketParameter("callbackGasLimit", callbackGasLimit_);
         }
         if (openWindow_ == 0) revert InvalidMarketParameter("openWindow", openWindow_);
+        if (deliveryWindow_ == 0 || deliveryWindow_ > leaseDuration_) {
+            revert InvalidMarketParameter("deliveryWindow", deliveryWindow_);
+        }
         _registry = registry_;
         _claimBond = claimBond_;
         _leaseDuration = leaseDuration_;
         _slashBps = slashBps_;
         _callbackGasLimit = callbackGasLimit_;
         _openWindow = openWindow_;
+        _deliveryWindow = deliveryWindow_;
     }
 
     /// @inheritdoc IInferenceJobs
@@ -120,8 +131,61 @@ contract InferenceJobs is IInferenceJobs {
     ) external payable returns (uint256 jobId) {
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
         (uint16 version, ) = _begin(modelId, deadline, COMMITTED);
-        jobId = _store(modelId, version, inputCommitment, deadline, callback);
+        jobId = _store(modelId, version, inputCommitment, deadline, callback ? FLAG_CALLBACK : 0);
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, inputURI);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function openPrivateJob(
+        uint256 modelId,
+        uint256 inputCommitment,
+        uint64 deadline,
+        bool callback
+    ) external payable returns (uint256 jobId) {
+        if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
+        (uint16 version, ) = _begin(modelId, deadline, COMMITTED);
+        jobId = _store(modelId, version, inputCommitment, deadline, FLAG_PRIVATE | (callback ? FLAG_CALLBACK : 0));
+        emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, "");
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function deliverInput(uint256 jobId, bytes calldata ciphertext) external {
+        JobRecord storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        _requireOpen(jobId, status);
+        if (job.flags & FLAG_PRIVATE == 0) revert NotPrivateJob(jobId);
+        if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
+        Claim storage c = _claims[jobId];
+        uint256 leaseEnd = c.leaseEnd;
+        if (status != JobStatus.Claimed || block.timestamp > leaseEnd) revert NoLiveClaim(jobId);
+        if (c.deliveredAt != 0) revert InputAlreadyDelivered(jobId, c.claimant);
+        // The claim was made at leaseEnd - deliveryWindow; its full lease fits before the deadline (checked then).
+        leaseEnd = leaseEnd - _deliveryWindow + _leaseDuration;
+        c.deliveredAt = uint32(block.timestamp); // <= leaseEnd < 2^32
+        c.leaseEnd = uint32(leaseEnd); // < deadline < 2^32
+        emit InputDelivered(jobId, c.claimant, leaseEnd, ciphertext);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function releaseClaim(uint256 jobId) external {
+        JobRecord storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        _requireOpen(jobId, status);
+        if (job.flags & FLAG_PRIVATE == 0) revert NotPrivateJob(jobId);
+        Claim memory c = _claims[jobId];
+        if (status != JobStatus.Claimed || block.timestamp > c.leaseEnd) revert NoLiveClaim(jobId);
+        if (msg.sender != c.claimant) revert NotClaimant(jobId, msg.sender);
+        if (c.deliveredAt != 0) {
+            uint256 last = uint256(c.deliveredAt) + _deliveryWindow;
+            if (block.timestamp > last) revert ReleaseWindowPassed(jobId, last);
+        }
+        uint96 bond = _claimBond;
+        Account storage account = _accounts[msg.sender];
+        account.locked -= bond;
+        account.available += bond;
+        delete _claims[jobId];
+        job.status = JobStatus.Open;
+        emit ClaimReleased(jobId, msg.sender, bond);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -133,7 +197,7 @@ contract InferenceJobs is IInferenceJobs {
     ) external payable returns (uint256 jobId) {
         (uint16 version, Target storage target) = _begin(modelId, deadline, PUBLIC);
         uint256[] memory words = _packInputs(target, inputs);
-        jobId = _store(modelId, version, words[0], deadline, callback);
+        jobId = _store(modelId, version, words[0], deadline, callback ? FLAG_CALLBACK : 0);
         for (uint256 i = 1; i < words.length; ++i) _inputWords[jobId][i] = words[i]; // < 16 words (registry)
         emit JobOpened(jobId, msg.sender, modelId, version, words[0], msg.value, deadline, callback, "");
         emit JobInputs(jobId, inputs);
@@ -155,14 +219,16 @@ contract InferenceJobs is IInferenceJobs {
             if (block.timestamp <= previous.leaseEnd) {
                 revert JobAlreadyClaimed(jobId, previous.claimant, previous.leaseEnd);
             }
-            _settleExpired(jobId, job, previous.claimant);
+            _settleExpired(jobId, job, previous);
         }
+        // A private job's claim first lasts the delivery window; the delivery extends it to the full lease.
+        if (job.flags & FLAG_PRIVATE != 0) leaseEnd = block.timestamp + _deliveryWindow;
         uint96 bond = _claimBond;
         Account storage account = _accounts[msg.sender];
         if (account.available < bond) revert InsufficientStake(msg.sender, account.available, bond);
         account.available -= bond;
         account.locked += bond;
-        _claims[jobId] = Claim({claimant: msg.sender, leaseEnd: uint32(leaseEnd)}); // < deadline < 2^32
+        _claims[jobId] = Claim({claimant: msg.sender, leaseEnd: uint32(leaseEnd), deliveredAt: 0}); // < deadline
         job.status = JobStatus.Claimed;
         emit JobClaimed(jobId, msg.sender, leaseEnd, bond);
     }
@@ -180,9 +246,9 @@ contract InferenceJobs is IInferenceJobs {
         if (live && c.claimant != msg.sender) revert JobAlreadyClaimed(jobId, c.claimant, c.leaseEnd);
         _verifyProof(jobId, job, output, proof);
         // ---- effects
-        _settleFulfilled(jobId, job, output, c.claimant, live);
+        _settleFulfilled(jobId, job, output, c, live);
         // ---- interactions
-        if (job.callback) _callback(jobId, job.requester, output);
+        if (job.flags & FLAG_CALLBACK != 0) _callback(jobId, job.requester, output);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -193,7 +259,7 @@ contract InferenceJobs is IInferenceJobs {
         if (msg.sender != requester) revert NotRequester(jobId, msg.sender);
         if (block.timestamp <= job.deadline) revert DeadlineNotPassed(jobId, job.deadline);
         // A claim can only be expired here: leaseEnd < deadline < now.
-        if (job.status == JobStatus.Claimed) _settleExpired(jobId, job, _claims[jobId].claimant);
+        if (job.status == JobStatus.Claimed) _settleExpired(jobId, job, _claims[jobId]);
         job.status = JobStatus.Reclaimed;
         uint256 escrow = job.escrowOrOutput;
         uint256 fee = escrow & FEE_MASK;
@@ -209,7 +275,7 @@ contract InferenceJobs is IInferenceJobs {
         Claim memory c = _claims[jobId];
         if (c.claimant == address(0)) revert NoClaim(jobId);
         if (block.timestamp <= c.leaseEnd) revert LeaseNotEnded(jobId, c.leaseEnd);
-        _settleExpired(jobId, _jobs[jobId], c.claimant);
+        _settleExpired(jobId, _jobs[jobId], c);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -245,7 +311,8 @@ contract InferenceJobs is IInferenceJobs {
                 modelId: r.modelId,
                 modelVersion: r.modelVersion,
                 status: status,
-                callback: r.callback,
+                callback: r.flags & FLAG_CALLBACK != 0,
+                privateInput: r.flags & FLAG_PRIVATE != 0,
                 inputCommitment: r.inputCommitment,
                 escrow: escrow & FEE_MASK,
                 bounty: escrow >> FEE_BITS,
@@ -358,6 +425,11 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @inheritdoc IInferenceJobs
+    function deliveryWindow() external view returns (uint256) {
+        return _deliveryWindow;
+    }
+
+    /// @inheritdoc IInferenceJobs
     function burned() external view returns (uint256) {
         return _burned;
     }
@@ -430,7 +502,7 @@ contract InferenceJobs is IInferenceJobs {
         uint16 version,
         uint256 inputWord,
         uint64 deadline,
-        bool callback
+        uint8 flags
     ) private returns (uint256 jobId) {
         jobId = _nextJobId++;
         JobRecord storage job = _jobs[jobId];
@@ -439,7 +511,7 @@ contract InferenceJobs is IInferenceJobs {
         job.modelId = uint32(modelId); // the registry's ids are uint32 (its counter is uint32)
         job.modelVersion = version;
         job.status = JobStatus.Open;
-        job.callback = callback;
+        job.flags = flags;
         job.inputCommitment = inputWord;
         job.escrowOrOutput = msg.value;
     }
@@ -465,12 +537,12 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @dev Records the result, pays the fee and the bounty to `msg.sender` and settles the claim (released if
-    /// `live`, which implies the claimant is `msg.sender`; slashed into the bounty first if it expired).
+    /// `live`, which implies the claimant is `msg.sender`; settled as expired first if it expired).
     function _settleFulfilled(
         uint256 jobId,
         JobRecord storage job,
         uint256 output,
-        address claimant,
+        Claim memory c,
         bool live
     ) private {
         Account storage account = _accounts[msg.sender];
@@ -479,10 +551,10 @@ contract InferenceJobs is IInferenceJobs {
             account.locked -= bond;
             account.available += bond;
             delete _claims[jobId];
-        } else if (claimant != address(0)) {
+        } else if (c.claimant != address(0)) {
             // Settle an expired claim first: its slash joins the bounty paid below; the status it resets to Open is
             // overwritten just below.
-            _settleExpired(jobId, job, claimant);
+            _settleExpired(jobId, job, c);
         }
         uint256 escrow = job.escrowOrOutput;
         uint256 fee = escrow & FEE_MASK;
@@ -495,12 +567,15 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Settles a claim whose lease ended without delivery: the slash joins the job's bounty (paid to whoever
     /// delivers, burned on reclaim; never the requester's), the rest goes back to the claimant. If the pinned
-    /// verifier's code changed nobody could deliver, so nothing is slashed.
-    function _settleExpired(uint256 jobId, JobRecord storage job, address claimant) private {
+    /// verifier's code changed nobody could deliver, and a private job's claimant that never got its input could not
+    /// prove: nothing is slashed.
+    function _settleExpired(uint256 jobId, JobRecord storage job, Claim memory c) private {
         uint96 bond = _claimBond;
+        address claimant = c.claimant;
         Target storage target = _targets[job.modelId][job.modelVersion];
+        bool undelivered = job.flags & FLAG_PRIVATE != 0 && c.deliveredAt == 0;
         uint96 slashed =
-            target.verifier.codehash == target.verifierCodeHash
+            !undelivered && target.verifier.codehash == target.verifierCodeHash
                 ? uint96((uint256(bond) * _slashBps) / BPS) // <= bond since slashBps <= BPS
                 : 0;
         uint96 returned = bond - slashed;

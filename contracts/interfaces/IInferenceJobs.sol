@@ -24,6 +24,7 @@ interface IInferenceJobs {
     /// @param modelVersion The model version pinned at open.
     /// @param status The lifecycle state.
     /// @param callback Whether to call `IInferenceCallback(requester)` on fulfilment.
+    /// @param privateInput Whether the opening is delivered encrypted to the claimant (`openPrivateJob`).
     /// @param inputCommitment The input commitment (public signal 2).
     /// @param escrow The fee still held for this job (the fee while Open, zero once Fulfilled or Reclaimed).
     /// @param bounty Slashed bonds of expired claims on this job, paid with the fee to whoever delivers (burned if
@@ -36,6 +37,7 @@ interface IInferenceJobs {
         uint16 modelVersion;
         JobStatus status;
         bool callback;
+        bool privateInput;
         uint256 inputCommitment;
         uint256 escrow;
         uint256 bounty;
@@ -66,10 +68,14 @@ interface IInferenceJobs {
 
     /// @notice A claim on a job (one slot).
     /// @param claimant The prover holding the claim (zero: none).
-    /// @param leaseEnd Last second (inclusive) of the claimant's exclusivity.
+    /// @param leaseEnd Last second (inclusive) of the claimant's exclusivity. On a private job whose input was not
+    /// delivered yet it is the end of the delivery window (`claim time + deliveryWindow`); delivery extends it to
+    /// `claim time + leaseDuration`.
+    /// @param deliveredAt When the requester delivered the private input to this claimant (0: not delivered).
     struct Claim {
         address claimant;
         uint32 leaseEnd;
+        uint32 deliveredAt;
     }
 
     /// @notice An address's balances held by the market (one slot).
@@ -129,10 +135,25 @@ interface IInferenceJobs {
     /// @param bond The bond locked from the claimant's stake.
     event JobClaimed(uint256 indexed jobId, address indexed prover, uint256 leaseEnd, uint256 bond);
 
+    /// @notice Emitted when the requester delivers a private job's opening, encrypted to the claimant
+    /// (docs/public-signals.md, "Delivering a committed input").
+    /// @param jobId The job.
+    /// @param claimant The claimant it is encrypted to.
+    /// @param leaseEnd The claim's lease end, now extended to its full `leaseDuration`.
+    /// @param ciphertext The encrypted opening (not stored).
+    event InputDelivered(uint256 indexed jobId, address indexed claimant, uint256 leaseEnd, bytes ciphertext);
+
+    /// @notice Emitted when a claimant gives up its claim on a private job without a slash (`releaseClaim`).
+    /// @param jobId The job.
+    /// @param prover The former claimant.
+    /// @param returned The bond, returned whole.
+    event ClaimReleased(uint256 indexed jobId, address indexed prover, uint256 returned);
+
     /// @notice Emitted when a claim whose lease ended without delivery is settled.
     /// @param jobId The job.
     /// @param prover The former claimant.
-    /// @param slashed The part of the bond added to the job's bounty (zero if the verifier's code changed).
+    /// @param slashed The part of the bond added to the job's bounty (zero if the verifier's code changed, or if the
+    /// claim was on a private job whose input was never delivered).
     /// @param returned The part of the bond returned to the claimant.
     event ClaimExpired(uint256 indexed jobId, address indexed prover, uint256 slashed, uint256 returned);
 
@@ -168,10 +189,34 @@ interface IInferenceJobs {
 
     /// @notice Thrown at deployment on a parameter that would make griefing free or jobs unfulfillable
     /// (docs/market-rules.md): `registry` without code, `claimBond` 0 or so small that its slash rounds to 0,
-    /// `leaseDuration` 0, `slashBps` 0 or above 10000, `callbackGasLimit` outside 25,000..5,000,000, `openWindow` 0.
+    /// `leaseDuration` 0, `slashBps` 0 or above 10000, `callbackGasLimit` outside 25,000..5,000,000, `openWindow` 0,
+    /// `deliveryWindow` 0 or above `leaseDuration`.
     /// @param parameter The constructor parameter's name.
     /// @param value The value given (an address as `uint160`).
     error InvalidMarketParameter(string parameter, uint256 value);
+
+    /// @notice Thrown when a private-delivery function is called on a job opened without private delivery.
+    /// @param jobId The job.
+    error NotPrivateJob(uint256 jobId);
+
+    /// @notice Thrown when `deliverInput` or `releaseClaim` finds no live claim on the job.
+    /// @param jobId The job.
+    error NoLiveClaim(uint256 jobId);
+
+    /// @notice Thrown when the requester delivers a second time to the same claim.
+    /// @param jobId The job.
+    /// @param claimant The claimant already delivered to.
+    error InputAlreadyDelivered(uint256 jobId, address claimant);
+
+    /// @notice Thrown when someone other than the claimant releases a claim.
+    /// @param jobId The job.
+    /// @param caller The caller.
+    error NotClaimant(uint256 jobId, address caller);
+
+    /// @notice Thrown when a claimant releases a delivered claim after its decline window.
+    /// @param jobId The job.
+    /// @param lastReleaseTime The last second at which the release was possible (`deliveredAt + deliveryWindow`).
+    error ReleaseWindowPassed(uint256 jobId, uint256 lastReleaseTime);
 
     /// @notice Thrown when a claim's lease plus the open window would not end before the deadline.
     /// @param jobId The job.
@@ -260,7 +305,7 @@ interface IInferenceJobs {
     /// @param deadline Its deadline.
     error DeadlineNotPassed(uint256 jobId, uint256 deadline);
 
-    /// @notice Thrown when someone other than the requester reclaims.
+    /// @notice Thrown when someone other than the requester reclaims or delivers an input.
     /// @param jobId The job.
     /// @param caller The caller.
     error NotRequester(uint256 jobId, address caller);
@@ -338,7 +383,33 @@ interface IInferenceJobs {
         bool callback
     ) external payable returns (uint256 jobId);
 
-    /// @notice Claims exclusivity on an Open job until `now + leaseDuration`, locking `claimBond` from the caller's
+    /// @notice Opens a committed-input job whose opening (input and salt) the requester delivers encrypted to the
+    /// prover that claims it (`deliverInput`), instead of publishing it. `msg.value` is the fee.
+    /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
+    /// @param inputCommitment The input commitment, below r.
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id.
+    function openPrivateJob(
+        uint256 modelId,
+        uint256 inputCommitment,
+        uint64 deadline,
+        bool callback
+    ) external payable returns (uint256 jobId);
+
+    /// @notice Delivers a private job's opening, encrypted to the live claimant (requester only, once per claim,
+    /// within `deliveryWindow` of the claim); extends the claim's lease to its full `leaseDuration`.
+    /// @param jobId The job.
+    /// @param ciphertext The encrypted opening (emitted in `InputDelivered`, not stored).
+    function deliverInput(uint256 jobId, bytes calldata ciphertext) external;
+
+    /// @notice Gives up the caller's live claim on a private job with its whole bond back: while nothing was
+    /// delivered, or within `deliveryWindow` of the delivery (a ciphertext it cannot use).
+    /// @param jobId The job.
+    function releaseClaim(uint256 jobId) external;
+
+    /// @notice Claims exclusivity on an Open job until `now + leaseDuration` (on a private job: until `now +
+    /// deliveryWindow`, extended to `now + leaseDuration` by the delivery), locking `claimBond` from the caller's
     /// available stake. Only while `now + leaseDuration + openWindow <= deadline`. Settles an expired previous
     /// claim first.
     /// @param jobId The job.
@@ -356,7 +427,8 @@ interface IInferenceJobs {
     /// @param jobId The job.
     function reclaim(uint256 jobId) external;
 
-    /// @notice Settles a claim whose lease ended without delivery: slashes it into the job's bounty. Anyone may call.
+    /// @notice Settles a claim whose lease ended without delivery: slashes it into the job's bounty (nothing on a
+    /// private job whose input was never delivered). Anyone may call.
     /// @param jobId The job.
     function expireClaim(uint256 jobId) external;
 
@@ -439,6 +511,11 @@ interface IInferenceJobs {
     /// @notice The last seconds before every deadline in which no claim can be live.
     /// @return Seconds.
     function openWindow() external view returns (uint256);
+
+    /// @notice Private jobs: the requester's time to deliver after a claim, and the claimant's time to decline a
+    /// delivery without a slash.
+    /// @return Seconds.
+    function deliveryWindow() external view returns (uint256);
 
     /// @notice Slashed bonds burned with reclaimed jobs; they stay in the contract and are never paid out.
     /// @return Wei.

@@ -2,7 +2,7 @@
  * Hardhat Ignition module: the verifier-adapter factory, the ERC-7992 ModelRegistry (which accepts only the
  * factory's adapters) and the InferenceJobs market on top of it.
  * Parameters (all optional; defaults = DEFAULT_MARKET in scripts/chain/system.ts, docs/market-rules.md):
- * claimBond (wei), leaseDuration (s), slashBps, callbackGasLimit, openWindow (s).
+ * claimBond (wei), leaseDuration (s), slashBps, callbackGasLimit, openWindow (s), deliveryWindow (s).
  * Normally run through `npx hardhat deploy`, which also writes deployments/<network>.json.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
@@ -19,6 +19,7 @@ const CoreModule = buildModule(CORE_MODULE_ID, (m) => {
     m.getParameter("slashBps", 5000),
     m.getParameter("callbackGasLimit", 200_000),
     m.getParameter("openWindow", 300),
+    m.getParameter("deliveryWindow", 120),
   ]);
   return { factory, registry, jobs };
 });

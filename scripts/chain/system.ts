@@ -29,6 +29,8 @@ export interface MarketConfig {
   callbackGasLimit: number;
   /** The last seconds before every deadline in which no claim can be live (docs/market-rules.md). */
   openWindow: number;
+  /** Private jobs: the requester's time to deliver after a claim, and the claimant's to decline (1..leaseDuration). */
+  deliveryWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketConfig = {
@@ -37,6 +39,7 @@ export const DEFAULT_MARKET: MarketConfig = {
   slashBps: 5000,
   callbackGasLimit: 200_000,
   openWindow: 300,
+  deliveryWindow: 120,
 };
 
 export interface System {
@@ -68,6 +71,7 @@ export async function deploySystem(deployer: Signer, market: MarketConfig = DEFA
     market.slashBps,
     market.callbackGasLimit,
     market.openWindow,
+    market.deliveryWindow,
   );
   const jr = await receiptOf(jobs.deploymentTransaction(), "InferenceJobs deployment");
   return { factory, registry, jobs, receipts: { factory: fr, registry: rr, jobs: jr } };

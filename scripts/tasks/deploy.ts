@@ -153,6 +153,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     market.slashBps,
     market.callbackGasLimit,
     market.openWindow,
+    market.deliveryWindow,
   ];
   for (const v of verifiers) {
     const old = models[v.name];
@@ -197,6 +198,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       slashBps: market.slashBps,
       callbackGasLimit: market.callbackGasLimit,
       openWindow: market.openWindow,
+      deliveryWindow: market.deliveryWindow,
     },
     contracts: {
       VerifierAdapterFactory: info(factoryAddr, sameCore ? prev?.contracts.VerifierAdapterFactory : undefined, []),

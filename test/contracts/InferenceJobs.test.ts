@@ -64,6 +64,7 @@ describe("InferenceJobs", function () {
         slashBps?: number;
         callbackGasLimit?: number;
         openWindow?: number;
+        deliveryWindow?: number;
       }) =>
         f.deploy(
           p.registry ?? reg,
@@ -72,6 +73,7 @@ describe("InferenceJobs", function () {
           p.slashBps ?? ok.slashBps,
           p.callbackGasLimit ?? ok.callbackGasLimit,
           p.openWindow ?? ok.openWindow,
+          p.deliveryWindow ?? ok.deliveryWindow,
         );
       const cases: [Parameters<typeof deploy>[0], string, bigint][] = [
         [{ registry: s.address }, "registry", BigInt(s.address)],
@@ -86,6 +88,9 @@ describe("InferenceJobs", function () {
         [{ callbackGasLimit: 24_999 }, "callbackGasLimit", 24_999n],
         [{ callbackGasLimit: 5_000_001 }, "callbackGasLimit", 5_000_001n],
         [{ openWindow: 0 }, "openWindow", 0n],
+        [{ deliveryWindow: 0 }, "deliveryWindow", 0n],
+        // a delivery window longer than the lease: a delivery could never extend the claim
+        [{ deliveryWindow: 601 }, "deliveryWindow", 601n],
         // every parameter bad at once: the first check (registry) wins, then slashBps, claimBond, leaseDuration, ...
         [
           { registry: s.address, claimBond: 0n, leaseDuration: 0, slashBps: 0, callbackGasLimit: 0, openWindow: 0 },
@@ -109,7 +114,8 @@ describe("InferenceJobs", function () {
         { ...DEFAULT_MARKET, claimBond: 2n, slashBps: 5_000 }, // slash = 1 wei
         { ...DEFAULT_MARKET, claimBond: 10_000n, slashBps: 1 }, // slash = 1 wei
         { ...DEFAULT_MARKET, slashBps: 10_000 },
-        { ...DEFAULT_MARKET, leaseDuration: 1, openWindow: 1 },
+        { ...DEFAULT_MARKET, leaseDuration: 1, openWindow: 1, deliveryWindow: 1 },
+        { ...DEFAULT_MARKET, deliveryWindow: DEFAULT_MARKET.leaseDuration },
         { ...DEFAULT_MARKET, callbackGasLimit: 25_000 },
         { ...DEFAULT_MARKET, callbackGasLimit: 5_000_000 },
       ]) {
@@ -128,6 +134,7 @@ describe("InferenceJobs", function () {
       expect(await jobs.slashBps()).to.equal(DEFAULT_MARKET.slashBps);
       expect(await jobs.callbackGasLimit()).to.equal(DEFAULT_MARKET.callbackGasLimit);
       expect(await jobs.openWindow()).to.equal(DEFAULT_MARKET.openWindow);
+      expect(await jobs.deliveryWindow()).to.equal(DEFAULT_MARKET.deliveryWindow);
       expect(await jobs.burned()).to.equal(0n);
       expect(await jobs.nextJobId()).to.equal(1n);
     });
@@ -253,7 +260,7 @@ describe("InferenceJobs", function () {
       const tx = await jobs.connect(prover).claim(jobId);
       const leaseEnd = (await now()) + DEFAULT_MARKET.leaseDuration;
       await expect(tx).to.emit(jobs, "JobClaimed").withArgs(jobId, prover.address, leaseEnd, BOND);
-      expect(await jobs.claimOf(jobId)).to.deep.equal([prover.address, BigInt(leaseEnd)]);
+      expect(await jobs.claimOf(jobId)).to.deep.equal([prover.address, BigInt(leaseEnd), 0n]);
       expect(await jobs.accountOf(prover.address)).to.deep.equal([ethers.parseEther("1") - BOND, BOND]);
       expect((await jobs.getJob(jobId)).status).to.equal(Status.Claimed);
     });

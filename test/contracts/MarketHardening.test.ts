@@ -275,6 +275,8 @@ describe("Market hardening (review findings)", function () {
       ["callbackGasLimit", { callbackGasLimit: 24_999 }, 24_999n],
       ["callbackGasLimit", { callbackGasLimit: 5_000_001 }, 5_000_001n],
       ["openWindow", { openWindow: 0 }, 0n],
+      ["deliveryWindow", { deliveryWindow: 0 }, 0n],
+      ["deliveryWindow", { leaseDuration: 100, deliveryWindow: 101 }, 101n],
     ];
     for (const [name, change, value] of cases) {
       it(`refuses ${name} = ${value} with InvalidMarketParameter("${name}", ${value})`, async function () {

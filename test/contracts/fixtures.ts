@@ -24,6 +24,7 @@ export interface MarketParams {
   slashBps: number;
   callbackGasLimit: number;
   openWindow: number;
+  deliveryWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketParams = {
@@ -32,6 +33,7 @@ export const DEFAULT_MARKET: MarketParams = {
   slashBps: 5_000,
   callbackGasLimit: 100_000,
   openWindow: 300,
+  deliveryWindow: 120,
 };
 
 /** Optional commitment fields; `modelHash` is the model-commitment public signal. */
@@ -79,7 +81,15 @@ export async function factoryOf(registry: ModelRegistry): Promise<VerifierAdapte
 /** Deploys `InferenceJobs` on `registry` with `params` (default: DEFAULT_MARKET). */
 export async function deployJobs(registry: string, params: MarketParams = DEFAULT_MARKET, deployer?: Signer): Promise<InferenceJobs> {
   const f = await ethers.getContractFactory("InferenceJobs", deployer);
-  const j = await f.deploy(registry, params.claimBond, params.leaseDuration, params.slashBps, params.callbackGasLimit, params.openWindow);
+  const j = await f.deploy(
+    registry,
+    params.claimBond,
+    params.leaseDuration,
+    params.slashBps,
+    params.callbackGasLimit,
+    params.openWindow,
+    params.deliveryWindow,
+  );
   await j.waitForDeployment();
   return j;
 }

@@ -54,7 +54,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}): Promise<M
   const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1, pollingInterval: 200 });
   const wallet = (i: number): Wallet => new Wallet(devKey(i), provider);
   const deployer = wallet(0);
-  const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, leaseDuration: 30, ...market });
+  const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, leaseDuration: 30, deliveryWindow: 10, ...market });
   const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
   const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
   const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
