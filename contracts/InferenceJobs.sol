@@ -538,13 +538,7 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Records the result, pays the fee and the bounty to `msg.sender` and settles the claim (released if
     /// `live`, which implies the claimant is `msg.sender`; settled as expired first if it expired).
-    function _settleFulfilled(
-        uint256 jobId,
-        JobRecord storage job,
-        uint256 output,
-        Claim memory c,
-        bool live
-    ) private {
+    function _settleFulfilled(uint256 jobId, JobRecord storage job, uint256 output, Claim memory c, bool live) private {
         Account storage account = _accounts[msg.sender];
         if (live) {
             uint96 bond = _claimBond;

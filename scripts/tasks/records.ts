@@ -71,7 +71,14 @@ export interface DeploymentRecord {
   block: number;
   ignitionDeploymentId: string;
   compiler: { version: string; settings: unknown };
-  market: { claimBond: string; leaseDuration: number; slashBps: number; callbackGasLimit: number; openWindow?: number; deliveryWindow?: number };
+  market: {
+    claimBond: string;
+    leaseDuration: number;
+    slashBps: number;
+    callbackGasLimit: number;
+    openWindow?: number;
+    deliveryWindow?: number;
+  };
   /** `VerifierAdapterFactory` is absent only in records written before the registry took a factory. */
   contracts: { VerifierAdapterFactory?: DeployedContract; ModelRegistry: DeployedContract; InferenceJobs: DeployedContract };
   models: Record<string, ModelRecord>;
