@@ -8,14 +8,18 @@
  *
  *   new -> (fee >= minFee, registry version == local artifacts, input at inputURI matches inputCommitment)
  *       -> claim (bond from stake; a live claim by another prover: waiting until its lease ends, then take over)
- *       -> claimed -> prove in a worker thread -> proved (proof stored) -> submit (intent + tx hash stored first)
+ *       -> claimed [private jobs: wait for the requester's InputDelivered, decrypt, check the commitment; a bad or
+ *          missing delivery is declined with releaseClaim and the job skipped for good]
+ *       -> prove in a worker thread -> proved (proof stored) -> submit (intent + tx hash stored first)
  *       -> done | lost (someone else delivered, reclaimed, deadline) | skipped (reason) | failed (reason)
  */
 import { randomInt } from "crypto";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
-import { InputError, checkPublicInput, fetchCheckedInput } from "./input";
+import { DeliveryError, decryptDelivery } from "../chain/private-input";
+import { inputCommitment } from "../model/quantized";
+import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
 import { type ServedModel, loadServedModel, matchRegistryVersion } from "./models";
@@ -334,9 +338,12 @@ export class ProverNode {
     const match = await m;
     if (!match.model) return this.finish(j, "skipped", match.reason);
     const served = match.model;
-    let input: { x: bigint[]; salt?: bigint };
+    if (j.privateInput === undefined) await this.update(j, { privateInput: (await this.jobs.getJob(j.jobId)).privateInput });
+    let input: { x: bigint[]; salt?: bigint } | undefined;
     try {
-      if (served.model.input.mode === "public") {
+      if (j.privateInput) {
+        // The opening arrives encrypted to us after our claim (docs/market-rules.md, "Private delivery").
+      } else if (served.model.input.mode === "public") {
         // The values are in the JobInputs event of the opening transaction; the market packed them itself.
         const ev = await this.jobs.queryFilter(this.jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
         if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
@@ -355,8 +362,15 @@ export class ProverNode {
       if (!(await this.claim(j))) return;
     }
 
+    // 2b. A private job: the requester delivers the opening to our claim; it is never written to disk in the clear.
+    if (j.privateInput && j.state === "claimed") {
+      input = await this.privateOpening(j, served.model);
+      if (!input) return;
+    }
+
     // 3. Prove (a stored proof is never redone).
     if (j.state === "claimed") {
+      if (!input) throw new Error(`job ${j.jobId}: claimed without an input`);
       const starts = (j.proofStarts ?? 0) + 1;
       await this.update(j, { proofStarts: starts });
       this.log("proof_started", { jobId: j.jobId, model: served.name, attempt: starts });
@@ -423,6 +437,81 @@ export class ProverNode {
     }
   }
 
+  /**
+   * Waits (while our claim is live) for the requester's `InputDelivered` to us, decrypts it with this node's key and
+   * checks it against the job's commitment. A delivery that does not decrypt or does not open the commitment is
+   * declined with `releaseClaim` (no slash within the decline window) and the job is skipped for good; so is a claim
+   * whose delivery window ended without a delivery (the market returns the whole bond).
+   * @returns the opening, or undefined when the job ended here.
+   */
+  private async privateOpening(j: JobRecord, model: ServedModel["model"]): Promise<{ x: bigint[]; salt: bigint } | undefined> {
+    const zero = "0x0000000000000000000000000000000000000000";
+    for (;;) {
+      const events = await this.jobs.queryFilter(this.jobs.filters.InputDelivered(j.jobId, this.address), j.blockNumber);
+      const ev = events.at(-1);
+      if (ev) {
+        const ctx = { chainId: this.chainId, jobs: this.cfg.jobsAddress, jobId: BigInt(j.jobId), claimant: this.address };
+        let reason: string;
+        try {
+          const opening = parseInput(decryptDelivery(ev.args.ciphertext, this.wallet.signingKey, ctx), model);
+          const c = await inputCommitment(model, opening.x, opening.salt);
+          if (c === BigInt(j.inputCommitment)) {
+            this.log("input_delivered", { jobId: j.jobId, tx: ev.transactionHash, bytes: (ev.args.ciphertext.length - 2) / 2 });
+            return opening;
+          }
+          reason = `the delivered opening commits to ${c}, the job to ${j.inputCommitment}`;
+        } catch (e) {
+          if (!(e instanceof DeliveryError) && !(e instanceof InputError)) throw e;
+          reason = `the delivered input is unusable: ${e.message}`;
+        }
+        await this.decline(j, reason);
+        return undefined;
+      }
+      const c = await this.jobs.claimOf(j.jobId);
+      const latest = await this.provider.getBlock("latest");
+      if (latest) this.chainTime = latest.timestamp;
+      if (c.claimant === zero || getAddress(c.claimant) !== this.address || this.chainTime > Number(c.leaseEnd)) {
+        let settled = "";
+        if (c.claimant !== zero && getAddress(c.claimant) === this.address) {
+          // Our lapsed, undelivered claim: settle it ourselves to unlock the bond (returned whole).
+          try {
+            const r = await this.txs.send(
+              `expire:${j.jobId}`,
+              this.cfg.jobsAddress,
+              this.jobs.interface.encodeFunctionData("expireClaim", [j.jobId]),
+            );
+            settled = r.status === 1 ? "; claim settled, bond returned whole" : `; expireClaim reverted in tx ${r.hash}`;
+          } catch (e) {
+            if (!(e instanceof WouldRevertError)) throw e;
+            settled = `; expireClaim refused: ${errMsg(e)}`;
+          }
+        }
+        await this.finish(j, "skipped", `the requester did not deliver the private input within the delivery window${settled}`);
+        return undefined;
+      }
+      if (!this.running) throw new Error("node stopping while waiting for a private input delivery");
+      await sleep(this.cfg.pollMs);
+    }
+  }
+
+  /** Gives up our claim on a private job whose delivery is unusable, then skips the job for good. */
+  private async decline(j: JobRecord, reason: string): Promise<void> {
+    let released = "released without a slash";
+    try {
+      const r = await this.txs.send(
+        `release:${j.jobId}`,
+        this.cfg.jobsAddress,
+        this.jobs.interface.encodeFunctionData("releaseClaim", [j.jobId]),
+      );
+      if (r.status !== 1) released = `releaseClaim reverted in tx ${r.hash}`;
+    } catch (e) {
+      if (!(e instanceof WouldRevertError)) throw e;
+      released = `releaseClaim refused: ${errMsg(e)}`;
+    }
+    this.log("claim_declined", { jobId: j.jobId, reason, released });
+    await this.finish(j, "skipped", `${reason}; claim ${released}`);
+  }
+
   /** Claims `j`; returns true when this node holds a live claim. */
   private async claim(j: JobRecord): Promise<boolean> {
     const zero = "0x0000000000000000000000000000000000000000";
@@ -440,6 +529,10 @@ export class ProverNode {
     // that point nobody can claim: the job is first come, first served, so prove and submit without a claim.
     this.claimSpan ??= (await this.jobs.leaseDuration()) + (await this.jobs.openWindow());
     if (BigInt(this.chainTime) + this.claimSpan > BigInt(j.deadline)) {
+      if (j.privateInput) {
+        await this.finish(j, "skipped", "private-input job too close to its deadline to claim: no delivery can reach this node");
+        return false;
+      }
       await this.update(j, { state: "claimed", reason: "too late to claim: proving for the open window without a claim" });
       this.log("claim_skipped", { jobId: j.jobId, reason: "open window", deadline: j.deadline });
       return true;

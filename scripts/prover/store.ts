@@ -33,6 +33,8 @@ export interface JobRecord {
   fee: string;
   deadline: number;
   inputURI: string;
+  /** Opened with private delivery (read from getJob once). */
+  privateInput?: boolean;
   blockNumber: number;
   /** Wall-clock ms when first seen. */
   seenAt: number;
