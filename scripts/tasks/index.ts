@@ -164,7 +164,12 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
   .addOptionalParam("salt", "Commitment salt (decimal or 0x-hex, below the field); default: random", undefined)
   .addOptionalParam("fee", "Fee in ETH, escrowed until the result", "0.01")
   .addOptionalParam("deadlineIn", "Seconds until the deadline, from the later of this machine's clock and the chain's", 3600, types.int)
-  .addOptionalParam("inputUri", "Where provers find the input (emitted in JobOpened, not stored); default: none", undefined)
+  .addOptionalParam("inputUri", "Where provers find the input (emitted in JobOpened, not stored); implies --delivery uri", undefined)
+  .addOptionalParam(
+    "delivery",
+    "Committed inputs: private (encrypted to the claimant by job:deliver), data (data: URI, public), uri (--input-uri), none (hand over the job file); default private, or uri with --input-uri",
+    undefined,
+  )
   .addOptionalParam("out", "Job input file to write (default: deployments/jobs/<network>/job-<id>.input.json)", undefined)
   .addOptionalParam("account", `${ACCOUNT}; the requester (default: 0)`, undefined)
   .setAction(
@@ -177,6 +182,7 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
         fee: string;
         deadlineIn: number;
         inputUri?: string;
+        delivery?: string;
         out?: string;
         account?: string;
       },
@@ -193,6 +199,19 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
         },
         { chain: true },
       ),
+  );
+
+task(
+  "job:deliver",
+  "Requester's delivery agent for a private job: encrypts the job file's input to each prover that claims the job (deliverInput)",
+)
+  .addParam("job", JOB, undefined, jobIdType)
+  .addOptionalParam("inputFile", "The job input file (default: deployments/jobs/<network>/job-<id>.input.json)", undefined)
+  .addOptionalParam("account", `${ACCOUNT}; the requester (default: 0)`, undefined)
+  .addFlag("once", "Stop after the first delivery")
+  .addOptionalParam("timeout", "Stop after this many seconds (default: when the job is settled or past its deadline)", undefined)
+  .setAction(async (a: { job: number | string; inputFile?: string; account?: string; once: boolean; timeout?: string }, hre) =>
+    run(hre, "job:deliver", async () => (await import("./jobs")).deliverJobOp(hre, a), { chain: true }),
   );
 
 task("job:prove", "Proves a job's inference (Groth16), bound to this chain, market, job and prover; writes a proof JSON")

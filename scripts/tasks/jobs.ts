@@ -1,5 +1,5 @@
 /**
- * Job tasks: `job:open`, `job:prove`, `job:submit`, `job:status`, `job:reclaim`. Every argument and output path is
+ * Job tasks: `job:open`, `job:deliver`, `job:prove`, `job:submit`, `job:status`, `job:reclaim`. Every argument and output path is
  * checked before the first transaction; every transaction is preflighted (common.sendChecked); the job input file
  * (input, salt, job id: all the prover needs) is written atomically and its path printed.
  */
@@ -110,9 +110,18 @@ export interface OpenJobOptions {
   fee: string;
   deadlineIn: number | string;
   inputUri?: string;
+  /**
+   * How a committed input reaches provers (docs/public-signals.md, "Delivering a committed input"): `private`
+   * (default: `openPrivateJob`, then `job:deliver` encrypts it to the claimant), `data` (a `data:` URI in the event,
+   * public), `uri` (the `--input-uri` given), `none` (hand the job file to a prover yourself).
+   */
+  delivery?: string;
   account?: string;
   out?: string;
 }
+
+const DELIVERIES = ["private", "data", "uri", "none"] as const;
+type Delivery = (typeof DELIVERIES)[number];
 
 /**
  * Task `job:open`: escrows the fee for an inference on a committed input; writes the job file for the prover.
@@ -151,7 +160,19 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
   const isPublic = model.input.mode === "public";
   if (isPublic && opts.inputUri)
     throw new UserError(`--input-uri: ${opts.model} takes public inputs (they go on chain with the job); omit --input-uri`);
+  if (isPublic && opts.delivery !== undefined)
+    throw new UserError(`--delivery ${opts.delivery}: ${opts.model} takes public inputs (they go on chain with the job); omit --delivery`);
+  const delivery = (opts.delivery ?? (opts.inputUri ? "uri" : "private")) as Delivery;
+  if (!DELIVERIES.includes(delivery)) throw new UserError(`--delivery ${opts.delivery}: must be one of ${DELIVERIES.join(", ")}`);
+  if ((delivery === "uri") !== Boolean(opts.inputUri))
+    throw new UserError(
+      opts.inputUri
+        ? `--input-uri with --delivery ${delivery}: a URI is only published with --delivery uri (or omit --delivery)`
+        : "--delivery uri needs --input-uri <data:|https://|ipfs://...>",
+    );
   const commitment = (await inputSignals(model, input.x, salt))[0];
+  const { dataUri } = await import("../prover/input");
+  const uri = delivery === "data" ? dataUri({ x: input.x, salt }) : (opts.inputUri ?? "");
   const chainNow = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   const wallNow = Math.floor(Date.now() / 1000);
   const deadline = BigInt(Math.max(chainNow, wallNow) + deadlineIn);
@@ -162,9 +183,9 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
 
   const receipt = isPublic
     ? await sendChecked(jobs.connect(requester).openJobWithInputs, BigInt(m.modelId), input.x, deadline, false, { value: fee })
-    : await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, opts.inputUri ?? "", deadline, false, {
-        value: fee,
-      });
+    : delivery === "private"
+      ? await sendChecked(jobs.connect(requester).openPrivateJob, BigInt(m.modelId), commitment, deadline, false, { value: fee })
+      : await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, uri, deadline, false, { value: fee });
   const opened = eventsOf(jobs.interface, receipt).find((e) => e.name === "JobOpened");
   const jobId = (opened?.args[0] as bigint | undefined) ?? predicted;
   const file: JobInputFile = {
@@ -204,16 +225,133 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ["model", `${opts.model} (id ${m.modelId})`],
       ["fee", `${formatEther(fee)} ETH`],
       ["deadline", `${isoTime(deadline)} (${counted})`],
+      ...(isPublic ? [] : ([["delivery", deliveryNote(delivery, jobId, rec.network)]] as [string, string][])),
       [
         "note",
         isPublic
           ? `the input is public (on chain in JobInputs); ${rel(out)} records it`
-          : `${rel(out)} holds the input and salt: give it to the prover privately`,
+          : `${rel(out)} holds the input and salt: keep it private${delivery === "none" ? " and give it to the prover yourself" : ""}`,
       ],
     ],
     written: [out],
     ...gasOf([receipt]),
     data: { jobId, inputCommitment: commitment, file: out, x: input.x },
+  };
+}
+
+function deliveryNote(d: Delivery, jobId: bigint, network: string): string {
+  if (d === "private")
+    return `private: provers claim first; run \`npx hardhat job:deliver --job ${jobId} --network ${network}\` and keep it running: it encrypts the input to each claimant`;
+  if (d === "data") return "public: the input and salt are in the JobOpened event (data: URI); anyone can read them";
+  if (d === "uri") return "at the --input-uri given; provers check it against the commitment";
+  return "none: no prover node can serve this job until it has the job file";
+}
+
+export interface DeliverOptions {
+  job: string | number | undefined;
+  /** The job input file (default: the one job:open wrote). */
+  inputFile?: string;
+  account?: string;
+  /** Stop after the first delivery. */
+  once?: boolean;
+  /** Give up after this many seconds (default: until the job is settled or past its deadline). */
+  timeout?: number | string;
+  /** Poll interval (ms, default 2000). */
+  pollMs?: number;
+}
+
+/**
+ * Task `job:deliver`: the requester's delivery agent for a private job. Watches the job; each time a prover holds a
+ * live claim that was not delivered yet, encrypts the opening of the job file to that claimant
+ * (scripts/chain/private-input.ts) and sends `deliverInput`. A claimant that declined a delivery of this (valid)
+ * opening is not delivered to again. Ends when the job is fulfilled, reclaimed or past its deadline (or `--once`,
+ * `--timeout`).
+ */
+export async function deliverJobOp(hre: HardhatRuntimeEnvironment, opts: DeliverOptions): Promise<TaskResult> {
+  const jobId = parseJobId(opts.job);
+  const timeout = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout, "--timeout");
+  const requester = await signerFor(hre, opts.account);
+  const { rec, jobs } = await loadSystem(hre, requester);
+  const file = path.resolve(ROOT, opts.inputFile ?? path.join(jobsDir(rec.network), `job-${jobId}.input.json`));
+  const arg = opts.inputFile ? "--input-file" : "the job file job:open wrote";
+  const jf = readJson<JobInputFile>(file, "job input file", "--input-file");
+  const job = await jobs.getJob(jobId);
+  if (Number(job.status) === 0) throw new UserError(`--job ${jobId}: no such job on network "${rec.network}"; check --job`);
+  if (!job.privateInput)
+    throw new UserError(`--job ${jobId} was opened with a public delivery (not job:open --delivery private): there is nothing to deliver`);
+  if (getAddress(job.requester) !== requester.address)
+    throw new UserError(`--account: job ${jobId} was opened by ${job.requester}, not ${requester.address}; only its requester can deliver`);
+  const name = modelNameById(rec, job.modelId);
+  if (!name) throw new UserError(`--job ${jobId}: model id ${job.modelId} is not in this network's deployment record`);
+  const model = await quantizedModel(name);
+  const { JobInputError, readJobInput } = await import("../chain/job-input");
+  let opening: { x: bigint[]; salt: bigint };
+  try {
+    const r = readJobInput(jf, model);
+    if (r.salt === undefined) throw new JobInputError('has no "salt"');
+    opening = { x: r.x, salt: r.salt };
+  } catch (e) {
+    if (e instanceof JobInputError) throw new UserError(`${arg} ${rel(file)} ${e.message}`);
+    throw e;
+  }
+  const { inputCommitment } = await import("../model/quantized");
+  if ((await inputCommitment(model, opening.x, opening.salt)) !== job.inputCommitment)
+    throw new UserError(`${arg} ${rel(file)} does not open job ${jobId}'s input commitment: give the job file job:open wrote for this job`);
+
+  const { deliverToClaim } = await import("../chain/private-input");
+  const log = createLog("job:deliver");
+  const deliveredTo = new Set<string>();
+  const declined = new Set<string>();
+  const deliveries: { claimant: string; tx: string; gasUsed: bigint }[] = [];
+  const t0 = Date.now();
+  let end = "";
+  let refusedLogged = "";
+  for (;;) {
+    for (const e of await jobs.queryFilter(jobs.filters.ClaimReleased(jobId))) {
+      if (deliveredTo.has(getAddress(e.args.prover))) declined.add(getAddress(e.args.prover));
+    }
+    let r;
+    try {
+      r = await deliverToClaim(jobs, jobId, opening, (c) =>
+        declined.has(getAddress(c)) ? "declined a valid delivery of this input before" : undefined,
+      );
+    } catch (e) {
+      // The claim lapsed or settled between the check and the transaction: look again.
+      log.info(`delivery attempt failed (${(e as Error).message.split("\n")[0].slice(0, 160)}); retrying`);
+      r = { kind: "waiting" as const, reason: "retry" };
+    }
+    if (r.kind === "delivered") {
+      deliveredTo.add(getAddress(r.claimant));
+      deliveries.push({ claimant: r.claimant, tx: r.txHash, gasUsed: r.gasUsed });
+      log.info(`delivered to ${r.claimant} (tx ${r.txHash}, lease until ${isoTime(r.leaseEnd)})`);
+      if (opts.once) {
+        end = "delivered once (--once)";
+        break;
+      }
+    } else if (r.kind === "refused" && refusedLogged !== `${r.claimant}:${r.reason}`) {
+      refusedLogged = `${r.claimant}:${r.reason}`;
+      log.info(`not delivering to ${r.claimant}: ${r.reason}`);
+    }
+    if (r.kind === "done") {
+      end = r.reason;
+      break;
+    }
+    if (timeout !== undefined && Date.now() - t0 > timeout * 1000) {
+      end = `--timeout ${timeout} s reached`;
+      break;
+    }
+    await new Promise((res) => setTimeout(res, opts.pollMs ?? 2000));
+  }
+  const receipts = await Promise.all(deliveries.map((d) => hre.ethers.provider.getTransactionReceipt(d.tx)));
+  return {
+    title: `job:deliver job ${jobId} on ${rec.network}`,
+    lines: [
+      ["deliveries", deliveries.length ? deliveries.map((d) => `${d.claimant} (tx ${d.tx})`).join("; ") : "none"],
+      ["ended", end],
+    ],
+    written: [],
+    ...gasOf(receipts.filter((x): x is NonNullable<typeof x> => x !== null)),
+    data: { deliveries, end },
   };
 }
 

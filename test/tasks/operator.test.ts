@@ -278,6 +278,65 @@ describe("operator tasks (issues 6, 14)", function () {
         );
       });
 
+      it("job:open delivers committed inputs privately by default (job:deliver encrypts to the claimant), or as a data: URI; bad combinations are refused", async function () {
+        const jobs = await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address);
+        const o = (await hre.run("job:open", { model: MODEL, input: INPUT, salt: "99" })) as {
+          lines: [string, string][];
+          data: { jobId: bigint; file: string };
+        };
+        expect((await jobs.getJob(o.data.jobId)).privateInput).to.equal(true);
+        expect(o.lines.find(([k]) => k === "delivery")?.[1]).to.match(/^private: .*job:deliver --job \d+ --network hardhat/);
+        const job = o.data.jobId.toString();
+        // nothing to deliver yet: --timeout ends the agent
+        const idle = (await hre.run("job:deliver", { job, timeout: "1" })) as { data: { deliveries: unknown[]; end: string } };
+        expect(idle.data).to.deep.equal({ deliveries: [], end: "--timeout 1 s reached" });
+        const [, , , prover] = await hre.ethers.getSigners();
+        await (await jobs.connect(prover).deposit({ value: await jobs.claimBond() })).wait();
+        await (await jobs.connect(prover).claim(o.data.jobId)).wait();
+        const d = (await hre.run("job:deliver", { job, once: true })) as { data: { deliveries: { claimant: string }[]; end: string } };
+        expect(d.data.deliveries.map((x) => x.claimant)).to.deep.equal([prover.address]);
+        const ev = (await jobs.queryFilter(jobs.filters.InputDelivered(o.data.jobId)))[0];
+        const key = hre.ethers.HDNodeWallet.fromPhrase(
+          "test test test test test test test test test test test junk",
+          undefined,
+          "m/44'/60'/0'/0/3",
+        );
+        const { chainId } = await hre.ethers.provider.getNetwork();
+        const { decryptDelivery } = await import("../../scripts/chain/private-input");
+        const plain = decryptDelivery(ev.args.ciphertext, key.signingKey, {
+          chainId,
+          jobs: await jobs.getAddress(),
+          jobId: o.data.jobId,
+          claimant: prover.address,
+        });
+        expect(JSON.parse(plain)).to.deep.equal({ x: INPUT.split(","), salt: "99" });
+        // the claimant proves it with the delivered opening
+        const opened = path.join(deployDir, "opened.json");
+        fs.writeFileSync(opened, plain);
+        await hre.run("job:prove", { job, account: "3", inputFile: opened });
+        expect(((await hre.run("job:submit", { job, account: "3" })) as { data: { fulfilled: boolean } }).data.fulfilled).to.equal(true);
+        expect(((await hre.run("job:deliver", { job })) as { data: { end: string } }).data.end).to.equal("fulfilled");
+
+        // data: the opening in the event, read by any prover
+        const pub = (await hre.run("job:open", { model: MODEL, input: INPUT, delivery: "data" })) as { data: { jobId: bigint } };
+        const opened2 = (await jobs.queryFilter(jobs.filters.JobOpened(pub.data.jobId)))[0];
+        expect(opened2.args.inputURI).to.match(/^data:application\/json,/);
+        expect((await jobs.getJob(pub.data.jobId)).privateInput).to.equal(false);
+        expect(await refused(() => hre.run("job:deliver", { job: pub.data.jobId.toString() }))).to.match(
+          /was opened with a public delivery .*nothing to deliver/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, delivery: "mail" }))).to.match(
+          /^--delivery mail: must be one of private, data, uri, none/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, delivery: "uri" }))).to.match(
+          /^--delivery uri needs --input-uri/,
+        );
+        expect(
+          await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, delivery: "private", inputUri: "https://x" })),
+        ).to.match(/^--input-uri with --delivery private/);
+        expect(await refused(() => hre.run("job:deliver", { job, account: "1" }))).to.match(/--account: job \d+ was opened by 0x/);
+      });
+
       it("a public-input model (temp-forecast): register records its layout, job:open sends the values, prove and submit verify them", async function () {
         await hre.run("deploy", { models: "temp-forecast" });
         const reg = (await hre.run("model:register", { model: "temp-forecast" })) as { data: { modelId: bigint } };
