@@ -50,6 +50,10 @@ function blocks(demo: { summary: string[] }, gas: Figures): { file: string; name
         `| \`claim\` | ${g("groth16.claim")} |`,
         `| \`withdraw\` | ${g("groth16.withdraw")} |`,
         `| \`ZKMLVerifier.verifyInference\` | ${g("groth16.verifyInference")} |`,
+        `| private job: \`openPrivateJob\` (later job) | ${g("groth16.private.open")} |`,
+        `| private job: \`claim\` | ${g("groth16.private.claim")} |`,
+        `| private job: \`deliverInput\`, iris opening (181-byte ciphertext) | ${g("groth16.private.deliver")} |`,
+        `| private job: \`submitResult\` by the claimant after delivery | ${g("groth16.private.submit")} |`,
       ].join("\n"),
     },
     {

@@ -4,6 +4,7 @@
  * directly) and ZKMLVerifier; also prints the gas figures quoted in docs/contracts.md.
  */
 import { recordGas } from "../helpers/gas-figures";
+import { claimantPublicKey, encryptDelivery, openingJson } from "../../scripts/chain/private-input";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -122,6 +123,30 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       recordGas("groth16.claim", claimGas);
       recordGas("groth16.submit.claimant", submitGas);
       recordGas("groth16.withdraw", withdrawGas);
+    });
+
+    it("reports the gas of a private job: open, claim, delivery of an encrypted iris opening, claimant submission", async function () {
+      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      await jobs.connect(prover).deposit({ value: ethers.parseEther("1") });
+      await openToyJob(jobs, requester, modelId, deadline); // the version's target is cached: later-job figures
+      const jobId = await jobs.connect(requester).openPrivateJob.staticCall(modelId, INPUT, deadline, false, { value: FEE });
+      const openGas = (await (await jobs.connect(requester).openPrivateJob(modelId, INPUT, deadline, false, { value: FEE })).wait())!
+        .gasUsed;
+      const claimGas = (await (await jobs.connect(prover).claim(jobId)).wait())!.gasUsed;
+      const pub = await claimantPublicKey(ethers.provider, jobs, jobId, prover.address);
+      // an iris opening: 4 values at 12 bits and a 31-byte salt
+      const opening = openingJson({ x: [-462n, 404n, -653n, -681n], salt: 2n ** 247n + 12345n });
+      const ct = encryptDelivery(opening, pub, { chainId, jobs: await jobs.getAddress(), jobId, claimant: prover.address });
+      const deliverGas = (await (await jobs.connect(requester).deliverInput(jobId, ct)).wait())!.gasUsed;
+      const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
+      const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
+      console.log(
+        `      gas: openPrivateJob ${openGas}, claim ${claimGas}, deliverInput (${(ct.length - 2) / 2}-byte ciphertext) ${deliverGas}, claimant submitResult ${submitGas}`,
+      );
+      recordGas("groth16.private.open", openGas);
+      recordGas("groth16.private.claim", claimGas);
+      recordGas("groth16.private.deliver", deliverGas);
+      recordGas("groth16.private.submit", submitGas);
     });
 
     it("rejects the same proof for another job, another prover, another input, another model, a changed output", async function () {
