@@ -14,6 +14,7 @@ import { runMain } from "../lib/main";
 import { proveInference } from "../prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, openJobWithInputs, registerModel } from "../chain/system";
 import { heldOut } from "./data";
+import { deliverToClaim } from "../chain/private-input";
 
 async function main(): Promise<void> {
   const name = process.env.BENCH_MODEL;
@@ -65,6 +66,32 @@ async function main(): Promise<void> {
   const proof2 = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt + 1n, binding2);
   const submitted2 = await (await sys.jobs.connect(prover).submitResult(second.jobId, proof2.output, proof2.packed.bytes)).wait();
   if (!claimed || !submitted2) throw new Error("claim/submitResult: no receipt");
+  // Committed input delivered privately: openPrivateJob, claim, the requester's encrypted delivery, the claimant's
+  // submission (docs/market-rules.md, "Private delivery").
+  let priv: Record<string, number> = {};
+  if (!isPublic) {
+    const s3 = salt + 2n;
+    const c3 = await inputCommitment(model, x, s3);
+    const jobs = sys.jobs.connect(requester);
+    const id3 = await jobs.openPrivateJob.staticCall(reg.modelId, c3, deadline, false, { value: hre.ethers.parseEther("0.01") });
+    const o3 = await (await jobs.openPrivateJob(reg.modelId, c3, deadline, false, { value: hre.ethers.parseEther("0.01") })).wait();
+    await (await sys.jobs.connect(prover).deposit({ value: await sys.jobs.claimBond() })).wait();
+    const cl3 = await (await sys.jobs.connect(prover).claim(id3)).wait();
+    const d = await deliverToClaim(jobs, id3, { x, salt: s3 });
+    if (d.kind !== "delivered") throw new Error(`private delivery: ${d.kind}`);
+    const b3 = await bindingFor(sys.jobs, prover, id3, prover.address);
+    const p3 = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, s3, b3);
+    const sub3 = await (await sys.jobs.connect(prover).submitResult(id3, p3.output, p3.packed.bytes)).wait();
+    if (!o3 || !cl3 || !sub3) throw new Error("private path: no receipt");
+    const ct = (await sys.jobs.queryFilter(sys.jobs.filters.InputDelivered(id3)))[0].args.ciphertext;
+    priv = {
+      openPrivateJob: Number(o3.gasUsed),
+      claimPrivate: Number(cl3.gasUsed),
+      deliverInput: Number(d.gasUsed),
+      ciphertextBytes: (ct.length - 2) / 2,
+      submitResultPrivate: Number(sub3.gasUsed),
+    };
+  }
   const out = {
     verifierContract: built.paths.verifierContract,
     verifierDeployment: Number(ver.gasUsed),
@@ -76,6 +103,7 @@ async function main(): Promise<void> {
     submitResultClaimant: Number(submitted2.gasUsed),
     publicSignals: proof.publicSignals.length,
     inputMode: isPublic ? "public" : "committed",
+    ...priv,
   };
   process.stdout.write(`BENCH_GAS ${JSON.stringify(out)}\n`);
 }

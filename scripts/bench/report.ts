@@ -223,6 +223,12 @@ export function renderReport(r: BenchResults): string {
         L.push(`| claim (bond locked) | ${g.claim} |`);
         L.push(`| submit result by the claimant (on-chain Groth16 verification) | ${g.submitResultClaimant} |`);
       }
+      if (g.openPrivateJob !== undefined) {
+        L.push(`| private delivery: open a later job (\`openPrivateJob\`) | ${g.openPrivateJob} |`);
+        L.push(`| private delivery: claim | ${g.claimPrivate} |`);
+        L.push(`| private delivery: \`deliverInput\` (${g.ciphertextBytes}-byte ciphertext) | ${g.deliverInput} |`);
+        L.push(`| private delivery: submit result by the claimant | ${g.submitResultPrivate} |`);
+      }
     }
     L.push("");
   }
