@@ -41,6 +41,9 @@ export interface ModeResult {
 }
 export interface ModelResult {
   name: string;
+  /** When this model was measured (ISO time), and by which command: differs from the report's with --merge. */
+  measuredAt?: string;
+  measuredBy?: string;
   status?: string;
   accuracy?: QuantizationReport & { dataset: string };
   /** Regression models (values head): float vs quantized error in output units. */
@@ -157,6 +160,10 @@ export function renderReport(r: BenchResults): string {
 
   for (const m of r.models) {
     L.push(`## ${m.name}`);
+    if (m.measuredAt && m.measuredAt !== r.generatedAt) {
+      L.push("");
+      L.push(`Measured on ${m.measuredAt} by \`${m.measuredBy ?? "?"}\` (kept by a later \`--merge\` run).`);
+    }
     L.push("");
     if (m.status) {
       L.push(m.status);

@@ -5,6 +5,7 @@
  *   npm run bench                          every bundled model found under models/
  *   npm run bench -- --quick               iris-mlp only (under 2 minutes with a warm powers-of-tau cache)
  *   npm run bench -- --models iris-mlp,mnist-mlp --runs 7 --max-power 14
+ *   npm run bench -- --models temp-forecast --merge   re-measure some models, keep the others of bench/results.json
  *
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
@@ -32,10 +33,11 @@ interface Options {
   models: string[];
   runs: number;
   maxPower: number;
+  merge: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14 };
+  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -47,7 +49,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--models") o.models = val().split(",").filter(Boolean);
     else if (a === "--runs") o.runs = Number(val());
     else if (a === "--max-power") o.maxPower = Number(val());
-    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P)`);
+    else if (a === "--merge") o.merge = true;
+    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge)`);
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
   if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
@@ -275,8 +278,20 @@ async function main(): Promise<void> {
     models: [],
     totalSeconds: 0,
   };
+  // --merge: the models of the previous results.json that this run does not measure are kept (with their own date).
+  const kept: ModelResult[] = [];
+  if (o.merge) {
+    const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
+    for (const m of prev.models)
+      if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
+  }
+  const ordered = (): ModelResult[] => {
+    const all = [...kept, ...results.models];
+    const rank = (n: string): number => (BUNDLED.includes(n) ? BUNDLED.indexOf(n) : BUNDLED.length);
+    return all.sort((a, b) => rank(a.name) - rank(b.name));
+  };
   for (const name of o.models) {
-    const m: ModelResult = { name, modes: [] };
+    const m: ModelResult = { name, modes: [], measuredAt: results.generatedAt, measuredBy: results.command };
     if (!fs.existsSync(modelPaths(name).floatFile)) {
       m.status = `not found: ${path.relative(ROOT, modelPaths(name).floatFile)}`;
       results.models.push(m);
@@ -296,10 +311,10 @@ async function main(): Promise<void> {
     results.models.push(m);
     // Write as we go, so a long full run leaves partial results.
     results.totalSeconds = (Date.now() - t0) / 1000;
-    writeOutputs(results);
+    writeOutputs({ ...results, models: ordered() });
   }
   results.totalSeconds = (Date.now() - t0) / 1000;
-  writeOutputs(results);
+  writeOutputs({ ...results, models: ordered() });
   progress(`done in ${results.totalSeconds.toFixed(1)} s: bench/results.json, bench/REPORT.md, bench/proving-time.svg`);
 }
 
