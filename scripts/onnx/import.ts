@@ -266,7 +266,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       );
     checkFork(x, ni);
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) err(unsupported(op));
-    if (pendingPad && op !== "Conv" && op !== "AveragePool")
+    if (pendingPad && op !== "Conv" && op !== "AveragePool" && op !== "MaxPool")
       throw new OnnxImportError(
         pendingPad.node,
         "Pad",
