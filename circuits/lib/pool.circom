@@ -95,3 +95,45 @@ template AvgPool2d(C, H, Wd, K, S, A, k, outBits) {
         }
     }
 }
+
+/// @title AvgPool2dPadded
+/// @notice Average pooling with zero padding P on every side, the zeros counted (PyTorch's AvgPool2d(padding=P),
+///         count_include_pad=True): out[c][oy][ox] = Requantize(sum of the in-range taps of the K x K window at
+///         (oy*S - P, ox*S - P), shift, outBits, relu = 0). Padded taps read 0, so they add nothing to the sum and
+///         the divisor stays K*K (an exact average when K*K = 2^shift).
+/// @param C, H, Wd  input shape
+/// @param K, S      window and stride (K <= min(H, Wd) + 2P, S >= 1)
+/// @param P         padding, 0 <= P < K (P = 0 is AvgPool2d)
+/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/circuit)
+/// @param k, outBits      shift and output width of the requantization
+/// @input  in       C*H*Wd values
+/// @output out      C*OH*OW values, OH = (H + 2P - K) \ S + 1, OW likewise
+/// Soundness: the sum is linear in `in` (no witness choice); see Requantize.
+/// Constraints: C * OH * OW * Requantize(A, k, outBits, 0).
+template AvgPool2dPadded(C, H, Wd, K, S, P, A, k, outBits) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal output out[C * OH * OW];
+    component rq[C * OH * OW];
+    for (var c = 0; c < C; c++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (c * OH + oy) * OW + ox;
+                var acc = 0;
+                for (var ky = 0; ky < K; ky++) {
+                    for (var kx = 0; kx < K; kx++) {
+                        var y = oy * S + ky - P;
+                        var x = ox * S + kx - P;
+                        if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                            acc += in[(c * H + y) * Wd + x];
+                        }
+                    }
+                }
+                rq[idx] = Requantize(A, k, outBits, 0);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ import { JsonRpcProvider, keccak256, type Provider } from "ethers";
 import { ModelRegistry__factory, type ModelRegistry } from "../../typechain-types";
 import { sha256File } from "../lib/hash";
 import { NODE_MODULES, ensureDir, userCacheDir } from "../lib/paths";
-import { SOLC_SETTINGS } from "../lib/solc";
+import { compileSolidity } from "../lib/solc";
 import { GROTH16_BN254_V1 } from "./binding";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
@@ -40,11 +40,6 @@ export function stripMetadata(code: string): string {
   return `0x${hex.slice(0, cut)}`.toLowerCase();
 }
 
-interface SolcOutput {
-  errors?: { severity: string; formattedMessage: string }[];
-  contracts: Record<string, Record<string, { evm: { deployedBytecode: { object: string } } }>>;
-}
-
 /**
  * The runtime bytecode of the snarkjs Groth16 verifier of `zkeyFile`, compiled with the project's compiler and
  * settings (`scripts/lib/solc.ts`, the same as `hardhat.config.ts`). Cached on disk by the zkey's SHA-256, since
@@ -57,19 +52,7 @@ export async function expectedGroth16Runtime(zkeyFile: string): Promise<string> 
   if (fs.existsSync(cacheFile)) return (JSON.parse(fs.readFileSync(cacheFile, "utf8")) as { runtime: string }).runtime;
   const template = fs.readFileSync(path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
   const source = await snarkjs.zKey.exportSolidityVerifier(zkeyFile, { groth16: template });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const solc = require("solc") as { compile(input: string): string };
-  const input = {
-    language: "Solidity",
-    sources: { "Verifier.sol": { content: source } },
-    settings: { ...SOLC_SETTINGS, outputSelection: { "*": { "*": ["evm.deployedBytecode.object"] } } },
-  };
-  const out = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
-  const errors = (out.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length > 0) throw new Error(`solc could not compile the snarkjs verifier of ${zkeyFile}: ${errors[0].formattedMessage}`);
-  const contract = out.contracts["Verifier.sol"]?.Groth16Verifier;
-  if (!contract) throw new Error("unexpected snarkjs verifier template: contract Groth16Verifier not found");
-  const runtime = `0x${contract.evm.deployedBytecode.object}`;
+  const { runtime } = compileSolidity(source, "Groth16Verifier", `the snarkjs verifier of ${zkeyFile}`);
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify({ zkeySha256: key, runtime }));
   fs.renameSync(tmp, cacheFile);

@@ -131,9 +131,12 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
     case "avgpool": {
       checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "raise the shift");
       const [C, H, W] = l.inShape;
+      const P = l.padding ?? 0;
       body.push(
-        `    // layer ${i}: avgpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
-        `    component l${i} = AvgPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.A}, ${l.shift}, ${l.outBits});`,
+        `    // layer ${i}: avgpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, zero padding ${P}` : ""}, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        P
+          ? `    component l${i} = AvgPool2dPadded(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${p.A}, ${l.shift}, ${l.outBits});`
+          : `    component l${i} = AvgPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.A}, ${l.shift}, ${l.outBits});`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;

@@ -5,11 +5,12 @@ import { generateMainCircuit } from "../circuit/generate";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import { sha256, sha256File } from "../lib/hash";
 import { type StageLog, createLog } from "../lib/log";
-import { CIRCUITS_DIR, ROOT, ensureDir, rel } from "../lib/paths";
+import { ROOT, ensureDir, rel, writeFileAtomic } from "../lib/paths";
 import { type CeremonyManifest, readManifest } from "../setup/ceremony";
 import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion, verificationKeyHash } from "../setup/groth16";
 import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
 import { quantizeBundled } from "./bundled";
+import { storeCalibration, storedCalibrationFile } from "./calibration";
 import type { FloatModel } from "./float";
 import { type QuantizedModel, modelCommitment, publicSignalNames, validateModel } from "./quantized";
 
@@ -43,13 +44,15 @@ export function pascalCase(name: string): string {
  * A model's files. With ceremony keys the verifier and the manifest go elsewhere, so the committed dev verifier and
  * dev manifest (diffed by CI) are never overwritten: `contracts/verifiers/ceremony/<Name>CeremonyGroth16Verifier.sol`
  * (git-ignored, per operator) and `<ceremonyDir>/model-manifest.json`.
+ * @param root the folder holding `models/`, `circuits/models/` and `contracts/verifiers/` (default: this repository;
+ *   tests build into a folder under build/)
  */
-export function modelPaths(name: string, keys?: KeysOption): ModelPaths {
+export function modelPaths(name: string, keys?: KeysOption, root = ROOT): ModelPaths {
   if (keys) {
     const ceremonyDir = path.resolve(keys.ceremonyDir);
     const verifierContract = `${pascalCase(name)}CeremonyGroth16Verifier`;
     return {
-      ...modelPaths(name),
+      ...modelPaths(name, undefined, root),
       verifierFile: path.join(ROOT, "contracts", "verifiers", "ceremony", `${verifierContract}.sol`),
       manifestFile: path.join(ceremonyDir, "model-manifest.json"),
       verifierContract,
@@ -59,11 +62,11 @@ export function modelPaths(name: string, keys?: KeysOption): ModelPaths {
   const verifierContract = `${pascalCase(name)}Groth16Verifier`;
   return {
     name,
-    floatFile: path.join(ROOT, "models", name, `${name}.float.json`),
-    qmodelFile: path.join(ROOT, "models", name, `${name}.qmodel.json`),
-    circuitFile: path.join(CIRCUITS_DIR, "models", `${name}.circom`),
-    verifierFile: path.join(ROOT, "contracts", "verifiers", `${verifierContract}.sol`),
-    manifestFile: path.join(ROOT, "models", name, `${name}.manifest.json`),
+    floatFile: path.join(root, "models", name, `${name}.float.json`),
+    qmodelFile: path.join(root, "models", name, `${name}.qmodel.json`),
+    circuitFile: path.join(root, "circuits", "models", `${name}.circom`),
+    verifierFile: path.join(root, "contracts", "verifiers", `${verifierContract}.sol`),
+    manifestFile: path.join(root, "models", name, `${name}.manifest.json`),
     verifierContract,
   };
 }
@@ -78,32 +81,31 @@ export function readJson<T>(file: string): T {
   }
 }
 
-export function loadFloatModel(name: string): FloatModel {
-  return readJson<FloatModel>(modelPaths(name).floatFile);
+export function loadFloatModel(name: string, root = ROOT): FloatModel {
+  return readJson<FloatModel>(modelPaths(name, undefined, root).floatFile);
 }
 
-export function loadQuantizedModel(name: string): QuantizedModel {
-  return validateModel(readJson<QuantizedModel>(modelPaths(name).qmodelFile));
+export function loadQuantizedModel(name: string, root = ROOT): QuantizedModel {
+  return validateModel(readJson<QuantizedModel>(modelPaths(name, undefined, root).qmodelFile));
 }
 
-/** Stage 1: float model -> quantized model file (deterministic). Returns whether the file changed. */
-export function quantizeStage(name: string): { model: QuantizedModel; file: string; changed: boolean } {
-  const p = modelPaths(name);
-  const fm = loadFloatModel(name);
-  const model = quantizeBundled(fm);
-  const text = JSON.stringify(model, null, 1) + "\n";
-  const changed = !fs.existsSync(p.qmodelFile) || fs.readFileSync(p.qmodelFile, "utf8") !== text;
-  if (changed) fs.writeFileSync(p.qmodelFile, text);
+/**
+ * Stage 1: float model -> quantized model file (deterministic: the calibration set and quantize.json of the model
+ * folder, see quantizeBundled). Returns whether the file changed.
+ */
+export function quantizeStage(name: string, root = ROOT): { model: QuantizedModel; file: string; changed: boolean } {
+  const p = modelPaths(name, undefined, root);
+  const fm = loadFloatModel(name, root);
+  const model = quantizeBundled(fm, {}, root);
+  const changed = writeIfChanged(p.qmodelFile, JSON.stringify(model, null, 1) + "\n");
   return { model, file: p.qmodelFile, changed };
 }
 
 /** Stage 2: quantized model -> circuits/models/<name>.circom. */
-export async function circuitStage(name: string): Promise<{ file: string; changed: boolean }> {
-  const p = modelPaths(name);
-  const src = await generateMainCircuit(loadQuantizedModel(name));
-  ensureDir(path.dirname(p.circuitFile));
-  const changed = !fs.existsSync(p.circuitFile) || fs.readFileSync(p.circuitFile, "utf8") !== src;
-  if (changed) fs.writeFileSync(p.circuitFile, src);
+export async function circuitStage(name: string, root = ROOT): Promise<{ file: string; changed: boolean }> {
+  const p = modelPaths(name, undefined, root);
+  const src = await generateMainCircuit(loadQuantizedModel(name, root));
+  const changed = writeIfChanged(p.circuitFile, src);
   return { file: p.circuitFile, changed };
 }
 
@@ -151,6 +153,13 @@ export interface BuildOptions {
    * this exact circuit (same R1CS); the verifier and manifest then go to the paths of `modelPaths(name, keys)`.
    */
   keys?: KeysOption;
+  /**
+   * Calibrate on the owner's raw inputs (a .npy, .json or .csv file, docs/bring-your-own-model.md): the set is copied
+   * to `models/<name>/calibration.json` first, so that later builds without this option quantize the same way.
+   */
+  calibration?: string;
+  /** Folder holding models/, circuits/models/ and contracts/verifiers/ (default: this repository). */
+  root?: string;
 }
 
 /**
@@ -318,11 +327,11 @@ export function createManifest(
   };
 }
 
-/** Writes `text` to `file` if it differs; returns whether it changed. */
+/** Writes `text` to `file` (atomically) if it differs; returns whether it changed. */
 function writeIfChanged(file: string, text: string): boolean {
   ensureDir(path.dirname(file));
   const changed = !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text;
-  if (changed) fs.writeFileSync(file, text);
+  if (changed) writeFileAtomic(file, text);
   return changed;
 }
 
@@ -333,18 +342,28 @@ function writeIfChanged(file: string, text: string): boolean {
  */
 export async function buildModel(name: string, opts: BuildOptions = {}): Promise<BuiltModel> {
   const log = createLog(name);
-  const p = modelPaths(name, opts.keys);
+  const root = opts.root ?? ROOT;
+  const p = modelPaths(name, opts.keys, root);
+  if (opts.calibration !== undefined) {
+    if (opts.quantize === false) throw new Error("--calibration needs the quantize stage: drop --no-quantize");
+    const file = opts.calibration;
+    await log.stage(
+      `calibration set ${file}`,
+      async () => storeCalibration(file, path.dirname(p.floatFile), loadFloatModel(name, root).inputSize),
+      (c) => `${c.inputs.length} inputs copied to ${rel(storedCalibrationFile(path.dirname(p.floatFile)))}`,
+    );
+  }
   if (opts.quantize !== false) {
     await log.stage(
       "quantize",
-      async () => quantizeStage(name),
-      (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
+      async () => quantizeStage(name, root),
+      (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}, ${r.model.input.bits}-bit`,
     );
   }
-  const model = loadQuantizedModel(name);
+  const model = loadQuantizedModel(name, root);
   await log.stage(
     "generate circuit",
-    () => circuitStage(name),
+    () => circuitStage(name, root),
     (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
   );
   const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, keys: opts.keys, log });
@@ -366,6 +385,8 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
   const commitment = await modelCommitment(model);
   const files: Record<string, string> = { quantizedModel: p.qmodelFile, circuit: p.circuitFile, verifier: p.verifierFile };
   if (fs.existsSync(p.floatFile)) files.floatModel = p.floatFile;
+  const calibrationFile = storedCalibrationFile(path.dirname(p.floatFile));
+  if (fs.existsSync(calibrationFile)) files.calibration = calibrationFile;
   const manifest = createManifest(model, commitment, artifacts, files);
   const manifestChanged = writeIfChanged(p.manifestFile, JSON.stringify(manifest, null, 2) + "\n");
   log.info(`manifest ${rel(p.manifestFile)}${manifestChanged ? " written" : " unchanged"}`);

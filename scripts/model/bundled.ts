@@ -1,9 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT, rel } from "../lib/paths";
-import { type QuantizeOptions, quantizeModel } from "../quant/quantize";
+import { type QuantizeOptions, chooseBits, quantizeModel } from "../quant/quantize";
+import { loadStoredCalibration } from "./calibration";
 import { bundledCalibration } from "./datasets";
 import type { FloatModel } from "./float";
+import { preprocess } from "./float";
 import type { QuantizedModel } from "./quantized";
 
 /**
@@ -11,8 +13,8 @@ import type { QuantizedModel } from "./quantized";
  * (`bits`, `biasBits`, `logitBits`, `weights`, `inputMode`, `head`); absent = defaults (8-bit, open weights). See docs/model-format.md.
  * @throws Error naming the file and the field when a setting is malformed.
  */
-export function quantizationOptions(name: string): QuantizeOptions {
-  const file = path.join(ROOT, "models", name, "quantize.json");
+export function quantizationOptions(name: string, root = ROOT): QuantizeOptions {
+  const file = path.join(root, "models", name, "quantize.json");
   if (!fs.existsSync(file)) return {};
   const o = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
   const known = ["bits", "biasBits", "logitBits", "weights", "inputMode", "head", "comment"];
@@ -39,7 +41,33 @@ export function quantizationOptions(name: string): QuantizeOptions {
   return opts;
 }
 
-/** Quantizes a bundled model as the build does: its training set as calibration, its quantize.json settings. */
-export function quantizeBundled(fm: FloatModel, overrides: QuantizeOptions = {}): QuantizedModel {
-  return quantizeModel(fm, bundledCalibration(fm), { ...quantizationOptions(fm.name), ...overrides });
+/** Where a model's calibration set comes from. */
+export interface CalibrationSet {
+  /** Preprocessed inputs, as quantizeModel takes them. */
+  inputs: number[][];
+  /** "stored": the owner's file copied to models/<name>/calibration.json (`--calibration`); "bundled": a dataset of this repo. */
+  source: "stored" | "bundled";
+}
+
+/**
+ * The calibration set of a model: `models/<name>/calibration.json` when the model was built with `--calibration`,
+ * else the bundled dataset its name selects (iris-*, mnist-*, temp-*).
+ * @throws Error naming the file when the stored set is malformed, or saying how to give one when there is none.
+ */
+export function modelCalibration(fm: FloatModel, root = ROOT): CalibrationSet {
+  const stored = loadStoredCalibration(path.join(root, "models", fm.name), fm.inputSize);
+  if (stored) return { inputs: stored.inputs.map((r) => preprocess(fm, r)), source: "stored" };
+  return { inputs: bundledCalibration(fm), source: "bundled" };
+}
+
+/**
+ * Quantizes a model as the build does: its calibration set ({@link modelCalibration}) and its quantize.json
+ * settings. A model calibrated on its owner's data gets its bit width from calibration ({@link chooseBits}) unless
+ * quantize.json (or `overrides`) pins `bits`; bundled datasets keep the pinned or default width, as always.
+ */
+export function quantizeBundled(fm: FloatModel, overrides: QuantizeOptions = {}, root = ROOT): QuantizedModel {
+  const cal = modelCalibration(fm, root);
+  const opts = { ...quantizationOptions(fm.name, root), ...overrides };
+  if (cal.source === "stored" && opts.bits === undefined) return chooseBits(fm, cal.inputs, opts).model;
+  return quantizeModel(fm, cal.inputs, opts);
 }

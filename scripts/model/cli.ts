@@ -1,19 +1,23 @@
 /**
  * Builds a bundled model's proving artifacts: quantize -> circuit -> compile -> powers of tau -> Groth16 setup ->
  * verifier -> manifest.
- * Usage: npm run build:model -- <name> [--no-quantize] [--ptau <ceremony.ptau>]
+ * Usage: npm run build:model -- <name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>]
+ * --calibration copies the owner's raw inputs to models/<name>/calibration.json and quantizes with them (later
+ * builds reuse that copy); without it the stored copy, or the bundled dataset of iris-*, mnist-*, temp-*, is used.
  * Every stage is skipped when its inputs are unchanged; prints what it wrote and where.
  */
 import { buildModel } from "./build";
 import { rel } from "../lib/paths";
 import { runMain } from "../lib/main";
 
-const USAGE = "usage: npm run build:model -- <model name> [--no-quantize] [--ptau <ceremony.ptau>]   (e.g. iris-mlp)";
+const USAGE =
+  "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>]   (e.g. iris-mlp)";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let name: string | undefined;
   let ptauFile: string | undefined;
+  let calibration: string | undefined;
   let quantize = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -21,17 +25,22 @@ async function main(): Promise<void> {
     else if (a === "--ptau") {
       ptauFile = args[++i];
       if (!ptauFile) throw new Error(`--ptau needs a file; ${USAGE}`);
+    } else if (a === "--calibration") {
+      calibration = args[++i];
+      if (!calibration || calibration.startsWith("--"))
+        throw new Error(`--calibration needs a file of raw inputs (.npy, .json or .csv); ${USAGE}`);
     } else if (a.startsWith("--")) throw new Error(`unknown option ${a}; ${USAGE}`);
     else if (name) throw new Error(`one model name only (got ${name} and ${a}); ${USAGE}`);
     else name = a;
   }
   if (!name) throw new Error(USAGE);
-  const b = await buildModel(name, { quantize, ptauFile });
+  const b = await buildModel(name, { quantize, ptauFile, calibration });
   console.log(
     JSON.stringify(
       {
         model: name,
         quantizedModel: rel(b.paths.qmodelFile),
+        bits: b.model.input.bits,
         circuit: rel(b.paths.circuitFile),
         constraints: b.circuit.constraints,
         r1cs: rel(b.circuit.r1cs),

@@ -109,7 +109,7 @@ export function loadSeattleTempMax(window = FORECAST_WINDOW): SplitDataset {
 
 /**
  * Calibration inputs (preprocessed) for a bundled model: its whole training set, the set `npm run train` and the
- * tests quantize with. (scripts/model/build.ts' calibrationSet can delegate here to cover the MNIST models.)
+ * tests quantize with. Any other model brings its own (scripts/model/calibration.ts, `--calibration`).
  * @throws Error when no dataset is known for the model's name.
  */
 export function bundledCalibration(fm: FloatModel): number[][] {
@@ -120,6 +120,9 @@ export function bundledCalibration(fm: FloatModel): number[][] {
       : fm.name.startsWith("temp-")
         ? loadSeattleTempMax()
         : undefined;
-  if (!d) throw new Error(`no calibration set is known for model ${fm.name}; bundled datasets: iris-*, mnist-*, temp-*`);
+  if (!d)
+    throw new Error(
+      `no calibration set is known for model ${fm.name}: give your own inputs with --calibration <file.npy|.json|.csv> (npm run build:model -- ${fm.name} --calibration <file>; docs/bring-your-own-model.md); bundled datasets only for iris-*, mnist-*, temp-*`,
+    );
   return d.train.x.map((r) => preprocess(fm, r));
 }

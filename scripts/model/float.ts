@@ -47,6 +47,11 @@ export interface FloatPool {
   inShape: [number, number, number];
   kernel: number;
   stride: number;
+  /**
+   * avgpool only: zero padding on every side, counted in the average (PyTorch's AvgPool2d(padding=p), whose
+   * count_include_pad defaults to true); absent = 0.
+   */
+  padding?: number;
 }
 
 export interface FloatFlatten {
@@ -84,7 +89,11 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
       return [l.W.length, windowOut(l.inShape[1], l.kernel, l.stride, l.padding), windowOut(l.inShape[2], l.kernel, l.stride, l.padding)];
     case "maxpool":
     case "avgpool":
-      return [l.inShape[0], windowOut(l.inShape[1], l.kernel, l.stride), windowOut(l.inShape[2], l.kernel, l.stride)];
+      return [
+        l.inShape[0],
+        windowOut(l.inShape[1], l.kernel, l.stride, l.padding ?? 0),
+        windowOut(l.inShape[2], l.kernel, l.stride, l.padding ?? 0),
+      ];
     case "flatten":
       return [l.inShape[0] * l.inShape[1] * l.inShape[2]];
     default:
@@ -142,8 +151,10 @@ export function validateFloatModel(m: FloatModel): Shape[] {
       if (l.type !== "flatten") {
         posInt(`${f}.kernel`, l.kernel);
         posInt(`${f}.stride`, l.stride);
-        const pad = l.type === "conv2d" ? l.padding : 0;
+        const pad = l.padding ?? 0;
         if (!Number.isInteger(pad) || pad < 0) fail(`${f}.padding`, "must be a non-negative integer");
+        if (l.type === "maxpool" && pad !== 0) fail(`${f}.padding`, "must be 0 or absent for maxpool (only avgpool and conv2d are padded)");
+        if (l.type === "avgpool" && pad >= l.kernel) fail(`${f}.padding`, `must be less than the kernel (${l.kernel})`);
         if (l.kernel > l.inShape[1] + 2 * pad || l.kernel > l.inShape[2] + 2 * pad)
           fail(`${f}.kernel`, `${l.kernel} is larger than the (padded) input ${l.inShape[1]}x${l.inShape[2]}`);
       }
@@ -205,12 +216,13 @@ export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
   return out;
 }
 
-/** Max or average pooling (no padding) on a flattened CHW tensor. */
+/** Max pooling, or average pooling with optional zero padding (counted in the average), on a flattened CHW tensor. */
 export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
   const [C, H, W] = l.inShape;
   const { kernel: K, stride: S } = l;
-  const oh = windowOut(H, K, S);
-  const ow = windowOut(W, K, S);
+  const P = l.padding ?? 0;
+  const oh = windowOut(H, K, S, P);
+  const ow = windowOut(W, K, S, P);
   const out = new Array<number>(C * oh * ow);
   for (let c = 0; c < C; c++) {
     for (let y = 0; y < oh; y++) {
@@ -218,7 +230,10 @@ export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
         let acc = l.type === "maxpool" ? -Infinity : 0;
         for (let ky = 0; ky < K; ky++) {
           for (let kx = 0; kx < K; kx++) {
-            const v = x[(c * H + y * S + ky) * W + xx * S + kx];
+            const iy = y * S + ky - P;
+            const ix = xx * S + kx - P;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue; // zero padding: adds 0 to the sum
+            const v = x[(c * H + iy) * W + ix];
             acc = l.type === "maxpool" ? Math.max(acc, v) : acc + v;
           }
         }

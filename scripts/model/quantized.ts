@@ -104,13 +104,15 @@ export interface MaxPoolLayer {
 
 /**
  * Average pooling as a sum over the window followed by Requantize(shift) (round-half-up, clamp to outBits);
- * an exact average when kernel*kernel = 2^shift, otherwise the scale change is recorded in outFrac.
+ * an exact average when kernel*kernel = 2^shift, otherwise the scale change is recorded in outFrac. `padding`
+ * (absent = 0): zero padding on every side, counted in the average (the padded taps add 0 to the sum).
  */
 export interface AvgPoolLayer {
   type: "avgpool";
   inShape: [number, number, number];
   kernel: number;
   stride: number;
+  padding?: number;
   shift: number;
   outBits: number;
   outFrac: number;
@@ -221,12 +223,15 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       shape = convOutShape(l);
     } else {
       checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool" ? 2 : 1, 64);
-      if (l.kernel > H || l.kernel > W) fail(`${f}.kernel`, `${l.kernel} is larger than the input ${H} x ${W} (pooling has no padding)`);
+      const P = l.type === "avgpool" ? (l.padding ?? 0) : 0;
+      if (l.type === "avgpool" && l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      if (l.kernel > H + 2 * P || l.kernel > W + 2 * P)
+        fail(`${f}.kernel`, `${l.kernel} is larger than the ${P ? "padded " : ""}input ${H + 2 * P} x ${W + 2 * P}`);
       if (l.type === "avgpool") {
         checkRangeInt(`${f}.shift`, l.shift, 0, 64);
         checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
       }
-      shape = [C, outSide(H, l.kernel, l.stride), outSide(W, l.kernel, l.stride)];
+      shape = [C, outSide(H, l.kernel, l.stride, P), outSide(W, l.kernel, l.stride, P)];
     }
     width = shape[0] * shape[1] * shape[2];
   });
@@ -339,7 +344,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       }));
     } else if (l.type === "avgpool") {
       const r = ranges;
-      const acc = poolWindows(l.inShape, l.kernel, l.stride).windows.map((win) => ({
+      const acc = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
         lo: win.reduce((s, i) => s + r[i].lo, 0n),
         hi: win.reduce((s, i) => s + r[i].hi, 0n),
       }));
@@ -394,7 +399,7 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
         a = maxPool2d(a, l.inShape, l.kernel, l.stride);
         break;
       case "avgpool":
-        a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits);
+        a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits, l.padding ?? 0);
         break;
       case "flatten":
         a = [...a];

@@ -1,6 +1,11 @@
 /**
  * ONNX command line.
- *   import <file.onnx> [--name <name>] [--out <file.float.json>]   ONNX -> zkml-float-v1 (default models/<name>/<name>.float.json)
+ *   import <file.onnx> [--name <name>] [--out <file.float.json>] [--preprocess <json|file>] [--classes <a,b,c|file>]
+ *          [--task classification|regression]   ONNX -> zkml-float-v1 (default models/<name>/<name>.float.json)
+ *     --preprocess  {"mean": [...], "std": [...]} (inline JSON or a file): raw inputs are standardized with it before
+ *                   the graph (normalization inside the graph is folded on top of it)
+ *     --classes     class (or output) names, comma-separated or a JSON array file
+ *     --task        regression: the outputs are values (quantized with a values head), not logits
  *   export <name|file.float.json> [--out <file.onnx>] [--softmax]   zkml-float-v1 -> ONNX (default models/<name>/<name>.onnx)
  * Outputs are written atomically, only when the whole conversion succeeded.
  */
@@ -9,7 +14,7 @@ import * as path from "path";
 import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import type { FloatModel } from "../model/float";
 import { exportOnnx } from "./export";
-import { importOnnxFile } from "./import";
+import { type ImportOptions, importOnnxFile } from "./import";
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -17,6 +22,43 @@ function flag(args: string[], name: string): string | undefined {
   const v = args[i + 1];
   if (!v || v.startsWith("--")) throw new Error(`${name} needs a value`);
   return v;
+}
+
+/** Inline JSON, or the JSON content of a file. */
+function jsonArg(name: string, v: string): unknown {
+  const text = v.trim().startsWith("{") || v.trim().startsWith("[") ? v : fs.existsSync(v) ? fs.readFileSync(v, "utf8") : undefined;
+  if (text === undefined) throw new Error(`${name} ${v}: neither inline JSON nor an existing file`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${name}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The import options given on the command line. */
+function importOptions(args: string[], name: string): ImportOptions {
+  const opts: ImportOptions = { name };
+  const pre = flag(args, "--preprocess");
+  if (pre !== undefined) {
+    const p = jsonArg("--preprocess", pre) as { mean?: unknown; std?: unknown };
+    const nums = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x));
+    if (!p || !nums(p.mean) || !nums(p.std))
+      throw new Error('--preprocess must be {"mean": [numbers], "std": [numbers]}, one entry per input feature');
+    opts.preprocess = { mean: p.mean as number[], std: p.std as number[] };
+  }
+  const classes = flag(args, "--classes");
+  if (classes !== undefined) {
+    const c = classes.trim().startsWith("[") || fs.existsSync(classes) ? jsonArg("--classes", classes) : classes.split(",");
+    if (!Array.isArray(c) || c.length === 0 || !c.every((x) => typeof x === "string" && x !== ""))
+      throw new Error("--classes must be comma-separated names or a JSON array of strings");
+    opts.classes = c as string[];
+  }
+  const task = flag(args, "--task");
+  if (task !== undefined) {
+    if (task !== "classification" && task !== "regression") throw new Error(`--task must be classification or regression, got ${task}`);
+    opts.task = task;
+  }
+  return opts;
 }
 
 function main(args: string[]): void {
@@ -30,7 +72,7 @@ function main(args: string[]): void {
         .toLowerCase()
         .replace(/[^a-z0-9-]+/g, "-");
     const out = flag(args, "--out") ?? path.join(ROOT, "models", name, `${name}.float.json`);
-    const fm = importOnnxFile(target, out, { name });
+    const fm = importOnnxFile(target, out, importOptions(args, name));
     console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);
   } else if (cmd === "export" && target) {
     const file = target.endsWith(".json") ? target : path.join(ROOT, "models", target, `${target}.float.json`);
@@ -41,7 +83,7 @@ function main(args: string[]): void {
     console.log(`exported ${rel(file)}; wrote ${rel(out)}`);
   } else {
     throw new Error(
-      "usage: onnx import <file.onnx> [--name <name>] [--out <file>] | onnx export <name|file.float.json> [--out <file>] [--softmax]",
+      "usage: onnx import <file.onnx> [--name <name>] [--out <file>] [--preprocess <json|file>] [--classes <a,b,c|file>] [--task classification|regression] | onnx export <name|file.float.json> [--out <file>] [--softmax]",
     );
   }
 }

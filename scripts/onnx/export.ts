@@ -3,7 +3,7 @@
  * [1, n] or [1, C, H, W]) and outputs `logits` [1, classes]; the preprocessing, class names, model name and training
  * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
  * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv [+ Relu], maxpool -> MaxPool,
- * avgpool -> AveragePool, flatten -> Flatten (axis 1).
+ * avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten -> Flatten (axis 1).
  */
 import type { FloatModel } from "../model/float";
 import { validateFloatModel } from "../model/float";
@@ -86,7 +86,14 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
           opType: l.type === "maxpool" ? "MaxPool" : "AveragePool",
           input: [cur],
           output: [out],
-          attribute: [ints("kernel_shape", [l.kernel, l.kernel]), ints("strides", [l.stride, l.stride])],
+          attribute: [
+            ints("kernel_shape", [l.kernel, l.kernel]),
+            ints("strides", [l.stride, l.stride]),
+            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0)
+            ...(l.type === "avgpool" && l.padding
+              ? [ints("pads", [l.padding, l.padding, l.padding, l.padding]), int("count_include_pad", 1)]
+              : []),
+          ],
         });
         cur = out;
         break;

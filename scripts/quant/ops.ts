@@ -154,17 +154,30 @@ export function conv2d(
   return acc.map((a) => requantize(a, k, outBits, relu));
 }
 
-/** Pooling windows (no padding): for each output index (CHW), the input indices of its window, row-major. */
-export function poolWindows(inShape: Shape3, kernel: number, stride: number): { outShape: [number, number, number]; windows: number[][] } {
+/**
+ * Pooling windows: for each output index (CHW), the input indices of its window, row-major. With zero padding a
+ * border window lists only its in-range taps (the padded zeros add nothing to a sum).
+ */
+export function poolWindows(
+  inShape: Shape3,
+  kernel: number,
+  stride: number,
+  padding = 0,
+): { outShape: [number, number, number]; windows: number[][] } {
   const [C, H, W] = inShape;
-  const OH = outSide(H, kernel, stride);
-  const OW = outSide(W, kernel, stride);
+  const OH = outSide(H, kernel, stride, padding);
+  const OW = outSide(W, kernel, stride, padding);
   const windows: number[][] = [];
   for (let c = 0; c < C; c++)
     for (let oy = 0; oy < OH; oy++)
       for (let ox = 0; ox < OW; ox++) {
         const win: number[] = [];
-        for (let ky = 0; ky < kernel; ky++) for (let kx = 0; kx < kernel; kx++) win.push((c * H + oy * stride + ky) * W + ox * stride + kx);
+        for (let ky = 0; ky < kernel; ky++)
+          for (let kx = 0; kx < kernel; kx++) {
+            const y = oy * stride + ky - padding;
+            const x = ox * stride + kx - padding;
+            if (y >= 0 && y < H && x >= 0 && x < W) win.push((c * H + y) * W + x);
+          }
         windows.push(win);
       }
   return { outShape: [C, OH, OW], windows };
@@ -180,9 +193,20 @@ export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number,
   return poolWindows(inShape, kernel, stride).windows.map((win) => win.map((i) => x[i]).reduce(max2));
 }
 
-/** Twin of `AvgPool2d`: requantize(window sum, shift, outBits, no ReLU). */
-export function avgPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number, shift: number, outBits: number): bigint[] {
-  return poolWindows(inShape, kernel, stride).windows.map((win) =>
+/**
+ * Twin of `AvgPool2d` (padding 0) and `AvgPool2dPadded`: requantize(window sum, shift, outBits, no ReLU); padded
+ * taps read 0.
+ */
+export function avgPool2d(
+  x: readonly bigint[],
+  inShape: Shape3,
+  kernel: number,
+  stride: number,
+  shift: number,
+  outBits: number,
+  padding = 0,
+): bigint[] {
+  return poolWindows(inShape, kernel, stride, padding).windows.map((win) =>
     requantize(
       win.reduce((s, i) => s + x[i], 0n),
       shift,

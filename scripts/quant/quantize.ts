@@ -164,7 +164,18 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           throw new Error(
             `layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`,
           );
-        return { type: "avgpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride, shift, outBits: bits, outFrac: fIn };
+        const q: QuantizedLayer = {
+          type: "avgpool",
+          inShape: [...l.inShape],
+          kernel: l.kernel,
+          stride: l.stride,
+          shift,
+          outBits: bits,
+          outFrac: fIn,
+        };
+        // absent = no padding: keeps the files of unpadded models exactly as before the field existed
+        if (l.padding) q.padding = l.padding;
+        return q;
       }
       case "flatten":
         return { type: "flatten", inShape: [...l.inShape] };
@@ -300,4 +311,68 @@ export function evaluateRegression(
   });
   const n = data.x.length;
   return { n, floatMae: fSum / n, quantizedMae: qSum / n, quantizationMae: dSum / n, quantizationMaxError: dMax };
+}
+
+/** What {@link chooseBits} measured for each width it tried. */
+export interface BitsTrial {
+  bits: number;
+  /** Classification: fraction of calibration inputs whose quantized argmax equals the float argmax. */
+  agreement?: number;
+  /** Regression: worst over outputs of mean |quantized - float| / (float output range on the calibration set). */
+  maeOfRange?: number;
+  ok: boolean;
+}
+
+/** Widths {@link chooseBits} tries, narrowest (cheapest circuit) first. */
+export const AUTO_BITS = [8, 10, 12, 16] as const;
+
+/**
+ * Picks the bit width from the calibration set: the narrowest of {@link AUTO_BITS} at which the quantized model
+ * agrees with the float model on the calibration inputs, top-1 on at least `minAgreement` of them (classification)
+ * or within `maxMaeOfRange` of the output range on average (regression); the widest when none does. Scales come from
+ * calibration at every width (see {@link quantizeModel}).
+ * @param calibration preprocessed inputs, as for quantizeModel
+ */
+export function chooseBits(
+  fm: FloatModel,
+  calibration: readonly number[][],
+  opts: QuantizeOptions = {},
+  target: { minAgreement?: number; maxMaeOfRange?: number } = {},
+): { model: QuantizedModel; trials: BitsTrial[] } {
+  const minAgreement = target.minAgreement ?? 0.99;
+  const maxMaeOfRange = target.maxMaeOfRange ?? 0.005;
+  const regression = fm.task === "regression";
+  const floats = calibration.map((x) => {
+    const acts = forwardFloat(fm, x);
+    return acts[acts.length - 1];
+  });
+  const nOut = floats[0].length;
+  const range = Array.from({ length: nOut }, (_, k) => {
+    const v = floats.map((f) => f[k]);
+    return Math.max(...v) - Math.min(...v) || 1;
+  });
+  const trials: BitsTrial[] = [];
+  let model: QuantizedModel | undefined;
+  for (const bits of AUTO_BITS) {
+    model = quantizeModel(fm, calibration, { ...opts, bits });
+    const qm = model;
+    const last = qm.layers[qm.layers.length - 1];
+    const outFrac = last.type === "dense" ? last.outFrac : 0;
+    const q = calibration.map((x) => inferQuantized(qm, quantizeFeatures(qm, x)));
+    let trial: BitsTrial;
+    if (regression) {
+      const maeOfRange = Math.max(
+        ...range.map(
+          (r, k) => floats.reduce((s, f, i) => s + Math.abs(Number(q[i].logits[k]) / 2 ** outFrac - f[k]), 0) / floats.length / r,
+        ),
+      );
+      trial = { bits, maeOfRange, ok: maeOfRange <= maxMaeOfRange };
+    } else {
+      const agreement = floats.filter((f, i) => argmaxFloat(f) === argmaxFloat(q[i].logits.map(Number))).length / floats.length;
+      trial = { bits, agreement, ok: agreement >= minAgreement };
+    }
+    trials.push(trial);
+    if (trial.ok) break;
+  }
+  return { model: model as QuantizedModel, trials };
 }

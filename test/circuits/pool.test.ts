@@ -109,4 +109,38 @@ describe("circuits/lib/pool.circom", function () {
       await c.expectRejected(w, { "out[3]": 10n });
     });
   });
+
+  describe("AvgPool2dPadded(C=2, H=3, W=3, K=2, S=2, P=1, A=10, k=2, outBits=8)", function () {
+    // PyTorch's AvgPool2d(2, stride=2, padding=1) on 3x3: a 2x2 output whose windows each hold 1, 2 or 4 real taps;
+    // the padded zeros count in the average (divisor 4 everywhere).
+    let c: Circuit;
+    before(async function () {
+      c = await templateCircuit("pool.circom", "AvgPool2dPadded", [2, 3, 3, 2, 2, 1, 10, 2, 8]);
+    });
+    const check = async (x: bigint[]): Promise<bigint[]> => {
+      const w = await c.witness({ in: x.map(toField) });
+      const want = avgPool2d(x, [2, 3, 3], 2, 2, 2, 8, 1);
+      expect(want.map((_, i) => fromField(c.get(w, `out[${i}]`)))).to.deep.equal(want);
+      await c.expectSatisfied(w);
+      return w;
+    };
+    it("equals the TS twin on edge tensors and counts the padded zeros", async function () {
+      await check(Array(18).fill(0n));
+      await check(Array(18).fill(-128n));
+      const w = await check(Array(18).fill(127n));
+      // corner window: one real tap 127 and three zeros -> round(127 / 4) = 32; centre-bottom-right window: 4 taps
+      expect(fromField(c.get(w, "out[0]"))).to.equal(32n);
+      expect(fromField(c.get(w, "out[3]"))).to.equal(127n);
+    });
+    it("equals the TS twin on random int8 tensors (fast-check)", async function () {
+      await fc.assert(fc.asyncProperty(fc.array(i8, { minLength: 18, maxLength: 18 }), async (x) => void (await check(x))), { numRuns: 25 });
+    });
+    it("costs C*OH*OW*Requantize(A, k, outBits, 0) constraints (pinned)", function () {
+      expect(c.compiled.constraints).to.equal(8 * requantizeConstraints(10, 2, 8, false));
+    });
+    it("rejects a changed average (padded border window)", async function () {
+      const w = await check(Array(18).fill(9n));
+      await c.expectRejected(w, { "out[0]": 3n });
+    });
+  });
 });

@@ -193,7 +193,7 @@ describe("ONNX", () => {
         expect(err.node).to.equal("act");
         expect(err.op).to.equal("Sigmoid");
         expect(err.message).to.match(
-          /node "act" \(Sigmoid\): operator Sigmoid is not supported; supported: Gemm, MatMul, .*Conv, MaxPool, AveragePool, Flatten, Reshape, Softmax/,
+          /node "act" \(Sigmoid\): operator Sigmoid is not supported; supported: Gemm, MatMul, .*Conv, MaxPool, AveragePool, .*Flatten, Reshape, .*Softmax.*; supported activations: ReLU/,
         );
       }
     });
@@ -233,7 +233,7 @@ describe("ONNX", () => {
             { name: "pads", type: 7, ints: [1, 1, 1, 1] },
           ]),
         ),
-      ).to.throw(/node "p" \(MaxPool\): pads \[1,1,1,1\] are not supported for pooling/);
+      ).to.throw(/node "p" \(MaxPool\): pads \[1,1,1,1\] are not supported for MaxPool; supported: no padding/);
       expect(() => importOnnx(pool([{ name: "kernel_shape", type: 7, ints: [2, 1] }]))).to.throw(
         /node "p" \(MaxPool\): kernel_shape \[2,1\] is not supported; supported: square/,
       );
@@ -252,7 +252,9 @@ describe("ONNX", () => {
         vi("x", [1, 3]),
         "y",
       );
-      expect(() => importOnnx(branch)).to.throw(/node "relu2" \(Relu\): the graph must be a single chain/);
+      expect(() => importOnnx(branch)).to.throw(
+        /node "fc1" \(Gemm\): its input "x" also feeds "relu2" \(Relu\): the graph must be a single chain of layers \(no branches\)/,
+      );
       const lone = encode(
         [{ name: "r", opType: "Relu", input: ["x"], output: ["h"] }, gemm({ input: ["h", "w", "b"] })],
         inits,
@@ -260,6 +262,269 @@ describe("ONNX", () => {
         "y",
       );
       expect(() => importOnnx(lone)).to.throw(/node "r" \(Relu\): Relu is supported only right after Gemm, MatMul or Conv/);
+    });
+  });
+
+  describe("importOnnx: patterns it cannot fold, each refused in one line naming the node and the fix", () => {
+    const I64 = onnx.TensorProto.DataType.INT64;
+    const i64 = (name: string, v: number[]): onnx.ITensorProto => ({ name, dims: [v.length], dataType: I64, int64Data: v });
+    const attrInts = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: 7, ints: v });
+    const attrInt = (name: string, v: number): onnx.IAttributeProto => ({ name, type: 2, i: v });
+    const fc = (input: string, out = "y", w = "w", b = "b"): onnx.INodeProto => ({
+      name: "fc",
+      opType: "Gemm",
+      input: [input, w, b],
+      output: [out],
+      attribute: [attrInt("transB", 1)],
+    });
+    const vec = [ft("w", [2, 3], [1, 2, 3, 4, 5, 6]), ft("b", [2], [0, 0])];
+    // conv 1 -> 2 channels, 2x2 kernel on a 1x3x3 image -> [2, 2, 2] -> flatten (8) -> fc [2, 8]
+    const conv = (input: string, attribute: onnx.IAttributeProto[] = [attrInts("kernel_shape", [2, 2])]): onnx.INodeProto => ({
+      name: "conv",
+      opType: "Conv",
+      input: [input, "cw", "cb"],
+      output: ["c"],
+      attribute,
+    });
+    const img = [
+      ft("cw", [2, 1, 2, 2], [1, 0, 0, 1, 0, 1, 1, 0]),
+      ft("cb", [2], [0, 0]),
+      ft("w8", [2, 8], new Array<number>(16).fill(0.5)),
+      ft("b", [2], [0, 0]),
+    ];
+    const tail = (from: string): onnx.INodeProto[] => [
+      { name: "flat", opType: "Flatten", input: [from], output: ["f"] },
+      fc("f", "y", "w8"),
+    ];
+    const cases: { what: string; nodes: onnx.INodeProto[]; inits: onnx.ITensorProto[]; dims: number[]; msg: RegExp }[] = [
+      {
+        what: "a negative scale before the first layer",
+        nodes: [{ name: "neg", opType: "Mul", input: ["x", "k"], output: ["m"] }, fc("m")],
+        inits: [...vec, ft("k", [], [-1])],
+        dims: [1, 3],
+        msg: /node "neg" \(Mul\): scales input feature 0 by -1; before the first layer only positive scales are supported/,
+      },
+      {
+        what: "an Add after a Relu",
+        nodes: [
+          fc("x", "h"),
+          { name: "r", opType: "Relu", input: ["h"], output: ["hr"] },
+          { name: "shift", opType: "Add", input: ["hr", "k"], output: ["y"] },
+        ],
+        inits: [...vec, ft("k", [2], [1, 2])],
+        dims: [1, 3],
+        msg: /node "shift" \(Add\): Add by a constant is supported before the first layer .* here it follows a dense \+ ReLU layer/,
+      },
+      {
+        what: "a per-pixel constant after a conv",
+        nodes: [conv("x"), { name: "bias", opType: "Add", input: ["c", "k"], output: ["cb2"] }, ...tail("cb2")],
+        inits: [...img, ft("k", [1, 2, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7])],
+        dims: [1, 1, 3, 3],
+        msg: /node "bias" \(Add\): the constant differs within output channel 0 of the conv; supported: one value per channel/,
+      },
+      {
+        what: "Pad before MaxPool",
+        nodes: [
+          { name: "pad", opType: "Pad", input: ["x", "pads"], output: ["p"] },
+          { name: "mp", opType: "MaxPool", input: ["p"], output: ["q"], attribute: [attrInts("kernel_shape", [2, 2])] },
+          ...tail("q"),
+        ],
+        inits: [...img, i64("pads", [0, 0, 1, 1, 0, 0, 1, 1])],
+        dims: [1, 1, 3, 3],
+        msg: /node "pad" \(Pad\): Pad before MaxPool "mp" is not supported; supported: Pad before Conv or AveragePool/,
+      },
+      {
+        what: "Pad before something else",
+        nodes: [
+          { name: "pad", opType: "Pad", input: ["x", "pads"], output: ["p"] },
+          { name: "flat", opType: "Flatten", input: ["p"], output: ["f"] },
+          fc("f", "y", "w8"),
+        ],
+        inits: [...img, i64("pads", [0, 0, 0, 0, 0, 0, 0, 0])],
+        dims: [1, 1, 3, 3],
+        msg: /node "pad" \(Pad\): Pad of zeros is supported only right before a Conv or an AveragePool .* followed by Flatten "flat"/,
+      },
+      {
+        what: "uneven padding",
+        nodes: [{ name: "pad", opType: "Pad", input: ["x", "pads"], output: ["p"] }, conv("p"), ...tail("c")],
+        inits: [...img, i64("pads", [0, 0, 1, 0, 0, 0, 1, 0])],
+        dims: [1, 1, 3, 3],
+        msg: /node "conv" \(Conv\): padding \[top, left, bottom, right\] = \[1,0,1,0\] \(with Pad "pad"\) is not supported; supported: equal padding on all sides/,
+      },
+      {
+        what: "AveragePool padding without count_include_pad",
+        nodes: [
+          conv("x"),
+          {
+            name: "ap",
+            opType: "AveragePool",
+            input: ["c"],
+            output: ["q"],
+            attribute: [attrInts("kernel_shape", [2, 2]), attrInts("pads", [1, 1, 1, 1])],
+          },
+          ...tail("q"),
+        ],
+        inits: img,
+        dims: [1, 1, 3, 3],
+        msg: /node "ap" \(AveragePool\): pads \[1,1,1,1\] with count_include_pad 0 average fewer values at the borders; supported: count_include_pad 1/,
+      },
+      {
+        what: "ReduceMean over the channels",
+        nodes: [
+          conv("x"),
+          { name: "rm", opType: "ReduceMean", input: ["c"], output: ["q"], attribute: [attrInts("axes", [1])] },
+          ...tail("q"),
+        ],
+        inits: img,
+        dims: [1, 1, 3, 3],
+        msg: /node "rm" \(ReduceMean\): ReduceMean over axes \[1\] is not supported; supported: the spatial axes \[2, 3\]/,
+      },
+      {
+        what: "global average pooling of a non-square image",
+        nodes: [{ name: "gap", opType: "GlobalAveragePool", input: ["x"], output: ["q"] }, ...tail("q")],
+        inits: img,
+        dims: [1, 1, 2, 4],
+        msg: /node "gap" \(GlobalAveragePool\): global average pooling of a 2x4 image is not supported; supported: square images/,
+      },
+      {
+        what: "BatchNormalization in training mode",
+        nodes: [
+          fc("x", "h"),
+          {
+            name: "bn",
+            opType: "BatchNormalization",
+            input: ["h", "s", "bb", "mu", "var"],
+            output: ["y"],
+            attribute: [attrInt("training_mode", 1)],
+          },
+        ],
+        inits: [...vec, ft("s", [2], [1, 1]), ft("bb", [2], [0, 0]), ft("mu", [2], [0, 0]), ft("var", [2], [1, 1])],
+        dims: [1, 3],
+        msg: /node "bn" \(BatchNormalization\): training_mode 1 uses the batch's statistics; call model\.eval\(\) before torch\.onnx\.export/,
+      },
+      {
+        what: "a used Dropout mask",
+        nodes: [
+          { name: "drop", opType: "Dropout", input: ["x"], output: ["d", "mask"] },
+          { name: "use", opType: "Mul", input: ["mask", "k"], output: ["mm"] },
+          fc("d"),
+        ],
+        inits: [...vec, ft("k", [], [1])],
+        dims: [1, 3],
+        msg: /node "drop" \(Dropout\): the mask output "mask" is used; supported: only the first output/,
+      },
+      {
+        what: "a clamp that is not ReLU",
+        nodes: [fc("x", "h"), { name: "clip", opType: "Clip", input: ["h", "lo", "hi"], output: ["y"] }],
+        inits: [...vec, ft("lo", [], [-1]), ft("hi", [], [1])],
+        dims: [1, 3],
+        msg: /node "clip" \(Clip\): Clip\(-1, 1\) \(Hardtanh \/ clamp\) is not supported; supported activations: ReLU/,
+      },
+      {
+        what: "a Transpose of an NHWC input before a Conv",
+        nodes: [
+          { name: "nchw", opType: "Transpose", input: ["x"], output: ["t"], attribute: [attrInts("perm", [0, 3, 1, 2])] },
+          conv("t"),
+          ...tail("c"),
+        ],
+        inits: [
+          ft("cw", [2, 2, 2, 2], [1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 1, 0]),
+          ft("cb", [2], [0, 0]),
+          ft("w8", [2, 8], new Array<number>(16).fill(0.5)),
+          ft("b", [2], [0, 0]),
+        ],
+        dims: [1, 3, 3, 2], // NHWC, 2 channels (with one channel NHWC and NCHW are the same order: that imports)
+        msg: /node "conv" \(Conv\): reads a transposed tensor .* export the model with an NCHW input \(tf2onnx: --inputs-as-nchw <input>\)/,
+      },
+      {
+        what: "a constant subgraph of an operator the importer cannot evaluate",
+        nodes: [
+          { name: "nz", opType: "NonZero", input: ["k"], output: ["z"] },
+          { name: "rs", opType: "Reshape", input: ["x", "z"], output: ["r"] },
+          fc("r"),
+        ],
+        inits: [...vec, i64("k", [1, 1])],
+        dims: [1, 3],
+        msg: /node "nz" \(NonZero\): computes a constant from constants, but NonZero cannot be evaluated at import time; export with do_constant_folding=True/,
+      },
+      {
+        what: "a constant divided by the data",
+        nodes: [{ name: "inv", opType: "Div", input: ["k", "x"], output: ["d"] }, fc("d")],
+        inits: [...vec, ft("k", [], [1])],
+        dims: [1, 3],
+        msg: /node "inv" \(Div\): divides a constant by the data \(c \/ x\)/,
+      },
+      {
+        what: "a grouped convolution",
+        nodes: [conv("x", [attrInts("kernel_shape", [2, 2]), attrInt("group", 2)]), ...tail("c")],
+        inits: img,
+        dims: [1, 1, 3, 3],
+        msg: /node "conv" \(Conv\): group 2 \(grouped or depthwise convolution\) is not supported; supported: group 1; .*issue 17/,
+      },
+      {
+        what: "a dense output reshaped into an image",
+        nodes: [fc("x", "h"), { name: "img", opType: "Reshape", input: ["h", "s4"], output: ["i"] }, conv("i"), ...tail("c")],
+        inits: [...vec, ...img.slice(0, 3), i64("s4", [1, 1, 1, 2])],
+        dims: [1, 3],
+        msg: /node "conv" \(Conv\): needs an image tensor|reshapes the output of a dense layer/,
+      },
+      {
+        what: "the data combined with itself",
+        nodes: [{ name: "sq", opType: "Mul", input: ["x", "x"], output: ["m"] }, fc("m")],
+        inits: vec,
+        dims: [1, 3],
+        msg: /node "sq" \(Mul\): combines two computed tensors, "x" and "x"; supported: a single chain of layers/,
+      },
+    ];
+    for (const c of cases)
+      it(`refuses ${c.what}`, () => {
+        const bytes = encode(c.nodes, c.inits, vi("x", c.dims), "y");
+        expect(() => importOnnx(bytes)).to.throw(OnnxImportError, c.msg);
+      });
+
+    it("names a tensor's data type (BOOL, FLOAT16) and a Constant's output when the tensor has no name", () => {
+      const f16: onnx.INodeProto = {
+        name: "k",
+        opType: "Constant",
+        output: ["k_out"],
+        attribute: [{ name: "value", type: 4, t: { dims: [1], dataType: onnx.TensorProto.DataType.FLOAT16, int32Data: [0] } }],
+      };
+      const bytes = encode([f16, { name: "m", opType: "Mul", input: ["x", "k_out"], output: ["xm"] }, fc("xm")], vec, vi("x", [1, 3]), "y");
+      expect(() => importOnnx(bytes)).to.throw(/node "k" \(Constant\): tensor k_out: data type FLOAT16 is not supported/);
+      const boolIn: onnx.IValueInfoProto = {
+        name: "x",
+        type: { tensorType: { elemType: onnx.TensorProto.DataType.BOOL, shape: { dim: [{ dimValue: 1 }, { dimValue: 3 }] } } },
+      };
+      expect(() => importOnnx(encode([fc("x")], vec, boolIn, "y"))).to.throw(/graph input x is BOOL; supported: FLOAT or DOUBLE inputs/);
+      // a BOOL constant (Dropout's training_mode) is read, not refused
+      const flag: onnx.INodeProto = {
+        name: "t",
+        opType: "Constant",
+        output: ["t_out"],
+        attribute: [{ name: "value", type: 4, t: { dims: [], dataType: onnx.TensorProto.DataType.BOOL, int32Data: [1] } }],
+      };
+      const drop = encode(
+        [flag, { name: "d", opType: "Dropout", input: ["x", "", "t_out"], output: ["dx"] }, fc("dx")],
+        vec,
+        vi("x", [1, 3]),
+        "y",
+      );
+      expect(importOnnx(drop).layers.map((l) => l.type)).to.deep.equal(["dense"]);
+    });
+
+    it("refuses a symbolic dimension other than the batch axis, and takes a symbolic batch as 1", () => {
+      const sym: onnx.IValueInfoProto = {
+        name: "x",
+        type: { tensorType: { elemType: F, shape: { dim: [{ dimParam: "batch" }, { dimParam: "features" }] } } },
+      };
+      expect(() => importOnnx(encode([fc("x")], vec, sym, "y"))).to.throw(
+        /graph input x has a symbolic dimension 1 \("features"\); only the batch axis \(0\) may be dynamic: export with a fixed input size/,
+      );
+      const batch: onnx.IValueInfoProto = {
+        name: "x",
+        type: { tensorType: { elemType: F, shape: { dim: [{ dimParam: "batch" }, { dimValue: 3 }] } } },
+      };
+      expect(importOnnx(encode([fc("x")], vec, batch, "y")).inputSize).to.equal(3);
     });
   });
 
