@@ -1,0 +1,172 @@
+/**
+ * A local IPFS node (Helia over libp2p TCP, bitswap; optionally trustless HTTP gateways) whose blockstore persists in
+ * a folder, and the two operations the project needs on it: add a directory (UnixFS, CIDv1, raw leaves: the CID is
+ * computed by the standard importer, offline) and fetch one to disk. Every block a node receives is checked against
+ * its CID by Helia before it is stored or read, so a fetched directory is exactly the one its CID names.
+ * docs/model-format.md ("Bundle") and docs/prover.md ("Open network") say how bundles use it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Helia } from "@helia/utils";
+import type { UnixFS } from "@helia/unixfs";
+import type { Libp2p } from "@libp2p/interface";
+import { ensureDir, userCacheDir, writeFileAtomic } from "../lib/paths";
+import { importEsm } from "../lib/esm";
+
+export interface IpfsNodeOptions {
+  /** Folder of the blockstore and datastore (default `~/.cache/zkml-evm/ipfs`). */
+  dir?: string;
+  /** libp2p listen addresses (default `/ip4/127.0.0.1/tcp/0`; `[]`: no listening, fetch only). */
+  listen?: string[];
+  /** Peers to dial at start (multiaddrs with `/p2p/<peer id>`). */
+  peers?: string[];
+  /** Trustless gateways (`https://host`) to fetch blocks from, verified by CID like bitswap blocks. */
+  gateways?: string[];
+}
+
+/** A fetch failure or a directory that is not what was asked; the message says which. */
+export class IpfsError extends Error {}
+
+export interface IpfsNode {
+  helia: Helia<Libp2p>;
+  /** The addresses peers can dial (with `/p2p/<id>`). */
+  multiaddrs(): string[];
+  /** Adds `files` (name -> bytes) as one UnixFS directory; returns its CID (CIDv1, base32). */
+  addDirectory(files: ReadonlyMap<string, Uint8Array>): Promise<string>;
+  /**
+   * Fetches the UnixFS directory `cid` (flat: files only) into `dest`, at most `maxBytes` in all and
+   * `timeoutMs` per file, writing each file atomically.
+   * @returns name -> size of the files written.
+   * @throws IpfsError when it is not a flat directory, too large, or not retrievable in time.
+   */
+  getDirectory(cid: string, dest: string, opts?: { maxBytes?: number; timeoutMs?: number }): Promise<Map<string, number>>;
+  dial(multiaddr: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function defaultIpfsDir(): string {
+  return path.join(userCacheDir(), "ipfs");
+}
+
+/** Starts a Helia node on a persistent blockstore. */
+export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNode> {
+  const dir = ensureDir(opts.dir ?? defaultIpfsDir());
+  const [
+    { Helia: HeliaClass },
+    { unixfs },
+    { FsBlockstore },
+    { FsDatastore },
+    brokers,
+    { createLibp2p },
+    { tcp },
+    { noise },
+    { yamux },
+    { identify },
+    { multiaddr },
+    { CID },
+  ] = await Promise.all([
+    importEsm<typeof import("@helia/utils")>("@helia/utils"),
+    importEsm<typeof import("@helia/unixfs")>("@helia/unixfs"),
+    importEsm<typeof import("blockstore-fs")>("blockstore-fs"),
+    importEsm<typeof import("datastore-fs")>("datastore-fs"),
+    importEsm<typeof import("@helia/block-brokers")>("@helia/block-brokers"),
+    importEsm<typeof import("libp2p")>("libp2p"),
+    importEsm<typeof import("@libp2p/tcp")>("@libp2p/tcp"),
+    importEsm<typeof import("@chainsafe/libp2p-noise")>("@chainsafe/libp2p-noise"),
+    importEsm<typeof import("@chainsafe/libp2p-yamux")>("@chainsafe/libp2p-yamux"),
+    importEsm<typeof import("@libp2p/identify")>("@libp2p/identify"),
+    importEsm<typeof import("@multiformats/multiaddr")>("@multiformats/multiaddr"),
+    importEsm<typeof import("multiformats/cid")>("multiformats/cid"),
+  ]);
+  const datastore = new FsDatastore(path.join(dir, "data"));
+  const blockstore = new FsBlockstore(path.join(dir, "blocks"));
+  const libp2p = await createLibp2p({
+    datastore,
+    addresses: { listen: opts.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+  });
+  const blockBrokers = [brokers.bitswap()];
+  const routers = [];
+  if (opts.gateways?.length) {
+    const { httpGatewayRouting } = await importEsm<typeof import("@helia/routers")>("@helia/routers");
+    blockBrokers.push(brokers.trustlessGateway({ allowLocal: true, allowInsecure: true }));
+    routers.push(httpGatewayRouting({ gateways: opts.gateways }));
+  }
+  const helia = new HeliaClass({ libp2p, blockstore, datastore, blockBrokers, routers });
+  await helia.start();
+  const fsx: UnixFS = unixfs(helia);
+  const node: IpfsNode = {
+    helia,
+    multiaddrs: () => helia.libp2p.getMultiaddrs().map((m) => m.toString()),
+    async addDirectory(files) {
+      let root = await fsx.addDirectory();
+      for (const name of [...files.keys()].sort()) {
+        if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new IpfsError(`file name "${name}" is not a plain file name`);
+        const f = await fsx.addBytes(files.get(name)!, { rawLeaves: true, cidVersion: 1 });
+        root = await fsx.cp(f, root, name);
+      }
+      return root.toString();
+    },
+    async getDirectory(cidText, dest, o = {}) {
+      const maxBytes = o.maxBytes ?? 2 ** 31;
+      const timeoutMs = o.timeoutMs ?? 60_000;
+      let cid;
+      try {
+        cid = CID.parse(cidText);
+      } catch (e) {
+        throw new IpfsError(`"${cidText.slice(0, 80)}" is not a CID (${(e as Error).message})`);
+      }
+      const entries: { name: string; cid: typeof cid; size: bigint }[] = [];
+      try {
+        for await (const e of fsx.ls(cid, { signal: AbortSignal.timeout(timeoutMs) })) {
+          if (e.type !== "file" && e.type !== "raw")
+            throw new IpfsError(`${cidText}: entry "${e.name}" is a ${e.type}, a bundle holds files only`);
+          entries.push({ name: e.name, cid: e.cid, size: e.size });
+        }
+      } catch (e) {
+        if (e instanceof IpfsError) throw e;
+        throw new IpfsError(`${cidText} could not be listed as a directory within ${timeoutMs} ms: ${(e as Error).message}`);
+      }
+      const total = entries.reduce((s, e) => s + e.size, 0n);
+      if (total > BigInt(maxBytes)) throw new IpfsError(`${cidText} holds ${total} bytes, more than the limit of ${maxBytes}`);
+      ensureDir(dest);
+      const sizes = new Map<string, number>();
+      for (const e of entries) {
+        if (!/^[A-Za-z0-9._-]+$/.test(e.name)) throw new IpfsError(`${cidText}: file name "${e.name}" is not a plain file name`);
+        const parts: Uint8Array[] = [];
+        let n = 0;
+        try {
+          for await (const chunk of fsx.cat(e.cid, { signal: AbortSignal.timeout(timeoutMs) })) {
+            n += chunk.length;
+            if (n > maxBytes) throw new IpfsError(`${cidText}/${e.name} is larger than the limit of ${maxBytes} bytes`);
+            parts.push(chunk);
+          }
+        } catch (err) {
+          if (err instanceof IpfsError) throw err;
+          throw new IpfsError(`${cidText}/${e.name} could not be fetched within ${timeoutMs} ms: ${(err as Error).message}`);
+        }
+        writeFileAtomic(path.join(dest, e.name), Buffer.concat(parts));
+        sizes.set(e.name, n);
+      }
+      return sizes;
+    },
+    async dial(addr) {
+      await helia.libp2p.dial(multiaddr(addr));
+    },
+    async stop() {
+      await helia.stop();
+    },
+  };
+  for (const p of opts.peers ?? []) {
+    try {
+      await node.dial(p);
+    } catch (e) {
+      // A peer that is down now may be back later; bitswap asks whoever is connected.
+      fs.writeSync(2, `ipfs: could not dial ${p}: ${(e as Error).message}\n`);
+    }
+  }
+  return node;
+}
