@@ -149,11 +149,13 @@ export function renderReport(r: BenchResults): string {
   L.push(
     "- Visibility: **open weights** = weights are circuit constants (the verifying key binds them); **private weights** = weights are private " +
       "witness signals that the circuit range-checks, packs and hashes into the public model commitment (same quantized model, `weights: \"private\"`). " +
-      "In both modes the **input is private**: it is a private witness behind its salted Poseidon commitment (public signal 2); the public signals are " +
-      "result, model commitment, input commitment and job binding.",
+      "The input follows the model's layout (docs/public-signals.md): **committed** (iris, MNIST: a private witness behind its salted Poseidon " +
+      "commitment, public signal 2) or **public** (temp-forecast: the values packed into public signals by the market); the other public signals " +
+      "are the result, the model commitment and the job binding. Committed-input models also report the private-delivery path (the input " +
+      "encrypted to the claimant, `deliverInput`).",
   );
   L.push("- PLONK / FFLONK rows are the gate counts snarkjs' setup reports after converting the R1CS (linear combinations cost extra gates there).");
-  L.push("- Gas: Hardhat's in-process network (`npx hardhat run scripts/bench/gas.ts`), the bundled Groth16 verifier of the open-weights build (contracts/verifiers/), one job.");
+  L.push("- Gas: Hardhat's in-process network (`npx hardhat run scripts/bench/gas.ts`), the bundled Groth16 verifier of the open-weights build (contracts/verifiers/), one job per path.");
   const gen = Object.entries(r.ptauGenerated);
   if (gen.length) L.push(`- Cold ptau cache in this run: generated ${gen.map(([p, s]) => `2^${p} in ${secs(s)}`).join(", ")} (not part of any figure).`);
   L.push("");

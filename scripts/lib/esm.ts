@@ -21,7 +21,6 @@ function polyfillWithResolvers(): void {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
 const dynamicImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
 
 /** `import(specifier)` of an ES module, typed by the caller (`typeof import("pkg")`). */
