@@ -18,9 +18,18 @@
  * | PROVER_METRICS_MS | metrics line period (0: only at exit) | 30000 |
  * | PROVER_NAME | name in log lines | address prefix |
  * | PROVER_IPFS_GATEWAY | gateway URL for `ipfs://` job inputs (e.g. http://127.0.0.1:8080) | none (ipfs inputs skipped) |
+ * | PROVER_MODELS | may be empty with PROVER_SERVE set | |
+ * | PROVER_SERVE | published models to serve besides PROVER_MODELS: `all`, or a comma list of model ids and owner addresses | none |
+ * | PROVER_MAX_CONSTRAINTS | largest published circuit served | 1048576 |
+ * | PROVER_MAX_ZKEY_BYTES | largest published proving key served (also bounds fetching) | 536870912 |
+ * | PROVER_MIN_FEE | per-model minimum fees, `modelId:wei,...` (on top of PROVER_MIN_FEE_WEI) | none |
+ * | PROVER_IPFS_PEERS | multiaddrs (with /p2p/<id>) of IPFS peers holding bundles, comma-separated | none |
+ * | PROVER_IPFS_GATEWAYS | trustless gateways for bundle blocks (verified by CID), comma-separated | none |
+ * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
  */
 import { getAddress } from "ethers";
 import type { ProverNodeConfig } from "./node";
+import { DEFAULT_POLICY, type ServePolicy } from "./bundles";
 
 /** Defaults of the optional settings (also used by ProverNode). */
 export const DEFAULT_NODE_CONFIG = { concurrency: 1, minFeeWei: 0n, pollMs: 500, claimJitterMs: 300, metricsEveryMs: 30_000 };
@@ -69,11 +78,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
       `PROVER_JOBS_ADDRESS ${env.PROVER_JOBS_ADDRESS}: not an address (${(e as Error).message.split(" (")[0]}); export the InferenceJobs address of deployments/<network>.json`,
     );
   }
-  const models = (env.PROVER_MODELS ?? "iris-mlp")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (models.length === 0) throw new Error("PROVER_MODELS must name at least one model");
+  const list = (name: string): string[] =>
+    (env[name] ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const models = env.PROVER_MODELS === undefined ? ["iris-mlp"] : list("PROVER_MODELS");
+  const policy = servePolicy(env, list);
+  if (models.length === 0 && policy.serve === "none")
+    throw new Error("PROVER_MODELS names no model and PROVER_SERVE is unset: name a bundled model, or set PROVER_SERVE=all");
+  const peers = list("PROVER_IPFS_PEERS");
+  const gateways = list("PROVER_IPFS_GATEWAYS");
   return {
     rpcUrl: req(env, "PROVER_RPC_URL"),
     privateKey: pk,
@@ -89,6 +104,41 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     metricsEveryMs: int(env, "PROVER_METRICS_MS", DEFAULT_NODE_CONFIG.metricsEveryMs),
     name: env.PROVER_NAME,
     ipfsGateway: env.PROVER_IPFS_GATEWAY,
+    policy,
+    ...(peers.length || gateways.length ? { ipfs: { peers, gateways } } : {}),
+    bundleCacheBytes: int(env, "PROVER_BUNDLE_CACHE_BYTES", 4 * 2 ** 30, 1),
     tx: { stuckMs: int(env, "PROVER_STUCK_MS", 30_000, 100) },
+  };
+}
+
+/** The open-network policy from PROVER_SERVE, PROVER_MAX_CONSTRAINTS, PROVER_MAX_ZKEY_BYTES and PROVER_MIN_FEE. */
+function servePolicy(env: NodeJS.ProcessEnv, list: (name: string) => string[]): ServePolicy {
+  const items = list("PROVER_SERVE");
+  let serve: ServePolicy["serve"] = "none";
+  if (items.length === 1 && items[0] === "all") serve = "all";
+  else if (items.length) {
+    const modelIds = new Set<string>();
+    const owners = new Set<string>();
+    for (const it of items) {
+      if (/^\d+$/.test(it)) modelIds.add(BigInt(it).toString());
+      else if (/^0x[0-9a-fA-F]{40}$/.test(it)) owners.add(getAddress(it));
+      else
+        throw new Error(
+          `PROVER_SERVE: "${it}" is not "all", a model id or an owner address: e.g. PROVER_SERVE=all or PROVER_SERVE=3,0xabc...`,
+        );
+    }
+    serve = { modelIds, owners };
+  }
+  const minFeeWei = new Map<string, bigint>();
+  for (const it of list("PROVER_MIN_FEE")) {
+    const m = /^(\d+):(\d+)$/.exec(it);
+    if (!m) throw new Error(`PROVER_MIN_FEE: "${it}" is not modelId:wei (e.g. PROVER_MIN_FEE=3:10000000000000000)`);
+    minFeeWei.set(BigInt(m[1]).toString(), BigInt(m[2]));
+  }
+  return {
+    serve,
+    maxConstraints: int(env, "PROVER_MAX_CONSTRAINTS", DEFAULT_POLICY.maxConstraints, 1),
+    maxZkeyBytes: int(env, "PROVER_MAX_ZKEY_BYTES", DEFAULT_POLICY.maxZkeyBytes, 1),
+    minFeeWei,
   };
 }

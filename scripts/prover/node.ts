@@ -14,6 +14,7 @@
  *       -> done | lost (someone else delivered, reclaimed, deadline) | skipped (reason) | failed (reason)
  */
 import { randomInt } from "crypto";
+import * as fs from "fs";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
@@ -23,6 +24,8 @@ import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./i
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
 import { type ServedModel, loadServedModel, matchRegistryVersion } from "./models";
+import { BundleCache, BundleRefused, DEFAULT_POLICY, type ServePolicy, admitted, verifyBundle } from "./bundles";
+import { type IpfsNode, startIpfsNode } from "../ipfs/node";
 import { ProofPool } from "./pool";
 import { type JobRecord, ProverStore, TERMINAL } from "./store";
 import { DEFAULT_TX_OPTIONS, type TxOptions, TxSender, WouldRevertError } from "./tx";
@@ -35,6 +38,12 @@ export interface ProverNodeConfig {
   models: string[];
   /** IPFS gateway for `ipfs://` inputs (e.g. http://127.0.0.1:8080). */
   ipfsGateway?: string;
+  /** Published models served besides `models` (docs/prover.md, "Open network"); default: none. */
+  policy?: ServePolicy;
+  /** The node's own IPFS node for `ipfs://` bundles: peers to dial, trustless gateways, blockstore folder. */
+  ipfs?: { peers?: string[]; gateways?: string[]; dir?: string };
+  /** Size bound of the bundle cache (bytes, default 4 GiB). */
+  bundleCacheBytes?: number;
   /** Folder of this node's durable state (one node per folder). */
   stateDir: string;
   /** Jobs in flight at once (= proving worker threads). */
@@ -74,6 +83,9 @@ export class ProverNode {
   private txs!: TxSender;
   private pool!: ProofPool;
   private served: ServedModel[] = [];
+  private policy: ServePolicy = DEFAULT_POLICY;
+  private bundles?: BundleCache;
+  private ipfsNode?: IpfsNode;
   private chainId = 0n;
   private claimBond = 0n;
   private readonly records = new Map<string, JobRecord>();
@@ -120,6 +132,17 @@ export class ProverNode {
     this.startBlock = await this.provider.getBlockNumber();
     this.store = await ProverStore.open(c.stateDir);
     this.served = await Promise.all(c.models.map(loadServedModel));
+    this.policy = c.policy ?? DEFAULT_POLICY;
+    if (this.policy.serve !== "none") {
+      if (c.ipfs)
+        this.ipfsNode = await startIpfsNode({
+          dir: c.ipfs.dir ?? `${c.stateDir}-ipfs`,
+          listen: [],
+          peers: c.ipfs.peers,
+          gateways: c.ipfs.gateways,
+        });
+      this.bundles = new BundleCache(`${c.stateDir}-bundles`, c.bundleCacheBytes ?? 4 * 2 ** 30, this.ipfsNode);
+    }
     this.pool = new ProofPool(c.concurrency);
     await this.pool.warm();
     this.txs = new TxSender(this.wallet, this.provider, this.store, this.log, this.metrics, { ...DEFAULT_TX_OPTIONS, ...c.tx });
@@ -148,6 +171,7 @@ export class ProverNode {
     await this.loop;
     await Promise.race([Promise.all([...this.actives]), sleep(timeoutMs)]);
     await this.pool.stop();
+    await this.ipfsNode?.stop();
     const m = this.metrics.summary();
     this.log("metrics", { ...m, final: true });
     await this.store.close();
@@ -334,10 +358,18 @@ export class ProverNode {
     if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);
     const key = `${j.modelId}:${j.modelVersion}`;
     let m = this.modelMatch.get(key);
-    if (!m) this.modelMatch.set(key, (m = matchRegistryVersion(this.registry, this.served, BigInt(j.modelId), j.modelVersion)));
-    const match = await m;
+    if (!m) this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
+    let match = await m;
+    if (match.model && !fs.existsSync(match.model.zkey)) {
+      // A published bundle evicted from the cache since: fetch and check it again.
+      this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
+      match = await m;
+    }
     if (!match.model) return this.finish(j, "skipped", match.reason);
     const served = match.model;
+    const modelFee = this.policy.minFeeWei.get(j.modelId);
+    if (modelFee !== undefined && BigInt(j.fee) < modelFee)
+      return this.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
     if (j.privateInput === undefined) await this.update(j, { privateInput: (await this.jobs.getJob(j.jobId)).privateInput });
     let input: { x: bigint[]; salt?: bigint } | undefined;
     try {
@@ -510,6 +542,36 @@ export class ProverNode {
     }
     this.log("claim_declined", { jobId: j.jobId, reason, released });
     await this.finish(j, "skipped", `${reason}; claim ${released}`);
+  }
+
+  /**
+   * The served model a registry version is: a local one (`models`), or a published bundle the policy admits, fetched
+   * and checked against the chain once (scripts/prover/bundles.ts). A refused version is remembered and never fetched
+   * again.
+   */
+  private async matchVersion(modelId: bigint, version: number): Promise<{ model?: ServedModel; reason?: string }> {
+    const local = await matchRegistryVersion(this.registry, this.served, modelId, version);
+    if (local.model || !this.bundles || !local.reason?.startsWith("unknown model")) return local;
+    const before = await this.store.refusedVersion(modelId, version);
+    if (before) return { reason: `published bundle refused before: ${before}` };
+    const owner = (await this.registry.modelInfo(modelId)).owner;
+    const why = admitted(this.policy, modelId, owner);
+    if (why) return { reason: why };
+    const [commitment] = await this.registry.getModelVersion(modelId, version);
+    const t0 = Date.now();
+    try {
+      const dir = await this.bundles.fetch(commitment.uri, modelId, version, this.policy.maxZkeyBytes * 2);
+      const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.policy);
+      this.log("bundle_verified", { modelId, version, uri: commitment.uri, model: model.name, ms: Date.now() - t0 });
+      return { model };
+    } catch (e) {
+      if (!(e instanceof BundleRefused)) throw e;
+      const reason = `published bundle ${commitment.uri.slice(0, 80)} refused: ${e.message}`;
+      await this.store.refuseVersion(modelId, version, reason);
+      this.bundles.drop(modelId, version);
+      this.log("bundle_refused", { modelId, version, uri: commitment.uri, reason: e.message });
+      return { reason };
+    }
   }
 
   /** Claims `j`; returns true when this node holds a live claim. */

@@ -8,6 +8,7 @@
  * - `meta!lastBlock`: the last block whose JobOpened logs were all recorded.
  * - `job!<jobId padded>`: a {@link JobRecord}.
  * - `tx!<key>`: a {@link TxRecord} (intent + every signed attempt, written before broadcasting).
+ * - `refused!<modelId padded>:<version>`: why a published model version was refused (it is never fetched again).
  */
 import * as fs from "fs";
 import { ClassicLevel } from "classic-level";
@@ -128,6 +129,15 @@ export class ProverStore {
     const out: JobRecord[] = [];
     for await (const [, v] of this.db.iterator({ gte: "job!", lt: "job!~" })) out.push(v as JobRecord);
     return out;
+  }
+
+  /** Why a published model version was refused (never fetched again), or undefined. */
+  async refusedVersion(modelId: bigint | string, version: number): Promise<string | undefined> {
+    return (await this.db.get(`refused!${pad(modelId)}:${version}`)) as string | undefined;
+  }
+
+  async refuseVersion(modelId: bigint | string, version: number, reason: string): Promise<void> {
+    await this.db.put(`refused!${pad(modelId)}:${version}`, reason, { sync: true });
   }
 
   async getTx(key: string): Promise<TxRecord | undefined> {

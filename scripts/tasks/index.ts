@@ -153,6 +153,25 @@ task("model:register", "Registers a deployed model (ERC-7992 commitment + verifi
     ),
   );
 
+task(
+  "model:publish",
+  "Publishes a built model to the open network: bundle, IPFS (local Helia node), verifier + adapter, registry version with uri ipfs://<cid>",
+)
+  .addOptionalParam("model", "Model name (folder under models/)", "iris-mlp")
+  .addOptionalParam("ipfs", "local (add the bundle to the local Helia node) or none (only write the bundle folder)", "local")
+  .addOptionalParam("uri", "With --ipfs none: the https:// (or file://) base where you host the bundle folder", undefined)
+  .addOptionalParam("license", "License recorded in the model card", "unspecified")
+  .addOptionalParam("ipfsDir", "Blockstore folder of the local IPFS node (default ~/.cache/zkml-evm/ipfs)", undefined)
+  .addOptionalParam("account", `${ACCOUNT}; deploys and becomes the model owner (default: 0)`, undefined)
+  .addFlag("noCompile", "Skip `compile` (the artifacts are up to date)")
+  .setAction(
+    async (
+      a: { model: string; ipfs: string; uri?: string; license: string; ipfsDir?: string; account?: string; noCompile: boolean },
+      hre,
+    ) =>
+      run(hre, "model:publish", async () => (await import("./publish")).publishOp(hre, { ...a, compile: !a.noCompile }), { chain: true }),
+  );
+
 task("job:open", "Opens an inference job: commits to an input with a salt, escrows the fee; writes the job input file for the prover")
   .addOptionalParam("model", "Registered model name", "iris-mlp")
   .addOptionalParam(

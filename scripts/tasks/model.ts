@@ -84,8 +84,9 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: RegisterO
     proofSystemId: psId,
     uri,
   };
-  const same = (x: { modelHash: string; circuitHash: string; vkHash: string; proofSystemId: string }): boolean =>
-    x.modelHash === c.modelHash && x.circuitHash === c.circuitHash && x.vkHash === c.vkHash;
+  // An explicit --uri is part of what must match (model:publish registers the bundle's URI).
+  const same = (x: { modelHash: string; circuitHash: string; vkHash: string; proofSystemId: string; uri: string }): boolean =>
+    x.modelHash === c.modelHash && x.circuitHash === c.circuitHash && x.vkHash === c.vkHash && (!opts.uri || x.uri === c.uri);
 
   // Already registered? The recorded id, as the registry has it now.
   let current: { modelId: bigint; version: number; matches: boolean; verifier: string } | undefined;

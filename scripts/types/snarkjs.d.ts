@@ -60,6 +60,8 @@ declare module "snarkjs" {
   };
   export const wtns: {
     calculate(input: Record<string, unknown>, wasmFile: string, wtnsFile: FileLike): Promise<void>;
+    /** Whether the witness satisfies every constraint of the R1CS. */
+    check(r1csFile: string, wtnsFile: string, logger?: Logger): Promise<boolean>;
   };
   export const curves: {
     getCurveFromName(name: string): Promise<{ terminate(): Promise<void> }>;

@@ -1,0 +1,303 @@
+/**
+ * The open network, prover side (docs/prover.md, "Open network"): a node serves any registered model version whose
+ * registry `uri` points to a bundle (scripts/model/bundle.ts) and that its policy admits. For a version it has never
+ * seen it fetches the bundle (`ipfs://<cid>` from its own IPFS node, which checks every block against the CID;
+ * `https://<base>/` or `file://<dir>`: the files `bundle.json` lists), checks it against everything the chain
+ * records and only then serves it:
+ *
+ *   files       every file's size and sha256 as `bundle.json` says (readBundle)
+ *   registry    modelHash, circuitHash, vkHash, proofSystemId and the public-signal layout of the version equal the
+ *               bundle's; the model commitment recomputed from the weights equals modelHash; sha256(r1cs) equals
+ *               circuitHash; the vk's hash equals vkHash and the zkey's own vk equals it
+ *   circuit     the wasm's witness for a sample input satisfies the R1CS (snarkjs wtns check), and a proof of that
+ *               input has exactly the public signals of the TS reference and verifies with the vk
+ *   verifier    the version's on-chain verifier is the snarkjs verifier of the zkey (auditVersion)
+ *
+ * A version that fails any check is refused with its reason and never fetched again (the store remembers it). Bundles
+ * are cached on disk under a size bound (least recently used evicted first).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { isDeepStrictEqual } from "util";
+import * as snarkjs from "snarkjs";
+import { type Provider, getAddress, toBeHex, zeroPadValue } from "ethers";
+import { fileURLToPath } from "url";
+import type { ModelRegistry } from "../../typechain-types";
+import { GROTH16_BN254_V1 } from "../chain/binding";
+import { auditVersion, expectedGroth16Runtime } from "../chain/audit-verifier";
+import { sha256File } from "../lib/hash";
+import { ensureDir, writeFileAtomic } from "../lib/paths";
+import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, readBundle } from "../model/bundle";
+import { type QuantizedModel, layoutOf, modelCommitment, validateModel } from "../model/quantized";
+import { circuitInput, proveInference } from "../prove/inference";
+import { verifyGroth16 } from "../prove/groth16";
+import { verificationKeyHash } from "../setup/groth16";
+import type { IpfsNode } from "../ipfs/node";
+import type { ServedModel } from "./models";
+
+/** Which published models a node serves besides its local ones. */
+export interface ServePolicy {
+  /** "all" registered versions, or only these model ids / these owners' models (both lists: either matches). */
+  serve: "none" | "all" | { modelIds: ReadonlySet<string>; owners: ReadonlySet<string> };
+  /** Largest circuit served (R1CS constraints). */
+  maxConstraints: number;
+  /** Largest proving key served (bytes); also bounds what is fetched. */
+  maxZkeyBytes: number;
+  /** Minimum fee per model id (wei), on top of the node's global minimum. */
+  minFeeWei: ReadonlyMap<string, bigint>;
+}
+
+export const DEFAULT_POLICY: ServePolicy = { serve: "none", maxConstraints: 1 << 20, maxZkeyBytes: 512 * 2 ** 20, minFeeWei: new Map() };
+
+/** A bundle that cannot be served; the message is the logged reason. */
+export class BundleRefused extends Error {}
+
+const b32 = (v: bigint): string => zeroPadValue(toBeHex(v), 32).toLowerCase();
+
+/** Reads a JSON file of the bundle. */
+function json<T>(dir: string, name: string): T {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as T;
+  } catch (e) {
+    throw new BundleRefused(`${name} is not JSON: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Fetches `base/name` over HTTP(S), bounded in size and time. */
+async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw new BundleRefused(`${url} could not be fetched: ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  if (body.length > maxBytes) throw new BundleRefused(`${url} is ${body.length} bytes, more than the limit of ${maxBytes}`);
+  return body;
+}
+
+export class BundleCache {
+  constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly ipfs?: IpfsNode,
+  ) {
+    ensureDir(dir);
+  }
+
+  /** The cache folder of a version. */
+  private entry(modelId: bigint, version: number): string {
+    return path.join(this.dir, `${modelId}-${version}`);
+  }
+
+  /**
+   * Fetches the bundle at `uri` into the cache (or finds it there) and returns its folder.
+   * @throws BundleRefused on an unsupported URI, a transport failure or a size over `limit`.
+   */
+  async fetch(uri: string, modelId: bigint, version: number, limit: number, timeoutMs = 120_000): Promise<string> {
+    const dest = this.entry(modelId, version);
+    if (fs.existsSync(path.join(dest, ".complete"))) {
+      fs.utimesSync(path.join(dest, ".complete"), new Date(), new Date()); // LRU: last use
+      return dest;
+    }
+    const tmp = `${dest}.partial`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    ensureDir(tmp);
+    try {
+      if (uri.startsWith("ipfs://")) {
+        if (!this.ipfs) throw new BundleRefused(`${uri}: this node has no IPFS node (set PROVER_IPFS_PEERS or PROVER_IPFS_GATEWAYS)`);
+        const cid = uri.slice("ipfs://".length).replace(/\/+$/, "");
+        if (!/^[A-Za-z0-9]+$/.test(cid)) throw new BundleRefused(`${uri} is not ipfs://<cid> (a bundle is a whole directory)`);
+        try {
+          await this.ipfs.getDirectory(cid, tmp, { maxBytes: limit, timeoutMs });
+        } catch (e) {
+          throw new BundleRefused((e as Error).message);
+        }
+      } else if (uri.startsWith("https://") || uri.startsWith("http://") || uri.startsWith("file:")) {
+        // A directory: bundle.json first, then exactly the files it lists.
+        const local = uri.startsWith("file:") ? (uri.startsWith("file://") ? fileURLToPath(uri) : uri.slice(5)) : undefined;
+        const get = async (name: string): Promise<Buffer> => {
+          if (local) {
+            const p = path.join(local, name);
+            if (!fs.existsSync(p)) throw new BundleRefused(`${p} not found`);
+            if (fs.statSync(p).size > limit) throw new BundleRefused(`${p} is larger than the limit of ${limit} bytes`);
+            return fs.readFileSync(p);
+          }
+          return httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, timeoutMs);
+        };
+        const manifestBytes = await get(BUNDLE_MANIFEST);
+        writeFileAtomic(path.join(tmp, BUNDLE_MANIFEST), manifestBytes);
+        const m = json<BundleManifest>(tmp, BUNDLE_MANIFEST);
+        let total = 0;
+        for (const role of Object.keys(BUNDLE_FILES) as (keyof typeof BUNDLE_FILES)[]) {
+          const f = m.files?.[role];
+          if (!f || f.name !== BUNDLE_FILES[role])
+            throw new BundleRefused(`${BUNDLE_MANIFEST}: files.${role} must name ${BUNDLE_FILES[role]}`);
+          total += f.bytes;
+          if (total > limit) throw new BundleRefused(`the bundle is larger than the limit of ${limit} bytes`);
+          writeFileAtomic(path.join(tmp, f.name), await get(f.name));
+        }
+      } else {
+        throw new BundleRefused(`unsupported bundle URI "${uri.slice(0, 60)}" (use ipfs://<cid>, https://<base> or file://<dir>)`);
+      }
+      fs.writeFileSync(path.join(tmp, ".complete"), "");
+      fs.rmSync(dest, { recursive: true, force: true });
+      fs.renameSync(tmp, dest);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    this.evict(dest);
+    return dest;
+  }
+
+  /** Removes the least recently used bundles until the cache fits its bound (never `keep`). */
+  private evict(keep: string): void {
+    const entries = fs
+      .readdirSync(this.dir)
+      .map((n) => path.join(this.dir, n))
+      .filter((d) => fs.existsSync(path.join(d, ".complete")))
+      .map((d) => ({
+        d,
+        used: fs.statSync(path.join(d, ".complete")).mtimeMs,
+        bytes: fs.readdirSync(d).reduce((s, n) => s + fs.statSync(path.join(d, n)).size, 0),
+      }))
+      .sort((a, b) => a.used - b.used);
+    let total = entries.reduce((s, e) => s + e.bytes, 0);
+    for (const e of entries) {
+      if (total <= this.maxBytes) break;
+      if (e.d === keep) continue;
+      fs.rmSync(e.d, { recursive: true, force: true });
+      total -= e.bytes;
+    }
+  }
+
+  /** Forgets a cached bundle (after it was refused). */
+  drop(modelId: bigint, version: number): void {
+    fs.rmSync(this.entry(modelId, version), { recursive: true, force: true });
+  }
+}
+
+/** Whether `policy` admits a model of `owner` with id `modelId` (before anything is fetched). */
+export function admitted(policy: ServePolicy, modelId: bigint, owner: string): string | undefined {
+  if (policy.serve === "none") return "this node serves only its local models (PROVER_SERVE unset)";
+  if (policy.serve === "all") return undefined;
+  if (policy.serve.modelIds.has(modelId.toString()) || policy.serve.owners.has(getAddress(owner))) return undefined;
+  return `model ${modelId} (owner ${owner}) is not in PROVER_SERVE`;
+}
+
+/**
+ * Checks a fetched bundle against the registry version and returns it as a served model.
+ * @throws BundleRefused naming the first check that fails.
+ */
+export async function verifyBundle(
+  dir: string,
+  registry: ModelRegistry,
+  provider: Provider,
+  modelId: bigint,
+  version: number,
+  policy: ServePolicy,
+): Promise<ServedModel> {
+  let manifest: BundleManifest;
+  try {
+    manifest = readBundle(dir);
+  } catch (e) {
+    if (e instanceof BundleError) throw new BundleRefused(e.message);
+    throw e;
+  }
+  const file = (role: keyof typeof BUNDLE_FILES): string => path.join(dir, BUNDLE_FILES[role]);
+  if (manifest.constraints > policy.maxConstraints)
+    throw new BundleRefused(`${manifest.constraints} constraints, more than PROVER_MAX_CONSTRAINTS ${policy.maxConstraints}`);
+  if (manifest.files.zkey.bytes > policy.maxZkeyBytes)
+    throw new BundleRefused(`proving key of ${manifest.files.zkey.bytes} bytes, more than PROVER_MAX_ZKEY_BYTES ${policy.maxZkeyBytes}`);
+  // ---- the registry version against the bundle
+  const [c, , numSignals] = await registry.getModelVersion(modelId, version);
+  const chain = {
+    modelHash: c.modelHash.toLowerCase(),
+    circuitHash: c.circuitHash.toLowerCase(),
+    vkHash: c.vkHash.toLowerCase(),
+    proofSystemId: c.proofSystemId.toLowerCase(),
+  };
+  for (const k of ["modelHash", "circuitHash", "vkHash", "proofSystemId"] as const)
+    if (chain[k] !== manifest.registry[k]) throw new BundleRefused(`registry ${k} ${chain[k]} is not the bundle's ${manifest.registry[k]}`);
+  if (chain.proofSystemId !== GROTH16_BN254_V1.toLowerCase())
+    throw new BundleRefused(`proof system ${chain.proofSystemId} is not served (Groth16 only)`);
+  if (Number(numSignals) !== manifest.registry.numPublicSignals)
+    throw new BundleRefused(`registry has ${numSignals} public signals, the bundle ${manifest.registry.numPublicSignals}`);
+  const l = await registry.layoutOf(modelId, version);
+  const onChainLayout = {
+    inputMode: Number(l.inputMode),
+    outputHead: Number(l.outputHead),
+    inputCount: Number(l.inputCount),
+    inputBits: Number(l.inputBits),
+    outputCount: Number(l.outputCount),
+    outputBits: Number(l.outputBits),
+    outputFrac: Number(l.outputFrac),
+  };
+  // ---- the files against the hashes
+  const model = json<QuantizedModel>(dir, BUNDLE_FILES.model);
+  try {
+    validateModel(model);
+  } catch (e) {
+    throw new BundleRefused(`${BUNDLE_FILES.model}: ${(e as Error).message}`);
+  }
+  const layout = layoutOf(model);
+  if (!isDeepStrictEqual(layout, onChainLayout) || !isDeepStrictEqual(layout, manifest.registry.layout))
+    throw new BundleRefused(`public-signal layout ${JSON.stringify(layout)} is not the registry's ${JSON.stringify(onChainLayout)}`);
+  const commitment = b32(await modelCommitment(model));
+  if (commitment !== chain.modelHash)
+    throw new BundleRefused(`the weights commit to ${commitment}, the registry's modelHash is ${chain.modelHash}`);
+  const r1csHash = `0x${await sha256File(file("r1cs"))}`;
+  if (r1csHash !== chain.circuitHash)
+    throw new BundleRefused(`sha256(${BUNDLE_FILES.r1cs}) is ${r1csHash}, the registry's circuitHash is ${chain.circuitHash}`);
+  const vkey = json<snarkjs.VerificationKey>(dir, BUNDLE_FILES.vkey);
+  const vkHash = `0x${verificationKeyHash(vkey)}`;
+  if (vkHash !== chain.vkHash)
+    throw new BundleRefused(`the verification key hashes to ${vkHash}, the registry's vkHash is ${chain.vkHash}`);
+  let zkeyVk: snarkjs.VerificationKey;
+  try {
+    zkeyVk = await snarkjs.zKey.exportVerificationKey(file("zkey"));
+  } catch (e) {
+    throw new BundleRefused(`${BUNDLE_FILES.zkey} is not a snarkjs zkey: ${(e as Error).message}`);
+  }
+  if (verificationKeyHash(zkeyVk) !== verificationKeyHash(vkey))
+    throw new BundleRefused(`${BUNDLE_FILES.zkey} is not the proving key of ${BUNDLE_FILES.vkey}`);
+  const info = await snarkjs.r1cs.info(file("r1cs"));
+  if (Number(info.nConstraints) !== manifest.constraints)
+    throw new BundleRefused(`${BUNDLE_FILES.r1cs} has ${info.nConstraints} constraints, ${BUNDLE_MANIFEST} says ${manifest.constraints}`);
+  // ---- the circuit: a sample witness satisfies the R1CS, and its proof is the reference's and verifies
+  const x = Array.from({ length: model.input.size }, () => 0n);
+  const salt = layout.inputMode === 1 ? undefined : 1n;
+  const wtns = path.join(dir, ".sample.wtns");
+  try {
+    await snarkjs.wtns.calculate(circuitInput(x, salt, 1n, model), file("wasm"), wtns);
+    if (!(await snarkjs.wtns.check(file("r1cs"), wtns)))
+      throw new BundleRefused(`the witness of ${BUNDLE_FILES.wasm} does not satisfy ${BUNDLE_FILES.r1cs}`);
+  } catch (e) {
+    if (e instanceof BundleRefused) throw e;
+    throw new BundleRefused(`${BUNDLE_FILES.wasm} failed on a sample input: ${(e as Error).message.split("\n")[0]}`);
+  } finally {
+    fs.rmSync(wtns, { force: true });
+  }
+  let proof;
+  try {
+    proof = await proveInference(model, { wasm: file("wasm"), zkey: file("zkey") }, x, salt, 1n);
+  } catch (e) {
+    throw new BundleRefused(`a sample proof failed: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (!(await verifyGroth16(vkey, proof.publicSignals, proof.proof)))
+    throw new BundleRefused("a sample proof does not verify with the bundle's verification key");
+  // ---- the on-chain verifier is the snarkjs verifier of this zkey
+  const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtime(file("zkey")));
+  if (!audit.ok) throw new BundleRefused(audit.reason ?? "the version's verifier failed the audit");
+  return {
+    name: `${model.name}#${modelId}.${version}`,
+    model,
+    wasm: file("wasm"),
+    zkey: file("zkey"),
+    modelHash: chain.modelHash,
+    circuitHash: chain.circuitHash,
+    vkHash: chain.vkHash,
+  };
+}
