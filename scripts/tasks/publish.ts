@@ -98,12 +98,20 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
     );
 
   // 1. deploy the verifier + adapter (builds the model, cached), 2. the bundle, 3. IPFS, 4. register.
-  const deployed = await deployOp(hre, { models: [opts.model], verify: false, compile: opts.compile ?? true, account: opts.account });
   const { buildModel } = await import("../model/build");
+  const built = await buildModel(opts.model, { quantize: false });
+  const known = readRecord(hre.network.name)?.models[opts.model];
+  const deployedAlready =
+    known !== undefined &&
+    known.manifest.vkHash === built.keys.vkHash &&
+    (await hre.ethers.provider.getCode(known.adapter.address)) !== "0x";
+  const deployed = deployedAlready
+    ? { written: [] as string[], gasUsed: 0n, gasCost: 0n }
+    : await deployOp(hre, { models: [opts.model], verify: false, compile: opts.compile ?? true, account: opts.account });
   const { writeBundle } = await import("../model/bundle");
   const { numPublicSignals } = await import("../model/quantized");
   const { GROTH16_BN254_V1 } = await import("../chain/binding");
-  const b = await buildModel(opts.model, { quantize: false });
+  const b = built;
   const card = await modelCard(opts.model, opts.license ?? "unspecified");
   const dir = path.join(BUILD_DIR, "bundles", `${opts.model}-${b.keys.vkHash.slice(0, 12)}`);
   const { files } = writeBundle(

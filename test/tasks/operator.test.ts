@@ -368,6 +368,41 @@ describe("operator tasks (issues 6, 14)", function () {
         expect(Number(values[0]) / 512).to.be.closeTo(17.55, 0.01);
       });
 
+      it("model:publish: bundle on the local IPFS node, registered as a new version with uri ipfs://<cid> that verifies against the chain; again: nothing sent", async function () {
+        const ipfsDir = path.join(deployDir, "ipfs");
+        const p = (await hre.run("model:publish", { model: "temp-forecast", ipfsDir, license: "MIT", noCompile: true })) as {
+          lines: [string, string][];
+          data: { modelId: bigint; cid: string; uri: string; bundleDir: string };
+        };
+        expect(p.data.uri).to.equal(`ipfs://${p.data.cid}`);
+        expect(p.lines.find(([k]) => k === "keys")?.[1]).to.match(/DEV keys \(INSECURE/);
+        const registry = await hre.ethers.getContractAt(
+          "ModelRegistry",
+          await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
+        );
+        const [version] = await registry.currentVersion(p.data.modelId);
+        const [c] = await registry.getModelVersion(p.data.modelId, version);
+        expect(c.uri).to.equal(p.data.uri);
+        const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
+        const served = await verifyBundle(p.data.bundleDir, registry, hre.ethers.provider, p.data.modelId, Number(version), DEFAULT_POLICY);
+        expect(served.model.name).to.equal("temp-forecast");
+        const card = JSON.parse(fs.readFileSync(path.join(p.data.bundleDir, "card.json"), "utf8")) as {
+          accuracy?: { metric: string };
+          license: string;
+        };
+        expect(card.license).to.equal("MIT");
+        expect(card.accuracy?.metric).to.match(/mean absolute error/);
+        const before = await block();
+        const again = (await hre.run("model:publish", { model: "temp-forecast", ipfsDir, license: "MIT", noCompile: true })) as {
+          data: { cid: string };
+        };
+        expect(again.data.cid).to.equal(p.data.cid);
+        expect(await block()).to.equal(before);
+        expect(await refused(() => hre.run("model:publish", { model: "temp-forecast", ipfs: "pinata" }))).to.match(
+          /^--ipfs pinata: give local/,
+        );
+      });
+
       it("--verify on a local chain is refused before anything is sent", async function () {
         expect(await refused(() => hre.run("deploy", { verify: true }))).to.match(
           /--verify needs a public block explorer, and network "hardhat" is a local chain \(31337\)/,
