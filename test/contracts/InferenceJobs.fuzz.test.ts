@@ -320,7 +320,7 @@ describe("InferenceJobs (randomized sequences)", function () {
           expect(balance).to.equal(owed);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
     );
   });
 });
