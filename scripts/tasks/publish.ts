@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { BUILD_DIR, rel } from "../lib/paths";
+import { BUILD_DIR, ROOT, rel } from "../lib/paths";
 import { type TaskResult } from "./common";
 import { UserError } from "./errors";
 import { deployOp } from "./deploy";
@@ -91,7 +91,7 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
     throw new UserError(`--uri ${opts.uri}: give the https:// (or file://) base where the bundle folder is served`);
   if (opts.uri && mode === "local")
     throw new UserError("--uri with --ipfs local: the local node's CID is the URI; pass --ipfs none to register your own --uri");
-  const modelDir = path.join(path.dirname(BUILD_DIR), "models", opts.model);
+  const modelDir = path.join(ROOT, "models", opts.model);
   if (!fs.existsSync(modelDir))
     throw new UserError(
       `--model ${opts.model}: no models/${opts.model}/ folder; import or train the model first (docs/bring-your-own-model.md)`,
