@@ -12,7 +12,18 @@ mapfile -t main < <(find test -name '*.test.ts' -not -path 'test/prover/*' | sor
 status=0
 npx hardhat test "${main[@]}" 2>&1 | tee -a "$log" || status=1
 for f in test/prover/*.test.ts; do
-  npx hardhat test "$f" 2>&1 | tee -a "$log" || status=1
+  one=build/test-run.one.log
+  npx hardhat test "$f" 2>&1 | tee "$one"
+  rc=${PIPESTATUS[0]}
+  if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$one"; then
+    # The process died before mocha's summary: the native heap corruption of docs/prover.md ("Known issue", issue 19),
+    # not a test failure. Run the file once more and say so; a second crash fails the run.
+    echo "test/run-all.sh: $f crashed without a result (exit $rc; native heap corruption, docs/prover.md): running it once more" >&2
+    npx hardhat test "$f" 2>&1 | tee "$one"
+    rc=${PIPESTATUS[0]}
+  fi
+  cat "$one" >> "$log"
+  [ "$rc" -eq 0 ] || status=1
 done
 passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s += $3} END {print s + 0}')
