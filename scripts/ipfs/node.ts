@@ -6,6 +6,8 @@
  * docs/model-format.md ("Bundle") and docs/prover.md ("Open network") say how bundles use it.
  */
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as path from "path";
 import type { Helia } from "@helia/utils";
 import type { UnixFS } from "@helia/unixfs";
@@ -24,8 +26,19 @@ export interface IpfsNodeOptions {
   gateways?: string[];
 }
 
-/** A fetch failure or a directory that is not what was asked; the message says which. */
-export class IpfsError extends Error {}
+/**
+ * A fetch failure or a directory that is not what was asked; the message says which, the kind how lasting it is:
+ * `unavailable` (not retrievable in time: try later), `too-large` (over the caller's limit), `not-a-bundle` (the CID
+ * names something else than a flat directory of plain file names).
+ */
+export class IpfsError extends Error {
+  constructor(
+    message: string,
+    readonly kind: "unavailable" | "too-large" | "not-a-bundle" = "not-a-bundle",
+  ) {
+    super(message);
+  }
+}
 
 export interface IpfsNode {
   helia: Helia<Libp2p>;
@@ -39,13 +52,51 @@ export interface IpfsNode {
    * @returns name -> size of the files written.
    * @throws IpfsError when it is not a flat directory, too large, or not retrievable in time.
    */
-  getDirectory(cid: string, dest: string, opts?: { maxBytes?: number; timeoutMs?: number }): Promise<Map<string, number>>;
+  getDirectory(
+    cid: string,
+    dest: string,
+    opts?: {
+      maxBytes?: number;
+      timeoutMs?: number;
+      /** Looks at each listed file's size before anything is fetched; a message refuses the directory ("too-large"). */
+      refuse?: (name: string, bytes: number) => string | undefined;
+    },
+  ): Promise<Map<string, number>>;
   dial(multiaddr: string): Promise<void>;
+  /**
+   * Serves this node's blocks over HTTP as a trustless gateway (the raw-block part of the IPFS Trustless Gateway
+   * specification: `GET /ipfs/<cid>?format=raw` or `Accept: application/vnd.ipld.raw`), for provers that fetch
+   * through PROVER_IPFS_GATEWAYS instead of libp2p. Only blocks already in the blockstore are served; the client
+   * checks each one against its CID, so the gateway is not trusted.
+   */
+  serveGateway(opts?: { host?: string; port?: number }): Promise<{ url: string; close(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
 export function defaultIpfsDir(): string {
   return path.join(userCacheDir(), "ipfs");
+}
+
+/**
+ * Runs `work` with an abort signal that fires after `ms`, and gives up at that time even if `work` ignores the signal
+ * (a block source that keeps answering wrong blocks can keep a Helia session retrying past its signal).
+ */
+async function bounded(ms: number, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      reject(new Error(`no answer in ${ms} ms`));
+    }, ms);
+  });
+  const run = work(ac.signal);
+  run.catch(() => undefined); // settled late, after the timeout: nobody waits for it any more
+  try {
+    await Promise.race([run, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts a Helia node on a persistent blockstore. */
@@ -121,17 +172,23 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
       }
       const entries: { name: string; cid: typeof cid; size: bigint }[] = [];
       try {
-        for await (const e of fsx.ls(cid, { signal: AbortSignal.timeout(timeoutMs) })) {
-          if (e.type !== "file" && e.type !== "raw")
-            throw new IpfsError(`${cidText}: entry "${e.name}" is a ${e.type}, a bundle holds files only`);
-          entries.push({ name: e.name, cid: e.cid, size: e.size });
-        }
+        await bounded(timeoutMs, async (signal) => {
+          for await (const e of fsx.ls(cid, { signal })) {
+            if (e.type !== "file" && e.type !== "raw")
+              throw new IpfsError(`${cidText}: entry "${e.name}" is a ${e.type}, a bundle holds files only`);
+            entries.push({ name: e.name, cid: e.cid, size: e.size });
+          }
+        });
       } catch (e) {
         if (e instanceof IpfsError) throw e;
-        throw new IpfsError(`${cidText} could not be listed as a directory within ${timeoutMs} ms: ${(e as Error).message}`);
+        throw new IpfsError(`${cidText} could not be listed as a directory within ${timeoutMs} ms: ${(e as Error).message}`, "unavailable");
       }
       const total = entries.reduce((s, e) => s + e.size, 0n);
-      if (total > BigInt(maxBytes)) throw new IpfsError(`${cidText} holds ${total} bytes, more than the limit of ${maxBytes}`);
+      for (const e of entries) {
+        const why = o.refuse?.(e.name, Number(e.size));
+        if (why) throw new IpfsError(why, "too-large");
+      }
+      if (total > BigInt(maxBytes)) throw new IpfsError(`${cidText} holds ${total} bytes, more than the limit of ${maxBytes}`, "too-large");
       ensureDir(dest);
       const sizes = new Map<string, number>();
       for (const e of entries) {
@@ -139,14 +196,16 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
         const parts: Uint8Array[] = [];
         let n = 0;
         try {
-          for await (const chunk of fsx.cat(e.cid, { signal: AbortSignal.timeout(timeoutMs) })) {
-            n += chunk.length;
-            if (n > maxBytes) throw new IpfsError(`${cidText}/${e.name} is larger than the limit of ${maxBytes} bytes`);
-            parts.push(chunk);
-          }
+          await bounded(timeoutMs, async (signal) => {
+            for await (const chunk of fsx.cat(e.cid, { signal })) {
+              n += chunk.length;
+              if (n > maxBytes) throw new IpfsError(`${cidText}/${e.name} is larger than the limit of ${maxBytes} bytes`, "too-large");
+              parts.push(chunk);
+            }
+          });
         } catch (err) {
           if (err instanceof IpfsError) throw err;
-          throw new IpfsError(`${cidText}/${e.name} could not be fetched within ${timeoutMs} ms: ${(err as Error).message}`);
+          throw new IpfsError(`${cidText}/${e.name} could not be fetched within ${timeoutMs} ms: ${(err as Error).message}`, "unavailable");
         }
         writeFileAtomic(path.join(dest, e.name), Buffer.concat(parts));
         sizes.set(e.name, n);
@@ -155,6 +214,53 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
     },
     async dial(addr) {
       await helia.libp2p.dial(multiaddr(addr));
+    },
+    async serveGateway(o = {}) {
+      const server = http.createServer((req, res) => {
+        void (async () => {
+          const url = new URL(req.url ?? "/", "http://gateway");
+          const m = /^\/ipfs\/([A-Za-z0-9]+)\/?$/.exec(url.pathname);
+          if ((req.method !== "GET" && req.method !== "HEAD") || !m) {
+            res.writeHead(400, { "content-type": "text/plain" }).end("GET /ipfs/<cid>?format=raw\n");
+            return;
+          }
+          const raw = url.searchParams.get("format") === "raw" || (req.headers.accept ?? "").includes("application/vnd.ipld.raw");
+          if (!raw) {
+            res.writeHead(406, { "content-type": "text/plain" }).end("this trustless gateway serves raw blocks only (?format=raw)\n");
+            return;
+          }
+          let cid;
+          try {
+            cid = CID.parse(m[1]);
+          } catch {
+            res.writeHead(400, { "content-type": "text/plain" }).end("not a CID\n");
+            return;
+          }
+          if (!(await helia.blockstore.has(cid))) {
+            res.writeHead(404, { "content-type": "text/plain" }).end("block not held here\n");
+            return;
+          }
+          const bytes = await helia.blockstore.get(cid);
+          res.writeHead(200, {
+            "content-type": "application/vnd.ipld.raw",
+            "content-length": String(bytes.length),
+            "cache-control": "public, max-age=29030400, immutable",
+          });
+          res.end(req.method === "HEAD" ? undefined : Buffer.from(bytes));
+        })().catch((e: Error) => {
+          if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+          res.end(`${e.message}\n`);
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve);
+      });
+      const a = server.address() as AddressInfo;
+      return {
+        url: `http://${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
     },
     async stop() {
       await helia.stop();

@@ -4,6 +4,7 @@
  * (PROVER_IPFS_PEERS) and runs until interrupted.
  *   IPFS_DIR     blockstore folder (default ~/.cache/zkml-evm/ipfs)
  *   IPFS_LISTEN  comma-separated listen multiaddrs (default /ip4/0.0.0.0/tcp/4001)
+ *   IPFS_GATEWAY host:port to also serve the blocks as a trustless HTTP gateway (PROVER_IPFS_GATEWAYS); unset: none
  */
 import { runMain } from "../lib/main";
 import { defaultIpfsDir, startIpfsNode } from "./node";
@@ -13,10 +14,18 @@ async function main(): Promise<void> {
   const node = await startIpfsNode({ dir: process.env.IPFS_DIR ?? defaultIpfsDir(), listen });
   console.log(`IPFS node online (blockstore ${process.env.IPFS_DIR ?? defaultIpfsDir()}); give provers one of:`);
   for (const a of node.multiaddrs()) console.log(`  PROVER_IPFS_PEERS=${a}`);
+  let gateway: { url: string; close(): Promise<void> } | undefined;
+  if (process.env.IPFS_GATEWAY) {
+    const m = /^(.*):(\d+)$/.exec(process.env.IPFS_GATEWAY);
+    if (!m) throw new Error(`IPFS_GATEWAY=${process.env.IPFS_GATEWAY}: give host:port, e.g. IPFS_GATEWAY=0.0.0.0:8080`);
+    gateway = await node.serveGateway({ host: m[1], port: Number(m[2]) });
+    console.log(`  PROVER_IPFS_GATEWAYS=${gateway.url} (trustless gateway; use this host's public address)`);
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
+  await gateway?.close();
   await node.stop();
 }
 

@@ -32,7 +32,7 @@ import { type QuantizedModel, layoutOf, modelCommitment, validateModel } from ".
 import { circuitInput, proveInference } from "../prove/inference";
 import { verifyGroth16 } from "../prove/groth16";
 import { verificationKeyHash } from "../setup/groth16";
-import type { IpfsNode } from "../ipfs/node";
+import { type IpfsNode, IpfsError } from "../ipfs/node";
 import type { ServedModel } from "./models";
 
 /** Which published models a node serves besides its local ones. */
@@ -49,8 +49,23 @@ export interface ServePolicy {
 
 export const DEFAULT_POLICY: ServePolicy = { serve: "none", maxConstraints: 1 << 20, maxZkeyBytes: 512 * 2 ** 20, minFeeWei: new Map() };
 
-/** A bundle that cannot be served; the message is the logged reason. */
-export class BundleRefused extends Error {}
+/**
+ * Why a bundle cannot be served; the message is the logged reason. The kind says how long the refusal holds:
+ *   mismatch     the bundle is not what the chain records (or not a bundle): the version is refused for good, stored,
+ *                and never fetched again
+ *   policy       over this node's limits (PROVER_MAX_CONSTRAINTS, PROVER_MAX_ZKEY_BYTES): refused while the process
+ *                runs with this policy, not stored (a restart with other limits looks again)
+ *   unavailable  the URI could not be fetched (unreachable, timeout, HTTP error): this job is skipped and the next
+ *                job on the version tries again after the node's retry delay
+ */
+export class BundleRefused extends Error {
+  constructor(
+    message: string,
+    readonly kind: "mismatch" | "policy" | "unavailable" = "mismatch",
+  ) {
+    super(message);
+  }
+}
 
 const b32 = (v: bigint): string => zeroPadValue(toBeHex(v), 32).toLowerCase();
 
@@ -63,17 +78,30 @@ function json<T>(dir: string, name: string): T {
   }
 }
 
+/** The innermost message of a fetch error (undici wraps "ECONNREFUSED" in "fetch failed"). */
+function causeOf(e: unknown): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  return err.cause?.code ?? err.cause?.message ?? err.message;
+}
+
 /** Fetches `base/name` over HTTP(S), bounded in size and time. */
 async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
-    throw new BundleRefused(`${url} could not be fetched: ${(e as Error).message}`);
+    throw new BundleRefused(`${url} could not be fetched: ${causeOf(e)}`, "unavailable");
   }
-  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`);
-  const body = Buffer.from(await res.arrayBuffer());
-  if (body.length > maxBytes) throw new BundleRefused(`${url} is ${body.length} bytes, more than the limit of ${maxBytes}`);
+  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
+  let body: Buffer;
+  try {
+    body = Buffer.from(await res.arrayBuffer());
+  } catch (e) {
+    throw new BundleRefused(`${url} broke off: ${causeOf(e)}`, "unavailable");
+  }
+  if (body.length > maxBytes) throw new BundleRefused(`${url} is ${body.length} bytes, more than the limit of ${maxBytes}`, "policy");
   return body;
 }
 
@@ -93,9 +121,20 @@ export class BundleCache {
 
   /**
    * Fetches the bundle at `uri` into the cache (or finds it there) and returns its folder.
-   * @throws BundleRefused on an unsupported URI, a transport failure or a size over `limit`.
+   * Sizes are checked before the large files are asked for: the whole bundle against `limits.totalBytes` and the
+   * proving key against `limits.zkeyBytes` (from bundle.json over HTTP or a folder, from the directory listing on IPFS).
+   * @throws BundleRefused on an unsupported URI, a transport failure or a size over a limit.
    */
-  async fetch(uri: string, modelId: bigint, version: number, limit: number, timeoutMs = 120_000): Promise<string> {
+  async fetch(
+    uri: string,
+    modelId: bigint,
+    version: number,
+    limits: { totalBytes: number; zkeyBytes: number },
+    timeoutMs = 120_000,
+  ): Promise<string> {
+    const limit = limits.totalBytes;
+    const zkeyTooLarge = (bytes: number): BundleRefused =>
+      new BundleRefused(`proving key of ${bytes} bytes, more than PROVER_MAX_ZKEY_BYTES ${limits.zkeyBytes}`, "policy");
     const dest = this.entry(modelId, version);
     if (fs.existsSync(path.join(dest, ".complete"))) {
       fs.utimesSync(path.join(dest, ".complete"), new Date(), new Date()); // LRU: last use
@@ -106,13 +145,19 @@ export class BundleCache {
     ensureDir(tmp);
     try {
       if (uri.startsWith("ipfs://")) {
-        if (!this.ipfs) throw new BundleRefused(`${uri}: this node has no IPFS node (set PROVER_IPFS_PEERS or PROVER_IPFS_GATEWAYS)`);
+        if (!this.ipfs)
+          throw new BundleRefused(`${uri}: this node has no IPFS node (set PROVER_IPFS_PEERS or PROVER_IPFS_GATEWAYS)`, "policy");
         const cid = uri.slice("ipfs://".length).replace(/\/+$/, "");
         if (!/^[A-Za-z0-9]+$/.test(cid)) throw new BundleRefused(`${uri} is not ipfs://<cid> (a bundle is a whole directory)`);
         try {
-          await this.ipfs.getDirectory(cid, tmp, { maxBytes: limit, timeoutMs });
+          await this.ipfs.getDirectory(cid, tmp, {
+            maxBytes: limit,
+            timeoutMs,
+            refuse: (name, bytes) => (name === BUNDLE_FILES.zkey && bytes > limits.zkeyBytes ? zkeyTooLarge(bytes).message : undefined),
+          });
         } catch (e) {
-          throw new BundleRefused((e as Error).message);
+          if (!(e instanceof IpfsError)) throw e;
+          throw new BundleRefused(e.message, e.kind === "too-large" ? "policy" : e.kind === "unavailable" ? "unavailable" : "mismatch");
         }
       } else if (uri.startsWith("https://") || uri.startsWith("http://") || uri.startsWith("file:")) {
         // A directory: bundle.json first, then exactly the files it lists.
@@ -120,8 +165,8 @@ export class BundleCache {
         const get = async (name: string): Promise<Buffer> => {
           if (local) {
             const p = path.join(local, name);
-            if (!fs.existsSync(p)) throw new BundleRefused(`${p} not found`);
-            if (fs.statSync(p).size > limit) throw new BundleRefused(`${p} is larger than the limit of ${limit} bytes`);
+            if (!fs.existsSync(p)) throw new BundleRefused(`${p} not found`, "unavailable");
+            if (fs.statSync(p).size > limit) throw new BundleRefused(`${p} is larger than the limit of ${limit} bytes`, "policy");
             return fs.readFileSync(p);
           }
           return httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, timeoutMs);
@@ -129,17 +174,28 @@ export class BundleCache {
         const manifestBytes = await get(BUNDLE_MANIFEST);
         writeFileAtomic(path.join(tmp, BUNDLE_MANIFEST), manifestBytes);
         const m = json<BundleManifest>(tmp, BUNDLE_MANIFEST);
+        const roles = Object.keys(BUNDLE_FILES) as (keyof typeof BUNDLE_FILES)[];
         let total = 0;
-        for (const role of Object.keys(BUNDLE_FILES) as (keyof typeof BUNDLE_FILES)[]) {
+        for (const role of roles) {
           const f = m.files?.[role];
           if (!f || f.name !== BUNDLE_FILES[role])
             throw new BundleRefused(`${BUNDLE_MANIFEST}: files.${role} must name ${BUNDLE_FILES[role]}`);
+          if (!Number.isSafeInteger(f.bytes) || f.bytes < 0)
+            throw new BundleRefused(`${BUNDLE_MANIFEST}: files.${role}.bytes is not a size`);
           total += f.bytes;
-          if (total > limit) throw new BundleRefused(`the bundle is larger than the limit of ${limit} bytes`);
+        }
+        // the whole size is known before the first large file is asked for
+        if (m.files.zkey.bytes > limits.zkeyBytes) throw zkeyTooLarge(m.files.zkey.bytes);
+        if (total > limit) throw new BundleRefused(`the bundle is ${total} bytes, more than the limit of ${limit}`, "policy");
+        for (const role of roles) {
+          const f = m.files[role];
           writeFileAtomic(path.join(tmp, f.name), await get(f.name));
         }
       } else {
-        throw new BundleRefused(`unsupported bundle URI "${uri.slice(0, 60)}" (use ipfs://<cid>, https://<base> or file://<dir>)`);
+        throw new BundleRefused(
+          `unsupported bundle URI "${uri.slice(0, 60)}" (use ipfs://<cid>, https://<base> or file://<dir>)`,
+          "policy",
+        );
       }
       fs.writeFileSync(path.join(tmp, ".complete"), "");
       fs.rmSync(dest, { recursive: true, force: true });
@@ -208,9 +264,12 @@ export async function verifyBundle(
   }
   const file = (role: keyof typeof BUNDLE_FILES): string => path.join(dir, BUNDLE_FILES[role]);
   if (manifest.constraints > policy.maxConstraints)
-    throw new BundleRefused(`${manifest.constraints} constraints, more than PROVER_MAX_CONSTRAINTS ${policy.maxConstraints}`);
+    throw new BundleRefused(`${manifest.constraints} constraints, more than PROVER_MAX_CONSTRAINTS ${policy.maxConstraints}`, "policy");
   if (manifest.files.zkey.bytes > policy.maxZkeyBytes)
-    throw new BundleRefused(`proving key of ${manifest.files.zkey.bytes} bytes, more than PROVER_MAX_ZKEY_BYTES ${policy.maxZkeyBytes}`);
+    throw new BundleRefused(
+      `proving key of ${manifest.files.zkey.bytes} bytes, more than PROVER_MAX_ZKEY_BYTES ${policy.maxZkeyBytes}`,
+      "policy",
+    );
   // ---- the registry version against the bundle
   const [c, , numSignals] = await registry.getModelVersion(modelId, version);
   const chain = {
@@ -243,8 +302,14 @@ export async function verifyBundle(
     throw new BundleRefused(`${BUNDLE_FILES.model}: ${(e as Error).message}`);
   }
   const layout = layoutOf(model);
-  if (!isDeepStrictEqual(layout, onChainLayout) || !isDeepStrictEqual(layout, manifest.registry.layout))
-    throw new BundleRefused(`public-signal layout ${JSON.stringify(layout)} is not the registry's ${JSON.stringify(onChainLayout)}`);
+  if (!isDeepStrictEqual(layout, manifest.registry.layout))
+    throw new BundleRefused(
+      `${BUNDLE_MANIFEST} says the public-signal layout is ${JSON.stringify(manifest.registry.layout)}, the model's is ${JSON.stringify(layout)}`,
+    );
+  if (!isDeepStrictEqual(layout, onChainLayout))
+    throw new BundleRefused(
+      `the model's public-signal layout ${JSON.stringify(layout)} is not the registry's ${JSON.stringify(onChainLayout)}`,
+    );
   const commitment = b32(await modelCommitment(model));
   if (commitment !== chain.modelHash)
     throw new BundleRefused(`the weights commit to ${commitment}, the registry's modelHash is ${chain.modelHash}`);

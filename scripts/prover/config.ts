@@ -26,6 +26,8 @@
  * | PROVER_IPFS_PEERS | multiaddrs (with /p2p/<id>) of IPFS peers holding bundles, comma-separated | none |
  * | PROVER_IPFS_GATEWAYS | trustless gateways for bundle blocks (verified by CID), comma-separated | none |
  * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
+ * | PROVER_BUNDLE_TIMEOUT_MS | time a bundle fetch may take per file | 120000 |
+ * | PROVER_BUNDLE_RETRY_MS | after a bundle could not be fetched, try again this much later | 60000 |
  */
 import { getAddress } from "ethers";
 import type { ProverNodeConfig } from "./node";
@@ -107,6 +109,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     policy,
     ...(peers.length || gateways.length ? { ipfs: { peers, gateways } } : {}),
     bundleCacheBytes: int(env, "PROVER_BUNDLE_CACHE_BYTES", 4 * 2 ** 30, 1),
+    bundleTimeoutMs: int(env, "PROVER_BUNDLE_TIMEOUT_MS", 120_000, 100),
+    bundleRetryMs: int(env, "PROVER_BUNDLE_RETRY_MS", 60_000, 0),
     tx: { stuckMs: int(env, "PROVER_STUCK_MS", 30_000, 100) },
   };
 }

@@ -44,6 +44,10 @@ export interface ProverNodeConfig {
   ipfs?: { peers?: string[]; gateways?: string[]; dir?: string };
   /** Size bound of the bundle cache (bytes, default 4 GiB). */
   bundleCacheBytes?: number;
+  /** Time a bundle fetch may take per file (ms, default 120 s). */
+  bundleTimeoutMs?: number;
+  /** After a bundle could not be fetched, the next job on that version tries again this much later (ms, default 60 s). */
+  bundleRetryMs?: number;
   /** Folder of this node's durable state (one node per folder). */
   stateDir: string;
   /** Jobs in flight at once (= proving worker threads). */
@@ -91,7 +95,7 @@ export class ProverNode {
   private readonly records = new Map<string, JobRecord>();
   private readonly active = new Set<string>();
   private readonly actives = new Set<Promise<void>>();
-  private readonly modelMatch = new Map<string, Promise<{ model?: ServedModel; reason?: string }>>();
+  private readonly modelMatch = new Map<string, Promise<{ model?: ServedModel; reason?: string; retryAt?: number }>>();
   private running = false;
   private loop?: Promise<void>;
   private chainTime = 0;
@@ -356,20 +360,21 @@ export class ProverNode {
 
     // 1. Is it for us? (fee, model, input) - all before spending anything.
     if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);
+    // the per-model minimum is known before the model is: a cheap job never costs a bundle fetch
+    const modelFee = this.policy.minFeeWei.get(j.modelId);
+    if (modelFee !== undefined && BigInt(j.fee) < modelFee)
+      return this.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
     const key = `${j.modelId}:${j.modelVersion}`;
     let m = this.modelMatch.get(key);
     if (!m) this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
     let match = await m;
-    if (match.model && !fs.existsSync(match.model.zkey)) {
-      // A published bundle evicted from the cache since: fetch and check it again.
+    if ((match.model && !fs.existsSync(match.model.zkey)) || (match.retryAt !== undefined && Date.now() >= match.retryAt)) {
+      // A published bundle evicted from the cache since, or one that could not be fetched a while ago: again.
       this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
       match = await m;
     }
     if (!match.model) return this.finish(j, "skipped", match.reason);
     const served = match.model;
-    const modelFee = this.policy.minFeeWei.get(j.modelId);
-    if (modelFee !== undefined && BigInt(j.fee) < modelFee)
-      return this.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
     if (j.privateInput === undefined) await this.update(j, { privateInput: (await this.jobs.getJob(j.jobId)).privateInput });
     let input: { x: bigint[]; salt?: bigint } | undefined;
     try {
@@ -549,7 +554,7 @@ export class ProverNode {
    * and checked against the chain once (scripts/prover/bundles.ts). A refused version is remembered and never fetched
    * again.
    */
-  private async matchVersion(modelId: bigint, version: number): Promise<{ model?: ServedModel; reason?: string }> {
+  private async matchVersion(modelId: bigint, version: number): Promise<{ model?: ServedModel; reason?: string; retryAt?: number }> {
     const local = await matchRegistryVersion(this.registry, this.served, modelId, version);
     if (local.model || !this.bundles || !local.reason?.startsWith("unknown model")) return local;
     const before = await this.store.refusedVersion(modelId, version);
@@ -560,16 +565,34 @@ export class ProverNode {
     const [commitment] = await this.registry.getModelVersion(modelId, version);
     const t0 = Date.now();
     try {
-      const dir = await this.bundles.fetch(commitment.uri, modelId, version, this.policy.maxZkeyBytes * 2);
+      const dir = await this.bundles.fetch(
+        commitment.uri,
+        modelId,
+        version,
+        // the proving key is most of a large bundle; the R1CS and the witness generator of a small circuit can be
+        // a few times its size, so the whole is bounded by 4 proving keys and 16 MiB
+        { totalBytes: this.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.policy.maxZkeyBytes },
+        this.cfg.bundleTimeoutMs,
+      );
       const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.policy);
       this.log("bundle_verified", { modelId, version, uri: commitment.uri, model: model.name, ms: Date.now() - t0 });
       return { model };
     } catch (e) {
       if (!(e instanceof BundleRefused)) throw e;
-      const reason = `published bundle ${commitment.uri.slice(0, 80)} refused: ${e.message}`;
-      await this.store.refuseVersion(modelId, version, reason);
+      const uri = commitment.uri.slice(0, 80);
       this.bundles.drop(modelId, version);
-      this.log("bundle_refused", { modelId, version, uri: commitment.uri, reason: e.message });
+      if (e.kind === "unavailable") {
+        const retryMs = this.cfg.bundleRetryMs ?? 60_000;
+        this.log("bundle_unavailable", { modelId, version, uri, reason: e.message, retryInMs: retryMs });
+        return {
+          reason: `published bundle ${uri} unavailable (tried again in ${retryMs} ms): ${e.message}`,
+          retryAt: Date.now() + retryMs,
+        };
+      }
+      const reason = `published bundle ${uri} refused: ${e.message}`;
+      // a bundle that is not what the chain records stays refused; one over this node's limits only while they hold
+      if (e.kind === "mismatch") await this.store.refuseVersion(modelId, version, reason);
+      this.log("bundle_refused", { modelId, version, uri, reason: e.message, kind: e.kind });
       return { reason };
     }
   }

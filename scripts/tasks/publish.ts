@@ -109,29 +109,11 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
     ? { written: [] as string[], gasUsed: 0n, gasCost: 0n }
     : await deployOp(hre, { models: [opts.model], verify: false, compile: opts.compile ?? true, account: opts.account });
   const { writeBundle } = await import("../model/bundle");
-  const { numPublicSignals } = await import("../model/quantized");
-  const { GROTH16_BN254_V1 } = await import("../chain/binding");
+  const { bundleSources } = await import("../publish/sources");
   const b = built;
   const card = await modelCard(opts.model, opts.license ?? "unspecified");
   const dir = path.join(BUILD_DIR, "bundles", `${opts.model}-${b.keys.vkHash.slice(0, 12)}`);
-  const { files } = writeBundle(
-    {
-      model: b.model,
-      modelFile: b.paths.qmodelFile,
-      r1cs: b.circuit.r1cs,
-      wasm: b.circuit.wasm,
-      zkey: b.keys.zkey,
-      vkeyFile: b.keys.vkeyFile,
-      modelCommitment: b.modelCommitment,
-      circuitHash: b.circuit.r1csHash,
-      vkHash: b.keys.vkHash,
-      proofSystemId: GROTH16_BN254_V1,
-      numPublicSignals: numPublicSignals(b.model),
-      constraints: b.circuit.constraints,
-      card,
-    },
-    dir,
-  );
+  const { files } = writeBundle(bundleSources(b, card), dir);
   let uri = opts.uri ?? `file://${dir}`;
   let cid: string | undefined;
   if (mode === "local") {
