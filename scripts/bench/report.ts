@@ -62,6 +62,52 @@ export interface BenchResults {
   ptauGenerated: Record<number, number>;
   models: ModelResult[];
   totalSeconds: number;
+  /** `npm run bench:open-network` (scripts/bench/open-network.ts), measured separately and kept across runs. */
+  openNetwork?: OpenNetworkResult;
+}
+
+/** Cold prover nodes fetching a published bundle: job opened -> bundle verified -> job fulfilled. */
+export interface OpenNetworkResult {
+  generatedAt: string;
+  command: string;
+  transport: string;
+  rows: {
+    model: string;
+    constraints: number;
+    bundleBytes: number;
+    openedToVerifiedMs: number;
+    fetchMs: number;
+    verifyMs: number;
+    openedToFulfilledMs: number;
+  }[];
+  totalSeconds: number;
+}
+
+/** The open-network section: one line per model, medians over the cold nodes (min - max). */
+function renderOpenNetwork(o: OpenNetworkResult): string[] {
+  const L: string[] = [];
+  const ms = (xs: number[]): string => `${secs(median(xs) / 1000)} (${secs(Math.min(...xs) / 1000)} - ${secs(Math.max(...xs) / 1000)})`;
+  L.push("## Open network: a cold prover node");
+  L.push("");
+  L.push(
+    `Measured by \`${o.command}\` on ${o.generatedAt} (${secs(o.totalSeconds)}). A \`hardhat node\`, the owner's Helia node holding the ` +
+      `published bundle (registry uri \`ipfs://<cid>\`) and, per run, a prover node that starts with no state, no bundle cache and an empty ` +
+      `blockstore (PROVER_SERVE=all, ${o.transport}). The clock starts when the job's opening transaction is mined. *Fetch* is the ` +
+      `bundle download (every block checked against the CID); *verify* is every check of docs/prover.md ("Open network": file hashes, ` +
+      `registry hashes and layout, weights commitment, zkey vs vk, a sample witness and proof, the verifier audit). Median of the runs (min - max).`,
+  );
+  L.push("");
+  L.push("| model | constraints | bundle | runs | opened -> bundle verified | fetch | verify | opened -> fulfilled |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const model of [...new Set(o.rows.map((r) => r.model))]) {
+    const rs = o.rows.filter((r) => r.model === model);
+    L.push(
+      `| ${model} | ${rs[0].constraints} | ${(rs[0].bundleBytes / 2 ** 20).toFixed(2)} MiB | ${rs.length} | ${ms(rs.map((r) => r.openedToVerifiedMs))} | ` +
+        `${ms(rs.map((r) => r.fetchMs))} | ${ms(rs.map((r) => r.verifyMs))} | ${ms(rs.map((r) => r.openedToFulfilledMs))} |`,
+    );
+  }
+  L.push("");
+  return L;
 }
 
 function median(xs: number[]): number {
@@ -245,6 +291,7 @@ export function renderReport(r: BenchResults): string {
   L.push("");
   L.push("![proving time against R1CS constraints](proving-time.svg)");
   L.push("");
+  if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
 }
 

@@ -574,8 +574,17 @@ export class ProverNode {
         { totalBytes: this.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.policy.maxZkeyBytes },
         this.cfg.bundleTimeoutMs,
       );
+      const t1 = Date.now();
       const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.policy);
-      this.log("bundle_verified", { modelId, version, uri: commitment.uri, model: model.name, ms: Date.now() - t0 });
+      this.log("bundle_verified", {
+        modelId,
+        version,
+        uri: commitment.uri,
+        model: model.name,
+        ms: Date.now() - t0,
+        fetchMs: t1 - t0,
+        verifyMs: Date.now() - t1,
+      });
       return { model };
     } catch (e) {
       if (!(e instanceof BundleRefused)) throw e;

@@ -6,6 +6,7 @@ import { GROTH16_BN254_V1 } from "../chain/binding";
 import type { BuiltModel } from "../model/build";
 import type { BundleSources, ModelCard } from "../model/bundle";
 import { numPublicSignals } from "../model/quantized";
+import { rel } from "../lib/paths";
 
 export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<BundleSources> = {}): BundleSources {
   return {
@@ -23,5 +24,60 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
     constraints: b.circuit.constraints,
     card,
     ...over,
+  };
+}
+
+/** The model card of a built model (accuracy: the bundled held-out set when there is one). */
+export async function modelCard(name: string, license: string): Promise<ModelCard> {
+  const { buildModel, loadFloatModel } = await import("../model/build");
+  const { CARD_FORMAT } = await import("../model/bundle");
+  const { layoutOf } = await import("../model/quantized");
+  const b = await buildModel(name, { quantize: false });
+  const fm = loadFloatModel(name);
+  const q = b.model;
+  const l = layoutOf(q);
+  let accuracy: ModelCard["accuracy"];
+  try {
+    const data = await import("../bench/data");
+    if (fm.task === "regression") {
+      const r = data.regressionError(name);
+      accuracy = {
+        dataset: r.dataset,
+        samples: r.n,
+        metric: "mean absolute error (output units)",
+        float: r.floatMae,
+        quantized: r.quantizedMae,
+      };
+    } else {
+      const a = data.accuracy(name);
+      accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
+    }
+  } catch {
+    accuracy = undefined; // no held-out set known for this model: `npm run evaluate` measures it on the owner's data
+  }
+  return {
+    format: CARD_FORMAT,
+    name,
+    task: fm.task === "regression" ? "regression" : "classification",
+    outputs: fm.classes,
+    input: {
+      size: q.input.size,
+      ...(q.input.shape ? { shape: [...q.input.shape] } : {}),
+      bits: q.input.bits,
+      frac: q.input.frac,
+      mode: l.inputMode === 1 ? "public" : "committed",
+      preprocess: fm.preprocess,
+    },
+    output:
+      l.outputHead === 1
+        ? { head: "values", count: l.outputCount, bits: l.outputBits, frac: l.outputFrac }
+        : { head: "argmax", count: l.outputCount },
+    ...(accuracy ? { accuracy } : {}),
+    license,
+    weights: q.weights,
+    constraints: b.circuit.constraints,
+    trustedSetup: b.ceremony
+      ? `ceremony ${rel(b.ceremony.dir)}`
+      : "DEV keys (INSECURE: anyone can forge proofs; never use on a production chain)",
   };
 }

@@ -28,61 +28,6 @@ export interface PublishOptions {
   compile?: boolean;
 }
 
-/** The model card of a built model (accuracy: the bundled held-out set when there is one). */
-async function modelCard(name: string, license: string): Promise<import("../model/bundle").ModelCard> {
-  const { buildModel, loadFloatModel } = await import("../model/build");
-  const { CARD_FORMAT } = await import("../model/bundle");
-  const { layoutOf } = await import("../model/quantized");
-  const b = await buildModel(name, { quantize: false });
-  const fm = loadFloatModel(name);
-  const q = b.model;
-  const l = layoutOf(q);
-  let accuracy: import("../model/bundle").ModelCard["accuracy"];
-  try {
-    const data = await import("../bench/data");
-    if (fm.task === "regression") {
-      const r = data.regressionError(name);
-      accuracy = {
-        dataset: r.dataset,
-        samples: r.n,
-        metric: "mean absolute error (output units)",
-        float: r.floatMae,
-        quantized: r.quantizedMae,
-      };
-    } else {
-      const a = data.accuracy(name);
-      accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
-    }
-  } catch {
-    accuracy = undefined; // no held-out set known for this model: `npm run evaluate` measures it on the owner's data
-  }
-  return {
-    format: CARD_FORMAT,
-    name,
-    task: fm.task === "regression" ? "regression" : "classification",
-    outputs: fm.classes,
-    input: {
-      size: q.input.size,
-      ...(q.input.shape ? { shape: [...q.input.shape] } : {}),
-      bits: q.input.bits,
-      frac: q.input.frac,
-      mode: l.inputMode === 1 ? "public" : "committed",
-      preprocess: fm.preprocess,
-    },
-    output:
-      l.outputHead === 1
-        ? { head: "values", count: l.outputCount, bits: l.outputBits, frac: l.outputFrac }
-        : { head: "argmax", count: l.outputCount },
-    ...(accuracy ? { accuracy } : {}),
-    license,
-    weights: q.weights,
-    constraints: b.circuit.constraints,
-    trustedSetup: b.ceremony
-      ? `ceremony ${rel(b.ceremony.dir)}`
-      : "DEV keys (INSECURE: anyone can forge proofs; never use on a production chain)",
-  };
-}
-
 export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOptions): Promise<TaskResult> {
   const mode = opts.ipfs ?? "local";
   if (mode !== "local" && mode !== "none")
@@ -109,7 +54,7 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
     ? { written: [] as string[], gasUsed: 0n, gasCost: 0n }
     : await deployOp(hre, { models: [opts.model], verify: false, compile: opts.compile ?? true, account: opts.account });
   const { writeBundle } = await import("../model/bundle");
-  const { bundleSources } = await import("../publish/sources");
+  const { bundleSources, modelCard } = await import("../publish/sources");
   const b = built;
   const card = await modelCard(opts.model, opts.license ?? "unspecified");
   const dir = path.join(BUILD_DIR, "bundles", `${opts.model}-${b.keys.vkHash.slice(0, 12)}`);
