@@ -238,11 +238,37 @@ describe("Groth16 batch settlement (real proofs, toy circuit)", function () {
     });
 
     it("reports the gas per result of batches of 1, 4 and 16 claimed jobs (claimant submitting)", async function () {
-      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyBatchMarket);
+      const { jobs, modelId, requester, prover, chainId, deadline, batch } = await loadFixture(toyBatchMarket);
+      const plainToy = await (await ethers.getContractFactory("ToyGroth16Verifier")).deploy();
       await jobs.connect(prover).deposit({ value: ethers.parseEther("2") });
       const ids = await openN(jobs, requester, modelId, deadline, 21);
       for (const id of ids) await jobs.connect(prover).claim(id);
       const ps = await proveJobs(jobs, chainId, prover.address, ids);
+      // The verifier calls alone (eth_estimateGas: 21k + calldata included): what a per-proof fallback would add.
+      const single = ps[0].words;
+      const est = {
+        single: await plainToy.verifyProof.estimateGas(
+          [single[0], single[1]],
+          [
+            [single[2], single[3]],
+            [single[4], single[5]],
+          ],
+          [single[6], single[7]],
+          [ps[0].signals[0], ps[0].signals[1], ps[0].signals[2], ps[0].signals[3]],
+        ),
+        b4: await batch.verifyBatch.estimateGas(
+          ps.slice(0, 4).flatMap((p) => p.words),
+          ps.slice(0, 4).flatMap((p) => p.signals),
+        ),
+        b16: await batch.verifyBatch.estimateGas(
+          ps.slice(0, 16).flatMap((p) => p.words),
+          ps.slice(0, 16).flatMap((p) => p.signals),
+        ),
+      };
+      console.log(`      gas (estimateGas): snarkjs verifyProof ${est.single}, verifyBatch of 4 ${est.b4}, of 16 ${est.b16}`);
+      recordGas("groth16.verify.single", est.single);
+      recordGas("groth16.verify.batch.4", est.b4);
+      recordGas("groth16.verify.batch.16", est.b16);
       let at = 0;
       for (const n of [1, 4, 16]) {
         const sl = ids.slice(at, at + n);
