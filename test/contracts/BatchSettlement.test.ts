@@ -77,6 +77,27 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
       .withArgs(b, await batch.getAddress(), await batch.getAddress());
   });
 
+  it("batches jobs of two model versions that share one verifier (one key), each with its own commitment", async function () {
+    const { jobs, registry, modelOwner, requester, prover, chainId, model4, hash4, deadline } = await loadFixture(fixture);
+    const adapter = (await registry.verificationTarget(model4, 1)).adapter;
+    const hashB = 2003n;
+    const modelB = await registerModel(registry, modelOwner, { modelHash: hashB }, adapter);
+    const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
+    const b = await openJob(jobs, requester, { modelId: modelB, inputCommitment: 8n, fee: FEE, deadline });
+    const addr = await jobs.getAddress();
+    const pa = batchMockProof([3n, hash4, 7n, jobBinding(chainId, addr, a, prover.address)]);
+    const pb = batchMockProof([4n, hashB, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    // job b's proof made with model4's commitment: refused
+    const wrong = batchMockProof([4n, hash4, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    await expect(jobs.connect(prover).submitResults([a, b], [3n, 4n], [pa, wrong])).to.be.revertedWithCustomError(
+      jobs,
+      "InvalidBatchProof",
+    );
+    const tx = jobs.connect(prover).submitResults([a, b], [3n, 4n], [pa, pb]);
+    await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(a, prover.address, 3n, FEE, 0n);
+    await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(b, prover.address, 4n, FEE, 0n);
+  });
+
   it("treats a verifyBatch that returns no word or two words as unavailable", async function () {
     const { jobs, requester, prover, chainId, model4, hash4, deadline, batch } = await loadFixture(fixture);
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
