@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IInferenceJobs} from "./interfaces/IInferenceJobs.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IGroth16BatchVerifier} from "./interfaces/IGroth16BatchVerifier.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
 import {VerifierCall} from "./libraries/VerifierCall.sol";
 import {SignedPacking} from "./libraries/SignedPacking.sol";
@@ -32,6 +33,10 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev `JobRecord.flags` bits.
     uint8 private constant FLAG_CALLBACK = 1;
     uint8 private constant FLAG_PRIVATE = 2;
+    /// @dev Most results `submitResults` settles in one call (bounds its loops and the verifier's memory).
+    uint256 private constant MAX_BATCH_SIZE = 32;
+    /// @dev `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`: the only proof encoding a batch takes.
+    uint256 private constant GROTH16_PROOF_BYTES = 256;
 
     IModelRegistry private immutable _registry;
     uint96 private immutable _claimBond;
@@ -70,6 +75,14 @@ contract InferenceJobs is IInferenceJobs {
         uint8 inputBits;
         uint16 inputCount;
         bytes32 verifierCodeHash;
+    }
+
+    /// @dev What `submitResults` collects from its jobs before the batched check (memory only).
+    struct Batch {
+        address verifier;
+        uint256 width;
+        bytes data; // the calldata of verifyBatch(proofs, signals), filled in place
+        Claim[] claims;
     }
 
     /// @dev Starts at 1 (so opening a job never writes a zero slot, and job id 0 is the standalone domain).
@@ -237,18 +250,23 @@ contract InferenceJobs is IInferenceJobs {
     function submitResult(uint256 jobId, uint256 output, bytes calldata proof) external {
         // ---- checks
         JobRecord storage job = _jobs[jobId];
-        _requireOpen(jobId, job.status);
-        if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
-        if (output >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputNotInField(output);
-        Claim memory c; // read only when there is one (saves a cold SLOAD on unclaimed jobs)
-        if (job.status == JobStatus.Claimed) c = _claims[jobId];
-        bool live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
-        if (live && c.claimant != msg.sender) revert JobAlreadyClaimed(jobId, c.claimant, c.leaseEnd);
+        (Claim memory c, bool live) = _checkSubmission(jobId, job, output);
         _verifyProof(jobId, job, output, proof);
         // ---- effects
         _settleFulfilled(jobId, job, output, c, live);
         // ---- interactions
         if (job.flags & FLAG_CALLBACK != 0) _callback(jobId, job.requester, output);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function submitResults(uint256[] calldata jobIds, uint256[] calldata outputs, bytes[] calldata proofs) external {
+        uint256 n = jobIds.length;
+        if (n == 0 || n > MAX_BATCH_SIZE) revert BatchSizeOutOfRange(n, MAX_BATCH_SIZE);
+        if (outputs.length != n || proofs.length != n) revert BatchLengthMismatch(n, outputs.length, proofs.length);
+        // ---- checks: every job as in submitResult, then one batched check of all proofs
+        Claim[] memory claims = _checkBatch(jobIds, outputs, proofs);
+        // ---- effects, then interactions
+        _settleBatch(jobIds, outputs, claims);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -390,6 +408,11 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @inheritdoc IInferenceJobs
+    function maxBatchSize() external pure returns (uint256) {
+        return MAX_BATCH_SIZE;
+    }
+
+    /// @inheritdoc IInferenceJobs
     function nextJobId() external view returns (uint256) {
         return _nextJobId;
     }
@@ -477,6 +500,163 @@ contract InferenceJobs is IInferenceJobs {
         for (uint256 i = 1; i < m; ++i) signals[2 + i] = _inputWords[jobId][i]; // m <= 16 (registry)
         signals[m + 2] = binding;
         return VerifierCall.verify(verifier, target.selector, proof, signals);
+    }
+
+    /// @dev The checks `submitResult` makes before verifying: the job is Open or Claimed, its deadline has not passed,
+    /// the output is below r and nobody else holds a live claim. Returns the claim (read only when there is one,
+    /// which saves a cold SLOAD on unclaimed jobs) and whether it is live (then its claimant is `msg.sender`).
+    function _checkSubmission(
+        uint256 jobId,
+        JobRecord storage job,
+        uint256 output
+    ) private view returns (Claim memory c, bool live) {
+        JobStatus status = job.status;
+        _requireOpen(jobId, status);
+        if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
+        if (output >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputNotInField(output);
+        if (status == JobStatus.Claimed) c = _claims[jobId];
+        live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
+        if (live && c.claimant != msg.sender) revert JobAlreadyClaimed(jobId, c.claimant, c.leaseEnd);
+    }
+
+    /// @dev All checks of `submitResults`: each job's (`_collectBatch`), then the batched proof check.
+    function _checkBatch(
+        uint256[] calldata jobIds,
+        uint256[] calldata outputs,
+        bytes[] calldata proofs
+    ) private view returns (Claim[] memory claims) {
+        Batch memory b = _collectBatch(jobIds, outputs, proofs);
+        _verifyBatch(b.verifier, jobIds[0], jobIds.length, b.data);
+        return b.claims;
+    }
+
+    /// @dev Effects then interactions of `submitResults`: each job settles as if submitted alone (the ids are
+    /// strictly increasing, so each job once), then the callbacks run, after every effect.
+    function _settleBatch(uint256[] calldata jobIds, uint256[] calldata outputs, Claim[] memory claims) private {
+        uint256 n = jobIds.length;
+        for (uint256 i; i < n; ++i) {
+            // n <= MAX_BATCH_SIZE
+            Claim memory c = claims[i];
+            bool live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
+            _settleFulfilled(jobIds[i], _jobs[jobIds[i]], outputs[i], c, live);
+        }
+        for (uint256 i; i < n; ++i) {
+            // n <= MAX_BATCH_SIZE
+            JobRecord storage job = _jobs[jobIds[i]];
+            if (job.flags & FLAG_CALLBACK != 0) _callback(jobIds[i], job.requester, outputs[i]);
+        }
+    }
+
+    /// @dev Checks every job of a batch (`_checkSubmission`, strictly increasing ids, one shared intact Groth16
+    /// verifier and signal count) and writes what the batch verifier checks straight into the calldata of
+    /// `verifyBatch(uint256[] proofs, uint256[] signals)`: the 8 words of each proof and the rebuilt public signals of
+    /// each job, `[output, modelCommitment, input[0..m-1], binding(jobId, msg.sender)]`.
+    function _collectBatch(
+        uint256[] calldata jobIds,
+        uint256[] calldata outputs,
+        bytes[] calldata proofs
+    ) private view returns (Batch memory b) {
+        uint256 n = jobIds.length;
+        b.claims = new Claim[](n);
+        uint256 pinned; // (modelId << 16 | version) + 1 of the last target checked: consecutive jobs share it
+        for (uint256 i; i < n; ++i) {
+            // n <= MAX_BATCH_SIZE
+            uint256 jobId = jobIds[i];
+            if (i != 0 && jobId <= jobIds[i - 1]) revert JobIdsNotIncreasing(i, jobIds[i - 1], jobId);
+            JobRecord storage job = _jobs[jobId];
+            (b.claims[i], ) = _checkSubmission(jobId, job, outputs[i]);
+            uint256 key = ((uint256(job.modelId) << 16) | job.modelVersion) + 1;
+            if (key != pinned) {
+                pinned = key;
+                Target storage target = _batchTarget(job);
+                uint256 width = uint256(target.inputSignals) + 3;
+                if (i == 0) {
+                    b.verifier = target.verifier;
+                    b.width = width;
+                    b.data = _batchCalldata(n, width);
+                } else if (target.verifier != b.verifier || width != b.width) {
+                    revert BatchVerifierMismatch(jobId, b.verifier, target.verifier);
+                }
+            }
+            _copyProof(b.data, i, proofs[i]);
+            _batchSignals(b.data, 0xa4 + 0x100 * n + 0x20 * (i * b.width), jobId, outputs[i]);
+        }
+    }
+
+    /// @dev A batch job's pinned target: a Groth16 version whose verifier code is the registered code.
+    function _batchTarget(JobRecord storage job) private view returns (Target storage target) {
+        uint256 modelId = job.modelId;
+        uint256 version = job.modelVersion;
+        target = _targets[modelId][version];
+        if (target.proofLength != GROTH16_PROOF_BYTES) revert BatchNotSupported(modelId, version);
+        _requireVerifierIntact(modelId, version, target);
+    }
+
+    /// @dev The calldata of `verifyBatch` for n proofs of `width` signals, heads and lengths written: selector (4),
+    /// two offsets (0x40), 8n proof words at 0x64 after their length, then the signals' length and width*n words.
+    function _batchCalldata(uint256 n, uint256 width) private pure returns (bytes memory data) {
+        uint256 words = 8 * n;
+        data = new bytes(4 + 0x60 + 0x20 * words + 0x20 + 0x20 * width * n);
+        bytes4 selector = IGroth16BatchVerifier.verifyBatch.selector;
+        assembly ("memory-safe") {
+            let p := add(data, 0x20)
+            mstore(p, selector)
+            mstore(add(p, 0x04), 0x40)
+            mstore(add(p, 0x24), add(0x60, mul(words, 0x20)))
+            mstore(add(p, 0x44), words)
+            mstore(add(p, add(0x64, mul(words, 0x20))), mul(width, n))
+        }
+    }
+
+    /// @dev Copies a 256-byte proof into proof words `[8i, 8i + 8)` of the `verifyBatch` calldata.
+    function _copyProof(bytes memory data, uint256 i, bytes calldata proof) private pure {
+        if (proof.length != GROTH16_PROOF_BYTES) revert InvalidProofLength(GROTH16_PROOF_BYTES, proof.length);
+        assembly ("memory-safe") {
+            calldatacopy(add(add(data, 0x84), mul(i, 256)), proof.offset, 256)
+        }
+    }
+
+    /// @dev Writes one job's public signals at byte `at` of the `verifyBatch` calldata (after its 32-byte length
+    /// prefix), rebuilt as `_verifyProof` does.
+    function _batchSignals(bytes memory data, uint256 at, uint256 jobId, uint256 output) private view {
+        JobRecord storage job = _jobs[jobId];
+        Target storage target = _targets[job.modelId][job.modelVersion];
+        uint256 m = target.inputSignals;
+        uint256 commitment = target.modelCommitment;
+        uint256 input0 = job.inputCommitment;
+        uint256 binding = PublicSignals.binding(address(this), jobId, msg.sender);
+        assembly ("memory-safe") {
+            let p := add(data, at)
+            mstore(p, output)
+            mstore(add(p, 0x20), commitment)
+            mstore(add(p, 0x40), input0)
+            mstore(add(p, mul(add(m, 2), 0x20)), binding)
+        }
+        for (uint256 k = 1; k < m; ++k) {
+            // m <= 16 (registry)
+            uint256 word = _inputWords[jobId][k];
+            assembly ("memory-safe") {
+                mstore(add(data, add(at, mul(add(k, 2), 0x20))), word)
+            }
+        }
+    }
+
+    /// @dev Calls the pinned verifier's `verifyBatch` with the calldata `_collectBatch` built (the generated batch
+    /// verifier, docs/contracts.md "Batch settlement"). Reverts `BatchVerifierUnavailable` if the call fails or
+    /// returns anything but one word (a plain snarkjs verifier has no `verifyBatch`), `InvalidBatchProof` if it
+    /// returns anything but true.
+    function _verifyBatch(address verifier, uint256 firstJobId, uint256 n, bytes memory data) private view {
+        bool ok;
+        uint256 size;
+        uint256 result;
+        // Copies at most one word of return data (no return bomb).
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), verifier, add(data, 0x20), mload(data), 0, 0x20)
+            size := returndatasize()
+            result := mload(0)
+        }
+        if (!ok || size != 0x20) revert BatchVerifierUnavailable(verifier);
+        if (result != 1) revert InvalidBatchProof(firstJobId, n);
     }
 
     /// @dev Checks fee and deadline, pins the model's current version and checks its input mode. Returns the version

@@ -335,6 +335,47 @@ interface IInferenceJobs {
     /// @param jobId The job.
     error InvalidProof(uint256 jobId);
 
+    /// @notice Thrown when `submitResults` gets no job or more than `maxBatchSize()` jobs.
+    /// @param size The number of jobs given.
+    /// @param max `maxBatchSize()`.
+    error BatchSizeOutOfRange(uint256 size, uint256 max);
+
+    /// @notice Thrown when `submitResults` gets arrays of different lengths.
+    /// @param jobs The number of job ids.
+    /// @param outputs The number of outputs.
+    /// @param proofs The number of proofs.
+    error BatchLengthMismatch(uint256 jobs, uint256 outputs, uint256 proofs);
+
+    /// @notice Thrown when the job ids of a batch are not strictly increasing (which also refuses a job given twice).
+    /// @param index The position of the offending id.
+    /// @param previous The id before it.
+    /// @param jobId The id at `index`.
+    error JobIdsNotIncreasing(uint256 index, uint256 previous, uint256 jobId);
+
+    /// @notice Thrown when a batch job's pinned version is not a Groth16 version (PLONK and FFLONK proofs are not
+    /// batched).
+    /// @param modelId The job's model.
+    /// @param modelVersion Its pinned version.
+    error BatchNotSupported(uint256 modelId, uint256 modelVersion);
+
+    /// @notice Thrown when a batch job's pinned verifier (or signal count) is not the first job's: one batch, one
+    /// verifying key.
+    /// @param jobId The job.
+    /// @param expected The first job's verifier.
+    /// @param actual This job's verifier.
+    error BatchVerifierMismatch(uint256 jobId, address expected, address actual);
+
+    /// @notice Thrown when the pinned verifier has no working `verifyBatch` (a plain snarkjs verifier: submit the jobs
+    /// one by one with `submitResult`).
+    /// @param verifier The verifier.
+    error BatchVerifierUnavailable(address verifier);
+
+    /// @notice Thrown when the batched check of a batch's proofs fails: at least one proof does not verify against its
+    /// job's rebuilt signals; nothing is settled.
+    /// @param firstJobId The batch's first job id.
+    /// @param count The number of jobs in the batch.
+    error InvalidBatchProof(uint256 firstJobId, uint256 count);
+
     /// @notice Thrown when the submission leaves too little gas for the requester's callback.
     /// @param jobId The job.
     /// @param gasLeft The gas left before the callback.
@@ -422,6 +463,17 @@ interface IInferenceJobs {
     /// @param proof The proof, in the pinned verifier adapter's encoding.
     function submitResult(uint256 jobId, uint256 output, bytes calldata proof) external;
 
+    /// @notice Submits results for several Open jobs at once and checks all their proofs with one batched Groth16
+    /// check (docs/contracts.md, "Batch settlement"). Every job is checked exactly as by `submitResult` (status,
+    /// deadline, output below r, nobody else's live claim; its signals rebuilt with its own job id and `msg.sender`)
+    /// and settled and paid exactly as by `submitResult`. All jobs must pin versions with the same Groth16 verifier,
+    /// which must be a generated batch verifier (`IGroth16BatchVerifier`). The call is atomic: if any job fails its
+    /// checks or the batched check fails, it reverts and settles nothing.
+    /// @param jobIds The jobs, strictly increasing, 1..`maxBatchSize()` of them.
+    /// @param outputs The claimed output of each job (public signal 0), below r.
+    /// @param proofs The proof of each job, 256 bytes each (the Groth16 encoding of `submitResult`).
+    function submitResults(uint256[] calldata jobIds, uint256[] calldata outputs, bytes[] calldata proofs) external;
+
     /// @notice After the deadline, credits an unfulfilled job's fee back to its requester (requester only) and burns
     /// its bounty.
     /// @param jobId The job.
@@ -487,6 +539,10 @@ interface IInferenceJobs {
         uint256 modelId,
         uint256 modelVersion
     ) external view returns (PinnedTarget memory target);
+
+    /// @notice The most jobs `submitResults` takes in one call.
+    /// @return The bound (32).
+    function maxBatchSize() external pure returns (uint256);
 
     /// @notice The id the next opened job will get.
     /// @return The id.

@@ -67,6 +67,27 @@ function blocks(demo: { summary: string[] }, gas: Figures): { file: string; name
         `| \`submitResult\`, first credit ever to a fresh prover account | ${g("groth16.submit.fresh")} | ${g("plonk.submit.fresh")} (varies with the proof) | ${g("fflonk.submit.fresh")} |`,
       ].join("\n"),
     },
+    {
+      file: "docs/contracts.md",
+      name: "gas-groth16-batch",
+      text: [
+        "| claimant submission | gas | gas per result |",
+        "|---|---|---|",
+        `| \`submitResult\` (one job) | ${g("groth16.submit.claimant")} | ${g("groth16.submit.claimant")} |`,
+        ...[1, 4, 16].map((n) => {
+          const k = `groth16.batch.claimant.${n}`;
+          const per = gas[k] === undefined ? undefined : String(Math.round(Number(gas[k]) / n));
+          const target = n === 4 ? " (target <= 130k)" : n === 16 ? " (target <= 90k)" : "";
+          return `| \`submitResults\`, ${n} job${n > 1 ? "s" : ""} | ${g(k)} | ${fmt(per, k)}${target} |`;
+        }),
+        "",
+        "| verifier call alone (`eth_estimateGas`, incl. 21k + calldata) | gas |",
+        "|---|---|",
+        `| snarkjs \`verifyProof\`, one proof | ${g("groth16.verify.single")} |`,
+        `| \`verifyBatch\`, 4 proofs | ${g("groth16.verify.batch.4")} |`,
+        `| \`verifyBatch\`, 16 proofs | ${g("groth16.verify.batch.16")} |`,
+      ].join("\n"),
+    },
   ];
 }
 

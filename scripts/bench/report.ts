@@ -64,6 +64,8 @@ export interface BenchResults {
   totalSeconds: number;
   /** `npm run bench:open-network` (scripts/bench/open-network.ts), measured separately and kept across runs. */
   openNetwork?: OpenNetworkResult;
+  /** Batch settlement gas (scripts/bench/batch-gas.ts): kept by `--merge` runs that do not re-measure it. */
+  batchGas?: BatchGasResult;
 }
 
 /** Cold prover nodes fetching a published bundle: job opened -> bundle verified -> job fulfilled. */
@@ -108,6 +110,20 @@ function renderOpenNetwork(o: OpenNetworkResult): string[] {
   }
   L.push("");
   return L;
+}
+
+/** Gas per verified result of `submitResults` against batch size, for one model (scripts/bench/batch-gas.ts). */
+export interface BatchGasResult {
+  status: string;
+  measuredAt?: string;
+  measuredBy?: string;
+  model?: string;
+  batchVerifierContract?: string;
+  batchVerifierDeployment?: number;
+  /** `submitResult` by the claimant, plain snarkjs verifier / generated batch verifier. */
+  submitResultPlain?: number;
+  submitResultBatchVerifier?: number;
+  batches?: { size: number; gas: number; perResult: number }[];
 }
 
 function median(xs: number[]): number {
@@ -287,12 +303,96 @@ export function renderReport(r: BenchResults): string {
     }
     L.push("");
   }
+  L.push(...renderBatchGas(r.batchGas));
   L.push("## Proving time against constraints");
   L.push("");
   L.push("![proving time against R1CS constraints](proving-time.svg)");
   L.push("");
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
+}
+
+/** Targets of issue 18 (gas per verified result, claimant submitting). */
+const BATCH_TARGETS: Record<number, number> = { 4: 130_000, 16: 90_000 };
+
+/** The "Batch settlement" section of the report. */
+function renderBatchGas(b: BatchGasResult | undefined): string[] {
+  const L: string[] = ["## Batch settlement (gas per verified result)", ""];
+  if (!b || b.status !== "ok" || !b.batches) {
+    L.push(esc(b?.status ?? "not measured (`npm run bench -- --batch-gas-only`)"), "");
+    return L;
+  }
+  L.push(
+    `${b.model}, Hardhat network, one run (\`BENCH_MODEL=${b.model} npx hardhat run scripts/bench/batch-gas.ts\`), measured on ${b.measuredAt ?? "?"} by \`${b.measuredBy ?? "?"}\`: ` +
+      `claimed jobs submitted by their claimant (staked prover), \`submitResults\` verifying all proofs of a batch with one randomized pairing check ` +
+      `against ${b.batchVerifierContract} (docs/contracts.md, "Batch settlement").`,
+  );
+  L.push("");
+  L.push("| submission | gas | gas per verified result | target |");
+  L.push("|---|---:|---:|---:|");
+  L.push(`| \`submitResult\`, plain snarkjs verifier | ${b.submitResultPlain} | ${b.submitResultPlain} | |`);
+  L.push(`| \`submitResult\`, batch verifier (same \`verifyProof\`) | ${b.submitResultBatchVerifier} | ${b.submitResultBatchVerifier} | |`);
+  for (const x of b.batches) {
+    const t = BATCH_TARGETS[x.size];
+    L.push(`| \`submitResults\`, batch of ${x.size} | ${x.gas} | ${x.perResult} | ${t ? `<= ${t} ${x.perResult <= t ? "(met)" : "(MISSED)"}` : ""} |`);
+  }
+  L.push("");
+  L.push(`Deploying ${b.batchVerifierContract} and its factory adapter: ${b.batchVerifierDeployment} gas.`);
+  L.push("");
+  L.push("![gas per verified result against batch size](batch-gas.svg)");
+  L.push("");
+  return L;
+}
+
+/** Gas per verified result against batch size (linear axes), with the single submission as a reference line. */
+export function renderBatchSvg(r: BenchResults): string {
+  const b = r.batchGas;
+  const W = 640;
+  const H = 360;
+  const ml = 80;
+  const mr = 40;
+  const mt = 40;
+  const mb = 50;
+  const pw = W - ml - mr;
+  const ph = H - mt - mb;
+  const o: string[] = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  const pts = b?.status === "ok" ? (b.batches ?? []) : [];
+  o.push(`<text x="${ml}" y="22" font-size="14" font-weight="bold">Gas per verified result vs batch size (${xml(b?.model ?? "-")}, claimant, Hardhat)</text>`);
+  if (!pts.length || b?.submitResultPlain === undefined) {
+    o.push(`<text x="${ml + 20}" y="${mt + 30}">batch gas not measured</text>`, "</svg>");
+    return o.join("\n") + "\n";
+  }
+  const single = b.submitResultPlain;
+  const xMax = Math.max(...pts.map((p) => p.size));
+  const yMax = Math.ceil(Math.max(single, ...pts.map((p) => p.perResult)) / 50_000) * 50_000;
+  const sx = (v: number): number => ml + (v / xMax) * pw;
+  const sy = (v: number): number => mt + ph - (v / yMax) * ph;
+  for (let y = 0; y <= yMax; y += 50_000) {
+    o.push(`<line x1="${ml}" y1="${sy(y).toFixed(1)}" x2="${ml + pw}" y2="${sy(y).toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${ml - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${y / 1000}k</text>`);
+  }
+  for (const p of pts) {
+    o.push(`<line x1="${sx(p.size).toFixed(1)}" y1="${mt}" x2="${sx(p.size).toFixed(1)}" y2="${mt + ph}" stroke="#eee"/>`);
+    o.push(`<text x="${sx(p.size).toFixed(1)}" y="${mt + ph + 16}" text-anchor="middle">${p.size}</text>`);
+  }
+  o.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  o.push(`<text x="${ml + pw / 2}" y="${H - 12}" text-anchor="middle">results per transaction (batch size)</text>`);
+  o.push(`<text x="16" y="${mt + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${mt + ph / 2})">gas per verified result</text>`);
+  o.push(`<line x1="${ml}" y1="${sy(single).toFixed(1)}" x2="${ml + pw}" y2="${sy(single).toFixed(1)}" stroke="#d62728" stroke-dasharray="6 4"/>`);
+  o.push(`<text x="${ml + pw - 4}" y="${(sy(single) - 6).toFixed(1)}" text-anchor="end" fill="#d62728">submitResult, one job: ${single}</text>`);
+  for (const [size, t] of Object.entries(BATCH_TARGETS)) {
+    o.push(`<line x1="${(sx(Number(size)) - 8).toFixed(1)}" y1="${sy(t).toFixed(1)}" x2="${(sx(Number(size)) + 8).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#2ca02c" stroke-width="2"><title>target ${t}</title></line>`);
+  }
+  o.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${pts.map((p) => `${sx(p.size).toFixed(1)},${sy(p.perResult).toFixed(1)}`).join(" ")}"/>`);
+  for (const p of pts) {
+    o.push(`<circle cx="${sx(p.size).toFixed(1)}" cy="${sy(p.perResult).toFixed(1)}" r="5" fill="#1f77b4"><title>batch of ${p.size}: ${p.perResult} gas per result</title></circle>`);
+    o.push(`<text x="${(sx(p.size) + 8).toFixed(1)}" y="${(sy(p.perResult) - 8).toFixed(1)}" font-size="11">${p.perResult}</text>`);
+  }
+  o.push(`<text x="${ml + 8}" y="${mt + ph - 8}" font-size="11" fill="#2ca02c">green ticks: targets (130k at 4, 90k at 16)</text>`);
+  o.push("</svg>");
+  return o.join("\n") + "\n";
 }
 
 /** Log-log scatter of median proving time against R1CS constraints, one colour per proof system. Hand-written SVG. */
@@ -359,4 +459,5 @@ if (require.main === module) {
   const r = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8")) as BenchResults;
   fs.writeFileSync(path.join(dir, "REPORT.md"), renderReport(r));
   fs.writeFileSync(path.join(dir, "proving-time.svg"), renderSvg(r));
+  fs.writeFileSync(path.join(dir, "batch-gas.svg"), renderBatchSvg(r));
 }

@@ -6,6 +6,8 @@
  *   npm run bench -- --quick               iris-mlp only (under 2 minutes with a warm powers-of-tau cache)
  *   npm run bench -- --models iris-mlp,mnist-mlp --runs 7 --max-power 14
  *   npm run bench -- --models temp-forecast --merge   re-measure some models, keep the others of bench/results.json
+ *   npm run bench -- --batch-gas-only      only the batch-settlement gas (iris-mlp, scripts/bench/batch-gas.ts, ~1 min);
+ *                                          everything else of bench/results.json is kept
  *
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
@@ -19,7 +21,17 @@ import { ROOT, ensureDir, userCacheDir } from "../lib/paths";
 import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
 import { accuracy, regressionError } from "./data";
-import { type BenchResults, type ModeResult, type ModelResult, type StepMeasure, type SystemResult, renderReport, renderSvg } from "./report";
+import {
+  type BatchGasResult,
+  type BenchResults,
+  type ModeResult,
+  type ModelResult,
+  type StepMeasure,
+  type SystemResult,
+  renderBatchSvg,
+  renderReport,
+  renderSvg,
+} from "./report";
 import type { ProofSystem, StepArgs } from "./step";
 
 const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn"];
@@ -34,10 +46,14 @@ interface Options {
   runs: number;
   maxPower: number;
   merge: boolean;
+  batchGasOnly: boolean;
 }
 
+/** The model the batch-settlement gas is measured on (issue 18: iris, claimant submitting). */
+const BATCH_GAS_MODEL = "iris-mlp";
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false };
+  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false, batchGasOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -50,7 +66,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--runs") o.runs = Number(val());
     else if (a === "--max-power") o.maxPower = Number(val());
     else if (a === "--merge") o.merge = true;
-    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge)`);
+    else if (a === "--batch-gas-only") o.batchGasOnly = true;
+    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge, --batch-gas-only)`);
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
   if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
@@ -245,6 +262,15 @@ async function measureGas(model: string): Promise<ModelResult["gas"]> {
   return { status: "ok", ...(JSON.parse(line.slice("BENCH_GAS ".length)) as Record<string, number>) };
 }
 
+async function measureBatchGas(model: string, measuredAt: string, measuredBy: string): Promise<BatchGasResult> {
+  progress(`${model}: batch settlement gas (npx hardhat run scripts/bench/batch-gas.ts) ...`);
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  const r = await run(npx, ["hardhat", "run", "scripts/bench/batch-gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
+  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_BATCH_GAS "));
+  if (!line) return { status: `failed: ${firstLines(r.stderr.replace(/BENCH_TIME_MAXRSS.*|Command exited.*/g, ""))}`, measuredAt, measuredBy };
+  return { status: "ok", measuredAt, measuredBy, ...(JSON.parse(line.slice("BENCH_BATCH_GAS ".length)) as Omit<BatchGasResult, "status">) };
+}
+
 function versions(): BenchResults["versions"] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = (n: string): string => (require(`${n}/package.json`) as { version: string }).version;
@@ -278,10 +304,19 @@ async function main(): Promise<void> {
     models: [],
     totalSeconds: 0,
   };
+  // --batch-gas-only: everything of the previous results.json is kept; only the batch gas is measured again.
+  if (o.batchGasOnly) {
+    const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
+    const batchGas = await measureBatchGas(BATCH_GAS_MODEL, results.generatedAt, results.command);
+    writeOutputs({ ...prev, batchGas });
+    progress(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: batch gas ${batchGas.status} (bench/results.json, bench/REPORT.md, bench/batch-gas.svg)`);
+    return;
+  }
   // --merge: the models of the previous results.json that this run does not measure are kept (with their own date).
   const kept: ModelResult[] = [];
   if (o.merge) {
     const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
+    results.batchGas = prev.batchGas;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
   }
@@ -308,6 +343,7 @@ async function main(): Promise<void> {
     const g16 = open?.systems?.find((s) => s.system === "groth16");
     if (g16?.status === "ok") m.gas = await measureGas(name);
     else m.gas = { status: `skipped: Groth16 (open weights) ${g16?.status ?? open?.status ?? "not measured"}` };
+    if (name === BATCH_GAS_MODEL && m.gas?.status === "ok") results.batchGas = await measureBatchGas(name, results.generatedAt, results.command);
     results.models.push(m);
     // Write as we go, so a long full run leaves partial results.
     results.totalSeconds = (Date.now() - t0) / 1000;
@@ -322,6 +358,7 @@ function writeOutputs(r: BenchResults): void {
   fs.writeFileSync(path.join(OUT, "results.json"), JSON.stringify(r, null, 2) + "\n");
   fs.writeFileSync(path.join(OUT, "REPORT.md"), renderReport(r));
   fs.writeFileSync(path.join(OUT, "proving-time.svg"), renderSvg(r));
+  fs.writeFileSync(path.join(OUT, "batch-gas.svg"), renderBatchSvg(r));
 }
 
 main().catch((e: unknown) => {

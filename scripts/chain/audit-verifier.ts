@@ -16,6 +16,7 @@ import { sha256File } from "../lib/hash";
 import { NODE_MODULES, ensureDir, userCacheDir } from "../lib/paths";
 import { compileSolidity } from "../lib/solc";
 import { GROTH16_BN254_V1 } from "./binding";
+import { addBatchFunction } from "../setup/groth16-batch";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
 export interface VerifierAudit {
@@ -60,16 +61,40 @@ export async function expectedGroth16Runtime(zkeyFile: string): Promise<string> 
 }
 
 /**
+ * The runtime bytecode of the generated batch verifier of `zkeyFile` (the snarkjs verifier plus `verifyBatch`,
+ * `scripts/setup/groth16-batch.ts`), compiled like `expectedGroth16Runtime` and cached the same way.
+ * @throws When snarkjs' template or solc fails.
+ */
+export async function expectedGroth16BatchRuntime(zkeyFile: string): Promise<string> {
+  const key = await sha256File(zkeyFile);
+  const cacheFile = path.join(ensureDir(path.join(userCacheDir(), "verifier-code")), `groth16-batch-${key}.json`);
+  if (fs.existsSync(cacheFile)) return (JSON.parse(fs.readFileSync(cacheFile, "utf8")) as { runtime: string }).runtime;
+  const template = fs.readFileSync(path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
+  const source = addBatchFunction(await snarkjs.zKey.exportSolidityVerifier(zkeyFile, { groth16: template }));
+  const { runtime } = compileSolidity(source, "Groth16Verifier", `the batch verifier of ${zkeyFile}`);
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ zkeySha256: key, runtime }));
+  fs.renameSync(tmp, cacheFile);
+  return runtime;
+}
+
+/** Both verifiers a Groth16 version of `zkeyFile` may be registered with: the snarkjs one and the batch one. */
+export async function expectedGroth16Runtimes(zkeyFile: string): Promise<string[]> {
+  return [await expectedGroth16Runtime(zkeyFile), await expectedGroth16BatchRuntime(zkeyFile)];
+}
+
+/**
  * Audits the verification target of `(modelId, version)`: a Groth16 version with 4 public signals whose verifier's
- * code hash is still the recorded one and whose code is `expectedRuntime` (up to metadata).
- * @param expectedRuntime From `expectedGroth16Runtime(zkey)`.
+ * code hash is still the recorded one and whose code is `expectedRuntime` (up to metadata), or one of them.
+ * @param expectedRuntime From `expectedGroth16Runtime(zkey)`, or `expectedGroth16Runtimes(zkey)` to also accept the
+ *   generated batch verifier of the same keys.
  */
 export async function auditVersion(
   registry: ModelRegistry,
   provider: Provider,
   modelId: bigint,
   version: bigint,
-  expectedRuntime: string,
+  expectedRuntime: string | string[],
 ): Promise<VerifierAudit> {
   const [c] = await registry.getModelVersion(modelId, version);
   const t = await registry.verificationTarget(modelId, version);
@@ -89,7 +114,8 @@ export async function auditVersion(
       `the verifier ${t.verifier} of model ${modelId} v${version} changed code since registration (recorded ${t.verifierCodeHash}, now ${actualCodeHash}); do not use this version`,
     );
   }
-  if (stripMetadata(code) !== stripMetadata(expectedRuntime)) {
+  const expected = (Array.isArray(expectedRuntime) ? expectedRuntime : [expectedRuntime]).map(stripMetadata);
+  if (!expected.includes(stripMetadata(code))) {
     return fail(
       `the verifier ${t.verifier} of model ${modelId} v${version} is not the snarkjs verifier of these keys; do not trust this version's results`,
     );

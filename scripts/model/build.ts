@@ -9,6 +9,7 @@ import { ROOT, ensureDir, rel, writeFileAtomic } from "../lib/paths";
 import { type CeremonyManifest, readManifest } from "../setup/ceremony";
 import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion, verificationKeyHash } from "../setup/groth16";
 import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
+import { addBatchFunction } from "../setup/groth16-batch";
 import { quantizeBundled } from "./bundled";
 import { storeCalibration, storedCalibrationFile } from "./calibration";
 import type { FloatModel } from "./float";
@@ -22,6 +23,9 @@ export interface ModelPaths {
   circuitFile: string;
   verifierFile: string;
   verifierContract: string;
+  /** The batch verifier beside it: the same snarkjs export plus `verifyBatch` (scripts/setup/groth16-batch.ts). */
+  batchVerifierFile: string;
+  batchVerifierContract: string;
   manifestFile: string;
   /** Set when the keys come from a phase-2 ceremony folder (absolute path) instead of the dev setup. */
   ceremonyDir?: string;
@@ -51,23 +55,29 @@ export function modelPaths(name: string, keys?: KeysOption, root = ROOT): ModelP
   if (keys) {
     const ceremonyDir = path.resolve(keys.ceremonyDir);
     const verifierContract = `${pascalCase(name)}CeremonyGroth16Verifier`;
+    const batchVerifierContract = `${pascalCase(name)}CeremonyGroth16BatchVerifier`;
     return {
       ...modelPaths(name, undefined, root),
       verifierFile: path.join(ROOT, "contracts", "verifiers", "ceremony", `${verifierContract}.sol`),
+      batchVerifierFile: path.join(ROOT, "contracts", "verifiers", "ceremony", `${batchVerifierContract}.sol`),
       manifestFile: path.join(ceremonyDir, "model-manifest.json"),
       verifierContract,
+      batchVerifierContract,
       ceremonyDir,
     };
   }
   const verifierContract = `${pascalCase(name)}Groth16Verifier`;
+  const batchVerifierContract = `${pascalCase(name)}Groth16BatchVerifier`;
   return {
     name,
     floatFile: path.join(root, "models", name, `${name}.float.json`),
     qmodelFile: path.join(root, "models", name, `${name}.qmodel.json`),
     circuitFile: path.join(root, "circuits", "models", `${name}.circom`),
     verifierFile: path.join(root, "contracts", "verifiers", `${verifierContract}.sol`),
+    batchVerifierFile: path.join(root, "contracts", "verifiers", `${batchVerifierContract}.sol`),
     manifestFile: path.join(root, "models", name, `${name}.manifest.json`),
     verifierContract,
+    batchVerifierContract,
   };
 }
 
@@ -382,6 +392,12 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
   );
   const verifierChanged = writeIfChanged(p.verifierFile, sol);
   log.info(`verifier ${rel(p.verifierFile)}${verifierChanged ? " written" : " unchanged"}`);
+  // The batch verifier: the same snarkjs export (same key data) with verifyBatch appended (docs/contracts.md).
+  const batchChanged = writeIfChanged(
+    p.batchVerifierFile,
+    addBatchFunction(sol.replace(`contract ${p.verifierContract}`, `contract ${p.batchVerifierContract}`)),
+  );
+  log.info(`batch verifier ${rel(p.batchVerifierFile)}${batchChanged ? " written" : " unchanged"}`);
   const commitment = await modelCommitment(model);
   const files: Record<string, string> = { quantizedModel: p.qmodelFile, circuit: p.circuitFile, verifier: p.verifierFile };
   if (fs.existsSync(p.floatFile)) files.floatModel = p.floatFile;

@@ -24,7 +24,7 @@ import { type Provider, getAddress, toBeHex, zeroPadValue } from "ethers";
 import { fileURLToPath } from "url";
 import type { ModelRegistry } from "../../typechain-types";
 import { GROTH16_BN254_V1 } from "../chain/binding";
-import { auditVersion, expectedGroth16Runtime } from "../chain/audit-verifier";
+import { auditVersion, expectedGroth16Runtimes } from "../chain/audit-verifier";
 import { sha256File } from "../lib/hash";
 import { ensureDir, writeFileAtomic } from "../lib/paths";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, readBundle } from "../model/bundle";
@@ -354,7 +354,7 @@ export async function verifyBundle(
   if (!(await verifyGroth16(vkey, proof.publicSignals, proof.proof)))
     throw new BundleRefused("a sample proof does not verify with the bundle's verification key");
   // ---- the on-chain verifier is the snarkjs verifier of this zkey
-  const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtime(file("zkey")));
+  const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtimes(file("zkey")));
   if (!audit.ok) throw new BundleRefused(audit.reason ?? "the version's verifier failed the audit");
   return {
     name: `${model.name}#${modelId}.${version}`,

@@ -28,13 +28,26 @@
  * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
  * | PROVER_BUNDLE_TIMEOUT_MS | time a bundle fetch may take per file | 120000 |
  * | PROVER_BUNDLE_RETRY_MS | after a bundle could not be fetched, try again this much later | 60000 |
+ * | PROVER_BATCH_MAX | results per `submitResults` transaction (1..32; 1: each alone with `submitResult`) | 1 |
+ * | PROVER_BATCH_WAIT_MS | longest a proved result waits for others of its verifier | 30000 |
+ * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
  */
 import { getAddress } from "ethers";
 import type { ProverNodeConfig } from "./node";
 import { DEFAULT_POLICY, type ServePolicy } from "./bundles";
 
 /** Defaults of the optional settings (also used by ProverNode). */
-export const DEFAULT_NODE_CONFIG = { concurrency: 1, minFeeWei: 0n, pollMs: 500, claimJitterMs: 300, metricsEveryMs: 30_000 };
+export const DEFAULT_NODE_CONFIG = {
+  concurrency: 1,
+  minFeeWei: 0n,
+  pollMs: 500,
+  claimJitterMs: 300,
+  metricsEveryMs: 30_000,
+  batch: { max: 1, waitMs: 30_000, marginS: 60 },
+};
+
+/** `InferenceJobs.maxBatchSize()`. */
+const MAX_BATCH_SIZE = 32;
 
 const EXAMPLE: Record<string, string> = {
   PROVER_RPC_URL: "http://127.0.0.1:8545",
@@ -112,6 +125,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     bundleTimeoutMs: int(env, "PROVER_BUNDLE_TIMEOUT_MS", 120_000, 100),
     bundleRetryMs: int(env, "PROVER_BUNDLE_RETRY_MS", 60_000, 0),
     tx: { stuckMs: int(env, "PROVER_STUCK_MS", 30_000, 100) },
+    batch: batchConfig(env),
+  };
+}
+
+/** Batch settlement settings (docs/prover.md, "Batching"). */
+function batchConfig(env: NodeJS.ProcessEnv): { max: number; waitMs: number; marginS: number } {
+  const max = int(env, "PROVER_BATCH_MAX", DEFAULT_NODE_CONFIG.batch.max, 1);
+  if (max > MAX_BATCH_SIZE) throw new Error(`PROVER_BATCH_MAX must be at most ${MAX_BATCH_SIZE} (the market's maxBatchSize), got ${max}`);
+  return {
+    max,
+    waitMs: int(env, "PROVER_BATCH_WAIT_MS", DEFAULT_NODE_CONFIG.batch.waitMs),
+    marginS: int(env, "PROVER_BATCH_MARGIN_S", DEFAULT_NODE_CONFIG.batch.marginS),
   };
 }
 

@@ -6,7 +6,7 @@
 import { toBeHex, zeroPadValue } from "ethers";
 import type { ModelRegistry } from "../../typechain-types";
 import { GROTH16_BN254_V1 } from "../chain/binding";
-import { auditVersion, expectedGroth16Runtime } from "../chain/audit-verifier";
+import { auditVersion, expectedGroth16Runtimes } from "../chain/audit-verifier";
 import { buildModel } from "../model/build";
 import type { QuantizedModel } from "../model/quantized";
 
@@ -71,7 +71,7 @@ export async function matchRegistryVersion(
   if (m) {
     const provider = registry.runner?.provider;
     if (!provider) throw new Error("matchRegistryVersion: the registry binding has no provider");
-    const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtime(m.zkey));
+    const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtimes(m.zkey));
     return audit.ok ? { model: m } : { reason: audit.reason };
   }
   return {

@@ -66,6 +66,22 @@ export interface ProverNodeConfig {
   name?: string;
   logSink?: LogSink;
   tx?: Partial<TxOptions>;
+  /**
+   * Batch settlement (docs/prover.md, "Batching"): proved jobs wait up to `waitMs` for up to `max` results of the
+   * same verifier and go out in one `submitResults`; a job whose lease end or deadline is within `marginS` seconds is
+   * sent at once. `max` 1 (default): every result is sent alone with `submitResult`.
+   */
+  batch?: { max: number; waitMs: number; marginS: number };
+}
+
+/** A proved job waiting for companions to go out in one `submitResults`. */
+interface Queued {
+  j: JobRecord;
+  /** The pinned verifier: the batch key (one batch, one verifying key). */
+  verifier: string;
+  since: number;
+  /** Part of a batch being sent (stays queued, so it is not scheduled again, until the send ends). */
+  sending?: boolean;
 }
 
 export { DEFAULT_NODE_CONFIG } from "./config";
@@ -104,6 +120,13 @@ export class ProverNode {
   /** The chain's block number when this node started: jobs settled up to it were never this node's to lose. */
   private startBlock = 0;
   private lastMetrics = Date.now();
+  private readonly queue = new Map<string, Queued>();
+  /** Verifiers whose batch call reverted as unavailable: their jobs go out one by one. */
+  private readonly unbatchable = new Set<string>();
+  private flushing?: Promise<void>;
+  /** The latest block number seen by `tick`, and when it was first seen (ms). */
+  private chainBlock = -1;
+  private chainTimeSeenAt = Date.now();
 
   constructor(cfg: ProverNodeConfig) {
     this.cfg = cfg;
@@ -174,6 +197,7 @@ export class ProverNode {
     this.running = false;
     await this.loop;
     await Promise.race([Promise.all([...this.actives]), sleep(timeoutMs)]);
+    await Promise.race([this.flushBatches(true), sleep(timeoutMs)]);
     await this.pool.stop();
     await this.ipfsNode?.stop();
     const m = this.metrics.summary();
@@ -206,9 +230,14 @@ export class ProverNode {
   private async tick(): Promise<void> {
     const latest = await this.provider.getBlock("latest");
     if (!latest) return;
+    if (latest.number !== this.chainBlock) {
+      this.chainBlock = latest.number;
+      this.chainTimeSeenAt = Date.now();
+    }
     this.chainTime = latest.timestamp;
     await this.scan(latest.number);
     await this.ensureStake();
+    await this.flushBatches();
     this.schedule();
   }
 
@@ -286,7 +315,7 @@ export class ProverNode {
     const own: JobRecord[] = [];
     const other: JobRecord[] = [];
     for (const j of this.records.values()) {
-      if (TERMINAL.has(j.state) || this.active.has(j.jobId)) continue;
+      if (TERMINAL.has(j.state) || this.active.has(j.jobId) || this.queue.has(j.jobId)) continue;
       if (j.state === "claimed" || j.state === "proved") own.push(j);
       else if (j.state === "new" || (j.state === "waiting" && this.chainTime > (j.leaseEnd ?? 0))) other.push(j);
     }
@@ -424,53 +453,196 @@ export class ProverNode {
       this.log("proof_done", { jobId: j.jobId, output: p.output, seconds: p.seconds });
     }
 
-    // 4. Submit once (TxSender keys the intent by job: a restart resumes the recorded transaction, never a new one).
+    // 4. Submit once (TxSender keys the intent: a restart resumes the recorded transaction, never a new one), alone
+    // or, with batching on, with other proved jobs of the same verifier (flushBatches).
     if (j.state === "proved" && j.proof) {
-      const again = await this.settledOnChain(j);
-      if (again) return this.finish(j, again.state, again.reason);
-      const c = await this.jobs.claimOf(j.jobId);
-      if (
-        c.claimant !== "0x0000000000000000000000000000000000000000" &&
-        getAddress(c.claimant) !== this.address &&
-        this.chainTime <= Number(c.leaseEnd)
-      ) {
-        return this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant} while we held a proof` });
-      }
-      const txKey = j.submitTx ?? `submit:${j.jobId}`;
-      if (!j.submitTx) await this.update(j, { submitTx: txKey });
-      let r: TransactionReceipt;
-      try {
-        r = await this.txs.send(
-          txKey,
-          this.cfg.jobsAddress,
-          this.jobs.interface.encodeFunctionData("submitResult", [j.jobId, j.proof.output, j.proof.bytes]),
-        );
-      } catch (e) {
-        if (e instanceof WouldRevertError) {
-          const after = await this.settledOnChain(j);
-          if (after) return this.finish(j, after.state, after.reason);
-          return this.finish(j, "failed", `submit would revert: ${errMsg(e)}`);
+      if (!(await this.servable(j))) return;
+      const b = this.cfg.batch;
+      if (b && b.max > 1 && !j.submitTx?.startsWith("submit:")) {
+        if (j.submitTx?.startsWith("batch:") && !(await this.store.getTx(j.submitTx))) await this.update(j, { submitTx: undefined });
+        const target = await this.jobs.verificationTargetOf(j.modelId, j.modelVersion);
+        const verifier = getAddress(target.verifier);
+        if (j.submitTx?.startsWith("batch:") || !this.unbatchable.has(verifier)) {
+          this.queue.set(j.jobId, { j, verifier, since: Date.now() });
+          this.log("batch_queued", { jobId: j.jobId, verifier, queued: this.queue.size });
+          void this.flushBatches();
+          return;
         }
-        throw e;
       }
-      this.metrics.submitted++;
-      if (r.status !== 1) {
+      return this.submitOne(j);
+    }
+  }
+
+  /**
+   * Whether a proved job can still be submitted by us: not settled on chain (else finished here) and no live claim of
+   * another prover (else back to waiting).
+   */
+  private async servable(j: JobRecord): Promise<boolean> {
+    const again = await this.settledOnChain(j);
+    if (again) {
+      await this.finish(j, again.state, again.reason);
+      return false;
+    }
+    const c = await this.jobs.claimOf(j.jobId);
+    if (
+      c.claimant !== "0x0000000000000000000000000000000000000000" &&
+      getAddress(c.claimant) !== this.address &&
+      this.chainTime <= Number(c.leaseEnd)
+    ) {
+      await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant} while we held a proof` });
+      return false;
+    }
+    return true;
+  }
+
+  /** Submits one proved job with `submitResult` and finishes it. */
+  private async submitOne(j: JobRecord): Promise<void> {
+    if (!j.proof) throw new Error(`job ${j.jobId}: no proof to submit`);
+    const txKey = j.submitTx?.startsWith("submit:") ? j.submitTx : `submit:${j.jobId}`;
+    if (j.submitTx !== txKey) await this.update(j, { submitTx: txKey });
+    let r: TransactionReceipt;
+    try {
+      r = await this.txs.send(
+        txKey,
+        this.cfg.jobsAddress,
+        this.jobs.interface.encodeFunctionData("submitResult", [j.jobId, j.proof.output, j.proof.bytes]),
+      );
+    } catch (e) {
+      if (e instanceof WouldRevertError) {
         const after = await this.settledOnChain(j);
-        return this.finish(j, after?.state ?? "failed", after?.reason ?? `submit reverted in tx ${r.hash}`);
+        if (after) return this.finish(j, after.state, after.reason);
+        return this.finish(j, "failed", `submit would revert: ${errMsg(e)}`);
       }
-      for (const l of r.logs) {
-        const p = l.address.toLowerCase() === this.cfg.jobsAddress.toLowerCase() ? this.jobs.interface.parseLog(l) : null;
-        if (p?.name === "JobFulfilled") this.metrics.earningsWei += (p.args[3] as bigint) + (p.args[4] as bigint);
-      }
+      throw e;
+    }
+    this.metrics.submitted++;
+    if (r.status !== 1) {
+      const after = await this.settledOnChain(j);
+      return this.finish(j, after?.state ?? "failed", after?.reason ?? `submit reverted in tx ${r.hash}`);
+    }
+    return this.fulfilled([j], r);
+  }
+
+  /** Books a mined submission of `js` (one `submitResult` or one `submitResults`). */
+  private async fulfilled(js: JobRecord[], r: TransactionReceipt): Promise<void> {
+    for (const l of r.logs) {
+      const p = l.address.toLowerCase() === this.cfg.jobsAddress.toLowerCase() ? this.jobs.interface.parseLog(l) : null;
+      if (p?.name === "JobFulfilled") this.metrics.earningsWei += (p.args[3] as bigint) + (p.args[4] as bigint);
+    }
+    for (const j of js) {
       this.metrics.fulfilled++;
       this.log("job_fulfilled", {
         jobId: j.jobId,
         tx: r.hash,
         gasUsed: r.gasUsed,
-        output: j.proof.output,
+        batch: js.length,
+        output: j.proof?.output,
         msSinceSeen: Date.now() - j.seenAt,
       });
-      return this.finish(j, "done", "fulfilled by this node");
+      await this.finish(j, "done", "fulfilled by this node");
+    }
+  }
+
+  /**
+   * Sends the queued proofs whose batch is due: `batch.max` of one verifier, the oldest waiting `batch.waitMs`, one
+   * job within `batch.marginS` of its lease end or deadline, or `force` (stopping). One flush at a time.
+   */
+  private flushBatches(force = false): Promise<void> {
+    if (this.flushing) return force ? this.flushing.then(() => this.flushBatches(true)) : this.flushing;
+    this.flushing = this.flushDue(force).finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async flushDue(force: boolean): Promise<void> {
+    const b = this.cfg.batch;
+    if (!b || this.queue.size === 0) return;
+    // The chain's clock now: the latest block's time plus the time since this node first saw that block (an idle
+    // chain's latest block can be old, and a local chain's clock can run ahead of this machine's).
+    const now = this.chainTime + Math.floor((Date.now() - this.chainTimeSeenAt) / 1000);
+    const groups = new Map<string, Queued[]>();
+    for (const q of this.queue.values()) if (!q.sending) groups.set(q.verifier, [...(groups.get(q.verifier) ?? []), q]);
+    for (const [verifier, qs] of groups) {
+      qs.sort((x, y) => (BigInt(x.j.jobId) < BigInt(y.j.jobId) ? -1 : 1));
+      const urgent = qs.find((q) => Math.min(q.j.deadline, q.j.claimTx && q.j.leaseEnd ? q.j.leaseEnd : Infinity) - now <= b.marginS);
+      const old = qs.find((q) => Date.now() - q.since >= b.waitMs);
+      const resumed = qs.find((q) => q.j.submitTx?.startsWith("batch:"));
+      const reason = force
+        ? "stopping"
+        : urgent
+          ? "margin"
+          : resumed
+            ? "resumed"
+            : qs.length >= b.max
+              ? "full"
+              : old
+                ? "waited"
+                : undefined;
+      if (!reason) continue;
+      this.log("batch_due", { verifier, jobs: qs.map((q) => q.j.jobId), reason });
+      for (let i = 0; i < qs.length; i += b.max) {
+        const part = qs.slice(i, i + b.max);
+        for (const q of part) q.sending = true;
+        const chunk = part.map((q) => q.j);
+        try {
+          await this.submitBatch(verifier, chunk, reason);
+        } catch (e) {
+          this.log("batch_error", { jobs: chunk.map((j) => j.jobId), error: errMsg(e) });
+        } finally {
+          for (const q of part) if (this.queue.get(q.j.jobId) === q) this.queue.delete(q.j.jobId);
+        }
+      }
+    }
+  }
+
+  /**
+   * Sends `js` (proved, one verifier) in one `submitResults`. The batch is atomic on chain (docs/market-rules.md):
+   * if it would revert or reverts (a job settled by someone else meanwhile, a verifier without `verifyBatch`), every
+   * job still servable is sent alone.
+   */
+  private async submitBatch(verifier: string, queued: JobRecord[], reason: string): Promise<void> {
+    const js: JobRecord[] = [];
+    for (const j of queued) if (j.submitTx?.startsWith("batch:") || (await this.servable(j))) js.push(j);
+    const resumed = js.find((j) => j.submitTx?.startsWith("batch:"))?.submitTx;
+    const batch = resumed ? js.filter((j) => j.submitTx === resumed) : js;
+    if (resumed) for (const j of js.filter((x) => x.submitTx !== resumed)) this.queue.set(j.jobId, { j, verifier, since: Date.now() });
+    if (batch.length === 0) return;
+    if (batch.length === 1 && !resumed) return this.submitOne(batch[0]);
+    const key = resumed ?? `batch:${batch.map((j) => j.jobId).join(",")}`;
+    for (const j of batch) if (j.submitTx !== key) await this.update(j, { submitTx: key });
+    this.log("batch_sending", { jobs: batch.map((j) => j.jobId), verifier, reason });
+    let r: TransactionReceipt | undefined;
+    let why = "";
+    try {
+      r = await this.txs.send(
+        key,
+        this.cfg.jobsAddress,
+        this.jobs.interface.encodeFunctionData("submitResults", [
+          batch.map((j) => j.jobId),
+          batch.map((j) => j.proof!.output),
+          batch.map((j) => j.proof!.bytes),
+        ]),
+      );
+    } catch (e) {
+      if (!(e instanceof WouldRevertError)) throw e;
+      why = errMsg(e);
+      const sel = this.jobs.interface.getError("BatchVerifierUnavailable")!.selector;
+      if (e.data?.startsWith(sel)) this.unbatchable.add(verifier);
+    }
+    if (r) this.metrics.submitted++;
+    if (r?.status === 1) {
+      this.log("batch_submitted", {
+        jobs: batch.map((j) => j.jobId),
+        tx: r.hash,
+        gasUsed: r.gasUsed,
+        perResult: r.gasUsed / BigInt(batch.length),
+        reason,
+      });
+      return this.fulfilled(batch, r);
+    }
+    this.log("batch_fallback", { jobs: batch.map((j) => j.jobId), reason: r ? `reverted in tx ${r.hash}` : why });
+    for (const j of batch) {
+      await this.update(j, { submitTx: undefined });
+      if (await this.servable(j)) await this.submitOne(j);
     }
   }
 

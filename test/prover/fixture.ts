@@ -47,15 +47,18 @@ export interface Market {
   stop(): Promise<void>;
 }
 
-/** A `hardhat node` with the registry, the jobs market (short lease) and the iris model registered. */
-export async function startMarket(market: Partial<MarketConfig> = {}): Promise<Market> {
+/**
+ * A `hardhat node` with the registry, the jobs market (short lease) and the iris model registered, with its snarkjs
+ * verifier or (`batchVerifier`) its generated batch verifier (docs/contracts.md, "Batch settlement").
+ */
+export async function startMarket(market: Partial<MarketConfig> = {}, opts: { batchVerifier?: boolean } = {}): Promise<Market> {
   const built = await buildModel("iris-mlp", { quantize: false });
   const chain = await startHardhatNode();
   const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1, pollingInterval: 200 });
   const wallet = (i: number): Wallet => new Wallet(devKey(i), provider);
   const deployer = wallet(0);
   const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, leaseDuration: 30, deliveryWindow: 10, ...market });
-  const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
+  const artifact = await hre.artifacts.readArtifact(opts.batchVerifier ? built.paths.batchVerifierContract : built.paths.verifierContract);
   const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
   const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
   const { modelId } = await registerModel(sys.registry, wallet(1), reg, await v.adapter.getAddress());

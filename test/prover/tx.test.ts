@@ -4,14 +4,19 @@ import { createJsonLog } from "../../scripts/prover/log";
 import { Metrics } from "../../scripts/prover/metrics";
 import { ProverStore } from "../../scripts/prover/store";
 import { TxSender } from "../../scripts/prover/tx";
-import { type Market, devKey, startMarket, until } from "./fixture";
+import { type Market, devKey, inProcessNode, startMarket, until } from "./fixture";
 
-/** Stuck transactions are replaced with higher fees under the same nonce, and a restart resumes, never resends. */
-describe("prover nodes: transaction sender", function () {
+/**
+ * Stuck transactions are replaced with higher fees under the same nonce, and a restart resumes, never resends.
+ * Batch settlement by a node (docs/prover.md, "Batching"): proved results wait for others of the same verifier and go
+ * out in one `submitResults`, except a result whose lease end comes within the safety margin, which goes out at once.
+ * The market's iris model is registered with its generated batch verifier (one market for both: one process start).
+ */
+describe("prover nodes: transaction sender and batch settlement", function () {
   let m: Market;
 
   before(async function () {
-    m = await startMarket();
+    m = await startMarket({}, { batchVerifier: true });
   });
 
   after(async function () {
@@ -49,5 +54,48 @@ describe("prover nodes: transaction sender", function () {
     expect(await m.provider.getTransactionCount(wallet.address)).to.equal(rec!.nonce + 1);
     expect((await m.sys.jobs.accountOf(wallet.address)).available).to.equal(10n ** 15n);
     await store.close();
+  });
+
+  const fulfilled = async (ids: bigint[]) => (await Promise.all(ids.map((id) => m.sys.jobs.resultOf(id)))).every((r) => r[0]);
+
+  it("accumulates PROVER_BATCH_MAX proofs and settles them in one submitResults transaction", async function () {
+    const jobs = [await m.open(), await m.open(), await m.open()];
+    const ids = jobs.map((j) => j.jobId);
+    const node = inProcessNode(m, 5, "batcher", { concurrency: 2, batch: { max: 3, waitMs: 120_000, marginS: 5 } });
+    await node.start();
+    try {
+      await until(() => fulfilled(ids), 90_000, "three results");
+    } finally {
+      await node.stop();
+    }
+    const logs = (await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled())).filter((l) => ids.includes(l.args.jobId));
+    expect(logs.map((l) => l.args.prover)).to.deep.equal(ids.map(() => node.address));
+    expect(new Set(logs.map((l) => l.transactionHash)).size).to.equal(1);
+    for (let i = 0; i < ids.length; i++) expect((await m.sys.jobs.resultOf(ids[i]))[1]).to.equal(jobs[i].expected);
+    const sent = node.log.records.filter((r) => r.event === "batch_submitted");
+    expect(sent.length).to.equal(1);
+    expect(sent[0].reason).to.equal("full");
+    expect(sent[0].jobs).to.deep.equal(ids.map(String));
+  });
+
+  it("sends a result alone and early when its lease end comes within the margin", async function () {
+    // The fixture's lease is 30 s: with a 27 s margin the node may hold a proof for about 3 s after its claim.
+    const { jobId, expected } = await m.open();
+    const node = inProcessNode(m, 6, "margin", { batch: { max: 4, waitMs: 600_000, marginS: 27 } });
+    await node.start();
+    try {
+      await until(() => fulfilled([jobId]), 60_000, "the result");
+    } finally {
+      await node.stop();
+    }
+    expect(await m.sys.jobs.resultOf(jobId)).to.deep.equal([true, expected]);
+    const due = node.log.records.find((r) => r.event === "batch_due");
+    expect(due?.reason).to.equal("margin");
+    const [claimed] = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobClaimed(jobId));
+    const [done] = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled(jobId));
+    expect(done.args.prover).to.equal(node.address);
+    const leaseEnd = Number(claimed.args.leaseEnd);
+    const at = (await m.provider.getBlock(done.blockNumber))!.timestamp;
+    expect(at).to.be.at.most(leaseEnd - 22);
   });
 });
