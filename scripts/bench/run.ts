@@ -15,9 +15,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { requiredPower } from "../circuit/compile";
-import { ROOT, ensureDir, userCacheDir } from "../lib/paths";
+import { ROOT, ensureDir } from "../lib/paths";
 import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
+import { devPtauPath } from "../setup/ptau";
 import { accuracy, regressionError } from "./data";
 import { type BenchResults, type ModeResult, type ModelResult, type StepMeasure, type SystemResult, renderReport, renderSvg } from "./report";
 import type { ProofSystem, StepArgs } from "./step";
@@ -100,19 +101,15 @@ async function step(args: StepArgs): Promise<Record<string, unknown> & { ok: boo
   return { ...j, mem: { processMaxRSSKiB: j.maxRSSKiB, treeMaxRSSKiB: r.treeMaxRSSKiB } };
 }
 
-function ptauFile(power: number): string {
-  return path.join(userCacheDir(), "ptau", `dev-v1-pot${power}_final.ptau`);
-}
-
 function ptauCached(power: number): boolean {
-  return fs.existsSync(ptauFile(power)) && fs.existsSync(ptauFile(power) + ".json");
+  return fs.existsSync(devPtauPath(power)) && fs.existsSync(devPtauPath(power) + ".json");
 }
 
 /** Makes sure the dev ptau of `power` is cached (generating it in a child when it is not); returns the seconds spent generating, 0 when warm. */
 async function ensurePtau(power: number): Promise<number> {
   if (ptauCached(power)) return 0;
   progress(`powers of tau 2^${power} not cached: generating it once (not part of any figure) ...`);
-  const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
+  const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}, undefined, { exact: true }).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
   const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
   if (r.code !== 0 || !ptauCached(power)) throw new Error(`generating ptau 2^${power} failed: ${r.stderr.trim().slice(-300)}`);
   return r.seconds;
@@ -163,7 +160,7 @@ async function measureSystem(
     // Row count first, with the smallest cached ptau (snarkjs logs it before the size check).
     const small = smallestCachedPower() ?? 10;
     await ensurePtau(small).then((s) => s && (ptauGenerated[small] = s));
-    const probe = await step({ op: "setup", system: "plonk", r1cs: c.r1cs, ptau: ptauFile(small), zkey: path.join(dir, "plonk-probe.zkey") });
+    const probe = await step({ op: "setup", system: "plonk", r1cs: c.r1cs, ptau: devPtauPath(small), zkey: path.join(dir, "plonk-probe.zkey") });
     const rows = probe.ok ? Number(probe.rows) : Number(/(\d+) > 2\*\*/.exec(probe.error ?? "")?.[1] ?? NaN);
     if (!Number.isFinite(rows)) return { system, status: `failed: ${probe.error ?? "no row count"}` };
     res.rows = rows;
@@ -186,7 +183,7 @@ async function measureSystem(
   }
   res.ptauUsed = use;
   const zkey = path.join(dir, `${system}.zkey`);
-  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: ptauFile(use), zkey });
+  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: devPtauPath(use), zkey });
   if (!setup.ok) return { ...res, status: `failed: setup: ${firstLines(setup.error ?? "")}` };
   res.setup = { seconds: Number(setup.setupSeconds), mem: setup.mem };
   res.zkeyBytes = Number(setup.zkeyBytes);

@@ -16,7 +16,7 @@ import { quantizeBundled } from "../model/bundled";
 import type { QuantizedModel } from "../model/quantized";
 import { circuitInput } from "../prove/inference";
 import { releaseSnarkjs } from "../prove/groth16";
-import { DEV_ZKEY_BEACON_HASH } from "../setup/groth16";
+import { snarkjsDevZkey } from "../setup/groth16";
 import { quantizeInput } from "../quant/quantize";
 import { heldOut } from "./data";
 
@@ -107,11 +107,8 @@ async function setupStep(a: Extract<StepArgs, { op: "setup" }>): Promise<Record<
   fs.rmSync(a.zkey, { force: true });
   const t0 = process.hrtime.bigint();
   if (a.system === "groth16") {
-    // The project's dev recipe (scripts/setup/groth16.ts): new zkey, then the public beacon.
-    const z0 = a.zkey + ".0";
-    await snarkjs.zKey.newZKey(a.r1cs, a.ptau, z0);
-    await snarkjs.zKey.beacon(z0, a.zkey, "zkml-evm dev beacon (INSECURE)", DEV_ZKEY_BEACON_HASH, 10);
-    fs.rmSync(z0, { force: true });
+    // The project's dev recipe with snarkjs (scripts/setup/groth16.ts): new zkey, then the public beacon.
+    await snarkjsDevZkey(a.r1cs, a.ptau, a.zkey);
   } else if (a.system === "plonk") {
     const r = await systems.plonk.setup(a.r1cs, a.ptau, a.zkey, logger);
     if (r === -1) throw new Error(lines.filter((l) => /too big|error|not/i.test(l)).join("; ") || "plonk setup failed");
