@@ -10,7 +10,7 @@
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
  */
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -20,14 +20,14 @@ import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
 import { devPtauPath } from "../setup/ptau";
 import { accuracy, regressionError } from "./data";
-import { type BenchResults, type ModeResult, type ModelResult, type StepMeasure, type SystemResult, renderReport, renderSvg } from "./report";
+import { type BenchResults, type ModeResult, type ModelResult, type SystemResult, renderReport, renderSvg } from "./report";
+import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 
 const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");
-const TIME_BIN = "/usr/bin/time";
 
 interface Options {
   quick: boolean;
@@ -62,43 +62,11 @@ function progress(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-interface ChildResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Peak resident size (KiB) of the largest process of the child's tree, from GNU time, when available. */
-  treeMaxRSSKiB?: number;
-  seconds: number;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, logFile?: string): Promise<ChildResult> {
-  const useTime = fs.existsSync(TIME_BIN);
-  const [c, a] = useTime ? [TIME_BIN, ["-f", "BENCH_TIME_MAXRSS %M", cmd, ...args]] : [cmd, args];
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (logFile) fs.appendFileSync(logFile, `$ ${cmd} ${args.join(" ")}\n${stdout}${stderr}\n`);
-      const m = /BENCH_TIME_MAXRSS (\d+)/.exec(stderr);
-      resolve({ code: code ?? 1, stdout, stderr, treeMaxRSSKiB: m ? Number(m[1]) : undefined, seconds: (Date.now() - t0) / 1000 });
-    });
-  });
-}
-
 const LOG = path.join(SCRATCH, "bench.log");
 
-/** Runs one step in a child process; returns its JSON result with the peak memory of the child (and its tree). */
-async function step(args: StepArgs): Promise<Record<string, unknown> & { ok: boolean; error?: string; mem: StepMeasure["mem"] }> {
-  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "bench", "step.ts"), JSON.stringify(args)], { ZKML_QUIET: "1" }, LOG);
-  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_STEP "));
-  if (!line) return { ok: false, error: `step ${args.op} printed no result (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`, mem: {} };
-  const j = JSON.parse(line.slice("BENCH_STEP ".length)) as Record<string, unknown> & { ok: boolean; error?: string; maxRSSKiB: number };
-  return { ...j, mem: { processMaxRSSKiB: j.maxRSSKiB, treeMaxRSSKiB: r.treeMaxRSSKiB } };
+/** Runs one step in a child process (child.ts), logging to build/bench/bench.log. */
+function step(args: StepArgs): ReturnType<typeof runStep> {
+  return runStep(args, LOG);
 }
 
 function ptauCached(power: number): boolean {
@@ -110,7 +78,7 @@ async function ensurePtau(power: number): Promise<number> {
   if (ptauCached(power)) return 0;
   progress(`powers of tau 2^${power} not cached: generating it once (not part of any figure) ...`);
   const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}, undefined, { exact: true }).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
-  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
+  const r = await runChild(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
   if (r.code !== 0 || !ptauCached(power)) throw new Error(`generating ptau 2^${power} failed: ${r.stderr.trim().slice(-300)}`);
   return r.seconds;
 }
@@ -236,7 +204,7 @@ function median(xs: number[]): number {
 async function measureGas(model: string): Promise<ModelResult["gas"]> {
   progress(`${model}: gas (npx hardhat run scripts/bench/gas.ts) ...`);
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  const r = await run(npx, ["hardhat", "run", "scripts/bench/gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
+  const r = await runChild(npx, ["hardhat", "run", "scripts/bench/gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_GAS "));
   if (!line) return { status: `failed: ${firstLines(r.stderr.replace(/BENCH_TIME_MAXRSS.*|Command exited.*/g, ""))}` };
   return { status: "ok", ...(JSON.parse(line.slice("BENCH_GAS ".length)) as Record<string, number>) };
