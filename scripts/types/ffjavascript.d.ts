@@ -23,10 +23,12 @@ declare module "ffjavascript" {
     F: { n8: number };
     fromRng(rng: ChaCha): Elem;
     timesFr(p: Elem, s: Elem): Elem;
+    timesScalar(p: Elem, s: bigint | number): Elem;
     toAffine(p: Elem): Elem;
     fromRprLEM(buff: Uint8Array, offset?: number): Elem;
     toRprLEM(buff: Uint8Array, offset: number, p: Elem): void;
     toRprUncompressed(buff: Uint8Array, offset: number, p: Elem): void;
+    toUncompressed(p: Elem): Uint8Array;
   }
   export interface Curve {
     name: string;
