@@ -6,6 +6,9 @@
  *   npm run bench -- --quick               iris-mlp only (under 2 minutes with a warm powers-of-tau cache)
  *   npm run bench -- --models iris-mlp,mnist-mlp --runs 7 --max-power 14
  *   npm run bench -- --models temp-forecast --merge   re-measure some models, keep the others of bench/results.json
+ *   npm run bench -- --setup 12,14,16,18 --setup-only --snarkjs-timeout 300 --merge
+ *                                          the dev-setup section only (direct keys vs snarkjs' path, synthetic R1CS of
+ *                                          domain 2^power), keeping every model row of bench/results.json
  *
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
@@ -20,7 +23,16 @@ import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
 import { devPtauPath } from "../setup/ptau";
 import { accuracy, regressionError } from "./data";
-import { type BenchResults, type ModeResult, type ModelResult, type SystemResult, renderReport, renderSvg } from "./report";
+import {
+  type BenchResults,
+  type ModeResult,
+  type ModelResult,
+  type SetupResult,
+  type StepMeasure,
+  type SystemResult,
+  renderReport,
+  renderSvg,
+} from "./report";
 import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 
@@ -35,10 +47,16 @@ interface Options {
   runs: number;
   maxPower: number;
   merge: boolean;
+  /** Powers of the dev-setup section (empty: not measured). */
+  setup: number[];
+  /** Measure the dev-setup section only, no model. */
+  setupOnly: boolean;
+  /** Time cap (seconds) of snarkjs' path in the dev-setup section, ptau and zkey together. */
+  snarkjsTimeout: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false };
+  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false, setup: [], setupOnly: false, snarkjsTimeout: 600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -51,10 +69,22 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--runs") o.runs = Number(val());
     else if (a === "--max-power") o.maxPower = Number(val());
     else if (a === "--merge") o.merge = true;
-    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge)`);
+    else if (a === "--setup") o.setup = val().split(",").filter(Boolean).map(Number);
+    else if (a === "--setup-only") o.setupOnly = true;
+    else if (a === "--snarkjs-timeout") o.snarkjsTimeout = Number(val());
+    else
+      throw new Error(
+        `unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge, --setup 12,14,16, --setup-only, --snarkjs-timeout S)`,
+      );
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
-  if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
+  for (const p of o.setup)
+    if (!Number.isInteger(p) || p < 8 || p > 22) throw new Error(`--setup ${o.setup.join(",")}: each power must be an integer in 8..22, got ${p}`);
+  if (!(o.snarkjsTimeout > 0)) throw new Error(`--snarkjs-timeout must be a positive number of seconds, got ${o.snarkjsTimeout}`);
+  if (o.setupOnly && o.setup.length === 0) throw new Error("--setup-only needs --setup <powers>, e.g. --setup 12,14,16");
+  if (o.setupOnly && o.models.length > 0) throw new Error("--setup-only measures no model: drop --models, or drop --setup-only");
+  if (o.setupOnly) o.models = [];
+  else if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
   return o;
 }
 
@@ -65,8 +95,8 @@ function progress(msg: string): void {
 const LOG = path.join(SCRATCH, "bench.log");
 
 /** Runs one step in a child process (child.ts), logging to build/bench/bench.log. */
-function step(args: StepArgs): ReturnType<typeof runStep> {
-  return runStep(args, LOG);
+function step(args: StepArgs, timeoutSeconds?: number): ReturnType<typeof runStep> {
+  return runStep(args, LOG, timeoutSeconds);
 }
 
 function ptauCached(power: number): boolean {
@@ -210,6 +240,63 @@ async function measureGas(model: string): Promise<ModelResult["gas"]> {
   return { status: "ok", ...(JSON.parse(line.slice("BENCH_GAS ".length)) as Record<string, number>) };
 }
 
+/** The larger of two peak-memory figures (each field separately). */
+function maxMem(a: StepMeasure["mem"] | undefined, b: StepMeasure["mem"] | undefined): StepMeasure["mem"] {
+  const m = (x?: number, y?: number): number | undefined => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
+  return { processMaxRSSKiB: m(a?.processMaxRSSKiB, b?.processMaxRSSKiB), treeMaxRSSKiB: m(a?.treeMaxRSSKiB, b?.treeMaxRSSKiB) };
+}
+
+/**
+ * One row of the dev-setup section: a synthetic R1CS of domain 2^power, its dev keys computed directly (then one
+ * proof with them), and today's snarkjs path on the same R1CS under a time cap.
+ */
+async function measureSetup(power: number, o: Options, measuredAt: string): Promise<SetupResult> {
+  const dir = ensureDir(path.join(SCRATCH, "setup", `pow${power}`));
+  const r1cs = path.join(dir, "synthetic.r1cs");
+  const wtns = path.join(dir, "synthetic.wtns");
+  progress(`setup 2^${power}: synthetic R1CS ...`);
+  const syn = await step({ op: "synthetic", power, r1cs, wtns });
+  if (!syn.ok) throw new Error(`synthetic R1CS 2^${power}: ${syn.error ?? "?"}`);
+  const res: SetupResult = {
+    power,
+    constraints: Number(syn.constraints),
+    wires: Number(syn.wires),
+    measuredAt,
+    direct: { status: "not run" },
+    snarkjs: { status: "not run", timeoutSeconds: o.snarkjsTimeout },
+  };
+  const zkey = path.join(dir, "direct.zkey");
+  progress(`setup 2^${power}: direct dev keys ...`);
+  const d = await step({ op: "devSetup", path: "direct", what: "zkey", r1cs, out: zkey });
+  if (d.ok) {
+    res.direct = { status: "ok", seconds: Number(d.setupSeconds), mem: d.mem, zkeyBytes: Number(d.bytes), sha256: String(d.sha256) };
+    progress(`setup 2^${power}: direct keys in ${Number(d.setupSeconds).toFixed(1)} s; proving once with them ...`);
+    const p = await step({ op: "prove", system: "groth16", zkey, wtns, runs: 1 });
+    res.prove = p.ok ? { status: "ok", seconds: (p.times as number[])[0], mem: p.mem } : { status: `failed: ${firstLines(p.error ?? "")}` };
+  } else res.direct = { status: `failed: ${firstLines(d.error ?? "")}` };
+
+  const ptau = path.join(dir, "snarkjs.ptau");
+  const szkey = path.join(dir, "snarkjs.zkey");
+  progress(`setup 2^${power}: snarkjs' path (ptau new + beacon + prepare phase2, then zkey new + beacon), capped at ${o.snarkjsTimeout} s ...`);
+  const sp = await step({ op: "devSetup", path: "snarkjs", what: "ptau", power, out: ptau }, o.snarkjsTimeout);
+  if (sp.timedOut) res.snarkjs.status = "stopped";
+  else if (!sp.ok) res.snarkjs.status = `failed: ptau: ${firstLines(sp.error ?? "")}`;
+  else {
+    res.snarkjs.ptauSeconds = Number(sp.setupSeconds);
+    res.snarkjs.mem = sp.mem;
+    const left = Math.max(1, o.snarkjsTimeout - Number(sp.wallSeconds));
+    const sz = await step({ op: "devSetup", path: "snarkjs", what: "zkey", r1cs, ptau, out: szkey }, left);
+    if (sz.timedOut) res.snarkjs.status = "stopped";
+    else if (!sz.ok) res.snarkjs.status = `failed: zkey: ${firstLines(sz.error ?? "")}`;
+    else {
+      res.snarkjs = { ...res.snarkjs, status: "ok", zkeySeconds: Number(sz.setupSeconds), mem: maxMem(sp.mem, sz.mem), sha256: String(sz.sha256) };
+    }
+  }
+  progress(`setup 2^${power}: snarkjs ${res.snarkjs.status}`);
+  for (const f of [ptau, szkey, zkey, `${zkey}.vkey.json`, `${szkey}.vkey.json`, r1cs, wtns]) fs.rmSync(f, { force: true });
+  return res;
+}
+
 function versions(): BenchResults["versions"] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = (n: string): string => (require(`${n}/package.json`) as { version: string }).version;
@@ -243,12 +330,25 @@ async function main(): Promise<void> {
     models: [],
     totalSeconds: 0,
   };
-  // --merge: the models of the previous results.json that this run does not measure are kept (with their own date).
+  // --merge: the models of the previous results.json that this run does not measure are kept (with their own date),
+  // and so are its dev-setup rows of powers this run does not measure.
   const kept: ModelResult[] = [];
+  const keptSetup: SetupResult[] = [];
   if (o.merge) {
     const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
+    for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);
+  }
+  const setupRows: SetupResult[] = [];
+  const withSetup = (r: BenchResults): BenchResults => {
+    const all = [...keptSetup, ...setupRows].sort((a, b) => a.power - b.power);
+    return all.length ? { ...r, setup: all } : r;
+  };
+  for (const p of o.setup) {
+    setupRows.push(await measureSetup(p, o, results.generatedAt));
+    results.totalSeconds = (Date.now() - t0) / 1000;
+    writeOutputs(withSetup({ ...results, models: [...kept, ...results.models] }));
   }
   const ordered = (): ModelResult[] => {
     const all = [...kept, ...results.models];
@@ -276,10 +376,10 @@ async function main(): Promise<void> {
     results.models.push(m);
     // Write as we go, so a long full run leaves partial results.
     results.totalSeconds = (Date.now() - t0) / 1000;
-    writeOutputs({ ...results, models: ordered() });
+    writeOutputs(withSetup({ ...results, models: ordered() }));
   }
   results.totalSeconds = (Date.now() - t0) / 1000;
-  writeOutputs({ ...results, models: ordered() });
+  writeOutputs(withSetup({ ...results, models: ordered() }));
   progress(`done in ${results.totalSeconds.toFixed(1)} s: bench/results.json, bench/REPORT.md, bench/proving-time.svg`);
 }
 

@@ -39,7 +39,7 @@ export type StepArgs =
   /** A synthetic R1CS of domain 2^power and its witness (synthetic.ts). */
   | { op: "synthetic"; power: number; r1cs: string; wtns: string }
   /**
-   * The dev setup one way or the other (bench-setup.ts): `direct` computes it from the public secrets, `snarkjs`
+   * The dev setup one way or the other (`npm run bench -- --setup ...`, run.ts): `direct` computes it from the public secrets, `snarkjs`
    * runs snarkjs' recipe. `ptau` writes the dev ptau of `power`; `zkey` the Groth16 keys of `r1cs` (snarkjs: from
    * the ptau file `ptau`) and their vkey next to them (`<out>.vkey.json`, for a later prove step).
    */

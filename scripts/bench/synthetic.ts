@@ -1,5 +1,5 @@
 /**
- * A synthetic R1CS of an exact Groth16 domain size, and a witness for it, for the setup benchmark (bench-setup.ts):
+ * A synthetic R1CS of an exact Groth16 domain size, and a witness for it, for the setup benchmark (`npm run bench -- --setup ...`, run.ts):
  * compiling a circom circuit of 2^18 constraints takes longer than the setup being measured.
  *
  * Wires: 0 = one, 1 = the output y, 2..4 = public inputs p1..p3, then private x_0 .. x_(m-1) (x_0 a private input).
