@@ -4,7 +4,7 @@ import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircui
 import { generateMainCircuit } from "../circuit/generate";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import { sha256, sha256File } from "../lib/hash";
-import { type StageLog, createLog } from "../lib/log";
+import { type StageLog, createLog, progressReporter } from "../lib/log";
 import { ROOT, ensureDir, rel, writeFileAtomic } from "../lib/paths";
 import { type CeremonyManifest, readManifest } from "../setup/ceremony";
 import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion, verificationKeyHash } from "../setup/groth16";
@@ -243,7 +243,7 @@ export async function buildArtifacts(
     : undefined;
   const keys = await log.stage(
     ptau ? "groth16 setup (zkey new + dev beacon, INSECURE)" : `groth16 dev keys (INSECURE, computed directly, domain 2^${power})`,
-    () => setupGroth16Dev(circuit, ptau, log.info),
+    () => setupGroth16Dev(circuit, ptau, log.info, progressReporter(`[${circuit.name}] groth16 dev keys`)),
     (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : `, ${k.setupSeconds.toFixed(1)} s`}`,
   );
   return { circuit, ptau, keys };

@@ -46,6 +46,8 @@ export interface DirectZkeyOptions {
   /** A running pool to reuse; by default one is started and closed. */
   pool?: FixedBasePool;
   log?: (msg: string) => void;
+  /** Called as the points are computed: `done` of `total` work units (a G1 point is 1, a G2 point 3). */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface DirectZkeyResult {
@@ -173,6 +175,11 @@ export async function writeDevZkeyDirect(r1csFile: string, zkeyFile: string, opt
     csHasher.update(uncompressed(curve, "G2", g2));
 
     /** Computes `values` * generator; writes the points to the open section and/or hashes them (with a u32 count first). */
+    // Progress in work units: a G2 multiplication costs about three G1 ones.
+    const total = ic.length + hHash.length + 2 * cPre.length + 2 * a.length + h.length + 3 * b.length;
+    let done = 0;
+    const progress = opts.progress ?? (() => {});
+    progress(0, total);
     const points = async (g: Group, values: bigint[], what: { write: boolean; hash: boolean; count?: number }): Promise<void> => {
       if (what.hash) csHasher.update(u32be(what.count ?? values.length));
       const forms: Array<"lem" | "u"> = [];
@@ -183,9 +190,11 @@ export async function writeDevZkeyDirect(r1csFile: string, zkeyFile: string, opt
         values.length,
         (start, k) => scalarBytes(values, start, k),
         forms,
-        (o: Outputs) => {
+        (o: Outputs, _start: number, k: number) => {
           if (o.lem) out.write(o.lem);
           if (o.u) csHasher.update(o.u);
+          done += g === "G2" ? 3 * k : k;
+          progress(Math.min(done, total), total);
         },
       );
     };

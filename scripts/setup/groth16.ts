@@ -65,6 +65,7 @@ export async function setupGroth16Dev(
   circuit: CompiledCircuit,
   ptau?: PtauFile,
   log: (msg: string) => void = () => {},
+  progress?: (done: number, total: number) => void,
 ): Promise<Groth16Keys> {
   const key = sha256([circuit.r1csHash, ptau?.sha256 ?? "direct", DEV_RECIPE].join("\0")).slice(0, 16);
   const dir = ensureDir(path.join(BUILD_DIR, "keys", `${circuit.name}-${key}`));
@@ -80,7 +81,7 @@ export async function setupGroth16Dev(
     await snarkjsDevZkey(circuit.r1cs, ptau.file, zkey);
     ptauInfo = { power: ptau.power, source: ptau.source, sha256: ptau.sha256 };
   } else {
-    const r = await writeDevZkeyDirect(circuit.r1cs, zkey, { log });
+    const r = await writeDevZkeyDirect(circuit.r1cs, zkey, { log, progress });
     ptauInfo = { power: r.ptauPower, source: "dev" };
   }
   const vkey = await snarkjs.zKey.exportVerificationKey(zkey);

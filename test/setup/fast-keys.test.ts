@@ -11,6 +11,7 @@ import { promisify } from "util";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import { type CompiledCircuit, compileCircuit, requiredPower } from "../../scripts/circuit/compile";
+import { progressReporter } from "../../scripts/lib/log";
 import { ROOT } from "../../scripts/lib/paths";
 import { writeDevPtauDirect } from "../../scripts/setup/direct-ptau";
 import { circuitPower, writeDevZkeyDirect } from "../../scripts/setup/direct-zkey";
@@ -193,6 +194,47 @@ describe("fast dev setup: direct keys equal snarkjs' and snarkjs accepts them", 
     } finally {
       if (saved === undefined) delete process.env.ZKML_CACHE_DIR;
       else process.env.ZKML_CACHE_DIR = saved;
+    }
+  });
+});
+
+describe("progress lines of long setup steps", function () {
+  it("rewrites one line on a TTY, prints plain lines at most every 10 s otherwise, and always ends at 100%", function () {
+    const saved = process.env.ZKML_QUIET;
+    delete process.env.ZKML_QUIET;
+    try {
+      let t = 0;
+      const tty: string[] = [];
+      const p = progressReporter("keys", { tty: true, write: (s) => tty.push(s), now: () => t });
+      for (const [time, done] of [
+        [0, 0],
+        [100, 10],
+        [300, 50],
+        [350, 60],
+        [900, 100],
+      ] as const) {
+        t = time;
+        p(done, 100);
+      }
+      expect(tty).to.deep.equal(["\rkeys: 50% (0.3 s)\x1b[K", "\rkeys: 100% (0.9 s)\x1b[K\n"]);
+      t = 0;
+      const plain: string[] = [];
+      const q = progressReporter("keys", { tty: false, write: (s) => plain.push(s), now: () => t });
+      for (const [time, done] of [
+        [0, 0],
+        [5000, 30],
+        [10_000, 40],
+        [15_000, 70],
+        [20_500, 100],
+        [21_000, 100],
+      ] as const) {
+        t = time;
+        q(done, 100);
+      }
+      expect(plain).to.deep.equal(["keys: 40% (10.0 s)\n", "keys: 100% (20.5 s)\n"]);
+    } finally {
+      if (saved === undefined) delete process.env.ZKML_QUIET;
+      else process.env.ZKML_QUIET = saved;
     }
   });
 });
