@@ -52,6 +52,30 @@ export interface ModelResult {
   modes: ModeResult[];
   gas?: { status: string; [k: string]: number | string };
 }
+/** One power of the dev-setup section (`npm run bench -- --setup 12,14,16,18`): a synthetic R1CS of domain 2^power. */
+export interface SetupResult {
+  power: number;
+  constraints: number;
+  wires: number;
+  measuredAt: string;
+  /** Groth16 dev keys computed directly from the public dev secrets (scripts/setup/direct-zkey.ts); no ptau. */
+  direct: { status: string; seconds?: number; mem?: StepMeasure["mem"]; zkeyBytes?: number; sha256?: string };
+  /** A Groth16 proof with the direct keys (snarkjs groth16 prove), verified with their exported vkey. */
+  prove?: { status: string; seconds?: number; mem?: StepMeasure["mem"] };
+  /**
+   * Today's snarkjs path on the same R1CS: dev ptau (powersoftau new + beacon + prepare phase2), then zkey new + the
+   * dev beacon; stopped after `timeoutSeconds` in all.
+   */
+  snarkjs: {
+    status: string;
+    timeoutSeconds: number;
+    ptauSeconds?: number;
+    zkeySeconds?: number;
+    mem?: StepMeasure["mem"];
+    sha256?: string;
+  };
+}
+
 export interface BenchResults {
   generatedAt: string;
   command: string;
@@ -61,6 +85,8 @@ export interface BenchResults {
   /** Seconds spent generating dev ptau files that were not cached (not part of any figure). */
   ptauGenerated: Record<number, number>;
   models: ModelResult[];
+  /** The dev-setup section (absent when never measured). */
+  setup?: SetupResult[];
   totalSeconds: number;
   /** `npm run bench:open-network` (scripts/bench/open-network.ts), measured separately and kept across runs. */
   openNetwork?: OpenNetworkResult;
@@ -171,6 +197,41 @@ function esc(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
+/** The dev-setup section: direct keys against today's snarkjs path, same synthetic R1CS, same run. */
+function renderSetup(L: string[], rows: SetupResult[]): void {
+  L.push("## Dev setup: Groth16 keys computed directly vs snarkjs");
+  L.push("");
+  L.push(
+    "Measured by `npm run bench -- --setup <powers>` " +
+      `(${[...new Set(rows.map((x) => x.measuredAt))].join(", ")}). Each row is a synthetic R1CS (scripts/bench/synthetic.ts) whose Groth16 ` +
+      "domain is exactly 2^power. **direct**: the dev Groth16 keys computed from the public dev secrets with batched fixed-base " +
+      "multiplications (scripts/setup/direct-zkey.ts, no ptau). **snarkjs**: today's path on the same R1CS, the dev ptau with snarkjs " +
+      "(`powersoftau new` + beacon + `prepare phase2`) then `zkey new` + the dev beacon, each in its own child; stopped when its time cap " +
+      "runs out (then shown as \"> N s, stopped\"). Both are the insecure dev recipe: keys NOT FOR PRODUCTION. The direct keys are then used " +
+      "for one `groth16 prove` of the synthetic witness, verified with their exported vkey. Targets (issue 17): 2^16 <= 60 s, 2^18 <= 5 min, " +
+      "peak memory <= 4 GiB.",
+  );
+  L.push("");
+  L.push(
+    "| domain | constraints | direct keys | direct peak memory | proving key | proof with them (prove time, peak memory) | snarkjs ptau | snarkjs zkey new + beacon | snarkjs total | snarkjs peak memory | same bytes |",
+  );
+  L.push("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|");
+  for (const x of [...rows].sort((a, b) => a.power - b.power)) {
+    const d = x.direct.status === "ok" && x.direct.seconds !== undefined ? secs(x.direct.seconds) : esc(x.direct.status);
+    const pr = !x.prove ? "-" : x.prove.status === "ok" && x.prove.seconds !== undefined ? `verified (${secs(x.prove.seconds)}, ${mem(x.prove.mem)})` : esc(x.prove.status);
+    const sj = x.snarkjs;
+    const stopped = `> ${sj.timeoutSeconds} s, stopped`;
+    const ptau = sj.ptauSeconds !== undefined ? secs(sj.ptauSeconds) : sj.status === "stopped" ? stopped : "-";
+    const zk = sj.zkeySeconds !== undefined ? secs(sj.zkeySeconds) : sj.status === "stopped" && sj.ptauSeconds !== undefined ? `> ${secs(sj.timeoutSeconds - sj.ptauSeconds)}, stopped` : "-";
+    const total = sj.status === "ok" ? secs((sj.ptauSeconds ?? 0) + (sj.zkeySeconds ?? 0)) : sj.status === "stopped" ? stopped : esc(sj.status);
+    const same = sj.sha256 === undefined || x.direct.sha256 === undefined ? "-" : sj.sha256 === x.direct.sha256 ? "yes (sha256)" : "**NO**";
+    L.push(
+      `| 2^${x.power} | ${x.constraints} | ${d} | ${mem(x.direct.mem)} | ${bytes(x.direct.zkeyBytes)} | ${pr} | ${ptau} | ${zk} | ${total} | ${mem(sj.mem)} | ${same} |`,
+    );
+  }
+  L.push("");
+}
+
 const SYSTEM_NAME = { groth16: "Groth16", plonk: "PLONK", fflonk: "FFLONK" } as const;
 
 export function renderReport(r: BenchResults): string {
@@ -221,6 +282,7 @@ export function renderReport(r: BenchResults): string {
   const gen = Object.entries(r.ptauGenerated);
   if (gen.length) L.push(`- Cold ptau cache in this run: generated ${gen.map(([p, s]) => `2^${p} in ${secs(s)}`).join(", ")} (not part of any figure).`);
   L.push("");
+  if (r.setup?.length) renderSetup(L, r.setup);
 
   for (const m of r.models) {
     L.push(`## ${m.name}`);

@@ -8,37 +8,42 @@
  *   npm run bench -- --models temp-forecast --merge   re-measure some models, keep the others of bench/results.json
  *   npm run bench -- --batch-gas-only      only the batch-settlement gas (iris-mlp, scripts/bench/batch-gas.ts, ~1 min);
  *                                          everything else of bench/results.json is kept
+ *   npm run bench -- --setup 12,14,16,18 --setup-only --snarkjs-timeout 300 --merge
+ *                                          the dev-setup section only (direct keys vs snarkjs' path, synthetic R1CS of
+ *                                          domain 2^power), keeping every model row of bench/results.json
  *
  * Each measured step runs in its own child process (scripts/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
  */
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { requiredPower } from "../circuit/compile";
-import { ROOT, ensureDir, userCacheDir } from "../lib/paths";
+import { ROOT, ensureDir } from "../lib/paths";
 import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
+import { devPtauPath } from "../setup/ptau";
 import { accuracy, regressionError } from "./data";
 import {
   type BatchGasResult,
   type BenchResults,
   type ModeResult,
   type ModelResult,
+  type SetupResult,
   type StepMeasure,
   type SystemResult,
   renderBatchSvg,
   renderReport,
   renderSvg,
 } from "./report";
+import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 
 const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");
-const TIME_BIN = "/usr/bin/time";
 
 interface Options {
   quick: boolean;
@@ -47,13 +52,29 @@ interface Options {
   maxPower: number;
   merge: boolean;
   batchGasOnly: boolean;
+  /** Powers of the dev-setup section (empty: not measured). */
+  setup: number[];
+  /** Measure the dev-setup section only, no model. */
+  setupOnly: boolean;
+  /** Time cap (seconds) of snarkjs' path in the dev-setup section, ptau and zkey together. */
+  snarkjsTimeout: number;
 }
 
 /** The model the batch-settlement gas is measured on (issue 18: iris, claimant submitting). */
 const BATCH_GAS_MODEL = "iris-mlp";
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, models: [], runs: 5, maxPower: 14, merge: false, batchGasOnly: false };
+  const o: Options = {
+    quick: false,
+    models: [],
+    runs: 5,
+    maxPower: 14,
+    merge: false,
+    batchGasOnly: false,
+    setup: [],
+    setupOnly: false,
+    snarkjsTimeout: 600,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -67,10 +88,22 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--max-power") o.maxPower = Number(val());
     else if (a === "--merge") o.merge = true;
     else if (a === "--batch-gas-only") o.batchGasOnly = true;
-    else throw new Error(`unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge, --batch-gas-only)`);
+    else if (a === "--setup") o.setup = val().split(",").filter(Boolean).map(Number);
+    else if (a === "--setup-only") o.setupOnly = true;
+    else if (a === "--snarkjs-timeout") o.snarkjsTimeout = Number(val());
+    else
+      throw new Error(
+        `unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge, --batch-gas-only, --setup 12,14,16, --setup-only, --snarkjs-timeout S)`,
+      );
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
-  if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
+  for (const p of o.setup)
+    if (!Number.isInteger(p) || p < 8 || p > 22) throw new Error(`--setup ${o.setup.join(",")}: each power must be an integer in 8..22, got ${p}`);
+  if (!(o.snarkjsTimeout > 0)) throw new Error(`--snarkjs-timeout must be a positive number of seconds, got ${o.snarkjsTimeout}`);
+  if (o.setupOnly && o.setup.length === 0) throw new Error("--setup-only needs --setup <powers>, e.g. --setup 12,14,16");
+  if (o.setupOnly && o.models.length > 0) throw new Error("--setup-only measures no model: drop --models, or drop --setup-only");
+  if (o.setupOnly) o.models = [];
+  else if (o.models.length === 0) o.models = o.quick ? ["iris-mlp"] : BUNDLED.filter((m) => fs.existsSync(modelPaths(m).floatFile));
   return o;
 }
 
@@ -78,59 +111,23 @@ function progress(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-interface ChildResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Peak resident size (KiB) of the largest process of the child's tree, from GNU time, when available. */
-  treeMaxRSSKiB?: number;
-  seconds: number;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, logFile?: string): Promise<ChildResult> {
-  const useTime = fs.existsSync(TIME_BIN);
-  const [c, a] = useTime ? [TIME_BIN, ["-f", "BENCH_TIME_MAXRSS %M", cmd, ...args]] : [cmd, args];
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(c, a, { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (logFile) fs.appendFileSync(logFile, `$ ${cmd} ${args.join(" ")}\n${stdout}${stderr}\n`);
-      const m = /BENCH_TIME_MAXRSS (\d+)/.exec(stderr);
-      resolve({ code: code ?? 1, stdout, stderr, treeMaxRSSKiB: m ? Number(m[1]) : undefined, seconds: (Date.now() - t0) / 1000 });
-    });
-  });
-}
-
 const LOG = path.join(SCRATCH, "bench.log");
 
-/** Runs one step in a child process; returns its JSON result with the peak memory of the child (and its tree). */
-async function step(args: StepArgs): Promise<Record<string, unknown> & { ok: boolean; error?: string; mem: StepMeasure["mem"] }> {
-  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "bench", "step.ts"), JSON.stringify(args)], { ZKML_QUIET: "1" }, LOG);
-  const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_STEP "));
-  if (!line) return { ok: false, error: `step ${args.op} printed no result (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`, mem: {} };
-  const j = JSON.parse(line.slice("BENCH_STEP ".length)) as Record<string, unknown> & { ok: boolean; error?: string; maxRSSKiB: number };
-  return { ...j, mem: { processMaxRSSKiB: j.maxRSSKiB, treeMaxRSSKiB: r.treeMaxRSSKiB } };
-}
-
-function ptauFile(power: number): string {
-  return path.join(userCacheDir(), "ptau", `dev-v1-pot${power}_final.ptau`);
+/** Runs one step in a child process (child.ts), logging to build/bench/bench.log. */
+function step(args: StepArgs, timeoutSeconds?: number): ReturnType<typeof runStep> {
+  return runStep(args, LOG, timeoutSeconds);
 }
 
 function ptauCached(power: number): boolean {
-  return fs.existsSync(ptauFile(power)) && fs.existsSync(ptauFile(power) + ".json");
+  return fs.existsSync(devPtauPath(power)) && fs.existsSync(devPtauPath(power) + ".json");
 }
 
 /** Makes sure the dev ptau of `power` is cached (generating it in a child when it is not); returns the seconds spent generating, 0 when warm. */
 async function ensurePtau(power: number): Promise<number> {
   if (ptauCached(power)) return 0;
   progress(`powers of tau 2^${power} not cached: generating it once (not part of any figure) ...`);
-  const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
-  const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
+  const code = `require("${path.join(ROOT, "scripts", "setup", "ptau.ts")}").devPtau(${power}, undefined, { exact: true }).then(async () => { const g = globalThis; if (g.curve_bn128) await g.curve_bn128.terminate(); })`;
+  const r = await runChild(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], {}, LOG);
   if (r.code !== 0 || !ptauCached(power)) throw new Error(`generating ptau 2^${power} failed: ${r.stderr.trim().slice(-300)}`);
   return r.seconds;
 }
@@ -180,7 +177,7 @@ async function measureSystem(
     // Row count first, with the smallest cached ptau (snarkjs logs it before the size check).
     const small = smallestCachedPower() ?? 10;
     await ensurePtau(small).then((s) => s && (ptauGenerated[small] = s));
-    const probe = await step({ op: "setup", system: "plonk", r1cs: c.r1cs, ptau: ptauFile(small), zkey: path.join(dir, "plonk-probe.zkey") });
+    const probe = await step({ op: "setup", system: "plonk", r1cs: c.r1cs, ptau: devPtauPath(small), zkey: path.join(dir, "plonk-probe.zkey") });
     const rows = probe.ok ? Number(probe.rows) : Number(/(\d+) > 2\*\*/.exec(probe.error ?? "")?.[1] ?? NaN);
     if (!Number.isFinite(rows)) return { system, status: `failed: ${probe.error ?? "no row count"}` };
     res.rows = rows;
@@ -203,7 +200,7 @@ async function measureSystem(
   }
   res.ptauUsed = use;
   const zkey = path.join(dir, `${system}.zkey`);
-  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: ptauFile(use), zkey });
+  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: devPtauPath(use), zkey });
   if (!setup.ok) return { ...res, status: `failed: setup: ${firstLines(setup.error ?? "")}` };
   res.setup = { seconds: Number(setup.setupSeconds), mem: setup.mem };
   res.zkeyBytes = Number(setup.zkeyBytes);
@@ -256,7 +253,7 @@ function median(xs: number[]): number {
 async function measureGas(model: string): Promise<ModelResult["gas"]> {
   progress(`${model}: gas (npx hardhat run scripts/bench/gas.ts) ...`);
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  const r = await run(npx, ["hardhat", "run", "scripts/bench/gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
+  const r = await runChild(npx, ["hardhat", "run", "scripts/bench/gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_GAS "));
   if (!line) return { status: `failed: ${firstLines(r.stderr.replace(/BENCH_TIME_MAXRSS.*|Command exited.*/g, ""))}` };
   return { status: "ok", ...(JSON.parse(line.slice("BENCH_GAS ".length)) as Record<string, number>) };
@@ -265,10 +262,67 @@ async function measureGas(model: string): Promise<ModelResult["gas"]> {
 async function measureBatchGas(model: string, measuredAt: string, measuredBy: string): Promise<BatchGasResult> {
   progress(`${model}: batch settlement gas (npx hardhat run scripts/bench/batch-gas.ts) ...`);
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  const r = await run(npx, ["hardhat", "run", "scripts/bench/batch-gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
+  const r = await runChild(npx, ["hardhat", "run", "scripts/bench/batch-gas.ts"], { BENCH_MODEL: model, ZKML_QUIET: "1" }, LOG);
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH_BATCH_GAS "));
   if (!line) return { status: `failed: ${firstLines(r.stderr.replace(/BENCH_TIME_MAXRSS.*|Command exited.*/g, ""))}`, measuredAt, measuredBy };
   return { status: "ok", measuredAt, measuredBy, ...(JSON.parse(line.slice("BENCH_BATCH_GAS ".length)) as Omit<BatchGasResult, "status">) };
+}
+
+/** The larger of two peak-memory figures (each field separately). */
+function maxMem(a: StepMeasure["mem"] | undefined, b: StepMeasure["mem"] | undefined): StepMeasure["mem"] {
+  const m = (x?: number, y?: number): number | undefined => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
+  return { processMaxRSSKiB: m(a?.processMaxRSSKiB, b?.processMaxRSSKiB), treeMaxRSSKiB: m(a?.treeMaxRSSKiB, b?.treeMaxRSSKiB) };
+}
+
+/**
+ * One row of the dev-setup section: a synthetic R1CS of domain 2^power, its dev keys computed directly (then one
+ * proof with them), and today's snarkjs path on the same R1CS under a time cap.
+ */
+async function measureSetup(power: number, o: Options, measuredAt: string): Promise<SetupResult> {
+  const dir = ensureDir(path.join(SCRATCH, "setup", `pow${power}`));
+  const r1cs = path.join(dir, "synthetic.r1cs");
+  const wtns = path.join(dir, "synthetic.wtns");
+  progress(`setup 2^${power}: synthetic R1CS ...`);
+  const syn = await step({ op: "synthetic", power, r1cs, wtns });
+  if (!syn.ok) throw new Error(`synthetic R1CS 2^${power}: ${syn.error ?? "?"}`);
+  const res: SetupResult = {
+    power,
+    constraints: Number(syn.constraints),
+    wires: Number(syn.wires),
+    measuredAt,
+    direct: { status: "not run" },
+    snarkjs: { status: "not run", timeoutSeconds: o.snarkjsTimeout },
+  };
+  const zkey = path.join(dir, "direct.zkey");
+  progress(`setup 2^${power}: direct dev keys ...`);
+  const d = await step({ op: "devSetup", path: "direct", what: "zkey", r1cs, out: zkey });
+  if (d.ok) {
+    res.direct = { status: "ok", seconds: Number(d.setupSeconds), mem: d.mem, zkeyBytes: Number(d.bytes), sha256: String(d.sha256) };
+    progress(`setup 2^${power}: direct keys in ${Number(d.setupSeconds).toFixed(1)} s; proving once with them ...`);
+    const p = await step({ op: "prove", system: "groth16", zkey, wtns, runs: 1 });
+    res.prove = p.ok ? { status: "ok", seconds: (p.times as number[])[0], mem: p.mem } : { status: `failed: ${firstLines(p.error ?? "")}` };
+  } else res.direct = { status: `failed: ${firstLines(d.error ?? "")}` };
+
+  const ptau = path.join(dir, "snarkjs.ptau");
+  const szkey = path.join(dir, "snarkjs.zkey");
+  progress(`setup 2^${power}: snarkjs' path (ptau new + beacon + prepare phase2, then zkey new + beacon), capped at ${o.snarkjsTimeout} s ...`);
+  const sp = await step({ op: "devSetup", path: "snarkjs", what: "ptau", power, out: ptau }, o.snarkjsTimeout);
+  if (sp.timedOut) res.snarkjs.status = "stopped";
+  else if (!sp.ok) res.snarkjs.status = `failed: ptau: ${firstLines(sp.error ?? "")}`;
+  else {
+    res.snarkjs.ptauSeconds = Number(sp.setupSeconds);
+    res.snarkjs.mem = sp.mem;
+    const left = Math.max(1, o.snarkjsTimeout - Number(sp.wallSeconds));
+    const sz = await step({ op: "devSetup", path: "snarkjs", what: "zkey", r1cs, ptau, out: szkey }, left);
+    if (sz.timedOut) res.snarkjs.status = "stopped";
+    else if (!sz.ok) res.snarkjs.status = `failed: zkey: ${firstLines(sz.error ?? "")}`;
+    else {
+      res.snarkjs = { ...res.snarkjs, status: "ok", zkeySeconds: Number(sz.setupSeconds), mem: maxMem(sp.mem, sz.mem), sha256: String(sz.sha256) };
+    }
+  }
+  progress(`setup 2^${power}: snarkjs ${res.snarkjs.status}`);
+  for (const f of [ptau, szkey, zkey, `${zkey}.vkey.json`, `${szkey}.vkey.json`, r1cs, wtns]) fs.rmSync(f, { force: true });
+  return res;
 }
 
 function versions(): BenchResults["versions"] {
@@ -312,13 +366,26 @@ async function main(): Promise<void> {
     progress(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s: batch gas ${batchGas.status} (bench/results.json, bench/REPORT.md, bench/batch-gas.svg)`);
     return;
   }
-  // --merge: the models of the previous results.json that this run does not measure are kept (with their own date).
+  // --merge: the models of the previous results.json that this run does not measure are kept (with their own date),
+  // and so are its dev-setup rows of powers this run does not measure.
   const kept: ModelResult[] = [];
+  const keptSetup: SetupResult[] = [];
   if (o.merge) {
     const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
     results.batchGas = prev.batchGas;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
+    for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);
+  }
+  const setupRows: SetupResult[] = [];
+  const withSetup = (r: BenchResults): BenchResults => {
+    const all = [...keptSetup, ...setupRows].sort((a, b) => a.power - b.power);
+    return all.length ? { ...r, setup: all } : r;
+  };
+  for (const p of o.setup) {
+    setupRows.push(await measureSetup(p, o, results.generatedAt));
+    results.totalSeconds = (Date.now() - t0) / 1000;
+    writeOutputs(withSetup({ ...results, models: [...kept, ...results.models] }));
   }
   const ordered = (): ModelResult[] => {
     const all = [...kept, ...results.models];
@@ -347,10 +414,10 @@ async function main(): Promise<void> {
     results.models.push(m);
     // Write as we go, so a long full run leaves partial results.
     results.totalSeconds = (Date.now() - t0) / 1000;
-    writeOutputs({ ...results, models: ordered() });
+    writeOutputs(withSetup({ ...results, models: ordered() }));
   }
   results.totalSeconds = (Date.now() - t0) / 1000;
-  writeOutputs({ ...results, models: ordered() });
+  writeOutputs(withSetup({ ...results, models: ordered() }));
   progress(`done in ${results.totalSeconds.toFixed(1)} s: bench/results.json, bench/REPORT.md, bench/proving-time.svg`);
 }
 

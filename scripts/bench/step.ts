@@ -16,7 +16,12 @@ import { quantizeBundled } from "../model/bundled";
 import type { QuantizedModel } from "../model/quantized";
 import { circuitInput } from "../prove/inference";
 import { releaseSnarkjs } from "../prove/groth16";
-import { DEV_ZKEY_BEACON_HASH } from "../setup/groth16";
+import { writeDevPtauDirect } from "../setup/direct-ptau";
+import { writeDevZkeyDirect } from "../setup/direct-zkey";
+import { snarkjsDevZkey } from "../setup/groth16";
+import { snarkjsDevPtau } from "../setup/ptau";
+import { sha256File } from "../lib/hash";
+import { writeSyntheticCircuit } from "./synthetic";
 import { quantizeInput } from "../quant/quantize";
 import { heldOut } from "./data";
 
@@ -30,7 +35,15 @@ export type StepArgs =
   /** Witness computation, timed `runs` times after one warm-up run. */
   | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
   /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
-  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number };
+  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number }
+  /** A synthetic R1CS of domain 2^power and its witness (synthetic.ts). */
+  | { op: "synthetic"; power: number; r1cs: string; wtns: string }
+  /**
+   * The dev setup one way or the other (`npm run bench -- --setup ...`, run.ts): `direct` computes it from the public secrets, `snarkjs`
+   * runs snarkjs' recipe. `ptau` writes the dev ptau of `power`; `zkey` the Groth16 keys of `r1cs` (snarkjs: from
+   * the ptau file `ptau`) and their vkey next to them (`<out>.vkey.json`, for a later prove step).
+   */
+  | { op: "devSetup"; path: "direct" | "snarkjs"; what: "ptau" | "zkey"; out: string; power?: number; r1cs?: string; ptau?: string };
 
 interface ProofSystemApi {
   setup(r1cs: string, ptau: string, zkey: string, logger?: Logger): Promise<unknown>;
@@ -107,11 +120,8 @@ async function setupStep(a: Extract<StepArgs, { op: "setup" }>): Promise<Record<
   fs.rmSync(a.zkey, { force: true });
   const t0 = process.hrtime.bigint();
   if (a.system === "groth16") {
-    // The project's dev recipe (scripts/setup/groth16.ts): new zkey, then the public beacon.
-    const z0 = a.zkey + ".0";
-    await snarkjs.zKey.newZKey(a.r1cs, a.ptau, z0);
-    await snarkjs.zKey.beacon(z0, a.zkey, "zkml-evm dev beacon (INSECURE)", DEV_ZKEY_BEACON_HASH, 10);
-    fs.rmSync(z0, { force: true });
+    // The project's dev recipe with snarkjs (scripts/setup/groth16.ts): new zkey, then the public beacon.
+    await snarkjsDevZkey(a.r1cs, a.ptau, a.zkey);
   } else if (a.system === "plonk") {
     const r = await systems.plonk.setup(a.r1cs, a.ptau, a.zkey, logger);
     if (r === -1) throw new Error(lines.filter((l) => /too big|error|not/i.test(l)).join("; ") || "plonk setup failed");
@@ -157,6 +167,24 @@ async function proveStep(a: Extract<StepArgs, { op: "prove" }>): Promise<Record<
   return { times, verified, proofBytes: JSON.stringify(last?.proof).length };
 }
 
+async function devSetupStep(a: Extract<StepArgs, { op: "devSetup" }>): Promise<Record<string, unknown>> {
+  fs.rmSync(a.out, { force: true });
+  const t0 = process.hrtime.bigint();
+  if (a.what === "ptau") {
+    if (a.power === undefined) throw new Error("devSetup ptau needs power");
+    if (a.path === "direct") await writeDevPtauDirect(a.power, a.out);
+    else await snarkjsDevPtau(a.power, a.out);
+  } else {
+    if (!a.r1cs) throw new Error("devSetup zkey needs r1cs");
+    if (a.path === "direct") await writeDevZkeyDirect(a.r1cs, a.out);
+    else if (a.ptau) await snarkjsDevZkey(a.r1cs, a.ptau, a.out);
+    else throw new Error("devSetup zkey with snarkjs needs ptau");
+  }
+  const setupSeconds = seconds(t0);
+  if (a.what === "zkey") fs.writeFileSync(a.out + ".vkey.json", JSON.stringify(await snarkjs.zKey.exportVerificationKey(a.out)));
+  return { setupSeconds, bytes: fs.statSync(a.out).size, sha256: await sha256File(a.out) };
+}
+
 async function main(): Promise<void> {
   const a = JSON.parse(process.argv[2] ?? "{}") as StepArgs;
   const t0 = process.hrtime.bigint();
@@ -173,6 +201,14 @@ async function main(): Promise<void> {
       break;
     case "prove":
       result = await proveStep(a);
+      break;
+    case "synthetic": {
+      const c = writeSyntheticCircuit(a.power, a.r1cs, a.wtns);
+      result = { constraints: c.constraints, wires: c.wires };
+      break;
+    }
+    case "devSetup":
+      result = await devSetupStep(a);
       break;
     default:
       throw new Error(`unknown step ${JSON.stringify(a)}`);

@@ -30,3 +30,33 @@ export function createLog(prefix = ""): StageLog {
     },
   };
 }
+
+/**
+ * A progress callback for a long step (`done` of `total` units) that prints `label: N% (elapsed s)` to stderr: on a
+ * TTY one line rewritten in place (at most 5 times a second), otherwise a plain line at most every 10 s; always a
+ * final line at 100%. Silent under ZKML_QUIET=1.
+ */
+export function progressReporter(
+  label: string,
+  opts: { tty?: boolean; write?: (s: string) => void; now?: () => number } = {},
+): (done: number, total: number) => void {
+  const tty = opts.tty ?? process.stderr.isTTY === true;
+  const write = opts.write ?? ((s: string) => void process.stderr.write(s));
+  const now = opts.now ?? Date.now;
+  const t0 = now();
+  const every = tty ? 200 : 10_000;
+  let last = t0;
+  let finished = false;
+  return (done, total) => {
+    if (isQuiet() || finished) return;
+    const t = now();
+    const complete = total > 0 && done >= total;
+    if (!complete && t - last < every) return;
+    last = t;
+    const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
+    const line = `${label}: ${pct}% (${((t - t0) / 1000).toFixed(1)} s)`;
+    if (complete) finished = true;
+    if (tty) write(`\r${line}\x1b[K${complete ? "\n" : ""}`);
+    else write(`${line}\n`);
+  };
+}

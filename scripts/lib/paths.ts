@@ -35,14 +35,23 @@ export function rel(p: string): string {
   return r.startsWith("..") ? p : r;
 }
 
+let atomicSeq = 0;
+
+/**
+ * The temporary file an atomic write of `file` goes to first (same folder, so the final rename is atomic; unique per
+ * process and call). Creates the folder.
+ */
+export function atomicTempPath(file: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++atomicSeq}.tmp`);
+}
 /**
  * Writes a file atomically: the content goes to a temporary file in the same folder, which is renamed over the
  * target only when fully written. A failure leaves no partial file behind.
  * @param mode File mode of the new file (e.g. 0o600 for private job inputs).
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const tmp = atomicTempPath(file);
   try {
     fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
     fs.renameSync(tmp, file);

@@ -4,11 +4,11 @@ import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircui
 import { generateMainCircuit } from "../circuit/generate";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import { sha256, sha256File } from "../lib/hash";
-import { type StageLog, createLog } from "../lib/log";
+import { type StageLog, createLog, progressReporter } from "../lib/log";
 import { ROOT, ensureDir, rel, writeFileAtomic } from "../lib/paths";
 import { type CeremonyManifest, readManifest } from "../setup/ceremony";
 import { type Groth16Keys, exportGroth16Verifier, setupGroth16Dev, snarkjsPackageVersion, verificationKeyHash } from "../setup/groth16";
-import { type PtauFile, devPtau, importPtau } from "../setup/ptau";
+import { type PtauFile, importPtau } from "../setup/ptau";
 import { addBatchFunction } from "../setup/groth16-batch";
 import { quantizeBundled } from "./bundled";
 import { storeCalibration, storedCalibrationFile } from "./calibration";
@@ -124,7 +124,8 @@ export interface BuiltModel {
   model: QuantizedModel;
   modelCommitment: bigint;
   circuit: CompiledCircuit;
-  ptau: PtauFile;
+  /** The phase-1 file used (a ceremony's), absent for dev keys computed directly (they need none). */
+  ptau?: PtauFile;
   keys: Groth16Keys;
   verifierChanged: boolean;
   manifest: ModelManifest;
@@ -140,10 +141,11 @@ export interface CeremonyKeysSource {
   manifest: CeremonyManifest;
 }
 
-/** Compiled circuit, powers of tau and Groth16 keys of one circuit. */
+/** Compiled circuit, powers of tau (when one was used) and Groth16 keys of one circuit. */
 export interface CircuitArtifacts {
   circuit: CompiledCircuit;
-  ptau: PtauFile;
+  /** The phase-1 file used (a ceremony's), absent for dev keys computed directly (they need none). */
+  ptau?: PtauFile;
   keys: Groth16Keys;
   /** Set when `keys` are a ceremony's final keys. */
   ceremony?: CeremonyKeysSource;
@@ -197,14 +199,25 @@ export async function ceremonyKeys(dir: string, circuit: CompiledCircuit): Promi
   const vkHash = verificationKeyHash(vkey);
   if (vkHash !== f.vkHash) throw new Error(`${rel(vkeyFile)} changed since setup:verify (vk hash ${vkHash}, recorded ${f.vkHash})`);
   return {
-    keys: { zkey, vkeyFile, vkey, vkHash, zkeySha256: f.zkeySha256, ptauSha256: m.ptau.sha256, setupSeconds: 0, cached: true },
+    keys: {
+      zkey,
+      vkeyFile,
+      vkey,
+      vkHash,
+      zkeySha256: f.zkeySha256,
+      insecure: false,
+      ptau: { power: m.ptau.power, source: "imported", sha256: m.ptau.sha256 },
+      setupSeconds: 0,
+      cached: true,
+    },
     ceremony: { dir: abs, manifest: m },
   };
 }
 
 /**
- * Compile (cached), powers of tau (dev, cached per machine, or an imported ceremony file) and Groth16 setup (cached)
- * for a circuit file.
+ * Compile (cached) and Groth16 setup (cached) for a circuit file: dev keys computed directly (no powers of tau), or,
+ * with `ptauFile`, snarkjs' phase 2 on an imported ceremony ptau (any power at least the circuit's), or the final
+ * keys of a ceremony.
  * @throws if an imported ptau is too small for the circuit, or any stage fails.
  */
 export async function buildArtifacts(
@@ -237,15 +250,11 @@ export async function buildArtifacts(
           throw new Error(`${opts.ptauFile} has power ${p.power}; this circuit needs 2^${power}: bring a larger ceremony file`);
         return p;
       })
-    : await log.stage(
-        `powers of tau 2^${power} (dev, cached per machine)`,
-        () => devPtau(power, log.info),
-        (t) => rel(t.file),
-      );
+    : undefined;
   const keys = await log.stage(
-    "groth16 setup (dev beacon)",
-    () => setupGroth16Dev(circuit, ptau),
-    (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : ""}`,
+    ptau ? "groth16 setup (zkey new + dev beacon, INSECURE)" : `groth16 dev keys (INSECURE, computed directly, domain 2^${power})`,
+    () => setupGroth16Dev(circuit, ptau, log.info, progressReporter(`[${circuit.name}] groth16 dev keys`)),
+    (k) => `vk ${k.vkHash.slice(0, 16)}...${k.cached ? ", cached" : `, ${k.setupSeconds.toFixed(1)} s`}`,
   );
   return { circuit, ptau, keys };
 }
@@ -255,7 +264,7 @@ export async function buildArtifacts(
  * from the float weights to the Solidity verifier. Deterministic: the same inputs give the same bytes.
  */
 export interface ModelManifest {
-  format: "zkml-manifest-v1";
+  format: "zkml-manifest-v2";
   model: string;
   weights: "open" | "private";
   proofSystem: "groth16-bn254-v1";
@@ -275,7 +284,16 @@ export interface ModelManifest {
     layers: Record<string, number | string | boolean>[];
   };
   files: Record<string, { path: string; sha256: string }>;
-  trustedSetup: { ptau: { sha256: string; power: number; source: string }; phase2: string; zkeySha256: string };
+  /**
+   * `insecure`: true unless the keys come from a verified phase-2 ceremony (dev keys: anyone can forge proofs).
+   * `ptau.sha256` is absent for dev keys computed directly (no ptau file is made; `power` is the dev ptau they equal).
+   */
+  trustedSetup: {
+    insecure: boolean;
+    ptau: { sha256?: string; power: number; source: string };
+    phase2: string;
+    zkeySha256: string;
+  };
   toolchain: Record<string, string>;
 }
 
@@ -303,7 +321,7 @@ export function createManifest(
 ): ModelManifest {
   const scaleKeys = ["type", "shift", "wBits", "wFrac", "bBits", "outBits", "outFrac", "relu", "kernel", "stride", "padding"];
   return {
-    format: "zkml-manifest-v1",
+    format: "zkml-manifest-v2",
     model: model.name,
     weights: model.weights,
     proofSystem: "groth16-bn254-v1",
@@ -322,10 +340,13 @@ export function createManifest(
     },
     files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, fileEntry(f)])),
     trustedSetup: {
-      ptau: { sha256: a.ptau.sha256, power: a.ptau.power, source: a.ptau.source },
+      insecure: a.keys.insecure,
+      ptau: a.keys.ptau,
       phase2: a.ceremony
         ? ceremonyPhase2(a.ceremony.manifest)
-        : "dev beacon (INSECURE: public beacon, no secret contribution; see docs/trusted-setup.md)",
+        : a.ptau
+          ? "dev beacon (INSECURE: public beacon, no secret contribution; see docs/trusted-setup.md)"
+          : `dev keys (INSECURE: computed from the public dev secrets, equal to snarkjs zkey new with the dev ptau 2^${a.keys.ptau.power} + the dev beacon; see docs/trusted-setup.md)`,
       zkeySha256: a.keys.zkeySha256,
     },
     toolchain: {

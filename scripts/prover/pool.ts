@@ -3,8 +3,8 @@
  * Worker (snarkjs' fullProve keeps the node's event loop free for chain polling). A worker that dies fails its task
  * and is replaced.
  */
-import * as path from "path";
-import { Worker } from "worker_threads";
+import type { Worker } from "worker_threads";
+import { spawnWorker } from "../lib/worker";
 import type { ProofAnswer, ProofTask } from "./proof-worker";
 
 export interface ProofResult {
@@ -19,14 +19,6 @@ interface Slot {
   busy: boolean;
 }
 
-function spawnWorker(): Worker {
-  const file = path.join(__dirname, `proof-worker${path.extname(__filename)}`);
-  if (file.endsWith(".js")) return new Worker(file);
-  // Running from TypeScript sources (ts-node / hardhat): the worker registers ts-node itself.
-  const boot = `require(${JSON.stringify(require.resolve("ts-node"))}).register({ transpileOnly: true }); require(${JSON.stringify(file)});`;
-  return new Worker(boot, { eval: true });
-}
-
 export class ProofPool {
   private readonly slots: Slot[] = [];
   private readonly waiters: Array<(s: Slot) => void> = [];
@@ -38,7 +30,7 @@ export class ProofPool {
   }
 
   private makeSlot(): Slot {
-    const worker = spawnWorker();
+    const worker = spawnWorker(__dirname, "proof-worker");
     const ready = new Promise<void>((resolve, reject) => {
       const onMsg = (m: { ready?: boolean }): void => {
         if (m.ready) {

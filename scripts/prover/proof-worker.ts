@@ -3,7 +3,7 @@
  * `proveInference` (TS reference + snarkjs Groth16 fullProve + the signal cross-check) and answers
  * `{ id, ok, output, bytes, seconds }` or `{ id, ok: false, error }`. On `{ stop: true }` it releases the curve and exits.
  */
-import "./worker-env"; // must come first: see worker-env.ts
+import "../lib/worker-env"; // must come first: see scripts/lib/worker-env.ts
 import { parentPort } from "worker_threads";
 import type { QuantizedModel } from "../model/quantized";
 import { releaseSnarkjs } from "../prove/groth16";

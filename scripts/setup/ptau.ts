@@ -2,18 +2,21 @@ import * as fs from "fs";
 import * as path from "path";
 import * as snarkjs from "snarkjs";
 import { sha256File } from "../lib/hash";
-import { ensureDir, userCacheDir } from "../lib/paths";
+import { ensureDir, userCacheDir, writeFileAtomic } from "../lib/paths";
+import { DEV_PTAU_BEACON } from "./dev-secrets";
+import { writeDevPtauDirect } from "./direct-ptau";
 
 /**
  * DEV ONLY, NOT FOR PRODUCTION. The dev powers of tau have no secret contribution: they are a fresh accumulator
- * plus a beacon whose hash is printed right here, so anyone can recompute the toxic waste and forge proofs. They
- * exist so that tests and the demo run offline and reproducibly (the same bytes on every machine).
- * For real deployments import a ceremony file with {@link importPtau}.
+ * plus a beacon whose hash is public (`DEV_PTAU_BEACON`, dev-secrets.ts), so anyone can recompute the toxic waste
+ * and forge proofs. They exist so that tests, the demo and the benchmark run offline and reproducibly (the same bytes
+ * on every machine). They are computed directly from those public secrets (direct-ptau.ts), byte for byte the file
+ * snarkjs' own recipe writes (`snarkjsDevPtau`). For real deployments import a ceremony file with {@link importPtau}.
  */
-export const DEV_BEACON_HASH = "7a6b6d6c2d65766d20646576206f6e6c79202d206e6f7420666f722070726f64"; // "zkml-evm dev only - not for prod"
-export const DEV_BEACON_ITERATIONS_EXP = 10;
-/** Bumped when the dev recipe changes, so old cache entries are not reused. */
+/** Recipe tag in the cache file names; bumped when the bytes of a dev ptau change (v1: snarkjs' new + beacon + prepare). */
 const DEV_RECIPE = "v1";
+/** Largest dev ptau this project generates (2^22: 4 Mi constraints, ~4.5 GB); above it bring a ceremony file. */
+export const MAX_DEV_PTAU_POWER = 22;
 
 export interface PtauFile {
   file: string;
@@ -30,45 +33,79 @@ function metaPath(file: string): string {
   return file + ".json";
 }
 
-/**
- * Returns the cached dev powers-of-tau file for `power` (phase-2 prepared), generating it once per machine. The cache
- * entry carries its SHA-256; a file whose bytes no longer match is regenerated.
- * @throws if power is outside 8..20 (above 16 takes hours on this machine: bring a ceremony file instead).
- */
-export async function devPtau(power: number, log: (msg: string) => void = () => {}): Promise<PtauFile> {
-  if (!Number.isInteger(power) || power < 8 || power > 20) {
-    throw new Error(`ptau power must be an integer in 8..20, got ${power}; for larger circuits import a ceremony file`);
-  }
-  const dir = ptauDir();
-  const file = path.join(dir, `dev-${DEV_RECIPE}-pot${power}_final.ptau`);
+/** Cache path of the dev ptau of `power`: the file name says INSECURE. */
+export function devPtauPath(power: number): string {
+  return path.join(ptauDir(), `dev-${DEV_RECIPE}-INSECURE-pot${power}.ptau`);
+}
+
+/** The cache entry of `file` if it is complete and its bytes still match the recorded SHA-256. */
+async function cachedEntry(file: string): Promise<PtauFile | undefined> {
   const meta = metaPath(file);
-  if (fs.existsSync(file) && fs.existsSync(meta)) {
-    const m = JSON.parse(fs.readFileSync(meta, "utf8")) as PtauFile;
-    const size = fs.statSync(file).size;
-    // Hash check only when the size differs from a complete file or the caller asks for it: hashing is cheap, do it.
-    const h = await sha256File(file);
-    if (h === m.sha256 && size > 0) return m;
-    log(`cached ${file} does not match its recorded hash; regenerating`);
+  if (!fs.existsSync(file) || !fs.existsSync(meta)) return undefined;
+  const m = JSON.parse(fs.readFileSync(meta, "utf8")) as PtauFile;
+  return (await sha256File(file)) === m.sha256 && m.file === file ? m : undefined;
+}
+
+/** Powers of the dev ptau files in the cache (complete or not), ascending. */
+export function cachedDevPtauPowers(): number[] {
+  const re = new RegExp(`^dev-${DEV_RECIPE}-INSECURE-pot(\\d+)\\.ptau$`);
+  return fs
+    .readdirSync(ptauDir())
+    .map((f) => re.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null && fs.existsSync(metaPath(path.join(ptauDir(), m[0]))))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/**
+ * A dev powers-of-tau file (phase-2 prepared) of at least `power`: the cached one of that power, else the smallest
+ * cached larger one (snarkjs takes a bigger ptau for any setup; pass `exact` to refuse it), else it is generated
+ * (seconds; once per machine, cached in the user cache folder with a `.json` sidecar holding its SHA-256; a file whose
+ * bytes no longer match is regenerated).
+ * @throws if power is outside 8..MAX_DEV_PTAU_POWER.
+ */
+export async function devPtau(power: number, log: (msg: string) => void = () => {}, opts: { exact?: boolean } = {}): Promise<PtauFile> {
+  if (!Number.isInteger(power) || power < 8 || power > MAX_DEV_PTAU_POWER) {
+    throw new Error(`ptau power must be an integer in 8..${MAX_DEV_PTAU_POWER}, got ${power}; for larger circuits import a ceremony file`);
   }
-  const tmp = path.join(dir, `tmp-${process.pid}-${Date.now()}`);
-  ensureDir(tmp);
+  const file = devPtauPath(power);
+  const exact = await cachedEntry(file);
+  if (exact) return exact;
+  if (!opts.exact) {
+    for (const p of cachedDevPtauPowers().filter((x) => x > power)) {
+      const bigger = await cachedEntry(devPtauPath(p));
+      if (bigger) {
+        log(`using the cached dev powers of tau 2^${p} for 2^${power} (a larger ptau serves any smaller circuit)`);
+        return bigger;
+      }
+    }
+  }
+  if (fs.existsSync(file)) log(`cached ${file} does not match its recorded hash; regenerating`);
+  const t0 = Date.now();
+  log(`generating dev powers of tau 2^${power} (INSECURE; computed from the public dev secrets, cached in ${ptauDir()}) ...`);
+  await writeDevPtauDirect(power, file, { log });
+  log(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const entry: PtauFile = { file, power, sha256: await sha256File(file), source: "dev" };
+  writeFileAtomic(metaPath(file), JSON.stringify(entry, null, 2));
+  return entry;
+}
+
+/**
+ * The dev powers of tau the slow way, with snarkjs' own commands (`powersoftau new`, `beacon` with DEV_PTAU_BEACON,
+ * `prepare phase2`): the reference the direct computation is checked against (test/setup/fast-keys.test.ts,
+ * `npm run bench:setup`). Minutes at 2^12, tens of minutes at 2^14 on two cores.
+ */
+export async function snarkjsDevPtau(power: number, file: string): Promise<void> {
+  const tmp = ensureDir(path.join(path.dirname(file), `.snarkjs-ptau-${process.pid}-${Date.now()}`));
   try {
     const curve = await snarkjs.curves.getCurveFromName("bn128");
     const p0 = path.join(tmp, "0.ptau");
     const p1 = path.join(tmp, "1.ptau");
     const p2 = path.join(tmp, "final.ptau");
-    const t0 = Date.now();
-    log(`generating dev powers of tau 2^${power} (once per machine; cached in ${dir}) ...`);
     await snarkjs.powersOfTau.newAccumulator(curve, power, p0);
-    await snarkjs.powersOfTau.beacon(p0, p1, "zkml-evm dev beacon (INSECURE)", DEV_BEACON_HASH, DEV_BEACON_ITERATIONS_EXP);
-    log(`  phase 1 done in ${((Date.now() - t0) / 1000).toFixed(1)} s; preparing phase 2 ...`);
+    await snarkjs.powersOfTau.beacon(p0, p1, DEV_PTAU_BEACON.name, DEV_PTAU_BEACON.hash, DEV_PTAU_BEACON.iterationsExp);
     await snarkjs.powersOfTau.preparePhase2(p1, p2);
-    log(`  prepared in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    // Atomic publish: another clone racing on the same power either sees nothing or a whole file.
     fs.renameSync(p2, file);
-    const entry: PtauFile = { file, power, sha256: await sha256File(file), source: "dev" };
-    fs.writeFileSync(meta, JSON.stringify(entry, null, 2));
-    return entry;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -90,7 +127,7 @@ export async function importPtau(src: string, log: (msg: string) => void = () =>
   const file = path.join(ptauDir(), `imported-${h.slice(0, 16)}-pot${power}.ptau`);
   if (!fs.existsSync(file)) fs.copyFileSync(src, file);
   const entry: PtauFile = { file, power, sha256: h, source: "imported" };
-  fs.writeFileSync(metaPath(file), JSON.stringify(entry, null, 2));
+  writeFileAtomic(metaPath(file), JSON.stringify(entry, null, 2));
   return entry;
 }
 

@@ -169,7 +169,8 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
         vkHash: v.b.keys.vkHash,
         modelCommitment: v.b.modelCommitment.toString(),
         zkeySha256: v.b.keys.zkeySha256,
-        ptauSha256: v.b.keys.ptauSha256,
+        ptauSha256: v.b.keys.ptau.sha256,
+        insecure: v.b.keys.insecure,
         constraints: v.b.circuit.constraints,
       },
     };
@@ -246,8 +247,24 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       ...verifiers.flatMap((v): [string, string][] => [
         [`${v.name} verifier`, `${v.verifier} (${v.b.paths.verifierContract})`],
         [`${v.name} adapter`, v.adapter],
-        [`${v.name} keys`, `${v.b.paths.ceremonyDir ? `ceremony ${rel(v.b.paths.ceremonyDir)}` : "dev (INSECURE)"}, vk ${v.b.keys.vkHash}`],
+        [
+          `${v.name} keys`,
+          `${v.b.paths.ceremonyDir ? `ceremony ${rel(v.b.paths.ceremonyDir)}` : `dev-INSECURE ${rel(v.b.keys.zkey)}`}, vk ${v.b.keys.vkHash}`,
+        ],
       ]),
+      ...(verifiers.some((v) => v.b.keys.insecure)
+        ? [
+            [
+              "WARNING",
+              `INSECURE dev keys for ${verifiers
+                .filter((v) => v.b.keys.insecure)
+                .map((v) => v.name)
+                .join(
+                  ", ",
+                )}: their secrets are public, anyone can forge proofs; for production deploy with --ceremony <dir> (docs/trusted-setup.md)`,
+            ] as [string, string],
+          ]
+        : []),
       ["ignition journal", net.name === "hardhat" ? "none (in-process network)" : `ignition/deployments/${deploymentId}/`],
     ],
     written: [file],

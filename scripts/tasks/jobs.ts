@@ -529,7 +529,7 @@ export async function proveJobOp(
       ["output", `${p.output}${cls ? ` (${cls})` : ""}`],
       ["prover", `${prover} (only this address can submit it)`],
       ["prove time", `${p.witnessAndProveSeconds.toFixed(2)} s`],
-      ["keys", `${built.paths.ceremonyDir ? `ceremony ${rel(built.paths.ceremonyDir)}` : "dev"}, vk ${built.keys.vkHash}`],
+      ["keys", `${built.paths.ceremonyDir ? `ceremony ${rel(built.paths.ceremonyDir)}` : "dev-INSECURE"}, vk ${built.keys.vkHash}`],
     ],
     written: [out],
     gasUsed: 0n,

@@ -8,7 +8,7 @@ import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { toBeHex, zeroPadValue } from "ethers";
 import { GROTH16_BN254_V1, proofSystemId } from "../chain/binding";
-import { ROOT } from "../lib/paths";
+import { ROOT, rel } from "../lib/paths";
 import { type TaskResult, eventsOf, gasOf, loadSystem, requireCode, sendChecked, signerFor } from "./common";
 import { UserError } from "./errors";
 import { type ModelRecord, modelRecord, writeRecord } from "./records";
@@ -34,7 +34,8 @@ export async function buildModelOp(name: string, opts: { quantize: boolean; ptau
       ["r1cs sha256", b.circuit.r1csHash],
       ["vk hash", b.keys.vkHash],
       ["model commitment", b.modelCommitment.toString()],
-      ["ptau", b.ptau.file],
+      ["ptau", b.ptau ? b.ptau.file : "none (dev keys computed directly)"],
+      ["keys", `${b.keys.insecure ? "dev-INSECURE" : "ceremony"} ${rel(b.keys.zkey)}`],
     ],
     written: changed,
     unchanged: tracked.filter((f) => !changed.includes(f)),

@@ -45,7 +45,10 @@ export interface ModelRecord {
     vkHash: string;
     modelCommitment: string;
     zkeySha256: string;
-    ptauSha256: string;
+    /** The phase-1 file's hash; absent for dev keys computed directly (they use none). */
+    ptauSha256?: string;
+    /** true for dev keys (public secrets: anyone can forge proofs); false for a verified ceremony's. Absent in old records. */
+    insecure?: boolean;
     constraints: number;
   };
 }

@@ -64,6 +64,6 @@ declare module "snarkjs" {
     check(r1csFile: string, wtnsFile: string, logger?: Logger): Promise<boolean>;
   };
   export const curves: {
-    getCurveFromName(name: string): Promise<{ terminate(): Promise<void> }>;
+    getCurveFromName(name: string): Promise<import("ffjavascript").Curve>;
   };
 }

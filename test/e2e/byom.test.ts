@@ -69,7 +69,7 @@ describe("e2e: bring your own model, PyTorch export to a proof verified on chain
     expect(built.manifest.files.calibration.sha256).to.equal(sha256(fs.readFileSync(path.join(WORK, "models", NAME, "calibration.json"))));
     expect(built.circuit.constraints).to.be.lessThan(1 << 10);
     console.log(
-      `      ${NAME}: ${built.model.input.bits}-bit, ${built.circuit.constraints} constraints, ptau 2^${built.ptau.power}; import + build in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      `      ${NAME}: ${built.model.input.bits}-bit, ${built.circuit.constraints} constraints, keys 2^${built.keys.ptau.power}; import + build in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
   });
 

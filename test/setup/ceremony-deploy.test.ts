@@ -7,7 +7,9 @@ import { bindingFor } from "../../scripts/chain/system";
 import { type BuiltModel, buildModel, modelPaths } from "../../scripts/model/build";
 import { verifyGroth16 } from "../../scripts/prove/groth16";
 import { proveInference } from "../../scripts/prove/inference";
+import { requiredPower } from "../../scripts/circuit/compile";
 import { type CeremonyManifest, applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/setup/ceremony";
+import { devPtau } from "../../scripts/setup/ptau";
 import type { DeploymentRecord } from "../../scripts/tasks/records";
 import type { JobInputFile } from "../../scripts/chain/job-input";
 import { InferenceJobs__factory, ModelRegistry__factory } from "../../typechain-types";
@@ -46,7 +48,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     savedDeployDir = process.env.ZKML_DEPLOYMENTS_DIR;
     process.env.ZKML_DEPLOYMENTS_DIR = deployDir;
 
-    const ptau = await importCeremonyPtau(dev.ptau.file);
+    const ptau = await importCeremonyPtau((await devPtau(requiredPower(dev.circuit))).file);
     await contribute(dir, { name: "alice", entropy: "alice's dice", r1cs: dev.circuit.r1cs, ptau, circuit: MODEL });
     await contribute(dir, { name: "bob", entropy: "bob's entropy" });
     // Two contributions but no beacon yet: the keys are not usable.
@@ -103,7 +105,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     expect(fs.readFileSync(devManifest, "utf8")).to.equal(devManifestText);
     const mm = JSON.parse(fs.readFileSync(path.join(dir, "model-manifest.json"), "utf8")) as {
       vkHash: string;
-      trustedSetup: { phase2: string; zkeySha256: string; ptau: { sha256: string } };
+      trustedSetup: { insecure: boolean; phase2: string; zkeySha256: string; ptau: { sha256: string } };
     };
     expect(mm.vkHash).to.equal(vk);
     expect(mm.trustedSetup.phase2).to.match(
@@ -111,6 +113,7 @@ describe("trusted setup: deploy and prove with ceremony keys", function () {
     );
     expect(mm.trustedSetup.zkeySha256).to.equal(ceremony.final?.zkeySha256);
     expect(mm.trustedSetup.ptau.sha256).to.equal(ceremony.ptau.sha256);
+    expect(mm.trustedSetup.insecure).to.equal(false);
 
     const r = (await hre.run("model:register", { model: MODEL })) as { data: { modelId: bigint } };
     const registry = ModelRegistry__factory.connect(rec.contracts.ModelRegistry.address, hre.ethers.provider);

@@ -5,7 +5,8 @@ import { expect } from "chai";
 import * as snarkjs from "snarkjs";
 import { type BuiltModel, buildModel } from "../../scripts/model/build";
 import { applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/setup/ceremony";
-import { importPtau } from "../../scripts/setup/ptau";
+import { type PtauFile, devPtau, importPtau } from "../../scripts/setup/ptau";
+import { requiredPower } from "../../scripts/circuit/compile";
 import { proveGroth16, verifyGroth16 } from "../../scripts/prove/groth16";
 import { circuitInput } from "../../scripts/prove/inference";
 import { rejectionMessage } from "../helpers/errors";
@@ -17,10 +18,13 @@ import { rejectionMessage } from "../helpers/errors";
  */
 describe("trusted setup: ceremony commands", function () {
   let built: BuiltModel;
+  /** The dev ptau of the circuit's power stands in for a ceremony file. */
+  let ptauFile: PtauFile;
   let dir: string;
 
   before(async function () {
     built = await buildModel("iris-mlp", { quantize: false });
+    ptauFile = await devPtau(requiredPower(built.circuit), () => {}, { exact: true });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-ceremony-"));
   });
   after(function () {
@@ -28,17 +32,17 @@ describe("trusted setup: ceremony commands", function () {
   });
 
   it("imports a ptau only after snarkjs verifies it, and checks an expected hash", async function () {
-    const p = await importCeremonyPtau(built.ptau.file, { expectedSha256: built.ptau.sha256 });
-    expect(p.sha256).to.equal(built.ptau.sha256);
+    const p = await importCeremonyPtau(ptauFile.file, { expectedSha256: ptauFile.sha256 });
+    expect(p.sha256).to.equal(ptauFile.sha256);
     expect(p.source).to.equal("imported");
-    expect(await rejectionMessage(importCeremonyPtau(built.ptau.file, { expectedSha256: "00".repeat(32) }))).to.match(
+    expect(await rejectionMessage(importCeremonyPtau(ptauFile.file, { expectedSha256: "00".repeat(32) }))).to.match(
       /expected 0+: download it again/,
     );
   });
 
   it("refuses a corrupted ptau file", async function () {
     const bad = path.join(dir, "bad.ptau");
-    const bytes = fs.readFileSync(built.ptau.file);
+    const bytes = fs.readFileSync(ptauFile.file);
     bytes[bytes.length - 100] ^= 0xff;
     fs.writeFileSync(bad, bytes);
     const msg = await rejectionMessage(importPtau(bad));
@@ -46,7 +50,7 @@ describe("trusted setup: ceremony commands", function () {
   });
 
   it("two contributions and a beacon give keys that verify against the R1CS and prove the model", async function () {
-    const ptau = await importCeremonyPtau(built.ptau.file);
+    const ptau = await importCeremonyPtau(ptauFile.file);
     await contribute(dir, { name: "alice", entropy: "alice's secret dice rolls", r1cs: built.circuit.r1cs, ptau, circuit: "iris-mlp" });
     const { manifest: m2 } = await contribute(dir, { name: "bob", entropy: "bob's independent entropy" });
     expect(m2.contributions.map((c) => c.kind)).to.deep.equal(["initial", "contribution", "contribution"]);
@@ -54,7 +58,7 @@ describe("trusted setup: ceremony commands", function () {
     const { manifest } = await verifyCeremony(dir);
     expect(manifest.final?.verified).to.equal(true);
     expect(manifest.r1csSha256).to.equal(built.circuit.r1csHash);
-    expect(manifest.ptau.sha256).to.equal(built.ptau.sha256);
+    expect(manifest.ptau.sha256).to.equal(ptauFile.sha256);
     // The ceremony's keys differ from the dev keys, and each only accepts its own proofs.
     expect(manifest.final?.vkHash).to.not.equal(built.keys.vkHash);
     const vkey = JSON.parse(fs.readFileSync(path.join(dir, "verification_key.json"), "utf8")) as snarkjs.VerificationKey;
