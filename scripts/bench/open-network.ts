@@ -64,7 +64,6 @@ async function main(): Promise<void> {
           rpcUrl: chain.url,
           privateKey: key(8),
           jobsAddress,
-          models: [],
           stateDir: path.join(tmp, `${name}-node-${r}`),
           concurrency: 1,
           minFeeWei: 0n,

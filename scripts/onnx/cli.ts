@@ -15,6 +15,7 @@ import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import type { FloatModel } from "../model/float";
 import { exportOnnx } from "./export";
 import { type ImportOptions, importOnnxFile } from "./import";
+import { defaultModelName, parseImportOptions } from "./options";
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -24,53 +25,15 @@ function flag(args: string[], name: string): string | undefined {
   return v;
 }
 
-/** Inline JSON, or the JSON content of a file. */
-function jsonArg(name: string, v: string): unknown {
-  const text = v.trim().startsWith("{") || v.trim().startsWith("[") ? v : fs.existsSync(v) ? fs.readFileSync(v, "utf8") : undefined;
-  if (text === undefined) throw new Error(`${name} ${v}: neither inline JSON nor an existing file`);
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${name}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 /** The import options given on the command line. */
 function importOptions(args: string[], name: string): ImportOptions {
-  const opts: ImportOptions = { name };
-  const pre = flag(args, "--preprocess");
-  if (pre !== undefined) {
-    const p = jsonArg("--preprocess", pre) as { mean?: unknown; std?: unknown };
-    const nums = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x));
-    if (!p || !nums(p.mean) || !nums(p.std))
-      throw new Error('--preprocess must be {"mean": [numbers], "std": [numbers]}, one entry per input feature');
-    opts.preprocess = { mean: p.mean as number[], std: p.std as number[] };
-  }
-  const classes = flag(args, "--classes");
-  if (classes !== undefined) {
-    const c = classes.trim().startsWith("[") || fs.existsSync(classes) ? jsonArg("--classes", classes) : classes.split(",");
-    if (!Array.isArray(c) || c.length === 0 || !c.every((x) => typeof x === "string" && x !== ""))
-      throw new Error("--classes must be comma-separated names or a JSON array of strings");
-    opts.classes = c as string[];
-  }
-  const task = flag(args, "--task");
-  if (task !== undefined) {
-    if (task !== "classification" && task !== "regression") throw new Error(`--task must be classification or regression, got ${task}`);
-    opts.task = task;
-  }
-  return opts;
+  return parseImportOptions(name, { preprocess: flag(args, "--preprocess"), classes: flag(args, "--classes"), task: flag(args, "--task") });
 }
 
 function main(args: string[]): void {
   const [cmd, target] = args;
   if (cmd === "import" && target) {
-    const name =
-      flag(args, "--name") ??
-      path
-        .basename(target)
-        .replace(/\.onnx$/i, "")
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-");
+    const name = flag(args, "--name") ?? defaultModelName(target);
     const out = flag(args, "--out") ?? path.join(ROOT, "models", name, `${name}.float.json`);
     const fm = importOnnxFile(target, out, importOptions(args, name));
     console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);

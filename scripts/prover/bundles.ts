@@ -33,12 +33,24 @@ import { circuitInput, proveInference } from "../prove/inference";
 import { verifyGroth16 } from "../prove/groth16";
 import { verificationKeyHash } from "../setup/groth16";
 import { type IpfsNode, IpfsError } from "../ipfs/node";
-import type { ServedModel } from "./models";
 
-/** Which published models a node serves besides its local ones. */
+/** A model version a node serves: its fetched, verified bundle (`verifyBundle`). */
+export interface ServedModel {
+  /** `<card name>#<model id>.<version>`, as log lines and the store show it. */
+  name: string;
+  model: QuantizedModel;
+  wasm: string;
+  zkey: string;
+  /** bytes32 hex, lower case, as the registry stores them. */
+  modelHash: string;
+  circuitHash: string;
+  vkHash: string;
+}
+
+/** Which published models a node serves. */
 export interface ServePolicy {
   /** "all" registered versions, or only these model ids / these owners' models (both lists: either matches). */
-  serve: "none" | "all" | { modelIds: ReadonlySet<string>; owners: ReadonlySet<string> };
+  serve: "all" | { modelIds: ReadonlySet<string>; owners: ReadonlySet<string> };
   /** Largest circuit served (R1CS constraints). */
   maxConstraints: number;
   /** Largest proving key served (bytes); also bounds what is fetched. */
@@ -47,7 +59,8 @@ export interface ServePolicy {
   minFeeWei: ReadonlyMap<string, bigint>;
 }
 
-export const DEFAULT_POLICY: ServePolicy = { serve: "none", maxConstraints: 1 << 20, maxZkeyBytes: 512 * 2 ** 20, minFeeWei: new Map() };
+/** Every model, with the default limits (a node's PROVER_SERVE must still be set explicitly: scripts/prover/config.ts). */
+export const DEFAULT_POLICY: ServePolicy = { serve: "all", maxConstraints: 1 << 20, maxZkeyBytes: 512 * 2 ** 20, minFeeWei: new Map() };
 
 /**
  * Why a bundle cannot be served; the message is the logged reason. The kind says how long the refusal holds:
@@ -237,7 +250,6 @@ export class BundleCache {
 
 /** Whether `policy` admits a model of `owner` with id `modelId` (before anything is fetched). */
 export function admitted(policy: ServePolicy, modelId: bigint, owner: string): string | undefined {
-  if (policy.serve === "none") return "this node serves only its local models (PROVER_SERVE unset)";
   if (policy.serve === "all") return undefined;
   if (policy.serve.modelIds.has(modelId.toString()) || policy.serve.owners.has(getAddress(owner))) return undefined;
   return `model ${modelId} (owner ${owner}) is not in PROVER_SERVE`;

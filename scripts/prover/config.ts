@@ -6,7 +6,6 @@
  * | PROVER_RPC_URL | JSON-RPC endpoint | required |
  * | PROVER_PRIVATE_KEY | the node's account (0x hex) | required |
  * | PROVER_JOBS_ADDRESS | InferenceJobs address | required |
- * | PROVER_MODELS | comma-separated bundled model names | iris-mlp |
  * | PROVER_STATE_DIR | durable state folder (one node per folder) | required |
  * | PROVER_CONCURRENCY | jobs in flight = proving worker threads | 1 |
  * | PROVER_MIN_FEE_WEI | skip jobs paying less | 0 |
@@ -18,8 +17,7 @@
  * | PROVER_METRICS_MS | metrics line period (0: only at exit) | 30000 |
  * | PROVER_NAME | name in log lines | address prefix |
  * | PROVER_IPFS_GATEWAY | gateway URL for `ipfs://` job inputs (e.g. http://127.0.0.1:8080) | none (ipfs inputs skipped) |
- * | PROVER_MODELS | may be empty with PROVER_SERVE set | |
- * | PROVER_SERVE | published models to serve besides PROVER_MODELS: `all`, or a comma list of model ids and owner addresses | none |
+ * | PROVER_SERVE | the published models to serve: `all`, or a comma list of model ids and owner addresses | required |
  * | PROVER_MAX_CONSTRAINTS | largest published circuit served | 1048576 |
  * | PROVER_MAX_ZKEY_BYTES | largest published proving key served (also bounds fetching) | 536870912 |
  * | PROVER_MIN_FEE | per-model minimum fees, `modelId:wei,...` (on top of PROVER_MIN_FEE_WEI) | none |
@@ -54,6 +52,7 @@ const EXAMPLE: Record<string, string> = {
   PROVER_PRIVATE_KEY: "0x<64 hex digits>",
   PROVER_JOBS_ADDRESS: "<contracts.InferenceJobs.address of deployments/<network>.json>",
   PROVER_STATE_DIR: "./state/node1",
+  PROVER_SERVE: "all (or model ids and owner addresses: 3,0xabc...)",
 };
 
 function req(env: NodeJS.ProcessEnv, name: string): string {
@@ -98,17 +97,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);
-  const models = env.PROVER_MODELS === undefined ? ["iris-mlp"] : list("PROVER_MODELS");
+  if (env.PROVER_MODELS !== undefined)
+    throw new Error(
+      "PROVER_MODELS is gone: a node serves published bundles only; publish the model (npx hardhat model:publish --model <name>) and set PROVER_SERVE=all or its model id",
+    );
   const policy = servePolicy(env, list);
-  if (models.length === 0 && policy.serve === "none")
-    throw new Error("PROVER_MODELS names no model and PROVER_SERVE is unset: name a bundled model, or set PROVER_SERVE=all");
   const peers = list("PROVER_IPFS_PEERS");
   const gateways = list("PROVER_IPFS_GATEWAYS");
   return {
     rpcUrl: req(env, "PROVER_RPC_URL"),
     privateKey: pk,
     jobsAddress: jobs,
-    models,
     stateDir: req(env, "PROVER_STATE_DIR"),
     concurrency: int(env, "PROVER_CONCURRENCY", DEFAULT_NODE_CONFIG.concurrency, 1),
     minFeeWei: wei(env, "PROVER_MIN_FEE_WEI") ?? DEFAULT_NODE_CONFIG.minFeeWei,
@@ -142,10 +141,12 @@ function batchConfig(env: NodeJS.ProcessEnv): { max: number; waitMs: number; mar
 
 /** The open-network policy from PROVER_SERVE, PROVER_MAX_CONSTRAINTS, PROVER_MAX_ZKEY_BYTES and PROVER_MIN_FEE. */
 function servePolicy(env: NodeJS.ProcessEnv, list: (name: string) => string[]): ServePolicy {
+  req(env, "PROVER_SERVE");
   const items = list("PROVER_SERVE");
-  let serve: ServePolicy["serve"] = "none";
-  if (items.length === 1 && items[0] === "all") serve = "all";
-  else if (items.length) {
+  if (items.length === 0)
+    throw new Error(`PROVER_SERVE "${env.PROVER_SERVE}" names no model: e.g. PROVER_SERVE=all or PROVER_SERVE=3,0xabc...`);
+  let serve: ServePolicy["serve"] = "all";
+  if (items.length !== 1 || items[0] !== "all") {
     const modelIds = new Set<string>();
     const owners = new Set<string>();
     for (const it of items) {

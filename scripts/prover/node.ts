@@ -1,12 +1,12 @@
 /**
- * A prover node: an independent operator that serves InferenceJobs jobs for the models it holds.
+ * A prover node: an independent operator that serves InferenceJobs jobs for the published models its policy admits.
  *
  * Each tick it (1) scans JobOpened / JobFulfilled / JobReclaimed logs from its last processed block (catch-up after a
  * restart and live watching are the same loop), (2) tops up its stake if needed, and (3) starts at most
  * `concurrency` jobs through the pipeline below; every step is recorded in the store before the next one, so a node
  * killed anywhere restarts where it was (docs/prover.md):
  *
- *   new -> (fee >= minFee, registry version == local artifacts, input at inputURI matches inputCommitment)
+ *   new -> (fee >= minFee, registry version == its published bundle, fetched and verified once, input at inputURI matches inputCommitment)
  *       -> claim (bond from stake; a live claim by another prover: waiting until its lease ends, then take over)
  *       -> claimed [private jobs: wait for the requester's InputDelivered, decrypt, check the commitment; a bad or
  *          missing delivery is declined with releaseClaim and the job skipped for good]
@@ -23,8 +23,7 @@ import { inputCommitment } from "../model/quantized";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
-import { type ServedModel, loadServedModel, matchRegistryVersion } from "./models";
-import { BundleCache, BundleRefused, DEFAULT_POLICY, type ServePolicy, admitted, verifyBundle } from "./bundles";
+import { BundleCache, BundleRefused, type ServePolicy, type ServedModel, admitted, verifyBundle } from "./bundles";
 import { type IpfsNode, startIpfsNode } from "../ipfs/node";
 import { ProofPool } from "./pool";
 import { type JobRecord, ProverStore, TERMINAL } from "./store";
@@ -34,12 +33,10 @@ export interface ProverNodeConfig {
   rpcUrl: string;
   privateKey: string;
   jobsAddress: string;
-  /** Bundled model names whose artifacts this node holds (e.g. ["iris-mlp"]). */
-  models: string[];
   /** IPFS gateway for `ipfs://` inputs (e.g. http://127.0.0.1:8080). */
   ipfsGateway?: string;
-  /** Published models served besides `models` (docs/prover.md, "Open network"); default: none. */
-  policy?: ServePolicy;
+  /** Which published models this node serves and its limits (docs/prover.md, "Serving policy"). */
+  policy: ServePolicy;
   /** The node's own IPFS node for `ipfs://` bundles: peers to dial, trustless gateways, blockstore folder. */
   ipfs?: { peers?: string[]; gateways?: string[]; dir?: string };
   /** Size bound of the bundle cache (bytes, default 4 GiB). */
@@ -102,9 +99,7 @@ export class ProverNode {
   private store!: ProverStore;
   private txs!: TxSender;
   private pool!: ProofPool;
-  private served: ServedModel[] = [];
-  private policy: ServePolicy = DEFAULT_POLICY;
-  private bundles?: BundleCache;
+  private bundles!: BundleCache;
   private ipfsNode?: IpfsNode;
   private chainId = 0n;
   private claimBond = 0n;
@@ -158,18 +153,14 @@ export class ProverNode {
     }
     this.startBlock = await this.provider.getBlockNumber();
     this.store = await ProverStore.open(c.stateDir);
-    this.served = await Promise.all(c.models.map(loadServedModel));
-    this.policy = c.policy ?? DEFAULT_POLICY;
-    if (this.policy.serve !== "none") {
-      if (c.ipfs)
-        this.ipfsNode = await startIpfsNode({
-          dir: c.ipfs.dir ?? `${c.stateDir}-ipfs`,
-          listen: [],
-          peers: c.ipfs.peers,
-          gateways: c.ipfs.gateways,
-        });
-      this.bundles = new BundleCache(`${c.stateDir}-bundles`, c.bundleCacheBytes ?? 4 * 2 ** 30, this.ipfsNode);
-    }
+    if (c.ipfs)
+      this.ipfsNode = await startIpfsNode({
+        dir: c.ipfs.dir ?? `${c.stateDir}-ipfs`,
+        listen: [],
+        peers: c.ipfs.peers,
+        gateways: c.ipfs.gateways,
+      });
+    this.bundles = new BundleCache(`${c.stateDir}-bundles`, c.bundleCacheBytes ?? 4 * 2 ** 30, this.ipfsNode);
     this.pool = new ProofPool(c.concurrency);
     await this.pool.warm();
     this.txs = new TxSender(this.wallet, this.provider, this.store, this.log, this.metrics, { ...DEFAULT_TX_OPTIONS, ...c.tx });
@@ -179,7 +170,7 @@ export class ProverNode {
       address: this.address,
       jobs: c.jobsAddress,
       chainId: this.chainId,
-      models: this.served.map((m) => m.name),
+      serve: c.policy.serve === "all" ? "all" : [...c.policy.serve.modelIds, ...c.policy.serve.owners].join(","),
       concurrency: c.concurrency,
       minFeeWei: c.minFeeWei,
       lastBlock: await this.store.lastBlock(),
@@ -390,7 +381,7 @@ export class ProverNode {
     // 1. Is it for us? (fee, model, input) - all before spending anything.
     if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);
     // the per-model minimum is known before the model is: a cheap job never costs a bundle fetch
-    const modelFee = this.policy.minFeeWei.get(j.modelId);
+    const modelFee = this.cfg.policy.minFeeWei.get(j.modelId);
     if (modelFee !== undefined && BigInt(j.fee) < modelFee)
       return this.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
     const key = `${j.modelId}:${j.modelVersion}`;
@@ -722,17 +713,14 @@ export class ProverNode {
   }
 
   /**
-   * The served model a registry version is: a local one (`models`), or a published bundle the policy admits, fetched
-   * and checked against the chain once (scripts/prover/bundles.ts). A refused version is remembered and never fetched
-   * again.
+   * The served model a registry version is: its published bundle, if the policy admits it, fetched and checked against
+   * the chain once (scripts/prover/bundles.ts). A refused version is remembered and never fetched again.
    */
   private async matchVersion(modelId: bigint, version: number): Promise<{ model?: ServedModel; reason?: string; retryAt?: number }> {
-    const local = await matchRegistryVersion(this.registry, this.served, modelId, version);
-    if (local.model || !this.bundles || !local.reason?.startsWith("unknown model")) return local;
     const before = await this.store.refusedVersion(modelId, version);
     if (before) return { reason: `published bundle refused before: ${before}` };
     const owner = (await this.registry.modelInfo(modelId)).owner;
-    const why = admitted(this.policy, modelId, owner);
+    const why = admitted(this.cfg.policy, modelId, owner);
     if (why) return { reason: why };
     const [commitment] = await this.registry.getModelVersion(modelId, version);
     const t0 = Date.now();
@@ -743,11 +731,11 @@ export class ProverNode {
         version,
         // the proving key is most of a large bundle; the R1CS and the witness generator of a small circuit can be
         // a few times its size, so the whole is bounded by 4 proving keys and 16 MiB
-        { totalBytes: this.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.policy.maxZkeyBytes },
+        { totalBytes: this.cfg.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.cfg.policy.maxZkeyBytes },
         this.cfg.bundleTimeoutMs,
       );
       const t1 = Date.now();
-      const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.policy);
+      const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.cfg.policy);
       this.log("bundle_verified", {
         modelId,
         version,

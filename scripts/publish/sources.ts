@@ -27,8 +27,11 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
   };
 }
 
-/** The model card of a built model (accuracy: the bundled held-out set when there is one). */
-export async function modelCard(name: string, license: string): Promise<ModelCard> {
+/**
+ * The model card of a built model. Accuracy: `measured` when given (the owner's evaluation, `model:publish --onnx
+ * --reference`), else the bundled held-out set when there is one.
+ */
+export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"]): Promise<ModelCard> {
   const { buildModel, loadFloatModel } = await import("../model/build");
   const { CARD_FORMAT } = await import("../model/bundle");
   const { layoutOf } = await import("../model/quantized");
@@ -36,25 +39,26 @@ export async function modelCard(name: string, license: string): Promise<ModelCar
   const fm = loadFloatModel(name);
   const q = b.model;
   const l = layoutOf(q);
-  let accuracy: ModelCard["accuracy"];
-  try {
-    const data = await import("../bench/data");
-    if (fm.task === "regression") {
-      const r = data.regressionError(name);
-      accuracy = {
-        dataset: r.dataset,
-        samples: r.n,
-        metric: "mean absolute error (output units)",
-        float: r.floatMae,
-        quantized: r.quantizedMae,
-      };
-    } else {
-      const a = data.accuracy(name);
-      accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
+  let accuracy: ModelCard["accuracy"] = measured;
+  if (!accuracy)
+    try {
+      const data = await import("../bench/data");
+      if (fm.task === "regression") {
+        const r = data.regressionError(name);
+        accuracy = {
+          dataset: r.dataset,
+          samples: r.n,
+          metric: "mean absolute error (output units)",
+          float: r.floatMae,
+          quantized: r.quantizedMae,
+        };
+      } else {
+        const a = data.accuracy(name);
+        accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
+      }
+    } catch {
+      accuracy = undefined; // no held-out set known for this model: `npm run evaluate` measures it on the owner's data
     }
-  } catch {
-    accuracy = undefined; // no held-out set known for this model: `npm run evaluate` measures it on the owner's data
-  }
   return {
     format: CARD_FORMAT,
     name,

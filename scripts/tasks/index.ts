@@ -155,9 +155,27 @@ task("model:register", "Registers a deployed model (ERC-7992 commitment + verifi
 
 task(
   "model:publish",
-  "Publishes a built model to the open network: bundle, IPFS (local Helia node), verifier + adapter, registry version with uri ipfs://<cid>",
+  "Publishes a model to the open network: a built one (--model), or an ONNX file with calibration inputs (--onnx, imported, calibrated, built, evaluated with --reference): bundle, IPFS (local Helia node), verifier + adapter, registry version with uri ipfs://<cid>",
 )
-  .addOptionalParam("model", "Model name (folder under models/)", "iris-mlp")
+  .addOptionalParam(
+    "model",
+    "Model name (folder under models/); with --onnx, the name to import under (default: the file's base name)",
+    undefined,
+  )
+  .addOptionalParam(
+    "onnx",
+    "An ONNX file to import, calibrate and build first (docs/bring-your-own-model.md); needs --calibration",
+    undefined,
+  )
+  .addOptionalParam("calibration", "With --onnx: raw calibration inputs (.npy, .json or .csv)", undefined)
+  .addOptionalParam(
+    "reference",
+    'With --onnx: your framework\'s outputs on some inputs ({"inputs": [...], "outputs": [...]}); the model must meet npm run evaluate\'s targets, and the card records the agreement',
+    undefined,
+  )
+  .addOptionalParam("preprocess", 'With --onnx: {"mean": [...], "std": [...]} (inline JSON or a file), as onnx import takes it', undefined)
+  .addOptionalParam("classes", "With --onnx: class (output) names, comma-separated or a JSON array file", undefined)
+  .addOptionalParam("task", "With --onnx: classification or regression", undefined)
   .addOptionalParam("ipfs", "local (add the bundle to the local Helia node) or none (only write the bundle folder)", "local")
   .addOptionalParam("uri", "With --ipfs none: the https:// (or file://) base where you host the bundle folder", undefined)
   .addOptionalParam("license", "License recorded in the model card", "unspecified")
@@ -166,7 +184,21 @@ task(
   .addFlag("noCompile", "Skip `compile` (the artifacts are up to date)")
   .setAction(
     async (
-      a: { model: string; ipfs: string; uri?: string; license: string; ipfsDir?: string; account?: string; noCompile: boolean },
+      a: {
+        model?: string;
+        onnx?: string;
+        calibration?: string;
+        reference?: string;
+        preprocess?: string;
+        classes?: string;
+        task?: string;
+        ipfs: string;
+        uri?: string;
+        license: string;
+        ipfsDir?: string;
+        account?: string;
+        noCompile: boolean;
+      },
       hre,
     ) =>
       run(hre, "model:publish", async () => (await import("./publish")).publishOp(hre, { ...a, compile: !a.noCompile }), { chain: true }),

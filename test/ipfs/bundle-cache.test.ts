@@ -107,7 +107,6 @@ describe("open network: bundle cache and serving policy", function () {
     const owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
     const c = configFromEnv({
       ...REQUIRED,
-      PROVER_MODELS: "",
       PROVER_SERVE: `3, ${owner.toLowerCase()}`,
       PROVER_MIN_FEE: "3:5000,7:1",
       PROVER_MAX_CONSTRAINTS: "70000",
@@ -115,7 +114,7 @@ describe("open network: bundle cache and serving policy", function () {
       PROVER_BUNDLE_TIMEOUT_MS: "5000",
       PROVER_BUNDLE_RETRY_MS: "0",
     });
-    const p = c.policy!;
+    const p = c.policy;
     expect(p.maxConstraints).to.equal(70000);
     expect(p.maxZkeyBytes).to.equal(1_000_000);
     expect([...p.minFeeWei]).to.deep.equal([
@@ -128,14 +127,18 @@ describe("open network: bundle cache and serving policy", function () {
     expect(admitted(p, 4n, "0x0000000000000000000000000000000000000001")).to.equal(
       "model 4 (owner 0x0000000000000000000000000000000000000001) is not in PROVER_SERVE",
     );
-    expect(admitted({ ...DEFAULT_POLICY, serve: "all" }, 99n, owner)).to.equal(undefined);
-    expect(admitted(DEFAULT_POLICY, 1n, owner)).to.equal("this node serves only its local models (PROVER_SERVE unset)");
+    expect(admitted(DEFAULT_POLICY, 99n, owner)).to.equal(undefined);
+    expect(configFromEnv({ ...REQUIRED, PROVER_SERVE: "all" }).policy.serve).to.equal("all");
     expect(() => configFromEnv({ ...REQUIRED, PROVER_SERVE: "iris" })).to.throw(
       /^PROVER_SERVE: "iris" is not "all", a model id or an owner address/,
     );
     expect(() => configFromEnv({ ...REQUIRED, PROVER_SERVE: "all", PROVER_MIN_FEE: "3=5" })).to.throw(
       /^PROVER_MIN_FEE: "3=5" is not modelId:wei/,
     );
-    expect(() => configFromEnv({ ...REQUIRED, PROVER_MODELS: "" })).to.throw(/PROVER_SERVE is unset/);
+    expect(() => configFromEnv({ ...REQUIRED })).to.throw(/^PROVER_SERVE is not set: export PROVER_SERVE=all/);
+    expect(() => configFromEnv({ ...REQUIRED, PROVER_SERVE: " , " })).to.throw(/^PROVER_SERVE " , " names no model/);
+    expect(() => configFromEnv({ ...REQUIRED, PROVER_SERVE: "all", PROVER_MODELS: "iris-mlp" })).to.throw(
+      /^PROVER_MODELS is gone: a node serves published bundles only; publish the model/,
+    );
   });
 });

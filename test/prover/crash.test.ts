@@ -24,6 +24,7 @@ function spawnNode(m: Market, account: number, name: string): Child {
       PROVER_JOBS_ADDRESS: m.jobsAddress,
       PROVER_STATE_DIR: m.stateDir(name),
       PROVER_NAME: name,
+      PROVER_SERVE: "all",
       PROVER_POLL_MS: "200",
       PROVER_CLAIM_JITTER_MS: "0",
       PROVER_METRICS_MS: "0",

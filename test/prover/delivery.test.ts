@@ -1,12 +1,11 @@
 import { expect } from "chai";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import hre from "hardhat";
-import { deployGroth16Verifier, openJobWithInputs, registerModel } from "../../scripts/chain/system";
+import { openJobWithInputs } from "../../scripts/chain/system";
 import { SNARK_FIELD } from "../../scripts/lib/field";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
 import { loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, inputCommitment, layoutOf } from "../../scripts/model/quantized";
+import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import type { ProverNode } from "../../scripts/prover/node";
 import { openJob } from "../../scripts/chain/system";
@@ -30,9 +29,7 @@ describe("prover nodes: input delivery", function () {
   before(async function () {
     m = await startMarket();
     tf = await buildModel("temp-forecast", { quantize: false });
-    const v = await deployGroth16Verifier(m.wallet(0), await hre.artifacts.readArtifact(tf.paths.verifierContract), m.sys.factory);
-    const reg = { modelCommitment: tf.modelCommitment, circuitHash: tf.circuit.r1csHash, vkHash: tf.keys.vkHash, uri: "test" };
-    ({ modelId: tfModelId } = await registerModel(m.sys.registry, m.wallet(1), reg, await v.adapter.getAddress(), layoutOf(tf.model)));
+    ({ modelId: tfModelId } = await m.publish(tf));
     server = http.createServer((req, res) => {
       const body = files.get(req.url ?? "");
       if (body === undefined) {
@@ -86,7 +83,7 @@ describe("prover nodes: input delivery", function () {
       deadline: BigInt(now + 3600),
     });
 
-    node = inProcessNode(m, 6, "delivery", { models: ["iris-mlp", "temp-forecast"], ipfsGateway: base });
+    node = inProcessNode(m, 6, "delivery", { ipfsGateway: base });
     await node.start();
     const jobs = [
       { jobId: https.jobId, expected: https.expected },

@@ -14,8 +14,11 @@ import {
   type System,
 } from "../../scripts/chain/system";
 import { type BuiltModel, buildModel } from "../../scripts/model/build";
-import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
+import { inferQuantized, inputCommitment, layoutOf } from "../../scripts/model/quantized";
+import { writeBundle } from "../../scripts/model/bundle";
+import { DEFAULT_POLICY } from "../../scripts/prover/bundles";
 import { dataUri } from "../../scripts/prover/input";
+import { bundleSources, modelCard } from "../../scripts/publish/sources";
 import { ProverNode, type ProverNodeConfig } from "../../scripts/prover/node";
 import { type LocalNode, startHardhatNode } from "../helpers/node";
 
@@ -31,6 +34,8 @@ export interface Market {
   sys: System;
   built: BuiltModel;
   modelId: bigint;
+  /** The registry `uri` of iris: its `file://` bundle folder. */
+  uri: string;
   jobsAddress: string;
   requester: Wallet;
   wallet(i: number): Wallet;
@@ -43,13 +48,19 @@ export interface Market {
     deadlineIn?: number;
   }): Promise<{ jobId: bigint; expected: bigint }>;
   stateDir(name: string): string;
+  /**
+   * Publishes a built model as `model:publish --ipfs none --uri file://...` does: its verifier and adapter deployed, its
+   * bundle written to a folder, a version registered with `uri = file://<folder>` by `owner` (default account 1).
+   */
+  publish(b: BuiltModel, opts?: { owner?: number; batchVerifier?: boolean }): Promise<{ modelId: bigint; uri: string }>;
   rpc(method: string, params?: unknown[]): Promise<unknown>;
   stop(): Promise<void>;
 }
 
 /**
- * A `hardhat node` with the registry, the jobs market (short lease) and the iris model registered, with its snarkjs
- * verifier or (`batchVerifier`) its generated batch verifier (docs/contracts.md, "Batch settlement").
+ * A `hardhat node` with the registry, the jobs market (short lease) and the iris model published (a `file://` bundle:
+ * nodes fetch and verify it like any published model), with its snarkjs verifier or (`batchVerifier`) its generated
+ * batch verifier (docs/contracts.md, "Batch settlement").
  */
 export async function startMarket(market: Partial<MarketConfig> = {}, opts: { batchVerifier?: boolean } = {}): Promise<Market> {
   const built = await buildModel("iris-mlp", { quantize: false });
@@ -58,12 +69,19 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
   const wallet = (i: number): Wallet => new Wallet(devKey(i), provider);
   const deployer = wallet(0);
   const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, leaseDuration: 30, deliveryWindow: 10, ...market });
-  const artifact = await hre.artifacts.readArtifact(opts.batchVerifier ? built.paths.batchVerifierContract : built.paths.verifierContract);
-  const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
-  const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
-  const { modelId } = await registerModel(sys.registry, wallet(1), reg, await v.adapter.getAddress());
-  const requester = wallet(2);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-prover-"));
+  const publish: Market["publish"] = async (b, o = {}) => {
+    const artifact = await hre.artifacts.readArtifact(o.batchVerifier ? b.paths.batchVerifierContract : b.paths.verifierContract);
+    const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
+    const dir = path.join(tmp, "bundles", `${b.model.name}-${b.keys.vkHash.slice(0, 12)}${o.batchVerifier ? "-batch" : ""}`);
+    writeBundle(bundleSources(b, await modelCard(b.model.name, "CC0-1.0")), dir);
+    const uri = `file://${dir}`;
+    const reg = { modelCommitment: b.modelCommitment, circuitHash: b.circuit.r1csHash, vkHash: b.keys.vkHash, uri };
+    const { modelId } = await registerModel(sys.registry, wallet(o.owner ?? 1), reg, await v.adapter.getAddress(), layoutOf(b.model));
+    return { modelId, uri };
+  };
+  const { modelId, uri } = await publish(built, { batchVerifier: opts.batchVerifier });
+  const requester = wallet(2);
   let n = 0;
   return {
     chain,
@@ -71,6 +89,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
     sys,
     built,
     modelId,
+    uri,
     jobsAddress: await sys.jobs.getAddress(),
     requester,
     wallet,
@@ -90,6 +109,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
       return { jobId, expected: inferQuantized(built.model, x).output };
     },
     stateDir: (name) => path.join(tmp, name),
+    publish,
     rpc: (method, params = []) => provider.send(method, params),
     async stop() {
       provider.destroy();
@@ -99,13 +119,13 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
   };
 }
 
-/** An in-process prover node on `m` with account `i`. */
+/** An in-process prover node on `m` with account `i`, serving every published model (PROVER_SERVE=all). */
 export function inProcessNode(m: Market, i: number, name: string, over: Partial<ProverNodeConfig> = {}): ProverNode {
   return new ProverNode({
     rpcUrl: m.chain.url,
     privateKey: devKey(i),
     jobsAddress: m.jobsAddress,
-    models: ["iris-mlp"],
+    policy: DEFAULT_POLICY,
     stateDir: m.stateDir(name),
     concurrency: 1,
     minFeeWei: 0n,

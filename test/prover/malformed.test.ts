@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { dataUri } from "../../scripts/prover/input";
+import { layoutOf } from "../../scripts/model/quantized";
 import { createAdapter, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
 import { AcceptAllVerifier__factory } from "../../typechain-types";
@@ -20,25 +21,27 @@ describe("prover nodes: malformed jobs", function () {
     await m?.stop();
   });
 
-  it("skips a bad commitment, an unknown model, a foreign verifier, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
+  it("skips a bad commitment, a version its bundle does not match, a foreign verifier, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
     const minFee = 10n ** 15n;
-    // A model whose registry commitment matches no local artifacts (same verifier, another modelHash).
+    // A version whose registry commitment is not its bundle's (the iris bundle, same verifier, another modelHash).
     const adapter = (await m.sys.registry.getModelVersion(m.modelId, 1))[1];
     const { modelId: unknownModel } = await registerModel(
       m.sys.registry,
       m.wallet(1),
-      { modelCommitment: m.built.modelCommitment + 1n, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: "other" },
+      { modelCommitment: m.built.modelCommitment + 1n, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: m.uri },
       adapter,
+      layoutOf(m.built.model),
     );
-    // The exact commitment of the local artifacts, registered on a verifier that accepts anything (behind a factory
+    // The exact commitment of the iris bundle, registered on a verifier that accepts anything (behind a factory
     // adapter, so the registry takes it): the node must not work for a version it cannot trust.
     const acceptAll = await new AcceptAllVerifier__factory(m.wallet(1)).deploy();
     const foreignAdapter = await createAdapter(m.sys.factory, m.wallet(1), GROTH16_BN254_V1, await acceptAll.getAddress());
     const { modelId: foreignModel } = await registerModel(
       m.sys.registry,
       m.wallet(1),
-      { modelCommitment: m.built.modelCommitment, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: "same" },
+      { modelCommitment: m.built.modelCommitment, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: m.uri },
       foreignAdapter.adapter,
+      layoutOf(m.built.model),
     );
     const good1 = await m.open({ fee: minFee });
     const foreign = await m.open({ modelId: foreignModel });
@@ -70,8 +73,10 @@ describe("prover nodes: malformed jobs", function () {
       return r?.reason ?? "";
     };
     expect(reason(badCommitment)).to.match(/input commitment mismatch/);
-    expect(reason(unknown)).to.match(/unknown model/);
-    expect(reason(foreign)).to.match(/is not the snarkjs verifier of these keys/);
+    expect(reason(unknown)).to.match(
+      /^published bundle file:\/\/.* refused: registry modelHash 0x[0-9a-f]{64} is not the bundle's 0x[0-9a-f]{64}$/,
+    );
+    expect(reason(foreign)).to.match(/^published bundle file:\/\/.* refused: .*is not the snarkjs verifier of these keys/);
     expect(reason(lowFee)).to.match(/below the minimum/);
     expect(reason(badUri)).to.match(/unsupported input URI scheme/);
     expect(reason(badJson)).to.match(/not JSON/);

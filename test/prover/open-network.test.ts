@@ -325,7 +325,6 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     const log = logCollector();
     const stateDir = m.stateDir("open-c");
     const node = inProcessNode(m, 7, "open-c", {
-      models: [],
       policy: {
         serve: { modelIds: new Set([X.toString()]), owners: new Set([A.address]) },
         maxConstraints: DEFAULT_POLICY.maxConstraints,

@@ -9,7 +9,8 @@ import { describeError } from "../../scripts/tasks/errors";
 import { contractInterfaces } from "../../scripts/tasks/common";
 import type { DeploymentRecord } from "../../scripts/tasks/records";
 import type { JobInputFile } from "../../scripts/chain/job-input";
-import { loadQuantizedModel } from "../../scripts/model/build";
+import { loadQuantizedModel, modelPaths } from "../../scripts/model/build";
+import { ROOT } from "../../scripts/lib/paths";
 import { inputCommitment } from "../../scripts/model/quantized";
 import { freePort } from "../helpers/node";
 import { rejectionMessage } from "../helpers/errors";
@@ -401,6 +402,89 @@ describe("operator tasks (issues 6, 14)", function () {
         expect(await refused(() => hre.run("model:publish", { model: "temp-forecast", ipfs: "pinata" }))).to.match(
           /^--ipfs pinata: give local/,
         );
+      });
+
+      it("model:publish --onnx: a PyTorch export and its calibration inputs to a registered, servable version in one command, evaluated against the framework's outputs; refusals before anything is sent", async function () {
+        const name = "onnx-published";
+        const fixtures = path.join(ROOT, "test", "fixtures", "onnx");
+        const onnx = path.join(fixtures, "norm-mlp.onnx");
+        const calibration = path.join(fixtures, "norm-mlp.calib.npy");
+        const reference = path.join(fixtures, "norm-mlp.json");
+        const ipfsDir = path.join(deployDir, "ipfs");
+        const paths = modelPaths(name);
+        const written = [path.dirname(paths.floatFile), paths.circuitFile, paths.verifierFile, paths.batchVerifierFile];
+        const clean = () => written.forEach((f) => fs.rmSync(f, { recursive: true, force: true }));
+        clean();
+        try {
+          // refused before anything is written or sent
+          const opts = { model: name, onnx, calibration, ipfsDir, noCompile: true };
+          expect(await refused(() => hre.run("model:publish", { ...opts, onnx: "/nonexistent/model.onnx" }))).to.equal(
+            "--onnx /nonexistent/model.onnx: no such file; give the .onnx file your framework exported",
+          );
+          expect(await refused(() => hre.run("model:publish", { ...opts, calibration: undefined }))).to.match(
+            /^--onnx needs --calibration <inputs\.npy\|\.json\|\.csv>/,
+          );
+          expect(await refused(() => hre.run("model:publish", { model: MODEL, calibration }))).to.equal(
+            "--calibration is for --onnx <file>: drop it, or give the ONNX file to import",
+          );
+          expect(await refused(() => hre.run("model:publish", { ...opts, task: "ranking" }))).to.equal(
+            "--task must be classification or regression, got ranking",
+          );
+          expect(await refused(() => hre.run("model:publish", { ...opts, model: MODEL }))).to.match(
+            /^--model iris-mlp: models\/iris-mlp\/ holds another model; give another --model name/,
+          );
+          expect(fs.existsSync(paths.floatFile)).to.equal(false);
+
+          const p = (await hre.run("model:publish", { ...opts, reference, classes: "low,mid,high", license: "Apache-2.0" })) as {
+            data: { modelId: bigint; cid: string; uri: string; bundleDir: string };
+          };
+          expect(p.data.uri).to.equal(`ipfs://${p.data.cid}`);
+          const registry = await hre.ethers.getContractAt(
+            "ModelRegistry",
+            await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
+          );
+          const [version] = await registry.currentVersion(p.data.modelId);
+          const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
+          const served = await verifyBundle(
+            p.data.bundleDir,
+            registry,
+            hre.ethers.provider,
+            p.data.modelId,
+            Number(version),
+            DEFAULT_POLICY,
+          );
+          expect(served.model.name).to.equal(name);
+          const card = JSON.parse(fs.readFileSync(path.join(p.data.bundleDir, "card.json"), "utf8")) as {
+            outputs: string[];
+            license: string;
+            accuracy: { dataset: string; samples: number; metric: string; float: number; quantized: number };
+          };
+          expect(card.outputs).to.deep.equal(["low", "mid", "high"]);
+          expect(card.license).to.equal("Apache-2.0");
+          expect(card.accuracy.metric).to.equal("top-1 agreement with the framework's outputs");
+          expect(card.accuracy.dataset).to.equal("owner's reference norm-mlp.json");
+          expect(card.accuracy.samples).to.equal((JSON.parse(fs.readFileSync(reference, "utf8")) as { inputs: unknown[] }).inputs.length);
+          expect(card.accuracy.float).to.equal(1);
+          expect(card.accuracy.quantized).to.be.at.least(0.99);
+
+          // the same command again: the same CID, nothing sent
+          const before = await block();
+          const again = (await hre.run("model:publish", { ...opts, reference, classes: "low,mid,high", license: "Apache-2.0" })) as {
+            data: { cid: string };
+          };
+          expect(again.data.cid).to.equal(p.data.cid);
+          expect(await block()).to.equal(before);
+
+          // framework outputs the model does not reproduce: refused after the build, before any transaction
+          const ref = JSON.parse(fs.readFileSync(reference, "utf8")) as { inputs: number[][]; outputs: number[][] };
+          const wrongRef = path.join(deployDir, "wrong-reference.json");
+          fs.writeFileSync(wrongRef, JSON.stringify({ inputs: ref.inputs, outputs: ref.outputs.map((o) => [...o.slice(1), o[0]]) }));
+          expect(await refused(() => hre.run("model:publish", { ...opts, reference: wrongRef, classes: "low,mid,high" }))).to.match(
+            /^--reference .*wrong-reference\.json: the built model misses targets of npm run evaluate \(nothing sent\): float max \|difference\| .* > 0\.0001/,
+          );
+        } finally {
+          clean();
+        }
       });
 
       it("--verify on a local chain is refused before anything is sent", async function () {
