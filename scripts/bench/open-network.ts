@@ -99,8 +99,7 @@ async function main(): Promise<void> {
         }
         const fulfilled = Date.now();
         await node.stop();
-        // A main-thread snarkjs curve kept across a node stop and the next node's start crashed this process natively
-        // in 3 of 3 loops of 6 cold nodes; released after each stop, 0 of 3 (docs/prover.md, "Known issue").
+        // every run measures a cold node: nothing of the last node's proving state (snarkjs' curve) is kept
         await releaseSnarkjs();
         const verified = events.find((e) => e.event === "bundle_verified");
         if (!verified) throw new Error(`${name}: the cold node fulfilled job ${jobId} without logging bundle_verified`);

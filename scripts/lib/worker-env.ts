@@ -8,3 +8,4 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const threads = require("worker_threads") as { isMainThread: boolean };
 threads.isMainThread = true;
+import "./pure-blake"; // also here, first: whatever a worker loads, never the native blake-hash addon (scripts/lib/pure-blake.ts)

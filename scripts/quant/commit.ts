@@ -1,3 +1,4 @@
+import "../lib/pure-blake"; // before circomlibjs: its native blake-hash addon corrupts the heap when worker threads exit
 import { buildPoseidon, type Poseidon } from "circomlibjs";
 import { sha256 } from "../lib/hash";
 import { SNARK_FIELD } from "../lib/field";

@@ -3,8 +3,7 @@ import type { ProverNode } from "../../scripts/prover/node";
 import { type Market, inProcessNode, startMarket, until } from "./fixture";
 
 /**
- * A node that starts after jobs settled (issue 14), and a node pointed at the wrong market. One node per process:
- * starting a second proving node in a process has hit the known native crash (docs/prover.md, "Known issue").
+ * A node that starts after jobs settled (issue 14), and a node pointed at the wrong market.
  */
 describe("prover nodes: catch-up and start-up checks", function () {
   let m: Market;

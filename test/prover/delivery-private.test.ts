@@ -7,8 +7,7 @@ import { hexlify, randomBytes } from "ethers";
 
 /**
  * A private job: the requester delivers the opening encrypted to the claimant after its claim (docs/market-rules.md,
- * "Private delivery"). In a file (and so a process) of its own: a second node started after another node stopped
- * in the same process is what hits the native crash of docs/prover.md ("Known issue").
+ * "Private delivery").
  */
 describe("prover nodes: private input delivery", function () {
   let m: Market;

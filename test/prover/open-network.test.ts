@@ -18,7 +18,6 @@ import { quantizeInput } from "../../scripts/quant/quantize";
 import { DEFAULT_POLICY } from "../../scripts/prover/bundles";
 import type { ProverNode } from "../../scripts/prover/node";
 import { ProverStore } from "../../scripts/prover/store";
-import { releaseSnarkjs } from "../../scripts/prove/groth16";
 import { type Market, inProcessNode, startMarket, until } from "./fixture";
 
 const TOY_ZKEY = path.join(__dirname, "..", "contracts", "fixtures", "toy", "toy.zkey");
@@ -86,10 +85,8 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     tfAdapter = await v.adapter.getAddress();
   });
 
-  /** Stops the nodes, then the main thread's snarkjs curve (see docs/prover.md, "Known issue"). */
   async function stopNodes(): Promise<void> {
     for (const n of nodes.splice(0)) await n.stop().catch(() => undefined);
-    await releaseSnarkjs();
   }
 
   afterEach(stopNodes);
