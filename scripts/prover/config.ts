@@ -26,6 +26,9 @@
  * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
  * | PROVER_BUNDLE_TIMEOUT_MS | time a bundle fetch may take per file | 120000 |
  * | PROVER_BUNDLE_RETRY_MS | after a bundle could not be fetched, try again this much later | 60000 |
+ * | PROVER_HTTP_PORT | serve GET /metrics (Prometheus text) and /health on this port (0: any free port) | unset: no server |
+ * | PROVER_HTTP_HOST | interface of that server (0.0.0.0 for all) | 127.0.0.1 |
+ * | PROVER_HEALTH_STALE_MS | /health answers 503 when no poll tick completed for this long | max(30000, 20 * PROVER_POLL_MS) |
  * | PROVER_BATCH_MAX | results per `submitResults` transaction (1..32; 1: each alone with `submitResult`) | 1 |
  * | PROVER_BATCH_WAIT_MS | longest a proved result waits for others of its verifier | 30000 |
  * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
@@ -124,8 +127,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     bundleTimeoutMs: int(env, "PROVER_BUNDLE_TIMEOUT_MS", 120_000, 100),
     bundleRetryMs: int(env, "PROVER_BUNDLE_RETRY_MS", 60_000, 0),
     tx: { stuckMs: int(env, "PROVER_STUCK_MS", 30_000, 100) },
+    ...(env.PROVER_HTTP_PORT !== undefined && env.PROVER_HTTP_PORT !== ""
+      ? { http: { host: env.PROVER_HTTP_HOST || "127.0.0.1", port: portOf(env) } }
+      : {}),
+    ...(env.PROVER_HEALTH_STALE_MS ? { healthStaleMs: int(env, "PROVER_HEALTH_STALE_MS", 30_000, 100) } : {}),
     batch: batchConfig(env),
   };
+}
+
+function portOf(env: NodeJS.ProcessEnv): number {
+  const p = int(env, "PROVER_HTTP_PORT", 0);
+  if (p > 65535) throw new Error(`PROVER_HTTP_PORT must be a TCP port (0..65535), got ${p}: fix or unset it`);
+  return p;
 }
 
 /** Batch settlement settings (docs/prover.md, "Batching"). */

@@ -27,6 +27,12 @@ export function quantile(xs: readonly number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
+/** Upper bounds (seconds) of the proving-time histogram's buckets; +Inf is implied. */
+export const PROVING_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600] as const;
+
+/** Proving times kept for the mean and p95 of `summary()`: the most recent ones (bounded memory in a long run). */
+const WINDOW = 1024;
+
 export class Metrics {
   jobsSeen = 0;
   skipped = 0;
@@ -40,7 +46,22 @@ export class Metrics {
   gasUsed = 0n;
   gasSpentWei = 0n;
   earningsWei = 0n;
+  /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
+  /** Cumulative histogram of every proving time: counts per PROVING_BUCKETS bound (le), then +Inf; and the sum. */
+  readonly provingHistogram = { counts: PROVING_BUCKETS.map(() => 0), count: 0, sum: 0 };
+
+  /** Records one proof's time. */
+  addProving(seconds: number): void {
+    this.provingSeconds.push(seconds);
+    if (this.provingSeconds.length > WINDOW) this.provingSeconds.shift();
+    const h = this.provingHistogram;
+    PROVING_BUCKETS.forEach((le, i) => {
+      if (seconds <= le) h.counts[i]++;
+    });
+    h.count++;
+    h.sum += seconds;
+  }
 
   addReceipt(r: { gasUsed: bigint; gasPrice?: bigint | null }): void {
     this.gasUsed += r.gasUsed;

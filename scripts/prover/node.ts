@@ -23,10 +23,11 @@ import { inputCommitment } from "../model/quantized";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
+import { type HealthReport, JOB_STATES, type StatusSnapshot, startStatusServer } from "./http";
 import { BundleCache, BundleRefused, type ServePolicy, type ServedModel, admitted, verifyBundle } from "./bundles";
 import { type IpfsNode, startIpfsNode } from "../ipfs/node";
 import { ProofPool } from "./pool";
-import { type JobRecord, ProverStore, TERMINAL } from "./store";
+import { type JobRecord, type JobState, ProverStore, TERMINAL } from "./store";
 import { DEFAULT_TX_OPTIONS, type TxOptions, TxSender, WouldRevertError } from "./tx";
 
 export interface ProverNodeConfig {
@@ -45,6 +46,10 @@ export interface ProverNodeConfig {
   bundleTimeoutMs?: number;
   /** After a bundle could not be fetched, the next job on that version tries again this much later (ms, default 60 s). */
   bundleRetryMs?: number;
+  /** Serve GET /metrics (Prometheus) and /health here (port 0: any free port); default: no HTTP server. */
+  http?: { host: string; port: number };
+  /** /health fails when no tick completed for this long (ms; default max(30 s, 20 poll periods)). */
+  healthStaleMs?: number;
   /** Folder of this node's durable state (one node per folder). */
   stateDir: string;
   /** Jobs in flight at once (= proving worker threads). */
@@ -122,6 +127,10 @@ export class ProverNode {
   /** The latest block number seen by `tick`, and when it was first seen (ms). */
   private chainBlock = -1;
   private chainTimeSeenAt = Date.now();
+  /** When the last tick completed, and the error of the last failed one (for /health). */
+  private lastTickOkAt = 0;
+  private lastTickError?: string;
+  private status?: { url: string; close(): Promise<void> };
 
   constructor(cfg: ProverNodeConfig) {
     this.cfg = cfg;
@@ -181,11 +190,61 @@ export class ProverNode {
     await this.ensureStake();
     this.running = true;
     this.loop = this.run();
+    if (c.http) {
+      this.status = await startStatusServer(c.http.host, c.http.port, { snapshot: () => this.snapshot(), health: () => this.health() });
+      this.log("http_listening", { url: this.status.url, metrics: `${this.status.url}/metrics`, health: `${this.status.url}/health` });
+    }
+  }
+
+  /** Base URL of the /metrics and /health server, when configured and started. */
+  get statusUrl(): string | undefined {
+    return this.status?.url;
+  }
+
+  /** What GET /metrics shows: counters, jobs by state, and (if the RPC endpoint answers) balance, stake and head. */
+  async snapshot(): Promise<StatusSnapshot> {
+    const jobsByState = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+    for (const j of this.records.values()) jobsByState[j.state]++;
+    let chain: StatusSnapshot["chain"];
+    try {
+      const [head, balanceWei, acct] = await Promise.all([
+        this.provider.getBlockNumber(),
+        this.provider.getBalance(this.address),
+        this.jobs.accountOf(this.address),
+      ]);
+      chain = { head, balanceWei, stakeAvailableWei: acct.available, stakeLockedWei: acct.locked };
+    } catch {
+      chain = undefined; // zkml_prover_rpc_up 0
+    }
+    return {
+      address: this.address,
+      summary: this.metrics.summary(),
+      histogram: this.metrics.provingHistogram,
+      jobsByState,
+      chain,
+      scannedBlock: this.store ? await this.store.lastBlock().catch(() => undefined) : undefined,
+      queued: this.queue.size,
+    };
+  }
+
+  /** What GET /health answers: ok while ticks complete (within `healthStaleMs`). */
+  health(): HealthReport {
+    if (!this.running) return { ok: false, reason: "the node is not running (starting or stopping)" };
+    const ago = Date.now() - this.lastTickOkAt;
+    const limit = this.cfg.healthStaleMs ?? Math.max(30_000, 20 * this.cfg.pollMs);
+    if (this.lastTickOkAt === 0 || ago > limit)
+      return {
+        ok: false,
+        reason: `no successful tick for ${this.lastTickOkAt === 0 ? "ever" : `${ago} ms`} (limit ${limit} ms)`,
+        lastError: this.lastTickError,
+      };
+    return { ok: true, lastTickAgoMs: ago, headBlock: this.chainBlock, jobsInFlight: this.active.size, lastError: this.lastTickError };
   }
 
   /** Stops taking work, lets jobs in flight finish (bounded), stops the workers, logs the metrics, closes the store. */
   async stop(timeoutMs = 60_000): Promise<MetricsSummary> {
     this.running = false;
+    await this.status?.close();
     await this.loop;
     await Promise.race([Promise.all([...this.actives]), sleep(timeoutMs)]);
     await Promise.race([this.flushBatches(true), sleep(timeoutMs)]);
@@ -207,7 +266,10 @@ export class ProverNode {
     while (this.running) {
       try {
         await this.tick();
+        this.lastTickOkAt = Date.now();
+        this.lastTickError = undefined;
       } catch (e) {
+        this.lastTickError = errMsg(e).slice(0, 300);
         this.log("tick_failed", { error: errMsg(e) });
       }
       if (this.cfg.metricsEveryMs > 0 && Date.now() - this.lastMetrics > this.cfg.metricsEveryMs) {
@@ -440,7 +502,7 @@ export class ProverNode {
       }
       await this.update(j, { state: "proved", proof: { output: p.output.toString(), bytes: p.bytes, seconds: p.seconds } });
       this.metrics.proved++;
-      this.metrics.provingSeconds.push(p.seconds);
+      this.metrics.addProving(p.seconds);
       this.log("proof_done", { jobId: j.jobId, output: p.output, seconds: p.seconds });
     }
 
