@@ -73,7 +73,9 @@ export interface DenseLayer {
 
 /**
  * 2-D convolution on a CHW tensor (flattened row-major: index = (c * H + y) * W + x). Output shape:
- * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding.
+ * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding. `groups` (absent = 1):
+ * grouped convolution, output channel o reads only the inShape[0] / groups input channels of its group
+ * floor(o / (outChannels / groups)); groups = inShape[0] is a depthwise convolution.
  */
 export interface Conv2dLayer {
   type: "conv2d";
@@ -82,7 +84,9 @@ export interface Conv2dLayer {
   kernel: number;
   stride: number;
   padding: number;
-  /** [outChannels][inChannels][kernel][kernel] */
+  /** Absent = 1; must divide inShape[0] and outChannels. */
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel][kernel] */
   W: number[][][][];
   B: number[];
   wBits: number;
@@ -94,12 +98,16 @@ export interface Conv2dLayer {
   relu: boolean;
 }
 
-/** Max pooling on a CHW tensor (no padding); values keep their bits and scale. */
+/**
+ * Max pooling on a CHW tensor; values keep their bits and scale. `padding` (absent = 0): padding on every side
+ * whose taps never win (-infinity: the maximum is over the window's in-range taps, as PyTorch's MaxPool2d(padding=p)).
+ */
 export interface MaxPoolLayer {
   type: "maxpool";
   inShape: [number, number, number];
   kernel: number;
   stride: number;
+  padding?: number;
 }
 
 /**
@@ -206,10 +214,20 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding)
         fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
       checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+      const G = l.groups ?? 1;
+      if (l.groups !== undefined) {
+        checkRangeInt(`${f}.groups`, l.groups, 1, C);
+        if (C % G !== 0 || l.outChannels % G !== 0)
+          fail(
+            `${f}.groups`,
+            `= ${G} must divide both inShape[0] = ${C} and outChannels = ${l.outChannels}; use a common divisor (${C} for depthwise when outChannels is a multiple of it) or omit it (1)`,
+          );
+      }
       checkWeighted(f, l);
       if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
       l.W.forEach((fo, o) => {
-        if (!Array.isArray(fo) || fo.length !== C) fail(`${f}.W[${o}]`, `must have inShape[0] = ${C} channels`);
+        if (!Array.isArray(fo) || fo.length !== C / G)
+          fail(`${f}.W[${o}]`, G === 1 ? `must have inShape[0] = ${C} channels` : `must have inShape[0] / groups = ${C / G} channels`);
         fo.forEach((ch, c) => {
           if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} rows`);
           ch.forEach((row, y) => {
@@ -223,8 +241,8 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       shape = convOutShape(l);
     } else {
       checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool" ? 2 : 1, 64);
-      const P = l.type === "avgpool" ? (l.padding ?? 0) : 0;
-      if (l.type === "avgpool" && l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      const P = l.padding ?? 0;
+      if (l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
       if (l.kernel > H + 2 * P || l.kernel > W + 2 * P)
         fail(`${f}.kernel`, `${l.kernel} is larger than the ${P ? "padded " : ""}input ${H + 2 * P} x ${W + 2 * P}`);
       if (l.type === "avgpool") {
@@ -338,7 +356,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
     } else if (l.type === "maxpool") {
       D = differenceBits(hull(ranges));
       const r = ranges;
-      out = poolWindows(l.inShape, l.kernel, l.stride).windows.map((win) => ({
+      out = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
         lo: win.map((i) => r[i].lo).reduce(max2),
         hi: win.map((i) => r[i].hi).reduce(max2),
       }));
@@ -396,7 +414,7 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
         a = conv2d(a, l, big4(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
         break;
       case "maxpool":
-        a = maxPool2d(a, l.inShape, l.kernel, l.stride);
+        a = maxPool2d(a, l.inShape, l.kernel, l.stride, l.padding ?? 0);
         break;
       case "avgpool":
         a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits, l.padding ?? 0);
@@ -429,7 +447,8 @@ export function modelChunks(m: QuantizedModel): bigint[] {
 
 /**
  * The model commitment (public signal 1): PoseidonChain(MODEL_DOMAIN, for each dense/conv2d layer in order:
- * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx].
+ * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx]
+ * (grouped: ic < inChannels / groups, the stored shape).
  * The circuit recomputes it for private weights.
  */
 export async function modelCommitment(m: QuantizedModel): Promise<bigint> {

@@ -2,8 +2,9 @@
  * FloatModel -> ONNX (opset 13), encoded with onnx-proto. The graph takes the *preprocessed* input (float32,
  * [1, n] or [1, C, H, W]) and outputs `logits` [1, classes]; the preprocessing, class names, model name and training
  * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
- * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv [+ Relu], maxpool -> MaxPool,
- * avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten -> Flatten (axis 1).
+ * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv (groups as group) [+ Relu],
+ * maxpool -> MaxPool (padding as pads), avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten ->
+ * Flatten (axis 1).
  */
 import type { FloatModel } from "../model/float";
 import { validateFloatModel } from "../model/float";
@@ -62,7 +63,7 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         break;
       case "conv2d":
         inits.push(
-          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0], l.kernel, l.kernel], l.W.flat(3)),
+          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel], l.W.flat(3)),
           tensor(`conv2d_${li}_B`, [l.B.length], l.B),
         );
         nodes.push({
@@ -74,6 +75,7 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
             ints("kernel_shape", [l.kernel, l.kernel]),
             ints("strides", [l.stride, l.stride]),
             ints("pads", [l.padding, l.padding, l.padding, l.padding]),
+            ...((l.groups ?? 1) > 1 ? [int("group", l.groups ?? 1)] : []),
           ],
         });
         cur = out;
@@ -89,10 +91,9 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
           attribute: [
             ints("kernel_shape", [l.kernel, l.kernel]),
             ints("strides", [l.stride, l.stride]),
-            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0)
-            ...(l.type === "avgpool" && l.padding
-              ? [ints("pads", [l.padding, l.padding, l.padding, l.padding]), int("count_include_pad", 1)]
-              : []),
+            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0); MaxPool pads are -infinity
+            ...(l.padding ? [ints("pads", [l.padding, l.padding, l.padding, l.padding])] : []),
+            ...(l.type === "avgpool" && l.padding ? [int("count_include_pad", 1)] : []),
           ],
         });
         cur = out;

@@ -145,6 +145,8 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           kernel: l.kernel,
           stride: l.stride,
           padding: l.padding,
+          // absent = 1: keeps the files of ungrouped models exactly as before the field existed
+          ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
           W,
           B,
           wBits: bits,
@@ -156,8 +158,11 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           relu: l.relu,
         };
       }
-      case "maxpool":
-        return { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+      case "maxpool": {
+        const q: QuantizedLayer = { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
       case "avgpool": {
         const shift = Math.log2(l.kernel * l.kernel);
         if (!Number.isInteger(shift))

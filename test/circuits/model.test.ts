@@ -36,6 +36,26 @@ function smallCnn(weights: "open" | "private"): QuantizedModel {
     head: "argmax",
   };
 }
+/**
+ * input [2,5,5] -> conv 4 x 3x3 in 2 groups, stride 2, pad 1, ReLU -> [4,3,3] -> maxpool 2 stride 2 pad 1 -> [4,2,2]
+ * -> depthwise conv 4 x 1x1 (groups 4) -> flatten -> dense 16->3
+ */
+function groupedCnn(weights: "open" | "private"): QuantizedModel {
+  return {
+    format: "zkml-quantized-v1",
+    name: `tiny-grouped-${weights}`,
+    input: { size: 50, bits: 8, frac: 6, shape: [2, 5, 5] },
+    weights,
+    layers: [
+      { type: "conv2d", inShape: [2, 5, 5], outChannels: 4, kernel: 3, stride: 2, padding: 1, groups: 2, W: chunk(chunk(chunk(ints(36, 2, 60), 3), 3), 1), B: [40, -70, 0, 9], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: true },
+      { type: "maxpool", inShape: [4, 3, 3], kernel: 2, stride: 2, padding: 1 },
+      { type: "conv2d", inShape: [4, 2, 2], outChannels: 4, kernel: 1, stride: 1, padding: 0, groups: 4, W: [[[[50]]], [[[-64]]], [[[127]]], [[[-3]]]], B: [0, 5, -5, 64], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+      { type: "flatten", inShape: [4, 2, 2] },
+      { type: "dense", nIn: 16, nOut: 3, W: chunk(ints(48, 9, 100), 16), B: [10, -20, 30], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+    ],
+    head: "argmax",
+  };
+}
 function smallMlp(weights: "open" | "private"): QuantizedModel {
   return {
     format: "zkml-quantized-v1",
@@ -52,7 +72,7 @@ function smallMlp(weights: "open" | "private"): QuantizedModel {
 
 describe("generated model circuits (scripts/circuit/generate.ts)", function () {
   const inputs: bigint[][] = [];
-  for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+  for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private")]) {
     describe(`${m.name}`, function () {
       it("witness outputs equal inferQuantized, modelCommitment and inputCommitment", async function () {
         const c = await circuitFromSource(m.name, await generateMainCircuit(m));
@@ -80,10 +100,22 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
 
   it("pins the constraint counts of the generated test models", async function () {
     const counts: Record<string, number> = {};
-    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private")]) {
       counts[m.name] = (await circuitFromSource(m.name, await generateMainCircuit(m))).compiled.constraints;
     }
     expect(counts).to.deep.equal(EXPECTED_COUNTS);
+  });
+
+  it("a grouped model uses the grouped templates and the padded max pool; groups 1 keeps the ungrouped ones", async function () {
+    const src = await generateMainCircuit(groupedCnn("private"));
+    expect(src).to.match(/Conv2dGroupedPrivate\(2, 5, 5, 4, 3, 2, 1, 2, /);
+    expect(src).to.match(/signal input w0\[4\]\[1\]\[3\]\[3\];/);
+    expect(src).to.match(/MaxPool2dPadded\(4, 3, 3, 2, 2, 1, /);
+    const m = smallCnn("open");
+    const before = await generateMainCircuit(m);
+    (m.layers[0] as { groups?: number }).groups = 1;
+    expect(await generateMainCircuit(m)).to.equal(before);
+    expect(before).to.not.match(/Grouped|MaxPool2dPadded/);
   });
 
   it("a private-weights circuit does not embed the weights", async function () {
@@ -108,10 +140,28 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
       ["pool inShape", (m) => ((m.layers[2] as { inShape: number[] }).inShape = [2, 2, 3]), /layers\[2\]\.inShape/],
       ["dense nIn", (m) => ((m.layers[4] as { nIn: number }).nIn = 9), /layers\[4\]\.nIn/],
       ["unknown type", (m) => ((m.layers[3] as { type: string }).type = "softmax"), /layers\[3\]\.type/],
+      ["maxpool padding >= kernel", (m) => ((m.layers[1] as { padding?: number }).padding = 2), /layers\[1\]\.padding must be an integer in 0\.\.1, got 2/],
+      ["maxpool padding negative", (m) => ((m.layers[1] as { padding?: number }).padding = -1), /layers\[1\]\.padding must be an integer in 0\.\.1/],
     ];
     for (const [what, mutate, re] of cases) {
       it(`throws on ${what}`, function () {
         const m = smallCnn("open");
+        mutate(m);
+        expect(() => validateModel(m)).to.throw(re);
+      });
+    }
+    const groupCases: [string, (m: QuantizedModel) => void, RegExp][] = [
+      ["groups not dividing the input channels", (m) => ((m.layers[0] as { groups?: number }).groups = 3), /layers\[0\]\.groups must be an integer in 1\.\.2, got 3/],
+      ["groups not dividing outChannels", (m) => ((m.layers[2] as { groups?: number }).groups = 3), /layers\[2\]\.groups = 3 must divide both inShape\[0\] = 4 and outChannels = 4; use a common divisor/],
+      ["groups 0", (m) => ((m.layers[0] as { groups?: number }).groups = 0), /layers\[0\]\.groups must be an integer in 1\.\.2, got 0/],
+      ["groups not an integer", (m) => ((m.layers[0] as { groups?: number }).groups = 1.5), /layers\[0\]\.groups must be an integer/],
+      ["W shaped for groups 1", (m) => ((m.layers[2] as { groups?: number }).groups = 2), /layers\[2\]\.W\[0\] must have inShape\[0\] \/ groups = 2 channels/],
+      ["W shaped for groups when groups is absent", (m) => delete (m.layers[0] as { groups?: number }).groups, /layers\[0\]\.W\[0\] must have inShape\[0\] = 2 channels/],
+    ];
+    for (const [what, mutate, re] of groupCases) {
+      it(`throws on ${what}`, function () {
+        const m = groupedCnn("open");
+        validateModel(m);
         mutate(m);
         expect(() => validateModel(m)).to.throw(re);
       });
@@ -124,4 +174,6 @@ const EXPECTED_COUNTS: Record<string, number> = {
   "tiny-cnn-open": 2901,
   "tiny-cnn-private": 4323,
   "tiny-mlp-private": 1457,
+  "tiny-grouped-open": 2106,
+  "tiny-grouped-private": 3772,
 };

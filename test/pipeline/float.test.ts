@@ -88,3 +88,67 @@ describe("validateFloatModel", () => {
     );
   });
 });
+
+describe("grouped convolution and padded max pooling (float)", () => {
+  /** 2x3x3 input -> depthwise conv 2 x 2x2 (groups 2, padding 1, stride 2), no ReLU -> maxpool 2 stride 2 padding 1. */
+  function grouped(): FloatModel {
+    return {
+      format: "zkml-float-v1",
+      name: "hand-grouped",
+      inputSize: 18,
+      inputShape: [2, 3, 3],
+      preprocess: id(18),
+      classes: ["a"],
+      layers: [
+        {
+          type: "conv2d",
+          inShape: [2, 3, 3],
+          groups: 2,
+          W: [
+            [
+              [
+                [1, 2],
+                [3, 4],
+              ],
+            ],
+            [
+              [
+                [-1, 0],
+                [0, 1],
+              ],
+            ],
+          ],
+          B: [0.5, -100],
+          kernel: 2,
+          stride: 2,
+          padding: 1,
+          relu: false,
+        },
+        { type: "maxpool", inShape: [2, 2, 2], kernel: 2, stride: 2, padding: 1 },
+        { type: "flatten", inShape: [2, 2, 2] },
+        { type: "dense", W: [[1, 1, 1, 1, 1, 1, 1, 1]], B: [0], relu: false },
+      ],
+    };
+  }
+  const x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 20, 30, 40, 50, 60, 70, 80, 90];
+  it("a depthwise conv reads only its own input channel; padded max-pool taps never win", () => {
+    const acts = forwardFloat(grouped(), x);
+    // channel 0 reads input channel 0 (the conv of the hand model above); channel 1 reads input channel 1 only:
+    // (0,0) = 10 - 100 = -90; (0,1) = 30 - 100 = -70; (1,0) = 70 - 100 = -30; (1,1) = -50 + 90 - 100 = -60
+    expect(acts[0]).to.deep.equal([4.5, 18.5, 36.5, 77.5, -90, -70, -30, -60]);
+    // padding 1 on a 2x2 map, kernel 2 stride 2: each window holds one real tap; a 0 pad would win on channel 1
+    expect(acts[1]).to.deep.equal([4.5, 18.5, 36.5, 77.5, -90, -70, -30, -60]);
+  });
+  it("names a groups value that does not divide the channels, a W shaped without groups and a maxpool padding >= kernel", () => {
+    const m = grouped();
+    (m.layers[0] as { groups?: number }).groups = 3;
+    expect(() => validateFloatModel(m)).to.throw(
+      /layers\[0\]\.groups = 3 must be a positive integer dividing the 2 input and 2 output channels; omit it for an ungrouped conv/,
+    );
+    delete (m.layers[0] as { groups?: number }).groups;
+    expect(() => validateFloatModel(m)).to.throw(/layers\[0\]\.W\[0\] must have 2 input channels/);
+    const p = grouped();
+    (p.layers[1] as { padding?: number }).padding = 2;
+    expect(() => validateFloatModel(p)).to.throw(/layers\[1\]\.padding must be less than the kernel \(2\)/);
+  });
+});
