@@ -67,7 +67,20 @@ export function circuitWeightInputs(model: QuantizedModel): Record<string, unkno
   return out;
 }
 
-function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string, fns: string[], body: string[], decls: string[]): string {
+/**
+ * Emits layer i; `outs[j]` is the signal array layer j outputs (an add layer reads one of them, `x` for from = -1).
+ * Returns the signal array this layer outputs.
+ */
+function layerCode(
+  model: QuantizedModel,
+  p: LayerPlan,
+  i: number,
+  prev: string,
+  outs: readonly string[],
+  fns: string[],
+  body: string[],
+  decls: string[],
+): string {
   const l = p.layer;
   const priv = model.weights === "private";
   switch (l.type) {
@@ -152,6 +165,17 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
     case "flatten":
       body.push(`    // layer ${i}: flatten [${l.inShape.join(",")}] (no-op on the CHW row-major layout)`);
       return prev;
+    case "add": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "raise the shift or narrow the operands");
+      const saved = l.from === -1 ? "x" : outs[l.from];
+      body.push(
+        `    // layer ${i}: residual add of ${l.from === -1 ? "the input" : `layer ${l.from}'s output`} (<< ${l.alignFrom}) to the previous output (<< ${l.alignCur}), ${p.outSize} values, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+        `    component l${i} = AddRescaled(${p.outSize}, ${l.alignCur}, ${l.alignFrom}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        `    l${i}.a <== ${prev};`,
+        `    l${i}.b <== ${saved};`,
+      );
+      return `l${i}.out`;
+    }
   }
 }
 
@@ -171,8 +195,10 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
   const body: string[] = [];
   const decls: string[] = [];
   let prev = "x";
+  const outs: string[] = [];
   plan.forEach((p, i) => {
-    prev = layerCode(model, p, i, prev, fns, body, decls);
+    prev = layerCode(model, p, i, prev, outs, fns, body, decls);
+    outs.push(prev);
   });
   const lastPlan = plan[plan.length - 1];
   const n = model.input.size;

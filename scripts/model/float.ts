@@ -64,7 +64,17 @@ export interface FloatFlatten {
   inShape: [number, number, number];
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten;
+/**
+ * Residual Add: the previous layer's output plus the output of the earlier layer `from` (-1 = the preprocessed
+ * input), element by element (same size; same [C, H, W] when both are images), then ReLU if `relu`.
+ */
+export interface FloatAdd {
+  type: "add";
+  from: number;
+  relu: boolean;
+}
+
+export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -102,7 +112,7 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
     case "flatten":
       return [l.inShape[0] * l.inShape[1] * l.inShape[2]];
     default:
-      return input;
+      return input; // add keeps the shape
   }
 }
 
@@ -186,8 +196,15 @@ export function validateFloatModel(m: FloatModel): Shape[] {
         l.B.forEach((b, j) => finite(`${f}.B[${j}]`, b));
         if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
       }
+    } else if (l.type === "add") {
+      if (!Number.isInteger(l.from) || l.from < -1 || l.from >= li)
+        fail(`${f}.from`, `must be the index of an earlier layer (0..${li - 1}) or -1 (the input), got ${String(l.from)}`);
+      const other: Shape = l.from === -1 ? (m.inputShape ? [...m.inputShape] : [m.inputSize]) : shapes[l.from];
+      if (size(other) !== size(shape) || (other.length === 3 && shape.length === 3 && other.some((d, i) => d !== shape[i])))
+        fail(`${f}.from`, `= ${l.from} outputs shape [${other}] but the previous layer outputs [${shape}]; add two tensors of one shape`);
+      if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
     } else {
-      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
     }
     shape = layerOutShape(l, shape);
     shapes.push(shape);
@@ -196,6 +213,8 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   if (m.classes && m.classes.length !== shape[0]) fail("classes", `has ${m.classes.length} names but the model outputs ${shape[0]} logits`);
   return shapes;
 }
+
+const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -260,8 +279,11 @@ export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
   return out;
 }
 
-/** One layer's float forward pass on a flattened input. */
-export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
+/**
+ * One layer's float forward pass on a flattened input; an add layer also reads `saved`, the output of its `from`
+ * layer (or the input).
+ */
+export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayLike<number>): number[] {
   switch (l.type) {
     case "dense":
       return l.W.map((row, j) => {
@@ -276,10 +298,13 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
       return poolFloat(l, a);
     case "flatten":
       return Array.from(a);
+    case "add": {
+      const b = saved;
+      if (!b || b.length !== a.length) throw new Error(`add: the operands have ${a.length} and ${b?.length ?? 0} values`);
+      return Array.from(a, (v, i) => (l.relu ? Math.max(0, v + b[i]) : v + b[i]));
+    }
     default:
-      throw new Error(
-        `layer type "${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`,
-      );
+      throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
   }
 }
 
@@ -293,7 +318,7 @@ export function forwardFloat(m: FloatModel, x: readonly number[]): number[][] {
   let a: readonly number[] = x;
   for (const [li, l] of m.layers.entries()) {
     try {
-      a = forwardLayer(l, a);
+      a = forwardLayer(l, a, l.type === "add" ? (l.from === -1 ? x : acts[l.from]) : undefined);
     } catch (e) {
       throw new Error(`layers[${li}]: ${(e as Error).message}`);
     }

@@ -4,7 +4,8 @@
  * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
  * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv (groups as group) [+ Relu],
  * maxpool -> MaxPool (padding as pads), avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten ->
- * Flatten (axis 1).
+ * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu] (the importer does not
+ * read that back yet: it refuses a residual Add).
  */
 import type { FloatModel } from "../model/float";
 import { validateFloatModel } from "../model/float";
@@ -46,6 +47,8 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
     nodes.push({ name: `relu_${li}`, opType: "Relu", input: [cur], output: [`relu_${li}_out`] });
     cur = `relu_${li}_out`;
   };
+  /** The ONNX tensor each layer outputs (an add layer reads one of them). */
+  const layerOut: string[] = [];
   fm.layers.forEach((l, li) => {
     const out = `${l.type}_${li}_out`;
     switch (l.type) {
@@ -102,7 +105,13 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push({ name: `flatten_${li}`, opType: "Flatten", input: [cur], output: [out], attribute: [int("axis", 1)] });
         cur = out;
         break;
+      case "add":
+        nodes.push({ name: `add_${li}`, opType: "Add", input: [cur, l.from === -1 ? "input" : layerOut[l.from]], output: [out] });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
     }
+    layerOut.push(cur);
   });
   const nOut = shapes[shapes.length - 1][0];
   const outName = opts.softmax ? "probabilities" : "logits";

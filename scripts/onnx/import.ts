@@ -115,6 +115,8 @@ function parseModel(bytes: Uint8Array): onnx.ModelProto {
 
 const ACTIVATIONS = "supported activations: ReLU (Relu, or Clip with min 0 and no max)";
 const ISSUE_17 = "it needs a circuit layer this version does not have (planned: issue 17)";
+const RESIDUAL =
+  "the importer does not map it to an `add` layer yet (issue 17; the float and quantized formats and the circuit have the layer: docs/model-format.md)";
 
 /**
  * Converts ONNX bytes to a validated float model. Nothing is written.
@@ -254,7 +256,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     if (dataIns.length > 1) {
       const [a, b] = dataIns;
       if (op === "Add" || op === "Sum")
-        err(`adds two computed tensors, "${a}" and "${b}": a residual (skip) connection; ${ISSUE_17}. Supported: a single chain of layers`);
+        err(`adds two computed tensors, "${a}" and "${b}": a residual (skip) connection; ${RESIDUAL}. Supported: a single chain of layers`);
       if (op === "Mul" && nodes.some((n) => n.opType === "Sigmoid" && (n.output ?? []).includes(b === cur ? a : b)))
         err(`x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
       err(`combines two computed tensors, "${a}" and "${b}"; supported: a single chain of layers, one computed input per node`);
@@ -726,7 +728,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       throw new OnnxImportError(
         nodeName(join),
         jn.opType ?? "",
-        `${jn.opType === "Add" || jn.opType === "Sum" ? "adds" : "combines"} "${other}" and the earlier "${t}": a residual (skip) connection; ${ISSUE_17}. Supported: a single chain of layers`,
+        `${jn.opType === "Add" || jn.opType === "Sum" ? "adds" : "combines"} "${other}" and the earlier "${t}": a residual (skip) connection; ${RESIDUAL}. Supported: a single chain of layers`,
       );
     }
     const others = users.filter((i) => i !== at).map((i) => `"${nodeName(i)}" (${nodes[i].opType})`);

@@ -234,6 +234,23 @@ export function avgPool2d(
   );
 }
 
+/**
+ * Twin of `AddRescaled(n, sa, sb, A, k, outBits, relu)`: requantize(a[i] * 2^sa + b[i] * 2^sb, k, outBits, relu) per
+ * element, the residual sum of two tensors left-shifted to a common scale.
+ */
+export function addRescaled(
+  a: readonly bigint[],
+  b: readonly bigint[],
+  sa: number,
+  sb: number,
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
+  if (a.length !== b.length) throw new Error(`add: operands have ${a.length} and ${b.length} values`);
+  return a.map((v, i) => requantize((v << BigInt(sa)) + (b[i] << BigInt(sb)), k, outBits, relu));
+}
+
 /** Smallest D with hi - lo < 2^D (D >= 1): the difference width of `Max2` / `MaxPool2d` / `Argmax` over [lo, hi]. */
 export function differenceBits(iv: Interval): number {
   let d = 1;

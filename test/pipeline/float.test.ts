@@ -152,3 +152,39 @@ describe("grouped convolution and padded max pooling (float)", () => {
     expect(() => validateFloatModel(p)).to.throw(/layers\[1\]\.padding must be less than the kernel \(2\)/);
   });
 });
+
+describe("residual add (float)", () => {
+  /** input 4 -> dense 4->4 (identity * 2) -> add the input, ReLU -> dense 4->1 (sum). */
+  function residual(): FloatModel {
+    const eye = (k: number) => [0, 1, 2, 3].map((j) => [0, 1, 2, 3].map((i) => (i === j ? k : 0)));
+    return {
+      format: "zkml-float-v1",
+      name: "hand-residual",
+      inputSize: 4,
+      preprocess: id(4),
+      classes: ["a"],
+      layers: [
+        { type: "dense", W: eye(2), B: [0, 0, 0, 0], relu: false },
+        { type: "add", from: -1, relu: true },
+        { type: "dense", W: [[1, 1, 1, 1]], B: [0], relu: false },
+      ],
+    };
+  }
+  it("adds the saved tensor (here the input) to the previous output, then ReLU", () => {
+    const acts = forwardFloat(residual(), [1, -2, 3, -4]);
+    expect(acts[1]).to.deep.equal([3, 0, 9, 0]);
+    expect(acts[2]).to.deep.equal([12]);
+  });
+  it("names an add whose from is not an earlier layer, or whose operand has another shape", () => {
+    const m = residual();
+    (m.layers[1] as { from: number }).from = 1;
+    expect(() => validateFloatModel(m)).to.throw(
+      /layers\[1\]\.from must be the index of an earlier layer \(0\.\.0\) or -1 \(the input\), got 1/,
+    );
+    const n = residual();
+    n.layers[0] = { type: "dense", W: [[1, 0, 0, 0]], B: [0], relu: false };
+    expect(() => validateFloatModel(n)).to.throw(
+      /layers\[1\]\.from = -1 outputs shape \[4\] but the previous layer outputs \[1\]; add two tensors of one shape/,
+    );
+  });
+});

@@ -149,6 +149,39 @@ describe("quantize", () => {
         q.logits.forEach((v, k) => expect(Math.abs(Number(v) / 2 ** out.outFrac - f[3][k])).to.be.lessThan(0.02));
       }
     });
+    it("quantizes a residual add: both operands aligned to the finer scale, and the quantized model tracks the float one", () => {
+      const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + seed) / 2);
+      // input 6 -> dense 6->6 ReLU (weights x4: a coarser scale than the input) -> add the input -> dense 6->2
+      const fm: FloatModel = {
+        format: "zkml-float-v1",
+        name: "residual",
+        inputSize: 6,
+        preprocess: { mean: new Array(6).fill(0), std: new Array(6).fill(1) },
+        classes: ["a", "b"],
+        layers: [
+          { type: "dense", W: Array.from({ length: 6 }, (_, j) => vals(6, j).map((v) => v * 4)), B: vals(6, 9), relu: true },
+          { type: "add", from: -1, relu: false },
+          { type: "dense", W: [vals(6, 20), vals(6, 21)], B: [0, 0.1], relu: false },
+        ],
+      };
+      const calib = Array.from({ length: 30 }, (_, s) => vals(6, 30 + s).map((v) => v * 3));
+      const qm = quantizeModel(fm, calib, { bits: 12 });
+      const [d0, add, d1] = qm.layers;
+      if (d0.type !== "dense" || add.type !== "add" || d1.type !== "dense") throw new Error("layer types");
+      const F = Math.max(d0.outFrac, qm.input.frac);
+      expect(add.from).to.equal(-1);
+      expect([add.alignCur, add.alignFrom]).to.deep.equal([F - d0.outFrac, F - qm.input.frac]);
+      expect(Math.min(add.alignCur, add.alignFrom)).to.equal(0);
+      expect(add.alignCur + add.alignFrom).to.be.greaterThan(0); // the scales differ here: one operand is shifted
+      expect(add.shift).to.equal(F - add.outFrac);
+      expect(d1.shift).to.equal(add.outFrac + d1.wFrac - d1.outFrac);
+      for (const x of calib) {
+        const f = forwardFloat(fm, x);
+        const q = inferQuantized(qm, quantizeFeatures(qm, x));
+        q.layers[1].forEach((v, k) => expect(Math.abs(Number(v) / 2 ** add.outFrac - f[1][k])).to.be.lessThan(0.02));
+        q.logits.forEach((v, k) => expect(Math.abs(Number(v) / 2 ** d1.outFrac - f[2][k])).to.be.lessThan(0.05));
+      }
+    });
     it("rejects an avgpool window that is not a power of two, naming the layer", () => {
       const fm: FloatModel = {
         format: "zkml-float-v1",
