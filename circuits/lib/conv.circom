@@ -93,3 +93,101 @@ template Conv2dPrivate(C, H, Wd, OC, K, S, P, A, k, outBits, relu) {
         }
     }
 }
+
+/// @title Conv2dGroupedOpen
+/// @notice Grouped 2-D convolution with OPEN weights (G = C: depthwise). The C input and OC output channels split
+///         into G groups; output channel o (group g = o \ (OC / G)) reads only input channels g*(C/G) .. g*(C/G) +
+///         C/G - 1: out[o][oy][ox] = Requantize(B[o] + sum_{c < C/G, ky, kx} Wt[o][c][ky][kx] *
+///         in[g*(C/G) + c][oy*S + ky - P][ox*S + kx - P]), out-of-range taps reading 0. G = 1 is Conv2dOpen (kept as
+///         its own template so that the circuits generated before groups existed stay byte-identical).
+/// @param C, H, Wd, OC, K, S, P  as in Conv2dOpen
+/// @param G          groups, G >= 1 dividing C and OC (scripts/model/quantized.ts validates it)
+/// @param Wt, B      weights [OC][C/G][K][K] and biases [OC] (constants)
+/// @param A, k, outBits, relu  as in Conv2dOpen
+/// @input  in        C*H*Wd values in the range A was computed for
+/// @output out       OC*OH*OW values, same CHW layout
+/// Soundness: each accumulator is a linear combination of `in` (no witness choice); see Requantize.
+/// Constraints: OC * OH * OW * Requantize(A, k, outBits, relu), independent of C, G and K.
+template Conv2dGroupedOpen(C, H, Wd, OC, K, S, P, G, Wt, B, A, k, outBits, relu) {
+    var CG = C \ G;
+    var OCG = OC \ G;
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal output out[OC * OH * OW];
+    component rq[OC * OH * OW];
+    for (var o = 0; o < OC; o++) {
+        var c0 = (o \ OCG) * CG;
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var acc = B[o];
+                for (var c = 0; c < CG; c++) {
+                    for (var ky = 0; ky < K; ky++) {
+                        for (var kx = 0; kx < K; kx++) {
+                            var y = oy * S + ky - P;
+                            var x = ox * S + kx - P;
+                            if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                                acc += Wt[o][c][ky][kx] * in[((c0 + c) * H + y) * Wd + x];
+                            }
+                        }
+                    }
+                }
+                var idx = (o * OH + oy) * OW + ox;
+                rq[idx] = Requantize(A, k, outBits, relu);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}
+
+/// @title Conv2dGroupedPrivate
+/// @notice Grouped 2-D convolution with PRIVATE weights (witness signals); same geometry as Conv2dGroupedOpen.
+/// @param C, H, Wd, OC, K, S, P, G  as in Conv2dGroupedOpen
+/// @param A          accumulator width from the WORST CASE over the wBits/bBits ranges (reveals nothing of the weights)
+/// @param k, outBits, relu  as in Requantize
+/// @input  in        C*H*Wd values
+/// @input  Wt        [OC][C/G][K][K] weights; the CALLER range-checks them (the model commitment's PackSigned does)
+/// @input  B         [OC] biases; the caller range-checks them
+/// @output out       OC*OH*OW values
+/// Soundness: one constraint per in-range tap, prod = Wt * in (no hint); then Requantize.
+/// Constraints: (number of in-range taps) + OC * OH * OW * Requantize(A, k, outBits, relu); without padding the
+///              tap count is OC * OH * OW * (C/G) * K * K.
+template Conv2dGroupedPrivate(C, H, Wd, OC, K, S, P, G, A, k, outBits, relu) {
+    var CG = C \ G;
+    var OCG = OC \ G;
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal input Wt[OC][CG][K][K];
+    signal input B[OC];
+    signal output out[OC * OH * OW];
+    signal prod[OC * OH * OW][CG][K][K];
+    component rq[OC * OH * OW];
+    for (var o = 0; o < OC; o++) {
+        var c0 = (o \ OCG) * CG;
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (o * OH + oy) * OW + ox;
+                var acc = B[o];
+                for (var c = 0; c < CG; c++) {
+                    for (var ky = 0; ky < K; ky++) {
+                        for (var kx = 0; kx < K; kx++) {
+                            var y = oy * S + ky - P;
+                            var x = ox * S + kx - P;
+                            if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                                prod[idx][c][ky][kx] <== Wt[o][c][ky][kx] * in[((c0 + c) * H + y) * Wd + x];
+                                acc += prod[idx][c][ky][kx];
+                            } else {
+                                prod[idx][c][ky][kx] <== 0;
+                            }
+                        }
+                    }
+                }
+                rq[idx] = Requantize(A, k, outBits, relu);
+                rq[idx].in <== acc;
+                out[idx] <== rq[idx].out;
+            }
+        }
+    }
+}

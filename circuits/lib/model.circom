@@ -6,6 +6,7 @@ include "requantize.circom";
 include "dense.circom";
 include "conv.circom";
 include "pool.circom";
+include "add.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

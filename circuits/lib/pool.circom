@@ -61,6 +61,87 @@ template MaxPool2d(C, H, Wd, K, S, D) {
     }
 }
 
+/// Number of in-range taps of the K x K window at (oy*S - P, ox*S - P) of an H x Wd image.
+function PoolWindowTaps(H, Wd, K, S, P, oy, ox) {
+    var n = 0;
+    for (var ky = 0; ky < K; ky++) {
+        for (var kx = 0; kx < K; kx++) {
+            var y = oy * S + ky - P;
+            var x = ox * S + kx - P;
+            if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+/// Number of Max2 components MaxPool2dPadded uses: per output, (in-range taps of its window) - 1.
+function MaxPoolPaddedCount(C, H, Wd, K, S, P) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    var n = 0;
+    for (var oy = 0; oy < OH; oy++) {
+        for (var ox = 0; ox < OW; ox++) {
+            n += PoolWindowTaps(H, Wd, K, S, P, oy, ox) - 1;
+        }
+    }
+    return C * n;
+}
+
+/// @title MaxPool2dPadded
+/// @notice Max pooling with padding P on every side (PyTorch's MaxPool2d(padding=P), ONNX MaxPool pads): out[c][oy][ox]
+///         = max over the IN-RANGE taps of the K x K window at (oy*S - P, ox*S - P). Padded taps are not read at all,
+///         i.e. they are -infinity and never win: sound for any sign of the inputs (no ">= 0" premise, unlike
+///         padding with zeros). With P < K every window holds at least one in-range tap. P = 0 is MaxPool2d (same
+///         constraints, same chain order).
+/// @param C, H, Wd  input shape
+/// @param K, S      window and stride (2 <= K <= min(H, Wd) + 2P, S >= 1)
+/// @param P         padding, 0 <= P < K
+/// @param D         the caller guarantees every input is in some [lo, hi] with hi - lo < 2^D
+/// @input  in       C*H*Wd values
+/// @output out      C*OH*OW values, OH = (H + 2P - K) \ S + 1, OW likewise
+/// Soundness: a chain of Max2 over the window's in-range taps; the running maximum stays in [lo, hi], so every
+///            Max2's difference is < 2^D. A window with one in-range tap outputs it (a copy, no choice).
+/// Constraints: (sum over outputs of (in-range taps - 1)) * (D + 2) = MaxPoolPaddedCount(...) * (D + 2).
+template MaxPool2dPadded(C, H, Wd, K, S, P, D) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    var nMax = MaxPoolPaddedCount(C, H, Wd, K, S, P);
+    signal input in[C * H * Wd];
+    signal output out[C * OH * OW];
+    component mx[nMax > 0 ? nMax : 1];
+    var j = 0;
+    for (var c = 0; c < C; c++) {
+        for (var oy = 0; oy < OH; oy++) {
+            for (var ox = 0; ox < OW; ox++) {
+                var idx = (c * OH + oy) * OW + ox;
+                var started = 0;
+                var acc = 0;
+                for (var ky = 0; ky < K; ky++) {
+                    for (var kx = 0; kx < K; kx++) {
+                        var y = oy * S + ky - P;
+                        var x = ox * S + kx - P;
+                        if (y >= 0 && y < H && x >= 0 && x < Wd) {
+                            if (started == 0) {
+                                acc = in[(c * H + y) * Wd + x];
+                                started = 1;
+                            } else {
+                                mx[j] = Max2(D);
+                                mx[j].a <== acc;
+                                mx[j].b <== in[(c * H + y) * Wd + x];
+                                acc = mx[j].out;
+                                j++;
+                            }
+                        }
+                    }
+                }
+                out[idx] <== acc;
+            }
+        }
+    }
+}
+
 /// @title AvgPool2d
 /// @notice Average pooling (no padding) as a window SUM followed by Requantize(shift) with a signed clamp:
 ///         out[c][oy][ox] = Requantize(sum of the K x K window, shift, outBits, relu = 0). An exact average when

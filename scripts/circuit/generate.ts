@@ -51,7 +51,7 @@ function checkWidth(what: string, bits: number, fix: string): void {
 
 /**
  * The private witness inputs that carry the weights of a private-weights model circuit: `w<i>` (dense [nOut][nIn],
- * conv [OC][C][K][K]) and `b<i>` for each weighted layer i, as field-element strings. Empty for open weights.
+ * conv [OC][C / groups][K][K]) and `b<i>` for each weighted layer i, as field-element strings. Empty for open weights.
  * Merge it into the witness input next to `x`, `salt` and `jobBinding`.
  */
 export function circuitWeightInputs(model: QuantizedModel): Record<string, unknown> {
@@ -67,7 +67,20 @@ export function circuitWeightInputs(model: QuantizedModel): Record<string, unkno
   return out;
 }
 
-function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string, fns: string[], body: string[], decls: string[]): string {
+/**
+ * Emits layer i; `outs[j]` is the signal array layer j outputs (an add layer reads one of them, `x` for from = -1).
+ * Returns the signal array this layer outputs.
+ */
+function layerCode(
+  model: QuantizedModel,
+  p: LayerPlan,
+  i: number,
+  prev: string,
+  outs: readonly string[],
+  fns: string[],
+  body: string[],
+  decls: string[],
+): string {
   const l = p.layer;
   const priv = model.weights === "private";
   switch (l.type) {
@@ -98,14 +111,17 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
       checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
       const [C, H, W] = l.inShape;
       const [OC, OH, OW] = convOutShape(l);
-      const geo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}`;
+      // groups 1 uses the ungrouped templates, so circuits generated before groups existed stay byte-identical
+      const G = l.groups ?? 1;
+      const grouped = G > 1 ? "Grouped" : "";
+      const geo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}${G > 1 ? `, ${G}` : ""}`;
       body.push(
-        `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+        `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
       );
       if (priv) {
-        decls.push(`    signal input w${i}[${OC}][${C}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
+        decls.push(`    signal input w${i}[${OC}][${C / G}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
         body.push(
-          `    component l${i} = Conv2dPrivate(${geo}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+          `    component l${i} = Conv2d${grouped}Private(${geo}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
           `    l${i}.Wt <== w${i};`,
           `    l${i}.B <== b${i};`,
         );
@@ -113,7 +129,9 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
         fns.push(
           `function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
         );
-        body.push(`    component l${i} = Conv2dOpen(${geo}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`);
+        body.push(
+          `    component l${i} = Conv2d${grouped}Open(${geo}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        );
       }
       body.push(`    l${i}.in <== ${prev};`);
       return `l${i}.out`;
@@ -121,9 +139,12 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
     case "maxpool": {
       checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
       const [C, H, W] = l.inShape;
+      const P = l.padding ?? 0;
       body.push(
-        `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}, values differ by < 2^${p.D}`,
-        `    component l${i} = MaxPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.D});`,
+        `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, padding ${P} (padded taps never win)` : ""}, values differ by < 2^${p.D}`,
+        P
+          ? `    component l${i} = MaxPool2dPadded(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${p.D});`
+          : `    component l${i} = MaxPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.D});`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;
@@ -144,6 +165,17 @@ function layerCode(model: QuantizedModel, p: LayerPlan, i: number, prev: string,
     case "flatten":
       body.push(`    // layer ${i}: flatten [${l.inShape.join(",")}] (no-op on the CHW row-major layout)`);
       return prev;
+    case "add": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "raise the shift or narrow the operands");
+      const saved = l.from === -1 ? "x" : outs[l.from];
+      body.push(
+        `    // layer ${i}: residual add of ${l.from === -1 ? "the input" : `layer ${l.from}'s output`} (<< ${l.alignFrom}) to the previous output (<< ${l.alignCur}), ${p.outSize} values, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+        `    component l${i} = AddRescaled(${p.outSize}, ${l.alignCur}, ${l.alignFrom}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        `    l${i}.a <== ${prev};`,
+        `    l${i}.b <== ${saved};`,
+      );
+      return `l${i}.out`;
+    }
   }
 }
 
@@ -163,8 +195,10 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
   const body: string[] = [];
   const decls: string[] = [];
   let prev = "x";
+  const outs: string[] = [];
   plan.forEach((p, i) => {
-    prev = layerCode(model, p, i, prev, fns, body, decls);
+    prev = layerCode(model, p, i, prev, outs, fns, body, decls);
+    outs.push(prev);
   });
   const lastPlan = plan[plan.length - 1];
   const n = model.input.size;
@@ -203,7 +237,7 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
     let off = 0;
     model.layers.forEach((l, i) => {
       if (l.type !== "dense" && l.type !== "conv2d") return;
-      const dims = l.type === "dense" ? [l.nOut, l.nIn] : [l.outChannels, l.inShape[0], l.kernel, l.kernel];
+      const dims = l.type === "dense" ? [l.nOut, l.nIn] : [l.outChannels, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel];
       const nW = dims.reduce((a, b) => a * b, 1);
       const nB = l.B.length;
       const idxVars = dims.map((_, d) => `i${d}`);

@@ -30,10 +30,15 @@ export interface FloatDense {
   relu: boolean;
 }
 
-/** Conv on a CHW tensor; W is [outChannels][inChannels][kernel][kernel]; zero padding. */
+/**
+ * Conv on a CHW tensor; W is [outChannels][inChannels / groups][kernel][kernel]; zero padding. `groups` (absent = 1):
+ * output channel o reads only the input channels of its group floor(o / (outChannels / groups)) (depthwise: groups =
+ * inChannels).
+ */
 export interface FloatConv2d {
   type: "conv2d";
   inShape: [number, number, number];
+  groups?: number;
   W: number[][][][];
   B: number[];
   kernel: number;
@@ -48,8 +53,8 @@ export interface FloatPool {
   kernel: number;
   stride: number;
   /**
-   * avgpool only: zero padding on every side, counted in the average (PyTorch's AvgPool2d(padding=p), whose
-   * count_include_pad defaults to true); absent = 0.
+   * Padding on every side, absent = 0. avgpool: zeros, counted in the average (PyTorch's AvgPool2d(padding=p), whose
+   * count_include_pad defaults to true). maxpool: -infinity, never the maximum (PyTorch's MaxPool2d(padding=p)).
    */
   padding?: number;
 }
@@ -59,7 +64,17 @@ export interface FloatFlatten {
   inShape: [number, number, number];
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten;
+/**
+ * Residual Add: the previous layer's output plus the output of the earlier layer `from` (-1 = the preprocessed
+ * input), element by element (same size; same [C, H, W] when both are images), then ReLU if `relu`.
+ */
+export interface FloatAdd {
+  type: "add";
+  from: number;
+  relu: boolean;
+}
+
+export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -97,7 +112,7 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
     case "flatten":
       return [l.inShape[0] * l.inShape[1] * l.inShape[2]];
     default:
-      return input;
+      return input; // add keeps the shape
   }
 }
 
@@ -153,16 +168,22 @@ export function validateFloatModel(m: FloatModel): Shape[] {
         posInt(`${f}.stride`, l.stride);
         const pad = l.padding ?? 0;
         if (!Number.isInteger(pad) || pad < 0) fail(`${f}.padding`, "must be a non-negative integer");
-        if (l.type === "maxpool" && pad !== 0) fail(`${f}.padding`, "must be 0 or absent for maxpool (only avgpool and conv2d are padded)");
-        if (l.type === "avgpool" && pad >= l.kernel) fail(`${f}.padding`, `must be less than the kernel (${l.kernel})`);
+        if (l.type !== "conv2d" && pad >= l.kernel) fail(`${f}.padding`, `must be less than the kernel (${l.kernel})`);
         if (l.kernel > l.inShape[1] + 2 * pad || l.kernel > l.inShape[2] + 2 * pad)
           fail(`${f}.kernel`, `${l.kernel} is larger than the (padded) input ${l.inShape[1]}x${l.inShape[2]}`);
       }
       if (l.type === "conv2d") {
-        const [c] = l.inShape;
+        const G = l.groups ?? 1;
         if (!Array.isArray(l.W) || l.W.length < 1) fail(`${f}.W`, "must have at least one output channel");
+        if (!Number.isInteger(G) || G < 1 || l.inShape[0] % G !== 0 || l.W.length % G !== 0)
+          fail(
+            `${f}.groups`,
+            `= ${String(l.groups)} must be a positive integer dividing the ${l.inShape[0]} input and ${l.W.length} output channels; omit it for an ungrouped conv`,
+          );
+        const c = l.inShape[0] / G;
         l.W.forEach((oc, o) => {
-          if (!Array.isArray(oc) || oc.length !== c) fail(`${f}.W[${o}]`, `must have ${c} input channels`);
+          if (!Array.isArray(oc) || oc.length !== c)
+            fail(`${f}.W[${o}]`, `must have ${c} input channels${G > 1 ? ` (inShape[0] / groups)` : ""}`);
           oc.forEach((k2, ci) => {
             if (!Array.isArray(k2) || k2.length !== l.kernel) fail(`${f}.W[${o}][${ci}]`, `must be ${l.kernel}x${l.kernel}`);
             k2.forEach((row, ky) => {
@@ -175,8 +196,15 @@ export function validateFloatModel(m: FloatModel): Shape[] {
         l.B.forEach((b, j) => finite(`${f}.B[${j}]`, b));
         if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
       }
+    } else if (l.type === "add") {
+      if (!Number.isInteger(l.from) || l.from < -1 || l.from >= li)
+        fail(`${f}.from`, `must be the index of an earlier layer (0..${li - 1}) or -1 (the input), got ${String(l.from)}`);
+      const other: Shape = l.from === -1 ? (m.inputShape ? [...m.inputShape] : [m.inputSize]) : shapes[l.from];
+      if (size(other) !== size(shape) || (other.length === 3 && shape.length === 3 && other.some((d, i) => d !== shape[i])))
+        fail(`${f}.from`, `= ${l.from} outputs shape [${other}] but the previous layer outputs [${shape}]; add two tensors of one shape`);
+      if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
     } else {
-      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`);
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
     }
     shape = layerOutShape(l, shape);
     shapes.push(shape);
@@ -186,19 +214,23 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-/** Conv2d on a flattened CHW tensor (zero padding). */
+const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add";
+
+/** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
   const [C, H, W] = l.inShape;
   const { kernel: K, stride: S, padding: P } = l;
+  const G = l.groups ?? 1;
   const oh = windowOut(H, K, S, P);
   const ow = windowOut(W, K, S, P);
   const out = new Array<number>(l.W.length * oh * ow);
   for (let o = 0; o < l.W.length; o++) {
+    const c0 = Math.floor(o / (l.W.length / G)) * (C / G);
     for (let y = 0; y < oh; y++) {
       for (let xx = 0; xx < ow; xx++) {
         let s = l.B[o];
-        for (let c = 0; c < C; c++) {
-          const wc = l.W[o][c];
+        for (let c = c0; c < c0 + C / G; c++) {
+          const wc = l.W[o][c - c0];
           for (let ky = 0; ky < K; ky++) {
             const iy = y * S + ky - P;
             if (iy < 0 || iy >= H) continue;
@@ -216,7 +248,10 @@ export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
   return out;
 }
 
-/** Max pooling, or average pooling with optional zero padding (counted in the average), on a flattened CHW tensor. */
+/**
+ * Max pooling (padded taps never win), or average pooling with optional zero padding (counted in the average), on a
+ * flattened CHW tensor.
+ */
 export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
   const [C, H, W] = l.inShape;
   const { kernel: K, stride: S } = l;
@@ -232,7 +267,7 @@ export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
           for (let kx = 0; kx < K; kx++) {
             const iy = y * S + ky - P;
             const ix = xx * S + kx - P;
-            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue; // zero padding: adds 0 to the sum
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue; // padding: adds 0 to a sum, never a maximum
             const v = x[(c * H + iy) * W + ix];
             acc = l.type === "maxpool" ? Math.max(acc, v) : acc + v;
           }
@@ -244,8 +279,11 @@ export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
   return out;
 }
 
-/** One layer's float forward pass on a flattened input. */
-export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
+/**
+ * One layer's float forward pass on a flattened input; an add layer also reads `saved`, the output of its `from`
+ * layer (or the input).
+ */
+export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayLike<number>): number[] {
   switch (l.type) {
     case "dense":
       return l.W.map((row, j) => {
@@ -260,10 +298,13 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>): number[] {
       return poolFloat(l, a);
     case "flatten":
       return Array.from(a);
+    case "add": {
+      const b = saved;
+      if (!b || b.length !== a.length) throw new Error(`add: the operands have ${a.length} and ${b?.length ?? 0} values`);
+      return Array.from(a, (v, i) => (l.relu ? Math.max(0, v + b[i]) : v + b[i]));
+    }
     default:
-      throw new Error(
-        `layer type "${String((l as { type: unknown }).type)}" is not supported; supported: dense, conv2d, maxpool, avgpool, flatten`,
-      );
+      throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
   }
 }
 
@@ -277,7 +318,7 @@ export function forwardFloat(m: FloatModel, x: readonly number[]): number[][] {
   let a: readonly number[] = x;
   for (const [li, l] of m.layers.entries()) {
     try {
-      a = forwardLayer(l, a);
+      a = forwardLayer(l, a, l.type === "add" ? (l.from === -1 ? x : acts[l.from]) : undefined);
     } catch (e) {
       throw new Error(`layers[${li}]: ${(e as Error).message}`);
     }

@@ -3,6 +3,7 @@ import {
   type Interval,
   type Shape3,
   accumulatorBits,
+  addRescaled,
   argmax,
   avgPool2d,
   conv2d,
@@ -73,7 +74,9 @@ export interface DenseLayer {
 
 /**
  * 2-D convolution on a CHW tensor (flattened row-major: index = (c * H + y) * W + x). Output shape:
- * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding.
+ * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding. `groups` (absent = 1):
+ * grouped convolution, output channel o reads only the inShape[0] / groups input channels of its group
+ * floor(o / (outChannels / groups)); groups = inShape[0] is a depthwise convolution.
  */
 export interface Conv2dLayer {
   type: "conv2d";
@@ -82,7 +85,9 @@ export interface Conv2dLayer {
   kernel: number;
   stride: number;
   padding: number;
-  /** [outChannels][inChannels][kernel][kernel] */
+  /** Absent = 1; must divide inShape[0] and outChannels. */
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel][kernel] */
   W: number[][][][];
   B: number[];
   wBits: number;
@@ -94,12 +99,16 @@ export interface Conv2dLayer {
   relu: boolean;
 }
 
-/** Max pooling on a CHW tensor (no padding); values keep their bits and scale. */
+/**
+ * Max pooling on a CHW tensor; values keep their bits and scale. `padding` (absent = 0): padding on every side
+ * whose taps never win (-infinity: the maximum is over the window's in-range taps, as PyTorch's MaxPool2d(padding=p)).
+ */
 export interface MaxPoolLayer {
   type: "maxpool";
   inShape: [number, number, number];
   kernel: number;
   stride: number;
+  padding?: number;
 }
 
 /**
@@ -124,7 +133,26 @@ export interface FlattenLayer {
   inShape: [number, number, number];
 }
 
-export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer;
+/**
+ * Residual Add: the current tensor (the previous layer's output, scale 2^-fa) plus the saved output of the earlier
+ * layer `from` (-1 = the model input; scale 2^-fb), both left-shifted to a common scale, then requantized:
+ * out[i] = requantize(cur[i] * 2^alignCur + saved[i] * 2^alignFrom, shift, outBits, relu). The quantizer aligns to
+ * F = max(fa, fb) (alignCur = F - fa, alignFrom = F - fb), so outFrac = F - shift. Both operands have the same
+ * size (and the same [C, H, W] when both are images); the output keeps the current tensor's shape.
+ */
+export interface AddLayer {
+  type: "add";
+  /** Index of an earlier layer (< this layer's index) whose output is the second operand; -1 = the model input. */
+  from: number;
+  alignCur: number;
+  alignFrom: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer;
 
 /** Reference inference result: every layer's output, the logits and public signal 0. */
 export interface Inference {
@@ -152,7 +180,7 @@ function checkRangeInt(field: string, v: unknown, min: number, max: number): voi
     fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
-const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten"];
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add"];
 
 /**
  * Checks a parsed model file field by field, including that every layer's input shape matches the previous
@@ -179,15 +207,40 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       fail("input.shape", `[${m.input.shape.join(", ")}] does not hold input.size = ${width} values`);
     shape = m.input.shape;
   }
+  /** Output width and shape of every layer so far (an add layer reads one of them). */
+  const outs: { width: number; shape: Shape3 | undefined }[] = [];
+  const inputOut = { width, shape };
   m.layers.forEach((l, li) => {
     const f = `layers[${li}]`;
     if (!SUPPORTED.includes(l.type))
       fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
+    const done = () => outs.push({ width, shape });
     if (l.type === "dense") {
       checkDense(f, l, width);
       width = l.nOut;
       shape = undefined;
-      return;
+      return done();
+    }
+    if (l.type === "add") {
+      checkRangeInt(`${f}.from`, l.from, -1, li - 1);
+      const src = l.from === -1 ? inputOut : outs[l.from];
+      const what = l.from === -1 ? "the model input" : `layers[${l.from}]`;
+      if (src.width !== width)
+        fail(
+          `${f}.from`,
+          `= ${l.from}: ${what} outputs ${src.width} values but the previous layer outputs ${width}; add two tensors of one size`,
+        );
+      if (src.shape && shape && src.shape.some((d, i) => d !== shape?.[i]))
+        fail(
+          `${f}.from`,
+          `= ${l.from}: ${what} outputs shape [${src.shape.join(", ")}] but the previous layer outputs [${shape.join(", ")}]`,
+        );
+      checkRangeInt(`${f}.alignCur`, l.alignCur, 0, 64);
+      checkRangeInt(`${f}.alignFrom`, l.alignFrom, 0, 64);
+      checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+      checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+      if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+      return done();
     }
     checkShape(`${f}.inShape`, l.inShape);
     const [C, H, W] = l.inShape;
@@ -197,7 +250,7 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       fail(`${f}.inShape`, `is [${l.inShape.join(", ")}] but the previous layer outputs shape [${shape.join(", ")}]`);
     if (l.type === "flatten") {
       shape = undefined;
-      return;
+      return done();
     }
     checkRangeInt(`${f}.stride`, l.stride, 1, 1 << 16);
     if (l.type === "conv2d") {
@@ -206,10 +259,20 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding)
         fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
       checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+      const G = l.groups ?? 1;
+      if (l.groups !== undefined) {
+        checkRangeInt(`${f}.groups`, l.groups, 1, C);
+        if (C % G !== 0 || l.outChannels % G !== 0)
+          fail(
+            `${f}.groups`,
+            `= ${G} must divide both inShape[0] = ${C} and outChannels = ${l.outChannels}; use a common divisor (${C} for depthwise when outChannels is a multiple of it) or omit it (1)`,
+          );
+      }
       checkWeighted(f, l);
       if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
       l.W.forEach((fo, o) => {
-        if (!Array.isArray(fo) || fo.length !== C) fail(`${f}.W[${o}]`, `must have inShape[0] = ${C} channels`);
+        if (!Array.isArray(fo) || fo.length !== C / G)
+          fail(`${f}.W[${o}]`, G === 1 ? `must have inShape[0] = ${C} channels` : `must have inShape[0] / groups = ${C / G} channels`);
         fo.forEach((ch, c) => {
           if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} rows`);
           ch.forEach((row, y) => {
@@ -223,8 +286,8 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       shape = convOutShape(l);
     } else {
       checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool" ? 2 : 1, 64);
-      const P = l.type === "avgpool" ? (l.padding ?? 0) : 0;
-      if (l.type === "avgpool" && l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      const P = l.padding ?? 0;
+      if (l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
       if (l.kernel > H + 2 * P || l.kernel > W + 2 * P)
         fail(`${f}.kernel`, `${l.kernel} is larger than the ${P ? "padded " : ""}input ${H + 2 * P} x ${W + 2 * P}`);
       if (l.type === "avgpool") {
@@ -234,6 +297,7 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       shape = [C, outSide(H, l.kernel, l.stride, P), outSide(W, l.kernel, l.stride, P)];
     }
     width = shape[0] * shape[1] * shape[2];
+    done();
   });
   const last = m.layers[m.layers.length - 1];
   if (last.type !== "dense" || last.relu)
@@ -293,6 +357,13 @@ export interface LayerPlan {
   D: number;
 }
 
+/** Bounds of a * 2^sa + b * 2^sb for a in `a`, b in `b`. */
+function shiftedSum(a: Interval, b: Interval, sa: number, sb: number): Interval {
+  const ka = 1n << BigInt(sa);
+  const kb = 1n << BigInt(sb);
+  return { lo: a.lo * ka + b.lo * kb, hi: a.hi * ka + b.hi * kb };
+}
+
 /**
  * Propagates value ranges through the model exactly as the circuit guarantees them: the input is range-checked to
  * input.bits, every requantization maps [lo, hi] to [rq(lo), rq(hi)] (it is monotone), max pooling takes the max of
@@ -301,8 +372,10 @@ export interface LayerPlan {
  */
 export function planModel(m: QuantizedModel): LayerPlan[] {
   const priv = m.weights === "private";
-  let ranges: Interval[] = Array.from({ length: m.input.size }, () => signedRange(m.input.bits));
-  return m.layers.map((l) => {
+  const inputRanges: Interval[] = Array.from({ length: m.input.size }, () => signedRange(m.input.bits));
+  let ranges = inputRanges;
+  const plans: LayerPlan[] = [];
+  for (const l of m.layers) {
     const inSize = ranges.length;
     let A = 0;
     let D = 0;
@@ -338,7 +411,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
     } else if (l.type === "maxpool") {
       D = differenceBits(hull(ranges));
       const r = ranges;
-      out = poolWindows(l.inShape, l.kernel, l.stride).windows.map((win) => ({
+      out = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
         lo: win.map((i) => r[i].lo).reduce(max2),
         hi: win.map((i) => r[i].hi).reduce(max2),
       }));
@@ -350,12 +423,18 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       }));
       A = Math.max(...acc.map(accumulatorBits));
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
+    } else if (l.type === "add") {
+      const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
+      const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
+      A = Math.max(...acc.map(accumulatorBits));
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
     } else {
       out = ranges;
     }
     ranges = out;
-    return { layer: l, inSize, outSize: out.length, outRanges: out, A, D };
-  });
+    plans.push({ layer: l, inSize, outSize: out.length, outRanges: out, A, D });
+  }
+  return plans;
 }
 
 /** Range of each layer's input (the hull over its elements), as the circuit guarantees it. */
@@ -396,13 +475,16 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
         a = conv2d(a, l, big4(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
         break;
       case "maxpool":
-        a = maxPool2d(a, l.inShape, l.kernel, l.stride);
+        a = maxPool2d(a, l.inShape, l.kernel, l.stride, l.padding ?? 0);
         break;
       case "avgpool":
         a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits, l.padding ?? 0);
         break;
       case "flatten":
         a = [...a];
+        break;
+      case "add":
+        a = addRescaled(a, l.from === -1 ? x : layers[l.from], l.alignCur, l.alignFrom, l.shift, l.outBits, l.relu);
         break;
     }
     layers.push([...a]);
@@ -429,7 +511,8 @@ export function modelChunks(m: QuantizedModel): bigint[] {
 
 /**
  * The model commitment (public signal 1): PoseidonChain(MODEL_DOMAIN, for each dense/conv2d layer in order:
- * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx].
+ * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx]
+ * (grouped: ic < inChannels / groups, the stored shape).
  * The circuit recomputes it for private weights.
  */
 export async function modelCommitment(m: QuantizedModel): Promise<bigint> {

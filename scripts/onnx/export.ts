@@ -2,8 +2,10 @@
  * FloatModel -> ONNX (opset 13), encoded with onnx-proto. The graph takes the *preprocessed* input (float32,
  * [1, n] or [1, C, H, W]) and outputs `logits` [1, classes]; the preprocessing, class names, model name and training
  * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
- * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv [+ Relu], maxpool -> MaxPool,
- * avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten -> Flatten (axis 1).
+ * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv (groups as group) [+ Relu],
+ * maxpool -> MaxPool (padding as pads), avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten ->
+ * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu] (the importer does not
+ * read that back yet: it refuses a residual Add).
  */
 import type { FloatModel } from "../model/float";
 import { validateFloatModel } from "../model/float";
@@ -45,6 +47,8 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
     nodes.push({ name: `relu_${li}`, opType: "Relu", input: [cur], output: [`relu_${li}_out`] });
     cur = `relu_${li}_out`;
   };
+  /** The ONNX tensor each layer outputs (an add layer reads one of them). */
+  const layerOut: string[] = [];
   fm.layers.forEach((l, li) => {
     const out = `${l.type}_${li}_out`;
     switch (l.type) {
@@ -62,7 +66,7 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         break;
       case "conv2d":
         inits.push(
-          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0], l.kernel, l.kernel], l.W.flat(3)),
+          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel], l.W.flat(3)),
           tensor(`conv2d_${li}_B`, [l.B.length], l.B),
         );
         nodes.push({
@@ -74,6 +78,7 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
             ints("kernel_shape", [l.kernel, l.kernel]),
             ints("strides", [l.stride, l.stride]),
             ints("pads", [l.padding, l.padding, l.padding, l.padding]),
+            ...((l.groups ?? 1) > 1 ? [int("group", l.groups ?? 1)] : []),
           ],
         });
         cur = out;
@@ -89,10 +94,9 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
           attribute: [
             ints("kernel_shape", [l.kernel, l.kernel]),
             ints("strides", [l.stride, l.stride]),
-            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0)
-            ...(l.type === "avgpool" && l.padding
-              ? [ints("pads", [l.padding, l.padding, l.padding, l.padding]), int("count_include_pad", 1)]
-              : []),
+            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0); MaxPool pads are -infinity
+            ...(l.padding ? [ints("pads", [l.padding, l.padding, l.padding, l.padding])] : []),
+            ...(l.type === "avgpool" && l.padding ? [int("count_include_pad", 1)] : []),
           ],
         });
         cur = out;
@@ -101,7 +105,13 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push({ name: `flatten_${li}`, opType: "Flatten", input: [cur], output: [out], attribute: [int("axis", 1)] });
         cur = out;
         break;
+      case "add":
+        nodes.push({ name: `add_${li}`, opType: "Add", input: [cur, l.from === -1 ? "input" : layerOut[l.from]], output: [out] });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
     }
+    layerOut.push(cur);
   });
   const nOut = shapes[shapes.length - 1][0];
   const outName = opts.softmax ? "probabilities" : "logits";

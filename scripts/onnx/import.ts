@@ -7,10 +7,10 @@
  * | ONNX | FloatModel |
  * |---|---|
  * | Gemm (transA 0), MatMul | dense (a Transpose/Reshape before it permutes its weight columns) |
- * | Conv (square kernel, equal strides, group 1, dilation 1) | conv2d |
+ * | Conv (square kernel, equal strides, any group dividing the channels, dilation 1) | conv2d (group > 1: groups) |
  * | Add / Sub / Mul / Div by a constant, BatchNormalization | before the first layer: preprocessing (mean, std); right after Gemm / MatMul / Conv: folded into its weights and bias |
  * | Relu, Clip(min 0, no max) right after a Gemm / MatMul / Conv (and what folded into it) | relu: true on that layer |
- * | MaxPool (no padding), AveragePool (zero padding counted) | maxpool / avgpool |
+ * | MaxPool (pads: -infinity, never the maximum), AveragePool (zero padding counted) | maxpool / avgpool |
  * | GlobalAveragePool, ReduceMean over the spatial axes | avgpool over the whole image |
  * | Pad of zeros before a Conv / AveragePool | its padding |
  * | Flatten, Reshape, Squeeze, Unsqueeze (views), Transpose before a dense layer | flatten, or nothing |
@@ -115,6 +115,8 @@ function parseModel(bytes: Uint8Array): onnx.ModelProto {
 
 const ACTIVATIONS = "supported activations: ReLU (Relu, or Clip with min 0 and no max)";
 const ISSUE_17 = "it needs a circuit layer this version does not have (planned: issue 17)";
+const RESIDUAL =
+  "the importer does not map it to an `add` layer yet (issue 17; the float and quantized formats and the circuit have the layer: docs/model-format.md)";
 
 /**
  * Converts ONNX bytes to a validated float model. Nothing is written.
@@ -254,7 +256,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     if (dataIns.length > 1) {
       const [a, b] = dataIns;
       if (op === "Add" || op === "Sum")
-        err(`adds two computed tensors, "${a}" and "${b}": a residual (skip) connection; ${ISSUE_17}. Supported: a single chain of layers`);
+        err(`adds two computed tensors, "${a}" and "${b}": a residual (skip) connection; ${RESIDUAL}. Supported: a single chain of layers`);
       if (op === "Mul" && nodes.some((n) => n.opType === "Sigmoid" && (n.output ?? []).includes(b === cur ? a : b)))
         err(`x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
       err(`combines two computed tensors, "${a}" and "${b}"; supported: a single chain of layers, one computed input per node`);
@@ -544,14 +546,17 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       case "Conv": {
         const inShape = enterImage();
         const Wt = constIn(1, "the kernel");
-        if (Wt.dims.length !== 4) err(`kernel ${ins[1]} has dims [${Wt.dims}]; supported: [M, C, k, k] (2-D convolution)`);
+        if (Wt.dims.length !== 4) err(`kernel ${ins[1]} has dims [${Wt.dims}]; supported: [M, C / group, k, k] (2-D convolution)`);
         const group = at.int("group", 1);
-        if (group !== 1) err(`group ${group} (grouped or depthwise convolution) is not supported; supported: group 1; ${ISSUE_17}`);
         const { kernel, stride, pads } = windowAttrs(Wt.dims.slice(2));
         const padding = totalPadding(pads, kernel);
         const [M, C, kh, kw] = Wt.dims;
-        if (C !== inShape[0] || kh !== kernel || kw !== kernel)
-          err(`kernel ${ins[1]} [${Wt.dims}] does not fit input channels ${inShape[0]} and kernel ${kernel}x${kernel}`);
+        if (!Number.isInteger(group) || group < 1 || inShape[0] % group !== 0 || M % group !== 0)
+          err(`group ${group} does not divide the ${inShape[0]} input and ${M} output channels; supported: a group dividing both`);
+        if (C !== inShape[0] / group || kh !== kernel || kw !== kernel)
+          err(
+            `kernel ${ins[1]} [${Wt.dims}] does not fit ${inShape[0]} input channels${group > 1 ? ` in ${group} groups` : ""} and kernel ${kernel}x${kernel}`,
+          );
         const W = Array.from({ length: M }, (_, o) =>
           Array.from({ length: C }, (_, c) =>
             Array.from({ length: kernel }, (_, y) =>
@@ -568,7 +573,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
         const oh = windowOut(inShape[1], kernel, stride, padding);
         const ow = windowOut(inShape[2], kernel, stride, padding);
         if (oh < 1 || ow < 1) err(`kernel ${kernel} with padding ${padding} does not fit the ${inShape[1]}x${inShape[2]} input`);
-        pushWeighted({ type: "conv2d", inShape, W, B, kernel, stride, padding, relu: false }, [1, M, oh, ow], [M, oh, ow]);
+        const conv: FloatConv2d = { type: "conv2d", inShape, W, B, kernel, stride, padding, relu: false };
+        if (group > 1) conv.groups = group;
+        pushWeighted(conv, [1, M, oh, ow], [M, oh, ow]);
         return;
       }
       case "MaxPool":
@@ -579,7 +586,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
           throw new OnnxImportError(
             pendingPad.node,
             "Pad",
-            `Pad before MaxPool "${name}" is not supported; supported: Pad before Conv or AveragePool (max pooling has no padding here)`,
+            `Pad before MaxPool "${name}" is not supported: its zeros could win the maximum; supported: MaxPool's own pads (-infinity), or Pad before Conv or AveragePool`,
           );
         const inShape = enterImage();
         let kernel: number;
@@ -593,8 +600,8 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
           kernel = w.kernel;
           stride = w.stride;
           if (op === "MaxPool") {
-            if (w.pads.some((p) => p !== 0))
-              err(`pads [${w.pads}] are not supported for MaxPool; supported: no padding (zero padding is supported for AveragePool)`);
+            // ONNX MaxPool pads with -infinity: the maximum of the in-range taps (maxpool padding)
+            padding = totalPadding(w.pads, kernel);
           } else {
             if (w.pads.some((p) => p !== 0) && at.int("count_include_pad", 0) !== 1)
               err(
@@ -621,7 +628,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
         }
         if (out[2] !== undefined && (out[2] < 1 || out[3] < 1)) err(`kernel ${kernel} does not fit the ${inShape[1]}x${inShape[2]} input`);
         const type = op === "MaxPool" ? "maxpool" : "avgpool";
-        layers.push(padding > 0 ? { type: "avgpool", inShape, kernel, stride, padding } : { type, inShape, kernel, stride });
+        layers.push(padding > 0 ? { type, inShape, kernel, stride, padding } : { type, inShape, kernel, stride });
         physical = [inShape[0], windowOut(inShape[1], kernel, stride, padding), windowOut(inShape[2], kernel, stride, padding)];
         foldable = false;
         setShape(out);
@@ -721,7 +728,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       throw new OnnxImportError(
         nodeName(join),
         jn.opType ?? "",
-        `${jn.opType === "Add" || jn.opType === "Sum" ? "adds" : "combines"} "${other}" and the earlier "${t}": a residual (skip) connection; ${ISSUE_17}. Supported: a single chain of layers`,
+        `${jn.opType === "Add" || jn.opType === "Sum" ? "adds" : "combines"} "${other}" and the earlier "${t}": a residual (skip) connection; ${RESIDUAL}. Supported: a single chain of layers`,
       );
     }
     const others = users.filter((i) => i !== at).map((i) => `"${nodeName(i)}" (${nodes[i].opType})`);

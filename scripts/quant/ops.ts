@@ -95,13 +95,17 @@ export function outSide(n: number, kernel: number, stride: number, padding = 0):
   return Math.floor((n + 2 * padding - kernel) / stride) + 1;
 }
 
-/** Geometry of a 2-D convolution. */
+/**
+ * Geometry of a 2-D convolution. `groups` (absent = 1) splits the input and output channels into that many groups;
+ * output channel o reads only the inShape[0] / groups input channels of its group (groups = inShape[0]: depthwise).
+ */
 export interface ConvGeometry {
   inShape: Shape3;
   outChannels: number;
   kernel: number;
   stride: number;
   padding: number;
+  groups?: number;
 }
 
 /** Output shape of a convolution. */
@@ -112,7 +116,8 @@ export function convOutShape(g: ConvGeometry): [number, number, number] {
 
 /**
  * Calls `tap(o, c, ky, kx, inIndex, outIndex)` for every in-range tap of a convolution (zero-padding taps are
- * skipped), in the order the circuit visits them.
+ * skipped), in the order the circuit visits them. `c` indexes the weight tensor W[o][c][ky][kx]: the input channel
+ * within output channel o's group (the input channel itself is g * C / groups + c, g = floor(o / (OC / groups))).
  */
 export function forEachConvTap(
   g: ConvGeometry,
@@ -120,21 +125,29 @@ export function forEachConvTap(
 ): void {
   const [C, H, W] = g.inShape;
   const [OC, OH, OW] = convOutShape(g);
-  for (let o = 0; o < OC; o++)
+  const G = g.groups ?? 1;
+  const CG = C / G;
+  const OCG = OC / G;
+  for (let o = 0; o < OC; o++) {
+    const c0 = Math.floor(o / OCG) * CG;
     for (let oy = 0; oy < OH; oy++)
       for (let ox = 0; ox < OW; ox++) {
         const outIndex = (o * OH + oy) * OW + ox;
-        for (let c = 0; c < C; c++)
+        for (let c = 0; c < CG; c++)
           for (let ky = 0; ky < g.kernel; ky++)
             for (let kx = 0; kx < g.kernel; kx++) {
               const y = oy * g.stride + ky - g.padding;
               const x = ox * g.stride + kx - g.padding;
-              if (y >= 0 && y < H && x >= 0 && x < W) tap(o, c, ky, kx, (c * H + y) * W + x, outIndex);
+              if (y >= 0 && y < H && x >= 0 && x < W) tap(o, c, ky, kx, ((c0 + c) * H + y) * W + x, outIndex);
             }
       }
+  }
 }
 
-/** Twin of `Conv2dOpen` / `Conv2dPrivate`: requantize(B[o] + sum of in-range taps) per output, CHW layout. */
+/**
+ * Twin of `Conv2dOpen` / `Conv2dPrivate` (groups 1) and `Conv2dGroupedOpen` / `Conv2dGroupedPrivate`:
+ * requantize(B[o] + sum of in-range taps of o's group) per output, CHW layout; W is [OC][C / groups][K][K].
+ */
 export function conv2d(
   x: readonly bigint[],
   g: ConvGeometry,
@@ -156,7 +169,8 @@ export function conv2d(
 
 /**
  * Pooling windows: for each output index (CHW), the input indices of its window, row-major. With zero padding a
- * border window lists only its in-range taps (the padded zeros add nothing to a sum).
+ * border window lists only its in-range taps (the padded zeros add nothing to a sum; for a maximum, a skipped tap
+ * is -infinity).
  */
 export function poolWindows(
   inShape: Shape3,
@@ -188,9 +202,13 @@ export function max2(a: bigint, b: bigint): bigint {
   return a >= b ? a : b;
 }
 
-/** Twin of `MaxPool2d`: the maximum of each K x K window. */
-export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number): bigint[] {
-  return poolWindows(inShape, kernel, stride).windows.map((win) => win.map((i) => x[i]).reduce(max2));
+/**
+ * Twin of `MaxPool2d` (padding 0) and `MaxPool2dPadded`: the maximum of the in-range taps of each K x K window.
+ * Padded taps are skipped, i.e. they act as -infinity and never win (PyTorch's / ONNX's MaxPool padding); with
+ * padding < kernel every window has at least one in-range tap.
+ */
+export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number, stride: number, padding = 0): bigint[] {
+  return poolWindows(inShape, kernel, stride, padding).windows.map((win) => win.map((i) => x[i]).reduce(max2));
 }
 
 /**
@@ -214,6 +232,23 @@ export function avgPool2d(
       false,
     ),
   );
+}
+
+/**
+ * Twin of `AddRescaled(n, sa, sb, A, k, outBits, relu)`: requantize(a[i] * 2^sa + b[i] * 2^sb, k, outBits, relu) per
+ * element, the residual sum of two tensors left-shifted to a common scale.
+ */
+export function addRescaled(
+  a: readonly bigint[],
+  b: readonly bigint[],
+  sa: number,
+  sb: number,
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
+  if (a.length !== b.length) throw new Error(`add: operands have ${a.length} and ${b.length} values`);
+  return a.map((v, i) => requantize((v << BigInt(sa)) + (b[i] << BigInt(sb)), k, outBits, relu));
 }
 
 /** Smallest D with hi - lo < 2^D (D >= 1): the difference width of `Max2` / `MaxPool2d` / `Argmax` over [lo, hi]. */

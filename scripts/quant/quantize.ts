@@ -59,7 +59,8 @@ function maxAbs(values: Iterable<number>): number {
  * Per layer type: dense and conv2d get wFrac from their largest weight, outFrac from the calibration maximum of
  * their output and shift = inFrac + wFrac - outFrac (outFrac is lowered to inFrac + wFrac when that would be
  * negative); maxpool and flatten keep the scale; avgpool sums its K x K window and shifts by log2(K*K), which keeps
- * the scale (K*K must be a power of two).
+ * the scale (K*K must be a power of two); add aligns its two operands to the finer of their scales F (left shifts),
+ * takes outFrac from the calibration maximum of its output and shift = F - outFrac.
  * @throws Error naming the layer when a bias does not fit `biasBits`, or an avgpool window is not a power of two.
  */
 export function quantizeModel(fm: FloatModel, calibration: readonly number[][], opts: QuantizeOptions = {}): QuantizedModel {
@@ -111,7 +112,14 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
     }
     return { wFrac, outFrac, shift };
   };
+  /** Fractional bits of every layer's output so far (an add layer aligns the saved operand's scale). */
+  const fracs: number[] = [];
   const layers = fm.layers.map((l, li): QuantizedLayer => {
+    const q = quantizeLayer(l, li);
+    fracs.push(fIn);
+    return q;
+  });
+  function quantizeLayer(l: FloatModel["layers"][number], li: number): QuantizedLayer {
     switch (l.type) {
       case "dense": {
         const { wFrac, outFrac, shift } = scales(li, l.W.flat());
@@ -145,6 +153,8 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           kernel: l.kernel,
           stride: l.stride,
           padding: l.padding,
+          // absent = 1: keeps the files of ungrouped models exactly as before the field existed
+          ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
           W,
           B,
           wBits: bits,
@@ -156,8 +166,11 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           relu: l.relu,
         };
       }
-      case "maxpool":
-        return { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+      case "maxpool": {
+        const q: QuantizedLayer = { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
       case "avgpool": {
         const shift = Math.log2(l.kernel * l.kernel);
         if (!Number.isInteger(shift))
@@ -179,8 +192,31 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
       }
       case "flatten":
         return { type: "flatten", inShape: [...l.inShape] };
+      case "add": {
+        // align both operands to the finer scale F (a left shift of the coarser one is exact), then requantize
+        const fSaved = l.from === -1 ? inFrac : fracs[l.from];
+        const F = Math.max(fIn, fSaved);
+        let outFrac = fracFor(actMax[li], outBitsOf(li));
+        let shift = F - outFrac;
+        if (shift < 0) {
+          outFrac = F;
+          shift = 0;
+        }
+        const q: QuantizedLayer = {
+          type: "add",
+          from: l.from,
+          alignCur: F - fIn,
+          alignFrom: F - fSaved,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+          relu: l.relu,
+        };
+        fIn = outFrac;
+        return q;
+      }
     }
-  });
+  }
   const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
   if (fm.inputShape) input.shape = [...fm.inputShape];
   // absent = committed: keeps the files of committed-mode models exactly as before the option existed

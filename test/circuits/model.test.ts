@@ -36,6 +36,65 @@ function smallCnn(weights: "open" | "private"): QuantizedModel {
     head: "argmax",
   };
 }
+/**
+ * input [2,5,5] -> conv 4 x 3x3 in 2 groups, stride 2, pad 1, ReLU -> [4,3,3] -> maxpool 2 stride 2 pad 1 -> [4,2,2]
+ * -> depthwise conv 4 x 1x1 (groups 4) -> flatten -> dense 16->3
+ */
+function groupedCnn(weights: "open" | "private"): QuantizedModel {
+  return {
+    format: "zkml-quantized-v1",
+    name: `tiny-grouped-${weights}`,
+    input: { size: 50, bits: 8, frac: 6, shape: [2, 5, 5] },
+    weights,
+    layers: [
+      { type: "conv2d", inShape: [2, 5, 5], outChannels: 4, kernel: 3, stride: 2, padding: 1, groups: 2, W: chunk(chunk(chunk(ints(36, 2, 60), 3), 3), 1), B: [40, -70, 0, 9], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: true },
+      { type: "maxpool", inShape: [4, 3, 3], kernel: 2, stride: 2, padding: 1 },
+      { type: "conv2d", inShape: [4, 2, 2], outChannels: 4, kernel: 1, stride: 1, padding: 0, groups: 4, W: [[[[50]]], [[[-64]]], [[[127]]], [[[-3]]]], B: [0, 5, -5, 64], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+      { type: "flatten", inShape: [4, 2, 2] },
+      { type: "dense", nIn: 16, nOut: 3, W: chunk(ints(48, 9, 100), 16), B: [10, -20, 30], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+    ],
+    head: "argmax",
+  };
+}
+/**
+ * A residual block: input [1,4,4] -> conv 2x3x3 pad 1 ReLU (layer 0) -> conv 2x3x3 pad 1 (layer 1) -> add layer 0's
+ * output (current << 1, saved << 0, shift 1), ReLU (layer 2) -> add layer 0's output again (no shifts, signed;
+ * layer 3) -> maxpool 2 -> flatten -> dense 8->3.
+ */
+function residualCnn(weights: "open" | "private"): QuantizedModel {
+  const conv = (seed: number, relu: boolean, inC: number): QuantizedModel["layers"][number] => ({ type: "conv2d", inShape: [inC, 4, 4], outChannels: 2, kernel: 3, stride: 1, padding: 1, W: chunk(chunk(chunk(ints(18 * inC, seed, 60), 3), 3), inC), B: [20, -30], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu });
+  return {
+    format: "zkml-quantized-v1",
+    name: `tiny-residual-${weights}`,
+    input: { size: 16, bits: 8, frac: 6, shape: [1, 4, 4] },
+    weights,
+    layers: [
+      conv(4, true, 1),
+      conv(5, false, 2),
+      { type: "add", from: 0, alignCur: 1, alignFrom: 0, shift: 1, outBits: 8, outFrac: 6, relu: true },
+      { type: "add", from: 0, alignCur: 0, alignFrom: 0, shift: 0, outBits: 8, outFrac: 6, relu: false },
+      { type: "maxpool", inShape: [2, 4, 4], kernel: 2, stride: 2 },
+      { type: "flatten", inShape: [2, 2, 2] },
+      { type: "dense", nIn: 8, nOut: 3, W: chunk(ints(24, 6, 100), 8), B: [10, -20, 30], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+    ],
+    head: "argmax",
+  };
+}
+/** input 6 -> dense 6->6 ReLU -> add the input itself (from -1; the input at a coarser scale: << 2) -> dense 6->3. */
+function residualMlp(): QuantizedModel {
+  return {
+    format: "zkml-quantized-v1",
+    name: "tiny-residual-mlp-open",
+    input: { size: 6, bits: 8, frac: 4 },
+    weights: "open",
+    layers: [
+      { type: "dense", nIn: 6, nOut: 6, W: chunk(ints(36, 8, 127), 6), B: [100, -100, 0, 5, -5, 7], wBits: 8, wFrac: 6, bBits: 16, shift: 4, outBits: 8, outFrac: 6, relu: true },
+      { type: "add", from: -1, alignCur: 0, alignFrom: 2, shift: 1, outBits: 8, outFrac: 5, relu: false },
+      { type: "dense", nIn: 6, nOut: 3, W: chunk(ints(18, 9, 127), 6), B: [1, 2, 3], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 5, relu: false },
+    ],
+    head: "argmax",
+  };
+}
 function smallMlp(weights: "open" | "private"): QuantizedModel {
   return {
     format: "zkml-quantized-v1",
@@ -52,7 +111,7 @@ function smallMlp(weights: "open" | "private"): QuantizedModel {
 
 describe("generated model circuits (scripts/circuit/generate.ts)", function () {
   const inputs: bigint[][] = [];
-  for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+  for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private"), residualCnn("open"), residualCnn("private"), residualMlp()]) {
     describe(`${m.name}`, function () {
       it("witness outputs equal inferQuantized, modelCommitment and inputCommitment", async function () {
         const c = await circuitFromSource(m.name, await generateMainCircuit(m));
@@ -80,10 +139,37 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
 
   it("pins the constraint counts of the generated test models", async function () {
     const counts: Record<string, number> = {};
-    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private")]) {
+    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private"), residualCnn("open"), residualCnn("private"), residualMlp()]) {
       counts[m.name] = (await circuitFromSource(m.name, await generateMainCircuit(m))).compiled.constraints;
     }
     expect(counts).to.deep.equal(EXPECTED_COUNTS);
+  });
+
+  it("a grouped model uses the grouped templates and the padded max pool; groups 1 keeps the ungrouped ones", async function () {
+    const src = await generateMainCircuit(groupedCnn("private"));
+    expect(src).to.match(/Conv2dGroupedPrivate\(2, 5, 5, 4, 3, 2, 1, 2, /);
+    expect(src).to.match(/signal input w0\[4\]\[1\]\[3\]\[3\];/);
+    expect(src).to.match(/MaxPool2dPadded\(4, 3, 3, 2, 2, 1, /);
+    const m = smallCnn("open");
+    const before = await generateMainCircuit(m);
+    (m.layers[0] as { groups?: number }).groups = 1;
+    expect(await generateMainCircuit(m)).to.equal(before);
+    expect(before).to.not.match(/Grouped|MaxPool2dPadded/);
+  });
+
+  it("an add layer reads the saved output of its from layer", async function () {
+    expect(await generateMainCircuit(residualMlp())).to.match(/l1\.b <== x;/);
+    const src = await generateMainCircuit(residualCnn("open"));
+    expect(src).to.match(/component l2 = AddRescaled\(32, 1, 0, \d+, 1, 8, 1\);\n {4}l2\.a <== l1\.out;\n {4}l2\.b <== l0\.out;/);
+    expect(src).to.match(/component l3 = AddRescaled\(32, 0, 0, \d+, 0, 8, 0\);\n {4}l3\.a <== l2\.out;\n {4}l3\.b <== l0\.out;/);
+    // the TS twin: layer 2 = relu(round((2 * conv1 + conv0) / 2)), element by element
+    const m = residualCnn("open");
+    const r = inferQuantized(m, ints(16, 3, 128).map((v) => BigInt(Math.min(v, 127))));
+    r.layers[2].forEach((v, i) => {
+      const s = 2n * r.layers[1][i] + r.layers[0][i];
+      const q = (s + 1n) >> 1n;
+      expect(v).to.equal(q < 0n ? 0n : q > 127n ? 127n : q);
+    });
   });
 
   it("a private-weights circuit does not embed the weights", async function () {
@@ -108,10 +194,42 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
       ["pool inShape", (m) => ((m.layers[2] as { inShape: number[] }).inShape = [2, 2, 3]), /layers\[2\]\.inShape/],
       ["dense nIn", (m) => ((m.layers[4] as { nIn: number }).nIn = 9), /layers\[4\]\.nIn/],
       ["unknown type", (m) => ((m.layers[3] as { type: string }).type = "softmax"), /layers\[3\]\.type/],
+      ["maxpool padding >= kernel", (m) => ((m.layers[1] as { padding?: number }).padding = 2), /layers\[1\]\.padding must be an integer in 0\.\.1, got 2/],
+      ["maxpool padding negative", (m) => ((m.layers[1] as { padding?: number }).padding = -1), /layers\[1\]\.padding must be an integer in 0\.\.1/],
     ];
     for (const [what, mutate, re] of cases) {
       it(`throws on ${what}`, function () {
         const m = smallCnn("open");
+        mutate(m);
+        expect(() => validateModel(m)).to.throw(re);
+      });
+    }
+    const groupCases: [string, (m: QuantizedModel) => void, RegExp][] = [
+      ["groups not dividing the input channels", (m) => ((m.layers[0] as { groups?: number }).groups = 3), /layers\[0\]\.groups must be an integer in 1\.\.2, got 3/],
+      ["groups not dividing outChannels", (m) => ((m.layers[2] as { groups?: number }).groups = 3), /layers\[2\]\.groups = 3 must divide both inShape\[0\] = 4 and outChannels = 4; use a common divisor/],
+      ["groups 0", (m) => ((m.layers[0] as { groups?: number }).groups = 0), /layers\[0\]\.groups must be an integer in 1\.\.2, got 0/],
+      ["groups not an integer", (m) => ((m.layers[0] as { groups?: number }).groups = 1.5), /layers\[0\]\.groups must be an integer/],
+      ["W shaped for groups 1", (m) => ((m.layers[2] as { groups?: number }).groups = 2), /layers\[2\]\.W\[0\] must have inShape\[0\] \/ groups = 2 channels/],
+      ["W shaped for groups when groups is absent", (m) => delete (m.layers[0] as { groups?: number }).groups, /layers\[0\]\.W\[0\] must have inShape\[0\] = 2 channels/],
+    ];
+    const addCases: [string, (m: QuantizedModel) => void, RegExp][] = [
+      ["add from a later layer", (m) => ((m.layers[2] as { from: number }).from = 2), /layers\[2\]\.from must be an integer in -1\.\.1, got 2/],
+      ["add from the input of another size", (m) => ((m.layers[2] as { from: number }).from = -1), /layers\[2\]\.from = -1: the model input outputs 16 values but the previous layer outputs 32; add two tensors of one size/],
+      ["add alignCur negative", (m) => ((m.layers[2] as { alignCur: number }).alignCur = -1), /layers\[2\]\.alignCur must be an integer in 0\.\.64/],
+      ["add relu missing", (m) => delete (m.layers[3] as { relu?: boolean }).relu, /layers\[3\]\.relu must be true or false/],
+    ];
+    for (const [what, mutate, re] of addCases) {
+      it(`throws on ${what}`, function () {
+        const m = residualCnn("open");
+        validateModel(m);
+        mutate(m);
+        expect(() => validateModel(m)).to.throw(re);
+      });
+    }
+    for (const [what, mutate, re] of groupCases) {
+      it(`throws on ${what}`, function () {
+        const m = groupedCnn("open");
+        validateModel(m);
         mutate(m);
         expect(() => validateModel(m)).to.throw(re);
       });
@@ -124,4 +242,9 @@ const EXPECTED_COUNTS: Record<string, number> = {
   "tiny-cnn-open": 2901,
   "tiny-cnn-private": 4323,
   "tiny-mlp-private": 1457,
+  "tiny-grouped-open": 2106,
+  "tiny-grouped-private": 3772,
+  "tiny-residual-open": 3149,
+  "tiny-residual-private": 5073,
+  "tiny-residual-mlp-open": 629,
 };

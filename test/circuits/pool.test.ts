@@ -144,3 +144,72 @@ describe("circuits/lib/pool.circom", function () {
     });
   });
 });
+
+describe("circuits/lib/pool.circom (padded max pooling)", function () {
+  describe("MaxPool2dPadded(C=2, H=3, W=3, K=2, S=2, P=1, D=8)", function () {
+    // PyTorch's MaxPool2d(2, stride=2, padding=1) on 3x3: a 2x2 output whose windows hold 1, 2, 2 and 4 real taps
+    let c: Circuit;
+    before(async function () {
+      c = await templateCircuit("pool.circom", "MaxPool2dPadded", [2, 3, 3, 2, 2, 1, 8]);
+    });
+    const check = async (x: bigint[]): Promise<bigint[]> => {
+      const w = await c.witness({ in: x.map(toField) });
+      const want = maxPool2d(x, [2, 3, 3], 2, 2, 1);
+      expect(want.map((_, i) => fromField(c.get(w, `out[${i}]`)))).to.deep.equal(want);
+      await c.expectSatisfied(w);
+      return w;
+    };
+    it("padded taps never win: an all-negative tensor pools to its own values, not to a padded 0", async function () {
+      const w = await check(Array(18).fill(-100n));
+      for (let i = 0; i < 8; i++) expect(fromField(c.get(w, `out[${i}]`))).to.equal(-100n);
+      const x = Array.from({ length: 18 }, (_, i) => -BigInt(i) - 1n);
+      const w2 = await check(x);
+      // corner window: only in[0] = -1; bottom-right window: max(in[4], in[5], in[7], in[8]) = -5
+      expect(fromField(c.get(w2, "out[0]"))).to.equal(-1n);
+      expect(fromField(c.get(w2, "out[3]"))).to.equal(-5n);
+    });
+    it("equals the TS twin on edge tensors (zeros, max, min, alternating signs)", async function () {
+      await check(Array(18).fill(0n));
+      await check(Array(18).fill(127n));
+      await check(Array(18).fill(-128n));
+      await check(Array.from({ length: 18 }, (_, i) => (i % 2 ? 127n : -128n)));
+    });
+    it("equals the TS twin on random int8 tensors (fast-check)", async function () {
+      await fc.assert(fc.asyncProperty(fc.array(i8, { minLength: 18, maxLength: 18 }), async (x) => void (await check(x))), { numRuns: 25 });
+    });
+    it("costs (in-range taps - 1) * (D + 2) per output (pinned)", function () {
+      // per channel: windows of 1, 2, 2 and 4 in-range taps -> 0 + 1 + 1 + 3 Max2
+      expect(c.compiled.constraints).to.equal(2 * 5 * 10);
+    });
+    it("rejects a window maximum replaced by a smaller in-range value", async function () {
+      const x = Array.from({ length: 18 }, (_, i) => BigInt(i) - 9n);
+      const w = await check(x);
+      // bottom-right window of channel 0: in[4], in[5], in[7], in[8] = -5, -4, -2, -1
+      await c.expectRejected(w, { "out[3]": -5n });
+    });
+    it("rejects a padded 0 claimed as the maximum of a negative window", async function () {
+      const w = await check(Array(18).fill(-100n));
+      await c.expectRejected(w, { "out[1]": 0n });
+      await c.expectRejected(w, { "out[3]": 0n });
+    });
+    it("a one-tap window is a wire, not a choice: --O2 merges in[0] into out[0]", function () {
+      // out[0] <== in[0] is linear, so the optimizer substitutes in[0] by out[0]: changing out[0] is changing the
+      // input itself (a different, equally valid input), which is why no tamper test applies to it
+      expect(() => c.index("in[0]")).to.throw(/optimized away/);
+      expect(() => c.index("in[9]")).to.throw(/optimized away/);
+      expect(c.index("in[1]")).to.be.greaterThan(0);
+    });
+  });
+
+  describe("MaxPool2dPadded(C=2, H=4, W=4, K=2, S=2, P=0, D=8)", function () {
+    it("costs what MaxPool2d costs with padding 0 (240 constraints, same chain)", async function () {
+      const c = await templateCircuit("pool.circom", "MaxPool2dPadded", [2, 4, 4, 2, 2, 0, 8]);
+      expect(c.compiled.constraints).to.equal(240);
+      const x = Array.from({ length: 32 }, (_, i) => BigInt((i * 37) % 256) - 128n);
+      const w = await c.witness({ in: x.map(toField) });
+      const want = maxPool2d(x, [2, 4, 4], 2, 2);
+      expect(want.map((_, i) => fromField(c.get(w, `out[${i}]`)))).to.deep.equal(want);
+      await c.expectSatisfied(w);
+    });
+  });
+});

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { loadFloatModel } from "../../scripts/model/build";
 import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
 import type { FloatModel } from "../../scripts/model/float";
-import { preprocess } from "../../scripts/model/float";
+import { forwardFloat, preprocess } from "../../scripts/model/float";
 import { type QuantizedModel, inferQuantized } from "../../scripts/model/quantized";
 import { signedRange } from "../../scripts/quant/ops";
 import { quantizeBundled } from "../../scripts/model/bundled";
@@ -11,6 +11,7 @@ import {
   evaluateQuantization,
   evaluateRegression,
   fracFor,
+  quantizeFeatures,
   quantizeInput,
   quantizeModel,
   roundHalfAway,
@@ -84,6 +85,102 @@ describe("quantize", () => {
       expect(maxW).to.be.at.most(127);
       expect(maxW).to.be.greaterThan(63);
       expect(fm.layers.length).to.equal(qm.layers.length);
+    });
+    it("carries groups and maxpool padding into the quantized model, which tracks the float model", () => {
+      const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 2.3 + seed) / 2);
+      const cube = (flat: number[], o: number, c: number, k: number): number[][][][] =>
+        Array.from({ length: o }, (_, a) =>
+          Array.from({ length: c }, (_, b) =>
+            Array.from({ length: k }, (_, y) => flat.slice(((a * c + b) * k + y) * k, ((a * c + b) * k + y) * k + k)),
+          ),
+        );
+      const fm: FloatModel = {
+        format: "zkml-float-v1",
+        name: "grouped",
+        inputSize: 32,
+        inputShape: [2, 4, 4],
+        preprocess: { mean: new Array(32).fill(0), std: new Array(32).fill(1) },
+        classes: ["a", "b"],
+        layers: [
+          {
+            type: "conv2d",
+            inShape: [2, 4, 4],
+            groups: 2,
+            W: cube(vals(36, 1), 4, 1, 3),
+            B: [0.1, -0.2, 0.3, 0],
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+            relu: false,
+          },
+          { type: "maxpool", inShape: [4, 2, 2], kernel: 2, stride: 1, padding: 1 },
+          { type: "flatten", inShape: [4, 3, 3] },
+          { type: "dense", W: [vals(36, 2), vals(36, 3)], B: [0, 0.5], relu: false },
+        ],
+      };
+      const calib = Array.from({ length: 20 }, (_, s) => vals(32, 10 + s));
+      const qm = quantizeModel(fm, calib, { bits: 12 });
+      const [conv, pool] = qm.layers;
+      if (conv.type !== "conv2d" || pool.type !== "maxpool") throw new Error("layer types");
+      expect(conv.groups).to.equal(2);
+      expect(conv.W.map((f) => f.length)).to.deep.equal([1, 1, 1, 1]);
+      expect(pool.padding).to.equal(1);
+      // groups 1 and padding 0 stay absent (files of ungrouped, unpadded models are unchanged)
+      const plain = quantizeModel(
+        {
+          ...fm,
+          layers: [
+            { ...fm.layers[0], groups: 1, W: cube(vals(72, 1), 4, 2, 3) } as FloatModel["layers"][0],
+            { ...fm.layers[1], padding: 0 } as FloatModel["layers"][0],
+            { type: "flatten", inShape: [4, 1, 1] },
+            { type: "dense", W: [vals(4, 2), vals(4, 3)], B: [0, 0.5], relu: false },
+          ],
+        },
+        calib,
+        { bits: 12 },
+      );
+      expect("groups" in plain.layers[0]).to.equal(false);
+      expect("padding" in plain.layers[1]).to.equal(false);
+      const out = qm.layers[3];
+      if (out.type !== "dense") throw new Error("layer types");
+      for (const x of calib) {
+        const f = forwardFloat(fm, x);
+        const q = inferQuantized(qm, quantizeFeatures(qm, x));
+        q.logits.forEach((v, k) => expect(Math.abs(Number(v) / 2 ** out.outFrac - f[3][k])).to.be.lessThan(0.02));
+      }
+    });
+    it("quantizes a residual add: both operands aligned to the finer scale, and the quantized model tracks the float one", () => {
+      const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + seed) / 2);
+      // input 6 -> dense 6->6 ReLU (weights x4: a coarser scale than the input) -> add the input -> dense 6->2
+      const fm: FloatModel = {
+        format: "zkml-float-v1",
+        name: "residual",
+        inputSize: 6,
+        preprocess: { mean: new Array(6).fill(0), std: new Array(6).fill(1) },
+        classes: ["a", "b"],
+        layers: [
+          { type: "dense", W: Array.from({ length: 6 }, (_, j) => vals(6, j).map((v) => v * 4)), B: vals(6, 9), relu: true },
+          { type: "add", from: -1, relu: false },
+          { type: "dense", W: [vals(6, 20), vals(6, 21)], B: [0, 0.1], relu: false },
+        ],
+      };
+      const calib = Array.from({ length: 30 }, (_, s) => vals(6, 30 + s).map((v) => v * 3));
+      const qm = quantizeModel(fm, calib, { bits: 12 });
+      const [d0, add, d1] = qm.layers;
+      if (d0.type !== "dense" || add.type !== "add" || d1.type !== "dense") throw new Error("layer types");
+      const F = Math.max(d0.outFrac, qm.input.frac);
+      expect(add.from).to.equal(-1);
+      expect([add.alignCur, add.alignFrom]).to.deep.equal([F - d0.outFrac, F - qm.input.frac]);
+      expect(Math.min(add.alignCur, add.alignFrom)).to.equal(0);
+      expect(add.alignCur + add.alignFrom).to.be.greaterThan(0); // the scales differ here: one operand is shifted
+      expect(add.shift).to.equal(F - add.outFrac);
+      expect(d1.shift).to.equal(add.outFrac + d1.wFrac - d1.outFrac);
+      for (const x of calib) {
+        const f = forwardFloat(fm, x);
+        const q = inferQuantized(qm, quantizeFeatures(qm, x));
+        q.layers[1].forEach((v, k) => expect(Math.abs(Number(v) / 2 ** add.outFrac - f[1][k])).to.be.lessThan(0.02));
+        q.logits.forEach((v, k) => expect(Math.abs(Number(v) / 2 ** d1.outFrac - f[2][k])).to.be.lessThan(0.05));
+      }
     });
     it("rejects an avgpool window that is not a power of two, naming the layer", () => {
       const fm: FloatModel = {
