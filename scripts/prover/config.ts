@@ -3,7 +3,9 @@
  *
  * | variable | meaning | default |
  * |---|---|---|
- * | PROVER_RPC_URL | JSON-RPC endpoint | required |
+ * | PROVER_RPC_URL | JSON-RPC endpoint, or several comma-separated (used in turn when one fails) | required |
+ * | PROVER_RPC_TIMEOUT_MS | time one RPC request may take before it is retried | 15000 |
+ * | PROVER_RPC_ATTEMPTS | attempts per RPC request over all URLs (transport failures only) | 8 |
  * | PROVER_PRIVATE_KEY | the node's account (0x hex) | required |
  * | PROVER_JOBS_ADDRESS | InferenceJobs address | required |
  * | PROVER_STATE_DIR | durable state folder (one node per folder) | required |
@@ -34,6 +36,7 @@
  * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
  */
 import { getAddress } from "ethers";
+import { DEFAULT_RETRY, parseRpcUrls } from "../chain/rpc";
 import type { ProverNodeConfig } from "./node";
 import { DEFAULT_POLICY, type ServePolicy } from "./bundles";
 
@@ -108,7 +111,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
   const peers = list("PROVER_IPFS_PEERS");
   const gateways = list("PROVER_IPFS_GATEWAYS");
   return {
-    rpcUrl: req(env, "PROVER_RPC_URL"),
+    rpcUrl: parseRpcUrls(req(env, "PROVER_RPC_URL")).join(","),
+    rpcRetry: {
+      timeoutMs: int(env, "PROVER_RPC_TIMEOUT_MS", DEFAULT_RETRY.timeoutMs, 100),
+      attempts: int(env, "PROVER_RPC_ATTEMPTS", DEFAULT_RETRY.attempts, 1),
+    },
     privateKey: pk,
     jobsAddress: jobs,
     stateDir: req(env, "PROVER_STATE_DIR"),

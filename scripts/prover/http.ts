@@ -77,6 +77,9 @@ export function prometheusText(s: StatusSnapshot): string {
     ]),
     family("zkml_prover_gas_spent_wei_total", "counter", "Wei spent on gas.", [["", m.gasSpentWei]]),
     family("zkml_prover_earnings_wei_total", "counter", "Fees and bounties paid to this node (JobFulfilled).", [["", m.earningsWei]]),
+    family("zkml_prover_rpc_retries_total", "counter", "RPC requests retried after a transport failure (timeout, reset, 429, 5xx).", [
+      ["", m.rpcRetries],
+    ]),
     family("zkml_prover_batch_queued", "gauge", "Proved results waiting for their batch.", [["", s.queued]]),
     family("zkml_prover_rpc_up", "gauge", "1 if the RPC endpoint answered this scrape.", [["", s.chain ? 1 : 0]]),
   ];

@@ -18,6 +18,7 @@ export interface MetricsSummary {
   gasSpentWei: bigint;
   /** Fees credited to this node by JobFulfilled (wei). */
   earningsWei: bigint;
+  rpcRetries: number;
 }
 
 /** The q-quantile (0..1) of `xs` by nearest rank; 0 for an empty list. */
@@ -46,6 +47,8 @@ export class Metrics {
   gasUsed = 0n;
   gasSpentWei = 0n;
   earningsWei = 0n;
+  /** RPC requests retried after a transport failure (scripts/chain/rpc.ts). */
+  rpcRetries = 0;
   /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
   /** Cumulative histogram of every proving time: counts per PROVING_BUCKETS bound (le), then +Inf; and the sum. */
@@ -86,6 +89,7 @@ export class Metrics {
       gasUsed: this.gasUsed,
       gasSpentWei: this.gasSpentWei,
       earningsWei: this.earningsWei,
+      rpcRetries: this.rpcRetries,
     };
   }
 }

@@ -18,6 +18,7 @@ import * as fs from "fs";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
+import { ResilientRpcProvider, type RetryOptions, parseRpcUrls } from "../chain/rpc";
 import { DeliveryError, decryptDelivery } from "../chain/private-input";
 import { inputCommitment } from "../model/quantized";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
@@ -46,6 +47,8 @@ export interface ProverNodeConfig {
   bundleTimeoutMs?: number;
   /** After a bundle could not be fetched, the next job on that version tries again this much later (ms, default 60 s). */
   bundleRetryMs?: number;
+  /** Retries of RPC requests that failed at the transport level (scripts/chain/rpc.ts; default DEFAULT_RETRY). */
+  rpcRetry?: Partial<Omit<RetryOptions, "onRetry">>;
   /** Serve GET /metrics (Prometheus) and /health here (port 0: any free port); default: no HTTP server. */
   http?: { host: string; port: number };
   /** /health fails when no tick completed for this long (ms; default max(30 s, 20 poll periods)). */
@@ -130,6 +133,8 @@ export class ProverNode {
   /** When the last tick completed, and the error of the last failed one (for /health). */
   private lastTickOkAt = 0;
   private lastTickError?: string;
+  /** The last transport failure of the RPC endpoint (retried by the provider). */
+  private lastRpcError?: { at: number; error: string };
   private status?: { url: string; close(): Promise<void> };
 
   constructor(cfg: ProverNodeConfig) {
@@ -141,7 +146,18 @@ export class ProverNode {
   /** Opens the store, loads and checks the served models, settles transactions left pending, stakes, starts the loop. */
   async start(): Promise<void> {
     const c = this.cfg;
-    this.provider = new JsonRpcProvider(c.rpcUrl, undefined, { cacheTimeout: -1, pollingInterval: c.pollMs });
+    this.provider = new ResilientRpcProvider(
+      parseRpcUrls(c.rpcUrl),
+      { cacheTimeout: -1, pollingInterval: c.pollMs },
+      {
+        ...c.rpcRetry,
+        onRetry: (r) => {
+          this.metrics.rpcRetries++;
+          this.lastRpcError = { at: Date.now(), error: `${r.method} on ${r.url}: ${r.error}` };
+          this.log("rpc_retry", r);
+        },
+      },
+    );
     this.wallet = new Wallet(c.privateKey, this.provider);
     try {
       this.chainId = (await this.provider.getNetwork()).chainId;
@@ -236,7 +252,7 @@ export class ProverNode {
       return {
         ok: false,
         reason: `no successful tick for ${this.lastTickOkAt === 0 ? "ever" : `${ago} ms`} (limit ${limit} ms)`,
-        lastError: this.lastTickError,
+        lastError: this.lastTickError ?? this.lastRpcError?.error,
       };
     return { ok: true, lastTickAgoMs: ago, headBlock: this.chainBlock, jobsInFlight: this.active.size, lastError: this.lastTickError };
   }
@@ -447,13 +463,19 @@ export class ProverNode {
     if (modelFee !== undefined && BigInt(j.fee) < modelFee)
       return this.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
     const key = `${j.modelId}:${j.modelVersion}`;
-    let m = this.modelMatch.get(key);
-    if (!m) this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
-    let match = await m;
+    const check = (): Promise<{ model?: ServedModel; reason?: string; retryAt?: number }> => {
+      // an error (the RPC endpoint unreachable while checking) is not a verdict: forgotten, so the next job asks again
+      const p = this.matchVersion(BigInt(j.modelId), j.modelVersion);
+      this.modelMatch.set(key, p);
+      p.catch(() => {
+        if (this.modelMatch.get(key) === p) this.modelMatch.delete(key);
+      });
+      return p;
+    };
+    let match = await (this.modelMatch.get(key) ?? check());
     if ((match.model && !fs.existsSync(match.model.zkey)) || (match.retryAt !== undefined && Date.now() >= match.retryAt)) {
       // A published bundle evicted from the cache since, or one that could not be fetched a while ago: again.
-      this.modelMatch.set(key, (m = this.matchVersion(BigInt(j.modelId), j.modelVersion)));
-      match = await m;
+      match = await check();
     }
     if (!match.model) return this.finish(j, "skipped", match.reason);
     const served = match.model;

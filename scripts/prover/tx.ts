@@ -7,6 +7,7 @@
  * twice and nothing recorded is forgotten.
  */
 import { type JsonRpcProvider, type TransactionReceipt, Transaction, type Wallet } from "ethers";
+import { RpcTransportError } from "../chain/rpc";
 import type { JsonLog } from "./log";
 import type { Metrics } from "./metrics";
 import type { ProverStore, TxRecord } from "./store";
@@ -36,9 +37,19 @@ export class WouldRevertError extends Error {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A failure to reach the RPC endpoint (after its own retries), as opposed to an answer. */
+function isTransport(e: unknown): boolean {
+  if (e instanceof RpcTransportError) return true;
+  const x = e as { code?: string; message?: string; error?: { message?: string } };
+  if (x.code === "TIMEOUT" || x.code === "NETWORK_ERROR" || x.code === "SERVER_ERROR") return true;
+  return /ECONNRESET|ECONNREFUSED|socket hang up|HTTP (429|5\d\d)|timeout|not JSON/i.test(`${x.message ?? ""} ${x.error?.message ?? ""}`);
+}
+
 export class TxSender {
   private lock: Promise<void> = Promise.resolve();
   private nextNonce = -1;
+  /** Attempts whose broadcast did not reach the endpoint: sent again (same bytes) while they are waited for. */
+  private readonly unsent = new Set<string>();
 
   constructor(
     private readonly wallet: Wallet,
@@ -75,6 +86,7 @@ export class TxSender {
       try {
         gas = await this.provider.estimateGas({ from: this.wallet.address, to, data, value });
       } catch (e) {
+        if (isTransport(e)) throw e; // the endpoint was not reached: not a revert (the job is tried again later)
         const err = e as { data?: string; shortMessage?: string; message: string };
         throw new WouldRevertError(key, err.data, err.shortMessage ?? err.message);
       }
@@ -128,12 +140,15 @@ export class TxSender {
     await this.store.putTx(t); // the intent is durable before anything leaves this process
   }
 
-  private async broadcast(t: TxRecord): Promise<void> {
-    const a = t.attempts[t.attempts.length - 1];
+  private async broadcast(t: TxRecord, a = t.attempts[t.attempts.length - 1]): Promise<void> {
     try {
       await this.provider.broadcastTransaction(a.raw);
-      this.log("tx_sent", { key: t.key, hash: a.hash, nonce: t.nonce, attempt: t.attempts.length, maxFeePerGas: a.maxFeePerGas });
+      this.unsent.delete(a.hash);
+      this.log("tx_sent", { key: t.key, hash: a.hash, nonce: t.nonce, attempt: t.attempts.indexOf(a) + 1, maxFeePerGas: a.maxFeePerGas });
     } catch (e) {
+      // The endpoint could not be reached: the same bytes go out again from the wait loop (never a second transaction).
+      if (isTransport(e)) this.unsent.add(a.hash);
+      else this.unsent.delete(a.hash);
       // Already known, or the nonce is used (an earlier attempt was mined): the receipt poll settles which.
       this.log("tx_broadcast_error", {
         key: t.key,
@@ -144,48 +159,63 @@ export class TxSender {
     }
   }
 
-  /** Waits for any attempt of `t` to be mined, replacing it with higher fees while it is stuck. */
+  /**
+   * Waits for any attempt of `t` to be mined, replacing it with higher fees while it is stuck. An RPC endpoint that
+   * cannot be reached is waited out (polled again) until `timeoutMs`; nothing is sent twice meanwhile.
+   */
   private async wait(t: TxRecord): Promise<TransactionReceipt> {
     const t0 = Date.now();
     for (;;) {
-      for (const a of t.attempts) {
-        const r = await this.provider.getTransactionReceipt(a.hash);
-        if (r) {
-          if (t.status !== "mined") {
-            t.status = "mined";
-            t.minedHash = a.hash;
-            t.success = r.status === 1;
-            await this.store.putTx(t);
-            this.metrics.addReceipt(r);
-            this.log("tx_mined", {
-              key: t.key,
-              hash: a.hash,
-              nonce: t.nonce,
-              status: r.status,
-              gasUsed: r.gasUsed,
-              attempts: t.attempts.length,
-            });
-          }
-          return r;
-        }
+      try {
+        const r = await this.poll(t);
+        if (r) return r;
+      } catch (e) {
+        if (!isTransport(e)) throw e;
+        this.log("tx_poll_error", { key: t.key, nonce: t.nonce, error: (e as Error).message.slice(0, 200) });
       }
-      const mined = await this.provider.getTransactionCount(this.wallet.address, "latest");
-      if (mined > t.nonce) {
-        // The nonce is used, but by none of our attempts' receipts yet: re-check once (a receipt may lag), then drop.
-        await sleep(this.opts.pollMs);
-        const again = await Promise.all(t.attempts.map((a) => this.provider.getTransactionReceipt(a.hash)));
-        const r = again.find((x) => x !== null);
-        if (r) continue;
-        t.status = "dropped";
-        await this.store.putTx(t);
-        throw new Error(`${t.key}: nonce ${t.nonce} was used by a transaction this node did not record`);
-      }
-      const last = t.attempts[t.attempts.length - 1];
-      if (Date.now() - last.sentAt > this.opts.stuckMs) await this.replace(t);
       if (Date.now() - t0 > this.opts.timeoutMs)
         throw new Error(`${t.key}: not mined after ${this.opts.timeoutMs} ms (nonce ${t.nonce}); resumed on next start`);
       await sleep(this.opts.pollMs);
     }
+  }
+
+  /** One look at `t`: its receipt if an attempt is mined; otherwise re-sends unsent attempts and replaces a stuck one. */
+  private async poll(t: TxRecord): Promise<TransactionReceipt | undefined> {
+    for (const a of t.attempts) if (this.unsent.has(a.hash)) await this.broadcast(t, a);
+    for (const a of t.attempts) {
+      const r = await this.provider.getTransactionReceipt(a.hash);
+      if (r) {
+        if (t.status !== "mined") {
+          t.status = "mined";
+          t.minedHash = a.hash;
+          t.success = r.status === 1;
+          await this.store.putTx(t);
+          this.metrics.addReceipt(r);
+          this.log("tx_mined", {
+            key: t.key,
+            hash: a.hash,
+            nonce: t.nonce,
+            status: r.status,
+            gasUsed: r.gasUsed,
+            attempts: t.attempts.length,
+          });
+        }
+        return r;
+      }
+    }
+    const mined = await this.provider.getTransactionCount(this.wallet.address, "latest");
+    if (mined > t.nonce) {
+      // The nonce is used, but by none of our attempts' receipts yet: re-check once (a receipt may lag), then drop.
+      await sleep(this.opts.pollMs);
+      const again = await Promise.all(t.attempts.map((a) => this.provider.getTransactionReceipt(a.hash)));
+      if (again.some((x) => x !== null)) return undefined; // settled by the next poll
+      t.status = "dropped";
+      await this.store.putTx(t);
+      throw new Error(`${t.key}: nonce ${t.nonce} was used by a transaction this node did not record`);
+    }
+    const last = t.attempts[t.attempts.length - 1];
+    if (Date.now() - last.sentAt > this.opts.stuckMs) await this.replace(t);
+    return undefined;
   }
 
   /** Same nonce, fees raised by bumpPercent (and at least the current market fees). */

@@ -8,13 +8,18 @@ import type { AddressInfo, Socket } from "net";
  *   429      answer HTTP 429 Too Many Requests (with Retry-After: 1)
  *   500      answer HTTP 500 with a non-JSON body
  *   hang     read the request and never answer (the client times out)
+ *   lose     forward the request, then destroy the connection instead of answering (the call took effect upstream,
+ *            the client never learns it: the case where a retried eth_sendRawTransaction must not send twice)
  */
-export type ProxyMode = "pass" | "reset" | "429" | "500" | "hang";
+export type ProxyMode = "pass" | "reset" | "429" | "500" | "hang" | "lose";
 
 export interface RpcProxy {
   url: string;
-  /** Sets the mode of every following request, or of the next `count` requests only (then back to pass). */
-  set(mode: ProxyMode, count?: number): void;
+  /**
+   * Sets the mode of every following request, or of the next `count` requests only (then back to pass); with
+   * `method`, only requests (or batches) calling that JSON-RPC method get it.
+   */
+  set(mode: ProxyMode, count?: number, method?: string): void;
   /** Requests seen, by the mode they were given, and the JSON-RPC methods forwarded. */
   readonly seen: Record<ProxyMode, number>;
   readonly methods: string[];
@@ -30,10 +35,15 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
   const t = new URL(target);
   let mode: ProxyMode = "pass";
   let left = Infinity;
-  const seen: Record<ProxyMode, number> = { pass: 0, reset: 0, "429": 0, "500": 0, hang: 0 };
+  let only: string | undefined;
+  const seen: Record<ProxyMode, number> = { pass: 0, reset: 0, "429": 0, "500": 0, hang: 0, lose: 0 };
   const methods: string[] = [];
   const sockets = new Set<Socket>();
-  const next = (): ProxyMode => {
+  const next = (calls: string[]): ProxyMode => {
+    if (only !== undefined && !calls.includes(only)) {
+      seen.pass++;
+      return "pass";
+    }
     const m = left > 0 ? mode : "pass";
     if (left !== Infinity && left > 0 && --left === 0) mode = "pass";
     seen[m]++;
@@ -43,21 +53,28 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const m = next();
+      const body = Buffer.concat(chunks);
+      const calls: string[] = [];
+      try {
+        const parsed = JSON.parse(body.toString("utf8")) as { method?: string } | { method?: string }[];
+        for (const r of Array.isArray(parsed) ? parsed : [parsed]) if (r.method) calls.push(r.method);
+      } catch {
+        // forwarded as is
+      }
+      const m = next(calls);
       if (m === "reset") return void req.socket.destroy();
       if (m === "hang") return;
       if (m === "429") return void res.writeHead(429, { "retry-after": "1", "content-type": "text/plain" }).end("rate limited");
       if (m === "500") return void res.writeHead(500, { "content-type": "text/plain" }).end("upstream exploded");
-      const body = Buffer.concat(chunks);
-      try {
-        const parsed = JSON.parse(body.toString("utf8")) as { method?: string } | { method?: string }[];
-        for (const r of Array.isArray(parsed) ? parsed : [parsed]) if (r.method) methods.push(r.method);
-      } catch {
-        // forwarded as is
-      }
+      methods.push(...calls);
       const up = http.request(
         { host: t.hostname, port: t.port, path: t.pathname, method: "POST", headers: { "content-type": "application/json" } },
         (ur) => {
+          if (m === "lose") {
+            ur.resume();
+            ur.on("end", () => req.socket.destroy());
+            return;
+          }
           res.writeHead(ur.statusCode ?? 502, { "content-type": ur.headers["content-type"] ?? "application/json" });
           ur.pipe(res);
         },
@@ -80,9 +97,10 @@ export async function startRpcProxy(target: string): Promise<RpcProxy> {
     });
   return {
     url: `http://127.0.0.1:${port}`,
-    set(m, count) {
+    set(m, count, method) {
       mode = m;
       left = count ?? Infinity;
+      only = method;
     },
     seen,
     methods,

@@ -95,7 +95,7 @@ describe("prover nodes: metrics and health over HTTP", function () {
     expect(sample((await get(`${base}/metrics`)).body, "zkml_prover_jobs", '{state="done"}')).to.equal(2);
   });
 
-  it("PROVER_HTTP_PORT / PROVER_HTTP_HOST / PROVER_HEALTH_STALE_MS from the environment; a bad port is one line", function () {
+  it("PROVER_HTTP_PORT / PROVER_HTTP_HOST / PROVER_HEALTH_STALE_MS and the RPC list and retries from the environment; a bad value is one line", function () {
     const env = {
       PROVER_RPC_URL: "http://127.0.0.1:8545",
       PROVER_PRIVATE_KEY: `0x${"11".repeat(32)}`,
@@ -115,5 +115,16 @@ describe("prover nodes: metrics and health over HTTP", function () {
       /^PROVER_HTTP_PORT must be a TCP port \(0\.\.65535\), got 70000/,
     );
     expect(() => configFromEnv({ ...env, PROVER_HTTP_PORT: "http" })).to.throw(/^PROVER_HTTP_PORT must be an integer >= 0, got "http"/);
+    const rpc = configFromEnv({
+      ...env,
+      PROVER_RPC_URL: " http://a:8545 , https://b.example/rpc",
+      PROVER_RPC_TIMEOUT_MS: "2000",
+      PROVER_RPC_ATTEMPTS: "3",
+    });
+    expect([rpc.rpcUrl, rpc.rpcRetry]).to.deep.equal(["http://a:8545,https://b.example/rpc", { timeoutMs: 2000, attempts: 3 }]);
+    expect(() => configFromEnv({ ...env, PROVER_RPC_URL: "http://a:8545,ws://b:8546" })).to.throw(
+      /^PROVER_RPC_URL: "ws:\/\/b:8546" is not an http\(s\):\/\/ URL; give one or more, comma-separated$/,
+    );
+    expect(() => configFromEnv({ ...env, PROVER_RPC_ATTEMPTS: "0" })).to.throw(/^PROVER_RPC_ATTEMPTS must be an integer >= 1, got "0"/);
   });
 });
