@@ -96,7 +96,8 @@ describe("prover nodes: RPC faults", function () {
     }
     expect(mine.filter((t) => t.status !== 1)).to.deep.equal([]);
     const iface = m.sys.jobs.interface;
-    const count = (fn: "claim" | "submitResult" | "deposit"): number => mine.filter((t) => t.selector === iface.getFunction(fn)!.selector).length;
+    const count = (fn: "claim" | "submitResult" | "deposit"): number =>
+      mine.filter((t) => t.selector === iface.getFunction(fn)!.selector).length;
     expect(count("claim")).to.equal(jobs.length);
     expect(count("submitResult")).to.equal(jobs.length);
     expect(mine.length).to.equal(count("claim") + count("submitResult") + count("deposit"));
