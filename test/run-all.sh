@@ -14,5 +14,5 @@ if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
   echo "test/run-all.sh: the test process died before mocha's summary (exit $status): see $log" >&2
   exit 1
 fi
-grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | grep -qE ' 0 failed$' || status=1
+grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 | grep -qE ' 0 failed(,|$)' || status=1
 exit $status

@@ -14,6 +14,7 @@
  * | PROVER_STAKE_WEI | stake to keep deposited | claimBond * concurrency * 2 |
  * | PROVER_POLL_MS | chain polling period | 500 |
  * | PROVER_CLAIM_JITTER_MS | random delay before a claim | 300 |
+ * | PROVER_CONFIRMATIONS | blocks an event must be under the head before the node acts on it | 0 on chain 31337/1337, else 3 |
  * | PROVER_FROM_BLOCK | first block to scan on an empty store | 0 |
  * | PROVER_STUCK_MS | replace a transaction unmined this long | 30000 |
  * | PROVER_METRICS_MS | metrics line period (0: only at exit) | 30000 |
@@ -125,6 +126,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     pollMs: int(env, "PROVER_POLL_MS", DEFAULT_NODE_CONFIG.pollMs, 10),
     claimJitterMs: int(env, "PROVER_CLAIM_JITTER_MS", DEFAULT_NODE_CONFIG.claimJitterMs),
     fromBlock: int(env, "PROVER_FROM_BLOCK", 0),
+    ...(env.PROVER_CONFIRMATIONS ? { confirmations: int(env, "PROVER_CONFIRMATIONS", 0) } : {}),
     metricsEveryMs: int(env, "PROVER_METRICS_MS", DEFAULT_NODE_CONFIG.metricsEveryMs),
     name: env.PROVER_NAME,
     ipfsGateway: env.PROVER_IPFS_GATEWAY,

@@ -80,6 +80,7 @@ export function prometheusText(s: StatusSnapshot): string {
     family("zkml_prover_rpc_retries_total", "counter", "RPC requests retried after a transport failure (timeout, reset, 429, 5xx).", [
       ["", m.rpcRetries],
     ]),
+    family("zkml_prover_reorgs_total", "counter", "Chain reorganisations detected under the scanned blocks.", [["", m.reorgs]]),
     family("zkml_prover_batch_queued", "gauge", "Proved results waiting for their batch.", [["", s.queued]]),
     family("zkml_prover_rpc_up", "gauge", "1 if the RPC endpoint answered this scrape.", [["", s.chain ? 1 : 0]]),
   ];

@@ -19,6 +19,7 @@ export interface MetricsSummary {
   /** Fees credited to this node by JobFulfilled (wei). */
   earningsWei: bigint;
   rpcRetries: number;
+  reorgs: number;
 }
 
 /** The q-quantile (0..1) of `xs` by nearest rank; 0 for an empty list. */
@@ -49,6 +50,8 @@ export class Metrics {
   earningsWei = 0n;
   /** RPC requests retried after a transport failure (scripts/chain/rpc.ts). */
   rpcRetries = 0;
+  /** Chain reorganisations detected (scripts/prover/node.ts, checkReorg). */
+  reorgs = 0;
   /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
   /** Cumulative histogram of every proving time: counts per PROVING_BUCKETS bound (le), then +Inf; and the sum. */
@@ -90,6 +93,7 @@ export class Metrics {
       gasSpentWei: this.gasSpentWei,
       earningsWei: this.earningsWei,
       rpcRetries: this.rpcRetries,
+      reorgs: this.reorgs,
     };
   }
 }

@@ -18,6 +18,7 @@ import * as fs from "fs";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
+import { revertData } from "../tasks/errors";
 import { ResilientRpcProvider, type RetryOptions, parseRpcUrls } from "../chain/rpc";
 import { DeliveryError, decryptDelivery } from "../chain/private-input";
 import { inputCommitment } from "../model/quantized";
@@ -47,6 +48,11 @@ export interface ProverNodeConfig {
   bundleTimeoutMs?: number;
   /** After a bundle could not be fetched, the next job on that version tries again this much later (ms, default 60 s). */
   bundleRetryMs?: number;
+  /**
+   * Blocks a JobOpened (and every other event) must be under the head before the node acts on it; default 0 on a
+   * local development chain (chain id 31337 or 1337), DEFAULT_CONFIRMATIONS elsewhere.
+   */
+  confirmations?: number;
   /** Retries of RPC requests that failed at the transport level (scripts/chain/rpc.ts; default DEFAULT_RETRY). */
   rpcRetry?: Partial<Omit<RetryOptions, "onRetry">>;
   /** Serve GET /metrics (Prometheus) and /health here (port 0: any free port); default: no HTTP server. */
@@ -92,6 +98,25 @@ interface Queued {
 export { DEFAULT_NODE_CONFIG } from "./config";
 
 const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"] as const;
+/** Local development chains (Hardhat, Anvil/Ganache): blocks are mined on demand and never reorganised. */
+const LOCAL_CHAIN_IDS = new Set([31337n, 1337n]);
+/** Confirmation depth on any other chain unless PROVER_CONFIRMATIONS says otherwise. */
+export const DEFAULT_CONFIRMATIONS = 3;
+/** A job id with its epoch, as the node's transaction keys use it (`42`, or `42#1` after a reorganisation). */
+const jobKey = (j: JobRecord): string => (j.epoch ? `${j.jobId}#${j.epoch}` : j.jobId);
+/** Whether the chain's job is the one the node recorded (same model version, commitment and deadline). */
+function sameJob(
+  j: JobRecord,
+  c: { status: bigint; modelId: bigint; modelVersion: bigint; inputCommitment: bigint; deadline: bigint },
+): boolean {
+  return (
+    Number(c.status) !== 0 &&
+    c.modelId.toString() === j.modelId &&
+    Number(c.modelVersion) === j.modelVersion &&
+    c.inputCommitment.toString() === j.inputCommitment &&
+    Number(c.deadline) === j.deadline
+  );
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
 
@@ -130,6 +155,11 @@ export class ProverNode {
   /** The latest block number seen by `tick`, and when it was first seen (ms). */
   private chainBlock = -1;
   private chainTimeSeenAt = Date.now();
+  private confirmations = 0;
+  /** Jobs settled (done or lost) in blocks not yet at the confirmation depth: re-checked until they are. */
+  private readonly unconfirmed = new Set<string>();
+  /** Jobs in flight whose id a reorganisation gave to another job: installed when their processing ends. */
+  private readonly replacements = new Map<string, JobRecord>();
   /** When the last tick completed, and the error of the last failed one (for /health). */
   private lastTickOkAt = 0;
   private lastTickError?: string;
@@ -177,6 +207,7 @@ export class ProverNode {
       );
     }
     this.startBlock = await this.provider.getBlockNumber();
+    this.confirmations = c.confirmations ?? (LOCAL_CHAIN_IDS.has(this.chainId) ? 0 : DEFAULT_CONFIRMATIONS);
     this.store = await ProverStore.open(c.stateDir);
     if (c.ipfs)
       this.ipfsNode = await startIpfsNode({
@@ -189,7 +220,11 @@ export class ProverNode {
     this.pool = new ProofPool(c.concurrency);
     await this.pool.warm();
     this.txs = new TxSender(this.wallet, this.provider, this.store, this.log, this.metrics, { ...DEFAULT_TX_OPTIONS, ...c.tx });
-    for (const j of await this.store.jobs()) this.records.set(j.jobId, j);
+    for (const j of await this.store.jobs()) {
+      this.records.set(j.jobId, j);
+      if (j.settledHash && j.settledBlock !== undefined && j.settledBlock > this.startBlock - this.confirmations)
+        this.unconfirmed.add(j.jobId);
+    }
     const resumed = await this.txs.resumePending();
     this.log("node_started", {
       address: this.address,
@@ -197,6 +232,7 @@ export class ProverNode {
       chainId: this.chainId,
       serve: c.policy.serve === "all" ? "all" : [...c.policy.serve.modelIds, ...c.policy.serve.owners].join(","),
       concurrency: c.concurrency,
+      confirmations: this.confirmations,
       minFeeWei: c.minFeeWei,
       lastBlock: await this.store.lastBlock(),
       knownJobs: this.records.size,
@@ -304,10 +340,104 @@ export class ProverNode {
       this.chainTimeSeenAt = Date.now();
     }
     this.chainTime = latest.timestamp;
-    await this.scan(latest.number);
+    await this.checkReorg();
+    await this.confirmSettlements(latest.number);
+    await this.scan(latest.number - this.confirmations);
     await this.ensureStake();
     await this.flushBatches();
     this.schedule();
+  }
+
+  /**
+   * Detects a reorganisation: the hash of the last scanned block is no longer the chain's. Then scanning rewinds to
+   * the last scanned block still on the chain (the store keeps the hashes of the last RECENT), and every job opened or
+   * settled after it is checked again on chain: a job whose JobOpened was dropped (or replaced by another job under
+   * its id) is forgotten, and the rescan records what the chain now has; a settlement that was dropped (our own
+   * submission or claim, or another prover's) puts the job back to work under a new epoch, so no transaction key of
+   * the dropped chain is taken for the new one.
+   */
+  private async checkReorg(): Promise<void> {
+    const recent = await this.store.recentBlocks();
+    if (recent.length === 0) return;
+    const last = recent[recent.length - 1];
+    if ((await this.provider.getBlock(last.n))?.hash === last.hash) return;
+    let ancestor = Math.max(-1, recent[0].n - 1); // deeper than the hashes kept: rescan from before the oldest
+    for (let i = recent.length - 2; i >= 0; i--)
+      if ((await this.provider.getBlock(recent[i].n))?.hash === recent[i].hash) {
+        ancestor = recent[i].n;
+        break;
+      }
+    this.metrics.reorgs++;
+    this.log("reorg_detected", { lastScanned: last.n, ancestor, head: this.chainBlock });
+    this.txs.resetNonce(); // our transactions of the dropped blocks may be gone: nonces are read again
+    for (const j of [...this.records.values()]) {
+      const opened = j.blockNumber > ancestor;
+      const settled = j.settledBlock !== undefined && j.settledBlock > ancestor;
+      if (opened || settled || !TERMINAL.has(j.state)) await this.recheck(j, settled);
+    }
+    await this.store.rewind(ancestor);
+  }
+
+  /**
+   * A job whose JobOpened or settlement a reorganisation may have dropped, checked on chain: forgotten when the chain
+   * has no such job (the rescan records what it has now), back to work under a new epoch when its settlement is gone.
+   */
+  private async recheck(j: JobRecord, settlementInDoubt: boolean): Promise<void> {
+    const c = await this.chainJob(j.jobId);
+    if (!c || !sameJob(j, c)) {
+      if (this.active.has(j.jobId)) return; // its next step re-reads the chain and ends it; the rescan replaces it
+      this.records.delete(j.jobId);
+      this.unconfirmed.delete(j.jobId);
+      await this.store.forgetJob(j.jobId);
+      this.log("job_dropped", { jobId: j.jobId, reason: "its JobOpened is not on the chain any more (reorganisation)", state: j.state });
+      return;
+    }
+    const status = JOB_STATUS[Number(c.status)];
+    if (settlementInDoubt && (j.state === "done" || j.state === "lost") && (status === "Open" || status === "Claimed")) {
+      const back = j.state === "done" && j.proof ? "proved" : "new";
+      this.unconfirmed.delete(j.jobId);
+      await this.update(j, {
+        state: back,
+        epoch: (j.epoch ?? 0) + 1,
+        settledBlock: undefined,
+        settledHash: undefined,
+        submitTx: undefined,
+        claimTx: undefined,
+      });
+      this.log("job_reopened", { jobId: j.jobId, reason: "its settlement was dropped by a reorganisation", state: back, epoch: j.epoch });
+    }
+  }
+
+  /**
+   * Settlements (our fulfilments, others' fulfilments and reclaims) happen in blocks above the confirmation depth. Each
+   * is re-checked until its block is `confirmations` deep: a block that is gone or has another hash means the
+   * settlement was dropped, and the job is checked again (`recheck`).
+   */
+  private async confirmSettlements(head: number): Promise<void> {
+    const hashes = new Map<number, string | undefined>();
+    for (const id of [...this.unconfirmed]) {
+      const j = this.records.get(id);
+      if (!j || j.settledBlock === undefined || !j.settledHash || !TERMINAL.has(j.state)) {
+        this.unconfirmed.delete(id);
+        continue;
+      }
+      if (!hashes.has(j.settledBlock)) hashes.set(j.settledBlock, (await this.provider.getBlock(j.settledBlock))?.hash ?? undefined);
+      if (hashes.get(j.settledBlock) !== j.settledHash) {
+        this.log("settlement_dropped", { jobId: id, block: j.settledBlock, state: j.state });
+        this.txs.resetNonce(); // our transactions of the dropped blocks are gone: nonces are read again
+        await this.recheck(j, true);
+      } else if (j.settledBlock <= head - this.confirmations) this.unconfirmed.delete(id);
+    }
+  }
+
+  /** The chain's job `id`, or undefined when there is none (getJob reverts with JobNotFound). */
+  private async chainJob(id: string): Promise<Awaited<ReturnType<InferenceJobs["getJob"]>> | undefined> {
+    try {
+      return await this.jobs.getJob(id);
+    } catch (e) {
+      if (this.jobs.interface.parseError(revertData(e) ?? "0x")?.name === "JobNotFound") return undefined;
+      throw e;
+    }
   }
 
   /** Records JobOpened logs (and settles jobs fulfilled or reclaimed by others) up to `to`, atomically with lastBlock. */
@@ -322,14 +452,15 @@ export class ProverNode {
       const end = Math.min(to, from + 1999);
       const logs: Log[] = await this.provider.getLogs({ address: this.cfg.jobsAddress, topics, fromBlock: from, toBlock: end });
       const fresh: JobRecord[] = [];
-      const settled: Array<{ jobId: string; prover?: string; block: number }> = [];
+      const settled: Array<{ jobId: string; prover?: string; block: number; hash: string }> = [];
       for (const l of logs) {
         const p = iface.parseLog(l);
         if (!p) continue;
         const jobId = (p.args[0] as bigint).toString();
         if (p.name === "JobOpened") {
-          if (this.records.has(jobId) || fresh.some((f) => f.jobId === jobId)) continue;
-          fresh.push({
+          if (fresh.some((f) => f.jobId === jobId)) continue;
+          const known = this.records.get(jobId);
+          const rec: JobRecord = {
             jobId,
             modelId: (p.args[2] as bigint).toString(),
             modelVersion: Number(p.args[3]),
@@ -341,12 +472,38 @@ export class ProverNode {
             seenAt: Date.now(),
             state: "new",
             updatedAt: Date.now(),
-          });
+          };
+          if (known) {
+            // the same job seen again after a rescan, or (after a reorganisation) another job under the same id
+            const same =
+              known.modelId === rec.modelId &&
+              known.modelVersion === rec.modelVersion &&
+              known.inputCommitment === rec.inputCommitment &&
+              known.deadline === rec.deadline;
+            if (same) continue;
+            rec.epoch = (known.epoch ?? 0) + 1;
+            this.log("job_replaced", { jobId, previous: known.inputCommitment, now: rec.inputCommitment, epoch: rec.epoch });
+            if (this.active.has(jobId)) {
+              this.replacements.set(jobId, rec);
+              continue;
+            }
+          } else {
+            const epoch = await this.store.epochOf(jobId);
+            if (epoch) rec.epoch = epoch;
+          }
+          fresh.push(rec);
         } else {
-          settled.push({ jobId, prover: p.name === "JobFulfilled" ? getAddress(p.args[1] as string) : undefined, block: l.blockNumber });
+          settled.push({
+            jobId,
+            prover: p.name === "JobFulfilled" ? getAddress(p.args[1] as string) : undefined,
+            block: l.blockNumber,
+            hash: l.blockHash,
+          });
         }
       }
-      await this.store.recordScan(fresh, end);
+      const endBlock = await this.provider.getBlock(end);
+      if (!endBlock?.hash) return; // the chain moved under us (a reorganisation): the next tick checks it
+      await this.store.recordScan(fresh, end, endBlock.hash);
       for (const j of fresh) {
         this.records.set(j.jobId, j);
         this.metrics.jobsSeen++;
@@ -363,7 +520,10 @@ export class ProverNode {
         const j = this.records.get(s.jobId);
         // Jobs in flight settle themselves (they re-read the chain before every transaction).
         if (!j || TERMINAL.has(j.state) || this.active.has(s.jobId) || s.prover === this.address) continue;
-        await this.finish(j, "lost", s.prover ? `fulfilled by ${s.prover}` : "reclaimed by the requester", s.block <= this.startBlock);
+        await this.finish(j, "lost", s.prover ? `fulfilled by ${s.prover}` : "reclaimed by the requester", s.block <= this.startBlock, {
+          block: s.block,
+          hash: s.hash,
+        });
       }
       from = end + 1;
     }
@@ -399,9 +559,15 @@ export class ProverNode {
         .catch(async (e: unknown) => {
           this.log("job_error", { jobId: j.jobId, state: j.state, error: errMsg(e) });
         })
-        .finally(() => {
+        .finally(async () => {
           this.active.delete(j.jobId);
           this.actives.delete(p);
+          const next = this.replacements.get(j.jobId);
+          if (next) {
+            this.replacements.delete(j.jobId);
+            this.records.set(j.jobId, next);
+            await this.store.putJob(next).catch((e: unknown) => this.log("job_error", { jobId: j.jobId, error: errMsg(e) }));
+          }
           this.schedule();
         });
       this.actives.add(p);
@@ -417,9 +583,16 @@ export class ProverNode {
    * Ends a job. A job settled on chain before this node started (`beforeStart`) is counted as `settledBeforeStart`,
    * not as lost to others: the node never had a chance at it.
    */
-  private async finish(j: JobRecord, state: "done" | "lost" | "skipped" | "failed", reason?: string, beforeStart = false): Promise<void> {
+  private async finish(
+    j: JobRecord,
+    state: "done" | "lost" | "skipped" | "failed",
+    reason?: string,
+    beforeStart = false,
+    at?: { block: number; hash: string },
+  ): Promise<void> {
     const wasOurs = j.state === "claimed" || j.state === "proved";
-    await this.update(j, { state, reason });
+    await this.update(j, { state, reason, ...(at ? { settledBlock: at.block, settledHash: at.hash } : {}) });
+    if (at) this.unconfirmed.add(j.jobId);
     if (state === "skipped") this.metrics.skipped++;
     if (state === "failed") this.metrics.failed++;
     if (state === "lost" && beforeStart && !wasOurs) this.metrics.settledBeforeStart++;
@@ -428,16 +601,22 @@ export class ProverNode {
   }
 
   /** On-chain state that ends a job for us, or undefined if it is still servable. */
-  private async settledOnChain(j: JobRecord): Promise<{ state: "done" | "lost"; reason: string; beforeStart?: boolean } | undefined> {
-    const job = await this.jobs.getJob(j.jobId);
+  private async settledOnChain(
+    j: JobRecord,
+  ): Promise<{ state: "done" | "lost"; reason: string; beforeStart?: boolean; at?: { block: number; hash: string } } | undefined> {
+    const job = await this.chainJob(j.jobId);
+    if (!job) return { state: "lost", reason: "job not found (a reorganisation dropped it)" };
     const status = JOB_STATUS[Number(job.status)];
+    if (status !== "None" && !sameJob(j, job))
+      return { state: "lost", reason: "the chain's job under this id is another one (a reorganisation replaced it)" };
     if (status === "Fulfilled") {
       const logs = await this.jobs.queryFilter(this.jobs.filters.JobFulfilled(j.jobId), j.blockNumber);
       const by = logs.length ? getAddress(logs[0].args.prover) : "unknown";
       const beforeStart = logs.length > 0 && logs[0].blockNumber <= this.startBlock;
+      const at = logs.length ? { block: logs[0].blockNumber, hash: logs[0].blockHash } : undefined;
       return by === this.address
-        ? { state: "done", reason: "fulfilled by this node" }
-        : { state: "lost", reason: `fulfilled by ${by}`, beforeStart };
+        ? { state: "done", reason: "fulfilled by this node", at }
+        : { state: "lost", reason: `fulfilled by ${by}`, beforeStart, at };
     }
     if (status === "Reclaimed") {
       const logs = await this.jobs.queryFilter(this.jobs.filters.JobReclaimed(j.jobId), j.blockNumber);
@@ -445,6 +624,7 @@ export class ProverNode {
         state: "lost",
         reason: "reclaimed by the requester",
         beforeStart: logs.length > 0 && logs[0].blockNumber <= this.startBlock,
+        at: logs.length ? { block: logs[0].blockNumber, hash: logs[0].blockHash } : undefined,
       };
     }
     if (status === "None") return { state: "lost", reason: "job not found" };
@@ -454,7 +634,7 @@ export class ProverNode {
 
   private async process(j: JobRecord): Promise<void> {
     const done = await this.settledOnChain(j);
-    if (done) return this.finish(j, done.state, done.reason, done.beforeStart);
+    if (done) return this.finish(j, done.state, done.reason, done.beforeStart, done.at);
 
     // 1. Is it for us? (fee, model, input) - all before spending anything.
     if (BigInt(j.fee) < this.cfg.minFeeWei) return this.finish(j, "skipped", `fee ${j.fee} below the minimum ${this.cfg.minFeeWei}`);
@@ -555,7 +735,7 @@ export class ProverNode {
   private async servable(j: JobRecord): Promise<boolean> {
     const again = await this.settledOnChain(j);
     if (again) {
-      await this.finish(j, again.state, again.reason);
+      await this.finish(j, again.state, again.reason, false, again.at);
       return false;
     }
     const c = await this.jobs.claimOf(j.jobId);
@@ -573,7 +753,7 @@ export class ProverNode {
   /** Submits one proved job with `submitResult` and finishes it. */
   private async submitOne(j: JobRecord): Promise<void> {
     if (!j.proof) throw new Error(`job ${j.jobId}: no proof to submit`);
-    const txKey = j.submitTx?.startsWith("submit:") ? j.submitTx : `submit:${j.jobId}`;
+    const txKey = j.submitTx?.startsWith("submit:") ? j.submitTx : `submit:${jobKey(j)}`;
     if (j.submitTx !== txKey) await this.update(j, { submitTx: txKey });
     let r: TransactionReceipt;
     try {
@@ -585,7 +765,7 @@ export class ProverNode {
     } catch (e) {
       if (e instanceof WouldRevertError) {
         const after = await this.settledOnChain(j);
-        if (after) return this.finish(j, after.state, after.reason);
+        if (after) return this.finish(j, after.state, after.reason, false, after.at);
         return this.finish(j, "failed", `submit would revert: ${errMsg(e)}`);
       }
       throw e;
@@ -593,7 +773,7 @@ export class ProverNode {
     this.metrics.submitted++;
     if (r.status !== 1) {
       const after = await this.settledOnChain(j);
-      return this.finish(j, after?.state ?? "failed", after?.reason ?? `submit reverted in tx ${r.hash}`);
+      return this.finish(j, after?.state ?? "failed", after?.reason ?? `submit reverted in tx ${r.hash}`, false, after?.at);
     }
     return this.fulfilled([j], r);
   }
@@ -614,7 +794,7 @@ export class ProverNode {
         output: j.proof?.output,
         msSinceSeen: Date.now() - j.seenAt,
       });
-      await this.finish(j, "done", "fulfilled by this node");
+      await this.finish(j, "done", "fulfilled by this node", false, { block: r.blockNumber, hash: r.blockHash });
     }
   }
 
@@ -682,7 +862,7 @@ export class ProverNode {
     if (resumed) for (const j of js.filter((x) => x.submitTx !== resumed)) this.queue.set(j.jobId, { j, verifier, since: Date.now() });
     if (batch.length === 0) return;
     if (batch.length === 1 && !resumed) return this.submitOne(batch[0]);
-    const key = resumed ?? `batch:${batch.map((j) => j.jobId).join(",")}`;
+    const key = resumed ?? `batch:${batch.map(jobKey).join(",")}`;
     for (const j of batch) if (j.submitTx !== key) await this.update(j, { submitTx: key });
     this.log("batch_sending", { jobs: batch.map((j) => j.jobId), verifier, reason });
     let r: TransactionReceipt | undefined;
@@ -760,7 +940,7 @@ export class ProverNode {
           // Our lapsed, undelivered claim: settle it ourselves to unlock the bond (returned whole).
           try {
             const r = await this.txs.send(
-              `expire:${j.jobId}`,
+              `expire:${jobKey(j)}`,
               this.cfg.jobsAddress,
               this.jobs.interface.encodeFunctionData("expireClaim", [j.jobId]),
             );
@@ -783,7 +963,7 @@ export class ProverNode {
     let released = "released without a slash";
     try {
       const r = await this.txs.send(
-        `release:${j.jobId}`,
+        `release:${jobKey(j)}`,
         this.cfg.jobsAddress,
         this.jobs.interface.encodeFunctionData("releaseClaim", [j.jobId]),
       );
@@ -884,8 +1064,8 @@ export class ProverNode {
       return false;
     }
     const takeover = c.claimant !== zero && getAddress(c.claimant) !== this.address ? c.claimant : undefined;
-    const n = (await this.store.txs()).filter((t) => t.key.startsWith(`claim:${j.jobId}:`)).length;
-    const key = `claim:${j.jobId}:${n + 1}`;
+    const n = (await this.store.txs()).filter((t) => t.key.startsWith(`claim:${jobKey(j)}:`)).length;
+    const key = `claim:${jobKey(j)}:${n + 1}`;
     let r: TransactionReceipt | undefined;
     try {
       r = await this.txs.send(key, this.cfg.jobsAddress, this.jobs.interface.encodeFunctionData("claim", [j.jobId]));

@@ -6,6 +6,8 @@
  *
  * Layout (JSON values):
  * - `meta!lastBlock`: the last block whose JobOpened logs were all recorded.
+ * - `meta!recent`: [{n, hash}] of the last RECENT scanned blocks (reorganisation checks).
+ * - `epoch!<jobId padded>`: how many jobs under this id reorganisations dropped (the next record's epoch).
  * - `job!<jobId padded>`: a {@link JobRecord}.
  * - `tx!<key>`: a {@link TxRecord} (intent + every signed attempt, written before broadcasting).
  * - `refused!<modelId padded>:<version>`: why a published model version was refused (it is never fetched again).
@@ -23,6 +25,9 @@ export type JobState =
   | "lost" // fulfilled by another prover, reclaimed, or expired before we could deliver
   | "skipped" // not for us (unknown model, low fee, bad input, ...)
   | "failed"; // we tried and could not (e.g. the circuit rejected the input)
+
+/** Scanned block hashes kept for reorganisation checks: a reorg deeper than this rescans from before the oldest. */
+export const RECENT = 64;
 
 export const TERMINAL: ReadonlySet<JobState> = new Set(["done", "lost", "skipped", "failed"]);
 
@@ -51,6 +56,15 @@ export interface JobRecord {
   submitTx?: string;
   /** How many times a proof was started (> 1 only after a crash mid-proof). */
   proofStarts?: number;
+  /**
+   * Bumped when a chain reorganisation replaced this job id's job or undid its settlement: the node's transaction
+   * keys for the job carry it, so nothing recorded for a dropped chain is taken for this one (absent = 0).
+   */
+  epoch?: number;
+  /** Block of the transaction or event that settled the job (done, lost), when known: re-checked after a reorg. */
+  settledBlock?: number;
+  /** That block's hash. */
+  settledHash?: string;
   updatedAt: number;
 }
 
@@ -109,11 +123,45 @@ export class ProverStore {
     return (await this.db.get("meta!lastBlock")) as number | undefined;
   }
 
-  /** Records new jobs and advances `lastBlock` in one atomic, synced write (a crash keeps both or neither). */
-  async recordScan(jobs: JobRecord[], lastBlock: number): Promise<void> {
-    const ops = jobs.map((j) => ({ type: "put" as const, key: `job!${pad(j.jobId)}`, value: j }));
-    ops.push({ type: "put", key: "meta!lastBlock", value: lastBlock as unknown as JobRecord });
+  /**
+   * Records new jobs and advances `lastBlock` (with its hash, kept among the last RECENT scanned block hashes for
+   * reorganisation checks) in one atomic, synced write (a crash keeps all or none).
+   */
+  async recordScan(jobs: JobRecord[], lastBlock: number, hash: string): Promise<void> {
+    const recent = [...(await this.recentBlocks()).filter((b) => b.n < lastBlock), { n: lastBlock, hash }].slice(-RECENT);
+    const ops: { type: "put"; key: string; value: unknown }[] = jobs.map((j) => ({ type: "put", key: `job!${pad(j.jobId)}`, value: j }));
+    ops.push({ type: "put", key: "meta!lastBlock", value: lastBlock }, { type: "put", key: "meta!recent", value: recent });
     await this.db.batch(ops, { sync: true });
+  }
+
+  /** The last scanned block numbers with their hashes (ascending, at most RECENT). */
+  async recentBlocks(): Promise<{ n: number; hash: string }[]> {
+    return ((await this.db.get("meta!recent")) as { n: number; hash: string }[] | undefined) ?? [];
+  }
+
+  /** After a reorganisation: scanning resumes after block `ancestor`, the last block still on the chain. */
+  async rewind(ancestor: number): Promise<void> {
+    const recent = (await this.recentBlocks()).filter((b) => b.n <= ancestor);
+    const ops: { type: "put"; key: string; value: unknown }[] = [
+      { type: "put", key: "meta!lastBlock", value: ancestor },
+      { type: "put", key: "meta!recent", value: recent },
+    ];
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Forgets a job whose JobOpened a reorganisation dropped; its id's next record gets the next epoch. */
+  async forgetJob(jobId: string): Promise<void> {
+    const epoch = (await this.epochOf(jobId)) + 1;
+    const ops: ({ type: "del"; key: string } | { type: "put"; key: string; value: unknown })[] = [
+      { type: "del", key: `job!${pad(jobId)}` },
+      { type: "put", key: `epoch!${pad(jobId)}`, value: epoch },
+    ];
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** The epoch a new record of `jobId` starts at (0 unless earlier jobs under this id were dropped by reorgs). */
+  async epochOf(jobId: string): Promise<number> {
+    return ((await this.db.get(`epoch!${pad(jobId)}`)) as number | undefined) ?? 0;
   }
 
   async getJob(jobId: bigint | string): Promise<JobRecord | undefined> {

@@ -60,6 +60,11 @@ export class TxSender {
     private readonly opts: TxOptions = DEFAULT_TX_OPTIONS,
   ) {}
 
+  /** Forgets the next nonce (after a reorganisation): the next transaction reads the account's pending count again. */
+  resetNonce(): void {
+    this.nextNonce = -1;
+  }
+
   /** Serializes nonce assignment + record + broadcast. */
   private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const prev = this.lock;
