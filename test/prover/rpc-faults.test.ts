@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { ProverNode } from "../../scripts/prover/node";
-import { type RpcProxy, startRpcProxy } from "../helpers/rpc-proxy";
+import { type RpcProxy, startRpcProxy } from "../../scripts/chain/fault-proxy";
 import { type Market, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { ProverNode } from "../../scripts/prover/node";
 import { configFromEnv } from "../../scripts/prover/config";
-import { type RpcProxy, startRpcProxy } from "../helpers/rpc-proxy";
+import { type RpcProxy, startRpcProxy } from "../../scripts/chain/fault-proxy";
 import { type Market, inProcessNode, startMarket, until } from "./fixture";
 
 /** One sample of a Prometheus text exposition: `name{labels} value`. */

@@ -30,7 +30,7 @@ export interface RpcProxy {
   close(): Promise<void>;
 }
 
-/** A JSON-RPC proxy on loopback in front of `target` that fails on purpose (RPC-fault tests, issue 19). */
+/** A JSON-RPC proxy on loopback in front of `target` that fails on purpose (the RPC-fault tests and the soak, issue 19). */
 export async function startRpcProxy(target: string): Promise<RpcProxy> {
   const t = new URL(target);
   let mode: ProxyMode = "pass";
