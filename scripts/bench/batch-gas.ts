@@ -16,7 +16,7 @@ import { quantizeInput } from "../quant/quantize";
 import { runMain } from "../lib/main";
 import { proveInference } from "../prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../chain/system";
-import { heldOut } from "./data";
+import { sampleInput } from "./data";
 
 /** The batch sizes measured. */
 const BATCH_SIZES = [1, 4, 16];
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const plainVer = await deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(built.paths.verifierContract), sys.factory);
   const onBatch = await registerModel(sys.registry, modelOwner, commitment, batchVer.adapter.target as string, layoutOf(model));
   const onPlain = await registerModel(sys.registry, modelOwner, commitment, plainVer.adapter.target as string, layoutOf(model));
-  const x = quantizeInput(model, loadFloatModel(name), heldOut(name).x[0]);
+  const x = quantizeInput(model, loadFloatModel(name), sampleInput(name));
   const latest = await hre.ethers.provider.getBlock("latest");
   const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
   const fee = hre.ethers.parseEther("0.01");

@@ -13,7 +13,7 @@ import { quantizeInput } from "../quant/quantize";
 import { runMain } from "../lib/main";
 import { proveInference } from "../prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, openJobWithInputs, registerModel } from "../chain/system";
-import { heldOut } from "./data";
+import { sampleInput } from "./data";
 import { deliverToClaim } from "../chain/private-input";
 
 async function main(): Promise<void> {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     ver.adapter.target as string,
     layoutOf(model),
   );
-  const x = quantizeInput(model, loadFloatModel(name), heldOut(name).x[0]);
+  const x = quantizeInput(model, loadFloatModel(name), sampleInput(name));
   const salt = 987654321n % SNARK_FIELD;
   const latest = await hre.ethers.provider.getBlock("latest");
   const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);

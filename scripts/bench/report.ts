@@ -23,6 +23,8 @@ export interface SystemResult {
   rows?: number;
   ptauPower?: number;
   ptauUsed?: number;
+  /** Groth16 dev keys computed directly from the public dev secrets (no ptau; `ptauPower` is then the domain). */
+  directKeys?: boolean;
   setup?: Timed;
   zkeyBytes?: number;
   prove?: Repeated;
@@ -81,7 +83,7 @@ export interface BenchResults {
   command: string;
   machine: { cpu: string; cores: number; totalMemGiB: number; platform: string };
   versions: { node: string; snarkjs: string; circom2: string; circom: string; solc: string; hardhat: string };
-  config: { runs: number; maxPower: number; quick: boolean; models: string[]; memory: string };
+  config: { runs: number; maxPower: number; maxGroth16Power?: number; quick: boolean; models: string[]; memory: string };
   /** Seconds spent generating dev ptau files that were not cached (not part of any figure). */
   ptauGenerated: Record<number, number>;
   models: ModelResult[];
@@ -265,9 +267,12 @@ export function renderReport(r: BenchResults): string {
       `(which loads the WebAssembly and starts snarkjs' worker threads); min - max in parentheses. Compile and setup times are single runs.`,
   );
   L.push(
-    "- Setup uses the project's deterministic dev powers of tau (cached per machine, warm cache: generation time is not counted) and, for Groth16, " +
-      "the dev recipe of scripts/setup/groth16.ts (new zkey + public beacon). DEV KEYS, NOT FOR PRODUCTION. " +
-      `The smallest cached ptau that is big enough is used; circuits that need a ptau above 2^${r.config.maxPower} are skipped (\`--max-power\`).`,
+    "- Setup: DEV KEYS, NOT FOR PRODUCTION. Groth16 uses the dev keys `build:model` makes, computed directly from the public dev secrets " +
+      "(scripts/setup/direct-zkey.ts, no ptau; the setup time is that computation; \"direct\" in the ptau column)" +
+      (r.config.maxGroth16Power !== undefined ? `, up to a domain of 2^${r.config.maxGroth16Power} (\`--max-groth16-power\`)` : "") +
+      ". PLONK and FFLONK use the project's deterministic dev powers of tau (cached per machine, warm cache: generation time is not counted); " +
+      `the smallest cached ptau that is big enough is used; circuits that need a ptau above 2^${r.config.maxPower} are skipped (\`--max-power\`). ` +
+      "Model sections measured before 2026-12-03 (see each section's date) used snarkjs' dev recipe for Groth16 (`zkey new` + beacon on the dev ptau) and the 2^14 cap.",
   );
   L.push(
     "- Visibility: **open weights** = weights are circuit constants (the verifying key binds them); **private weights** = weights are private " +
@@ -335,7 +340,7 @@ export function renderReport(r: BenchResults): string {
       }
       for (const s of md.systems) {
         L.push(
-          `| ${md.mode} | ${SYSTEM_NAME[s.system]} | ${esc(s.status)} | ${s.ptauPower !== undefined ? `2^${s.ptauPower}` : "-"}${s.ptauUsed !== undefined ? ` / 2^${s.ptauUsed}` : ""} | ${s.setup ? secs(s.setup.seconds) : "-"} | ${mem(s.setup?.mem)} | ${bytes(s.zkeyBytes)} | ${spread(s.prove?.times)} | ${mem(s.prove?.mem)} |`,
+          `| ${md.mode} | ${SYSTEM_NAME[s.system]} | ${esc(s.status)} | ${s.ptauPower !== undefined ? `2^${s.ptauPower}` : "-"}${s.ptauUsed !== undefined ? ` / 2^${s.ptauUsed}` : s.directKeys ? " / direct" : ""} | ${s.setup ? secs(s.setup.seconds) : "-"} | ${mem(s.setup?.mem)} | ${bytes(s.zkeyBytes)} | ${spread(s.prove?.times)} | ${mem(s.prove?.mem)} |`,
         );
       }
     }

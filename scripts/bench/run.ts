@@ -5,6 +5,10 @@
  *   npm run bench                          every bundled model found under models/
  *   npm run bench -- --quick               iris-mlp only (under 2 minutes with a warm powers-of-tau cache)
  *   npm run bench -- --models iris-mlp,mnist-mlp --runs 7 --max-power 14
+ *                                          (Groth16 rows use the direct dev keys of build:model up to a domain of
+ *                                          2^18, --max-groth16-power; --max-power caps PLONK / FFLONK's ptau)
+ *   npm run bench -- --models my-model     any model under models/<name>/ (an imported one takes its witness input
+ *                                          from its stored calibration set; accuracy needs a bundled dataset)
  *   npm run bench -- --models temp-forecast --merge   re-measure some models, keep the others of bench/results.json
  *   npm run bench -- --batch-gas-only      only the batch-settlement gas (iris-mlp, scripts/bench/batch-gas.ts, ~1 min);
  *                                          everything else of bench/results.json is kept
@@ -49,7 +53,10 @@ interface Options {
   quick: boolean;
   models: string[];
   runs: number;
+  /** Largest ptau power generated or used for PLONK / FFLONK. */
   maxPower: number;
+  /** Largest Groth16 domain (2^power) whose dev keys are computed directly (no ptau; issue 17: 2^18 in ~200 s). */
+  maxGroth16Power: number;
   merge: boolean;
   batchGasOnly: boolean;
   /** Powers of the dev-setup section (empty: not measured). */
@@ -69,6 +76,7 @@ function parseArgs(argv: string[]): Options {
     models: [],
     runs: 5,
     maxPower: 14,
+    maxGroth16Power: 18,
     merge: false,
     batchGasOnly: false,
     setup: [],
@@ -86,6 +94,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--models") o.models = val().split(",").filter(Boolean);
     else if (a === "--runs") o.runs = Number(val());
     else if (a === "--max-power") o.maxPower = Number(val());
+    else if (a === "--max-groth16-power") o.maxGroth16Power = Number(val());
     else if (a === "--merge") o.merge = true;
     else if (a === "--batch-gas-only") o.batchGasOnly = true;
     else if (a === "--setup") o.setup = val().split(",").filter(Boolean).map(Number);
@@ -93,10 +102,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--snarkjs-timeout") o.snarkjsTimeout = Number(val());
     else
       throw new Error(
-        `unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --merge, --batch-gas-only, --setup 12,14,16, --setup-only, --snarkjs-timeout S)`,
+        `unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --max-groth16-power P, --merge, --batch-gas-only, --setup 12,14,16, --setup-only, --snarkjs-timeout S)`,
       );
   }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
+  for (const [flag, v] of [["--max-power", o.maxPower], ["--max-groth16-power", o.maxGroth16Power]] as const)
+    if (!Number.isInteger(v) || v < 8 || v > 22) throw new Error(`${flag} must be an integer in 8..22, got ${v}`);
   for (const p of o.setup)
     if (!Number.isInteger(p) || p < 8 || p > 22) throw new Error(`--setup ${o.setup.join(",")}: each power must be an integer in 8..22, got ${p}`);
   if (!(o.snarkjsTimeout > 0)) throw new Error(`--snarkjs-timeout must be a positive number of seconds, got ${o.snarkjsTimeout}`);
@@ -172,7 +183,12 @@ async function measureSystem(
   const res: SystemResult = { system, status: "ok" };
   let power: number;
   if (system === "groth16") {
+    // The dev keys build:model uses: computed directly from the public dev secrets, no ptau (scripts/setup/direct-zkey.ts).
     power = requiredPower(c);
+    res.ptauPower = power;
+    res.directKeys = true;
+    if (power > o.maxGroth16Power) return { ...res, status: `skipped: domain 2^${power} (cap 2^${o.maxGroth16Power}, --max-groth16-power)` };
+    return setupAndProve(res, c, dir, o, wtns);
   } else if (system === "plonk") {
     // Row count first, with the smallest cached ptau (snarkjs logs it before the size check).
     const small = smallestCachedPower() ?? 10;
@@ -199,8 +215,14 @@ async function measureSystem(
     if (gen) ptauGenerated[power] = gen;
   }
   res.ptauUsed = use;
+  return setupAndProve(res, c, dir, o, wtns, devPtauPath(use));
+}
+
+/** The setup step (with `ptau`, or Groth16's direct dev keys without), then the timed proving runs. */
+async function setupAndProve(res: SystemResult, c: { r1cs: string }, dir: string, o: Options, wtns: string, ptau?: string): Promise<SystemResult> {
+  const system = res.system;
   const zkey = path.join(dir, `${system}.zkey`);
-  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau: devPtauPath(use), zkey });
+  const setup = await step({ op: "setup", system, r1cs: c.r1cs, ptau, zkey });
   if (!setup.ok) return { ...res, status: `failed: setup: ${firstLines(setup.error ?? "")}` };
   res.setup = { seconds: Number(setup.setupSeconds), mem: setup.mem };
   res.zkeyBytes = Number(setup.zkeyBytes);
@@ -353,7 +375,7 @@ async function main(): Promise<void> {
     command: `npm run bench --${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}`.replace(/ --$/, ""),
     machine: { cpu: cpus[0]?.model ?? "?", cores: cpus.length, totalMemGiB: os.totalmem() / 2 ** 30, platform: `${os.platform()} ${os.release()} ${os.arch()}` },
     versions: versions(),
-    config: { runs: o.runs, maxPower: o.maxPower, quick: o.quick, models: o.models, memory: fs.existsSync(TIME_BIN) ? "GNU time %M (largest process of the step's tree) and process.resourceUsage().maxRSS (the step's node process)" : "process.resourceUsage().maxRSS of the step's node process" },
+    config: { runs: o.runs, maxPower: o.maxPower, maxGroth16Power: o.maxGroth16Power, quick: o.quick, models: o.models, memory: fs.existsSync(TIME_BIN) ? "GNU time %M (largest process of the step's tree) and process.resourceUsage().maxRSS (the step's node process)" : "process.resourceUsage().maxRSS of the step's node process" },
     ptauGenerated: {},
     models: [],
     totalSeconds: 0,

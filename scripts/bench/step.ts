@@ -23,15 +23,18 @@ import { snarkjsDevPtau } from "../setup/ptau";
 import { sha256File } from "../lib/hash";
 import { writeSyntheticCircuit } from "./synthetic";
 import { quantizeInput } from "../quant/quantize";
-import { heldOut } from "./data";
+import { sampleInput } from "./data";
 
 export type ProofSystem = "groth16" | "plonk" | "fflonk";
 
 export type StepArgs =
   /** Generates the model's main circuit for a visibility mode, writes it and a witness input, and compiles it. */
   | { op: "compile"; model: string; mode: "open" | "private"; workDir: string }
-  /** Circuit-specific setup with a cached ptau file. */
-  | { op: "setup"; system: ProofSystem; r1cs: string; ptau: string; zkey: string }
+  /**
+   * Circuit-specific setup: PLONK / FFLONK with a cached ptau file; Groth16 with the dev keys computed directly from
+   * the public dev secrets (direct-zkey.ts, the path `build:model` takes), or snarkjs' dev recipe on `ptau` if given.
+   */
+  | { op: "setup"; system: ProofSystem; r1cs: string; ptau?: string; zkey: string }
   /** Witness computation, timed `runs` times after one warm-up run. */
   | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
   /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
@@ -94,7 +97,7 @@ async function compileStep(a: Extract<StepArgs, { op: "compile" }>): Promise<Rec
   const compileSeconds = seconds(t0);
   // Witness input: the first held-out sample, a fixed salt and binding (any field elements will do).
   const fm = loadFloatModel(a.model);
-  const raw = heldOut(a.model).x[0];
+  const raw = sampleInput(a.model);
   const x = quantizeInput(model, fm, raw);
   const input = { ...circuitInput(x, 123456789n, (2n ** 200n + 12345n) % SNARK_FIELD), ...circuitWeightInputs(model) };
   const inputFile = path.join(a.workDir, "input.json");
@@ -120,8 +123,11 @@ async function setupStep(a: Extract<StepArgs, { op: "setup" }>): Promise<Record<
   fs.rmSync(a.zkey, { force: true });
   const t0 = process.hrtime.bigint();
   if (a.system === "groth16") {
-    // The project's dev recipe with snarkjs (scripts/setup/groth16.ts): new zkey, then the public beacon.
-    await snarkjsDevZkey(a.r1cs, a.ptau, a.zkey);
+    // The project's dev keys: computed directly (no ptau), or snarkjs' recipe on a ptau (new zkey + public beacon).
+    if (a.ptau) await snarkjsDevZkey(a.r1cs, a.ptau, a.zkey);
+    else await writeDevZkeyDirect(a.r1cs, a.zkey);
+  } else if (!a.ptau) {
+    throw new Error(`${a.system} setup needs a ptau file`);
   } else if (a.system === "plonk") {
     const r = await systems.plonk.setup(a.r1cs, a.ptau, a.zkey, logger);
     if (r === -1) throw new Error(lines.filter((l) => /too big|error|not/i.test(l)).join("; ") || "plonk setup failed");
