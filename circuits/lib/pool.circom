@@ -9,17 +9,28 @@ include "requantize.circom";
 ///               hi - lo < 2^D)
 /// @input  a, b  signed values (negative values are p - |v|)
 /// @output out   max(a, b)
-/// Soundness: Num2Bits(D + 1) decomposes d = a - b + 2^D, which is in (0, 2^(D+1)) << p, so its bits are unique
-///            (the only `<--` are Num2Bits' hints, pinned by b*(b-1) = 0 and the weighted sum). Bit D is [a >= b];
-///            out = b + [a >= b] * (a - b) is one constraint with no witness choice.
+/// Soundness: d = a - b + 2^D is in (0, 2^(D+1)) << p and is decomposed into D + 1 bits: bit[0 .. D-1] are signals
+///            (hints `<--` pinned by bit[i]*(bit[i]-1) = 0), bit D is the linear rest (d - sum bit[i]*2^i) / 2^D,
+///            pinned boolean by one quadratic constraint; the decomposition is unique. Bit D is [a >= b];
+///            out = b + [a >= b] * (a - b) is one constraint with no witness choice. No constraint is linear (see
+///            Requantize: it keeps circom's --O2 fast).
 /// Constraints: D + 2.
 template Max2(D) {
     signal input a;
     signal input b;
     signal output out;
-    component d = Num2Bits(D + 1);
-    d.in <== a - b + (1 << D);
-    out <== b + d.out[D] * (a - b);
+    // d = a - b + 2^D in (0, 2^(D+1)): bits 0 .. D-1 are signals, bit D = [a >= b] is d's rest
+    var d = a - b + (1 << D);
+    signal bit[D];
+    var low = 0;
+    for (var i = 0; i < D; i++) {
+        bit[i] <-- (d >> i) & 1;
+        bit[i] * (bit[i] - 1) === 0;
+        low += bit[i] * (1 << i);
+    }
+    var ge = (d - low) / (1 << D);
+    ge * (ge - 1) === 0;
+    out <== b + ge * (a - b);
 }
 
 /// @title MaxPool2d

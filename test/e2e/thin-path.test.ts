@@ -97,14 +97,14 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
       // remainder through bit 0, so acc + 2^(k-1) = q * 2^k + r still holds; bit 0 stops being a bit.
       const k = built.model.layers[1].type === "dense" ? built.model.layers[1].shift : 0;
       let bit = k;
-      while (circuit.get(w, `l1.rq[0].bits.out[${bit}]`) !== 0n) bit++;
+      while (circuit.get(w, `l1.rq[0].bits[${bit}]`) !== 0n) bit++;
       const lower: Record<string, bigint> = {};
-      for (let i = k; i < bit; i++) lower[`l1.rq[0].bits.out[${i}]`] = 0n; // carry: q + 1 flips the low ones
-      const b0 = circuit.get(w, "l1.rq[0].bits.out[0]");
+      for (let i = k; i < bit; i++) lower[`l1.rq[0].bits[${i}]`] = 0n; // carry: q + 1 flips the low ones
+      const b0 = circuit.get(w, "l1.rq[0].bits[0]");
       await circuit.expectRejected(w, {
         ...lower,
-        [`l1.rq[0].bits.out[${bit}]`]: 1n,
-        "l1.rq[0].bits.out[0]": fromField(b0) - (1n << BigInt(k)),
+        [`l1.rq[0].bits[${bit}]`]: 1n,
+        "l1.rq[0].bits[0]": fromField(b0) - (1n << BigInt(k)),
       });
     });
 
