@@ -153,6 +153,33 @@ template MaxPool2dPadded(C, H, Wd, K, S, P, D) {
     }
 }
 
+/// @title MaxPoolRequantize
+/// @notice Max pooling of raw accumulators, then Requantize of each pooled value: out[c][oy][ox] =
+///         Requantize(max over the in-range taps of the K x K window at (oy*S - P, ox*S - P), A, k, outBits, relu).
+///         Equal to requantizing every accumulator and max-pooling the results (MaxPool2dPadded after
+///         Conv2d*Open) because Requantize is non-decreasing: floor((x + 2^(k-1)) / 2^k) and the clamp (with or
+///         without ReLU) never reverse an order, so max_i f(a_i) = f(max_i a_i). It is cheaper when the windows do
+///         not overlap much: one Requantize per POOLED value instead of one per accumulator, at the price of wider
+///         Max2 comparisons (scripts/circuit/generate.ts compares both costs and takes the cheaper).
+/// @param C, H, Wd, K, S, P  as in MaxPool2dPadded (the accumulator tensor's shape, window, stride, padding)
+/// @param D          the caller guarantees every accumulator is in some [lo, hi] with hi - lo < 2^D
+/// @param A, k, outBits, relu  as in Requantize: every accumulator is in [-2^(A-1), 2^(A-1)), hence so is their max
+/// @input  in        C*H*Wd accumulators (e.g. Conv2dAccOpen.acc)
+/// @output out       C*OH*OW requantized values, OH = (H + 2P - K) \ S + 1, OW likewise
+/// Soundness: MaxPool2dPadded (a chain of range-checked Max2, no other choice), then Requantize (unique).
+/// Constraints: MaxPoolPaddedCount(C, H, Wd, K, S, P) * (D + 2) + C * OH * OW * Requantize(A, k, outBits, relu).
+template MaxPoolRequantize(C, H, Wd, K, S, P, D, A, k, outBits, relu) {
+    var OH = (H + 2 * P - K) \ S + 1;
+    var OW = (Wd + 2 * P - K) \ S + 1;
+    signal input in[C * H * Wd];
+    signal output out[C * OH * OW];
+    component mp = MaxPool2dPadded(C, H, Wd, K, S, P, D);
+    mp.in <== in;
+    component rq = RequantizeEach(C * OH * OW, A, k, outBits, relu);
+    rq.in <== mp.out;
+    out <== rq.out;
+}
+
 /// @title AvgPool2d
 /// @notice Average pooling (no padding) as a window SUM followed by Requantize(shift) with a signed clamp:
 ///         out[c][oy][ox] = Requantize(sum of the K x K window, shift, outBits, relu = 0). An exact average when

@@ -71,3 +71,17 @@ template Requantize(A, k, outBits, relu) {
     signal zc <== zlow + high * ((1 << m) - 1 - zlow);
     out <== lo + pos * zc;
 }
+
+/// @title RequantizeEach
+/// @notice out[i] = Requantize(in[i], A, k, outBits, relu) for n values.
+/// Constraints: n * Requantize(A, k, outBits, relu).
+template RequantizeEach(n, A, k, outBits, relu) {
+    signal input in[n];
+    signal output out[n];
+    component rq[n];
+    for (var i = 0; i < n; i++) {
+        rq[i] = Requantize(A, k, outBits, relu);
+        rq[i].in <== in[i];
+        out[i] <== rq[i].out;
+    }
+}

@@ -1,4 +1,5 @@
 import {
+  type Conv2dLayer,
   type DenseLayer,
   type LayerPlan,
   type QuantizedModel,
@@ -10,7 +11,7 @@ import {
   validateModel,
 } from "../model/quantized";
 import { MODEL_DOMAIN, valuesPerChunk } from "../quant/commit";
-import { convOutShape, differenceBits, hull } from "../quant/ops";
+import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../quant/ops";
 import { SNARK_FIELD, toField } from "../lib/field";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
@@ -49,6 +50,43 @@ function checkWidth(what: string, bits: number, fix: string): void {
   if (bits > MAX_DECOMPOSITION_BITS) throw new Error(`${what}: needs a ${bits}-bit decomposition (> ${MAX_DECOMPOSITION_BITS}); ${fix}`);
 }
 
+/** A conv2d layer whose max pooling (the next layer) runs on the raw accumulators, before one requantization per pooled value. */
+export interface PoolFusion {
+  /** Index of the conv2d layer; the maxpool is layer conv + 1. */
+  conv: number;
+  /** Max2's difference width over the accumulators. */
+  D: number;
+  /** --O2 constraints of the conv's requantizations plus the pool, unfused and fused (the MACs cost the same). */
+  unfused: number;
+  fused: number;
+}
+
+/**
+ * Where max pooling before requantization is cheaper: a conv2d followed by a maxpool whose conv output no residual
+ * add reads. Requantize is non-decreasing, so max(rq(a_i)) = rq(max(a_i)): the outputs are the same either way
+ * (circuits/lib/pool.circom, MaxPoolRequantize). Pooling the accumulators costs one Requantize per pooled value
+ * instead of one per accumulator, but Max2 compares accumulator-wide differences; this takes the fused form only when
+ * its count (Max2 = D + 2, Requantize = requantizeConstraints) is lower. Keyed by the maxpool's layer index.
+ */
+export function poolFusions(model: QuantizedModel, plan: readonly LayerPlan[] = planModel(model)): Map<number, PoolFusion> {
+  const fusions = new Map<number, PoolFusion>();
+  const readByAdd = new Set(model.layers.flatMap((l) => (l.type === "add" ? [l.from] : [])));
+  plan.forEach((p, j) => {
+    const conv = plan[j - 1];
+    const l = p.layer;
+    if (j === 0 || l.type !== "maxpool" || conv.layer.type !== "conv2d" || readByAdd.has(j - 1)) return;
+    const c = conv.layer;
+    const windows = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows;
+    const max2s = windows.reduce((n, w) => n + w.length - 1, 0);
+    const rq = requantizeConstraints(conv.A, c.shift, c.outBits, c.relu);
+    const D = differenceBits(hull(conv.accRanges));
+    const unfused = conv.outSize * rq + max2s * (p.D + 2);
+    const fused = max2s * (D + 2) + windows.length * rq;
+    if (fused < unfused) fusions.set(j, { conv: j - 1, D, unfused, fused });
+  });
+  return fusions;
+}
+
 /**
  * The private witness inputs that carry the weights of a private-weights model circuit: `w<i>` (dense [nOut][nIn],
  * conv [OC][C / groups][K][K]) and `b<i>` for each weighted layer i, as field-element strings. Empty for open weights.
@@ -75,11 +113,13 @@ function layerCode(
   model: QuantizedModel,
   p: LayerPlan,
   i: number,
+  plan: readonly LayerPlan[],
   prev: string,
   outs: readonly string[],
   fns: string[],
   body: string[],
   decls: string[],
+  fusions: ReadonlyMap<number, PoolFusion>,
 ): string {
   const l = p.layer;
   const priv = model.weights === "private";
@@ -115,6 +155,24 @@ function layerCode(
       const G = l.groups ?? 1;
       const grouped = G > 1 ? "Grouped" : "";
       const geo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}${G > 1 ? `, ${G}` : ""}`;
+      if (fusions.get(i + 1)?.conv === i) {
+        // the next layer max-pools the raw accumulators and requantizes the pooled values (poolFusions)
+        const accGeo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}, ${G}`;
+        body.push(
+          `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}: raw accumulators (|acc| < 2^${p.A - 1}), requantized after the pooling of layer ${i + 1}`,
+        );
+        if (priv) {
+          decls.push(`    signal input w${i}[${OC}][${C / G}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
+          body.push(`    component l${i} = Conv2dAccPrivate(${accGeo});`, `    l${i}.Wt <== w${i};`, `    l${i}.B <== b${i};`);
+        } else {
+          fns.push(
+            `function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+          );
+          body.push(`    component l${i} = Conv2dAccOpen(${accGeo}, L${i}_W(), L${i}_B());`);
+        }
+        body.push(`    l${i}.in <== ${prev};`);
+        return `l${i}.acc`;
+      }
       body.push(
         `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
       );
@@ -140,6 +198,18 @@ function layerCode(
       checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
       const [C, H, W] = l.inShape;
       const P = l.padding ?? 0;
+      const fusion = fusions.get(i);
+      if (fusion) {
+        const cp = plan[fusion.conv];
+        const c = cp.layer as Conv2dLayer;
+        checkWidth(`layers[${i}]`, fusion.D + 1, "narrow the accumulator range");
+        body.push(
+          `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, padding ${P} (padded taps never win)` : ""} on layer ${fusion.conv}'s accumulators (differ by < 2^${fusion.D}), then requantize: shift ${c.shift}, ${c.outBits}-bit out${c.relu ? ", ReLU" : ""} (${fusion.fused} constraints instead of ${fusion.unfused})`,
+          `    component l${i} = MaxPoolRequantize(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${fusion.D}, ${cp.A}, ${c.shift}, ${c.outBits}, ${c.relu ? 1 : 0});`,
+          `    l${i}.in <== ${prev};`,
+        );
+        return `l${i}.out`;
+      }
       body.push(
         `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, padding ${P} (padded taps never win)` : ""}, values differ by < 2^${p.D}`,
         P
@@ -179,6 +249,14 @@ function layerCode(
   }
 }
 
+export interface GenerateOptions {
+  /**
+   * false: requantize every conv output before max pooling, even where pooling the accumulators first is cheaper
+   * (same outputs; for comparisons and the equivalence tests). Default true.
+   */
+  poolFusion?: boolean;
+}
+
 /**
  * Generates the main circuit of a quantized model (every layer type; open or private weights; committed or public
  * input; argmax or values head). Public signals, in order (docs/public-signals.md): result, modelCommitment, then
@@ -188,7 +266,7 @@ function layerCode(
  * @throws Error naming the field when the model is invalid, or the layer when a parameter would need a bit
  * decomposition wider than MAX_DECOMPOSITION_BITS.
  */
-export async function generateMainCircuit(model: QuantizedModel): Promise<string> {
+export async function generateMainCircuit(model: QuantizedModel, options: GenerateOptions = {}): Promise<string> {
   validateModel(model);
   const plan = planModel(model);
   const fns: string[] = [];
@@ -196,8 +274,9 @@ export async function generateMainCircuit(model: QuantizedModel): Promise<string
   const decls: string[] = [];
   let prev = "x";
   const outs: string[] = [];
+  const fusions = options.poolFusion === false ? new Map<number, PoolFusion>() : poolFusions(model, plan);
   plan.forEach((p, i) => {
-    prev = layerCode(model, p, i, prev, outs, fns, body, decls);
+    prev = layerCode(model, p, i, plan, prev, outs, fns, body, decls, fusions);
     outs.push(prev);
   });
   const lastPlan = plan[plan.length - 1];

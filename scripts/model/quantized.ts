@@ -355,6 +355,8 @@ export interface LayerPlan {
   A: number;
   /** Max2's difference width D (maxpool), else 0. */
   D: number;
+  /** Range of every accumulator before its requantization (dense, conv2d, avgpool, add), else empty. */
+  accRanges: Interval[];
 }
 
 /** Bounds of a * 2^sa + b * 2^sb for a in `a`, b in `b`. */
@@ -379,6 +381,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
     const inSize = ranges.length;
     let A = 0;
     let D = 0;
+    let accRanges: Interval[] = [];
     let out: Interval[];
     if (l.type === "dense" || l.type === "conv2d") {
       const wr = signedRange(l.wBits);
@@ -407,6 +410,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
         });
       }
       A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
     } else if (l.type === "maxpool") {
       D = differenceBits(hull(ranges));
@@ -422,17 +426,19 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
         hi: win.reduce((s, i) => s + r[i].hi, 0n),
       }));
       A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
     } else if (l.type === "add") {
       const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
       const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
       A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
     } else {
       out = ranges;
     }
     ranges = out;
-    plans.push({ layer: l, inSize, outSize: out.length, outRanges: out, A, D });
+    plans.push({ layer: l, inSize, outSize: out.length, outRanges: out, A, D, accRanges });
   }
   return plans;
 }

@@ -212,6 +212,23 @@ export function maxPool2d(x: readonly bigint[], inShape: Shape3, kernel: number,
 }
 
 /**
+ * Twin of `MaxPoolRequantize`: requantize(max of the in-range taps of each window) on raw accumulators. Equal to
+ * requantizing every accumulator and max-pooling the results, because requantize is non-decreasing.
+ */
+export function maxPoolRequantize(
+  acc: readonly bigint[],
+  inShape: Shape3,
+  kernel: number,
+  stride: number,
+  padding: number,
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
+  return maxPool2d(acc, inShape, kernel, stride, padding).map((a) => requantize(a, k, outBits, relu));
+}
+
+/**
  * Twin of `AvgPool2d` (padding 0) and `AvgPool2dPadded`: requantize(window sum, shift, outBits, no ReLU); padded
  * taps read 0.
  */

@@ -95,7 +95,7 @@ describe("circuits/lib/conv.circom", function () {
     });
     it("rejects a changed product", async function () {
       const w = await check(Array(32).fill(3n), Wfix, Bfix);
-      await c.expectRejected(w, { "prod[5][1][1][1]": fromField(c.get(w, "prod[5][1][1][1]")) + 1n });
+      await c.expectRejected(w, { "cv.prod[5][1][1][1]": fromField(c.get(w, "cv.prod[5][1][1][1]")) + 1n });
     });
   });
 });
@@ -216,7 +216,7 @@ describe("circuits/lib/conv.circom (grouped)", function () {
     });
     it("rejects a changed product", async function () {
       const w = await check(Array(32).fill(3n), Wd, [1n, 2n, 3n, 4n]);
-      await c.expectRejected(w, { "prod[15][0][1][1]": fromField(c.get(w, "prod[15][0][1][1]")) + 1n });
+      await c.expectRejected(w, { "cv.prod[15][0][1][1]": fromField(c.get(w, "cv.prod[15][0][1][1]")) + 1n });
     });
     it("rejects a changed output", async function () {
       const w = await check(Array(32).fill(3n), Wd, [1n, 2n, 3n, 4n]);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { fromField, toField } from "../../scripts/lib/field";
-import { avgPool2d, max2, maxPool2d, requantizeConstraints } from "../../scripts/quant/ops";
+import { avgPool2d, max2, maxPool2d, maxPoolRequantize, requantize, requantizeConstraints } from "../../scripts/quant/ops";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 const i8 = fc.bigInt({ min: -128n, max: 127n });
@@ -212,4 +212,64 @@ describe("circuits/lib/pool.circom (padded max pooling)", function () {
       await c.expectSatisfied(w);
     });
   });
+});
+
+describe("circuits/lib/pool.circom (max pooling before requantization)", function () {
+  const acc16 = fc.bigInt({ min: -(1n << 15n), max: (1n << 15n) - 1n });
+  it("requantize commutes with the window maximum (TS property: max(rq(a)) = rq(max(a)), both clamps, any shift)", function () {
+    fc.assert(
+      fc.property(fc.array(acc16, { minLength: 1, maxLength: 9 }), fc.integer({ min: 0, max: 12 }), fc.boolean(), (a, k, relu) => {
+        expect(a.map((v) => requantize(v, k, 8, relu)).reduce(max2)).to.equal(requantize(a.reduce(max2), k, 8, relu));
+      }),
+      { numRuns: 500 },
+    );
+  });
+  for (const [P, relu] of [[0, 1], [1, 0]] as const) {
+    describe(`MaxPoolRequantize(C=2, H=4, W=4, K=2, S=2, P=${P}, D=16, A=16, k=4, outBits=8, relu=${relu})`, function () {
+      let c: Circuit;
+      before(async function () {
+        c = await templateCircuit("pool.circom", "MaxPoolRequantize", [2, 4, 4, 2, 2, P, 16, 16, 4, 8, relu]);
+      });
+      const nOut = P ? 18 : 8;
+      const check = async (a: bigint[]): Promise<bigint[]> => {
+        const w = await c.witness({ in: a.map(toField) });
+        const want = maxPoolRequantize(a, [2, 4, 4], 2, 2, P, 4, 8, relu === 1);
+        expect(want).to.have.length(nOut);
+        // the same values as requantizing first and pooling after (the unfused circuit)
+        expect(want).to.deep.equal(maxPool2d(a.map((v) => requantize(v, 4, 8, relu === 1)), [2, 4, 4], 2, 2, P));
+        expect(want.map((_, i) => fromField(c.get(w, `out[${i}]`)))).to.deep.equal(want);
+        await c.expectSatisfied(w);
+        return w;
+      };
+      it("equals the TS twin and requantize-then-pool on edge accumulators (extremes, clamping, rounding ties)", async function () {
+        await check(Array(32).fill(0n));
+        await check(Array(32).fill((1n << 15n) - 1n));
+        await check(Array(32).fill(-(1n << 15n)));
+        await check(Array.from({ length: 32 }, (_, i) => (i % 2 ? (1n << 15n) - 1n : -(1n << 15n))));
+        await check(Array.from({ length: 32 }, (_, i) => BigInt(i * 16 - 8)));
+      });
+      it("equals the TS twin on random 16-bit accumulators (fast-check)", async function () {
+        await fc.assert(fc.asyncProperty(fc.array(acc16, { minLength: 32, maxLength: 32 }), async (a) => void (await check(a))), { numRuns: 25 });
+      });
+      it("costs Max2s * (D + 2) + pooled values * Requantize (pinned)", function () {
+        // P = 1: a 3x3 output per channel whose windows hold 1, 2, 1 / 2, 4, 2 / 1, 2, 1 in-range taps
+        const max2s = P ? 2 * (0 + 1 + 0 + 1 + 3 + 1 + 0 + 1 + 0) : 8 * 3;
+        expect(c.compiled.constraints).to.equal(max2s * 18 + nOut * requantizeConstraints(16, 4, 8, relu === 1));
+      });
+      it("rejects an output requantized from a smaller accumulator of the window", async function () {
+        const a = Array.from({ length: 32 }, (_, i) => BigInt(i) * 200n + 100n);
+        const w = await check(a);
+        // P = 0: out[0] pools a[0], a[1], a[4], a[5]; P = 1: out[4] pools a[5], a[6], a[9], a[10]
+        const [o, low] = P ? [4, 5] : [0, 0];
+        const smaller = requantize(a[low], 4, 8, relu === 1);
+        expect(smaller).to.be.lessThan(fromField(c.get(w, `out[${o}]`)));
+        await c.expectRejected(w, { [`out[${o}]`]: smaller });
+      });
+      it("rejects a Max2 comparison bit flipped inside the pool (the hinted `bit[..]` of mp.mx[0])", async function () {
+        const w = await check(Array.from({ length: 32 }, (_, i) => BigInt((i * 2654435761) % 60000) - 30000n));
+        const name = "mp.mx[0].bit[3]";
+        await c.expectRejected(w, { [name]: 1n - fromField(c.get(w, name)) });
+      });
+    });
+  }
 });
