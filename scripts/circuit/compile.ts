@@ -23,6 +23,8 @@ export interface CompiledCircuit {
   outputs: number;
   privateInputs: number;
   wires: number;
+  /** circom's optimization level (--O0, --O1, --O2). */
+  optimization: 0 | 1 | 2;
   /** Seconds the compiler took, or 0 when the cache answered. */
   compileSeconds: number;
   cached: boolean;
@@ -77,7 +79,7 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
   const infoFile = path.join(dir, "compile.json");
   if (fs.existsSync(infoFile)) {
     const info = JSON.parse(fs.readFileSync(infoFile, "utf8")) as CompiledCircuit;
-    if (fs.existsSync(info.r1cs) && fs.existsSync(info.wasm)) return { ...info, cached: true };
+    if (fs.existsSync(info.r1cs) && fs.existsSync(info.wasm)) return { ...info, optimization, cached: true };
   }
   const tmp = dir + ".tmp";
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -120,6 +122,7 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
     outputs: info.nOutputs,
     privateInputs: info.nPrvInputs,
     wires: info.nVars,
+    optimization,
     compileSeconds,
     cached: false,
   };

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircuit, requiredPower } from "../circuit/compile";
 import { generateMainCircuit } from "../circuit/generate";
+import { estimateConstraints } from "../circuit/size";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import { sha256, sha256File } from "../lib/hash";
 import { type StageLog, createLog, progressReporter } from "../lib/log";
@@ -13,7 +14,7 @@ import { addBatchFunction } from "../setup/groth16-batch";
 import { quantizeBundled } from "./bundled";
 import { storeCalibration, storedCalibrationFile } from "./calibration";
 import type { FloatModel } from "./float";
-import { type QuantizedModel, modelCommitment, publicSignalNames, validateModel } from "./quantized";
+import { type QuantizedModel, modelCommitment, numPublicSignals, publicSignalNames, validateModel } from "./quantized";
 
 /** Where a model's files live. */
 export interface ModelPaths {
@@ -172,6 +173,11 @@ export interface BuildOptions {
   calibration?: string;
   /** Folder holding models/, circuits/models/ and contracts/verifiers/ (default: this repository). */
   root?: string;
+  /**
+   * circom's optimization level (default 2). --O2 substitutes away every linear constraint (the fewest constraints,
+   * the smallest keys); --O1 compiles faster and keeps them (docs/circuits.md, "Compile time").
+   */
+  optimization?: 0 | 1 | 2;
 }
 
 /**
@@ -215,6 +221,22 @@ export async function ceremonyKeys(dir: string, circuit: CompiledCircuit): Promi
 }
 
 /**
+ * One line on what the circuit will cost, printed before circom starts: the estimated --O2 constraint count
+ * (scripts/circuit/size.ts), the Groth16 domain the keys need, and the max pools moved before their requantization.
+ */
+export function sizeEstimateLine(model: QuantizedModel, optimization: 0 | 1 | 2): string {
+  const e = estimateConstraints(model);
+  const power = requiredPower({ constraints: e.constraints, publicInputs: numPublicSignals(model), outputs: 0 });
+  const fused = e.fusedPools.length
+    ? `; max pooling before requantization at layer${e.fusedPools.length > 1 ? "s" : ""} ${e.fusedPools.join(", ")}`
+    : "";
+  const level = optimization === 2 ? "" : ` (at --O${optimization} more: circom keeps the linear constraints that --O2 substitutes away)`;
+  const big =
+    power > 16 ? '; a circuit this size takes minutes to compile and to set up on 2 cores (docs/circuits.md, "Compile time")' : "";
+  return `size estimate: ${e.constraints.toLocaleString("en-US")} constraints at --O2${level}, Groth16 keys for a 2^${power} domain${fused}${big}`;
+}
+
+/**
  * Compile (cached) and Groth16 setup (cached) for a circuit file: dev keys computed directly (no powers of tau), or,
  * with `ptauFile`, snarkjs' phase 2 on an imported ceremony ptau (any power at least the circuit's), or the final
  * keys of a ceremony.
@@ -222,14 +244,15 @@ export async function ceremonyKeys(dir: string, circuit: CompiledCircuit): Promi
  */
 export async function buildArtifacts(
   circuitFile: string,
-  opts: { ptauFile?: string; keys?: KeysOption; log?: StageLog } = {},
+  opts: { ptauFile?: string; keys?: KeysOption; log?: StageLog; optimization?: 0 | 1 | 2 } = {},
 ): Promise<CircuitArtifacts> {
   const log = opts.log ?? createLog(path.basename(circuitFile, ".circom"));
   if (opts.keys && opts.ptauFile)
     throw new Error("a ptau file and ceremony keys are exclusive: the ceremony already fixed its ptau; drop the ptau file");
+  const optimization = opts.optimization ?? 2;
   const circuit = await log.stage(
-    "compile (circom2 --O2)",
-    () => compileCircuit(circuitFile),
+    `compile (circom2 --O${optimization})`,
+    () => compileCircuit(circuitFile, { optimization }),
     (c) => `${c.constraints} constraints, ${c.wires} wires${c.cached ? ", cached" : `, ${c.compileSeconds.toFixed(1)} s`}`,
   );
   if (opts.keys) {
@@ -353,7 +376,7 @@ export function createManifest(
       circom2: CIRCOM2_VERSION,
       circomlib: CIRCOMLIB_VERSION,
       snarkjs: snarkjsPackageVersion(),
-      compilerFlags: "--O2",
+      compilerFlags: `--O${a.circuit.optimization}`,
     },
   };
 }
@@ -397,7 +420,8 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
     () => circuitStage(name, root),
     (r) => `${rel(r.file)}${r.changed ? " written" : " unchanged"}`,
   );
-  const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, keys: opts.keys, log });
+  log.info(sizeEstimateLine(model, opts.optimization ?? 2));
+  const artifacts = await buildArtifacts(p.circuitFile, { ptauFile: opts.ptauFile, keys: opts.keys, log, optimization: opts.optimization });
   const { circuit, ptau, keys, ceremony } = artifacts;
   const source = `${rel(p.circuitFile)} (r1cs sha256 ${circuit.r1csHash})`;
   const sol = await exportGroth16Verifier(

@@ -1,17 +1,19 @@
 /**
  * Builds a bundled model's proving artifacts: quantize -> circuit -> compile -> powers of tau -> Groth16 setup ->
  * verifier -> manifest.
- * Usage: npm run build:model -- <name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>]
+ * Usage: npm run build:model -- <name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2]
  * --calibration copies the owner's raw inputs to models/<name>/calibration.json and quantizes with them (later
  * builds reuse that copy); without it the stored copy, or the bundled dataset of iris-*, mnist-*, temp-*, is used.
- * Every stage is skipped when its inputs are unchanged; prints what it wrote and where.
+ * --O0/--O1/--O2 is circom's optimization level (default --O2: the fewest constraints). Before compiling it prints a
+ * size estimate (constraints, key domain). Every stage is skipped when its inputs are unchanged; prints what it
+ * wrote and where.
  */
 import { buildModel } from "./build";
 import { rel } from "../lib/paths";
 import { runMain } from "../lib/main";
 
 const USAGE =
-  "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>]   (e.g. iris-mlp)";
+  "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2]   (e.g. iris-mlp)";
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -19,9 +21,11 @@ async function main(): Promise<void> {
   let ptauFile: string | undefined;
   let calibration: string | undefined;
   let quantize = true;
+  let optimization: 0 | 1 | 2 | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--no-quantize") quantize = false;
+    else if (/^--O[012]$/.test(a)) optimization = Number(a[3]) as 0 | 1 | 2;
     else if (a === "--ptau") {
       ptauFile = args[++i];
       if (!ptauFile) throw new Error(`--ptau needs a file; ${USAGE}`);
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
     else name = a;
   }
   if (!name) throw new Error(USAGE);
-  const b = await buildModel(name, { quantize, ptauFile, calibration });
+  const b = await buildModel(name, { quantize, ptauFile, calibration, optimization });
   console.log(
     JSON.stringify(
       {

@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { circuitWeightInputs, generateMainCircuit } from "../../scripts/circuit/generate";
+import { circuitWeightInputs, generateMainCircuit, poolFusions } from "../../scripts/circuit/generate";
 import { toField } from "../../scripts/lib/field";
 import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, modelCommitment, validateModel } from "../../scripts/model/quantized";
 import { ROOT } from "../../scripts/lib/paths";
+import { estimateConstraints } from "../../scripts/circuit/size";
 import { circuitFromSource } from "../helpers/circuit";
 
 /** Deterministic small integers in [-lim, lim]. */
@@ -145,16 +146,82 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
     expect(counts).to.deep.equal(EXPECTED_COUNTS);
   });
 
+  it("estimateConstraints predicts the compiled --O2 counts of the generated test models exactly", function () {
+    const est: Record<string, number> = {};
+    for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private"), residualCnn("open"), residualCnn("private"), residualMlp()]) {
+      est[m.name] = estimateConstraints(m).constraints;
+    }
+    expect(est).to.deep.equal(EXPECTED_COUNTS);
+    // the bundled models (a committed-input argmax and a public-input values head) against their manifests
+    for (const name of ["iris-mlp", "temp-forecast"]) {
+      const dir = path.join(ROOT, "models", name);
+      const qm = JSON.parse(fs.readFileSync(path.join(dir, `${name}.qmodel.json`), "utf8")) as QuantizedModel;
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, `${name}.manifest.json`), "utf8")) as { constraints: number };
+      expect(estimateConstraints(qm).constraints, name).to.equal(manifest.constraints);
+    }
+  });
+
   it("a grouped model uses the grouped templates and the padded max pool; groups 1 keeps the ungrouped ones", async function () {
-    const src = await generateMainCircuit(groupedCnn("private"));
+    const src = await generateMainCircuit(groupedCnn("private"), { poolFusion: false });
     expect(src).to.match(/Conv2dGroupedPrivate\(2, 5, 5, 4, 3, 2, 1, 2, /);
     expect(src).to.match(/signal input w0\[4\]\[1\]\[3\]\[3\];/);
     expect(src).to.match(/MaxPool2dPadded\(4, 3, 3, 2, 2, 1, /);
     const m = smallCnn("open");
-    const before = await generateMainCircuit(m);
+    const before = await generateMainCircuit(m, { poolFusion: false });
     (m.layers[0] as { groups?: number }).groups = 1;
-    expect(await generateMainCircuit(m)).to.equal(before);
+    expect(await generateMainCircuit(m, { poolFusion: false })).to.equal(before);
     expect(before).to.not.match(/Grouped|MaxPool2dPadded/);
+  });
+
+  describe("max pooling before requantization (poolFusions)", function () {
+    // open + ungrouped and private + grouped + padded pool (the other two fused circuits are pinned above)
+    for (const m of [smallCnn("open"), groupedCnn("private")]) {
+      it(`${m.name}: pools the conv accumulators, the same outputs, exactly the predicted saving in constraints`, async function () {
+        const f = poolFusions(m).get(1);
+        expect(f, "the conv + maxpool of layers 0, 1 fuse").to.not.equal(undefined);
+        expect(f!.fused).to.be.lessThan(f!.unfused);
+        const fusedSrc = await generateMainCircuit(m);
+        expect(fusedSrc).to.match(m.weights === "open" ? /component l0 = Conv2dAccOpen\(/ : /component l0 = Conv2dAccPrivate\(/);
+        expect(fusedSrc).to.match(new RegExp(`component l1 = MaxPoolRequantize\\(\\d+, \\d+, \\d+, 2, 2, \\d, ${f!.D}, `));
+        const fused = await circuitFromSource(`${m.name}-fused`, fusedSrc);
+        const plain = await circuitFromSource(`${m.name}-unfused`, await generateMainCircuit(m, { poolFusion: false }));
+        expect(plain.compiled.constraints - fused.compiled.constraints).to.equal(f!.unfused - f!.fused);
+        for (const s of [1, 2, 3, 4]) {
+          const x = ints(m.input.size, s * 13, 128).map((v) => BigInt(Math.min(v, 127)));
+          const input = { x: x.map((v) => toField(v).toString()), salt: "7", jobBinding: "5", ...circuitWeightInputs(m) };
+          const wf = await fused.witness(input);
+          const wp = await plain.witness(input);
+          const r = inferQuantized(m, x);
+          expect(fused.get(wf, "result")).to.equal(r.output);
+          expect(plain.get(wp, "result")).to.equal(r.output);
+          // the pooled layer's values themselves, not only the argmax (each a Requantize output in the fused circuit)
+          r.layers[1].forEach((v, i) => expect(fused.get(wf, `l1.out[${i}]`)).to.equal(toField(v)));
+          await fused.expectSatisfied(wf);
+        }
+      });
+    }
+    it("keeps requantize-then-pool where pooling the accumulators would cost more (overlapping 3x3 windows, stride 1)", function () {
+      const m = smallCnn("open");
+      m.layers[1] = { type: "maxpool", inShape: [2, 6, 6], kernel: 3, stride: 1 };
+      m.layers[2] = { type: "avgpool", inShape: [2, 4, 4], kernel: 2, stride: 2, shift: 2, outBits: 8, outFrac: 6 };
+      validateModel(m);
+      expect(poolFusions(m).size).to.equal(0);
+    });
+    it("does not fuse a conv whose requantized output a residual add reads", function () {
+      const m = residualCnn("open");
+      // conv 0 -> maxpool -> conv 3x3 pad 2 back to [2,4,4] -> add layer 0's output
+      m.layers = [
+        m.layers[0],
+        { type: "maxpool", inShape: [2, 4, 4], kernel: 2, stride: 2 },
+        { type: "conv2d", inShape: [2, 2, 2], outChannels: 2, kernel: 3, stride: 1, padding: 2, W: chunk(chunk(chunk(ints(36, 3, 60), 3), 3), 2), B: [0, 0], wBits: 8, wFrac: 6, bBits: 16, shift: 6, outBits: 8, outFrac: 6, relu: false },
+        { type: "add", from: 0, alignCur: 0, alignFrom: 0, shift: 0, outBits: 8, outFrac: 6, relu: false },
+        ...m.layers.slice(4),
+      ];
+      validateModel(m);
+      expect(poolFusions(m).size).to.equal(0);
+      const unread = { ...m, layers: m.layers.map((l) => (l.type === "add" ? { ...l, from: 2 } : l)) };
+      expect([...poolFusions(unread).keys()]).to.deep.equal([1]);
+    });
   });
 
   it("an add layer reads the saved output of its from layer", async function () {
@@ -237,13 +304,15 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
   });
 });
 
+// the CNN counts dropped when conv + maxpool began pooling the accumulators (poolFusions): tiny-cnn 2,901 -> 2,199,
+// tiny-grouped 2,106 -> 1,846 (open weights)
 const EXPECTED_COUNTS: Record<string, number> = {
   "tiny-mlp-open": 533,
-  "tiny-cnn-open": 2901,
-  "tiny-cnn-private": 4323,
+  "tiny-cnn-open": 2199,
+  "tiny-cnn-private": 3621,
   "tiny-mlp-private": 1457,
-  "tiny-grouped-open": 2106,
-  "tiny-grouped-private": 3772,
+  "tiny-grouped-open": 1846,
+  "tiny-grouped-private": 3512,
   "tiny-residual-open": 3149,
   "tiny-residual-private": 5073,
   "tiny-residual-mlp-open": 629,
