@@ -10,7 +10,8 @@
 import hre from "hardhat";
 import { SNARK_FIELD } from "../lib/field";
 import { rel } from "../lib/paths";
-import { buildModel, loadFloatModel } from "../model/build";
+import { loadFloatModel } from "../model/build";
+import { benchBuild } from "./build";
 import { inputCommitment, layoutOf } from "../model/quantized";
 import { quantizeInput } from "../quant/quantize";
 import { runMain } from "../lib/main";
@@ -24,8 +25,7 @@ const BATCH_SIZES = [1, 4, 16];
 async function main(): Promise<void> {
   const name = process.env.BENCH_MODEL;
   if (!name) throw new Error("set BENCH_MODEL to a bundled model name");
-  const built = await buildModel(name);
-  if (built.verifierChanged) await hre.run("compile", { quiet: true });
+  const { built, verifier, batchVerifier } = await benchBuild(name);
   const { model } = built;
   if (layoutOf(model).inputMode !== 0) throw new Error(`${name}: the batch benchmark takes a committed-input model`);
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     vkHash: built.keys.vkHash,
     uri: `file:${rel(built.paths.qmodelFile)}`,
   };
-  const batchVer = await deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(built.paths.batchVerifierContract), sys.factory);
-  const plainVer = await deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(built.paths.verifierContract), sys.factory);
+  const batchVer = await deployGroth16Verifier(deployer, batchVerifier, sys.factory);
+  const plainVer = await deployGroth16Verifier(deployer, verifier, sys.factory);
   const onBatch = await registerModel(sys.registry, modelOwner, commitment, batchVer.adapter.target as string, layoutOf(model));
   const onPlain = await registerModel(sys.registry, modelOwner, commitment, plainVer.adapter.target as string, layoutOf(model));
   const x = quantizeInput(model, loadFloatModel(name), sampleInput(name));

@@ -1,13 +1,15 @@
 /**
  * Gas figures of one bundled model on the in-process Hardhat network (Groth16, open weights): verifier deployment
- * (snarkjs verifier + adapter), model registration, opening a job, submitting a verified result.
+ * (snarkjs verifier + adapter), model registration, opening a job, submitting a verified result. Models without
+ * committed artifacts are built in a scratch root (scripts/bench/build.ts), never into the repository.
  * Run by scripts/bench/run.ts as: BENCH_MODEL=iris-mlp npx hardhat run scripts/bench/gas.ts
  * Prints one line `BENCH_GAS {json}` on stdout.
  */
 import hre from "hardhat";
 import { SNARK_FIELD } from "../lib/field";
 import { rel } from "../lib/paths";
-import { buildModel, loadFloatModel } from "../model/build";
+import { loadFloatModel } from "../model/build";
+import { benchBuild } from "./build";
 import { inputCommitment, layoutOf } from "../model/quantized";
 import { quantizeInput } from "../quant/quantize";
 import { runMain } from "../lib/main";
@@ -19,13 +21,11 @@ import { deliverToClaim } from "../chain/private-input";
 async function main(): Promise<void> {
   const name = process.env.BENCH_MODEL;
   if (!name) throw new Error("set BENCH_MODEL to a bundled model name");
-  // The bundled build (cached stages): circuits/models/<name>.circom and contracts/verifiers/<Name>Groth16Verifier.sol.
-  const built = await buildModel(name);
-  if (built.verifierChanged) await hre.run("compile", { quiet: true });
+  // The committed build (cached stages) where the repository has one, else a scratch build (scripts/bench/build.ts).
+  const { built, verifier: artifact } = await benchBuild(name);
   const { model } = built;
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
   const sys = await deploySystem(deployer);
-  const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
   const ver = await deployGroth16Verifier(deployer, artifact, sys.factory);
   const reg = await registerModel(
     sys.registry,
