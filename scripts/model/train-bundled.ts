@@ -41,6 +41,18 @@ const MNIST_CNN: LayerSpec[] = [
   { type: "dense", out: 10, relu: false },
 ];
 
+/** LeNet-5 (LeCun et al. 1998) as PyTorch users write it for 28x28 MNIST: the first conv pads by 2 to keep 28x28. */
+export const MNIST_LENET5: LayerSpec[] = [
+  { type: "conv2d", out: 6, kernel: 5, stride: 1, padding: 2, relu: true },
+  { type: "maxpool", kernel: 2 },
+  { type: "conv2d", out: 16, kernel: 5, stride: 1, padding: 0, relu: true },
+  { type: "maxpool", kernel: 2 },
+  { type: "flatten" },
+  { type: "dense", out: 120, relu: true },
+  { type: "dense", out: 84, relu: true },
+  { type: "dense", out: 10, relu: false },
+];
+
 /** The bundled models, in training order. */
 export const BUNDLED: Bundled[] = [
   {
@@ -106,6 +118,29 @@ export const BUNDLED: Bundled[] = [
           weightDecay: 1e-4,
         },
         { preprocess: identityPreprocess(784), classes: d.classes },
+      ),
+  },
+  {
+    name: "mnist-lenet5",
+    describe: "LeNet-5: conv 6x5x5 pad 2 relu -> maxpool 2 -> conv 16x5x5 relu -> maxpool 2 -> dense 400-120-84-10",
+    data: () => loadMnist(),
+    train: (d) =>
+      trainNetwork(
+        "mnist-lenet5",
+        d.train,
+        10,
+        {
+          layers: MNIST_LENET5,
+          inputShape: [1, 28, 28],
+          epochs: 12,
+          learningRate: 0.002,
+          lrDecay: 0.8,
+          batchSize: 32,
+          seed: 1,
+          weightDecay: 1e-4,
+        },
+        { preprocess: identityPreprocess(784), classes: d.classes },
+        (epoch, loss) => console.error(`mnist-lenet5: epoch ${epoch + 1}/12, mean loss ${loss.toFixed(4)}`),
       ),
   },
   {

@@ -40,13 +40,14 @@ describe("bundled models: pipeline circuit equals the TS reference", function ()
     expect(circuit.compiled.constraints).to.equal(628);
   });
 
-  // The MNIST circuits (18k and 45k constraints) take 155 s to compile on a fresh clone: they run with
+  // The MNIST circuits (18k, 34k and 153k constraints) take minutes to compile on a fresh clone: they run with
   // `npm run test:slow` (ZKML_SLOW_TESTS=1), not in `npm test`, which keeps the small models and the layer tests.
   const slow = process.env.ZKML_SLOW_TESTS === "1";
   const cases: { name: string; slow: boolean; samples: () => number[][] }[] = [
     { name: "iris-mlp", slow: false, samples: () => loadIris().test.x.slice(0, 6) },
     { name: "mnist-mlp", slow: true, samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },
     { name: "mnist-cnn", slow: true, samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },
+    { name: "mnist-lenet5", slow: true, samples: () => loadMnist().test.x.filter((_, i) => i % 400 === 0) },
   ];
   for (const c of cases) {
     (c.slow && !slow ? it.skip : it)(

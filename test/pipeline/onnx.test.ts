@@ -11,7 +11,7 @@ import { exportOnnx } from "../../scripts/onnx/export";
 import { OnnxImportError, importOnnx, importOnnxFile } from "../../scripts/onnx/import";
 import { onnx } from "../../scripts/onnx/proto";
 
-const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "temp-forecast"];
+const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast"];
 
 /** The float model with every weight rounded to float32, as an ONNX file stores it. */
 function fround(fm: FloatModel): FloatModel {
