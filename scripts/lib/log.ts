@@ -60,3 +60,37 @@ export function progressReporter(
     else write(`${line}\n`);
   };
 }
+
+/**
+ * A callback for the phases of a long step (e.g. a proof: "witness", "FFTs", ...) that prints `label: phase (elapsed
+ * s)` to stderr once the step has run for `after` ms (default 2 s; quick steps print nothing): on a TTY one line
+ * rewritten in place, otherwise one plain line per phase. Call `done()` at the end (a TTY line is then finished).
+ * Silent under ZKML_QUIET=1.
+ */
+export function phaseReporter(
+  label: string,
+  opts: { tty?: boolean; write?: (s: string) => void; now?: () => number; after?: number } = {},
+): { phase(name: string): void; done(): void } {
+  const tty = opts.tty ?? process.stderr.isTTY === true;
+  const write = opts.write ?? ((s: string) => void process.stderr.write(s));
+  const now = opts.now ?? Date.now;
+  const after = opts.after ?? 2000;
+  const t0 = now();
+  let current = "";
+  let printed = false;
+  const show = (name: string, final: boolean): void => {
+    const line = `${label}: ${name} (${((now() - t0) / 1000).toFixed(1)} s)`;
+    printed = true;
+    if (tty) write(`\r${line}\x1b[K${final ? "\n" : ""}`);
+    else write(`${line}\n`);
+  };
+  return {
+    phase(name) {
+      current = name;
+      if (!isQuiet() && now() - t0 >= after) show(name, false);
+    },
+    done() {
+      if (!isQuiet() && printed) show(`done after ${current}`, true);
+    },
+  };
+}

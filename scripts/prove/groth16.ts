@@ -1,5 +1,6 @@
 import * as snarkjs from "snarkjs";
 import { AbiCoder } from "ethers";
+import { PHASE_NAMES, phaseLogger } from "./phases";
 
 /** A Groth16 proof in the shape the snarkjs-generated Solidity verifier takes. */
 export interface PackedGroth16Proof {
@@ -18,12 +19,21 @@ export interface Groth16Result {
 }
 
 /**
- * Computes the witness and a Groth16 proof for `input`.
+ * Computes the witness and a Groth16 proof for `input`. snarkjs reads the proving key from the file section by
+ * section as the proof needs it (no copy is made here). `onPhase` hears "witness", then each proving phase
+ * (scripts/prove/phases.ts: reading the key, QAP evaluation, FFTs, multi-scalar multiplications) as it starts.
  * @throws when the input does not satisfy the circuit (snarkjs' message names the failing template and line).
  */
-export async function proveGroth16(wasm: string, zkey: string, input: Record<string, unknown>): Promise<Groth16Result> {
+export async function proveGroth16(
+  wasm: string,
+  zkey: string,
+  input: Record<string, unknown>,
+  onPhase?: (phase: string) => void,
+): Promise<Groth16Result> {
   const t0 = Date.now();
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, wasm, zkey);
+  onPhase?.("witness");
+  const logger = onPhase ? phaseLogger((p) => onPhase(PHASE_NAMES[p])) : undefined;
+  const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, wasm, zkey, logger);
   const packed = await packGroth16Proof(proof, publicSignals);
   return { proof, publicSignals: publicSignals.map((s) => BigInt(s)), packed, witnessAndProveSeconds: (Date.now() - t0) / 1000 };
 }

@@ -47,7 +47,8 @@ export function circuitInput(
  * jobBinding]). `salt` is the input commitment's salt for committed-mode models and unused (pass `undefined`) for
  * public-mode models.
  * @throws if the input is outside the model's range (RangeError naming the index), if a committed-mode model gets no
- * salt, or if the circuit disagrees with the reference (a bug: never submit such a proof).
+ * salt, or if the circuit disagrees with the reference (a bug: never submit such a proof). `onPhase` hears the
+ * proof's phases as they start (proveGroth16).
  */
 export async function proveInference(
   model: QuantizedModel,
@@ -55,10 +56,11 @@ export async function proveInference(
   x: readonly bigint[],
   salt: bigint | undefined,
   binding: bigint,
+  onPhase?: (phase: string) => void,
 ): Promise<InferenceProof> {
   const ref = inferQuantized(model, x);
   const expected = [ref.output, await modelCommitment(model), ...(await inputSignals(model, x, salt)), binding];
-  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model));
+  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model), onPhase);
   const names = publicSignalNames(model);
   if (r.publicSignals.length !== expected.length)
     throw new Error(

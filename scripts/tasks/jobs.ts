@@ -10,7 +10,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { formatEther, getAddress } from "ethers";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import type { InputKind, JobInputFile } from "../chain/job-input";
-import { createLog } from "../lib/log";
+import { createLog, phaseReporter } from "../lib/log";
 import { ROOT, rel, writeFileAtomic } from "../lib/paths";
 import type { BuiltModel } from "../model/build";
 import type { QuantizedModel } from "../model/quantized";
@@ -505,7 +505,15 @@ export async function proveJobOp(
   const binding = await bindingFor(jobs, hre.ethers.provider, jobId, prover);
   const p = await log.stage(
     "prove (witness + Groth16)",
-    () => proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding),
+    async () => {
+      // a proof that takes longer than 2 s shows its phases (a TTY line, or plain lines)
+      const phases = phaseReporter(`[${name}] proving`);
+      const r = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, salt, binding, (ph) =>
+        phases.phase(ph),
+      );
+      phases.done();
+      return r;
+    },
     (r) => `${r.witnessAndProveSeconds.toFixed(2)} s, output ${r.output}`,
   );
   const file: JobProofFile = {

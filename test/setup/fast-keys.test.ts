@@ -10,8 +10,9 @@ import * as path from "path";
 import { promisify } from "util";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
+import { phaseOf, profileGroth16, sumPhases } from "../../scripts/prove/phases";
 import { type CompiledCircuit, compileCircuit, requiredPower } from "../../scripts/circuit/compile";
-import { progressReporter } from "../../scripts/lib/log";
+import { phaseReporter, progressReporter } from "../../scripts/lib/log";
 import { ROOT } from "../../scripts/lib/paths";
 import { writeDevPtauDirect } from "../../scripts/setup/direct-ptau";
 import { circuitPower, writeDevZkeyDirect } from "../../scripts/setup/direct-zkey";
@@ -133,6 +134,27 @@ describe("fast dev setup: direct keys equal snarkjs' and snarkjs accepts them", 
     expect(await snarkjs.groth16.verify(vkey, ["82", "7", "12", "13"], p)).to.equal(false);
   });
 
+  it("profileGroth16 (the benchmark's breakdown) splits a proof into reading, QAP, FFT and MSM phases adding up to its total", async function () {
+    const wtns = path.join(dir, "toy-profile.wtns");
+    await snarkjs.wtns.calculate({ modelCommitment: "7", inputCommitment: "11", jobBinding: "13", x: "5" }, toy.wasm, wtns);
+    const ph = await profileGroth16(zkey(3), wtns);
+    for (const k of ["read", "qap", "fft", "msm"] as const) expect(ph[k], k).to.be.greaterThan(0);
+    expect(ph.read + ph.qap + ph.fft + ph.msm).to.be.closeTo(ph.total, 1e-9);
+    expect(phaseOf("Reading Wtns")).to.equal("read");
+    expect(phaseOf("IFFT_A: fft 3 mix start: 0/1")).to.equal("fft");
+    expect(phaseOf("multiexp H: processing")).to.equal("msm");
+    expect(
+      sumPhases(
+        [
+          [1, "qap"],
+          [2, "fft"],
+          [4, "msm"],
+        ],
+        7,
+      ),
+    ).to.deep.equal({ read: 1, qap: 1, fft: 2, msm: 3, total: 7 });
+  });
+
   it("snarkjs' CLI exports the Solidity verifier of the direct keys", async function () {
     const out = path.join(dir, "verifier.sol");
     const r = await cli("zkey", "export", "solidityverifier", zkey(3), out);
@@ -232,6 +254,51 @@ describe("progress lines of long setup steps", function () {
         q(done, 100);
       }
       expect(plain).to.deep.equal(["keys: 40% (10.0 s)\n", "keys: 100% (20.5 s)\n"]);
+    } finally {
+      if (saved === undefined) delete process.env.ZKML_QUIET;
+      else process.env.ZKML_QUIET = saved;
+    }
+  });
+
+  it("phaseReporter: a proof's phases after 2 s, a TTY line rewritten or plain lines, nothing for a quick proof", function () {
+    const saved = process.env.ZKML_QUIET;
+    delete process.env.ZKML_QUIET;
+    try {
+      const run = (tty: boolean, steps: [number, string][], end: number): string[] => {
+        let t = 0;
+        const out: string[] = [];
+        const r = phaseReporter("proving", { tty, write: (s) => out.push(s), now: () => t });
+        for (const [time, name] of steps) {
+          t = time;
+          r.phase(name);
+        }
+        t = end;
+        r.done();
+        return out;
+      };
+      const steps: [number, string][] = [
+        [0, "witness"],
+        [1500, "FFTs"],
+        [2500, "multi-scalar multiplications"],
+      ];
+      expect(run(false, steps, 4000)).to.deep.equal([
+        "proving: multi-scalar multiplications (2.5 s)\n",
+        "proving: done after multi-scalar multiplications (4.0 s)\n",
+      ]);
+      expect(run(true, steps, 4000)).to.deep.equal([
+        "\rproving: multi-scalar multiplications (2.5 s)\x1b[K",
+        "\rproving: done after multi-scalar multiplications (4.0 s)\x1b[K\n",
+      ]);
+      expect(
+        run(
+          false,
+          [
+            [0, "witness"],
+            [300, "FFTs"],
+          ],
+          600,
+        ),
+      ).to.deep.equal([]);
     } finally {
       if (saved === undefined) delete process.env.ZKML_QUIET;
       else process.env.ZKML_QUIET = saved;
