@@ -4,7 +4,13 @@ import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "../m
 import { loadFloatModel, modelPaths } from "../model/build";
 import { loadStoredCalibration } from "../model/calibration";
 import { quantizeBundled } from "../model/bundled";
+import type { QuantizedModel } from "../model/quantized";
 import { type QuantizationReport, type RegressionReport, evaluateQuantization, evaluateRegression } from "../quant/quantize";
+
+/** The visibility mode applied to the bundled (open-weights) quantized model: only the `weights` field differs. */
+export function modelFor(name: string, mode: "open" | "private"): QuantizedModel {
+  return { ...quantizeBundled(loadFloatModel(name)), weights: mode };
+}
 
 /** The held-out split of a bundled model's dataset. */
 export function heldOut(model: string): SplitDataset["test"] {

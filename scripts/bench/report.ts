@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { QuantizationReport, RegressionReport } from "../quant/quantize";
+import type { ProvePhases } from "../prove/phases";
 
 export interface StepMeasure {
   mem: { processMaxRSSKiB?: number; treeMaxRSSKiB?: number };
@@ -28,6 +29,8 @@ export interface SystemResult {
   setup?: Timed;
   zkeyBytes?: number;
   prove?: Repeated;
+  /** One more Groth16 proof timed per phase (scripts/prove/phases.ts). */
+  phases?: ProvePhases;
   proofJsonBytes?: number;
 }
 export interface ModeResult {
@@ -375,8 +378,39 @@ export function renderReport(r: BenchResults): string {
   L.push("");
   L.push("![proving time against R1CS constraints](proving-time.svg)");
   L.push("");
+  L.push(...renderPhases(r));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
+}
+
+/** "Where the proving time goes": the witness and one Groth16 proof per phase, for every measured model and mode. */
+function renderPhases(r: BenchResults): string[] {
+  const rows: string[] = [];
+  for (const m of r.models)
+    for (const md of m.modes) {
+      const g = md.systems?.find((s) => s.system === "groth16");
+      const p = g?.phases;
+      if (!p || !md.witness) continue;
+      const w = [...md.witness.times].sort((a, b) => a - b)[md.witness.times.length >> 1];
+      const share = (v: number): string => `${secs(v)} (${Math.round((100 * v) / p.total)}%)`;
+      rows.push(
+        `| ${m.name} | ${md.mode} | ${md.constraints ?? "-"} | 2^${g.ptauPower ?? "?"} | ${secs(w)} | ${share(p.read)} | ${share(p.qap)} | ${share(p.fft)} | ${share(p.msm)} | ${secs(p.total)} |`,
+      );
+    }
+  if (!rows.length) return [];
+  return [
+    "## Where the proving time goes (Groth16)",
+    "",
+    "The witness (median of the timed runs, circom's WebAssembly witness calculator) and one more Groth16 proof timed per phase from " +
+      "snarkjs' own phase announcements (scripts/prove/phases.ts): reading the proving key and witness, the QAP evaluation (A, B, C at " +
+      "the witness), the FFTs of the quotient (3 inverse + 3 forward on the domain, and joining them), and the multi-scalar " +
+      "multiplications (A, B1, B2, C and H, with reading their points).",
+    "",
+    "| model | weights | constraints | domain | witness | read | QAP | FFT | MSM | proof total |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ];
 }
 
 /** Targets of issue 18 (gas per verified result, claimant submitting). */

@@ -28,7 +28,9 @@ import { ROOT, ensureDir } from "../lib/paths";
 import { loadFloatModel, modelPaths } from "../model/build";
 import { snarkjsPackageVersion } from "../setup/groth16";
 import { devPtauPath } from "../setup/ptau";
-import { accuracy, regressionError } from "./data";
+import { accuracy, modelFor, regressionError } from "./data";
+import { estimateConstraints } from "../circuit/size";
+import type { ProvePhases } from "../prove/phases";
 import {
   type BatchGasResult,
   type BenchResults,
@@ -44,7 +46,7 @@ import {
 import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 
-const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn"];
+const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");
@@ -190,6 +192,11 @@ async function measureSystem(
     if (power > o.maxGroth16Power) return { ...res, status: `skipped: domain 2^${power} (cap 2^${o.maxGroth16Power}, --max-groth16-power)` };
     return setupAndProve(res, c, dir, o, wtns);
   } else if (system === "plonk") {
+    // PLONK has at least one row per constraint: past the cap, skip without the probe (snarkjs builds every gate
+    // in memory first; LeNet-5's 153k constraints made it abort at 4.8 GB)
+    const atLeast = plonkPower(c.constraints);
+    if (atLeast > o.maxPower)
+      return { ...res, ptauPower: atLeast, status: `skipped: needs at least 2^${atLeast} ptau (one row or more per constraint; cap 2^${o.maxPower}, --max-power)` };
     // Row count first, with the smallest cached ptau (snarkjs logs it before the size check).
     const small = smallestCachedPower() ?? 10;
     await ensurePtau(small).then((s) => s && (ptauGenerated[small] = s));
@@ -227,16 +234,26 @@ async function setupAndProve(res: SystemResult, c: { r1cs: string }, dir: string
   res.setup = { seconds: Number(setup.setupSeconds), mem: setup.mem };
   res.zkeyBytes = Number(setup.zkeyBytes);
   if (system === "fflonk" && Number.isFinite(Number(setup.rows))) res.rows = Number(setup.rows);
-  const prove = await step({ op: "prove", system, zkey, wtns, runs: o.runs });
+  const prove = await step({ op: "prove", system, zkey, wtns, runs: o.runs, profile: system === "groth16" });
   if (!prove.ok) return { ...res, status: `failed: prove: ${firstLines(prove.error ?? "")}` };
   res.prove = { times: prove.times as number[], mem: prove.mem };
+  if (prove.phases) res.phases = prove.phases as ProvePhases;
   res.proofJsonBytes = Number(prove.proofBytes);
   return res;
 }
 
 async function measureMode(model: string, mode: "open" | "private", o: Options, ptauGenerated: Record<number, number>): Promise<ModeResult> {
   const dir = path.join(SCRATCH, "work", `${model}-${mode}`);
-  progress(`${model} / ${mode} weights: generate + compile ...`);
+  // a circuit no proof system here may set up is not compiled (the estimate is exact for the generated templates)
+  const est = estimateConstraints(modelFor(model, mode)).constraints;
+  const estPower = requiredPower({ constraints: est, publicInputs: 0, outputs: 0 });
+  if (estPower > Math.max(o.maxGroth16Power, o.maxPower))
+    return {
+      mode,
+      status: `skipped: ${est.toLocaleString("en-US")} constraints (estimated, scripts/circuit/size.ts) need a 2^${estPower} domain; Groth16 is capped at 2^${o.maxGroth16Power} (--max-groth16-power), PLONK / FFLONK at 2^${o.maxPower} (--max-power)`,
+      constraints: est,
+    };
+  progress(`${model} / ${mode} weights: ${est.toLocaleString("en-US")} constraints estimated; generate + compile ...`);
   const comp = await step({ op: "compile", model, mode, workDir: dir });
   if (!comp.ok) return { mode, status: `not supported: ${firstLines(comp.error ?? "")}` };
   const c = comp as unknown as { r1cs: string; wasm: string; inputFile: string; constraints: number; wires: number; publicInputs: number; outputs: number; compileSeconds: number; generateSeconds: number };

@@ -12,8 +12,6 @@ import { circuitWeightInputs, generateMainCircuit } from "../circuit/generate";
 import { SNARK_FIELD } from "../lib/field";
 import { ensureDir } from "../lib/paths";
 import { loadFloatModel } from "../model/build";
-import { quantizeBundled } from "../model/bundled";
-import type { QuantizedModel } from "../model/quantized";
 import { circuitInput } from "../prove/inference";
 import { releaseSnarkjs } from "../prove/groth16";
 import { writeDevPtauDirect } from "../setup/direct-ptau";
@@ -23,7 +21,8 @@ import { snarkjsDevPtau } from "../setup/ptau";
 import { sha256File } from "../lib/hash";
 import { writeSyntheticCircuit } from "./synthetic";
 import { quantizeInput } from "../quant/quantize";
-import { sampleInput } from "./data";
+import { modelFor, sampleInput } from "./data";
+import { profileGroth16 } from "../prove/phases";
 
 export type ProofSystem = "groth16" | "plonk" | "fflonk";
 
@@ -38,7 +37,7 @@ export type StepArgs =
   /** Witness computation, timed `runs` times after one warm-up run. */
   | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
   /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
-  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number }
+  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number; profile?: boolean }
   /** A synthetic R1CS of domain 2^power and its witness (synthetic.ts). */
   | { op: "synthetic"; power: number; r1cs: string; wtns: string }
   /**
@@ -75,10 +74,6 @@ function seconds(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** The visibility mode applied to the bundled (open-weights) quantized model: only the `weights` field differs. */
-export function modelFor(name: string, mode: "open" | "private"): QuantizedModel {
-  return { ...quantizeBundled(loadFloatModel(name)), weights: mode };
-}
 
 async function compileStep(a: Extract<StepArgs, { op: "compile" }>): Promise<Record<string, unknown>> {
   ensureDir(a.workDir);
@@ -170,7 +165,9 @@ async function proveStep(a: Extract<StepArgs, { op: "prove" }>): Promise<Record<
   const vkey = JSON.parse(fs.readFileSync(a.zkey + ".vkey.json", "utf8")) as unknown;
   const verified = last ? await api.verify(vkey, last.publicSignals, last.proof) : false;
   if (!verified) throw new Error(`${a.system} proof did not verify`);
-  return { times, verified, proofBytes: JSON.stringify(last?.proof).length };
+  // one more Groth16 proof, timed per phase (reading, QAP, FFT, MSM): where the proving time goes
+  const phases = a.profile && a.system === "groth16" ? await profileGroth16(a.zkey, a.wtns) : undefined;
+  return { times, verified, proofBytes: JSON.stringify(last?.proof).length, phases };
 }
 
 async function devSetupStep(a: Extract<StepArgs, { op: "devSetup" }>): Promise<Record<string, unknown>> {
