@@ -406,12 +406,14 @@ async function main(): Promise<void> {
     return;
   }
   // --merge: the models of the previous results.json that this run does not measure are kept (with their own date),
-  // and so are its dev-setup rows of powers this run does not measure.
+  // and so are its dev-setup rows of powers this run does not measure, its batch gas and its open-network section.
   const kept: ModelResult[] = [];
   const keptSetup: SetupResult[] = [];
   if (o.merge) {
     const prev = JSON.parse(fs.readFileSync(path.join(OUT, "results.json"), "utf8")) as BenchResults;
     results.batchGas = prev.batchGas;
+    // the cold-node section (npm run bench:open-network) is measured by its own command: keep it
+    results.openNetwork = prev.openNetwork;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
     for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);
