@@ -118,6 +118,37 @@ async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promis
   return body;
 }
 
+/**
+ * Streams `url` into `file` (one chunk in memory at a time: a proving key of hundreds of MB is never held whole),
+ * refusing a body longer than `maxBytes` as soon as it passes the limit.
+ */
+async function httpGetToFile(url: string, file: string, maxBytes: number, timeoutMs: number): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw new BundleRefused(`${url} could not be fetched: ${causeOf(e)}`, "unavailable");
+  }
+  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
+  if (!res.body) throw new BundleRefused(`${url} answered without a body`, "unavailable");
+  const fd = fs.openSync(file, "w");
+  let n = 0;
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      n += chunk.length;
+      if (n > maxBytes) throw new BundleRefused(`${url} is more than ${n - 1} bytes, more than the limit of ${maxBytes}`, "policy");
+      fs.writeSync(fd, chunk);
+    }
+  } catch (e) {
+    if (e instanceof BundleRefused) throw e;
+    throw new BundleRefused(`${url} broke off: ${causeOf(e)}`, "unavailable");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export class BundleCache {
   constructor(
     private readonly dir: string,
@@ -175,15 +206,19 @@ export class BundleCache {
       } else if (uri.startsWith("https://") || uri.startsWith("http://") || uri.startsWith("file:")) {
         // A directory: bundle.json first, then exactly the files it lists.
         const local = uri.startsWith("file:") ? (uri.startsWith("file://") ? fileURLToPath(uri) : uri.slice(5)) : undefined;
-        const get = async (name: string): Promise<Buffer> => {
-          if (local) {
-            const p = path.join(local, name);
-            if (!fs.existsSync(p)) throw new BundleRefused(`${p} not found`, "unavailable");
-            if (fs.statSync(p).size > limit) throw new BundleRefused(`${p} is larger than the limit of ${limit} bytes`, "policy");
-            return fs.readFileSync(p);
-          }
-          return httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, timeoutMs);
+        const localFile = (name: string): string => {
+          const p = path.join(local as string, name);
+          if (!fs.existsSync(p)) throw new BundleRefused(`${p} not found`, "unavailable");
+          if (fs.statSync(p).size > limit) throw new BundleRefused(`${p} is larger than the limit of ${limit} bytes`, "policy");
+          return p;
         };
+        const get = async (name: string): Promise<Buffer> =>
+          local ? fs.readFileSync(localFile(name)) : httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, timeoutMs);
+        // the bundle's files are copied or streamed to the cache, never read whole (the folder is renamed when complete)
+        const download = async (name: string): Promise<void> =>
+          local
+            ? fs.copyFileSync(localFile(name), path.join(tmp, name))
+            : httpGetToFile(`${uri.replace(/\/+$/, "")}/${name}`, path.join(tmp, name), limit, timeoutMs);
         const manifestBytes = await get(BUNDLE_MANIFEST);
         writeFileAtomic(path.join(tmp, BUNDLE_MANIFEST), manifestBytes);
         const m = json<BundleManifest>(tmp, BUNDLE_MANIFEST);
@@ -200,10 +235,7 @@ export class BundleCache {
         // the whole size is known before the first large file is asked for
         if (m.files.zkey.bytes > limits.zkeyBytes) throw zkeyTooLarge(m.files.zkey.bytes);
         if (total > limit) throw new BundleRefused(`the bundle is ${total} bytes, more than the limit of ${limit}`, "policy");
-        for (const role of roles) {
-          const f = m.files[role];
-          writeFileAtomic(path.join(tmp, f.name), await get(f.name));
-        }
+        for (const role of roles) await download(m.files[role].name);
       } else {
         throw new BundleRefused(
           `unsupported bundle URI "${uri.slice(0, 60)}" (use ipfs://<cid>, https://<base> or file://<dir>)`,
