@@ -25,12 +25,34 @@ export interface Circuit {
   expectRejected(w: bigint[], changes: Record<string, bigint>): Promise<void>;
 }
 
-/** Compiles (cached) a circom source written to build/test-circuits/<name>.circom and wraps it. */
-export async function circuitFromSource(name: string, source: string): Promise<Circuit> {
+/** Writes a circom source to build/test-circuits/<name>.circom (unless it is there already) and returns the path. */
+function sourceFile(name: string, source: string): string {
   const dir = ensureDir(path.join(BUILD_DIR, "test-circuits"));
   const file = path.join(dir, `${name}.circom`);
   if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== source) fs.writeFileSync(file, source);
-  return circuitFromFile(file);
+  return file;
+}
+
+/** Compiles (cached) a circom source written to build/test-circuits/<name>.circom and wraps it. */
+export async function circuitFromSource(name: string, source: string): Promise<Circuit> {
+  return circuitFromFile(sourceFile(name, source));
+}
+
+/**
+ * Compiles several sources `concurrency` at a time (circom2 runs in its own process, so two use both cores), filling
+ * the compile cache that circuitFromSource then reads; returns their compiled constraint counts by name.
+ */
+export async function precompile(sources: readonly (readonly [string, string])[], concurrency = 2): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sources.length) {
+      const [name, source] = sources[next++];
+      counts[name] = (await compileCircuit(sourceFile(name, source))).constraints;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, sources.length) }, worker));
+  return counts;
 }
 
 /** A test main for one library template: `component main {public [...]} = T(params)`. */
