@@ -1,6 +1,7 @@
 /**
  * ONNX -> FloatModel. Reads a ModelProto (onnx-proto), as `torch.onnx.export` or tf2onnx write it, and folds it into
- * zkml-float-v1 layers. The data path must be a single chain (no branches); everything computed from constants is
+ * zkml-float-v1 layers. The data path must be a single chain, except for residual (skip) connections: a layer's
+ * output may also feed a later Add / Sum with the chain's output (an `add` layer); everything computed from constants is
  * evaluated at import time (scripts/onnx/fold.ts), including shape arithmetic on the static input shape (a symbolic
  * batch axis is fixed to 1). docs/bring-your-own-model.md lists the patterns; in short:
  *
@@ -9,7 +10,8 @@
  * | Gemm (transA 0), MatMul | dense (a Transpose/Reshape before it permutes its weight columns) |
  * | Conv (square kernel, equal strides, any group dividing the channels, dilation 1) | conv2d (group > 1: groups) |
  * | Add / Sub / Mul / Div by a constant, BatchNormalization | before the first layer: preprocessing (mean, std); right after Gemm / MatMul / Conv: folded into its weights and bias |
- * | Relu, Clip(min 0, no max) right after a Gemm / MatMul / Conv (and what folded into it) | relu: true on that layer |
+ * | Relu, Clip(min 0, no max) right after a Gemm / MatMul / Conv (and what folded into it) or a residual Add | relu: true on that layer |
+ * | Add / Sum of the previous output and an earlier layer's output (or the graph input), same shape | add (a residual connection) |
  * | MaxPool (pads: -infinity, never the maximum), AveragePool (zero padding counted) | maxpool / avgpool |
  * | GlobalAveragePool, ReduceMean over the spatial axes | avgpool over the whole image |
  * | Pad of zeros before a Conv / AveragePool | its padding |
@@ -116,7 +118,7 @@ function parseModel(bytes: Uint8Array): onnx.ModelProto {
 const ACTIVATIONS = "supported activations: ReLU (Relu, or Clip with min 0 and no max)";
 const ISSUE_17 = "it needs a circuit layer this version does not have (planned: issue 17)";
 const RESIDUAL =
-  "the importer does not map it to an `add` layer yet (issue 17; the float and quantized formats and the circuit have the layer: docs/model-format.md)";
+  "supported: the chain's output plus the output of an earlier layer (after its bias, BatchNorm and ReLU) or the graph input, of the same shape";
 
 /**
  * Converts ONNX bytes to a validated float model. Nothing is written.
@@ -199,6 +201,15 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
   /** Whether Add/Mul/BatchNormalization/Relu may still fold into the last layer (a dense or conv). */
   let foldable = false;
   let pendingPad: { node: string; pads: number[] } | null = null;
+  /**
+   * Residual sources: a tensor the chain read, as the output of float layer `index` (-1: the preprocessed input) when
+   * it was read; valid while nothing has folded into that layer since (`folds` counts the folds per layer).
+   */
+  const layerOf = new Map<string, { index: number; folds: number; physical: boolean }>();
+  const folds = new Map<number, number>();
+  const folded = (index: number) => folds.set(index, (folds.get(index) ?? 0) + 1);
+  /** Whether the last layer is an `add` that a following Relu may still fuse into. */
+  let addTakesRelu = false;
 
   nodes.forEach((node, ni) => {
     const name = nodeName(ni);
@@ -252,11 +263,32 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       return;
     }
 
-    // ---- the data path: a single chain from the graph input to the graph output ----
+    // ---- the data path: a single chain from the graph input to the graph output (plus residual adds) ----
+    if (dataIns.length === 2 && (op === "Add" || op === "Sum") && dataIns.includes(cur)) {
+      const skip = dataIns[0] === cur ? dataIns[1] : dataIns[0];
+      const src = layerOf.get(skip);
+      if (!src) err(`adds "${skip}", which is not the output of an earlier layer or the graph input; ${RESIDUAL}`);
+      const { index, physical: physicalOk } = src as { index: number; folds: number; physical: boolean };
+      if ((src as { folds: number }).folds !== (folds.get(index) ?? 0))
+        err(
+          `adds "${skip}", an intermediate value of ${index < 0 ? "the input preprocessing" : `layer ${index}`} (a bias, scale, BatchNorm or ReLU came after it); ${RESIDUAL}`,
+        );
+      const skipShape = dataShapes.get(skip) ?? [];
+      if (skipShape.length !== shape.length || skipShape.some((d, i) => d !== shape[i]))
+        err(`adds "${skip}" of shape [${skipShape}] to "${cur}" of shape [${shape}]; ${RESIDUAL} (no broadcasting)`);
+      if (!physicalOk || perm) err(`adds a transposed view; ${RESIDUAL} in the layers' own layout`);
+      checkFork(cur, ni);
+      layers.push({ type: "add", from: index, relu: false });
+      foldable = false;
+      addTakesRelu = true;
+      dataShapes.set(outName, shape);
+      cur = outName;
+      return;
+    }
     if (dataIns.length > 1) {
       const [a, b] = dataIns;
       if (op === "Add" || op === "Sum")
-        err(`adds two computed tensors, "${a}" and "${b}": a residual (skip) connection; ${RESIDUAL}. Supported: a single chain of layers`);
+        err(`adds two computed tensors, "${a}" and "${b}", neither the chain's current output "${cur}"; ${RESIDUAL}`);
       if (op === "Mul" && nodes.some((n) => n.opType === "Sigmoid" && (n.output ?? []).includes(b === cur ? a : b)))
         err(`x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
       err(`combines two computed tensors, "${a}" and "${b}"; supported: a single chain of layers, one computed input per node`);
@@ -267,6 +299,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
         `the graph must be a single chain: this node must take the previous output "${cur}" as its first input (inputs: ${ins.join(", ")})`,
       );
     checkFork(x, ni);
+    // x is the chain's output so far: remember which layer it is, for a later residual add reading it
+    layerOf.set(x, { index: layers.length - 1, folds: folds.get(layers.length - 1) ?? 0, physical: perm === null });
+    if (!["Relu", "Clip", "Identity", "Dropout", "Cast"].includes(op)) addTakesRelu = false;
     if (!(SUPPORTED_OPS as readonly string[]).includes(op)) err(unsupported(op));
     if (pendingPad && op !== "Conv" && op !== "AveragePool" && op !== "MaxPool")
       throw new OnnxImportError(
@@ -332,6 +367,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     /** Applies y = a * x + b (per element of the current tensor) by folding it where it can go. */
     const applyAffine = (a: number[], b: number[]) => {
       if (a.some((v) => !Number.isFinite(v)) || b.some((v) => !Number.isFinite(v))) err("the constant makes values infinite or NaN");
+      folded(layers.length - 1);
       if (layers.length === 0) {
         a.forEach((av, e) => {
           const f = perm ? perm[e] : e;
@@ -435,12 +471,20 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
             );
         }
         const last = lastLayer();
+        if (last?.type === "add" && addTakesRelu) {
+          last.relu = true;
+          addTakesRelu = false;
+          folded(layers.length - 1);
+          identity();
+          return;
+        }
         if (!foldable || !last || (last.type !== "dense" && last.type !== "conv2d"))
           err(
-            `${op === "Clip" ? "ReLU (Clip min 0)" : "Relu"} is supported only right after Gemm, MatMul or Conv (and their bias Add); here it follows ${describeLast()}`,
+            `${op === "Clip" ? "ReLU (Clip min 0)" : "Relu"} is supported only right after Gemm, MatMul or Conv (and their bias Add) or a residual Add; here it follows ${describeLast()}`,
           );
         (last as FloatDense | FloatConv2d).relu = true;
         foldable = false;
+        folded(layers.length - 1);
         identity();
         return;
       }
@@ -721,7 +765,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     const sig = users.find((i) => nodes[i].opType === "Sigmoid");
     if (sig !== undefined && ops.includes("Mul"))
       throw new OnnxImportError(nodeName(sig), "Sigmoid", `x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
-    const join = users.find((i) => (nodes[i].input ?? []).filter((inp) => inp && !consts.has(inp)).length > 1);
+    const computedIns = (i: number) => (nodes[i].input ?? []).filter((inp) => inp && !consts.has(inp)).length;
+    // a residual connection: every other reader is an Add / Sum of two computed tensors (checked when it comes)
+    const residual = (i: number) => (nodes[i].opType === "Add" || nodes[i].opType === "Sum") && computedIns(i) === 2;
+    if (!graphOutputs.has(t) && users.filter((i) => i !== at).every(residual)) return;
+    const join = users.find((i) => computedIns(i) > 1);
     if (join !== undefined) {
       const jn = nodes[join];
       const other = (jn.input ?? []).find((inp) => inp && inp !== t && !consts.has(inp)) ?? "";

@@ -222,8 +222,8 @@ describe("ONNX", () => {
     });
   });
 
-  describe("residual add (export)", () => {
-    it("the exporter writes an add layer as ONNX Add, which onnxruntime computes as forwardFloat does", async () => {
+  describe("residual add (export and import)", () => {
+    it("the exporter writes an add layer as ONNX Add, which onnxruntime computes as forwardFloat does, and the importer reads it back", async () => {
       const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.1 + seed));
       const fm: FloatModel = {
         format: "zkml-float-v1",
@@ -246,11 +246,8 @@ describe("ONNX", () => {
         const acts = forwardFloat(fround(fm), x);
         ref.forEach((v, k) => expect(Math.abs(v - acts[4][k])).to.be.lessThan(1e-5));
       }
-      // reading it back is not supported yet: the importer refuses the skip connection by name
-      expect(() => importOnnx(bytes)).to.throw(
-        OnnxImportError,
-        /a residual \(skip\) connection; the importer does not map it to an `add` layer yet/,
-      );
+      // read back: the same layers (both residual adds, the ReLU fused into the first), weights as float32
+      expect(canon(importOnnx(bytes).layers)).to.equal(canon(fround(fm).layers));
     });
   });
 
@@ -339,6 +336,52 @@ describe("ONNX", () => {
         "y",
       );
       expect(() => importOnnx(mid)).to.throw(/node "sm" \(Softmax\): Softmax is supported only as the last node/);
+    });
+    it("imports a residual Add of a layer's output or of the input; refuses one of an intermediate value", () => {
+      // x [1,3] -> fc1 (3->3) -> relu = h -> fc2 (3->3) -> Add(h) -> relu -> fc3 (3->2)
+      const sq = [
+        ft("w1", [3, 3], [1, 0, 0, 0, 1, 0, 0, 0, 1]),
+        ft("b1", [3], [0.5, -1, 0]),
+        ft("w2", [3, 3], [0, 1, 0, 1, 0, 0, 0, 0, -1]),
+        ft("b2", [3], [0, 0, 0]),
+        ft("w3", [2, 3], [1, 1, 1, -1, 0, 1]),
+        ft("b3", [2], [0, 0]),
+      ];
+      const fc = (name: string, i: string, o: string, w: string, b: string): onnx.INodeProto => ({
+        name,
+        opType: "Gemm",
+        input: [i, w, b],
+        output: [o],
+        attribute: [{ name: "transB", type: 2, i: 1 }],
+      });
+      const graph = (skip: string, w3 = "w3") =>
+        encode(
+          [
+            fc("fc1", "x", "a", "w1", "b1"),
+            { name: "r1", opType: "Relu", input: ["a"], output: ["h"] },
+            fc("fc2", "h", "c", "w2", "b2"),
+            { name: "add", opType: "Add", input: ["c", skip], output: ["s"] },
+            { name: "r2", opType: "Relu", input: ["s"], output: ["t"] },
+            fc("fc3", "t", "y", w3, "b3"),
+          ],
+          sq,
+          vi("x", [1, 3]),
+          "y",
+        );
+      const fm = importOnnx(graph("h"));
+      expect(fm.layers.map((l) => l.type)).to.deep.equal(["dense", "dense", "add", "dense"]);
+      expect(fm.layers[2]).to.deep.equal({ type: "add", from: 0, relu: true });
+      // forwardFloat: relu(fc2(h) + h) with h = relu(fc1(x)); x = [1, 2, 3]: h = [1.5, 1, 3], fc2(h) = [1, 1.5, -3]
+      const out = forwardFloat(fm, [1, 2, 3]);
+      expect(out[2]).to.deep.equal([2.5, 2.5, 0]);
+      expect(out[3]).to.deep.equal([5, -2.5]);
+      // the graph input as the skip source: from -1
+      expect(importOnnx(graph("x")).layers[2]).to.deep.equal({ type: "add", from: -1, relu: true });
+      // "a" is fc1's output before its ReLU: not a layer output of the float model
+      expect(() => importOnnx(graph("a"))).to.throw(
+        OnnxImportError,
+        /node "add" \(Add\): adds "a", an intermediate value of layer 0 \(a bias, scale, BatchNorm or ReLU came after it\); supported: the chain's output plus the output of an earlier layer/,
+      );
     });
     it("rejects a graph that is not a single chain and a Relu that follows no layer", () => {
       const branch = encode(
