@@ -12,7 +12,7 @@ import * as path from "path";
 import type { Helia } from "@helia/utils";
 import type { UnixFS } from "@helia/unixfs";
 import type { Libp2p } from "@libp2p/interface";
-import { ensureDir, userCacheDir, writeFileAtomic } from "../lib/paths";
+import { ensureDir, userCacheDir } from "../lib/paths";
 import { importEsm } from "../lib/esm";
 
 export interface IpfsNodeOptions {
@@ -193,21 +193,27 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
       const sizes = new Map<string, number>();
       for (const e of entries) {
         if (!/^[A-Za-z0-9._-]+$/.test(e.name)) throw new IpfsError(`${cidText}: file name "${e.name}" is not a plain file name`);
-        const parts: Uint8Array[] = [];
+        // written block by block (a proving key of hundreds of MB is never held whole), renamed when complete
+        const file = path.join(dest, e.name);
+        const part = `${file}.part`;
+        const fd = fs.openSync(part, "w");
         let n = 0;
         try {
           await bounded(timeoutMs, async (signal) => {
             for await (const chunk of fsx.cat(e.cid, { signal })) {
               n += chunk.length;
               if (n > maxBytes) throw new IpfsError(`${cidText}/${e.name} is larger than the limit of ${maxBytes} bytes`, "too-large");
-              parts.push(chunk);
+              fs.writeSync(fd, chunk);
             }
           });
         } catch (err) {
+          fs.closeSync(fd);
+          fs.rmSync(part, { force: true });
           if (err instanceof IpfsError) throw err;
           throw new IpfsError(`${cidText}/${e.name} could not be fetched within ${timeoutMs} ms: ${(err as Error).message}`, "unavailable");
         }
-        writeFileAtomic(path.join(dest, e.name), Buffer.concat(parts));
+        fs.closeSync(fd);
+        fs.renameSync(part, file);
         sizes.set(e.name, n);
       }
       return sizes;
