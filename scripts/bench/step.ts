@@ -13,6 +13,7 @@ import { SNARK_FIELD } from "../lib/field";
 import { ensureDir } from "../lib/paths";
 import { loadFloatModel } from "../model/build";
 import { circuitInput } from "../prove/inference";
+import { inputModeOf } from "../model/quantized";
 import { releaseSnarkjs } from "../prove/groth16";
 import { writeDevPtauDirect } from "../setup/direct-ptau";
 import { writeDevZkeyDirect } from "../setup/direct-zkey";
@@ -94,7 +95,9 @@ async function compileStep(a: Extract<StepArgs, { op: "compile" }>): Promise<Rec
   const fm = loadFloatModel(a.model);
   const raw = sampleInput(a.model);
   const x = quantizeInput(model, fm, raw);
-  const input = { ...circuitInput(x, 123456789n, (2n ** 200n + 12345n) % SNARK_FIELD), ...circuitWeightInputs(model) };
+  // a public-input model has no salt (its input is packed into public signals)
+  const salt = inputModeOf(model) === "public" ? undefined : 123456789n;
+  const input = { ...circuitInput(x, salt, (2n ** 200n + 12345n) % SNARK_FIELD, model), ...circuitWeightInputs(model) };
   const inputFile = path.join(a.workDir, "input.json");
   fs.writeFileSync(inputFile, JSON.stringify(input));
   return {
