@@ -98,7 +98,8 @@ function causeOf(e: unknown): string {
 }
 
 /** Fetches `base/name` over HTTP(S), bounded in size and time. */
-async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+/** GET `url`: a response that answered 2xx and declares no more than `maxBytes` (BundleRefused otherwise). */
+async function httpOpen(url: string, maxBytes: number, timeoutMs: number): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -108,6 +109,11 @@ async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promis
   if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
   const declared = Number(res.headers.get("content-length") ?? NaN);
   if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
+  return res;
+}
+
+async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const res = await httpOpen(url, maxBytes, timeoutMs);
   let body: Buffer;
   try {
     body = Buffer.from(await res.arrayBuffer());
@@ -123,15 +129,7 @@ async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promis
  * refusing a body longer than `maxBytes` as soon as it passes the limit.
  */
 async function httpGetToFile(url: string, file: string, maxBytes: number, timeoutMs: number): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new BundleRefused(`${url} could not be fetched: ${causeOf(e)}`, "unavailable");
-  }
-  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
+  const res = await httpOpen(url, maxBytes, timeoutMs);
   if (!res.body) throw new BundleRefused(`${url} answered without a body`, "unavailable");
   const fd = fs.openSync(file, "w");
   let n = 0;
