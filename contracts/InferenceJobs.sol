@@ -18,8 +18,9 @@ import {SignedPacking} from "./libraries/SignedPacking.sol";
 /// the balance).
 contract InferenceJobs is IInferenceJobs {
     uint256 private constant BPS = 10_000;
-    /// @dev Gas kept on top of the callback allowance for the CALL itself (cold account access, memory, value-free).
-    uint256 private constant CALLBACK_CALL_OVERHEAD = 5_000;
+    /// @dev Gas reserved per callback on top of its allowance and the 1/64 the CALL keeps: the CALL itself (cold
+    /// account access, memory, value-free) and the loop around it (reading the job, encoding the call).
+    uint256 private constant CALLBACK_CALL_OVERHEAD = 10_000;
     /// @dev Bounds of `callbackGasLimit`: enough to store one word (a fresh SSTORE costs 22.1k), and far below any
     /// block gas limit so a callback job stays fulfillable.
     uint256 private constant MIN_CALLBACK_GAS = 25_000;
@@ -94,6 +95,8 @@ contract InferenceJobs is IInferenceJobs {
     uint256 private _burned;
     /// @dev Packed public inputs 1..m-1 of public-mode jobs (word 0 is the job's `inputCommitment` slot).
     mapping(uint256 jobId => mapping(uint256 index => uint256 word)) private _inputWords;
+    /// @dev Private jobs: the addresses that have claimed the job once (one claim per address per private job).
+    mapping(uint256 jobId => mapping(address claimant => bool)) private _claimedOnce;
 
     /// @param registry_ The model registry (has code).
     /// @param claimBond_ The bond a claim locks (> 0, and its slash must not round to 0).
@@ -137,13 +140,14 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function openJob(
         uint256 modelId,
+        uint256 modelVersion,
         uint256 inputCommitment,
         string calldata inputURI,
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId) {
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
-        (uint16 version, ) = _begin(modelId, deadline, COMMITTED);
+        (uint16 version, ) = _begin(modelId, modelVersion, deadline, COMMITTED);
         jobId = _store(modelId, version, inputCommitment, deadline, callback ? FLAG_CALLBACK : 0);
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, inputURI);
     }
@@ -151,32 +155,35 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function openPrivateJob(
         uint256 modelId,
+        uint256 modelVersion,
         uint256 inputCommitment,
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId) {
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
-        (uint16 version, ) = _begin(modelId, deadline, COMMITTED);
+        (uint16 version, ) = _begin(modelId, modelVersion, deadline, COMMITTED);
         jobId = _store(modelId, version, inputCommitment, deadline, FLAG_PRIVATE | (callback ? FLAG_CALLBACK : 0));
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, "");
     }
 
     /// @inheritdoc IInferenceJobs
-    function deliverInput(uint256 jobId, bytes calldata ciphertext) external {
+    function deliverInput(uint256 jobId, address claimant, bytes calldata ciphertext) external {
         JobRecord storage job = _jobs[jobId];
         JobStatus status = job.status;
         _requireOpen(jobId, status);
         if (job.flags & FLAG_PRIVATE == 0) revert NotPrivateJob(jobId);
         if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
         Claim storage c = _claims[jobId];
-        uint256 leaseEnd = c.leaseEnd;
-        if (status != JobStatus.Claimed || block.timestamp > leaseEnd) revert NoLiveClaim(jobId);
-        if (c.deliveredAt != 0) revert InputAlreadyDelivered(jobId, c.claimant);
-        // The claim was made at leaseEnd - deliveryWindow; its full lease fits before the deadline (checked then).
-        leaseEnd = leaseEnd - _deliveryWindow + _leaseDuration;
+        if (status != JobStatus.Claimed || block.timestamp > c.leaseEnd) revert NoLiveClaim(jobId);
+        address current = c.claimant;
+        if (current != claimant) revert ClaimantMismatch(jobId, claimant, current);
+        if (c.deliveredAt != 0) revert InputAlreadyDelivered(jobId, current);
+        // A full lease from the delivery: the claim was made no later than deadline - (deliveryWindow +
+        // leaseDuration + openWindow) and delivered within deliveryWindow of it, so this ends before the deadline.
+        uint256 leaseEnd = block.timestamp + _leaseDuration;
         c.deliveredAt = uint32(block.timestamp); // <= leaseEnd < 2^32
         c.leaseEnd = uint32(leaseEnd); // < deadline < 2^32
-        emit InputDelivered(jobId, c.claimant, leaseEnd, ciphertext);
+        emit InputDelivered(jobId, current, leaseEnd, ciphertext);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -204,11 +211,12 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function openJobWithInputs(
         uint256 modelId,
+        uint256 modelVersion,
         int256[] calldata inputs,
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId) {
-        (uint16 version, Target storage target) = _begin(modelId, deadline, PUBLIC);
+        (uint16 version, Target storage target) = _begin(modelId, modelVersion, deadline, PUBLIC);
         uint256[] memory words = _packInputs(target, inputs);
         jobId = _store(modelId, version, words[0], deadline, callback ? FLAG_CALLBACK : 0);
         for (uint256 i = 1; i < words.length; ++i) _inputWords[jobId][i] = words[i]; // < 16 words (registry)
@@ -220,13 +228,14 @@ contract InferenceJobs is IInferenceJobs {
     function claim(uint256 jobId) external {
         JobRecord storage job = _jobs[jobId];
         _requireOpen(jobId, job.status);
-        uint256 deadline = job.deadline;
-        uint256 leaseEnd = block.timestamp + _leaseDuration;
-        uint256 window = _openWindow;
-        if (leaseEnd + window > deadline) {
-            uint256 span = uint256(_leaseDuration) + window;
-            revert ClaimTooLate(jobId, deadline > span ? deadline - span : 0);
+        bool isPrivate = job.flags & FLAG_PRIVATE != 0;
+        {
+            // The latest lease end: a private claim's delivery opens a full lease up to deliveryWindow later.
+            uint256 span = uint256(_leaseDuration) + _openWindow + (isPrivate ? _deliveryWindow : 0);
+            uint256 deadline = job.deadline;
+            if (block.timestamp + span > deadline) revert ClaimTooLate(jobId, deadline > span ? deadline - span : 0);
         }
+        _requireVerifierIntact(job.modelId, job.modelVersion, _targets[job.modelId][job.modelVersion]);
         if (job.status == JobStatus.Claimed) {
             Claim memory previous = _claims[jobId];
             if (block.timestamp <= previous.leaseEnd) {
@@ -234,8 +243,14 @@ contract InferenceJobs is IInferenceJobs {
             }
             _settleExpired(jobId, job, previous);
         }
-        // A private job's claim first lasts the delivery window; the delivery extends it to the full lease.
-        if (job.flags & FLAG_PRIVATE != 0) leaseEnd = block.timestamp + _deliveryWindow;
+        uint256 leaseEnd = block.timestamp + _leaseDuration;
+        if (isPrivate) {
+            // One claim per address: an undelivered or declined claim costs no bond, so it may not be repeated.
+            if (_claimedOnce[jobId][msg.sender]) revert AlreadyClaimedOnce(jobId, msg.sender);
+            _claimedOnce[jobId][msg.sender] = true;
+            // The claim first lasts the delivery window; a delivery gives it a full lease from then.
+            leaseEnd = block.timestamp + _deliveryWindow;
+        }
         uint96 bond = _claimBond;
         Account storage account = _accounts[msg.sender];
         if (account.available < bond) revert InsufficientStake(msg.sender, account.available, bond);
@@ -255,7 +270,10 @@ contract InferenceJobs is IInferenceJobs {
         // ---- effects
         _settleFulfilled(jobId, job, output, c, live);
         // ---- interactions
-        if (job.flags & FLAG_CALLBACK != 0) _callback(jobId, job.requester, output);
+        if (job.flags & FLAG_CALLBACK != 0) {
+            _requireCallbackGas(jobId, 1);
+            _callback(jobId, job.requester, output);
+        }
     }
 
     /// @inheritdoc IInferenceJobs
@@ -375,6 +393,11 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function claimOf(uint256 jobId) external view returns (Claim memory) {
         return _claims[jobId];
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function claimedOnce(uint256 jobId, address account) external view returns (bool) {
+        return _claimedOnce[jobId][account];
     }
 
     /// @inheritdoc IInferenceJobs
@@ -540,6 +563,15 @@ contract InferenceJobs is IInferenceJobs {
             bool live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
             _settleFulfilled(jobIds[i], _jobs[jobIds[i]], outputs[i], c, live);
         }
+        // Every callback's allowance is reserved before the first one runs: a callback that burns all of its gas
+        // cannot leave a later one short and revert the batch.
+        uint256 callbacks;
+        for (uint256 i; i < n; ++i) {
+            // n <= MAX_BATCH_SIZE
+            if (_jobs[jobIds[i]].flags & FLAG_CALLBACK != 0) ++callbacks;
+        }
+        if (callbacks == 0) return;
+        _requireCallbackGas(jobIds[0], callbacks);
         for (uint256 i; i < n; ++i) {
             // n <= MAX_BATCH_SIZE
             JobRecord storage job = _jobs[jobIds[i]];
@@ -659,10 +691,11 @@ contract InferenceJobs is IInferenceJobs {
         if (result != 1) revert InvalidBatchProof(firstJobId, n);
     }
 
-    /// @dev Checks fee and deadline, pins the model's current version and checks its input mode. Returns the version
-    /// and its cached target.
+    /// @dev Checks fee and deadline, pins the model's current version, which must be the requester's `expected` one,
+    /// and checks its input mode. Returns the version and its cached target.
     function _begin(
         uint256 modelId,
+        uint256 expected,
         uint64 deadline,
         uint8 mode
     ) private returns (uint16 version, Target storage target) {
@@ -671,7 +704,7 @@ contract InferenceJobs is IInferenceJobs {
         if (deadline <= block.timestamp || deadline > type(uint32).max) {
             revert InvalidDeadline(deadline, block.timestamp);
         }
-        version = _pinModel(modelId);
+        version = _pinModel(modelId, expected);
         target = _targets[modelId][version];
         if (target.inputMode != mode) revert InputModeMismatch(modelId, version, target.inputMode);
     }
@@ -763,14 +796,21 @@ contract InferenceJobs is IInferenceJobs {
         emit ClaimExpired(jobId, claimant, slashed, returned);
     }
 
-    /// @dev Calls the requester's `onInferenceResult` with exactly `_callbackGasLimit` gas, ignoring the outcome
-    /// (no return data is copied, so a return-data bomb cannot cost the caller gas).
-    function _callback(uint256 jobId, address requester, uint256 output) private {
+    /// @dev Reverts with `InsufficientCallbackGas` unless the gas left covers `count` callbacks, each with its full
+    /// allowance. EIP-150: a CALL forwards at most 63/64 of the gas left, so each needs `limit + limit / 63` plus the
+    /// call's own cost; every callback uses at most its allowance, so each one finds its reserve intact.
+    function _requireCallbackGas(uint256 jobId, uint256 count) private view {
         uint256 limit = _callbackGasLimit;
-        // EIP-150: a CALL forwards at most 63/64 of the gas left; demand enough that the callee gets `limit`.
-        uint256 required = limit + limit / 63 + CALLBACK_CALL_OVERHEAD;
+        uint256 required = count * (limit + limit / 63 + CALLBACK_CALL_OVERHEAD);
         uint256 left = gasleft();
         if (left < required) revert InsufficientCallbackGas(jobId, left, required);
+    }
+
+    /// @dev Calls the requester's `onInferenceResult` with exactly `_callbackGasLimit` gas (reserved beforehand by
+    /// `_requireCallbackGas`), ignoring the outcome (no return data is copied, so a return-data bomb cannot cost the
+    /// caller gas).
+    function _callback(uint256 jobId, address requester, uint256 output) private {
+        uint256 limit = _callbackGasLimit;
         bytes memory data = abi.encodeCall(IInferenceCallback.onInferenceResult, (jobId, output));
         bool ok;
         // A low-level call that copies no return data: a callee returning (or reverting with) a huge payload cannot
@@ -784,10 +824,11 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev The version a new job on `modelId` pins; reverts unless the model takes jobs and its verifier code is the
     /// registered code. Caches the version's target on its first job. The registry reverts with `ModelNotFound` for
     /// an unknown model.
-    function _pinModel(uint256 modelId) private returns (uint16 version) {
+    function _pinModel(uint256 modelId, uint256 expected) private returns (uint16 version) {
         uint8 numSignals;
         bool deprecated;
         (version, numSignals, deprecated) = _registry.currentVersion(modelId);
+        if (version != expected) revert ModelVersionMismatch(modelId, expected, version);
         if (deprecated) revert DeprecatedModel(modelId);
         if (numSignals == 0) revert UnsupportedModel(modelId, numSignals); // commitment only: no verifier
         Target storage target = _targets[modelId][version];

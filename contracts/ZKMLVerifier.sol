@@ -52,7 +52,8 @@ contract ZKMLVerifier is IZKMLVerifier {
         bytes calldata output,
         bytes calldata proof
     ) external returns (bytes32 inferenceId) {
-        return _store(modelId, inputCommitment, output, _verify(modelId, inputCommitment, output, proof, msg.sender));
+        uint16 version = _verify(modelId, inputCommitment, output, proof, msg.sender);
+        return _store(modelId, inputCommitment, output, version, msg.sender);
     }
 
     /// @inheritdoc IZKMLVerifier
@@ -64,8 +65,7 @@ contract ZKMLVerifier is IZKMLVerifier {
         address beneficiary
     ) external returns (bytes32 inferenceId) {
         uint16 version = _verify(modelId, inputCommitment, output, proof, beneficiary);
-        inferenceId = _store(modelId, inputCommitment, output, version);
-        _inferences[inferenceId].beneficiary = beneficiary;
+        return _store(modelId, inputCommitment, output, version, beneficiary);
     }
 
     /// @inheritdoc IERCZKMLStorageExtension
@@ -168,21 +168,23 @@ contract ZKMLVerifier is IZKMLVerifier {
         if (t.verifier.codehash != t.verifierCodeHash) revert VerifierCodeChanged(modelId, version);
     }
 
-    /// @dev Stores a verified inference once per (model, version, input, output).
+    /// @dev Stores a verified inference once per (model, version, input, output, beneficiary): the record belongs to
+    /// the beneficiary the proof was bound to, so whoever proves the same inference first cannot take another's.
     function _store(
         uint256 modelId,
         bytes32 inputCommitment,
         bytes calldata output,
-        uint16 version
+        uint16 version,
+        address beneficiary
     ) private returns (bytes32 inferenceId) {
-        inferenceId = keccak256(abi.encodePacked(modelId, version, inputCommitment, output));
+        inferenceId = keccak256(abi.encodePacked(modelId, version, inputCommitment, output, beneficiary));
         InferenceRecord storage rec = _inferences[inferenceId];
         if (rec.output.length != 0) revert InferenceAlreadyStored(inferenceId);
         rec.modelId = modelId;
         rec.modelVersion = version;
         rec.inputCommitment = inputCommitment;
         rec.output = output;
-        rec.beneficiary = msg.sender;
+        rec.beneficiary = beneficiary;
         emit InferenceStored(inferenceId);
     }
 

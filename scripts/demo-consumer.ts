@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   );
   const alertAt = BigInt(ALERT_AT) << BigInt(layout.outputFrac);
   const forecaster = await log.stage("deploy SeriesForecaster (example consumer)", async () => {
-    const f = await new SeriesForecaster__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, reporter.address, alertAt);
+    const f = await new SeriesForecaster__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, 1n, reporter.address, alertAt); // the version registered above
     await f.waitForDeployment();
     return f;
   });

@@ -108,7 +108,15 @@ async function main(): Promise<void> {
     const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + 3600);
     const { jobId, receipt: openReceipt } = await log.stage(
       "open job (fee escrowed)",
-      () => openJob(sys.jobs, requester, { modelId, inputCommitment: commitment, inputURI: "demo:iris-test-7", fee, deadline }),
+      () =>
+        openJob(sys.jobs, requester, {
+          modelId,
+          modelVersion: 1n,
+          inputCommitment: commitment,
+          inputURI: "demo:iris-test-7",
+          fee,
+          deadline,
+        }),
       (r) => `job ${r.jobId}, ${r.receipt.gasUsed} gas`,
     );
 

@@ -7,7 +7,9 @@ import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 /// @title ClassifierGate (example consumer)
 /// @notice Grants access to whoever's input a classifier puts in `requiredClass`. A user commits to its input
 /// (committed input mode: the input stays off chain, the provers get the opening) and pays the fee; the verified class
-/// arrives in the callback. Walkthrough: docs/consumers.md.
+/// arrives in the callback. The gate pins the model version its owner audited: every job names it, so a model owner
+/// who updates the model (even in front of a request) cannot make the gate trust a version nobody checked; the gate's
+/// owner moves to a new version explicitly with `acceptVersion`. Walkthrough: docs/consumers.md.
 contract ClassifierGate is IInferenceCallback {
     /// @notice Thrown when the callback does not come from the jobs contract.
     /// @param caller The caller.
@@ -19,6 +21,9 @@ contract ClassifierGate is IInferenceCallback {
     /// @notice Thrown when a result arrives for a job this gate did not open.
     /// @param jobId The job.
     error UnknownJob(uint256 jobId);
+    /// @notice Thrown when someone other than the gate's owner changes the pinned version.
+    /// @param caller The caller.
+    error NotOwner(address caller);
 
     /// @notice Emitted when a user asks for access.
     /// @param user The user.
@@ -33,21 +38,42 @@ contract ClassifierGate is IInferenceCallback {
     /// @param jobId The job.
     /// @param verifiedClass The class the model gave.
     event AccessDenied(address indexed user, uint256 indexed jobId, uint256 verifiedClass);
+    /// @notice Emitted when the owner moves the gate to another model version.
+    /// @param previous The version pinned before.
+    /// @param version The version pinned now.
+    event VersionAccepted(uint256 previous, uint256 version);
 
     IInferenceJobs public immutable jobs;
     uint256 public immutable modelId;
     uint256 public immutable requiredClass;
+    /// @notice Who audited the pinned version and may accept another one.
+    address public immutable owner;
+    /// @notice The model version every job of this gate names (the market refuses the job if the model's current
+    /// version is another one).
+    uint256 public modelVersion;
 
     mapping(uint256 jobId => address user) public userOf;
     mapping(address user => bool) public granted;
 
     /// @param jobs_ The market.
     /// @param modelId_ A classifier (argmax head, committed input mode).
+    /// @param modelVersion_ The version the deployer audited (its verifier and layout; docs/consumers.md).
     /// @param requiredClass_ The class that grants access.
-    constructor(IInferenceJobs jobs_, uint256 modelId_, uint256 requiredClass_) {
+    constructor(IInferenceJobs jobs_, uint256 modelId_, uint256 modelVersion_, uint256 requiredClass_) {
         jobs = jobs_;
         modelId = modelId_;
+        modelVersion = modelVersion_;
         requiredClass = requiredClass_;
+        owner = msg.sender;
+    }
+
+    /// @notice Moves the gate to another version of the model, after the owner audited it. Jobs opened before keep
+    /// the version they pinned.
+    /// @param version The version to pin.
+    function acceptVersion(uint256 version) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        emit VersionAccepted(modelVersion, version);
+        modelVersion = version;
     }
 
     /// @notice Opens a classification job on the caller's committed input; `msg.value` is the fee.
@@ -60,7 +86,7 @@ contract ClassifierGate is IInferenceCallback {
         string calldata inputURI,
         uint64 deadline
     ) external payable returns (uint256 jobId) {
-        jobId = jobs.openJob{value: msg.value}(modelId, inputCommitment, inputURI, deadline, true);
+        jobId = jobs.openJob{value: msg.value}(modelId, modelVersion, inputCommitment, inputURI, deadline, true);
         userOf[jobId] = msg.sender;
         emit AccessRequested(msg.sender, jobId);
     }

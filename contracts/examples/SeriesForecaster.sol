@@ -8,7 +8,11 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 /// @title SeriesForecaster (example consumer)
 /// @notice Keeps a short on-chain series (e.g. daily readings a reporter records), asks a public-input regression
 /// model for a forecast on exactly that series, and acts on the verified value in its callback: it raises `alert`
-/// when the forecast reaches `alertAt`. Walkthrough: docs/consumers.md.
+/// when the forecast reaches `alertAt`. It pins the model version it was deployed for (its input layout and verifier):
+/// if the model's owner publishes another version, requests fail with `ModelVersionMismatch` until a forecaster is
+/// deployed for the new version, so nobody can switch the model under it. Results can arrive in any order (provers
+/// race); it keeps the forecast of the latest request, never an older one that arrived late. Walkthrough:
+/// docs/consumers.md.
 /// @dev The series is stored quantized, in the model's input units (`value * 2^inputFrac`, see the model card); the
 /// forecast comes back as `value / 2^frac` in the model's output units (`InferenceJobs.valuesOf`).
 contract SeriesForecaster is IInferenceCallback {
@@ -39,6 +43,11 @@ contract SeriesForecaster is IInferenceCallback {
     /// @notice Emitted when a forecast job is opened on the current series.
     /// @param jobId The job.
     event ForecastRequested(uint256 indexed jobId);
+    /// @notice Emitted when a verified forecast arrives after the forecast of a later request: it is not acted on.
+    /// @param jobId The job.
+    /// @param value The forecast.
+    /// @param latestJob The job of the forecast kept.
+    event StaleForecast(uint256 indexed jobId, int256 value, uint256 latestJob);
     /// @notice Emitted when a verified forecast arrives.
     /// @param jobId The job.
     /// @param value The forecast, `value / 2^frac` in the model's output units.
@@ -48,6 +57,8 @@ contract SeriesForecaster is IInferenceCallback {
 
     IInferenceJobs public immutable jobs;
     uint256 public immutable modelId;
+    /// @notice The model version every request names (checked against the layout at deployment).
+    uint256 public immutable modelVersion;
     address public immutable reporter;
     /// @notice The forecast (in the output's fixed-point units) at or above which `alert` is raised.
     int256 public immutable alertAt;
@@ -64,17 +75,18 @@ contract SeriesForecaster is IInferenceCallback {
     bool public alert;
 
     /// @param jobs_ The market.
-    /// @param modelId_ A model whose current version has a public input mode and a values head with one output.
+    /// @param modelId_ A model whose version `modelVersion_` has a public input mode and a values head with one output.
+    /// @param modelVersion_ The version the deployer audited (its verifier and layout; docs/consumers.md).
     /// @param reporter_ Who records the series.
     /// @param alertAt_ The alert threshold, in the output's fixed-point units.
-    constructor(IInferenceJobs jobs_, uint256 modelId_, address reporter_, int256 alertAt_) {
+    constructor(IInferenceJobs jobs_, uint256 modelId_, uint256 modelVersion_, address reporter_, int256 alertAt_) {
         IModelRegistry registry = IModelRegistry(jobs_.registry());
-        (uint16 version, , ) = registry.currentVersion(modelId_);
-        IModelRegistry.Layout memory layout = registry.layoutOf(modelId_, version);
+        IModelRegistry.Layout memory layout = registry.layoutOf(modelId_, modelVersion_);
         if (layout.inputMode != 1 || layout.outputHead != 1 || layout.outputCount != 1)
             revert UnsuitableModel(modelId_);
         jobs = jobs_;
         modelId = modelId_;
+        modelVersion = modelVersion_;
         reporter = reporter_;
         alertAt = alertAt_;
         _window = layout.inputCount;
@@ -97,7 +109,7 @@ contract SeriesForecaster is IInferenceCallback {
     /// @param deadline The job's deadline.
     /// @return jobId The job.
     function requestForecast(uint64 deadline) external payable returns (uint256 jobId) {
-        jobId = jobs.openJobWithInputs{value: msg.value}(modelId, series(), deadline, true);
+        jobId = jobs.openJobWithInputs{value: msg.value}(modelId, modelVersion, series(), deadline, true);
         _pending[jobId] = true;
         emit ForecastRequested(jobId);
     }
@@ -109,6 +121,12 @@ contract SeriesForecaster is IInferenceCallback {
         delete _pending[jobId];
         (, int256[] memory values, uint8 frac) = jobs.valuesOf(jobId);
         int256 forecast = values[0];
+        // Job ids increase with opening: a result for an older request than the one kept is history, not news.
+        uint256 latest = lastForecastJob;
+        if (jobId < latest) {
+            emit StaleForecast(jobId, forecast, latest);
+            return;
+        }
         bool raised = forecast >= alertAt;
         lastForecast = forecast;
         lastForecastJob = jobId;

@@ -5,7 +5,8 @@ pragma solidity 0.8.28;
 /// @notice Persists verified inference records, as written in the ERC.
 interface IERCZKMLStorageExtension {
     /// @notice Emitted when a verified inference is stored.
-    /// @param inferenceId `keccak256(abi.encodePacked(modelId, inputCommitment, output))`.
+    /// @param inferenceId `keccak256(abi.encodePacked(modelId, inputCommitment, output))` in the ERC; this
+    /// implementation also covers the version and the beneficiary (docs/contracts.md).
     event InferenceStored(bytes32 indexed inferenceId);
 
     /// @notice Verify and store an inference record.

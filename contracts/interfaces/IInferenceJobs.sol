@@ -69,8 +69,8 @@ interface IInferenceJobs {
     /// @notice A claim on a job (one slot).
     /// @param claimant The prover holding the claim (zero: none).
     /// @param leaseEnd Last second (inclusive) of the claimant's exclusivity. On a private job whose input was not
-    /// delivered yet it is the end of the delivery window (`claim time + deliveryWindow`); delivery extends it to
-    /// `claim time + leaseDuration`.
+    /// delivered yet it is the end of the delivery window (`claim time + deliveryWindow`); delivery sets it to
+    /// `delivery time + leaseDuration`.
     /// @param deliveredAt When the requester delivered the private input to this claimant (0: not delivered).
     struct Claim {
         address claimant;
@@ -139,7 +139,7 @@ interface IInferenceJobs {
     /// (docs/public-signals.md, "Delivering a committed input").
     /// @param jobId The job.
     /// @param claimant The claimant it is encrypted to.
-    /// @param leaseEnd The claim's lease end, now extended to its full `leaseDuration`.
+    /// @param leaseEnd The claim's lease end, now `leaseDuration` after the delivery.
     /// @param ciphertext The encrypted opening (not stored).
     event InputDelivered(uint256 indexed jobId, address indexed claimant, uint256 leaseEnd, bytes ciphertext);
 
@@ -194,6 +194,26 @@ interface IInferenceJobs {
     /// @param parameter The constructor parameter's name.
     /// @param value The value given (an address as `uint160`).
     error InvalidMarketParameter(string parameter, uint256 value);
+
+    /// @notice Thrown when a job is opened naming another version than the model's current one: the model was
+    /// updated since the requester checked it (possibly by a front-running owner). Nothing is escrowed.
+    /// @param modelId The model.
+    /// @param expected The version the requester named.
+    /// @param current The model's current version.
+    error ModelVersionMismatch(uint256 modelId, uint256 expected, uint256 current);
+
+    /// @notice Thrown when an address claims a private job it has claimed before (one claim per address per private
+    /// job: an undelivered or declined claim costs no bond, so it may not be repeated).
+    /// @param jobId The job.
+    /// @param claimant The caller.
+    error AlreadyClaimedOnce(uint256 jobId, address claimant);
+
+    /// @notice Thrown when `deliverInput` names another claimant than the live claim's (the ciphertext was made for a
+    /// claim that ended).
+    /// @param jobId The job.
+    /// @param expected The claimant the requester encrypted to.
+    /// @param actual The live claim's claimant.
+    error ClaimantMismatch(uint256 jobId, address expected, address actual);
 
     /// @notice Thrown when a private-delivery function is called on a job opened without private delivery.
     /// @param jobId The job.
@@ -396,6 +416,8 @@ interface IInferenceJobs {
 
     /// @notice Opens a job; `msg.value` is the fee, escrowed until fulfilment or reclaim.
     /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version
+    /// (`ModelVersionMismatch` otherwise), which the job pins.
     /// @param inputCommitment The input commitment, below r.
     /// @param inputURI Where provers find the input (emitted only).
     /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
@@ -403,6 +425,7 @@ interface IInferenceJobs {
     /// @return jobId The new job id (ids start at 1).
     function openJob(
         uint256 modelId,
+        uint256 modelVersion,
         uint256 inputCommitment,
         string calldata inputURI,
         uint64 deadline,
@@ -413,12 +436,15 @@ interface IInferenceJobs {
     /// into the public signals (docs/public-signals.md), so a valid proof means "this model on exactly these values".
     /// A contract can call this with its own state. `msg.value` is the fee.
     /// @param modelId A registered, non-deprecated model whose current version has a public input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version
+    /// (`ModelVersionMismatch` otherwise), which the job pins.
     /// @param inputs Exactly `inputCount` values, each in the version's signed `inputBits` range.
     /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
     /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
     /// @return jobId The new job id.
     function openJobWithInputs(
         uint256 modelId,
+        uint256 modelVersion,
         int256[] calldata inputs,
         uint64 deadline,
         bool callback
@@ -427,22 +453,26 @@ interface IInferenceJobs {
     /// @notice Opens a committed-input job whose opening (input and salt) the requester delivers encrypted to the
     /// prover that claims it (`deliverInput`), instead of publishing it. `msg.value` is the fee.
     /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version
+    /// (`ModelVersionMismatch` otherwise), which the job pins.
     /// @param inputCommitment The input commitment, below r.
     /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
     /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
     /// @return jobId The new job id.
     function openPrivateJob(
         uint256 modelId,
+        uint256 modelVersion,
         uint256 inputCommitment,
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId);
 
     /// @notice Delivers a private job's opening, encrypted to the live claimant (requester only, once per claim,
-    /// within `deliveryWindow` of the claim); extends the claim's lease to its full `leaseDuration`.
+    /// within `deliveryWindow` of the claim); gives the claim a full lease from now (`now + leaseDuration`).
     /// @param jobId The job.
+    /// @param claimant The claimant the opening was encrypted to; must be the live claim's (`ClaimantMismatch`).
     /// @param ciphertext The encrypted opening (emitted in `InputDelivered`, not stored).
-    function deliverInput(uint256 jobId, bytes calldata ciphertext) external;
+    function deliverInput(uint256 jobId, address claimant, bytes calldata ciphertext) external;
 
     /// @notice Gives up the caller's live claim on a private job with its whole bond back: while nothing was
     /// delivered, or within `deliveryWindow` of the delivery (a ciphertext it cannot use).
@@ -450,9 +480,10 @@ interface IInferenceJobs {
     function releaseClaim(uint256 jobId) external;
 
     /// @notice Claims exclusivity on an Open job until `now + leaseDuration` (on a private job: until `now +
-    /// deliveryWindow`, extended to `now + leaseDuration` by the delivery), locking `claimBond` from the caller's
-    /// available stake. Only while `now + leaseDuration + openWindow <= deadline`. Settles an expired previous
-    /// claim first.
+    /// deliveryWindow`, then `leaseDuration` from the delivery), locking `claimBond` from the caller's available
+    /// stake. Only while `now + leaseDuration + openWindow <= deadline` (private: `now + deliveryWindow +
+    /// leaseDuration + openWindow <= deadline`), on a version whose verifier code is unchanged, and on a private job
+    /// only once per address (`AlreadyClaimedOnce`). Settles an expired previous claim first.
     /// @param jobId The job.
     function claim(uint256 jobId) external;
 
@@ -490,6 +521,12 @@ interface IInferenceJobs {
     /// @notice Sends the caller's whole available balance to the caller.
     /// @return amount The amount sent.
     function withdraw() external returns (uint256 amount);
+
+    /// @notice Whether `account` has claimed the private job `jobId` (it may then never claim it again).
+    /// @param jobId The job.
+    /// @param account The address.
+    /// @return Whether it has.
+    function claimedOnce(uint256 jobId, address account) external view returns (bool);
 
     /// @notice A job.
     /// @param jobId The job.

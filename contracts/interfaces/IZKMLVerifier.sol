@@ -80,7 +80,8 @@ interface IZKMLVerifier is IERC165, IERCZKMLVerifier, IERCZKMLStorageExtension {
     /// @param output `abi.encode(uint256 out)`.
     /// @param proof The proof, in the version's encoding.
     /// @param beneficiary Who the proof is for.
-    /// @return inferenceId `keccak256(abi.encodePacked(modelId, uint16 version, inputCommitment, output))`.
+    /// @return inferenceId `keccak256(abi.encodePacked(modelId, uint16 version, inputCommitment, output,
+    /// beneficiary))`: one record per beneficiary, so a front-runner cannot take it.
     function verifyAndStoreInferenceFor(
         uint256 modelId,
         bytes32 inputCommitment,

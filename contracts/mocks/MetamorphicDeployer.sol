@@ -30,7 +30,7 @@ contract MetamorphicDeployer {
     }
 
     /// @notice In one transaction: deploy `destroyingImpl`'s code (every call self-destructs), create its adapter,
-    /// register a model on it, open a job on it, then destroy it.
+    /// register a model on it, open a job on it and claim it (`msg.value` = fee + claim bond), then destroy it.
     /// @return verifier The verifier's address.
     /// @return modelId The model registered.
     /// @return jobId The job opened.
@@ -47,7 +47,12 @@ contract MetamorphicDeployer {
         verifier = deploy(destroyingImpl, salt);
         address adapter = factory.createAdapter(commitment.proofSystemId, verifier, 4);
         modelId = registry.registerModelWithVerifier(commitment, adapter, 4);
-        jobId = jobs.openJob{value: msg.value}(modelId, inputCommitment, "", deadline, false);
+        // msg.value beyond the market's claim bond is the fee; the bond is staked and the job claimed while the
+        // verifier's code is still the registered code (the only moment a claim on it is possible)
+        uint256 bond = jobs.claimBond();
+        jobId = jobs.openJob{value: msg.value - bond}(modelId, 1, inputCommitment, "", deadline, false);
+        jobs.deposit{value: bond}();
+        jobs.claim(jobId);
         // Any call runs the verifier's only code, CALLER SELFDESTRUCT: a plain call is the point here.
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, ) = verifier.call("");

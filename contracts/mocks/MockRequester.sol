@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IInferenceJobs} from "../interfaces/IInferenceJobs.sol";
 import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 
 /// @title MockRequester (test-only)
 /// @notice A requester contract: opens jobs, receives the result callback in one of several behaviours, and can
@@ -41,7 +42,9 @@ contract MockRequester is IInferenceCallback {
         uint64 deadline,
         bool callback
     ) external payable returns (uint256) {
-        return jobs.openJob{value: msg.value}(modelId, inputCommitment, "ipfs://mock", deadline, callback);
+        // A test requester trusts whatever version is current (a real consumer pins the one it audited).
+        (uint16 version, , ) = IModelRegistry(jobs.registry()).currentVersion(modelId);
+        return jobs.openJob{value: msg.value}(modelId, version, inputCommitment, "ipfs://mock", deadline, callback);
     }
 
     function reclaim(uint256 jobId) external {

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   /** Opens a job (the version's target already cached by a first job), claims it and proves it. */
   const claimedJob = async (modelId: bigint) => {
     const s = salt++;
-    const { jobId } = await openJob(sys.jobs, requester, { modelId, inputCommitment: await inputCommitment(model, x, s), inputURI: "bench:held-out-0", fee, deadline });
+    const { jobId } = await openJob(sys.jobs, requester, { modelId, modelVersion: 1n, inputCommitment: await inputCommitment(model, x, s), inputURI: "bench:held-out-0", fee, deadline });
     await (await sys.jobs.connect(prover).claim(jobId)).wait();
     const binding = await bindingFor(sys.jobs, prover, jobId, prover.address);
     const p = await proveInference(model, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, s, binding);

@@ -42,9 +42,10 @@ async function main(): Promise<void> {
   const isPublic = layoutOf(model).inputMode === 1;
   const open = async (s: bigint) =>
     isPublic
-      ? openJobWithInputs(sys.jobs, requester, { modelId: reg.modelId, inputs: x, fee: hre.ethers.parseEther("0.01"), deadline })
+      ? openJobWithInputs(sys.jobs, requester, { modelId: reg.modelId, modelVersion: 1n, inputs: x, fee: hre.ethers.parseEther("0.01"), deadline })
       : openJob(sys.jobs, requester, {
           modelId: reg.modelId,
+          modelVersion: 1n, // registered above: its first version
           inputCommitment: await inputCommitment(model, x, s),
           inputURI: "bench:held-out-0",
           fee: hre.ethers.parseEther("0.01"),
@@ -73,8 +74,8 @@ async function main(): Promise<void> {
     const s3 = salt + 2n;
     const c3 = await inputCommitment(model, x, s3);
     const jobs = sys.jobs.connect(requester);
-    const id3 = await jobs.openPrivateJob.staticCall(reg.modelId, c3, deadline, false, { value: hre.ethers.parseEther("0.01") });
-    const o3 = await (await jobs.openPrivateJob(reg.modelId, c3, deadline, false, { value: hre.ethers.parseEther("0.01") })).wait();
+    const id3 = await jobs.openPrivateJob.staticCall(reg.modelId, 1n, c3, deadline, false, { value: hre.ethers.parseEther("0.01") });
+    const o3 = await (await jobs.openPrivateJob(reg.modelId, 1n, c3, deadline, false, { value: hre.ethers.parseEther("0.01") })).wait();
     await (await sys.jobs.connect(prover).deposit({ value: await sys.jobs.claimBond() })).wait();
     const cl3 = await (await sys.jobs.connect(prover).claim(id3)).wait();
     const d = await deliverToClaim(jobs, id3, { x, salt: s3 });

@@ -81,11 +81,12 @@ async function main(): Promise<void> {
         const opened = Date.now();
         const { jobId } =
           layoutOf(b.model).inputMode === 1
-            ? await openJobWithInputs(sys.jobs, wallet(2), { modelId, inputs: x, fee: 10n ** 16n, deadline })
+            ? await openJobWithInputs(sys.jobs, wallet(2), { modelId, modelVersion: 1n, inputs: x, fee: 10n ** 16n, deadline })
             : await (async () => {
                 const salt = (BigInt(r) * 982451653n + 7n) % SNARK_FIELD;
                 return openJob(sys.jobs, wallet(2), {
                   modelId,
+                  modelVersion: 1n, // published above: its first version
                   inputCommitment: await inputCommitment(b.model, x, salt),
                   inputURI: dataUri({ x, salt }),
                   fee: 10n ** 16n,

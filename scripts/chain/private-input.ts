@@ -67,9 +67,21 @@ function deriveKey(privateKey: SigningKey, publicKey: string, ctx: Uint8Array): 
   return Buffer.from(hkdfSync("sha256", shared.slice(1, 33), new Uint8Array(0), ctx, 32));
 }
 
-/** The opening as the job input format's minimal JSON (what a prover parses). */
+/**
+ * The longest {@link openingJson} of `n` values: `{"x":[` + n quoted values of at most 20 characters (a 64-bit signed
+ * integer) with commas + `],"salt":"` + a salt of at most 77 digits (below the field) + `"}`.
+ */
+export function openingJsonLength(n: number): number {
+  return 6 + 23 * n - 1 + 10 + 77 + 2;
+}
+
+/**
+ * The opening as the job input format's minimal JSON (what a prover parses), padded with spaces (JSON whitespace) to
+ * {@link openingJsonLength}: the ciphertext's length depends only on the number of values, never on their digits.
+ */
 export function openingJson(o: Opening): string {
-  return JSON.stringify({ x: o.x.map(String), salt: o.salt.toString() });
+  const json = JSON.stringify({ x: o.x.map(String), salt: o.salt.toString() });
+  return json.padEnd(openingJsonLength(o.x.length), " ");
 }
 
 /**
@@ -180,7 +192,7 @@ export async function deliverToClaim(
   }
   const { chainId } = await provider.getNetwork();
   const ct = encryptDelivery(openingJson(opening), pub, { chainId, jobs: await jobs.getAddress(), jobId, claimant: c.claimant });
-  const tx = await jobs.deliverInput(jobId, ct);
+  const tx = await jobs.deliverInput(jobId, c.claimant, ct);
   const r = await tx.wait();
   if (!r || r.status !== 1) throw new Error(`deliverInput for job ${jobId} failed (tx ${tx.hash})`);
   return { kind: "delivered", claimant: c.claimant, txHash: r.hash, leaseEnd: (await jobs.claimOf(jobId)).leaseEnd, gasUsed: r.gasUsed };

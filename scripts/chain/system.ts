@@ -169,15 +169,37 @@ export async function registerModel(
   return { modelId, receipt };
 }
 
-/** Opens a job and returns its id (read from the JobOpened event). */
+/**
+ * The model's current version in the registry of `jobs`. A job names the version its requester checked
+ * (docs/market-rules.md, "Open"): pass this only for a version you registered or audited yourself.
+ */
+export async function currentModelVersion(jobs: InferenceJobs, modelId: bigint): Promise<bigint> {
+  const registry = ModelRegistry__factory.connect(await jobs.registry(), jobs.runner);
+  return (await registry.currentVersion(modelId)).version;
+}
+
+/**
+ * Opens a job and returns its id (read from the JobOpened event). `modelVersion` is the version the requester checked;
+ * the market refuses the job (`ModelVersionMismatch`) if the model's current version is another one.
+ */
 export async function openJob(
   jobs: InferenceJobs,
   requester: Signer,
-  args: { modelId: bigint; inputCommitment: bigint; inputURI: string; fee: bigint; deadline: bigint; callback?: boolean },
+  args: {
+    modelId: bigint;
+    modelVersion: bigint;
+    inputCommitment: bigint;
+    inputURI: string;
+    fee: bigint;
+    deadline: bigint;
+    callback?: boolean;
+  },
 ): Promise<{ jobId: bigint; receipt: ContractTransactionReceipt }> {
   const j = jobs.connect(requester);
   const receipt = await receiptOf(
-    await j.openJob(args.modelId, args.inputCommitment, args.inputURI, args.deadline, args.callback ?? false, { value: args.fee }),
+    await j.openJob(args.modelId, args.modelVersion, args.inputCommitment, args.inputURI, args.deadline, args.callback ?? false, {
+      value: args.fee,
+    }),
     "openJob",
   );
   return { jobId: jobOpenedId(jobs, receipt), receipt };
@@ -187,11 +209,13 @@ export async function openJob(
 export async function openJobWithInputs(
   jobs: InferenceJobs,
   requester: Signer,
-  args: { modelId: bigint; inputs: readonly bigint[]; fee: bigint; deadline: bigint; callback?: boolean },
+  args: { modelId: bigint; modelVersion: bigint; inputs: readonly bigint[]; fee: bigint; deadline: bigint; callback?: boolean },
 ): Promise<{ jobId: bigint; receipt: ContractTransactionReceipt }> {
   const j = jobs.connect(requester);
   const receipt = await receiptOf(
-    await j.openJobWithInputs(args.modelId, [...args.inputs], args.deadline, args.callback ?? false, { value: args.fee }),
+    await j.openJobWithInputs(args.modelId, args.modelVersion, [...args.inputs], args.deadline, args.callback ?? false, {
+      value: args.fee,
+    }),
     "openJobWithInputs",
   );
   return { jobId: jobOpenedId(jobs, receipt), receipt };

@@ -145,6 +145,8 @@ export class ProverNode {
   private chainTime = 0;
   /** leaseDuration + openWindow of the market, read once: a claim is possible only this long before a deadline. */
   private claimSpan?: bigint;
+  /** The market's delivery window, read once: a private claim also needs it before the deadline. */
+  private deliveryWindow?: bigint;
   /** The chain's block number when this node started: jobs settled up to it were never this node's to lose. */
   private startBlock = 0;
   private lastMetrics = Date.now();
@@ -1043,10 +1045,12 @@ export class ProverNode {
       await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant}` });
       return false;
     }
-    // A claim needs its whole lease plus the market's open window before the deadline (docs/market-rules.md). Past
-    // that point nobody can claim: the job is first come, first served, so prove and submit without a claim.
+    // A claim needs its whole lease plus the market's open window before the deadline (docs/market-rules.md), and a
+    // private claim the delivery window too (a delivery opens a full lease). Past that point nobody can claim: the
+    // job is first come, first served, so prove and submit without a claim.
     this.claimSpan ??= (await this.jobs.leaseDuration()) + (await this.jobs.openWindow());
-    if (BigInt(this.chainTime) + this.claimSpan > BigInt(j.deadline)) {
+    this.deliveryWindow ??= await this.jobs.deliveryWindow();
+    if (BigInt(this.chainTime) + this.claimSpan + (j.privateInput ? this.deliveryWindow : 0n) > BigInt(j.deadline)) {
       if (j.privateInput) {
         await this.finish(j, "skipped", "private-input job too close to its deadline to claim: no delivery can reach this node");
         return false;
@@ -1054,6 +1058,11 @@ export class ProverNode {
       await this.update(j, { state: "claimed", reason: "too late to claim: proving for the open window without a claim" });
       this.log("claim_skipped", { jobId: j.jobId, reason: "open window", deadline: j.deadline });
       return true;
+    }
+    // One claim per address per private job: a claim of ours that ended undelivered (or that we declined) was our one.
+    if (j.privateInput && (await this.jobs.claimedOnce(j.jobId, this.address))) {
+      await this.finish(j, "skipped", "private-input job this node claimed once already (one claim per address per private job)");
+      return false;
     }
     if (this.cfg.claimJitterMs > 0) await sleep(randomInt(this.cfg.claimJitterMs + 1));
     c = await this.jobs.claimOf(j.jobId);

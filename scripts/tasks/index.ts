@@ -223,10 +223,16 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
   )
   .addOptionalParam("out", "Job input file to write (default: deployments/jobs/<network>/job-<id>.input.json)", undefined)
   .addOptionalParam("account", `${ACCOUNT}; the requester (default: 0)`, undefined)
+  .addOptionalParam(
+    "modelVersion",
+    "The model version the job pins (the market refuses the job if the model's current version is another); default: the current version, which must be the one this deployment record registered",
+    undefined,
+  )
   .setAction(
     async (
       a: {
         model: string;
+        modelVersion?: string;
         input?: string;
         inputKind: string;
         salt?: string;

@@ -30,7 +30,8 @@ import {
   signerFor,
 } from "./common";
 import { UserError } from "./errors";
-import { jobsDir, modelNameById, modelRecord } from "./records";
+import { type ModelRecord, jobsDir, modelNameById, modelRecord } from "./records";
+import type { ModelRegistry } from "../../typechain-types";
 
 export type { JobInputFile } from "../chain/job-input";
 
@@ -118,9 +119,41 @@ export interface OpenJobOptions {
   delivery?: string;
   account?: string;
   out?: string;
+  /** The version the job pins; default: the current one, if it is the version this deployment record registered. */
+  modelVersion?: string;
 }
 
 const DELIVERIES = ["private", "data", "uri", "none"] as const;
+
+/**
+ * The version a new job names (docs/market-rules.md, "Open"): `--model-version` or the current one, refused before any
+ * transaction unless it is the model's current version and carries the adapter and verifying key this deployment
+ * record registered (the local model this requester quantizes its input with).
+ */
+async function checkedVersion(
+  registry: ModelRegistry,
+  name: string,
+  m: ModelRecord & { modelId: string },
+  given?: string,
+): Promise<bigint> {
+  const id = BigInt(m.modelId);
+  const [current] = await registry.currentVersion(id);
+  let version = current;
+  if (given !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(given)) throw new UserError(`--model-version ${given}: give a version number (1, 2, ...)`);
+    version = BigInt(given);
+    if (version !== current)
+      throw new UserError(
+        `--model-version ${given}: model ${name} (id ${id}) is at version ${current} on chain, and the market pins only the current version; audit version ${current} and name it, or register the version you want with model:register --update`,
+      );
+  }
+  const [commitment, adapter] = await registry.getModelVersion(id, version);
+  if (adapter.toLowerCase() !== m.adapter.address.toLowerCase() || BigInt(commitment.vkHash) !== BigInt(m.manifest.vkHash))
+    throw new UserError(
+      `model ${name} (id ${id}) is at version ${version} on chain, whose adapter ${adapter} / vk ${commitment.vkHash} is not the one this deployment record registered (${m.adapter.address} / ${m.manifest.vkHash}): audit that version (npm run audit:verifier) and re-run model:register, or open on another network`,
+    );
+  return version;
+}
 type Delivery = (typeof DELIVERIES)[number];
 
 /**
@@ -145,8 +178,9 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
   if (opts.out !== undefined) checkWritable(opts.out, "--out");
 
   const requester = await signerFor(hre, opts.account);
-  const { rec, jobs, chainId } = await loadSystem(hre, requester);
+  const { rec, registry, jobs, chainId } = await loadSystem(hre, requester);
   const m = modelRecord(rec, opts.model);
+  const version = await checkedVersion(registry, opts.model, m, opts.modelVersion);
   const predicted = await jobs.nextJobId();
   const defaultOut = (id: bigint): string => path.join(jobsDir(rec.network), `job-${id}.input.json`);
   checkWritable(opts.out ?? defaultOut(predicted), opts.out ? "--out" : "ZKML_DEPLOYMENTS_DIR (job file)");
@@ -181,11 +215,12 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ? `${deadlineIn} s from this machine's clock`
       : `${deadlineIn} s from the chain's latest block time (${chainNow - wallNow} s ahead of this machine's clock)`;
 
+  const id = BigInt(m.modelId);
   const receipt = isPublic
-    ? await sendChecked(jobs.connect(requester).openJobWithInputs, BigInt(m.modelId), input.x, deadline, false, { value: fee })
+    ? await sendChecked(jobs.connect(requester).openJobWithInputs, id, version, input.x, deadline, false, { value: fee })
     : delivery === "private"
-      ? await sendChecked(jobs.connect(requester).openPrivateJob, BigInt(m.modelId), commitment, deadline, false, { value: fee })
-      : await sendChecked(jobs.connect(requester).openJob, BigInt(m.modelId), commitment, uri, deadline, false, { value: fee });
+      ? await sendChecked(jobs.connect(requester).openPrivateJob, id, version, commitment, deadline, false, { value: fee })
+      : await sendChecked(jobs.connect(requester).openJob, id, version, commitment, uri, deadline, false, { value: fee });
   const opened = eventsOf(jobs.interface, receipt).find((e) => e.name === "JobOpened");
   const jobId = (opened?.args[0] as bigint | undefined) ?? predicted;
   const file: JobInputFile = {
@@ -222,7 +257,7 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
         `${input.x.join(",")}${input.raw ? ` (quantized from raw ${input.raw.join(",")}, scale 2^${model.input.frac})` : " (quantized)"}`,
       ],
       [isPublic ? "input (public, packed)" : "input commitment", commitment.toString()],
-      ["model", `${opts.model} (id ${m.modelId})`],
+      ["model", `${opts.model} (id ${m.modelId}, version ${version})`],
       ["fee", `${formatEther(fee)} ETH`],
       ["deadline", `${isoTime(deadline)} (${counted})`],
       ...(isPublic ? [] : ([["delivery", deliveryNote(delivery, jobId, rec.network)]] as [string, string][])),

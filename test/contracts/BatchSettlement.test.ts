@@ -46,7 +46,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     for (const v of [1n, -2n]) {
       const inputs = Array.from({ length: 40 }, (_, i) => (BigInt(i) * v) % 100n);
       const id = await jobs.nextJobId();
-      await (await jobs.connect(requester).openJobWithInputs(model5, inputs, deadline, false, { value: FEE })).wait();
+      await (await jobs.connect(requester).openJobWithInputs(model5, 1n, inputs, deadline, false, { value: FEE })).wait();
       ids.push(id);
     }
     const addr = await jobs.getAddress();
@@ -70,7 +70,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     const { jobs, requester, prover, model4, model5, deadline, batch } = await loadFixture(fixture);
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
     const b = await jobs.nextJobId();
-    await (await jobs.connect(requester).openJobWithInputs(model5, Array(40).fill(0n), deadline, false, { value: FEE })).wait();
+    await (await jobs.connect(requester).openJobWithInputs(model5, 1n, Array(40).fill(0n), deadline, false, { value: FEE })).wait();
     const p = batchMockProof([0n, 0n, 0n, 0n]);
     await expect(jobs.connect(prover).submitResults([a, b], [0n, 0n], [p, p]))
       .to.be.revertedWithCustomError(jobs, "BatchVerifierMismatch")

@@ -23,7 +23,7 @@ async function forecasterFixture() {
   const reporter: MockCaller = await (await ethers.getContractFactory("MockCaller")).deploy();
   const f = await (
     await ethers.getContractFactory("SeriesForecaster")
-  ).deploy(await m.jobs.getAddress(), id, await reporter.getAddress(), 25n * 64n);
+  ).deploy(await m.jobs.getAddress(), id, 1n, await reporter.getAddress(), 25n * 64n);
   const as = (data: string, value = 0n) => reporter.forward(f.target as string, data, { value });
   const record = (v: bigint) => as(f.interface.encodeFunctionData("record", [v]));
   const deadline = async () => BigInt((await time.latest()) + 3600);
@@ -49,7 +49,7 @@ describe("examples", function () {
     it("refuses a model that is not a public-input, one-value regression model", async function () {
       const m = await loadFixture(mockMarketFixture);
       const f = await ethers.getContractFactory("SeriesForecaster");
-      await expect(f.deploy(await m.jobs.getAddress(), m.modelId, m.stranger.address, 0n))
+      await expect(f.deploy(await m.jobs.getAddress(), m.modelId, 1n, m.stranger.address, 0n))
         .to.be.revertedWithCustomError(f, "UnsuitableModel")
         .withArgs(m.modelId);
     });
@@ -65,7 +65,7 @@ describe("examples", function () {
       for (const l of layouts) {
         const id = await m.registry.connect(m.modelOwner).registerModelWithLayout.staticCall(commitment({ modelHash: 7n }), adapter, l);
         await m.registry.connect(m.modelOwner).registerModelWithLayout(commitment({ modelHash: 7n }), adapter, l);
-        await expect(f.deploy(await m.jobs.getAddress(), id, m.stranger.address, 0n))
+        await expect(f.deploy(await m.jobs.getAddress(), id, 1n, m.stranger.address, 0n))
           .to.be.revertedWithCustomError(f, "UnsuitableModel")
           .withArgs(id);
       }
@@ -101,6 +101,40 @@ describe("examples", function () {
       expect(await s.forecaster.alert()).to.equal(false);
     });
 
+    it("issue 27 finding 8: keeps the forecast of the latest request; an older forecast that arrives late does not clear the alert", async function () {
+      const s = await loadFixture(forecasterFixture);
+      for (let v = 0n; v < 7n; v++) await s.record(v);
+      const older = await s.request();
+      await s.record(100n);
+      const newer = await s.request();
+      // the newer request is served first and raises the alert
+      await expect(s.submit(newer, 30n * 64n))
+        .to.emit(s.forecaster, "Forecast")
+        .withArgs(newer, 30n * 64n, 6n, true);
+      // the older one arrives late with a low forecast: recorded as stale, the alert stays
+      await expect(s.submit(older, -5n))
+        .to.emit(s.forecaster, "StaleForecast")
+        .withArgs(older, -5n, newer)
+        .and.not.to.emit(s.forecaster, "Forecast");
+      expect([await s.forecaster.lastForecast(), await s.forecaster.lastForecastJob(), await s.forecaster.alert()]).to.deep.equal([
+        30n * 64n,
+        newer,
+        true,
+      ]);
+    });
+
+    it("issue 27 finding 1: pins the version it was deployed for; a new version of the model takes no request until a forecaster is deployed for it", async function () {
+      const s = await loadFixture(forecasterFixture);
+      for (let v = 0n; v < 7n; v++) await s.record(v);
+      expect(await s.forecaster.modelVersion()).to.equal(1n);
+      const adapter = (await s.registry.verificationTarget(s.id, 1n)).adapter;
+      await s.registry.connect(s.modelOwner).updateModelWithLayout(s.id, commitment({ modelHash: 4321n }), adapter, LAYOUT);
+      const data = s.forecaster.interface.encodeFunctionData("requestForecast", [await s.deadline()]);
+      await expect(s.reporter.forward(s.forecaster.target as string, data, { value: FEE }))
+        .to.be.revertedWithCustomError(s.jobs, "ModelVersionMismatch")
+        .withArgs(s.id, 1n, 2n);
+    });
+
     it("takes callbacks only from the market and only for its own pending jobs", async function () {
       const s = await loadFixture(forecasterFixture);
       await expect(s.forecaster.onInferenceResult(1n, 0n))
@@ -133,7 +167,7 @@ describe("examples", function () {
   describe("ClassifierGate", function () {
     async function gateFixture() {
       const m = await mockMarketFixture();
-      const gate = await (await ethers.getContractFactory("ClassifierGate")).deploy(await m.jobs.getAddress(), m.modelId, 2n);
+      const gate = await (await ethers.getContractFactory("ClassifierGate")).deploy(await m.jobs.getAddress(), m.modelId, 1n, 2n);
       const user: MockCaller = await (await ethers.getContractFactory("MockCaller")).deploy();
       const ask = async (who: MockCaller, c: bigint) => {
         const data = gate.interface.encodeFunctionData("requestAccess", [c, "data:x", BigInt((await time.latest()) + 3600)]);
@@ -166,6 +200,27 @@ describe("examples", function () {
         .to.emit(g.gate, "AccessDenied")
         .withArgs(other.target, j2, 1n);
       expect(await g.gate.granted(other.target)).to.equal(false);
+    });
+
+    it("issue 27 finding 1: a model owner's update in front of a request cannot make the gate trust an unaudited version; only the gate's owner accepts a new one", async function () {
+      const g = await loadFixture(gateFixture);
+      expect([await g.gate.modelVersion(), await g.gate.owner()]).to.deep.equal([1n, g.deployer.address]);
+      // the model owner moves the model to an accept-all verifier (still a factory adapter)
+      const acceptAll = await (await ethers.getContractFactory("AcceptAllVerifier")).deploy();
+      const evil = await createAdapter(g.factory, await acceptAll.getAddress(), 4);
+      await g.registry.connect(g.modelOwner).updateModelWithVerifier(g.modelId, commitment({ modelHash: 666n }), evil, 4);
+      const data = g.gate.interface.encodeFunctionData("requestAccess", [11n, "data:x", BigInt((await time.latest()) + 3600)]);
+      await expect(g.user.forward(g.gate.target as string, data, { value: FEE }))
+        .to.be.revertedWithCustomError(g.jobs, "ModelVersionMismatch")
+        .withArgs(g.modelId, 1n, 2n);
+      // only the gate's owner moves the gate, after auditing the new version
+      await expect(g.gate.connect(g.stranger).acceptVersion(2n))
+        .to.be.revertedWithCustomError(g.gate, "NotOwner")
+        .withArgs(g.stranger.address);
+      await expect(g.gate.acceptVersion(2n)).to.emit(g.gate, "VersionAccepted").withArgs(1n, 2n);
+      expect(await g.gate.modelVersion()).to.equal(2n);
+      const j = await g.ask(g.user, 11n);
+      expect((await g.jobs.getJob(j)).modelVersion).to.equal(2n);
     });
 
     it("takes callbacks only from the market, for its own jobs; refunds the user after the deadline", async function () {

@@ -78,9 +78,9 @@ describe("Groth16 (real proofs, toy circuit)", function () {
     it("accepts a valid result, pays it once, and reports the gas used", async function () {
       const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
       const firstOpen = (await (
-        await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE })
+        await jobs.connect(requester).openJob(modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE })
       ).wait())!.gasUsed;
-      const openTx = await jobs.connect(requester).openJob(modelId, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
+      const openTx = await jobs.connect(requester).openJob(modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE });
       const openGas = (await openTx.wait())!.gasUsed;
       const jobId = 2n;
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
@@ -129,15 +129,15 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
       await jobs.connect(prover).deposit({ value: ethers.parseEther("1") });
       await openToyJob(jobs, requester, modelId, deadline); // the version's target is cached: later-job figures
-      const jobId = await jobs.connect(requester).openPrivateJob.staticCall(modelId, INPUT, deadline, false, { value: FEE });
-      const openGas = (await (await jobs.connect(requester).openPrivateJob(modelId, INPUT, deadline, false, { value: FEE })).wait())!
+      const jobId = await jobs.connect(requester).openPrivateJob.staticCall(modelId, 1n, INPUT, deadline, false, { value: FEE });
+      const openGas = (await (await jobs.connect(requester).openPrivateJob(modelId, 1n, INPUT, deadline, false, { value: FEE })).wait())!
         .gasUsed;
       const claimGas = (await (await jobs.connect(prover).claim(jobId)).wait())!.gasUsed;
       const pub = await claimantPublicKey(ethers.provider, jobs, jobId, prover.address);
       // an iris opening: 4 values at 12 bits and a 31-byte salt
       const opening = openingJson({ x: [-462n, 404n, -653n, -681n], salt: 2n ** 247n + 12345n });
       const ct = encryptDelivery(opening, pub, { chainId, jobs: await jobs.getAddress(), jobId, claimant: prover.address });
-      const deliverGas = (await (await jobs.connect(requester).deliverInput(jobId, ct)).wait())!.gasUsed;
+      const deliverGas = (await (await jobs.connect(requester).deliverInput(jobId, prover.address, ct)).wait())!.gasUsed;
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
       const submitGas = (await (await jobs.connect(prover).submitResult(jobId, output, proof)).wait())!.gasUsed;
       console.log(

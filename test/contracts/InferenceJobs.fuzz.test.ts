@@ -74,6 +74,8 @@ interface ModelJob {
   settled: boolean;
   priv: boolean;
   claim?: { claimant: string; leaseEnd: number; deliveredAt: number };
+  /** Private jobs: every address that claimed it (one claim per address). */
+  claimedBy?: Set<string>;
 }
 
 describe("InferenceJobs (randomized sequences)", function () {
@@ -129,8 +131,8 @@ describe("InferenceJobs (randomized sequences)", function () {
               const deadline = (await time.latest()) + c.dur;
               receipt = await attempt(
                 c.priv
-                  ? jobs.connect(who).openPrivateJob(modelId, 5n, deadline, false, { value: fee })
-                  : jobs.connect(who).openJob(modelId, 5n, "ipfs://x", deadline, false, { value: fee }),
+                  ? jobs.connect(who).openPrivateJob(modelId, 1n, 5n, deadline, false, { value: fee })
+                  : jobs.connect(who).openJob(modelId, 1n, 5n, "ipfs://x", deadline, false, { value: fee }),
               );
               expect(receipt, "a valid openJob reverted").not.to.equal(null);
               const id = (await jobs.nextJobId()) - 1n;
@@ -142,7 +144,8 @@ describe("InferenceJobs (randomized sequences)", function () {
               const id = pick(c.job);
               const job = model.get(id);
               const who = actors.find((a) => a.address === job?.requester) ?? actors[0];
-              receipt = await attempt(jobs.connect(who).deliverInput(id, "0x0102"));
+              const to = job?.claim?.claimant ?? actors[0].address;
+              receipt = await attempt(jobs.connect(who).deliverInput(id, to, "0x0102"));
               if (receipt) {
                 const t = await timestampOf(receipt);
                 expect(job!.priv && !job!.settled, "delivered to a public or settled job").to.equal(true);
@@ -150,7 +153,7 @@ describe("InferenceJobs (randomized sequences)", function () {
                 expect(t, "delivered to a lapsed claim").to.be.lessThanOrEqual(cl.leaseEnd);
                 expect(cl.deliveredAt, "delivered twice").to.equal(0);
                 cl.deliveredAt = t;
-                cl.leaseEnd = cl.leaseEnd - DW + LEASE;
+                cl.leaseEnd = t + LEASE; // a full lease from the delivery
               }
               break;
             }
@@ -189,6 +192,10 @@ describe("InferenceJobs (randomized sequences)", function () {
                 if (job.claim) {
                   expect(t, "claimed over a live claim").to.be.greaterThan(job.claim.leaseEnd);
                   settleExpired(job);
+                }
+                if (job.priv) {
+                  expect(job.claimedBy?.has(who) ?? false, "claimed a private job twice from one address").to.equal(false);
+                  (job.claimedBy ??= new Set()).add(who);
                 }
                 add(available, who, -BOND);
                 add(locked, who, BOND);

@@ -146,7 +146,7 @@ describe("InferenceJobs", function () {
       const deadline = (await now()) + 100;
       const mockAddr = await mock.getAddress();
       const codeHash = ethers.keccak256(await ethers.provider.getCode(mockAddr));
-      const tx = jobs.connect(requester).openJob(modelId, INPUT, "ipfs://in", deadline, true, { value: FEE });
+      const tx = jobs.connect(requester).openJob(modelId, 1n, INPUT, "ipfs://in", deadline, true, { value: FEE });
       await expect(tx)
         .to.emit(jobs, "JobOpened")
         .withArgs(1n, requester.address, modelId, 1, INPUT, FEE, deadline, true, "ipfs://in")
@@ -180,7 +180,7 @@ describe("InferenceJobs", function () {
         codeHash,
       ]);
       // the second job on the same version does not cache again
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", deadline, false, { value: FEE })).not.to.emit(
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", deadline, false, { value: FEE })).not.to.emit(
         jobs,
         "VerificationTargetCached",
       );
@@ -188,7 +188,7 @@ describe("InferenceJobs", function () {
 
     it("reverts when the fee is zero", async function () {
       const { jobs, requester, modelId } = await loadFixture(mockMarketFixture);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", (await now()) + 100, false)).to.be.revertedWithCustomError(
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", (await now()) + 100, false)).to.be.revertedWithCustomError(
         jobs,
         "ZeroFee",
       );
@@ -198,14 +198,14 @@ describe("InferenceJobs", function () {
       const { jobs, requester, modelId } = await loadFixture(mockMarketFixture);
       const big = 2n ** 96n;
       await ethers.provider.send("hardhat_setBalance", [requester.address, ethers.toQuantity(big * 2n)]);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", (await now()) + 100, false, { value: big }))
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", (await now()) + 100, false, { value: big }))
         .to.be.revertedWithCustomError(jobs, "AmountTooLarge")
         .withArgs(big);
     });
 
     it("reverts when the input commitment is not below r", async function () {
       const { jobs, requester, modelId } = await loadFixture(mockMarketFixture);
-      await expect(jobs.connect(requester).openJob(modelId, SNARK_FIELD, "", (await now()) + 100, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(modelId, 1n, SNARK_FIELD, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InputCommitmentNotInField")
         .withArgs(SNARK_FIELD);
     });
@@ -214,19 +214,19 @@ describe("InferenceJobs", function () {
       const { jobs, requester, modelId } = await loadFixture(mockMarketFixture);
       const t = (await now()) + 10;
       await time.setNextBlockTimestamp(t);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", t, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", t, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InvalidDeadline")
         .withArgs(t, t);
       const far = 2n ** 32n;
       await time.setNextBlockTimestamp(t + 5);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", far, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", far, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InvalidDeadline")
         .withArgs(far, t + 5);
     });
 
     it("reverts when the model does not exist", async function () {
       const { jobs, requester, registry } = await loadFixture(mockMarketFixture);
-      await expect(jobs.connect(requester).openJob(9n, INPUT, "", (await now()) + 100, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(9n, 1n, INPUT, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(registry, "ModelNotFound")
         .withArgs(9n);
     });
@@ -234,7 +234,7 @@ describe("InferenceJobs", function () {
     it("reverts when the model is deprecated", async function () {
       const { jobs, requester, registry, modelOwner, modelId } = await loadFixture(mockMarketFixture);
       await registry.connect(modelOwner).deprecateModel(modelId);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", (await now()) + 100, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(modelId, 1n, INPUT, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "DeprecatedModel")
         .withArgs(modelId);
     });
@@ -248,7 +248,7 @@ describe("InferenceJobs", function () {
         .withArgs("numPublicSignals", 3);
       const id = await registry.connect(modelOwner).registerModel.staticCall(commitment({ modelHash: 2n }));
       await registry.connect(modelOwner).registerModel(commitment({ modelHash: 2n }));
-      await expect(jobs.connect(requester).openJob(id, INPUT, "", (await now()) + 100, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(id, 1n, INPUT, "", (await now()) + 100, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "UnsupportedModel")
         .withArgs(id, 0);
     });

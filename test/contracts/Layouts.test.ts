@@ -119,7 +119,7 @@ async function openWithInputs(
   inputs: readonly bigint[],
   deadline?: number,
 ): Promise<{ jobId: bigint; gas: bigint }> {
-  const tx = await jobs.connect(requester).openJobWithInputs(modelId, [...inputs], deadline ?? (await later()), false, { value: FEE });
+  const tx = await jobs.connect(requester).openJobWithInputs(modelId, 1n, [...inputs], deadline ?? (await later()), false, { value: FEE });
   const receipt = await tx.wait();
   for (const log of receipt!.logs) {
     const parsed = jobs.interface.parseLog(log);
@@ -450,7 +450,7 @@ describe("Layouts", function () {
       const deadline = await later();
       const w = packSigned(values, 12);
       const jobId = await jobs.nextJobId();
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, values, deadline, true, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, values, deadline, true, { value: FEE }))
         .to.emit(jobs, "JobOpened")
         .withArgs(jobId, requester.address, pub4, 1, w[0], FEE, deadline, true, "")
         .and.to.emit(jobs, "JobInputs")
@@ -468,7 +468,7 @@ describe("Layouts", function () {
       const v40 = Array.from({ length: 40 }, (_, i) => BigInt(i % 2 === 0 ? -i : i));
       const w40 = packSigned(v40, 8);
       const id40 = await jobs.nextJobId();
-      await expect(jobs.connect(requester).openJobWithInputs(pub40, v40, deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub40, 1n, v40, deadline, false, { value: FEE }))
         .to.emit(jobs, "JobOpened")
         .withArgs(id40, requester.address, pub40, 1, w40[0], FEE, deadline, false, "")
         .and.to.emit(jobs, "JobInputs")
@@ -492,11 +492,11 @@ describe("Layouts", function () {
       const { jobs, requester, pub4, pub40 } = await loadFixture(layoutFixture);
       const deadline = await later();
       for (const n of [0, 3, 5]) {
-        await expect(jobs.connect(requester).openJobWithInputs(pub4, Array<bigint>(n).fill(1n), deadline, false, { value: FEE }))
+        await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, Array<bigint>(n).fill(1n), deadline, false, { value: FEE }))
           .to.be.revertedWithCustomError(jobs, "InputCountMismatch")
           .withArgs(4, n);
       }
-      await expect(jobs.connect(requester).openJobWithInputs(pub40, Array<bigint>(31).fill(1n), deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub40, 1n, Array<bigint>(31).fill(1n), deadline, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InputCountMismatch")
         .withArgs(40, 31);
     });
@@ -504,7 +504,7 @@ describe("Layouts", function () {
     it("reverts with InputOutOfRange(index, value, bits) naming the first value outside the signed range", async function () {
       const { jobs, requester, pub4, pub40 } = await loadFixture(layoutFixture);
       const deadline = await later();
-      const open = (id: bigint, v: bigint[]) => jobs.connect(requester).openJobWithInputs(id, v, deadline, false, { value: FEE });
+      const open = (id: bigint, v: bigint[]) => jobs.connect(requester).openJobWithInputs(id, 1n, v, deadline, false, { value: FEE });
       const INT256_MIN = -(1n << 255n);
       const INT256_MAX = (1n << 255n) - 1n;
       const cases: [bigint[], number, bigint][] = [
@@ -530,18 +530,18 @@ describe("Layouts", function () {
     it("refuses the wrong entry point with InputModeMismatch(modelId, version, mode)", async function () {
       const { jobs, requester, registry, modelOwner, adapter4, modelId, pub4 } = await loadFixture(layoutFixture);
       const deadline = await later();
-      await expect(jobs.connect(requester).openJob(pub4, INPUT, "", deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(pub4, 1n, INPUT, "", deadline, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InputModeMismatch")
         .withArgs(pub4, 1, 1);
-      await expect(jobs.connect(requester).openJobWithInputs(modelId, [1n, 2n, 3n, 4n], deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(modelId, 1n, [1n, 2n, 3n, 4n], deadline, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InputModeMismatch")
         .withArgs(modelId, 1, 0);
       // a committed model updated to a public layout: new jobs need openJobWithInputs on version 2
       await registry.connect(modelOwner).updateModelWithLayout(modelId, commitment({ modelHash: 5n }), adapter4, PUB4_12);
-      await expect(jobs.connect(requester).openJob(modelId, INPUT, "", deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJob(modelId, 2n, INPUT, "", deadline, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InputModeMismatch")
         .withArgs(modelId, 2, 1);
-      await expect(jobs.connect(requester).openJobWithInputs(modelId, [1n, 2n, 3n, 4n], deadline, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(modelId, 2n, [1n, 2n, 3n, 4n], deadline, false, { value: FEE }))
         .to.emit(jobs, "JobInputs")
         .withArgs(anyUint, [1n, 2n, 3n, 4n]);
     });
@@ -549,28 +549,28 @@ describe("Layouts", function () {
     it("applies the fee, deadline and model checks of openJob (ZeroFee, InvalidDeadline, DeprecatedModel, ModelNotFound)", async function () {
       const { jobs, requester, registry, modelOwner, pub4 } = await loadFixture(layoutFixture);
       const values = [1n, 2n, 3n, 4n];
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, values, await later(), false)).to.be.revertedWithCustomError(
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, values, await later(), false)).to.be.revertedWithCustomError(
         jobs,
         "ZeroFee",
       );
       const past = await time.latest();
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, values, past, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, values, past, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InvalidDeadline")
         .withArgs(past, past + 1);
       const tooFar = 2n ** 32n;
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, values, tooFar, false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, values, tooFar, false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "InvalidDeadline")
         .withArgs(tooFar, (await time.latest()) + 1);
       // fee and deadline are checked before the inputs
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, [], await later(), false)).to.be.revertedWithCustomError(
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, [], await later(), false)).to.be.revertedWithCustomError(
         jobs,
         "ZeroFee",
       );
-      await expect(jobs.connect(requester).openJobWithInputs(99n, values, await later(), false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(99n, 1n, values, await later(), false, { value: FEE }))
         .to.be.revertedWithCustomError(registry, "ModelNotFound")
         .withArgs(99n);
       await registry.connect(modelOwner).deprecateModel(pub4);
-      await expect(jobs.connect(requester).openJobWithInputs(pub4, values, await later(), false, { value: FEE }))
+      await expect(jobs.connect(requester).openJobWithInputs(pub4, 1n, values, await later(), false, { value: FEE }))
         .to.be.revertedWithCustomError(jobs, "DeprecatedModel")
         .withArgs(pub4);
     });

@@ -183,27 +183,35 @@ describe("Market hardening (review findings)", function () {
         INPUT,
         deadline,
       ] as const;
-      const [verifier, modelId, jobId] = await meta.attack.staticCall(...args, { value: FEE });
-      await meta.attack(...args, { value: FEE });
+      const [verifier, modelId, jobId] = await meta.attack.staticCall(...args, { value: FEE + BOND });
+      await meta.attack(...args, { value: FEE + BOND });
       const recorded = (await m.registry.verificationTarget(modelId, 1n)).verifierCodeHash;
       expect(recorded).to.equal(keccak256("0x33ff"));
       expect(await ethers.provider.getCode(verifier)).to.equal("0x"); // gone at the end of its creation transaction
-      // an honest prover claims the job opened in that transaction; then the owner puts accept-all code there
-      await m.jobs.connect(m.prover).claim(jobId);
+      // the job was claimed in that transaction (the deployer's own claim, the only moment one is possible); once the
+      // code is gone nobody can claim (no bond is locked on a version nobody can prove), then the owner swaps in
+      // accept-all code
+      await expect(m.jobs.connect(m.prover).claim(jobId))
+        .to.be.revertedWithCustomError(m.jobs, "VerifierCodeChanged")
+        .withArgs(modelId, 1n, recorded, ZeroHash);
       await meta.deploy(await acceptAll.getAddress(), salt);
       const swapped = keccak256((await ethers.provider.getCode(verifier)) as string);
       expect(swapped).to.not.equal(recorded);
-      await expect(m.jobs.connect(m.requester).openJob(modelId, INPUT, "", deadline, false, { value: FEE }))
+      await expect(m.jobs.connect(m.requester).openJob(modelId, 1n, INPUT, "", deadline, false, { value: FEE }))
         .to.be.revertedWithCustomError(m.jobs, "VerifierCodeChanged")
         .withArgs(modelId, 1n, recorded, swapped);
+      await time.increase(LEASE + 1);
       const garbage = mockProof([0n, 99n, INPUT, 0n]);
       await expect(m.jobs.connect(m.prover).submitResult(jobId, 42n, garbage))
         .to.be.revertedWithCustomError(m.jobs, "VerifierCodeChanged")
         .withArgs(modelId, 1n, recorded, swapped);
+      await expect(m.jobs.connect(m.prover).claim(jobId))
+        .to.be.revertedWithCustomError(m.jobs, "VerifierCodeChanged")
+        .withArgs(modelId, 1n, recorded, swapped);
       // nobody could deliver, so the claimant's bond comes back whole
-      await time.increase(LEASE + 1);
-      await expect(m.jobs.expireClaim(jobId)).to.emit(m.jobs, "ClaimExpired").withArgs(jobId, m.prover.address, 0n, BOND);
-      expect(await m.jobs.accountOf(m.prover.address)).to.deep.equal([STAKE, 0n]);
+      const claimant = await meta.getAddress();
+      await expect(m.jobs.expireClaim(jobId)).to.emit(m.jobs, "ClaimExpired").withArgs(jobId, claimant, 0n, BOND);
+      expect(await m.jobs.accountOf(claimant)).to.deep.equal([BOND, 0n]);
       const zk = await deployZKMLVerifier(await m.registry.getAddress());
       await expect(zk.verifyInference(modelId, ethers.toBeHex(INPUT, 32), AbiCoder.defaultAbiCoder().encode(["uint256"], [42n]), garbage))
         .to.be.revertedWithCustomError(zk, "VerifierCodeChanged")
@@ -364,7 +372,9 @@ describe("Market hardening (review findings)", function () {
       const p1 = await s.proof(s.prover.address, s.prover.address);
       const id1 = await s.zk.connect(s.prover).verifyAndStoreInference.staticCall(s.modelId, s.input32, s.out, p1);
       await s.zk.connect(s.prover).verifyAndStoreInference(s.modelId, s.input32, s.out, p1);
-      expect(id1).to.equal(solidityPackedKeccak256(["uint256", "uint16", "bytes32", "bytes"], [s.modelId, 1, s.input32, s.out]));
+      expect(id1).to.equal(
+        solidityPackedKeccak256(["uint256", "uint16", "bytes32", "bytes", "address"], [s.modelId, 1, s.input32, s.out, s.prover.address]),
+      );
       const r1 = await s.zk.inferenceRecord(id1);
       expect([r1.modelId, r1.modelVersion, r1.beneficiary]).to.deep.equal([s.modelId, 1n, s.prover.address]);
       // v2: same circuit, new commitment (updateModel keeps the adapter)
@@ -373,7 +383,10 @@ describe("Market hardening (review findings)", function () {
       await expect(s.zk.connect(s.prover).verifyAndStoreInference(s.modelId, s.input32, s.out, p2))
         .to.emit(s.zk, "InferenceVerifiedVersion")
         .withArgs(s.modelId, 2n, s.prover.address, s.prover.address, 1n);
-      const id2 = solidityPackedKeccak256(["uint256", "uint16", "bytes32", "bytes"], [s.modelId, 2, s.input32, s.out]);
+      const id2 = solidityPackedKeccak256(
+        ["uint256", "uint16", "bytes32", "bytes", "address"],
+        [s.modelId, 2, s.input32, s.out, s.prover.address],
+      );
       expect((await s.zk.inferenceRecord(id2)).modelVersion).to.equal(2n);
       expect(await s.zk.getInference(id1)).to.deep.equal([s.modelId, s.input32, s.out]);
     });
@@ -391,7 +404,7 @@ describe("Market hardening (review findings)", function () {
       await expect(zk.verifyInference(id, input32, out, "0x"))
         .to.be.revertedWithCustomError(zk, "UnsupportedProofSystem")
         .withArgs(c.proofSystemId);
-      await expect(m.jobs.connect(m.requester).openJob(id, INPUT, "", (await time.latest()) + 3600, false, { value: FEE }))
+      await expect(m.jobs.connect(m.requester).openJob(id, 1n, INPUT, "", (await time.latest()) + 3600, false, { value: FEE }))
         .to.be.revertedWithCustomError(m.jobs, "UnsupportedModel")
         .withArgs(id, 0n);
       const adapter = await createAdapter(m.factory, await m.mock.getAddress());

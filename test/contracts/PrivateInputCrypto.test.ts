@@ -67,8 +67,8 @@ describe("Private delivery encryption", function () {
     const deadline = (await ethers.provider.getBlock("latest"))!.timestamp + 3600;
     const jobs = m.jobs.connect(m.requester);
     const open = async () => {
-      const id = await jobs.openPrivateJob.staticCall(m.modelId, 42n, deadline, false, { value: 1n });
-      await jobs.openPrivateJob(m.modelId, 42n, deadline, false, { value: 1n });
+      const id = await jobs.openPrivateJob.staticCall(m.modelId, 1n, 42n, deadline, false, { value: 1n });
+      await jobs.openPrivateJob(m.modelId, 1n, 42n, deadline, false, { value: 1n });
       return id;
     };
     const jobId = await open();
@@ -119,8 +119,8 @@ describe("Private delivery encryption", function () {
       reason: "declined a valid delivery before",
     });
     expect(await rejectionMessage(deliverToClaim(jobs, 999n, opening))).to.match(/JobNotFound|reverted/);
-    const pubJob = await jobs.openJob.staticCall(m.modelId, 42n, "", deadline, false, { value: 1n });
-    await jobs.openJob(m.modelId, 42n, "", deadline, false, { value: 1n });
+    const pubJob = await jobs.openJob.staticCall(m.modelId, 1n, 42n, "", deadline, false, { value: 1n });
+    await jobs.openJob(m.modelId, 1n, 42n, "", deadline, false, { value: 1n });
     expect(await rejectionMessage(deliverToClaim(jobs, pubJob, opening))).to.match(/not opened for private delivery/);
   });
 });

@@ -17,9 +17,12 @@ function interfaceId(sigs: string[]): string {
   return ethers.toBeHex(x, 4);
 }
 
-/** The storage id of a record: `keccak256(abi.encodePacked(uint256 modelId, uint16 version, inputCommitment, output))`. */
-function recordId(modelId: bigint, version: number, input32: string, output: string): string {
-  return ethers.solidityPackedKeccak256(["uint256", "uint16", "bytes32", "bytes"], [modelId, version, input32, output]);
+/** The storage id of a record: `keccak256(abi.encodePacked(uint256 modelId, uint16 version, inputCommitment, output, beneficiary))`. */
+function recordId(modelId: bigint, version: number, input32: string, output: string, beneficiary: string): string {
+  return ethers.solidityPackedKeccak256(
+    ["uint256", "uint16", "bytes32", "bytes", "address"],
+    [modelId, version, input32, output, beneficiary],
+  );
 }
 
 interface ProofOpts {
@@ -201,7 +204,7 @@ describe("ZKMLVerifier", function () {
   describe("verifyAndStoreInference", function () {
     it("verifies, stores the record with its version and emits InferenceVerified and InferenceStored", async function () {
       const { zk, prover, modelId, proofFor } = await loadFixture(verifierFixture);
-      const id = recordId(modelId, 1, INPUT32, OUT_BYTES);
+      const id = recordId(modelId, 1, INPUT32, OUT_BYTES, prover.address);
       await expect(zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address)))
         .to.emit(zk, "InferenceVerified")
         .withArgs(modelId, INPUT32, OUT_BYTES, prover.address)
@@ -216,7 +219,7 @@ describe("ZKMLVerifier", function () {
     it("reverts when the record is already stored (with a fresh proof: the first one is spent)", async function () {
       const { zk, prover, modelId, proofFor } = await loadFixture(verifierFixture);
       await zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address));
-      const id = recordId(modelId, 1, INPUT32, OUT_BYTES);
+      const id = recordId(modelId, 1, INPUT32, OUT_BYTES, prover.address);
       await expect(zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { nonce: 1n })))
         .to.be.revertedWithCustomError(zk, "InferenceAlreadyStored")
         .withArgs(id);
@@ -226,14 +229,14 @@ describe("ZKMLVerifier", function () {
       const { zk, prover, modelId, registry, modelOwner, proofFor } = await loadFixture(verifierFixture);
       await zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address));
       await registry.connect(modelOwner).updateModel(modelId, commitment({ modelHash: 31n }));
-      const id2 = recordId(modelId, 2, INPUT32, OUT_BYTES);
+      const id2 = recordId(modelId, 2, INPUT32, OUT_BYTES, prover.address);
       await expect(
         zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { model: 31n, nonce: 1n })),
       )
         .to.emit(zk, "InferenceStored")
         .withArgs(id2);
       expect(await zk.inferenceRecord(id2)).to.deep.equal([modelId, 2n, INPUT32, OUT_BYTES, prover.address]);
-      expect((await zk.inferenceRecord(recordId(modelId, 1, INPUT32, OUT_BYTES))).modelVersion).to.equal(1n);
+      expect((await zk.inferenceRecord(recordId(modelId, 1, INPUT32, OUT_BYTES, prover.address))).modelVersion).to.equal(1n);
     });
 
     it("reverts on an invalid proof and stores nothing", async function () {
@@ -245,7 +248,7 @@ describe("ZKMLVerifier", function () {
       await expect(
         zk.connect(prover2).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address)),
       ).to.be.revertedWithCustomError(zk, "InvalidProof");
-      const id = recordId(modelId, 1, INPUT32, OUT_BYTES);
+      const id = recordId(modelId, 1, INPUT32, OUT_BYTES, prover.address);
       await expect(zk.getInference(id)).to.be.revertedWithCustomError(zk, "InferenceNotFound").withArgs(id);
     });
   });
@@ -253,7 +256,7 @@ describe("ZKMLVerifier", function () {
   describe("verifyAndStoreInferenceFor", function () {
     it("stores the named beneficiary in the record", async function () {
       const { zk, prover, stranger, modelId, proofFor } = await loadFixture(verifierFixture);
-      const id = recordId(modelId, 1, INPUT32, OUT_BYTES);
+      const id = recordId(modelId, 1, INPUT32, OUT_BYTES, stranger.address);
       const p = proofFor(prover.address, { beneficiary: stranger.address });
       await expect(zk.connect(prover).verifyAndStoreInferenceFor(modelId, INPUT32, OUT_BYTES, p, stranger.address))
         .to.emit(zk, "InferenceVerifiedVersion")

@@ -14,6 +14,7 @@ import type {
 } from "../../typechain-types";
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
+import { ModelRegistry__factory } from "../../typechain-types";
 
 export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/chain/binding";
 
@@ -146,6 +147,12 @@ export async function registerModel(
   throw new Error("registerModel: no ModelRegistered event");
 }
 
+/** The model's current version in the registry of `jobs`. */
+export async function currentVersionOf(jobs: InferenceJobs, modelId: bigint): Promise<bigint> {
+  const registry = ModelRegistry__factory.connect(await jobs.registry(), jobs.runner);
+  return (await registry.currentVersion(modelId)).version;
+}
+
 /**
  * Opens a job as `requester` and returns its id (read from the event).
  * @throws When openJob reverts or emits no `JobOpened`.
@@ -153,11 +160,21 @@ export async function registerModel(
 export async function openJob(
   jobs: InferenceJobs,
   requester: Signer,
-  args: { modelId: bigint; inputCommitment: bigint; fee: bigint; deadline: bigint | number; inputURI?: string; callback?: boolean },
+  args: {
+    modelId: bigint;
+    /** The version the test expects (default: the model's current version, read just before). */
+    modelVersion?: bigint;
+    inputCommitment: bigint;
+    fee: bigint;
+    deadline: bigint | number;
+    inputURI?: string;
+    callback?: boolean;
+  },
 ): Promise<bigint> {
+  const version = args.modelVersion ?? (await currentVersionOf(jobs, args.modelId));
   const tx = await jobs
     .connect(requester)
-    .openJob(args.modelId, args.inputCommitment, args.inputURI ?? "ipfs://input", args.deadline, args.callback ?? false, {
+    .openJob(args.modelId, version, args.inputCommitment, args.inputURI ?? "ipfs://input", args.deadline, args.callback ?? false, {
       value: args.fee,
     });
   const receipt = await tx.wait();

@@ -26,7 +26,7 @@ describe("e2e: contracts that consume inference", function () {
       const v = await deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(iris.paths.verifierContract), sys.factory);
       const reg = { modelCommitment: iris.modelCommitment, circuitHash: iris.circuit.r1csHash, vkHash: iris.keys.vkHash, uri: "test" };
       const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress());
-      const gateContract = await new ClassifierGate__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, 0n); // setosa
+      const gateContract = await new ClassifierGate__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, 1n, 0n); // setosa, version 1 (registered above)
       return { sys, modelId, gate: gateContract, user, prover, other };
     }
 
@@ -92,7 +92,7 @@ describe("e2e: contracts that consume inference", function () {
       const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress(), layout);
       // alert when the forecast reaches 25 degrees C (the output has outputFrac fractional bits)
       const alertAt = 25n << BigInt(layout.outputFrac);
-      const f = await new SeriesForecaster__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, reporter.address, alertAt);
+      const f = await new SeriesForecaster__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, 1n, reporter.address, alertAt);
       return { sys, modelId, f, reporter, prover, layout, alertAt };
     }
 

@@ -5,7 +5,7 @@ import { type BuiltModel, buildModel } from "../../scripts/model/build";
 import { SNARK_FIELD } from "../../scripts/lib/field";
 import { inputCommitment } from "../../scripts/model/quantized";
 import { proveInference } from "../../scripts/prove/inference";
-import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
+import { bindingFor, currentModelVersion, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1, jobBinding } from "../../scripts/chain/binding";
 import { createAdapter } from "../../scripts/chain/system";
 import { auditVersion, expectedGroth16Runtime, stripMetadata } from "../../scripts/chain/audit-verifier";
@@ -41,8 +41,15 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     const deadline = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
     const c1 = await inputCommitment(built.model, x, 11n);
     const c2 = await inputCommitment(built.model, x2, 22n);
-    const open = (modelId_: bigint, c: bigint) =>
-      openJob(sys.jobs, requester, { modelId: modelId_, inputCommitment: c, inputURI: "t", fee, deadline });
+    const open = async (modelId_: bigint, c: bigint) =>
+      openJob(sys.jobs, requester, {
+        modelId: modelId_,
+        modelVersion: await currentModelVersion(sys.jobs, modelId_),
+        inputCommitment: c,
+        inputURI: "t",
+        fee,
+        deadline,
+      });
     const { jobId } = await open(modelId, c1);
     const { jobId: sameInputJob } = await open(modelId, c1);
     const { jobId: otherInputJob } = await open(modelId, c2);

@@ -32,8 +32,8 @@ describe("prover nodes: private input delivery", function () {
     const openPrivate = async (k: number) => {
       const o = opening(k);
       const c = await inputCommitment(m.built.model, o.x, o.salt);
-      const id = await jobs.openPrivateJob.staticCall(m.modelId, c, now + 3600, false, { value: 10n ** 16n });
-      await (await jobs.openPrivateJob(m.modelId, c, now + 3600, false, { value: 10n ** 16n })).wait();
+      const id = await jobs.openPrivateJob.staticCall(m.modelId, 1n, c, now + 3600, false, { value: 10n ** 16n });
+      await (await jobs.openPrivateJob(m.modelId, 1n, c, now + 3600, false, { value: 10n ** 16n })).wait();
       return id;
     };
     const good = await openPrivate(1);
@@ -60,7 +60,7 @@ describe("prover nodes: private input delivery", function () {
               id === wrong
                 ? encryptDelivery(openingJson(opening(9)), pub, { chainId, jobs: jobsAddr, jobId: id, claimant: c.claimant })
                 : hexlify(randomBytes(120));
-            await (await jobs.deliverInput(id, ct)).wait();
+            await (await jobs.deliverInput(id, c.claimant, ct)).wait();
             delivered.add(id);
           }
         }

@@ -1,14 +1,13 @@
 import { expect } from "chai";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { openJobWithInputs } from "../../scripts/chain/system";
+import { currentModelVersion, openJob, openJobWithInputs } from "../../scripts/chain/system";
 import { SNARK_FIELD } from "../../scripts/lib/field";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
 import { loadSeattleTempMax } from "../../scripts/model/datasets";
 import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import type { ProverNode } from "../../scripts/prover/node";
-import { openJob } from "../../scripts/chain/system";
 import { type Market, inProcessNode, startMarket, until } from "./fixture";
 
 /**
@@ -59,6 +58,7 @@ describe("prover nodes: input delivery", function () {
     const now = (await m.provider.getBlock("latest"))!.timestamp;
     const { jobId } = await openJob(m.sys.jobs, m.requester, {
       modelId: m.modelId,
+      modelVersion: await currentModelVersion(m.sys.jobs, m.modelId),
       inputCommitment: c,
       inputURI: uri,
       fee: 10n ** 16n,
@@ -78,6 +78,7 @@ describe("prover nodes: input delivery", function () {
     const now = (await m.provider.getBlock("latest"))!.timestamp;
     const pub = await openJobWithInputs(m.sys.jobs, m.requester, {
       modelId: tfModelId,
+      modelVersion: await currentModelVersion(m.sys.jobs, tfModelId),
       inputs: x,
       fee: 10n ** 16n,
       deadline: BigInt(now + 3600),

@@ -8,6 +8,7 @@ import {
   type MarketConfig,
   DEFAULT_MARKET,
   deployGroth16Verifier,
+  currentModelVersion,
   deploySystem,
   openJob,
   registerModel,
@@ -101,6 +102,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
       const now = (await provider.getBlock("latest"))!.timestamp;
       const { jobId } = await openJob(sys.jobs, requester, {
         modelId: opts.modelId ?? modelId,
+        modelVersion: await currentModelVersion(sys.jobs, opts.modelId ?? modelId),
         inputCommitment: c,
         inputURI: opts.uri ?? dataUri({ x, salt }),
         fee: opts.fee ?? 10n ** 16n,

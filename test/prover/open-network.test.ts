@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import hre from "hardhat";
 import { toBeHex, zeroPadValue } from "ethers";
-import { deployGroth16Verifier, openJobWithInputs, registerModel } from "../../scripts/chain/system";
+import { currentModelVersion, deployGroth16Verifier, openJobWithInputs, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
 import { type IpfsNode, startIpfsNode } from "../../scripts/ipfs/node";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
@@ -149,7 +149,13 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     const open = async (i: number) => {
       const x = quantizeInput(tf.model, floatTf, weeks[i]);
       const now = (await m.provider.getBlock("latest"))!.timestamp;
-      const j = await openJobWithInputs(m.sys.jobs, m.requester, { modelId, inputs: x, fee: 10n ** 16n, deadline: BigInt(now + 3600) });
+      const j = await openJobWithInputs(m.sys.jobs, m.requester, {
+        modelId,
+        modelVersion: await currentModelVersion(m.sys.jobs, modelId),
+        inputs: x,
+        fee: 10n ** 16n,
+        deadline: BigInt(now + 3600),
+      });
       return { jobId: j.jobId, values: inferQuantized(tf.model, x).values };
     };
     const jobs: { jobId: bigint; values: bigint[] | undefined }[] = [];
@@ -311,7 +317,13 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
       O: await (async () => {
         const now = (await m.provider.getBlock("latest"))!.timestamp;
         const x = quantizeInput(tf.model, loadFloatModel("temp-forecast"), loadSeattleTempMax().test.x[0]);
-        return openJobWithInputs(m.sys.jobs, m.requester, { modelId: O, inputs: x, fee: 10n ** 16n, deadline: BigInt(now + 3600) });
+        return openJobWithInputs(m.sys.jobs, m.requester, {
+          modelId: O,
+          modelVersion: await currentModelVersion(m.sys.jobs, O),
+          inputs: x,
+          fee: 10n ** 16n,
+          deadline: BigInt(now + 3600),
+        });
       })(),
       U: await m.open({ modelId: U }),
       Xlow: await m.open({ modelId: X, fee: 10n ** 16n }),
