@@ -114,6 +114,12 @@ export function customErrorMessage(d: ErrorDescription): string {
       return `job ${a[0]} is still open until ${when(a[1] as bigint)}: reclaim only after its deadline`;
     case "NotRequester":
       return `${a[1]} did not open job ${a[0]}: reclaim from the requester's account (--account)`;
+    case "ModelVersionMismatch":
+      return `model ${a[0]} is at version ${a[2]}, not the version ${a[1]} this job names: the model was updated since it was checked; audit version ${a[2]} (npm run audit:verifier) and open naming it (--model-version ${a[2]})`;
+    case "AlreadyClaimedOnce":
+      return `${a[1]} has claimed private job ${a[0]} once already: an address claims a private job at most once; leave it to other provers`;
+    case "ClaimantMismatch":
+      return `job ${a[0]} is now claimed by ${a[2]}, not ${a[1]} whom the input was encrypted to: the claim changed; job:deliver encrypts to the live claimant`;
     case "JobAlreadyClaimed":
       return `job ${a[0]} is claimed by ${a[1]} until ${when(a[2] as bigint)}: wait for the lease to end or pick another job`;
     case "InsufficientStake":

@@ -148,7 +148,8 @@ async function checkedVersion(
       );
   }
   const [commitment, adapter] = await registry.getModelVersion(id, version);
-  if (adapter.toLowerCase() !== m.adapter.address.toLowerCase() || BigInt(commitment.vkHash) !== BigInt(m.manifest.vkHash))
+  const { bytes32 } = await import("./model");
+  if (adapter.toLowerCase() !== m.adapter.address.toLowerCase() || bytes32(commitment.vkHash) !== bytes32(m.manifest.vkHash))
     throw new UserError(
       `model ${name} (id ${id}) is at version ${version} on chain, whose adapter ${adapter} / vk ${commitment.vkHash} is not the one this deployment record registered (${m.adapter.address} / ${m.manifest.vkHash}): audit that version (npm run audit:verifier) and re-run model:register, or open on another network`,
     );

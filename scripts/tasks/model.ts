@@ -45,7 +45,7 @@ export async function buildModelOp(name: string, opts: { quantize: boolean; ptau
   };
 }
 
-function bytes32(h: string | bigint): string {
+export function bytes32(h: string | bigint): string {
   return typeof h === "bigint" ? zeroPadValue(toBeHex(h), 32) : zeroPadValue(`0x${h.replace(/^0x/, "")}`, 32);
 }
 

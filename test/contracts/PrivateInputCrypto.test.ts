@@ -14,7 +14,9 @@ import {
   deliverToClaim,
   encryptDelivery,
   openingJson,
+  openingJsonLength,
 } from "../../scripts/chain/private-input";
+import { SNARK_FIELD } from "../../scripts/lib/field";
 import { mockMarketFixture } from "./fixtures";
 import { rejectionMessage } from "../helpers/errors";
 
@@ -34,6 +36,22 @@ describe("Private delivery encryption", function () {
       x: ["-462", "404", "-653", "-681"],
       salt: "123456789",
     });
+  });
+
+  it("pads the opening: the ciphertext's length depends on the number of values only, never on their digits (issue 27 finding 9)", function () {
+    const short = { x: [0n, 1n, -2n, 3n], salt: 1n };
+    const long = { x: [-9223372036854775808n, 9223372036854775807n, -9223372036854775808n, -1n], salt: SNARK_FIELD - 1n };
+    const lengths = [opening, short, long].map((o) => getBytes(encryptDelivery(openingJson(o), claimant.signingKey.publicKey, ctx)).length);
+    expect(new Set(lengths).size).to.equal(1);
+    expect(lengths[0]).to.equal(1 + 33 + 12 + openingJsonLength(4) + 16);
+    expect(openingJson(long).length).to.equal(openingJsonLength(4)); // the longest opening needs no padding
+    for (const o of [short, long])
+      expect(
+        JSON.parse(decryptDelivery(encryptDelivery(openingJson(o), claimant.signingKey.publicKey, ctx), claimant.signingKey, ctx)),
+      ).to.deep.equal({
+        x: o.x.map(String),
+        salt: o.salt.toString(),
+      });
   });
 
   it("does not open with another key, for another job, claimant, market or chain, or when a byte is changed", function () {

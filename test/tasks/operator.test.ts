@@ -160,6 +160,28 @@ describe("operator tasks (issues 6, 14)", function () {
         }
       });
 
+      it("the model version a job pins is checked before anything is sent (issue 27 finding 1)", async function () {
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, modelVersion: "0" }))).to.match(
+          /^--model-version 0: give a version number/,
+        );
+        expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, modelVersion: "2" }))).to.match(
+          /^--model-version 2: model iris-mlp \(id \d+\) is at version 1 on chain, and the market pins only the current version/,
+        );
+        // a deployment record whose adapter is not the one registered: the requester's local model is not the chain's
+        const file = path.join(deployDir, "hardhat.json");
+        const saved = fs.readFileSync(file, "utf8");
+        const r = JSON.parse(saved) as DeploymentRecord;
+        r.models[MODEL].manifest.vkHash = "0x" + "11".repeat(32);
+        fs.writeFileSync(file, JSON.stringify(r));
+        try {
+          expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT }))).to.match(
+            /^model iris-mlp \(id \d+\) is at version 1 on chain, whose adapter 0x[0-9a-fA-F]{40} \/ vk 0x[0-9a-f]{64} is not the one this deployment record registered/,
+          );
+        } finally {
+          fs.writeFileSync(file, saved);
+        }
+      });
+
       it("fee, deadline, input and output path are checked before anything is sent", async function () {
         expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "0" }))).to.match(/^--fee 0: must be above zero/);
         expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, fee: "-1" }))).to.match(
