@@ -52,7 +52,7 @@ function blocks(demo: { summary: string[] }, gas: Figures): { file: string; name
         `| \`ZKMLVerifier.verifyInference\` | ${g("groth16.verifyInference")} |`,
         `| private job: \`openPrivateJob\` (later job) | ${g("groth16.private.open")} |`,
         `| private job: \`claim\` | ${g("groth16.private.claim")} |`,
-        `| private job: \`deliverInput\`, iris opening (181-byte ciphertext) | ${g("groth16.private.deliver")} |`,
+        `| private job: \`deliverInput\`, iris opening (248-byte ciphertext, padded) | ${g("groth16.private.deliver")} |`,
         `| private job: \`submitResult\` by the claimant after delivery | ${g("groth16.private.submit")} |`,
       ].join("\n"),
     },
