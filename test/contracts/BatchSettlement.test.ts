@@ -6,24 +6,11 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256 } from "ethers";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, openJob, registerModel } from "./fixtures";
+import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProofN, openJob, registerModel } from "./fixtures";
 
 const FEE = ethers.parseEther("0.01");
 /** 40 values at 8 bits: 2 input signals (31 values per word), 5 public signals. */
 const PUB40_8 = { inputMode: 1, outputHead: 0, inputCount: 40, inputBits: 8, outputCount: 3, outputBits: 0, outputFrac: 0 };
-
-/** The 256-byte proof MockBatchVerifier accepts for `signals` (a = keccak256(abi.encode(b, c, signals))). */
-function batchMockProof(signals: readonly bigint[]): string {
-  const coder = AbiCoder.defaultAbiCoder();
-  const b = [
-    [1n, 2n],
-    [3n, 4n],
-  ];
-  const c = [5n, 6n];
-  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", `uint256[${signals.length}]`], [b, c, signals])));
-  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
-}
 
 async function fixture() {
   const m = await mockMarketFixture();
@@ -55,7 +42,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     for (let i = 0; i < 2; i++) {
       const words = await jobs.inputSignalsOf(ids[i]);
       expect(words.length).to.equal(2);
-      proofs.push(batchMockProof([outputs[i], hash5, ...words, jobBinding(chainId, addr, ids[i], prover.address)]));
+      proofs.push(mockProofN([outputs[i], hash5, ...words, jobBinding(chainId, addr, ids[i], prover.address)]));
     }
     // the words of job 0 with job 1's proof: refused
     await expect(jobs.connect(prover).submitResults(ids, outputs, [proofs[1], proofs[0]]))
@@ -71,7 +58,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
     const b = await jobs.nextJobId();
     await (await jobs.connect(requester).openJobWithInputs(model5, 1n, Array(40).fill(0n), deadline, false, { value: FEE })).wait();
-    const p = batchMockProof([0n, 0n, 0n, 0n]);
+    const p = mockProofN([0n, 0n, 0n, 0n]);
     await expect(jobs.connect(prover).submitResults([a, b], [0n, 0n], [p, p]))
       .to.be.revertedWithCustomError(jobs, "BatchVerifierMismatch")
       .withArgs(b, await batch.getAddress(), await batch.getAddress());
@@ -85,10 +72,10 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
     const b = await openJob(jobs, requester, { modelId: modelB, inputCommitment: 8n, fee: FEE, deadline });
     const addr = await jobs.getAddress();
-    const pa = batchMockProof([3n, hash4, 7n, jobBinding(chainId, addr, a, prover.address)]);
-    const pb = batchMockProof([4n, hashB, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    const pa = mockProofN([3n, hash4, 7n, jobBinding(chainId, addr, a, prover.address)]);
+    const pb = mockProofN([4n, hashB, 8n, jobBinding(chainId, addr, b, prover.address)]);
     // job b's proof made with model4's commitment: refused
-    const wrong = batchMockProof([4n, hash4, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    const wrong = mockProofN([4n, hash4, 8n, jobBinding(chainId, addr, b, prover.address)]);
     await expect(jobs.connect(prover).submitResults([a, b], [3n, 4n], [pa, wrong])).to.be.revertedWithCustomError(
       jobs,
       "InvalidBatchProof",
@@ -101,7 +88,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
   it("treats a verifyBatch that returns no word or two words as unavailable", async function () {
     const { jobs, requester, prover, chainId, model4, hash4, deadline, batch } = await loadFixture(fixture);
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
-    const p = batchMockProof([3n, hash4, 7n, jobBinding(chainId, await jobs.getAddress(), a, prover.address)]);
+    const p = mockProofN([3n, hash4, 7n, jobBinding(chainId, await jobs.getAddress(), a, prover.address)]);
     for (const mode of [1n, 2n]) {
       await batch.setMode(mode);
       await expect(jobs.connect(prover).submitResults([a], [3n], [p]))

@@ -6,11 +6,11 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256, ZeroAddress } from "ethers";
+import { ZeroAddress } from "ethers";
 import { anyUint, anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import fc from "fast-check";
 import { packSigned } from "../../scripts/quant/commit";
-import { commitment, createAdapter, GROTH16_BN254_V1, jobBinding, mockMarketFixture, mockProof, openJob } from "./fixtures";
+import { commitment, createAdapter, GROTH16_BN254_V1, jobBinding, mockMarketFixture, mockProof, mockProofN, openJob } from "./fixtures";
 import type { InferenceJobs, ModelRegistry } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/ModelRegistry";
 
@@ -73,22 +73,6 @@ const COMMITTED_VALUES = layout({ inputMode: COMMITTED, outputHead: VALUES, outp
 
 function range(bits: number): { lo: bigint; hi: bigint } {
   return { lo: -(1n << BigInt(bits - 1)), hi: (1n << BigInt(bits - 1)) - 1n };
-}
-
-/**
- * The 256-byte Groth16-shaped proof `MockSnarkjsVerifierN` (5 or 6 signals) or `MockSnarkjsVerifier` (4) accepts for
- * `signals`: `abi.encode(a, b, c)` with `b = [[1, 2], [3, 4]]`, `c = [5, 6]`,
- * `a = [keccak256(abi.encode(b, c, uint256[N] signals)), 0]` (as `mockProof`, for any N).
- */
-function mockProofN(signals: readonly bigint[]): string {
-  const coder = AbiCoder.defaultAbiCoder();
-  const b = [
-    [1n, 2n],
-    [3n, 4n],
-  ];
-  const c = [5n, 6n];
-  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", `uint256[${signals.length}]`], [b, c, signals])));
-  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
 }
 
 async function later(seconds = HOUR): Promise<number> {

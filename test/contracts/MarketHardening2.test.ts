@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256, solidityPackedKeccak256 } from "ethers";
+import { AbiCoder, solidityPackedKeccak256 } from "ethers";
 import {
   commitment,
   createAdapter,
@@ -15,6 +15,7 @@ import {
   jobBinding,
   mockMarketFixture,
   mockProof,
+  mockProofN,
   openJob,
   registerModel,
   standaloneBinding,
@@ -25,18 +26,6 @@ const FEE = ethers.parseEther("0.01");
 const INPUT = 777n;
 const OUTPUT = 3n;
 const PUB4 = { inputMode: 1, outputHead: 1, inputCount: 4, inputBits: 8, outputCount: 1, outputBits: 16, outputFrac: 4 };
-
-/** The 256-byte proof MockBatchVerifier accepts for `signals` (a = keccak256(abi.encode(b, c, signals))). */
-function batchMockProof(signals: readonly bigint[]): string {
-  const coder = AbiCoder.defaultAbiCoder();
-  const b = [
-    [1n, 2n],
-    [3n, 4n],
-  ];
-  const c = [5n, 6n];
-  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", `uint256[${signals.length}]`], [b, c, signals])));
-  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
-}
 
 describe("Market hardening, round two (issue 27)", function () {
   describe("finding 1: a job names the version its requester checked", function () {
@@ -116,7 +105,7 @@ describe("Market hardening, round two (issue 27)", function () {
       const addr = await m.jobs.getAddress();
       const outputs = ids.map((_, i) => BigInt(i + 1));
       const proofs = ids.map((id, i) =>
-        batchMockProof([outputs[i], hash, INPUT + BigInt(i), jobBinding(m.chainId, addr, id, m.prover.address)]),
+        mockProofN([outputs[i], hash, INPUT + BigInt(i), jobBinding(m.chainId, addr, id, m.prover.address)]),
       );
       return { ...m, requesters, ids, outputs, proofs };
     }
