@@ -97,6 +97,8 @@ contract InferenceJobs is IInferenceJobs {
     mapping(uint256 jobId => mapping(uint256 index => uint256 word)) private _inputWords;
     /// @dev Private jobs: the addresses that have claimed the job once (one claim per address per private job).
     mapping(uint256 jobId => mapping(address claimant => bool)) private _claimedOnce;
+    /// @dev Private jobs: the only address the requester lets claim the job (zero: anyone).
+    mapping(uint256 jobId => address claimant) private _designated;
 
     /// @param registry_ The model registry (has code).
     /// @param claimBond_ The bond a claim locks (> 0, and its slash must not round to 0).
@@ -187,6 +189,16 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @inheritdoc IInferenceJobs
+    function designateClaimant(uint256 jobId, address claimant) external {
+        JobRecord storage job = _jobs[jobId];
+        _requireOpen(jobId, job.status);
+        if (job.flags & FLAG_PRIVATE == 0) revert NotPrivateJob(jobId);
+        if (msg.sender != job.requester) revert NotRequester(jobId, msg.sender);
+        _designated[jobId] = claimant;
+        emit ClaimantDesignated(jobId, claimant);
+    }
+
+    /// @inheritdoc IInferenceJobs
     function releaseClaim(uint256 jobId) external {
         JobRecord storage job = _jobs[jobId];
         JobStatus status = job.status;
@@ -247,6 +259,10 @@ contract InferenceJobs is IInferenceJobs {
         if (isPrivate) {
             // One claim per address: an undelivered or declined claim costs no bond, so it may not be repeated.
             if (_claimedOnce[jobId][msg.sender]) revert AlreadyClaimedOnce(jobId, msg.sender);
+            // The requester may have named the one prover it delivers to (its answer to a griefer with many addresses).
+            address designated = _designated[jobId];
+            if (designated != address(0) && designated != msg.sender)
+                revert NotDesignatedClaimant(jobId, designated, msg.sender);
             _claimedOnce[jobId][msg.sender] = true;
             // The claim first lasts the delivery window; a delivery gives it a full lease from then.
             leaseEnd = block.timestamp + _deliveryWindow;
@@ -398,6 +414,11 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function claimedOnce(uint256 jobId, address account) external view returns (bool) {
         return _claimedOnce[jobId][account];
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function designatedClaimant(uint256 jobId) external view returns (address) {
+        return _designated[jobId];
     }
 
     /// @inheritdoc IInferenceJobs

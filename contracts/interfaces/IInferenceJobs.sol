@@ -143,6 +143,11 @@ interface IInferenceJobs {
     /// @param ciphertext The encrypted opening (not stored).
     event InputDelivered(uint256 indexed jobId, address indexed claimant, uint256 leaseEnd, bytes ciphertext);
 
+    /// @notice Emitted when the requester of a private job names the only address that may claim it (zero: anyone).
+    /// @param jobId The job.
+    /// @param claimant The designated claimant.
+    event ClaimantDesignated(uint256 indexed jobId, address indexed claimant);
+
     /// @notice Emitted when a claimant gives up its claim on a private job without a slash (`releaseClaim`).
     /// @param jobId The job.
     /// @param prover The former claimant.
@@ -207,6 +212,12 @@ interface IInferenceJobs {
     /// @param jobId The job.
     /// @param claimant The caller.
     error AlreadyClaimedOnce(uint256 jobId, address claimant);
+
+    /// @notice Thrown when someone other than the claimant the requester designated claims a private job.
+    /// @param jobId The job.
+    /// @param designated The designated claimant.
+    /// @param caller The caller.
+    error NotDesignatedClaimant(uint256 jobId, address designated, address caller);
 
     /// @notice Thrown when `deliverInput` names another claimant than the live claim's (the ciphertext was made for a
     /// claim that ended).
@@ -474,6 +485,13 @@ interface IInferenceJobs {
     /// @param ciphertext The encrypted opening (emitted in `InputDelivered`, not stored).
     function deliverInput(uint256 jobId, address claimant, bytes calldata ciphertext) external;
 
+    /// @notice Names the only address that may claim the caller's private job from now on (zero: anyone again); a
+    /// live claim is not affected. The requester's answer to claimants it will not deliver to, however many addresses
+    /// they use (docs/market-rules.md, "Private delivery").
+    /// @param jobId The job (Open or Claimed, private, opened by the caller).
+    /// @param claimant The designated claimant, or zero.
+    function designateClaimant(uint256 jobId, address claimant) external;
+
     /// @notice Gives up the caller's live claim on a private job with its whole bond back: while nothing was
     /// delivered, or within `deliveryWindow` of the delivery (a ciphertext it cannot use).
     /// @param jobId The job.
@@ -527,6 +545,11 @@ interface IInferenceJobs {
     /// @param account The address.
     /// @return Whether it has.
     function claimedOnce(uint256 jobId, address account) external view returns (bool);
+
+    /// @notice The only address that may claim the private job `jobId` (zero: anyone).
+    /// @param jobId The job.
+    /// @return The designated claimant.
+    function designatedClaimant(uint256 jobId) external view returns (address);
 
     /// @notice A job.
     /// @param jobId The job.

@@ -266,9 +266,15 @@ task(
   .addOptionalParam("inputFile", "The job input file (default: deployments/jobs/<network>/job-<id>.input.json)", undefined)
   .addOptionalParam("account", `${ACCOUNT}; the requester (default: 0)`, undefined)
   .addFlag("once", "Stop after the first delivery")
+  .addOptionalParam(
+    "designate",
+    "First let only this prover address claim the job (designateClaimant: the answer to a griefer claiming from many addresses); any: anyone again",
+    undefined,
+  )
   .addOptionalParam("timeout", "Stop after this many seconds (default: when the job is settled or past its deadline)", undefined)
-  .setAction(async (a: { job: number | string; inputFile?: string; account?: string; once: boolean; timeout?: string }, hre) =>
-    run(hre, "job:deliver", async () => (await import("./jobs")).deliverJobOp(hre, a), { chain: true }),
+  .setAction(
+    async (a: { job: number | string; inputFile?: string; account?: string; once: boolean; timeout?: string; designate?: string }, hre) =>
+      run(hre, "job:deliver", async () => (await import("./jobs")).deliverJobOp(hre, a), { chain: true }),
   );
 
 task("job:prove", "Proves a job's inference (Groth16), bound to this chain, market, job and prover; writes a proof JSON")

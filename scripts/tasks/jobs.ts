@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatEther, getAddress } from "ethers";
+import { ZeroAddress, formatEther, getAddress } from "ethers";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import type { InputKind, JobInputFile } from "../chain/job-input";
 import { createLog, phaseReporter } from "../lib/log";
@@ -294,6 +294,8 @@ export interface DeliverOptions {
   timeout?: number | string;
   /** Poll interval (ms, default 2000). */
   pollMs?: number;
+  /** Let only this prover claim the job from now on (`designateClaimant`; "any" lets anyone claim again). */
+  designate?: string;
 }
 
 /**
@@ -306,6 +308,14 @@ export interface DeliverOptions {
 export async function deliverJobOp(hre: HardhatRuntimeEnvironment, opts: DeliverOptions): Promise<TaskResult> {
   const jobId = parseJobId(opts.job);
   const timeout = opts.timeout === undefined ? undefined : parseSeconds(opts.timeout, "--timeout");
+  let designate: string | undefined;
+  if (opts.designate !== undefined) {
+    try {
+      designate = opts.designate === "any" ? ZeroAddress : getAddress(opts.designate);
+    } catch {
+      throw new UserError(`--designate ${opts.designate}: give the prover's address (0x + 40 hex digits), or "any" to let anyone claim`);
+    }
+  }
   const requester = await signerFor(hre, opts.account);
   const { rec, jobs } = await loadSystem(hre, requester);
   const file = path.resolve(ROOT, opts.inputFile ?? path.join(jobsDir(rec.network), `job-${jobId}.input.json`));
@@ -336,6 +346,11 @@ export async function deliverJobOp(hre: HardhatRuntimeEnvironment, opts: Deliver
 
   const { deliverToClaim } = await import("../chain/private-input");
   const log = createLog("job:deliver");
+  const designations = [];
+  if (designate !== undefined) {
+    designations.push(await sendChecked(jobs.connect(requester).designateClaimant, jobId, designate));
+    log.info(designate === ZeroAddress ? "any prover may claim again" : `only ${designate} may claim from now on`);
+  }
   const deliveredTo = new Set<string>();
   const declined = new Set<string>();
   const deliveries: { claimant: string; tx: string; gasUsed: bigint }[] = [];
@@ -349,7 +364,11 @@ export async function deliverJobOp(hre: HardhatRuntimeEnvironment, opts: Deliver
     let r;
     try {
       r = await deliverToClaim(jobs, jobId, opening, (c) =>
-        declined.has(getAddress(c)) ? "declined a valid delivery of this input before" : undefined,
+        declined.has(getAddress(c))
+          ? "declined a valid delivery of this input before"
+          : designate && designate !== ZeroAddress && getAddress(c) !== designate
+            ? `not the designated claimant ${designate} (its claim ends unslashed after the delivery window)`
+            : undefined,
       );
     } catch (e) {
       // The claim lapsed or settled between the check and the transaction: look again.
@@ -378,7 +397,7 @@ export async function deliverJobOp(hre: HardhatRuntimeEnvironment, opts: Deliver
     }
     await new Promise((res) => setTimeout(res, opts.pollMs ?? 2000));
   }
-  const receipts = await Promise.all(deliveries.map((d) => hre.ethers.provider.getTransactionReceipt(d.tx)));
+  const receipts = [...designations, ...(await Promise.all(deliveries.map((d) => hre.ethers.provider.getTransactionReceipt(d.tx))))];
   return {
     title: `job:deliver job ${jobId} on ${rec.network}`,
     lines: [

@@ -259,6 +259,53 @@ describe("Private delivery (InferenceJobs)", function () {
       await expect(m.jobs.connect(griefer).claim(other.jobId)).to.emit(m.jobs, "JobClaimed");
     });
 
+    it("finding 3, many addresses: the requester designates the prover it delivers to; no other address can claim, the live claim is untouched", async function () {
+      const m = await loadFixture(market);
+      const sybils = m.signers.slice(6, 9);
+      for (const g of sybils) await m.jobs.connect(g).deposit({ value: STAKE });
+      const { jobId } = await m.open(3600);
+      // each fresh address of the griefer takes one hold
+      await m.jobs.connect(sybils[0]).claim(jobId);
+      // the requester names the honest prover: the live claim runs out as before (undelivered, unslashed)
+      await expect(m.jobs.connect(m.requester).designateClaimant(jobId, m.prover.address))
+        .to.emit(m.jobs, "ClaimantDesignated")
+        .withArgs(jobId, m.prover.address);
+      expect(await m.jobs.designatedClaimant(jobId)).to.equal(m.prover.address);
+      expect((await m.jobs.claimOf(jobId)).claimant).to.equal(sybils[0].address);
+      await time.increase(DW + 1);
+      for (const g of sybils.slice(1))
+        await expect(m.jobs.connect(g).claim(jobId))
+          .to.be.revertedWithCustomError(m.jobs, "NotDesignatedClaimant")
+          .withArgs(jobId, m.prover.address, g.address);
+      await m.jobs.connect(m.prover).claim(jobId);
+      await m.jobs.connect(m.requester).deliverInput(jobId, m.prover.address, CT);
+      await expect(m.jobs.connect(m.prover).submitResult(jobId, OUTPUT, await m.proofFor(jobId, m.prover.address)))
+        .to.emit(m.jobs, "JobFulfilled")
+        .withArgs(jobId, m.prover.address, OUTPUT, FEE, 0n);
+      expect(await m.jobs.accountOf(sybils[0].address)).to.deep.equal([STAKE, 0n]);
+      // only the requester designates, only on an open private job; zero opens it to anyone again
+      const other = await m.open(3600);
+      await expect(m.jobs.connect(m.stranger).designateClaimant(other.jobId, m.stranger.address))
+        .to.be.revertedWithCustomError(m.jobs, "NotRequester")
+        .withArgs(other.jobId, m.stranger.address);
+      await m.jobs.connect(m.requester).designateClaimant(other.jobId, m.prover2.address);
+      await m.jobs.connect(m.requester).designateClaimant(other.jobId, ethers.ZeroAddress);
+      await expect(m.jobs.connect(sybils[1]).claim(other.jobId)).to.emit(m.jobs, "JobClaimed");
+      const pub = await openJob(m.jobs, m.requester, {
+        modelId: m.modelId,
+        inputCommitment: INPUT,
+        fee: FEE,
+        deadline: (await time.latest()) + 3600,
+      });
+      await expect(m.jobs.connect(m.requester).designateClaimant(pub, m.prover.address))
+        .to.be.revertedWithCustomError(m.jobs, "NotPrivateJob")
+        .withArgs(pub);
+      await expect(m.jobs.connect(m.requester).designateClaimant(jobId, m.prover.address)).to.be.revertedWithCustomError(
+        m.jobs,
+        "JobNotOpen",
+      );
+    });
+
     it("finding 4: a delivery in the last second of the delivery window still leaves the claimant a full lease, even with deliveryWindow == leaseDuration", async function () {
       const m = await loadFixture(market);
       const params = { ...DEFAULT_MARKET, deliveryWindow: LEASE };

@@ -202,6 +202,9 @@ describe("operator tasks (issues 6, 14)", function () {
         expect(await refused(() => hre.run("job:open", { model: MODEL, input: INPUT, out: path.join(notDir, "job.json") }))).to.match(
           /^--out .*: cannot write there \((ENOTDIR|EEXIST)\)/,
         );
+        expect(await refused(() => hre.run("job:deliver", { job: 1, designate: "nope" }))).to.match(
+          /^--designate nope: give the prover's address \(0x \+ 40 hex digits\), or "any"/,
+        );
         expect(await refused(() => hre.run("job:status", { job: "abc" }))).to.match(/^--job abc: a job id is a positive integer/);
         expect(await refused(() => hre.run("job:status", { job: -1 }))).to.match(/^--job -1: a job id is a positive integer/);
       });
@@ -310,10 +313,15 @@ describe("operator tasks (issues 6, 14)", function () {
         expect((await jobs.getJob(o.data.jobId)).privateInput).to.equal(true);
         expect(o.lines.find(([k]) => k === "delivery")?.[1]).to.match(/^private: .*job:deliver --job \d+ --network hardhat/);
         const job = o.data.jobId.toString();
-        // nothing to deliver yet: --timeout ends the agent
-        const idle = (await hre.run("job:deliver", { job, timeout: "1" })) as { data: { deliveries: unknown[]; end: string } };
+        // nothing to deliver yet: --timeout ends the agent; --designate first names the only prover that may claim
+        const [, , , prover, other] = await hre.ethers.getSigners();
+        const idle = (await hre.run("job:deliver", { job, timeout: "1", designate: prover.address })) as {
+          data: { deliveries: unknown[]; end: string };
+        };
         expect(idle.data).to.deep.equal({ deliveries: [], end: "--timeout 1 s reached" });
-        const [, , , prover] = await hre.ethers.getSigners();
+        expect(await jobs.designatedClaimant(o.data.jobId)).to.equal(prover.address);
+        await (await jobs.connect(other).deposit({ value: await jobs.claimBond() })).wait();
+        await expect(jobs.connect(other).claim(o.data.jobId)).to.be.revertedWithCustomError(jobs, "NotDesignatedClaimant");
         await (await jobs.connect(prover).deposit({ value: await jobs.claimBond() })).wait();
         await (await jobs.connect(prover).claim(o.data.jobId)).wait();
         const d = (await hre.run("job:deliver", { job, once: true })) as { data: { deliveries: { claimant: string }[]; end: string } };
