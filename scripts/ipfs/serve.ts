@@ -3,14 +3,16 @@
  * prover nodes can fetch published bundles from it over libp2p (bitswap). Prints the addresses to give provers
  * (PROVER_IPFS_PEERS) and runs until interrupted.
  *   IPFS_DIR     blockstore folder (default ~/.cache/zkml-evm/ipfs)
- *   IPFS_LISTEN  comma-separated listen multiaddrs (default /ip4/0.0.0.0/tcp/4001)
+ *   IPFS_LISTEN  comma-separated listen multiaddrs (default /ip4/127.0.0.1/tcp/4001: this machine only; provers on
+ *                other machines need e.g. /ip4/0.0.0.0/tcp/4001)
  *   IPFS_GATEWAY host:port to also serve the blocks as a trustless HTTP gateway (PROVER_IPFS_GATEWAYS); unset: none
  */
 import { runMain } from "../lib/main";
 import { defaultIpfsDir, startIpfsNode } from "./node";
 
 async function main(): Promise<void> {
-  const listen = (process.env.IPFS_LISTEN ?? "/ip4/0.0.0.0/tcp/4001").split(",").filter(Boolean);
+  // Loopback unless told otherwise: exposing a node to the network is the operator's decision (docs/operators.md).
+  const listen = (process.env.IPFS_LISTEN ?? "/ip4/127.0.0.1/tcp/4001").split(",").filter(Boolean);
   const node = await startIpfsNode({ dir: process.env.IPFS_DIR ?? defaultIpfsDir(), listen });
   console.log(`IPFS node online (blockstore ${process.env.IPFS_DIR ?? defaultIpfsDir()}); give provers one of:`);
   for (const a of node.multiaddrs()) console.log(`  PROVER_IPFS_PEERS=${a}`);

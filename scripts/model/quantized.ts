@@ -1,4 +1,4 @@
-import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain, valuesPerChunk } from "../quant/commit";
+import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain, unpackSigned, valuesPerChunk } from "../quant/commit";
 import {
   type Interval,
   type Shape3,
@@ -569,6 +569,26 @@ export interface ModelLayout {
   outputCount: number;
   outputBits: number;
   outputFrac: number;
+}
+
+/**
+ * Public signal 0 as a person reads it: an argmax head's class index with its name (`2 (virginica)`), a values head's
+ * outputs decoded and scaled (`1.875 (960 / 2^9)`, named when the model names its outputs).
+ */
+export function describeOutput(m: QuantizedModel, output: bigint): string {
+  if (m.head !== "values") {
+    const name = m.classes?.[Number(output)];
+    return `${output}${name ? ` (${name})` : ""}`;
+  }
+  const last = m.layers[m.layers.length - 1] as DenseLayer;
+  const values = unpackSigned(output, last.nOut, last.outBits);
+  return values
+    .map((v, i) => {
+      const scaled = Number(v) / 2 ** last.outFrac;
+      const name = m.classes?.[i];
+      return `${name ? `${name} ` : ""}${scaled} (${v} / 2^${last.outFrac})`;
+    })
+    .join(", ");
 }
 
 /** The layout the registry records for this model (validated first). */

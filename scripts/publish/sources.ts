@@ -31,11 +31,11 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
  * The model card of a built model. Accuracy: `measured` when given (the owner's evaluation, `model:publish --onnx
  * --reference`), else the bundled held-out set when there is one.
  */
-export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"]): Promise<ModelCard> {
+export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: BuiltModel): Promise<ModelCard> {
   const { buildModel, loadFloatModel } = await import("../model/build");
   const { CARD_FORMAT } = await import("../model/bundle");
   const { layoutOf } = await import("../model/quantized");
-  const b = await buildModel(name, { quantize: false });
+  const b = built ?? (await buildModel(name, { quantize: false }));
   const fm = loadFloatModel(name);
   const q = b.model;
   const l = layoutOf(q);

@@ -34,6 +34,16 @@ export function packSigned(values: readonly bigint[], bits: number, what = "valu
   return chunks;
 }
 
+/**
+ * Inverse of {@link packSigned} for one word (twin of `SignedPacking.unpack` in contracts/libraries): the first `count`
+ * values of `bits` bits each, little-endian, each offset by 2^(bits-1).
+ */
+export function unpackSigned(word: bigint, count: number, bits: number): bigint[] {
+  const mask = (1n << BigInt(bits)) - 1n;
+  const half = 1n << BigInt(bits - 1);
+  return Array.from({ length: count }, (_, i) => ((word >> BigInt(i * bits)) & mask) - half);
+}
+
 /** Twin of `PoseidonChain(n)`: h = init; for each group g of up to 15 elements, h = Poseidon([h, ...g]). */
 export async function poseidonChain(init: bigint, elems: readonly bigint[]): Promise<bigint> {
   if (elems.length === 0) throw new Error("poseidonChain needs at least one element");

@@ -48,6 +48,8 @@ export interface DeployOptions {
   account?: string;
   /** A finalised, verified phase-2 ceremony folder: deploy a verifier built from its final keys (one model). */
   ceremony?: string;
+  /** The models already built by the caller (same order as `models`, dev keys): not built, nor logged, again. */
+  built?: BuiltModel[];
 }
 
 /**
@@ -87,12 +89,15 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const provider = hre.ethers.provider;
   if (opts.compile !== false) await log.stage("compile contracts", () => hre.run("compile", { quiet: true }));
   const built: BuiltModel[] = [];
-  for (const m of opts.models) {
-    const b = await log.stage(
-      `build ${m}${keys ? " with ceremony keys" : ""}`,
-      () => buildModel(m, { quantize: false, keys }),
-      (x) => `vk ${x.keys.vkHash.slice(0, 12)}...`,
-    );
+  for (const [i, m] of opts.models.entries()) {
+    const pre = keys ? undefined : opts.built?.[i];
+    const b =
+      pre ??
+      (await log.stage(
+        `build ${m}${keys ? " with ceremony keys" : ""}`,
+        () => buildModel(m, { quantize: false, keys }),
+        (x) => `vk ${x.keys.vkHash.slice(0, 12)}...`,
+      ));
     if (b.verifierChanged) await log.stage("compile (verifier changed)", () => hre.run("compile", { quiet: true }));
     built.push(b);
   }

@@ -82,12 +82,14 @@ export async function parseInputArg(
 }
 
 /** Class names of a bundled model, read from its quantized model file without loading the pipeline. */
-function classNames(name: string): string[] {
+/** Public signal 0 of `name`'s jobs as a person reads it (class name, or decoded values); the raw word if unknown. */
+async function outputText(name: string | undefined, output: bigint): Promise<string> {
+  if (!name) return output.toString();
   try {
-    const j = JSON.parse(fs.readFileSync(path.join(ROOT, "models", name, `${name}.qmodel.json`), "utf8")) as { classes?: string[] };
-    return j.classes ?? [];
+    const { describeOutput } = await import("../model/quantized");
+    return describeOutput(await quantizedModel(name), output);
   } catch {
-    return [];
+    return output.toString(); // the model is not built on this machine: the raw word
   }
 }
 
@@ -255,18 +257,20 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ["job id", jobId.toString()],
       [
         "input",
-        `${input.x.join(",")}${input.raw ? ` (quantized from raw ${input.raw.join(",")}, scale 2^${model.input.frac})` : " (quantized)"}`,
+        `${abbreviate(input.x)}${input.raw ? ` (quantized from raw ${abbreviate(input.raw)}, scale 2^${model.input.frac})` : " (quantized)"}`,
       ],
       [isPublic ? "input (public, packed)" : "input commitment", commitment.toString()],
       ["model", `${opts.model} (id ${m.modelId}, version ${version})`],
       ["fee", `${formatEther(fee)} ETH`],
       ["deadline", `${isoTime(deadline)} (${counted})`],
-      ...(isPublic ? [] : ([["delivery", deliveryNote(delivery, jobId, rec.network)]] as [string, string][])),
+      ...(isPublic ? [] : ([["delivery", deliveryNote(delivery, jobId, rec.network, opts.account)]] as [string, string][])),
       [
         "note",
         isPublic
           ? `the input is public (on chain in JobInputs); ${rel(out)} records it`
-          : `${rel(out)} holds the input and salt: keep it private${delivery === "none" ? " and give it to the prover yourself" : ""}`,
+          : delivery === "data"
+            ? `${rel(out)} records the input and salt (public anyway: they are in the event)`
+            : `${rel(out)} holds the input and salt: keep it private${delivery === "none" ? " and give it to the prover yourself" : ""}`,
       ],
     ],
     written: [out],
@@ -275,9 +279,15 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
   };
 }
 
-function deliveryNote(d: Delivery, jobId: bigint, network: string): string {
+/** Values for one line: all of them up to 16, else the first 8, the count left out and the last 4. */
+function abbreviate(v: readonly (bigint | number | string)[]): string {
+  if (v.length <= 16) return v.join(",");
+  return `${v.slice(0, 8).join(",")},... (${v.length - 12} more) ...,${v.slice(-4).join(",")} (${v.length} values)`;
+}
+
+function deliveryNote(d: Delivery, jobId: bigint, network: string, account?: string): string {
   if (d === "private")
-    return `private: provers claim first; run \`npx hardhat job:deliver --job ${jobId} --network ${network}\` and keep it running: it encrypts the input to each claimant`;
+    return `private: provers claim first; run \`npx hardhat job:deliver --job ${jobId}${account !== undefined ? ` --account ${account}` : ""} --network ${network}\` and keep it running: it encrypts the input to each claimant`;
   if (d === "data") return "public: the input and salt are in the JobOpened event (data: URI); anyone can read them";
   if (d === "uri") return "at the --input-uri given; provers check it against the commitment";
   return "none: no prover node can serve this job until it has the job file";
@@ -585,11 +595,11 @@ export async function proveJobOp(
     proveSeconds: p.witnessAndProveSeconds,
   };
   writeFileAtomic(out, JSON.stringify(file, null, 2) + "\n");
-  const cls = model.classes?.[Number(p.output)];
+  const { describeOutput } = await import("../model/quantized");
   return {
     title: `job:prove job ${jobId} on ${rec.network}`,
     lines: [
-      ["output", `${p.output}${cls ? ` (${cls})` : ""}`],
+      ["output", describeOutput(model, p.output)],
       ["prover", `${prover} (only this address can submit it)`],
       ["prove time", `${p.witnessAndProveSeconds.toFixed(2)} s`],
       ["keys", `${built.paths.ceremonyDir ? `ceremony ${rel(built.paths.ceremonyDir)}` : "dev-INSECURE"}, vk ${built.keys.vkHash}`],
@@ -653,10 +663,9 @@ export async function submitJobOp(
   // the fee plus the job's bounty (slashed bonds of earlier claims, docs/market-rules.md)
   const fee = fulfilledEvent ? (fulfilledEvent.args[3] as bigint) + (fulfilledEvent.args[4] as bigint) : undefined;
   const callbackFailed = events.find((e) => e.name === "CallbackFailed");
-  const cls = classNames(pf.model)[Number(output)];
   const lines: [string, string][] = [
     ["fulfilled", String(fulfilled)],
-    ["output", `${output}${cls ? ` (${cls})` : ""}`],
+    ["output", await outputText(pf.model, output)],
     ["fee credited", `${formatEther(fee ?? 0n)} ETH to ${signer.address} (withdraw with market:withdraw)`],
   ];
   if (callbackFailed)
@@ -683,7 +692,6 @@ export async function jobStatusOp(hre: HardhatRuntimeEnvironment, opts: { job: s
   if (status === "None")
     throw new UserError(`--job ${jobId}: no such job on network "${rec.network}" (next id is ${await jobs.nextJobId()}); check --job`);
   const name = modelNameById(rec, job.modelId);
-  const cls = status === "Fulfilled" && name ? classNames(name)[Number(job.output)] : undefined;
   const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   const lines: [string, string][] = [
     ["status", status],
@@ -693,7 +701,7 @@ export async function jobStatusOp(hre: HardhatRuntimeEnvironment, opts: { job: s
     ["deadline", `${isoTime(job.deadline)}${BigInt(now) > job.deadline ? " (passed)" : ""}`],
     ["escrow", `${formatEther(job.escrow)} ETH`],
   ];
-  if (status === "Fulfilled") lines.push(["output", `${job.output}${cls ? ` (${cls})` : ""}`]);
+  if (status === "Fulfilled") lines.push(["output", await outputText(name, job.output)]);
   if (status === "Claimed") {
     const claim = await jobs.claimOf(jobId);
     lines.push(["claim", `${claim.claimant} until ${isoTime(claim.leaseEnd)}`]);
@@ -716,6 +724,15 @@ export async function reclaimJobOp(
   const jobId = parseJobId(opts.job);
   const signer = await signerFor(hre, opts.account);
   const { rec, jobs } = await loadSystem(hre, signer);
+  const job = await jobs.getJob(jobId).catch(() => undefined); // an unknown job: the preflight below names it
+  if (job && getAddress(job.requester) !== signer.address) {
+    // Only the requester reclaims. A contract requester reclaims through its own function; no --account can help.
+    if ((await hre.ethers.provider.getCode(job.requester)) !== "0x")
+      throw new UserError(
+        `job ${jobId} was opened by the contract ${job.requester}: only that contract can reclaim it, through its own function (the example consumers: ClassifierGate.refund, SeriesForecaster.reclaim)`,
+      );
+    throw new UserError(`job ${jobId} was opened by ${job.requester}, not ${signer.address}: reclaim with --account ${job.requester}`);
+  }
   const receipt = await sendChecked(jobs.reclaim, jobId);
   return {
     title: `job:reclaim job ${jobId} on ${rec.network}`,

@@ -17,6 +17,11 @@ import { deployOp } from "./deploy";
 import { registerOp } from "./model";
 import { readRecord } from "./records";
 
+/** A measured figure with four significant digits (an accuracy in [0, 1], or an error in output units). */
+function fmtFigure(v: number): string {
+  return Number(v.toPrecision(4)).toString();
+}
+
 export interface PublishOptions {
   /** A model folder under models/; with `onnx`, the name to import under (default: the file's base name). */
   model?: string;
@@ -146,11 +151,12 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
         // a verifier just written by the import (or left uncompiled by an interrupted run) is compiled whatever --no-compile says
         compile: (opts.compile ?? true) || !(await hre.artifacts.artifactExists(built.paths.verifierContract)),
         account: opts.account,
+        built: [built],
       });
   const { writeBundle } = await import("../model/bundle");
   const { bundleSources, modelCard } = await import("../publish/sources");
   const b = built;
-  const card = await modelCard(name, opts.license ?? "unspecified", imported?.accuracy);
+  const card = await modelCard(name, opts.license ?? "unspecified", imported?.accuracy, b);
   const dir = path.join(BUILD_DIR, "bundles", `${name}-${b.keys.vkHash.slice(0, 12)}`);
   const { files } = writeBundle(bundleSources(b, card), dir);
   let uri = opts.uri ?? `file://${dir}`;
@@ -189,9 +195,15 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
         : []),
       ["bundle", `${rel(dir)} (${files.size} files, ${bytes} bytes)`],
       ["constraints", String(card.constraints)],
+      [
+        "evaluation",
+        card.accuracy
+          ? `${card.accuracy.metric} on ${card.accuracy.dataset} (${card.accuracy.samples} samples): float ${fmtFigure(card.accuracy.float)}, quantized ${fmtFigure(card.accuracy.quantized)}`
+          : "none in the card (no held-out set known for this model): measure it with npm run evaluate, or publish with --onnx --reference",
+      ],
       ["keys", card.trustedSetup],
     ],
-    written: [...deployed.written, ...reg.written, dir],
+    written: [...new Set([...deployed.written, ...reg.written, dir])],
     gasUsed: deployed.gasUsed + reg.gasUsed,
     gasCost: deployed.gasCost + reg.gasCost,
     data: { modelId: reg.data?.modelId, cid, uri, bundleDir: dir },

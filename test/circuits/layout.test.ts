@@ -6,6 +6,7 @@ import {
   type InputMode,
   type OutputHead,
   type QuantizedModel,
+  describeOutput,
   inferQuantized,
   inputSignals,
   layoutOf,
@@ -15,7 +16,7 @@ import {
   validateModel,
 } from "../../scripts/model/quantized";
 import { circuitInput } from "../../scripts/prove/inference";
-import { packSigned } from "../../scripts/quant/commit";
+import { packSigned, unpackSigned } from "../../scripts/quant/commit";
 import { type Circuit, circuitFromSource, precompile } from "../helpers/circuit";
 
 /** Deterministic small integers in [-lim, lim]. */
@@ -214,6 +215,22 @@ describe("input modes and output heads (docs/public-signals.md)", function () {
       expect(numPublicSignals(wideRegression())).to.equal(5);
       expect(publicSignalNames(wideRegression())).to.deep.equal(["result", "modelCommitment", "inputPacked[0]", "inputPacked[1]", "jobBinding"]);
       expect(publicSignalNames(tinyMlp("committed", "argmax"))).to.deep.equal(["result", "modelCommitment", "inputCommitment", "jobBinding"]);
+    });
+    it("unpackSigned inverts packSigned; describeOutput names a class or decodes and scales values", function () {
+      fc.assert(
+        fc.property(fc.integer({ min: 2, max: 64 }), fc.array(fc.bigInt(), { minLength: 1, maxLength: 124 }), (bits, raw) => {
+          const n = Math.min(raw.length, Math.floor(248 / bits));
+          const half = 1n << BigInt(bits - 1);
+          const v = raw.slice(0, n).map((x) => (((x % (2n * half)) + 2n * half) % (2n * half)) - half);
+          expect(unpackSigned(packSigned(v, bits)[0], n, bits)).to.deep.equal(v);
+        }),
+      );
+      const cls = { ...tinyMlp("committed", "argmax"), classes: ["a", "b", "c", "d"] };
+      expect(describeOutput(cls, 2n)).to.equal("2 (c)");
+      expect(describeOutput(tinyMlp("committed", "argmax"), 2n)).to.equal("2");
+      const vals = tinyMlp("public", "values"); // 4 outputs, 10 bits, 6 fractional
+      expect(describeOutput(vals, packSigned([96n, -32n, 0n, 1n], 10)[0])).to.equal("1.5 (96 / 2^6), -0.5 (-32 / 2^6), 0 (0 / 2^6), 0.015625 (1 / 2^6)");
+      expect(describeOutput({ ...vals, classes: ["w", "x", "y", "z"] }, packSigned([96n, 0n, 0n, 0n], 10)[0])).to.match(/^w 1\.5 \(96 \/ 2\^6\), x 0/);
     });
     it("inputSignals: public mode packs, committed mode needs the salt", async function () {
       const x = [1n, -2n, 3n, -4n, 5n, -128n];

@@ -233,8 +233,8 @@ describe("operator tasks (issues 6, 14)", function () {
         await time.increase(200);
         expect(await refused(() => hre.run("job:submit", { job }))).to.match(new RegExp(`^job ${job} expired at .*job:reclaim`));
         expect(await refused(() => hre.run("job:prove", { job, account: "2" }))).to.match(new RegExp(`^job ${job} expired at`));
-        expect(await refused(() => hre.run("job:reclaim", { job, account: "2" }))).to.match(
-          new RegExp(`^${signers[2].address} did not open job ${job}`),
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "2" }))).to.equal(
+          `job ${job} was opened by ${signers[1].address}, not ${signers[2].address}: reclaim with --account ${signers[1].address}`,
         );
         await hre.run("job:reclaim", { job, account: "1" });
         expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
@@ -276,6 +276,10 @@ describe("operator tasks (issues 6, 14)", function () {
         expect(s.lines.find(([k]) => k === "callback")?.[1]).to.match(/^FAILED: the requester contract 0x[0-9a-fA-F]{40} reverted/);
         const again = (await hre.run("job:submit", { job })) as { data: { alreadyFulfilled?: boolean } };
         expect(again.data.alreadyFulfilled).to.equal(true);
+        // a job opened by a contract: no --account can reclaim it, and the error says so
+        expect(await refused(() => hre.run("job:reclaim", { job, account: "1" }))).to.match(
+          new RegExp(`^job ${job} was opened by the contract ${await requester.getAddress()}: only that contract can reclaim it`),
+        );
       });
 
       it("unknown job id", async function () {
@@ -397,6 +401,11 @@ describe("operator tasks (issues 6, 14)", function () {
         const [fulfilled, values, frac] = await jobs.valuesOf(o.data.jobId);
         expect([fulfilled, frac]).to.deep.equal([true, 9n]);
         expect(Number(values[0]) / 512).to.be.closeTo(17.55, 0.01);
+        // job:status decodes a values head the way valuesOf does (issue 28 point 5), not the packed word
+        const st = (await hre.run("job:status", { job })) as { lines: [string, string][] };
+        expect(st.lines.find(([k]) => k === "output")?.[1]).to.match(
+          new RegExp(`^(\\S+ )?${Number(values[0]) / 512} \\(${values[0]} / 2\\^9\\)$`),
+        );
       });
 
       it("model:publish: bundle on the local IPFS node, registered as a new version with uri ipfs://<cid> that verifies against the chain; again: nothing sent", async function () {
@@ -407,6 +416,10 @@ describe("operator tasks (issues 6, 14)", function () {
         };
         expect(p.data.uri).to.equal(`ipfs://${p.data.cid}`);
         expect(p.lines.find(([k]) => k === "keys")?.[1]).to.match(/DEV keys \(INSECURE/);
+        // the card's evaluation is printed (issue 28 point 5)
+        expect(p.lines.find(([k]) => k === "evaluation")?.[1]).to.match(
+          /^mean absolute error \(output units\) on .* samples\): float [\d.]+, quantized [\d.]+$/,
+        );
         const registry = await hre.ethers.getContractAt(
           "ModelRegistry",
           await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
@@ -466,9 +479,16 @@ describe("operator tasks (issues 6, 14)", function () {
           expect(fs.existsSync(paths.floatFile)).to.equal(false);
 
           const p = (await hre.run("model:publish", { ...opts, reference, classes: "low,mid,high", license: "Apache-2.0" })) as {
+            lines: [string, string][];
+            written: string[];
             data: { modelId: bigint; cid: string; uri: string; bundleDir: string };
           };
           expect(p.data.uri).to.equal(`ipfs://${p.data.cid}`);
+          // each file once (the deployment record was listed twice), and the owner's evaluation printed (issue 28 point 5)
+          expect(new Set(p.written).size).to.equal(p.written.length);
+          expect(p.lines.find(([k]) => k === "evaluation")?.[1]).to.match(
+            /^top-1 agreement with the framework's outputs on .*: float [\d.]+, quantized [\d.]+$/,
+          );
           const registry = await hre.ethers.getContractAt(
             "ModelRegistry",
             await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
