@@ -8,14 +8,45 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { task, types } from "hardhat/config";
-import { HardhatPluginError } from "hardhat/plugins";
-import type { CLIArgumentType, HardhatRuntimeEnvironment } from "hardhat/types";
+import { extendProvider, task, types } from "hardhat/config";
+import { HardhatPluginError, ProviderWrapper } from "hardhat/plugins";
+import type { CLIArgumentType, EIP1193Provider, HardhatRuntimeEnvironment, RequestArguments } from "hardhat/types";
 import { ROOT } from "../lib/paths";
 import { cliTaskName } from "./cli";
 import type { TaskResult } from "./common";
 
 const PLUGIN = "zkml-evm";
+
+/**
+ * Every network but the in-process one goes through a provider that survives a dropped connection (issue 28 point 4,
+ * scripts/chain/rpc.ts `RetryingEip1193`): reads retried with backoff, a transaction never sent twice. Retries are
+ * logged on stderr, one line each.
+ */
+class RetryingProvider extends ProviderWrapper {
+  private readonly retrying: { request(args: RequestArguments): Promise<unknown> };
+  constructor(wrapped: EIP1193Provider, make: (p: EIP1193Provider) => { request(args: RequestArguments): Promise<unknown> }) {
+    super(wrapped);
+    this.retrying = make(wrapped);
+  }
+  request(args: RequestArguments): Promise<unknown> {
+    return this.retrying.request(args);
+  }
+}
+
+extendProvider(async (provider, _config, network) => {
+  if (network === "hardhat") return provider;
+  const { RetryingEip1193 } = await import("../chain/rpc");
+  return new RetryingProvider(
+    provider,
+    (p) =>
+      new RetryingEip1193(p, {
+        // a dropped connection or a restarting node: about 2-4 s of retries, then the one-line error
+        attempts: 5,
+        maxDelayMs: 2_000,
+        onRetry: (r) => console.error(`[rpc] ${r.method}: ${r.error}; retrying in ${r.delayMs} ms (attempt ${r.attempt + 1})`),
+      }),
+  );
+});
 
 /** True when `name` is the task this process was started for (`npx hardhat <name> ...`), not an in-process hre.run. */
 function fromCli(name: string): boolean {
