@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import type { ProverNode } from "../../scripts/prover/node";
 import { type RpcProxy, startRpcProxy } from "../../scripts/chain/fault-proxy";
-import { type Market, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
+import { Wallet, keccak256 } from "ethers";
+import { RetryingEip1193 } from "../../scripts/chain/rpc";
+import { type Market, devKey, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
 
 /**
  * Issue 19, part 3: a node behind two RPC endpoints (loopback proxies in front of one `hardhat node`) that fail on
@@ -103,5 +105,48 @@ describe("prover nodes: RPC faults", function () {
     expect(mine.length).to.equal(count("claim") + count("submitResult") + count("deposit"));
     const books = await escrowBooks(m, [addr, m.requester.address]);
     expect(books.balance).to.equal(books.owed);
+  });
+
+  it("the operator tasks' provider (RetryingEip1193, issue 28 point 4): a send whose answer is lost is sent once and answered with its hash; reads retry; a node's error answer is not retried", async function () {
+    const { HttpProvider } = await import("hardhat/internal/core/providers/http");
+    const p = new RetryingEip1193(new HttpProvider(a.url, "localhost"), { attempts: 5, baseDelayMs: 20, maxDelayMs: 100 });
+    const count = (who: string) => m.provider.getTransactionCount(who, "pending");
+    const lost = a.seen.lose;
+    // a transaction signed here (testnets): the same bytes again, found by hash
+    const wallet = new Wallet(devKey(14), m.provider);
+    const fee = await m.provider.getFeeData();
+    const { chainId } = await m.provider.getNetwork();
+    const nonce = await count(wallet.address);
+    const raw = await wallet.signTransaction({
+      to: wallet.address,
+      value: 1n,
+      nonce,
+      gasLimit: 21_000n,
+      maxFeePerGas: fee.maxFeePerGas!,
+      maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
+      chainId,
+    });
+    a.set("lose", 1, "eth_sendRawTransaction");
+    expect(await p.request({ method: "eth_sendRawTransaction", params: [raw] })).to.equal(keccak256(raw));
+    expect(a.seen.lose).to.equal(lost + 1);
+    expect(await count(wallet.address)).to.equal(nonce + 1);
+    // an account the node signs for (a local node): the nonce pinned, the arrived transaction found by sender and nonce
+    const [acct] = (await m.provider.send("eth_accounts", [])) as string[];
+    const n2 = await count(acct);
+    a.set("lose", 1, "eth_sendTransaction");
+    const h = (await p.request({ method: "eth_sendTransaction", params: [{ from: acct, to: acct, value: "0x1" }] })) as string;
+    expect(a.seen.lose).to.equal(lost + 2);
+    expect(await count(acct)).to.equal(n2 + 1);
+    expect((await m.provider.getTransaction(h))?.nonce).to.equal(n2);
+    // reads through resets
+    a.set("reset", 3);
+    expect(await p.request({ method: "eth_chainId" })).to.equal(`0x${chainId.toString(16)}`);
+    // a JSON-RPC error is the node's answer: not retried, not hidden (the raw transaction again: nonce too low)
+    const before = a.seen.pass;
+    await p.request({ method: "eth_sendRawTransaction", params: [raw] }).then(
+      () => expect.fail("a replayed transaction was accepted"),
+      (e: Error) => expect(e.message).to.match(/nonce|known/i),
+    );
+    expect(a.seen.pass).to.equal(before + 1);
   });
 });
