@@ -10,6 +10,8 @@ export interface MetricsSummary {
   /** Jobs already fulfilled or reclaimed on chain when the node started (catch-up): never this node's to win. */
   settledBeforeStart: number;
   failed: number;
+  /** Transient failures put off for a retry (a bundle unavailable, a crashed proof). */
+  retried: number;
   provingMeanSeconds: number;
   provingP95Seconds: number;
   /** Sum of gasUsed over every receipt of this node's transactions (reverted ones included). */
@@ -45,6 +47,7 @@ export class Metrics {
   lostToOthers = 0;
   settledBeforeStart = 0;
   failed = 0;
+  retried = 0;
   gasUsed = 0n;
   gasSpentWei = 0n;
   earningsWei = 0n;
@@ -87,6 +90,7 @@ export class Metrics {
       lostToOthers: this.lostToOthers,
       settledBeforeStart: this.settledBeforeStart,
       failed: this.failed,
+      retried: this.retried,
       provingMeanSeconds: Number(mean.toFixed(3)),
       provingP95Seconds: Number(quantile(p, 0.95).toFixed(3)),
       gasUsed: this.gasUsed,

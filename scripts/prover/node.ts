@@ -118,6 +118,8 @@ function sameJob(
   );
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A proof that failed this many times (crashed workers) ends the job as failed. */
+const MAX_PROOF_STARTS = 3;
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
 
 export class ProverNode {
@@ -547,6 +549,7 @@ export class ProverNode {
     const other: JobRecord[] = [];
     for (const j of this.records.values()) {
       if (TERMINAL.has(j.state) || this.active.has(j.jobId) || this.queue.has(j.jobId)) continue;
+      if (j.retryAt !== undefined && Date.now() < j.retryAt) continue; // a transient failure: later
       if (j.state === "claimed" || j.state === "proved") own.push(j);
       else if (j.state === "new" || (j.state === "waiting" && this.chainTime > (j.leaseEnd ?? 0))) other.push(j);
     }
@@ -600,6 +603,21 @@ export class ProverNode {
     if (state === "lost" && beforeStart && !wasOurs) this.metrics.settledBeforeStart++;
     else if (state === "lost") this.metrics.lostToOthers++;
     this.log(`job_${state}`, { jobId: j.jobId, reason, wasOurs, ...(beforeStart && !wasOurs ? { settledBeforeStart: true } : {}) });
+  }
+
+  /**
+   * A transient failure (issue 28 point 2): the job stays unfinished and is looked at again after a backoff (`delayMs`,
+   * or 15 s doubling per failure up to 10 min), until its deadline; a restarted node does the same. Only permanent
+   * reasons (a refused bundle, policy, a bad input) end a job as skipped.
+   */
+  private async retryLater(j: JobRecord, reason: string, delayMs?: number): Promise<void> {
+    const retries = (j.retries ?? 0) + 1;
+    const wait = Math.max(1_000, delayMs ?? Math.min(600_000, 15_000 * 2 ** (retries - 1)));
+    if (this.chainTime + Math.ceil(wait / 1000) > j.deadline)
+      return this.finish(j, "skipped", `${reason}; no time left to try again before the deadline`);
+    await this.update(j, { retryAt: Date.now() + wait, retries, reason });
+    this.metrics.retried++;
+    this.log("job_retry", { jobId: j.jobId, state: j.state, reason, retries, inMs: wait });
   }
 
   /** On-chain state that ends a job for us, or undefined if it is still servable. */
@@ -659,7 +677,11 @@ export class ProverNode {
       // A published bundle evicted from the cache since, or one that could not be fetched a while ago: again.
       match = await check();
     }
-    if (!match.model) return this.finish(j, "skipped", match.reason);
+    if (!match.model)
+      return match.retryAt !== undefined
+        ? this.retryLater(j, match.reason ?? "bundle unavailable", match.retryAt - Date.now())
+        : this.finish(j, "skipped", match.reason);
+    if (j.retryAt !== undefined) await this.update(j, { retryAt: undefined });
     const served = match.model;
     if (j.privateInput === undefined) await this.update(j, { privateInput: (await this.jobs.getJob(j.jobId)).privateInput });
     let input: { x: bigint[]; salt?: bigint } | undefined;
@@ -702,7 +724,9 @@ export class ProverNode {
       try {
         p = await this.pool.prove({ model: served.model, wasm: served.wasm, zkey: served.zkey, x: input.x, salt: input.salt, binding });
       } catch (e) {
-        return this.finish(j, "failed", `proving failed: ${errMsg(e)}`);
+        // a crashed worker (out of memory on a busy machine) may prove next time; a proof that keeps failing is final
+        if (starts < MAX_PROOF_STARTS) return this.retryLater(j, `proving failed (attempt ${starts}): ${errMsg(e)}`);
+        return this.finish(j, "failed", `proving failed ${starts} times: ${errMsg(e)}`);
       }
       await this.update(j, { state: "proved", proof: { output: p.output.toString(), bytes: p.bytes, seconds: p.seconds } });
       this.metrics.proved++;

@@ -54,8 +54,15 @@ export interface JobRecord {
   /** Keys of this node's transactions for the job (see TxRecord). */
   claimTx?: string;
   submitTx?: string;
-  /** How many times a proof was started (> 1 only after a crash mid-proof). */
+  /** How many times a proof was started (> 1 only after a crash mid-proof, or a proof retried after a failure). */
   proofStarts?: number;
+  /**
+   * A transient failure (a bundle that could not be fetched, a proof that crashed): the job is looked at again, not
+   * before this wall-clock ms, until its deadline. Survives a restart (the state stays unfinished).
+   */
+  retryAt?: number;
+  /** Transient failures so far (the backoff doubles with each). */
+  retries?: number;
   /**
    * Bumped when a chain reorganisation replaced this job id's job or undid its settlement: the node's transaction
    * keys for the job carry it, so nothing recorded for a dropped chain is taken for this one (absent = 0).

@@ -46,6 +46,7 @@ function logCollector(): { lines: LogLine[]; sink: (line: string) => void; count
 /** An HTTP server on loopback; `handler` answers, `hits` counts requests per first path segment. */
 async function httpServer(
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  port = 0,
 ): Promise<{ url: string; hits: Map<string, string[]>; close(): Promise<void> }> {
   const hits = new Map<string, string[]>();
   const server = http.createServer((req, res) => {
@@ -53,7 +54,7 @@ async function httpServer(
     hits.set(seg, [...(hits.get(seg) ?? []), req.url ?? ""]);
     handler(req, res);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits,
@@ -65,8 +66,8 @@ async function httpServer(
  * The open network: a model owner publishes a model once (a bundle on its IPFS node, the CID as the registry
  * version's uri), and prover nodes that have never seen the model fetch the bundle (from the owner's node over libp2p,
  * or through a trustless gateway; every block checked against the CID), check it against the chain and serve the
- * jobs. A bundle that is not what the chain records is refused with its reason, once; one that cannot be fetched or
- * is over the node's limits is skipped without claiming anything.
+ * jobs. A bundle that is not what the chain records is refused with its reason, once; one over the node's limits is
+ * skipped without claiming anything; one that cannot be fetched is tried again while its jobs are open.
  */
 describe("prover nodes: the open network (bundles on IPFS)", function () {
   let m: Market;
@@ -239,7 +240,7 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     expect(relog.count("bundle_refused")).to.equal(0);
   });
 
-  it("serves allowed bundles through a trustless gateway and from https:// and file:// folders; skips, claiming nothing, a lying gateway, a truncated file, a proving key of another circuit, a manifest that lies about the layout, a bundle over its size limit, an unreachable URI, a fee below a model's minimum and a model outside its allow-list", async function () {
+  it("serves allowed bundles through a trustless gateway and from https:// and file:// folders; skips, claiming nothing, a lying gateway, a truncated file, a proving key of another circuit, a manifest that lies about the layout, a bundle over its size limit, a fee below a model's minimum and a model outside its allow-list; retries an unreachable URI while its jobs are open, and a restarted node serves them once it is back (issue 28 point 2)", async function () {
     const A = m.wallet(1);
     const iris = m.built;
     const layout = layoutOf(iris.model);
@@ -333,7 +334,7 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     };
     const log = logCollector();
     const stateDir = m.stateDir("open-c");
-    const node = inProcessNode(m, 7, "open-c", {
+    const config = {
       policy: {
         serve: { modelIds: new Set([X.toString()]), owners: new Set([A.address]) },
         maxConstraints: DEFAULT_POLICY.maxConstraints,
@@ -344,18 +345,22 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
       bundleTimeoutMs: 5000,
       bundleRetryMs: 1000,
       logSink: log.sink,
-    });
+    };
+    const node = inProcessNode(m, 7, "open-c", config);
     nodes.push(node);
     await node.start();
     const rec = (id: bigint) => node.jobRecords().find((r) => r.jobId === id.toString());
     const served = [jobs.G1, jobs.G2, jobs.Xhigh];
     const skipped = { Z: jobs.Z, T: jobs.T, K: jobs.K, L: jobs.L, O: jobs.O, U: jobs.U, Xlow: jobs.Xlow, Y: jobs.Y };
+    // a bundle that could not be fetched is a transient failure (issue 28 point 2): its jobs stay open to this node
+    const transient = new Set([jobs.Z.jobId, jobs.U.jobId]);
+    const retrying = (id: bigint) => rec(id)?.state === "new" && (rec(id)?.retries ?? 0) >= 1;
     await until(
       async () =>
         (await Promise.all(served.map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]) &&
-        Object.values(skipped).every((j) => rec(j.jobId)?.state === "skipped"),
+        Object.values(skipped).every((j) => (transient.has(j.jobId) ? retrying(j.jobId) : rec(j.jobId)?.state === "skipped")),
       180_000,
-      "the allowed jobs served and every faulty one skipped",
+      "the allowed jobs served, every faulty one skipped, the unreachable ones waiting for a retry",
     );
     for (const j of served) expect((await m.sys.jobs.resultOf(j.jobId))[1]).to.equal(j.expected);
     const reason = (j: { jobId: bigint }) => rec(j.jobId)!.reason ?? "";
@@ -382,14 +387,35 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     expect((await m.sys.jobs.accountOf(m.wallet(7).address)).locked).to.equal(0n);
     expect((await m.sys.jobs.queryFilter(m.sys.jobs.filters.ClaimExpired())).length).to.equal(0);
 
-    // An unreachable bundle is tried again for a later job (after PROVER_BUNDLE_RETRY_MS), a refused one never.
-    expect(log.count("bundle_unavailable", U)).to.equal(1);
-    await new Promise((r) => setTimeout(r, 1200));
+    // An unreachable bundle is tried again (every PROVER_BUNDLE_RETRY_MS) while its jobs are open, a refused one never.
     const U2 = await m.open({ modelId: U });
     const T2 = await m.open({ modelId: T });
-    await until(async () => rec(U2.jobId)?.state === "skipped" && rec(T2.jobId)?.state === "skipped", 60_000, "the second jobs");
-    expect(log.count("bundle_unavailable", U)).to.equal(2);
+    await until(async () => retrying(U2.jobId) && rec(T2.jobId)?.state === "skipped", 60_000, "the second jobs");
+    await until(async () => log.count("bundle_unavailable", U) >= 3, 30_000, "the unreachable bundle tried again");
     expect(log.count("bundle_refused", T)).to.equal(1);
+    expect(log.lines.filter((l) => l.event === "job_retry" && String(l.jobId) === jobs.U.jobId.toString()).length).to.be.at.least(1);
+    // The node restarts, and the publisher's server comes back at the same address: the restarted node picks the
+    // waiting jobs up from its store and serves them, no operator involved.
+    await stopNodes();
+    writeBundle(bundleSources(iris, irisCard("U")), path.join(tmp, "U-back", "bundle"));
+    const back = await httpServer(
+      (req, res) => {
+        const f = path.join(tmp, "U-back", decodeURIComponent((req.url ?? "/").split("?")[0]));
+        if (!fs.existsSync(f) || !fs.statSync(f).isFile()) res.writeHead(404).end();
+        else res.writeHead(200, { "content-length": String(fs.statSync(f).size) }).end(fs.readFileSync(f));
+      },
+      Number(new URL(closed.url).port),
+    );
+    closers.push(back.close);
+    const again = inProcessNode(m, 7, "open-c", config);
+    nodes.push(again);
+    await again.start();
+    await until(
+      async () => (await Promise.all([jobs.U, U2].map((j) => m.sys.jobs.resultOf(j.jobId)))).every((r) => r[0]),
+      120_000,
+      "the waiting jobs served after the bundle came back",
+    );
+    for (const j of [jobs.U, U2]) expect((await m.sys.jobs.resultOf(j.jobId))[1]).to.equal(j.expected);
     await stopNodes();
     // Only what the chain contradicts is remembered across restarts; a policy or transport refusal is not.
     const store = await ProverStore.open(stateDir);
