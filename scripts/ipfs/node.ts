@@ -11,8 +11,8 @@ import type { AddressInfo } from "net";
 import * as path from "path";
 import type { Helia } from "@helia/utils";
 import type { UnixFS } from "@helia/unixfs";
-import type { Libp2p } from "@libp2p/interface";
-import { ensureDir, userCacheDir } from "../lib/paths";
+import type { Libp2p, PrivateKey } from "@libp2p/interface";
+import { ensureDir, userCacheDir, writeFileAtomic } from "../lib/paths";
 import { importEsm } from "../lib/esm";
 
 export interface IpfsNodeOptions {
@@ -20,8 +20,13 @@ export interface IpfsNodeOptions {
   dir?: string;
   /** libp2p listen addresses (default `/ip4/127.0.0.1/tcp/0`; `[]`: no listening, fetch only). */
   listen?: string[];
-  /** Peers to dial at start (multiaddrs with `/p2p/<peer id>`). */
+  /**
+   * Peers to keep connected (multiaddrs with `/p2p/<peer id>`): dialled at start, and redialled with backoff whenever
+   * the connection drops, for as long as the node runs (issue 28 point 1).
+   */
   peers?: string[];
+  /** Backoff of the redials: the first delay (ms, default 1,000), doubled per failure up to `maxMs` (default 60,000). */
+  redial?: { firstMs?: number; maxMs?: number };
   /** Trustless gateways (`https://host`) to fetch blocks from, verified by CID like bitswap blocks. */
   gateways?: string[];
 }
@@ -40,8 +45,21 @@ export class IpfsError extends Error {
   }
 }
 
+/** A configured peer as the node keeps it. */
+export interface PeerStatus {
+  addr: string;
+  connected: boolean;
+  /** Redials that failed since the last connection. */
+  failures: number;
+  /** Times the connection was seen dropped. */
+  drops: number;
+  lastError?: string;
+}
+
 export interface IpfsNode {
   helia: Helia<Libp2p>;
+  /** The configured peers (`peers`) and whether each is connected now. */
+  peerStatus(): PeerStatus[];
   /** The addresses peers can dial (with `/p2p/<id>`). */
   multiaddrs(): string[];
   /** Adds `files` (name -> bytes) as one UnixFS directory; returns its CID (CIDv1, base32). */
@@ -99,6 +117,24 @@ async function bounded(ms: number, work: (signal: AbortSignal) => Promise<void>)
   }
 }
 
+/**
+ * The node's libp2p identity, kept in `<dir>/peer-key` (protobuf-encoded Ed25519, mode 0600) so that its peer id, and
+ * with it the `/p2p/<id>` address provers are given, survives a restart.
+ */
+async function nodeKey(dir: string): Promise<PrivateKey> {
+  const keys = await importEsm<typeof import("@libp2p/crypto/keys")>("@libp2p/crypto/keys");
+  const file = path.join(dir, "peer-key");
+  let key;
+  if (fs.existsSync(file)) key = keys.privateKeyFromProtobuf(fs.readFileSync(file));
+  else {
+    key = await keys.generateKeyPair("Ed25519");
+    writeFileAtomic(file, Buffer.from(keys.privateKeyToProtobuf(key)), 0o600);
+  }
+  // @libp2p/crypto types its keys with a newer @libp2p/interface than libp2p 2's; the object is the one libp2p itself
+  // creates with this same @libp2p/crypto when it is given no key
+  return key as unknown as PrivateKey;
+}
+
 /** Starts a Helia node on a persistent blockstore. */
 export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNode> {
   const dir = ensureDir(opts.dir ?? defaultIpfsDir());
@@ -132,12 +168,17 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
   const datastore = new FsDatastore(path.join(dir, "data"));
   const blockstore = new FsBlockstore(path.join(dir, "blocks"));
   const libp2p = await createLibp2p({
+    // the same identity on every start: a publisher restarted keeps the address its provers were given
+    privateKey: await nodeKey(dir),
     datastore,
     addresses: { listen: opts.listen ?? ["/ip4/127.0.0.1/tcp/0"] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { identify: identify() },
+    // libp2p's reconnect queue redials a KEEP_ALIVE-tagged peer as soon as it disconnects; the keeper below takes
+    // over (for as long as the node runs) when the queue gives up
+    connectionManager: { reconnectRetries: 5, reconnectRetryInterval: 500, reconnectBackoffFactor: 2 },
   });
   const blockBrokers = [brokers.bitswap()];
   const routers = [];
@@ -149,8 +190,10 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
   const helia = new HeliaClass({ libp2p, blockstore, datastore, blockBrokers, routers });
   await helia.start();
   const fsx: UnixFS = unixfs(helia);
+  const keeper = await keepPeers(helia.libp2p, opts.peers ?? [], opts.redial ?? {});
   const node: IpfsNode = {
     helia,
+    peerStatus: () => keeper.status(),
     multiaddrs: () => helia.libp2p.getMultiaddrs().map((m) => m.toString()),
     async addDirectory(files) {
       let root = await fsx.addDirectory();
@@ -269,16 +312,88 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
       };
     },
     async stop() {
+      keeper.stop();
       await helia.stop();
     },
   };
-  for (const p of opts.peers ?? []) {
-    try {
-      await node.dial(p);
-    } catch (e) {
-      // A peer that is down now may be back later; bitswap asks whoever is connected.
-      fs.writeSync(2, `ipfs: could not dial ${p}: ${(e as Error).message}\n`);
-    }
-  }
+  await keeper.first;
   return node;
+}
+
+/**
+ * Keeps `peers` connected: each is tagged KEEP_ALIVE (libp2p's reconnect queue redials it at once when it drops) and
+ * a keeper checks every second that each one has a connection, redialling one that has none with exponential backoff
+ * (libp2p's queue gives up after a few tries; a publisher may be down for minutes). Bitswap asks connected peers only,
+ * so a node that lost its peers could fetch nothing new until restarted (issue 28 point 1).
+ */
+async function keepPeers(
+  libp2p: Libp2p,
+  peers: readonly string[],
+  redial: { firstMs?: number; maxMs?: number },
+): Promise<{ first: Promise<void>; status(): PeerStatus[]; stop(): void }> {
+  const [{ multiaddr }, { KEEP_ALIVE }] = await Promise.all([
+    importEsm<typeof import("@multiformats/multiaddr")>("@multiformats/multiaddr"),
+    importEsm<typeof import("@libp2p/interface")>("@libp2p/interface"),
+  ]);
+  const firstMs = redial.firstMs ?? 1_000;
+  const maxMs = redial.maxMs ?? 60_000;
+  const kept = peers.map((addr) => {
+    const ma = multiaddr(addr);
+    return {
+      addr,
+      ma,
+      peer: ma.getPeerId(),
+      failures: 0,
+      drops: 0,
+      up: false,
+      nextAt: 0,
+      dialing: false,
+      lastError: undefined as string | undefined,
+    };
+  });
+  const connected = (k: (typeof kept)[number]): boolean =>
+    k.peer !== null && libp2p.getConnections().some((c) => c.remotePeer.toString() === k.peer && c.status === "open");
+  const dial = async (k: (typeof kept)[number]): Promise<void> => {
+    k.dialing = true;
+    try {
+      const conn = await libp2p.dial(k.ma);
+      // tag it (again: the reconnect queue drops the tag when it gives up) so libp2p redials it when it drops
+      await libp2p.peerStore.merge(conn.remotePeer, { tags: { [KEEP_ALIVE]: { value: 100 } } });
+      k.failures = 0;
+      k.lastError = undefined;
+    } catch (e) {
+      k.failures++;
+      k.lastError = (e as Error).message.slice(0, 200);
+      k.nextAt = Date.now() + Math.min(maxMs, firstMs * 2 ** (k.failures - 1));
+      // a peer that is down now may be back later; bitswap asks whoever is connected
+      if (k.failures === 1) fs.writeSync(2, `ipfs: could not dial ${k.addr}: ${k.lastError} (retrying with backoff)\n`);
+    } finally {
+      k.dialing = false;
+    }
+  };
+  const first = Promise.all(kept.map(dial)).then(() => undefined);
+  const timer = setInterval(
+    () => {
+      for (const k of kept) {
+        const up = connected(k);
+        if (k.up && !up) k.drops++;
+        k.up = up;
+        if (!up && !k.dialing && Date.now() >= k.nextAt) void dial(k);
+      }
+    },
+    Math.min(1_000, firstMs),
+  );
+  timer.unref();
+  return {
+    first,
+    status: () =>
+      kept.map((k) => ({
+        addr: k.addr,
+        connected: connected(k),
+        failures: k.failures,
+        drops: k.drops,
+        ...(k.lastError ? { lastError: k.lastError } : {}),
+      })),
+    stop: () => clearInterval(timer),
+  };
 }

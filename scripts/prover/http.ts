@@ -29,6 +29,8 @@ export interface StatusSnapshot {
   scannedBlock?: number;
   /** Results waiting in a batch queue. */
   queued: number;
+  /** The IPFS peers this node keeps (PROVER_IPFS_PEERS): connected or not, failed redials. */
+  ipfsPeers?: { addr: string; connected: boolean; failures: number; drops: number }[];
 }
 
 export interface HealthReport {
@@ -85,6 +87,21 @@ export function prometheusText(s: StatusSnapshot): string {
     family("zkml_prover_batch_queued", "gauge", "Proved results waiting for their batch.", [["", s.queued]]),
     family("zkml_prover_rpc_up", "gauge", "1 if the RPC endpoint answered this scrape.", [["", s.chain ? 1 : 0]]),
   ];
+  if (s.ipfsPeers?.length)
+    out.push(
+      family(
+        "zkml_prover_ipfs_peer_connected",
+        "gauge",
+        "1 if this configured IPFS peer (PROVER_IPFS_PEERS) is connected.",
+        s.ipfsPeers.map((p) => [label("peer", p.addr), p.connected ? 1 : 0]),
+      ),
+      family(
+        "zkml_prover_ipfs_peer_drops_total",
+        "counter",
+        "Times the connection to this configured IPFS peer was seen dropped (it is redialled with backoff).",
+        s.ipfsPeers.map((p) => [label("peer", p.addr), p.drops]),
+      ),
+    );
   if (s.scannedBlock !== undefined)
     out.push(family("zkml_prover_scanned_block", "gauge", "Last block whose events the node has recorded.", [["", s.scannedBlock]]));
   if (s.chain) {

@@ -280,6 +280,7 @@ export class ProverNode {
       chain,
       scannedBlock: this.store ? await this.store.lastBlock().catch(() => undefined) : undefined,
       queued: this.queue.size,
+      ipfsPeers: this.ipfsNode?.peerStatus(),
     };
   }
 
@@ -294,7 +295,16 @@ export class ProverNode {
         reason: `no successful tick for ${this.lastTickOkAt === 0 ? "ever" : `${ago} ms`} (limit ${limit} ms)`,
         lastError: this.lastTickError ?? this.lastRpcError?.error,
       };
-    return { ok: true, lastTickAgoMs: ago, headBlock: this.chainBlock, jobsInFlight: this.active.size, lastError: this.lastTickError };
+    // the IPFS peers are reported, not judged: the node keeps serving what it has while it redials them
+    const ipfsPeers = this.ipfsNode?.peerStatus();
+    return {
+      ok: true,
+      lastTickAgoMs: ago,
+      headBlock: this.chainBlock,
+      jobsInFlight: this.active.size,
+      lastError: this.lastTickError,
+      ...(ipfsPeers?.length ? { ipfsPeers } : {}),
+    };
   }
 
   /** Stops taking work, lets jobs in flight finish (bounded), stops the workers, logs the metrics, closes the store. */

@@ -221,6 +221,13 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     }
     expect((await m.sys.jobs.queryFilter(m.sys.jobs.filters.ClaimExpired())).length).to.equal(0);
     for (const a of addrs) expect((await m.sys.jobs.accountOf(a)).locked).to.equal(0n);
+    // each node reports the publisher it keeps in /health and /metrics (issue 28 point 1)
+    for (const n of nodes) {
+      const h = n.health();
+      expect(h.ipfsPeers).to.deep.equal([{ addr: publisher.multiaddrs()[0], connected: true, failures: 0, drops: 0 }]);
+      const { prometheusText } = await import("../../scripts/prover/http");
+      expect(prometheusText(await n.snapshot())).to.include(`zkml_prover_ipfs_peer_connected{peer="${publisher.multiaddrs()[0]}"} 1`);
+    }
 
     // restarted on the same state: the refused version is not fetched again
     await stopNodes();
