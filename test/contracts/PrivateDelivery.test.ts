@@ -24,7 +24,7 @@ async function market() {
   const m = await mockMarketFixture();
   for (const s of [m.prover, m.prover2, m.requester]) await m.jobs.connect(s).deposit({ value: STAKE });
   const proofFor = async (jobId: bigint, prover: string) =>
-    mockProof([OUTPUT, m.modelHash, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
+    mockProof([OUTPUT, m.modelCommitment, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
   const open = async (span = 3 * LEASE) => {
     const deadline = (await time.latest()) + span;
     const tx = await m.jobs.connect(m.requester).openPrivateJob(m.modelId, INPUT, deadline, false, { value: FEE });
