@@ -63,8 +63,8 @@ contract ModelRegistry is IModelRegistry {
     constructor(IVerifierAdapterFactory factory_) {
         if (address(factory_).code.length == 0) revert InvalidFactory(address(factory_));
         _factory = factory_;
-        // Fixed code, never fails but for lack of gas; if it did, `_poseidon` would have no code and every
-        // verifiable registration would revert at the call (Solidity checks the callee's code size).
+        // Fixed code: CREATE fails only for lack of gas. If it did, `_poseidon` would be address 0, whose call returns
+        // no data, which Solidity's return-data decoding rejects: every verifiable registration would revert.
         bytes memory code = PoseidonT3Code.CREATION_CODE;
         address deployed;
         // Plain CREATE of the generated creation code (no Solidity construct deploys raw bytecode).
