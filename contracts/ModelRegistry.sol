@@ -6,14 +6,19 @@ import {IERCZKMLRegistry} from "./interfaces/IERCZKMLRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {ISnarkjsVerifierAdapter} from "./interfaces/ISnarkjsVerifierAdapter.sol";
 import {IVerifierAdapterFactory} from "./interfaces/IVerifierAdapterFactory.sol";
+import {IPoseidonT3} from "./interfaces/IPoseidonT3.sol";
+import {PoseidonT3Code} from "./generated/PoseidonT3Code.sol";
+import {LayoutWord} from "./libraries/LayoutWord.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
 
 /// @title ModelRegistry
 /// @notice ERC-7992 model registry with immutable versions, a verifier adapter per version, per-model owners and
-/// ownership transfer. Versioning policy: see `IModelRegistry`.
+/// ownership transfer. Versioning policy: see `IModelRegistry`. Every verifiable version's public model commitment
+/// (signal [1]) is computed here, `Poseidon(modelHash, LayoutWord.encode(layout))`, so a proof verifies only against
+/// the weights and the layout its circuit was compiled with (docs/public-signals.md, "Layout binding").
 contract ModelRegistry is IModelRegistry {
     /// @dev One version. Slots: modelHash | circuitHash | vkHash | proofSystemId, verifier, numPublicSignals |
-    /// snarkjsVerifier, selector, proofLength | verifierCodeHash | uri.
+    /// snarkjsVerifier, selector, proofLength | verifierCodeHash | layout | modelCommitment | uri.
     struct VersionRecord {
         bytes32 modelHash;
         bytes32 circuitHash;
@@ -26,6 +31,7 @@ contract ModelRegistry is IModelRegistry {
         uint16 proofLength;
         bytes32 verifierCodeHash;
         Layout layout;
+        uint256 modelCommitment;
         string uri;
     }
 
@@ -45,6 +51,8 @@ contract ModelRegistry is IModelRegistry {
     uint256 private constant PACK_BITS = 248;
 
     IVerifierAdapterFactory private immutable _factory;
+    /// @dev circomlibjs' Poseidon(2) contract, created by the constructor from generated code.
+    IPoseidonT3 private immutable _poseidon;
 
     /// @dev Number of models; ids are 1..count. uint32 bounds ids so consumers can pack them (overflow reverts).
     uint32 private _modelCount;
@@ -55,6 +63,15 @@ contract ModelRegistry is IModelRegistry {
     constructor(IVerifierAdapterFactory factory_) {
         if (address(factory_).code.length == 0) revert InvalidFactory(address(factory_));
         _factory = factory_;
+        // Fixed code: CREATE fails only for lack of gas. If it did, `_poseidon` would be address 0, whose call returns
+        // no data, which Solidity's return-data decoding rejects: every verifiable registration would revert.
+        bytes memory code = PoseidonT3Code.CREATION_CODE;
+        address deployed;
+        // Plain CREATE of the generated creation code (no Solidity construct deploys raw bytecode).
+        assembly {
+            deployed := create(0, add(code, 0x20), mload(code))
+        }
+        _poseidon = IPoseidonT3(deployed);
     }
 
     /// @dev Reverts unless `msg.sender` owns `modelId` (which must exist).
@@ -184,7 +201,7 @@ contract ModelRegistry is IModelRegistry {
         if (adapter == address(0)) revert VersionNotFound(modelId, version);
         return
             VerificationTarget({
-                modelCommitment: uint256(v.modelHash),
+                modelCommitment: v.modelCommitment,
                 adapter: adapter,
                 verifier: v.snarkjsVerifier,
                 selector: v.selector,
@@ -198,6 +215,22 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function layoutOf(uint256 modelId, uint256 version) external view returns (Layout memory) {
         return _version(modelId, version).layout;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelCommitmentOf(bytes32 modelHash, Layout calldata layout) external view returns (uint256) {
+        if (uint256(modelHash) >= PublicSignals.SNARK_SCALAR_FIELD) revert ModelHashNotInField(modelHash);
+        return _publicCommitment(modelHash, layout);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function layoutWord(Layout calldata layout) external pure returns (uint256) {
+        return LayoutWord.encode(layout);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function poseidon() external view returns (address) {
+        return address(_poseidon);
     }
 
     /// @inheritdoc IModelRegistry
@@ -274,8 +307,14 @@ contract ModelRegistry is IModelRegistry {
             proofLength: r.proofLength,
             verifierCodeHash: r.verifierCodeHash,
             layout: layout,
+            modelCommitment: r.verifier == address(0) ? 0 : _publicCommitment(c.modelHash, layout),
             uri: c.uri
         });
+    }
+
+    /// @dev The public model commitment (signal [1]) of weights `modelHash` (below r) under `layout`.
+    function _publicCommitment(bytes32 modelHash, Layout memory layout) private view returns (uint256) {
+        return _poseidon.poseidon([uint256(modelHash), LayoutWord.encode(layout)]);
     }
 
     /// @dev The layout of versions registered without one (committed input, argmax head, input format not recorded),

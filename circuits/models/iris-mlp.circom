@@ -53,8 +53,12 @@ template IrisMlp() {
     head.in <== l1.out;
     result <== head.out;
 
-    // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
-    modelCommitment <== 6407463855870185368206349179650660157945827335800707329125860974426778522233;
+    // open weights: the weights are constants above, so the verifying key binds them; expose the public model
+    // commitment Poseidon(weights commitment, L), a constant; weights commitment (the registry's modelHash):
+    // 6407463855870185368206349179650660157945827335800707329125860974426778522233
+    // layout {inputMode:0,outputHead:0,inputCount:4,inputBits:12,outputCount:3,outputBits:0,outputFrac:0}
+    // L = layoutWord(layout) = 18446747423784304640
+    modelCommitment <== 1262238397165089900163773889395945652010453391499060299792252526058164547601;
 
     component bind = JobBinding();
     bind.in <== jobBinding;

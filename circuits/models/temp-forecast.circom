@@ -59,8 +59,12 @@ template TempForecast() {
     head.in <== l1.out;
     result <== head.out[0];
 
-    // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
-    modelCommitment <== 5506816446658021663276061698755689754660622485833310608126242935002705947766;
+    // open weights: the weights are constants above, so the verifying key binds them; expose the public model
+    // commitment Poseidon(weights commitment, L), a constant; weights commitment (the registry's modelHash):
+    // 5506816446658021663276061698755689754660622485833310608126242935002705947766
+    // layout {inputMode:1,outputHead:1,inputCount:7,inputBits:12,outputCount:1,outputBits:16,outputFrac:9}
+    // L = layoutWord(layout) = 19099767170729967873
+    modelCommitment <== 19991534847304817350270931885766845323861821578909259796206340761458660928683;
 
     component bind = JobBinding();
     bind.in <== jobBinding;

@@ -117,7 +117,7 @@ interface IInferenceJobs {
     /// registry (versions are immutable, so the copy never goes stale).
     /// @param modelId The model.
     /// @param modelVersion The version.
-    /// @param modelCommitment `uint256(modelHash)` of that version.
+    /// @param modelCommitment The version's public model commitment (signal 1): `Poseidon(modelHash, layoutWord)`, from the registry.
     /// @param verifier Its snarkjs verifier.
     /// @param verifierCodeHash The verifier's code hash recorded at registration.
     event VerificationTargetCached(

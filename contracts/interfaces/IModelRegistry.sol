@@ -38,7 +38,9 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
     }
 
     /// @notice Everything a proof for one version is checked against.
-    /// @param modelCommitment `uint256(modelHash)`, the model-commitment public signal.
+    /// @param modelCommitment The model-commitment public signal (signal [1]): `Poseidon(uint256(modelHash), L)`, L
+    /// the version's `layoutWord(layout)`, computed by the registry when the version was written. `modelHash` (ERC-7992)
+    /// stays the weights commitment; this binds the weights and the layout to the circuit (docs/public-signals.md).
     /// @param adapter The version's factory-made adapter (`IProofVerifier`).
     /// @param verifier The snarkjs verifier the adapter wraps.
     /// @param selector The verifier's `verifyProof` selector for `numPublicSignals` signals.
@@ -234,6 +236,24 @@ interface IModelRegistry is IERC165, IERCZKMLRegistry {
         uint256 modelId,
         uint256 version
     ) external view returns (VerificationTarget memory target);
+
+    /// @notice The public model commitment (signal [1]) a version with weights commitment `modelHash` and `layout`
+    /// gets: `Poseidon(uint256(modelHash), layoutWord(layout))` (circomlib's Poseidon(2)); the circuit outputs the
+    /// same value for its own weights and layout, so a registered layout that is not the circuit's verifies nothing.
+    /// @param modelHash The weights commitment (ERC-7992 `modelHash`), below the BN254 scalar field.
+    /// @param layout The layout.
+    /// @return The commitment `verificationTarget(...).modelCommitment` returns for such a version.
+    function modelCommitmentOf(bytes32 modelHash, Layout calldata layout) external view returns (uint256);
+
+    /// @notice The canonical word `L` of a layout (`LayoutWord.encode`: fields at fixed bit positions plus an
+    /// encoding version; docs/public-signals.md, "Layout binding").
+    /// @param layout The layout.
+    /// @return The word.
+    function layoutWord(Layout calldata layout) external pure returns (uint256);
+
+    /// @notice The Poseidon(2) contract the registry created (circomlibjs' generated code).
+    /// @return Its address.
+    function poseidon() external view returns (address);
 
     /// @notice The only adapter factory whose adapters versions may use.
     /// @return The factory.

@@ -7,8 +7,9 @@ import {IERCZKMLStorageExtension} from "./IERCZKMLStorageExtension.sol";
 
 /// @title Standalone ERC-7992 verifier over the project's four-signal layout
 /// @notice Mapping of the ERC's arguments onto the public signals (docs/public-signals.md):
-/// `output` must be exactly `abi.encode(uint256 out)` with `out < r` (signal 0); the model commitment is
-/// `uint256(modelHash)` of the model's CURRENT version (signal 1); `uint256(inputCommitment) < r` (signal 2);
+/// `output` must be exactly `abi.encode(uint256 out)` with `out < r` (signal 0); the model commitment is the
+/// registry's `verificationTarget(...).modelCommitment` of the model's CURRENT version, `Poseidon(modelHash, L)`
+/// (signal 1, docs/public-signals.md, "Layout binding"); `uint256(inputCommitment) < r` (signal 2);
 /// the binding (signal 3) is `uint256(keccak256(abi.encode(block.chainid, address(this), caller, beneficiary,
 /// nonce))) % r` with `nonce = nonceOf(caller, beneficiary)`, consumed by every successful verification, so a proof
 /// verifies once (docs/market-rules.md, "Standalone verification"). The ERC entry points bind

@@ -5,7 +5,12 @@
  * is verified against"): the chain pins the code, but only regenerating it shows the code is a plain snarkjs verifier
  * (no storage reads, no calls but the pairing precompiles), so it cannot switch its answer.
  *
- * CLI: `npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file>`.
+ * It also checks that the version's registered layout is the circuit's (docs/public-signals.md, "Layout binding"): a
+ * version registered with another layout verifies no proof of the circuit, since the registry's public model
+ * commitment Poseidon(modelHash, L) is then not the one the circuit outputs; the audit says which field differs.
+ *
+ * CLI: `npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file>
+ * --manifest <models/<name>/<name>.manifest.json>`.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -16,6 +21,7 @@ import { sha256File } from "../lib/hash";
 import { NODE_MODULES, ensureDir, userCacheDir } from "../lib/paths";
 import { compileSolidity } from "../lib/solc";
 import { GROTH16_BN254_V1 } from "./binding";
+import { type ModelLayout, publicModelCommitment } from "../model/quantized";
 import { addBatchFunction } from "../setup/groth16-batch";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
@@ -25,6 +31,46 @@ export interface VerifierAudit {
   verifier: string;
   recordedCodeHash: string;
   actualCodeHash: string;
+}
+
+/** The fields of a layout, in `IModelRegistry.Layout` order. */
+const LAYOUT_KEYS: readonly (keyof ModelLayout)[] = [
+  "inputMode",
+  "outputHead",
+  "inputCount",
+  "inputBits",
+  "outputCount",
+  "outputBits",
+  "outputFrac",
+];
+
+/** A layout as the registry returns it (`layoutOf`, `verificationTarget(...).layout`), as numbers. */
+export function layoutFromChain(l: { [K in keyof ModelLayout]: bigint | number }): ModelLayout {
+  return Object.fromEntries(LAYOUT_KEYS.map((k) => [k, Number(l[k])])) as unknown as ModelLayout;
+}
+
+/** The first field (in struct order) where two layouts differ; undefined when they are equal. */
+export function layoutDiffField(a: ModelLayout, b: ModelLayout): keyof ModelLayout | undefined {
+  return LAYOUT_KEYS.find((f) => a[f] !== b[f]);
+}
+
+/**
+ * One line naming the first field where a version's registered layout differs from the circuit's, e.g.
+ * "layout.inputBits: registered 11, circuit 12; re-register the version with the circuit's layout"; undefined when
+ * they are equal.
+ */
+export function layoutMismatch(registered: ModelLayout, circuit: ModelLayout): string | undefined {
+  const k = layoutDiffField(registered, circuit);
+  if (k === undefined) return undefined;
+  return `layout.${k}: registered ${registered[k]}, circuit ${circuit[k]}; re-register the version with the circuit's layout`;
+}
+
+/** What the circuit of a version is, to check the registered version against (from the model's manifest). */
+export interface CircuitIdentity {
+  /** The circuit's layout (`layoutOf(model)`, the manifest's `layout`). */
+  layout: ModelLayout;
+  /** The weights commitment (the manifest's `modelCommitment`, the registry's `modelHash`). */
+  weightsCommitment: bigint;
 }
 
 /**
@@ -85,9 +131,12 @@ export async function expectedGroth16Runtimes(zkeyFile: string): Promise<string[
 
 /**
  * Audits the verification target of `(modelId, version)`: a Groth16 version with 4 public signals whose verifier's
- * code hash is still the recorded one and whose code is `expectedRuntime` (up to metadata), or one of them.
+ * code hash is still the recorded one and whose code is `expectedRuntime` (up to metadata), or one of them; and, given
+ * the circuit's identity, whose registered layout and modelHash are the circuit's and whose public model commitment
+ * (the registry's `verificationTarget(...).modelCommitment`) is Poseidon(weights commitment, layoutWord(layout)).
  * @param expectedRuntime From `expectedGroth16Runtime(zkey)`, or `expectedGroth16Runtimes(zkey)` to also accept the
  *   generated batch verifier of the same keys.
+ * @param circuit The circuit's layout and weights commitment (the model's manifest, or `layoutOf` of the model).
  */
 export async function auditVersion(
   registry: ModelRegistry,
@@ -95,6 +144,7 @@ export async function auditVersion(
   modelId: bigint,
   version: bigint,
   expectedRuntime: string | string[],
+  circuit?: CircuitIdentity,
 ): Promise<VerifierAudit> {
   const [c] = await registry.getModelVersion(modelId, version);
   const t = await registry.verificationTarget(modelId, version);
@@ -120,6 +170,16 @@ export async function auditVersion(
       `the verifier ${t.verifier} of model ${modelId} v${version} is not the snarkjs verifier of these keys; do not trust this version's results`,
     );
   }
+  if (circuit) {
+    const what = `model ${modelId} v${version}`;
+    const layoutDiff = layoutMismatch(layoutFromChain(t.layout), circuit.layout);
+    if (layoutDiff) return fail(`${what}: ${layoutDiff}`);
+    if (BigInt(c.modelHash) !== circuit.weightsCommitment)
+      return fail(`${what}: modelHash ${BigInt(c.modelHash)} is not the circuit's weights commitment ${circuit.weightsCommitment}`);
+    const expected = await publicModelCommitment(circuit.weightsCommitment, circuit.layout);
+    if (t.modelCommitment !== expected)
+      return fail(`${what}: the registry's public model commitment ${t.modelCommitment} is not the circuit's ${expected}`);
+  }
   return { ok: true, ...base };
 }
 
@@ -133,10 +193,12 @@ async function cli(argv: string[]): Promise<number> {
   const registryAddr = arg(argv, "registry");
   const model = arg(argv, "model");
   const zkey = arg(argv, "zkey");
-  const usage = "usage: npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file>";
-  if (!rpc || !registryAddr || !model || !zkey) {
+  const manifestFile = arg(argv, "manifest");
+  const usage =
+    "usage: npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file> --manifest <models/<name>/<name>.manifest.json>";
+  if (!rpc || !registryAddr || !model || !zkey || !manifestFile) {
     console.error(
-      `audit:verifier: missing ${[!rpc && "--rpc", !registryAddr && "--registry", !model && "--model", !zkey && "--zkey"].filter(Boolean).join(", ")}; ${usage}`,
+      `audit:verifier: missing ${[!rpc && "--rpc", !registryAddr && "--registry", !model && "--model", !zkey && "--zkey", !manifestFile && "--manifest"].filter(Boolean).join(", ")}; ${usage}`,
     );
     return 2;
   }
@@ -144,13 +206,38 @@ async function cli(argv: string[]): Promise<number> {
     console.error(`audit:verifier: --zkey ${zkey} does not exist; pass the model's proving key (the .zkey the manifest lists)`);
     return 2;
   }
+  if (!fs.existsSync(manifestFile)) {
+    console.error(`audit:verifier: --manifest ${manifestFile} does not exist; pass the model's manifest (npm run build:model writes it)`);
+    return 2;
+  }
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as {
+    modelCommitment?: string;
+    layout?: ModelLayout;
+    trustedSetup?: { zkeySha256?: string };
+  };
+  if (!manifest.layout || !manifest.modelCommitment) {
+    console.error(`audit:verifier: ${manifestFile} records no layout or modelCommitment; rebuild it with npm run build:model`);
+    return 2;
+  }
+  const zkeySha = await sha256File(zkey);
+  if (manifest.trustedSetup?.zkeySha256 !== zkeySha) {
+    console.error(
+      `audit:verifier: --zkey ${zkey} (sha256 ${zkeySha}) is not the proving key of ${manifestFile} (${manifest.trustedSetup?.zkeySha256})`,
+    );
+    return 2;
+  }
   const provider = new JsonRpcProvider(rpc);
   const registry = ModelRegistry__factory.connect(registryAddr, provider);
   const version = arg(argv, "version") ? BigInt(arg(argv, "version")!) : BigInt((await registry.modelInfo(BigInt(model))).latestVersion);
-  const audit = await auditVersion(registry, provider, BigInt(model), version, await expectedGroth16Runtime(zkey));
+  const audit = await auditVersion(registry, provider, BigInt(model), version, await expectedGroth16Runtime(zkey), {
+    layout: manifest.layout,
+    weightsCommitment: BigInt(manifest.modelCommitment),
+  });
   console.log(`model ${model} v${version}: verifier ${audit.verifier}, code hash ${audit.actualCodeHash}`);
   console.log(
-    audit.ok ? "OK: the verifier is the snarkjs verifier of the given keys, and its code is the registered code" : `FAIL: ${audit.reason}`,
+    audit.ok
+      ? "OK: the verifier is the snarkjs verifier of the given keys, its code is the registered code, and the registered layout and model commitment are the circuit's"
+      : `FAIL: ${audit.reason}`,
   );
   return audit.ok ? 0 : 1;
 }

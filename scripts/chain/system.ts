@@ -138,9 +138,10 @@ function bytes32(hexOrInt: string | bigint): string {
 }
 
 /**
- * Registers a model with its verifier adapter and, if given, its public-signal layout (`layoutOf(model)`, the
- * fields of `IModelRegistry.Layout`; otherwise the default:
- * committed input, argmax head, 4 signals); returns the new model id.
+ * Registers a model with its verifier adapter and its public-signal layout (`layoutOf(model)`, the fields of
+ * `IModelRegistry.Layout`), always with `registerModelWithLayout`: the circuit commits to its own layout (public
+ * signal 1 is Poseidon(weights commitment, layoutWord(layout))), so the registered layout must be exactly
+ * `layoutOf(model)` or no proof verifies (docs/public-signals.md, "Layout binding"). Returns the new model id.
  * @throws if the model commitment is not below the field modulus.
  */
 export async function registerModel(
@@ -148,7 +149,7 @@ export async function registerModel(
   owner: Signer,
   reg: ModelRegistration,
   adapter: string,
-  layout?: ModelLayout,
+  layout: ModelLayout,
 ): Promise<{ modelId: bigint; receipt: ContractTransactionReceipt }> {
   if (reg.modelCommitment >= SNARK_FIELD) throw new Error("modelCommitment must be below the BN254 field modulus");
   const commitment = {
@@ -159,13 +160,8 @@ export async function registerModel(
     uri: reg.uri,
   };
   const r = registry.connect(owner);
-  if (layout) {
-    const modelId = await r.registerModelWithLayout.staticCall(commitment, adapter, layout);
-    const receipt = await receiptOf(await r.registerModelWithLayout(commitment, adapter, layout), "registerModelWithLayout");
-    return { modelId, receipt };
-  }
-  const modelId = await r.registerModelWithVerifier.staticCall(commitment, adapter, NUM_PUBLIC_SIGNALS);
-  const receipt = await receiptOf(await r.registerModelWithVerifier(commitment, adapter, NUM_PUBLIC_SIGNALS), "registerModel");
+  const modelId = await r.registerModelWithLayout.staticCall(commitment, adapter, layout);
+  const receipt = await receiptOf(await r.registerModelWithLayout(commitment, adapter, layout), "registerModelWithLayout");
   return { modelId, receipt };
 }
 

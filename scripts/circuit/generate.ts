@@ -5,9 +5,12 @@ import {
   type QuantizedModel,
   inputModeOf,
   inputSignalCount,
+  layoutOf,
+  layoutWord,
   modelChunks,
   modelCommitment,
   planModel,
+  publicModelCommitment,
   validateModel,
 } from "../model/quantized";
 import { MODEL_DOMAIN, valuesPerChunk } from "../quant/commit";
@@ -301,11 +304,21 @@ export async function generateMainCircuit(model: QuantizedModel, options: Genera
     result <== head.out;`;
   }
 
+  // The public model commitment binds the weights AND this circuit's layout (docs/public-signals.md, "Layout
+  // binding"): modelCommitment = Poseidon(weights commitment, L), L = layoutWord(layoutOf(model)), which the registry
+  // recomputes on chain from the registered modelHash and layout.
+  const layout = layoutOf(model);
+  const L = layoutWord(layout);
+  const layoutNote = `    // layout ${JSON.stringify(layout).replace(/"/g, "")}\n    // L = layoutWord(layout) = ${L.toString()}`;
   let modelPart: string;
   if (model.weights === "open") {
-    const commitment = await modelCommitment(model);
-    if (commitment >= SNARK_FIELD) throw new Error("model commitment outside the field");
-    modelPart = `    // open weights: the weights are constants above, so the verifying key binds them; expose their commitment
+    const weights = await modelCommitment(model);
+    if (weights >= SNARK_FIELD) throw new Error("model commitment outside the field");
+    const commitment = await publicModelCommitment(weights, layout);
+    modelPart = `    // open weights: the weights are constants above, so the verifying key binds them; expose the public model
+    // commitment Poseidon(weights commitment, L), a constant; weights commitment (the registry's modelHash):
+    // ${weights.toString()}
+${layoutNote}
     modelCommitment <== ${commitment.toString()};`;
   } else {
     // private weights: range-check and pack each layer's W and B, then chain them (same order as modelChunks()).
@@ -341,7 +354,12 @@ export async function generateMainCircuit(model: QuantizedModel, options: Genera
       `    component wchain = PoseidonChain(${total});`,
       `    wchain.init <== ${MODEL_DOMAIN.toString()};`,
       ...lines,
-      "    modelCommitment <== wchain.out;",
+      "    // bind the layout: the public model commitment is Poseidon(weights commitment, L)",
+      layoutNote,
+      "    component withLayout = Poseidon(2);",
+      "    withLayout.inputs[0] <== wchain.out;",
+      `    withLayout.inputs[1] <== ${L.toString()};`,
+      "    modelCommitment <== withLayout.out;",
     ].join("\n");
   }
 

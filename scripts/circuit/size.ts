@@ -97,8 +97,10 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
     }
     // the chain starts from the constant MODEL_DOMAIN: the first S-box of that state element is a constant (-3)
     weights += poseidonChainConstraints(modelChunks(model).length) - 3;
+    // the layout binding Poseidon(weights commitment, L): L is a constant, so its first S-box folds too (-3)
+    weights += poseidonConstraints(2) - 3;
   } else {
-    weights = 1; // modelCommitment <== the constant commitment
+    weights = 1; // modelCommitment <== the constant Poseidon(weights commitment, L)
   }
   const rest = input + head + weights + 1; // + JobBinding
   return { constraints: layers.reduce((a, b) => a + b, 0) + rest, layers, rest, fusedPools: [...fusions.keys()] };

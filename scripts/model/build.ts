@@ -14,7 +14,17 @@ import { addBatchFunction } from "../setup/groth16-batch";
 import { quantizeBundled } from "./bundled";
 import { storeCalibration, storedCalibrationFile } from "./calibration";
 import type { FloatModel } from "./float";
-import { type QuantizedModel, modelCommitment, numPublicSignals, publicSignalNames, validateModel } from "./quantized";
+import {
+  type ModelLayout,
+  type QuantizedModel,
+  layoutOf,
+  layoutWord,
+  modelCommitment,
+  numPublicSignals,
+  publicModelCommitment,
+  publicSignalNames,
+  validateModel,
+} from "./quantized";
 
 /** Where a model's files live. */
 export interface ModelPaths {
@@ -292,9 +302,18 @@ export interface ModelManifest {
   weights: "open" | "private";
   proofSystem: "groth16-bn254-v1";
   proofSystemId: string;
-  /** Public signal 1 and the registry's modelHash (bytes32 of the same number). */
+  /** The weights commitment: the registry's modelHash (bytes32 of the same number). */
   modelCommitment: string;
   modelHash: string;
+  /** The public-signal layout the circuit is compiled with: register the version with exactly this layout. */
+  layout: ModelLayout;
+  /** layoutWord(layout), the word L the circuit commits to. */
+  layoutWord: string;
+  /**
+   * Public signal 1: Poseidon(modelCommitment, layoutWord), what the circuit outputs and what the registry's
+   * `verificationTarget(...).modelCommitment` returns for a version registered with modelHash and layout.
+   */
+  publicModelCommitment: string;
   /** sha256 of the R1CS: the registry's circuitHash. */
   circuitHash: string;
   /** sha256 of the canonical verification key JSON: the registry's vkHash. */
@@ -339,6 +358,7 @@ function ceremonyPhase2(m: CeremonyManifest): string {
 export function createManifest(
   model: QuantizedModel,
   commitment: bigint,
+  publicCommitment: bigint,
   a: CircuitArtifacts,
   files: Record<string, string>,
 ): ModelManifest {
@@ -351,6 +371,9 @@ export function createManifest(
     proofSystemId: GROTH16_BN254_V1,
     modelCommitment: commitment.toString(),
     modelHash: "0x" + commitment.toString(16).padStart(64, "0"),
+    layout: layoutOf(model),
+    layoutWord: layoutWord(layoutOf(model)).toString(),
+    publicModelCommitment: publicCommitment.toString(),
     circuitHash: a.circuit.r1csHash,
     vkHash: a.keys.vkHash,
     constraints: a.circuit.constraints,
@@ -448,7 +471,7 @@ export async function buildModel(name: string, opts: BuildOptions = {}): Promise
   if (fs.existsSync(p.floatFile)) files.floatModel = p.floatFile;
   const calibrationFile = storedCalibrationFile(path.dirname(p.floatFile));
   if (fs.existsSync(calibrationFile)) files.calibration = calibrationFile;
-  const manifest = createManifest(model, commitment, artifacts, files);
+  const manifest = createManifest(model, commitment, await publicModelCommitment(commitment, layoutOf(model)), artifacts, files);
   const manifestChanged = writeIfChanged(p.manifestFile, JSON.stringify(manifest, null, 2) + "\n");
   log.info(`manifest ${rel(p.manifestFile)}${manifestChanged ? " written" : " unchanged"}`);
   return { paths: p, model, modelCommitment: commitment, circuit, ptau, keys, verifierChanged, manifest, manifestChanged, ceremony };

@@ -54,6 +54,8 @@ async function main(): Promise<void> {
         verifier: rel(b.paths.verifierFile),
         manifest: rel(b.paths.manifestFile),
         modelCommitment: b.manifest.modelCommitment,
+        layout: b.manifest.layout,
+        publicModelCommitment: b.manifest.publicModelCommitment,
         circuitHash: b.manifest.circuitHash,
         vkHash: b.manifest.vkHash,
       },

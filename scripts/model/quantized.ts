@@ -1,4 +1,5 @@
-import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain, unpackSigned, valuesPerChunk } from "../quant/commit";
+import { SNARK_FIELD } from "../lib/field";
+import { MODEL_DOMAIN, commitSigned, packSigned, poseidon, poseidonChain, unpackSigned, valuesPerChunk } from "../quant/commit";
 import {
   type Interval,
   type Shape3,
@@ -605,6 +606,65 @@ export function layoutOf(m: QuantizedModel): ModelLayout {
     outputBits: values ? last.outBits : 0,
     outputFrac: values ? last.outFrac : 0,
   };
+}
+
+/** Version of the layout word's encoding (bits 64-71 of `layoutWord`; `LayoutWord.VERSION` in Solidity). */
+export const LAYOUT_WORD_VERSION = 1n;
+
+/** The all-zero layout a version registered without one gets (`registerModelWithVerifier`, ERC `registerModel`). */
+export const DEFAULT_LAYOUT: ModelLayout = Object.freeze({
+  inputMode: 0,
+  outputHead: 0,
+  inputCount: 0,
+  inputBits: 0,
+  outputCount: 0,
+  outputBits: 0,
+  outputFrac: 0,
+});
+
+/** Bit widths of the layout's fields, in word order (`IModelRegistry.Layout`: uint8 but inputCount uint16). */
+const LAYOUT_FIELDS: readonly (readonly [keyof ModelLayout, number])[] = [
+  ["inputMode", 8],
+  ["outputHead", 8],
+  ["inputCount", 16],
+  ["inputBits", 8],
+  ["outputCount", 8],
+  ["outputBits", 8],
+  ["outputFrac", 8],
+];
+
+/**
+ * The canonical word L of a layout (docs/public-signals.md, "Layout binding"; twin of `LayoutWord.encode` in
+ * contracts/libraries/LayoutWord.sol): inputMode bits 0-7, outputHead 8-15, inputCount 16-31, inputBits 32-39,
+ * outputCount 40-47, outputBits 48-55, outputFrac 56-63, LAYOUT_WORD_VERSION 64-71.
+ * @throws RangeError naming the field when a value does not fit its Solidity type.
+ */
+export function layoutWord(layout: ModelLayout): bigint {
+  let word = 0n;
+  let shift = 0n;
+  for (const [field, bits] of LAYOUT_FIELDS) {
+    const v = layout[field];
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new RangeError(`layout.${field} = ${v} does not fit uint${bits}`);
+    word |= BigInt(v) << shift;
+    shift += BigInt(bits);
+  }
+  return word | (LAYOUT_WORD_VERSION << shift);
+}
+
+/**
+ * The public model commitment, public signal [1]: Poseidon(weightsCommitment, layoutWord(layout)). What the circuit
+ * outputs for its own weights and layout, and what the registry computes on chain from the registered modelHash and
+ * layout (`verificationTarget(...).modelCommitment`, `modelCommitmentOf`).
+ */
+export async function publicModelCommitment(weightsCommitment: bigint, layout: ModelLayout): Promise<bigint> {
+  if (weightsCommitment < 0n || weightsCommitment >= SNARK_FIELD) throw new RangeError("the weights commitment must be a field element");
+  const p = await poseidon();
+  return p.F.toObject(p([weightsCommitment, layoutWord(layout)]));
+}
+
+/** The model's public model commitment: publicModelCommitment(modelCommitment(m), layoutOf(m)). */
+export async function circuitModelCommitment(m: QuantizedModel): Promise<bigint> {
+  return publicModelCommitment(await modelCommitment(m), layoutOf(m));
 }
 
 /**

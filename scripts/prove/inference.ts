@@ -1,7 +1,14 @@
 import { circuitWeightInputs } from "../circuit/generate";
 import { toField } from "../lib/field";
 import { packSigned } from "../quant/commit";
-import { type QuantizedModel, inferQuantized, inputModeOf, inputSignals, modelCommitment, publicSignalNames } from "../model/quantized";
+import {
+  type QuantizedModel,
+  circuitModelCommitment,
+  inferQuantized,
+  inputModeOf,
+  inputSignals,
+  publicSignalNames,
+} from "../model/quantized";
 import { type Groth16Result, proveGroth16 } from "./groth16";
 
 /**
@@ -59,7 +66,7 @@ export async function proveInference(
   onPhase?: (phase: string) => void,
 ): Promise<InferenceProof> {
   const ref = inferQuantized(model, x);
-  const expected = [ref.output, await modelCommitment(model), ...(await inputSignals(model, x, salt)), binding];
+  const expected = [ref.output, await circuitModelCommitment(model), ...(await inputSignals(model, x, salt)), binding];
   const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model), onPhase);
   const names = publicSignalNames(model);
   if (r.publicSignals.length !== expected.length)

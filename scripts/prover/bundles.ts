@@ -7,7 +7,9 @@
  *
  *   files       every file's size and sha256 as `bundle.json` says (readBundle)
  *   registry    modelHash, circuitHash, vkHash, proofSystemId and the public-signal layout of the version equal the
- *               bundle's; the model commitment recomputed from the weights equals modelHash; sha256(r1cs) equals
+ *               bundle's (a layout field that differs is named: "layout.inputBits: registered 11, circuit 12; ...");
+ *               the model commitment recomputed from the weights equals modelHash, and the registry's public
+ *               commitment Poseidon(modelHash, L) is the circuit's; sha256(r1cs) equals
  *               circuitHash; the vk's hash equals vkHash and the zkey's own vk equals it
  *   circuit     the wasm's witness for a sample input satisfies the R1CS (snarkjs wtns check), and a proof of that
  *               input has exactly the public signals of the TS reference and verifies with the vk
@@ -18,17 +20,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { isDeepStrictEqual } from "util";
 import * as snarkjs from "snarkjs";
 import { type Provider, getAddress, toBeHex, zeroPadValue } from "ethers";
 import { fileURLToPath } from "url";
 import type { ModelRegistry } from "../../typechain-types";
 import { GROTH16_BN254_V1 } from "../chain/binding";
-import { auditVersion, expectedGroth16Runtimes } from "../chain/audit-verifier";
+import { auditVersion, expectedGroth16Runtimes, layoutDiffField, layoutFromChain, layoutMismatch } from "../chain/audit-verifier";
 import { sha256File } from "../lib/hash";
 import { ensureDir, writeFileAtomic } from "../lib/paths";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, readBundle } from "../model/bundle";
-import { type QuantizedModel, layoutOf, modelCommitment, validateModel } from "../model/quantized";
+import { type QuantizedModel, layoutOf, modelCommitment, publicModelCommitment, validateModel } from "../model/quantized";
 import { circuitInput, proveInference } from "../prove/inference";
 import { verifyGroth16 } from "../prove/groth16";
 import { verificationKeyHash } from "../setup/groth16";
@@ -326,16 +327,8 @@ export async function verifyBundle(
     throw new BundleRefused(`proof system ${chain.proofSystemId} is not served (Groth16 only)`);
   if (Number(numSignals) !== manifest.registry.numPublicSignals)
     throw new BundleRefused(`registry has ${numSignals} public signals, the bundle ${manifest.registry.numPublicSignals}`);
-  const l = await registry.layoutOf(modelId, version);
-  const onChainLayout = {
-    inputMode: Number(l.inputMode),
-    outputHead: Number(l.outputHead),
-    inputCount: Number(l.inputCount),
-    inputBits: Number(l.inputBits),
-    outputCount: Number(l.outputCount),
-    outputBits: Number(l.outputBits),
-    outputFrac: Number(l.outputFrac),
-  };
+  const target = await registry.verificationTarget(modelId, version);
+  const onChainLayout = layoutFromChain(target.layout);
   // ---- the files against the hashes
   const model = json<QuantizedModel>(dir, BUNDLE_FILES.model);
   try {
@@ -344,17 +337,22 @@ export async function verifyBundle(
     throw new BundleRefused(`${BUNDLE_FILES.model}: ${(e as Error).message}`);
   }
   const layout = layoutOf(model);
-  if (!isDeepStrictEqual(layout, manifest.registry.layout))
+  const manifestDiff = layoutDiffField(manifest.registry.layout, layout);
+  if (manifestDiff)
     throw new BundleRefused(
-      `${BUNDLE_MANIFEST} says the public-signal layout is ${JSON.stringify(manifest.registry.layout)}, the model's is ${JSON.stringify(layout)}`,
+      `${BUNDLE_MANIFEST} says layout.${manifestDiff} is ${manifest.registry.layout[manifestDiff]}, the model's is ${layout[manifestDiff]}`,
     );
-  if (!isDeepStrictEqual(layout, onChainLayout))
-    throw new BundleRefused(
-      `the model's public-signal layout ${JSON.stringify(layout)} is not the registry's ${JSON.stringify(onChainLayout)}`,
-    );
-  const commitment = b32(await modelCommitment(model));
+  // docs/public-signals.md, "Layout binding": a version registered with another layout than the circuit's verifies
+  // no proof of it (the registry's public commitment is then not the circuit's), so never claim its jobs.
+  const layoutDiff = layoutMismatch(onChainLayout, layout);
+  if (layoutDiff) throw new BundleRefused(layoutDiff);
+  const weights = await modelCommitment(model);
+  const commitment = b32(weights);
   if (commitment !== chain.modelHash)
     throw new BundleRefused(`the weights commit to ${commitment}, the registry's modelHash is ${chain.modelHash}`);
+  const publicCommitment = await publicModelCommitment(weights, layout);
+  if (target.modelCommitment !== publicCommitment)
+    throw new BundleRefused(`the registry's public model commitment ${target.modelCommitment} is not the circuit's ${publicCommitment}`);
   const r1csHash = `0x${await sha256File(file("r1cs"))}`;
   if (r1csHash !== chain.circuitHash)
     throw new BundleRefused(`sha256(${BUNDLE_FILES.r1cs}) is ${r1csHash}, the registry's circuitHash is ${chain.circuitHash}`);

@@ -74,7 +74,9 @@ export function prometheusText(s: StatusSnapshot): string {
     family("zkml_prover_lost_total", "counter", "Jobs fulfilled or reclaimed by others after this node saw them.", [["", m.lostToOthers]]),
     family("zkml_prover_skipped_total", "counter", "Jobs skipped (policy, model, input), each with a logged reason.", [["", m.skipped]]),
     family("zkml_prover_failed_total", "counter", "Jobs this node tried and could not serve.", [["", m.failed]]),
-    family("zkml_prover_retried_total", "counter", "Transient failures put off for a retry (bundle unavailable, crashed proof).", [["", m.retried]]),
+    family("zkml_prover_retried_total", "counter", "Transient failures put off for a retry (bundle unavailable, crashed proof).", [
+      ["", m.retried],
+    ]),
     family("zkml_prover_gas_used_total", "counter", "Gas of every mined transaction of this node (reverted ones included).", [
       ["", m.gasUsed],
     ]),

@@ -10,7 +10,7 @@ import {
   inferQuantized,
   inputSignals,
   layoutOf,
-  modelCommitment,
+  circuitModelCommitment,
   numPublicSignals,
   publicSignalNames,
   validateModel,
@@ -75,7 +75,7 @@ function publicOf(m: QuantizedModel, w: bigint[]): bigint[] {
 }
 
 async function expectedSignals(m: QuantizedModel, x: bigint[], salt: bigint, binding: bigint): Promise<bigint[]> {
-  return [inferQuantized(m, x).output, await modelCommitment(m), ...(await inputSignals(m, x, salt)), binding];
+  return [inferQuantized(m, x).output, await circuitModelCommitment(m), ...(await inputSignals(m, x, salt)), binding];
 }
 
 async function noWitness(c: Circuit, input: Record<string, unknown>): Promise<string> {
@@ -289,6 +289,6 @@ const EXPECTED_COUNTS: Record<string, number> = {
   "layout-mlp-committed-values-open": 525,
   "layout-mlp-public-argmax-open": 293,
   "layout-mlp-public-values-open": 285,
-  "layout-mlp-public-values-private": 1217,
+  "layout-mlp-public-values-private": 1454,
   "layout-wide-public-values": 394,
 };

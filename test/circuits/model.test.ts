@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { circuitWeightInputs, generateMainCircuit, poolFusions } from "../../scripts/circuit/generate";
 import { toField } from "../../scripts/lib/field";
-import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, modelCommitment, validateModel } from "../../scripts/model/quantized";
+import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, circuitModelCommitment, validateModel } from "../../scripts/model/quantized";
 import { ROOT } from "../../scripts/lib/paths";
 import { estimateConstraints } from "../../scripts/circuit/size";
 import { circuitFromSource, precompile } from "../helpers/circuit";
@@ -116,7 +116,7 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
     describe(`${m.name}`, function () {
       it("witness outputs equal inferQuantized, modelCommitment and inputCommitment", async function () {
         const c = await circuitFromSource(m.name, await generateMainCircuit(m));
-        const mc = await modelCommitment(m);
+        const mc = await circuitModelCommitment(m);
         const vectors = [Array(m.input.size).fill(0n), Array(m.input.size).fill(127n), Array(m.input.size).fill(-128n), ...[1, 2, 3].map((s) => ints(m.input.size, s * 11, 128).map((v) => BigInt(Math.min(v, 127))))];
         inputs.push(...vectors);
         for (const [vi, x] of vectors.entries()) {
@@ -247,10 +247,12 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
     expect(src).to.match(/DensePrivate\(6, 5, /);
   });
 
-  it("the bundled iris model (12-bit) generates, with its pinned modelCommitment", async function () {
+  it("the bundled iris model (12-bit) generates, with its pinned weights commitment and public model commitment", async function () {
     const m = validateModel(JSON.parse(fs.readFileSync(path.join(ROOT, "models/iris-mlp/iris-mlp.qmodel.json"), "utf8")) as QuantizedModel);
     const src = await generateMainCircuit(m);
     expect(src).to.contain("6407463855870185368206349179650660157945827335800707329125860974426778522233");
+    // Poseidon(weights commitment, layoutWord(layoutOf(m))): the constant signal [1] binds the layout too
+    expect(src).to.contain("modelCommitment <== 1262238397165089900163773889395945652010453391499060299792252526058164547601;");
     expect(layerAccumulatorBits(m).every((a) => a > 0 && a < 250)).to.equal(true);
   });
 
@@ -311,11 +313,11 @@ describe("generated model circuits (scripts/circuit/generate.ts)", function () {
 const EXPECTED_COUNTS: Record<string, number> = {
   "tiny-mlp-open": 533,
   "tiny-cnn-open": 2199,
-  "tiny-cnn-private": 3621,
-  "tiny-mlp-private": 1457,
+  "tiny-cnn-private": 3858,
+  "tiny-mlp-private": 1694,
   "tiny-grouped-open": 1846,
-  "tiny-grouped-private": 3512,
+  "tiny-grouped-private": 3749,
   "tiny-residual-open": 3149,
-  "tiny-residual-private": 5073,
+  "tiny-residual-private": 5310,
   "tiny-residual-mlp-open": 629,
 };

@@ -6,7 +6,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProofN, openJob, registerModel } from "./fixtures";
+import type { ModelLayout } from "../../scripts/model/quantized";
+import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProofN, modelSignal, openJob, registerModel } from "./fixtures";
 
 const FEE = ethers.parseEther("0.01");
 /** 40 values at 8 bits: 2 input signals (31 values per word), 5 public signals. */
@@ -23,12 +24,15 @@ async function fixture() {
   await (await m.registry.connect(m.modelOwner).registerModelWithLayout(commitment({ modelHash: hash5 }), adapter5, PUB40_8)).wait();
   const model5 = model4 + 1n;
   const deadline = (await time.latest()) + 3600;
-  return { ...m, batch, model4, model5, hash4, hash5, deadline };
+  // signal [1] of each model: Poseidon(modelHash, layoutWord(layout)), computed by the registry
+  const sig4 = await modelSignal(hash4);
+  const sig5 = await modelSignal(hash5, PUB40_8 as ModelLayout);
+  return { ...m, batch, model4, model5, sig4, sig5, deadline };
 }
 
 describe("InferenceJobs.submitResults (mock batch verifier)", function () {
   it("rebuilds every input word of public-input jobs (2 input signals) and settles them", async function () {
-    const { jobs, requester, prover, chainId, model5, hash5, deadline } = await loadFixture(fixture);
+    const { jobs, requester, prover, chainId, model5, sig5, deadline } = await loadFixture(fixture);
     const ids: bigint[] = [];
     for (const v of [1n, -2n]) {
       const inputs = Array.from({ length: 40 }, (_, i) => (BigInt(i) * v) % 100n);
@@ -42,7 +46,7 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
     for (let i = 0; i < 2; i++) {
       const words = await jobs.inputSignalsOf(ids[i]);
       expect(words.length).to.equal(2);
-      proofs.push(mockProofN([outputs[i], hash5, ...words, jobBinding(chainId, addr, ids[i], prover.address)]));
+      proofs.push(mockProofN([outputs[i], sig5, ...words, jobBinding(chainId, addr, ids[i], prover.address)]));
     }
     // the words of job 0 with job 1's proof: refused
     await expect(jobs.connect(prover).submitResults(ids, outputs, [proofs[1], proofs[0]]))
@@ -65,17 +69,17 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
   });
 
   it("batches jobs of two model versions that share one verifier (one key), each with its own commitment", async function () {
-    const { jobs, registry, modelOwner, requester, prover, chainId, model4, hash4, deadline } = await loadFixture(fixture);
+    const { jobs, registry, modelOwner, requester, prover, chainId, model4, sig4, deadline } = await loadFixture(fixture);
     const adapter = (await registry.verificationTarget(model4, 1)).adapter;
     const hashB = 2003n;
     const modelB = await registerModel(registry, modelOwner, { modelHash: hashB }, adapter);
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
     const b = await openJob(jobs, requester, { modelId: modelB, inputCommitment: 8n, fee: FEE, deadline });
     const addr = await jobs.getAddress();
-    const pa = mockProofN([3n, hash4, 7n, jobBinding(chainId, addr, a, prover.address)]);
-    const pb = mockProofN([4n, hashB, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    const pa = mockProofN([3n, sig4, 7n, jobBinding(chainId, addr, a, prover.address)]);
+    const pb = mockProofN([4n, await modelSignal(hashB), 8n, jobBinding(chainId, addr, b, prover.address)]);
     // job b's proof made with model4's commitment: refused
-    const wrong = mockProofN([4n, hash4, 8n, jobBinding(chainId, addr, b, prover.address)]);
+    const wrong = mockProofN([4n, sig4, 8n, jobBinding(chainId, addr, b, prover.address)]);
     await expect(jobs.connect(prover).submitResults([a, b], [3n, 4n], [pa, wrong])).to.be.revertedWithCustomError(
       jobs,
       "InvalidBatchProof",
@@ -86,9 +90,9 @@ describe("InferenceJobs.submitResults (mock batch verifier)", function () {
   });
 
   it("treats a verifyBatch that returns no word or two words as unavailable", async function () {
-    const { jobs, requester, prover, chainId, model4, hash4, deadline, batch } = await loadFixture(fixture);
+    const { jobs, requester, prover, chainId, model4, sig4, deadline, batch } = await loadFixture(fixture);
     const a = await openJob(jobs, requester, { modelId: model4, inputCommitment: 7n, fee: FEE, deadline });
-    const p = mockProofN([3n, hash4, 7n, jobBinding(chainId, await jobs.getAddress(), a, prover.address)]);
+    const p = mockProofN([3n, sig4, 7n, jobBinding(chainId, await jobs.getAddress(), a, prover.address)]);
     for (const mode of [1n, 2n]) {
       await batch.setMode(mode);
       await expect(jobs.connect(prover).submitResults([a], [3n], [p]))

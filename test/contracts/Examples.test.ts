@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/quant/commit";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof } from "./fixtures";
+import type { ModelLayout } from "../../scripts/model/quantized";
+import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal } from "./fixtures";
 import type { MockCaller } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 7, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -38,7 +39,12 @@ async function forecasterFixture() {
   const submit = async (jobId: bigint, value: bigint) => {
     const words = await m.jobs.inputSignalsOf(jobId);
     const out = packSigned([value], LAYOUT.outputBits)[0];
-    const proof = mockProof([out, MODEL_HASH, words[0], jobBinding(m.chainId, await m.jobs.getAddress(), jobId, m.prover.address)]);
+    const proof = mockProof([
+      out,
+      await modelSignal(MODEL_HASH, LAYOUT as ModelLayout),
+      words[0],
+      jobBinding(m.chainId, await m.jobs.getAddress(), jobId, m.prover.address),
+    ]);
     return m.jobs.connect(m.prover).submitResult(jobId, out, proof);
   };
   return { ...m, id, forecaster: f, reporter, record, request, submit, deadline };
@@ -181,7 +187,7 @@ describe("examples", function () {
           .submitResult(
             jobId,
             cls,
-            mockProof([cls, m.modelHash, c, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, m.prover.address)]),
+            mockProof([cls, m.modelCommitment, c, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, m.prover.address)]),
           );
       return { ...m, gate, user, ask, submit };
     }

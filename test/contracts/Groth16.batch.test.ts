@@ -17,7 +17,7 @@ import { proveGroth16, releaseSnarkjs } from "../../scripts/prove/groth16";
 import { SNARK_FIELD } from "../../scripts/lib/field";
 import { batchChallenges, transcriptVkWords } from "../../scripts/setup/groth16-batch";
 import { PLONK_BN254_V1 } from "../../scripts/prove/plonk";
-import { createAdapter, deployMarketForVerifier, jobBinding, openJob, registerModel } from "./fixtures";
+import { createAdapter, deployMarketForVerifier, jobBinding, modelSignal, openJob, registerModel } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
 const TOY = path.join(__dirname, "fixtures", "toy");
@@ -40,7 +40,7 @@ interface Proved {
 
 async function prove(input: bigint, binding: bigint, x = 42n): Promise<Proved> {
   const r = await proveGroth16(WASM, ZKEY, {
-    modelCommitment: MODEL.toString(),
+    modelCommitment: (await modelSignal(MODEL)).toString(),
     inputCommitment: input.toString(),
     jobBinding: binding.toString(),
     x: x.toString(),

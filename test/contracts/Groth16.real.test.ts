@@ -12,7 +12,7 @@ import * as path from "path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { proveGroth16, releaseSnarkjs } from "../../scripts/prove/groth16";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { deployMarketForVerifier, jobBinding, openJob, standaloneBinding } from "./fixtures";
+import { deployMarketForVerifier, jobBinding, modelSignal, openJob, standaloneBinding } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
 const TOY = path.join(__dirname, "fixtures", "toy");
@@ -28,7 +28,7 @@ const toyOutput = (model: bigint, input: bigint, x: bigint) => (model * input + 
 
 async function prove(model: bigint, input: bigint, binding: bigint, x = X) {
   const r = await proveGroth16(WASM, ZKEY, {
-    modelCommitment: model.toString(),
+    modelCommitment: (await modelSignal(model)).toString(),
     inputCommitment: input.toString(),
     jobBinding: binding.toString(),
     x: x.toString(),
@@ -84,7 +84,7 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       const openGas = (await openTx.wait())!.gasUsed;
       const jobId = 2n;
       const { output, proof } = await prove(MODEL, INPUT, jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
-      expect(output).to.equal(toyOutput(MODEL, INPUT, X));
+      expect(output).to.equal(toyOutput(await modelSignal(MODEL), INPUT, X));
       const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
       await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
       const submitGas = (await tx.wait())!.gasUsed;

@@ -83,7 +83,7 @@ describe("InferenceJobs (randomized sequences)", function () {
     this.timeout(180_000);
     await fc.assert(
       fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 30, size: "max" }), async (cmds) => {
-        const { jobs, modelId, modelHash, chainId, signers } = await loadFixture(mockMarketFixture);
+        const { jobs, modelId, modelCommitment, chainId, signers } = await loadFixture(mockMarketFixture);
         const actors = signers.slice(2, 7);
         const jobsAddr = await jobs.getAddress();
         const jobIds: bigint[] = [];
@@ -207,7 +207,7 @@ describe("InferenceJobs (randomized sequences)", function () {
               const id = pick(c.job);
               const who = actors[c.who];
               const binding = jobBinding(chainId, jobsAddr, id, c.valid ? who.address : actors[(c.who + 1) % 5].address);
-              const proof = mockProof([OUTPUT, modelHash, 5n, binding]);
+              const proof = mockProof([OUTPUT, modelCommitment, 5n, binding]);
               receipt = await attempt(jobs.connect(who).submitResult(id, OUTPUT, proof));
               if (receipt) {
                 expect(c.valid, "an invalid proof was accepted").to.equal(true);

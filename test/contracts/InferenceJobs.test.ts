@@ -2,7 +2,17 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { commitment, createAdapter, DEFAULT_MARKET, deployJobs, jobBinding, mockMarketFixture, mockProof, openJob } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  DEFAULT_MARKET,
+  deployJobs,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  modelSignal,
+  openJob,
+} from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
 const FEE = ethers.parseEther("1");
@@ -36,7 +46,7 @@ async function openJobFixture() {
   return { ...m, deadline, jobId };
 }
 
-/** The proof MockSnarkjsVerifier accepts for this job, prover and output. */
+/** The proof MockSnarkjsVerifier accepts for this job, prover and output, on a default-layout version of `modelHash`. */
 async function proofFor(
   jobs: InferenceJobs,
   chainId: bigint,
@@ -46,7 +56,7 @@ async function proofFor(
   output = OUTPUT,
   input = INPUT,
 ) {
-  return mockProof([output, modelHash, input, jobBinding(chainId, await jobs.getAddress(), jobId, prover)]);
+  return mockProof([output, await modelSignal(modelHash), input, jobBinding(chainId, await jobs.getAddress(), jobId, prover)]);
 }
 
 describe("InferenceJobs", function () {
@@ -142,7 +152,7 @@ describe("InferenceJobs", function () {
 
   describe("openJob", function () {
     it("escrows the fee, pins the current version, caches its target (the snarkjs verifier) and emits JobOpened", async function () {
-      const { jobs, requester, modelId, modelHash, mock } = await loadFixture(mockMarketFixture);
+      const { jobs, requester, modelId, modelCommitment, mock } = await loadFixture(mockMarketFixture);
       const deadline = (await now()) + 100;
       const mockAddr = await mock.getAddress();
       const codeHash = ethers.keccak256(await ethers.provider.getCode(mockAddr));
@@ -151,7 +161,7 @@ describe("InferenceJobs", function () {
         .to.emit(jobs, "JobOpened")
         .withArgs(1n, requester.address, modelId, 1, INPUT, FEE, deadline, true, "ipfs://in")
         .and.to.emit(jobs, "VerificationTargetCached")
-        .withArgs(modelId, 1, modelHash, mockAddr, codeHash);
+        .withArgs(modelId, 1, modelCommitment, mockAddr, codeHash);
       await expect(tx).to.changeEtherBalances([requester, jobs], [-FEE, FEE]);
       const job = await jobs.getJob(1n);
       expect(job.requester).to.equal(requester.address);
@@ -169,7 +179,7 @@ describe("InferenceJobs", function () {
       // the pinned target is the snarkjs verifier itself (called directly), not the adapter
       // committed input mode, one input signal, input format not recorded
       expect(await jobs.verificationTargetOf(modelId, 1n)).to.deep.equal([
-        modelHash,
+        modelCommitment,
         mockAddr,
         GROTH16_4_SELECTOR,
         256n,

@@ -10,7 +10,18 @@ import { ZeroAddress } from "ethers";
 import { anyUint, anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import fc from "fast-check";
 import { packSigned } from "../../scripts/quant/commit";
-import { commitment, createAdapter, GROTH16_BN254_V1, jobBinding, mockMarketFixture, mockProof, mockProofN, openJob } from "./fixtures";
+import type { ModelLayout } from "../../scripts/model/quantized";
+import {
+  commitment,
+  createAdapter,
+  GROTH16_BN254_V1,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  mockProofN,
+  modelSignal,
+  openJob,
+} from "./fixtures";
 import type { InferenceJobs, ModelRegistry } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/ModelRegistry";
 
@@ -79,7 +90,10 @@ async function later(seconds = HOUR): Promise<number> {
   return (await time.latest()) + seconds;
 }
 
-/** Registers a model with a layout as `owner`; returns its id (from the event). */
+/** Signal [1] of each model hash registered here, under the layout it was registered with (registerWithLayout). */
+const SIGNAL_OF = new Map<bigint, bigint>();
+
+/** Registers a model with a layout as `owner` (recording its signal [1]); returns its id (from the event). */
 async function registerWithLayout(
   registry: ModelRegistry,
   owner: Parameters<ModelRegistry["connect"]>[0],
@@ -88,6 +102,7 @@ async function registerWithLayout(
   l: Layout,
 ): Promise<bigint> {
   const receipt = await (await registry.connect(owner).registerModelWithLayout(commitment({ modelHash }), verifier, l)).wait();
+  SIGNAL_OF.set(modelHash, await modelSignal(modelHash, l as ModelLayout));
   for (const log of receipt!.logs) {
     const parsed = registry.interface.parseLog(log);
     if (parsed?.name === "ModelRegistered") return parsed.args.modelId as bigint;
@@ -127,10 +142,14 @@ async function layoutFixture() {
   const committedValues = await registerWithLayout(m.registry, m.modelOwner, hashes.committedValues, adapter4, COMMITTED_VALUES);
   await m.jobs.connect(m.prover).deposit({ value: ethers.parseEther("1") });
   const jobsAddr = await m.jobs.getAddress();
-  /** The signals of a job: [output, modelCommitment, ...words, binding(prover)]. */
+  SIGNAL_OF.set(m.modelHash, m.modelCommitment);
+  /** The signals of a job: [output, modelCommitment, ...words, binding(prover)], for a model hash registered here. */
   const signals = (jobId: bigint, prover: string, output: bigint, modelHash: bigint, words: readonly bigint[]) => [
     output,
-    modelHash,
+    SIGNAL_OF.get(modelHash) ??
+      (() => {
+        throw new Error(`no signal recorded for model hash ${modelHash}`);
+      })(),
     ...words,
     jobBinding(m.chainId, jobsAddr, jobId, prover),
   ];
@@ -365,7 +384,8 @@ describe("Layouts", function () {
         .withArgs(pub40, 2, adapter5, 5, anyValue, anyValue);
       expect(asTuple(await registry.layoutOf(pub40, 2))).to.deep.equal(tuple(PUB40_8));
       const t = await registry.verificationTarget(pub40, 2);
-      expect(t.modelCommitment).to.equal(15n);
+      // the new weights commitment under the kept layout
+      expect(t.modelCommitment).to.equal(await modelSignal(15n, PUB40_8 as ModelLayout));
       expect(t.numPublicSignals).to.equal(5);
     });
 
@@ -440,7 +460,7 @@ describe("Layouts", function () {
         .and.to.emit(jobs, "JobInputs")
         .withArgs(jobId, values)
         .and.to.emit(jobs, "VerificationTargetCached")
-        .withArgs(pub4, 1, hashes.pub4, await mock.getAddress(), anyValue);
+        .withArgs(pub4, 1, await modelSignal(hashes.pub4, PUB4_12 as ModelLayout), await mock.getAddress(), anyValue);
       const job = await jobs.getJob(jobId);
       expect(job.status).to.equal(Status.Open);
       expect(job.requester).to.equal(requester.address);

@@ -16,6 +16,7 @@ import {
   jobBinding,
   mockMarketFixture,
   mockProof,
+  modelSignal,
   openJob,
   standaloneBinding,
 } from "./fixtures";
@@ -35,7 +36,7 @@ async function stakedMarket() {
   const sybil = m.signers[6]; // a second address of the requester
   for (const s of [m.prover, m.prover2, m.requester, sybil]) await m.jobs.connect(s).deposit({ value: STAKE });
   const proofFor = async (jobId: bigint, prover: string, output = OUTPUT) =>
-    mockProof([output, m.modelHash, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
+    mockProof([output, m.modelCommitment, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
   return { ...m, sybil, proofFor };
 }
 
@@ -318,7 +319,7 @@ describe("Market hardening (review findings)", function () {
       const proof = async (caller: string, beneficiary: string, modelHash = m.modelHash) =>
         mockProof([
           OUTPUT,
-          modelHash,
+          await modelSignal(modelHash),
           INPUT,
           standaloneBinding(m.chainId, await zk.getAddress(), caller, beneficiary, await zk.nonceOf(caller, beneficiary)),
         ]);
@@ -409,7 +410,7 @@ describe("Market hardening (review findings)", function () {
         .withArgs(id, 0n);
       const adapter = await createAdapter(m.factory, await m.mock.getAddress());
       await m.registry.connect(m.modelOwner).updateModelWithVerifier(id, c, adapter, 4);
-      const p = mockProof([OUTPUT, m.modelHash, INPUT, standaloneBinding(m.chainId, await zk.getAddress(), m.prover.address)]);
+      const p = mockProof([OUTPUT, m.modelCommitment, INPUT, standaloneBinding(m.chainId, await zk.getAddress(), m.prover.address)]);
       await expect(zk.connect(m.prover).verifyInference(id, input32, out, p)).to.emit(zk, "InferenceVerified");
       const jobId = await openJob(m.jobs, m.requester, {
         modelId: id,

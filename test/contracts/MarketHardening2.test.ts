@@ -16,6 +16,7 @@ import {
   mockMarketFixture,
   mockProof,
   mockProofN,
+  modelSignal,
   openJob,
   registerModel,
   standaloneBinding,
@@ -103,9 +104,10 @@ describe("Market hardening, round two (issue 27)", function () {
         requesters.push(r);
       }
       const addr = await m.jobs.getAddress();
+      const sig = await modelSignal(hash);
       const outputs = ids.map((_, i) => BigInt(i + 1));
       const proofs = ids.map((id, i) =>
-        mockProofN([outputs[i], hash, INPUT + BigInt(i), jobBinding(m.chainId, addr, id, m.prover.address)]),
+        mockProofN([outputs[i], sig, INPUT + BigInt(i), jobBinding(m.chainId, addr, id, m.prover.address)]),
       );
       return { ...m, requesters, ids, outputs, proofs };
     }
@@ -159,7 +161,12 @@ describe("Market hardening, round two (issue 27)", function () {
       const out = AbiCoder.defaultAbiCoder().encode(["uint256"], [OUTPUT]);
       const input32 = ethers.toBeHex(INPUT, 32);
       const proof = async (who: string) =>
-        mockProof([OUTPUT, m.modelHash, INPUT, standaloneBinding(m.chainId, await zk.getAddress(), who, who, await zk.nonceOf(who, who))]);
+        mockProof([
+          OUTPUT,
+          m.modelCommitment,
+          INPUT,
+          standaloneBinding(m.chainId, await zk.getAddress(), who, who, await zk.nonceOf(who, who)),
+        ]);
       const victimProof = await proof(m.prover.address);
       const frontProof = await proof(m.prover2.address);
       // the front-runner's store lands first
@@ -175,7 +182,7 @@ describe("Market hardening, round two (issue 27)", function () {
       // a consumer storing for its user records the user (the beneficiary), not itself
       const bound = mockProof([
         OUTPUT,
-        m.modelHash,
+        m.modelCommitment,
         INPUT,
         standaloneBinding(m.chainId, await zk.getAddress(), m.requester.address, m.stranger.address, 0n),
       ]);

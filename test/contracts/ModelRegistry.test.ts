@@ -2,7 +2,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
+import fc from "fast-check";
+import { DEFAULT_LAYOUT, type ModelLayout, LAYOUT_WORD_VERSION, layoutWord, publicModelCommitment } from "../../scripts/model/quantized";
 import {
+  modelSignal,
   commitment,
   createAdapter,
   deployFactory,
@@ -114,7 +117,7 @@ describe("ModelRegistry", function () {
       expect(await registry.currentVersion(2n)).to.deep.equal([1n, 4n, false]);
       // what consumers call directly: the wrapped snarkjs verifier, its selector, the proof length, its code hash
       expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([
-        22n,
+        await modelSignal(22n),
         v,
         snarkAddr,
         GROTH16_4_SELECTOR,
@@ -240,7 +243,7 @@ describe("ModelRegistry", function () {
       expect((await registry.getModel(modelId))[0].modelHash).to.equal(c.modelHash);
       expect((await registry.getModelVersion(modelId, 1n))[0].modelHash).to.equal(old.modelHash);
       expect(await registry.verificationTarget(modelId, 1n)).to.deep.equal([
-        11n,
+        await modelSignal(11n),
         v,
         snarkAddr,
         GROTH16_4_SELECTOR,
@@ -250,7 +253,7 @@ describe("ModelRegistry", function () {
         [0n, 0n, 0n, 0n, 0n, 0n, 0n],
       ]);
       expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([
-        12n,
+        await modelSignal(12n),
         v,
         snarkAddr,
         GROTH16_4_SELECTOR,
@@ -309,7 +312,7 @@ describe("ModelRegistry", function () {
         .to.emit(registry, "ModelVersionCreated")
         .withArgs(modelId, 2, v2, 4, snark2Addr, codeHash2);
       expect(await registry.verificationTarget(modelId, 2n)).to.deep.equal([
-        13n,
+        await modelSignal(13n),
         v2,
         snark2Addr,
         GROTH16_4_SELECTOR,
@@ -433,6 +436,9 @@ describe("ModelRegistry", function () {
             "updateModelWithLayout",
             "layoutOf",
             "modelCount",
+            "modelCommitmentOf",
+            "layoutWord",
+            "poseidon",
           ].includes(f.name)
         )
           own ^= BigInt(f.selector);
@@ -440,6 +446,83 @@ describe("ModelRegistry", function () {
       expect(await registry.supportsInterface(ethers.toBeHex(own, 4))).to.equal(true);
       expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
       expect(await registry.supportsInterface("0x12345678")).to.equal(false);
+    });
+  });
+
+  describe("public model commitment (layout binding, docs/public-signals.md)", function () {
+    const layoutArb: fc.Arbitrary<ModelLayout> = fc.record({
+      inputMode: fc.constantFrom(0 as const, 1 as const),
+      outputHead: fc.constantFrom(0 as const, 1 as const),
+      inputCount: fc.integer({ min: 0, max: 65535 }),
+      inputBits: fc.integer({ min: 0, max: 255 }),
+      outputCount: fc.integer({ min: 0, max: 255 }),
+      outputBits: fc.integer({ min: 0, max: 255 }),
+      outputFrac: fc.integer({ min: 0, max: 255 }),
+    });
+
+    it("layoutWord: Solidity LayoutWord.encode equals the TS twin (fast-check, every field width)", async function () {
+      const { registry } = await loadFixture(registryFixture);
+      await fc.assert(
+        fc.asyncProperty(layoutArb, async (l) => {
+          expect(await registry.layoutWord(l)).to.equal(layoutWord(l));
+        }),
+        { numRuns: 60 },
+      );
+      const max = {
+        inputMode: 255,
+        outputHead: 255,
+        inputCount: 65535,
+        inputBits: 255,
+        outputCount: 255,
+        outputBits: 255,
+        outputFrac: 255,
+      };
+      expect(await registry.layoutWord(max)).to.equal(layoutWord(max as unknown as ModelLayout));
+      expect(layoutWord(max as unknown as ModelLayout)).to.equal((LAYOUT_WORD_VERSION << 64n) | ((1n << 64n) - 1n));
+      expect(await registry.layoutWord(DEFAULT_LAYOUT)).to.equal(LAYOUT_WORD_VERSION << 64n);
+      // a field that does not fit its Solidity type is refused off-chain, naming it
+      expect(() => layoutWord({ ...DEFAULT_LAYOUT, inputCount: 65536 })).to.throw(/layout.inputCount = 65536 does not fit uint16/);
+    });
+
+    it("modelCommitmentOf: the registry's on-chain Poseidon (circomlibjs' generated contract) equals circomlibjs' Poseidon", async function () {
+      const { registry } = await loadFixture(registryFixture);
+      expect(await ethers.provider.getCode(await registry.poseidon())).to.not.equal("0x");
+      await fc.assert(
+        fc.asyncProperty(fc.bigInt({ min: 0n, max: SNARK_FIELD - 1n }), layoutArb, async (h, l) => {
+          expect(await registry.modelCommitmentOf(ethers.toBeHex(h, 32), l)).to.equal(await publicModelCommitment(h, l));
+        }),
+        { numRuns: 25 },
+      );
+      for (const h of [0n, 1n, SNARK_FIELD - 1n])
+        expect(await registry.modelCommitmentOf(ethers.toBeHex(h, 32), DEFAULT_LAYOUT)).to.equal(await modelSignal(h));
+      await expect(registry.modelCommitmentOf(ethers.toBeHex(SNARK_FIELD, 32), DEFAULT_LAYOUT))
+        .to.be.revertedWithCustomError(registry, "ModelHashNotInField")
+        .withArgs(ethers.toBeHex(SNARK_FIELD, 32));
+    });
+
+    it("every verifiable version's target commitment is Poseidon(modelHash, L(layout)); one field of the layout changes it", async function () {
+      const { registry, owner, verifier } = await loadFixture(registryFixture);
+      const a = await verifier.getAddress();
+      const l: ModelLayout = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 9 };
+      const id = await registry.connect(owner).registerModelWithLayout.staticCall(commitment({ modelHash: 77n }), a, l);
+      await registry.connect(owner).registerModelWithLayout(commitment({ modelHash: 77n }), a, l);
+      const t = await registry.verificationTarget(id, 1n);
+      expect(t.modelCommitment).to.equal(await publicModelCommitment(77n, l));
+      // the ERC modelHash stays the weights commitment
+      expect((await registry.getModelVersion(id, 1n))[0].modelHash).to.equal(ethers.toBeHex(77n, 32));
+      const seen = new Set([t.modelCommitment]);
+      for (const k of Object.keys(l) as (keyof ModelLayout)[]) {
+        const other = { ...l, [k]: k === "inputMode" || k === "outputHead" ? 1 - l[k] : l[k] - 1 } as ModelLayout;
+        const c = await registry.modelCommitmentOf(ethers.toBeHex(77n, 32), other);
+        expect(seen.has(c), k).to.equal(false);
+        seen.add(c);
+      }
+      // updateModel keeps the layout and recomputes the commitment for the new weights
+      await registry.connect(owner).updateModel(id, commitment({ modelHash: 78n }));
+      expect((await registry.verificationTarget(id, 2n)).modelCommitment).to.equal(await publicModelCommitment(78n, l));
+      // updateModelWithVerifier: the default layout
+      await registry.connect(owner).updateModelWithVerifier(id, commitment({ modelHash: 79n }), a, 4);
+      expect((await registry.verificationTarget(id, 3n)).modelCommitment).to.equal(await modelSignal(79n));
     });
   });
 });

@@ -23,6 +23,7 @@ import {
   deployZKMLVerifier,
   GROTH16_BN254_V1,
   jobBinding,
+  modelSignal,
   openJob,
   registerModel,
   standaloneBinding,
@@ -114,7 +115,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
     const market = marketFixture(c);
     const prove = async (binding: bigint, input = INPUT) => {
       const r = await provePlonk(c.system, WASM, c.zkey, {
-        modelCommitment: MODEL.toString(),
+        modelCommitment: (await modelSignal(MODEL)).toString(),
         inputCommitment: input.toString(),
         jobBinding: binding.toString(),
         x: X.toString(),
@@ -156,7 +157,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
         it("accepts a real proof (also off-chain) and rejects it with any signal changed", async function () {
           const { adapter } = await loadFixture(market);
           const { proof, signals, raw, output } = await prove(77n);
-          expect(output).to.equal(toyOutput(MODEL, INPUT, X));
+          expect(output).to.equal(toyOutput(await modelSignal(MODEL), INPUT, X));
           const vk = JSON.parse(fs.readFileSync(c.vk, "utf8")) as VerificationKey;
           expect(await verifyPlonk(c.system, vk, signals, raw)).to.equal(true);
           expect(await adapter.verify(proof, signals)).to.equal(true);
@@ -243,7 +244,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           expect(verifier).to.equal(a);
           expect(n).to.equal(4n);
           expect(await registry.verificationTarget(2n, 1n)).to.deep.equal([
-            MODEL,
+            await modelSignal(MODEL),
             a,
             t,
             ethers.id(c.selectorSig(4)).slice(0, 10),
@@ -286,7 +287,7 @@ describe("PLONK and FFLONK (real proofs, toy circuit)", function () {
           const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(market);
           const jobId = await openJob(jobs, requester, { modelId, inputCommitment: INPUT, fee: FEE, deadline });
           const { output, proof } = await prove(jobBinding(chainId, await jobs.getAddress(), jobId, prover.address));
-          expect(output).to.equal(toyOutput(MODEL, INPUT, X));
+          expect(output).to.equal(toyOutput(await modelSignal(MODEL), INPUT, X));
           const tx = await jobs.connect(prover).submitResult(jobId, output, proof);
           await expect(tx).to.emit(jobs, "JobFulfilled").withArgs(jobId, prover.address, output, FEE, 0n);
           const submitGas = (await tx.wait())!.gasUsed;

@@ -24,7 +24,7 @@ async function market() {
   const m = await mockMarketFixture();
   for (const s of [m.prover, m.prover2, m.requester]) await m.jobs.connect(s).deposit({ value: STAKE });
   const proofFor = async (jobId: bigint, prover: string) =>
-    mockProof([OUTPUT, m.modelHash, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
+    mockProof([OUTPUT, m.modelCommitment, INPUT, jobBinding(m.chainId, await m.jobs.getAddress(), jobId, prover)]);
   const open = async (span = 3 * LEASE) => {
     const deadline = (await time.latest()) + span;
     const tx = await m.jobs.connect(m.requester).openPrivateJob(m.modelId, 1n, INPUT, deadline, false, { value: FEE });
@@ -337,7 +337,7 @@ describe("Private delivery (InferenceJobs)", function () {
         .withArgs(job, m.prover.address, t1 + 2 * LEASE, CT);
       // the claimant can still decline within the window, or prove in its full lease: it proves in the lease's last second
       await time.setNextBlockTimestamp(t1 + 2 * LEASE);
-      const proof = mockProof([OUTPUT, m.modelHash, INPUT, jobBinding(m.chainId, await jobs.getAddress(), job, m.prover.address)]);
+      const proof = mockProof([OUTPUT, m.modelCommitment, INPUT, jobBinding(m.chainId, await jobs.getAddress(), job, m.prover.address)]);
       await expect(jobs.connect(m.prover).submitResult(job, OUTPUT, proof))
         .to.emit(jobs, "JobFulfilled")
         .withArgs(job, m.prover.address, OUTPUT, FEE, 0n);

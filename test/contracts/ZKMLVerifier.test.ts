@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { commitment, createAdapter, deployZKMLVerifier, mockMarketFixture, mockProof, standaloneBinding } from "./fixtures";
+import { commitment, createAdapter, deployZKMLVerifier, mockMarketFixture, mockProof, modelSignal, standaloneBinding } from "./fixtures";
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
 const INPUT = 4242n;
@@ -41,7 +41,7 @@ async function verifierFixture() {
   const proofFor = (caller: string, o: ProofOpts = {}) =>
     mockProof([
       o.out ?? OUT,
-      o.model ?? m.modelHash,
+      o.model ?? m.modelCommitment,
       o.input ?? INPUT,
       standaloneBinding(m.chainId, zk.target as string, caller, o.beneficiary ?? caller, o.nonce ?? 0n),
     ]);
@@ -79,7 +79,9 @@ describe("ZKMLVerifier", function () {
         zk,
         "InvalidProof",
       );
-      await expect(zk.connect(prover).verifyInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { model: 31n })))
+      await expect(
+        zk.connect(prover).verifyInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { model: await modelSignal(31n) })),
+      )
         .to.emit(zk, "InferenceVerified")
         .and.to.emit(zk, "InferenceVerifiedVersion")
         .withArgs(modelId, 2, prover.address, prover.address, 0n);
@@ -231,7 +233,9 @@ describe("ZKMLVerifier", function () {
       await registry.connect(modelOwner).updateModel(modelId, commitment({ modelHash: 31n }));
       const id2 = recordId(modelId, 2, INPUT32, OUT_BYTES, prover.address);
       await expect(
-        zk.connect(prover).verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { model: 31n, nonce: 1n })),
+        zk
+          .connect(prover)
+          .verifyAndStoreInference(modelId, INPUT32, OUT_BYTES, proofFor(prover.address, { model: await modelSignal(31n), nonce: 1n })),
       )
         .to.emit(zk, "InferenceStored")
         .withArgs(id2);

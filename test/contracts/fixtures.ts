@@ -15,6 +15,7 @@ import type {
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
 import { ModelRegistry__factory } from "../../typechain-types";
+import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/model/quantized";
 
 export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/chain/binding";
 
@@ -37,7 +38,16 @@ export const DEFAULT_MARKET: MarketParams = {
   deliveryWindow: 120,
 };
 
-/** Optional commitment fields; `modelHash` is the model-commitment public signal. */
+/**
+ * The model-commitment public signal (signal [1]) of a version registered with weights commitment `modelHash` and
+ * `layout` (default: the all-zero layout of `registerModelWithVerifier`): Poseidon(modelHash, layoutWord(layout)),
+ * what the registry computes on chain (docs/public-signals.md, "Layout binding").
+ */
+export function modelSignal(modelHash: bigint, layout: ModelLayout = DEFAULT_LAYOUT): Promise<bigint> {
+  return publicModelCommitment(modelHash, layout);
+}
+
+/** Optional commitment fields; `modelHash` is the weights commitment (signal [1] is `modelSignal(modelHash, layout)`). */
 export interface CommitmentInput {
   modelHash: bigint;
   circuitHash?: string;
@@ -187,20 +197,21 @@ export async function openJob(
 
 /**
  * The whole market around one real snarkjs Groth16 verifier (4 public signals): adapter, registry with the model
- * registered (`modelHash = modelCommitment`), jobs contract, standalone ERC-7992 verifier.
+ * registered (`modelHash = modelHash`, default layout: signal [1] is `modelSignal(modelHash)`), jobs contract,
+ * standalone ERC-7992 verifier.
  * Drive it with: `openJob(...)`, then prove with `jobBinding(chainId, await jobs.getAddress(), jobId, prover)`,
  * then `jobs.connect(prover).submitResult(jobId, output, proofBytes)`.
  */
-export async function deployMarketForVerifier(snarkjsVerifier: string, modelCommitment: bigint, params: MarketParams = DEFAULT_MARKET) {
+export async function deployMarketForVerifier(snarkjsVerifier: string, modelHash: bigint, params: MarketParams = DEFAULT_MARKET) {
   const [deployer, modelOwner] = await ethers.getSigners();
   const factory = await deployFactory(deployer);
   const adapter = await deployGroth16Adapter(factory, snarkjsVerifier, 4);
   const registry = await deployRegistry(deployer, factory);
-  const modelId = await registerModel(registry, modelOwner, { modelHash: modelCommitment }, await adapter.getAddress());
+  const modelId = await registerModel(registry, modelOwner, { modelHash }, await adapter.getAddress());
   const jobs = await deployJobs(await registry.getAddress(), params, deployer);
   const zkmlVerifier = await deployZKMLVerifier(await registry.getAddress(), deployer);
   const { chainId } = await ethers.provider.getNetwork();
-  return { factory, adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, chainId };
+  return { factory, adapter, registry, jobs, zkmlVerifier, modelId, modelOwner, chainId, modelCommitment: await modelSignal(modelHash) };
 }
 
 /**
@@ -259,6 +270,8 @@ export async function mockMarketFixture() {
     jobs,
     modelId,
     modelHash,
+    /** Signal [1] of the model (its default-layout public commitment). */
+    modelCommitment: await modelSignal(modelHash),
     chainId,
   };
 }

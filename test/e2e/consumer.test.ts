@@ -25,7 +25,7 @@ describe("e2e: contracts that consume inference", function () {
       const sys = await deploySystem(deployer);
       const v = await deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(iris.paths.verifierContract), sys.factory);
       const reg = { modelCommitment: iris.modelCommitment, circuitHash: iris.circuit.r1csHash, vkHash: iris.keys.vkHash, uri: "test" };
-      const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress());
+      const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress(), layoutOf(iris.model));
       const gateContract = await new ClassifierGate__factory(deployer).deploy(await sys.jobs.getAddress(), modelId, 1n, 0n); // setosa, version 1 (registered above)
       return { sys, modelId, gate: gateContract, user, prover, other };
     }

@@ -3,7 +3,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { type BuiltModel, buildModel } from "../../scripts/model/build";
 import { SNARK_FIELD } from "../../scripts/lib/field";
-import { inputCommitment } from "../../scripts/model/quantized";
+import { inputCommitment, layoutOf } from "../../scripts/model/quantized";
 import { proveInference } from "../../scripts/prove/inference";
 import { bindingFor, currentModelVersion, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1, jobBinding } from "../../scripts/chain/binding";
@@ -30,13 +30,14 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     const artifact = await hre.artifacts.readArtifact(built.paths.verifierContract);
     const v = await deployGroth16Verifier(deployer, artifact, sys.factory);
     const reg = { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: "test" };
-    const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress());
+    const { modelId } = await registerModel(sys.registry, owner, reg, await v.adapter.getAddress(), layoutOf(built.model));
     // A second model with the same circuit but another commitment (what a mix-up of models would look like).
     const { modelId: otherModel } = await registerModel(
       sys.registry,
       owner,
       { ...reg, modelCommitment: built.modelCommitment + 1n },
       await v.adapter.getAddress(),
+      layoutOf(built.model),
     );
     const deadline = BigInt((await hre.ethers.provider.getBlock("latest"))!.timestamp + 3600);
     const c1 = await inputCommitment(built.model, x, 11n);
@@ -147,7 +148,7 @@ describe("e2e: InferenceJobs with real Groth16 proofs", function () {
     // the same commitment on an accept-all verifier: the registry takes it (factory adapter), the audit does not
     const acceptAll = await hre.ethers.deployContract("AcceptAllVerifier");
     const { adapter } = await createAdapter(sys.factory, owner, GROTH16_BN254_V1, await acceptAll.getAddress());
-    const { modelId: foreign } = await registerModel(sys.registry, owner, reg, adapter);
+    const { modelId: foreign } = await registerModel(sys.registry, owner, reg, adapter, layoutOf(built.model));
     const bad = await auditVersion(sys.registry, hre.ethers.provider, foreign, 1n, expected);
     expect(bad.ok).to.equal(false);
     expect(bad.reason).to.match(/is not the snarkjs verifier of these keys/);

@@ -4,7 +4,7 @@ import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
 import { loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, inputSignals, layoutOf, modelCommitment, numPublicSignals } from "../../scripts/model/quantized";
+import { inferQuantized, inputSignals, layoutOf, circuitModelCommitment, numPublicSignals } from "../../scripts/model/quantized";
 import { packSigned } from "../../scripts/quant/commit";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import { exportGroth16Verifier, verificationKeyHash } from "../../scripts/setup/groth16";
@@ -60,7 +60,7 @@ describe("e2e: temp-forecast, public-input regression to a verified proof", func
 
   it("every held-out window: the witness's public signals equal the reference", async function () {
     const fm = loadFloatModel(MODEL);
-    const mc = await modelCommitment(built.model);
+    const mc = await circuitModelCommitment(built.model);
     for (const [i, raw] of raws.entries()) {
       if (i % 10 !== 0) continue;
       const x = quantizeInput(built.model, fm, raw);
@@ -95,7 +95,7 @@ describe("e2e: temp-forecast, public-input regression to a verified proof", func
 
     it("has the reference's signals: packed prediction, model, packed inputs, binding", async function () {
       const ref = inferQuantized(built.model, x);
-      expect(proof.publicSignals).to.deep.equal([ref.output, await modelCommitment(built.model), ...packSigned(x, 12), 777n]);
+      expect(proof.publicSignals).to.deep.equal([ref.output, await circuitModelCommitment(built.model), ...packSigned(x, 12), 777n]);
       expect(proof.values).to.deep.equal(ref.values);
       const last = built.model.layers[built.model.layers.length - 1];
       if (last.type !== "dense" || !proof.values) throw new Error("values head");

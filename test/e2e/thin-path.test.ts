@@ -5,7 +5,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
 import { loadIris } from "../../scripts/model/datasets";
 import { SNARK_FIELD, fromField } from "../../scripts/lib/field";
-import { inferQuantized, inputCommitment, modelCommitment } from "../../scripts/model/quantized";
+import { inferQuantized, inputCommitment, circuitModelCommitment } from "../../scripts/model/quantized";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import { signedRange } from "../../scripts/quant/ops";
 import { exportGroth16Verifier } from "../../scripts/setup/groth16";
@@ -46,7 +46,7 @@ describe("e2e: iris-mlp, model to verified on-chain result", function () {
 
   describe("circuit vs TypeScript reference (bit-exact)", function () {
     it("every held-out sample: result, model and input commitments equal the reference", async function () {
-      const mc = await modelCommitment(built.model);
+      const mc = await circuitModelCommitment(built.model);
       for (const [i, x] of inputs.entries()) {
         const salt = BigInt(1000 + i);
         const ref = inferQuantized(built.model, x);

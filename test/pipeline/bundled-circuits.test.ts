@@ -7,7 +7,7 @@ import { BUILD_DIR, ensureDir } from "../../scripts/lib/paths";
 import { loadFloatModel } from "../../scripts/model/build";
 import { quantizeBundled } from "../../scripts/model/bundled";
 import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, inputCommitment, inputSignals, modelCommitment, numPublicSignals } from "../../scripts/model/quantized";
+import { inferQuantized, inputCommitment, inputSignals, circuitModelCommitment, numPublicSignals } from "../../scripts/model/quantized";
 import { circuitInput } from "../../scripts/prove/inference";
 import { quantizeInput } from "../../scripts/quant/quantize";
 import { circuitFromFile } from "../helpers/circuit";
@@ -25,7 +25,7 @@ describe("bundled models: pipeline circuit equals the TS reference", function ()
     const src = await generateMainCircuit(qm);
     if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
     const circuit = await circuitFromFile(file);
-    const mc = await modelCommitment(qm);
+    const mc = await circuitModelCommitment(qm);
     for (const [i, raw] of loadSeattleTempMax()
       .test.x.filter((_, k) => k % 29 === 0)
       .entries()) {
@@ -59,7 +59,7 @@ describe("bundled models: pipeline circuit equals the TS reference", function ()
         const src = await generateMainCircuit(qm);
         if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
         const circuit = await circuitFromFile(file);
-        const mc = await modelCommitment(qm);
+        const mc = await circuitModelCommitment(qm);
         for (const [i, raw] of c.samples().entries()) {
           const x = quantizeInput(qm, fm, raw);
           const ref = inferQuantized(qm, x);

@@ -13,7 +13,7 @@ import {
   createManifest,
   loadQuantizedModel,
 } from "../../scripts/model/build";
-import { type QuantizedModel, modelCommitment } from "../../scripts/model/quantized";
+import { type QuantizedModel, circuitModelCommitment, modelCommitment } from "../../scripts/model/quantized";
 import { verificationKeyHash } from "../../scripts/setup/groth16";
 
 /** Builds a model's circuit and keys under build/manifest-test/ (never in the source tree) and its manifest. */
@@ -25,7 +25,11 @@ async function manifestOf(
   const circuitFile = path.join(dir, `${tag}.circom`);
   fs.writeFileSync(circuitFile, await generateMainCircuit(m));
   const artifacts = await buildArtifacts(circuitFile);
-  return { manifest: createManifest(m, await modelCommitment(m), artifacts, { circuit: circuitFile }), artifacts, circuitFile };
+  return {
+    manifest: createManifest(m, await modelCommitment(m), await circuitModelCommitment(m), artifacts, { circuit: circuitFile }),
+    artifacts,
+    circuitFile,
+  };
 }
 
 describe("model manifest", function () {
@@ -77,6 +81,7 @@ describe("model manifest", function () {
     const m2 = createManifest(
       base,
       BigInt(m0.modelCommitment),
+      BigInt(m0.publicModelCommitment),
       { ...a0, keys },
       { circuit: path.join(BUILD_DIR, "manifest-test", "iris.circom") },
     );

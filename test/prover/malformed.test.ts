@@ -21,7 +21,7 @@ describe("prover nodes: malformed jobs", function () {
     await m?.stop();
   });
 
-  it("skips a bad commitment, a version its bundle does not match, a foreign verifier, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
+  it("skips a bad commitment, a version its bundle does not match, a foreign verifier, a version registered with another layout than its circuit's, a low fee and an unreadable input, with reasons, and serves the rest", async function () {
     const minFee = 10n ** 15n;
     // A version whose registry commitment is not its bundle's (the iris bundle, same verifier, another modelHash).
     const adapter = (await m.sys.registry.getModelVersion(m.modelId, 1))[1];
@@ -43,7 +43,17 @@ describe("prover nodes: malformed jobs", function () {
       foreignAdapter.adapter,
       layoutOf(m.built.model),
     );
+    // The iris bundle's exact commitment and verifier, registered with another layout than its circuit's (issue 27,
+    // finding 2): no proof of the circuit verifies for it, so the node refuses it by name before claiming.
+    const { modelId: wrongLayoutModel } = await registerModel(
+      m.sys.registry,
+      m.wallet(1),
+      { modelCommitment: m.built.modelCommitment, circuitHash: m.built.circuit.r1csHash, vkHash: m.built.keys.vkHash, uri: m.uri },
+      adapter,
+      { ...layoutOf(m.built.model), inputBits: 11 },
+    );
     const good1 = await m.open({ fee: minFee });
+    const wrongLayout = await m.open({ modelId: wrongLayoutModel });
     const foreign = await m.open({ modelId: foreignModel });
     const badCommitment = await m.open({ commitment: 12345n });
     const unknown = await m.open({ modelId: unknownModel });
@@ -60,7 +70,7 @@ describe("prover nodes: malformed jobs", function () {
     await until(async () => (await Promise.all(good.map((g) => m.sys.jobs.resultOf(g.jobId)))).every((r) => r[0]), 60_000, "the good jobs");
     for (const g of good) expect(await m.sys.jobs.resultOf(g.jobId)).to.deep.equal([true, g.expected]);
 
-    const skipped = [badCommitment, unknown, foreign, lowFee, badUri, badJson, outOfRange];
+    const skipped = [badCommitment, unknown, foreign, wrongLayout, lowFee, badUri, badJson, outOfRange];
     const settled = (): boolean => {
       const states = new Map(node!.jobRecords().map((r) => [r.jobId, r.state]));
       return skipped.every((j) => states.get(j.jobId.toString()) === "skipped");
@@ -77,6 +87,9 @@ describe("prover nodes: malformed jobs", function () {
       /^published bundle file:\/\/.* refused: registry modelHash 0x[0-9a-f]{64} is not the bundle's 0x[0-9a-f]{64}$/,
     );
     expect(reason(foreign)).to.match(/^published bundle file:\/\/.* refused: .*is not the snarkjs verifier of these keys/);
+    expect(reason(wrongLayout)).to.match(
+      /^published bundle file:\/\/.* refused: layout\.inputBits: registered 11, circuit 12; re-register the version with the circuit's layout$/,
+    );
     expect(reason(lowFee)).to.match(/below the minimum/);
     expect(reason(badUri)).to.match(/unsupported input URI scheme/);
     expect(reason(badJson)).to.match(/not JSON/);
@@ -88,7 +101,7 @@ describe("prover nodes: malformed jobs", function () {
     for (const j of skipped) expect((await m.sys.jobs.claimOf(j.jobId)).claimant).to.equal("0x0000000000000000000000000000000000000000");
     const metrics = await node.stop();
     node = undefined;
-    expect(metrics.skipped).to.equal(7);
+    expect(metrics.skipped).to.equal(8);
     expect(metrics.fulfilled).to.equal(2);
     expect(metrics.settledBeforeStart).to.equal(0);
   });
