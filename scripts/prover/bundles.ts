@@ -35,6 +35,35 @@ import { verifyGroth16 } from "../prove/groth16";
 import { verificationKeyHash } from "../setup/groth16";
 import { type IpfsNode, IpfsError } from "../ipfs/node";
 
+/**
+ * Verdicts of the circuit checks (the zkey's vk is the bundle's, the wasm's witness satisfies the R1CS, a sample proof
+ * is the reference's and verifies) by the sha256 of `bundle.json`, shared by every node of a machine
+ * (`~/.cache/zkml-evm/bundle-verdicts`). Those checks depend on the files alone, and `bundle.json` pins every file's
+ * sha256 (checked by readBundle on every verification), so a bundle checked once is not checked again, by this node
+ * after a restart or by a second node (issue 28 point 3). Only passes are recorded. The registry, weights and
+ * verifier checks, which depend on the chain, run every time.
+ */
+export class CircuitVerdicts {
+  constructor(readonly dir: string) {}
+  private file(key: string): string {
+    return path.join(this.dir, `${key}.json`);
+  }
+  has(key: string): boolean {
+    return fs.existsSync(this.file(key));
+  }
+  put(key: string, what: { model: string; constraints: number }): void {
+    ensureDir(this.dir);
+    writeFileAtomic(this.file(key), JSON.stringify({ ...what, at: new Date().toISOString() }) + "\n");
+  }
+}
+
+/** What `verifyBundle` may use and report. */
+export interface CheckOptions {
+  verdicts?: CircuitVerdicts;
+  /** Called as each phase of the check ends (files, registry, weights, keys, circuit, verifier), with its time. */
+  onPhase?: (phase: string, ms: number, detail?: string) => void;
+}
+
 /** A model version a node serves: its fetched, verified bundle (`verifyBundle`). */
 export interface ServedModel {
   /** `<card name>#<model id>.<version>`, as log lines and the store show it. */
@@ -297,7 +326,13 @@ export async function verifyBundle(
   modelId: bigint,
   version: number,
   policy: ServePolicy,
+  opts: CheckOptions = {},
 ): Promise<ServedModel> {
+  let t = Date.now();
+  const phase = (name: string, detail?: string): void => {
+    opts.onPhase?.(name, Date.now() - t, detail);
+    t = Date.now();
+  };
   let manifest: BundleManifest;
   try {
     manifest = readBundle(dir);
@@ -305,6 +340,7 @@ export async function verifyBundle(
     if (e instanceof BundleError) throw new BundleRefused(e.message);
     throw e;
   }
+  phase("files", "sizes and sha256 as bundle.json says");
   const file = (role: keyof typeof BUNDLE_FILES): string => path.join(dir, BUNDLE_FILES[role]);
   if (manifest.constraints > policy.maxConstraints)
     throw new BundleRefused(`${manifest.constraints} constraints, more than PROVER_MAX_CONSTRAINTS ${policy.maxConstraints}`, "policy");
@@ -329,6 +365,7 @@ export async function verifyBundle(
     throw new BundleRefused(`registry has ${numSignals} public signals, the bundle ${manifest.registry.numPublicSignals}`);
   const target = await registry.verificationTarget(modelId, version);
   const onChainLayout = layoutFromChain(target.layout);
+  phase("registry");
   // ---- the files against the hashes
   const model = json<QuantizedModel>(dir, BUNDLE_FILES.model);
   try {
@@ -353,13 +390,50 @@ export async function verifyBundle(
   const publicCommitment = await publicModelCommitment(weights, layout);
   if (target.modelCommitment !== publicCommitment)
     throw new BundleRefused(`the registry's public model commitment ${target.modelCommitment} is not the circuit's ${publicCommitment}`);
-  const r1csHash = `0x${await sha256File(file("r1cs"))}`;
+  // readBundle checked the file against this sha256 a moment ago: no second pass over a large R1CS
+  const r1csHash = `0x${manifest.files.r1cs.sha256}`;
   if (r1csHash !== chain.circuitHash)
     throw new BundleRefused(`sha256(${BUNDLE_FILES.r1cs}) is ${r1csHash}, the registry's circuitHash is ${chain.circuitHash}`);
   const vkey = json<snarkjs.VerificationKey>(dir, BUNDLE_FILES.vkey);
   const vkHash = `0x${verificationKeyHash(vkey)}`;
   if (vkHash !== chain.vkHash)
     throw new BundleRefused(`the verification key hashes to ${vkHash}, the registry's vkHash is ${chain.vkHash}`);
+  phase("weights", "commitments and hashes against the registry");
+  const verdictKey = await sha256File(path.join(dir, BUNDLE_MANIFEST));
+  if (opts.verdicts?.has(verdictKey)) phase("circuit", "passed before (cached verdict)");
+  else {
+    await checkCircuit(dir, manifest, model, vkey, layout.inputMode === 1, (p) => phase(p));
+    opts.verdicts?.put(verdictKey, { model: model.name, constraints: manifest.constraints });
+  }
+  // ---- the on-chain verifier is the snarkjs verifier of this zkey
+  const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtimes(file("zkey")));
+  if (!audit.ok) throw new BundleRefused(audit.reason ?? "the version's verifier failed the audit");
+  phase("verifier");
+  return {
+    name: `${model.name}#${modelId}.${version}`,
+    model,
+    wasm: file("wasm"),
+    zkey: file("zkey"),
+    modelHash: chain.modelHash,
+    circuitHash: chain.circuitHash,
+    vkHash: chain.vkHash,
+  };
+}
+
+/**
+ * The checks that depend on the bundle's files alone: the zkey's vk is the bundle's, the R1CS has the constraints
+ * bundle.json says, the wasm's witness for a sample input satisfies the R1CS, and a proof of it is the TS reference's
+ * and verifies. Reports "keys" and "circuit".
+ */
+async function checkCircuit(
+  dir: string,
+  manifest: BundleManifest,
+  model: QuantizedModel,
+  vkey: snarkjs.VerificationKey,
+  publicInput: boolean,
+  phase: (name: string) => void,
+): Promise<void> {
+  const file = (role: keyof typeof BUNDLE_FILES): string => path.join(dir, BUNDLE_FILES[role]);
   let zkeyVk: snarkjs.VerificationKey;
   try {
     zkeyVk = await snarkjs.zKey.exportVerificationKey(file("zkey"));
@@ -371,9 +445,10 @@ export async function verifyBundle(
   const info = await snarkjs.r1cs.info(file("r1cs"));
   if (Number(info.nConstraints) !== manifest.constraints)
     throw new BundleRefused(`${BUNDLE_FILES.r1cs} has ${info.nConstraints} constraints, ${BUNDLE_MANIFEST} says ${manifest.constraints}`);
+  phase("keys");
   // ---- the circuit: a sample witness satisfies the R1CS, and its proof is the reference's and verifies
   const x = Array.from({ length: model.input.size }, () => 0n);
-  const salt = layout.inputMode === 1 ? undefined : 1n;
+  const salt = publicInput ? undefined : 1n;
   const wtns = path.join(dir, ".sample.wtns");
   try {
     await snarkjs.wtns.calculate(circuitInput(x, salt, 1n, model), file("wasm"), wtns);
@@ -393,16 +468,5 @@ export async function verifyBundle(
   }
   if (!(await verifyGroth16(vkey, proof.publicSignals, proof.proof)))
     throw new BundleRefused("a sample proof does not verify with the bundle's verification key");
-  // ---- the on-chain verifier is the snarkjs verifier of this zkey
-  const audit = await auditVersion(registry, provider, modelId, BigInt(version), await expectedGroth16Runtimes(file("zkey")));
-  if (!audit.ok) throw new BundleRefused(audit.reason ?? "the version's verifier failed the audit");
-  return {
-    name: `${model.name}#${modelId}.${version}`,
-    model,
-    wasm: file("wasm"),
-    zkey: file("zkey"),
-    modelHash: chain.modelHash,
-    circuitHash: chain.circuitHash,
-    vkHash: chain.vkHash,
-  };
+  phase("circuit");
 }

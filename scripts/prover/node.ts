@@ -15,6 +15,7 @@
  */
 import { randomInt } from "crypto";
 import * as fs from "fs";
+import * as path from "path";
 import { type Log, JsonRpcProvider, type TransactionReceipt, Wallet, getAddress } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { jobBinding } from "../chain/binding";
@@ -26,7 +27,8 @@ import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./i
 import { type JsonLog, type LogSink, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
 import { type HealthReport, JOB_STATES, type StatusSnapshot, startStatusServer } from "./http";
-import { BundleCache, BundleRefused, type ServePolicy, type ServedModel, admitted, verifyBundle } from "./bundles";
+import { BundleCache, BundleRefused, CircuitVerdicts, type ServePolicy, type ServedModel, admitted, verifyBundle } from "./bundles";
+import { userCacheDir } from "../lib/paths";
 import { type IpfsNode, startIpfsNode } from "../ipfs/node";
 import { ProofPool } from "./pool";
 import { type JobRecord, type JobState, ProverStore, TERMINAL } from "./store";
@@ -48,6 +50,11 @@ export interface ProverNodeConfig {
   bundleTimeoutMs?: number;
   /** After a bundle could not be fetched, the next job on that version tries again this much later (ms, default 60 s). */
   bundleRetryMs?: number;
+  /**
+   * Folder of the bundle circuit-check verdicts shared by the nodes of this machine (default
+   * `~/.cache/zkml-evm/bundle-verdicts`; CircuitVerdicts in scripts/prover/bundles.ts).
+   */
+  verdictDir?: string;
   /**
    * Blocks a JobOpened (and every other event) must be under the head before the node acts on it; default 0 on a
    * local development chain (chain id 31337 or 1337), DEFAULT_CONFIRMATIONS elsewhere.
@@ -118,6 +125,8 @@ function sameJob(
   );
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The phases of a bundle check, in order (verifyBundle's onPhase; "keys" is skipped with a cached circuit verdict). */
+const BUNDLE_PHASES = ["files", "registry", "weights", "keys", "circuit", "verifier"] as const;
 /** A proof that failed this many times (crashed workers) ends the job as failed. */
 const MAX_PROOF_STARTS = 3;
 const errMsg = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
@@ -147,6 +156,8 @@ export class ProverNode {
   private chainTime = 0;
   /** leaseDuration + openWindow of the market, read once: a claim is possible only this long before a deadline. */
   private claimSpan?: bigint;
+  /** Bundle checks under way, by `modelId:version`: the phase running and since when (for /health). */
+  private readonly checking = new Map<string, { modelId: string; version: number; phase: string; since: number }>();
   /** The market's delivery window, read once: a private claim also needs it before the deadline. */
   private deliveryWindow?: bigint;
   /** The chain's block number when this node started: jobs settled up to it were never this node's to lose. */
@@ -304,6 +315,7 @@ export class ProverNode {
       jobsInFlight: this.active.size,
       lastError: this.lastTickError,
       ...(ipfsPeers?.length ? { ipfsPeers } : {}),
+      ...(this.checking.size ? { checkingBundles: [...this.checking.values()].map((c) => ({ ...c, forMs: Date.now() - c.since })) } : {}),
     };
   }
 
@@ -1035,7 +1047,16 @@ export class ProverNode {
         this.cfg.bundleTimeoutMs,
       );
       const t1 = Date.now();
-      const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.cfg.policy);
+      // every phase is logged as it ends, and /health shows the one under way (a large bundle takes minutes)
+      this.checking.set(`${modelId}:${version}`, { modelId: String(modelId), version, phase: "files", since: Date.now() });
+      const model = await verifyBundle(dir, this.registry, this.provider, modelId, version, this.cfg.policy, {
+        verdicts: new CircuitVerdicts(this.cfg.verdictDir ?? path.join(userCacheDir(), "bundle-verdicts")),
+        onPhase: (phase, ms, detail) => {
+          this.log("bundle_check", { modelId, version, phase, ms, ...(detail ? { detail } : {}) });
+          const next = BUNDLE_PHASES[BUNDLE_PHASES.indexOf(phase as (typeof BUNDLE_PHASES)[number]) + 1];
+          if (next) this.checking.set(`${modelId}:${version}`, { modelId: String(modelId), version, phase: next, since: Date.now() });
+        },
+      }).finally(() => this.checking.delete(`${modelId}:${version}`));
       this.log("bundle_verified", {
         modelId,
         version,

@@ -210,6 +210,12 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     // each node fetched and verified v1 once, fetched and refused v2 once, with the reason
     for (let k = 0; k < 2; k++) {
       expect(logs[k].count("bundle_verified"), `${names[k]} verified once`).to.equal(1);
+      // the check is logged phase by phase as it runs (issue 28 point 3)
+      const phases = logs[k].lines
+        .filter((l) => l.event === "bundle_check" && l.modelId === String(modelId) && l.version === 1)
+        .map((l) => l.phase);
+      expect(phases.slice(0, 3), `${names[k]} bundle_check phases`).to.deep.equal(["files", "registry", "weights"]);
+      expect(phases.at(-1)).to.equal("verifier");
       expect(logs[k].count("bundle_refused"), `${names[k]} refused once`).to.equal(1);
       for (const b of badJobs)
         expect(rec(nodes[k], b.jobId)!.reason).to.match(/the weights commit to 0x[0-9a-f]{64}, the registry's modelHash is 0x[0-9a-f]{64}/);

@@ -427,9 +427,29 @@ describe("operator tasks (issues 6, 14)", function () {
         const [version] = await registry.currentVersion(p.data.modelId);
         const [c] = await registry.getModelVersion(p.data.modelId, version);
         expect(c.uri).to.equal(p.data.uri);
-        const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
-        const served = await verifyBundle(p.data.bundleDir, registry, hre.ethers.provider, p.data.modelId, Number(version), DEFAULT_POLICY);
-        expect(served.model.name).to.equal("temp-forecast");
+        const { CircuitVerdicts, verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
+        // checked once, by phase; the second check (a restarted or second node on this machine) reuses the circuit
+        // verdict, the chain-dependent phases run again (issue 28 point 3)
+        const verdicts = new CircuitVerdicts(path.join(deployDir, "verdicts"));
+        const check = async () => {
+          const phases: string[] = [];
+          const served = await verifyBundle(
+            p.data.bundleDir,
+            registry,
+            hre.ethers.provider,
+            p.data.modelId,
+            Number(version),
+            DEFAULT_POLICY,
+            {
+              verdicts,
+              onPhase: (phase, _ms, detail) => phases.push(detail?.includes("cached") ? `${phase} (cached)` : phase),
+            },
+          );
+          expect(served.model.name).to.equal("temp-forecast");
+          return phases;
+        };
+        expect(await check()).to.deep.equal(["files", "registry", "weights", "keys", "circuit", "verifier"]);
+        expect(await check()).to.deep.equal(["files", "registry", "weights", "circuit (cached)", "verifier"]);
         const card = JSON.parse(fs.readFileSync(path.join(p.data.bundleDir, "card.json"), "utf8")) as {
           accuracy?: { metric: string };
           license: string;
