@@ -12,7 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { HDNodeWallet, Wallet } from "ethers";
+import { ResilientRpcProvider } from "../chain/rpc";
 import { DEFAULT_MARKET, deployGroth16Verifier, deploySystem, openJob, openJobWithInputs, registerModel } from "../chain/system";
 import { startHardhatNode } from "../chain/local-node";
 import { startIpfsNode } from "../ipfs/node";
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-bench-open-"));
   const chain = await startHardhatNode();
-  const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1, pollingInterval: 200 });
+  // a loaded machine (a LeNet-5 proof on both cores) makes the local node drop connections: retried, like a node's
+  const provider = new ResilientRpcProvider(chain.url, { cacheTimeout: -1, pollingInterval: 200 });
   const owner = await startIpfsNode({ dir: path.join(tmp, "owner-ipfs"), listen: ["/ip4/127.0.0.1/tcp/0"] });
   const rows: OpenNetworkResult["rows"] = [];
   try {
