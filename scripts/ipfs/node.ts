@@ -361,6 +361,7 @@ async function keepPeers(
       await libp2p.peerStore.merge(conn.remotePeer, { tags: { [KEEP_ALIVE]: { value: 100 } } });
       k.failures = 0;
       k.lastError = undefined;
+      k.up = true; // a drop is counted when a later tick finds it gone, however soon that is
     } catch (e) {
       k.failures++;
       k.lastError = (e as Error).message.slice(0, 200);
@@ -378,7 +379,12 @@ async function keepPeers(
         const up = connected(k);
         if (k.up && !up) k.drops++;
         k.up = up;
-        if (!up && !k.dialing && Date.now() >= k.nextAt) void dial(k);
+        if (up) {
+          // connected again, by this keeper or by libp2p's reconnect queue: the failed redials are over
+          k.failures = 0;
+          k.lastError = undefined;
+          k.nextAt = 0;
+        } else if (!k.dialing && Date.now() >= k.nextAt) void dial(k);
       }
     },
     Math.min(1_000, firstMs),
@@ -387,13 +393,17 @@ async function keepPeers(
   return {
     first,
     status: () =>
-      kept.map((k) => ({
-        addr: k.addr,
-        connected: connected(k),
-        failures: k.failures,
-        drops: k.drops,
-        ...(k.lastError ? { lastError: k.lastError } : {}),
-      })),
+      kept.map((k) => {
+        const up = connected(k);
+        // failures and the last error are those since the last connection
+        return {
+          addr: k.addr,
+          connected: up,
+          failures: up ? 0 : k.failures,
+          drops: k.drops,
+          ...(!up && k.lastError ? { lastError: k.lastError } : {}),
+        };
+      }),
     stop: () => clearInterval(timer),
   };
 }
