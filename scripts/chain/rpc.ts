@@ -190,16 +190,28 @@ export class RetryingEip1193 implements Eip1193 {
     const hash = keccak256(raw);
     const arrived = async (): Promise<string | undefined> =>
       (await this.read<unknown>("eth_getTransactionByHash", [hash])) ? hash : undefined;
+    return this.sendOnce(args.method, () => this.inner.request(args), arrived);
+  }
+
+  /**
+   * Sends a transaction with `withRetry`. After a lost answer `arrived` says whether the earlier attempt reached the
+   * node (its hash) before anything is sent again, and a resend the node refuses as already known is answered the
+   * same way.
+   */
+  private sendOnce(method: string, send: () => Promise<unknown>, arrived: () => Promise<string | undefined>): Promise<unknown> {
     let tries = 0;
-    return this.withRetry(
-      args.method,
+    return this.withRetry<unknown>(
+      method,
       async () => {
         try {
           tries++;
-          return (await this.inner.request(args)) as string;
+          return await send();
         } catch (e) {
-          // a resend the node already has: the earlier attempt arrived
-          if (tries > 1 && isAlreadyKnown(e) && (await arrived())) return hash;
+          // only a resend can meet its own earlier attempt; on the first try "nonce too low" is the node's answer
+          if (tries > 1 && isAlreadyKnown(e)) {
+            const h = await arrived();
+            if (h) return h;
+          }
           throw e;
         }
       },
@@ -233,23 +245,6 @@ export class RetryingEip1193 implements Eip1193 {
         `the connection dropped while sending a transaction from ${tx.from} with nonce ${nonce}, and the node has a transaction with that nonce that could not be found: check the account's transactions before sending again`,
       );
     };
-    let tries = 0;
-    return this.withRetry(
-      args.method,
-      async () => {
-        try {
-          tries++;
-          return await this.inner.request({ method: args.method, params });
-        } catch (e) {
-          // only a resend can meet its own earlier attempt; on the first try "nonce too low" is the node's answer
-          if (tries > 1 && isAlreadyKnown(e)) {
-            const h = await arrived();
-            if (h) return h;
-          }
-          throw e;
-        }
-      },
-      arrived,
-    );
+    return this.sendOnce(args.method, () => this.inner.request({ method: args.method, params }), arrived);
   }
 }

@@ -177,13 +177,39 @@ async function httpGetToFile(url: string, file: string, maxBytes: number, timeou
   }
 }
 
+/** A bundle fetch under way, as `/health` shows it. */
+export interface FetchProgress {
+  modelId: string;
+  version: number;
+  uri: string;
+  /** Bytes written so far (every file of the partial folder, the one being written included). */
+  bytes: number;
+  forMs: number;
+}
+
 export class BundleCache {
+  /** Fetches under way, by cache folder. */
+  private readonly active = new Map<string, { modelId: string; version: number; uri: string; tmp: string; since: number }>();
+
   constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly ipfs?: IpfsNode,
   ) {
     ensureDir(dir);
+  }
+
+  /** The fetches under way and how far each got (bytes on disk), for `/health` and the progress log. */
+  fetching(): FetchProgress[] {
+    return [...this.active.values()].map((a) => {
+      let bytes = 0;
+      try {
+        for (const n of fs.readdirSync(a.tmp)) bytes += fs.statSync(path.join(a.tmp, n)).size;
+      } catch {
+        // the folder is being renamed into place or removed: nothing to add
+      }
+      return { modelId: a.modelId, version: a.version, uri: a.uri, bytes, forMs: Date.now() - a.since };
+    });
   }
 
   /** The cache folder of a version. */
@@ -215,6 +241,7 @@ export class BundleCache {
     const tmp = `${dest}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
     ensureDir(tmp);
+    this.active.set(dest, { modelId: modelId.toString(), version, uri, tmp, since: Date.now() });
     try {
       if (uri.startsWith("ipfs://")) {
         if (!this.ipfs)
@@ -276,6 +303,8 @@ export class BundleCache {
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw e;
+    } finally {
+      this.active.delete(dest);
     }
     this.evict(dest);
     return dest;

@@ -316,6 +316,7 @@ export class ProverNode {
       lastError: this.lastTickError,
       ...(ipfsPeers?.length ? { ipfsPeers } : {}),
       ...(this.checking.size ? { checkingBundles: [...this.checking.values()].map((c) => ({ ...c, forMs: Date.now() - c.since })) } : {}),
+      ...(this.bundles?.fetching().length ? { fetchingBundles: this.bundles.fetching() } : {}),
     };
   }
 
@@ -1036,16 +1037,24 @@ export class ProverNode {
     if (why) return { reason: why };
     const [commitment] = await this.registry.getModelVersion(modelId, version);
     const t0 = Date.now();
+    // a large bundle's fetch is logged every 10 s with the bytes it has so far (and shown in /health)
+    const progress = setInterval(() => {
+      for (const f of this.bundles.fetching())
+        if (f.modelId === String(modelId) && f.version === version) this.log("bundle_fetch_progress", { ...f });
+    }, 10_000);
+    progress.unref();
     try {
-      const dir = await this.bundles.fetch(
-        commitment.uri,
-        modelId,
-        version,
-        // the proving key is most of a large bundle; the R1CS and the witness generator of a small circuit can be
-        // a few times its size, so the whole is bounded by 4 proving keys and 16 MiB
-        { totalBytes: this.cfg.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.cfg.policy.maxZkeyBytes },
-        this.cfg.bundleTimeoutMs,
-      );
+      const dir = await this.bundles
+        .fetch(
+          commitment.uri,
+          modelId,
+          version,
+          // the proving key is most of a large bundle; the R1CS and the witness generator of a small circuit can be
+          // a few times its size, so the whole is bounded by 4 proving keys and 16 MiB
+          { totalBytes: this.cfg.policy.maxZkeyBytes * 4 + 16 * 2 ** 20, zkeyBytes: this.cfg.policy.maxZkeyBytes },
+          this.cfg.bundleTimeoutMs,
+        )
+        .finally(() => clearInterval(progress));
       const t1 = Date.now();
       // every phase is logged as it ends, and /health shows the one under way (a large bundle takes minutes)
       this.checking.set(`${modelId}:${version}`, { modelId: String(modelId), version, phase: "files", since: Date.now() });

@@ -1,5 +1,8 @@
 import { expect } from "chai";
+import { until } from "../helpers/wait";
 import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { type BuiltModel, buildModel } from "../../scripts/model/build";
@@ -67,6 +70,44 @@ describe("open network: bundle cache and serving policy", function () {
     const t1 = await tiny.fetch(`file://${src[0]}`, 1n, 1, limits);
     const t2 = await tiny.fetch(`file://${src[1]}`, 2n, 1, limits);
     expect([fs.existsSync(t1), fs.existsSync(t2)]).to.deep.equal([false, true]);
+  });
+
+  it("reports a fetch under way with the bytes it has so far (issue 28: /health and the progress log of a large bundle)", async function () {
+    const src = bundle("slow");
+    // an HTTP server that sends the proving key's first half, then stalls for a moment
+    let stalled: () => void = () => undefined;
+    const stall = new Promise<void>((r) => (stalled = r));
+    let resume: () => void = () => undefined;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const server = http.createServer((req, res) => {
+      const f = path.join(src, decodeURIComponent((req.url ?? "/").split("?")[0]));
+      if (!fs.existsSync(f)) return void res.writeHead(404).end();
+      const body = fs.readFileSync(f);
+      res.writeHead(200, { "content-length": String(body.length) });
+      if (!f.endsWith(".zkey")) return void res.end(body);
+      res.write(body.subarray(0, body.length >> 1), () => stalled());
+      void resumed.then(() => res.end(body.subarray(body.length >> 1)));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const cache = new BundleCache(path.join(tmp, "progress"), 2 ** 30, undefined);
+      expect(cache.fetching()).to.deep.equal([]);
+      const done = cache.fetch(uri, 5n, 2, limits);
+      await stall;
+      await until(() => cache.fetching()[0]?.bytes >= fs.statSync(b.keys.zkey).size >> 1, 10_000, "the first half on disk");
+      const [f] = cache.fetching();
+      expect([f.modelId, f.version, f.uri]).to.deep.equal(["5", 2, uri]);
+      expect(f.bytes).to.be.lessThan(size(src));
+      expect(f.forMs).to.be.at.least(0);
+      resume();
+      const dir = await done;
+      expect(size(dir)).to.be.at.least(size(src));
+      expect(cache.fetching()).to.deep.equal([]);
+    } finally {
+      resume();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it("refuses by kind before the large files: over a limit (policy), missing (unavailable), an unsupported URI", async function () {

@@ -8,15 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
+import { until } from "../helpers/wait";
 import { type IpfsNode, startIpfsNode } from "../../scripts/ipfs/node";
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("IPFS nodes keep their peers (issue 28 point 1)", function () {
   this.timeout(120_000);

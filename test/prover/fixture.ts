@@ -140,14 +140,7 @@ export function inProcessNode(m: Market, i: number, name: string, over: Partial<
   });
 }
 
-/** Polls `cond` every `ms` until it holds or `timeoutMs` passes. @throws on timeout, with `what`. */
-export async function until(cond: () => Promise<boolean>, timeoutMs: number, what: string, ms = 250): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, ms));
-  }
-}
+export { until } from "../helpers/wait";
 
 /** Contract balance and the sum it must equal: open escrows and bounties + every account's available + locked + burned. */
 export async function escrowBooks(m: Market, accounts: string[]): Promise<{ balance: bigint; owed: bigint }> {
