@@ -21,7 +21,7 @@ import { sha256File } from "../lib/hash";
 import { NODE_MODULES, ensureDir, userCacheDir } from "../lib/paths";
 import { compileSolidity } from "../lib/solc";
 import { GROTH16_BN254_V1 } from "./binding";
-import { type ModelLayout, publicModelCommitment } from "../model/quantized";
+import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../model/quantized";
 import { addBatchFunction } from "../setup/groth16-batch";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
@@ -32,17 +32,6 @@ export interface VerifierAudit {
   recordedCodeHash: string;
   actualCodeHash: string;
 }
-
-/** The fields of a layout, in `IModelRegistry.Layout` order. */
-const LAYOUT_KEYS: readonly (keyof ModelLayout)[] = [
-  "inputMode",
-  "outputHead",
-  "inputCount",
-  "inputBits",
-  "outputCount",
-  "outputBits",
-  "outputFrac",
-];
 
 /** A layout as the registry returns it (`layoutOf`, `verificationTarget(...).layout`), as numbers. */
 export function layoutFromChain(l: { [K in keyof ModelLayout]: bigint | number }): ModelLayout {

@@ -633,6 +633,9 @@ const LAYOUT_FIELDS: readonly (readonly [keyof ModelLayout, number])[] = [
   ["outputFrac", 8],
 ];
 
+/** The fields of a layout, in `IModelRegistry.Layout` (and layout word) order. */
+export const LAYOUT_KEYS: readonly (keyof ModelLayout)[] = LAYOUT_FIELDS.map(([k]) => k);
+
 /**
  * The canonical word L of a layout (docs/public-signals.md, "Layout binding"; twin of `LayoutWord.encode` in
  * contracts/libraries/LayoutWord.sol): inputMode bits 0-7, outputHead 8-15, inputCount 16-31, inputBits 32-39,

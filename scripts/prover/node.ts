@@ -1128,11 +1128,17 @@ export class ProverNode {
       await this.finish(j, "skipped", "private-input job this node claimed once already (one claim per address per private job)");
       return false;
     }
-    // A requester may name the one prover it delivers to; it can change its mind, so look again a delivery window later.
+    // A requester may name the one prover it delivers to; it can change its mind, so look again a delivery window
+    // later (by this machine's clock: an idle chain's clock stands still)
     const designated = j.privateInput ? await this.jobs.designatedClaimant(j.jobId) : zero;
     if (designated !== zero && getAddress(designated) !== this.address) {
-      const recheck = this.chainTime + Number(this.deliveryWindow);
-      await this.update(j, { state: "waiting", leaseEnd: recheck, reason: `the requester designated ${designated} to claim it` });
+      const retryAt = Date.now() + Number(this.deliveryWindow) * 1000;
+      await this.update(j, {
+        state: "waiting",
+        leaseEnd: undefined,
+        retryAt,
+        reason: `the requester designated ${designated} to claim it`,
+      });
       return false;
     }
     if (this.cfg.claimJitterMs > 0) await sleep(randomInt(this.cfg.claimJitterMs + 1));

@@ -100,4 +100,24 @@ describe("prover nodes: private input delivery", function () {
     await node.stop();
     node = undefined;
   });
+
+  it("leaves a private job its requester designated to another prover (issue 27 finding 3): no claim, waiting with the reason", async function () {
+    const jobs = m.sys.jobs.connect(m.requester);
+    const now = (await m.provider.getBlock("latest"))!.timestamp;
+    const c = await inputCommitment(m.built.model, [1n, 2n, 3n, 4n], 99n);
+    const id = await jobs.openPrivateJob.staticCall(m.modelId, 1n, c, now + 3600, false, { value: 10n ** 16n });
+    await (await jobs.openPrivateJob(m.modelId, 1n, c, now + 3600, false, { value: 10n ** 16n })).wait();
+    const other = m.wallet(9).address;
+    await (await jobs.designateClaimant(id, other)).wait();
+    node = inProcessNode(m, 7, "designated", {});
+    await node.start();
+    const rec = () => node!.jobRecords().find((r) => r.jobId === id.toString());
+    await until(async () => rec()?.state === "waiting", 60_000, "the designated job set aside");
+    expect(rec()?.reason).to.equal(`the requester designated ${other} to claim it`);
+    expect(rec()?.retryAt).to.be.greaterThan(Date.now());
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobClaimed(id))).length).to.equal(0);
+    await node.stop();
+    node = undefined;
+  });
 });
