@@ -14,6 +14,7 @@ import type { UnixFS } from "@helia/unixfs";
 import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { ensureDir, userCacheDir, writeFileAtomic } from "../lib/paths";
 import { importEsm } from "../lib/esm";
+import { StalledError, whileReceiving } from "../lib/idle";
 
 export interface IpfsNodeOptions {
   /** Folder of the blockstore and datastore (default `~/.cache/zkml-evm/ipfs`). */
@@ -65,8 +66,9 @@ export interface IpfsNode {
   /** Adds `files` (name -> bytes) as one UnixFS directory; returns its CID (CIDv1, base32). */
   addDirectory(files: ReadonlyMap<string, Uint8Array>): Promise<string>;
   /**
-   * Fetches the UnixFS directory `cid` (flat: files only) into `dest`, at most `maxBytes` in all and
-   * `timeoutMs` per file, writing each file atomically.
+   * Fetches the UnixFS directory `cid` (flat: files only) into `dest`, at most `maxBytes` in all, writing each file
+   * atomically. A fetch runs as long as blocks keep arriving and is given up when none arrives for `timeoutMs`
+   * (default 60,000); the blocks received are kept in the blockstore, so a later try asks only for the rest.
    * @returns name -> size of the files written.
    * @throws IpfsError when it is not a flat directory, too large, or not retrievable in time.
    */
@@ -93,28 +95,6 @@ export interface IpfsNode {
 
 export function defaultIpfsDir(): string {
   return path.join(userCacheDir(), "ipfs");
-}
-
-/**
- * Runs `work` with an abort signal that fires after `ms`, and gives up at that time even if `work` ignores the signal
- * (a block source that keeps answering wrong blocks can keep a Helia session retrying past its signal).
- */
-async function bounded(ms: number, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(new Error(`no answer in ${ms} ms`));
-    }, ms);
-  });
-  const run = work(ac.signal);
-  run.catch(() => undefined); // settled late, after the timeout: nobody waits for it any more
-  try {
-    await Promise.race([run, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
@@ -215,8 +195,9 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
       }
       const entries: { name: string; cid: typeof cid; size: bigint }[] = [];
       try {
-        await bounded(timeoutMs, async (signal) => {
+        await whileReceiving(timeoutMs, async (signal, received) => {
           for await (const e of fsx.ls(cid, { signal })) {
+            received();
             if (e.type !== "file" && e.type !== "raw")
               throw new IpfsError(`${cidText}: entry "${e.name}" is a ${e.type}, a bundle holds files only`);
             entries.push({ name: e.name, cid: e.cid, size: e.size });
@@ -224,7 +205,7 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
         });
       } catch (e) {
         if (e instanceof IpfsError) throw e;
-        throw new IpfsError(`${cidText} could not be listed as a directory within ${timeoutMs} ms: ${(e as Error).message}`, "unavailable");
+        throw new IpfsError(`${cidText} could not be listed as a directory: ${(e as Error).message}`, "unavailable");
       }
       const total = entries.reduce((s, e) => s + e.size, 0n);
       for (const e of entries) {
@@ -242,8 +223,9 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
         const fd = fs.openSync(part, "w");
         let n = 0;
         try {
-          await bounded(timeoutMs, async (signal) => {
+          await whileReceiving(timeoutMs, async (signal, received) => {
             for await (const chunk of fsx.cat(e.cid, { signal })) {
+              received();
               n += chunk.length;
               if (n > maxBytes) throw new IpfsError(`${cidText}/${e.name} is larger than the limit of ${maxBytes} bytes`, "too-large");
               fs.writeSync(fd, chunk);
@@ -253,7 +235,8 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
           fs.closeSync(fd);
           fs.rmSync(part, { force: true });
           if (err instanceof IpfsError) throw err;
-          throw new IpfsError(`${cidText}/${e.name} could not be fetched within ${timeoutMs} ms: ${(err as Error).message}`, "unavailable");
+          const why = err instanceof StalledError ? `${err.message} (${n} bytes of ${e.size} received)` : (err as Error).message;
+          throw new IpfsError(`${cidText}/${e.name} could not be fetched: ${why}`, "unavailable");
         }
         fs.closeSync(fd);
         fs.renameSync(part, file);

@@ -27,6 +27,7 @@ import type { ModelRegistry } from "../../typechain-types";
 import { GROTH16_BN254_V1 } from "../chain/binding";
 import { auditVersion, expectedGroth16Runtimes, layoutDiffField, layoutFromChain, layoutMismatch } from "../chain/audit-verifier";
 import { sha256File } from "../lib/hash";
+import { StalledError, whileReceiving } from "../lib/idle";
 import { ensureDir, writeFileAtomic } from "../lib/paths";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, readBundle } from "../model/bundle";
 import { type QuantizedModel, layoutOf, modelCommitment, publicModelCommitment, validateModel } from "../model/quantized";
@@ -127,29 +128,44 @@ function causeOf(e: unknown): string {
   return err.cause?.code ?? err.cause?.message ?? err.message;
 }
 
-/** Fetches `base/name` over HTTP(S), bounded in size and time. */
-/** GET `url`: a response that answered 2xx and declares no more than `maxBytes` (BundleRefused otherwise). */
-async function httpOpen(url: string, maxBytes: number, timeoutMs: number): Promise<Response> {
-  let res: Response;
+/**
+ * GET `url`, bounded in size and by idleness: the response must start within `idleMs`, and `body` (when given) is
+ * called with the response and a `received()` to call per chunk, the transfer being given up when nothing arrives for
+ * `idleMs` (a proving key of hundreds of MB may take minutes while it keeps coming). BundleRefused on any failure.
+ */
+async function httpFetch<T>(
+  url: string,
+  maxBytes: number,
+  idleMs: number,
+  body: (res: Response, received: () => void) => Promise<T>,
+): Promise<T> {
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return await whileReceiving(idleMs, async (signal, received) => {
+      let res: Response;
+      try {
+        res = await fetch(url, { signal });
+      } catch (e) {
+        throw new BundleRefused(`${url} could not be fetched: ${causeOf(e)}`, "unavailable");
+      }
+      received();
+      if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
+      const declared = Number(res.headers.get("content-length") ?? NaN);
+      if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
+      try {
+        return await body(res, received);
+      } catch (e) {
+        if (e instanceof BundleRefused) throw e;
+        throw new BundleRefused(`${url} broke off: ${causeOf(e)}`, "unavailable");
+      }
+    });
   } catch (e) {
-    throw new BundleRefused(`${url} could not be fetched: ${causeOf(e)}`, "unavailable");
+    if (e instanceof StalledError) throw new BundleRefused(`${url} could not be fetched: ${e.message}`, "unavailable");
+    throw e;
   }
-  if (!res.ok) throw new BundleRefused(`${url} answered HTTP ${res.status}`, "unavailable");
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) throw new BundleRefused(`${url} is ${declared} bytes, more than the limit of ${maxBytes}`, "policy");
-  return res;
 }
 
-async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promise<Buffer> {
-  const res = await httpOpen(url, maxBytes, timeoutMs);
-  let body: Buffer;
-  try {
-    body = Buffer.from(await res.arrayBuffer());
-  } catch (e) {
-    throw new BundleRefused(`${url} broke off: ${causeOf(e)}`, "unavailable");
-  }
+async function httpGet(url: string, maxBytes: number, idleMs: number): Promise<Buffer> {
+  const body = await httpFetch(url, maxBytes, idleMs, async (res) => Buffer.from(await res.arrayBuffer()));
   if (body.length > maxBytes) throw new BundleRefused(`${url} is ${body.length} bytes, more than the limit of ${maxBytes}`, "policy");
   return body;
 }
@@ -158,23 +174,22 @@ async function httpGet(url: string, maxBytes: number, timeoutMs: number): Promis
  * Streams `url` into `file` (one chunk in memory at a time: a proving key of hundreds of MB is never held whole),
  * refusing a body longer than `maxBytes` as soon as it passes the limit.
  */
-async function httpGetToFile(url: string, file: string, maxBytes: number, timeoutMs: number): Promise<void> {
-  const res = await httpOpen(url, maxBytes, timeoutMs);
-  if (!res.body) throw new BundleRefused(`${url} answered without a body`, "unavailable");
-  const fd = fs.openSync(file, "w");
-  let n = 0;
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      n += chunk.length;
-      if (n > maxBytes) throw new BundleRefused(`${url} is more than ${n - 1} bytes, more than the limit of ${maxBytes}`, "policy");
-      fs.writeSync(fd, chunk);
+async function httpGetToFile(url: string, file: string, maxBytes: number, idleMs: number): Promise<void> {
+  await httpFetch(url, maxBytes, idleMs, async (res, received) => {
+    if (!res.body) throw new BundleRefused(`${url} answered without a body`, "unavailable");
+    const fd = fs.openSync(file, "w");
+    let n = 0;
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        received();
+        n += chunk.length;
+        if (n > maxBytes) throw new BundleRefused(`${url} is more than ${n - 1} bytes, more than the limit of ${maxBytes}`, "policy");
+        fs.writeSync(fd, chunk);
+      }
+    } finally {
+      fs.closeSync(fd);
     }
-  } catch (e) {
-    if (e instanceof BundleRefused) throw e;
-    throw new BundleRefused(`${url} broke off: ${causeOf(e)}`, "unavailable");
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** A bundle fetch under way, as `/health` shows it. */
@@ -221,6 +236,7 @@ export class BundleCache {
    * Fetches the bundle at `uri` into the cache (or finds it there) and returns its folder.
    * Sizes are checked before the large files are asked for: the whole bundle against `limits.totalBytes` and the
    * proving key against `limits.zkeyBytes` (from bundle.json over HTTP or a folder, from the directory listing on IPFS).
+   * A transfer runs as long as data keeps arriving and is given up ("unavailable") when nothing arrives for `idleMs`.
    * @throws BundleRefused on an unsupported URI, a transport failure or a size over a limit.
    */
   async fetch(
@@ -228,7 +244,7 @@ export class BundleCache {
     modelId: bigint,
     version: number,
     limits: { totalBytes: number; zkeyBytes: number },
-    timeoutMs = 120_000,
+    idleMs = 120_000,
   ): Promise<string> {
     const limit = limits.totalBytes;
     const zkeyTooLarge = (bytes: number): BundleRefused =>
@@ -251,7 +267,7 @@ export class BundleCache {
         try {
           await this.ipfs.getDirectory(cid, tmp, {
             maxBytes: limit,
-            timeoutMs,
+            timeoutMs: idleMs,
             refuse: (name, bytes) => (name === BUNDLE_FILES.zkey && bytes > limits.zkeyBytes ? zkeyTooLarge(bytes).message : undefined),
           });
         } catch (e) {
@@ -268,12 +284,12 @@ export class BundleCache {
           return p;
         };
         const get = async (name: string): Promise<Buffer> =>
-          local ? fs.readFileSync(localFile(name)) : httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, timeoutMs);
+          local ? fs.readFileSync(localFile(name)) : httpGet(`${uri.replace(/\/+$/, "")}/${name}`, limit, idleMs);
         // the bundle's files are copied or streamed to the cache, never read whole (the folder is renamed when complete)
         const download = async (name: string): Promise<void> =>
           local
             ? fs.copyFileSync(localFile(name), path.join(tmp, name))
-            : httpGetToFile(`${uri.replace(/\/+$/, "")}/${name}`, path.join(tmp, name), limit, timeoutMs);
+            : httpGetToFile(`${uri.replace(/\/+$/, "")}/${name}`, path.join(tmp, name), limit, idleMs);
         const manifestBytes = await get(BUNDLE_MANIFEST);
         writeFileAtomic(path.join(tmp, BUNDLE_MANIFEST), manifestBytes);
         const m = json<BundleManifest>(tmp, BUNDLE_MANIFEST);

@@ -27,7 +27,7 @@
  * | PROVER_IPFS_PEERS | multiaddrs (with /p2p/<id>) of IPFS peers holding bundles, comma-separated | none |
  * | PROVER_IPFS_GATEWAYS | trustless gateways for bundle blocks (verified by CID), comma-separated | none |
  * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
- * | PROVER_BUNDLE_TIMEOUT_MS | time a bundle fetch may take per file | 120000 |
+ * | PROVER_BUNDLE_TIMEOUT_MS | how long a bundle fetch may go without receiving anything (a stall) | 120000 |
  * | PROVER_BUNDLE_RETRY_MS | after a bundle could not be fetched, try again this much later | 60000 |
  * | PROVER_HTTP_PORT | serve GET /metrics (Prometheus text) and /health on this port (0: any free port) | unset: no server |
  * | PROVER_HTTP_HOST | interface of that server (0.0.0.0 for all) | 127.0.0.1 |

@@ -110,6 +110,54 @@ describe("open network: bundle cache and serving policy", function () {
     }
   });
 
+  it("lets a slow fetch that keeps receiving run past its timeout, and gives up on one that receives nothing for that long (issue 28 point 1)", async function () {
+    this.timeout(30_000);
+    const src = bundle("trickle");
+    // the proving key in 8 pieces, 250 ms apart (about 2 s in all, twice the 1 s timeout); in "stall" mode the key's
+    // first piece and then nothing
+    let mode: "trickle" | "stall" = "trickle";
+    const server = http.createServer((req, res) => {
+      const f = path.join(src, decodeURIComponent((req.url ?? "/").split("?")[0]));
+      if (!fs.existsSync(f)) return void res.writeHead(404).end();
+      const body = fs.readFileSync(f);
+      res.writeHead(200, { "content-length": String(body.length) });
+      if (!f.endsWith(".zkey")) return void res.end(body);
+      const step = Math.ceil(body.length / 8);
+      const send = (i: number): void => {
+        if (res.destroyed) return;
+        if (i * step >= body.length) return void res.end();
+        res.write(body.subarray(i * step, (i + 1) * step));
+        if (mode === "trickle" || i === 0) setTimeout(() => send(i + 1), 250);
+      };
+      send(0);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const cache = new BundleCache(path.join(tmp, "trickle"), 2 ** 30, undefined);
+      const t0 = Date.now();
+      const dir = await cache.fetch(uri, 6n, 1, limits, 1_000);
+      expect(Date.now() - t0).to.be.greaterThan(1_500);
+      expect(fs.statSync(path.join(dir, "proving.zkey")).size).to.equal(fs.statSync(b.keys.zkey).size);
+      mode = "stall";
+      const t1 = Date.now();
+      let refused: BundleRefused | undefined;
+      try {
+        await cache.fetch(uri, 6n, 2, limits, 1_000);
+      } catch (e) {
+        refused = e as BundleRefused;
+      }
+      expect(refused).to.be.instanceOf(BundleRefused);
+      expect(refused!.kind).to.equal("unavailable");
+      expect(refused!.message).to.match(/proving\.zkey .*received nothing for 1000 ms/);
+      expect(Date.now() - t1).to.be.lessThan(10_000);
+      expect(cache.fetching()).to.deep.equal([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it("refuses by kind before the large files: over a limit (policy), missing (unavailable), an unsupported URI", async function () {
     const src = bundle("d");
     const cache = new BundleCache(path.join(tmp, "kinds"), 2 ** 30, undefined);

@@ -377,7 +377,9 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     );
     for (const j of served) expect((await m.sys.jobs.resultOf(j.jobId))[1]).to.equal(j.expected);
     const reason = (j: { jobId: bigint }) => rec(j.jobId)!.reason ?? "";
-    expect(reason(skipped.Z)).to.match(/ipfs:\/\/\w+ unavailable .*could not be (listed as a directory|fetched) within 5000 ms/);
+    expect(reason(skipped.Z)).to.match(
+      /ipfs:\/\/\w+ unavailable .*could not be (listed as a directory|fetched): received nothing for 5000 ms/,
+    );
     expect(reason(skipped.T)).to.match(/refused: proving\.zkey is \d+ bytes, bundle\.json says \d+$/);
     expect(reason(skipped.K)).to.match(/refused: proving\.zkey is not the proving key of verification_key\.json$/);
     expect(reason(skipped.L)).to.match(/refused: bundle\.json says layout\.outputCount is 4, the model's is 3$/);
