@@ -9,15 +9,32 @@
  * node's memory grows beyond SOAK_MAX_GROWTH_MIB (256) between its first and last 3 minutes of samples. Writes
  * bench/SOAK.md and bench/soak.json: throughput, latency p50/p95 (JobOpened to JobFulfilled, chain time), peak memory
  * (RSS) per node, kills, faults, retries.
- *   npm run soak            (SOAK_MINUTES=2 SOAK_JOBS=60 SOAK_KILL_EVERY_S=40 for a short run)
+ *
+ * The open network (issue 28 point 6): a publisher's IPFS node (`npm run ipfs:serve`, its own process) holds the
+ * bundles of SOAK_LARGE_MODEL (mnist-lenet5, a 470 MB bundle; "none": no open-network scenario) and temp-forecast;
+ * every node has it as its only IPFS peer (PROVER_IPFS_PEERS) and it is SIGKILLed every SOAK_PUBLISHER_RESTART_S
+ * (240) seconds and restarted 5 s later on the same address, so every node loses its peer again and again. The large
+ * model is registered a quarter into the opening and temp-forecast at 60%, each after at least one publisher restart
+ * (the field failure of issue 28: a model published after the peer was lost was never fetched); SOAK_LARGE_JOBS (20)
+ * and SOAK_SMALL_JOBS (30) jobs are opened on them, spread over the rest of the opening. Checks also: every job on
+ * them fulfilled once with the reference output, or reclaimed; no process restarted except by the harness.
+ *   npm run soak            (SOAK_MINUTES=2 SOAK_JOBS=60 SOAK_KILL_EVERY_S=40 SOAK_LARGE_MODEL=none: a short run)
  */
 import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import hre from "hardhat";
 import { type ProxyMode, startRpcProxy } from "../chain/fault-proxy";
+import { deployGroth16Verifier, registerModel } from "../chain/system";
+import { startIpfsNode } from "../ipfs/node";
 import { ROOT, ensureDir, writeFileAtomic } from "../lib/paths";
 import { runMain } from "../lib/main";
+import { type BuiltModel, buildModel } from "../model/build";
+import { writeBundle } from "../model/bundle";
+import { layoutOf } from "../model/quantized";
 import { quantile } from "../prover/metrics";
+import { bundleSources, modelCard } from "../publish/sources";
 import { type Market, devKey, escrowBooks, startMarket } from "../../test/prover/fixture";
 
 const env = (k: string, d: number): number => {
@@ -28,6 +45,22 @@ const env = (k: string, d: number): number => {
   return n;
 };
 
+/** A model published on the publisher's IPFS node and registered during the soak. */
+interface OpenModel {
+  built: BuiltModel;
+  cid: string;
+  bytes: number;
+  jobs: number;
+  /** Share of the opening after which it is registered. */
+  at: number;
+  modelId?: bigint;
+  registeredAt?: number;
+  opened: { jobId: bigint; expected: bigint }[];
+}
+
+/** Event names counted in the nodes' JSON logs. */
+const COUNTED = ["bundle_unavailable", "job_retry", "bundle_refused", "bundle_check", "bundle_fetch_progress"] as const;
+
 interface NodeProc {
   name: string;
   account: number;
@@ -37,6 +70,7 @@ interface NodeProc {
   rss: { t: number; mib: number }[];
   exitCodes: (number | null)[];
   lastLines: string[];
+  events: Record<string, number>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -58,9 +92,64 @@ async function main(): Promise<void> {
   const killEveryS = env("SOAK_KILL_EVERY_S", 180);
   const maxGrowthMiB = env("SOAK_MAX_GROWTH_MIB", 256);
   const deadlineS = env("SOAK_DEADLINE_S", 900);
+  const largeName = process.env.SOAK_LARGE_MODEL ?? "mnist-lenet5";
+  const openNetwork = largeName !== "none";
+  const largeJobs = Math.round(env("SOAK_LARGE_JOBS", 20));
+  const smallJobs = Math.round(env("SOAK_SMALL_JOBS", 30));
+  const publisherRestartS = env("SOAK_PUBLISHER_RESTART_S", 240);
   const t0 = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-soak-"));
+
+  // the open network's models: built (and their verifiers compiled), their bundles added to the publisher's blockstore
+  // before its server starts (one process holds a blockstore)
+  const pubDir = path.join(tmp, "publisher-ipfs");
+  const openModels: OpenModel[] = [];
+  if (openNetwork) {
+    const seed = await startIpfsNode({ dir: pubDir, listen: [] });
+    for (const [name, jobs, at] of [
+      [largeName, largeJobs, 0.25],
+      ["temp-forecast", smallJobs, 0.6],
+    ] as const) {
+      const built = await buildModel(name, { quantize: false });
+      const { files } = writeBundle(bundleSources(built, await modelCard(name, "MIT")), path.join(tmp, `${name}-bundle`));
+      const cid = await seed.addDirectory(files);
+      const bytes = [...files.values()].reduce((a, f) => a + f.length, 0);
+      openModels.push({ built, cid, bytes, jobs, at, opened: [] });
+      console.log(`soak: ${name} bundle ${(bytes / 2 ** 20).toFixed(0)} MiB added as ipfs://${cid}`);
+    }
+    await seed.stop();
+    await hre.run("compile", { quiet: true });
+  }
   const m: Market = await startMarket({ leaseDuration: 120 });
   const proxy = await startRpcProxy(m.chain.url);
+
+  // the publisher: `npm run ipfs:serve` as its own process, restarted on the same address
+  const publisherKillTimes: number[] = [];
+  const publisher = { proc: undefined as ChildProcess | undefined, addr: "", starts: 0, kills: 0 };
+  const startPublisher = async (): Promise<void> => {
+    const port = publisher.addr ? /\/tcp\/(\d+)\//.exec(publisher.addr)![1] : "0";
+    const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "ipfs", "serve.ts")], {
+      cwd: ROOT,
+      env: { ...process.env, IPFS_DIR: pubDir, IPFS_LISTEN: `/ip4/127.0.0.1/tcp/${port}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    publisher.proc = proc;
+    publisher.starts++;
+    const addr = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      proc.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+        const a = /PROVER_IPFS_PEERS=(\S+)/.exec(out);
+        if (a) resolve(a[1]);
+      });
+      proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+      proc.once("exit", (code) => reject(new Error(`ipfs:serve exited (${code}) before it was online: ${out.slice(-500)}`)));
+    });
+    if (publisher.addr && addr !== publisher.addr) throw new Error(`the publisher came back as ${addr}, not ${publisher.addr}`);
+    publisher.addr = addr;
+  };
+  if (openNetwork) await startPublisher();
+
   const nodes: NodeProc[] = Array.from({ length: nodesN }, (_, i) => ({
     name: `soak${i + 1}`,
     account: 3 + i,
@@ -69,7 +158,9 @@ async function main(): Promise<void> {
     rss: [],
     exitCodes: [],
     lastLines: [],
+    events: {},
   }));
+  let stopping = false;
   const launch = (n: NodeProc): void => {
     n.starts++;
     const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "prover", "main.ts")], {
@@ -86,17 +177,26 @@ async function main(): Promise<void> {
         PROVER_POLL_MS: "300",
         PROVER_METRICS_MS: "60000",
         PROVER_RPC_TIMEOUT_MS: "3000",
+        ...(openNetwork ? { PROVER_IPFS_PEERS: publisher.addr, PROVER_BUNDLE_RETRY_MS: "15000", PROVER_BUNDLE_TIMEOUT_MS: "30000" } : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
     n.proc = proc;
     const keep = (d: Buffer): void => {
-      n.lastLines.push(...d.toString().split("\n").filter(Boolean));
+      const lines = d.toString().split("\n").filter(Boolean);
+      for (const l of lines) {
+        const e = /"event":"(\w+)"/.exec(l)?.[1];
+        if (e && (COUNTED as readonly string[]).includes(e)) n.events[e] = (n.events[e] ?? 0) + 1;
+      }
+      n.lastLines.push(...lines);
       if (n.lastLines.length > 50) n.lastLines.splice(0, n.lastLines.length - 50);
     };
     proc.stdout?.on("data", keep);
     proc.stderr?.on("data", keep);
-    proc.once("exit", (code) => n.exitCodes.push(code));
+    // an exit that is neither the harness's SIGKILL nor the final SIGTERM: the node stopped by itself
+    proc.once("exit", (code, signal) => {
+      if (!stopping && signal !== "SIGKILL") n.exitCodes.push(code);
+    });
   };
   nodes.forEach(launch);
 
@@ -140,16 +240,80 @@ async function main(): Promise<void> {
     }
   })();
 
-  // the jobs, at a steady rate
+  // when each job was first seen fulfilled (wall clock), for the memory windows
+  const fulfilledAtWall = new Map<string, number>();
+  const watcher = (async () => {
+    while (running) {
+      for (const om of openModels)
+        for (const j of om.opened)
+          if (!fulfilledAtWall.has(j.jobId.toString()) && (await m.sys.jobs.resultOf(j.jobId))[0])
+            fulfilledAtWall.set(j.jobId.toString(), Date.now());
+      await sleep(5_000);
+    }
+  })();
+  const restarts = (async () => {
+    if (!openNetwork) return;
+    while (running) {
+      const until = Date.now() + publisherRestartS * 1000;
+      while (running && Date.now() < until) await sleep(1_000);
+      if (!running) break;
+      publisher.proc?.kill("SIGKILL");
+      publisher.kills++;
+      publisherKillTimes.push(Date.now());
+      console.log(`soak: publisher SIGKILLed at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      await sleep(5_000);
+      await startPublisher();
+    }
+  })();
+
+  // the jobs, at a steady rate; the open network's models registered on their schedule, their jobs spread after it
   const ids: bigint[] = [];
-  const every = (minutes * 60_000) / jobsN;
+  const openingMs = minutes * 60_000;
   const openStart = Date.now();
-  for (let i = 0; i < jobsN; i++) {
-    const due = openStart + i * every;
+  type Step = { due: number; run: () => Promise<void> };
+  const steps: Step[] = [];
+  let irisOpened = 0;
+  for (let i = 0; i < jobsN; i++)
+    steps.push({
+      due: (i * openingMs) / jobsN,
+      run: async () => {
+        ids.push((await m.open({ deadlineIn: deadlineS })).jobId);
+        if (++irisOpened % 100 === 0) console.log(`soak: ${irisOpened} iris jobs opened at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      },
+    });
+  for (const om of openModels) {
+    const at = om.at * openingMs;
+    steps.push({
+      due: at,
+      run: async () => {
+        const owner = m.wallet(1);
+        const v = await deployGroth16Verifier(owner, await hre.artifacts.readArtifact(om.built.paths.verifierContract), m.sys.factory);
+        const reg = {
+          modelCommitment: om.built.modelCommitment,
+          circuitHash: om.built.circuit.r1csHash,
+          vkHash: om.built.keys.vkHash,
+          uri: `ipfs://${om.cid}`,
+        };
+        om.modelId = (await registerModel(m.sys.registry, owner, reg, await v.adapter.getAddress(), layoutOf(om.built.model))).modelId;
+        om.registeredAt = Date.now();
+        console.log(`soak: ${om.built.model.name} registered as model ${om.modelId} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      },
+    });
+    for (let k = 0; k < om.jobs; k++)
+      steps.push({
+        due: at + 1 + (k * (openingMs - at)) / om.jobs,
+        run: async () => {
+          const j = await m.open({ model: om.built, modelId: om.modelId, deadlineIn: deadlineS });
+          om.opened.push(j);
+          ids.push(j.jobId);
+        },
+      });
+  }
+  steps.sort((a, b) => a.due - b.due);
+  for (const st of steps) {
+    const due = openStart + st.due;
     if (Date.now() < due) await sleep(due - Date.now());
-    const { jobId } = await m.open({ deadlineIn: deadlineS });
-    ids.push(jobId);
-    if ((i + 1) % 100 === 0) console.log(`soak: ${i + 1} jobs opened at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    await st.run();
   }
   const openEnd = Date.now();
 
@@ -157,12 +321,16 @@ async function main(): Promise<void> {
   const settleBy = Date.now() + (deadlineS + 120) * 1000;
   for (;;) {
     let open = 0;
-    for (const id of ids) if (!(await m.sys.jobs.resultOf(id))[0]) open++;
+    for (const id of ids) {
+      if (fulfilledAtWall.has(id.toString())) continue;
+      if (!(await m.sys.jobs.resultOf(id))[0]) open++;
+      else fulfilledAtWall.set(id.toString(), Date.now());
+    }
     if (open === 0 || Date.now() > settleBy) break;
     await sleep(5_000);
   }
   running = false;
-  await Promise.all([sampler, chaos]);
+  await Promise.all([sampler, chaos, restarts, watcher]);
   proxy.set("pass");
   let reclaimed = 0;
   const now = (await m.provider.getBlock("latest"))!.timestamp;
@@ -173,9 +341,11 @@ async function main(): Promise<void> {
       reclaimed++;
     }
   }
+  stopping = true;
   for (const n of nodes) {
     n.proc?.kill("SIGTERM");
   }
+  publisher.proc?.kill("SIGTERM");
   await sleep(3_000);
 
   // checks and figures
@@ -192,14 +362,50 @@ async function main(): Promise<void> {
   };
   for (const e of opened) openedAt.set(e.args.jobId.toString(), await timeOf(e.blockNumber));
   const lat: number[] = [];
-  for (const e of fulfilled) lat.push((await timeOf(e.blockNumber)) - (openedAt.get(e.args.jobId.toString()) ?? 0));
+  const latOf = new Map<string, number>();
+  for (const e of fulfilled) {
+    const l = (await timeOf(e.blockNumber)) - (openedAt.get(e.args.jobId.toString()) ?? 0);
+    lat.push(l);
+    latOf.set(e.args.jobId.toString(), l);
+  }
+  // the open network's models: each job fulfilled with the reference output, or reclaimed
+  const perModel = [];
+  for (const om of openModels) {
+    let right = 0;
+    let wrong = 0;
+    const l: number[] = [];
+    for (const j of om.opened) {
+      const [done, output] = await m.sys.jobs.resultOf(j.jobId);
+      if (!done) continue;
+      if (output === j.expected) right++;
+      else wrong++;
+      l.push(latOf.get(j.jobId.toString()) ?? 0);
+    }
+    perModel.push({
+      name: om.built.model.name,
+      bundleMiB: Math.round(om.bytes / 2 ** 20),
+      constraints: om.built.circuit.constraints,
+      registeredAtS: om.registeredAt ? Math.round((om.registeredAt - t0) / 1000) : undefined,
+      publisherRestartsBefore: om.registeredAt ? publisherKillTimes.filter((t) => t < om.registeredAt!).length : 0,
+      jobs: om.opened.length,
+      fulfilled: right + wrong,
+      wrong,
+      latencySeconds: { p50: quantile(l, 0.5), p95: quantile(l, 0.95), max: Math.max(0, ...l) },
+    });
+  }
   const unsettled = ids.filter((id) => !byJob.has(id.toString())).length - reclaimed;
   const accounts = [m.requester.address, ...nodes.map((n) => m.wallet(n.account).address)];
   const books = await escrowBooks(m, accounts);
+  // memory growth: a node's resting memory (the least RSS of a 3-minute window) in its first window against its last;
+  // with the open network, the first window starts when the large model's first job is fulfilled (its proofs raise
+  // the resting memory once; a leak keeps raising it)
+  const largeFirst = openModels[0]?.opened.map((j) => fulfilledAtWall.get(j.jobId.toString())).filter((t): t is number => t !== undefined);
+  const memFrom = largeFirst?.length ? Math.min(...largeFirst) : 0;
   const perNode = nodes.map((n) => {
-    const first = n.rss.filter((s) => s.t - n.rss[0].t < 180_000);
+    const from = n.rss.find((s) => s.t >= memFrom)?.t ?? n.rss[0]?.t ?? 0;
+    const first = n.rss.filter((s) => s.t >= from && s.t - from < 180_000);
     const last = n.rss.filter((s) => n.rss[n.rss.length - 1].t - s.t < 180_000);
-    const avg = (xs: { mib: number }[]): number => xs.reduce((a, s) => a + s.mib, 0) / Math.max(1, xs.length);
+    const avg = (xs: { mib: number }[]): number => (xs.length ? Math.min(...xs.map((s) => s.mib)) : 0);
     const served = fulfilled.filter((e) => e.args.prover === m.wallet(n.account).address).length;
     return {
       name: n.name,
@@ -210,12 +416,23 @@ async function main(): Promise<void> {
       firstRssMiB: Math.round(avg(first)),
       lastRssMiB: Math.round(avg(last)),
       growthMiB: Math.round(avg(last) - avg(first)),
+      events: n.events,
+      exitedByItself: n.exitCodes.length,
     };
   });
   const wall = (Date.now() - openStart) / 1000;
   const result = {
     measuredAt: new Date().toISOString(),
-    config: { minutes, jobs: jobsN, nodes: nodesN, killEveryS, deadlineS, maxGrowthMiB, leaseDuration: 120 },
+    config: {
+      minutes,
+      jobs: jobsN,
+      nodes: nodesN,
+      killEveryS,
+      deadlineS,
+      maxGrowthMiB,
+      leaseDuration: 120,
+      openNetwork: openNetwork ? { largeModel: largeName, largeJobs, smallJobs, publisherRestartS } : undefined,
+    },
     openingSeconds: (openEnd - openStart) / 1000,
     wallSeconds: wall,
     fulfilled: byJob.size,
@@ -228,12 +445,19 @@ async function main(): Promise<void> {
     faults,
     proxySeen: { ...proxy.seen },
     nodes: perNode,
+    openNetwork: openNetwork ? { publisherStarts: publisher.starts, publisherKills: publisher.kills, models: perModel } : undefined,
   };
   const failures: string[] = [];
   if (twice.length) failures.push(`jobs fulfilled twice: ${twice.join(", ")}`);
   if (unsettled) failures.push(`${unsettled} jobs neither fulfilled nor reclaimed`);
   if (!result.escrow.conserved) failures.push(`escrow not conserved: balance ${books.balance}, owed ${books.owed}`);
   for (const n of perNode) if (n.growthMiB > maxGrowthMiB) failures.push(`${n.name} memory grew ${n.growthMiB} MiB > ${maxGrowthMiB}`);
+  for (const n of perNode) if (n.exitedByItself) failures.push(`${n.name} exited by itself ${n.exitedByItself} time(s)`);
+  for (const pm of perModel) {
+    if (pm.wrong) failures.push(`${pm.name}: ${pm.wrong} results differ from the reference`);
+    if (pm.jobs !== (openModels.find((o) => o.built.model.name === pm.name)?.jobs ?? 0))
+      failures.push(`${pm.name}: not every job was opened`);
+  }
   const out = path.join(ROOT, "bench");
   ensureDir(out);
   writeFileAtomic(path.join(out, "soak.json"), JSON.stringify({ ...result, failures }, null, 1) + "\n");
@@ -244,7 +468,13 @@ async function main(): Promise<void> {
       `published as a bundle, ${nodesN} prover nodes (each its own process, \`scripts/prover/main.ts\`) behind one loopback ` +
       `RPC proxy (scripts/chain/fault-proxy.ts), ${jobsN} jobs opened at a steady rate over ${minutes} min (lease 120 s, ` +
       `deadline ${deadlineS} s), a random node SIGKILLed every ${killEveryS} s and restarted 5 s later, a fault burst every ` +
-      `30 s (in turn: 10 HTTP 429, 10 connection resets, 2 timeouts, 6 HTTP 500, 2 lost eth_sendRawTransaction answers).`,
+      `30 s (in turn: 10 HTTP 429, 10 connection resets, 2 timeouts, 6 HTTP 500, 2 lost eth_sendRawTransaction answers).` +
+      (openNetwork
+        ? ` The open network (issue 28): a publisher's IPFS node (\`npm run ipfs:serve\`, its own process) holding the ` +
+          `bundles of ${openModels.map((o) => o.built.model.name).join(" and ")}, every node's only IPFS peer, SIGKILLed every ` +
+          `${publisherRestartS} s and restarted 5 s later on the same address (${publisher.kills} times); each model registered ` +
+          `on chain after at least one such restart, its jobs spread over the rest of the opening. Nothing was restarted by hand.`
+        : ""),
     "",
     "| figure | value |",
     "|---|---|",
@@ -258,13 +488,35 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")} |`,
     "",
-    "| node | jobs served | starts | SIGKILLs | peak RSS | RSS first 3 min | RSS last 3 min | growth (bound " + maxGrowthMiB + " MiB) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...(openNetwork
+      ? [
+          "| published on IPFS | bundle | constraints | registered at | publisher restarts before | jobs | fulfilled, output = reference | wrong | latency p50 / p95 / max |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+          ...perModel.map(
+            (pm) =>
+              `| ${pm.name} | ${pm.bundleMiB} MiB | ${pm.constraints} | ${pm.registeredAtS} s | ${pm.publisherRestartsBefore} | ${pm.jobs} | ` +
+              `${pm.fulfilled - pm.wrong} | ${pm.wrong} | ${pm.latencySeconds.p50} / ${pm.latencySeconds.p95} / ${pm.latencySeconds.max} s |`,
+          ),
+          "",
+        ]
+      : []),
+    "| node | jobs served | starts | SIGKILLs | stopped by itself | peak RSS | resting RSS first 3 min | resting RSS last 3 min | growth (bound " +
+      maxGrowthMiB +
+      " MiB) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...perNode.map(
       (n) =>
-        `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.peakRssMiB} MiB | ${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`,
+        `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.exitedByItself} | ${n.peakRssMiB} MiB | ${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`,
     ),
     "",
+    ...(openNetwork
+      ? [
+          "Events in the nodes' logs (summed over restarts): " +
+            perNode.map((n) => `${n.name} ${COUNTED.map((e) => `${e} ${n.events[e] ?? 0}`).join(", ")}`).join("; ") +
+            ". Resting RSS: the least of a 3-minute window; the first window starts when the large model's first job is fulfilled.",
+          "",
+        ]
+      : []),
     failures.length ? `**Failed:** ${failures.join("; ")}.` : "Every check passed.",
     "",
   ].join("\n");
@@ -272,6 +524,7 @@ async function main(): Promise<void> {
   console.log(md);
   await proxy.close();
   await m.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
   if (failures.length) throw new Error(`soak failed: ${failures.join("; ")}`);
 }
 

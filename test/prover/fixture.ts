@@ -40,9 +40,13 @@ export interface Market {
   jobsAddress: string;
   requester: Wallet;
   wallet(i: number): Wallet;
-  /** Opens a job on a random valid iris input; returns its id and the reference output. */
+  /**
+   * Opens a job on a deterministic input of iris (or of `model`, registered as `modelId`); returns its id and the
+   * reference output.
+   */
   open(opts?: {
     fee?: bigint;
+    model?: BuiltModel;
     modelId?: bigint;
     uri?: string;
     commitment?: bigint;
@@ -96,9 +100,10 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
     wallet,
     async open(opts = {}) {
       n++;
-      const x = Array.from({ length: built.model.input.size }, (_, i) => BigInt(((n * 37 + i * 53) % 200) - 100));
+      const b = opts.model ?? built;
+      const x = Array.from({ length: b.model.input.size }, (_, i) => BigInt(((n * 37 + i * 53) % 200) - 100));
       const salt = (BigInt(n) * 982451653n + 7n) % SNARK_FIELD;
-      const c = opts.commitment ?? (await inputCommitment(built.model, x, salt));
+      const c = opts.commitment ?? (await inputCommitment(b.model, x, salt));
       const now = (await provider.getBlock("latest"))!.timestamp;
       const { jobId } = await openJob(sys.jobs, requester, {
         modelId: opts.modelId ?? modelId,
@@ -108,7 +113,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
         fee: opts.fee ?? 10n ** 16n,
         deadline: BigInt(now + (opts.deadlineIn ?? 3600)),
       });
-      return { jobId, expected: inferQuantized(built.model, x).output };
+      return { jobId, expected: inferQuantized(b.model, x).output };
     },
     stateDir: (name) => path.join(tmp, name),
     publish,
