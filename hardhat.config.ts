@@ -2,9 +2,9 @@ import { HardhatUserConfig, subtask, vars } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-ethers";
 import "@typechain/hardhat";
-import { cliTaskName, guardCommandLine } from "./scripts/tasks/cli";
-import "./scripts/tasks";
-import { SOLC_SETTINGS } from "./scripts/lib/solc";
+import { cliTaskName, guardCommandLine } from "./scripts/apps/tasks/cli";
+import "./scripts/apps/tasks";
+import { SOLC_SETTINGS } from "./scripts/engine/solc";
 // The toolbox's type extensions (hre.ignition, chai matchers...); its code is loaded below, unless the task is light.
 import type {} from "@nomicfoundation/hardhat-toolbox";
 

@@ -8,7 +8,7 @@ include "requantize.circom";
 ///         quantizer aligns the coarser operand to the finer one).
 /// @param n          number of elements (both operands have the same layout)
 /// @param sa, sb     left shifts of a and b, >= 0
-/// @param A          accumulator width: every a[i] * 2^sa + b[i] * 2^sb is in [-2^(A-1), 2^(A-1)) (scripts/circuit,
+/// @param A          accumulator width: every a[i] * 2^sa + b[i] * 2^sb is in [-2^(A-1), 2^(A-1)) (scripts/engine/circuit,
 ///                   from the operands' ranges)
 /// @param k, outBits, relu  as in Requantize
 /// @input  a, b      n values each, in the ranges A was computed for

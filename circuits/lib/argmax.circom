@@ -6,7 +6,7 @@ include "circomlib/circuits/bitify.circom";
 /// @notice Index of the largest of n signed values. Tie rule: the LOWEST index among equal maxima wins.
 /// @param n      number of values, n >= 1
 /// @param bits   difference width: the caller guarantees max_i in[i] - min_j in[j] < 2^bits (true for any values in
-///               [-2^(bits-1), 2^(bits-1)); scripts/circuit passes the width of the tight logit range), bits <= 248
+///               [-2^(bits-1), 2^(bits-1)); scripts/engine/circuit passes the width of the tight logit range), bits <= 248
 /// @input  in    the values
 /// @output out   the index t of the maximum
 /// @output max   in[t]

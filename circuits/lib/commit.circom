@@ -37,7 +37,7 @@ template PackSigned(n, bits) {
 
 /// @title PoseidonChain
 /// @notice Sponge-like chain over n field elements with an initial value: h = init; for each group of up to 15
-///         elements g: h = Poseidon([h] ++ g). Matches scripts/quant/commit.ts (circomlibjs Poseidon).
+///         elements g: h = Poseidon([h] ++ g). Matches scripts/formats/commitments.ts (circomlibjs Poseidon).
 /// @param n     number of elements, n >= 1
 /// @input init  salt or domain tag
 /// @input in    the elements

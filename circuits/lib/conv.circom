@@ -11,7 +11,7 @@ include "requantize.circom";
 /// @param C, H, Wd   input channels, height, width
 /// @param OC, K      output channels, kernel size (square)
 /// @param S, P       stride >= 1, padding 0 <= P < K
-/// @param G          groups, G >= 1 dividing C and OC (G = C: depthwise; scripts/model/quantized.ts validates it)
+/// @param G          groups, G >= 1 dividing C and OC (G = C: depthwise; scripts/formats/quantized-model.ts validates it)
 /// @param Wt, B      weights [OC][C/G][K][K] and biases [OC] (constants, biases at the accumulator scale)
 /// @input  in        C*H*Wd values
 /// @output acc       OC*OH*OW accumulators, OH = (H + 2P - K) \ S + 1, OW likewise, same CHW layout
@@ -102,7 +102,7 @@ template Conv2dAccPrivate(C, H, Wd, OC, K, S, P, G) {
 /// @param OC, K      output channels, kernel size (square)
 /// @param S, P       stride >= 1, padding 0 <= P < K
 /// @param Wt, B      weights [OC][C][K][K] and biases [OC] (constants, biases at the accumulator scale)
-/// @param A          accumulator width over every output position (scripts/circuit, from weights and input range)
+/// @param A          accumulator width over every output position (scripts/engine/circuit, from weights and input range)
 /// @param k, outBits, relu  as in Requantize
 /// @input  in        C*H*Wd values in the range A was computed for
 /// @output out       OC*OH*OW values, OH = (H + 2P - K) \ S + 1, OW likewise, same CHW layout
@@ -155,7 +155,7 @@ template Conv2dPrivate(C, H, Wd, OC, K, S, P, A, k, outBits, relu) {
 ///         in[g*(C/G) + c][oy*S + ky - P][ox*S + kx - P]), out-of-range taps reading 0. G = 1 is Conv2dOpen (both
 ///         wrap Conv2dAccOpen; the generated mains keep the ungrouped name for G = 1).
 /// @param C, H, Wd, OC, K, S, P  as in Conv2dOpen
-/// @param G          groups, G >= 1 dividing C and OC (scripts/model/quantized.ts validates it)
+/// @param G          groups, G >= 1 dividing C and OC (scripts/formats/quantized-model.ts validates it)
 /// @param Wt, B      weights [OC][C/G][K][K] and biases [OC] (constants)
 /// @param A, k, outBits, relu  as in Conv2dOpen
 /// @input  in        C*H*Wd values in the range A was computed for

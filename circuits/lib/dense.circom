@@ -9,7 +9,7 @@ include "requantize.circom";
 /// @param W          nOut x nIn signed integer weights (constants)
 /// @param B          nOut signed integer biases, at the accumulator scale (constants)
 /// @param A          accumulator width: |sum_i W[j][i]*in[i] + B[j]| < 2^(A-1) for every input in the caller's range
-///                   (computed by scripts/circuit from the weights and the input range)
+///                   (computed by scripts/engine/circuit from the weights and the input range)
 /// @param k, outBits, relu  as in Requantize
 /// @input  in        nIn values in the range the bound A was computed for
 /// @output out       nOut requantized values
@@ -34,7 +34,7 @@ template DenseOpen(nIn, nOut, W, B, A, k, outBits, relu) {
 /// @notice Fully connected layer with PRIVATE weights (witness signals): out[j] = Requantize(sum_i W[j][i]*in[i] + B[j]).
 ///         One constraint per multiply; the bias adds linearly.
 /// @param nIn, nOut  shape
-/// @param A          accumulator width, computed by scripts/circuit from the WORST CASE over all weights in the
+/// @param A          accumulator width, computed by scripts/engine/circuit from the WORST CASE over all weights in the
 ///                   wBits range and biases in the bBits range (so the circuit reveals nothing about the weights)
 /// @param k, outBits, relu  as in Requantize
 /// @input  in        nIn values in the range A was computed for

@@ -160,7 +160,7 @@ template MaxPool2dPadded(C, H, Wd, K, S, P, D) {
 ///         Conv2d*Open) because Requantize is non-decreasing: floor((x + 2^(k-1)) / 2^k) and the clamp (with or
 ///         without ReLU) never reverse an order, so max_i f(a_i) = f(max_i a_i). It is cheaper when the windows do
 ///         not overlap much: one Requantize per POOLED value instead of one per accumulator, at the price of wider
-///         Max2 comparisons (scripts/circuit/generate.ts compares both costs and takes the cheaper).
+///         Max2 comparisons (scripts/engine/circuit/generate.ts compares both costs and takes the cheaper).
 /// @param C, H, Wd, K, S, P  as in MaxPool2dPadded (the accumulator tensor's shape, window, stride, padding)
 /// @param D          the caller guarantees every accumulator is in some [lo, hi] with hi - lo < 2^D
 /// @param A, k, outBits, relu  as in Requantize: every accumulator is in [-2^(A-1), 2^(A-1)), hence so is their max
@@ -185,7 +185,7 @@ template MaxPoolRequantize(C, H, Wd, K, S, P, D, A, k, outBits, relu) {
 ///         out[c][oy][ox] = Requantize(sum of the K x K window, shift, outBits, relu = 0). An exact average when
 ///         K*K = 2^shift; otherwise the scale change is recorded in the model (outFrac).
 /// @param C, H, Wd, K, S  as in MaxPool2d
-/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/circuit)
+/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/engine/circuit)
 /// @param k, outBits      shift and output width of the requantization
 /// @input  in       C*H*Wd values
 /// @output out      C*OH*OW values in [-2^(outBits-1), 2^(outBits-1))
@@ -223,7 +223,7 @@ template AvgPool2d(C, H, Wd, K, S, A, k, outBits) {
 /// @param C, H, Wd  input shape
 /// @param K, S      window and stride (K <= min(H, Wd) + 2P, S >= 1)
 /// @param P         padding, 0 <= P < K (P = 0 is AvgPool2d)
-/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/circuit)
+/// @param A         accumulator width: every window sum is in [-2^(A-1), 2^(A-1)) (scripts/engine/circuit)
 /// @param k, outBits      shift and output width of the requantization
 /// @input  in       C*H*Wd values
 /// @output out      C*OH*OW values, OH = (H + 2P - K) \ S + 1, OW likewise

@@ -10,7 +10,7 @@ include "circomlib/circuits/comparators.circom";
 ///         relu = 1: lo = 0,               m = outBits - 1  (out in [0, 2^(outBits-1) - 1])
 ///         relu = 0: lo = -2^(outBits-1),  m = outBits      (out in [-2^(outBits-1), 2^(outBits-1) - 1])
 /// @param A       accumulator width: the caller guarantees in is in [-2^(A-1), 2^(A-1)) as a signed integer
-///                (it is a linear combination of range-checked values; scripts/circuit computes A from the bounds)
+///                (it is a linear combination of range-checked values; scripts/engine/circuit computes A from the bounds)
 /// @param k       shift (0 <= k); k = 0 means no rounding
 /// @param outBits output width in bits (signed), 2 <= outBits
 /// @param relu    1 to fuse ReLU, 0 for a signed clamp

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 /// @title Packing of signed fixed-point values into field elements (docs/public-signals.md)
-/// @notice The Solidity twin of the circuits' `PackSigned` and of `packSigned` in `scripts/quant/commit.ts`: each
+/// @notice The Solidity twin of the circuits' `PackSigned` and of `packSigned` in `scripts/formats/commitments.ts`: each
 /// value is offset by `2^(bits-1)` and `floor(248 / bits)` values share one word, little-endian. Consumers use
 /// `unpack` to read a values-head result (`InferenceJobs.resultOf` / the callback's `output`); the market packs
 /// public inputs with the same rule.

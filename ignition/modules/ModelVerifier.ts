@@ -9,7 +9,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /** Number of public signals of every model circuit (docs/public-signals.md). */
 const NUM_PUBLIC_SIGNALS = 4;
-/** `bytes4(keccak256("groth16-bn254-v1"))` (scripts/chain/binding.ts GROTH16_BN254_V1). */
+/** `bytes4(keccak256("groth16-bn254-v1"))` (scripts/formats/public-signals.ts GROTH16_BN254_V1). */
 const GROTH16_BN254_V1 = "0x0550d137";
 
 /**

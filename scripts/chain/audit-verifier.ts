@@ -17,12 +17,12 @@ import * as path from "path";
 import * as snarkjs from "snarkjs";
 import { JsonRpcProvider, keccak256, type Provider } from "ethers";
 import { ModelRegistry__factory, type ModelRegistry } from "../../typechain-types";
-import { sha256File } from "../lib/hash";
-import { NODE_MODULES, ensureDir, userCacheDir } from "../lib/paths";
-import { compileSolidity } from "../lib/solc";
-import { GROTH16_BN254_V1 } from "./binding";
-import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../model/quantized";
-import { addBatchFunction } from "../setup/groth16-batch";
+import { sha256File } from "../util/hash";
+import { NODE_MODULES, ensureDir, userCacheDir } from "../util/paths";
+import { compileSolidity } from "../engine/solc";
+import { GROTH16_BN254_V1 } from "../formats/public-signals";
+import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../formats/quantized-model";
+import { addBatchFunction } from "../engine/setup/groth16-batch";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
 export interface VerifierAudit {
@@ -78,7 +78,7 @@ export function stripMetadata(code: string): string {
 
 /**
  * The runtime bytecode of the snarkjs Groth16 verifier of `zkeyFile`, compiled with the project's compiler and
- * settings (`scripts/lib/solc.ts`, the same as `hardhat.config.ts`). Cached on disk by the zkey's SHA-256, since
+ * settings (`scripts/engine/solc.ts`, the same as `hardhat.config.ts`). Cached on disk by the zkey's SHA-256, since
  * solc-js takes seconds.
  * @throws When snarkjs' template or solc fails.
  */
@@ -97,7 +97,7 @@ export async function expectedGroth16Runtime(zkeyFile: string): Promise<string> 
 
 /**
  * The runtime bytecode of the generated batch verifier of `zkeyFile` (the snarkjs verifier plus `verifyBatch`,
- * `scripts/setup/groth16-batch.ts`), compiled like `expectedGroth16Runtime` and cached the same way.
+ * `scripts/engine/setup/groth16-batch.ts`), compiled like `expectedGroth16Runtime` and cached the same way.
  * @throws When snarkjs' template or solc fails.
  */
 export async function expectedGroth16BatchRuntime(zkeyFile: string): Promise<string> {

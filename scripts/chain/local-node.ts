@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "child_process";
 import * as net from "net";
 import * as path from "path";
-import { ROOT } from "../lib/paths";
+import { ROOT } from "../util/paths";
 
 /** A `npx hardhat node` child process on a loopback port, for tests that drive the chain over JSON-RPC. */
 export interface LocalNode {

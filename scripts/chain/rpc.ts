@@ -6,7 +6,7 @@
  *
  * Retrying is safe for everything a prover node sends: reads are idempotent, and a transaction is broadcast as the
  * same signed bytes (same hash), which a chain can include once at most; whether an earlier attempt arrived is
- * settled by polling its receipt (scripts/prover/tx.ts).
+ * settled by polling its receipt (scripts/apps/prover/tx.ts).
  */
 import { FetchRequest, JsonRpcProvider, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 

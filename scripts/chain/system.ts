@@ -14,9 +14,9 @@ import {
   type VerifierAdapterFactory,
   VerifierAdapterFactory__factory,
 } from "../../typechain-types";
-import { SNARK_FIELD } from "../lib/field";
-import type { ModelLayout } from "../model/quantized";
-import { GROTH16_BN254_V1, jobBinding } from "./binding";
+import { SNARK_FIELD } from "../util/field";
+import type { ModelLayout } from "../formats/quantized-model";
+import { GROTH16_BN254_V1, jobBinding } from "../formats/public-signals";
 
 /** Number of public signals of every model circuit (docs/public-signals.md). */
 export const NUM_PUBLIC_SIGNALS = 4;

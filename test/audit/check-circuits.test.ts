@@ -8,7 +8,7 @@ import {
   loadPinned,
   loadTestSources,
   stripCircomComments,
-} from "../../scripts/audit/check-circuits";
+} from "../../scripts/apps/audit/check-circuits";
 
 /** A one-file circuit source for the synthetic cases. */
 const circ = (text: string, file = "circuits/lib/synthetic.circom"): CircomSource[] => [{ file, text }];
@@ -21,7 +21,7 @@ const tamperTest = (template: string, key: string, title = "rejects a tampered h
 
 const kinds = (r: ReturnType<typeof checkCircuits>): string[] => r.findings.map((f) => `${f.kind}@${f.line}`);
 
-describe("scripts/audit/check-circuits.ts", function () {
+describe("scripts/apps/audit/check-circuits.ts", function () {
   describe("on the project's circuits", function () {
     it("finds no unconstrained or untested `<--` and no assert() in circuits/", function () {
       const report = checkCircuits(loadCircuitSources(), loadTestSources(), loadPinned());

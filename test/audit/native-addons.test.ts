@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import { expect } from "chai";
-import { ROOT } from "../../scripts/lib/paths";
+import { ROOT } from "../../scripts/util/paths";
 
 /**
  * The root cause of the native crash of issue 19 (docs/prover.md, "The native crash: found and fixed"): blake-hash's
@@ -34,11 +34,11 @@ describe("native addons: blake-hash's is never loaded (issue 19)", function () {
   it("a prover's proof pool (two workers that loaded the proving code) and the main thread's Poseidon load no blake-hash addon", function () {
     const libs = nativeLibsAfter(`
       (async () => {
-        const { poseidon } = require("./scripts/quant/commit");
+        const { poseidon } = require("./scripts/formats/commitments");
         const p = await poseidon();
         if (p.F.toString(p([1n, 2n])) !== "7853200120776062878684798364095072458815029376092732009249414926327459813530") throw new Error("poseidon");
         if (require("blake-hash") !== require("blake-hash/js")) throw new Error("blake-hash is not its JavaScript implementation");
-        const { ProofPool } = require("./scripts/prover/pool");
+        const { ProofPool } = require("./scripts/apps/prover/pool");
         const pool = new ProofPool(2);
         await pool.warm();
         await pool.stop();

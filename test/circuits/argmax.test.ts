@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { fromField, toField } from "../../scripts/lib/field";
-import { argmax } from "../../scripts/quant/ops";
+import { fromField, toField } from "../../scripts/util/field";
+import { argmax } from "../../scripts/formats/fixed-point";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 describe("circuits/lib/argmax.circom", function () {

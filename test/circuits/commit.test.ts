@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { fromField, toField } from "../../scripts/lib/field";
-import { commitSigned, packSigned, poseidonChain } from "../../scripts/quant/commit";
+import { fromField, toField } from "../../scripts/util/field";
+import { commitSigned, packSigned, poseidonChain } from "../../scripts/formats/commitments";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 const i8 = fc.bigInt({ min: -128n, max: 127n });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { fromField, toField } from "../../scripts/lib/field";
-import { denseOpen, densePrivate, requantizeConstraints } from "../../scripts/quant/ops";
+import { fromField, toField } from "../../scripts/util/field";
+import { denseOpen, densePrivate, requantizeConstraints } from "../../scripts/formats/fixed-point";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 const W = [

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { generateMainCircuit } from "../../scripts/circuit/generate";
-import { fromField, toField } from "../../scripts/lib/field";
+import { generateMainCircuit } from "../../scripts/engine/circuit/generate";
+import { fromField, toField } from "../../scripts/util/field";
 import {
   type InputMode,
   type OutputHead,
@@ -14,9 +14,9 @@ import {
   numPublicSignals,
   publicSignalNames,
   validateModel,
-} from "../../scripts/model/quantized";
-import { circuitInput } from "../../scripts/prove/inference";
-import { packSigned, unpackSigned } from "../../scripts/quant/commit";
+} from "../../scripts/formats/quantized-model";
+import { circuitInput } from "../../scripts/engine/prove/inference";
+import { packSigned, unpackSigned } from "../../scripts/formats/commitments";
 import { type Circuit, circuitFromSource, precompile } from "../helpers/circuit";
 
 /** Deterministic small integers in [-lim, lim]. */

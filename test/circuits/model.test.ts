@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { circuitWeightInputs, generateMainCircuit, poolFusions } from "../../scripts/circuit/generate";
-import { toField } from "../../scripts/lib/field";
-import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, circuitModelCommitment, validateModel } from "../../scripts/model/quantized";
-import { ROOT } from "../../scripts/lib/paths";
-import { estimateConstraints } from "../../scripts/circuit/size";
+import { circuitWeightInputs, generateMainCircuit, poolFusions } from "../../scripts/engine/circuit/generate";
+import { toField } from "../../scripts/util/field";
+import { type QuantizedModel, inferQuantized, inputCommitment, layerAccumulatorBits, circuitModelCommitment, validateModel } from "../../scripts/formats/quantized-model";
+import { ROOT } from "../../scripts/util/paths";
+import { estimateConstraints } from "../../scripts/engine/circuit/size";
 import { circuitFromSource, precompile } from "../helpers/circuit";
 
 /** Deterministic small integers in [-lim, lim]. */
@@ -110,7 +110,7 @@ function smallMlp(weights: "open" | "private"): QuantizedModel {
   };
 }
 
-describe("generated model circuits (scripts/circuit/generate.ts)", function () {
+describe("generated model circuits (scripts/engine/circuit/generate.ts)", function () {
   const inputs: bigint[][] = [];
   for (const m of [smallMlp("open"), smallCnn("open"), smallCnn("private"), smallMlp("private"), groupedCnn("open"), groupedCnn("private"), residualCnn("open"), residualCnn("private"), residualMlp()]) {
     describe(`${m.name}`, function () {

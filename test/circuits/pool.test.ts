@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { fromField, toField } from "../../scripts/lib/field";
-import { avgPool2d, max2, maxPool2d, maxPoolRequantize, requantize, requantizeConstraints } from "../../scripts/quant/ops";
+import { fromField, toField } from "../../scripts/util/field";
+import { avgPool2d, max2, maxPool2d, maxPoolRequantize, requantize, requantizeConstraints } from "../../scripts/formats/fixed-point";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 const i8 = fc.bigInt({ min: -128n, max: 127n });

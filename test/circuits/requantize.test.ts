@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { fromField, toField } from "../../scripts/lib/field";
-import { requantize, requantizeConstraints } from "../../scripts/quant/ops";
+import { fromField, toField } from "../../scripts/util/field";
+import { requantize, requantizeConstraints } from "../../scripts/formats/fixed-point";
 import { type Circuit, templateCircuit } from "../helpers/circuit";
 
 describe("circuits/lib/requantize.circom", function () {

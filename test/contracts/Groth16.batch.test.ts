@@ -13,10 +13,10 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import * as fs from "fs";
 import * as path from "path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { proveGroth16, releaseSnarkjs } from "../../scripts/prove/groth16";
-import { SNARK_FIELD } from "../../scripts/lib/field";
-import { batchChallenges, transcriptVkWords } from "../../scripts/setup/groth16-batch";
-import { PLONK_BN254_V1 } from "../../scripts/prove/plonk";
+import { proveGroth16, releaseSnarkjs } from "../../scripts/engine/prove/groth16";
+import { SNARK_FIELD } from "../../scripts/util/field";
+import { batchChallenges, transcriptVkWords } from "../../scripts/engine/setup/groth16-batch";
+import { PLONK_BN254_V1 } from "../../scripts/engine/prove/plonk";
 import { createAdapter, deployMarketForVerifier, jobBinding, modelSignal, openJob, registerModel } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 

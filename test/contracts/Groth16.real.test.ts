@@ -10,8 +10,8 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import * as path from "path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { proveGroth16, releaseSnarkjs } from "../../scripts/prove/groth16";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { proveGroth16, releaseSnarkjs } from "../../scripts/engine/prove/groth16";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import { deployMarketForVerifier, jobBinding, modelSignal, openJob, standaloneBinding } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import { deployFactory, deployGroth16Adapter, GROTH16_BN254_V1, proofSystemId } from "./fixtures";
 
 const coder = ethers.AbiCoder.defaultAbiCoder();

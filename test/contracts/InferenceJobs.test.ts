@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import {
   commitment,
   createAdapter,

@@ -9,8 +9,8 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress } from "ethers";
 import { anyUint, anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import fc from "fast-check";
-import { packSigned } from "../../scripts/quant/commit";
-import type { ModelLayout } from "../../scripts/model/quantized";
+import { packSigned } from "../../scripts/formats/commitments";
+import type { ModelLayout } from "../../scripts/formats/quantized-model";
 import {
   commitment,
   createAdapter,

@@ -1,9 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import fc from "fast-check";
-import { DEFAULT_LAYOUT, type ModelLayout, LAYOUT_WORD_VERSION, layoutWord, publicModelCommitment } from "../../scripts/model/quantized";
+import {
+  DEFAULT_LAYOUT,
+  type ModelLayout,
+  LAYOUT_WORD_VERSION,
+  layoutWord,
+  publicModelCommitment,
+} from "../../scripts/formats/quantized-model";
 import {
   modelSignal,
   commitment,

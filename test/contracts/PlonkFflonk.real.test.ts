@@ -11,9 +11,16 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import * as fs from "fs";
 import * as path from "path";
 import type { VerificationKey } from "snarkjs";
-import { FFLONK_BN254_V1, PLONK_BN254_V1, PLONK_SYSTEM_IDS, provePlonk, verifyPlonk, type PlonkSystem } from "../../scripts/prove/plonk";
-import { releaseSnarkjs } from "../../scripts/prove/groth16";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import {
+  FFLONK_BN254_V1,
+  PLONK_BN254_V1,
+  PLONK_SYSTEM_IDS,
+  provePlonk,
+  verifyPlonk,
+  type PlonkSystem,
+} from "../../scripts/engine/prove/plonk";
+import { releaseSnarkjs } from "../../scripts/engine/prove/groth16";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import {
   commitment,
   createAdapter,

@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { DEFAULT_MARKET, deployJobs, jobBinding, mockMarketFixture, mockProof, openJob } from "./fixtures";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { SNARK_FIELD } from "../../scripts/util/field";
 
 const FEE = ethers.parseEther("1");
 const STAKE = ethers.parseEther("1");

@@ -16,7 +16,7 @@ import {
   openingJson,
   openingJsonLength,
 } from "../../scripts/chain/private-input";
-import { SNARK_FIELD } from "../../scripts/lib/field";
+import { SNARK_FIELD } from "../../scripts/util/field";
 import { mockMarketFixture } from "./fixtures";
 import { rejectionMessage } from "../helpers/errors";
 

@@ -13,11 +13,11 @@ import type {
   ZKMLVerifier,
 } from "../../typechain-types";
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
-import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
+import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { ModelRegistry__factory } from "../../typechain-types";
-import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/model/quantized";
+import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/quantized-model";
 
-export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/chain/binding";
+export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/formats/public-signals";
 
 /** Market parameters used by the tests (and a sane default for a local demo). */
 export interface MarketParams {

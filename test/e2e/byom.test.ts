@@ -3,16 +3,16 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import hre from "hardhat";
-import { BUILD_DIR, ROOT } from "../../scripts/lib/paths";
-import { sha256 } from "../../scripts/lib/hash";
-import { compileSolidity } from "../../scripts/lib/solc";
-import { type BuiltModel, buildModel, loadFloatModel, modelPaths } from "../../scripts/model/build";
-import { type StoredCalibration, readReference } from "../../scripts/model/calibration";
-import { argmaxFloat } from "../../scripts/model/float";
-import { inferQuantized } from "../../scripts/model/quantized";
-import { quantizeInput } from "../../scripts/quant/quantize";
-import { verifyGroth16 } from "../../scripts/prove/groth16";
-import { proveInference } from "../../scripts/prove/inference";
+import { BUILD_DIR, ROOT } from "../../scripts/util/paths";
+import { sha256 } from "../../scripts/util/hash";
+import { compileSolidity } from "../../scripts/engine/solc";
+import { type BuiltModel, buildModel, loadFloatModel, modelPaths } from "../../scripts/pipelines/build";
+import { type StoredCalibration, readReference } from "../../scripts/formats/calibration";
+import { argmaxFloat } from "../../scripts/formats/float-model";
+import { inferQuantized } from "../../scripts/formats/quantized-model";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
+import { verifyGroth16 } from "../../scripts/engine/prove/groth16";
+import { proveInference } from "../../scripts/engine/prove/inference";
 
 /**
  * A model owner's path, end to end (docs/bring-your-own-model.md): a PyTorch export (normalization inside the model)
@@ -44,7 +44,7 @@ describe("e2e: bring your own model, PyTorch export to a proof verified on chain
   before(async function () {
     t0 = Date.now();
     fs.rmSync(path.join(WORK, "models", NAME), { recursive: true, force: true });
-    const imp = run("scripts/onnx/cli.ts", [
+    const imp = run("scripts/apps/cli/onnx.ts", [
       "import",
       path.join(FIXTURES, "norm-mlp.onnx"),
       "--name",
@@ -107,13 +107,13 @@ describe("e2e: bring your own model, PyTorch export to a proof verified on chain
   });
 
   it("npm run evaluate prints the agreement with PyTorch and the constraint count, and exits 1 on a missed target", function () {
-    const ok = run("scripts/model/evaluate-cli.ts", [floatFile(), REFERENCE, "--calibration", CALIBRATION]);
+    const ok = run("scripts/apps/cli/evaluate.ts", [floatFile(), REFERENCE, "--calibration", CALIBRATION]);
     expect(ok.stderr).to.equal("");
     expect(ok.code).to.equal(0);
     expect(ok.stdout).to.match(/float vs reference: max \|difference\| \d\.\d+e-\d/);
     expect(ok.stdout).to.match(/top-1 agreement with the reference: float 100\.00%, quantized 100\.00%/);
     expect(ok.stdout).to.include(`circuit: ${built.circuit.constraints} constraints`);
-    const low = run("scripts/model/evaluate-cli.ts", [
+    const low = run("scripts/apps/cli/evaluate.ts", [
       floatFile(),
       REFERENCE,
       "--calibration",

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
-import { inferQuantized, inputCommitment, layoutOf } from "../../scripts/model/quantized";
-import { quantizeInput } from "../../scripts/quant/quantize";
-import { proveInference } from "../../scripts/prove/inference";
-import { loadIris, loadSeattleTempMax } from "../../scripts/model/datasets";
+import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
+import { inferQuantized, inputCommitment, layoutOf } from "../../scripts/formats/quantized-model";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
+import { proveInference } from "../../scripts/engine/prove/inference";
+import { loadIris, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
 import { bindingFor, deployGroth16Verifier, deploySystem, registerModel } from "../../scripts/chain/system";
 import { ClassifierGate__factory, SeriesForecaster__factory } from "../../typechain-types";
 

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
-import { loadSeattleTempMax } from "../../scripts/model/datasets";
-import { type ModelLayout, inferQuantized, layoutOf, publicModelCommitment } from "../../scripts/model/quantized";
-import { packSigned } from "../../scripts/quant/commit";
-import { quantizeInput } from "../../scripts/quant/quantize";
-import { proveInference } from "../../scripts/prove/inference";
+import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
+import { loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import { type ModelLayout, inferQuantized, layoutOf, publicModelCommitment } from "../../scripts/formats/quantized-model";
+import { packSigned } from "../../scripts/formats/commitments";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
+import { proveInference } from "../../scripts/engine/prove/inference";
 import { auditVersion, expectedGroth16Runtime, layoutMismatch } from "../../scripts/chain/audit-verifier";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJobWithInputs, registerModel } from "../../scripts/chain/system";
 

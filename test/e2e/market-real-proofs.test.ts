@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import hre from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { type BuiltModel, buildModel } from "../../scripts/model/build";
-import { SNARK_FIELD } from "../../scripts/lib/field";
-import { inputCommitment, layoutOf } from "../../scripts/model/quantized";
-import { proveInference } from "../../scripts/prove/inference";
+import { type BuiltModel, buildModel } from "../../scripts/pipelines/build";
+import { SNARK_FIELD } from "../../scripts/util/field";
+import { inputCommitment, layoutOf } from "../../scripts/formats/quantized-model";
+import { proveInference } from "../../scripts/engine/prove/inference";
 import { bindingFor, currentModelVersion, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../scripts/chain/system";
-import { GROTH16_BN254_V1, jobBinding } from "../../scripts/chain/binding";
+import { GROTH16_BN254_V1, jobBinding } from "../../scripts/formats/public-signals";
 import { createAdapter } from "../../scripts/chain/system";
 import { auditVersion, expectedGroth16Runtime, stripMetadata } from "../../scripts/chain/audit-verifier";
 

@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { wasm as wasmTester, type WasmTester } from "circom_tester";
 import { expect } from "chai";
-import { type CompiledCircuit, compileCircuit } from "../../scripts/circuit/compile";
-import { toField } from "../../scripts/lib/field";
-import { BUILD_DIR, ROOT, ensureDir } from "../../scripts/lib/paths";
+import { type CompiledCircuit, compileCircuit } from "../../scripts/engine/circuit/compile";
+import { toField } from "../../scripts/util/field";
+import { BUILD_DIR, ROOT, ensureDir } from "../../scripts/util/paths";
 
 // circom_tester execs `circom --version`: put the circom2 shim first on PATH (docs/design-decisions.md, "Toolchain").
 process.env.PATH = `${path.join(ROOT, "scripts", "bin")}${path.delimiter}${process.env.PATH ?? ""}`;

@@ -1,6 +1,6 @@
 import { spawn } from "child_process";
 import * as path from "path";
-import { ROOT } from "../../scripts/lib/paths";
+import { ROOT } from "../../scripts/util/paths";
 
 /** What one command printed. */
 export interface CliRun {

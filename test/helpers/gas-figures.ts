@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_DIR, writeFileAtomic } from "../../scripts/lib/paths";
+import { BUILD_DIR, writeFileAtomic } from "../../scripts/util/paths";
 
-/** Where the gas tests record the figures docs/contracts.md quotes (read by scripts/audit/docs-check.ts). */
+/** Where the gas tests record the figures docs/contracts.md quotes (read by scripts/apps/audit/docs-check.ts). */
 export const GAS_FIGURES_FILE = path.join(BUILD_DIR, "gas-figures.json");
 
 /** Records one measured gas figure under `key` (merged into build/gas-figures.json, written atomically). */

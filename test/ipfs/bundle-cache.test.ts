@@ -1,15 +1,15 @@
 import { expect } from "chai";
-import { until } from "../helpers/wait";
+import { until } from "../../scripts/util/wait";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { type BuiltModel, buildModel } from "../../scripts/model/build";
-import { CARD_FORMAT, writeBundle } from "../../scripts/model/bundle";
-import { BundleCache, BundleRefused, DEFAULT_POLICY, admitted } from "../../scripts/prover/bundles";
-import { configFromEnv } from "../../scripts/prover/config";
-import { bundleSources } from "../../scripts/publish/sources";
+import { type BuiltModel, buildModel } from "../../scripts/pipelines/build";
+import { CARD_FORMAT, writeBundle } from "../../scripts/formats/bundle";
+import { BundleCache, BundleRefused, DEFAULT_POLICY, admitted } from "../../scripts/apps/prover/bundles";
+import { configFromEnv } from "../../scripts/apps/prover/config";
+import { bundleSources } from "../../scripts/pipelines/bundle-sources";
 
 const REQUIRED = {
   PROVER_RPC_URL: "http://127.0.0.1:8545",

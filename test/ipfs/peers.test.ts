@@ -11,8 +11,8 @@ import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
-import { until } from "../helpers/wait";
-import { IpfsError, type IpfsNode, startIpfsNode } from "../../scripts/ipfs/node";
+import { until } from "../../scripts/util/wait";
+import { IpfsError, type IpfsNode, startIpfsNode } from "../../scripts/engine/ipfs";
 
 describe("IPFS nodes keep their peers (issue 28 point 1)", function () {
   this.timeout(120_000);

@@ -1,15 +1,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
-import { generateMainCircuit } from "../../scripts/circuit/generate";
-import { fromField } from "../../scripts/lib/field";
-import { BUILD_DIR, ensureDir } from "../../scripts/lib/paths";
-import { loadFloatModel } from "../../scripts/model/build";
-import { quantizeBundled } from "../../scripts/model/bundled";
-import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, inputCommitment, inputSignals, circuitModelCommitment, numPublicSignals } from "../../scripts/model/quantized";
-import { circuitInput } from "../../scripts/prove/inference";
-import { quantizeInput } from "../../scripts/quant/quantize";
+import { generateMainCircuit } from "../../scripts/engine/circuit/generate";
+import { fromField } from "../../scripts/util/field";
+import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
+import { loadFloatModel } from "../../scripts/pipelines/build";
+import { quantizeBundled } from "../../scripts/pipelines/bundled";
+import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import {
+  inferQuantized,
+  inputCommitment,
+  inputSignals,
+  circuitModelCommitment,
+  numPublicSignals,
+} from "../../scripts/formats/quantized-model";
+import { circuitInput } from "../../scripts/engine/prove/inference";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
 import { circuitFromFile } from "../helpers/circuit";
 
 /**

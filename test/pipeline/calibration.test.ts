@@ -2,14 +2,14 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "../../scripts/lib/paths";
-import { quantizeBundled } from "../../scripts/model/bundled";
-import { loadStoredCalibration, parseNpy, readInputs, readReference, storeCalibration } from "../../scripts/model/calibration";
-import { bundledCalibration } from "../../scripts/model/datasets";
-import { evaluateAgainstReference, missedTargets } from "../../scripts/model/evaluate";
-import { type FloatModel, preprocess } from "../../scripts/model/float";
-import { AUTO_BITS, chooseBits, quantizeModel } from "../../scripts/quant/quantize";
-import { importOnnx } from "../../scripts/onnx/import";
+import { ROOT } from "../../scripts/util/paths";
+import { quantizeBundled } from "../../scripts/pipelines/bundled";
+import { loadStoredCalibration, parseNpy, readInputs, readReference, storeCalibration } from "../../scripts/formats/calibration";
+import { bundledCalibration } from "../../scripts/pipelines/datasets";
+import { evaluateAgainstReference, missedTargets } from "../../scripts/pipelines/evaluate";
+import { type FloatModel, preprocess } from "../../scripts/formats/float-model";
+import { AUTO_BITS, chooseBits, quantizeModel } from "../../scripts/engine/quantize";
+import { importOnnx } from "../../scripts/engine/onnx/import";
 
 const FIX = path.join(ROOT, "test", "fixtures", "onnx");
 
@@ -25,7 +25,7 @@ function npy(descr: string, shape: number[], data: Buffer, fortran = false): Buf
   return Buffer.concat([h, Buffer.from(header, "latin1"), data]);
 }
 
-describe("calibration and reference files (scripts/model/calibration.ts)", function () {
+describe("calibration and reference files (scripts/formats/calibration.ts)", function () {
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-cal-"));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import type { FloatModel } from "../../scripts/model/float";
-import { forwardFloat, validateFloatModel } from "../../scripts/model/float";
+import type { FloatModel } from "../../scripts/formats/float-model";
+import { forwardFloat, validateFloatModel } from "../../scripts/formats/float-model";
 
 const id = (n: number) => ({ mean: new Array<number>(n).fill(0), std: new Array<number>(n).fill(1) });
 

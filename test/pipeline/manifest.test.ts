@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { generateMainCircuit } from "../../scripts/circuit/generate";
-import { sha256File } from "../../scripts/lib/hash";
-import { BUILD_DIR, ensureDir } from "../../scripts/lib/paths";
+import { generateMainCircuit } from "../../scripts/engine/circuit/generate";
+import { sha256File } from "../../scripts/util/hash";
+import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
 import {
   type CircuitArtifacts,
   type ModelManifest,
@@ -12,9 +12,9 @@ import {
   buildModel,
   createManifest,
   loadQuantizedModel,
-} from "../../scripts/model/build";
-import { type QuantizedModel, circuitModelCommitment, modelCommitment } from "../../scripts/model/quantized";
-import { verificationKeyHash } from "../../scripts/setup/groth16";
+} from "../../scripts/pipelines/build";
+import { type QuantizedModel, circuitModelCommitment, modelCommitment } from "../../scripts/formats/quantized-model";
+import { verificationKeyHash } from "../../scripts/engine/setup/groth16";
 
 /** Builds a model's circuit and keys under build/manifest-test/ (never in the source tree) and its manifest. */
 async function manifestOf(

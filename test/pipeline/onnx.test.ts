@@ -3,13 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
-import { modelPaths, loadFloatModel } from "../../scripts/model/build";
-import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
-import type { FloatModel } from "../../scripts/model/float";
-import { forwardFloat, preprocess } from "../../scripts/model/float";
-import { exportOnnx } from "../../scripts/onnx/export";
-import { OnnxImportError, importOnnx, importOnnxFile } from "../../scripts/onnx/import";
-import { onnx } from "../../scripts/onnx/proto";
+import { modelPaths, loadFloatModel } from "../../scripts/pipelines/build";
+import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import type { FloatModel } from "../../scripts/formats/float-model";
+import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
+import { exportOnnx } from "../../scripts/engine/onnx/export";
+import { OnnxImportError, importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
+import { onnx } from "../../scripts/engine/onnx/proto";
 
 const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast"];
 

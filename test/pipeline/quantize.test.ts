@@ -1,21 +1,14 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { loadFloatModel } from "../../scripts/model/build";
-import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/model/datasets";
-import type { FloatModel } from "../../scripts/model/float";
-import { forwardFloat, preprocess } from "../../scripts/model/float";
-import { type QuantizedModel, inferQuantized } from "../../scripts/model/quantized";
-import { signedRange } from "../../scripts/quant/ops";
-import { quantizeBundled } from "../../scripts/model/bundled";
-import {
-  evaluateQuantization,
-  evaluateRegression,
-  fracFor,
-  quantizeFeatures,
-  quantizeInput,
-  quantizeModel,
-  roundHalfAway,
-} from "../../scripts/quant/quantize";
+import { loadFloatModel } from "../../scripts/pipelines/build";
+import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import type { FloatModel } from "../../scripts/formats/float-model";
+import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
+import { type QuantizedModel, inferQuantized } from "../../scripts/formats/quantized-model";
+import { signedRange } from "../../scripts/formats/fixed-point";
+import { quantizeBundled } from "../../scripts/pipelines/bundled";
+import { evaluateQuantization, evaluateRegression, fracFor, quantizeModel } from "../../scripts/engine/quantize";
+import { quantizeFeatures, quantizeInput, roundHalfAway } from "../../scripts/formats/quantized-input";
 
 let mnist: SplitDataset | undefined;
 const data = (fm: FloatModel): SplitDataset => (fm.name.startsWith("iris") ? loadIris() : (mnist ??= loadMnist()));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /**
  * A node that starts after jobs settled (issue 14), and a node pointed at the wrong market.

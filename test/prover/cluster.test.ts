@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { type Market, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
-import type { ProverNode } from "../../scripts/prover/node";
+import { type Market, escrowBooks, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
+import type { ProverNode } from "../../scripts/apps/prover/node";
 
 /**
  * Three independent prover nodes on one chain split N jobs through claims: every job is fulfilled exactly once with

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { ROOT } from "../../scripts/lib/paths";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, devKey, inProcessNode, startMarket, until } from "./fixture";
+import { ROOT } from "../../scripts/util/paths";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, devKey, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 interface Child {
   proc: ChildProcess;
@@ -12,9 +12,9 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-/** Starts `scripts/prover/main.ts` as a separate process (so it can be SIGKILLed), collecting its JSON log lines. */
+/** Starts `scripts/apps/prover/main.ts` as a separate process (so it can be SIGKILLed), collecting its JSON log lines. */
 function spawnNode(m: Market, account: number, name: string): Child {
-  const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "prover", "main.ts")], {
+  const proc = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "apps", "prover", "main.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import { inferQuantized, inputCommitment } from "../../scripts/formats/quantized-model";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 import { claimantPublicKey, deliverToClaim, encryptDelivery, openingJson } from "../../scripts/chain/private-input";
 import { hexlify, randomBytes } from "ethers";
 

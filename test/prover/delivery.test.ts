@@ -2,13 +2,13 @@ import { expect } from "chai";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { currentModelVersion, openJob, openJobWithInputs } from "../../scripts/chain/system";
-import { SNARK_FIELD } from "../../scripts/lib/field";
-import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
-import { loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, inputCommitment } from "../../scripts/model/quantized";
-import { quantizeInput } from "../../scripts/quant/quantize";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import { SNARK_FIELD } from "../../scripts/util/field";
+import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
+import { loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import { inferQuantized, inputCommitment } from "../../scripts/formats/quantized-model";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /**
  * A prover node serves every input delivery kind without a hand-made URI: a public-input job (values in the

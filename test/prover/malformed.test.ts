@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { dataUri } from "../../scripts/prover/input";
-import { layoutOf } from "../../scripts/model/quantized";
+import { dataUri } from "../../scripts/apps/prover/input";
+import { layoutOf } from "../../scripts/formats/quantized-model";
 import { createAdapter, registerModel } from "../../scripts/chain/system";
-import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
+import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { AcceptAllVerifier__factory } from "../../typechain-types";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /** A node skips (and reports) jobs it must not serve, and keeps serving the good ones. */
 describe("prover nodes: malformed jobs", function () {

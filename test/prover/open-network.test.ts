@@ -7,18 +7,18 @@ import * as path from "path";
 import hre from "hardhat";
 import { toBeHex, zeroPadValue } from "ethers";
 import { currentModelVersion, deployGroth16Verifier, openJobWithInputs, registerModel } from "../../scripts/chain/system";
-import { GROTH16_BN254_V1 } from "../../scripts/chain/binding";
-import { type IpfsNode, startIpfsNode } from "../../scripts/ipfs/node";
-import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/model/build";
-import { type ModelCard, BUNDLE_MANIFEST, CARD_FORMAT, writeBundle } from "../../scripts/model/bundle";
-import { loadSeattleTempMax } from "../../scripts/model/datasets";
-import { inferQuantized, layoutOf } from "../../scripts/model/quantized";
-import { bundleSources } from "../../scripts/publish/sources";
-import { quantizeInput } from "../../scripts/quant/quantize";
-import { DEFAULT_POLICY } from "../../scripts/prover/bundles";
-import type { ProverNode } from "../../scripts/prover/node";
-import { ProverStore } from "../../scripts/prover/store";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
+import { type IpfsNode, startIpfsNode } from "../../scripts/engine/ipfs";
+import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
+import { type ModelCard, BUNDLE_MANIFEST, CARD_FORMAT, writeBundle } from "../../scripts/formats/bundle";
+import { loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import { inferQuantized, layoutOf } from "../../scripts/formats/quantized-model";
+import { bundleSources } from "../../scripts/pipelines/bundle-sources";
+import { quantizeInput } from "../../scripts/formats/quantized-input";
+import { DEFAULT_POLICY } from "../../scripts/apps/prover/bundles";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { ProverStore } from "../../scripts/apps/prover/store";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 const TOY_ZKEY = path.join(__dirname, "..", "contracts", "fixtures", "toy", "toy.zkey");
 
@@ -231,7 +231,7 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     for (const n of nodes) {
       const h = n.health();
       expect(h.ipfsPeers).to.deep.equal([{ addr: publisher.multiaddrs()[0], connected: true, failures: 0, drops: 0 }]);
-      const { prometheusText } = await import("../../scripts/prover/http");
+      const { prometheusText } = await import("../../scripts/apps/prover/http");
       expect(prometheusText(await n.snapshot())).to.include(`zkml_prover_ipfs_peer_connected{peer="${publisher.multiaddrs()[0]}"} 1`);
     }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import type { ProverNode } from "../../scripts/prover/node";
-import { type Market, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { type Market, escrowBooks, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 interface Line {
   event?: string;

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import type { ProverNode } from "../../scripts/prover/node";
+import type { ProverNode } from "../../scripts/apps/prover/node";
 import { type RpcProxy, startRpcProxy } from "../../scripts/chain/fault-proxy";
 import { Wallet, keccak256 } from "ethers";
 import { RetryingEip1193 } from "../../scripts/chain/rpc";
-import { type Market, devKey, escrowBooks, inProcessNode, startMarket, until } from "./fixture";
+import { type Market, devKey, escrowBooks, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /**
  * Issue 19, part 3: a node behind two RPC endpoints (loopback proxies in front of one `hardhat node`) that fail on

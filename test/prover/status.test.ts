@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import type { ProverNode } from "../../scripts/prover/node";
-import { configFromEnv } from "../../scripts/prover/config";
+import type { ProverNode } from "../../scripts/apps/prover/node";
+import { configFromEnv } from "../../scripts/apps/prover/config";
 import { type RpcProxy, startRpcProxy } from "../../scripts/chain/fault-proxy";
-import { type Market, inProcessNode, startMarket, until } from "./fixture";
+import { type Market, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /** One sample of a Prometheus text exposition: `name{labels} value`. */
 function sample(text: string, name: string, labels = ""): number {

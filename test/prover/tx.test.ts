@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { createJsonLog } from "../../scripts/prover/log";
-import { Metrics } from "../../scripts/prover/metrics";
-import { ProverStore } from "../../scripts/prover/store";
-import { TxSender } from "../../scripts/prover/tx";
-import { type Market, devKey, inProcessNode, startMarket, until } from "./fixture";
+import { createJsonLog } from "../../scripts/apps/prover/log";
+import { Metrics } from "../../scripts/apps/prover/metrics";
+import { ProverStore } from "../../scripts/apps/prover/store";
+import { TxSender } from "../../scripts/apps/prover/tx";
+import { type Market, devKey, inProcessNode, startMarket, until } from "../../scripts/apps/load/market";
 
 /**
  * Stuck transactions are replaced with higher fees under the same nonce, and a restart resumes, never resends.

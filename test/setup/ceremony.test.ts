@@ -3,12 +3,12 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as snarkjs from "snarkjs";
-import { type BuiltModel, buildModel } from "../../scripts/model/build";
-import { applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/setup/ceremony";
-import { type PtauFile, devPtau, importPtau } from "../../scripts/setup/ptau";
-import { requiredPower } from "../../scripts/circuit/compile";
-import { proveGroth16, verifyGroth16 } from "../../scripts/prove/groth16";
-import { circuitInput } from "../../scripts/prove/inference";
+import { type BuiltModel, buildModel } from "../../scripts/pipelines/build";
+import { applyBeacon, contribute, importCeremonyPtau, verifyCeremony } from "../../scripts/engine/setup/ceremony";
+import { type PtauFile, devPtau, importPtau } from "../../scripts/engine/setup/ptau";
+import { requiredPower } from "../../scripts/engine/circuit/compile";
+import { proveGroth16, verifyGroth16 } from "../../scripts/engine/prove/groth16";
+import { circuitInput } from "../../scripts/engine/prove/inference";
 import { rejectionMessage } from "../helpers/errors";
 
 /**

@@ -5,13 +5,13 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { MockRequester__factory } from "../../typechain-types";
-import { describeError } from "../../scripts/tasks/errors";
-import { contractInterfaces } from "../../scripts/tasks/common";
-import type { DeploymentRecord } from "../../scripts/tasks/records";
-import type { JobInputFile } from "../../scripts/chain/job-input";
-import { loadQuantizedModel, modelPaths } from "../../scripts/model/build";
-import { ROOT } from "../../scripts/lib/paths";
-import { inputCommitment } from "../../scripts/model/quantized";
+import { describeError } from "../../scripts/chain/errors";
+import { contractInterfaces } from "../../scripts/apps/tasks/common";
+import type { DeploymentRecord } from "../../scripts/apps/tasks/records";
+import type { JobInputFile } from "../../scripts/formats/job-input";
+import { loadQuantizedModel, modelPaths } from "../../scripts/pipelines/build";
+import { ROOT } from "../../scripts/util/paths";
+import { inputCommitment } from "../../scripts/formats/quantized-model";
 import { freePort } from "../helpers/node";
 import { rejectionMessage } from "../helpers/errors";
 import { errorLines, hardhatCli } from "../helpers/cli";
@@ -427,7 +427,7 @@ describe("operator tasks (issues 6, 14)", function () {
         const [version] = await registry.currentVersion(p.data.modelId);
         const [c] = await registry.getModelVersion(p.data.modelId, version);
         expect(c.uri).to.equal(p.data.uri);
-        const { CircuitVerdicts, verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
+        const { CircuitVerdicts, verifyBundle, DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
         // checked once, by phase; the second check (a restarted or second node on this machine) reuses the circuit
         // verdict, the chain-dependent phases run again (issue 28 point 3)
         const verdicts = new CircuitVerdicts(path.join(deployDir, "verdicts"));
@@ -514,7 +514,7 @@ describe("operator tasks (issues 6, 14)", function () {
             await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
           );
           const [version] = await registry.currentVersion(p.data.modelId);
-          const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/prover/bundles");
+          const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
           const served = await verifyBundle(
             p.data.bundleDir,
             registry,

@@ -1,0 +1,566 @@
+/**
+ * Renders bench/REPORT.md and bench/proving-time.svg from the benchmark results (scripts/apps/bench/run.ts). Everything
+ * in the report comes from the results object; nothing is typed in by hand.
+ * Re-render without measuring: node -r ts-node/register/transpile-only scripts/apps/bench/report.ts
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { QuantizationReport, RegressionReport } from "../../engine/quantize";
+import type { ProvePhases } from "../../engine/prove/phases";
+
+export interface StepMeasure {
+  mem: { processMaxRSSKiB?: number; treeMaxRSSKiB?: number };
+}
+export interface Timed extends StepMeasure {
+  seconds: number;
+}
+export interface Repeated extends StepMeasure {
+  times: number[];
+}
+export interface SystemResult {
+  system: "groth16" | "plonk" | "fflonk";
+  status: string;
+  /** PLONK / FFLONK gates after snarkjs' R1CS conversion. */
+  rows?: number;
+  ptauPower?: number;
+  ptauUsed?: number;
+  /** Groth16 dev keys computed directly from the public dev secrets (no ptau; `ptauPower` is then the domain). */
+  directKeys?: boolean;
+  setup?: Timed;
+  zkeyBytes?: number;
+  prove?: Repeated;
+  /** One more Groth16 proof timed per phase (scripts/engine/prove/phases.ts). */
+  phases?: ProvePhases;
+  proofJsonBytes?: number;
+}
+export interface ModeResult {
+  mode: "open" | "private";
+  status: string;
+  constraints?: number;
+  wires?: number;
+  publicSignals?: number;
+  generateSeconds?: number;
+  compile?: Timed;
+  witness?: Repeated;
+  systems?: SystemResult[];
+}
+export interface ModelResult {
+  name: string;
+  /** When this model was measured (ISO time), and by which command: differs from the report's with --merge. */
+  measuredAt?: string;
+  measuredBy?: string;
+  status?: string;
+  accuracy?: QuantizationReport & { dataset: string };
+  /** Regression models (values head): float vs quantized error in output units. */
+  regression?: RegressionReport & { dataset: string };
+  accuracyError?: string;
+  modes: ModeResult[];
+  gas?: { status: string; [k: string]: number | string };
+}
+/** One power of the dev-setup section (`npm run bench -- --setup 12,14,16,18`): a synthetic R1CS of domain 2^power. */
+export interface SetupResult {
+  power: number;
+  constraints: number;
+  wires: number;
+  measuredAt: string;
+  /** Groth16 dev keys computed directly from the public dev secrets (scripts/engine/setup/direct-zkey.ts); no ptau. */
+  direct: { status: string; seconds?: number; mem?: StepMeasure["mem"]; zkeyBytes?: number; sha256?: string };
+  /** A Groth16 proof with the direct keys (snarkjs groth16 prove), verified with their exported vkey. */
+  prove?: { status: string; seconds?: number; mem?: StepMeasure["mem"] };
+  /**
+   * Today's snarkjs path on the same R1CS: dev ptau (powersoftau new + beacon + prepare phase2), then zkey new + the
+   * dev beacon; stopped after `timeoutSeconds` in all.
+   */
+  snarkjs: {
+    status: string;
+    timeoutSeconds: number;
+    ptauSeconds?: number;
+    zkeySeconds?: number;
+    mem?: StepMeasure["mem"];
+    sha256?: string;
+  };
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  command: string;
+  machine: { cpu: string; cores: number; totalMemGiB: number; platform: string };
+  versions: { node: string; snarkjs: string; circom2: string; circom: string; solc: string; hardhat: string };
+  config: { runs: number; maxPower: number; maxGroth16Power?: number; quick: boolean; models: string[]; memory: string };
+  /** Seconds spent generating dev ptau files that were not cached (not part of any figure). */
+  ptauGenerated: Record<number, number>;
+  models: ModelResult[];
+  /** The dev-setup section (absent when never measured). */
+  setup?: SetupResult[];
+  totalSeconds: number;
+  /** `npm run bench:open-network` (scripts/apps/bench/open-network.ts), measured separately and kept across runs. */
+  openNetwork?: OpenNetworkResult;
+  /** Batch settlement gas (scripts/apps/bench/batch-gas.ts): kept by `--merge` runs that do not re-measure it. */
+  batchGas?: BatchGasResult;
+}
+
+/** Cold prover nodes fetching a published bundle: job opened -> bundle verified -> job fulfilled. */
+export interface OpenNetworkResult {
+  generatedAt: string;
+  command: string;
+  transport: string;
+  rows: {
+    model: string;
+    constraints: number;
+    bundleBytes: number;
+    openedToVerifiedMs: number;
+    fetchMs: number;
+    verifyMs: number;
+    openedToFulfilledMs: number;
+    /** A second node of the machine that found the bundle's circuit verdict (absent in older results: false). */
+    verdictCached?: boolean;
+  }[];
+  totalSeconds: number;
+}
+
+/** The open-network section: one line per model, medians over the cold nodes (min - max). */
+function renderOpenNetwork(o: OpenNetworkResult): string[] {
+  const L: string[] = [];
+  const ms = (xs: number[]): string => `${secs(median(xs) / 1000)} (${secs(Math.min(...xs) / 1000)} - ${secs(Math.max(...xs) / 1000)})`;
+  L.push("## Open network: a cold prover node");
+  L.push("");
+  L.push(
+    `Measured by \`${o.command}\` on ${o.generatedAt} (${secs(o.totalSeconds)}). A \`hardhat node\`, the owner's Helia node holding the ` +
+      `published bundle (registry uri \`ipfs://<cid>\`) and, per run, a prover node that starts with no state, no bundle cache and an empty ` +
+      `blockstore (PROVER_SERVE=all, ${o.transport}). The clock starts when the job's opening transaction is mined. *Fetch* is the ` +
+      `bundle download (every block checked against the CID); *verify* is every check of docs/prover.md ("Open network": file hashes, ` +
+      `registry hashes and layout, weights commitment, zkey vs vk, a sample witness and proof, the verifier audit; a second node of the same machine skips the file-only ones). Median of the runs (min - max).`,
+  );
+  L.push("");
+  L.push("| model | constraints | bundle | runs | opened -> bundle verified | fetch | verify | opened -> fulfilled |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [model, cached] of [...new Set(o.rows.map((r) => `${r.model}\t${r.verdictCached === true}`))].map((k) => k.split("\t"))) {
+    const rs = o.rows.filter((r) => r.model === model && String(r.verdictCached === true) === cached);
+    L.push(
+      `| ${model}${cached === "true" ? " (second node: circuit verdict cached)" : ""} | ${rs[0].constraints} | ${(rs[0].bundleBytes / 2 ** 20).toFixed(2)} MiB | ${rs.length} | ${ms(rs.map((r) => r.openedToVerifiedMs))} | ` +
+        `${ms(rs.map((r) => r.fetchMs))} | ${ms(rs.map((r) => r.verifyMs))} | ${ms(rs.map((r) => r.openedToFulfilledMs))} |`,
+    );
+  }
+  L.push("");
+  return L;
+}
+
+/** Gas per verified result of `submitResults` against batch size, for one model (scripts/apps/bench/batch-gas.ts). */
+export interface BatchGasResult {
+  status: string;
+  measuredAt?: string;
+  measuredBy?: string;
+  model?: string;
+  batchVerifierContract?: string;
+  batchVerifierDeployment?: number;
+  /** `submitResult` by the claimant, plain snarkjs verifier / generated batch verifier. */
+  submitResultPlain?: number;
+  submitResultBatchVerifier?: number;
+  batches?: { size: number; gas: number; perResult: number }[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function secs(v: number): string {
+  return v < 0.1 ? `${(v * 1000).toFixed(1)} ms` : v < 10 ? `${v.toFixed(2)} s` : `${v.toFixed(1)} s`;
+}
+
+function spread(xs: number[] | undefined): string {
+  if (!xs?.length) return "-";
+  return `${secs(median(xs))} (${secs(Math.min(...xs))} - ${secs(Math.max(...xs))})`;
+}
+
+function mib(kib: number | undefined): string {
+  return kib === undefined ? "-" : `${(kib / 1024).toFixed(0)} MiB`;
+}
+
+/** Peak memory: the largest process of the step (GNU time) and, when it differs, the step's node process alone. */
+function mem(m: StepMeasure["mem"] | undefined): string {
+  if (!m) return "-";
+  if (m.treeMaxRSSKiB !== undefined && m.processMaxRSSKiB !== undefined && Math.abs(m.treeMaxRSSKiB - m.processMaxRSSKiB) > 1024) {
+    return `${mib(m.treeMaxRSSKiB)} (node ${mib(m.processMaxRSSKiB)})`;
+  }
+  return mib(m.treeMaxRSSKiB ?? m.processMaxRSSKiB);
+}
+
+function bytes(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return "-";
+  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+function xml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function esc(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** The dev-setup section: direct keys against today's snarkjs path, same synthetic R1CS, same run. */
+function renderSetup(L: string[], rows: SetupResult[]): void {
+  L.push("## Dev setup: Groth16 keys computed directly vs snarkjs");
+  L.push("");
+  L.push(
+    "Measured by `npm run bench -- --setup <powers>` " +
+      `(${[...new Set(rows.map((x) => x.measuredAt))].join(", ")}). Each row is a synthetic R1CS (scripts/apps/bench/synthetic.ts) whose Groth16 ` +
+      "domain is exactly 2^power. **direct**: the dev Groth16 keys computed from the public dev secrets with batched fixed-base " +
+      "multiplications (scripts/engine/setup/direct-zkey.ts, no ptau). **snarkjs**: today's path on the same R1CS, the dev ptau with snarkjs " +
+      "(`powersoftau new` + beacon + `prepare phase2`) then `zkey new` + the dev beacon, each in its own child; stopped when its time cap " +
+      "runs out (then shown as \"> N s, stopped\"). Both are the insecure dev recipe: keys NOT FOR PRODUCTION. The direct keys are then used " +
+      "for one `groth16 prove` of the synthetic witness, verified with their exported vkey. Targets (issue 17): 2^16 <= 60 s, 2^18 <= 5 min, " +
+      "peak memory <= 4 GiB.",
+  );
+  L.push("");
+  L.push(
+    "| domain | constraints | direct keys | direct peak memory | proving key | proof with them (prove time, peak memory) | snarkjs ptau | snarkjs zkey new + beacon | snarkjs total | snarkjs peak memory | same bytes |",
+  );
+  L.push("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|");
+  for (const x of [...rows].sort((a, b) => a.power - b.power)) {
+    const d = x.direct.status === "ok" && x.direct.seconds !== undefined ? secs(x.direct.seconds) : esc(x.direct.status);
+    const pr = !x.prove ? "-" : x.prove.status === "ok" && x.prove.seconds !== undefined ? `verified (${secs(x.prove.seconds)}, ${mem(x.prove.mem)})` : esc(x.prove.status);
+    const sj = x.snarkjs;
+    const stopped = `> ${sj.timeoutSeconds} s, stopped`;
+    const ptau = sj.ptauSeconds !== undefined ? secs(sj.ptauSeconds) : sj.status === "stopped" ? stopped : "-";
+    const zk = sj.zkeySeconds !== undefined ? secs(sj.zkeySeconds) : sj.status === "stopped" && sj.ptauSeconds !== undefined ? `> ${secs(sj.timeoutSeconds - sj.ptauSeconds)}, stopped` : "-";
+    const total = sj.status === "ok" ? secs((sj.ptauSeconds ?? 0) + (sj.zkeySeconds ?? 0)) : sj.status === "stopped" ? stopped : esc(sj.status);
+    const same = sj.sha256 === undefined || x.direct.sha256 === undefined ? "-" : sj.sha256 === x.direct.sha256 ? "yes (sha256)" : "**NO**";
+    L.push(
+      `| 2^${x.power} | ${x.constraints} | ${d} | ${mem(x.direct.mem)} | ${bytes(x.direct.zkeyBytes)} | ${pr} | ${ptau} | ${zk} | ${total} | ${mem(sj.mem)} | ${same} |`,
+    );
+  }
+  L.push("");
+}
+
+const SYSTEM_NAME = { groth16: "Groth16", plonk: "PLONK", fflonk: "FFLONK" } as const;
+
+export function renderReport(r: BenchResults): string {
+  const L: string[] = [];
+  L.push("# Benchmark report");
+  L.push("");
+  L.push(`Generated by \`${r.command}\` (scripts/apps/bench/run.ts) on ${r.generatedAt}; total run time ${secs(r.totalSeconds)}. Do not edit: rerun the benchmark.`);
+  L.push("");
+  L.push("## Machine and toolchain");
+  L.push("");
+  L.push("| | |");
+  L.push("|---|---|");
+  L.push(`| CPU | ${r.machine.cpu}, ${r.machine.cores} cores |`);
+  L.push(`| memory | ${r.machine.totalMemGiB.toFixed(1)} GiB |`);
+  L.push(`| OS | ${r.machine.platform} |`);
+  L.push(`| node | ${r.versions.node} |`);
+  L.push(`| snarkjs | ${r.versions.snarkjs} |`);
+  L.push(`| circom2 | ${r.versions.circom2} (circom compiler ${r.versions.circom}, \`--O2\`) |`);
+  L.push(`| solc | ${r.versions.solc} |`);
+  L.push(`| hardhat | ${r.versions.hardhat} |`);
+  L.push("");
+  L.push("## Method");
+  L.push("");
+  L.push(
+    `- Each measured step (compile, setup, witness, prove) runs in its own child process (\`scripts/apps/bench/step.ts\`). ` +
+      `Peak memory is that child's peak resident size: ${r.config.memory}. ` +
+      `Compilation runs circom2 in a grandchild process, so its figure is circom2's own peak.`,
+  );
+  L.push(
+    `- Witness and proving times are the median of ${r.config.runs} timed runs in one child, after one untimed warm-up run ` +
+      `(which loads the WebAssembly and starts snarkjs' worker threads); min - max in parentheses. Compile and setup times are single runs.`,
+  );
+  L.push(
+    "- Setup: DEV KEYS, NOT FOR PRODUCTION. Groth16 uses the dev keys `build:model` makes, computed directly from the public dev secrets " +
+      "(scripts/engine/setup/direct-zkey.ts, no ptau; the setup time is that computation; \"direct\" in the ptau column)" +
+      (r.config.maxGroth16Power !== undefined ? `, up to a domain of 2^${r.config.maxGroth16Power} (\`--max-groth16-power\`)` : "") +
+      ". PLONK and FFLONK use the project's deterministic dev powers of tau (cached per machine, warm cache: generation time is not counted); " +
+      `the smallest cached ptau that is big enough is used; circuits that need a ptau above 2^${r.config.maxPower} are skipped (\`--max-power\`). ` +
+      "Model sections measured before 2026-12-03 (see each section's date) used snarkjs' dev recipe for Groth16 (`zkey new` + beacon on the dev ptau) and the 2^14 cap.",
+  );
+  L.push(
+    "- Visibility: **open weights** = weights are circuit constants (the verifying key binds them); **private weights** = weights are private " +
+      "witness signals that the circuit range-checks, packs and hashes into the public model commitment (same quantized model, `weights: \"private\"`). " +
+      "The input follows the model's layout (docs/public-signals.md): **committed** (iris, MNIST: a private witness behind its salted Poseidon " +
+      "commitment, public signal 2) or **public** (temp-forecast: the values packed into public signals by the market); the other public signals " +
+      "are the result, the model commitment and the job binding. Committed-input models also report the private-delivery path (the input " +
+      "encrypted to the claimant, `deliverInput`).",
+  );
+  L.push("- PLONK / FFLONK rows are the gate counts snarkjs' setup reports after converting the R1CS (linear combinations cost extra gates there).");
+  L.push("- Gas: Hardhat's in-process network (`npx hardhat run scripts/apps/bench/gas.ts`), the bundled Groth16 verifier of the open-weights build (contracts/verifiers/), one job per path.");
+  const gen = Object.entries(r.ptauGenerated);
+  if (gen.length) L.push(`- Cold ptau cache in this run: generated ${gen.map(([p, s]) => `2^${p} in ${secs(s)}`).join(", ")} (not part of any figure).`);
+  L.push("");
+  if (r.setup?.length) renderSetup(L, r.setup);
+
+  for (const m of r.models) {
+    L.push(`## ${m.name}`);
+    if (m.measuredAt && m.measuredAt !== r.generatedAt) {
+      L.push("");
+      L.push(`Measured on ${m.measuredAt} by \`${m.measuredBy ?? "?"}\` (kept by a later \`--merge\` run).`);
+    }
+    L.push("");
+    if (m.status) {
+      L.push(m.status);
+      L.push("");
+      continue;
+    }
+    if (m.accuracy) {
+      const a = m.accuracy;
+      L.push(
+        `Accuracy on the ${a.dataset}, ${a.n} samples: float top-1 **${pct(a.floatAccuracy)}**, quantized top-1 **${pct(a.quantizedAccuracy)}**, ` +
+          `quantized = float argmax on ${pct(a.agreement)}; largest logit error ${a.maxLogitError.toFixed(4)} (largest |logit| ${a.maxLogit.toFixed(2)}).`,
+      );
+    } else if (m.regression) {
+      const r = m.regression;
+      L.push(
+        `Error on the ${r.dataset}, ${r.n} samples: float MAE **${r.floatMae.toFixed(3)}**, quantized MAE **${r.quantizedMae.toFixed(3)}** (output units); ` +
+          `quantized vs float: mean ${r.quantizationMae.toFixed(3)}, worst ${r.quantizationMaxError.toFixed(3)}.`,
+      );
+    } else L.push(`Accuracy: not measured: ${esc(m.accuracyError ?? "?")}`);
+    L.push("");
+    L.push("### Circuit");
+    L.push("");
+    L.push("| weights | status | R1CS constraints | wires | PLONK rows | FFLONK rows | compile time | compile peak memory | witness time |");
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const md of m.modes) {
+      const rows = (s: string): string => {
+        const x = md.systems?.find((y) => y.system === s)?.rows;
+        return x === undefined ? "-" : String(x);
+      };
+      L.push(
+        `| ${md.mode} | ${esc(md.status)} | ${md.constraints ?? "-"} | ${md.wires ?? "-"} | ${rows("plonk")} | ${rows("fflonk")} | ${md.compile ? secs(md.compile.seconds) : "-"} | ${mem(md.compile?.mem)} | ${spread(md.witness?.times)} |`,
+      );
+    }
+    L.push("");
+    L.push("### Setup and proving");
+    L.push("");
+    L.push("| weights | system | status | ptau (needed / used) | setup time | setup peak memory | proving key | proving time | proving peak memory |");
+    L.push("|---|---|---|---:|---:|---:|---:|---:|---:|");
+    for (const md of m.modes) {
+      if (!md.systems?.length) {
+        L.push(`| ${md.mode} | - | ${esc(md.status)} | | | | | | |`);
+        continue;
+      }
+      for (const s of md.systems) {
+        L.push(
+          `| ${md.mode} | ${SYSTEM_NAME[s.system]} | ${esc(s.status)} | ${s.ptauPower !== undefined ? `2^${s.ptauPower}` : "-"}${s.ptauUsed !== undefined ? ` / 2^${s.ptauUsed}` : s.directKeys ? " / direct" : ""} | ${s.setup ? secs(s.setup.seconds) : "-"} | ${mem(s.setup?.mem)} | ${bytes(s.zkeyBytes)} | ${spread(s.prove?.times)} | ${mem(s.prove?.mem)} |`,
+        );
+      }
+    }
+    L.push("");
+    L.push("### Gas (Groth16, open weights)");
+    L.push("");
+    const g = m.gas;
+    if (!g || g.status !== "ok") L.push(esc(g?.status ?? "not measured"));
+    else {
+      L.push("| step | gas |");
+      L.push("|---|---:|");
+      L.push(`| deploy ${g.verifierContract} + its factory Groth16VerifierAdapter | ${g.verifierDeployment} |`);
+      L.push(`| register model (ERC-7992 registry) | ${g.registerModel} |`);
+      L.push(`| open the first job on the version (copies its verification target) | ${g.openJob} |`);
+      L.push(`| submit result, unclaimed, the prover's first payout (${g.publicSignals} public signals) | ${g.submitResult} |`);
+      if (g.openJobLater !== undefined) {
+        L.push(`| open a later job (fee escrowed) | ${g.openJobLater} |`);
+        L.push(`| claim (bond locked) | ${g.claim} |`);
+        L.push(`| submit result by the claimant (on-chain Groth16 verification) | ${g.submitResultClaimant} |`);
+      }
+      if (g.openPrivateJob !== undefined) {
+        L.push(`| private delivery: open a later job (\`openPrivateJob\`) | ${g.openPrivateJob} |`);
+        L.push(`| private delivery: claim | ${g.claimPrivate} |`);
+        L.push(`| private delivery: \`deliverInput\` (${g.ciphertextBytes}-byte ciphertext) | ${g.deliverInput} |`);
+        L.push(`| private delivery: submit result by the claimant | ${g.submitResultPrivate} |`);
+      }
+    }
+    L.push("");
+  }
+  L.push(...renderBatchGas(r.batchGas));
+  L.push("## Proving time against constraints");
+  L.push("");
+  L.push("![proving time against R1CS constraints](proving-time.svg)");
+  L.push("");
+  L.push(...renderPhases(r));
+  if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
+  return L.join("\n");
+}
+
+/** "Where the proving time goes": the witness and one Groth16 proof per phase, for every measured model and mode. */
+function renderPhases(r: BenchResults): string[] {
+  const rows: string[] = [];
+  for (const m of r.models)
+    for (const md of m.modes) {
+      const g = md.systems?.find((s) => s.system === "groth16");
+      const p = g?.phases;
+      if (!p || !md.witness) continue;
+      const w = [...md.witness.times].sort((a, b) => a - b)[md.witness.times.length >> 1];
+      const share = (v: number): string => `${secs(v)} (${Math.round((100 * v) / p.total)}%)`;
+      rows.push(
+        `| ${m.name} | ${md.mode} | ${md.constraints ?? "-"} | 2^${g.ptauPower ?? "?"} | ${secs(w)} | ${share(p.read)} | ${share(p.qap)} | ${share(p.fft)} | ${share(p.msm)} | ${secs(p.total)} |`,
+      );
+    }
+  if (!rows.length) return [];
+  return [
+    "## Where the proving time goes (Groth16)",
+    "",
+    "The witness (median of the timed runs, circom's WebAssembly witness calculator) and one more Groth16 proof timed per phase from " +
+      "snarkjs' own phase announcements (scripts/engine/prove/phases.ts): reading the proving key and witness, the QAP evaluation (A, B, C at " +
+      "the witness), the FFTs of the quotient (3 inverse + 3 forward on the domain, and joining them), and the multi-scalar " +
+      "multiplications (A, B1, B2, C and H, with reading their points).",
+    "",
+    "| model | weights | constraints | domain | witness | read | QAP | FFT | MSM | proof total |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ];
+}
+
+/** Targets of issue 18 (gas per verified result, claimant submitting). */
+const BATCH_TARGETS: Record<number, number> = { 4: 130_000, 16: 90_000 };
+
+/** The "Batch settlement" section of the report. */
+function renderBatchGas(b: BatchGasResult | undefined): string[] {
+  const L: string[] = ["## Batch settlement (gas per verified result)", ""];
+  if (!b || b.status !== "ok" || !b.batches) {
+    L.push(esc(b?.status ?? "not measured (`npm run bench -- --batch-gas-only`)"), "");
+    return L;
+  }
+  L.push(
+    `${b.model}, Hardhat network, one run (\`BENCH_MODEL=${b.model} npx hardhat run scripts/apps/bench/batch-gas.ts\`), measured on ${b.measuredAt ?? "?"} by \`${b.measuredBy ?? "?"}\`: ` +
+      `claimed jobs submitted by their claimant (staked prover), \`submitResults\` verifying all proofs of a batch with one randomized pairing check ` +
+      `against ${b.batchVerifierContract} (docs/contracts.md, "Batch settlement").`,
+  );
+  L.push("");
+  L.push("| submission | gas | gas per verified result | target |");
+  L.push("|---|---:|---:|---:|");
+  L.push(`| \`submitResult\`, plain snarkjs verifier | ${b.submitResultPlain} | ${b.submitResultPlain} | |`);
+  L.push(`| \`submitResult\`, batch verifier (same \`verifyProof\`) | ${b.submitResultBatchVerifier} | ${b.submitResultBatchVerifier} | |`);
+  for (const x of b.batches) {
+    const t = BATCH_TARGETS[x.size];
+    L.push(`| \`submitResults\`, batch of ${x.size} | ${x.gas} | ${x.perResult} | ${t ? `<= ${t} ${x.perResult <= t ? "(met)" : "(MISSED)"}` : ""} |`);
+  }
+  L.push("");
+  L.push(`Deploying ${b.batchVerifierContract} and its factory adapter: ${b.batchVerifierDeployment} gas.`);
+  L.push("");
+  L.push("![gas per verified result against batch size](batch-gas.svg)");
+  L.push("");
+  return L;
+}
+
+/** Gas per verified result against batch size (linear axes), with the single submission as a reference line. */
+export function renderBatchSvg(r: BenchResults): string {
+  const b = r.batchGas;
+  const W = 640;
+  const H = 360;
+  const ml = 80;
+  const mr = 40;
+  const mt = 40;
+  const mb = 50;
+  const pw = W - ml - mr;
+  const ph = H - mt - mb;
+  const o: string[] = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  const pts = b?.status === "ok" ? (b.batches ?? []) : [];
+  o.push(`<text x="${ml}" y="22" font-size="14" font-weight="bold">Gas per verified result vs batch size (${xml(b?.model ?? "-")}, claimant, Hardhat)</text>`);
+  if (!pts.length || b?.submitResultPlain === undefined) {
+    o.push(`<text x="${ml + 20}" y="${mt + 30}">batch gas not measured</text>`, "</svg>");
+    return o.join("\n") + "\n";
+  }
+  const single = b.submitResultPlain;
+  const xMax = Math.max(...pts.map((p) => p.size));
+  const yMax = Math.ceil(Math.max(single, ...pts.map((p) => p.perResult)) / 50_000) * 50_000;
+  const sx = (v: number): number => ml + (v / xMax) * pw;
+  const sy = (v: number): number => mt + ph - (v / yMax) * ph;
+  for (let y = 0; y <= yMax; y += 50_000) {
+    o.push(`<line x1="${ml}" y1="${sy(y).toFixed(1)}" x2="${ml + pw}" y2="${sy(y).toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${ml - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${y / 1000}k</text>`);
+  }
+  for (const p of pts) {
+    o.push(`<line x1="${sx(p.size).toFixed(1)}" y1="${mt}" x2="${sx(p.size).toFixed(1)}" y2="${mt + ph}" stroke="#eee"/>`);
+    o.push(`<text x="${sx(p.size).toFixed(1)}" y="${mt + ph + 16}" text-anchor="middle">${p.size}</text>`);
+  }
+  o.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  o.push(`<text x="${ml + pw / 2}" y="${H - 12}" text-anchor="middle">results per transaction (batch size)</text>`);
+  o.push(`<text x="16" y="${mt + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${mt + ph / 2})">gas per verified result</text>`);
+  o.push(`<line x1="${ml}" y1="${sy(single).toFixed(1)}" x2="${ml + pw}" y2="${sy(single).toFixed(1)}" stroke="#d62728" stroke-dasharray="6 4"/>`);
+  o.push(`<text x="${ml + pw - 4}" y="${(sy(single) - 6).toFixed(1)}" text-anchor="end" fill="#d62728">submitResult, one job: ${single}</text>`);
+  for (const [size, t] of Object.entries(BATCH_TARGETS)) {
+    o.push(`<line x1="${(sx(Number(size)) - 8).toFixed(1)}" y1="${sy(t).toFixed(1)}" x2="${(sx(Number(size)) + 8).toFixed(1)}" y2="${sy(t).toFixed(1)}" stroke="#2ca02c" stroke-width="2"><title>target ${t}</title></line>`);
+  }
+  o.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${pts.map((p) => `${sx(p.size).toFixed(1)},${sy(p.perResult).toFixed(1)}`).join(" ")}"/>`);
+  for (const p of pts) {
+    o.push(`<circle cx="${sx(p.size).toFixed(1)}" cy="${sy(p.perResult).toFixed(1)}" r="5" fill="#1f77b4"><title>batch of ${p.size}: ${p.perResult} gas per result</title></circle>`);
+    o.push(`<text x="${(sx(p.size) + 8).toFixed(1)}" y="${(sy(p.perResult) - 8).toFixed(1)}" font-size="11">${p.perResult}</text>`);
+  }
+  o.push(`<text x="${ml + 8}" y="${mt + ph - 8}" font-size="11" fill="#2ca02c">green ticks: targets (130k at 4, 90k at 16)</text>`);
+  o.push("</svg>");
+  return o.join("\n") + "\n";
+}
+
+/** Log-log scatter of median proving time against R1CS constraints, one colour per proof system. Hand-written SVG. */
+export function renderSvg(r: BenchResults): string {
+  const colors = { groth16: "#1f77b4", plonk: "#d62728", fflonk: "#2ca02c" } as const;
+  const pts: { x: number; y: number; system: keyof typeof colors; label: string }[] = [];
+  for (const m of r.models) {
+    for (const md of m.modes) {
+      for (const s of md.systems ?? []) {
+        if (s.prove?.times.length && md.constraints) pts.push({ x: md.constraints, y: median(s.prove.times), system: s.system, label: `${m.name} ${md.mode}` });
+      }
+    }
+  }
+  const W = 640;
+  const H = 400;
+  const ml = 70;
+  const mr = 170;
+  const mt = 40;
+  const mb = 50;
+  const pw = W - ml - mr;
+  const ph = H - mt - mb;
+  const lx = pts.map((p) => Math.log10(p.x));
+  const ly = pts.map((p) => Math.log10(p.y));
+  const x0 = Math.floor(Math.min(...lx, 2));
+  const x1 = Math.ceil(Math.max(...lx, x0 + 1));
+  const y0 = Math.floor(Math.min(...ly, -1));
+  const y1 = Math.ceil(Math.max(...ly, y0 + 1));
+  const sx = (v: number): number => ml + ((Math.log10(v) - x0) / (x1 - x0)) * pw;
+  const sy = (v: number): number => mt + ph - ((Math.log10(v) - y0) / (y1 - y0)) * ph;
+  const o: string[] = [];
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  o.push(`<text x="${ml}" y="22" font-size="14" font-weight="bold">Proving time (median of ${r.config.runs}) vs R1CS constraints, ${xml(r.machine.cpu)}, ${r.machine.cores} cores</text>`);
+  for (let e = x0; e <= x1; e++) {
+    const x = sx(10 ** e);
+    o.push(`<line x1="${x.toFixed(1)}" y1="${mt}" x2="${x.toFixed(1)}" y2="${mt + ph}" stroke="#ddd"/>`);
+    o.push(`<text x="${x.toFixed(1)}" y="${mt + ph + 16}" text-anchor="middle">${(10 ** e).toLocaleString("en-US")}</text>`);
+  }
+  for (let e = y0; e <= y1; e++) {
+    const y = sy(10 ** e);
+    o.push(`<line x1="${ml}" y1="${y.toFixed(1)}" x2="${ml + pw}" y2="${y.toFixed(1)}" stroke="#ddd"/>`);
+    o.push(`<text x="${ml - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${10 ** e >= 1 ? `${10 ** e} s` : `${Math.round(10 ** e * 1000)} ms`}</text>`);
+  }
+  o.push(`<rect x="${ml}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  o.push(`<text x="${ml + pw / 2}" y="${H - 12}" text-anchor="middle">R1CS constraints (log scale)</text>`);
+  o.push(`<text x="16" y="${mt + ph / 2}" text-anchor="middle" transform="rotate(-90 16 ${mt + ph / 2})">proving time (log scale)</text>`);
+  for (const p of pts) {
+    const title = `${p.label} ${SYSTEM_NAME[p.system]}: ${p.x} constraints, ${secs(p.y)}`;
+    o.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="5" fill="${colors[p.system]}"><title>${xml(title)}</title></circle>`);
+    o.push(`<text x="${(sx(p.x) + 8).toFixed(1)}" y="${(sy(p.y) + 4).toFixed(1)}" font-size="10" fill="#555">${xml(p.label)}</text>`);
+  }
+  (Object.keys(colors) as (keyof typeof colors)[]).forEach((s, i) => {
+    const y = mt + 10 + i * 20;
+    o.push(`<circle cx="${ml + pw + 20}" cy="${y}" r="5" fill="${colors[s]}"/>`);
+    o.push(`<text x="${ml + pw + 30}" y="${y + 4}">${SYSTEM_NAME[s]}</text>`);
+  });
+  if (!pts.length) o.push(`<text x="${ml + 20}" y="${mt + 30}">no proving time measured</text>`);
+  o.push("</svg>");
+  return o.join("\n") + "\n";
+}
+
+if (require.main === module) {
+  const dir = path.join(__dirname, "..", "..", "..", "bench");
+  const r = JSON.parse(fs.readFileSync(path.join(dir, "results.json"), "utf8")) as BenchResults;
+  fs.writeFileSync(path.join(dir, "REPORT.md"), renderReport(r));
+  fs.writeFileSync(path.join(dir, "proving-time.svg"), renderSvg(r));
+  fs.writeFileSync(path.join(dir, "batch-gas.svg"), renderBatchSvg(r));
+}

@@ -1,0 +1,145 @@
+/**
+ * A bounded pool of proving worker threads: at most `size` proofs run at once, each in its own `worker_threads`
+ * Worker (snarkjs' fullProve keeps the node's event loop free for chain polling). A worker that dies fails its task
+ * and is replaced.
+ */
+import type { Worker } from "worker_threads";
+import { spawnWorker } from "../../util/worker";
+import type { ProofAnswer, ProofTask } from "./proof-worker";
+
+export interface ProofResult {
+  output: bigint;
+  bytes: string;
+  seconds: number;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  busy: boolean;
+}
+
+export class ProofPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiters: Array<(s: Slot) => void> = [];
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`ProofPool: size must be a positive integer, got ${size}`);
+  }
+
+  private makeSlot(): Slot {
+    const worker = spawnWorker(__dirname, "proof-worker");
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMsg = (m: { ready?: boolean }): void => {
+        if (m.ready) {
+          worker.off("message", onMsg);
+          resolve();
+        }
+      };
+      worker.on("message", onMsg);
+      worker.once("error", reject);
+    });
+    ready.catch(() => undefined);
+    return { worker, ready, busy: false };
+  }
+
+  private async acquire(): Promise<Slot> {
+    const free = this.slots.find((s) => !s.busy);
+    if (free) {
+      free.busy = true;
+      return free;
+    }
+    if (this.slots.length < this.size) {
+      const s = this.makeSlot();
+      s.busy = true;
+      this.slots.push(s);
+      return s;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(s: Slot): void {
+    const w = this.waiters.shift();
+    if (w) w(s);
+    else s.busy = false;
+  }
+
+  /** Proves one inference in a worker. @throws the worker's error (e.g. the circuit rejected the input). */
+  async prove(task: Omit<ProofTask, "id">): Promise<ProofResult> {
+    if (this.stopped) throw new Error("ProofPool is stopped");
+    let slot = await this.acquire();
+    try {
+      await slot.ready;
+    } catch {
+      // the worker failed to start: replace it once
+      const i = this.slots.indexOf(slot);
+      slot = this.makeSlot();
+      slot.busy = true;
+      this.slots[i] = slot;
+      await slot.ready;
+    }
+    const id = this.nextId++;
+    const s = slot;
+    try {
+      const r = await new Promise<ProofResult>((resolve, reject) => {
+        const onMsg = (m: ProofAnswer): void => {
+          if (m.id !== id) return;
+          cleanup();
+          if (m.ok) resolve({ output: m.output, bytes: m.bytes, seconds: m.seconds });
+          else reject(new Error(m.error));
+        };
+        const onExit = (code: number): void => {
+          cleanup();
+          reject(new Error(`proof worker exited with code ${code}`));
+        };
+        const cleanup = (): void => {
+          s.worker.off("message", onMsg);
+          s.worker.off("exit", onExit);
+        };
+        s.worker.on("message", onMsg);
+        s.worker.on("exit", onExit);
+        s.worker.postMessage({ ...task, id } satisfies ProofTask);
+      });
+      this.release(s);
+      return r;
+    } catch (e) {
+      if ((e as Error).message.startsWith("proof worker exited")) {
+        // the worker died: put a fresh one in its place and hand that on
+        const i = this.slots.indexOf(s);
+        const fresh = { ...this.makeSlot(), busy: true };
+        if (i >= 0) this.slots[i] = fresh;
+        if (!this.stopped) this.release(fresh);
+      } else {
+        this.release(s);
+      }
+      throw e;
+    }
+  }
+
+  /** Starts every worker now (module loading and curve set-up take seconds) and waits until they are ready. */
+  async warm(): Promise<void> {
+    while (this.slots.length < this.size) this.slots.push(this.makeSlot());
+    await Promise.all(this.slots.map((s) => s.ready));
+  }
+
+  /** Stops every worker (gracefully, then by force after 3 s). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => void s.worker.terminate().then(() => resolve()), 3000);
+            s.worker.once("exit", () => {
+              clearTimeout(t);
+              resolve();
+            });
+            s.worker.postMessage({ stop: true });
+          }),
+      ),
+    );
+    this.slots.length = 0;
+  }
+}

@@ -1,0 +1,425 @@
+import {
+  type Conv2dLayer,
+  type DenseLayer,
+  type LayerPlan,
+  type QuantizedModel,
+  inputModeOf,
+  inputSignalCount,
+  layoutOf,
+  layoutWord,
+  modelChunks,
+  modelCommitment,
+  planModel,
+  publicModelCommitment,
+  validateModel,
+} from "../../formats/quantized-model";
+import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
+import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
+import { SNARK_FIELD, toField } from "../../util/field";
+
+/** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
+export const MAX_DECOMPOSITION_BITS = 250;
+
+function circomInt(v: number | bigint): string {
+  // Negative constants are written as such; circom reduces them to p - |v|.
+  return BigInt(v).toString();
+}
+
+function matrix(W: number[][]): string {
+  return "[" + W.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+}
+
+function tensor4(W: number[][][][]): string {
+  return (
+    "[" +
+    W.map((f) => "[" + f.map((c) => "[" + c.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",") + "]").join(",") + "]").join(
+      ",\n        ",
+    ) +
+    "]"
+  );
+}
+
+function identifier(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase()).replace(/^[a-z]/, (c) => c.toUpperCase());
+}
+
+/** Width of Requantize's one decomposition: k + Z + 1, Z = max(A - k, m) + 1. */
+function requantizeWidth(A: number, k: number, outBits: number, relu: boolean): number {
+  const m = relu ? outBits - 1 : outBits;
+  return k + Math.max(A - k, m) + 2;
+}
+
+function checkWidth(what: string, bits: number, fix: string): void {
+  if (bits > MAX_DECOMPOSITION_BITS) throw new Error(`${what}: needs a ${bits}-bit decomposition (> ${MAX_DECOMPOSITION_BITS}); ${fix}`);
+}
+
+/** A conv2d layer whose max pooling (the next layer) runs on the raw accumulators, before one requantization per pooled value. */
+export interface PoolFusion {
+  /** Index of the conv2d layer; the maxpool is layer conv + 1. */
+  conv: number;
+  /** Max2's difference width over the accumulators. */
+  D: number;
+  /** --O2 constraints of the conv's requantizations plus the pool, unfused and fused (the MACs cost the same). */
+  unfused: number;
+  fused: number;
+}
+
+/**
+ * Where max pooling before requantization is cheaper: a conv2d followed by a maxpool whose conv output no residual
+ * add reads. Requantize is non-decreasing, so max(rq(a_i)) = rq(max(a_i)): the outputs are the same either way
+ * (circuits/lib/pool.circom, MaxPoolRequantize). Pooling the accumulators costs one Requantize per pooled value
+ * instead of one per accumulator, but Max2 compares accumulator-wide differences; this takes the fused form only when
+ * its count (Max2 = D + 2, Requantize = requantizeConstraints) is lower. Keyed by the maxpool's layer index.
+ */
+export function poolFusions(model: QuantizedModel, plan: readonly LayerPlan[] = planModel(model)): Map<number, PoolFusion> {
+  const fusions = new Map<number, PoolFusion>();
+  const readByAdd = new Set(model.layers.flatMap((l) => (l.type === "add" ? [l.from] : [])));
+  plan.forEach((p, j) => {
+    const conv = plan[j - 1];
+    const l = p.layer;
+    if (j === 0 || l.type !== "maxpool" || conv.layer.type !== "conv2d" || readByAdd.has(j - 1)) return;
+    const c = conv.layer;
+    const windows = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows;
+    const max2s = windows.reduce((n, w) => n + w.length - 1, 0);
+    const rq = requantizeConstraints(conv.A, c.shift, c.outBits, c.relu);
+    const D = differenceBits(hull(conv.accRanges));
+    const unfused = conv.outSize * rq + max2s * (p.D + 2);
+    const fused = max2s * (D + 2) + windows.length * rq;
+    if (fused < unfused) fusions.set(j, { conv: j - 1, D, unfused, fused });
+  });
+  return fusions;
+}
+
+/**
+ * The private witness inputs that carry the weights of a private-weights model circuit: `w<i>` (dense [nOut][nIn],
+ * conv [OC][C / groups][K][K]) and `b<i>` for each weighted layer i, as field-element strings. Empty for open weights.
+ * Merge it into the witness input next to `x`, `salt` and `jobBinding`.
+ */
+export function circuitWeightInputs(model: QuantizedModel): Record<string, unknown> {
+  if (model.weights !== "private") return {};
+  const f = (v: number): string => toField(BigInt(v)).toString();
+  const out: Record<string, unknown> = {};
+  model.layers.forEach((l, i) => {
+    if (l.type === "dense") out[`w${i}`] = l.W.map((r) => r.map(f));
+    else if (l.type === "conv2d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map((r) => r.map(f))));
+    else return;
+    out[`b${i}`] = l.B.map(f);
+  });
+  return out;
+}
+
+/**
+ * Emits layer i; `outs[j]` is the signal array layer j outputs (an add layer reads one of them, `x` for from = -1).
+ * Returns the signal array this layer outputs.
+ */
+function layerCode(
+  model: QuantizedModel,
+  p: LayerPlan,
+  i: number,
+  plan: readonly LayerPlan[],
+  prev: string,
+  outs: readonly string[],
+  fns: string[],
+  body: string[],
+  decls: string[],
+  fusions: ReadonlyMap<number, PoolFusion>,
+): string {
+  const l = p.layer;
+  const priv = model.weights === "private";
+  switch (l.type) {
+    case "dense": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
+      body.push(
+        `    // layer ${i}: dense ${l.nIn} -> ${l.nOut}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+      );
+      if (priv) {
+        decls.push(`    signal input w${i}[${l.nOut}][${l.nIn}];`, `    signal input b${i}[${l.nOut}];`);
+        body.push(
+          `    component l${i} = DensePrivate(${l.nIn}, ${l.nOut}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+          `    l${i}.W <== w${i};`,
+          `    l${i}.B <== b${i};`,
+        );
+      } else {
+        fns.push(
+          `function L${i}_W() {\n    return ${matrix(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+        );
+        body.push(
+          `    component l${i} = DenseOpen(${l.nIn}, ${l.nOut}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        );
+      }
+      body.push(`    l${i}.in <== ${prev};`);
+      return `l${i}.out`;
+    }
+    case "conv2d": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
+      const [C, H, W] = l.inShape;
+      const [OC, OH, OW] = convOutShape(l);
+      // groups 1 uses the ungrouped templates, so circuits generated before groups existed stay byte-identical
+      const G = l.groups ?? 1;
+      const grouped = G > 1 ? "Grouped" : "";
+      const geo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}${G > 1 ? `, ${G}` : ""}`;
+      if (fusions.get(i + 1)?.conv === i) {
+        // the next layer max-pools the raw accumulators and requantizes the pooled values (poolFusions)
+        const accGeo = `${C}, ${H}, ${W}, ${OC}, ${l.kernel}, ${l.stride}, ${l.padding}, ${G}`;
+        body.push(
+          `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}: raw accumulators (|acc| < 2^${p.A - 1}), requantized after the pooling of layer ${i + 1}`,
+        );
+        if (priv) {
+          decls.push(`    signal input w${i}[${OC}][${C / G}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
+          body.push(`    component l${i} = Conv2dAccPrivate(${accGeo});`, `    l${i}.Wt <== w${i};`, `    l${i}.B <== b${i};`);
+        } else {
+          fns.push(
+            `function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+          );
+          body.push(`    component l${i} = Conv2dAccOpen(${accGeo}, L${i}_W(), L${i}_B());`);
+        }
+        body.push(`    l${i}.in <== ${prev};`);
+        return `l${i}.acc`;
+      }
+      body.push(
+        `    // layer ${i}: conv2d [${C},${H},${W}] -> [${OC},${OH},${OW}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+      );
+      if (priv) {
+        decls.push(`    signal input w${i}[${OC}][${C / G}][${l.kernel}][${l.kernel}];`, `    signal input b${i}[${OC}];`);
+        body.push(
+          `    component l${i} = Conv2d${grouped}Private(${geo}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+          `    l${i}.Wt <== w${i};`,
+          `    l${i}.B <== b${i};`,
+        );
+      } else {
+        fns.push(
+          `function L${i}_W() {\n    return ${tensor4(l.W)};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+        );
+        body.push(
+          `    component l${i} = Conv2d${grouped}Open(${geo}, L${i}_W(), L${i}_B(), ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        );
+      }
+      body.push(`    l${i}.in <== ${prev};`);
+      return `l${i}.out`;
+    }
+    case "maxpool": {
+      checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
+      const [C, H, W] = l.inShape;
+      const P = l.padding ?? 0;
+      const fusion = fusions.get(i);
+      if (fusion) {
+        const cp = plan[fusion.conv];
+        const c = cp.layer as Conv2dLayer;
+        checkWidth(`layers[${i}]`, fusion.D + 1, "narrow the accumulator range");
+        body.push(
+          `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, padding ${P} (padded taps never win)` : ""} on layer ${fusion.conv}'s accumulators (differ by < 2^${fusion.D}), then requantize: shift ${c.shift}, ${c.outBits}-bit out${c.relu ? ", ReLU" : ""} (${fusion.fused} constraints instead of ${fusion.unfused})`,
+          `    component l${i} = MaxPoolRequantize(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${fusion.D}, ${cp.A}, ${c.shift}, ${c.outBits}, ${c.relu ? 1 : 0});`,
+          `    l${i}.in <== ${prev};`,
+        );
+        return `l${i}.out`;
+      }
+      body.push(
+        `    // layer ${i}: maxpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, padding ${P} (padded taps never win)` : ""}, values differ by < 2^${p.D}`,
+        P
+          ? `    component l${i} = MaxPool2dPadded(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${p.D});`
+          : `    component l${i} = MaxPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.D});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "avgpool": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "raise the shift");
+      const [C, H, W] = l.inShape;
+      const P = l.padding ?? 0;
+      body.push(
+        `    // layer ${i}: avgpool [${C},${H},${W}] kernel ${l.kernel} stride ${l.stride}${P ? `, zero padding ${P}` : ""}, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        P
+          ? `    component l${i} = AvgPool2dPadded(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${P}, ${p.A}, ${l.shift}, ${l.outBits});`
+          : `    component l${i} = AvgPool2d(${C}, ${H}, ${W}, ${l.kernel}, ${l.stride}, ${p.A}, ${l.shift}, ${l.outBits});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "flatten":
+      body.push(`    // layer ${i}: flatten [${l.inShape.join(",")}] (no-op on the CHW row-major layout)`);
+      return prev;
+    case "add": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "raise the shift or narrow the operands");
+      const saved = l.from === -1 ? "x" : outs[l.from];
+      body.push(
+        `    // layer ${i}: residual add of ${l.from === -1 ? "the input" : `layer ${l.from}'s output`} (<< ${l.alignFrom}) to the previous output (<< ${l.alignCur}), ${p.outSize} values, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+        `    component l${i} = AddRescaled(${p.outSize}, ${l.alignCur}, ${l.alignFrom}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        `    l${i}.a <== ${prev};`,
+        `    l${i}.b <== ${saved};`,
+      );
+      return `l${i}.out`;
+    }
+  }
+}
+
+export interface GenerateOptions {
+  /**
+   * false: requantize every conv output before max pooling, even where pooling the accumulators first is cheaper
+   * (same outputs; for comparisons and the equivalence tests). Default true.
+   */
+  poolFusion?: boolean;
+}
+
+/**
+ * Generates the main circuit of a quantized model (every layer type; open or private weights; committed or public
+ * input; argmax or values head). Public signals, in order (docs/public-signals.md): result, modelCommitment, then
+ * inputCommitment (committed: an output) or inputPacked[0..m-1] (public: public inputs), then jobBinding (public
+ * input). Private inputs: x[input.size], salt (committed only), and for private weights w<i>/b<i>
+ * (see circuitWeightInputs).
+ * @throws Error naming the field when the model is invalid, or the layer when a parameter would need a bit
+ * decomposition wider than MAX_DECOMPOSITION_BITS.
+ */
+export async function generateMainCircuit(model: QuantizedModel, options: GenerateOptions = {}): Promise<string> {
+  validateModel(model);
+  const plan = planModel(model);
+  const fns: string[] = [];
+  const body: string[] = [];
+  const decls: string[] = [];
+  let prev = "x";
+  const outs: string[] = [];
+  const fusions = options.poolFusion === false ? new Map<number, PoolFusion>() : poolFusions(model, plan);
+  plan.forEach((p, i) => {
+    prev = layerCode(model, p, i, plan, prev, outs, fns, body, decls, fusions);
+    outs.push(prev);
+  });
+  const lastPlan = plan[plan.length - 1];
+  const n = model.input.size;
+  const tmpl = identifier(model.name);
+  const isPublic = inputModeOf(model) === "public";
+  const values = model.head === "values";
+
+  let headPart: string;
+  if (values) {
+    const last = model.layers[model.layers.length - 1] as DenseLayer;
+    headPart = `    // head: values, the ${last.nOut} output${last.nOut === 1 ? "" : "s"} (${last.outBits}-bit, ${last.outFrac} fractional bits) packed into one word
+    component head = PackSigned(${last.nOut}, ${last.outBits});
+    head.in <== ${prev};
+    result <== head.out[0];`;
+  } else {
+    const headBits = differenceBits(hull(lastPlan.outRanges));
+    checkWidth("head", headBits, "narrow the logits");
+    headPart = `    // head: argmax, lowest index on ties; logits differ by < 2^${headBits}
+    component head = Argmax(${lastPlan.outSize}, ${headBits});
+    head.in <== ${prev};
+    result <== head.out;`;
+  }
+
+  // The public model commitment binds the weights AND this circuit's layout (docs/public-signals.md, "Layout
+  // binding"): modelCommitment = Poseidon(weights commitment, L), L = layoutWord(layoutOf(model)), which the registry
+  // recomputes on chain from the registered modelHash and layout.
+  const layout = layoutOf(model);
+  const L = layoutWord(layout);
+  const layoutNote = `    // layout ${JSON.stringify(layout).replace(/"/g, "")}\n    // L = layoutWord(layout) = ${L.toString()}`;
+  let modelPart: string;
+  if (model.weights === "open") {
+    const weights = await modelCommitment(model);
+    if (weights >= SNARK_FIELD) throw new Error("model commitment outside the field");
+    const commitment = await publicModelCommitment(weights, layout);
+    modelPart = `    // open weights: the weights are constants above, so the verifying key binds them; expose the public model
+    // commitment Poseidon(weights commitment, L), a constant; weights commitment (the registry's modelHash):
+    // ${weights.toString()}
+${layoutNote}
+    modelCommitment <== ${commitment.toString()};`;
+  } else {
+    // private weights: range-check and pack each layer's W and B, then chain them (same order as modelChunks()).
+    const lines: string[] = [
+      "    // private weights: range-check and pack every weight and bias, recompute modelCommitment (quantized.ts)",
+    ];
+    const total = modelChunks(model).length;
+    let off = 0;
+    model.layers.forEach((l, i) => {
+      if (l.type !== "dense" && l.type !== "conv2d") return;
+      const dims = l.type === "dense" ? [l.nOut, l.nIn] : [l.outChannels, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel];
+      const nW = dims.reduce((a, b) => a * b, 1);
+      const nB = l.B.length;
+      const idxVars = dims.map((_, d) => `i${d}`);
+      const flatIdx = dims.slice(1).reduce((acc, dim, d) => `(${acc}) * ${dim} + ${idxVars[d + 1]}`, idxVars[0]);
+      let loop = `pw${i}.in[${flatIdx}] <== w${i}${idxVars.map((v) => `[${v}]`).join("")};`;
+      for (let d = dims.length - 1; d >= 0; d--)
+        loop = `for (var ${idxVars[d]} = 0; ${idxVars[d]} < ${dims[d]}; ${idxVars[d]}++) { ${loop} }`;
+      const cw = Math.ceil(nW / valuesPerChunk(l.wBits));
+      const cb = Math.ceil(nB / valuesPerChunk(l.bBits));
+      lines.push(
+        `    component pw${i} = PackSigned(${nW}, ${l.wBits});`,
+        `    ${loop}`,
+        `    component pb${i} = PackSigned(${nB}, ${l.bBits});`,
+        `    pb${i}.in <== b${i};`,
+        `    for (var c = 0; c < ${cw}; c++) { wchain.in[${off} + c] <== pw${i}.out[c]; }`,
+        `    for (var c = 0; c < ${cb}; c++) { wchain.in[${off + cw} + c] <== pb${i}.out[c]; }`,
+      );
+      off += cw + cb;
+    });
+    if (off !== total) throw new Error(`internal: ${off} weight chunks generated, modelChunks() has ${total}`);
+    modelPart = [
+      `    component wchain = PoseidonChain(${total});`,
+      `    wchain.init <== ${MODEL_DOMAIN.toString()};`,
+      ...lines,
+      "    // bind the layout: the public model commitment is Poseidon(weights commitment, L)",
+      layoutNote,
+      "    component withLayout = Poseidon(2);",
+      "    withLayout.inputs[0] <== wchain.out;",
+      `    withLayout.inputs[1] <== ${L.toString()};`,
+      "    modelCommitment <== withLayout.out;",
+    ].join("\n");
+  }
+
+  const m = inputSignalCount(model);
+  const resultWhat = values ? "packed output values" : "argmax class";
+  const signalsComment = isPublic
+    ? `// Public signals: [0] result (${resultWhat}), [1] modelCommitment, ${m === 1 ? "[2] inputPacked[0]" : `[2..${1 + m}] inputPacked[0..${m - 1}]`}, [${2 + m}] jobBinding.`
+    : `// Public signals: [0] result (${resultWhat}), [1] modelCommitment, [2] inputCommitment, [3] jobBinding.`;
+  const inputDecls = isPublic
+    ? `    signal input x[${n}];
+    signal input inputPacked[${m}];
+    signal input jobBinding;`
+    : `    signal input x[${n}];
+    signal input salt;
+    signal input jobBinding;`;
+  const outputDecls = isPublic
+    ? `    signal output result;
+    signal output modelCommitment;`
+    : `    signal output result;
+    signal output modelCommitment;
+    signal output inputCommitment;`;
+  const inputPart = isPublic
+    ? `    // input: range-checked to ${model.input.bits} bits and packed; the packed words are the public inputPacked
+    component inPack = PackSigned(${n}, ${model.input.bits});
+    inPack.in <== x;
+    for (var c = 0; c < ${m}; c++) {
+        inPack.out[c] === inputPacked[c];
+    }`
+    : `    // input: range-checked to ${model.input.bits} bits and committed
+    component inCommit = CommitSigned(${n}, ${model.input.bits});
+    inCommit.in <== x;
+    inCommit.salt <== salt;
+    inputCommitment <== inCommit.out;`;
+  const publicList = isPublic ? "inputPacked, jobBinding" : "jobBinding";
+  const header = [
+    "pragma circom 2.1.9;",
+    `// GENERATED by scripts/engine/circuit/generate.ts from the quantized model "${model.name}" (${model.weights} weights${isPublic ? ", public input" : ""}${values ? ", values head" : ""}). Do not edit.`,
+    signalsComment,
+  ].join("\n");
+
+  return `${header}
+
+include "model.circom";
+${fns.length ? "\n" + fns.join("\n\n") + "\n" : ""}
+template ${tmpl}() {
+${inputDecls}
+${decls.length ? decls.join("\n") + "\n" : ""}${outputDecls}
+
+${inputPart}
+
+${body.join("\n")}
+
+${headPart}
+
+${modelPart}
+
+    component bind = JobBinding();
+    bind.in <== jobBinding;
+}
+
+component main {public [${publicList}]} = ${tmpl}();
+`;
+}

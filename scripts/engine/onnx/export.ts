@@ -1,0 +1,139 @@
+/**
+ * FloatModel -> ONNX (opset 13), encoded with onnx-proto. The graph takes the *preprocessed* input (float32,
+ * [1, n] or [1, C, H, W]) and outputs `logits` [1, classes]; the preprocessing, class names, model name and training
+ * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
+ * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv (groups as group) [+ Relu],
+ * maxpool -> MaxPool (padding as pads), avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten ->
+ * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu] (the importer does not
+ * read that back yet: it refuses a residual Add).
+ */
+import type { FloatModel } from "../../formats/float-model";
+import { validateFloatModel } from "../../formats/float-model";
+import { IR_VERSION, OPSET, onnx } from "./proto";
+
+function tensor(name: string, dims: number[], values: readonly number[]): onnx.ITensorProto {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (values.length !== n) throw new Error(`onnx export: tensor ${name} has ${values.length} values, dims [${dims}] need ${n}`);
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: [...values] };
+}
+
+function valueInfo(name: string, dims: number[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+  };
+}
+
+const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+
+/** Options of {@link exportOnnx}. */
+export interface ExportOptions {
+  /** Append a Softmax node, so the graph outputs probabilities instead of logits (default false). */
+  softmax?: boolean;
+}
+
+/**
+ * Encodes a float model as an ONNX ModelProto.
+ * @throws Error naming the layer when the float model is malformed (see validateFloatModel).
+ */
+export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array {
+  const shapes = validateFloatModel(fm);
+  const nodes: onnx.INodeProto[] = [];
+  const inits: onnx.ITensorProto[] = [];
+  let cur = "input";
+  const inDims = fm.inputShape ? [1, ...fm.inputShape] : [1, fm.inputSize];
+  const relu = (li: number) => {
+    nodes.push({ name: `relu_${li}`, opType: "Relu", input: [cur], output: [`relu_${li}_out`] });
+    cur = `relu_${li}_out`;
+  };
+  /** The ONNX tensor each layer outputs (an add layer reads one of them). */
+  const layerOut: string[] = [];
+  fm.layers.forEach((l, li) => {
+    const out = `${l.type}_${li}_out`;
+    switch (l.type) {
+      case "dense":
+        inits.push(tensor(`dense_${li}_W`, [l.W.length, l.W[0].length], l.W.flat()), tensor(`dense_${li}_B`, [l.B.length], l.B));
+        nodes.push({
+          name: `dense_${li}`,
+          opType: "Gemm",
+          input: [cur, `dense_${li}_W`, `dense_${li}_B`],
+          output: [out],
+          attribute: [int("transB", 1)],
+        });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
+      case "conv2d":
+        inits.push(
+          tensor(`conv2d_${li}_W`, [l.W.length, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel], l.W.flat(3)),
+          tensor(`conv2d_${li}_B`, [l.B.length], l.B),
+        );
+        nodes.push({
+          name: `conv2d_${li}`,
+          opType: "Conv",
+          input: [cur, `conv2d_${li}_W`, `conv2d_${li}_B`],
+          output: [out],
+          attribute: [
+            ints("kernel_shape", [l.kernel, l.kernel]),
+            ints("strides", [l.stride, l.stride]),
+            ints("pads", [l.padding, l.padding, l.padding, l.padding]),
+            ...((l.groups ?? 1) > 1 ? [int("group", l.groups ?? 1)] : []),
+          ],
+        });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
+      case "maxpool":
+      case "avgpool":
+        nodes.push({
+          name: `${l.type}_${li}`,
+          opType: l.type === "maxpool" ? "MaxPool" : "AveragePool",
+          input: [cur],
+          output: [out],
+          attribute: [
+            ints("kernel_shape", [l.kernel, l.kernel]),
+            ints("strides", [l.stride, l.stride]),
+            // a padded avgpool counts the zeros (ONNX's default count_include_pad is 0); MaxPool pads are -infinity
+            ...(l.padding ? [ints("pads", [l.padding, l.padding, l.padding, l.padding])] : []),
+            ...(l.type === "avgpool" && l.padding ? [int("count_include_pad", 1)] : []),
+          ],
+        });
+        cur = out;
+        break;
+      case "flatten":
+        nodes.push({ name: `flatten_${li}`, opType: "Flatten", input: [cur], output: [out], attribute: [int("axis", 1)] });
+        cur = out;
+        break;
+      case "add":
+        nodes.push({ name: `add_${li}`, opType: "Add", input: [cur, l.from === -1 ? "input" : layerOut[l.from]], output: [out] });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
+    }
+    layerOut.push(cur);
+  });
+  const nOut = shapes[shapes.length - 1][0];
+  const outName = opts.softmax ? "probabilities" : "logits";
+  if (opts.softmax) nodes.push({ name: "softmax", opType: "Softmax", input: [cur], output: [outName], attribute: [int("axis", -1)] });
+  else nodes[nodes.length - 1].output = [outName];
+  const meta: Record<string, unknown> = { format: fm.format, name: fm.name, preprocess: fm.preprocess, classes: fm.classes };
+  if (fm.task) meta.task = fm.task;
+  if (fm.trainedWith) meta.trainedWith = fm.trainedWith;
+  const model: onnx.IModelProto = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: "zkml-evm",
+    producerVersion: "1",
+    docString: `${fm.name}: exported from ${fm.format} by scripts/engine/onnx/export.ts`,
+    metadataProps: Object.entries(meta).map(([k, v]) => ({ key: `zkml.${k}`, value: JSON.stringify(v) })),
+    graph: {
+      name: fm.name,
+      node: nodes,
+      initializer: inits,
+      input: [valueInfo("input", inDims)],
+      output: [valueInfo(outName, [1, nOut])],
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+}

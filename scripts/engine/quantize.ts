@@ -1,0 +1,385 @@
+import type { FloatModel } from "../formats/float-model";
+import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../formats/float-model";
+import { quantizeFeatures, quantizeInput, roundHalfAway } from "../formats/quantized-input";
+import {
+  type InputMode,
+  type OutputHead,
+  type QuantizedLayer,
+  type QuantizedModel,
+  inferQuantized,
+  validateModel,
+} from "../formats/quantized-model";
+import { signedRange } from "../formats/fixed-point";
+
+export interface QuantizeOptions {
+  /** Bits of inputs, weights and activations (default 8). */
+  bits?: number;
+  /** Bits of biases (default 32). */
+  biasBits?: number;
+  weights?: "open" | "private";
+  /**
+   * Bits of the last layer's outputs, the logits the argmax head compares (default `bits`). Wider logits resolve
+   * near-ties between classes at the cost of a wider argmax comparison in the circuit.
+   */
+  logitBits?: number;
+  /** How the input enters the public signals (default "committed"; docs/public-signals.md). */
+  inputMode?: InputMode;
+  /** "argmax" (default for classification) or "values" (default, and the only choice, for regression). */
+  head?: OutputHead;
+}
+
+/** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
+export function fracFor(maxAbs: number, bits: number): number {
+  const limit = 2 ** (bits - 1) - 1;
+  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs))
+    throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
+  if (maxAbs === 0) return bits - 1;
+  let f = Math.floor(Math.log2(limit / maxAbs));
+  // log2 rounds; nudge so that maxAbs * 2^f <= limit < maxAbs * 2^(f+1) holds exactly.
+  while (maxAbs * 2 ** f > limit) f--;
+  while (maxAbs * 2 ** (f + 1) <= limit) f++;
+  return f;
+}
+
+function maxAbs(values: Iterable<number>): number {
+  let m = 0;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/**
+ * Post-training quantization with power-of-two scales chosen from a calibration set (preprocessed inputs):
+ * each tensor gets the most fractional bits that keep its calibration maximum in range. Biases sit at the
+ * accumulator scale. Activations outside the calibration range saturate in the circuit (never fail).
+ *
+ * Per layer type: dense and conv2d get wFrac from their largest weight, outFrac from the calibration maximum of
+ * their output and shift = inFrac + wFrac - outFrac (outFrac is lowered to inFrac + wFrac when that would be
+ * negative); maxpool and flatten keep the scale; avgpool sums its K x K window and shifts by log2(K*K), which keeps
+ * the scale (K*K must be a power of two); add aligns its two operands to the finer of their scales F (left shifts),
+ * takes outFrac from the calibration maximum of its output and shift = F - outFrac.
+ * @throws Error naming the layer when a bias does not fit `biasBits`, or an avgpool window is not a power of two.
+ */
+export function quantizeModel(fm: FloatModel, calibration: readonly number[][], opts: QuantizeOptions = {}): QuantizedModel {
+  const bits = opts.bits ?? 8;
+  const bBits = opts.biasBits ?? 32;
+  if (calibration.length === 0) throw new Error("calibration: needs at least one input");
+  validateFloatModel(fm);
+  const regression = fm.task === "regression";
+  const head = opts.head ?? (regression ? "values" : "argmax");
+  if (regression && head === "argmax")
+    throw new Error(
+      `model ${fm.name} is a regression model (task "regression"): an argmax head makes no sense for it; use head "values" (quantize.json "head": "values")`,
+    );
+  if (head !== "argmax" && head !== "values") throw new Error(`head must be "argmax" or "values", got ${JSON.stringify(head)}`);
+  if (opts.inputMode !== undefined && opts.inputMode !== "committed" && opts.inputMode !== "public")
+    throw new Error(`inputMode must be "committed" or "public", got ${JSON.stringify(opts.inputMode)}`);
+  calibration.forEach((x, i) => {
+    if (x.length !== fm.inputSize) throw new Error(`calibration[${i}]: has ${x.length} values; model ${fm.name} takes ${fm.inputSize}`);
+  });
+  const inMax = maxAbs(calibration.flat());
+  const inFrac = fracFor(inMax, bits);
+  const actMax = fm.layers.map(() => 0);
+  for (const x of calibration) {
+    forwardFloat(fm, x).forEach((a, l) => {
+      actMax[l] = Math.max(actMax[l], maxAbs(a));
+    });
+  }
+  let fIn = inFrac;
+  const { lo, hi } = signedRange(bBits);
+  const quantBias = (li: number, B: readonly number[], frac: number) =>
+    B.map((b, j) => {
+      const q = roundHalfAway(b * 2 ** frac);
+      if (!Number.isSafeInteger(q) || BigInt(q) < lo || BigInt(q) > hi)
+        throw new Error(
+          `layers[${li}].B[${j}]: bias ${b} needs more than ${bBits} bits at scale 2^${frac}; raise biasBits or retrain with weight decay`,
+        );
+      return q;
+    });
+  /** Scales of a dense or conv layer: weight frac, output frac and shift. */
+  const lastLayer = fm.layers.length - 1;
+  const outBitsOf = (li: number) => (li === lastLayer ? (opts.logitBits ?? bits) : bits);
+  const scales = (li: number, weights: number[]) => {
+    const wFrac = fracFor(maxAbs(weights), bits);
+    let outFrac = fracFor(actMax[li], outBitsOf(li));
+    let shift = fIn + wFrac - outFrac;
+    if (shift < 0) {
+      outFrac = fIn + wFrac;
+      shift = 0;
+    }
+    return { wFrac, outFrac, shift };
+  };
+  /** Fractional bits of every layer's output so far (an add layer aligns the saved operand's scale). */
+  const fracs: number[] = [];
+  const layers = fm.layers.map((l, li): QuantizedLayer => {
+    const q = quantizeLayer(l, li);
+    fracs.push(fIn);
+    return q;
+  });
+  function quantizeLayer(l: FloatModel["layers"][number], li: number): QuantizedLayer {
+    switch (l.type) {
+      case "dense": {
+        const { wFrac, outFrac, shift } = scales(li, l.W.flat());
+        const B = quantBias(li, l.B, fIn + wFrac);
+        const W = l.W.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)));
+        fIn = outFrac;
+        return {
+          type: "dense",
+          nIn: l.W[0].length,
+          nOut: l.W.length,
+          W,
+          B,
+          wBits: bits,
+          wFrac,
+          bBits,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+          relu: l.relu,
+        };
+      }
+      case "conv2d": {
+        const { wFrac, outFrac, shift } = scales(li, l.W.flat(3));
+        const B = quantBias(li, l.B, fIn + wFrac);
+        const W = l.W.map((o) => o.map((c) => c.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)))));
+        fIn = outFrac;
+        return {
+          type: "conv2d",
+          inShape: [...l.inShape],
+          outChannels: l.W.length,
+          kernel: l.kernel,
+          stride: l.stride,
+          padding: l.padding,
+          // absent = 1: keeps the files of ungrouped models exactly as before the field existed
+          ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
+          W,
+          B,
+          wBits: bits,
+          wFrac,
+          bBits,
+          shift,
+          outBits: bits,
+          outFrac,
+          relu: l.relu,
+        };
+      }
+      case "maxpool": {
+        const q: QuantizedLayer = { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
+      case "avgpool": {
+        const shift = Math.log2(l.kernel * l.kernel);
+        if (!Number.isInteger(shift))
+          throw new Error(
+            `layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`,
+          );
+        const q: QuantizedLayer = {
+          type: "avgpool",
+          inShape: [...l.inShape],
+          kernel: l.kernel,
+          stride: l.stride,
+          shift,
+          outBits: bits,
+          outFrac: fIn,
+        };
+        // absent = no padding: keeps the files of unpadded models exactly as before the field existed
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
+      case "flatten":
+        return { type: "flatten", inShape: [...l.inShape] };
+      case "add": {
+        // align both operands to the finer scale F (a left shift of the coarser one is exact), then requantize
+        const fSaved = l.from === -1 ? inFrac : fracs[l.from];
+        const F = Math.max(fIn, fSaved);
+        let outFrac = fracFor(actMax[li], outBitsOf(li));
+        let shift = F - outFrac;
+        if (shift < 0) {
+          outFrac = F;
+          shift = 0;
+        }
+        const q: QuantizedLayer = {
+          type: "add",
+          from: l.from,
+          alignCur: F - fIn,
+          alignFrom: F - fSaved,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+          relu: l.relu,
+        };
+        fIn = outFrac;
+        return q;
+      }
+    }
+  }
+  const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
+  if (fm.inputShape) input.shape = [...fm.inputShape];
+  // absent = committed: keeps the files of committed-mode models exactly as before the option existed
+  if (opts.inputMode === "public") input.mode = "public";
+  return validateModel({
+    format: "zkml-quantized-v1",
+    name: fm.name,
+    input,
+    weights: opts.weights ?? "open",
+    layers,
+    head,
+    classes: fm.classes,
+    preprocess: fm.preprocess,
+  });
+}
+
+/** Float vs quantized figures on a labelled held-out set (raw features). */
+export interface QuantizationReport {
+  n: number;
+  floatAccuracy: number;
+  quantizedAccuracy: number;
+  /** Fraction of inputs where the quantized argmax equals the float argmax. */
+  agreement: number;
+  /** max |logit_q / 2^outFrac - logit_float| over the set and classes. */
+  maxLogitError: number;
+  /** Largest float logit magnitude seen, to put maxLogitError in proportion. */
+  maxLogit: number;
+}
+
+/**
+ * Runs the float and the quantized model on every raw input of a labelled set and compares them.
+ * The quantized side uses the project's reference inference ({@link inferQuantized}).
+ */
+export function evaluateQuantization(
+  fm: FloatModel,
+  qm: QuantizedModel,
+  data: { x: readonly (readonly number[])[]; y: readonly number[] },
+): QuantizationReport {
+  const last = qm.layers[qm.layers.length - 1];
+  const outFrac = last.type === "dense" ? last.outFrac : 0;
+  let fOk = 0;
+  let qOk = 0;
+  let agree = 0;
+  let maxErr = 0;
+  let maxLogit = 0;
+  data.x.forEach((raw, i) => {
+    const acts = forwardFloat(fm, preprocess(fm, raw));
+    const fl = acts[acts.length - 1];
+    const fc = argmaxFloat(fl);
+    const q = inferQuantized(qm, quantizeInput(qm, fm, raw));
+    const qc = Number(q.output);
+    if (fc === data.y[i]) fOk++;
+    if (qc === data.y[i]) qOk++;
+    if (qc === fc) agree++;
+    q.logits.forEach((v, k) => {
+      maxErr = Math.max(maxErr, Math.abs(Number(v) / 2 ** outFrac - fl[k]));
+      maxLogit = Math.max(maxLogit, Math.abs(fl[k]));
+    });
+  });
+  const n = data.x.length;
+  return { n, floatAccuracy: fOk / n, quantizedAccuracy: qOk / n, agreement: agree / n, maxLogitError: maxErr, maxLogit };
+}
+
+/** Float vs quantized figures of a regression (values head) model on a held-out set with one target per input. */
+export interface RegressionReport {
+  n: number;
+  /** Mean |float prediction - target|, in output units. */
+  floatMae: number;
+  /** Mean |quantized prediction - target| (quantized = value / 2^outFrac). */
+  quantizedMae: number;
+  /** Mean |quantized - float| prediction. */
+  quantizationMae: number;
+  /** Largest |quantized - float| prediction over the set. */
+  quantizationMaxError: number;
+}
+
+/**
+ * Runs the float and the quantized model (its values head, {@link inferQuantized}) on every raw input of a held-out
+ * set and compares the first output with the target and with each other.
+ * @throws Error when the model has no values head.
+ */
+export function evaluateRegression(
+  fm: FloatModel,
+  qm: QuantizedModel,
+  data: { x: readonly (readonly number[])[]; y: readonly number[] },
+): RegressionReport {
+  const last = qm.layers[qm.layers.length - 1];
+  if (qm.head !== "values" || last.type !== "dense")
+    throw new Error(`model ${qm.name} has head ${JSON.stringify(qm.head)}: evaluateRegression needs a values head`);
+  let fSum = 0;
+  let qSum = 0;
+  let dSum = 0;
+  let dMax = 0;
+  data.x.forEach((raw, i) => {
+    const acts = forwardFloat(fm, preprocess(fm, raw));
+    const f = acts[acts.length - 1][0];
+    const values = inferQuantized(qm, quantizeInput(qm, fm, raw)).values as bigint[];
+    const q = Number(values[0]) / 2 ** last.outFrac;
+    fSum += Math.abs(f - data.y[i]);
+    qSum += Math.abs(q - data.y[i]);
+    dSum += Math.abs(q - f);
+    dMax = Math.max(dMax, Math.abs(q - f));
+  });
+  const n = data.x.length;
+  return { n, floatMae: fSum / n, quantizedMae: qSum / n, quantizationMae: dSum / n, quantizationMaxError: dMax };
+}
+
+/** What {@link chooseBits} measured for each width it tried. */
+export interface BitsTrial {
+  bits: number;
+  /** Classification: fraction of calibration inputs whose quantized argmax equals the float argmax. */
+  agreement?: number;
+  /** Regression: worst over outputs of mean |quantized - float| / (float output range on the calibration set). */
+  maeOfRange?: number;
+  ok: boolean;
+}
+
+/** Widths {@link chooseBits} tries, narrowest (cheapest circuit) first. */
+export const AUTO_BITS = [8, 10, 12, 16] as const;
+
+/**
+ * Picks the bit width from the calibration set: the narrowest of {@link AUTO_BITS} at which the quantized model
+ * agrees with the float model on the calibration inputs, top-1 on at least `minAgreement` of them (classification)
+ * or within `maxMaeOfRange` of the output range on average (regression); the widest when none does. Scales come from
+ * calibration at every width (see {@link quantizeModel}).
+ * @param calibration preprocessed inputs, as for quantizeModel
+ */
+export function chooseBits(
+  fm: FloatModel,
+  calibration: readonly number[][],
+  opts: QuantizeOptions = {},
+  target: { minAgreement?: number; maxMaeOfRange?: number } = {},
+): { model: QuantizedModel; trials: BitsTrial[] } {
+  const minAgreement = target.minAgreement ?? 0.99;
+  const maxMaeOfRange = target.maxMaeOfRange ?? 0.005;
+  const regression = fm.task === "regression";
+  const floats = calibration.map((x) => {
+    const acts = forwardFloat(fm, x);
+    return acts[acts.length - 1];
+  });
+  const nOut = floats[0].length;
+  const range = Array.from({ length: nOut }, (_, k) => {
+    const v = floats.map((f) => f[k]);
+    return Math.max(...v) - Math.min(...v) || 1;
+  });
+  const trials: BitsTrial[] = [];
+  let model: QuantizedModel | undefined;
+  for (const bits of AUTO_BITS) {
+    model = quantizeModel(fm, calibration, { ...opts, bits });
+    const qm = model;
+    const last = qm.layers[qm.layers.length - 1];
+    const outFrac = last.type === "dense" ? last.outFrac : 0;
+    const q = calibration.map((x) => inferQuantized(qm, quantizeFeatures(qm, x)));
+    let trial: BitsTrial;
+    if (regression) {
+      const maeOfRange = Math.max(
+        ...range.map(
+          (r, k) => floats.reduce((s, f, i) => s + Math.abs(Number(q[i].logits[k]) / 2 ** outFrac - f[k]), 0) / floats.length / r,
+        ),
+      );
+      trial = { bits, maeOfRange, ok: maeOfRange <= maxMaeOfRange };
+    } else {
+      const agreement = floats.filter((f, i) => argmaxFloat(f) === argmaxFloat(q[i].logits.map(Number))).length / floats.length;
+      trial = { bits, agreement, ok: agreement >= minAgreement };
+    }
+    trials.push(trial);
+    if (trial.ok) break;
+  }
+  return { model: model as QuantizedModel, trials };
+}

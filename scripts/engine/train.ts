@@ -1,0 +1,483 @@
+import type { FloatDense, FloatLayer, FloatModel, Shape } from "../formats/float-model";
+import { argmaxFloat, forwardFloat, layerOutShape, validateFloatModel, windowOut } from "../formats/float-model";
+
+/** Deterministic PRNG (mulberry32), so training is reproducible bit for bit. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface TrainOptions {
+  hidden: number[];
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  /** L2 weight decay; keeps weights small, which quantizes better. */
+  weightDecay?: number;
+}
+
+export interface Dataset {
+  x: number[][];
+  y: number[];
+}
+
+/**
+ * Trains an MLP (dense + ReLU, softmax cross-entropy) with Adam on already-preprocessed inputs. Deterministic for a
+ * given seed.
+ */
+export function trainMlp(
+  name: string,
+  data: Dataset,
+  nClasses: number,
+  opts: TrainOptions,
+  meta: Pick<FloatModel, "preprocess" | "classes">,
+): FloatModel {
+  const rand = rng(opts.seed);
+  const sizes = [data.x[0].length, ...opts.hidden, nClasses];
+  const layers: FloatDense[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const nIn = sizes[l];
+    const nOut = sizes[l + 1];
+    const scale = Math.sqrt(2 / nIn);
+    layers.push({
+      type: "dense",
+      W: Array.from({ length: nOut }, () => Array.from({ length: nIn }, () => (rand() * 2 - 1) * scale * Math.sqrt(3))),
+      B: new Array<number>(nOut).fill(0),
+      relu: l + 2 < sizes.length,
+    });
+  }
+  const model: FloatModel = { format: "zkml-float-v1", name, inputSize: sizes[0], ...meta, layers, trainedWith: { ...opts } };
+  const dense = layers;
+  // Adam state
+  const mW = layers.map((l) => l.W.map((r) => r.map(() => 0)));
+  const vW = layers.map((l) => l.W.map((r) => r.map(() => 0)));
+  const mB = layers.map((l) => l.B.map(() => 0));
+  const vB = layers.map((l) => l.B.map(() => 0));
+  const b1 = 0.9;
+  const b2 = 0.999;
+  let step = 0;
+  const order = data.x.map((_, i) => i);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let s = 0; s < order.length; s += opts.batchSize) {
+      const batch = order.slice(s, s + opts.batchSize);
+      const gW = layers.map((l) => l.W.map((r) => r.map(() => 0)));
+      const gB = layers.map((l) => l.B.map(() => 0));
+      for (const idx of batch) {
+        const x = data.x[idx];
+        const acts = forwardFloat(model, x);
+        const logits = acts[acts.length - 1];
+        const mx = Math.max(...logits);
+        const ex = logits.map((v) => Math.exp(v - mx));
+        const sum = ex.reduce((a, b) => a + b, 0);
+        let delta = ex.map((e, k) => e / sum - (k === data.y[idx] ? 1 : 0));
+        for (let l = layers.length - 1; l >= 0; l--) {
+          const input = l === 0 ? x : acts[l - 1];
+          const L = dense[l];
+          for (let j = 0; j < L.W.length; j++) {
+            gB[l][j] += delta[j];
+            for (let i = 0; i < input.length; i++) gW[l][j][i] += delta[j] * input[i];
+          }
+          if (l > 0) {
+            const prev = acts[l - 1];
+            delta = prev.map((p, i) => {
+              if (p <= 0) return 0;
+              let g = 0;
+              for (let j = 0; j < L.W.length; j++) g += L.W[j][i] * delta[j];
+              return g;
+            });
+          }
+        }
+      }
+      step++;
+      const lr = opts.learningRate;
+      const wd = opts.weightDecay ?? 0;
+      const c1 = 1 - b1 ** step;
+      const c2 = 1 - b2 ** step;
+      layers.forEach((L, l) => {
+        for (let j = 0; j < L.W.length; j++) {
+          for (let i = 0; i < L.W[j].length; i++) {
+            const g = gW[l][j][i] / batch.length + wd * L.W[j][i];
+            mW[l][j][i] = b1 * mW[l][j][i] + (1 - b1) * g;
+            vW[l][j][i] = b2 * vW[l][j][i] + (1 - b2) * g * g;
+            L.W[j][i] -= (lr * (mW[l][j][i] / c1)) / (Math.sqrt(vW[l][j][i] / c2) + 1e-8);
+          }
+          const g = gB[l][j] / batch.length;
+          mB[l][j] = b1 * mB[l][j] + (1 - b1) * g;
+          vB[l][j] = b2 * vB[l][j] + (1 - b2) * g * g;
+          L.B[j] -= (lr * (mB[l][j] / c1)) / (Math.sqrt(vB[l][j] / c2) + 1e-8);
+        }
+      });
+    }
+  }
+  return model;
+}
+
+/** Top-1 accuracy of a float model on preprocessed data. */
+export function accuracyFloat(m: FloatModel, d: Dataset): number {
+  let ok = 0;
+  d.x.forEach((x, i) => {
+    const acts = forwardFloat(m, x);
+    if (argmaxFloat(acts[acts.length - 1]) === d.y[i]) ok++;
+  });
+  return ok / d.x.length;
+}
+
+/** One layer of a network to train (see {@link trainNetwork}); shapes are inferred from the input shape. */
+export type LayerSpec =
+  | { type: "dense"; out: number; relu: boolean }
+  | { type: "conv2d"; out: number; kernel: number; stride?: number; padding?: number; relu: boolean }
+  | { type: "maxpool" | "avgpool"; kernel: number; stride?: number }
+  | { type: "flatten" };
+
+export interface NetworkTrainOptions {
+  layers: LayerSpec[];
+  epochs: number;
+  learningRate: number;
+  /** Multiplies the learning rate after each epoch (default 1). */
+  lrDecay?: number;
+  batchSize: number;
+  seed: number;
+  /** L2 weight decay on weights (not biases). */
+  weightDecay?: number;
+  /** [C, H, W] for image inputs (inputs are flattened CHW); omitted for vector inputs. */
+  inputShape?: [number, number, number];
+  /**
+   * "cross-entropy" (default): softmax cross-entropy, `y` holds class indices. "mse": regression with one output,
+   * loss (out - y)^2 / 2, `y` holds the targets.
+   */
+  loss?: "cross-entropy" | "mse";
+}
+
+/** Builds a float model with He-uniform weights and zero biases for a layer spec. */
+export function initNetwork(
+  name: string,
+  inputSize: number,
+  nClasses: number,
+  opts: Pick<NetworkTrainOptions, "layers" | "seed" | "inputShape">,
+  meta: Pick<FloatModel, "preprocess" | "classes">,
+): FloatModel {
+  const rand = rng(opts.seed);
+  const u = (fanIn: number) => (rand() * 2 - 1) * Math.sqrt(2 / fanIn) * Math.sqrt(3);
+  let shape: Shape = opts.inputShape ? [...opts.inputShape] : [inputSize];
+  const layers: FloatLayer[] = [];
+  for (const [i, s] of opts.layers.entries()) {
+    const need3 = (): [number, number, number] => {
+      if (shape.length !== 3) throw new Error(`layers[${i}]: ${s.type} needs an image input ([C, H, W]), got [${shape}]`);
+      return [shape[0], shape[1], shape[2]];
+    };
+    let l: FloatLayer;
+    if (s.type === "dense") {
+      if (shape.length !== 1) throw new Error(`layers[${i}]: dense needs a vector input, got [${shape}]; add a flatten layer`);
+      const nIn = shape[0];
+      l = {
+        type: "dense",
+        W: Array.from({ length: s.out }, () => Array.from({ length: nIn }, () => u(nIn))),
+        B: new Array<number>(s.out).fill(0),
+        relu: s.relu,
+      };
+    } else if (s.type === "conv2d") {
+      const inShape = need3();
+      const fan = inShape[0] * s.kernel * s.kernel;
+      const W = Array.from({ length: s.out }, () =>
+        Array.from({ length: inShape[0] }, () => Array.from({ length: s.kernel }, () => Array.from({ length: s.kernel }, () => u(fan)))),
+      );
+      l = {
+        type: "conv2d",
+        inShape,
+        W,
+        B: new Array<number>(s.out).fill(0),
+        kernel: s.kernel,
+        stride: s.stride ?? 1,
+        padding: s.padding ?? 0,
+        relu: s.relu,
+      };
+    } else if (s.type === "flatten") {
+      l = { type: "flatten", inShape: need3() };
+    } else {
+      l = { type: s.type, inShape: need3(), kernel: s.kernel, stride: s.stride ?? s.kernel };
+    }
+    layers.push(l);
+    shape = layerOutShape(l, shape);
+  }
+  const model: FloatModel = { format: "zkml-float-v1", name, inputSize, ...meta, layers };
+  if (opts.inputShape) model.inputShape = opts.inputShape;
+  validateFloatModel(model);
+  if (shape.length !== 1 || shape[0] !== nClasses) throw new Error(`the last layer must output ${nClasses} logits, got [${shape}]`);
+  return model;
+}
+
+/** Flat parameter view of a trainable layer (dense or conv2d). */
+interface Params {
+  w: Float64Array;
+  b: Float64Array;
+}
+
+function flatParams(l: FloatLayer): Params | null {
+  if (l.type === "dense") return { w: Float64Array.from(l.W.flat()), b: Float64Array.from(l.B) };
+  if (l.type === "conv2d") return { w: Float64Array.from(l.W.flat(3)), b: Float64Array.from(l.B) };
+  return null;
+}
+
+function writeBack(l: FloatLayer, p: Params): void {
+  if (l.type === "dense") {
+    const nIn = l.W[0].length;
+    l.W = l.W.map((_, j) => Array.from(p.w.subarray(j * nIn, (j + 1) * nIn)));
+    l.B = Array.from(p.b);
+  } else if (l.type === "conv2d") {
+    const [C] = l.inShape;
+    const K = l.kernel;
+    l.W = l.W.map((_, o) =>
+      Array.from({ length: C }, (_c, c) =>
+        Array.from({ length: K }, (_k, ky) => Array.from(p.w.subarray(((o * C + c) * K + ky) * K, ((o * C + c) * K + ky + 1) * K))),
+      ),
+    );
+    l.B = Array.from(p.b);
+  }
+}
+
+/** Forward pass on flat params; records maxpool argmax indices for the backward pass. */
+function forwardTrain(
+  layers: FloatLayer[],
+  params: (Params | null)[],
+  x: Float64Array,
+  acts: Float64Array[],
+  argIdx: (Int32Array | null)[],
+): void {
+  let a = x;
+  layers.forEach((l, li) => {
+    const out = acts[li];
+    const p = params[li];
+    if (l.type === "dense" && p) {
+      const nIn = a.length;
+      for (let j = 0; j < out.length; j++) {
+        let s = p.b[j];
+        const off = j * nIn;
+        for (let i = 0; i < nIn; i++) s += p.w[off + i] * a[i];
+        out[j] = l.relu && s < 0 ? 0 : s;
+      }
+    } else if (l.type === "conv2d" && p) {
+      const [C, H, W] = l.inShape;
+      const { kernel: K, stride: S, padding: P } = l;
+      const oh = windowOut(H, K, S, P);
+      const ow = windowOut(W, K, S, P);
+      for (let o = 0; o < l.W.length; o++)
+        for (let y = 0; y < oh; y++)
+          for (let xx = 0; xx < ow; xx++) {
+            let s = p.b[o];
+            for (let c = 0; c < C; c++)
+              for (let ky = 0; ky < K; ky++) {
+                const iy = y * S + ky - P;
+                if (iy < 0 || iy >= H) continue;
+                const wo = ((o * C + c) * K + ky) * K;
+                const io = (c * H + iy) * W;
+                for (let kx = 0; kx < K; kx++) {
+                  const ix = xx * S + kx - P;
+                  if (ix >= 0 && ix < W) s += p.w[wo + kx] * a[io + ix];
+                }
+              }
+            out[(o * oh + y) * ow + xx] = l.relu && s < 0 ? 0 : s;
+          }
+    } else if (l.type === "maxpool" || l.type === "avgpool") {
+      const [C, H, W] = l.inShape;
+      const { kernel: K, stride: S } = l;
+      const oh = windowOut(H, K, S);
+      const ow = windowOut(W, K, S);
+      const idx = argIdx[li];
+      for (let c = 0; c < C; c++)
+        for (let y = 0; y < oh; y++)
+          for (let xx = 0; xx < ow; xx++) {
+            let acc = l.type === "maxpool" ? -Infinity : 0;
+            let best = -1;
+            for (let ky = 0; ky < K; ky++)
+              for (let kx = 0; kx < K; kx++) {
+                const k = (c * H + y * S + ky) * W + xx * S + kx;
+                if (l.type === "avgpool") acc += a[k];
+                else if (a[k] > acc) {
+                  acc = a[k];
+                  best = k;
+                }
+              }
+            const oi = (c * oh + y) * ow + xx;
+            out[oi] = l.type === "maxpool" ? acc : acc / (K * K);
+            if (idx) idx[oi] = best;
+          }
+    } else {
+      out.set(a);
+    }
+    a = out;
+  });
+}
+
+/**
+ * Trains a network of dense, conv2d, maxpool, avgpool and flatten layers (softmax cross-entropy, or squared error for
+ * a one-output regression with `loss: "mse"`; Adam, mini-batches) on already-preprocessed inputs. Deterministic for a given seed. The last layer must be dense without ReLU.
+ * @throws Error naming the layer when the spec does not fit the input shape.
+ */
+export function trainNetwork(
+  name: string,
+  data: Dataset,
+  nClasses: number,
+  opts: NetworkTrainOptions,
+  meta: Pick<FloatModel, "preprocess" | "classes">,
+  onEpoch?: (epoch: number, loss: number) => void,
+): FloatModel {
+  const mse = opts.loss === "mse";
+  if (mse && nClasses !== 1) throw new Error(`loss "mse" trains one output (a regression target); got ${nClasses} outputs`);
+  const model = initNetwork(name, data.x[0].length, nClasses, opts, meta);
+  if (mse) model.task = "regression";
+  const layers = model.layers;
+  const shapes = validateFloatModel(model);
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const params = layers.map(flatParams);
+  const grads = params.map((p) => (p ? { w: new Float64Array(p.w.length), b: new Float64Array(p.b.length) } : null));
+  const m1 = params.map((p) => (p ? { w: new Float64Array(p.w.length), b: new Float64Array(p.b.length) } : null));
+  const m2 = params.map((p) => (p ? { w: new Float64Array(p.w.length), b: new Float64Array(p.b.length) } : null));
+  const acts = sizes.map((n) => new Float64Array(n));
+  const deltas = sizes.map((n) => new Float64Array(n));
+  const argIdx = layers.map((l, li) => (l.type === "maxpool" ? new Int32Array(sizes[li]) : null));
+  const inDelta = [new Float64Array(data.x[0].length), ...deltas];
+  const rand = rng(opts.seed ^ 0x5eed);
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const wd = opts.weightDecay ?? 0;
+  let lr = opts.learningRate;
+  let step = 0;
+  const order = data.x.map((_, i) => i);
+  const xs = data.x.map((r) => Float64Array.from(r));
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    for (let s = 0; s < order.length; s += opts.batchSize) {
+      const batch = order.slice(s, s + opts.batchSize);
+      for (const g of grads) {
+        g?.w.fill(0);
+        g?.b.fill(0);
+      }
+      for (const idx of batch) {
+        const x = xs[idx];
+        forwardTrain(layers, params, x, acts, argIdx);
+        const logits = acts[acts.length - 1];
+        const dl = deltas[deltas.length - 1];
+        if (mse) {
+          const e = logits[0] - data.y[idx];
+          dl[0] = e;
+          lossSum += (e * e) / 2;
+        } else {
+          let mx = -Infinity;
+          for (const v of logits) mx = Math.max(mx, v);
+          let sum = 0;
+          for (const v of logits) sum += Math.exp(v - mx);
+          for (let k = 0; k < logits.length; k++) dl[k] = Math.exp(logits[k] - mx) / sum - (k === data.y[idx] ? 1 : 0);
+          lossSum += -(logits[data.y[idx]] - mx - Math.log(sum));
+        }
+        for (let li = layers.length - 1; li >= 0; li--) {
+          const l = layers[li];
+          const d = deltas[li];
+          const out = acts[li];
+          const input = li === 0 ? x : acts[li - 1];
+          const dIn = li === 0 ? null : inDelta[li];
+          const p = params[li];
+          const g = grads[li];
+          if ((l.type === "dense" || l.type === "conv2d") && l.relu) for (let k = 0; k < d.length; k++) if (out[k] <= 0) d[k] = 0;
+          if (l.type === "dense" && p && g) {
+            const nIn = input.length;
+            dIn?.fill(0);
+            for (let j = 0; j < d.length; j++) {
+              const dj = d[j];
+              if (dj === 0) continue;
+              g.b[j] += dj;
+              const off = j * nIn;
+              for (let i = 0; i < nIn; i++) g.w[off + i] += dj * input[i];
+              if (dIn) for (let i = 0; i < nIn; i++) dIn[i] += p.w[off + i] * dj;
+            }
+          } else if (l.type === "conv2d" && p && g) {
+            const [C, H, W] = l.inShape;
+            const { kernel: K, stride: S, padding: P } = l;
+            const oh = windowOut(H, K, S, P);
+            const ow = windowOut(W, K, S, P);
+            dIn?.fill(0);
+            for (let o = 0; o < l.W.length; o++)
+              for (let y = 0; y < oh; y++)
+                for (let xx = 0; xx < ow; xx++) {
+                  const dv = d[(o * oh + y) * ow + xx];
+                  if (dv === 0) continue;
+                  g.b[o] += dv;
+                  for (let c = 0; c < C; c++)
+                    for (let ky = 0; ky < K; ky++) {
+                      const iy = y * S + ky - P;
+                      if (iy < 0 || iy >= H) continue;
+                      const wo = ((o * C + c) * K + ky) * K;
+                      const io = (c * H + iy) * W;
+                      for (let kx = 0; kx < K; kx++) {
+                        const ix = xx * S + kx - P;
+                        if (ix < 0 || ix >= W) continue;
+                        g.w[wo + kx] += dv * input[io + ix];
+                        if (dIn) dIn[io + ix] += p.w[wo + kx] * dv;
+                      }
+                    }
+                }
+          } else if (dIn && l.type === "maxpool") {
+            dIn.fill(0);
+            const idx = argIdx[li] as Int32Array;
+            for (let k = 0; k < d.length; k++) dIn[idx[k]] += d[k];
+          } else if (dIn && l.type === "avgpool") {
+            const [C, H, W] = l.inShape;
+            const { kernel: K, stride: S } = l;
+            const oh = windowOut(H, K, S);
+            const ow = windowOut(W, K, S);
+            dIn.fill(0);
+            for (let c = 0; c < C; c++)
+              for (let y = 0; y < oh; y++)
+                for (let xx = 0; xx < ow; xx++) {
+                  const dv = d[(c * oh + y) * ow + xx] / (K * K);
+                  for (let ky = 0; ky < K; ky++) for (let kx = 0; kx < K; kx++) dIn[(c * H + y * S + ky) * W + xx * S + kx] += dv;
+                }
+          } else if (dIn) {
+            dIn.set(d);
+          }
+        }
+      }
+      step++;
+      const c1 = 1 - b1 ** step;
+      const c2 = 1 - b2 ** step;
+      params.forEach((p, li) => {
+        const g = grads[li];
+        const ma = m1[li];
+        const va = m2[li];
+        if (!p || !g || !ma || !va) return;
+        const upd = (w: Float64Array, gw: Float64Array, m: Float64Array, v: Float64Array, decay: number) => {
+          for (let k = 0; k < w.length; k++) {
+            const gk = gw[k] / batch.length + decay * w[k];
+            m[k] = b1 * m[k] + (1 - b1) * gk;
+            v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+            w[k] -= (lr * (m[k] / c1)) / (Math.sqrt(v[k] / c2) + 1e-8);
+          }
+        };
+        upd(p.w, g.w, ma.w, va.w, wd);
+        upd(p.b, g.b, ma.b, va.b, 0);
+      });
+    }
+    onEpoch?.(epoch, lossSum / order.length);
+    lr *= opts.lrDecay ?? 1;
+  }
+  layers.forEach((l, li) => {
+    const p = params[li];
+    if (p) writeBack(l, p);
+  });
+  model.trainedWith = { optimizer: "adam", ...opts, layers: opts.layers };
+  return model;
+}

@@ -1,0 +1,684 @@
+import { SNARK_FIELD } from "../util/field";
+import { MODEL_DOMAIN, commitSigned, packSigned, poseidon, poseidonChain, unpackSigned, valuesPerChunk } from "./commitments";
+import {
+  type Interval,
+  type Shape3,
+  accumulatorBits,
+  addRescaled,
+  argmax,
+  avgPool2d,
+  conv2d,
+  convOutShape,
+  denseOpen,
+  differenceBits,
+  forEachConvTap,
+  hull,
+  max2,
+  maxPool2d,
+  outSide,
+  poolWindows,
+  productBounds,
+  requantizeBounds,
+  signedRange,
+} from "./fixed-point";
+
+/** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
+export type InputMode = "committed" | "public";
+/** What public signal 0 holds: the argmax class, or the packed output values. */
+export type OutputHead = "argmax" | "values";
+
+/**
+ * The quantized model: the file format between the quantizer and the circuit generator (`*.qmodel.json`).
+ * Values are signed integers; a tensor with `frac` fractional bits holds value * 2^frac. JSON numbers must be safe
+ * integers. See docs/model-format.md.
+ */
+export interface QuantizedModel {
+  format: "zkml-quantized-v1";
+  name: string;
+  /**
+   * `shape` ([C, H, W]) is present for image inputs; `size` is always the flattened length. `mode`: "committed"
+   * (absent = committed) hides the input behind a salted commitment; "public" exposes it packed (docs/public-signals.md).
+   */
+  input: { size: number; bits: number; frac: number; shape?: [number, number, number]; mode?: InputMode };
+  /** "open": weights are circuit constants; "private": weights are witness signals behind modelCommitment. */
+  weights: "open" | "private";
+  layers: QuantizedLayer[];
+  /**
+   * "argmax": the output is the index of the largest logit (lowest on ties); "values": the last layer's outputs,
+   * packed into one field element (`packSigned(outputs, outBits)[0]`).
+   */
+  head: OutputHead;
+  /** Class names, index = argmax output; for a values head, the output names (informational). */
+  classes?: string[];
+  /** Float preprocessing of raw inputs, copied from the float model (informational). */
+  preprocess?: { mean: number[]; std: number[] };
+}
+
+export interface DenseLayer {
+  type: "dense";
+  nIn: number;
+  nOut: number;
+  /** nOut x nIn weights, each in the wBits signed range. */
+  W: number[][];
+  /** nOut biases at the accumulator scale (input frac + weight frac), each in the bBits signed range. */
+  B: number[];
+  wBits: number;
+  /** Fractional bits of W (informational: the circuit only needs shift). */
+  wFrac: number;
+  bBits: number;
+  /** Right shift applied by the requantization. */
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/**
+ * 2-D convolution on a CHW tensor (flattened row-major: index = (c * H + y) * W + x). Output shape:
+ * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding. `groups` (absent = 1):
+ * grouped convolution, output channel o reads only the inShape[0] / groups input channels of its group
+ * floor(o / (outChannels / groups)); groups = inShape[0] is a depthwise convolution.
+ */
+export interface Conv2dLayer {
+  type: "conv2d";
+  inShape: [number, number, number];
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  /** Absent = 1; must divide inShape[0] and outChannels. */
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel][kernel] */
+  W: number[][][][];
+  B: number[];
+  wBits: number;
+  wFrac: number;
+  bBits: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/**
+ * Max pooling on a CHW tensor; values keep their bits and scale. `padding` (absent = 0): padding on every side
+ * whose taps never win (-infinity: the maximum is over the window's in-range taps, as PyTorch's MaxPool2d(padding=p)).
+ */
+export interface MaxPoolLayer {
+  type: "maxpool";
+  inShape: [number, number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+/**
+ * Average pooling as a sum over the window followed by Requantize(shift) (round-half-up, clamp to outBits);
+ * an exact average when kernel*kernel = 2^shift, otherwise the scale change is recorded in outFrac. `padding`
+ * (absent = 0): zero padding on every side, counted in the average (the padded taps add 0 to the sum).
+ */
+export interface AvgPoolLayer {
+  type: "avgpool";
+  inShape: [number, number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
+/** CHW -> flat vector (a no-op on the flattened layout; kept so shapes are explicit). */
+export interface FlattenLayer {
+  type: "flatten";
+  inShape: [number, number, number];
+}
+
+/**
+ * Residual Add: the current tensor (the previous layer's output, scale 2^-fa) plus the saved output of the earlier
+ * layer `from` (-1 = the model input; scale 2^-fb), both left-shifted to a common scale, then requantized:
+ * out[i] = requantize(cur[i] * 2^alignCur + saved[i] * 2^alignFrom, shift, outBits, relu). The quantizer aligns to
+ * F = max(fa, fb) (alignCur = F - fa, alignFrom = F - fb), so outFrac = F - shift. Both operands have the same
+ * size (and the same [C, H, W] when both are images); the output keeps the current tensor's shape.
+ */
+export interface AddLayer {
+  type: "add";
+  /** Index of an earlier layer (< this layer's index) whose output is the second operand; -1 = the model input. */
+  from: number;
+  alignCur: number;
+  alignFrom: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer;
+
+/** Reference inference result: every layer's output, the logits and public signal 0. */
+export interface Inference {
+  layers: bigint[][];
+  /** The last layer's outputs (the logits, or the values of a values head). */
+  logits: bigint[];
+  /** Public signal 0: the argmax class, or for a values head `packSigned(values, outBits)[0]`. */
+  output: bigint;
+  /** Values head only: the last layer's outputs (signed, `outFrac` fractional bits), as packed in `output`. */
+  values?: bigint[];
+}
+
+function fail(field: string, msg: string): never {
+  throw new Error(`quantized model: ${field} ${msg}`);
+}
+
+function checkInt(field: string, v: unknown, bits: number): void {
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(field, `must be an integer, got ${String(v)}`);
+  const { lo, hi } = signedRange(bits);
+  if (BigInt(v) < lo || BigInt(v) > hi) fail(field, `= ${v} is outside the ${bits}-bit signed range [${lo}, ${hi}]`);
+}
+
+function checkRangeInt(field: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+}
+
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add"];
+
+/**
+ * Checks a parsed model file field by field, including that every layer's input shape matches the previous
+ * layer's output.
+ * @throws Error naming the first bad field (e.g. `layers[2].inShape`) and the accepted values.
+ */
+export function validateModel(m: QuantizedModel): QuantizedModel {
+  if (m.format !== "zkml-quantized-v1") fail("format", `must be "zkml-quantized-v1", got ${JSON.stringify(m.format)}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(m.name ?? ""))
+    fail("name", `must be lowercase letters, digits and dashes, got ${JSON.stringify(m.name)}`);
+  if (!Number.isInteger(m.input?.size) || m.input.size < 1) fail("input.size", "must be a positive integer");
+  if (!Number.isInteger(m.input.bits) || m.input.bits < 2 || m.input.bits > 32) fail("input.bits", "must be an integer in 2..32");
+  if (m.weights !== "open" && m.weights !== "private") fail("weights", `must be "open" or "private", got ${JSON.stringify(m.weights)}`);
+  if (m.head !== "argmax" && m.head !== "values")
+    fail("head", `must be "argmax" (classification) or "values" (packed outputs, e.g. regression), got ${JSON.stringify(m.head)}`);
+  if (m.input?.mode !== undefined && m.input.mode !== "committed" && m.input.mode !== "public")
+    fail("input.mode", `must be "committed" or "public" (or absent = committed), got ${JSON.stringify(m.input.mode)}`);
+  if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
+  let width = m.input.size;
+  let shape: Shape3 | undefined;
+  if (m.input.shape !== undefined) {
+    checkShape("input.shape", m.input.shape);
+    if (m.input.shape[0] * m.input.shape[1] * m.input.shape[2] !== width)
+      fail("input.shape", `[${m.input.shape.join(", ")}] does not hold input.size = ${width} values`);
+    shape = m.input.shape;
+  }
+  /** Output width and shape of every layer so far (an add layer reads one of them). */
+  const outs: { width: number; shape: Shape3 | undefined }[] = [];
+  const inputOut = { width, shape };
+  m.layers.forEach((l, li) => {
+    const f = `layers[${li}]`;
+    if (!SUPPORTED.includes(l.type))
+      fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
+    const done = () => outs.push({ width, shape });
+    if (l.type === "dense") {
+      checkDense(f, l, width);
+      width = l.nOut;
+      shape = undefined;
+      return done();
+    }
+    if (l.type === "add") {
+      checkRangeInt(`${f}.from`, l.from, -1, li - 1);
+      const src = l.from === -1 ? inputOut : outs[l.from];
+      const what = l.from === -1 ? "the model input" : `layers[${l.from}]`;
+      if (src.width !== width)
+        fail(
+          `${f}.from`,
+          `= ${l.from}: ${what} outputs ${src.width} values but the previous layer outputs ${width}; add two tensors of one size`,
+        );
+      if (src.shape && shape && src.shape.some((d, i) => d !== shape?.[i]))
+        fail(
+          `${f}.from`,
+          `= ${l.from}: ${what} outputs shape [${src.shape.join(", ")}] but the previous layer outputs [${shape.join(", ")}]`,
+        );
+      checkRangeInt(`${f}.alignCur`, l.alignCur, 0, 64);
+      checkRangeInt(`${f}.alignFrom`, l.alignFrom, 0, 64);
+      checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+      checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+      if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+      return done();
+    }
+    checkShape(`${f}.inShape`, l.inShape);
+    const [C, H, W] = l.inShape;
+    if (C * H * W !== width)
+      fail(`${f}.inShape`, `[${l.inShape.join(", ")}] holds ${C * H * W} values but the previous layer outputs ${width}`);
+    if (shape && (shape[0] !== C || shape[1] !== H || shape[2] !== W))
+      fail(`${f}.inShape`, `is [${l.inShape.join(", ")}] but the previous layer outputs shape [${shape.join(", ")}]`);
+    if (l.type === "flatten") {
+      shape = undefined;
+      return done();
+    }
+    checkRangeInt(`${f}.stride`, l.stride, 1, 1 << 16);
+    if (l.type === "conv2d") {
+      checkRangeInt(`${f}.kernel`, l.kernel, 1, 64);
+      checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      if (l.kernel > H + 2 * l.padding || l.kernel > W + 2 * l.padding)
+        fail(`${f}.kernel`, `${l.kernel} is larger than the padded input ${H + 2 * l.padding} x ${W + 2 * l.padding}`);
+      checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+      const G = l.groups ?? 1;
+      if (l.groups !== undefined) {
+        checkRangeInt(`${f}.groups`, l.groups, 1, C);
+        if (C % G !== 0 || l.outChannels % G !== 0)
+          fail(
+            `${f}.groups`,
+            `= ${G} must divide both inShape[0] = ${C} and outChannels = ${l.outChannels}; use a common divisor (${C} for depthwise when outChannels is a multiple of it) or omit it (1)`,
+          );
+      }
+      checkWeighted(f, l);
+      if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
+      l.W.forEach((fo, o) => {
+        if (!Array.isArray(fo) || fo.length !== C / G)
+          fail(`${f}.W[${o}]`, G === 1 ? `must have inShape[0] = ${C} channels` : `must have inShape[0] / groups = ${C / G} channels`);
+        fo.forEach((ch, c) => {
+          if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} rows`);
+          ch.forEach((row, y) => {
+            if (!Array.isArray(row) || row.length !== l.kernel) fail(`${f}.W[${o}][${c}][${y}]`, `must have kernel = ${l.kernel} entries`);
+            row.forEach((w, x) => checkInt(`${f}.W[${o}][${c}][${y}][${x}]`, w, l.wBits));
+          });
+        });
+      });
+      if (!Array.isArray(l.B) || l.B.length !== l.outChannels) fail(`${f}.B`, `must have outChannels = ${l.outChannels} entries`);
+      l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+      shape = convOutShape(l);
+    } else {
+      checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool" ? 2 : 1, 64);
+      const P = l.padding ?? 0;
+      if (l.padding !== undefined) checkRangeInt(`${f}.padding`, l.padding, 0, l.kernel - 1);
+      if (l.kernel > H + 2 * P || l.kernel > W + 2 * P)
+        fail(`${f}.kernel`, `${l.kernel} is larger than the ${P ? "padded " : ""}input ${H + 2 * P} x ${W + 2 * P}`);
+      if (l.type === "avgpool") {
+        checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+        checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+      }
+      shape = [C, outSide(H, l.kernel, l.stride, P), outSide(W, l.kernel, l.stride, P)];
+    }
+    width = shape[0] * shape[1] * shape[2];
+    done();
+  });
+  const last = m.layers[m.layers.length - 1];
+  if (last.type !== "dense" || last.relu)
+    fail(
+      `layers[${m.layers.length - 1}]`,
+      `must be a dense layer without ReLU: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+    );
+  if (m.head === "values" && last.nOut > valuesPerChunk(last.outBits))
+    fail(
+      `layers[${m.layers.length - 1}].nOut`,
+      `= ${last.nOut} does not fit the values head: at outBits = ${last.outBits} one packed output word holds floor(248 / ${last.outBits}) = ${valuesPerChunk(last.outBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
+    );
+  if (inputModeOf(m) === "public" && inputSignalCount(m) > MAX_INPUT_SIGNALS)
+    fail(
+      "input.mode",
+      `"public" with input.size = ${m.input.size} at input.bits = ${m.input.bits} needs ${inputSignalCount(m)} input signals; the registry accepts at most ${MAX_INPUT_SIGNALS}: use "committed" or fewer/narrower inputs`,
+    );
+  return m;
+}
+
+function checkShape(field: string, s: unknown): void {
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
+}
+
+function checkWeighted(f: string, l: DenseLayer | Conv2dLayer): void {
+  if (!Number.isInteger(l.wBits) || l.wBits < 2 || l.wBits > 32) fail(`${f}.wBits`, "must be an integer in 2..32");
+  if (!Number.isInteger(l.bBits) || l.bBits < 2 || l.bBits > 64) fail(`${f}.bBits`, "must be an integer in 2..64");
+  if (!Number.isInteger(l.shift) || l.shift < 0 || l.shift > 64) fail(`${f}.shift`, "must be an integer in 0..64");
+  if (!Number.isInteger(l.outBits) || l.outBits < 2 || l.outBits > 32) fail(`${f}.outBits`, "must be an integer in 2..32");
+  if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+}
+
+function checkDense(f: string, l: DenseLayer, width: number): void {
+  if (l.nIn !== width) fail(`${f}.nIn`, `is ${l.nIn} but the previous layer outputs ${width} values`);
+  if (!Number.isInteger(l.nOut) || l.nOut < 1) fail(`${f}.nOut`, "must be a positive integer");
+  checkWeighted(f, l);
+  if (!Array.isArray(l.W) || l.W.length !== l.nOut) fail(`${f}.W`, `must have nOut = ${l.nOut} rows`);
+  l.W.forEach((row, j) => {
+    if (!Array.isArray(row) || row.length !== l.nIn) fail(`${f}.W[${j}]`, `must have nIn = ${l.nIn} entries`);
+    row.forEach((w, i) => checkInt(`${f}.W[${j}][${i}]`, w, l.wBits));
+  });
+  if (!Array.isArray(l.B) || l.B.length !== l.nOut) fail(`${f}.B`, `must have nOut = ${l.nOut} entries`);
+  l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+}
+
+/** What the circuit generator needs to know about one layer: shapes, value ranges and gadget widths. */
+export interface LayerPlan {
+  layer: QuantizedLayer;
+  inSize: number;
+  outSize: number;
+  /** Range of every output element, as the circuit guarantees it (per element, from the weights or their bit ranges). */
+  outRanges: Interval[];
+  /** Requantize's accumulator width A (dense, conv2d, avgpool), else 0. */
+  A: number;
+  /** Max2's difference width D (maxpool), else 0. */
+  D: number;
+  /** Range of every accumulator before its requantization (dense, conv2d, avgpool, add), else empty. */
+  accRanges: Interval[];
+}
+
+/** Bounds of a * 2^sa + b * 2^sb for a in `a`, b in `b`. */
+function shiftedSum(a: Interval, b: Interval, sa: number, sb: number): Interval {
+  const ka = 1n << BigInt(sa);
+  const kb = 1n << BigInt(sb);
+  return { lo: a.lo * ka + b.lo * kb, hi: a.hi * ka + b.hi * kb };
+}
+
+/**
+ * Propagates value ranges through the model exactly as the circuit guarantees them: the input is range-checked to
+ * input.bits, every requantization maps [lo, hi] to [rq(lo), rq(hi)] (it is monotone), max pooling takes the max of
+ * the bounds. Open weights use the weights themselves (tight); private weights use the wBits/bBits ranges (the
+ * circuit must not depend on, hence reveal, the weights).
+ */
+export function planModel(m: QuantizedModel): LayerPlan[] {
+  const priv = m.weights === "private";
+  const inputRanges: Interval[] = Array.from({ length: m.input.size }, () => signedRange(m.input.bits));
+  let ranges = inputRanges;
+  const plans: LayerPlan[] = [];
+  for (const l of m.layers) {
+    const inSize = ranges.length;
+    let A = 0;
+    let D = 0;
+    let accRanges: Interval[] = [];
+    let out: Interval[];
+    if (l.type === "dense" || l.type === "conv2d") {
+      const wr = signedRange(l.wBits);
+      const br = signedRange(l.bBits);
+      const wIv = (w: number): Interval => (priv ? wr : { lo: BigInt(w), hi: BigInt(w) });
+      const bIv = (b: number): Interval => (priv ? br : { lo: BigInt(b), hi: BigInt(b) });
+      let acc: Interval[];
+      if (l.type === "dense") {
+        acc = l.W.map((row, j) => {
+          const iv = { ...bIv(l.B[j]) };
+          row.forEach((w, i) => {
+            const p = productBounds(wIv(w), ranges[i]);
+            iv.lo += p.lo;
+            iv.hi += p.hi;
+          });
+          return iv;
+        });
+      } else {
+        const [OC, OH, OW] = convOutShape(l);
+        acc = Array.from({ length: OC * OH * OW }, (_, i) => ({ ...bIv(l.B[Math.floor(i / (OH * OW))]) }));
+        const r = ranges;
+        forEachConvTap(l, (o, c, ky, kx, ii, oi) => {
+          const p = productBounds(wIv(l.W[o][c][ky][kx]), r[ii]);
+          acc[oi].lo += p.lo;
+          acc[oi].hi += p.hi;
+        });
+      }
+      A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
+    } else if (l.type === "maxpool") {
+      D = differenceBits(hull(ranges));
+      const r = ranges;
+      out = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
+        lo: win.map((i) => r[i].lo).reduce(max2),
+        hi: win.map((i) => r[i].hi).reduce(max2),
+      }));
+    } else if (l.type === "avgpool") {
+      const r = ranges;
+      const acc = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
+        lo: win.reduce((s, i) => s + r[i].lo, 0n),
+        hi: win.reduce((s, i) => s + r[i].hi, 0n),
+      }));
+      A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
+    } else if (l.type === "add") {
+      const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
+      const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
+      A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
+    } else {
+      out = ranges;
+    }
+    ranges = out;
+    plans.push({ layer: l, inSize, outSize: out.length, outRanges: out, A, D, accRanges });
+  }
+  return plans;
+}
+
+/** Range of each layer's input (the hull over its elements), as the circuit guarantees it. */
+export function layerInputRanges(m: QuantizedModel): Interval[] {
+  return [signedRange(m.input.bits), ...planModel(m).map((p) => hull(p.outRanges))];
+}
+
+/**
+ * Accumulator width (Requantize's A) per layer: the worst case over the layer's outputs given the weights (open) or
+ * the weight ranges (private) and the per-element input ranges. 0 for layers without a requantization
+ * (maxpool, flatten).
+ */
+export function layerAccumulatorBits(m: QuantizedModel): number[] {
+  return planModel(m).map((p) => p.A);
+}
+
+const big2 = (W: number[][]): bigint[][] => W.map((r) => r.map(BigInt));
+const big4 = (W: number[][][][]): bigint[][][][] => W.map((f) => f.map((c) => c.map((r) => r.map(BigInt))));
+
+/**
+ * Runs the quantized model exactly as the circuit does (every layer type, both weight modes: the arithmetic is the same).
+ * @throws RangeError naming the input index when a value is outside the model's input range.
+ */
+export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inference {
+  if (x.length !== m.input.size) throw new RangeError(`input has ${x.length} values; model ${m.name} takes ${m.input.size}`);
+  const { lo, hi } = signedRange(m.input.bits);
+  x.forEach((v, i) => {
+    if (v < lo || v > hi) throw new RangeError(`input[${i}] = ${v} is outside the ${m.input.bits}-bit signed range [${lo}, ${hi}]`);
+  });
+  const layers: bigint[][] = [];
+  let a: readonly bigint[] = x;
+  for (const l of m.layers) {
+    switch (l.type) {
+      case "dense":
+        a = denseOpen(a, big2(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        break;
+      case "conv2d":
+        a = conv2d(a, l, big4(l.W), l.B.map(BigInt), l.shift, l.outBits, l.relu);
+        break;
+      case "maxpool":
+        a = maxPool2d(a, l.inShape, l.kernel, l.stride, l.padding ?? 0);
+        break;
+      case "avgpool":
+        a = avgPool2d(a, l.inShape, l.kernel, l.stride, l.shift, l.outBits, l.padding ?? 0);
+        break;
+      case "flatten":
+        a = [...a];
+        break;
+      case "add":
+        a = addRescaled(a, l.from === -1 ? x : layers[l.from], l.alignCur, l.alignFrom, l.shift, l.outBits, l.relu);
+        break;
+    }
+    layers.push([...a]);
+  }
+  const logits = layers[layers.length - 1];
+  if (m.head === "values") {
+    const last = m.layers[m.layers.length - 1] as DenseLayer;
+    return { layers, logits, output: packSigned(logits, last.outBits, "output")[0], values: [...logits] };
+  }
+  return { layers, logits, output: BigInt(argmax(logits)) };
+}
+
+/** Weighted layers' packed chunks in commitment order: per layer, PackSigned(W flattened, wBits) ++ PackSigned(B, bBits). */
+export function modelChunks(m: QuantizedModel): bigint[] {
+  const chunks: bigint[] = [];
+  m.layers.forEach((l, li) => {
+    if (l.type !== "dense" && l.type !== "conv2d") return;
+    const flat = l.type === "dense" ? l.W.flat() : l.W.flat(3);
+    chunks.push(...packSigned(flat.map(BigInt), l.wBits, `layers[${li}].W`));
+    chunks.push(...packSigned(l.B.map(BigInt), l.bBits, `layers[${li}].B`));
+  });
+  return chunks;
+}
+
+/**
+ * The model commitment (public signal 1): PoseidonChain(MODEL_DOMAIN, for each dense/conv2d layer in order:
+ * PackSigned(W flattened row-major, wBits) ++ PackSigned(B, bBits)). Conv weights flatten as [oc][ic][ky][kx]
+ * (grouped: ic < inChannels / groups, the stored shape).
+ * The circuit recomputes it for private weights.
+ */
+export async function modelCommitment(m: QuantizedModel): Promise<bigint> {
+  return poseidonChain(MODEL_DOMAIN, modelChunks(m));
+}
+
+/** The input commitment (public signal 2 of a committed-mode model): CommitSigned(x, input.bits, salt). */
+export function inputCommitment(m: QuantizedModel, x: readonly bigint[], salt: bigint): Promise<bigint> {
+  return commitSigned(x, m.input.bits, salt, "input");
+}
+
+/** Most input signals the registry accepts for one version (docs/public-signals.md). */
+export const MAX_INPUT_SIGNALS = 16;
+
+/** The model's input mode; an absent `input.mode` means "committed". */
+export function inputModeOf(m: QuantizedModel): InputMode {
+  return m.input.mode ?? "committed";
+}
+
+/** m, the number of input signals: 1 (the commitment) or ceil(input.size / floor(248 / input.bits)) packed words. */
+export function inputSignalCount(m: QuantizedModel): number {
+  return inputModeOf(m) === "public" ? Math.ceil(m.input.size / valuesPerChunk(m.input.bits)) : 1;
+}
+
+/** Number of public signals: result, modelCommitment, m input signals, jobBinding. */
+export function numPublicSignals(m: QuantizedModel): number {
+  return 3 + inputSignalCount(m);
+}
+
+/** Names of the public signals in order (as in the manifest): result, modelCommitment, inputs..., jobBinding. */
+export function publicSignalNames(m: QuantizedModel): string[] {
+  const inputs =
+    inputModeOf(m) === "public" ? Array.from({ length: inputSignalCount(m) }, (_, i) => `inputPacked[${i}]`) : ["inputCommitment"];
+  return ["result", "modelCommitment", ...inputs, "jobBinding"];
+}
+
+/**
+ * The on-chain layout of a model version (`IModelRegistry.Layout`, docs/public-signals.md), field for field.
+ * Argmax: outputCount = number of logits, outputBits = outputFrac = 0.
+ */
+export interface ModelLayout {
+  /** 0 committed, 1 public. */
+  inputMode: 0 | 1;
+  /** 0 argmax, 1 values. */
+  outputHead: 0 | 1;
+  inputCount: number;
+  inputBits: number;
+  outputCount: number;
+  outputBits: number;
+  outputFrac: number;
+}
+
+/**
+ * Public signal 0 as a person reads it: an argmax head's class index with its name (`2 (virginica)`), a values head's
+ * outputs decoded and scaled (`1.875 (960 / 2^9)`, named when the model names its outputs).
+ */
+export function describeOutput(m: QuantizedModel, output: bigint): string {
+  if (m.head !== "values") {
+    const name = m.classes?.[Number(output)];
+    return `${output}${name ? ` (${name})` : ""}`;
+  }
+  const last = m.layers[m.layers.length - 1] as DenseLayer;
+  const values = unpackSigned(output, last.nOut, last.outBits);
+  return values
+    .map((v, i) => {
+      const scaled = Number(v) / 2 ** last.outFrac;
+      const name = m.classes?.[i];
+      return `${name ? `${name} ` : ""}${scaled} (${v} / 2^${last.outFrac})`;
+    })
+    .join(", ");
+}
+
+/** The layout the registry records for this model (validated first). */
+export function layoutOf(m: QuantizedModel): ModelLayout {
+  validateModel(m);
+  const last = m.layers[m.layers.length - 1] as DenseLayer;
+  const values = m.head === "values";
+  return {
+    inputMode: inputModeOf(m) === "public" ? 1 : 0,
+    outputHead: values ? 1 : 0,
+    inputCount: m.input.size,
+    inputBits: m.input.bits,
+    outputCount: last.nOut,
+    outputBits: values ? last.outBits : 0,
+    outputFrac: values ? last.outFrac : 0,
+  };
+}
+
+/** Version of the layout word's encoding (bits 64-71 of `layoutWord`; `LayoutWord.VERSION` in Solidity). */
+export const LAYOUT_WORD_VERSION = 1n;
+
+/** The all-zero layout a version registered without one gets (`registerModelWithVerifier`, ERC `registerModel`). */
+export const DEFAULT_LAYOUT: ModelLayout = Object.freeze({
+  inputMode: 0,
+  outputHead: 0,
+  inputCount: 0,
+  inputBits: 0,
+  outputCount: 0,
+  outputBits: 0,
+  outputFrac: 0,
+});
+
+/** Bit widths of the layout's fields, in word order (`IModelRegistry.Layout`: uint8 but inputCount uint16). */
+const LAYOUT_FIELDS: readonly (readonly [keyof ModelLayout, number])[] = [
+  ["inputMode", 8],
+  ["outputHead", 8],
+  ["inputCount", 16],
+  ["inputBits", 8],
+  ["outputCount", 8],
+  ["outputBits", 8],
+  ["outputFrac", 8],
+];
+
+/** The fields of a layout, in `IModelRegistry.Layout` (and layout word) order. */
+export const LAYOUT_KEYS: readonly (keyof ModelLayout)[] = LAYOUT_FIELDS.map(([k]) => k);
+
+/**
+ * The canonical word L of a layout (docs/public-signals.md, "Layout binding"; twin of `LayoutWord.encode` in
+ * contracts/libraries/LayoutWord.sol): inputMode bits 0-7, outputHead 8-15, inputCount 16-31, inputBits 32-39,
+ * outputCount 40-47, outputBits 48-55, outputFrac 56-63, LAYOUT_WORD_VERSION 64-71.
+ * @throws RangeError naming the field when a value does not fit its Solidity type.
+ */
+export function layoutWord(layout: ModelLayout): bigint {
+  let word = 0n;
+  let shift = 0n;
+  for (const [field, bits] of LAYOUT_FIELDS) {
+    const v = layout[field];
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new RangeError(`layout.${field} = ${v} does not fit uint${bits}`);
+    word |= BigInt(v) << shift;
+    shift += BigInt(bits);
+  }
+  return word | (LAYOUT_WORD_VERSION << shift);
+}
+
+/**
+ * The public model commitment, public signal [1]: Poseidon(weightsCommitment, layoutWord(layout)). What the circuit
+ * outputs for its own weights and layout, and what the registry computes on chain from the registered modelHash and
+ * layout (`verificationTarget(...).modelCommitment`, `modelCommitmentOf`).
+ */
+export async function publicModelCommitment(weightsCommitment: bigint, layout: ModelLayout): Promise<bigint> {
+  if (weightsCommitment < 0n || weightsCommitment >= SNARK_FIELD) throw new RangeError("the weights commitment must be a field element");
+  const p = await poseidon();
+  return p.F.toObject(p([weightsCommitment, layoutWord(layout)]));
+}
+
+/** The model's public model commitment: publicModelCommitment(modelCommitment(m), layoutOf(m)). */
+export async function circuitModelCommitment(m: QuantizedModel): Promise<bigint> {
+  return publicModelCommitment(await modelCommitment(m), layoutOf(m));
+}
+
+/**
+ * The m input signals (public signals 2 .. 1+m): committed mode `[inputCommitment(model, x, salt)]`, public mode
+ * `packSigned(x, input.bits)` (the salt is unused).
+ * @throws RangeError naming the index when a value is outside input.bits; Error when a committed model gets no salt.
+ */
+export async function inputSignals(m: QuantizedModel, x: readonly bigint[], salt?: bigint): Promise<bigint[]> {
+  if (x.length !== m.input.size) throw new RangeError(`input has ${x.length} values; model ${m.name} takes ${m.input.size}`);
+  if (inputModeOf(m) === "public") return packSigned(x, m.input.bits, "input");
+  if (salt === undefined)
+    throw new Error(`model ${m.name} commits its input (input.mode "committed"): pass the salt of the input commitment`);
+  return [await inputCommitment(m, x, salt)];
+}

@@ -1,0 +1,87 @@
+/**
+ * The bundle sources of a built model (scripts/formats/bundle.ts): its artifact paths and the values its registry
+ * version records. Shared by `model:publish` and the tests that publish by hand.
+ */
+import { GROTH16_BN254_V1 } from "../formats/public-signals";
+import type { BuiltModel } from "./build";
+import type { BundleSources, ModelCard } from "../formats/bundle";
+import { numPublicSignals } from "../formats/quantized-model";
+import { rel } from "../util/paths";
+
+export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<BundleSources> = {}): BundleSources {
+  return {
+    model: b.model,
+    modelFile: b.paths.qmodelFile,
+    r1cs: b.circuit.r1cs,
+    wasm: b.circuit.wasm,
+    zkey: b.keys.zkey,
+    vkeyFile: b.keys.vkeyFile,
+    modelCommitment: b.modelCommitment,
+    circuitHash: b.circuit.r1csHash,
+    vkHash: b.keys.vkHash,
+    proofSystemId: GROTH16_BN254_V1,
+    numPublicSignals: numPublicSignals(b.model),
+    constraints: b.circuit.constraints,
+    card,
+    ...over,
+  };
+}
+
+/**
+ * The model card of a built model. Accuracy: `measured` when given (the owner's evaluation, `model:publish --onnx
+ * --reference`), else the bundled held-out set when there is one.
+ */
+export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: BuiltModel): Promise<ModelCard> {
+  const { buildModel, loadFloatModel } = await import("./build");
+  const { CARD_FORMAT } = await import("../formats/bundle");
+  const { layoutOf } = await import("../formats/quantized-model");
+  const b = built ?? (await buildModel(name, { quantize: false }));
+  const fm = loadFloatModel(name);
+  const q = b.model;
+  const l = layoutOf(q);
+  let accuracy: ModelCard["accuracy"] = measured;
+  if (!accuracy)
+    try {
+      const data = await import("./held-out");
+      if (fm.task === "regression") {
+        const r = data.regressionError(name);
+        accuracy = {
+          dataset: r.dataset,
+          samples: r.n,
+          metric: "mean absolute error (output units)",
+          float: r.floatMae,
+          quantized: r.quantizedMae,
+        };
+      } else {
+        const a = data.accuracy(name);
+        accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
+      }
+    } catch {
+      accuracy = undefined; // no held-out set known for this model: `npm run evaluate` measures it on the owner's data
+    }
+  return {
+    format: CARD_FORMAT,
+    name,
+    task: fm.task === "regression" ? "regression" : "classification",
+    outputs: fm.classes,
+    input: {
+      size: q.input.size,
+      ...(q.input.shape ? { shape: [...q.input.shape] } : {}),
+      bits: q.input.bits,
+      frac: q.input.frac,
+      mode: l.inputMode === 1 ? "public" : "committed",
+      preprocess: fm.preprocess,
+    },
+    output:
+      l.outputHead === 1
+        ? { head: "values", count: l.outputCount, bits: l.outputBits, frac: l.outputFrac }
+        : { head: "argmax", count: l.outputCount },
+    ...(accuracy ? { accuracy } : {}),
+    license,
+    weights: q.weights,
+    constraints: b.circuit.constraints,
+    trustedSetup: b.ceremony
+      ? `ceremony ${rel(b.ceremony.dir)}`
+      : "DEV keys (INSECURE: anyone can forge proofs; never use on a production chain)",
+  };
+}
