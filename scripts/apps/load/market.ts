@@ -11,11 +11,12 @@ import {
   currentModelVersion,
   deploySystem,
   openJob,
+  openJobWithInputs,
   registerModel,
   type System,
 } from "../../chain/system";
 import { type BuiltModel, buildModel } from "../../pipelines/build";
-import { inferQuantized, inputCommitment, layoutOf } from "../../formats/quantized-model";
+import { inferQuantized, inputCommitment, inputModeOf, layoutOf } from "../../formats/quantized-model";
 import { writeBundle } from "../../formats/bundle";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { dataUri } from "../prover/input";
@@ -103,16 +104,22 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
       const b = opts.model ?? built;
       const x = Array.from({ length: b.model.input.size }, (_, i) => BigInt(((n * 37 + i * 53) % 200) - 100));
       const salt = (BigInt(n) * 982451653n + 7n) % SNARK_FIELD;
-      const c = opts.commitment ?? (await inputCommitment(b.model, x, salt));
       const now = (await provider.getBlock("latest"))!.timestamp;
-      const { jobId } = await openJob(sys.jobs, requester, {
+      const common = {
         modelId: opts.modelId ?? modelId,
         modelVersion: await currentModelVersion(sys.jobs, opts.modelId ?? modelId),
-        inputCommitment: c,
-        inputURI: opts.uri ?? dataUri({ x, salt }),
         fee: opts.fee ?? 10n ** 16n,
         deadline: BigInt(now + (opts.deadlineIn ?? 3600)),
-      });
+      };
+      // a public-input model takes its values in the open; any other, a commitment and where to read its opening
+      const { jobId } =
+        inputModeOf(b.model) === "public"
+          ? await openJobWithInputs(sys.jobs, requester, { ...common, inputs: x })
+          : await openJob(sys.jobs, requester, {
+              ...common,
+              inputCommitment: opts.commitment ?? (await inputCommitment(b.model, x, salt)),
+              inputURI: opts.uri ?? dataUri({ x, salt }),
+            });
       return { jobId, expected: inferQuantized(b.model, x).output };
     },
     stateDir: (name) => path.join(tmp, name),

@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       },
     );
     publisher.proc = proc;
+    children.add(proc);
     publisher.starts++;
     const addr = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -152,388 +153,404 @@ async function main(): Promise<void> {
     if (publisher.addr && addr !== publisher.addr) throw new Error(`the publisher came back as ${addr}, not ${publisher.addr}`);
     publisher.addr = addr;
   };
-  if (openNetwork) await startPublisher();
-
-  const nodes: NodeProc[] = Array.from({ length: nodesN }, (_, i) => ({
-    name: `soak${i + 1}`,
-    account: 3 + i,
-    starts: 0,
-    kills: 0,
-    rss: [],
-    exitCodes: [],
-    lastLines: [],
-    events: {},
-  }));
-  let stopping = false;
-  const launch = (n: NodeProc): void => {
-    n.starts++;
-    const proc = spawn(
-      process.execPath,
-      ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "apps", "prover", "main.ts")],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          ZKML_QUIET: "1",
-          PROVER_RPC_URL: proxy.url,
-          PROVER_PRIVATE_KEY: devKey(n.account),
-          PROVER_JOBS_ADDRESS: m.jobsAddress,
-          PROVER_STATE_DIR: m.stateDir(n.name),
-          PROVER_NAME: n.name,
-          PROVER_SERVE: "all",
-          PROVER_POLL_MS: "300",
-          PROVER_METRICS_MS: "60000",
-          PROVER_RPC_TIMEOUT_MS: "3000",
-          ...(openNetwork ? { PROVER_IPFS_PEERS: publisher.addr, PROVER_BUNDLE_RETRY_MS: "15000", PROVER_BUNDLE_TIMEOUT_MS: "30000" } : {}),
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    n.proc = proc;
-    const keep = (d: Buffer): void => {
-      const lines = d.toString().split("\n").filter(Boolean);
-      for (const l of lines) {
-        const e = /"event":"(\w+)"/.exec(l)?.[1];
-        if (e && (COUNTED as readonly string[]).includes(e)) n.events[e] = (n.events[e] ?? 0) + 1;
-      }
-      n.lastLines.push(...lines);
-      if (n.lastLines.length > 50) n.lastLines.splice(0, n.lastLines.length - 50);
-    };
-    proc.stdout?.on("data", keep);
-    proc.stderr?.on("data", keep);
-    // an exit that is neither the harness's SIGKILL nor the final SIGTERM: the node stopped by itself
-    proc.once("exit", (code, signal) => {
-      if (!stopping && signal !== "SIGKILL") n.exitCodes.push(code);
-    });
-  };
-  nodes.forEach(launch);
-
-  // memory samples, kills, fault bursts
   let running = true;
-  const sampler = (async () => {
-    while (running) {
-      for (const n of nodes) {
-        const mib = rssMiB(n.proc?.pid);
-        if (mib !== undefined && n.proc?.exitCode === null) n.rss.push({ t: Date.now(), mib });
-      }
-      await sleep(5_000);
-    }
-  })();
-  const faults: Record<string, number> = {};
-  const chaos = (async () => {
-    let lastKill = Date.now();
-    const bursts: [ProxyMode, number, string?][] = [
-      ["429", 10],
-      ["reset", 10],
-      ["hang", 2],
-      ["500", 6],
-      ["lose", 2, "eth_sendRawTransaction"],
-    ];
-    let k = 0;
-    while (running) {
-      await sleep(30_000);
-      if (!running) break;
-      const [mode, count, method] = bursts[k++ % bursts.length];
-      proxy.set(mode, count, method);
-      faults[mode] = (faults[mode] ?? 0) + count;
-      if (Date.now() - lastKill >= killEveryS * 1000) {
-        lastKill = Date.now();
-        const n = nodes[Math.floor(Math.random() * nodes.length)];
-        n.proc?.kill("SIGKILL");
-        n.kills++;
-        console.log(`soak: SIGKILL ${n.name} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const children = new Set<ChildProcess>(); // every process started, for the harness's own failure
+  try {
+    if (openNetwork) await startPublisher();
+
+    const nodes: NodeProc[] = Array.from({ length: nodesN }, (_, i) => ({
+      name: `soak${i + 1}`,
+      account: 3 + i,
+      starts: 0,
+      kills: 0,
+      rss: [],
+      exitCodes: [],
+      lastLines: [],
+      events: {},
+    }));
+    let stopping = false;
+    const launch = (n: NodeProc): void => {
+      n.starts++;
+      const proc = spawn(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "apps", "prover", "main.ts")],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            ZKML_QUIET: "1",
+            PROVER_RPC_URL: proxy.url,
+            PROVER_PRIVATE_KEY: devKey(n.account),
+            PROVER_JOBS_ADDRESS: m.jobsAddress,
+            PROVER_STATE_DIR: m.stateDir(n.name),
+            PROVER_NAME: n.name,
+            PROVER_SERVE: "all",
+            PROVER_POLL_MS: "300",
+            PROVER_METRICS_MS: "60000",
+            PROVER_RPC_TIMEOUT_MS: "3000",
+            ...(openNetwork
+              ? { PROVER_IPFS_PEERS: publisher.addr, PROVER_BUNDLE_RETRY_MS: "15000", PROVER_BUNDLE_TIMEOUT_MS: "30000" }
+              : {}),
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      n.proc = proc;
+      children.add(proc);
+      const keep = (d: Buffer): void => {
+        const lines = d.toString().split("\n").filter(Boolean);
+        for (const l of lines) {
+          const e = /"event":"(\w+)"/.exec(l)?.[1];
+          if (e && (COUNTED as readonly string[]).includes(e)) n.events[e] = (n.events[e] ?? 0) + 1;
+        }
+        n.lastLines.push(...lines);
+        if (n.lastLines.length > 50) n.lastLines.splice(0, n.lastLines.length - 50);
+      };
+      proc.stdout?.on("data", keep);
+      proc.stderr?.on("data", keep);
+      // an exit that is neither the harness's SIGKILL nor the final SIGTERM: the node stopped by itself
+      proc.once("exit", (code, signal) => {
+        if (!stopping && signal !== "SIGKILL") n.exitCodes.push(code);
+      });
+    };
+    nodes.forEach(launch);
+
+    // memory samples, kills, fault bursts
+    const sampler = (async () => {
+      while (running) {
+        for (const n of nodes) {
+          const mib = rssMiB(n.proc?.pid);
+          if (mib !== undefined && n.proc?.exitCode === null) n.rss.push({ t: Date.now(), mib });
+        }
         await sleep(5_000);
-        launch(n);
       }
-    }
-  })();
+    })();
+    const faults: Record<string, number> = {};
+    const chaos = (async () => {
+      let lastKill = Date.now();
+      const bursts: [ProxyMode, number, string?][] = [
+        ["429", 10],
+        ["reset", 10],
+        ["hang", 2],
+        ["500", 6],
+        ["lose", 2, "eth_sendRawTransaction"],
+      ];
+      let k = 0;
+      while (running) {
+        await sleep(30_000);
+        if (!running) break;
+        const [mode, count, method] = bursts[k++ % bursts.length];
+        proxy.set(mode, count, method);
+        faults[mode] = (faults[mode] ?? 0) + count;
+        if (Date.now() - lastKill >= killEveryS * 1000) {
+          lastKill = Date.now();
+          const n = nodes[Math.floor(Math.random() * nodes.length)];
+          n.proc?.kill("SIGKILL");
+          n.kills++;
+          console.log(`soak: SIGKILL ${n.name} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+          await sleep(5_000);
+          launch(n);
+        }
+      }
+    })();
 
-  // when each job was first seen fulfilled (wall clock), for the memory windows
-  const fulfilledAtWall = new Map<string, number>();
-  const watcher = (async () => {
-    while (running) {
-      for (const om of openModels)
-        for (const j of om.opened)
-          if (!fulfilledAtWall.has(j.jobId.toString()) && (await m.sys.jobs.resultOf(j.jobId))[0])
-            fulfilledAtWall.set(j.jobId.toString(), Date.now());
-      await sleep(5_000);
-    }
-  })();
-  const restarts = (async () => {
-    if (!openNetwork) return;
-    while (running) {
-      const until = Date.now() + publisherRestartS * 1000;
-      while (running && Date.now() < until) await sleep(1_000);
-      if (!running) break;
-      publisher.proc?.kill("SIGKILL");
-      publisher.kills++;
-      publisherKillTimes.push(Date.now());
-      console.log(`soak: publisher SIGKILLed at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      await sleep(5_000);
-      await startPublisher();
-    }
-  })();
+    // when each job was first seen fulfilled (wall clock), for the memory windows
+    const fulfilledAtWall = new Map<string, number>();
+    const watcher = (async () => {
+      while (running) {
+        for (const om of openModels)
+          for (const j of om.opened)
+            if (!fulfilledAtWall.has(j.jobId.toString()) && (await m.sys.jobs.resultOf(j.jobId))[0])
+              fulfilledAtWall.set(j.jobId.toString(), Date.now());
+        await sleep(5_000);
+      }
+    })();
+    const restarts = (async () => {
+      if (!openNetwork) return;
+      while (running) {
+        const until = Date.now() + publisherRestartS * 1000;
+        while (running && Date.now() < until) await sleep(1_000);
+        if (!running) break;
+        publisher.proc?.kill("SIGKILL");
+        publisher.kills++;
+        publisherKillTimes.push(Date.now());
+        console.log(`soak: publisher SIGKILLed at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        await sleep(5_000);
+        await startPublisher();
+      }
+    })();
 
-  // the jobs, at a steady rate; the open network's models registered on their schedule, their jobs spread after it
-  const ids: bigint[] = [];
-  const openingMs = minutes * 60_000;
-  const openStart = Date.now();
-  type Step = { due: number; run: () => Promise<void> };
-  const steps: Step[] = [];
-  let irisOpened = 0;
-  for (let i = 0; i < jobsN; i++)
-    steps.push({
-      due: (i * openingMs) / jobsN,
-      run: async () => {
-        ids.push((await m.open({ deadlineIn: deadlineS })).jobId);
-        if (++irisOpened % 100 === 0) console.log(`soak: ${irisOpened} iris jobs opened at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      },
-    });
-  for (const om of openModels) {
-    const at = om.at * openingMs;
-    steps.push({
-      due: at,
-      run: async () => {
-        const owner = m.wallet(1);
-        const v = await deployGroth16Verifier(owner, await hre.artifacts.readArtifact(om.built.paths.verifierContract), m.sys.factory);
-        const reg = {
-          modelCommitment: om.built.modelCommitment,
-          circuitHash: om.built.circuit.r1csHash,
-          vkHash: om.built.keys.vkHash,
-          uri: `ipfs://${om.cid}`,
-        };
-        om.modelId = (await registerModel(m.sys.registry, owner, reg, await v.adapter.getAddress(), layoutOf(om.built.model))).modelId;
-        om.registeredAt = Date.now();
-        console.log(`soak: ${om.built.model.name} registered as model ${om.modelId} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      },
-    });
-    for (let k = 0; k < om.jobs; k++)
+    // the jobs, at a steady rate; the open network's models registered on their schedule, their jobs spread after it
+    const ids: bigint[] = [];
+    const openingMs = minutes * 60_000;
+    const openStart = Date.now();
+    type Step = { due: number; run: () => Promise<void> };
+    const steps: Step[] = [];
+    let irisOpened = 0;
+    for (let i = 0; i < jobsN; i++)
       steps.push({
-        due: at + 1 + (k * (openingMs - at)) / om.jobs,
+        due: (i * openingMs) / jobsN,
         run: async () => {
-          const j = await m.open({ model: om.built, modelId: om.modelId, deadlineIn: deadlineS });
-          om.opened.push(j);
-          ids.push(j.jobId);
+          ids.push((await m.open({ deadlineIn: deadlineS })).jobId);
+          if (++irisOpened % 100 === 0) console.log(`soak: ${irisOpened} iris jobs opened at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         },
       });
-  }
-  steps.sort((a, b) => a.due - b.due);
-  for (const st of steps) {
-    const due = openStart + st.due;
-    if (Date.now() < due) await sleep(due - Date.now());
-    await st.run();
-  }
-  const openEnd = Date.now();
+    for (const om of openModels) {
+      const at = om.at * openingMs;
+      steps.push({
+        due: at,
+        run: async () => {
+          const owner = m.wallet(1);
+          const v = await deployGroth16Verifier(owner, await hre.artifacts.readArtifact(om.built.paths.verifierContract), m.sys.factory);
+          const reg = {
+            modelCommitment: om.built.modelCommitment,
+            circuitHash: om.built.circuit.r1csHash,
+            vkHash: om.built.keys.vkHash,
+            uri: `ipfs://${om.cid}`,
+          };
+          om.modelId = (await registerModel(m.sys.registry, owner, reg, await v.adapter.getAddress(), layoutOf(om.built.model))).modelId;
+          om.registeredAt = Date.now();
+          console.log(`soak: ${om.built.model.name} registered as model ${om.modelId} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+        },
+      });
+      for (let k = 0; k < om.jobs; k++)
+        steps.push({
+          due: at + 1 + (k * (openingMs - at)) / om.jobs,
+          run: async () => {
+            const j = await m.open({ model: om.built, modelId: om.modelId, deadlineIn: deadlineS });
+            om.opened.push(j);
+            ids.push(j.jobId);
+          },
+        });
+    }
+    steps.sort((a, b) => a.due - b.due);
+    for (const st of steps) {
+      const due = openStart + st.due;
+      if (Date.now() < due) await sleep(due - Date.now());
+      await st.run();
+    }
+    const openEnd = Date.now();
 
-  // settle: until every job is fulfilled, or its deadline passed (then reclaimed by the requester)
-  const settleBy = Date.now() + (deadlineS + 120) * 1000;
-  for (;;) {
-    let open = 0;
+    // settle: until every job is fulfilled, or its deadline passed (then reclaimed by the requester)
+    const settleBy = Date.now() + (deadlineS + 120) * 1000;
+    for (;;) {
+      let open = 0;
+      for (const id of ids) {
+        if (fulfilledAtWall.has(id.toString())) continue;
+        if (!(await m.sys.jobs.resultOf(id))[0]) open++;
+        else fulfilledAtWall.set(id.toString(), Date.now());
+      }
+      if (open === 0 || Date.now() > settleBy) break;
+      await sleep(5_000);
+    }
+    running = false;
+    await Promise.all([sampler, chaos, restarts, watcher]);
+    proxy.set("pass");
+    let reclaimed = 0;
+    const now = (await m.provider.getBlock("latest"))!.timestamp;
     for (const id of ids) {
-      if (fulfilledAtWall.has(id.toString())) continue;
-      if (!(await m.sys.jobs.resultOf(id))[0]) open++;
-      else fulfilledAtWall.set(id.toString(), Date.now());
+      const j = await m.sys.jobs.getJob(id);
+      if (Number(j.status) !== 3 && now > Number(j.deadline)) {
+        await (await m.sys.jobs.connect(m.requester).reclaim(id)).wait();
+        reclaimed++;
+      }
     }
-    if (open === 0 || Date.now() > settleBy) break;
-    await sleep(5_000);
-  }
-  running = false;
-  await Promise.all([sampler, chaos, restarts, watcher]);
-  proxy.set("pass");
-  let reclaimed = 0;
-  const now = (await m.provider.getBlock("latest"))!.timestamp;
-  for (const id of ids) {
-    const j = await m.sys.jobs.getJob(id);
-    if (Number(j.status) !== 3 && now > Number(j.deadline)) {
-      await (await m.sys.jobs.connect(m.requester).reclaim(id)).wait();
-      reclaimed++;
+    stopping = true;
+    for (const n of nodes) {
+      n.proc?.kill("SIGTERM");
     }
-  }
-  stopping = true;
-  for (const n of nodes) {
-    n.proc?.kill("SIGTERM");
-  }
-  publisher.proc?.kill("SIGTERM");
-  await sleep(3_000);
+    publisher.proc?.kill("SIGTERM");
+    await sleep(3_000);
 
-  // checks and figures
-  const fulfilled = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled());
-  const byJob = new Map<string, number>();
-  for (const e of fulfilled) byJob.set(e.args.jobId.toString(), (byJob.get(e.args.jobId.toString()) ?? 0) + 1);
-  const twice = [...byJob].filter(([, c]) => c > 1).map(([id]) => id);
-  const opened = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobOpened());
-  const openedAt = new Map<string, number>();
-  const blockTime = new Map<number, number>();
-  const timeOf = async (b: number): Promise<number> => {
-    if (!blockTime.has(b)) blockTime.set(b, (await m.provider.getBlock(b))!.timestamp);
-    return blockTime.get(b)!;
-  };
-  for (const e of opened) openedAt.set(e.args.jobId.toString(), await timeOf(e.blockNumber));
-  const lat: number[] = [];
-  const latOf = new Map<string, number>();
-  for (const e of fulfilled) {
-    const l = (await timeOf(e.blockNumber)) - (openedAt.get(e.args.jobId.toString()) ?? 0);
-    lat.push(l);
-    latOf.set(e.args.jobId.toString(), l);
-  }
-  // the open network's models: each job fulfilled with the reference output, or reclaimed
-  const perModel = [];
-  for (const om of openModels) {
-    let right = 0;
-    let wrong = 0;
-    const l: number[] = [];
-    for (const j of om.opened) {
-      const [done, output] = await m.sys.jobs.resultOf(j.jobId);
-      if (!done) continue;
-      if (output === j.expected) right++;
-      else wrong++;
-      l.push(latOf.get(j.jobId.toString()) ?? 0);
-    }
-    perModel.push({
-      name: om.built.model.name,
-      bundleMiB: Math.round(om.bytes / 2 ** 20),
-      constraints: om.built.circuit.constraints,
-      registeredAtS: om.registeredAt ? Math.round((om.registeredAt - t0) / 1000) : undefined,
-      publisherRestartsBefore: om.registeredAt ? publisherKillTimes.filter((t) => t < om.registeredAt!).length : 0,
-      jobs: om.opened.length,
-      fulfilled: right + wrong,
-      wrong,
-      latencySeconds: { p50: quantile(l, 0.5), p95: quantile(l, 0.95), max: Math.max(0, ...l) },
-    });
-  }
-  const unsettled = ids.filter((id) => !byJob.has(id.toString())).length - reclaimed;
-  const accounts = [m.requester.address, ...nodes.map((n) => m.wallet(n.account).address)];
-  const books = await escrowBooks(m, accounts);
-  // memory growth: a node's resting memory (the least RSS of a 3-minute window) in its first window against its last;
-  // with the open network, the first window starts when the large model's first job is fulfilled (its proofs raise
-  // the resting memory once; a leak keeps raising it)
-  const largeFirst = openModels[0]?.opened.map((j) => fulfilledAtWall.get(j.jobId.toString())).filter((t): t is number => t !== undefined);
-  const memFrom = largeFirst?.length ? Math.min(...largeFirst) : 0;
-  const perNode = nodes.map((n) => {
-    const from = n.rss.find((s) => s.t >= memFrom)?.t ?? n.rss[0]?.t ?? 0;
-    const first = n.rss.filter((s) => s.t >= from && s.t - from < 180_000);
-    const last = n.rss.filter((s) => n.rss[n.rss.length - 1].t - s.t < 180_000);
-    const avg = (xs: { mib: number }[]): number => (xs.length ? Math.min(...xs.map((s) => s.mib)) : 0);
-    const served = fulfilled.filter((e) => e.args.prover === m.wallet(n.account).address).length;
-    return {
-      name: n.name,
-      served,
-      starts: n.starts,
-      kills: n.kills,
-      peakRssMiB: Math.round(Math.max(0, ...n.rss.map((s) => s.mib))),
-      firstRssMiB: Math.round(avg(first)),
-      lastRssMiB: Math.round(avg(last)),
-      growthMiB: Math.round(avg(last) - avg(first)),
-      events: n.events,
-      exitedByItself: n.exitCodes.length,
+    // checks and figures
+    const fulfilled = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobFulfilled());
+    const byJob = new Map<string, number>();
+    for (const e of fulfilled) byJob.set(e.args.jobId.toString(), (byJob.get(e.args.jobId.toString()) ?? 0) + 1);
+    const twice = [...byJob].filter(([, c]) => c > 1).map(([id]) => id);
+    const opened = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobOpened());
+    const openedAt = new Map<string, number>();
+    const blockTime = new Map<number, number>();
+    const timeOf = async (b: number): Promise<number> => {
+      if (!blockTime.has(b)) blockTime.set(b, (await m.provider.getBlock(b))!.timestamp);
+      return blockTime.get(b)!;
     };
-  });
-  const wall = (Date.now() - openStart) / 1000;
-  const result = {
-    measuredAt: new Date().toISOString(),
-    config: {
-      minutes,
-      jobs: jobsN,
-      nodes: nodesN,
-      killEveryS,
-      deadlineS,
-      maxGrowthMiB,
-      leaseDuration: 120,
-      openNetwork: openNetwork ? { largeModel: largeName, largeJobs, smallJobs, publisherRestartS } : undefined,
-    },
-    openingSeconds: (openEnd - openStart) / 1000,
-    wallSeconds: wall,
-    fulfilled: byJob.size,
-    fulfilledTwice: twice.length,
-    reclaimed,
-    unsettled,
-    throughputPerMinute: (byJob.size / wall) * 60,
-    latencySeconds: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(0, ...lat) },
-    escrow: { balance: books.balance.toString(), owed: books.owed.toString(), conserved: books.balance === books.owed },
-    faults,
-    proxySeen: { ...proxy.seen },
-    nodes: perNode,
-    openNetwork: openNetwork ? { publisherStarts: publisher.starts, publisherKills: publisher.kills, models: perModel } : undefined,
-  };
-  const failures: string[] = [];
-  if (twice.length) failures.push(`jobs fulfilled twice: ${twice.join(", ")}`);
-  if (unsettled) failures.push(`${unsettled} jobs neither fulfilled nor reclaimed`);
-  if (!result.escrow.conserved) failures.push(`escrow not conserved: balance ${books.balance}, owed ${books.owed}`);
-  for (const n of perNode) if (n.growthMiB > maxGrowthMiB) failures.push(`${n.name} memory grew ${n.growthMiB} MiB > ${maxGrowthMiB}`);
-  for (const n of perNode) if (n.exitedByItself) failures.push(`${n.name} exited by itself ${n.exitedByItself} time(s)`);
-  for (const pm of perModel) {
-    if (pm.wrong) failures.push(`${pm.name}: ${pm.wrong} results differ from the reference`);
-    if (pm.jobs !== (openModels.find((o) => o.built.model.name === pm.name)?.jobs ?? 0))
-      failures.push(`${pm.name}: not every job was opened`);
+    for (const e of opened) openedAt.set(e.args.jobId.toString(), await timeOf(e.blockNumber));
+    const lat: number[] = [];
+    const latOf = new Map<string, number>();
+    for (const e of fulfilled) {
+      const l = (await timeOf(e.blockNumber)) - (openedAt.get(e.args.jobId.toString()) ?? 0);
+      lat.push(l);
+      latOf.set(e.args.jobId.toString(), l);
+    }
+    // the open network's models: each job fulfilled with the reference output, or reclaimed
+    const perModel = [];
+    for (const om of openModels) {
+      let right = 0;
+      let wrong = 0;
+      const l: number[] = [];
+      for (const j of om.opened) {
+        const [done, output] = await m.sys.jobs.resultOf(j.jobId);
+        if (!done) continue;
+        if (output === j.expected) right++;
+        else wrong++;
+        l.push(latOf.get(j.jobId.toString()) ?? 0);
+      }
+      perModel.push({
+        name: om.built.model.name,
+        bundleMiB: Math.round(om.bytes / 2 ** 20),
+        constraints: om.built.circuit.constraints,
+        registeredAtS: om.registeredAt ? Math.round((om.registeredAt - t0) / 1000) : undefined,
+        publisherRestartsBefore: om.registeredAt ? publisherKillTimes.filter((t) => t < om.registeredAt!).length : 0,
+        jobs: om.opened.length,
+        fulfilled: right + wrong,
+        wrong,
+        latencySeconds: { p50: quantile(l, 0.5), p95: quantile(l, 0.95), max: Math.max(0, ...l) },
+      });
+    }
+    const unsettled = ids.filter((id) => !byJob.has(id.toString())).length - reclaimed;
+    const accounts = [m.requester.address, ...nodes.map((n) => m.wallet(n.account).address)];
+    const books = await escrowBooks(m, accounts);
+    // memory growth: a node's resting memory (the least RSS of a 3-minute window) in its first window against its last;
+    // with the open network, the first window starts when the large model's first job is fulfilled (its proofs raise
+    // the resting memory once; a leak keeps raising it)
+    const largeFirst = openModels[0]?.opened
+      .map((j) => fulfilledAtWall.get(j.jobId.toString()))
+      .filter((t): t is number => t !== undefined);
+    const memFrom = largeFirst?.length ? Math.min(...largeFirst) : 0;
+    const perNode = nodes.map((n) => {
+      const from = n.rss.find((s) => s.t >= memFrom)?.t ?? n.rss[0]?.t ?? 0;
+      const first = n.rss.filter((s) => s.t >= from && s.t - from < 180_000);
+      const last = n.rss.filter((s) => n.rss[n.rss.length - 1].t - s.t < 180_000);
+      const avg = (xs: { mib: number }[]): number => (xs.length ? Math.min(...xs.map((s) => s.mib)) : 0);
+      const served = fulfilled.filter((e) => e.args.prover === m.wallet(n.account).address).length;
+      return {
+        name: n.name,
+        served,
+        starts: n.starts,
+        kills: n.kills,
+        peakRssMiB: Math.round(Math.max(0, ...n.rss.map((s) => s.mib))),
+        firstRssMiB: Math.round(avg(first)),
+        lastRssMiB: Math.round(avg(last)),
+        growthMiB: Math.round(avg(last) - avg(first)),
+        events: n.events,
+        exitedByItself: n.exitCodes.length,
+      };
+    });
+    const wall = (Date.now() - openStart) / 1000;
+    const result = {
+      measuredAt: new Date().toISOString(),
+      config: {
+        minutes,
+        jobs: jobsN,
+        nodes: nodesN,
+        killEveryS,
+        deadlineS,
+        maxGrowthMiB,
+        leaseDuration: 120,
+        openNetwork: openNetwork ? { largeModel: largeName, largeJobs, smallJobs, publisherRestartS } : undefined,
+      },
+      openingSeconds: (openEnd - openStart) / 1000,
+      wallSeconds: wall,
+      fulfilled: byJob.size,
+      fulfilledTwice: twice.length,
+      reclaimed,
+      unsettled,
+      throughputPerMinute: (byJob.size / wall) * 60,
+      latencySeconds: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(0, ...lat) },
+      escrow: { balance: books.balance.toString(), owed: books.owed.toString(), conserved: books.balance === books.owed },
+      faults,
+      proxySeen: { ...proxy.seen },
+      nodes: perNode,
+      openNetwork: openNetwork ? { publisherStarts: publisher.starts, publisherKills: publisher.kills, models: perModel } : undefined,
+    };
+    const failures: string[] = [];
+    if (twice.length) failures.push(`jobs fulfilled twice: ${twice.join(", ")}`);
+    if (unsettled) failures.push(`${unsettled} jobs neither fulfilled nor reclaimed`);
+    if (!result.escrow.conserved) failures.push(`escrow not conserved: balance ${books.balance}, owed ${books.owed}`);
+    for (const n of perNode) if (n.growthMiB > maxGrowthMiB) failures.push(`${n.name} memory grew ${n.growthMiB} MiB > ${maxGrowthMiB}`);
+    for (const n of perNode) if (n.exitedByItself) failures.push(`${n.name} exited by itself ${n.exitedByItself} time(s)`);
+    for (const pm of perModel) {
+      if (pm.wrong) failures.push(`${pm.name}: ${pm.wrong} results differ from the reference`);
+      if (pm.jobs !== (openModels.find((o) => o.built.model.name === pm.name)?.jobs ?? 0))
+        failures.push(`${pm.name}: not every job was opened`);
+    }
+    const out = path.join(ROOT, "bench");
+    ensureDir(out);
+    writeFileAtomic(path.join(out, "soak.json"), JSON.stringify({ ...result, failures }, null, 1) + "\n");
+    const md = [
+      "# Soak test of the prover network",
+      "",
+      `Measured by \`npx hardhat run scripts/apps/load/soak.ts\` on ${result.measuredAt} (2 cores). A local \`hardhat node\`, iris-mlp ` +
+        `published as a bundle, ${nodesN} prover nodes (each its own process, \`scripts/apps/prover/main.ts\`) behind one loopback ` +
+        `RPC proxy (scripts/chain/fault-proxy.ts), ${jobsN} jobs opened at a steady rate over ${minutes} min (lease 120 s, ` +
+        `deadline ${deadlineS} s), a random node SIGKILLed every ${killEveryS} s and restarted 5 s later, a fault burst every ` +
+        `30 s (in turn: 10 HTTP 429, 10 connection resets, 2 timeouts, 6 HTTP 500, 2 lost eth_sendRawTransaction answers).` +
+        (openNetwork
+          ? ` The open network (issue 28): a publisher's IPFS node (\`npm run ipfs:serve\`, its own process) holding the ` +
+            `bundles of ${openModels.map((o) => o.built.model.name).join(" and ")}, every node's only IPFS peer, SIGKILLed every ` +
+            `${publisherRestartS} s and restarted 5 s later on the same address (${publisher.kills} times); each model registered ` +
+            `on chain after at least one such restart, its jobs spread over the rest of the opening. Nothing was restarted by hand.`
+          : ""),
+      "",
+      "| figure | value |",
+      "|---|---|",
+      `| jobs fulfilled | ${byJob.size} of ${jobsN} (fulfilled twice: ${twice.length}) |`,
+      `| reclaimed after the deadline | ${reclaimed} |`,
+      `| neither | ${unsettled} |`,
+      `| escrow conserved (balance = open escrows + accounts + burned) | ${result.escrow.conserved ? "yes" : "NO"} |`,
+      `| throughput | ${result.throughputPerMinute.toFixed(1)} jobs/min over ${(wall / 60).toFixed(1)} min |`,
+      `| latency JobOpened -> JobFulfilled (chain time) | p50 ${result.latencySeconds.p50} s, p95 ${result.latencySeconds.p95} s, max ${result.latencySeconds.max} s |`,
+      `| faults injected | ${Object.entries(faults)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")} |`,
+      "",
+      ...(openNetwork
+        ? [
+            "| published on IPFS | bundle | constraints | registered at | publisher restarts before | jobs | fulfilled, output = reference | wrong | latency p50 / p95 / max |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            ...perModel.map(
+              (pm) =>
+                `| ${pm.name} | ${pm.bundleMiB} MiB | ${pm.constraints} | ${pm.registeredAtS} s | ${pm.publisherRestartsBefore} | ${pm.jobs} | ` +
+                `${pm.fulfilled - pm.wrong} | ${pm.wrong} | ${pm.latencySeconds.p50} / ${pm.latencySeconds.p95} / ${pm.latencySeconds.max} s |`,
+            ),
+            "",
+          ]
+        : []),
+      "| node | jobs served | starts | SIGKILLs | stopped by itself | peak RSS | resting RSS first 3 min | resting RSS last 3 min | growth (bound " +
+        maxGrowthMiB +
+        " MiB) |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+      ...perNode.map(
+        (n) =>
+          `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.exitedByItself} | ${n.peakRssMiB} MiB | ${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`,
+      ),
+      "",
+      ...(openNetwork
+        ? [
+            "Events in the nodes' logs (summed over restarts): " +
+              perNode.map((n) => `${n.name} ${COUNTED.map((e) => `${e} ${n.events[e] ?? 0}`).join(", ")}`).join("; ") +
+              ". Resting RSS: the least of a 3-minute window; the first window starts when the large model's first job is fulfilled.",
+            "",
+          ]
+        : []),
+      failures.length ? `**Failed:** ${failures.join("; ")}.` : "Every check passed.",
+      "",
+    ].join("\n");
+    writeFileAtomic(path.join(out, "SOAK.md"), md);
+    console.log(md);
+    await proxy.close();
+    await m.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (failures.length) throw new Error(`soak failed: ${failures.join("; ")}`);
+  } catch (e) {
+    // a failure of the harness itself: nothing may be left running (the nodes, the publisher, the chain)
+    running = false;
+    for (const p of children) p.kill("SIGKILL");
+    publisher.proc?.kill("SIGKILL");
+    await proxy.close().catch(() => undefined);
+    await m.stop().catch(() => undefined);
+    throw e;
   }
-  const out = path.join(ROOT, "bench");
-  ensureDir(out);
-  writeFileAtomic(path.join(out, "soak.json"), JSON.stringify({ ...result, failures }, null, 1) + "\n");
-  const md = [
-    "# Soak test of the prover network",
-    "",
-    `Measured by \`npx hardhat run scripts/apps/load/soak.ts\` on ${result.measuredAt} (2 cores). A local \`hardhat node\`, iris-mlp ` +
-      `published as a bundle, ${nodesN} prover nodes (each its own process, \`scripts/apps/prover/main.ts\`) behind one loopback ` +
-      `RPC proxy (scripts/chain/fault-proxy.ts), ${jobsN} jobs opened at a steady rate over ${minutes} min (lease 120 s, ` +
-      `deadline ${deadlineS} s), a random node SIGKILLed every ${killEveryS} s and restarted 5 s later, a fault burst every ` +
-      `30 s (in turn: 10 HTTP 429, 10 connection resets, 2 timeouts, 6 HTTP 500, 2 lost eth_sendRawTransaction answers).` +
-      (openNetwork
-        ? ` The open network (issue 28): a publisher's IPFS node (\`npm run ipfs:serve\`, its own process) holding the ` +
-          `bundles of ${openModels.map((o) => o.built.model.name).join(" and ")}, every node's only IPFS peer, SIGKILLed every ` +
-          `${publisherRestartS} s and restarted 5 s later on the same address (${publisher.kills} times); each model registered ` +
-          `on chain after at least one such restart, its jobs spread over the rest of the opening. Nothing was restarted by hand.`
-        : ""),
-    "",
-    "| figure | value |",
-    "|---|---|",
-    `| jobs fulfilled | ${byJob.size} of ${jobsN} (fulfilled twice: ${twice.length}) |`,
-    `| reclaimed after the deadline | ${reclaimed} |`,
-    `| neither | ${unsettled} |`,
-    `| escrow conserved (balance = open escrows + accounts + burned) | ${result.escrow.conserved ? "yes" : "NO"} |`,
-    `| throughput | ${result.throughputPerMinute.toFixed(1)} jobs/min over ${(wall / 60).toFixed(1)} min |`,
-    `| latency JobOpened -> JobFulfilled (chain time) | p50 ${result.latencySeconds.p50} s, p95 ${result.latencySeconds.p95} s, max ${result.latencySeconds.max} s |`,
-    `| faults injected | ${Object.entries(faults)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(", ")} |`,
-    "",
-    ...(openNetwork
-      ? [
-          "| published on IPFS | bundle | constraints | registered at | publisher restarts before | jobs | fulfilled, output = reference | wrong | latency p50 / p95 / max |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-          ...perModel.map(
-            (pm) =>
-              `| ${pm.name} | ${pm.bundleMiB} MiB | ${pm.constraints} | ${pm.registeredAtS} s | ${pm.publisherRestartsBefore} | ${pm.jobs} | ` +
-              `${pm.fulfilled - pm.wrong} | ${pm.wrong} | ${pm.latencySeconds.p50} / ${pm.latencySeconds.p95} / ${pm.latencySeconds.max} s |`,
-          ),
-          "",
-        ]
-      : []),
-    "| node | jobs served | starts | SIGKILLs | stopped by itself | peak RSS | resting RSS first 3 min | resting RSS last 3 min | growth (bound " +
-      maxGrowthMiB +
-      " MiB) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...perNode.map(
-      (n) =>
-        `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.exitedByItself} | ${n.peakRssMiB} MiB | ${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`,
-    ),
-    "",
-    ...(openNetwork
-      ? [
-          "Events in the nodes' logs (summed over restarts): " +
-            perNode.map((n) => `${n.name} ${COUNTED.map((e) => `${e} ${n.events[e] ?? 0}`).join(", ")}`).join("; ") +
-            ". Resting RSS: the least of a 3-minute window; the first window starts when the large model's first job is fulfilled.",
-          "",
-        ]
-      : []),
-    failures.length ? `**Failed:** ${failures.join("; ")}.` : "Every check passed.",
-    "",
-  ].join("\n");
-  writeFileAtomic(path.join(out, "SOAK.md"), md);
-  console.log(md);
-  await proxy.close();
-  await m.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  if (failures.length) throw new Error(`soak failed: ${failures.join("; ")}`);
 }
 
 runMain(main);

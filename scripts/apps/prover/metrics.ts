@@ -53,7 +53,7 @@ export class Metrics {
   earningsWei = 0n;
   /** RPC requests retried after a transport failure (scripts/chain/rpc.ts). */
   rpcRetries = 0;
-  /** Chain reorganisations detected (scripts/apps/prover/node.ts, checkReorg). */
+  /** Chain reorganisations detected (scripts/apps/prover/watcher.ts, checkReorg). */
   reorgs = 0;
   /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
