@@ -71,6 +71,7 @@ interface NodeProc {
   exitCodes: (number | null)[];
   lastLines: string[];
   events: Record<string, number>;
+  startedAt: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -167,10 +168,12 @@ async function main(): Promise<void> {
       exitCodes: [],
       lastLines: [],
       events: {},
+      startedAt: 0,
     }));
     let stopping = false;
     const launch = (n: NodeProc): void => {
       n.starts++;
+      n.startedAt = Date.now();
       const proc = spawn(
         process.execPath,
         ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "apps", "prover", "main.ts")],
@@ -220,7 +223,9 @@ async function main(): Promise<void> {
       while (running) {
         for (const n of nodes) {
           const mib = rssMiB(n.proc?.pid);
-          if (mib !== undefined && n.proc?.exitCode === null) n.rss.push({ t: Date.now(), mib });
+          // a process in its first 30 s is still loading (its RSS says nothing of a leak); none is sampled once stopping
+          if (mib !== undefined && n.proc?.exitCode === null && !stopping && Date.now() - n.startedAt >= 30_000)
+            n.rss.push({ t: Date.now(), mib });
         }
         await sleep(5_000);
       }
@@ -300,6 +305,8 @@ async function main(): Promise<void> {
       steps.push({
         due: at,
         run: async () => {
+          // published after the publisher's node was lost at least once: the field failure of issue 28
+          while (publisher.kills < 1) await sleep(1_000);
           const owner = m.wallet(1);
           const v = await deployGroth16Verifier(owner, await hre.artifacts.readArtifact(om.built.paths.verifierContract), m.sys.factory);
           const reg = {
@@ -482,7 +489,7 @@ async function main(): Promise<void> {
       "",
       `Measured by \`npx hardhat run scripts/apps/load/soak.ts\` on ${result.measuredAt} (2 cores). A local \`hardhat node\`, iris-mlp ` +
         `published as a bundle, ${nodesN} prover nodes (each its own process, \`scripts/apps/prover/main.ts\`) behind one loopback ` +
-        `RPC proxy (scripts/chain/fault-proxy.ts), ${jobsN} jobs opened at a steady rate over ${minutes} min (lease 120 s, ` +
+        `RPC proxy (scripts/chain/fault-proxy.ts), ${jobsN} iris jobs opened at a steady rate over ${minutes} min (lease 120 s, ` +
         `deadline ${deadlineS} s), a random node SIGKILLed every ${killEveryS} s and restarted 5 s later, a fault burst every ` +
         `30 s (in turn: 10 HTTP 429, 10 connection resets, 2 timeouts, 6 HTTP 500, 2 lost eth_sendRawTransaction answers).` +
         (openNetwork
@@ -494,7 +501,7 @@ async function main(): Promise<void> {
       "",
       "| figure | value |",
       "|---|---|",
-      `| jobs fulfilled | ${byJob.size} of ${jobsN} (fulfilled twice: ${twice.length}) |`,
+      `| jobs fulfilled | ${byJob.size} of ${ids.length} (fulfilled twice: ${twice.length}) |`,
       `| reclaimed after the deadline | ${reclaimed} |`,
       `| neither | ${unsettled} |`,
       `| escrow conserved (balance = open escrows + accounts + burned) | ${result.escrow.conserved ? "yes" : "NO"} |`,
