@@ -5,7 +5,8 @@ import { ROOT } from "../../scripts/util/paths";
 import { readInputs, readReference } from "../../scripts/formats/calibration";
 import { evaluateAgainstReference, missedTargets, quantizeWith } from "../../scripts/pipelines/evaluate";
 import { type FloatModel, preprocess } from "../../scripts/formats/float-model";
-import { OnnxImportError, importOnnx } from "../../scripts/engine/onnx/import";
+import { importOnnx } from "../../scripts/engine/onnx/import";
+import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
 import { onnx } from "../../scripts/engine/onnx/proto";
 
 /**

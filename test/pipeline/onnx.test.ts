@@ -8,7 +8,8 @@ import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines
 import type { FloatModel } from "../../scripts/formats/float-model";
 import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
 import { exportOnnx } from "../../scripts/engine/onnx/export";
-import { OnnxImportError, importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
+import { importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
+import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
 import { onnx } from "../../scripts/engine/onnx/proto";
 
 const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast"];

@@ -1,6 +1,7 @@
 /**
  * Operator tasks. Each is a thin shell over a function in one module per task group (./model.ts, ./deploy.ts,
- * ./jobs.ts; the ceremony in scripts/engine/setup/ceremony.ts) that the tests call too. Nothing here imports
+ * the job tasks in ./job-open.ts, ./job-deliver.ts, ./job-prove.ts and ./jobs.ts; the ceremony in
+ * scripts/engine/setup/ceremony.ts) that the tests call too. Nothing here imports
  * typechain-types or snarkjs at config-load time, and a task that needs the bindings compiles first when they are
  * missing (a fresh clone), so every task works as the first command.
  * Errors: one line naming the problem and the fix (./errors.ts), non-zero exit; Hardhat's own argument and network
@@ -283,7 +284,7 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
           const { UserError } = await import("../../chain/errors");
           if (!["auto", "raw", "quantized"].includes(a.inputKind))
             throw new UserError(`--input-kind ${a.inputKind}: give auto, raw or quantized`);
-          return (await import("./jobs")).openJobOp(hre, { ...a, inputKind: a.inputKind as "auto" | "raw" | "quantized" });
+          return (await import("./job-open")).openJobOp(hre, { ...a, inputKind: a.inputKind as "auto" | "raw" | "quantized" });
         },
         { chain: true },
       ),
@@ -305,7 +306,7 @@ task(
   .addOptionalParam("timeout", "Stop after this many seconds (default: when the job is settled or past its deadline)", undefined)
   .setAction(
     async (a: { job: number | string; inputFile?: string; account?: string; once: boolean; timeout?: string; designate?: string }, hre) =>
-      run(hre, "job:deliver", async () => (await import("./jobs")).deliverJobOp(hre, a), { chain: true }),
+      run(hre, "job:deliver", async () => (await import("./job-deliver")).deliverJobOp(hre, a), { chain: true }),
   );
 
 task("job:prove", "Proves a job's inference (Groth16), bound to this chain, market, job and prover; writes a proof JSON")
@@ -325,7 +326,7 @@ task("job:prove", "Proves a job's inference (Groth16), bound to this chain, mark
   )
   .setAction(
     async (a: { job: number | string; inputFile?: string; account?: string; prover?: string; out?: string; ceremony?: string }, hre) =>
-      run(hre, "job:prove", async () => (await import("./jobs")).proveJobOp(hre, a), { chain: true }),
+      run(hre, "job:prove", async () => (await import("./job-prove")).proveJobOp(hre, a), { chain: true }),
   );
 
 task("job:submit", "Submits a proof; the market verifies it on-chain and credits the fee to the prover")
@@ -338,7 +339,7 @@ task("job:submit", "Submits a proof; the market verifies it on-chain and credits
   .addOptionalParam("proofFile", "Proof file from job:prove (default: the one of --job)", undefined)
   .addOptionalParam("account", `${ACCOUNT}; default: the prover named in the proof file`, undefined)
   .setAction(async (a: { job?: number | string; proofFile?: string; account?: string }, hre) =>
-    run(hre, "job:submit", async () => (await import("./jobs")).submitJobOp(hre, a), { chain: true }),
+    run(hre, "job:submit", async () => (await import("./job-prove")).submitJobOp(hre, a), { chain: true }),
   );
 
 task("job:status", "Shows a job: status, model, deadline, escrow, verified output")
