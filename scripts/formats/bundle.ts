@@ -13,7 +13,7 @@
  *
  * Published as a UnixFS directory whose CID is the registry version's `uri` (`ipfs://<cid>`), or at an `https://` /
  * `file://` base. Whatever the transport, a prover checks every file against `bundle.json` and `bundle.json` against
- * the chain before it claims anything (scripts/apps/prover/bundles.ts). This module is the format only.
+ * the chain before it claims anything (scripts/apps/prover/bundle-check.ts). This module is the format only.
  */
 import * as fs from "fs";
 import * as path from "path";

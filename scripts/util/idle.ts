@@ -2,7 +2,7 @@
  * A transfer's time bound by idleness rather than by total time: a download of a proving key of hundreds of MB may take
  * many minutes while it keeps receiving, and must still be given up when nothing arrives for a while (a stalled peer, a
  * gateway that stopped answering). Used by the IPFS fetch (scripts/engine/ipfs.ts) and the HTTP bundle fetch
- * (scripts/apps/prover/bundles.ts); docs/prover.md ("Open network") says what a node does after a stall.
+ * (scripts/apps/prover/bundle-cache.ts); docs/prover.md ("Open network") says what a node does after a stall.
  */
 
 import { setMaxListeners } from "events";

@@ -7,7 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { type BuiltModel, buildModel } from "../../scripts/pipelines/build";
 import { CARD_FORMAT, writeBundle } from "../../scripts/formats/bundle";
-import { BundleCache, BundleRefused, DEFAULT_POLICY, admitted } from "../../scripts/apps/prover/bundles";
+import { BundleRefused, DEFAULT_POLICY, admitted } from "../../scripts/apps/prover/bundles";
+import { BundleCache } from "../../scripts/apps/prover/bundle-cache";
 import { configFromEnv } from "../../scripts/apps/prover/config";
 import { bundleSources } from "../../scripts/pipelines/bundle-sources";
 

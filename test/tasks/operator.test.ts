@@ -427,7 +427,8 @@ describe("operator tasks (issues 6, 14)", function () {
         const [version] = await registry.currentVersion(p.data.modelId);
         const [c] = await registry.getModelVersion(p.data.modelId, version);
         expect(c.uri).to.equal(p.data.uri);
-        const { CircuitVerdicts, verifyBundle, DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
+        const { CircuitVerdicts, verifyBundle } = await import("../../scripts/apps/prover/bundle-check");
+        const { DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
         // checked once, by phase; the second check (a restarted or second node on this machine) reuses the circuit
         // verdict, the chain-dependent phases run again (issue 28 point 3)
         const verdicts = new CircuitVerdicts(path.join(deployDir, "verdicts"));
@@ -514,7 +515,8 @@ describe("operator tasks (issues 6, 14)", function () {
             await (await hre.ethers.getContractAt("InferenceJobs", rec().contracts.InferenceJobs.address)).registry(),
           );
           const [version] = await registry.currentVersion(p.data.modelId);
-          const { verifyBundle, DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
+          const { verifyBundle } = await import("../../scripts/apps/prover/bundle-check");
+          const { DEFAULT_POLICY } = await import("../../scripts/apps/prover/bundles");
           const served = await verifyBundle(
             p.data.bundleDir,
             registry,

@@ -27,7 +27,9 @@ import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel
 import { startIpfsNode } from "../../engine/ipfs";
 import { writeBundle } from "../../formats/bundle";
 import { layoutOf } from "../../formats/quantized-model";
-import { BundleCache, DEFAULT_POLICY, verifyBundle } from "../prover/bundles";
+import { DEFAULT_POLICY } from "../prover/bundles";
+import { BundleCache } from "../prover/bundle-cache";
+import { verifyBundle } from "../prover/bundle-check";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 
 const MODEL = "iris-mlp";

@@ -60,7 +60,7 @@ export interface ProverNodeConfig {
   bundleRetryMs?: number;
   /**
    * Folder of the bundle circuit-check verdicts shared by the nodes of this machine (default
-   * `~/.cache/zkml-evm/bundle-verdicts`; CircuitVerdicts in scripts/apps/prover/bundles.ts).
+   * `~/.cache/zkml-evm/bundle-verdicts`; CircuitVerdicts in scripts/apps/prover/bundle-check.ts).
    */
   verdictDir?: string;
   /**

@@ -7,7 +7,7 @@
 import type { JsonRpcProvider, Wallet } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
 import type { IpfsNode } from "../../engine/ipfs";
-import type { BundleCache } from "./bundles";
+import type { BundleCache } from "./bundle-cache";
 import type { ProverNodeConfig } from "./config";
 import type { JsonLog } from "./log";
 import type { Metrics } from "./metrics";

@@ -8,7 +8,7 @@ import { type TransactionReceipt, getAddress } from "ethers";
 import { DeliveryError, decryptDelivery } from "../../chain/private-input";
 import { jobBinding } from "../../formats/public-signals";
 import { inputCommitment } from "../../formats/quantized-model";
-import type { ServedModel } from "./bundles";
+import type { ServedModel } from "./bundle-check";
 import { type NodeContext, errMsg, sleep } from "./context";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
 import { type JobLedger, jobKey } from "./ledger";

@@ -24,7 +24,7 @@ import { startIpfsNode } from "../../engine/ipfs";
 import { type JsonLog, createJsonLog } from "./log";
 import { Metrics, type MetricsSummary } from "./metrics";
 import { type HealthReport, JOB_STATES, type StatusSnapshot, startStatusServer } from "./http";
-import { BundleCache } from "./bundles";
+import { BundleCache } from "./bundle-cache";
 import { type NodeContext, errMsg, sleep } from "./context";
 import { JobPipeline } from "./jobs";
 import { JobLedger } from "./ledger";

@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { userCacheDir } from "../../util/paths";
-import { BundleRefused, CircuitVerdicts, type ServedModel, admitted, verifyBundle } from "./bundles";
+import { BundleRefused, admitted } from "./bundles";
+import { CircuitVerdicts, type ServedModel, verifyBundle } from "./bundle-check";
 import type { NodeContext } from "./context";
 
 /** The phases of a bundle check, in order (verifyBundle's onPhase; "keys" is skipped with a cached circuit verdict). */
@@ -51,7 +52,7 @@ export class ModelServing {
 
   /**
    * The served model a registry version is: its published bundle, if the policy admits it, fetched and checked against
-   * the chain once (scripts/apps/prover/bundles.ts). A refused version is remembered and never fetched again.
+   * the chain once (scripts/apps/prover/bundle-check.ts). A refused version is remembered and never fetched again.
    */
   private async matchVersion(modelId: bigint, version: number): Promise<ModelMatch> {
     const { cfg, log, store, registry, bundles } = this.ctx;
