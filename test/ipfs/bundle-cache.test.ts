@@ -73,6 +73,29 @@ describe("open network: bundle cache and serving policy", function () {
     expect([fs.existsSync(t1), fs.existsSync(t2)]).to.deep.equal([false, true]);
   });
 
+  /**
+   * Serves the bundle folder `src` over HTTP on loopback; the proving key's response is left to `zkey` (headers sent),
+   * every other file is sent whole. Returns the base URI and a close that drops open connections.
+   */
+  async function serveBundle(src: string, zkey: (body: Buffer, res: http.ServerResponse) => void) {
+    const server = http.createServer((req, res) => {
+      const f = path.join(src, decodeURIComponent((req.url ?? "/").split("?")[0]));
+      if (!fs.existsSync(f)) return void res.writeHead(404).end();
+      const body = fs.readFileSync(f);
+      res.writeHead(200, { "content-length": String(body.length) });
+      if (!f.endsWith(".zkey")) return void res.end(body);
+      zkey(body, res);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return {
+      uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => {
+        server.closeAllConnections();
+        return new Promise<void>((r) => server.close(() => r()));
+      },
+    };
+  }
+
   it("reports a fetch under way with the bytes it has so far (issue 28: /health and the progress log of a large bundle)", async function () {
     const src = bundle("slow");
     // an HTTP server that sends the proving key's first half, then stalls for a moment
@@ -80,18 +103,11 @@ describe("open network: bundle cache and serving policy", function () {
     const stall = new Promise<void>((r) => (stalled = r));
     let resume: () => void = () => undefined;
     const resumed = new Promise<void>((r) => (resume = r));
-    const server = http.createServer((req, res) => {
-      const f = path.join(src, decodeURIComponent((req.url ?? "/").split("?")[0]));
-      if (!fs.existsSync(f)) return void res.writeHead(404).end();
-      const body = fs.readFileSync(f);
-      res.writeHead(200, { "content-length": String(body.length) });
-      if (!f.endsWith(".zkey")) return void res.end(body);
+    const { uri, close } = await serveBundle(src, (body, res) => {
       res.write(body.subarray(0, body.length >> 1), () => stalled());
       void resumed.then(() => res.end(body.subarray(body.length >> 1)));
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const cache = new BundleCache(path.join(tmp, "progress"), 2 ** 30, undefined);
       expect(cache.fetching()).to.deep.equal([]);
       const done = cache.fetch(uri, 5n, 2, limits);
@@ -107,7 +123,7 @@ describe("open network: bundle cache and serving policy", function () {
       expect(cache.fetching()).to.deep.equal([]);
     } finally {
       resume();
-      await new Promise<void>((r) => server.close(() => r()));
+      await close();
     }
   });
 
@@ -117,12 +133,7 @@ describe("open network: bundle cache and serving policy", function () {
     // the proving key in 8 pieces, 250 ms apart (about 2 s in all, twice the 1 s timeout); in "stall" mode the key's
     // first piece and then nothing
     let mode: "trickle" | "stall" = "trickle";
-    const server = http.createServer((req, res) => {
-      const f = path.join(src, decodeURIComponent((req.url ?? "/").split("?")[0]));
-      if (!fs.existsSync(f)) return void res.writeHead(404).end();
-      const body = fs.readFileSync(f);
-      res.writeHead(200, { "content-length": String(body.length) });
-      if (!f.endsWith(".zkey")) return void res.end(body);
+    const { uri, close } = await serveBundle(src, (body, res) => {
       const step = Math.ceil(body.length / 8);
       const send = (i: number): void => {
         if (res.destroyed) return;
@@ -132,9 +143,7 @@ describe("open network: bundle cache and serving policy", function () {
       };
       send(0);
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
-      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const cache = new BundleCache(path.join(tmp, "trickle"), 2 ** 30, undefined);
       const t0 = Date.now();
       const dir = await cache.fetch(uri, 6n, 1, limits, 1_000);
@@ -154,8 +163,7 @@ describe("open network: bundle cache and serving policy", function () {
       expect(Date.now() - t1).to.be.lessThan(10_000);
       expect(cache.fetching()).to.deep.equal([]);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await close();
     }
   });
 
