@@ -10,6 +10,7 @@
  * | PROVER_JOBS_ADDRESS | InferenceJobs address | required |
  * | PROVER_STATE_DIR | durable state folder (one node per folder) | required |
  * | PROVER_CONCURRENCY | jobs in flight = proving worker threads | 1 |
+ * | PROVER_RECYCLE_ZKEY_BYTES | a proving worker that proved with a key at least this large is replaced (memory back) | 67108864 |
  * | PROVER_MIN_FEE_WEI | skip jobs paying less | 0 |
  * | PROVER_STAKE_WEI | stake to keep deposited | claimBond * concurrency * 2 |
  * | PROVER_POLL_MS | chain polling period | 500 |
@@ -78,6 +79,8 @@ export interface ProverNodeConfig {
   stateDir: string;
   /** Jobs in flight at once (= proving worker threads). */
   concurrency: number;
+  /** A proving worker that proved with a proving key of at least this many bytes is replaced by a fresh one. */
+  recycleZkeyBytes?: number;
   /** Jobs with a lower fee are skipped (wei). */
   minFeeWei: bigint;
   /** Stake kept available for claim bonds (wei); default claimBond * concurrency * 2. */
@@ -103,6 +106,7 @@ export interface ProverNodeConfig {
 /** Defaults of the optional settings (also used by ProverNode). */
 export const DEFAULT_NODE_CONFIG = {
   concurrency: 1,
+  recycleZkeyBytes: 64 * 2 ** 20,
   minFeeWei: 0n,
   pollMs: 500,
   claimJitterMs: 300,
@@ -180,6 +184,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     jobsAddress: jobs,
     stateDir: req(env, "PROVER_STATE_DIR"),
     concurrency: int(env, "PROVER_CONCURRENCY", DEFAULT_NODE_CONFIG.concurrency, 1),
+    recycleZkeyBytes: int(env, "PROVER_RECYCLE_ZKEY_BYTES", DEFAULT_NODE_CONFIG.recycleZkeyBytes, 1),
     minFeeWei: wei(env, "PROVER_MIN_FEE_WEI") ?? DEFAULT_NODE_CONFIG.minFeeWei,
     stakeWei: wei(env, "PROVER_STAKE_WEI"),
     pollMs: int(env, "PROVER_POLL_MS", DEFAULT_NODE_CONFIG.pollMs, 10),

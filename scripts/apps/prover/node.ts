@@ -36,6 +36,7 @@ import { DEFAULT_TX_OPTIONS, TxSender } from "./tx";
 import { ChainWatcher } from "./watcher";
 
 export { DEFAULT_NODE_CONFIG } from "./config";
+import { DEFAULT_NODE_CONFIG } from "./config";
 import type { ProverNodeConfig } from "./config";
 export type { ProverNodeConfig } from "./config";
 
@@ -131,7 +132,7 @@ export class ProverNode {
       registry,
       store,
       txs: new TxSender(wallet, provider, store, this.log, this.metrics, { ...DEFAULT_TX_OPTIONS, ...c.tx }),
-      pool: new ProofPool(c.concurrency),
+      pool: new ProofPool(c.concurrency, c.recycleZkeyBytes ?? DEFAULT_NODE_CONFIG.recycleZkeyBytes),
       bundles: new BundleCache(`${c.stateDir}-bundles`, c.bundleCacheBytes ?? 4 * 2 ** 30, ipfsNode),
       ipfsNode,
       chainId,

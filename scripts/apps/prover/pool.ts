@@ -1,8 +1,11 @@
 /**
  * A bounded pool of proving worker threads: at most `size` proofs run at once, each in its own `worker_threads`
  * Worker (snarkjs' fullProve keeps the node's event loop free for chain polling). A worker that dies fails its task
- * and is replaced.
+ * and is replaced. A worker that proved with a large proving key is ended and replaced by a fresh one
+ * (`recycleAboveBytes`): the native memory a large proof leaves in its thread (about 0.56 GiB after a LeNet-5 proof,
+ * docs/prover.md "Known limits") goes back to the system instead of staying with an idle node.
  */
+import * as fs from "fs";
 import type { Worker } from "worker_threads";
 import { spawnWorker } from "../../util/worker";
 import type { ProofAnswer, ProofTask } from "./proof-worker";
@@ -25,8 +28,19 @@ export class ProofPool {
   private nextId = 1;
   private stopped = false;
 
-  constructor(readonly size: number) {
+  /** Workers ended after a proof with a proving key of at least `recycleAboveBytes` (and replaced). */
+  recycled = 0;
+
+  /**
+   * @param size Workers (proofs at once).
+   * @param recycleAboveBytes End a worker after a proof whose proving key has at least this many bytes; default never.
+   */
+  constructor(
+    readonly size: number,
+    readonly recycleAboveBytes = Infinity,
+  ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`ProofPool: size must be a positive integer, got ${size}`);
+    if (!(recycleAboveBytes > 0)) throw new Error(`ProofPool: recycleAboveBytes must be positive, got ${recycleAboveBytes}`);
   }
 
   private makeSlot(): Slot {
@@ -102,7 +116,15 @@ export class ProofPool {
         s.worker.on("exit", onExit);
         s.worker.postMessage({ ...task, id } satisfies ProofTask);
       });
-      this.release(s);
+      if (fs.statSync(task.zkey).size >= this.recycleAboveBytes && !this.stopped) {
+        // a fresh worker takes the slot (and the next waiter); the old one ends with the memory it holds
+        const i = this.slots.indexOf(s);
+        const fresh = this.makeSlot();
+        if (i >= 0) this.slots[i] = fresh;
+        this.recycled++;
+        void endWorker(s.worker);
+        this.release(fresh);
+      } else this.release(s);
       return r;
     } catch (e) {
       if ((e as Error).message.startsWith("proof worker exited")) {
@@ -127,19 +149,19 @@ export class ProofPool {
   /** Stops every worker (gracefully, then by force after 3 s). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(
-      this.slots.map(
-        (s) =>
-          new Promise<void>((resolve) => {
-            const t = setTimeout(() => void s.worker.terminate().then(() => resolve()), 3000);
-            s.worker.once("exit", () => {
-              clearTimeout(t);
-              resolve();
-            });
-            s.worker.postMessage({ stop: true });
-          }),
-      ),
-    );
+    await Promise.all(this.slots.map((s) => endWorker(s.worker)));
     this.slots.length = 0;
   }
+}
+
+/** Asks a worker to end (it releases snarkjs first), and terminates it after 3 s if it has not. */
+function endWorker(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => void worker.terminate().then(() => resolve()), 3000);
+    worker.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    worker.postMessage({ stop: true });
+  });
 }
