@@ -21,8 +21,9 @@ import { sha256File } from "../util/hash";
 import { NODE_MODULES, ensureDir, userCacheDir } from "../util/paths";
 import { compileSolidity } from "../engine/solc";
 import { GROTH16_BN254_V1 } from "../formats/public-signals";
-import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../formats/quantized-model";
+import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../formats/model-layout";
 import { addBatchFunction } from "../engine/setup/groth16-batch";
+import { UsageError, commandLine } from "../util/args";
 
 /** What an audit found. `ok` is true only if every check passed; otherwise `reason` says which failed and what to do. */
 export interface VerifierAudit {
@@ -172,25 +173,44 @@ export async function auditVersion(
   return { ok: true, ...base };
 }
 
-function arg(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
 async function cli(argv: string[]): Promise<number> {
-  const rpc = arg(argv, "rpc") ?? process.env.ZKML_RPC_URL;
-  const registryAddr = arg(argv, "registry");
-  const model = arg(argv, "model");
-  const zkey = arg(argv, "zkey");
-  const manifestFile = arg(argv, "manifest");
   const usage =
     "usage: npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file> --manifest <models/<name>/<name>.manifest.json>";
+  let o;
+  try {
+    o = commandLine(
+      argv,
+      {
+        rpc: { type: "string" },
+        registry: { type: "string" },
+        model: { type: "string" },
+        version: { type: "string" },
+        zkey: { type: "string" },
+        manifest: { type: "string" },
+      },
+      usage,
+    ).values;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`audit:verifier: ${e.message}`);
+    return 2;
+  }
+  const rpc = o.rpc ?? process.env.ZKML_RPC_URL;
+  const { registry: registryAddr, model, zkey, manifest: manifestFile } = o;
   if (!rpc || !registryAddr || !model || !zkey || !manifestFile) {
     console.error(
       `audit:verifier: missing ${[!rpc && "--rpc", !registryAddr && "--registry", !model && "--model", !zkey && "--zkey", !manifestFile && "--manifest"].filter(Boolean).join(", ")}; ${usage}`,
     );
     return 2;
   }
+  for (const [flag, v] of [
+    ["--model", model],
+    ["--version", o.version],
+  ] as const)
+    if (v !== undefined && !/^\d+$/.test(v)) {
+      console.error(`audit:verifier: ${flag} needs a decimal number, got "${v}"; ${usage}`);
+      return 2;
+    }
   if (!fs.existsSync(zkey)) {
     console.error(`audit:verifier: --zkey ${zkey} does not exist; pass the model's proving key (the .zkey the manifest lists)`);
     return 2;
@@ -217,7 +237,7 @@ async function cli(argv: string[]): Promise<number> {
   }
   const provider = new JsonRpcProvider(rpc);
   const registry = ModelRegistry__factory.connect(registryAddr, provider);
-  const version = arg(argv, "version") ? BigInt(arg(argv, "version")!) : BigInt((await registry.modelInfo(BigInt(model))).latestVersion);
+  const version = o.version ? BigInt(o.version) : BigInt((await registry.modelInfo(BigInt(model))).latestVersion);
   const audit = await auditVersion(registry, provider, BigInt(model), version, await expectedGroth16Runtime(zkey), {
     layout: manifest.layout,
     weightsCommitment: BigInt(manifest.modelCommitment),

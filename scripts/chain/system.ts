@@ -15,7 +15,7 @@ import {
   VerifierAdapterFactory__factory,
 } from "../../typechain-types";
 import { SNARK_FIELD } from "../util/field";
-import type { ModelLayout } from "../formats/quantized-model";
+import type { ModelLayout } from "../formats/model-layout";
 import { GROTH16_BN254_V1, jobBinding } from "../formats/public-signals";
 
 /** Number of public signals of every model circuit (docs/public-signals.md). */

@@ -1,3 +1,9 @@
+/**
+ * Training of the bundled models in plain TypeScript (no framework is installed for tests): a deterministic PRNG,
+ * the MLP trainer and the general network trainer (dense, conv2d, max and average pooling, flatten) with their forward and
+ * backward passes and Adam on mini-batches. Size (about 480 lines), kept in one file: the backward pass of each layer
+ * type sits beside its forward pass and shares the network's buffers.
+ */
 import type { FloatDense, FloatLayer, FloatModel, Shape } from "../formats/float-model";
 import { argmaxFloat, forwardFloat, layerOutShape, validateFloatModel, windowOut } from "../formats/float-model";
 

@@ -20,7 +20,8 @@ import * as path from "path";
 import { sha256 } from "../util/hash";
 import { ensureDir, writeFileAtomic } from "../util/paths";
 import type { QuantizedModel } from "./quantized-model";
-import { layoutOf } from "./quantized-model";
+import { type ModelLayout, layoutOf } from "./model-layout";
+import { z } from "zod";
 
 export const BUNDLE_FORMAT = "zkml-bundle-v1";
 export const CARD_FORMAT = "zkml-model-card-v1";
@@ -37,48 +38,126 @@ export const BUNDLE_FILES = {
 export type BundleRole = keyof typeof BUNDLE_FILES;
 export const BUNDLE_MANIFEST = "bundle.json";
 
-/** What a model does and how to feed it, for people and for provers' policies. */
-export interface ModelCard {
-  format: typeof CARD_FORMAT;
-  name: string;
-  task: "classification" | "regression";
+const HEX32 = /^0x[0-9a-f]{64}$/;
+/** An integer in min..max, with a message that says so. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const must = max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer in ${min}..${max}`;
+  const error = (i: { input?: unknown }) => (i.input === undefined ? "is missing" : must);
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+/** One of the given strings, with a message that lists them. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (i) => (i.input === undefined ? "is missing" : `must be ${values.map((v) => JSON.stringify(v)).join(" or ")}`) });
+
+/** What a model does and how to feed it, for people and for provers' policies (`card.json`). */
+export const ModelCardSchema = z.object({
+  format: z.literal(CARD_FORMAT),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
+  task: oneOf(["classification", "regression"]),
   /** Class names (classification) or output names (regression). */
-  outputs: string[];
-  input: {
-    size: number;
-    shape?: number[];
-    bits: number;
-    frac: number;
-    mode: "committed" | "public";
+  outputs: z.array(z.string()),
+  input: z.strictObject({
+    size: int(1),
+    shape: z.array(int(1)).optional(),
+    bits: int(2, 32),
+    frac: int(0),
+    mode: oneOf(["committed", "public"]),
     /** Raw features are standardized `(raw - mean) / std` before quantization (`round(v * 2^frac)`). */
-    preprocess?: { mean: number[]; std: number[] };
-  };
-  output: { head: "argmax" | "values"; count: number; bits?: number; frac?: number };
+    preprocess: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
+  }),
+  output: z.strictObject({
+    head: oneOf(["argmax", "values"]),
+    count: int(1),
+    bits: int(2, 32).optional(),
+    frac: int(0).optional(),
+  }),
   /** Accuracy measured at build time on the named dataset (absent when none was measured). */
-  accuracy?: { dataset: string; samples: number; metric: string; float: number; quantized: number };
-  license: string;
-  weights: "open" | "private";
-  constraints: number;
+  accuracy: z
+    .strictObject({ dataset: z.string(), samples: int(0), metric: z.string(), float: z.number(), quantized: z.number() })
+    .optional(),
+  license: z.string().min(1),
+  weights: oneOf(["open", "private"]),
+  constraints: int(1),
   /** Dev keys are forgeable by anyone: never register such a bundle on a production chain. */
-  trustedSetup: string;
-}
+  trustedSetup: z.string(),
+});
+export type ModelCard = z.infer<typeof ModelCardSchema>;
+
+/** The public-signal layout a registry version records (`ModelLayout`, docs/public-signals.md). */
+const LayoutSchema = z.strictObject({
+  inputMode: z.union([z.literal(0), z.literal(1)], { error: "must be 0 (committed) or 1 (public)" }),
+  outputHead: z.union([z.literal(0), z.literal(1)], { error: "must be 0 (argmax) or 1 (values)" }),
+  inputCount: int(1),
+  inputBits: int(2, 32),
+  outputCount: int(1),
+  outputBits: int(0, 64),
+  outputFrac: int(0, 64),
+}) satisfies z.ZodType<ModelLayout>;
+
+const fileEntry = (name: string) =>
+  z.strictObject({
+    name: z.literal(name, { error: `must be "${name}"` }),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex digits"),
+    bytes: int(0),
+  });
 
 /** `bundle.json`. */
-export interface BundleManifest {
-  format: typeof BUNDLE_FORMAT;
-  model: string;
+export const BundleManifestSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT, { error: `must be "${BUNDLE_FORMAT}"` }),
+  model: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
   /** Every file of the bundle but this one, by role. */
-  files: Record<BundleRole, { name: string; sha256: string; bytes: number }>;
+  files: z.strictObject({
+    model: fileEntry(BUNDLE_FILES.model),
+    r1cs: fileEntry(BUNDLE_FILES.r1cs),
+    wasm: fileEntry(BUNDLE_FILES.wasm),
+    zkey: fileEntry(BUNDLE_FILES.zkey),
+    vkey: fileEntry(BUNDLE_FILES.vkey),
+    card: fileEntry(BUNDLE_FILES.card),
+  }),
   /** What the registry version must record (bytes32 hex, lower case) and the public-signal layout. */
-  registry: {
-    modelHash: string;
-    circuitHash: string;
-    vkHash: string;
-    proofSystemId: string;
-    layout: ReturnType<typeof layoutOf>;
-    numPublicSignals: number;
-  };
-  constraints: number;
+  registry: z.strictObject({
+    modelHash: z.string().regex(HEX32, "must be 0x and 64 lower-case hex digits"),
+    circuitHash: z.string().regex(HEX32, "must be 0x and 64 lower-case hex digits"),
+    vkHash: z.string().regex(HEX32, "must be 0x and 64 lower-case hex digits"),
+    proofSystemId: z.string().regex(/^0x[0-9a-f]{8}$/, "must be 0x and 8 lower-case hex digits"),
+    layout: LayoutSchema,
+    numPublicSignals: int(1),
+  }),
+  constraints: int(1),
+});
+export type BundleManifest = z.infer<typeof BundleManifestSchema>;
+
+/** The first problem zod found, as `<field> <what is wrong>` (`registry.modelHash must be ...`, `files.card is missing`). */
+function firstIssue(e: z.ZodError): string {
+  const i = e.issues[0];
+  const where = i.path
+    .map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`))
+    .join("")
+    .replace(/^\./, "");
+  if (i.message === "is missing" || (i.code === "invalid_type" && / received undefined$/.test(i.message))) return `${where} is missing`;
+  if (i.path.length === 0 && i.code === "invalid_type") return "the file must be a JSON object";
+  if (i.code === "unrecognized_keys") return `${where} has unknown field${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`;
+  return /^must /.test(i.message) ? `${where} ${i.message}` : `${where}: ${i.message}`;
+}
+
+/**
+ * Checks a parsed `bundle.json` field by field (the files' bytes are checked by readBundle).
+ * @throws BundleError `bundle.json: <field> <what is wrong>`.
+ */
+export function parseBundleManifest(json: unknown): BundleManifest {
+  const r = BundleManifestSchema.safeParse(json);
+  if (!r.success) throw new BundleError(`${BUNDLE_MANIFEST}: ${firstIssue(r.error)}`);
+  return r.data;
+}
+
+/**
+ * Checks a parsed `card.json` field by field.
+ * @throws BundleError `card.json: <field> <what is wrong>`.
+ */
+export function parseModelCard(json: unknown): ModelCard {
+  const r = ModelCardSchema.safeParse(json);
+  if (!r.success) throw new BundleError(`${BUNDLE_FILES.card}: ${firstIssue(r.error)}`);
+  return r.data;
 }
 
 /** A bundle file or manifest that is not what it must be; the message names the file and the field. */
@@ -141,46 +220,23 @@ export function writeBundle(src: BundleSources, dir: string): { manifest: Bundle
   return { manifest, files: out };
 }
 
-function field<T>(o: Record<string, unknown>, key: string, what: string, check: (v: unknown) => boolean): T {
-  const v = o[key];
-  if (!check(v)) throw new BundleError(`${BUNDLE_MANIFEST}: ${what}${key} is missing or malformed`);
-  return v as T;
-}
-
-const HEX32 = (v: unknown): boolean => typeof v === "string" && /^0x[0-9a-f]{64}$/.test(v);
-
 /**
  * Reads `dir/bundle.json` and checks that every listed file is present with its size and sha256, and that the
  * directory holds nothing else.
  * @throws BundleError naming the first file or field that does not match.
  */
 export function readBundle(dir: string): BundleManifest {
-  let j: Record<string, unknown>;
+  let json: unknown;
   try {
-    j = JSON.parse(fs.readFileSync(path.join(dir, BUNDLE_MANIFEST), "utf8")) as Record<string, unknown>;
+    json = JSON.parse(fs.readFileSync(path.join(dir, BUNDLE_MANIFEST), "utf8"));
   } catch (e) {
     throw new BundleError(`${BUNDLE_MANIFEST} is missing or not JSON (${(e as Error).message.split("\n")[0]})`);
   }
-  if (j.format !== BUNDLE_FORMAT)
-    throw new BundleError(`${BUNDLE_MANIFEST}: format is ${JSON.stringify(j.format)}, expected "${BUNDLE_FORMAT}"`);
-  field<string>(j, "model", "", (v) => typeof v === "string" && /^[a-z0-9-]+$/.test(v));
-  field<number>(j, "constraints", "", (v) => Number.isSafeInteger(v) && (v as number) > 0);
-  const reg = field<Record<string, unknown>>(j, "registry", "", (v) => typeof v === "object" && v !== null);
-  for (const k of ["modelHash", "circuitHash", "vkHash"]) field<string>(reg, k, "registry.", HEX32);
-  field<string>(reg, "proofSystemId", "registry.", (v) => typeof v === "string" && /^0x[0-9a-f]{8}$/.test(v));
-  field<object>(reg, "layout", "registry.", (v) => typeof v === "object" && v !== null);
-  field<number>(reg, "numPublicSignals", "registry.", (v) => Number.isSafeInteger(v));
-  const files = field<Record<string, { name: string; sha256: string; bytes: number }>>(
-    j,
-    "files",
-    "",
-    (v) => typeof v === "object" && v !== null,
-  );
+  const manifest = parseBundleManifest(json);
+  const files = manifest.files;
   const expected = new Set<string>([BUNDLE_MANIFEST]);
   for (const role of Object.keys(BUNDLE_FILES) as BundleRole[]) {
     const f = files[role];
-    if (!f || f.name !== BUNDLE_FILES[role] || !/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isSafeInteger(f.bytes))
-      throw new BundleError(`${BUNDLE_MANIFEST}: files.${role} must be { name: "${BUNDLE_FILES[role]}", sha256, bytes }`);
     expected.add(f.name);
     const p = path.join(dir, f.name);
     if (!fs.existsSync(p)) throw new BundleError(`${f.name} is missing from the bundle`);
@@ -191,5 +247,13 @@ export function readBundle(dir: string): BundleManifest {
   // Dot-files are the reader's own (a cache marker, a temporary file), never bundle content.
   const extra = fs.readdirSync(dir).filter((n) => !expected.has(n) && !n.startsWith("."));
   if (extra.length) throw new BundleError(`the bundle holds files ${BUNDLE_MANIFEST} does not list: ${extra.join(", ")}`);
-  return j as unknown as BundleManifest;
+  let card: unknown;
+  try {
+    card = JSON.parse(fs.readFileSync(path.join(dir, files.card.name), "utf8"));
+  } catch (e) {
+    throw new BundleError(`${files.card.name} is not JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (parseModelCard(card).name !== manifest.model)
+    throw new BundleError(`${files.card.name}: name is not ${JSON.stringify(manifest.model)}, the model ${BUNDLE_MANIFEST} names`);
+  return manifest;
 }

@@ -1,5 +1,12 @@
-import { SNARK_FIELD } from "../util/field";
-import { MODEL_DOMAIN, commitSigned, packSigned, poseidon, poseidonChain, unpackSigned, valuesPerChunk } from "./commitments";
+/**
+ * The quantized model format (`*.qmodel.json`, zkml-quantized-v1, docs/model-format.md): its layer types, their
+ * validation (every field, and every layer's shape against the previous layer's), the value-range plan the circuit
+ * generator sizes its templates by, the bit-exact reference inference, and the model and input commitments.
+ * Size (about 550 lines), kept in one file: validation, planning and inference each switch over the same layer
+ * union, and a new layer type (issue 31) adds one case to each side by side. What a version's proofs say in public
+ * (signals, layout, output decoding) is ./model-layout.ts.
+ */
+import { MODEL_DOMAIN, commitSigned, packSigned, poseidonChain, valuesPerChunk } from "./commitments";
 import {
   type Interval,
   type Shape3,
@@ -542,143 +549,4 @@ export function inputModeOf(m: QuantizedModel): InputMode {
 /** m, the number of input signals: 1 (the commitment) or ceil(input.size / floor(248 / input.bits)) packed words. */
 export function inputSignalCount(m: QuantizedModel): number {
   return inputModeOf(m) === "public" ? Math.ceil(m.input.size / valuesPerChunk(m.input.bits)) : 1;
-}
-
-/** Number of public signals: result, modelCommitment, m input signals, jobBinding. */
-export function numPublicSignals(m: QuantizedModel): number {
-  return 3 + inputSignalCount(m);
-}
-
-/** Names of the public signals in order (as in the manifest): result, modelCommitment, inputs..., jobBinding. */
-export function publicSignalNames(m: QuantizedModel): string[] {
-  const inputs =
-    inputModeOf(m) === "public" ? Array.from({ length: inputSignalCount(m) }, (_, i) => `inputPacked[${i}]`) : ["inputCommitment"];
-  return ["result", "modelCommitment", ...inputs, "jobBinding"];
-}
-
-/**
- * The on-chain layout of a model version (`IModelRegistry.Layout`, docs/public-signals.md), field for field.
- * Argmax: outputCount = number of logits, outputBits = outputFrac = 0.
- */
-export interface ModelLayout {
-  /** 0 committed, 1 public. */
-  inputMode: 0 | 1;
-  /** 0 argmax, 1 values. */
-  outputHead: 0 | 1;
-  inputCount: number;
-  inputBits: number;
-  outputCount: number;
-  outputBits: number;
-  outputFrac: number;
-}
-
-/**
- * Public signal 0 as a person reads it: an argmax head's class index with its name (`2 (virginica)`), a values head's
- * outputs decoded and scaled (`1.875 (960 / 2^9)`, named when the model names its outputs).
- */
-export function describeOutput(m: QuantizedModel, output: bigint): string {
-  if (m.head !== "values") {
-    const name = m.classes?.[Number(output)];
-    return `${output}${name ? ` (${name})` : ""}`;
-  }
-  const last = m.layers[m.layers.length - 1] as DenseLayer;
-  const values = unpackSigned(output, last.nOut, last.outBits);
-  return values
-    .map((v, i) => {
-      const scaled = Number(v) / 2 ** last.outFrac;
-      const name = m.classes?.[i];
-      return `${name ? `${name} ` : ""}${scaled} (${v} / 2^${last.outFrac})`;
-    })
-    .join(", ");
-}
-
-/** The layout the registry records for this model (validated first). */
-export function layoutOf(m: QuantizedModel): ModelLayout {
-  validateModel(m);
-  const last = m.layers[m.layers.length - 1] as DenseLayer;
-  const values = m.head === "values";
-  return {
-    inputMode: inputModeOf(m) === "public" ? 1 : 0,
-    outputHead: values ? 1 : 0,
-    inputCount: m.input.size,
-    inputBits: m.input.bits,
-    outputCount: last.nOut,
-    outputBits: values ? last.outBits : 0,
-    outputFrac: values ? last.outFrac : 0,
-  };
-}
-
-/** Version of the layout word's encoding (bits 64-71 of `layoutWord`; `LayoutWord.VERSION` in Solidity). */
-export const LAYOUT_WORD_VERSION = 1n;
-
-/** The all-zero layout a version registered without one gets (`registerModelWithVerifier`, ERC `registerModel`). */
-export const DEFAULT_LAYOUT: ModelLayout = Object.freeze({
-  inputMode: 0,
-  outputHead: 0,
-  inputCount: 0,
-  inputBits: 0,
-  outputCount: 0,
-  outputBits: 0,
-  outputFrac: 0,
-});
-
-/** Bit widths of the layout's fields, in word order (`IModelRegistry.Layout`: uint8 but inputCount uint16). */
-const LAYOUT_FIELDS: readonly (readonly [keyof ModelLayout, number])[] = [
-  ["inputMode", 8],
-  ["outputHead", 8],
-  ["inputCount", 16],
-  ["inputBits", 8],
-  ["outputCount", 8],
-  ["outputBits", 8],
-  ["outputFrac", 8],
-];
-
-/** The fields of a layout, in `IModelRegistry.Layout` (and layout word) order. */
-export const LAYOUT_KEYS: readonly (keyof ModelLayout)[] = LAYOUT_FIELDS.map(([k]) => k);
-
-/**
- * The canonical word L of a layout (docs/public-signals.md, "Layout binding"; twin of `LayoutWord.encode` in
- * contracts/libraries/LayoutWord.sol): inputMode bits 0-7, outputHead 8-15, inputCount 16-31, inputBits 32-39,
- * outputCount 40-47, outputBits 48-55, outputFrac 56-63, LAYOUT_WORD_VERSION 64-71.
- * @throws RangeError naming the field when a value does not fit its Solidity type.
- */
-export function layoutWord(layout: ModelLayout): bigint {
-  let word = 0n;
-  let shift = 0n;
-  for (const [field, bits] of LAYOUT_FIELDS) {
-    const v = layout[field];
-    if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new RangeError(`layout.${field} = ${v} does not fit uint${bits}`);
-    word |= BigInt(v) << shift;
-    shift += BigInt(bits);
-  }
-  return word | (LAYOUT_WORD_VERSION << shift);
-}
-
-/**
- * The public model commitment, public signal [1]: Poseidon(weightsCommitment, layoutWord(layout)). What the circuit
- * outputs for its own weights and layout, and what the registry computes on chain from the registered modelHash and
- * layout (`verificationTarget(...).modelCommitment`, `modelCommitmentOf`).
- */
-export async function publicModelCommitment(weightsCommitment: bigint, layout: ModelLayout): Promise<bigint> {
-  if (weightsCommitment < 0n || weightsCommitment >= SNARK_FIELD) throw new RangeError("the weights commitment must be a field element");
-  const p = await poseidon();
-  return p.F.toObject(p([weightsCommitment, layoutWord(layout)]));
-}
-
-/** The model's public model commitment: publicModelCommitment(modelCommitment(m), layoutOf(m)). */
-export async function circuitModelCommitment(m: QuantizedModel): Promise<bigint> {
-  return publicModelCommitment(await modelCommitment(m), layoutOf(m));
-}
-
-/**
- * The m input signals (public signals 2 .. 1+m): committed mode `[inputCommitment(model, x, salt)]`, public mode
- * `packSigned(x, input.bits)` (the salt is unused).
- * @throws RangeError naming the index when a value is outside input.bits; Error when a committed model gets no salt.
- */
-export async function inputSignals(m: QuantizedModel, x: readonly bigint[], salt?: bigint): Promise<bigint[]> {
-  if (x.length !== m.input.size) throw new RangeError(`input has ${x.length} values; model ${m.name} takes ${m.input.size}`);
-  if (inputModeOf(m) === "public") return packSigned(x, m.input.bits, "input");
-  if (salt === undefined)
-    throw new Error(`model ${m.name} commits its input (input.mode "committed"): pass the salt of the input commitment`);
-  return [await inputCommitment(m, x, salt)];
 }

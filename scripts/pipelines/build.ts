@@ -1,3 +1,9 @@
+/**
+ * Building a model's artifacts, stage by stage (`npm run build:model`): quantize -> circuit -> compile -> keys (dev
+ * or a verified ceremony's) -> verifier and batch verifier -> manifest, each stage skipped when its inputs are
+ * unchanged. Size (about 480 lines), kept in one file: the stages share the model's paths and cache checks, and read
+ * in the order they run; each stage's work is a call into the engine (circuit/, setup/, prove/).
+ */
 import * as fs from "fs";
 import * as path from "path";
 import { CIRCOM2_VERSION, CIRCOMLIB_VERSION, type CompiledCircuit, compileCircuit, requiredPower } from "../engine/circuit/compile";
@@ -20,17 +26,15 @@ import { addBatchFunction } from "../engine/setup/groth16-batch";
 import { quantizeBundled } from "./bundled";
 import { storeCalibration, storedCalibrationFile } from "../formats/calibration";
 import type { FloatModel } from "../formats/float-model";
+import { type QuantizedModel, modelCommitment, validateModel } from "../formats/quantized-model";
 import {
   type ModelLayout,
-  type QuantizedModel,
   layoutOf,
   layoutWord,
-  modelCommitment,
   numPublicSignals,
   publicModelCommitment,
   publicSignalNames,
-  validateModel,
-} from "../formats/quantized-model";
+} from "../formats/model-layout";
 
 /** Where a model's files live. */
 export interface ModelPaths {

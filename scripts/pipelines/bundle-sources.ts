@@ -5,7 +5,7 @@
 import { GROTH16_BN254_V1 } from "../formats/public-signals";
 import type { BuiltModel } from "./build";
 import type { BundleSources, ModelCard } from "../formats/bundle";
-import { numPublicSignals } from "../formats/quantized-model";
+import { numPublicSignals } from "../formats/model-layout";
 import { rel } from "../util/paths";
 
 export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<BundleSources> = {}): BundleSources {
@@ -34,7 +34,7 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
 export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: BuiltModel): Promise<ModelCard> {
   const { buildModel, loadFloatModel } = await import("./build");
   const { CARD_FORMAT } = await import("../formats/bundle");
-  const { layoutOf } = await import("../formats/quantized-model");
+  const { layoutOf } = await import("../formats/model-layout");
   const b = built ?? (await buildModel(name, { quantize: false }));
   const fm = loadFloatModel(name);
   const q = b.model;

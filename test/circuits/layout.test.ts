@@ -2,19 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { generateMainCircuit } from "../../scripts/engine/circuit/generate";
 import { fromField, toField } from "../../scripts/util/field";
-import {
-  type InputMode,
-  type OutputHead,
-  type QuantizedModel,
-  describeOutput,
-  inferQuantized,
-  inputSignals,
-  layoutOf,
-  circuitModelCommitment,
-  numPublicSignals,
-  publicSignalNames,
-  validateModel,
-} from "../../scripts/formats/quantized-model";
+import { type InputMode, type OutputHead, type QuantizedModel, inferQuantized, validateModel } from "../../scripts/formats/quantized-model";
+import { describeOutput, inputSignals, layoutOf, circuitModelCommitment, numPublicSignals, publicSignalNames } from "../../scripts/formats/model-layout";
 import { circuitInput } from "../../scripts/engine/prove/inference";
 import { packSigned, unpackSigned } from "../../scripts/formats/commitments";
 import { type Circuit, circuitFromSource, precompile } from "../helpers/circuit";

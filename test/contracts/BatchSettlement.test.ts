@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ModelLayout } from "../../scripts/formats/quantized-model";
+import type { ModelLayout } from "../../scripts/formats/model-layout";
 import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProofN, modelSignal, openJob, registerModel } from "./fixtures";
 
 const FEE = ethers.parseEther("0.01");

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
-import type { ModelLayout } from "../../scripts/formats/quantized-model";
+import type { ModelLayout } from "../../scripts/formats/model-layout";
 import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal } from "./fixtures";
 import type { MockCaller } from "../../typechain-types";
 

@@ -10,7 +10,7 @@ import { ZeroAddress } from "ethers";
 import { anyUint, anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import fc from "fast-check";
 import { packSigned } from "../../scripts/formats/commitments";
-import type { ModelLayout } from "../../scripts/formats/quantized-model";
+import type { ModelLayout } from "../../scripts/formats/model-layout";
 import {
   commitment,
   createAdapter,

@@ -9,7 +9,7 @@ import {
   LAYOUT_WORD_VERSION,
   layoutWord,
   publicModelCommitment,
-} from "../../scripts/formats/quantized-model";
+} from "../../scripts/formats/model-layout";
 import {
   modelSignal,
   commitment,

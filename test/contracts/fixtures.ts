@@ -15,7 +15,7 @@ import type {
 import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { ModelRegistry__factory } from "../../typechain-types";
-import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/quantized-model";
+import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/model-layout";
 
 export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/formats/public-signals";
 

@@ -7,13 +7,8 @@ import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
 import { loadFloatModel } from "../../scripts/pipelines/build";
 import { quantizeBundled } from "../../scripts/pipelines/bundled";
 import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
-import {
-  inferQuantized,
-  inputCommitment,
-  inputSignals,
-  circuitModelCommitment,
-  numPublicSignals,
-} from "../../scripts/formats/quantized-model";
+import { inferQuantized, inputCommitment } from "../../scripts/formats/quantized-model";
+import { inputSignals, circuitModelCommitment, numPublicSignals } from "../../scripts/formats/model-layout";
 import { circuitInput } from "../../scripts/engine/prove/inference";
 import { quantizeInput } from "../../scripts/formats/quantized-input";
 import { circuitFromFile } from "../helpers/circuit";

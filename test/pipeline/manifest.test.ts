@@ -13,7 +13,8 @@ import {
   createManifest,
   loadQuantizedModel,
 } from "../../scripts/pipelines/build";
-import { type QuantizedModel, circuitModelCommitment, modelCommitment } from "../../scripts/formats/quantized-model";
+import { type QuantizedModel, modelCommitment } from "../../scripts/formats/quantized-model";
+import { circuitModelCommitment } from "../../scripts/formats/model-layout";
 import { verificationKeyHash } from "../../scripts/engine/setup/groth16";
 
 /** Builds a model's circuit and keys under build/manifest-test/ (never in the source tree) and its manifest. */

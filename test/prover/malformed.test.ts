@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { dataUri } from "../../scripts/apps/prover/input";
-import { layoutOf } from "../../scripts/formats/quantized-model";
+import { layoutOf } from "../../scripts/formats/model-layout";
 import { createAdapter, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { AcceptAllVerifier__factory } from "../../typechain-types";

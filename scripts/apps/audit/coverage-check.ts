@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../../util/paths";
+import { commandLine, numberOption } from "../../util/args";
 
 interface Metric {
   total: number;
@@ -14,8 +15,9 @@ interface Metric {
 }
 
 function main(): void {
-  const i = process.argv.indexOf("--min");
-  const min = i > 0 ? Number(process.argv[i + 1]) : 95;
+  const usage = "usage: ts-node scripts/apps/audit/coverage-check.ts [--min <percent>] (after npm run coverage)";
+  const { values: o } = commandLine(process.argv.slice(2), { min: { type: "string" } }, usage);
+  const min = numberOption("min", o.min, 0, 100, usage) ?? 95;
   const file = path.join(ROOT, "coverage", "coverage-summary.json");
   if (!fs.existsSync(file)) throw new Error(`${file} not found: run \`npm run coverage\` first`);
   const summary = JSON.parse(fs.readFileSync(file, "utf8")) as Record<

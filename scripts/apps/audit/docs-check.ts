@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BUILD_DIR, ROOT, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
+import { commandLine } from "../../util/args";
 
 /** Relative difference allowed between a documented and a measured number (gas of a proof varies by calldata). */
 export const TOLERANCE = 0.005;
@@ -163,7 +164,8 @@ export function citationProblems(): string[] {
 }
 
 async function main(): Promise<void> {
-  const update = process.argv.includes("--update");
+  const update =
+    commandLine(process.argv.slice(2), { update: { type: "boolean" } }, "usage: npm run docs:check [-- --update]").values.update === true;
   const demo = readJson<{ summary: string[] }>(path.join(BUILD_DIR, "demo-output.json"), "run npm run docs:measure (or npm run demo)");
   const gas = readJson<Figures>(path.join(BUILD_DIR, "gas-figures.json"), "run npm run docs:measure (the gas tests write it)");
   const problems: string[] = [];

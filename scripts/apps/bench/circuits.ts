@@ -13,6 +13,7 @@ import { toField } from "../../util/field";
 import { BUILD_DIR, ensureDir, rel } from "../../util/paths";
 import { type QuantizedModel, inferQuantized } from "../../formats/quantized-model";
 import { accumulatorBits, affineBounds, requantizeConstraints, signedRange } from "../../formats/fixed-point";
+import { UsageError, commandLine } from "../../util/args";
 
 const OUT = ensureDir(path.join(BUILD_DIR, "bench"));
 
@@ -61,8 +62,11 @@ function mlp(name: string, sizes: number[], weights: "open" | "private", shifts:
 }
 
 async function main(): Promise<void> {
-  const skipMnist = process.argv.includes("--skip-mnist");
-  const skipPrivate = process.argv.includes("--skip-private");
+  const usage = "usage: npm run bench:circuits -- [--skip-mnist] [--skip-private]";
+  const { values: o, positionals } = commandLine(process.argv.slice(2), { "skip-mnist": { type: "boolean" }, "skip-private": { type: "boolean" } }, usage);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}; ${usage}`);
+  const skipMnist = o["skip-mnist"] === true;
+  const skipPrivate = o["skip-private"] === true;
   const summary: Record<string, unknown> = {};
 
   console.log("== open-weights dense: constraints per output neuron vs nIn (8-bit in, int8 weights, shift 12, ReLU) ==");

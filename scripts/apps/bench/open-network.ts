@@ -22,26 +22,26 @@ import { ROOT, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
 import { buildModel } from "../../pipelines/build";
 import { writeBundle } from "../../formats/bundle";
-import { inputCommitment, layoutOf } from "../../formats/quantized-model";
+import { inputCommitment } from "../../formats/quantized-model";
+import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { dataUri } from "../prover/input";
 import { ProverNode } from "../prover/node";
 import { releaseSnarkjs } from "../../engine/prove/groth16";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { type BenchResults, type OpenNetworkResult, renderReport, renderSvg } from "./report";
+import { UsageError, commandLine, numberOption } from "../../util/args";
 
 const key = (i: number): string =>
   HDNodeWallet.fromPhrase("test test test test test test test test test test test junk", undefined, `m/44'/60'/0'/0/${i}`).privateKey;
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
+const USAGE = "usage: npm run bench:open-network -- [--models a,b] [--runs N]";
 
 async function main(): Promise<void> {
-  const models = arg("models", "iris-mlp,temp-forecast").split(",").filter(Boolean);
-  const runs = Number(arg("runs", "3"));
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${arg("runs", "")}: give a positive whole number`);
+  const { values: o, positionals } = commandLine(process.argv.slice(2), { models: { type: "string" }, runs: { type: "string" } }, USAGE);
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}; ${USAGE}`);
+  const models = (o.models ?? "iris-mlp,temp-forecast").split(",").filter(Boolean);
+  const runs = numberOption("runs", o.runs, 1, 1000, USAGE, true) ?? 3;
   const t0 = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-bench-open-"));
   const chain = await startHardhatNode();

@@ -18,6 +18,8 @@
  *
  * Each measured step runs in its own child process (scripts/apps/bench/step.ts), so its peak resident size is its own.
  * Scratch files go to build/bench/.
+ * Size (about 480 lines), kept in one file: the options and the order of the benchmark's steps (each step runs
+ * in its own process, ./step.ts and ./child.ts).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -45,6 +47,7 @@ import {
 } from "./report";
 import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
+import { UsageError, commandLine } from "../../util/args";
 
 const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
@@ -72,41 +75,39 @@ interface Options {
 /** The model the batch-settlement gas is measured on (issue 18: iris, claimant submitting). */
 const BATCH_GAS_MODEL = "iris-mlp";
 
+const USAGE =
+  "usage: npm run bench -- [--quick] [--models a,b] [--runs N] [--max-power P] [--max-groth16-power P] [--merge] [--batch-gas-only] [--setup 12,14,16] [--setup-only] [--snarkjs-timeout S]";
+
 function parseArgs(argv: string[]): Options {
+  const { values: v, positionals } = commandLine(
+    argv,
+    {
+      quick: { type: "boolean" },
+      models: { type: "string" },
+      runs: { type: "string" },
+      "max-power": { type: "string" },
+      "max-groth16-power": { type: "string" },
+      merge: { type: "boolean" },
+      "batch-gas-only": { type: "boolean" },
+      setup: { type: "string" },
+      "setup-only": { type: "boolean" },
+      "snarkjs-timeout": { type: "string" },
+    },
+    USAGE,
+  );
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}; ${USAGE}`);
   const o: Options = {
-    quick: false,
-    models: [],
-    runs: 5,
-    maxPower: 14,
-    maxGroth16Power: 18,
-    merge: false,
-    batchGasOnly: false,
-    setup: [],
-    setupOnly: false,
-    snarkjsTimeout: 600,
+    quick: v.quick === true,
+    models: (v.models ?? "").split(",").filter(Boolean),
+    runs: v.runs === undefined ? 5 : Number(v.runs),
+    maxPower: v["max-power"] === undefined ? 14 : Number(v["max-power"]),
+    maxGroth16Power: v["max-groth16-power"] === undefined ? 18 : Number(v["max-groth16-power"]),
+    merge: v.merge === true,
+    batchGasOnly: v["batch-gas-only"] === true,
+    setup: (v.setup ?? "").split(",").filter(Boolean).map(Number),
+    setupOnly: v["setup-only"] === true,
+    snarkjsTimeout: v["snarkjs-timeout"] === undefined ? 600 : Number(v["snarkjs-timeout"]),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--quick") o.quick = true;
-    else if (a === "--models") o.models = val().split(",").filter(Boolean);
-    else if (a === "--runs") o.runs = Number(val());
-    else if (a === "--max-power") o.maxPower = Number(val());
-    else if (a === "--max-groth16-power") o.maxGroth16Power = Number(val());
-    else if (a === "--merge") o.merge = true;
-    else if (a === "--batch-gas-only") o.batchGasOnly = true;
-    else if (a === "--setup") o.setup = val().split(",").filter(Boolean).map(Number);
-    else if (a === "--setup-only") o.setupOnly = true;
-    else if (a === "--snarkjs-timeout") o.snarkjsTimeout = Number(val());
-    else
-      throw new Error(
-        `unknown option ${a} (options: --quick, --models a,b, --runs N, --max-power P, --max-groth16-power P, --merge, --batch-gas-only, --setup 12,14,16, --setup-only, --snarkjs-timeout S)`,
-      );
-  }
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error("--runs must be a positive integer");
   for (const [flag, v] of [["--max-power", o.maxPower], ["--max-groth16-power", o.maxGroth16Power]] as const)
     if (!Number.isInteger(v) || v < 8 || v > 22) throw new Error(`${flag} must be an integer in 8..22, got ${v}`);
@@ -470,6 +471,7 @@ function writeOutputs(r: BenchResults): void {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  // a bad command line is one line; anything else keeps its stack (a benchmark failure is worth reading whole)
+  console.error(e instanceof UsageError ? `error: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : e);
   process.exitCode = 1;
 });

@@ -11,33 +11,32 @@
 import { buildModel } from "../../pipelines/build";
 import { rel } from "../../util/paths";
 import { runMain } from "../main";
+import { UsageError, commandLine } from "../../util/args";
 
 const USAGE =
   "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2]   (e.g. iris-mlp)";
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  let name: string | undefined;
-  let ptauFile: string | undefined;
-  let calibration: string | undefined;
-  let quantize = true;
-  let optimization: 0 | 1 | 2 | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--no-quantize") quantize = false;
-    else if (/^--O[012]$/.test(a)) optimization = Number(a[3]) as 0 | 1 | 2;
-    else if (a === "--ptau") {
-      ptauFile = args[++i];
-      if (!ptauFile) throw new Error(`--ptau needs a file; ${USAGE}`);
-    } else if (a === "--calibration") {
-      calibration = args[++i];
-      if (!calibration || calibration.startsWith("--"))
-        throw new Error(`--calibration needs a file of raw inputs (.npy, .json or .csv); ${USAGE}`);
-    } else if (a.startsWith("--")) throw new Error(`unknown option ${a}; ${USAGE}`);
-    else if (name) throw new Error(`one model name only (got ${name} and ${a}); ${USAGE}`);
-    else name = a;
-  }
-  if (!name) throw new Error(USAGE);
+  const { values: o, positionals } = commandLine(
+    process.argv.slice(2),
+    {
+      calibration: { type: "string" },
+      "no-quantize": { type: "boolean" },
+      ptau: { type: "string" },
+      O0: { type: "boolean" },
+      O1: { type: "boolean" },
+      O2: { type: "boolean" },
+    },
+    USAGE,
+  );
+  if (positionals.length > 1) throw new UsageError(`one model name only (got ${positionals.join(" and ")}); ${USAGE}`);
+  const name = positionals[0];
+  if (!name) throw new UsageError(USAGE);
+  const levels = ([0, 1, 2] as const).filter((l) => o[`O${l}`]);
+  if (levels.length > 1) throw new UsageError(`one of --O0, --O1, --O2 only; ${USAGE}`);
+  const quantize = !o["no-quantize"];
+  const { ptau: ptauFile, calibration } = o;
+  const optimization = levels[0];
   const b = await buildModel(name, { quantize, ptauFile, calibration, optimization });
   console.log(
     JSON.stringify(

@@ -12,6 +12,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { runMain } from "../main";
+import { UsageError, commandLine, numberOption } from "../../util/args";
 import { quantizationOptions, quantizeBundled } from "../../pipelines/bundled";
 import { loadQuantizedModel, modelPaths, readJson } from "../../pipelines/build";
 import { readInputs, readReference } from "../../formats/calibration";
@@ -21,38 +22,26 @@ import { type FloatModel, preprocess, validateFloatModel } from "../../formats/f
 const USAGE =
   "usage: npm run evaluate -- <model name | file.float.json> <reference.json> [--calibration <inputs.npy|.json|.csv>] [--bits <n>] [--min-agreement <0..1>] [--max-mae <fraction>] [--no-circuit] [--json]";
 
-function num(flag: string, v: string | undefined, lo: number, hi: number): number {
-  const n = Number(v);
-  if (v === undefined || v.startsWith("--") || !Number.isFinite(n) || n < lo || n > hi)
-    throw new Error(`${flag} needs a number in ${lo}..${hi}; ${USAGE}`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const pos: string[] = [];
-  let calibration: string | undefined;
-  let bits: number | undefined;
-  let minAgreement: number | undefined;
-  let maxMae: number | undefined;
-  let compile = true;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--calibration") {
-      calibration = args[++i];
-      if (!calibration || calibration.startsWith("--")) throw new Error(`--calibration needs a file; ${USAGE}`);
-    } else if (a === "--bits") {
-      bits = num(a, args[++i], 2, 32);
-      if (!Number.isInteger(bits)) throw new Error(`--bits needs an integer; ${USAGE}`);
-    } else if (a === "--min-agreement") minAgreement = num(a, args[++i], 0, 1);
-    else if (a === "--max-mae") maxMae = num(a, args[++i], 0, 1);
-    else if (a === "--no-circuit") compile = false;
-    else if (a === "--json") json = true;
-    else if (a.startsWith("--")) throw new Error(`unknown option ${a}; ${USAGE}`);
-    else pos.push(a);
-  }
-  if (pos.length !== 2) throw new Error(USAGE);
+  const { values: o, positionals: pos } = commandLine(
+    process.argv.slice(2),
+    {
+      calibration: { type: "string" },
+      bits: { type: "string" },
+      "min-agreement": { type: "string" },
+      "max-mae": { type: "string" },
+      "no-circuit": { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+  );
+  if (pos.length !== 2) throw new UsageError(USAGE);
+  const calibration = o.calibration;
+  const bits = numberOption("bits", o.bits, 2, 32, USAGE, true);
+  const minAgreement = numberOption("min-agreement", o["min-agreement"], 0, 1, USAGE);
+  const maxMae = numberOption("max-mae", o["max-mae"], 0, 1, USAGE);
+  const compile = !o["no-circuit"];
+  const json = o.json === true;
   const [target, refFile] = pos;
   const byFile = target.endsWith(".json");
   const fm = readJson<FloatModel>(byFile ? target : modelPaths(target).floatFile);

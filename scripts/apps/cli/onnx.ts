@@ -14,46 +14,51 @@ import * as path from "path";
 import { ROOT, rel, writeFileAtomic } from "../../util/paths";
 import type { FloatModel } from "../../formats/float-model";
 import { exportOnnx } from "../../engine/onnx/export";
-import { type ImportOptions, importOnnxFile } from "../../engine/onnx/import";
+import { importOnnxFile } from "../../engine/onnx/import";
+import { UsageError, commandLine } from "../../util/args";
 import { defaultModelName, parseImportOptions } from "../../engine/onnx/options";
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (!v || v.startsWith("--")) throw new Error(`${name} needs a value`);
-  return v;
-}
+const USAGE =
+  "usage: onnx import <file.onnx> [--name <name>] [--out <file>] [--preprocess <json|file>] [--classes <a,b,c|file>] [--task classification|regression] | onnx export <name|file.float.json> [--out <file>] [--softmax]";
 
-/** The import options given on the command line. */
-function importOptions(args: string[], name: string): ImportOptions {
-  return parseImportOptions(name, { preprocess: flag(args, "--preprocess"), classes: flag(args, "--classes"), task: flag(args, "--task") });
-}
-
-function main(args: string[]): void {
-  const [cmd, target] = args;
-  if (cmd === "import" && target) {
-    const name = flag(args, "--name") ?? defaultModelName(target);
-    const out = flag(args, "--out") ?? path.join(ROOT, "models", name, `${name}.float.json`);
-    const fm = importOnnxFile(target, out, importOptions(args, name));
+function main(argv: string[]): void {
+  const { values: o, positionals } = commandLine(
+    argv,
+    {
+      name: { type: "string" },
+      out: { type: "string" },
+      preprocess: { type: "string" },
+      classes: { type: "string" },
+      task: { type: "string" },
+      softmax: { type: "boolean" },
+    },
+    USAGE,
+  );
+  const [cmd, target, ...rest] = positionals;
+  if (!target || rest.length > 0) throw new UsageError(USAGE);
+  if (cmd === "import") {
+    if (o.softmax) throw new UsageError(`--softmax is an export option; ${USAGE}`);
+    const name = o.name ?? defaultModelName(target);
+    const out = o.out ?? path.join(ROOT, "models", name, `${name}.float.json`);
+    const fm = importOnnxFile(target, out, parseImportOptions(name, { preprocess: o.preprocess, classes: o.classes, task: o.task }));
     console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);
-  } else if (cmd === "export" && target) {
+  } else if (cmd === "export") {
+    const importOnly = (["name", "preprocess", "classes", "task"] as const).filter((k) => o[k] !== undefined);
+    if (importOnly.length) throw new UsageError(`--${importOnly[0]} is an import option; ${USAGE}`);
     const file = target.endsWith(".json") ? target : path.join(ROOT, "models", target, `${target}.float.json`);
     if (!fs.existsSync(file)) throw new Error(`${file} not found`);
     const fm = JSON.parse(fs.readFileSync(file, "utf8")) as FloatModel;
-    const out = flag(args, "--out") ?? path.join(ROOT, "models", fm.name, `${fm.name}.onnx`);
-    writeFileAtomic(out, exportOnnx(fm, { softmax: args.includes("--softmax") }));
+    const out = o.out ?? path.join(ROOT, "models", fm.name, `${fm.name}.onnx`);
+    writeFileAtomic(out, exportOnnx(fm, { softmax: o.softmax === true }));
     console.log(`exported ${rel(file)}; wrote ${rel(out)}`);
   } else {
-    throw new Error(
-      "usage: onnx import <file.onnx> [--name <name>] [--out <file>] [--preprocess <json|file>] [--classes <a,b,c|file>] [--task classification|regression] | onnx export <name|file.float.json> [--out <file>] [--softmax]",
-    );
+    throw new UsageError(USAGE);
   }
 }
 
 try {
   main(process.argv.slice(2));
 } catch (e) {
-  console.error((e as Error).message);
+  console.error(`error: ${(e as Error).message}`);
   process.exitCode = 1;
 }

@@ -26,7 +26,7 @@ import { proveInference } from "../../engine/prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../chain/system";
 import { startIpfsNode } from "../../engine/ipfs";
 import { writeBundle } from "../../formats/bundle";
-import { layoutOf } from "../../formats/quantized-model";
+import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { BundleCache } from "../prover/bundle-cache";
 import { verifyBundle } from "../prover/bundle-check";

@@ -16,7 +16,8 @@ import {
   type System,
 } from "../../chain/system";
 import { type BuiltModel, buildModel } from "../../pipelines/build";
-import { inferQuantized, inputCommitment, inputModeOf, layoutOf } from "../../formats/quantized-model";
+import { inferQuantized, inputCommitment, inputModeOf } from "../../formats/quantized-model";
+import { layoutOf } from "../../formats/model-layout";
 import { writeBundle } from "../../formats/bundle";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { dataUri } from "../prover/input";

@@ -19,6 +19,8 @@
  * and SOAK_SMALL_JOBS (30) jobs are opened on them, spread over the rest of the opening. Checks also: every job on
  * them fulfilled once with the reference output, or reclaimed; no process restarted except by the harness.
  *   npm run soak            (SOAK_MINUTES=2 SOAK_JOBS=60 SOAK_KILL_EVERY_S=40 SOAK_LARGE_MODEL=none: a short run)
+ * Size (about 560 lines), kept in one file: one scenario whose setup, load, faults, checks and report share the
+ * run's state and read in the order the run goes.
  */
 import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -32,7 +34,7 @@ import { ROOT, ensureDir, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
 import { type BuiltModel, buildModel } from "../../pipelines/build";
 import { writeBundle } from "../../formats/bundle";
-import { layoutOf } from "../../formats/quantized-model";
+import { layoutOf } from "../../formats/model-layout";
 import { quantile } from "../prover/metrics";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { type Market, devKey, escrowBooks, startMarket } from "./market";

@@ -9,7 +9,7 @@ import * as path from "path";
 import { fileURLToPath } from "url";
 import { StalledError, whileReceiving } from "../../util/idle";
 import { ensureDir, writeFileAtomic } from "../../util/paths";
-import { BUNDLE_FILES, BUNDLE_MANIFEST, type BundleManifest } from "../../formats/bundle";
+import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, parseBundleManifest } from "../../formats/bundle";
 import { type IpfsNode, IpfsError } from "../../engine/ipfs";
 import { BundleRefused, readBundleJson } from "./bundles";
 
@@ -183,17 +183,14 @@ export class BundleCache {
             : httpGetToFile(`${uri.replace(/\/+$/, "")}/${name}`, path.join(tmp, name), limit, idleMs);
         const manifestBytes = await get(BUNDLE_MANIFEST);
         writeFileAtomic(path.join(tmp, BUNDLE_MANIFEST), manifestBytes);
-        const m = readBundleJson<BundleManifest>(tmp, BUNDLE_MANIFEST);
-        const roles = Object.keys(BUNDLE_FILES) as (keyof typeof BUNDLE_FILES)[];
-        let total = 0;
-        for (const role of roles) {
-          const f = m.files?.[role];
-          if (!f || f.name !== BUNDLE_FILES[role])
-            throw new BundleRefused(`${BUNDLE_MANIFEST}: files.${role} must name ${BUNDLE_FILES[role]}`);
-          if (!Number.isSafeInteger(f.bytes) || f.bytes < 0)
-            throw new BundleRefused(`${BUNDLE_MANIFEST}: files.${role}.bytes is not a size`);
-          total += f.bytes;
+        let m: BundleManifest;
+        try {
+          m = parseBundleManifest(readBundleJson<unknown>(tmp, BUNDLE_MANIFEST));
+        } catch (e) {
+          throw e instanceof BundleError ? new BundleRefused(e.message) : e;
         }
+        const roles = Object.keys(BUNDLE_FILES) as (keyof typeof BUNDLE_FILES)[];
+        const total = roles.reduce((t, role) => t + m.files[role].bytes, 0);
         // the whole size is known before the first large file is asked for
         if (m.files.zkey.bytes > limits.zkeyBytes) throw zkeyTooLarge(m.files.zkey.bytes);
         if (total > limit) throw new BundleRefused(`the bundle is ${total} bytes, more than the limit of ${limit}`, "policy");

@@ -12,7 +12,8 @@ import { auditVersion, expectedGroth16Runtimes, layoutDiffField, layoutFromChain
 import { sha256File } from "../../util/hash";
 import { ensureDir, writeFileAtomic } from "../../util/paths";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, readBundle } from "../../formats/bundle";
-import { type QuantizedModel, layoutOf, modelCommitment, publicModelCommitment, validateModel } from "../../formats/quantized-model";
+import { type QuantizedModel, modelCommitment, validateModel } from "../../formats/quantized-model";
+import { layoutOf, publicModelCommitment } from "../../formats/model-layout";
 import { circuitInput, proveInference } from "../../engine/prove/inference";
 import { verifyGroth16 } from "../../engine/prove/groth16";
 import { verificationKeyHash } from "../../engine/setup/groth16";

@@ -6,6 +6,8 @@
  * missing (a fresh clone), so every task works as the first command.
  * Errors: one line naming the problem and the fix (./errors.ts), non-zero exit; Hardhat's own argument and network
  * errors are turned into one line too (./cli.ts, called from hardhat.config.ts).
+ * Size (about 470 lines), kept in one file: the task
+ * declarations (names, parameters, help), so `npx hardhat --help` and this file list the same thing.
  */
 import * as fs from "fs";
 import * as path from "path";

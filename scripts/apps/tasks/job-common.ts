@@ -61,7 +61,7 @@ export async function parseInputArg(
 export async function outputText(name: string | undefined, output: bigint): Promise<string> {
   if (!name) return output.toString();
   try {
-    const { describeOutput } = await import("../../formats/quantized-model");
+    const { describeOutput } = await import("../../formats/model-layout");
     return describeOutput(await quantizedModel(name), output);
   } catch {
     return output.toString(); // the model is not built on this machine: the raw word

@@ -114,7 +114,7 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
     throw new UserError(
       `--fee ${opts.fee}: account ${requester.address} has ${formatEther(balance)} ETH, not enough for the fee and gas; lower --fee, fund the account or use another --account`,
     );
-  const { inputSignals } = await import("../../formats/quantized-model");
+  const { inputSignals } = await import("../../formats/model-layout");
   // Committed mode: the salted commitment; public mode: the market packs the values, the first word is recorded.
   const isPublic = model.input.mode === "public";
   if (isPublic && opts.inputUri)

@@ -154,7 +154,7 @@ export async function proveJobOp(
     throw new UserError(
       `wrong proof system: model ${job.modelId} v${job.modelVersion} uses proof system ${commitment.proofSystemId}, this prover makes groth16-bn254-v1 (${GROTH16_BN254_V1}) proofs only`,
     );
-  const { inputSignals } = await import("../../formats/quantized-model");
+  const { inputSignals } = await import("../../formats/model-layout");
   // Committed mode: the salted commitment; public mode: the packed values the market stored for the job.
   const expected = model.input.mode === "public" ? await jobs.inputSignalsOf(jobId) : [job.inputCommitment];
   const mine = await inputSignals(model, x, salt);
@@ -204,7 +204,7 @@ export async function proveJobOp(
     proveSeconds: p.witnessAndProveSeconds,
   };
   writeFileAtomic(out, JSON.stringify(file, null, 2) + "\n");
-  const { describeOutput } = await import("../../formats/quantized-model");
+  const { describeOutput } = await import("../../formats/model-layout");
   return {
     title: `job:prove job ${jobId} on ${rec.network}`,
     lines: [

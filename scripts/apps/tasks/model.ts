@@ -128,7 +128,7 @@ export async function registerOp(hre: HardhatRuntimeEnvironment, opts: RegisterO
 
   // Every version records its public-signal layout (docs/public-signals.md), taken from the quantized model.
   const { loadQuantizedModel } = await import("../../pipelines/build");
-  const { layoutOf } = await import("../../formats/quantized-model");
+  const { layoutOf } = await import("../../formats/model-layout");
   const layout = layoutOf(loadQuantizedModel(opts.model));
   const r = registry.connect(owner);
   let modelId: bigint;

@@ -1,3 +1,9 @@
+/**
+ * The circuit generator: one circom main per quantized model (circuits/models/<name>.circom), its templates chosen
+ * and sized from the model's range plan (planModel), with the commitments and the job binding of
+ * docs/public-signals.md. Size (about 420 lines), kept in one file: one emitter per layer type around one main
+ * template, each checking the widths its template is sound for.
+ */
 import {
   type Conv2dLayer,
   type DenseLayer,
@@ -5,14 +11,12 @@ import {
   type QuantizedModel,
   inputModeOf,
   inputSignalCount,
-  layoutOf,
-  layoutWord,
   modelChunks,
   modelCommitment,
   planModel,
-  publicModelCommitment,
   validateModel,
 } from "../../formats/quantized-model";
+import { layoutOf, layoutWord, publicModelCommitment } from "../../formats/model-layout";
 import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
 import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { SNARK_FIELD, toField } from "../../util/field";

@@ -1,19 +1,13 @@
 import { circuitWeightInputs } from "../circuit/generate";
 import { toField } from "../../util/field";
 import { packSigned } from "../../formats/commitments";
-import {
-  type QuantizedModel,
-  circuitModelCommitment,
-  inferQuantized,
-  inputModeOf,
-  inputSignals,
-  publicSignalNames,
-} from "../../formats/quantized-model";
+import { type QuantizedModel, inferQuantized, inputModeOf } from "../../formats/quantized-model";
+import { circuitModelCommitment, inputSignals, publicSignalNames } from "../../formats/model-layout";
 import { type Groth16Result, proveGroth16 } from "./groth16";
 
 /**
  * Public signal positions of a committed-mode model (docs/public-signals.md). A public-mode model has m input
- * signals at 2 .. 1+m and jobBinding at 2+m: see `numPublicSignals` / `publicSignalNames` in scripts/formats/quantized-model.ts.
+ * signals at 2 .. 1+m and jobBinding at 2+m: see `numPublicSignals` / `publicSignalNames` in scripts/formats/model-layout.ts.
  */
 export const SIGNAL = { output: 0, modelCommitment: 1, inputCommitment: 2, jobBinding: 3 } as const;
 
