@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: CC0-1.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title ERC-7992 ZKML model registry
 /// @notice The registry interface of ERC-7992 (Verifiable ML Model Inference), as written in the ERC.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: CC0-1.0
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title ERC-7992 optional storage extension
 /// @notice Persists verified inference records, as written in the ERC.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title Result callback for requester contracts
 /// @notice Implemented by a requester that opened a job with `callback = true`.

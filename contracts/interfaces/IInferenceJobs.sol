@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title Inference jobs market
 /// @notice Requesters escrow a fee for "run model M (pinned version) on the input committed to by C"; a prover is

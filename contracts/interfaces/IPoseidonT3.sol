@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title IPoseidonT3
 /// @notice circomlibjs' generated Poseidon contract for two inputs (contracts/generated/PoseidonT3Code.sol): the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title One interface in front of every proof system's verifier
 /// @notice An adapter wraps one generated verifier (one verifying key) and checks a proof against public signals.

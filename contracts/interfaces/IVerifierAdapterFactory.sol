@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title Factory of immutable verifier adapters
 /// @notice The only source of verifier adapters the `ModelRegistry` accepts. Every adapter it creates is a

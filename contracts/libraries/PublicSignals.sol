@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title The project's public-signal layout (docs/public-signals.md)
 /// @notice `[output, modelCommitment, inputCommitment, jobBinding]`, every value below the BN254 scalar field r.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title Packing of signed fixed-point values into field elements (docs/public-signals.md)
 /// @notice The Solidity twin of the circuits' `PackSigned` and of `packSigned` in `scripts/formats/commitments.ts`: each

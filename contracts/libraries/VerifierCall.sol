@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.28;
+pragma solidity ^0.8.24;
 
 /// @title Direct calls to snarkjs-generated verifiers
 /// @notice snarkjs' `verifyProof(<proof arrays>, uint256[N])` takes only static arrays, which the ABI encodes inline, so

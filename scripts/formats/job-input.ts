@@ -34,6 +34,14 @@ export interface JobInputFile {
   openTx?: string;
 }
 
+/**
+ * A job input (the quantized input and its salt) as a `data:` URI: the `inputURI` of a committed job whose opening
+ * is public anyway (what the SDK, the tests and the load script publish). Prover nodes read it with the same format.
+ */
+export function dataUri(input: { x: readonly bigint[]; salt: bigint }): string {
+  return `data:application/json,${encodeURIComponent(JSON.stringify({ x: input.x.map(String), salt: input.salt.toString() }))}`;
+}
+
 /** A bad input value or field; the message names it (callers prefix the argument or the file). */
 export class JobInputError extends Error {}
 

@@ -19,7 +19,7 @@ export function quantizeInput(qm: QuantizedModel, fm: FloatModel, raw: readonly 
 }
 
 /** Preprocessed (standardized) features -> the model's input integers: round at 2^input.frac, clamp to input.bits. */
-export function quantizeFeatures(qm: QuantizedModel, features: readonly number[]): bigint[] {
+export function quantizeFeatures(qm: { input: { bits: number; frac: number } }, features: readonly number[]): bigint[] {
   const { lo, hi } = signedRange(qm.input.bits);
   return features.map((v) => {
     const q = BigInt(roundHalfAway(v * 2 ** qm.input.frac));

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { dataUri } from "../../scripts/apps/prover/input";
+import { dataUri } from "../../scripts/formats/job-input";
 import { layoutOf } from "../../scripts/formats/model-layout";
 import { createAdapter, registerModel } from "../../scripts/chain/system";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";

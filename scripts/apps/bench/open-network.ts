@@ -25,7 +25,7 @@ import { writeBundle } from "../../formats/bundle";
 import { inputCommitment } from "../../formats/quantized-model";
 import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";
-import { dataUri } from "../prover/input";
+import { dataUri } from "../../formats/job-input";
 import { ProverNode } from "../prover/node";
 import { releaseSnarkjs } from "../../engine/prove/groth16";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";

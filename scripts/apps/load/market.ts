@@ -20,7 +20,7 @@ import { inferQuantized, inputCommitment, inputModeOf } from "../../formats/quan
 import { layoutOf } from "../../formats/model-layout";
 import { writeBundle } from "../../formats/bundle";
 import { DEFAULT_POLICY } from "../prover/bundles";
-import { dataUri } from "../prover/input";
+import { dataUri } from "../../formats/job-input";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { ProverNode, type ProverNodeConfig } from "../prover/node";
 import { type LocalNode, startHardhatNode } from "../../chain/local-node";

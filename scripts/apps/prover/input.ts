@@ -25,11 +25,6 @@ export interface JobInput {
 /** A job input problem: the job is skipped with this reason. */
 export class InputError extends Error {}
 
-/** Encodes an input as a `data:` URI (what requesters in tests and the load script publish). */
-export function dataUri(input: JobInput): string {
-  return `data:application/json,${encodeURIComponent(JSON.stringify({ x: input.x.map(String), salt: input.salt.toString() }))}`;
-}
-
 /** Where and how a node fetches remote inputs. */
 export interface FetchOptions {
   /** IPFS gateway base URL for `ipfs://` inputs (no trailing `/ipfs`). */

@@ -130,7 +130,7 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
         : "--delivery uri needs --input-uri <data:|https://|ipfs://...>",
     );
   const commitment = (await inputSignals(model, input.x, salt))[0];
-  const { dataUri } = await import("../prover/input");
+  const { dataUri } = await import("../../formats/job-input");
   const uri = delivery === "data" ? dataUri({ x: input.x, salt }) : (opts.inputUri ?? "");
   const chainNow = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
   const wallNow = Math.floor(Date.now() / 1000);

@@ -1,0 +1,66 @@
+/**
+ * `npm run build:package`: writes `dist/`, what the npm package ships besides the Solidity sources
+ * (docs/consumers.md, "What the package holds"):
+ *   dist/index.{js,mjs,d.ts}    the SDK (scripts/chain/sdk.ts)
+ *   dist/testing.*              the test kit (scripts/apps/testkit)
+ *   dist/hardhat.*              the Hardhat plugin (scripts/apps/testkit/plugin.ts)
+ *   dist/abi/<Name>.json        ABIs of the deployable contracts and their interfaces
+ *   dist/bundles/<model>/       the bundled models' bundles (the format of scripts/formats/bundle.ts), and
+ *   dist/bundles/<model>.verifier.json  their generated Groth16 (batch) verifier: ABI and creation bytecode
+ * Run with Hardhat (it reads the compiled artifacts): npx hardhat run scripts/apps/package/build.ts.
+ * The TypeScript is built with tsup (esbuild + declaration bundling); package dependencies stay external.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import hre from "hardhat";
+import { ROOT, ensureDir, rel } from "../../util/paths";
+import { runMain } from "../main";
+import { ABI_CONTRACTS, BUNDLED_MODELS } from "./contents";
+import { writeKitBundles } from "./bundles";
+
+const DIST = path.join(ROOT, "dist");
+
+/** The TypeScript entry points, by output name. */
+export const ENTRIES = {
+  index: "scripts/chain/sdk.ts",
+  testing: "scripts/apps/testkit/index.ts",
+  hardhat: "scripts/apps/testkit/plugin.ts",
+} as const;
+
+async function main(): Promise<void> {
+  fs.rmSync(DIST, { recursive: true, force: true });
+  await hre.run("compile", { quiet: true });
+
+  const abiDir = path.join(DIST, "abi");
+  ensureDir(abiDir);
+  for (const name of ABI_CONTRACTS) {
+    const a = await hre.artifacts.readArtifact(name);
+    fs.writeFileSync(path.join(abiDir, `${name}.json`), JSON.stringify(a.abi, null, 2) + "\n");
+  }
+
+  await writeKitBundles(hre, path.join(DIST, "bundles"));
+
+  const { build } = await import("tsup");
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  await build({
+    entry: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, path.join(ROOT, v)])),
+    outDir: DIST,
+    format: ["cjs", "esm"],
+    dts: true,
+    shims: true,
+    target: "node20",
+    platform: "node",
+    sourcemap: false,
+    clean: false,
+    silent: true,
+    tsconfig: path.join(ROOT, "tsconfig.json"),
+    external: [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})],
+  });
+  const files = fs.readdirSync(DIST).filter((f) => /\.(m?js|d\.m?ts)$/.test(f));
+  console.log(`wrote ${rel(DIST)}: ${files.join(", ")}, abi/ (${ABI_CONTRACTS.length}), bundles/ (${BUNDLED_MODELS.join(", ")})`);
+}
+
+runMain(main);

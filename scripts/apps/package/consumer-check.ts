@@ -1,0 +1,161 @@
+/**
+ * `npm run package:check` (in CI): the package as a protocol developer meets it. Packs the tarball (after
+ * `npm run build:package`), checks its budget (size, no tests, benchmark output or large files), lints it with publint
+ * and arethetypeswrong, then creates a fresh Hardhat project in a temporary folder, installs the tarball with Hardhat
+ * and the toolbox (the versions docs/consumers.md names), writes a consumer contract on the base contract and a test
+ * that uses the test kit, and runs that test: it must get a verified inference with a real proof. Prints the figures
+ * the front-door issue targets: consumer lines, test lines, commands, tarball size, time to the first green test.
+ * Exits 1 on any failure. Needs the npm registry (or a warm npm cache) for the fresh project's install.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROOT } from "../../util/paths";
+import { commandLine } from "../../util/args";
+import { TARBALL_BUDGET_BYTES } from "./contents";
+
+/** What a consumer's project installs besides the package (docs/consumers.md, "Supported versions"). */
+export const CONSUMER_DEV_DEPENDENCIES = {
+  hardhat: "2.29.1",
+  "@nomicfoundation/hardhat-toolbox": "6.1.2",
+  solc: "0.8.28",
+} as const;
+
+/** The consumer contract a user writes (the check counts its lines). */
+export const CONSUMER_CONTRACT = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+import {InferenceConsumer, IInferenceJobs} from "zkml-evm/contracts/consumer/InferenceConsumer.sol";
+
+contract IrisGate is InferenceConsumer {
+    uint256 public lastClass;
+    constructor(IInferenceJobs jobs, uint256 modelId) InferenceConsumer(jobs, modelId, 1) {}
+    function ask(uint256 commitment, string calldata uri) external payable returns (uint256) {
+        return _requestInference(commitment, uri, msg.value, uint64(block.timestamp + 1 hours));
+    }
+    function _onInferenceResult(uint256, uint256 output, bool isLatest) internal override {
+        if (isLatest) lastClass = output;
+    }
+}
+`;
+
+/** Its test: one fixture call, a request, the kit proving it, the verified class. */
+export const CONSUMER_TEST = `import hre, { ethers } from "hardhat";
+import { expect } from "chai";
+import { deployInferenceKit } from "zkml-evm/testing";
+
+it("classifies an iris flower with a verified proof", async () => {
+  const kit = await deployInferenceKit(hre);
+  const gate = await ethers.deployContract("IrisGate", [kit.jobs, kit.modelId("iris-mlp")]);
+  const input = await kit.client.commitInput(kit.modelId("iris-mlp"), { raw: [5.1, 3.5, 1.4, 0.2] });
+  await gate.ask(input.inputCommitment, input.inputURI, { value: ethers.parseEther("0.01") });
+  const [job] = await kit.fulfilJobs();
+  expect(job.output).to.equal(0n); // setosa, proven by a real Groth16 proof
+  expect(await gate.lastClass()).to.equal(0n);
+});
+`;
+
+const CONFIG = `import "@nomicfoundation/hardhat-toolbox";
+import "zkml-evm/hardhat";
+export default { solidity: "${CONSUMER_DEV_DEPENDENCIES.solc}" };
+`;
+
+/** Lines that hold code (not blank, not only a comment). */
+export function codeLines(src: string): number {
+  return src.split("\n").filter((l) => l.trim() !== "" && !/^\s*\/\//.test(l)).length;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${err.stdout ?? ""}${err.stderr ?? ""}`.slice(0, 8000));
+  }
+}
+
+interface PackFile {
+  path: string;
+  size: number;
+}
+
+function main(): void {
+  const { values: o } = commandLine(process.argv.slice(2), { keep: { type: "boolean" } }, "usage: npm run package:check [-- --keep]");
+  if (!fs.existsSync(path.join(ROOT, "dist", "index.js"))) throw new Error("dist/ is missing: run npm run build:package first");
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-package-check-"));
+  const problems: string[] = [];
+
+  // 1. the tarball and its budget
+  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT)) as {
+    filename: string;
+    size: number;
+    unpackedSize: number;
+    files: PackFile[];
+  }[];
+  const tarball = path.join(work, packed[0].filename);
+  const { size, unpackedSize, files } = packed[0];
+  if (size > TARBALL_BUDGET_BYTES) problems.push(`tarball is ${size} bytes, over the budget of ${TARBALL_BUDGET_BYTES}`);
+  for (const f of files) {
+    if (/^(test|bench|build|models|circuits|scripts|coverage)\//.test(f.path))
+      problems.push(`tarball holds ${f.path} (tests, benchmark, sources or build output)`);
+    if (f.size > 2 * 2 ** 20) problems.push(`tarball holds ${f.path} of ${f.size} bytes (over 2 MiB)`);
+  }
+
+  // 2. package lint
+  run("npx", ["publint", "--strict", tarball], ROOT);
+  run("npx", ["attw", tarball], ROOT);
+
+  // 3. a fresh Hardhat project: install (command 1), write the two files, test (command 2)
+  const project = path.join(work, "consumer");
+  fs.mkdirSync(path.join(project, "contracts"), { recursive: true });
+  fs.mkdirSync(path.join(project, "test"));
+  fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }, null, 2));
+  const t0 = Date.now();
+  const deps = Object.entries(CONSUMER_DEV_DEPENDENCIES).map(([n, v]) => `${n}@${v}`);
+  run("npm", ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", tarball, ...deps], project);
+  const installSeconds = (Date.now() - t0) / 1000;
+  fs.writeFileSync(path.join(project, "hardhat.config.ts"), CONFIG);
+  fs.writeFileSync(path.join(project, "contracts", "IrisGate.sol"), CONSUMER_CONTRACT);
+  fs.writeFileSync(path.join(project, "test", "IrisGate.test.ts"), CONSUMER_TEST);
+  const t1 = Date.now();
+  const env = { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", CI: "true" };
+  const out = run("npx", ["hardhat", "test"], project, env);
+  const testSeconds = (Date.now() - t1) / 1000;
+  if (!/1 passing/.test(out)) problems.push(`the consumer's test did not pass:\n${out.slice(-2000)}`);
+
+  const figures = {
+    consumerContractLines: codeLines(CONSUMER_CONTRACT),
+    consumerTestLines: codeLines(CONSUMER_TEST),
+    commands: 2,
+    tarballBytes: size,
+    unpackedBytes: unpackedSize,
+    files: files.length,
+    installSeconds,
+    firstTestSeconds: testSeconds,
+  };
+  const targets: [string, boolean][] = [
+    [`consumer contract ${figures.consumerContractLines} lines (target <= 15)`, figures.consumerContractLines <= 15],
+    [`consumer test ${figures.consumerTestLines} lines (target <= 15)`, figures.consumerTestLines <= 15],
+    [`install to first green test in ${figures.commands} commands (target <= 3)`, figures.commands <= 3],
+    [`tarball ${(size / 2 ** 20).toFixed(2)} MiB (target <= 3)`, size <= TARBALL_BUDGET_BYTES],
+  ];
+  for (const [line, ok] of targets) console.log(`${ok ? "ok  " : "MISS"} ${line}`);
+  console.log(
+    `install ${installSeconds.toFixed(1)} s, first test run ${testSeconds.toFixed(1)} s, ${files.length} files (${(unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked)`,
+  );
+  console.log(`PACKAGE_CHECK ${JSON.stringify(figures)}`);
+  if (!o.keep) fs.rmSync(work, { recursive: true, force: true });
+  else console.log(`kept ${work}`);
+  for (const t of targets) if (!t[1]) problems.push(`target missed: ${t[0]}`);
+  if (problems.length) {
+    for (const p of problems) console.error(`error: ${p}`);
+    process.exit(1);
+  }
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,43 @@
+/**
+ * The package's root export (`import { InferenceClient } from "zkml-evm"`): the SDK client, the formats a consumer
+ * reads (model card, layout, packed values), the job binding and the typed contract factories. Everything here runs
+ * in Node and in browsers (docs/consumers.md, "The SDK").
+ */
+export {
+  InferenceClient,
+  InferenceClientError,
+  decodeOutput,
+  quantizeWithCard,
+  type BundleAccess,
+  type ClientOptions,
+  type InferenceResult,
+  type JobInputRequest,
+  type JobState,
+  type ModelSummary,
+  type ModelVersion,
+  type OpenJobRequest,
+  type OpenedJob,
+} from "./client";
+export {
+  type ModelCard,
+  type BundleManifest,
+  ModelCardSchema,
+  BundleManifestSchema,
+  parseModelCard,
+  parseBundleManifest,
+} from "../formats/bundle";
+export type { ModelLayout } from "../formats/model-layout";
+export { packSigned, unpackSigned, valuesPerChunk } from "../formats/commitments";
+export { jobBinding, GROTH16_BN254_V1 } from "../formats/public-signals";
+export {
+  InferenceJobs__factory,
+  ModelRegistry__factory,
+  VerifierAdapterFactory__factory,
+  Groth16VerifierAdapter__factory,
+  ZKMLVerifier__factory,
+  InferenceConsumer__factory,
+  type InferenceJobs,
+  type ModelRegistry,
+  type ZKMLVerifier,
+  type InferenceConsumer,
+} from "../../typechain-types";
