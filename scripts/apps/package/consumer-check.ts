@@ -20,6 +20,8 @@ export const CONSUMER_DEV_DEPENDENCIES = {
   hardhat: "2.29.1",
   "@nomicfoundation/hardhat-toolbox": "6.1.2",
   solc: "0.8.28",
+  // Hardhat 2 runs TypeScript through ts-node, which needs the TypeScript 5 API (npm would pick TypeScript 7 today)
+  typescript: "5.9.3",
 } as const;
 
 /** The consumer contract a user writes (the check counts its lines). */
@@ -59,6 +61,11 @@ const CONFIG = `import "@nomicfoundation/hardhat-toolbox";
 import "zkml-evm/hardhat";
 export default { solidity: "${CONSUMER_DEV_DEPENDENCIES.solc}" };
 `;
+
+/** The tsconfig.json `npx hardhat init` writes for a TypeScript project (part of the fresh project, not the consumer's code). */
+const HARDHAT_TSCONFIG = {
+  compilerOptions: { target: "es2020", module: "commonjs", esModuleInterop: true, forceConsistentCasingInFileNames: true, strict: true, skipLibCheck: true, resolveJsonModule: true },
+};
 
 /** Lines that hold code (not blank, not only a comment). */
 export function codeLines(src: string): number {
@@ -110,6 +117,7 @@ function main(): void {
   fs.mkdirSync(path.join(project, "contracts"), { recursive: true });
   fs.mkdirSync(path.join(project, "test"));
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }, null, 2));
+  fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(HARDHAT_TSCONFIG, null, 2));
   const t0 = Date.now();
   const deps = Object.entries(CONSUMER_DEV_DEPENDENCIES).map(([n, v]) => `${n}@${v}`);
   run("npm", ["install", "--save-dev", "--no-audit", "--no-fund", "--prefer-offline", tarball, ...deps], project);
