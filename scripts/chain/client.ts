@@ -7,7 +7,8 @@
  *
  * Trust: a bundle file is used only when its sha256 is the one `bundle.json` lists, and `bundle.json` only when the
  * hashes it records are the registry version's; results are read from the chain, which verified their proofs.
- * The read path imports no Node module (a browser bundle works); `file://` bundles and private delivery are Node-only.
+ * It imports no Node module, so it runs in browsers as is; `file://` bundles take a file reader and private delivery
+ * is in ./node.ts (`zkml-evm/node`).
  */
 import { type ContractRunner, type Signer, getAddress, randomBytes, sha256, toBigInt } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
@@ -32,6 +33,8 @@ export interface BundleAccess {
   ipfsGateway?: string;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
+  /** Reads a local file, for `file://` bundles (Node: `readLocalFile` of `zkml-evm/node`; browsers have none). */
+  readFile?: (path: string) => Promise<Uint8Array>;
 }
 
 export interface ClientOptions extends BundleAccess {
@@ -79,7 +82,7 @@ export interface OpenJobRequest {
   /**
    * Committed-input models only: how provers get the opening (input and salt). `data` (default): published in the
    * job as a `data:` URI; `uri`: at `inputURI` (you host the opening JSON there); `private`: kept until a prover
-   * claims, then delivered encrypted with {@link InferenceClient.deliverInput} (Node only).
+   * claims, then delivered encrypted with `deliverInput` of `zkml-evm/node`.
    */
   delivery?: "data" | "uri" | "private";
   inputURI?: string;
@@ -160,12 +163,15 @@ function bundleFileUrl(uri: string, name: string, access: BundleAccess): string 
 async function readBundleFile(uri: string, name: string, access: BundleAccess): Promise<Uint8Array> {
   const url = bundleFileUrl(uri, name, access);
   if (url.startsWith("file:")) {
-    const { readFile } = await import("node:fs/promises");
-    const { fileURLToPath } = await import("node:url");
+    if (!access.readFile)
+      throw new InferenceClientError(
+        `bundle ${uri} is a local folder: pass readFile to the client (Node: readLocalFile from "zkml-evm/node")`,
+      );
+    const p = decodeURIComponent(url.replace(/^file:(\/\/)?/, ""));
     try {
-      return new Uint8Array(await readFile(url.startsWith("file://") ? fileURLToPath(url) : url.slice(5)));
+      return await access.readFile(p);
     } catch (e) {
-      throw new InferenceClientError(`bundle file ${url} could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new InferenceClientError(`bundle file ${url} could not be read (${(e as { code?: string }).code ?? (e as Error).message})`);
     }
   }
   const f = access.fetch ?? fetch;
@@ -395,16 +401,6 @@ export class InferenceClient {
     };
   }
 
-  /**
-   * Delivers a private job's opening to its live claimant, encrypted to the claimant's key (Node only).
-   * @returns What happened: delivered, or why not yet (no claim, already delivered, window passed).
-   */
-  async deliverInput(job: Pick<OpenedJob, "jobId" | "x" | "salt">) {
-    if (job.salt === undefined) throw new InferenceClientError("deliverInput: the job has no salt (is it a private, committed-input job?)");
-    const { deliverToClaim } = await import("./private-input");
-    return deliverToClaim(this.jobs.connect(this.signer()), job.jobId, { x: job.x, salt: job.salt });
-  }
-
   /** The job's state now. @throws InferenceClientError for an unknown job. */
   async jobState(jobId: bigint | number): Promise<JobState> {
     const j = await this.jobs.getJob(BigInt(jobId));
@@ -497,7 +493,8 @@ export class InferenceClient {
     return x;
   }
 
-  private signer(): Signer {
+  /** The signer this client sends with. @throws InferenceClientError for a read-only client. */
+  signer(): Signer {
     const r = this.jobs.runner;
     if (!r || typeof (r as Signer).sendTransaction !== "function")
       throw new InferenceClientError("this client has a read-only runner: connect it with a signer to send transactions");

@@ -1,15 +1,29 @@
-import "../util/pure-blake"; // before circomlibjs: its native blake-hash addon corrupts the heap when worker threads exit
-import { buildPoseidon, type Poseidon } from "circomlibjs";
-import { sha256 } from "../util/hash";
+/**
+ * Commitments and packing, the TypeScript twins of the circuits' `PackSigned`, `PoseidonChain` and `CommitSigned`
+ * (circuits/lib/commit.circom). Poseidon is poseidon-lite (circomlib's parameters, pure JavaScript, Node and browsers),
+ * tested equal to circomlibjs' for every width the chain uses (test/formats/poseidon.test.ts).
+ */
+import * as poseidonLite from "poseidon-lite";
+import { sha256, toUtf8Bytes } from "ethers";
 import { SNARK_FIELD } from "../util/field";
 import { signedRange } from "./fixed-point";
 
-let poseidonP: Promise<Poseidon> | undefined;
+type PoseidonN = (inputs: bigint[]) => bigint;
+const POSEIDON: (PoseidonN | undefined)[] = Array.from({ length: 17 }, (_, n) =>
+  n === 0 ? undefined : ((poseidonLite as unknown as Record<string, PoseidonN>)[`poseidon${n}`] as PoseidonN),
+);
 
-/** circomlibjs' Poseidon, built once per process. */
-export function poseidon(): Promise<Poseidon> {
-  poseidonP ??= buildPoseidon();
-  return poseidonP;
+/**
+ * Poseidon of 1..16 field elements with circomlib's parameters: the circuits' `Poseidon(n)`.
+ * @throws RangeError for another number of inputs or an input outside the field.
+ */
+export function poseidonHash(inputs: readonly bigint[]): bigint {
+  const f = POSEIDON[inputs.length];
+  if (!f) throw new RangeError(`poseidonHash takes 1..16 inputs, got ${inputs.length}`);
+  inputs.forEach((v, i) => {
+    if (v < 0n || v >= SNARK_FIELD) throw new RangeError(`poseidonHash input[${i}] = ${v} is not a field element`);
+  });
+  return f([...inputs]);
 }
 
 /** Values per field element when packing `bits`-bit values: floor(248 / bits). */
@@ -47,11 +61,8 @@ export function unpackSigned(word: bigint, count: number, bits: number): bigint[
 /** Twin of `PoseidonChain(n)`: h = init; for each group g of up to 15 elements, h = Poseidon([h, ...g]). */
 export async function poseidonChain(init: bigint, elems: readonly bigint[]): Promise<bigint> {
   if (elems.length === 0) throw new Error("poseidonChain needs at least one element");
-  const p = await poseidon();
   let h = init;
-  for (let s = 0; s < elems.length; s += 15) {
-    h = p.F.toObject(p([h, ...elems.slice(s, s + 15)]));
-  }
+  for (let s = 0; s < elems.length; s += 15) h = poseidonHash([h, ...elems.slice(s, s + 15)]);
   return h;
 }
 
@@ -63,7 +74,7 @@ export async function commitSigned(values: readonly bigint[], bits: number, salt
 
 /** A domain tag: sha256(label) reduced into the field, used as the chain's initial value for non-salted commitments. */
 export function domainTag(label: string): bigint {
-  return BigInt("0x" + sha256(label)) % SNARK_FIELD;
+  return BigInt(sha256(toUtf8Bytes(label))) % SNARK_FIELD;
 }
 
 /** Initial value of the model (weights) commitment chain. */

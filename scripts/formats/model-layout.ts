@@ -5,7 +5,7 @@
  * clients, the prover, the SDK and the audits; the quantized model format itself is ./quantized-model.ts.
  */
 import { SNARK_FIELD } from "../util/field";
-import { packSigned, poseidon, unpackSigned } from "./commitments";
+import { packSigned, poseidonHash, unpackSigned } from "./commitments";
 import {
   type QuantizedModel,
   type DenseLayer,
@@ -133,8 +133,7 @@ export function layoutWord(layout: ModelLayout): bigint {
  */
 export async function publicModelCommitment(weightsCommitment: bigint, layout: ModelLayout): Promise<bigint> {
   if (weightsCommitment < 0n || weightsCommitment >= SNARK_FIELD) throw new RangeError("the weights commitment must be a field element");
-  const p = await poseidon();
-  return p.F.toObject(p([weightsCommitment, layoutWord(layout)]));
+  return poseidonHash([weightsCommitment, layoutWord(layout)]);
 }
 
 /** The model's public model commitment: publicModelCommitment(modelCommitment(m), layoutOf(m)). */

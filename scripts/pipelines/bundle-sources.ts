@@ -4,7 +4,8 @@
  */
 import { GROTH16_BN254_V1 } from "../formats/public-signals";
 import type { BuiltModel } from "./build";
-import type { BundleSources, ModelCard } from "../formats/bundle";
+import type { ModelCard } from "../formats/bundle";
+import type { BundleSources } from "../formats/bundle-files";
 import { numPublicSignals } from "../formats/model-layout";
 import { rel } from "../util/paths";
 

@@ -1,6 +1,6 @@
 /**
  * Loads `blake-hash` as its pure-JavaScript implementation, never its native addon. Must be imported before
- * `circomlibjs` (scripts/formats/commitments.ts does), in every thread.
+ * `circomlibjs` (scripts/engine/setup/poseidon-contract.ts does; the commitments use poseidon-lite), in every thread.
  *
  * Why (issue 19, docs/prover.md "The native crash: found and fixed"): circomlibjs requires `blake-hash` at load time
  * (for Baby Jubjub EdDSA, which this project never calls). blake-hash 2.0.0's native addon keeps each class

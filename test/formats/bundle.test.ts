@@ -3,17 +3,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-  BUNDLE_MANIFEST,
-  BundleError,
-  type BundleManifest,
-  CARD_FORMAT,
-  type ModelCard,
-  parseBundleManifest,
-  parseModelCard,
-  readBundle,
-  writeBundle,
-} from "../../scripts/formats/bundle";
+import { BUNDLE_MANIFEST, BundleError, type BundleManifest, CARD_FORMAT, type ModelCard, parseBundleManifest, parseModelCard } from "../../scripts/formats/bundle";
+import { readBundle, writeBundle } from "../../scripts/formats/bundle-files";
 import { loadQuantizedModel } from "../../scripts/pipelines/build";
 
 /** A bundle of iris-mlp's quantized model with stand-in bytes for the circuit files (the format checks sizes and hashes, not circuits). */

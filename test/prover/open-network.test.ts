@@ -10,7 +10,8 @@ import { currentModelVersion, deployGroth16Verifier, openJobWithInputs, register
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { type IpfsNode, startIpfsNode } from "../../scripts/engine/ipfs";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
-import { type ModelCard, BUNDLE_MANIFEST, CARD_FORMAT, writeBundle } from "../../scripts/formats/bundle";
+import { type ModelCard, BUNDLE_MANIFEST, CARD_FORMAT } from "../../scripts/formats/bundle";
+import { writeBundle } from "../../scripts/formats/bundle-files";
 import { loadSeattleTempMax } from "../../scripts/pipelines/datasets";
 import { inferQuantized } from "../../scripts/formats/quantized-model";
 import { layoutOf } from "../../scripts/formats/model-layout";

@@ -20,7 +20,7 @@ if ((mode !== "native" && mode !== "project") || !Number.isInteger(rounds) || ro
   throw new Error("usage: native-crash-repro.ts native|project [rounds >= 1]");
 
 const blake = JSON.stringify(path.join(ROOT, "node_modules", "blake-hash"));
-const commit = JSON.stringify(path.join(ROOT, "scripts", "formats", "commitments.ts"));
+const pureBlake = JSON.stringify(path.join(ROOT, "scripts", "util", "pure-blake.ts"));
 const workerEnv = JSON.stringify(path.join(ROOT, "scripts", "util", "worker-env.ts"));
 const body =
   mode === "native"
@@ -29,13 +29,18 @@ const body =
     : `const { parentPort } = require("worker_threads");
        require("ts-node").register({ transpileOnly: true });
        require(${workerEnv}); // as the proof worker does first
-       require(${commit}).poseidon().then((p) => parentPort.postMessage(p.F.toString(p([1n, 2n]))));`;
+       require(${pureBlake}); // as every project module that loads circomlibjs does first
+       require("circomlibjs").buildPoseidon().then((p) => parentPort.postMessage(p.F.toString(p([1n, 2n]))));`;
 
 async function main(): Promise<void> {
   // the main thread loads it too, as a prover node does
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (mode === "native") require(JSON.parse(blake) as string);
-  else await (await import("../../formats/commitments")).poseidon();
+  else {
+    await import("../../util/pure-blake");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require("circomlibjs") as { buildPoseidon(): Promise<unknown> }).buildPoseidon();
+  }
   for (let r = 0; r < rounds; r++) {
     const answers = await Promise.all(
       [0, 1, 2].map(

@@ -21,7 +21,7 @@ import { SNARK_FIELD } from "../../util/field";
 import { ROOT, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
 import { buildModel } from "../../pipelines/build";
-import { writeBundle } from "../../formats/bundle";
+import { writeBundle } from "../../formats/bundle-files";
 import { inputCommitment } from "../../formats/quantized-model";
 import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";

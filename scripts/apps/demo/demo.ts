@@ -25,7 +25,7 @@ import { runMain } from "../main";
 import { proveInference } from "../../engine/prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../chain/system";
 import { startIpfsNode } from "../../engine/ipfs";
-import { writeBundle } from "../../formats/bundle";
+import { writeBundle } from "../../formats/bundle-files";
 import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { BundleCache } from "../prover/bundle-cache";

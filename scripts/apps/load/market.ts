@@ -18,7 +18,7 @@ import {
 import { type BuiltModel, buildModel } from "../../pipelines/build";
 import { inferQuantized, inputCommitment, inputModeOf } from "../../formats/quantized-model";
 import { layoutOf } from "../../formats/model-layout";
-import { writeBundle } from "../../formats/bundle";
+import { writeBundle } from "../../formats/bundle-files";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { dataUri } from "../../formats/job-input";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";

@@ -33,7 +33,7 @@ import { startIpfsNode } from "../../engine/ipfs";
 import { ROOT, ensureDir, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
 import { type BuiltModel, buildModel } from "../../pipelines/build";
-import { writeBundle } from "../../formats/bundle";
+import { writeBundle } from "../../formats/bundle-files";
 import { layoutOf } from "../../formats/model-layout";
 import { quantile } from "../prover/metrics";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";

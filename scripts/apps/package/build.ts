@@ -1,7 +1,8 @@
 /**
  * `npm run build:package`: writes `dist/`, what the npm package ships besides the Solidity sources
  * (docs/consumers.md, "What the package holds"):
- *   dist/index.{js,mjs,d.ts}    the SDK (scripts/chain/sdk.ts)
+ *   dist/index.{js,mjs,d.ts}    the SDK (scripts/chain/sdk.ts; no Node module: browsers too)
+ *   dist/node.*                 its Node-side part (scripts/chain/node.ts: file:// bundles, private delivery)
  *   dist/testing.*              the test kit (scripts/apps/testkit)
  *   dist/hardhat.*              the Hardhat plugin (scripts/apps/testkit/plugin.ts)
  *   dist/abi/<Name>.json        ABIs of the deployable contracts and their interfaces
@@ -23,6 +24,7 @@ const DIST = path.join(ROOT, "dist");
 /** The TypeScript entry points, by output name. */
 export const ENTRIES = {
   index: "scripts/chain/sdk.ts",
+  node: "scripts/chain/node.ts",
   testing: "scripts/apps/testkit/index.ts",
   hardhat: "scripts/apps/testkit/plugin.ts",
 } as const;

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { ensureDir } from "../../util/paths";
-import { writeBundle } from "../../formats/bundle";
+import { writeBundle } from "../../formats/bundle-files";
 import { buildModel } from "../../pipelines/build";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { BUNDLED_MODELS } from "../testkit/index";

@@ -64,7 +64,15 @@ export default { solidity: "${CONSUMER_DEV_DEPENDENCIES.solc}" };
 
 /** The tsconfig.json `npx hardhat init` writes for a TypeScript project (part of the fresh project, not the consumer's code). */
 const HARDHAT_TSCONFIG = {
-  compilerOptions: { target: "es2020", module: "commonjs", esModuleInterop: true, forceConsistentCasingInFileNames: true, strict: true, skipLibCheck: true, resolveJsonModule: true },
+  compilerOptions: {
+    target: "es2020",
+    module: "commonjs",
+    esModuleInterop: true,
+    forceConsistentCasingInFileNames: true,
+    strict: true,
+    skipLibCheck: true,
+    resolveJsonModule: true,
+  },
 };
 
 /** Lines that hold code (not blank, not only a comment). */

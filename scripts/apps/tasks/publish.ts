@@ -153,7 +153,7 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
         account: opts.account,
         built: [built],
       });
-  const { writeBundle } = await import("../../formats/bundle");
+  const { writeBundle } = await import("../../formats/bundle-files");
   const { bundleSources, modelCard } = await import("../../pipelines/bundle-sources");
   const b = built;
   const card = await modelCard(name, opts.license ?? "unspecified", imported?.accuracy, b);

@@ -13,7 +13,8 @@ import type {} from "@nomicfoundation/hardhat-ethers"; // hre.ethers
 import type { Signer } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
 import { ROOT } from "../../util/paths";
-import { type ModelCard, type BundleManifest, BUNDLE_FILES, parseModelCard, readBundle } from "../../formats/bundle";
+import { type ModelCard, type BundleManifest, BUNDLE_FILES, parseModelCard } from "../../formats/bundle";
+import { readBundle } from "../../formats/bundle-files";
 import { type QuantizedModel, validateModel } from "../../formats/quantized-model";
 import type { ModelLayout } from "../../formats/model-layout";
 import {
@@ -26,6 +27,7 @@ import {
   registerModel,
 } from "../../chain/system";
 import { InferenceClient } from "../../chain/client";
+import { readLocalFile } from "../../chain/node";
 import { proveInference } from "../../engine/prove/inference";
 import { checkPublicInput, fetchCheckedInput } from "../prover/input";
 
@@ -77,6 +79,8 @@ export interface KitOptions {
   market?: Partial<MarketConfig>;
   /** Where the bundles are (default: the package's own). */
   bundlesDir?: string;
+  /** The registry `uri` of a model's bundle (default: its folder as a `file://` URL), e.g. an `http://` base serving it. */
+  bundleUri?: (name: string, dir: string) => string;
 }
 
 /** The bundles folder: the package's (`dist/bundles`), or in this repository the one `npm run build:package` writes. */
@@ -114,10 +118,18 @@ function loadBundle(dir: string, name: string): LoadedBundle {
  * @throws Error naming an unknown model.
  */
 export async function deployInferenceKit(hre: HardhatRuntimeEnvironment, opts: KitOptions = {}): Promise<InferenceKit> {
+  return deployInferenceKitWith(await hre.ethers.getSigners(), opts);
+}
+
+/**
+ * {@link deployInferenceKit} with these accounts (any network: e.g. wallets on a `hardhat node`): the first deploys,
+ * the second to last owns the models, the last proves.
+ */
+export async function deployInferenceKitWith(signers: readonly Signer[], opts: KitOptions = {}): Promise<InferenceKit> {
+  if (signers.length < 3) throw new Error(`the test kit needs at least 3 accounts, got ${signers.length}`);
   const dir = opts.bundlesDir ?? defaultBundlesDir();
   const names = opts.models ?? BUNDLED_MODELS;
   const bundles = new Map(names.map((n) => [n, loadBundle(dir, n)]));
-  const signers = await hre.ethers.getSigners();
   const deployer = signers[0];
   const prover = signers[signers.length - 1];
   const owner = signers[signers.length - 2];
@@ -126,7 +138,7 @@ export async function deployInferenceKit(hre: HardhatRuntimeEnvironment, opts: K
   const byId = new Map<bigint, LoadedBundle>();
   for (const [name, b] of bundles) {
     const { adapter } = await deployGroth16Verifier(deployer, b.verifier, sys.factory);
-    const uri = pathToFileURL(b.dir).href;
+    const uri = opts.bundleUri ? opts.bundleUri(name, b.dir) : pathToFileURL(b.dir).href;
     const r = b.manifest.registry;
     const { modelId } = await registerModel(
       sys.registry,
@@ -140,7 +152,7 @@ export async function deployInferenceKit(hre: HardhatRuntimeEnvironment, opts: K
   }
   const jobs = sys.jobs;
   await (await jobs.connect(prover).deposit({ value: (await jobs.claimBond()) * 16n })).wait();
-  const client = await InferenceClient.connect({ jobs: await jobs.getAddress(), runner: deployer });
+  const client = await InferenceClient.connect({ jobs: await jobs.getAddress(), runner: deployer, readFile: readLocalFile });
 
   const fulfilJobs = async (): Promise<KitJob[]> => {
     const out: KitJob[] = [];

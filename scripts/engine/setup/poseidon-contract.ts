@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../../util/paths";
-import "../../util/pure-blake"; // before circomlibjs (see scripts/formats/commitments.ts)
+import "../../util/pure-blake"; // before circomlibjs (see scripts/util/pure-blake.ts)
 import { poseidonContract } from "circomlibjs";
 
 const OUT = path.join(ROOT, "contracts", "generated", "PoseidonT3Code.sol");
