@@ -3,7 +3,15 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUNDLE_MANIFEST, BundleError, type BundleManifest, CARD_FORMAT, type ModelCard, parseBundleManifest, parseModelCard } from "../../scripts/formats/bundle";
+import {
+  BUNDLE_MANIFEST,
+  BundleError,
+  type BundleManifest,
+  CARD_FORMAT,
+  type ModelCard,
+  parseBundleManifest,
+  parseModelCard,
+} from "../../scripts/formats/bundle";
 import { readBundle, writeBundle } from "../../scripts/formats/bundle-files";
 import { loadQuantizedModel } from "../../scripts/pipelines/build";
 
