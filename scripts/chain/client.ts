@@ -220,6 +220,7 @@ export class InferenceClient {
     return new InferenceClient(jobs, ModelRegistry__factory.connect(registry, opts.runner), {
       ipfsGateway: opts.ipfsGateway,
       fetch: opts.fetch,
+      readFile: opts.readFile,
     });
   }
 

@@ -60,3 +60,25 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: 
     throw e;
   }
 }
+
+/**
+ * Checks, before anything is sent, that `file` (relative to `base`) can be written: its folder exists or can be made,
+ * is writable, and `file` is not a folder. Leaves nothing behind but the folder.
+ * @returns The absolute path.
+ * @throws Error `cannot write there (<reason>); give a path in a writable folder`.
+ */
+export function writablePath(file: string, base: string): string {
+  const abs = path.resolve(base, file);
+  const dir = path.dirname(abs);
+  try {
+    if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) throw new Error("it is a folder");
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.${path.basename(abs)}.${process.pid}.probe`);
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new Error(`cannot write there (${why}); give a path in a writable folder`);
+  }
+  return abs;
+}

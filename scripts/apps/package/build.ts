@@ -5,6 +5,7 @@
  *   dist/node.*                 its Node-side part (scripts/chain/node.ts: file:// bundles, private delivery)
  *   dist/testing.*              the test kit (scripts/apps/testkit)
  *   dist/hardhat.*              the Hardhat plugin (scripts/apps/testkit/plugin.ts)
+ *   dist/cli.js                 the `zkml` operator command (scripts/apps/cli/zkml.ts), dist/proof-worker.js its prover's worker
  *   dist/abi/<Name>.json        ABIs of the deployable contracts and their interfaces
  *   dist/bundles/<model>/       the bundled models' bundles (the format of scripts/formats/bundle.ts), and
  *   dist/bundles/<model>.verifier.json  their generated Groth16 (batch) verifier: ABI and creation bytecode
@@ -27,6 +28,9 @@ export const ENTRIES = {
   node: "scripts/chain/node.ts",
   testing: "scripts/apps/testkit/index.ts",
   hardhat: "scripts/apps/testkit/plugin.ts",
+  cli: "scripts/apps/cli/zkml.ts",
+  // the prover's worker thread, started next to the code that spawns it (scripts/util/worker.ts)
+  "proof-worker": "scripts/apps/prover/proof-worker.ts",
 } as const;
 
 async function main(): Promise<void> {
@@ -51,7 +55,14 @@ async function main(): Promise<void> {
     entry: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, path.join(ROOT, v)])),
     outDir: DIST,
     format: ["cjs", "esm"],
-    dts: true,
+    // declarations for the importable entries; the bin and the worker are run, not imported
+    dts: {
+      entry: Object.fromEntries(
+        Object.entries(ENTRIES)
+          .filter(([k]) => k !== "cli" && k !== "proof-worker")
+          .map(([k, v]) => [k, path.join(ROOT, v)]),
+      ),
+    },
     shims: true,
     target: "node20",
     platform: "node",

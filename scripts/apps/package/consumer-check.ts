@@ -139,6 +139,24 @@ function main(): void {
   const testSeconds = (Date.now() - t1) / 1000;
   if (!/1 passing/.test(out)) problems.push(`the consumer's test did not pass:\n${out.slice(-2000)}`);
 
+  // 4. every entry point loads from the installed package, as CommonJS and as ESM; the bin runs
+  const load = `const ids = ["zkml-evm", "zkml-evm/node", "zkml-evm/testing"];
+    for (const id of ids) require(id);
+    Promise.all(ids.map((id) => import(id))).then((ms) => {
+      if (typeof ms[0].InferenceClient !== "function") throw new Error("no InferenceClient in the ESM root export");
+      console.log("LOADED " + ids.length);
+    });`;
+  if (!/LOADED 3/.test(run(process.execPath, ["-e", load], project))) problems.push("an entry point did not load");
+  const help = run("npx", ["zkml", "--help"], project);
+  if (!/^usage: zkml <command>/.test(help)) problems.push(`zkml --help printed: ${help.slice(0, 200)}`);
+  try {
+    run("npx", ["zkml", "prover"], project, { ...env, PROVER_PRIVATE_KEY: "" });
+    problems.push("zkml prover without configuration did not fail");
+  } catch (e) {
+    if (!/error: PROVER_PRIVATE_KEY is not set/.test((e as Error).message))
+      problems.push(`zkml prover without configuration: ${(e as Error).message.slice(0, 300)}`);
+  }
+
   const figures = {
     consumerContractLines: codeLines(CONSUMER_CONTRACT),
     consumerTestLines: codeLines(CONSUMER_TEST),

@@ -5,13 +5,11 @@
  * Typechain bindings are imported lazily, one factory file at a time (a chain-read task stays fast, and a fresh clone
  * compiles first: scripts/apps/tasks/index.ts).
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface, Provider, Signer } from "ethers";
 import { formatEther, isAddress, parseEther } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
-import { ROOT, rel } from "../../util/paths";
+import { ROOT, rel, writablePath } from "../../util/paths";
 import { UserError } from "../../chain/errors";
 import { type DeploymentRecord, readRecord, recordPath } from "./records";
 
@@ -189,19 +187,11 @@ export function parseSeconds(v: unknown, arg: string): number {
  * @throws UserError naming the argument and the fix.
  */
 export function checkWritable(file: string, arg: string): string {
-  const abs = path.resolve(ROOT, file);
-  const dir = path.dirname(abs);
   try {
-    if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) throw new Error("it is a folder");
-    fs.mkdirSync(dir, { recursive: true });
-    const probe = path.join(dir, `.${path.basename(abs)}.${process.pid}.probe`);
-    fs.writeFileSync(probe, "");
-    fs.rmSync(probe);
+    return writablePath(file, ROOT);
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new UserError(`${arg} ${file}: cannot write there (${why}); give a path in a writable folder`);
+    throw new UserError(`${arg} ${file}: ${(e as Error).message}`);
   }
-  return abs;
 }
 
 /** Any typechain contract method: callable to send, with a `staticCall` to preflight. */
