@@ -18,7 +18,7 @@ import * as snarkjs from "snarkjs";
 import { JsonRpcProvider, keccak256, type Provider } from "ethers";
 import { ModelRegistry__factory, type ModelRegistry } from "../../typechain-types";
 import { sha256File } from "../util/hash";
-import { NODE_MODULES, ensureDir, userCacheDir } from "../util/paths";
+import { ensureDir, packageDir, userCacheDir } from "../util/paths";
 import { compileSolidity } from "../engine/solc";
 import { GROTH16_BN254_V1 } from "../formats/public-signals";
 import { LAYOUT_KEYS, type ModelLayout, publicModelCommitment } from "../formats/model-layout";
@@ -87,7 +87,7 @@ export async function expectedGroth16Runtime(zkeyFile: string): Promise<string> 
   const key = await sha256File(zkeyFile);
   const cacheFile = path.join(ensureDir(path.join(userCacheDir(), "verifier-code")), `groth16-${key}.json`);
   if (fs.existsSync(cacheFile)) return (JSON.parse(fs.readFileSync(cacheFile, "utf8")) as { runtime: string }).runtime;
-  const template = fs.readFileSync(path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
+  const template = fs.readFileSync(path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"), "utf8");
   const source = await snarkjs.zKey.exportSolidityVerifier(zkeyFile, { groth16: template });
   const { runtime } = compileSolidity(source, "Groth16Verifier", `the snarkjs verifier of ${zkeyFile}`);
   const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -105,7 +105,7 @@ export async function expectedGroth16BatchRuntime(zkeyFile: string): Promise<str
   const key = await sha256File(zkeyFile);
   const cacheFile = path.join(ensureDir(path.join(userCacheDir(), "verifier-code")), `groth16-batch-${key}.json`);
   if (fs.existsSync(cacheFile)) return (JSON.parse(fs.readFileSync(cacheFile, "utf8")) as { runtime: string }).runtime;
-  const template = fs.readFileSync(path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"), "utf8");
+  const template = fs.readFileSync(path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"), "utf8");
   const source = addBatchFunction(await snarkjs.zKey.exportSolidityVerifier(zkeyFile, { groth16: template }));
   const { runtime } = compileSolidity(source, "Groth16Verifier", `the batch verifier of ${zkeyFile}`);
   const tmp = `${cacheFile}.${process.pid}.tmp`;

@@ -33,11 +33,11 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
  * --reference`), else the bundled held-out set when there is one.
  */
 export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: BuiltModel): Promise<ModelCard> {
-  const { buildModel, loadFloatModel } = await import("./build");
+  const { buildModel, readJson } = await import("./build");
   const { CARD_FORMAT } = await import("../formats/bundle");
   const { layoutOf } = await import("../formats/model-layout");
   const b = built ?? (await buildModel(name, { quantize: false }));
-  const fm = loadFloatModel(name);
+  const fm = readJson<import("../formats/float-model").FloatModel>(b.paths.floatFile);
   const q = b.model;
   const l = layoutOf(q);
   let accuracy: ModelCard["accuracy"] = measured;

@@ -2,11 +2,46 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** Root of this repository (the folder holding package.json). */
-export const ROOT = path.resolve(__dirname, "..", "..");
+/** The folder of the nearest package.json named `name` above `start`. */
+function packageRootAbove(start: string, name: string): string | undefined {
+  for (let d = start; ; d = path.dirname(d)) {
+    const f = path.join(d, "package.json");
+    if (fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, "utf8")) as { name?: string }).name === name) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
 
-/** Git-ignored folder for per-clone build products (circuits, zkeys), keyed by content hash. */
-export const BUILD_DIR = process.env.ZKML_BUILD_DIR ?? path.join(ROOT, "build");
+/**
+ * Root of this package: the repository in a checkout (scripts/util/ is two levels down), the installed package
+ * (`node_modules/zkml-evm`, whose code is in dist/) when a project uses it.
+ */
+export const ROOT = packageRootAbove(__dirname, "zkml-evm") ?? path.resolve(__dirname, "..", "..");
+
+/** Whether this code runs from an installed copy of the package (under node_modules), not from a checkout. */
+export const INSTALLED = ROOT.split(path.sep).includes("node_modules");
+
+/**
+ * Folder for build products (circuits, zkeys), keyed by content hash: `build/` of a checkout (git-ignored); for an
+ * installed package, `build/` in the per-user cache (never inside node_modules). `ZKML_BUILD_DIR` overrides both.
+ */
+export const BUILD_DIR = process.env.ZKML_BUILD_DIR ?? (INSTALLED ? path.join(userCacheDir(), "build") : path.join(ROOT, "build"));
+
+/**
+ * The folder of an installed npm package (where its package.json is), found through Node's resolution from this
+ * package, so a hoisted dependency is found too.
+ * @throws Error naming the package when it is not installed.
+ */
+export function packageDir(name: string): string {
+  let entry: string;
+  try {
+    entry = require.resolve(name, { paths: [ROOT] });
+  } catch {
+    throw new Error(`the npm package ${name} is not installed: npm install ${name}`);
+  }
+  const dir = packageRootAbove(path.dirname(entry), name);
+  if (!dir) throw new Error(`no package.json of ${name} above ${entry}`);
+  return dir;
+}
 
 /**
  * Per-user cache shared by every clone on this machine (powers of tau). `ZKML_CACHE_DIR` overrides it;
@@ -21,7 +56,6 @@ export function userCacheDir(): string {
 /** Folder of the circom library and of circomlib, for `-l` include paths. */
 export const CIRCUITS_DIR = path.join(ROOT, "circuits");
 export const CIRCUIT_LIB_DIR = path.join(CIRCUITS_DIR, "lib");
-export const NODE_MODULES = path.join(ROOT, "node_modules");
 
 /** Creates `dir` (and parents) and returns it. */
 export function ensureDir(dir: string): string {

@@ -31,9 +31,11 @@ describe("zkml command line (package bin)", function () {
         cwd,
         env: { ...env, TS_NODE_FILES: "true", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") },
         encoding: "utf8",
-        timeout: 120_000,
+        timeout: 300_000,
       },
     );
+    if (r.error || r.signal)
+      throw new Error(`zkml ${args.join(" ")}: ${r.error?.message ?? r.signal}\n${r.stdout}\n${r.stderr.slice(-3000)}`);
     return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
   };
 
@@ -109,6 +111,35 @@ describe("zkml command line (package bin)", function () {
       else expect(line).to.match(msg);
     }
     expect(await kit.jobs.nextJobId()).to.equal(before);
+  });
+
+  it("publishes an ONNX model: imported, quantized, compiled, bundled on IPFS, registered", async function () {
+    const fx = (f: string) => path.join(ROOT, "test", "fixtures", "onnx", f);
+    const r = zkml(
+      "publish",
+      "--onnx",
+      fx("bn1d-mlp.onnx"),
+      "--calibration",
+      fx("bn1d-mlp.calib.npy"),
+      "--reference",
+      fx("bn1d-mlp.json"),
+      "--name",
+      "cli-mlp",
+      "--license",
+      "MIT",
+      "--ipfs-dir",
+      path.join(cwd, "ipfs"),
+    );
+    expect(r.code, r.err).to.equal(0);
+    const m = /^model (\d+) v1 \(cli-mlp\) registered: uri (ipfs:\/\/\S+), verifier 0x[0-9a-fA-F]{40}, \d+ gas$/m.exec(r.out);
+    expect(m, r.out).to.not.equal(null);
+    const v = await kit.client.getVersion(BigInt(m![1]));
+    expect([v.uri, v.layout.inputCount, v.layout.outputCount]).to.deep.equal([m![2], 5, 3]);
+    expect(fs.existsSync(path.join(cwd, "zkml-models", "models", "cli-mlp", "cli-mlp.float.json"))).to.equal(true);
+    const missing = zkml("publish", "--onnx", fx("bn1d-mlp.onnx"));
+    expect(missing.err).to.equal("error: --calibration is missing: give --calibration <inputs.npy|.json|.csv>");
+    const absent = zkml("publish", "--onnx", "nope.onnx", "--calibration", fx("bn1d-mlp.calib.npy"));
+    expect(absent.err).to.equal("error: --onnx nope.onnx: no such file; give the .onnx file your framework exported");
   });
 
   it("decodes a market revert: reclaiming before the deadline", function () {

@@ -13,6 +13,7 @@ import { writeKitBundles } from "../../scripts/apps/package/bundles";
 import { InferenceClient, InferenceClientError } from "../../scripts/chain/client";
 import { type QuantizedModel, inferQuantized } from "../../scripts/formats/quantized-model";
 import { unpackSigned } from "../../scripts/formats/commitments";
+import { ROOT } from "../../scripts/util/paths";
 
 const FEE = ethers.parseEther("0.01");
 
@@ -120,6 +121,46 @@ describe("test kit and SDK (package)", function () {
     const e = await rejection(InferenceClient.connect({ jobs: "0x12", runner: ethers.provider }));
     expect(e).to.be.instanceOf(InferenceClientError);
     expect((e as Error).message).to.equal('jobs: "0x12" is not an address; pass the InferenceJobs address of your deployment');
+  });
+
+  it("registers your own ONNX model (imported, quantized with its calibration set, evaluated) and proves its jobs", async function () {
+    const fx = (f: string) => path.join(ROOT, "test", "fixtures", "onnx", f);
+    const ref = JSON.parse(fs.readFileSync(fx("bn1d-mlp.json"), "utf8")) as { inputs: number[][]; outputs: number[][] };
+    const own = await deployInferenceKit(hre, {
+      bundlesDir: dir,
+      models: ["iris-mlp"],
+      onnx: [{ onnx: fx("bn1d-mlp.onnx"), calibration: fx("bn1d-mlp.calib.npy"), reference: fx("bn1d-mlp.json"), name: "my-mlp" }],
+      workspace: path.join(dir, "workspace"),
+    });
+    const id = own.modelId("my-mlp");
+    const card = await own.client.modelCard(id);
+    expect([card.name, card.license, card.accuracy?.dataset]).to.deep.equal(["my-mlp", "test", "owner's reference bn1d-mlp.json"]);
+    const job = await own.client.openJob({ modelId: id, input: { raw: ref.inputs[0] }, fee: FEE });
+    const [done] = await own.fulfilJobs();
+    const q = JSON.parse(
+      fs.readFileSync(path.join(new URL(own.models["my-mlp"].uri).pathname, "model.qmodel.json"), "utf8"),
+    ) as QuantizedModel;
+    expect(done.output).to.equal(inferQuantized(q, job.x).output);
+    const framework = ref.outputs[0].indexOf(Math.max(...ref.outputs[0]));
+    expect((await own.client.waitForResult(job.jobId, { timeoutMs: 5000, pollMs: 50 })).class).to.equal(framework);
+  });
+
+  it("refuses an ONNX model that misses its reference, before anything is registered", async function () {
+    const fx = (f: string) => path.join(ROOT, "test", "fixtures", "onnx", f);
+    const wrong = path.join(dir, "wrong-reference.json");
+    const ref = JSON.parse(fs.readFileSync(fx("bn1d-mlp.json"), "utf8")) as { inputs: number[][]; outputs: number[][] };
+    fs.writeFileSync(wrong, JSON.stringify({ inputs: ref.inputs, outputs: ref.outputs.map((o) => o.map((v) => -v)) }));
+    const e = await rejection(
+      deployInferenceKit(hre, {
+        bundlesDir: dir,
+        models: [],
+        onnx: [{ onnx: fx("bn1d-mlp.onnx"), calibration: fx("bn1d-mlp.calib.npy"), reference: wrong, name: "wrong-mlp" }],
+        workspace: path.join(dir, "workspace"),
+      }),
+    );
+    expect((e as Error).message).to.match(
+      /^reference .*wrong-reference\.json: the built model misses targets of npm run evaluate \(nothing sent\)/,
+    );
   });
 
   it("SDK: refuses a model card that is not the one its bundle lists", async function () {

@@ -4,6 +4,8 @@
  *
  *   zkml prover                    run a prover node; configuration from PROVER_* variables (docs/prover.md)
  *   zkml models                    the registry's models with their cards
+ *   zkml publish --onnx <file> --calibration <inputs> [--name n] [--reference r.json] [--license l] [--uri u]
+ *                [--workspace dir]   import, quantize, compile, bundle on IPFS (or at --uri) and register
  *   zkml job open --model <id> (--raw a,b,... | --quantized a,b,...) --fee <ETH> [--version <v>]
  *                 [--deadline-in <s>] [--delivery data|uri|private] [--input-uri <uri>] [--out <job file>]
  *   zkml job status --job <id>     the job's state, and its decoded result once fulfilled
@@ -25,10 +27,14 @@ import { deliverInput, readLocalFile } from "../../chain/node";
 import { UserError, describeError } from "../../chain/errors";
 import { JOB_INPUT_FORMAT, type JobInputFile, parseSalt } from "../../formats/job-input";
 import { InferenceJobs__factory, ModelRegistry__factory } from "../../../typechain-types";
+import { releaseSnarkjs } from "../../engine/prove/groth16";
 
 const USAGE = `usage: zkml <command>
   prover                                 run a prover node (PROVER_* variables: docs/prover.md)
   models                                 list the registry's models with their cards
+  publish --onnx <file> --calibration <inputs.npy|.json|.csv> [--name n] [--reference outputs.json]
+          [--license l] [--uri https://...] [--workspace dir] [--ipfs-dir dir]
+                                         import, quantize, compile, bundle on IPFS (or at --uri), register
   job open --model <id> (--raw a,b,.. | --quantized a,b,..) --fee <ETH> [--version v] [--deadline-in s]
            [--delivery data|uri|private] [--input-uri uri] [--out file]
   job status --job <id>                  state, and the decoded result once fulfilled
@@ -54,6 +60,17 @@ const OPTIONS = {
   job: { type: "string" },
   "job-file": { type: "string" },
   timeout: { type: "string" },
+  onnx: { type: "string" },
+  calibration: { type: "string" },
+  name: { type: "string" },
+  reference: { type: "string" },
+  license: { type: "string" },
+  uri: { type: "string" },
+  workspace: { type: "string" },
+  "ipfs-dir": { type: "string" },
+  preprocess: { type: "string" },
+  classes: { type: "string" },
+  task: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -84,7 +101,7 @@ function numbers(v: string, flag: string): number[] {
 async function connect(o: Values, sending: boolean): Promise<{ client: InferenceClient; provider: JsonRpcProvider; rpc: string }> {
   const rpc = need(o.rpc, "--rpc", "ZKML_RPC_URL", "http://127.0.0.1:8545");
   const jobs = need(o.jobs, "--jobs", "ZKML_JOBS_ADDRESS", "<the InferenceJobs address of your deployment>");
-  const provider = new JsonRpcProvider(rpc, undefined, { staticNetwork: false });
+  const provider = new JsonRpcProvider(rpc, undefined, { cacheTimeout: -1 }); // no cached nonce between the transactions of one command;
   let runner: JsonRpcProvider | Wallet = provider;
   if (sending) {
     const key = process.env.ZKML_PRIVATE_KEY;
@@ -120,6 +137,38 @@ async function models(o: Values): Promise<void> {
     }
     console.log(`model ${m.modelId} v${m.currentVersion}${m.deprecated ? " (deprecated)" : ""}, owner ${m.owner}: ${card}`);
   }
+}
+
+async function publish(o: Values): Promise<void> {
+  const onnx = need(o.onnx, "--onnx", undefined, "<model.onnx>");
+  const calibration = need(o.calibration, "--calibration", undefined, "<inputs.npy|.json|.csv>");
+  const { client } = await connect(o, true);
+  const { publishModel, PublishError } = await import("../../pipelines/sdk-node");
+  let p;
+  try {
+    p = await publishModel(client, {
+      onnx,
+      calibration,
+      name: o.name,
+      reference: o.reference,
+      preprocess: o.preprocess,
+      classes: o.classes,
+      task: o.task,
+      license: o.license,
+      uri: o.uri,
+      workspace: o.workspace,
+      ipfsDir: o["ipfs-dir"],
+    });
+  } catch (e) {
+    // the pipeline names its options without dashes: say them as this command takes them
+    if (e instanceof PublishError) throw new UsageError(e.message.replace(/^(onnx|calibration|reference|name|uri) /, "--$1 "));
+    throw e;
+  }
+  console.log(`model ${p.modelId} v${p.version} (${p.name}) registered: uri ${p.uri}, verifier ${p.verifier}, ${p.gasUsed} gas`);
+  console.log(`bundle ${p.bundleDir}${p.cid ? ` (keep it reachable for provers: it is in the local IPFS node)` : ""}`);
+  console.log(
+    `card: ${p.card.task}, ${p.card.input.size} inputs (${p.card.input.mode}), ${p.card.constraints} constraints, keys ${p.card.trustedSetup}`,
+  );
 }
 
 async function jobOpen(o: Values): Promise<void> {
@@ -237,9 +286,11 @@ async function main(argv: string[]): Promise<void> {
   if (cmd === "prover") {
     process.argv = [process.argv[0], process.argv[1]];
     await import("../prover/main");
-    return;
+    // the node runs until SIGINT / SIGTERM, when it exits by itself (scripts/apps/prover/main.ts)
+    return new Promise<void>(() => undefined);
   }
   if (cmd === "models" && !sub) return models(o);
+  if (cmd === "publish" && !sub) return publish(o);
   if (cmd === "job" && sub === "open") return jobOpen(o);
   if (cmd === "job" && (sub === "status" || sub === "wait")) return jobStatus(o, sub === "wait");
   if (cmd === "job" && sub === "deliver") return jobDeliver(o);
@@ -247,14 +298,17 @@ async function main(argv: string[]): Promise<void> {
   throw new UsageError(`unknown command "${[cmd, sub].filter(Boolean).join(" ")}"; run zkml --help`);
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
-  const message =
-    e instanceof UsageError || e instanceof InferenceClientError || e instanceof UserError
-      ? e.message
-      : describeError(e, {
-          network: process.env.ZKML_RPC_URL ? "ZKML_RPC_URL" : "--rpc",
-          interfaces: [InferenceJobs__factory.createInterface(), ModelRegistry__factory.createInterface()],
-        });
-  console.error(`error: ${message.split("\n")[0]}`);
-  process.exit(1);
-});
+main(process.argv.slice(2))
+  // snarkjs' curve keeps worker threads (publishing computes keys): end them so the command exits
+  .then(releaseSnarkjs)
+  .catch((e: unknown) => {
+    const message =
+      e instanceof UsageError || e instanceof InferenceClientError || e instanceof UserError
+        ? e.message
+        : describeError(e, {
+            network: process.env.ZKML_RPC_URL ? "ZKML_RPC_URL" : "--rpc",
+            interfaces: [InferenceJobs__factory.createInterface(), ModelRegistry__factory.createInterface()],
+          });
+    console.error(`error: ${message.split("\n")[0]}`);
+    process.exit(1);
+  });

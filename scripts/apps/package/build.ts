@@ -2,7 +2,7 @@
  * `npm run build:package`: writes `dist/`, what the npm package ships besides the Solidity sources
  * (docs/consumers.md, "What the package holds"):
  *   dist/index.{js,mjs,d.ts}    the SDK (scripts/chain/sdk.ts; no Node module: browsers too)
- *   dist/node.*                 its Node-side part (scripts/chain/node.ts: file:// bundles, private delivery)
+ *   dist/node.*                 its Node-side part (scripts/pipelines/sdk-node.ts: file:// bundles, private delivery, publishing)
  *   dist/testing.*              the test kit (scripts/apps/testkit)
  *   dist/hardhat.*              the Hardhat plugin (scripts/apps/testkit/plugin.ts)
  *   dist/cli.js                 the `zkml` operator command (scripts/apps/cli/zkml.ts), dist/proof-worker.js its prover's worker
@@ -25,7 +25,7 @@ const DIST = path.join(ROOT, "dist");
 /** The TypeScript entry points, by output name. */
 export const ENTRIES = {
   index: "scripts/chain/sdk.ts",
-  node: "scripts/chain/node.ts",
+  node: "scripts/pipelines/sdk-node.ts",
   testing: "scripts/apps/testkit/index.ts",
   hardhat: "scripts/apps/testkit/plugin.ts",
   cli: "scripts/apps/cli/zkml.ts",

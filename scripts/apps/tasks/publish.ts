@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { BUILD_DIR, ROOT, rel, writeFileAtomic } from "../../util/paths";
+import { BUILD_DIR, ROOT, rel } from "../../util/paths";
 import type { ModelCard } from "../../formats/bundle";
 import { type TaskResult } from "./common";
 import { UserError } from "../../chain/errors";
@@ -49,71 +49,33 @@ export interface PublishOptions {
 /**
  * `--onnx`: imports the file to models/<name>/ (refusing to replace another model's float model), builds it with the
  * calibration set and, with `--reference`, evaluates it against the owner's framework outputs, refusing to publish a
- * model that misses the targets of `npm run evaluate`. Nothing is sent before this has passed.
+ * model that misses the targets of `npm run evaluate` (scripts/pipelines/publish.ts). Nothing is sent before this has
+ * passed.
  * @returns The model name and the accuracy for its card.
  */
 async function importOnnxForPublish(opts: PublishOptions): Promise<{ name: string; accuracy?: ModelCard["accuracy"] }> {
-  const onnx = opts.onnx!;
-  if (!fs.existsSync(onnx)) throw new UserError(`--onnx ${onnx}: no such file; give the .onnx file your framework exported`);
   if (opts.calibration === undefined)
     throw new UserError("--onnx needs --calibration <inputs.npy|.json|.csv>: raw inputs to quantize with (docs/bring-your-own-model.md)");
-  if (!fs.existsSync(opts.calibration)) throw new UserError(`--calibration ${opts.calibration}: no such file`);
-  const { defaultModelName, parseImportOptions } = await import("../../engine/onnx/options");
-  const { importOnnx } = await import("../../engine/onnx/import");
-  const { readInputs, readReference } = await import("../../formats/calibration");
-  const name = opts.model ?? defaultModelName(onnx);
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new UserError(`--model ${name}: a model name is lower case letters, digits and -`);
-  const user = <T>(flag: string, f: () => T): T => {
-    try {
-      return f();
-    } catch (e) {
-      const msg = (e as Error).message.split("\n")[0];
-      throw new UserError(flag ? `${flag}: ${msg}` : msg);
-    }
-  };
-  const importOpts = user("", () => parseImportOptions(name, { preprocess: opts.preprocess, classes: opts.classes, task: opts.task }));
-  const fm = user(`--onnx ${onnx}`, () => importOnnx(fs.readFileSync(onnx), importOpts));
-  // every file read and checked before anything is written
-  user("--calibration", () => readInputs(opts.calibration!, fm.inputSize));
-  const ref =
-    opts.reference === undefined ? undefined : user("--reference", () => readReference(opts.reference!, fm.inputSize, fm.classes.length));
-  const floatFile = path.join(ROOT, "models", name, `${name}.float.json`);
-  const text = JSON.stringify(fm, null, 1) + "\n";
-  if (fs.existsSync(path.join(ROOT, "models", name)) && (!fs.existsSync(floatFile) || fs.readFileSync(floatFile, "utf8") !== text))
-    throw new UserError(
-      `--model ${name}: models/${name}/ holds another model; give another --model name, or publish that one with --model ${name} and no --onnx`,
+  const { PublishError, importAndBuild } = await import("../../pipelines/publish");
+  try {
+    const r = await importAndBuild(
+      {
+        onnx: opts.onnx!,
+        calibration: opts.calibration,
+        name: opts.model,
+        reference: opts.reference,
+        preprocess: opts.preprocess,
+        classes: opts.classes,
+        task: opts.task,
+      },
+      ROOT,
+      { onnx: "--onnx", calibration: "--calibration", reference: "--reference", name: "--model" },
     );
-  writeFileAtomic(floatFile, text);
-  const { buildModel } = await import("../../pipelines/build");
-  const built = await buildModel(name, { calibration: opts.calibration });
-  if (!ref) return { name };
-  const { evaluateAgainstReference, missedTargets } = await import("../../pipelines/evaluate");
-  const r = evaluateAgainstReference(fm, built.model, ref);
-  const missed = missedTargets(r);
-  if (missed.length)
-    throw new UserError(
-      `--reference ${opts.reference}: the built model misses ${missed.length === 1 ? "a target" : "targets"} of npm run evaluate (nothing sent): ${missed.join("; ")}`,
-    );
-  const dataset = `owner's reference ${path.basename(opts.reference!)}`;
-  return {
-    name,
-    accuracy:
-      r.task === "classification"
-        ? {
-            dataset,
-            samples: r.n,
-            metric: "top-1 agreement with the framework's outputs",
-            float: r.floatTop1Agreement ?? 0,
-            quantized: r.quantizedTop1Agreement ?? 0,
-          }
-        : {
-            dataset,
-            samples: r.n,
-            metric: "vs the framework's outputs: float max absolute difference, quantized mean absolute error (output units)",
-            float: r.floatMaxAbsDiff,
-            quantized: r.outputs.reduce((s, o) => s + o.quantizedMae, 0) / r.outputs.length,
-          },
-  };
+    return { name: r.name, accuracy: r.accuracy };
+  } catch (e) {
+    if (e instanceof PublishError) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOptions): Promise<TaskResult> {

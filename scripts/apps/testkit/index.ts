@@ -12,7 +12,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type {} from "@nomicfoundation/hardhat-ethers"; // hre.ethers
 import type { Signer } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
-import { ROOT } from "../../util/paths";
+import { BUILD_DIR, ROOT } from "../../util/paths";
+import { type OnnxSource, publishOnnx } from "../../pipelines/publish";
 import { type ModelCard, type BundleManifest, BUNDLE_FILES, parseModelCard } from "../../formats/bundle";
 import { readBundle } from "../../formats/bundle-files";
 import { type QuantizedModel, validateModel } from "../../formats/quantized-model";
@@ -81,6 +82,13 @@ export interface KitOptions {
   bundlesDir?: string;
   /** The registry `uri` of a model's bundle (default: its folder as a `file://` URL), e.g. an `http://` base serving it. */
   bundleUri?: (name: string, dir: string) => string;
+  /**
+   * Your own models, from their ONNX files: imported, quantized with their calibration inputs, compiled and published
+   * as the bundled ones (cached by content, so only the first run compiles), registered under their `name`.
+   */
+  onnx?: readonly OnnxSource[];
+  /** Where own models are built (default: `zkml-testkit` in the build cache). */
+  workspace?: string;
 }
 
 /** The bundles folder: the package's (`dist/bundles`), or in this repository the one `npm run build:package` writes. */
@@ -99,9 +107,8 @@ interface LoadedBundle {
   verifier: Artifact;
 }
 
-function loadBundle(dir: string, name: string): LoadedBundle {
-  const bdir = path.join(dir, name);
-  if (!fs.existsSync(bdir)) throw new Error(`model "${name}": no bundle in ${dir}; bundled models: ${BUNDLED_MODELS.join(", ")}`);
+/** A bundle folder, checked (scripts/formats/bundle-files.ts), with its model and card parsed. */
+function readKitBundle(bdir: string): Omit<LoadedBundle, "verifier"> {
   const manifest = readBundle(bdir);
   const json = (f: string) => JSON.parse(fs.readFileSync(path.join(bdir, f), "utf8")) as unknown;
   return {
@@ -109,8 +116,13 @@ function loadBundle(dir: string, name: string): LoadedBundle {
     manifest,
     model: validateModel(json(BUNDLE_FILES.model) as QuantizedModel),
     card: parseModelCard(json(BUNDLE_FILES.card)),
-    verifier: JSON.parse(fs.readFileSync(path.join(dir, `${name}.verifier.json`), "utf8")) as Artifact,
   };
+}
+
+function loadBundle(dir: string, name: string): LoadedBundle {
+  const bdir = path.join(dir, name);
+  if (!fs.existsSync(bdir)) throw new Error(`model "${name}": no bundle in ${dir}; bundled models: ${BUNDLED_MODELS.join(", ")}`);
+  return { ...readKitBundle(bdir), verifier: JSON.parse(fs.readFileSync(path.join(dir, `${name}.verifier.json`), "utf8")) as Artifact };
 }
 
 /**
@@ -135,7 +147,7 @@ export async function deployInferenceKitWith(signers: readonly Signer[], opts: K
   const owner = signers[signers.length - 2];
   const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, ...opts.market });
   const models: Record<string, KitModel> = {};
-  const byId = new Map<bigint, LoadedBundle>();
+  const byId = new Map<bigint, Omit<LoadedBundle, "verifier">>();
   for (const [name, b] of bundles) {
     const { adapter } = await deployGroth16Verifier(deployer, b.verifier, sys.factory);
     const uri = opts.bundleUri ? opts.bundleUri(name, b.dir) : pathToFileURL(b.dir).href;
@@ -151,6 +163,18 @@ export async function deployInferenceKitWith(signers: readonly Signer[], opts: K
     byId.set(modelId, b);
   }
   const jobs = sys.jobs;
+  for (const src of opts.onnx ?? []) {
+    const p = await publishOnnx(owner, await jobs.getAddress(), {
+      ...src,
+      workspace: opts.workspace ?? path.join(BUILD_DIR, "zkml-testkit"),
+      license: "test",
+      bundleUri: (d) => pathToFileURL(d).href,
+    });
+    if (models[p.name]) throw new Error(`onnx: a model named "${p.name}" is already in this kit; give the file another name`);
+    const b = readKitBundle(p.bundleDir);
+    models[p.name] = { name: p.name, modelId: p.modelId, version: p.version, card: p.card, layout: b.manifest.registry.layout, uri: p.uri };
+    byId.set(p.modelId, b);
+  }
   await (await jobs.connect(prover).deposit({ value: (await jobs.claimBond()) * 16n })).wait();
   const client = await InferenceClient.connect({ jobs: await jobs.getAddress(), runner: deployer, readFile: readLocalFile });
 

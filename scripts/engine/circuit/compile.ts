@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as snarkjs from "snarkjs";
 import { sha256 } from "../../util/hash";
-import { BUILD_DIR, CIRCUIT_LIB_DIR, NODE_MODULES, ROOT, ensureDir } from "../../util/paths";
+import { BUILD_DIR, CIRCUIT_LIB_DIR, ROOT, ensureDir, packageDir } from "../../util/paths";
 
 /** What a compiled circuit left on disk, and its size. */
 export interface CompiledCircuit {
@@ -93,7 +93,8 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
     "--sym",
     `--O${optimization}`,
     "-l",
-    path.relative(ROOT, NODE_MODULES),
+    // the folder holding circomlib (circuits include "circomlib/circuits/...")
+    path.relative(ROOT, path.dirname(packageDir("circomlib"))),
     "-l",
     path.relative(ROOT, CIRCUIT_LIB_DIR),
     "-o",

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as snarkjs from "snarkjs";
 import type { CompiledCircuit } from "../circuit/compile";
 import { canonicalJson, sha256, sha256File } from "../../util/hash";
-import { BUILD_DIR, NODE_MODULES, ensureDir, writeFileAtomic } from "../../util/paths";
+import { BUILD_DIR, ensureDir, packageDir, writeFileAtomic } from "../../util/paths";
 import { DEV_ZKEY_BEACON } from "./dev-secrets";
 import { writeDevZkeyDirect } from "./direct-zkey";
 import type { PtauFile } from "./ptau";
@@ -15,11 +15,10 @@ import type { PtauFile } from "./ptau";
  */
 export const DEV_RECIPE = "groth16-dev-v2";
 /** snarkjs' package folder (its package.json is not in the package's "exports", so read it from disk). */
-const SNARKJS_DIR = path.join(NODE_MODULES, "snarkjs");
 
 /** Installed snarkjs version. */
 export function snarkjsPackageVersion(): string {
-  return (JSON.parse(fs.readFileSync(path.join(SNARKJS_DIR, "package.json"), "utf8")) as { version: string }).version;
+  return (JSON.parse(fs.readFileSync(path.join(packageDir("snarkjs"), "package.json"), "utf8")) as { version: string }).version;
 }
 
 export interface Groth16Keys {
@@ -117,7 +116,7 @@ export async function exportGroth16Verifier(
   source: string,
   origin?: { setup: string; regenerate: string },
 ): Promise<string> {
-  const template = fs.readFileSync(path.join(SNARKJS_DIR, "templates", "verifier_groth16.sol.ejs"), "utf8");
+  const template = fs.readFileSync(path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"), "utf8");
   const sol = await snarkjs.zKey.exportSolidityVerifier(keys.zkey, { groth16: template });
   if (!/contract Groth16Verifier\b/.test(sol)) throw new Error("unexpected snarkjs verifier template: contract Groth16Verifier not found");
   const snarkjsVersion = snarkjsPackageVersion();
