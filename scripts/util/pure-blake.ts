@@ -14,8 +14,16 @@
 import Module, { createRequire } from "module";
 
 const req = createRequire(__filename);
-const id = req.resolve("blake-hash");
-if (!req.cache[id]) {
+/** blake-hash's path, or undefined where it is not installed (an installed package without circomlibjs: nothing to guard). */
+function resolved(): string | undefined {
+  try {
+    return req.resolve("blake-hash");
+  } catch {
+    return undefined;
+  }
+}
+const id = resolved();
+if (id && !req.cache[id]) {
   const m = new Module(id);
   m.filename = id;
   m.loaded = true;

@@ -13,7 +13,7 @@ import type {} from "@nomicfoundation/hardhat-ethers"; // hre.ethers
 import type { Signer } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
 import { BUILD_DIR, ROOT } from "../../util/paths";
-import { type OnnxSource, publishOnnx } from "../../pipelines/publish";
+import type { OnnxSource } from "../../pipelines/publish";
 import { type ModelCard, type BundleManifest, BUNDLE_FILES, parseModelCard } from "../../formats/bundle";
 import { readBundle } from "../../formats/bundle-files";
 import { type QuantizedModel, validateModel } from "../../formats/quantized-model";
@@ -163,8 +163,10 @@ export async function deployInferenceKitWith(signers: readonly Signer[], opts: K
     byId.set(modelId, b);
   }
   const jobs = sys.jobs;
+  // the compile toolchain (circom, snarkjs setup, ONNX import) loads only when own models are asked for
+  const { publishOnnx } = opts.onnx?.length ? await import("../../pipelines/publish") : { publishOnnx: undefined };
   for (const src of opts.onnx ?? []) {
-    const p = await publishOnnx(owner, await jobs.getAddress(), {
+    const p = await publishOnnx!(owner, await jobs.getAddress(), {
       ...src,
       workspace: opts.workspace ?? path.join(BUILD_DIR, "zkml-testkit"),
       license: "test",

@@ -62,6 +62,13 @@ function runCircom(args: string[], cwd: string): Promise<{ code: number; out: st
   });
 }
 
+/** The deepest folder that holds both `a` and `b`. */
+function commonAncestor(a: string, b: string): string {
+  let d = path.resolve(a);
+  while (path.relative(d, path.resolve(b)).startsWith("..")) d = path.dirname(d);
+  return d;
+}
+
 /**
  * Compiles a circom main file with circom2 (WebAssembly, offline) to R1CS, witness WASM and symbols, reusing a
  * previous build when no input changed (key: main source, circuits/lib sources, circomlib and circom2 versions,
@@ -85,22 +92,25 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
   fs.rmSync(tmp, { recursive: true, force: true });
   ensureDir(tmp);
   const t0 = Date.now();
-  // circom2 maps paths relative to the working directory, so run it from the repository root.
+  // circom2 maps paths relative to the working directory, and does not find includes through an -l path that climbs
+  // with "..": run it from the deepest folder holding both circomlib's folder and circuits/lib (the repository in a
+  // checkout, node_modules when this package is installed).
+  const modules = path.dirname(packageDir("circomlib"));
+  const cwd = commonAncestor(modules, CIRCUIT_LIB_DIR);
   const args = [
-    path.relative(ROOT, mainFile),
+    path.relative(cwd, mainFile),
     "--r1cs",
     "--wasm",
     "--sym",
     `--O${optimization}`,
     "-l",
-    // the folder holding circomlib (circuits include "circomlib/circuits/...")
-    path.relative(ROOT, path.dirname(packageDir("circomlib"))),
+    path.relative(cwd, modules) || ".", // circuits include "circomlib/circuits/..."
     "-l",
-    path.relative(ROOT, CIRCUIT_LIB_DIR),
+    path.relative(cwd, CIRCUIT_LIB_DIR),
     "-o",
-    path.relative(ROOT, tmp),
+    path.relative(cwd, tmp),
   ];
-  const { code, out } = await runCircom(args, ROOT);
+  const { code, out } = await runCircom(args, cwd);
   if (code !== 0 || !fs.existsSync(path.join(tmp, `${name}.r1cs`))) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new Error(`circom failed on ${path.relative(ROOT, mainFile)} (exit ${code}):\n${out.trim()}`);
