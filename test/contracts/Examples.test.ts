@@ -7,7 +7,7 @@ import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal } from "./fixtures";
+import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
 import type { MockCaller } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 7, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -16,11 +16,7 @@ const MODEL_HASH = 4242n;
 
 async function forecasterFixture() {
   const m = await mockMarketFixture();
-  const adapter = await createAdapter(m.factory, await m.mock.getAddress(), 4);
-  const id = await m.registry
-    .connect(m.modelOwner)
-    .registerModelWithLayout.staticCall(commitment({ modelHash: MODEL_HASH }), adapter, LAYOUT);
-  await m.registry.connect(m.modelOwner).registerModelWithLayout(commitment({ modelHash: MODEL_HASH }), adapter, LAYOUT);
+  const id = await registerMockWithLayout(m, MODEL_HASH, LAYOUT);
   const reporter: MockCaller = await (await ethers.getContractFactory("MockCaller")).deploy();
   const f = await (
     await ethers.getContractFactory("SeriesForecaster")

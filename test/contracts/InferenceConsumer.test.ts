@@ -7,7 +7,7 @@ import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal } from "./fixtures";
+import { commitment, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
 
 const PUBLIC = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 2, outputBits: 16, outputFrac: 6 };
 const PUBLIC_HASH = 777n;
@@ -15,11 +15,7 @@ const FEE = ethers.parseEther("0.01");
 
 async function consumerFixture() {
   const m = await mockMarketFixture();
-  const adapter = await createAdapter(m.factory, await m.mock.getAddress(), 4);
-  const publicId = await m.registry
-    .connect(m.modelOwner)
-    .registerModelWithLayout.staticCall(commitment({ modelHash: PUBLIC_HASH }), adapter, PUBLIC);
-  await m.registry.connect(m.modelOwner).registerModelWithLayout(commitment({ modelHash: PUBLIC_HASH }), adapter, PUBLIC);
+  const publicId = await registerMockWithLayout(m, PUBLIC_HASH, PUBLIC);
   const Harness = await ethers.getContractFactory("ConsumerHarness");
   const onPublic = await Harness.deploy(await m.jobs.getAddress(), publicId, 1n);
   const onCommitted = await Harness.deploy(await m.jobs.getAddress(), m.modelId, 1n);

@@ -12,7 +12,7 @@ import type {
   VerifierAdapterFactory,
   ZKMLVerifier,
 } from "../../typechain-types";
-import type { IERCZKMLRegistry } from "../../typechain-types/ModelRegistry";
+import type { IERCZKMLRegistry, IModelRegistry } from "../../typechain-types/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { ModelRegistry__factory } from "../../typechain-types";
 import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/model-layout";
@@ -274,4 +274,20 @@ export async function mockMarketFixture() {
     modelCommitment: await modelSignal(modelHash),
     chainId,
   };
+}
+
+/**
+ * Registers, on the mock market of {@link mockMarketFixture}, a model with `modelHash` and an explicit `layout`
+ * (verified by the mock verifier through a 4-signal adapter); returns its id.
+ */
+export async function registerMockWithLayout(
+  m: Awaited<ReturnType<typeof mockMarketFixture>>,
+  modelHash: bigint,
+  layout: IModelRegistry.LayoutStruct,
+): Promise<bigint> {
+  const adapter = await createAdapter(m.factory, await m.mock.getAddress(), 4);
+  const r = m.registry.connect(m.modelOwner);
+  const id = await r.registerModelWithLayout.staticCall(commitment({ modelHash }), adapter, layout);
+  await r.registerModelWithLayout(commitment({ modelHash }), adapter, layout);
+  return id;
 }

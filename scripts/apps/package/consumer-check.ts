@@ -7,13 +7,15 @@
  * the front-door issue targets: consumer lines, test lines, commands, tarball size, time to the first green test.
  * Exits 1 on any failure. Needs the npm registry (or a warm npm cache) for the fresh project's install.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT } from "../../util/paths";
 import { commandLine } from "../../util/args";
 import { TARBALL_BUDGET_BYTES } from "./contents";
+import { freePort } from "../../chain/local-node";
+import { HDNodeWallet } from "ethers";
 
 /** What a consumer's project installs besides the package (docs/consumers.md, "Supported versions"). */
 export const CONSUMER_DEV_DEPENDENCIES = {
@@ -119,7 +121,63 @@ interface PackFile {
   size: number;
 }
 
-function main(): void {
+/**
+ * The development loop on a `hardhat node` in the fresh project: the plugin's `zkml:deploy`, a job opened with the
+ * package's `zkml` bin, the plugin's `zkml:fulfil` proving it, and `zkml job status` reading the verified class.
+ * @returns A problem, or undefined.
+ */
+async function devLoop(project: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const port = await freePort();
+  fs.writeFileSync(
+    path.join(project, "hardhat.dev.config.ts"),
+    `import config from "./hardhat.config";\nexport default { ...config, networks: { dev: { url: "http://127.0.0.1:${port}" } } };\n`,
+  );
+  const node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`hardhat node did not start in 120 s:\n${log}`)), 120_000);
+      node.stdout.on("data", (d: Buffer) => {
+        log += d.toString();
+        if (log.includes("Started HTTP")) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      node.on("exit", (code) => reject(new Error(`hardhat node exited (${code}):\n${log}`)));
+    });
+    const hh = (...args: string[]) =>
+      run("npx", ["hardhat", "--config", "hardhat.dev.config.ts", ...args, "--network", "dev"], project, env);
+    const deployed = hh("zkml:deploy");
+    const jobs = /^InferenceJobs\s+(0x[0-9a-fA-F]{40})$/m.exec(deployed)?.[1];
+    if (!jobs) return `zkml:deploy printed no InferenceJobs address:\n${deployed}`;
+    // account 1 of the public test mnemonic hardhat node funds (never a real key)
+    const requesterKey = HDNodeWallet.fromPhrase(
+      "test test test test test test test test test test test junk",
+      undefined,
+      "m/44'/60'/0'/0/1",
+    ).privateKey;
+    const zenv = {
+      ...env,
+      ZKML_RPC_URL: `http://127.0.0.1:${port}`,
+      ZKML_JOBS_ADDRESS: jobs,
+      ZKML_PRIVATE_KEY: "0x" + "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    };
+    const opened = run("npx", ["zkml", "job", "open", "--model", "1", "--raw", "5.1,3.5,1.4,0.2", "--fee", "0.01"], project, zenv);
+    const jobId = /^job (\d+) opened/m.exec(opened)?.[1];
+    if (!jobId) return `zkml job open printed no job id:\n${opened}`;
+    const fulfilled = hh("zkml:fulfil", "--jobs", jobs);
+    if (!new RegExp(`^job ${jobId} \\(model 1\\): fulfilled, output 0`, "m").test(fulfilled))
+      return `zkml:fulfil did not prove job ${jobId}:\n${fulfilled}`;
+    const status = run("npx", ["zkml", "job", "status", "--job", jobId], project, zenv);
+    if (!status.startsWith(`job ${jobId} fulfilled: class 0 (setosa)`)) return `zkml job status: ${status}`;
+    return undefined;
+  } finally {
+    node.kill("SIGTERM");
+  }
+}
+
+async function main(): Promise<void> {
   const { values: o } = commandLine(process.argv.slice(2), { keep: { type: "boolean" } }, "usage: npm run package:check [-- --keep]");
   if (!fs.existsSync(path.join(ROOT, "dist", "index.js"))) throw new Error("dist/ is missing: run npm run build:package first");
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-package-check-"));
@@ -173,7 +231,11 @@ function main(): void {
   if (!sdk || sdk.irisLabel !== "virginica" || !Number.isInteger(sdk.ownClass))
     problems.push(`the SDK script did not report a proven result: ${timing?.[1]}`);
 
-  // 5. every entry point loads from the installed package, as CommonJS and as ESM; the bin runs
+  // 5. the development loop: plugin tasks on a hardhat node, the bin as the requester
+  const dev = await devLoop(project, env);
+  if (dev) problems.push(`development loop: ${dev}`);
+
+  // 6. every entry point loads from the installed package, as CommonJS and as ESM; the bin runs
   const load = `const ids = ["zkml-evm", "zkml-evm/node", "zkml-evm/testing"];
     for (const id of ids) require(id);
     Promise.all(ids.map((id) => import(id))).then((ms) => {
@@ -226,9 +288,8 @@ function main(): void {
   }
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
-}
+if (require.main === module)
+  main().catch((e: unknown) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(1);
+  });

@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { pathToFileURL } from "url";
+import { fileURLToPath, pathToFileURL } from "url";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type {} from "@nomicfoundation/hardhat-ethers"; // hre.ethers
 import type { Signer } from "ethers";
@@ -107,8 +107,11 @@ interface LoadedBundle {
   verifier: Artifact;
 }
 
+/** A bundle folder the kit proves with. */
+export type KitBundle = Omit<LoadedBundle, "verifier">;
+
 /** A bundle folder, checked (scripts/formats/bundle-files.ts), with its model and card parsed. */
-function readKitBundle(bdir: string): Omit<LoadedBundle, "verifier"> {
+function readKitBundle(bdir: string): KitBundle {
   const manifest = readBundle(bdir);
   const json = (f: string) => JSON.parse(fs.readFileSync(path.join(bdir, f), "utf8")) as unknown;
   return {
@@ -126,6 +129,72 @@ function loadBundle(dir: string, name: string): LoadedBundle {
 }
 
 /**
+ * What a prover node does, once, for every open job on a model whose bundle is in `bundles` (by model id): reads its
+ * input, claims with `prover`'s stake, proves with Groth16 in this process and submits. Private-input jobs are skipped
+ * (their requester delivers to a claimant). The kit's `fulfilJobs`, and the `zkml:fulfil` task.
+ */
+export async function fulfilOpenJobs(jobs: InferenceJobs, prover: Signer, bundles: ReadonlyMap<bigint, KitBundle>): Promise<KitJob[]> {
+  const out: KitJob[] = [];
+  const next = await jobs.nextJobId();
+  for (let jobId = 1n; jobId < next; jobId++) {
+    const job = await jobs.getJob(jobId);
+    if (Number(job.status) !== 1) continue; // only Open jobs (a kit job is claimed and settled in one call)
+    const b = bundles.get(BigInt(job.modelId));
+    if (!b) continue;
+    const done: KitJob = { jobId, modelId: BigInt(job.modelId) };
+    out.push(done);
+    if (job.privateInput) {
+      done.skipped = "private input: its requester delivers it to a claimant (docs/consumers.md, private inputs)";
+      continue;
+    }
+    let x: bigint[];
+    let salt: bigint | undefined;
+    try {
+      if (b.model.input.mode === "public") {
+        const ev = (await jobs.queryFilter(jobs.filters.JobInputs(jobId)))[0];
+        if (!ev) throw new Error("no JobInputs event");
+        x = checkPublicInput(b.model, ev.args.inputs, await jobs.inputSignalsOf(jobId)).x;
+      } else {
+        const ev = (await jobs.queryFilter(jobs.filters.JobOpened(jobId)))[0];
+        const input = await fetchCheckedInput(ev.args.inputURI, b.model, job.inputCommitment);
+        ({ x, salt } = input);
+      }
+    } catch (e) {
+      done.skipped = `input: ${(e as Error).message}`;
+      continue;
+    }
+    await (await jobs.connect(prover).claim(jobId)).wait();
+    const binding = await bindingFor(jobs, prover, jobId, await prover.getAddress());
+    const files = { wasm: path.join(b.dir, BUNDLE_FILES.wasm), zkey: path.join(b.dir, BUNDLE_FILES.zkey) };
+    const p = await proveInference(b.model, files, x, salt, binding);
+    const rc = await (await jobs.connect(prover).submitResult(jobId, p.output, p.packed.bytes)).wait();
+    done.output = p.output;
+    done.gasUsed = rc?.gasUsed;
+  }
+  return out;
+}
+
+/**
+ * The bundles of the registry's models whose current version's `uri` is a local folder (`file://`), by model id:
+ * what `fulfilOpenJobs` can serve on a deployment made by `deployInferenceKit` or `zkml:deploy`.
+ */
+export async function localBundles(registry: ModelRegistry): Promise<Map<bigint, KitBundle>> {
+  const out = new Map<bigint, KitBundle>();
+  const count = await registry.modelCount();
+  for (let id = 1n; id <= count; id++) {
+    const [version] = await registry.currentVersion(id);
+    const [c] = await registry.getModelVersion(id, version);
+    if (!c.uri.startsWith("file:")) continue;
+    try {
+      out.set(id, readKitBundle(fileURLToPath(c.uri)));
+    } catch {
+      // a folder that is gone or not a bundle: that model is not served here
+    }
+  }
+  return out;
+}
+
+/**
  * Deploys the market and registers the bundled models on `hre`'s network (use it inside `loadFixture`).
  * @throws Error naming an unknown model.
  */
@@ -134,20 +203,21 @@ export async function deployInferenceKit(hre: HardhatRuntimeEnvironment, opts: K
 }
 
 /**
- * {@link deployInferenceKit} with these accounts (any network: e.g. wallets on a `hardhat node`): the first deploys,
+ * {@link deployInferenceKit} with these accounts (any network: e.g. wallets on a `hardhat node`; one account can take
+ * every role): the first deploys,
  * the second to last owns the models, the last proves.
  */
 export async function deployInferenceKitWith(signers: readonly Signer[], opts: KitOptions = {}): Promise<InferenceKit> {
-  if (signers.length < 3) throw new Error(`the test kit needs at least 3 accounts, got ${signers.length}`);
+  if (signers.length === 0) throw new Error("the test kit needs an account: configure one for this network");
   const dir = opts.bundlesDir ?? defaultBundlesDir();
   const names = opts.models ?? BUNDLED_MODELS;
   const bundles = new Map(names.map((n) => [n, loadBundle(dir, n)]));
   const deployer = signers[0];
   const prover = signers[signers.length - 1];
-  const owner = signers[signers.length - 2];
+  const owner = signers[Math.max(0, signers.length - 2)];
   const sys = await deploySystem(deployer, { ...DEFAULT_MARKET, ...opts.market });
   const models: Record<string, KitModel> = {};
-  const byId = new Map<bigint, Omit<LoadedBundle, "verifier">>();
+  const byId = new Map<bigint, KitBundle>();
   for (const [name, b] of bundles) {
     const { adapter } = await deployGroth16Verifier(deployer, b.verifier, sys.factory);
     const uri = opts.bundleUri ? opts.bundleUri(name, b.dir) : pathToFileURL(b.dir).href;
@@ -180,46 +250,7 @@ export async function deployInferenceKitWith(signers: readonly Signer[], opts: K
   await (await jobs.connect(prover).deposit({ value: (await jobs.claimBond()) * 16n })).wait();
   const client = await InferenceClient.connect({ jobs: await jobs.getAddress(), runner: deployer, readFile: readLocalFile });
 
-  const fulfilJobs = async (): Promise<KitJob[]> => {
-    const out: KitJob[] = [];
-    const next = await jobs.nextJobId();
-    for (let jobId = 1n; jobId < next; jobId++) {
-      const job = await jobs.getJob(jobId);
-      if (Number(job.status) !== 1) continue; // only Open jobs (a kit job is claimed and settled in one call)
-      const b = byId.get(BigInt(job.modelId));
-      if (!b) continue;
-      const done: KitJob = { jobId, modelId: BigInt(job.modelId) };
-      out.push(done);
-      if (job.privateInput) {
-        done.skipped = "private input: its requester delivers it to a claimant (docs/consumers.md, private inputs)";
-        continue;
-      }
-      let x: bigint[];
-      let salt: bigint | undefined;
-      try {
-        if (b.model.input.mode === "public") {
-          const ev = (await jobs.queryFilter(jobs.filters.JobInputs(jobId)))[0];
-          if (!ev) throw new Error("no JobInputs event");
-          x = checkPublicInput(b.model, ev.args.inputs, await jobs.inputSignalsOf(jobId)).x;
-        } else {
-          const ev = (await jobs.queryFilter(jobs.filters.JobOpened(jobId)))[0];
-          const input = await fetchCheckedInput(ev.args.inputURI, b.model, job.inputCommitment);
-          ({ x, salt } = input);
-        }
-      } catch (e) {
-        done.skipped = `input: ${(e as Error).message}`;
-        continue;
-      }
-      await (await jobs.connect(prover).claim(jobId)).wait();
-      const binding = await bindingFor(jobs, prover, jobId, await prover.getAddress());
-      const files = { wasm: path.join(b.dir, BUNDLE_FILES.wasm), zkey: path.join(b.dir, BUNDLE_FILES.zkey) };
-      const p = await proveInference(b.model, files, x, salt, binding);
-      const rc = await (await jobs.connect(prover).submitResult(jobId, p.output, p.packed.bytes)).wait();
-      done.output = p.output;
-      done.gasUsed = rc?.gasUsed;
-    }
-    return out;
-  };
+  const fulfilJobs = (): Promise<KitJob[]> => fulfilOpenJobs(jobs, prover, byId);
 
   return {
     registry: sys.registry,
