@@ -161,7 +161,7 @@ async function devLoop(project: string, env: NodeJS.ProcessEnv): Promise<string 
       ...env,
       ZKML_RPC_URL: `http://127.0.0.1:${port}`,
       ZKML_JOBS_ADDRESS: jobs,
-      ZKML_PRIVATE_KEY: "0x" + "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+      ZKML_PRIVATE_KEY: requesterKey,
     };
     const opened = run("npx", ["zkml", "job", "open", "--model", "1", "--raw", "5.1,3.5,1.4,0.2", "--fee", "0.01"], project, zenv);
     const jobId = /^job (\d+) opened/m.exec(opened)?.[1];
