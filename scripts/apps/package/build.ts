@@ -34,6 +34,8 @@ export const ENTRIES = {
   "proof-worker": "scripts/apps/prover/proof-worker.ts",
   "fixed-base-worker": "scripts/engine/setup/fixed-base-worker.ts",
 } as const;
+const IMPORTED = ["index", "node", "testing"] as const;
+const RUN = ["hardhat", "cli", "proof-worker", "fixed-base-worker"] as const;
 
 async function main(): Promise<void> {
   fs.rmSync(DIST, { recursive: true, force: true });
@@ -54,18 +56,9 @@ async function main(): Promise<void> {
     devDependencies?: Record<string, string>;
     peerDependencies?: Record<string, string>;
   };
-  await build({
-    entry: Object.fromEntries(Object.entries(ENTRIES).map(([k, v]) => [k, path.join(ROOT, v)])),
+  const abs = (names: readonly (keyof typeof ENTRIES)[]) => Object.fromEntries(names.map((k) => [k, path.join(ROOT, ENTRIES[k])]));
+  const common = {
     outDir: DIST,
-    format: ["cjs", "esm"],
-    // declarations for the importable entries; the bin and the worker are run, not imported
-    dts: {
-      entry: Object.fromEntries(
-        Object.entries(ENTRIES)
-          .filter(([k]) => !["cli", "proof-worker", "fixed-base-worker"].includes(k))
-          .map(([k, v]) => [k, path.join(ROOT, v)]),
-      ),
-    },
     shims: true,
     target: "node20",
     platform: "node",
@@ -76,7 +69,11 @@ async function main(): Promise<void> {
     // no npm package is bundled in: runtime ones are dependencies; a dev-only one reached at run time (the bundled
     // models' datasets, for their cards' accuracy) fails to load where it is optional, and package:check catches the rest
     external: [pkg.dependencies, pkg.devDependencies, pkg.peerDependencies].flatMap((d) => Object.keys(d ?? {})),
-  });
+  } as const;
+  // what projects import: ESM and CommonJS, with declarations
+  await build({ ...common, entry: abs(IMPORTED), format: ["cjs", "esm"], dts: { entry: abs(IMPORTED) } });
+  // what runs as is (Hardhat 2 loads its plugins as CommonJS; the bin; the worker threads): CommonJS only
+  await build({ ...common, entry: abs(RUN), format: ["cjs"], dts: { entry: abs(["hardhat"]) } });
   const files = fs.readdirSync(DIST).filter((f) => /\.(m?js|d\.m?ts)$/.test(f));
   console.log(`wrote ${rel(DIST)}: ${files.join(", ")}, abi/ (${ABI_CONTRACTS.length}), bundles/ (${BUNDLED_MODELS.join(", ")})`);
 }

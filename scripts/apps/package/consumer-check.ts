@@ -132,7 +132,13 @@ async function devLoop(project: string, env: NodeJS.ProcessEnv): Promise<string 
     path.join(project, "hardhat.dev.config.ts"),
     `import config from "./hardhat.config";\nexport default { ...config, networks: { dev: { url: "http://127.0.0.1:${port}" } } };\n`,
   );
-  const node = spawn("npx", ["hardhat", "node", "--port", String(port)], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+  // the project's hardhat binary itself (no npx in between), in a process group of its own, ended as a whole
+  const node = spawn(path.join(project, "node_modules", ".bin", "hardhat"), ["node", "--port", String(port)], {
+    cwd: project,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let log = "";
   try {
     await new Promise<void>((resolve, reject) => {
@@ -173,7 +179,13 @@ async function devLoop(project: string, env: NodeJS.ProcessEnv): Promise<string 
     if (!status.startsWith(`job ${jobId} fulfilled: class 0 (setosa)`)) return `zkml job status: ${status}`;
     return undefined;
   } finally {
-    node.kill("SIGTERM");
+    try {
+      process.kill(-node.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    node.stdout.destroy();
+    node.stderr.destroy();
   }
 }
 
