@@ -390,3 +390,18 @@ async function keepPeers(
     stop: () => clearInterval(timer),
   };
 }
+
+/**
+ * Adds a directory of files to the local IPFS blockstore (`dir`, default {@link defaultIpfsDir}) with a node that
+ * listens on nothing, then stops it: the CID is computed offline by the UnixFS importer; serve the blocks with
+ * `npm run ipfs:serve` (or any node on the same blockstore) for provers to fetch.
+ * @returns The directory's CID.
+ */
+export async function addToLocalIpfs(files: ReadonlyMap<string, Uint8Array>, dir = defaultIpfsDir()): Promise<string> {
+  const node = await startIpfsNode({ dir, listen: [] });
+  try {
+    return await node.addDirectory(files);
+  } finally {
+    await node.stop();
+  }
+}

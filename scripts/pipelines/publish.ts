@@ -181,13 +181,8 @@ export async function publishOnnx(owner: Signer, jobs: string, req: PublishReque
   let uri = req.uri ?? req.bundleUri?.(bundleDir) ?? "";
   let cid: string | undefined;
   if (!uri) {
-    const { startIpfsNode, defaultIpfsDir } = await import("../engine/ipfs");
-    const node = await startIpfsNode({ dir: req.ipfsDir ?? defaultIpfsDir(), listen: [] });
-    try {
-      cid = await node.addDirectory(files);
-    } finally {
-      await node.stop();
-    }
+    const { addToLocalIpfs } = await import("../engine/ipfs");
+    cid = await addToLocalIpfs(files, req.ipfsDir);
     uri = `ipfs://${cid}`;
   }
   const { InferenceJobs__factory, ModelRegistry__factory, VerifierAdapterFactory__factory } = await import("../../typechain-types");

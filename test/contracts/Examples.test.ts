@@ -7,7 +7,16 @@ import { ethers } from "hardhat";
 import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  modelSignal,
+  registerMockWithLayout,
+  asMarket,
+} from "./fixtures";
 import type { MockCaller } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 7, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -142,10 +151,7 @@ describe("examples", function () {
       await expect(s.forecaster.onInferenceResult(1n, 0n))
         .to.be.revertedWithCustomError(s.forecaster, "NotJobs")
         .withArgs(s.deployer.address);
-      const jobsAddr = await s.jobs.getAddress();
-      await impersonateAccount(jobsAddr);
-      await setBalance(jobsAddr, ethers.parseEther("1"));
-      const asJobs = await ethers.getSigner(jobsAddr);
+      const asJobs = await asMarket(s.jobs);
       await expect(s.forecaster.connect(asJobs).onInferenceResult(99n, 0n))
         .to.be.revertedWithCustomError(s.forecaster, "UnknownJob")
         .withArgs(99n);

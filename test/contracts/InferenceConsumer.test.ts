@@ -4,10 +4,10 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
-import { commitment, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import { commitment, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout, asMarket } from "./fixtures";
 
 const PUBLIC = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 2, outputBits: 16, outputFrac: 6 };
 const PUBLIC_HASH = 777n;
@@ -99,10 +99,7 @@ describe("InferenceConsumer", function () {
 
     it("reverts UnknownInferenceJob for a job it did not open, or whose result it already received", async function () {
       const s = await loadFixture(consumerFixture);
-      const jobsAddress = await s.jobs.getAddress();
-      await impersonateAccount(jobsAddress);
-      await setBalance(jobsAddress, ethers.parseEther("1"));
-      const market = await ethers.getSigner(jobsAddress);
+      const market = await asMarket(s.jobs);
       await expect(s.onCommitted.connect(market).onInferenceResult(99n, 2n))
         .to.be.revertedWithCustomError(s.onCommitted, "UnknownInferenceJob")
         .withArgs(99n);

@@ -3,6 +3,7 @@
  * Each function deploys with the first signer unless told otherwise and returns typed contracts.
  */
 import { ethers } from "hardhat";
+import { impersonateAccount, setBalance } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, keccak256, parseEther, type Signer } from "ethers";
 import type {
   Groth16VerifierAdapter,
@@ -290,4 +291,12 @@ export async function registerMockWithLayout(
   const id = await r.registerModelWithLayout.staticCall(commitment({ modelHash }), adapter, layout);
   await r.registerModelWithLayout(commitment({ modelHash }), adapter, layout);
   return id;
+}
+
+/** A signer that sends as the market contract itself (impersonated, funded): to call consumers' callbacks directly. */
+export async function asMarket(jobs: InferenceJobs): Promise<Signer> {
+  const address = await jobs.getAddress();
+  await impersonateAccount(address);
+  await setBalance(address, parseEther("1"));
+  return ethers.getSigner(address);
 }

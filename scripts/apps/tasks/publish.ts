@@ -124,13 +124,8 @@ export async function publishOp(hre: HardhatRuntimeEnvironment, opts: PublishOpt
   let uri = opts.uri ?? `file://${dir}`;
   let cid: string | undefined;
   if (mode === "local") {
-    const { startIpfsNode, defaultIpfsDir } = await import("../../engine/ipfs");
-    const node = await startIpfsNode({ dir: opts.ipfsDir ?? defaultIpfsDir(), listen: [] });
-    try {
-      cid = await node.addDirectory(files);
-    } finally {
-      await node.stop();
-    }
+    const { addToLocalIpfs } = await import("../../engine/ipfs");
+    cid = await addToLocalIpfs(files, opts.ipfsDir);
     uri = `ipfs://${cid}`;
   }
   const rec = readRecord(hre.network.name);
