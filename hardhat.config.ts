@@ -5,6 +5,7 @@ import "@typechain/hardhat";
 import { cliTaskName, guardCommandLine } from "./scripts/apps/tasks/cli";
 import "./scripts/apps/tasks";
 import { SOLC_SETTINGS } from "./scripts/engine/solc";
+import { releaseSnarkjs } from "./scripts/util/snarkjs-threads";
 // The toolbox's type extensions (hre.ignition, chai matchers...); its code is loaded below, unless the task is light.
 import type {} from "@nomicfoundation/hardhat-toolbox";
 
@@ -116,9 +117,7 @@ const config: HardhatUserConfig = {
       },
       async afterAll(): Promise<void> {
         // snarkjs keeps worker threads alive; end them or mocha never exits (docs/design-decisions.md, "snarkjs").
-        const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-        await g.curve_bn128?.terminate();
-        g.curve_bn128 = undefined;
+        await releaseSnarkjs();
       },
     },
   },

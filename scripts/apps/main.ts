@@ -1,4 +1,4 @@
-import { releaseSnarkjs } from "../engine/prove/groth16";
+import { releaseSnarkjs } from "../util/snarkjs-threads";
 
 /**
  * Runs a command's `main`: on success ends snarkjs' worker threads so the process can exit; on failure prints one

@@ -19,7 +19,7 @@ import {
   verifyPlonk,
   type PlonkSystem,
 } from "../../scripts/engine/prove/plonk";
-import { releaseSnarkjs } from "../../scripts/engine/prove/groth16";
+import { releaseSnarkjs } from "../../scripts/util/snarkjs-threads";
 import { SNARK_FIELD } from "../../scripts/util/field";
 import {
   commitment,

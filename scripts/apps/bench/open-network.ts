@@ -27,7 +27,7 @@ import { layoutOf } from "../../formats/model-layout";
 import { DEFAULT_POLICY } from "../prover/bundles";
 import { dataUri } from "../../formats/job-input";
 import { ProverNode } from "../prover/node";
-import { releaseSnarkjs } from "../../engine/prove/groth16";
+import { releaseSnarkjs } from "../../util/snarkjs-threads";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { type BenchResults, type OpenNetworkResult, renderReport, renderSvg } from "./report";
 import { UsageError, commandLine, numberOption } from "../../util/args";

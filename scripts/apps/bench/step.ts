@@ -14,7 +14,7 @@ import { ensureDir } from "../../util/paths";
 import { loadFloatModel } from "../../pipelines/build";
 import { circuitInput } from "../../engine/prove/inference";
 import { inputModeOf } from "../../formats/quantized-model";
-import { releaseSnarkjs } from "../../engine/prove/groth16";
+import { releaseSnarkjs } from "../../util/snarkjs-threads";
 import { writeDevPtauDirect } from "../../engine/setup/direct-ptau";
 import { writeDevZkeyDirect } from "../../engine/setup/direct-zkey";
 import { snarkjsDevZkey } from "../../engine/setup/groth16";

@@ -27,7 +27,7 @@ import { deliverInput, readLocalFile } from "../../chain/node";
 import { UserError, describeError } from "../../chain/errors";
 import { JOB_INPUT_FORMAT, type JobInputFile, parseSalt } from "../../formats/job-input";
 import { InferenceJobs__factory, ModelRegistry__factory } from "../../../typechain-types";
-import { releaseSnarkjs } from "../../engine/prove/groth16";
+import { releaseSnarkjs } from "../../util/snarkjs-threads";
 
 const USAGE = `usage: zkml <command>
   prover                                 run a prover node (PROVER_* variables: docs/prover.md)

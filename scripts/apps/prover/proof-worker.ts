@@ -6,7 +6,7 @@
 import "../../util/worker-env"; // must come first: see scripts/util/worker-env.ts
 import { parentPort } from "worker_threads";
 import type { QuantizedModel } from "../../formats/quantized-model";
-import { releaseSnarkjs } from "../../engine/prove/groth16";
+import { releaseSnarkjs } from "../../util/snarkjs-threads";
 import { proveInference } from "../../engine/prove/inference";
 
 export interface ProofTask {

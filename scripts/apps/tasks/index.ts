@@ -96,7 +96,7 @@ async function run(hre: HardhatRuntimeEnvironment, name: string, body: () => Pro
     throw new HardhatPluginError(PLUGIN, message);
   } finally {
     if ((globalThis as { curve_bn128?: unknown }).curve_bn128) {
-      const { releaseSnarkjs } = await import("../../engine/prove/groth16");
+      const { releaseSnarkjs } = await import("../../util/snarkjs-threads");
       await releaseSnarkjs();
     }
   }

@@ -12,7 +12,7 @@
 import * as path from "path";
 import { extendConfig, subtask, task } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
-import { releaseSnarkjs } from "../../engine/prove/groth16";
+import { releaseSnarkjs } from "../../util/snarkjs-threads";
 
 extendConfig((config) => {
   const mocha = config.mocha as { rootHooks?: { afterAll?: (() => unknown) | (() => unknown)[] } };

@@ -65,12 +65,3 @@ export async function verifyGroth16(vkey: snarkjs.VerificationKey, publicSignals
     proof,
   );
 }
-
-/** Ends snarkjs' worker threads so a process (or mocha) can exit. */
-export async function releaseSnarkjs(): Promise<void> {
-  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } };
-  if (g.curve_bn128) {
-    await g.curve_bn128.terminate();
-    g.curve_bn128 = undefined;
-  }
-}
