@@ -7,6 +7,7 @@ include "dense.circom";
 include "conv.circom";
 include "pool.circom";
 include "add.circom";
+include "activation.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

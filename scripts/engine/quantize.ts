@@ -6,10 +6,12 @@ import {
   type OutputHead,
   type QuantizedLayer,
   type QuantizedModel,
+  headLayer,
   inferQuantized,
   validateModel,
 } from "../formats/quantized-model";
 import { signedRange } from "../formats/fixed-point";
+import { activationMaxAbs, fitActivation } from "./activation-fit";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -65,7 +67,7 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   if (calibration.length === 0) throw new Error("calibration: needs at least one input");
   validateFloatModel(fm);
   const regression = fm.task === "regression";
-  const head = opts.head ?? (regression ? "values" : "argmax");
+  const head = opts.head ?? defaultHead(fm);
   if (regression && head === "argmax")
     throw new Error(
       `model ${fm.name} is a regression model (task "regression"): an argmax head makes no sense for it; use head "values" (quantize.json "head": "values")`,
@@ -85,6 +87,8 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
     });
   }
   let fIn = inFrac;
+  /** Signed width of the values the current layer reads. */
+  let bitsIn = bits;
   const { lo, hi } = signedRange(bBits);
   const quantBias = (li: number, B: readonly number[], frac: number) =>
     B.map((b, j) => {
@@ -113,6 +117,7 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   const layers = fm.layers.map((l, li): QuantizedLayer => {
     const q = quantizeLayer(l, li);
     fracs.push(fIn);
+    if ("outBits" in q) bitsIn = q.outBits;
     return q;
   });
   function quantizeLayer(l: FloatModel["layers"][number], li: number): QuantizedLayer {
@@ -188,6 +193,31 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
       }
       case "flatten":
         return { type: "flatten", inShape: [...l.inShape] };
+      case "activation": {
+        // the output scale holds the function's largest value over every input the previous layer can produce;
+        // the piecewise polynomial is the cheapest fit within one output step (activation-fit.ts)
+        const { type: _t, ...spec } = l;
+        const outBits = outBitsOf(li);
+        const outFrac = fracFor(activationMaxAbs(spec, bitsIn, fIn), outBits);
+        const fit = fitActivation(spec, bitsIn, fIn, outBits, outFrac);
+        const params = Object.fromEntries(Object.entries(spec).filter(([k, v]) => k !== "fn" && v !== undefined));
+        const q: QuantizedLayer = {
+          type: "activation",
+          fn: spec.fn,
+          ...(Object.keys(params).length ? { params } : {}),
+          inBits: bitsIn,
+          inFrac: fIn,
+          segmentBits: fit.poly.segmentBits,
+          degree: fit.poly.degree,
+          shift: fit.poly.shift,
+          coeffs: fit.poly.coeffs,
+          outBits,
+          outFrac,
+          maxError: Number(fit.maxError.toPrecision(4)),
+        };
+        fIn = outFrac;
+        return q;
+      }
       case "add": {
         // align both operands to the finer scale F (a left shift of the coarser one is exact), then requantize
         const fSaved = l.from === -1 ? inFrac : fracs[l.from];
@@ -229,6 +259,14 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
   });
 }
 
+/**
+ * The head a float model gets unless the options say otherwise: "values" for a regression model and for a model
+ * whose last layer is an activation (a probability such as a sigmoid, read as a value), else "argmax".
+ */
+export function defaultHead(fm: FloatModel): OutputHead {
+  return fm.task === "regression" || fm.layers[fm.layers.length - 1]?.type === "activation" ? "values" : "argmax";
+}
+
 /** Float vs quantized figures on a labelled held-out set (raw features). */
 export interface QuantizationReport {
   n: number;
@@ -251,8 +289,7 @@ export function evaluateQuantization(
   qm: QuantizedModel,
   data: { x: readonly (readonly number[])[]; y: readonly number[] },
 ): QuantizationReport {
-  const last = qm.layers[qm.layers.length - 1];
-  const outFrac = last.type === "dense" ? last.outFrac : 0;
+  const outFrac = headLayer(qm).outFrac;
   let fOk = 0;
   let qOk = 0;
   let agree = 0;
@@ -299,9 +336,8 @@ export function evaluateRegression(
   qm: QuantizedModel,
   data: { x: readonly (readonly number[])[]; y: readonly number[] },
 ): RegressionReport {
-  const last = qm.layers[qm.layers.length - 1];
-  if (qm.head !== "values" || last.type !== "dense")
-    throw new Error(`model ${qm.name} has head ${JSON.stringify(qm.head)}: evaluateRegression needs a values head`);
+  const last = headLayer(qm);
+  if (qm.head !== "values") throw new Error(`model ${qm.name} has head ${JSON.stringify(qm.head)}: evaluateRegression needs a values head`);
   let fSum = 0;
   let qSum = 0;
   let dSum = 0;
@@ -348,7 +384,8 @@ export function chooseBits(
 ): { model: QuantizedModel; trials: BitsTrial[] } {
   const minAgreement = target.minAgreement ?? 0.99;
   const maxMaeOfRange = target.maxMaeOfRange ?? 0.005;
-  const regression = fm.task === "regression";
+  // a values head (regression, or a probability) is judged by its error, an argmax head by top-1 agreement
+  const regression = (opts.head ?? defaultHead(fm)) === "values";
   const floats = calibration.map((x) => {
     const acts = forwardFloat(fm, x);
     return acts[acts.length - 1];
@@ -363,8 +400,7 @@ export function chooseBits(
   for (const bits of AUTO_BITS) {
     model = quantizeModel(fm, calibration, { ...opts, bits });
     const qm = model;
-    const last = qm.layers[qm.layers.length - 1];
-    const outFrac = last.type === "dense" ? last.outFrac : 0;
+    const outFrac = headLayer(qm).outFrac;
     const q = calibration.map((x) => inferQuantized(qm, quantizeFeatures(qm, x)));
     let trial: BitsTrial;
     if (regression) {

@@ -2,6 +2,8 @@
  * The float model: what training (or an importer) produces and the quantizer reads (`*.float.json`).
  * Inputs are preprocessed as (raw - mean) / std before the first layer. See docs/model-format.md.
  */
+import { type ActivationSpec, activationFloat, activationSpecError } from "./activations";
+
 export interface FloatModel {
   format: "zkml-float-v1";
   name: string;
@@ -74,7 +76,15 @@ export interface FloatAdd {
   relu: boolean;
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd;
+/**
+ * An elementwise activation (sigmoid, tanh, GELU, ...; scripts/formats/activations.ts) on the previous layer's output;
+ * the shape is kept.
+ */
+export interface FloatActivation extends ActivationSpec {
+  type: "activation";
+}
+
+export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -203,6 +213,9 @@ export function validateFloatModel(m: FloatModel): Shape[] {
       if (size(other) !== size(shape) || (other.length === 3 && shape.length === 3 && other.some((d, i) => d !== shape[i])))
         fail(`${f}.from`, `= ${l.from} outputs shape [${other}] but the previous layer outputs [${shape}]; add two tensors of one shape`);
       if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+    } else if (l.type === "activation") {
+      const e = activationSpecError(f, l);
+      if (e) throw new Error(`float model ${m.name}: ${e}`);
     } else {
       fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
     }
@@ -214,7 +227,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add";
+const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -303,6 +316,8 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
       if (!b || b.length !== a.length) throw new Error(`add: the operands have ${a.length} and ${b?.length ?? 0} values`);
       return Array.from(a, (v, i) => (l.relu ? Math.max(0, v + b[i]) : v + b[i]));
     }
+    case "activation":
+      return Array.from(a, (v) => activationFloat(l, v));
     default:
       throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
   }

@@ -8,7 +8,8 @@ import { SNARK_FIELD } from "../util/field";
 import { packSigned, poseidonHash, unpackSigned } from "./commitments";
 import {
   type QuantizedModel,
-  type DenseLayer,
+  headLayer,
+  headOutputs,
   inputModeOf,
   inputSignalCount,
   modelCommitment,
@@ -53,8 +54,8 @@ export function describeOutput(m: QuantizedModel, output: bigint): string {
     const name = m.classes?.[Number(output)];
     return `${output}${name ? ` (${name})` : ""}`;
   }
-  const last = m.layers[m.layers.length - 1] as DenseLayer;
-  const values = unpackSigned(output, last.nOut, last.outBits);
+  const last = headLayer(m);
+  const values = unpackSigned(output, headOutputs(m), last.outBits);
   return values
     .map((v, i) => {
       const scaled = Number(v) / 2 ** last.outFrac;
@@ -67,14 +68,14 @@ export function describeOutput(m: QuantizedModel, output: bigint): string {
 /** The layout the registry records for this model (validated first). */
 export function layoutOf(m: QuantizedModel): ModelLayout {
   validateModel(m);
-  const last = m.layers[m.layers.length - 1] as DenseLayer;
+  const last = headLayer(m);
   const values = m.head === "values";
   return {
     inputMode: inputModeOf(m) === "public" ? 1 : 0,
     outputHead: values ? 1 : 0,
     inputCount: m.input.size,
     inputBits: m.input.bits,
-    outputCount: last.nOut,
+    outputCount: headOutputs(m),
     outputBits: values ? last.outBits : 0,
     outputFrac: values ? last.outFrac : 0,
   };

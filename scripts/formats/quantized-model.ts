@@ -28,6 +28,15 @@ import {
   requantizeBounds,
   signedRange,
 } from "./fixed-point";
+import {
+  type ActivationFn,
+  type PiecewisePoly,
+  activationSpecError,
+  piecewiseAccRange,
+  piecewiseEval,
+  piecewiseOutRange,
+  piecewiseRounds,
+} from "./activations";
 
 /** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
 export type InputMode = "committed" | "public";
@@ -160,7 +169,39 @@ export interface AddLayer {
   relu: boolean;
 }
 
-export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer;
+/**
+ * An elementwise activation as a piecewise polynomial on its input's bit decomposition (docs/circuits.md,
+ * "Activations"; circuit `PiecewisePolyEach`): with u = x + 2^(inBits-1) = s * 2^l + t, l = inBits -
+ * segmentBits, out = requantize(sum_j coeffs[s][j] * t^j, shift, outBits, signed clamp) (a degree-0 table with shift
+ * 0 is its own output). The integers define the layer; `fn` and `params` say which float function they were fitted
+ * to (`maxError`: the worst |out / 2^outFrac - fn(x / 2^inFrac)| over every input, measured by the quantizer).
+ */
+export interface ActivationLayer extends PiecewisePoly {
+  type: "activation";
+  fn: ActivationFn;
+  params?: { alpha?: number; beta?: number; min?: number; max?: number };
+  inFrac: number;
+  outFrac: number;
+  maxError?: number;
+}
+
+export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer;
+
+/** The layer types whose outputs a head can read (signed, with a declared width and scale). */
+export type HeadLayer = DenseLayer | ActivationLayer;
+
+/** The last layer, which the head reads: a dense layer without ReLU or an activation (validateModel checks it). */
+export function headLayer(m: QuantizedModel): HeadLayer {
+  return m.layers[m.layers.length - 1] as HeadLayer;
+}
+
+/** Number of outputs of the head layer. */
+export function headOutputs(m: QuantizedModel): number {
+  const last = headLayer(m);
+  if (last.type === "dense") return last.nOut;
+  const plan = planModel(m);
+  return plan[plan.length - 1].outSize;
+}
 
 /** Reference inference result: every layer's output, the logits and public signal 0. */
 export interface Inference {
@@ -188,7 +229,38 @@ function checkRangeInt(field: string, v: unknown, min: number, max: number): voi
     fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
-const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add"];
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation"];
+
+function checkActivation(f: string, l: ActivationLayer, inBits: number): void {
+  const specError = activationSpecError(f, { fn: l.fn, ...(l.params ?? {}) });
+  if (specError) throw new Error(`quantized model: ${specError}`);
+  if (l.inBits !== inBits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${inBits}-bit values; set it to ${inBits}`);
+  checkRangeInt(`${f}.inBits`, l.inBits, 2, 16);
+  checkRangeInt(`${f}.segmentBits`, l.segmentBits, 0, Math.min(l.inBits, 8));
+  checkRangeInt(`${f}.degree`, l.degree, 0, 2);
+  if (l.degree > 0 && l.segmentBits === l.inBits)
+    fail(`${f}.degree`, `must be 0 when segmentBits = inBits (a table: every segment holds one input)`);
+  checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.outFrac)) fail(`${f}.inFrac`, "and outFrac must be integers");
+  const n = 2 ** l.segmentBits;
+  if (!Array.isArray(l.coeffs) || l.coeffs.length !== n) fail(`${f}.coeffs`, `must have 2^segmentBits = ${n} rows`);
+  l.coeffs.forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== l.degree + 1) fail(`${f}.coeffs[${s}]`, `must have degree + 1 = ${l.degree + 1} entries`);
+    c.forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(`${f}.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
+  if (!piecewiseRounds(l)) {
+    const { lo, hi } = signedRange(l.outBits);
+    l.coeffs.forEach((c, s) => {
+      if (BigInt(c[0]) < lo || BigInt(c[0]) > hi)
+        fail(`${f}.coeffs[${s}][0]`, `= ${c[0]}: a table entry must be in the ${l.outBits}-bit signed range (or use a shift)`);
+    });
+  }
+  if (accumulatorBits(piecewiseAccRange(l)) + l.outBits > 240)
+    fail(`${f}.coeffs`, "are too large: the accumulator needs more than 240 bits; refit the activation");
+}
 
 /**
  * Checks a parsed model file field by field, including that every layer's input shape matches the previous
@@ -208,6 +280,8 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     fail("input.mode", `must be "committed" or "public" (or absent = committed), got ${JSON.stringify(m.input.mode)}`);
   if (!Array.isArray(m.layers) || m.layers.length === 0) fail("layers", "must be a non-empty array");
   let width = m.input.size;
+  /** Signed width of the values the next layer reads (an activation range-checks its input to it). */
+  let bits = m.input.bits;
   let shape: Shape3 | undefined;
   if (m.input.shape !== undefined) {
     checkShape("input.shape", m.input.shape);
@@ -223,6 +297,12 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     if (!SUPPORTED.includes(l.type))
       fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${SUPPORTED.join(", ")}`);
     const done = () => outs.push({ width, shape });
+    if (l.type === "activation") {
+      checkActivation(f, l, bits);
+      bits = l.outBits;
+      return done();
+    }
+    if ("outBits" in l && typeof l.outBits === "number") bits = l.outBits;
     if (l.type === "dense") {
       checkDense(f, l, width);
       width = l.nOut;
@@ -308,15 +388,20 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     done();
   });
   const last = m.layers[m.layers.length - 1];
-  if (last.type !== "dense" || last.relu)
+  if (!(last.type === "dense" && !last.relu) && last.type !== "activation")
     fail(
       `layers[${m.layers.length - 1}]`,
-      `must be a dense layer without ReLU: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+      `must be a dense layer without ReLU or an activation: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
     );
-  if (m.head === "values" && last.nOut > valuesPerChunk(last.outBits))
+  if (last.type === "activation" && shape !== undefined)
     fail(
-      `layers[${m.layers.length - 1}].nOut`,
-      `= ${last.nOut} does not fit the values head: at outBits = ${last.outBits} one packed output word holds floor(248 / ${last.outBits}) = ${valuesPerChunk(last.outBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
+      `layers[${m.layers.length - 1}]`,
+      `outputs an image [${shape.join(", ")}]; the head reads a vector: flatten and add a dense layer`,
+    );
+  if (m.head === "values" && width > valuesPerChunk(last.outBits))
+    fail(
+      `layers[${m.layers.length - 1}]${last.type === "dense" ? ".nOut" : ""}`,
+      `: ${width} outputs do not fit the values head: at outBits = ${last.outBits} one packed output word holds floor(248 / ${last.outBits}) = ${valuesPerChunk(last.outBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
     );
   if (inputModeOf(m) === "public" && inputSignalCount(m) > MAX_INPUT_SIGNALS)
     fail(
@@ -436,6 +521,13 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       A = Math.max(...acc.map(accumulatorBits));
       accRanges = acc;
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
+    } else if (l.type === "activation") {
+      // the accumulator bound holds for every input of the inBits range (the template range-checks to it); the
+      // output range is exact over the inputs the previous layers can produce
+      const acc = piecewiseAccRange(l);
+      A = piecewiseRounds(l) ? accumulatorBits(acc) : 0;
+      const full = piecewiseOutRange(l, hull(ranges));
+      out = ranges.map(() => full);
     } else if (l.type === "add") {
       const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
       const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
@@ -500,12 +592,17 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       case "add":
         a = addRescaled(a, l.from === -1 ? x : layers[l.from], l.alignCur, l.alignFrom, l.shift, l.outBits, l.relu);
         break;
+      case "activation": {
+        const poly = l;
+        a = a.map((v) => piecewiseEval(poly, v));
+        break;
+      }
     }
     layers.push([...a]);
   }
   const logits = layers[layers.length - 1];
   if (m.head === "values") {
-    const last = m.layers[m.layers.length - 1] as DenseLayer;
+    const last = headLayer(m);
     return { layers, logits, output: packSigned(logits, last.outBits, "output")[0], values: [...logits] };
   }
   return { layers, logits, output: BigInt(argmax(logits)) };

@@ -13,7 +13,7 @@ import { type BitsTrial, type QuantizeOptions, chooseBits, quantizeModel } from 
 import { quantizeInput } from "../formats/quantized-input";
 import type { Reference } from "../formats/calibration";
 import { type FloatModel, argmaxFloat, forwardFloat, preprocess } from "../formats/float-model";
-import { type QuantizedModel, inferQuantized } from "../formats/quantized-model";
+import { type QuantizedModel, headLayer, headOutputs, inferQuantized } from "../formats/quantized-model";
 
 /** Figures of one output (logit or value), over the reference set. */
 export interface OutputFigures {
@@ -51,9 +51,8 @@ export interface EvaluationReport {
  * @throws Error when the reference has a different number of outputs than the model.
  */
 export function evaluateAgainstReference(fm: FloatModel, qm: QuantizedModel, ref: Reference): EvaluationReport {
-  const last = qm.layers[qm.layers.length - 1];
-  const outFrac = last.type === "dense" ? last.outFrac : 0;
-  const nOut = last.type === "dense" ? last.nOut : 0;
+  const outFrac = headLayer(qm).outFrac;
+  const nOut = headOutputs(qm);
   if (ref.outputs[0].length !== nOut)
     throw new Error(`the reference has ${ref.outputs[0].length} outputs per input; model ${fm.name} has ${nOut}`);
   const regression = fm.task === "regression";

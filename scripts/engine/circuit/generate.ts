@@ -6,7 +6,7 @@
  */
 import {
   type Conv2dLayer,
-  type DenseLayer,
+  headLayer,
   type LayerPlan,
   type QuantizedModel,
   inputModeOf,
@@ -20,6 +20,7 @@ import { layoutOf, layoutWord, publicModelCommitment } from "../../formats/model
 import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
 import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { SNARK_FIELD, toField } from "../../util/field";
+import { describeActivation, piecewiseRounds } from "../../formats/activations";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -242,6 +243,17 @@ function layerCode(
     case "flatten":
       body.push(`    // layer ${i}: flatten [${l.inShape.join(",")}] (no-op on the CHW row-major layout)`);
       return prev;
+    case "activation": {
+      if (piecewiseRounds(l)) checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "refit the activation");
+      const coeffs = "[" + l.coeffs.map((c) => "[" + c.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+      fns.push(`function L${i}_C() {\n    return ${coeffs};\n}`);
+      body.push(
+        `    // layer ${i}: activation ${describeActivation({ fn: l.fn, ...(l.params ?? {}) })} on ${p.outSize} values: ${l.inBits}-bit input in ${2 ** l.segmentBits} segment${l.segmentBits ? "s" : ""}, degree ${l.degree}${piecewiseRounds(l) ? `, |acc| < 2^${p.A - 1}, shift ${l.shift}` : " (a table)"}, ${l.outBits}-bit out${l.maxError !== undefined ? ` (worst error ${l.maxError.toPrecision(3)})` : ""}`,
+        `    component l${i} = PiecewisePolyEach(${p.outSize}, ${l.inBits}, ${l.segmentBits}, ${l.degree}, ${p.A}, ${l.shift}, ${l.outBits}, L${i}_C());`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
     case "add": {
       checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "raise the shift or narrow the operands");
       const saved = l.from === -1 ? "x" : outs[l.from];
@@ -294,9 +306,10 @@ export async function generateMainCircuit(model: QuantizedModel, options: Genera
 
   let headPart: string;
   if (values) {
-    const last = model.layers[model.layers.length - 1] as DenseLayer;
-    headPart = `    // head: values, the ${last.nOut} output${last.nOut === 1 ? "" : "s"} (${last.outBits}-bit, ${last.outFrac} fractional bits) packed into one word
-    component head = PackSigned(${last.nOut}, ${last.outBits});
+    const last = headLayer(model);
+    const nOut = lastPlan.outSize;
+    headPart = `    // head: values, the ${nOut} output${nOut === 1 ? "" : "s"} (${last.outBits}-bit, ${last.outFrac} fractional bits) packed into one word
+    component head = PackSigned(${nOut}, ${last.outBits});
     head.in <== ${prev};
     result <== head.out[0];`;
   } else {

@@ -3,7 +3,8 @@
  * costs (circuits/lib, each pinned against the compiler by the circuit tests), so `build:model` can say what a
  * compile and a key setup will cost before it starts them.
  */
-import { type QuantizedModel, type DenseLayer, inputModeOf, modelChunks, planModel } from "../../formats/quantized-model";
+import { type QuantizedModel, headLayer, inputModeOf, modelChunks, planModel } from "../../formats/quantized-model";
+import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
 import { differenceBits, forEachConvTap, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { poolFusions } from "./generate";
@@ -72,6 +73,8 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return p.outSize * requantizeConstraints(p.A, l.shift, l.outBits, l.relu);
       case "flatten":
         return 0;
+      case "activation":
+        return p.outSize * piecewiseConstraints(l, p.A);
     }
   });
   const n = model.input.size;
@@ -81,8 +84,7 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
   const last = plan[plan.length - 1];
   let head: number;
   if (model.head === "values") {
-    const d = model.layers[model.layers.length - 1] as DenseLayer;
-    head = packSignedConstraints(d.nOut, d.outBits);
+    head = packSignedConstraints(last.outSize, headLayer(model).outBits);
   } else {
     head = last.outSize * (2 + differenceBits(hull(last.outRanges)));
   }
