@@ -30,7 +30,8 @@ export interface OutputFigures {
 
 export interface EvaluationReport {
   model: string;
-  task: "classification" | "regression";
+  /** "probability": a classifier read through a values head (a final sigmoid), judged like a regression. */
+  task: "classification" | "regression" | "probability";
   n: number;
   bits: number;
   /** max over outputs and inputs of |float model - reference|. */
@@ -55,7 +56,8 @@ export function evaluateAgainstReference(fm: FloatModel, qm: QuantizedModel, ref
   const nOut = headOutputs(qm);
   if (ref.outputs[0].length !== nOut)
     throw new Error(`the reference has ${ref.outputs[0].length} outputs per input; model ${fm.name} has ${nOut}`);
-  const regression = fm.task === "regression";
+  // a values head (regression, or a probability such as a final sigmoid) is judged by its error
+  const regression = fm.task === "regression" || qm.head === "values";
   const figs = Array.from({ length: nOut }, (_, k) => ({
     name: fm.classes[k] ?? String(k),
     floatMaxAbsDiff: 0,
@@ -95,7 +97,7 @@ export function evaluateAgainstReference(fm: FloatModel, qm: QuantizedModel, ref
   }));
   const report: EvaluationReport = {
     model: fm.name,
-    task: regression ? "regression" : "classification",
+    task: fm.task === "regression" ? "regression" : regression ? "probability" : "classification",
     n,
     bits: qm.input.bits,
     floatMaxAbsDiff: Math.max(...outputs.map((o) => o.floatMaxAbsDiff)),

@@ -270,7 +270,7 @@ describe("ONNX", () => {
     });
     it("names the node and operator of an unsupported operator and lists what is supported", () => {
       const bytes = encode(
-        [gemm({ output: ["h"] }), { name: "act", opType: "Sigmoid", input: ["h"], output: ["y"] }],
+        [gemm({ output: ["h"] }), { name: "rnn", opType: "GRU", input: ["h"], output: ["y"] }],
         inits,
         vi("x", [1, 3]),
         "y",
@@ -281,12 +281,60 @@ describe("ONNX", () => {
       } catch (e) {
         expect(e).to.be.instanceOf(OnnxImportError);
         const err = e as OnnxImportError;
-        expect(err.node).to.equal("act");
-        expect(err.op).to.equal("Sigmoid");
+        expect(err.node).to.equal("rnn");
+        expect(err.op).to.equal("GRU");
         expect(err.message).to.match(
-          /node "act" \(Sigmoid\): operator Sigmoid is not supported; supported: Gemm, MatMul, .*Conv, MaxPool, AveragePool, .*Flatten, Reshape, .*Softmax.*; supported activations: ReLU/,
+          /node "rnn" \(GRU\): operator GRU is not supported; supported: Gemm, MatMul, .*Sigmoid, Tanh, .*Conv, MaxPool, AveragePool, .*Flatten, Reshape, .*Softmax.*; recurrent layers \(GRU, LSTM, RNN\) are not supported/,
         );
+        expect(err.message).to.not.include("\n");
       }
+    });
+    it("a final Sigmoid is an activation layer (a probability), a Tanh between layers too, and a ReLU on the raw input is clip(0, inf)", () => {
+      const sig = importOnnx(
+        encode([gemm({ output: ["h"] }), { name: "act", opType: "Sigmoid", input: ["h"], output: ["y"] }], inits, vi("x", [1, 3]), "y"),
+      );
+      expect(sig.layers.map((l) => l.type)).to.deep.equal(["dense", "activation"]);
+      expect(sig.layers[1]).to.deep.include({ fn: "sigmoid" });
+      const lone = importOnnx(
+        encode([{ name: "r", opType: "Relu", input: ["x"], output: ["h"] }, gemm({ input: ["h", "w", "b"] })], inits, vi("x", [1, 3]), "y"),
+      );
+      expect(lone.layers[0]).to.deep.equal({ type: "activation", fn: "clip", min: 0 });
+    });
+    it("reads the opset-20 Gelu node (both forms) and recognizes x * sigmoid(x) whichever operand comes first", () => {
+      const g = (approximate?: string) =>
+        importOnnx(
+          encode(
+            [
+              gemm({ output: ["h"] }),
+              {
+                name: "g",
+                opType: "Gelu",
+                input: ["h"],
+                output: ["a"],
+                attribute: approximate ? [{ name: "approximate", type: 3, s: new TextEncoder().encode(approximate) }] : [],
+              },
+              gemm({ name: "fc2", input: ["a", "w2", "b2"], output: ["y"] }),
+            ],
+            [...inits, ft("w2", [2, 2], [1, 0, 0, 1]), ft("b2", [2], [0, 0])],
+            vi("x", [1, 3]),
+            "y",
+          ),
+        ).layers[1];
+      expect(g()).to.deep.equal({ type: "activation", fn: "gelu" });
+      expect(g("tanh")).to.deep.equal({ type: "activation", fn: "gelu_tanh" });
+      const silu = importOnnx(
+        encode(
+          [
+            gemm({ output: ["h"] }),
+            { name: "s", opType: "Sigmoid", input: ["h"], output: ["s"] },
+            { name: "m", opType: "Mul", input: ["s", "h"], output: ["y"] },
+          ],
+          inits,
+          vi("x", [1, 3]),
+          "y",
+        ),
+      );
+      expect(silu.layers[1]).to.deep.equal({ type: "activation", fn: "silu" });
     });
     it("names the node of a weight whose shape does not fit the input", () => {
       const bytes = encode([gemm()], inits, vi("x", [1, 4]), "y");
@@ -400,7 +448,7 @@ describe("ONNX", () => {
         vi("x", [1, 3]),
         "y",
       );
-      expect(() => importOnnx(lone)).to.throw(/node "r" \(Relu\): Relu is supported only right after Gemm, MatMul or Conv/);
+      expect(importOnnx(lone).layers[0]).to.deep.include({ type: "activation", fn: "clip", min: 0 }); // a ReLU of the raw input
     });
   });
 
@@ -553,11 +601,11 @@ describe("ONNX", () => {
         msg: /node "drop" \(Dropout\): the mask output "mask" is used; supported: only the first output/,
       },
       {
-        what: "a clamp that is not ReLU",
-        nodes: [fc("x", "h"), { name: "clip", opType: "Clip", input: ["h", "lo", "hi"], output: ["y"] }],
-        inits: [...vec, ft("lo", [], [-1]), ft("hi", [], [1])],
+        what: "an elementwise function that is no known activation (exp)",
+        nodes: [fc("x", "h"), { name: "e", opType: "Exp", input: ["h"], output: ["y"] }],
+        inits: vec,
         dims: [1, 3],
-        msg: /node "clip" \(Clip\): Clip\(-1, 1\) \(Hardtanh \/ clamp\) is not supported; supported activations: ReLU/,
+        msg: /node "e" \(Exp\): the nodes "e" \(Exp\) compute an elementwise function of "h" that is not a supported activation; supported: gelu, gelu_tanh, silu/,
       },
       {
         what: "a Transpose of an NHWC input before a Conv",
@@ -619,7 +667,7 @@ describe("ONNX", () => {
         nodes: [{ name: "sq", opType: "Mul", input: ["x", "x"], output: ["m"] }, fc("m")],
         inits: vec,
         dims: [1, 3],
-        msg: /node "sq" \(Mul\): combines two computed tensors, "x" and "x"; supported: a single chain of layers/,
+        msg: /node "sq" \(Mul\): the nodes "sq" \(Mul\) compute an elementwise function of "x" that is not a supported activation/,
       },
     ];
     for (const c of cases)

@@ -5,6 +5,9 @@
  */
 import { FOLDABLE_OPS } from "./fold";
 
+/** Operators a single node of which is an activation (scripts/engine/onnx/import-activations.ts). */
+export const ACTIVATION_OPS = ["Sigmoid", "Tanh", "LeakyRelu", "Elu", "HardSigmoid", "HardSwish", "Gelu", "Softplus", "Mish"] as const;
+
 /** Operators the importer accepts on the data path (in error messages); constants may also use FOLDABLE_OPS. */
 export const SUPPORTED_OPS = [
   "Gemm",
@@ -16,6 +19,9 @@ export const SUPPORTED_OPS = [
   "BatchNormalization",
   "Relu",
   "Clip",
+  ...ACTIVATION_OPS,
+  "Erf",
+  "Pow",
   "Conv",
   "MaxPool",
   "AveragePool",
@@ -51,19 +57,22 @@ export class OnnxImportError extends Error {
   }
 }
 
-export const ACTIVATIONS = "supported activations: ReLU (Relu, or Clip with min 0 and no max)";
+export const ACTIVATIONS =
+  "supported activations: ReLU, Clip, Sigmoid, Tanh, GELU (Gelu, or its Erf / Tanh decomposition), SiLU, HardSigmoid, HardSwish, LeakyRelu, Elu, Softplus, Mish";
 const ISSUE_17 = "it needs a circuit layer this version does not have (planned: issue 17)";
 export const RESIDUAL =
   "supported: the chain's output plus the output of an earlier layer (after its bias, BatchNorm and ReLU) or the graph input, of the same shape";
 
+const RECURRENT =
+  "recurrent layers (GRU, LSTM, RNN) are not supported: their state runs through every step of the sequence; use a Conv1d or a transformer encoder over the sequence, or an MLP on a fixed window";
+
 /** The message for an operator the importer does not handle on the data path: what is supported, plus a hint. */
 export function unsupported(op: string): string {
   const hints: Record<string, string> = {
-    Sigmoid: `${ACTIVATIONS}; a final Sigmoid can be dropped from the export (the head reads logits)`,
-    Tanh: ACTIVATIONS,
-    LeakyRelu: ACTIVATIONS,
-    Elu: ACTIVATIONS,
-    Erf: `Erf is part of GELU; ${ACTIVATIONS}`,
+    Erf: `Erf is supported as part of GELU (x * 0.5 * (1 + erf(x / sqrt 2))); ${ACTIVATIONS}`,
+    GRU: RECURRENT,
+    LSTM: RECURRENT,
+    RNN: RECURRENT,
     Concat: "Concat of computed tensors needs a branching graph; supported: a single chain of layers",
     ConvTranspose: ISSUE_17,
   };

@@ -18,9 +18,7 @@ export function convertRelu(step: Step): void {
     const hi = opset >= 11 ? consts.get(ins[2] ?? "")?.data[0] : at.has("max") ? at.float("max", 0) : undefined;
     if ((ins[1] && !consts.has(ins[1])) || (ins[2] && !consts.has(ins[2]))) err("min and max must be constants");
     if (lo !== 0 || (hi !== undefined && Number.isFinite(hi)))
-      err(
-        `Clip(${lo ?? "-inf"}, ${hi ?? "inf"})${lo === 0 && hi === 6 ? " (ReLU6: nn.ReLU6 / F.relu6)" : " (Hardtanh / clamp)"} is not supported; ${ACTIVATIONS}`,
-      );
+      err(`Clip(${lo ?? "-inf"}, ${hi ?? "inf"}) here is not an activation the importer could read; ${ACTIVATIONS}`);
   }
   const last = lastLayer();
   if (last?.type === "add" && walk.addTakesRelu) {

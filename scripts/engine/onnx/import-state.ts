@@ -42,6 +42,8 @@ export interface Walk {
   readonly folds: Map<number, number>;
   /** Whether the last layer is an `add` that a following Relu may still fuse into. */
   addTakesRelu: boolean;
+  /** Nodes already converted as part of an earlier node's pattern (an activation's subgraph), skipped by the walk. */
+  readonly consumed: Set<number>;
 }
 
 export function nodeName(walk: Walk, i: number): string {

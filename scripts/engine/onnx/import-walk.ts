@@ -5,8 +5,9 @@
  * import-folds.ts, import-views.ts) through the shared {@link Walk} state (import-state.ts).
  */
 import { type Const, FOLDABLE_OPS, foldConstant, numel, tensorValues } from "./fold";
-import { ACTIVATIONS, OnnxImportError, RESIDUAL, SUPPORTED_OPS, unsupported } from "./import-errors";
+import { OnnxImportError, RESIDUAL, SUPPORTED_OPS, unsupported } from "./import-errors";
 import { convertAffine, convertBatchNorm, convertRelu } from "./import-folds";
+import { matchActivation } from "./import-activations";
 import { convertConv, convertGemm, convertPad, convertPool } from "./import-layers";
 import { type Step, type Walk, nodeName, stepOf } from "./import-state";
 import { convertCast, convertDropout, convertSoftmax, convertTranspose, convertView } from "./import-views";
@@ -83,8 +84,17 @@ export function walkGraph(
     layerOf: new Map(),
     folds: new Map(),
     addTakesRelu: false,
+    consumed: new Set(),
   };
-  nodes.forEach((node, ni) => walkNode(walk, stepOf(walk, node, ni), ni));
+  // Constant nodes first: an exporter may place one after the node that starts a pattern reading it (PyTorch's GELU)
+  nodes.forEach((node, ni) => {
+    if (node.opType !== "Constant") return;
+    walkNode(walk, stepOf(walk, node, ni), ni);
+    walk.consumed.add(ni);
+  });
+  nodes.forEach((node, ni) => {
+    if (!walk.consumed.has(ni)) walkNode(walk, stepOf(walk, node, ni), ni);
+  });
   if (walk.pendingPad)
     throw new OnnxImportError(
       walk.pendingPad.node,
@@ -96,7 +106,7 @@ export function walkGraph(
 
 /** Node `ni`: a constant, a Shape / Size, a residual Add, or the next link of the chain (its converter's). */
 function walkNode(walk: Walk, step: Step, ni: number): void {
-  const { consts, dataShapes, layers, nodes, opset } = walk;
+  const { consts, dataShapes, layers, opset } = walk;
   const { node, name, op, err, at, outName, ins } = step;
   if (node.domain && node.domain !== "ai.onnx") err(`domain "${node.domain}" is not supported; supported: the default ONNX domain`);
   if (op === "Constant") {
@@ -143,6 +153,19 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
 
   // ---- the data path: a single chain from the graph input to the graph output (plus residual adds) ----
   const { cur, shape } = walk;
+  if (!walk.pendingPad && dataIns.every((t) => t === cur)) {
+    const match = matchActivation(walk, ni, cur);
+    if (match) {
+      walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, physical: walk.perm === null });
+      layers.push(match.layer);
+      for (const j of match.nodes) walk.consumed.add(j);
+      walk.foldable = false;
+      walk.addTakesRelu = false;
+      dataShapes.set(match.output, shape);
+      walk.cur = match.output;
+      return;
+    }
+  }
   if (dataIns.length === 2 && (op === "Add" || op === "Sum") && dataIns.includes(cur)) {
     const skip = dataIns[0] === cur ? dataIns[1] : dataIns[0];
     const src = walk.layerOf.get(skip);
@@ -168,8 +191,6 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
     const [a, b] = dataIns;
     if (op === "Add" || op === "Sum")
       err(`adds two computed tensors, "${a}" and "${b}", neither the chain's current output "${cur}"; ${RESIDUAL}`);
-    if (op === "Mul" && nodes.some((n) => n.opType === "Sigmoid" && (n.output ?? []).includes(b === cur ? a : b)))
-      err(`x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
     err(`combines two computed tensors, "${a}" and "${b}"; supported: a single chain of layers, one computed input per node`);
   }
   const x = dataIns[0];
@@ -193,33 +214,12 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
   convert(step);
 }
 
-/** Rejects a tensor read by more than one node, naming the pattern when it is a known one. */
+/** Rejects a tensor read by more than one node, naming the residual pattern when it is one. */
 function checkFork(walk: Walk, t: string, at: number): void {
   const { consts, graphOutputs, nodes, readers } = walk;
   const users = readers.get(t) ?? [];
   const n = users.length + (graphOutputs.has(t) ? 1 : 0);
   if (n <= 1) return;
-  const ops = users.map((i) => nodes[i].opType ?? "");
-  const feeds = (i: number, want: string) =>
-    nodes.some((m) => m.opType === want && (m.input ?? []).some((inp) => (nodes[i].output ?? []).includes(inp)));
-  const erfUser = users.find(
-    (i) => nodes[i].opType === "Erf" || ((nodes[i].opType === "Div" || nodes[i].opType === "Mul") && feeds(i, "Erf")),
-  );
-  if (erfUser !== undefined) {
-    const outs = nodes[erfUser].output ?? [];
-    const erf =
-      nodes[erfUser].opType === "Erf"
-        ? erfUser
-        : nodes.findIndex((m) => m.opType === "Erf" && (m.input ?? []).some((i) => outs.includes(i)));
-    throw new OnnxImportError(
-      nodeName(walk, erf),
-      "Erf",
-      `GELU (F.gelu / nn.GELU, exported as Div, Erf, Add, Mul, Mul) is not supported; ${ACTIVATIONS}`,
-    );
-  }
-  const sig = users.find((i) => nodes[i].opType === "Sigmoid");
-  if (sig !== undefined && ops.includes("Mul"))
-    throw new OnnxImportError(nodeName(walk, sig), "Sigmoid", `x * sigmoid(x) (SiLU / Swish, nn.SiLU) is not supported; ${ACTIVATIONS}`);
   const computedIns = (i: number) => (nodes[i].input ?? []).filter((inp) => inp && !consts.has(inp)).length;
   // a residual connection: every other reader is an Add / Sum of two computed tensors (checked when it comes)
   const residual = (i: number) => (nodes[i].opType === "Add" || nodes[i].opType === "Sum") && computedIns(i) === 2;

@@ -29,8 +29,8 @@
  * or the preprocessing) and import-views.ts (what adds no layer); the errors and supported operators import-errors.ts.
  */
 import * as fs from "fs";
-import type { FloatDense, FloatModel } from "../../formats/float-model";
-import { validateFloatModel } from "../../formats/float-model";
+import type { FloatModel, Shape } from "../../formats/float-model";
+import { layerOutShape, validateFloatModel } from "../../formats/float-model";
 import { writeFileAtomic } from "../../util/paths";
 import { type Const, dataTypeName, numel, tensorValues } from "./fold";
 import { OnnxImportError } from "./import-errors";
@@ -131,10 +131,16 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     fileErr(`the graph must have exactly one output, the last node's output "${cur}" (found ${outs.map((o) => o.name).join(", ")})`);
   if (layers.length === 0) fileErr("the graph has no Gemm, MatMul or Conv layer");
   const last = layers[layers.length - 1];
-  if (last.type !== "dense" || last.relu)
-    fileErr("the last layer must be a Gemm or MatMul without Relu (its outputs are the logits or values the head reads)");
+  if (!(last.type === "dense" && !last.relu) && last.type !== "activation")
+    fileErr(
+      "the last layer must be a Gemm or MatMul without Relu, or an activation such as a Sigmoid (its outputs are the logits, values or probabilities the head reads)",
+    );
   if (perm) fileErr("the graph output is a transposed view of the last layer; supported: the last layer's outputs in order");
-  const nOut = (last as FloatDense).W.length;
+  let outShape: Shape = inputShape ?? [inputSize];
+  for (const l of layers) outShape = layerOutShape(l, outShape);
+  if (outShape.length !== 1)
+    fileErr(`the graph outputs an image [${outShape.join(", ")}]; the head reads a vector: flatten it and end with a Gemm or MatMul`);
+  const nOut = outShape[0];
   const rawName = opts.name ?? metaJson<string>("name") ?? g.name ?? "model";
   const modelName =
     rawName
