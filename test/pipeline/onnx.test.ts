@@ -5,7 +5,7 @@ import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { modelPaths, loadFloatModel } from "../../scripts/pipelines/build";
 import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
-import type { FloatModel } from "../../scripts/formats/float-model";
+import type { FloatActivation, FloatModel } from "../../scripts/formats/float-model";
 import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
 import { exportOnnx } from "../../scripts/engine/onnx/export";
 import { importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
@@ -17,7 +17,14 @@ const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-for
 /** The float model with every weight rounded to float32, as an ONNX file stores it. */
 function fround(fm: FloatModel): FloatModel {
   const r = (v: unknown): unknown => (Array.isArray(v) ? v.map(r) : typeof v === "number" ? Math.fround(v) : v);
-  return { ...fm, layers: fm.layers.map((l) => ("W" in l ? { ...l, W: r(l.W), B: r(l.B) } : l)) as FloatModel["layers"] };
+  const act = (l: FloatActivation) =>
+    Object.fromEntries(Object.entries(l).map(([k, v]) => [k, typeof v === "number" ? Math.fround(v) : v])) as FloatActivation;
+  return {
+    ...fm,
+    layers: fm.layers.map((l) =>
+      "W" in l ? { ...l, W: r(l.W), B: r(l.B) } : l.type === "activation" ? act(l) : l,
+    ) as FloatModel["layers"],
+  };
 }
 
 /** JSON with sorted keys: a fast exact comparison of big models (chai's deep equal is slow on 44k weights). */
@@ -224,6 +231,63 @@ describe("ONNX", () => {
   });
 
   describe("residual add (export and import)", () => {
+    it("exports every activation as onnxruntime computes forwardFloat (1e-5), and the import reads each back", async () => {
+      const r = (() => {
+        let s = 3;
+        return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+      })();
+      const specs: FloatActivation[] = [
+        { type: "activation", fn: "sigmoid" },
+        { type: "activation", fn: "tanh" },
+        { type: "activation", fn: "gelu" },
+        { type: "activation", fn: "gelu_tanh" },
+        { type: "activation", fn: "silu" },
+        { type: "activation", fn: "hardsigmoid", alpha: 0.2, beta: 0.4 },
+        { type: "activation", fn: "hardswish" },
+        { type: "activation", fn: "leakyrelu", alpha: 0.25 },
+        { type: "activation", fn: "elu", alpha: 0.5 },
+        { type: "activation", fn: "clip", min: -0.5, max: 2 },
+        { type: "activation", fn: "clip", max: 1.5 },
+        { type: "activation", fn: "softplus" },
+        { type: "activation", fn: "mish" },
+      ];
+      for (const act of specs) {
+        const fm: FloatModel = {
+          format: "zkml-float-v1",
+          name: `act-${act.fn}`,
+          inputSize: 6,
+          preprocess: { mean: Array(6).fill(0), std: Array(6).fill(1) },
+          classes: ["a", "b", "c"],
+          layers: [
+            {
+              type: "dense",
+              W: Array.from({ length: 8 }, () => Array.from({ length: 6 }, () => Math.fround(r() * 3))),
+              B: Array.from({ length: 8 }, () => Math.fround(r())),
+              relu: false,
+            },
+            act,
+            {
+              type: "dense",
+              W: Array.from({ length: 3 }, () => Array.from({ length: 8 }, () => Math.fround(r()))),
+              B: [0, 0.5, -0.5],
+              relu: false,
+            },
+          ],
+        };
+        const bytes = exportOnnx(fm);
+        const back = importOnnx(bytes);
+        expect(back.layers[1], act.fn).to.deep.equal(fround(fm).layers[1]);
+        const session = await ort.InferenceSession.create(bytes);
+        for (let i = 0; i < 20; i++) {
+          const x = Array.from({ length: 6 }, () => Math.fround(r() * 2));
+          const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from(x), [1, 6]) });
+          const want = forwardFloat(fm, x).at(-1) as number[];
+          Array.from(out.logits.data as Float32Array).forEach((v, k) =>
+            expect(Math.abs(v - want[k]), `${act.fn} output ${k}`).to.be.below(1e-5 * (1 + Math.abs(want[k]))),
+          );
+        }
+      }
+    });
     it("the exporter writes an add layer as ONNX Add, which onnxruntime computes as forwardFloat does, and the importer reads it back", async () => {
       const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.1 + seed));
       const fm: FloatModel = {

@@ -4,10 +4,12 @@
  * provenance travel in metadata_props (`zkml.*`), so an import gives the same FloatModel back (weights rounded to
  * float32). Layers map to: dense -> Gemm (transB = 1) [+ Relu], conv2d -> Conv (groups as group) [+ Relu],
  * maxpool -> MaxPool (padding as pads), avgpool -> AveragePool (padding as pads, count_include_pad 1), flatten ->
- * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu] (the importer does not
- * read that back yet: it refuses a residual Add).
+ * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu], activation -> its ONNX
+ * node (Sigmoid, Tanh, LeakyRelu, Elu, HardSigmoid, Softplus, Clip) or, for the functions opset 13 has no node for,
+ * the subgraph PyTorch writes (GELU: Div, Erf, Add, Mul, Mul; its tanh form; SiLU: Sigmoid, Mul; HardSwish:
+ * HardSigmoid, Mul; Mish: Softplus, Tanh, Mul).
  */
-import type { FloatModel } from "../../formats/float-model";
+import type { FloatActivation, FloatModel } from "../../formats/float-model";
 import { validateFloatModel } from "../../formats/float-model";
 import { IR_VERSION, OPSET, onnx } from "./proto";
 
@@ -26,6 +28,76 @@ function valueInfo(name: string, dims: number[]): onnx.IValueInfoProto {
 
 const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
 const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+const float = (name: string, v: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+
+/**
+ * The nodes of one activation on tensor `x`, written to `out`; scalar constants become initializers named after the
+ * layer (`act_<li>_*`).
+ */
+function activationNodes(l: FloatActivation, li: number, x: string, out: string, inits: onnx.ITensorProto[]): onnx.INodeProto[] {
+  const p = `act_${li}`;
+  const k = (name: string, v: number) => {
+    inits.push(tensor(`${p}_${name}`, [], [v]));
+    return `${p}_${name}`;
+  };
+  const n = (name: string, opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []) => ({
+    name: `${p}_${name}`,
+    opType,
+    input,
+    output: [output],
+    attribute,
+  });
+  const t = (name: string) => `${p}_${name}_out`;
+  switch (l.fn) {
+    case "sigmoid":
+      return [n("sigmoid", "Sigmoid", [x], out)];
+    case "tanh":
+      return [n("tanh", "Tanh", [x], out)];
+    case "softplus":
+      return [n("softplus", "Softplus", [x], out)];
+    case "leakyrelu":
+      return [n("leakyrelu", "LeakyRelu", [x], out, [float("alpha", l.alpha ?? 0.01)])];
+    case "elu":
+      return [n("elu", "Elu", [x], out, [float("alpha", l.alpha ?? 1)])];
+    case "hardsigmoid":
+      return [n("hardsigmoid", "HardSigmoid", [x], out, [float("alpha", l.alpha ?? 1 / 6), float("beta", l.beta ?? 0.5)])];
+    case "clip":
+      return [n("clip", "Clip", [x, l.min !== undefined ? k("min", l.min) : "", l.max !== undefined ? k("max", l.max) : ""], out)];
+    case "silu":
+      return [n("sigmoid", "Sigmoid", [x], t("sigmoid")), n("mul", "Mul", [x, t("sigmoid")], out)];
+    case "hardswish":
+      return [
+        n("hardsigmoid", "HardSigmoid", [x], t("hardsigmoid"), [float("alpha", 1 / 6), float("beta", 0.5)]),
+        n("mul", "Mul", [x, t("hardsigmoid")], out),
+      ];
+    case "mish":
+      return [
+        n("softplus", "Softplus", [x], t("softplus")),
+        n("tanh", "Tanh", [t("softplus")], t("tanh")),
+        n("mul", "Mul", [x, t("tanh")], out),
+      ];
+    case "gelu":
+      return [
+        n("div", "Div", [x, k("sqrt2", Math.SQRT2)], t("div")),
+        n("erf", "Erf", [t("div")], t("erf")),
+        n("add", "Add", [t("erf"), k("one", 1)], t("add")),
+        n("mul", "Mul", [x, t("add")], t("mul")),
+        n("half", "Mul", [t("mul"), k("half", 0.5)], out),
+      ];
+    case "gelu_tanh":
+      return [
+        n("sq", "Mul", [x, x], t("sq")),
+        n("cube", "Mul", [t("sq"), x], t("cube")),
+        n("kappa", "Mul", [t("cube"), k("kappa", 0.044715)], t("kappa")),
+        n("inner", "Add", [x, t("kappa")], t("inner")),
+        n("beta", "Mul", [t("inner"), k("beta", Math.sqrt(2 / Math.PI))], t("beta")),
+        n("tanh", "Tanh", [t("beta")], t("tanh")),
+        n("add", "Add", [t("tanh"), k("one", 1)], t("add")),
+        n("mul", "Mul", [x, t("add")], t("mul")),
+        n("half", "Mul", [t("mul"), k("half", 0.5)], out),
+      ];
+  }
+}
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOptions {
@@ -109,6 +181,10 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push({ name: `add_${li}`, opType: "Add", input: [cur, l.from === -1 ? "input" : layerOut[l.from]], output: [out] });
         cur = out;
         if (l.relu) relu(li);
+        break;
+      case "activation":
+        nodes.push(...activationNodes(l, li, cur, out, inits));
+        cur = out;
         break;
     }
     layerOut.push(cur);
