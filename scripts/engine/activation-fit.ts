@@ -15,7 +15,7 @@ import {
   piecewiseConstraints,
   piecewiseEval,
 } from "../formats/activations";
-import { requantRange } from "../formats/fixed-point";
+import { fracFor, requantRange } from "../formats/fixed-point";
 
 /** A fitted activation: the polynomial, its measured worst error (output units) and its constraint count. */
 export interface ActivationFit {
@@ -188,4 +188,66 @@ export function activationMaxAbs(spec: ActivationSpec, inBits: number, inFrac: n
   const half = 2 ** (inBits - 1);
   for (let u = 0; u < 2 ** inBits; u++) m = Math.max(m, Math.abs(activationFloat(spec, (u - half) / 2 ** inFrac)));
   return m;
+}
+
+/** One row of {@link activationCostTable}: an activation at one input width. */
+export interface ActivationCost {
+  spec: ActivationSpec;
+  bits: number;
+  inFrac: number;
+  outFrac: number;
+  fit: ActivationFit;
+}
+
+/** The widths the quantizer picks from (chooseBits), and so the ones the docs give costs for. */
+export const COST_WIDTHS = [8, 10, 12, 16] as const;
+
+/** The activations the cost table lists, with PyTorch's default parameters (clip as ReLU6). */
+export const COST_SPECS: readonly ActivationSpec[] = [
+  { fn: "sigmoid" },
+  { fn: "tanh" },
+  { fn: "gelu" },
+  { fn: "gelu_tanh" },
+  { fn: "silu" },
+  { fn: "hardsigmoid", alpha: 1 / 6, beta: 0.5 },
+  { fn: "hardswish" },
+  { fn: "leakyrelu", alpha: 0.01 },
+  { fn: "elu", alpha: 1 },
+  { fn: "clip", min: 0, max: 6 },
+  { fn: "softplus" },
+  { fn: "mish" },
+];
+
+/**
+ * The cost and worst error of every listed activation at every width, for the input range [-8, 8) (inFrac =
+ * bits - 4) and an output as wide as the input whose scale holds the function's largest value there (what the
+ * quantizer does): docs/circuits.md's table and `npm run bench:activations`.
+ */
+export function activationCostTable(widths: readonly number[] = COST_WIDTHS): ActivationCost[] {
+  const rows: ActivationCost[] = [];
+  for (const spec of COST_SPECS)
+    for (const bits of widths) {
+      const inFrac = bits - 4;
+      const outFrac = fracFor(activationMaxAbs(spec, bits, inFrac), bits);
+      rows.push({ spec, bits, inFrac, outFrac, fit: fitActivation(spec, bits, inFrac, bits, outFrac) });
+    }
+  return rows;
+}
+
+/** The table as markdown: one row per activation, per width its constraints, shape and worst error. */
+export function activationCostMarkdown(rows: readonly ActivationCost[]): string {
+  const widths = [...new Set(rows.map((r) => r.bits))];
+  const lines = [
+    `| activation | ${widths.map((w) => `${w}-bit: constraints (segments, degree), worst error`).join(" | ")} |`,
+    `|---|${widths.map(() => "---").join("|")}|`,
+  ];
+  for (const spec of new Set(rows.map((r) => r.spec))) {
+    const cells = widths.map((w) => {
+      const r = rows.find((x) => x.spec === spec && x.bits === w) as ActivationCost;
+      const p = r.fit.poly;
+      return `${r.fit.constraints} (${2 ** p.segmentBits}, ${p.degree}), ${r.fit.maxError.toPrecision(2)} = ${(r.fit.maxError * 2 ** r.outFrac).toFixed(2)} steps`;
+    });
+    lines.push(`| ${describeActivation(spec)} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
 }

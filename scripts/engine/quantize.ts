@@ -10,7 +10,9 @@ import {
   inferQuantized,
   validateModel,
 } from "../formats/quantized-model";
-import { signedRange } from "../formats/fixed-point";
+import { fracFor, signedRange } from "../formats/fixed-point";
+
+export { fracFor };
 import { activationMaxAbs, fitActivation } from "./activation-fit";
 
 export interface QuantizeOptions {
@@ -28,19 +30,6 @@ export interface QuantizeOptions {
   inputMode?: InputMode;
   /** "argmax" (default for classification) or "values" (default, and the only choice, for regression). */
   head?: OutputHead;
-}
-
-/** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
-export function fracFor(maxAbs: number, bits: number): number {
-  const limit = 2 ** (bits - 1) - 1;
-  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs))
-    throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
-  if (maxAbs === 0) return bits - 1;
-  let f = Math.floor(Math.log2(limit / maxAbs));
-  // log2 rounds; nudge so that maxAbs * 2^f <= limit < maxAbs * 2^(f+1) holds exactly.
-  while (maxAbs * 2 ** f > limit) f--;
-  while (maxAbs * 2 ** (f + 1) <= limit) f++;
-  return f;
 }
 
 function maxAbs(values: Iterable<number>): number {

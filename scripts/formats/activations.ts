@@ -103,7 +103,9 @@ export function activationFloat(spec: ActivationSpec, x: number): number {
 /** A readable name with parameters, e.g. `leakyrelu(alpha=0.2)`, `clip(0, 6)`. */
 export function describeActivation(spec: ActivationSpec): string {
   if (spec.fn === "clip") return `clip(${spec.min ?? "-inf"}, ${spec.max ?? "inf"})`;
-  const ps = (["alpha", "beta"] as const).filter((k) => spec[k] !== undefined).map((k) => `${k}=${spec[k]}`);
+  const ps = (["alpha", "beta"] as const)
+    .filter((k) => spec[k] !== undefined)
+    .map((k) => `${k}=${Number((spec[k] as number).toPrecision(6))}`);
   return ps.length ? `${spec.fn}(${ps.join(", ")})` : spec.fn;
 }
 

@@ -300,3 +300,16 @@ export function requantizeConstraints(A: number, k: number, outBits: number, rel
   const Z = Math.max(A - k, m) + 1;
   return k + Z + 1 + (Z - m === 1 ? 0 : 2) + 2;
 }
+
+/** Largest f with maxAbs * 2^f <= 2^(bits-1) - 1 (f may be negative for large values). */
+export function fracFor(maxAbs: number, bits: number): number {
+  const limit = 2 ** (bits - 1) - 1;
+  if (!(maxAbs >= 0) || !Number.isFinite(maxAbs))
+    throw new RangeError(`fracFor: maxAbs must be a finite non-negative number, got ${maxAbs}`);
+  if (maxAbs === 0) return bits - 1;
+  let f = Math.floor(Math.log2(limit / maxAbs));
+  // log2 rounds; nudge so that maxAbs * 2^f <= limit < maxAbs * 2^(f+1) holds exactly.
+  while (maxAbs * 2 ** f > limit) f--;
+  while (maxAbs * 2 ** (f + 1) <= limit) f++;
+  return f;
+}

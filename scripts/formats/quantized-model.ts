@@ -243,6 +243,8 @@ function checkActivation(f: string, l: ActivationLayer, inBits: number): void {
   checkRangeInt(`${f}.shift`, l.shift, 0, 64);
   checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
   if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.outFrac)) fail(`${f}.inFrac`, "and outFrac must be integers");
+  if (l.maxError !== undefined && !(typeof l.maxError === "number" && l.maxError >= 0))
+    fail(`${f}.maxError`, `must be a non-negative number (the measured worst error), got ${String(l.maxError)}`);
   const n = 2 ** l.segmentBits;
   if (!Array.isArray(l.coeffs) || l.coeffs.length !== n) fail(`${f}.coeffs`, `must have 2^segmentBits = ${n} rows`);
   l.coeffs.forEach((c, s) => {

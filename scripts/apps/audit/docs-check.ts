@@ -6,6 +6,7 @@
  *    test/contracts/Groth16.real.test.ts and PlonkFflonk.real.test.ts). Check mode fails when a number differs by
  *    more than the tolerance (TOLERANCE: proofs differ in calldata bytes between runs) or any text differs.
  *    PLONK's figures get 1.5% (its verifier's cost depends on the proof).
+ *    docs/circuits.md's activation table is computed by the fitter itself (deterministic, no tolerance needed).
  * 2. Docs cite only files of the repository: no DESIGN.md / STYLE.md, and every repository path a doc names exists.
  *
  * Usage: npm run docs:check (measures, then checks) / npm run docs:update (measures, then rewrites the blocks).
@@ -16,6 +17,7 @@ import * as path from "path";
 import { BUILD_DIR, ROOT, writeFileAtomic } from "../../util/paths";
 import { runMain } from "../main";
 import { commandLine } from "../../util/args";
+import { activationCostMarkdown, activationCostTable } from "../../engine/activation-fit";
 
 /** Relative difference allowed between a documented and a measured number (gas of a proof varies by calldata). */
 export const TOLERANCE = 0.005;
@@ -89,6 +91,8 @@ function blocks(demo: { summary: string[] }, gas: Figures): { file: string; name
         `| \`verifyBatch\`, 16 proofs | ${g("groth16.verify.batch.16")} |`,
       ].join("\n"),
     },
+    // computed, not measured: the fitter is deterministic (scripts/engine/activation-fit.ts)
+    { file: "docs/circuits.md", name: "activation-costs", text: activationCostMarkdown(activationCostTable()) },
   ];
 }
 
