@@ -8,6 +8,7 @@ include "conv.circom";
 include "pool.circom";
 include "add.circom";
 include "activation.circom";
+include "softmax.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

@@ -160,11 +160,23 @@ export function fitPiecewise(
  * @throws Error naming the activation when inBits is outside 2..16.
  */
 export function fitActivation(spec: ActivationSpec, inBits: number, inFrac: number, outBits: number, outFrac: number): ActivationFit {
+  return fitFunction((x) => activationFloat(spec, x), `activation ${describeActivation(spec)}`, inBits, inFrac, outBits, outFrac);
+}
+
+/**
+ * {@link fitActivation} for any function of one number (the softmax's exponential); `label` names it in errors.
+ * @throws Error naming it when inBits is outside 2..16.
+ */
+export function fitFunction(
+  f: (x: number) => number,
+  label: string,
+  inBits: number,
+  inFrac: number,
+  outBits: number,
+  outFrac: number,
+): ActivationFit {
   if (!Number.isInteger(inBits) || inBits < 2 || inBits > 16)
-    throw new Error(
-      `activation ${describeActivation(spec)}: input width ${inBits} bits is not supported (2..16); quantize with bits <= 16`,
-    );
-  const f = (x: number) => activationFloat(spec, x);
+    throw new Error(`${label}: input width ${inBits} bits is not supported (2..16); quantize with bits <= 16`);
   const target = 2 ** -outFrac;
   // a fit's cost is known from its coefficients (its accumulator width); measure the cheapest first, stop at one
   // within the target
@@ -172,7 +184,7 @@ export function fitActivation(spec: ActivationSpec, inBits: number, inFrac: numb
     .map(({ h, d }) => fitShape(f, inBits, inFrac, outBits, outFrac, h, d))
     .filter((x): x is ActivationFit => x !== undefined)
     .sort((a, b) => a.constraints - b.constraints);
-  if (fits.length === 0) throw new Error(`activation ${describeActivation(spec)}: no exact integer fit at ${inBits} bits`);
+  if (fits.length === 0) throw new Error(`${label}: no exact integer fit at ${inBits} bits`);
   const measured: ActivationFit[] = [];
   for (const fit of fits) {
     const m = measure(fit, f, inFrac, outFrac);

@@ -13,7 +13,7 @@ import {
 import { fracFor, signedRange } from "../formats/fixed-point";
 
 export { fracFor };
-import { activationMaxAbs, fitActivation } from "./activation-fit";
+import { activationMaxAbs, fitActivation, fitFunction } from "./activation-fit";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -50,13 +50,16 @@ function maxAbs(values: Iterable<number>): number {
  * takes outFrac from the calibration maximum of its output and shift = F - outFrac.
  * @throws Error naming the layer when a bias does not fit `biasBits`, or an avgpool window is not a power of two.
  */
-export function quantizeModel(fm: FloatModel, calibration: readonly number[][], opts: QuantizeOptions = {}): QuantizedModel {
+export function quantizeModel(model: FloatModel, calibration: readonly number[][], opts: QuantizeOptions = {}): QuantizedModel {
+  let fm = model;
   const bits = opts.bits ?? 8;
   const bBits = opts.biasBits ?? 32;
   if (calibration.length === 0) throw new Error("calibration: needs at least one input");
   validateFloatModel(fm);
   const regression = fm.task === "regression";
   const head = opts.head ?? defaultHead(fm);
+  // the argmax of the probabilities is the argmax of the logits: an argmax head skips a final softmax (cheaper)
+  if (head === "argmax" && fm.layers[fm.layers.length - 1].type === "softmax") fm = { ...fm, layers: fm.layers.slice(0, -1) };
   if (regression && head === "argmax")
     throw new Error(
       `model ${fm.name} is a regression model (task "regression"): an argmax head makes no sense for it; use head "values" (quantize.json "head": "values")`,
@@ -205,6 +208,37 @@ export function quantizeModel(fm: FloatModel, calibration: readonly number[][], 
           maxError: Number(fit.maxError.toPrecision(4)),
         };
         fIn = outFrac;
+        return q;
+      }
+      case "softmax": {
+        // the difference to the largest logit keeps at most 8 fractional bits and covers [-16, 0] (exp(-16) < 2^-23:
+        // beyond, it saturates at a value whose exp is 0); exp at 16 bits (2^-14); probabilities at outBits - 2
+        const fd = Math.min(fIn, 8);
+        const diffBits = Math.min(16, Math.max(fd + 5, 4));
+        const eBits = 16;
+        const eFrac = eBits - 2;
+        const fit = fitFunction((x) => Math.exp(Math.min(x, 0)), `layers[${li}] (softmax): exp`, diffBits, fd, eBits, eFrac);
+        const outBits = outBitsOf(li);
+        const q: QuantizedLayer = {
+          type: "softmax",
+          inBits: bitsIn,
+          inFrac: fIn,
+          diffShift: fIn - fd,
+          diffBits,
+          exp: {
+            segmentBits: fit.poly.segmentBits,
+            degree: fit.poly.degree,
+            shift: fit.poly.shift,
+            coeffs: fit.poly.coeffs,
+            outBits: eBits,
+            inFrac: fd,
+            outFrac: eFrac,
+          },
+          outBits,
+          outFrac: outBits - 2,
+          maxError: Number(fit.maxError.toPrecision(4)),
+        };
+        fIn = outBits - 2;
         return q;
       }
       case "add": {

@@ -84,7 +84,12 @@ export interface FloatActivation extends ActivationSpec {
   type: "activation";
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation;
+/** Softmax over the logits, as the last layer only: the model outputs probabilities. */
+export interface FloatSoftmax {
+  type: "softmax";
+}
+
+export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -216,6 +221,9 @@ export function validateFloatModel(m: FloatModel): Shape[] {
     } else if (l.type === "activation") {
       const e = activationSpecError(f, l);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
+    } else if (l.type === "softmax") {
+      if (li !== m.layers.length - 1) fail(f, "softmax must be the last layer (the model then outputs probabilities)");
+      if (shape.length !== 1) fail(f, `softmax reads a vector of logits, not shape [${shape}]`);
     } else {
       fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
     }
@@ -227,7 +235,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation";
+const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation, softmax";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -318,6 +326,13 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
     }
     case "activation":
       return Array.from(a, (v) => activationFloat(l, v));
+    case "softmax": {
+      const v = Array.from(a);
+      const m = Math.max(...v);
+      const e = v.map((x) => Math.exp(x - m));
+      const s = e.reduce((x, y) => x + y, 0);
+      return e.map((x) => x / s);
+    }
     default:
       throw new Error(`layer type "${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
   }

@@ -37,6 +37,7 @@ import {
   piecewiseOutRange,
   piecewiseRounds,
 } from "./activations";
+import { type SoftmaxParams, expPoly, softmaxEval } from "./softmax";
 
 /** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
 export type InputMode = "committed" | "public";
@@ -185,10 +186,22 @@ export interface ActivationLayer extends PiecewisePoly {
   maxError?: number;
 }
 
-export type QuantizedLayer = DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer;
+/**
+ * Softmax probabilities of the previous layer's logits, as the last layer under a values head (scripts/formats/
+ * softmax.ts; circuit `SoftmaxValues`; docs/circuits.md, "Softmax"): p_i = round(e_i * 2^outFrac / sum_j e_j) with
+ * e = exp(requantize(z - max z)) by a fitted piecewise polynomial. `maxError`: the quantizer's measured worst error of
+ * the exponential (informational).
+ */
+export interface SoftmaxLayer extends SoftmaxParams {
+  type: "softmax";
+  maxError?: number;
+}
+
+export type QuantizedLayer =
+  DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer | SoftmaxLayer;
 
 /** The layer types whose outputs a head can read (signed, with a declared width and scale). */
-export type HeadLayer = DenseLayer | ActivationLayer;
+export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer;
 
 /** The last layer, which the head reads: a dense layer without ReLU or an activation (validateModel checks it). */
 export function headLayer(m: QuantizedModel): HeadLayer {
@@ -229,7 +242,39 @@ function checkRangeInt(field: string, v: unknown, min: number, max: number): voi
     fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
-const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation"];
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation", "softmax"];
+
+function checkSoftmax(f: string, l: SoftmaxLayer, inBits: number, last: boolean, head: OutputHead): void {
+  if (!last) fail(f, "softmax must be the last layer (the values head reads its probabilities)");
+  if (head !== "values")
+    fail(f, `softmax needs the values head (probabilities); for an argmax head drop it (the argmax of the logits is the same)`);
+  if (l.inBits !== inBits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${inBits}-bit values; set it to ${inBits}`);
+  if (!Number.isInteger(l.inFrac)) fail(`${f}.inFrac`, "must be an integer");
+  checkRangeInt(`${f}.diffBits`, l.diffBits, 4, 16);
+  checkRangeInt(`${f}.diffShift`, l.diffShift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 3, 32);
+  checkRangeInt(`${f}.outFrac`, l.outFrac, 0, l.outBits - 2);
+  const e = l.exp;
+  if (typeof e !== "object" || e === null) fail(`${f}.exp`, "must be an object (the exponential's piecewise polynomial)");
+  checkRangeInt(`${f}.exp.segmentBits`, e.segmentBits, 0, Math.min(l.diffBits - 1, 8));
+  checkRangeInt(`${f}.exp.degree`, e.degree, 1, 2);
+  checkRangeInt(`${f}.exp.shift`, e.shift, 0, 64);
+  checkRangeInt(`${f}.exp.outBits`, e.outBits, 3, 24);
+  if (!Number.isInteger(e.inFrac) || !Number.isInteger(e.outFrac)) fail(`${f}.exp.inFrac`, "and exp.outFrac must be integers");
+  const n = 2 ** e.segmentBits;
+  if (!Array.isArray(e.coeffs) || e.coeffs.length !== n) fail(`${f}.exp.coeffs`, `must have 2^segmentBits = ${n} rows`);
+  e.coeffs.forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== e.degree + 1) fail(`${f}.exp.coeffs[${s}]`, `must have degree + 1 = ${e.degree + 1} entries`);
+    c.forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v))
+        fail(`${f}.exp.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
+  const poly = expPoly(l);
+  if (piecewiseEval(poly, 0n) <= 0n) fail(`${f}.exp`, "must be positive at 0 (exp(0) = 1): refit the softmax");
+  if (piecewiseOutRange(poly, { lo: -(1n << BigInt(l.diffBits - 1)), hi: 0n }).lo < 0n)
+    fail(`${f}.exp`, "must not be negative on the differences (<= 0): refit the softmax");
+}
 
 function checkActivation(f: string, l: ActivationLayer, inBits: number): void {
   const specError = activationSpecError(f, { fn: l.fn, ...(l.params ?? {}) });
@@ -301,6 +346,12 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     const done = () => outs.push({ width, shape });
     if (l.type === "activation") {
       checkActivation(f, l, bits);
+      bits = l.outBits;
+      return done();
+    }
+    if (l.type === "softmax") {
+      if (shape !== undefined) fail(f, `softmax reads a vector of logits, not an image [${shape.join(", ")}]`);
+      checkSoftmax(f, l, bits, li === m.layers.length - 1, m.head);
       bits = l.outBits;
       return done();
     }
@@ -390,10 +441,10 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     done();
   });
   const last = m.layers[m.layers.length - 1];
-  if (!(last.type === "dense" && !last.relu) && last.type !== "activation")
+  if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
     fail(
       `layers[${m.layers.length - 1}]`,
-      `must be a dense layer without ReLU or an activation: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+      `must be a dense layer without ReLU, an activation or a softmax: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
     );
   if (last.type === "activation" && shape !== undefined)
     fail(
@@ -530,6 +581,8 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       A = piecewiseRounds(l) ? accumulatorBits(acc) : 0;
       const full = piecewiseOutRange(l, hull(ranges));
       out = ranges.map(() => full);
+    } else if (l.type === "softmax") {
+      out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
     } else if (l.type === "add") {
       const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
       const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
@@ -599,6 +652,9 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
         a = a.map((v) => piecewiseEval(poly, v));
         break;
       }
+      case "softmax":
+        a = softmaxEval(l, a);
+        break;
     }
     layers.push([...a]);
   }

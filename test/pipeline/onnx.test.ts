@@ -7,6 +7,7 @@ import { modelPaths, loadFloatModel } from "../../scripts/pipelines/build";
 import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
 import type { FloatActivation, FloatModel } from "../../scripts/formats/float-model";
 import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
+import { quantizeModel } from "../../scripts/engine/quantize";
 import { exportOnnx } from "../../scripts/engine/onnx/export";
 import { importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
 import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
@@ -89,9 +90,13 @@ describe("ONNX", () => {
         expect(Buffer.from(exportOnnx(loadFloatModel(name))).equals(fs.readFileSync(onnxFile(name)))).to.equal(true);
       });
     }
-    it("drops a final Softmax", () => {
+    it("keeps a final Softmax as the last layer (probabilities); an argmax head skips it, so the quantized model is unchanged", () => {
       const fm = loadFloatModel("iris-mlp");
-      expect(importOnnx(exportOnnx(fm, { softmax: true }))).to.deep.equal(fround(fm));
+      const back = importOnnx(exportOnnx(fm, { softmax: true }));
+      expect(back).to.deep.equal({ ...fround(fm), layers: [...fround(fm).layers, { type: "softmax" }] });
+      const cal = heldOut(fm, 40);
+      expect(quantizeModel(back, cal, { bits: 12 })).to.deep.equal(quantizeModel(fround(fm), cal, { bits: 12 }));
+      expect(quantizeModel(back, cal, { bits: 12, head: "values" }).layers.at(-1)?.type).to.equal("softmax");
     });
   });
 
@@ -154,16 +159,13 @@ describe("ONNX", () => {
       );
       const fm = importOnnx(bytes);
       expect(fm.inputShape).to.deep.equal([1, 2, 2]);
-      expect(fm.layers.map((l) => l.type)).to.deep.equal(["conv2d", "flatten", "dense"]);
+      expect(fm.layers.map((l) => l.type)).to.deep.equal(["conv2d", "flatten", "dense", "softmax"]);
       for (const x of [
         [1, -2, 3, 0.5],
         [-1, -1, 2, 4],
       ]) {
         const probs = await runOrt(bytes, x, [1, 4]);
-        const acts = forwardFloat(fm, x);
-        const logits = acts[acts.length - 1];
-        const ex = logits.map((v) => Math.exp(v - Math.max(...logits)));
-        const soft = ex.map((e) => e / ex.reduce((s, v) => s + v, 0));
+        const soft = forwardFloat(fm, x).at(-1) as number[]; // the float softmax layer
         soft.forEach((p, k) => expect(Math.abs(p - probs[k])).to.be.lessThan(1e-6));
       }
     });

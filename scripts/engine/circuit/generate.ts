@@ -7,6 +7,7 @@
 import {
   type Conv2dLayer,
   headLayer,
+  layerInputRanges,
   type LayerPlan,
   type QuantizedModel,
   inputModeOf,
@@ -21,6 +22,7 @@ import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
 import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { SNARK_FIELD, toField } from "../../util/field";
 import { describeActivation, piecewiseRounds } from "../../formats/activations";
+import { softmaxBounds } from "../../formats/softmax";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -250,6 +252,21 @@ function layerCode(
       body.push(
         `    // layer ${i}: activation ${describeActivation({ fn: l.fn, ...(l.params ?? {}) })} on ${p.outSize} values: ${l.inBits}-bit input in ${2 ** l.segmentBits} segment${l.segmentBits ? "s" : ""}, degree ${l.degree}${piecewiseRounds(l) ? `, |acc| < 2^${p.A - 1}, shift ${l.shift}` : " (a table)"}, ${l.outBits}-bit out${l.maxError !== undefined ? ` (worst error ${l.maxError.toPrecision(3)})` : ""}`,
         `    component l${i} = PiecewisePolyEach(${p.outSize}, ${l.inBits}, ${l.segmentBits}, ${l.degree}, ${p.A}, ${l.shift}, ${l.outBits}, L${i}_C());`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "softmax": {
+      const b = softmaxBounds(l, p.outSize, layerInputRanges(model)[i]);
+      checkWidth(`layers[${i}]`, b.D + 1, "narrow the logits");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.Ad, l.diffShift, l.diffBits, false), "narrow the logits");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.Ae, l.exp.shift, l.exp.outBits, false), "refit the softmax");
+      checkWidth(`layers[${i}]`, b.Bq + b.Br + 2, "narrow the probabilities");
+      const coeffs = "[" + l.exp.coeffs.map((c) => "[" + c.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+      fns.push(`function L${i}_C() {\n    return ${coeffs};\n}`);
+      body.push(
+        `    // layer ${i}: softmax of ${p.outSize} logits (differ by < 2^${b.D}): exp of the ${l.diffBits}-bit difference to the maximum (shift ${l.diffShift}) in ${2 ** l.exp.segmentBits} segments of degree ${l.exp.degree}, ${l.exp.outBits}-bit; probabilities at 2^-${l.outFrac}`,
+        `    component l${i} = SoftmaxValues(${p.outSize}, ${b.D}, ${b.Ad}, ${l.diffShift}, ${l.diffBits}, ${l.exp.segmentBits}, ${l.exp.degree}, ${b.Ae}, ${l.exp.shift}, ${l.exp.outBits}, L${i}_C(), ${l.outFrac}, ${b.Bq}, ${b.Br});`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;

@@ -3,7 +3,8 @@
  * costs (circuits/lib, each pinned against the compiler by the circuit tests), so `build:model` can say what a
  * compile and a key setup will cost before it starts them.
  */
-import { type QuantizedModel, headLayer, inputModeOf, modelChunks, planModel } from "../../formats/quantized-model";
+import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
+import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
 import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
 import { differenceBits, forEachConvTap, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
@@ -48,6 +49,7 @@ export interface SizeEstimate {
  */
 export function estimateConstraints(model: QuantizedModel): SizeEstimate {
   const plan = planModel(model);
+  const inputRanges = layerInputRanges(model);
   const fusions = poolFusions(model, plan);
   const priv = model.weights === "private";
   const layers = plan.map((p, i) => {
@@ -75,6 +77,8 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return 0;
       case "activation":
         return p.outSize * piecewiseConstraints(l, p.A);
+      case "softmax":
+        return softmaxConstraints(l, p.outSize, softmaxBounds(l, p.outSize, inputRanges[i]));
     }
   });
   const n = model.input.size;

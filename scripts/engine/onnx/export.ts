@@ -186,12 +186,18 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push(...activationNodes(l, li, cur, out, inits));
         cur = out;
         break;
+      case "softmax":
+        nodes.push({ name: `softmax_${li}`, opType: "Softmax", input: [cur], output: [out], attribute: [int("axis", -1)] });
+        cur = out;
+        break;
     }
     layerOut.push(cur);
   });
   const nOut = shapes[shapes.length - 1][0];
-  const outName = opts.softmax ? "probabilities" : "logits";
-  if (opts.softmax) nodes.push({ name: "softmax", opType: "Softmax", input: [cur], output: [outName], attribute: [int("axis", -1)] });
+  const hasSoftmax = fm.layers[fm.layers.length - 1].type === "softmax";
+  const outName = opts.softmax || hasSoftmax ? "probabilities" : "logits";
+  if (opts.softmax && !hasSoftmax)
+    nodes.push({ name: "softmax", opType: "Softmax", input: [cur], output: [outName], attribute: [int("axis", -1)] });
   else nodes[nodes.length - 1].output = [outName];
   const meta: Record<string, unknown> = { format: fm.format, name: fm.name, preprocess: fm.preprocess, classes: fm.classes };
   if (fm.task) meta.task = fm.task;

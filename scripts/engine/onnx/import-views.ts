@@ -62,9 +62,13 @@ export function convertView(step: Step): void {
 export function convertSoftmax(step: Step): void {
   const { walk, op, at, outName, err, identity } = step;
   const { shape } = walk;
-  if (!walk.graphOutputs.has(outName)) err(`${op} is supported only as the last node (it is dropped: the head reads logits)`);
+  if (!walk.graphOutputs.has(outName))
+    err(`${op} is supported only as the last node (a probability head; an argmax head reads the logits before it)`);
   const axis = at.int("axis", walk.opset >= 13 ? -1 : 1);
   if (!shape.slice(0, -1).every((d) => d === 1) || (axis !== -1 && axis !== shape.length - 1))
     err(`${op} over axis ${axis} of shape [${shape}] is not supported; supported: the class axis of [1, n]`);
+  // Softmax becomes the model's last layer (probabilities, for a values head; an argmax head skips it);
+  // LogSoftmax is dropped: the argmax of the log-probabilities is the argmax of the logits
+  if (op === "Softmax") walk.layers.push({ type: "softmax" });
   identity();
 }

@@ -131,7 +131,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     fileErr(`the graph must have exactly one output, the last node's output "${cur}" (found ${outs.map((o) => o.name).join(", ")})`);
   if (layers.length === 0) fileErr("the graph has no Gemm, MatMul or Conv layer");
   const last = layers[layers.length - 1];
-  if (!(last.type === "dense" && !last.relu) && last.type !== "activation")
+  if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
     fileErr(
       "the last layer must be a Gemm or MatMul without Relu, or an activation such as a Sigmoid (its outputs are the logits, values or probabilities the head reads)",
     );
