@@ -9,6 +9,7 @@ include "pool.circom";
 include "add.circom";
 include "activation.circom";
 include "softmax.circom";
+include "trees.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

@@ -210,6 +210,50 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
         fIn = outFrac;
         return q;
       }
+      case "trees": {
+        // x <= t  <=>  x_q <= floor(t * 2^f);  x < t  <=>  x_q <= ceil(t * 2^f) - 1 (x_q an integer at scale 2^-f);
+        // thresholds outside the input range decide the same clamped to [lo - 1, hi]
+        const { lo: xLo, hi: xHi } = signedRange(bitsIn);
+        const T = (t: number, mode: "leq" | "lt") => {
+          const v = mode === "leq" ? Math.floor(t * 2 ** fIn) : Math.ceil(t * 2 ** fIn) - 1;
+          return Number(BigInt(v) < xLo - 1n ? xLo - 1n : BigInt(v) > xHi ? xHi : BigInt(v));
+        };
+        const leafBits = Math.min(32, Math.max(16, bits + 8));
+        const leaves = l.trees.flatMap((t) => t.nodes.flatMap((n) => ("leaf" in n ? n.leaf : [])));
+        const leafFrac = fracFor(maxAbs(leaves), leafBits);
+        const base = l.base.map((b, k) => {
+          const v = roundHalfAway(b * 2 ** leafFrac);
+          if (!Number.isSafeInteger(v))
+            throw new Error(`layers[${li}].base[${k}]: ${b} does not fit a safe integer at scale 2^${leafFrac}`);
+          return v;
+        });
+        let outFrac = fracFor(actMax[li], outBitsOf(li));
+        let shift = leafFrac - outFrac;
+        if (shift < 0) {
+          outFrac = leafFrac;
+          shift = 0;
+        }
+        const q: QuantizedLayer = {
+          type: "trees",
+          nOutputs: l.nOutputs,
+          trees: l.trees.map((t) => ({
+            nodes: t.nodes.map((n) =>
+              "leaf" in n
+                ? { leaf: n.leaf.map((w) => roundHalfAway(w * 2 ** leafFrac)) }
+                : { feature: n.feature, threshold: T(n.threshold, n.mode), yes: n.yes, no: n.no },
+            ),
+          })),
+          base,
+          inFrac: fIn,
+          leafBits,
+          leafFrac,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+        };
+        fIn = outFrac;
+        return q;
+      }
       case "softmax": {
         // the difference to the largest logit keeps at most 8 fractional bits and covers [-16, 0] (exp(-16) < 2^-23:
         // beyond, it saturates at a value whose exp is 0); exp at 16 bits (2^-14); probabilities at outBits - 2

@@ -3,6 +3,7 @@
  * Inputs are preprocessed as (raw - mean) / std before the first layer. See docs/model-format.md.
  */
 import { type ActivationSpec, activationFloat, activationSpecError } from "./activations";
+import { type TreeEnsemble, treesError, treesFloat } from "./trees";
 
 export interface FloatModel {
   format: "zkml-float-v1";
@@ -84,12 +85,20 @@ export interface FloatActivation extends ActivationSpec {
   type: "activation";
 }
 
+/**
+ * A tree ensemble (scripts/formats/trees.ts) on the input vector: nOutputs raw scores (base plus each tree's leaf);
+ * a sigmoid or softmax after it makes them probabilities.
+ */
+export interface FloatTrees extends TreeEnsemble {
+  type: "trees";
+}
+
 /** Softmax over the logits, as the last layer only: the model outputs probabilities. */
 export interface FloatSoftmax {
   type: "softmax";
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax;
+export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax | FloatTrees;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -124,6 +133,8 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
         windowOut(l.inShape[1], l.kernel, l.stride, l.padding ?? 0),
         windowOut(l.inShape[2], l.kernel, l.stride, l.padding ?? 0),
       ];
+    case "trees":
+      return [l.nOutputs];
     case "flatten":
       return [l.inShape[0] * l.inShape[1] * l.inShape[2]];
     default:
@@ -221,6 +232,10 @@ export function validateFloatModel(m: FloatModel): Shape[] {
     } else if (l.type === "activation") {
       const e = activationSpecError(f, l);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
+    } else if (l.type === "trees") {
+      if (shape.length !== 1) fail(f, `a tree ensemble reads a vector, not shape [${shape}]`);
+      const e = treesError(f, l, shape[0]);
+      if (e) throw new Error(`float model ${m.name}: ${e}`);
     } else if (l.type === "softmax") {
       if (li !== m.layers.length - 1) fail(f, "softmax must be the last layer (the model then outputs probabilities)");
       if (shape.length !== 1) fail(f, `softmax reads a vector of logits, not shape [${shape}]`);
@@ -235,7 +250,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation, softmax";
+const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation, softmax, trees";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -326,6 +341,8 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
     }
     case "activation":
       return Array.from(a, (v) => activationFloat(l, v));
+    case "trees":
+      return treesFloat(l, a);
     case "softmax": {
       const v = Array.from(a);
       const m = Math.max(...v);

@@ -25,6 +25,7 @@ import {
   outSide,
   poolWindows,
   productBounds,
+  requantize,
   requantizeBounds,
   signedRange,
 } from "./fixed-point";
@@ -38,6 +39,7 @@ import {
   piecewiseRounds,
 } from "./activations";
 import { type SoftmaxParams, expPoly, softmaxEval } from "./softmax";
+import { type IntTreeEnsemble, treesAcc, treesAccRanges, treesError } from "./trees";
 
 /** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
 export type InputMode = "committed" | "public";
@@ -197,11 +199,27 @@ export interface SoftmaxLayer extends SoftmaxParams {
   maxError?: number;
 }
 
+/**
+ * A tree ensemble with every node evaluated (docs/circuits.md, "Tree ensembles"; circuit: `LessEqConst` per distinct
+ * split, one product per internal node below the root, one Requantize per output): thresholds are integers at the
+ * input's scale (yes when x[feature] <= threshold), leaves (`leafBits` wide) and base (safe integers) at `leafFrac`;
+ * out_k = requantize(base_k + sum of the reached leaves' k-th values, shift, outBits, signed clamp).
+ */
+export interface TreesLayer extends IntTreeEnsemble {
+  type: "trees";
+  inFrac: number;
+  leafBits: number;
+  leafFrac: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
 export type QuantizedLayer =
-  DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer | SoftmaxLayer;
+  DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
 
 /** The layer types whose outputs a head can read (signed, with a declared width and scale). */
-export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer;
+export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
 
 /** The last layer, which the head reads: a dense layer without ReLU or an activation (validateModel checks it). */
 export function headLayer(m: QuantizedModel): HeadLayer {
@@ -242,7 +260,33 @@ function checkRangeInt(field: string, v: unknown, min: number, max: number): voi
     fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
-const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation", "softmax"];
+const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation", "softmax", "trees"];
+
+function checkTrees(f: string, l: TreesLayer, width: number, weights: QuantizedModel["weights"]): void {
+  const e = treesError(f, l, width, true);
+  if (e) throw new Error(`quantized model: ${e}`);
+  if (weights !== "open")
+    fail(
+      f,
+      `is a tree ensemble: its thresholds and leaves are circuit constants; use weights "open" (a committed, private ensemble is not built yet)`,
+    );
+  const rec = signedRange(TREE_RECORD_BITS);
+  if (!treesRecord(l).every((v) => BigInt(v) >= rec.lo && BigInt(v) <= rec.hi))
+    fail(`${f}.base`, `and every threshold must fit ${TREE_RECORD_BITS} signed bits (the commitment record)`);
+  checkRangeInt(`${f}.leafBits`, l.leafBits, 2, 48);
+  checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.leafFrac) || !Number.isInteger(l.outFrac))
+    fail(`${f}.inFrac`, ", leafFrac and outFrac must be integers");
+  const { lo, hi } = signedRange(l.leafBits);
+  const inRange = (v: number) => BigInt(v) >= lo && BigInt(v) <= hi;
+  l.trees.forEach((t, ti) =>
+    t.nodes.forEach((n, ni) => {
+      if ("leaf" in n && !n.leaf.every(inRange))
+        fail(`${f}.trees[${ti}].nodes[${ni}].leaf`, `must be in the leafBits = ${l.leafBits} signed range`);
+    }),
+  );
+}
 
 function checkSoftmax(f: string, l: SoftmaxLayer, inBits: number, last: boolean, head: OutputHead): void {
   if (!last) fail(f, "softmax must be the last layer (the values head reads its probabilities)");
@@ -349,6 +393,13 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       bits = l.outBits;
       return done();
     }
+    if (l.type === "trees") {
+      if (shape !== undefined) fail(f, `a tree ensemble reads a vector, not an image [${shape.join(", ")}]`);
+      checkTrees(f, l, width, m.weights);
+      width = l.nOutputs;
+      bits = l.outBits;
+      return done();
+    }
     if (l.type === "softmax") {
       if (shape !== undefined) fail(f, `softmax reads a vector of logits, not an image [${shape.join(", ")}]`);
       checkSoftmax(f, l, bits, li === m.layers.length - 1, m.head);
@@ -441,20 +492,21 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     done();
   });
   const last = m.layers[m.layers.length - 1];
-  if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
+  if (!(last.type === "dense" && !last.relu) && !["activation", "softmax", "trees"].includes(last.type))
     fail(
       `layers[${m.layers.length - 1}]`,
-      `must be a dense layer without ReLU, an activation or a softmax: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+      `must be a dense layer without ReLU, a tree ensemble, an activation or a softmax: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
     );
   if (last.type === "activation" && shape !== undefined)
     fail(
       `layers[${m.layers.length - 1}]`,
       `outputs an image [${shape.join(", ")}]; the head reads a vector: flatten and add a dense layer`,
     );
-  if (m.head === "values" && width > valuesPerChunk(last.outBits))
+  const headBits = (last as HeadLayer).outBits;
+  if (m.head === "values" && width > valuesPerChunk(headBits))
     fail(
       `layers[${m.layers.length - 1}]${last.type === "dense" ? ".nOut" : ""}`,
-      `: ${width} outputs do not fit the values head: at outBits = ${last.outBits} one packed output word holds floor(248 / ${last.outBits}) = ${valuesPerChunk(last.outBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
+      `: ${width} outputs do not fit the values head: at outBits = ${headBits} one packed output word holds floor(248 / ${headBits}) = ${valuesPerChunk(headBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
     );
   if (inputModeOf(m) === "public" && inputSignalCount(m) > MAX_INPUT_SIGNALS)
     fail(
@@ -583,6 +635,13 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       out = ranges.map(() => full);
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
+    } else if (l.type === "trees") {
+      // every split compares an input with a threshold clamped into [lo - 1, hi]: D bounds |T - x|
+      const h = hull(ranges);
+      D = differenceBits({ lo: h.lo - 1n, hi: h.hi });
+      accRanges = treesAccRanges(l);
+      A = Math.max(...accRanges.map(accumulatorBits));
+      out = accRanges.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
     } else if (l.type === "add") {
       const saved = l.from === -1 ? inputRanges : plans[l.from].outRanges;
       const acc = ranges.map((iv, i) => shiftedSum(iv, saved[i], l.alignCur, l.alignFrom));
@@ -655,6 +714,9 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       case "softmax":
         a = softmaxEval(l, a);
         break;
+      case "trees":
+        a = treesAcc(l, a).map((v) => requantize(v, l.shift, l.outBits, false));
+        break;
     }
     layers.push([...a]);
   }
@@ -666,10 +728,32 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
   return { layers, logits, output: BigInt(argmax(logits)) };
 }
 
+/** Width of every value of a tree ensemble's commitment record (thresholds, indices, leaves and base fit it). */
+export const TREE_RECORD_BITS = 48;
+
+/**
+ * A tree ensemble as the model commitment packs it (docs/circuits.md, "Commitments"): nOutputs, the number of trees,
+ * then per tree its node count and per node either [1, feature, threshold, yes, no] or [0, leaf values...], then the
+ * base. Each record's length follows from its first value, so the sequence is injective.
+ */
+export function treesRecord(l: TreesLayer): number[] {
+  const out = [l.nOutputs, l.trees.length];
+  for (const t of l.trees) {
+    out.push(t.nodes.length);
+    for (const n of t.nodes) out.push(...("leaf" in n ? [0, ...n.leaf] : [1, n.feature, n.threshold, n.yes, n.no]));
+  }
+  out.push(...l.base);
+  return out;
+}
+
 /** Weighted layers' packed chunks in commitment order: per layer, PackSigned(W flattened, wBits) ++ PackSigned(B, bBits). */
 export function modelChunks(m: QuantizedModel): bigint[] {
   const chunks: bigint[] = [];
   m.layers.forEach((l, li) => {
+    if (l.type === "trees") {
+      chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
+      return;
+    }
     if (l.type !== "dense" && l.type !== "conv2d") return;
     const flat = l.type === "dense" ? l.W.flat() : l.W.flat(3);
     chunks.push(...packSigned(flat.map(BigInt), l.wBits, `layers[${li}].W`));

@@ -23,6 +23,7 @@ import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints 
 import { SNARK_FIELD, toField } from "../../util/field";
 import { describeActivation, piecewiseRounds } from "../../formats/activations";
 import { softmaxBounds } from "../../formats/softmax";
+import { isLeaf, treeComparisons, treeProducts } from "../../formats/trees";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -254,6 +255,53 @@ function layerCode(
         `    component l${i} = PiecewisePolyEach(${p.outSize}, ${l.inBits}, ${l.segmentBits}, ${l.degree}, ${p.A}, ${l.shift}, ${l.outBits}, L${i}_C());`,
         `    l${i}.in <== ${prev};`,
       );
+      return `l${i}.out`;
+    }
+    case "trees": {
+      checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "lower leafBits or raise the shift");
+      const inHull = layerInputRanges(model)[i];
+      // a threshold outside the inputs' range decides the same way clamped to [lo - 1, hi], which keeps |T - x| < 2^D
+      const clampT = (t: number) => (BigInt(t) < inHull.lo - 1n ? inHull.lo - 1n : BigInt(t) > inHull.hi ? inHull.hi : BigInt(t));
+      const cmps = treeComparisons(l);
+      const cmpOf = new Map(cmps.map((c, j) => [`${c.feature}:${c.threshold}`, j]));
+      const nProducts = treeProducts(l);
+      body.push(
+        `    // layer ${i}: tree ensemble of ${l.trees.length} trees, every node evaluated: ${cmps.length} distinct splits (x <= T, differences < 2^${p.D}), ${nProducts} indicator products, ${l.nOutputs} outputs (|sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit)`,
+        `    component l${i}c[${cmps.length}];`,
+      );
+      cmps.forEach((c, j) =>
+        body.push(`    l${i}c[${j}] = LessEqConst(${p.D}, ${clampT(c.threshold)});`, `    l${i}c[${j}].in <== ${prev}[${c.feature}];`),
+      );
+      if (nProducts > 0) body.push(`    signal l${i}p[${nProducts}];`);
+      const terms: string[][] = Array.from({ length: l.nOutputs }, () => []);
+      let pc = 0;
+      l.trees.forEach((tree, ti) => {
+        // each node's indicator: 1 at the root; a split's children get ind * [x <= T] and ind - ind * [x <= T]
+        const ind: string[] = new Array<string>(tree.nodes.length);
+        ind[0] = "1";
+        body.push(`    // tree ${ti}: ${tree.nodes.length} nodes`);
+        tree.nodes.forEach((n, ni) => {
+          if (isLeaf(n)) {
+            n.leaf.forEach((w, k) => {
+              if (w !== 0) terms[k].push(ind[ni] === "1" ? circomInt(w) : `${circomInt(w)} * ${ind[ni]}`);
+            });
+            return;
+          }
+          const bit = `l${i}c[${cmpOf.get(`${n.feature}:${n.threshold}`)}].out`;
+          if (ind[ni] === "1") {
+            ind[n.yes] = bit;
+            ind[n.no] = `(1 - ${bit})`;
+          } else {
+            const prod = `l${i}p[${pc++}]`;
+            body.push(`    ${prod} <== ${ind[ni]} * ${bit};`);
+            ind[n.yes] = prod;
+            ind[n.no] = `(${ind[ni]} - ${prod})`;
+          }
+        });
+      });
+      body.push(`    component l${i} = RequantizeEach(${l.nOutputs}, ${p.A}, ${l.shift}, ${l.outBits}, 0);`);
+      terms.forEach((t, k) => body.push(`    l${i}.in[${k}] <== ${[circomInt(l.base[k]), ...t].join(" + ")};`));
       return `l${i}.out`;
     }
     case "softmax": {

@@ -5,6 +5,7 @@
  */
 import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
 import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
+import { treeComparisons, treeProducts } from "../../formats/trees";
 import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
 import { differenceBits, forEachConvTap, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
@@ -77,6 +78,8 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return 0;
       case "activation":
         return p.outSize * piecewiseConstraints(l, p.A);
+      case "trees":
+        return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
       case "softmax":
         return softmaxConstraints(l, p.outSize, softmaxBounds(l, p.outSize, inputRanges[i]));
     }
