@@ -506,7 +506,7 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
   if (m.head === "values" && width > valuesPerChunk(headBits))
     fail(
       `layers[${m.layers.length - 1}]${last.type === "dense" ? ".nOut" : ""}`,
-      `: ${width} outputs do not fit the values head: at outBits = ${headBits} one packed output word holds floor(248 / ${headBits}) = ${valuesPerChunk(headBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
+      `${last.type === "dense" ? `= ${width} does` : `outputs ${width} values, which do`} not fit the values head: at outBits = ${headBits} one packed output word holds floor(248 / ${headBits}) = ${valuesPerChunk(headBits)} values; lower outBits (quantize.json logitBits) or the number of outputs`,
     );
   if (inputModeOf(m) === "public" && inputSignalCount(m) > MAX_INPUT_SIGNALS)
     fail(
