@@ -145,3 +145,33 @@ export function treeComparisons(t: IntTreeEnsemble): { feature: number; threshol
 export function treeProducts(t: IntTreeEnsemble): number {
   return t.trees.reduce((s, tree) => s + Math.max(0, tree.nodes.filter((n) => !isLeaf(n)).length - 1), 0);
 }
+
+/**
+ * Rescales every feature a tree ensemble splits on so that its thresholds span [-1, 1]: x' = (x - m) / s with m the
+ * midpoint and s the half-range of the feature's thresholds (s = 1 for a single threshold), composed onto the
+ * preprocessing `pre` (the network sees (raw - mean) / std; afterwards (raw - mean - m * std) / (std * s)). A monotone
+ * map per feature decides every split the same way, so the float model computes what it did; but one fixed-point
+ * input scale then resolves every feature's thresholds alike (features at scales 0.2 and 50 side by side would
+ * otherwise share the coarse one). Features no split reads are left as they are.
+ */
+export function normalizeTreeInputs(t: TreeEnsemble, pre: { mean: number[]; std: number[] }): void {
+  const span = new Map<number, { lo: number; hi: number }>();
+  for (const tree of t.trees)
+    for (const n of tree.nodes)
+      if (!isLeaf(n)) {
+        const s = span.get(n.feature) ?? { lo: n.threshold, hi: n.threshold };
+        span.set(n.feature, { lo: Math.min(s.lo, n.threshold), hi: Math.max(s.hi, n.threshold) });
+      }
+  const map = new Map<number, { m: number; s: number }>();
+  span.forEach(({ lo, hi }, f) => map.set(f, { m: (lo + hi) / 2, s: hi > lo ? (hi - lo) / 2 : 1 }));
+  for (const tree of t.trees)
+    for (const n of tree.nodes)
+      if (!isLeaf(n)) {
+        const { m, s } = map.get(n.feature) as { m: number; s: number };
+        n.threshold = (n.threshold - m) / s;
+      }
+  map.forEach(({ m, s }, f) => {
+    pre.mean[f] += m * pre.std[f];
+    pre.std[f] *= s;
+  });
+}

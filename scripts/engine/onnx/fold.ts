@@ -172,7 +172,9 @@ export interface Attrs {
   int(k: string, dflt: number): number;
   ints(k: string): number[] | undefined;
   float(k: string, dflt: number): number;
+  floats(k: string): number[] | undefined;
   str(k: string): string | undefined;
+  strs(k: string): string[] | undefined;
   tensor(k: string): onnx.ITensorProto | undefined;
   has(k: string): boolean;
 }
@@ -183,7 +185,9 @@ export function readAttrs(node: onnx.INodeProto): Attrs {
     int: (k, d) => (a.has(k) ? toNumber(a.get(k)?.i as Int64) : d),
     ints: (k) => (a.has(k) ? (a.get(k)?.ints ?? []).map((v) => toNumber(v as Int64)) : undefined),
     float: (k, d) => (a.has(k) ? (a.get(k)?.f ?? d) : d),
+    floats: (k) => (a.has(k) ? [...(a.get(k)?.floats ?? [])] : undefined),
     str: (k) => (a.has(k) ? new TextDecoder().decode(a.get(k)?.s ?? new Uint8Array()) : undefined),
+    strs: (k) => (a.has(k) ? (a.get(k)?.strings ?? []).map((s) => new TextDecoder().decode(s)) : undefined),
     tensor: (k) => a.get(k)?.t ?? undefined,
     has: (k) => a.has(k),
   };

@@ -29,12 +29,13 @@
  * or the preprocessing) and import-views.ts (what adds no layer); the errors and supported operators import-errors.ts.
  */
 import * as fs from "fs";
-import type { FloatModel, Shape } from "../../formats/float-model";
+import type { FloatLayer, FloatModel, Shape } from "../../formats/float-model";
 import { layerOutShape, validateFloatModel } from "../../formats/float-model";
 import { writeFileAtomic } from "../../util/paths";
 import { type Const, dataTypeName, numel, tensorValues } from "./fold";
 import { OnnxImportError } from "./import-errors";
 import { walkGraph } from "./import-walk";
+import { type MlImport, isMlGraph, walkMl } from "./import-ml";
 import { type Int64, onnx, toNumber } from "./proto";
 
 /** Options of {@link importOnnx}; each overrides what the file's `zkml.*` metadata says. */
@@ -124,18 +125,31 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     );
   const pre = { mean: [...base.mean], std: [...base.std] };
 
-  // the nodes, in order, into float layers (scripts/engine/onnx/import-walk.ts); then the model around them
-  const { cur, layers, inputShape, perm } = walkGraph(g, opset, consts, input.name ?? "", shape, pre);
-  const outs = g.output ?? [];
-  if (outs.length !== 1 || outs[0].name !== cur)
-    fileErr(`the graph must have exactly one output, the last node's output "${cur}" (found ${outs.map((o) => o.name).join(", ")})`);
-  if (layers.length === 0) fileErr("the graph has no Gemm, MatMul or Conv layer");
-  const last = layers[layers.length - 1];
-  if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
-    fileErr(
-      "the last layer must be a Gemm or MatMul without Relu, or an activation such as a Sigmoid (its outputs are the logits, values or probabilities the head reads)",
-    );
-  if (perm) fileErr("the graph output is a transposed view of the last layer; supported: the last layer's outputs in order");
+  // the nodes, in order, into float layers (scripts/engine/onnx/import-walk.ts, or import-ml.ts for a classical-ML
+  // pipeline); then the model around them
+  let layers: FloatLayer[];
+  let inputShape: [number, number, number] | undefined;
+  let ml: MlImport | undefined;
+  if (isMlGraph(g)) {
+    if (shape.length !== 2) fileErr(`graph input ${input.name} has shape [${dims}]; an ai.onnx.ml pipeline reads [batch, features]`);
+    ml = walkMl(g, input.name ?? "", inputSize, pre);
+    layers = ml.layers;
+  } else {
+    const walked = walkGraph(g, opset, consts, input.name ?? "", shape, pre);
+    ({ layers, inputShape } = walked);
+    const outs = g.output ?? [];
+    if (outs.length !== 1 || outs[0].name !== walked.cur)
+      fileErr(
+        `the graph must have exactly one output, the last node's output "${walked.cur}" (found ${outs.map((o) => o.name).join(", ")})`,
+      );
+    if (layers.length === 0) fileErr("the graph has no Gemm, MatMul or Conv layer");
+    const last = layers[layers.length - 1];
+    if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
+      fileErr(
+        "the last layer must be a Gemm or MatMul without Relu, or an activation such as a Sigmoid (its outputs are the logits, values or probabilities the head reads)",
+      );
+    if (walked.perm) fileErr("the graph output is a transposed view of the last layer; supported: the last layer's outputs in order");
+  }
   let outShape: Shape = inputShape ?? [inputSize];
   for (const l of layers) outShape = layerOutShape(l, outShape);
   if (outShape.length !== 1)
@@ -152,11 +166,11 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     name: modelName,
     inputSize,
     preprocess: pre,
-    classes: opts.classes ?? metaJson("classes") ?? Array.from({ length: nOut }, (_, i) => String(i)),
+    classes: opts.classes ?? metaJson("classes") ?? ml?.classes ?? Array.from({ length: nOut }, (_, i) => String(i)),
     layers,
   };
   if (inputShape) fm.inputShape = inputShape;
-  const task = opts.task ?? metaJson<FloatModel["task"]>("task");
+  const task = opts.task ?? metaJson<FloatModel["task"]>("task") ?? (ml?.task === "regression" ? "regression" : undefined);
   if (task !== undefined) fm.task = task;
   const trained = metaJson<Record<string, unknown>>("trainedWith");
   fm.trainedWith = trained ?? { importedFrom: "onnx", producer: `${model.producerName ?? ""} ${model.producerVersion ?? ""}`.trim() };
