@@ -15,8 +15,9 @@ import { verifyGroth16 } from "../../scripts/engine/prove/groth16";
 import { proveInference } from "../../scripts/engine/prove/inference";
 
 /**
- * Models with the new activations, end to end with real proofs (issue 31): PyTorch exports of a logistic regression
- * (a Sigmoid probability head, read as "class 1 with p >= 0.8") and of an MLP with GELU (its Erf subgraph), imported,
+ * Models of issue 31, end to end with real proofs: PyTorch exports of a logistic regression
+ * (a Sigmoid probability head, read as "class 1 with p >= 0.8") and of an MLP with GELU (its Erf subgraph), and a
+ * scikit-learn gradient-boosted classifier (20 trees of depth 3, ONNX-ML) with its probability, imported,
  * built with their owner's calibration file, proved, and verified by their generated Solidity verifiers on the
  * in-process chain. Builds into build/activation-e2e/, not the repo.
  */
@@ -39,7 +40,7 @@ async function build(fixture: string, name: string): Promise<BuiltModel> {
   return buildModel(name, { root: WORK, calibration: path.join(FIXTURES, calib) });
 }
 
-describe("e2e: activation models (sigmoid probability head, GELU), real proofs verified on chain", function () {
+describe("e2e: issue 31 models (a sigmoid probability head, boosted trees, GELU), real proofs verified on chain", function () {
   this.timeout(900_000);
 
   it("logistic regression: the proven probability is PyTorch's within 1% and the on-chain verifier accepts it", async function () {
@@ -68,6 +69,31 @@ describe("e2e: activation models (sigmoid probability head, GELU), real proofs v
     expect(await v.verifyProof(proof.packed.a, proof.packed.b, proof.packed.c, forged)).to.equal(false);
     console.log(
       `      logistic: ${qm.input.bits}-bit, sigmoid h=${last.segmentBits} d=${last.degree}, ${built.circuit.constraints} constraints, p = ${describeOutput(qm, proof.output)} (PyTorch ${ref.outputs[i][0]}); ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  });
+
+  it("gradient-boosted trees (scikit-learn, 20 trees of depth 3, ONNX-ML): the proven probability is the framework's within 1% and the on-chain verifier accepts it", async function () {
+    const built = await build("gbdt-binary", "my-gbdt");
+    const fm = loadFloatModel("my-gbdt", WORK);
+    const qm = built.model;
+    expect(qm.layers.map((l) => l.type)).to.deep.equal(["trees", "activation"]);
+    const ref = readReference(path.join(FIXTURES, "gbdt-binary.json"), fm.inputSize, 1);
+    const last = headLayer(qm);
+    let proveMs = 0;
+    for (const i of [0, 1, 2]) {
+      const x = quantizeInput(qm, fm, ref.inputs[i]);
+      const t = Date.now();
+      const proof = await proveInference(qm, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, BigInt(10 + i), 31339n);
+      proveMs = Date.now() - t;
+      const [pq] = unpackSigned(proof.output, 1, last.outBits);
+      expect(Math.abs(Number(pq) / 2 ** last.outFrac - ref.outputs[i][0]), `input ${i}`).to.be.below(0.01);
+      if (i === 0) {
+        const v = await deployVerifier(built);
+        expect(await v.verifyProof(proof.packed.a, proof.packed.b, proof.packed.c, proof.publicSignals)).to.equal(true);
+      }
+    }
+    console.log(
+      `      gbdt-binary: ${qm.input.bits}-bit, ${built.circuit.constraints} constraints, last proof ${proveMs} ms (scikit-learn p vs proven p within 1%)`,
     );
   });
 

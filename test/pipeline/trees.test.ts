@@ -10,6 +10,7 @@ import { importOnnx } from "../../scripts/engine/onnx/import";
 import { importXgboostJson } from "../../scripts/engine/import-xgboost";
 import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
 import { estimateConstraints } from "../../scripts/engine/circuit/size";
+import { onnx } from "../../scripts/engine/onnx/proto";
 
 /**
  * Tree ensembles and linear models from scikit-learn and XGBoost (test/fixtures/onnx/make_tree_fixtures.py, whose
@@ -109,7 +110,6 @@ describe("bring your own model: scikit-learn and XGBoost (ONNX-ML and XGBoost JS
       name: string,
       change: (n: { opType?: string | null; attribute?: { name?: string | null; s?: Uint8Array | null }[] | null }) => void,
     ) => {
-      const { onnx } = require("../../scripts/engine/onnx/proto") as typeof import("../../scripts/engine/onnx/proto");
       const m = onnx.ModelProto.decode(fs.readFileSync(path.join(DIR, `${name}.onnx`)));
       change(m.graph?.node?.find((n) => n.domain === "ai.onnx.ml" && n.opType !== "ZipMap") as never);
       return onnx.ModelProto.encode(m).finish();

@@ -1,6 +1,6 @@
 /**
  * ONNX command line.
- *   import <file.onnx> [--name <name>] [--out <file.float.json>] [--preprocess <json|file>] [--classes <a,b,c|file>]
+ *   import <file.onnx|xgboost-model.json> [--name <name>] [--out <file.float.json>] [--preprocess <json|file>] [--classes <a,b,c|file>]
  *          [--task classification|regression]   ONNX -> zkml-float-v1 (default models/<name>/<name>.float.json)
  *     --preprocess  {"mean": [...], "std": [...]} (inline JSON or a file): raw inputs are standardized with it before
  *                   the graph (normalization inside the graph is folded on top of it)
@@ -15,11 +15,12 @@ import { ROOT, rel, writeFileAtomic } from "../../util/paths";
 import type { FloatModel } from "../../formats/float-model";
 import { exportOnnx } from "../../engine/onnx/export";
 import { importOnnxFile } from "../../engine/onnx/import";
+import { importXgboostFile } from "../../engine/import-xgboost";
 import { UsageError, commandLine } from "../../util/args";
 import { defaultModelName, parseImportOptions } from "../../engine/onnx/options";
 
 const USAGE =
-  "usage: onnx import <file.onnx> [--name <name>] [--out <file>] [--preprocess <json|file>] [--classes <a,b,c|file>] [--task classification|regression] | onnx export <name|file.float.json> [--out <file>] [--softmax]";
+  "usage: onnx import <file.onnx|xgboost-model.json> [--name <name>] [--out <file>] [--preprocess <json|file>] [--classes <a,b,c|file>] [--task classification|regression] | onnx export <name|file.float.json> [--out <file>] [--softmax]";
 
 function main(argv: string[]): void {
   const { values: o, positionals } = commandLine(
@@ -40,7 +41,9 @@ function main(argv: string[]): void {
     if (o.softmax) throw new UsageError(`--softmax is an export option; ${USAGE}`);
     const name = o.name ?? defaultModelName(target);
     const out = o.out ?? path.join(ROOT, "models", name, `${name}.float.json`);
-    const fm = importOnnxFile(target, out, parseImportOptions(name, { preprocess: o.preprocess, classes: o.classes, task: o.task }));
+    const options = parseImportOptions(name, { preprocess: o.preprocess, classes: o.classes, task: o.task });
+    // an XGBoost model file (save_model("model.json")) or an ONNX file (ai.onnx or ai.onnx.ml)
+    const fm = target.endsWith(".json") ? importXgboostFile(target, out, options) : importOnnxFile(target, out, options);
     console.log(`imported ${target}: ${fm.layers.map((l) => l.type).join(" -> ")}; wrote ${rel(out)}`);
   } else if (cmd === "export") {
     const importOnly = (["name", "preprocess", "classes", "task"] as const).filter((k) => o[k] !== undefined);

@@ -186,6 +186,10 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push(...activationNodes(l, li, cur, out, inits));
         cur = out;
         break;
+      case "trees":
+        throw new Error(
+          `onnx export: layers[${li}] is a tree ensemble; the exporter writes neural-network layers only (ai.onnx opset 13): keep the model's original ONNX-ML or XGBoost file`,
+        );
       case "softmax":
         nodes.push({ name: `softmax_${li}`, opType: "Softmax", input: [cur], output: [out], attribute: [int("axis", -1)] });
         cur = out;
