@@ -423,6 +423,65 @@ export function evaluateRegression(
   return { n, floatMae: fSum / n, quantizedMae: qSum / n, quantizationMae: dSum / n, quantizationMaxError: dMax };
 }
 
+/** Float vs quantized figures of a binary probability model (one output, a values head) on a labelled set. */
+export interface ProbabilityReport {
+  n: number;
+  /** Fraction of inputs whose p >= 0.5 decision is the label, for the float and the quantized model. */
+  floatAccuracy: number;
+  quantizedAccuracy: number;
+  /** Fraction of inputs where the quantized and the float decision (p >= 0.5) agree. */
+  agreement: number;
+  /** Mean and largest |quantized p - float p|. */
+  probabilityMae: number;
+  probabilityMaxError: number;
+  /** Mean log-loss of the float model on the labels (lower is better; 0.693 is a coin flip). */
+  floatLogLoss: number;
+}
+
+/**
+ * Runs a binary probability model (its last output is p, read through the values head) float and quantized on every
+ * raw input of a labelled set (labels 0/1).
+ * @throws Error when the model has no values head with one output.
+ */
+export function evaluateProbability(
+  fm: FloatModel,
+  qm: QuantizedModel,
+  data: { x: readonly (readonly number[])[]; y: readonly number[] },
+): ProbabilityReport {
+  const last = headLayer(qm);
+  if (qm.head !== "values")
+    throw new Error(`model ${qm.name} has head ${JSON.stringify(qm.head)}: evaluateProbability needs a values head`);
+  let fOk = 0;
+  let qOk = 0;
+  let agree = 0;
+  let sum = 0;
+  let worst = 0;
+  let loss = 0;
+  data.x.forEach((raw, i) => {
+    const acts = forwardFloat(fm, preprocess(fm, raw));
+    const f = acts[acts.length - 1][0];
+    const q = Number((inferQuantized(qm, quantizeInput(qm, fm, raw)).values as bigint[])[0]) / 2 ** last.outFrac;
+    const y = data.y[i];
+    if (Number(f >= 0.5) === y) fOk++;
+    if (Number(q >= 0.5) === y) qOk++;
+    if (f >= 0.5 === q >= 0.5) agree++;
+    sum += Math.abs(q - f);
+    worst = Math.max(worst, Math.abs(q - f));
+    const p = Math.min(Math.max(f, 1e-12), 1 - 1e-12);
+    loss -= y ? Math.log(p) : Math.log(1 - p);
+  });
+  const n = data.x.length;
+  return {
+    n,
+    floatAccuracy: fOk / n,
+    quantizedAccuracy: qOk / n,
+    agreement: agree / n,
+    probabilityMae: sum / n,
+    probabilityMaxError: worst,
+    floatLogLoss: loss / n,
+  };
+}
+
 /** What {@link chooseBits} measured for each width it tried. */
 export interface BitsTrial {
   bits: number;

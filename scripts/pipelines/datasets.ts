@@ -107,6 +107,41 @@ export function loadSeattleTempMax(window = FORECAST_WINDOW): SplitDataset {
   return { name: "seattle-temp-max", classes: ["temp_max_next_day"], train, test };
 }
 
+/** Features of the rain-risk model, in input order (raw units of seattle-weather.csv). */
+export const RAIN_FEATURES = ["precipitation", "temp_max", "temp_min", "wind", "precipitation_yesterday", "month"] as const;
+
+/**
+ * Rain tomorrow in Seattle (vega-datasets seattle-weather.csv, NOAA): from today's precipitation (mm), temp_max and
+ * temp_min (°C), wind (m/s), yesterday's precipitation and the month (1-12), whether the next day has any
+ * precipitation (1) or none (0). Every 5th day is held out (as temp-forecast).
+ */
+export function loadSeattleRain(): SplitDataset {
+  const file = path.join(ROOT, "node_modules", "vega-datasets", "data", "seattle-weather.csv");
+  const lines = fs.readFileSync(file, "utf8").trim().split(/\r?\n/);
+  const head = lines[0].split(",");
+  const col = (name: string) => {
+    const i = head.indexOf(name);
+    if (i < 0) throw new Error(`${file}: no ${name} column in the header ${lines[0]}`);
+    return i;
+  };
+  const [cDate, cP, cMax, cMin, cWind] = ["date", "precipitation", "temp_max", "temp_min", "wind"].map(col);
+  const rows = lines.slice(1).map((l, i) => {
+    const v = l.split(",");
+    const num = [cP, cMax, cMin, cWind].map((c) => Number(v[c]));
+    if (!num.every(Number.isFinite)) throw new Error(`${file}: line ${i + 2} has a non-numeric value`);
+    return { p: num[0], max: num[1], min: num[2], wind: num[3], month: Number(v[cDate].slice(5, 7)) };
+  });
+  const train: Dataset = { x: [], y: [] };
+  const test: Dataset = { x: [], y: [] };
+  for (let i = 1; i + 1 < rows.length; i++) {
+    const r = rows[i];
+    const part = i % 5 === 4 ? test : train;
+    part.x.push([r.p, r.max, r.min, r.wind, rows[i - 1].p, r.month]);
+    part.y.push(rows[i + 1].p > 0 ? 1 : 0);
+  }
+  return { name: "seattle-rain", classes: ["rain_tomorrow"], train, test };
+}
+
 /**
  * Calibration inputs (preprocessed) for a bundled model: its whole training set, the set `npm run train` and the
  * tests quantize with. Any other model brings its own (scripts/formats/calibration.ts, `--calibration`).
@@ -119,10 +154,12 @@ export function bundledCalibration(fm: FloatModel): number[][] {
       ? loadMnist()
       : fm.name.startsWith("temp-")
         ? loadSeattleTempMax()
-        : undefined;
+        : fm.name.startsWith("rain-")
+          ? loadSeattleRain()
+          : undefined;
   if (!d)
     throw new Error(
-      `no calibration set is known for model ${fm.name}: give your own inputs with --calibration <file.npy|.json|.csv> (npm run build:model -- ${fm.name} --calibration <file>; docs/bring-your-own-model.md); bundled datasets only for iris-*, mnist-*, temp-*`,
+      `no calibration set is known for model ${fm.name}: give your own inputs with --calibration <file.npy|.json|.csv> (npm run build:model -- ${fm.name} --calibration <file>; docs/bring-your-own-model.md); bundled datasets only for iris-*, mnist-*, temp-*, rain-*`,
     );
   return d.train.x.map((r) => preprocess(fm, r));
 }

@@ -1,11 +1,18 @@
 /** Held-out data and accuracy figures for the bundled models, and a sample input for any model (benchmark only). */
 import * as path from "path";
-import { type SplitDataset, loadIris, loadMnist, loadSeattleTempMax } from "./datasets";
+import { type SplitDataset, loadIris, loadMnist, loadSeattleRain, loadSeattleTempMax } from "./datasets";
 import { loadFloatModel, modelPaths } from "./build";
 import { loadStoredCalibration } from "../formats/calibration";
 import { quantizeBundled } from "./bundled";
 import type { QuantizedModel } from "../formats/quantized-model";
-import { type QuantizationReport, type RegressionReport, evaluateQuantization, evaluateRegression } from "../engine/quantize";
+import {
+  type ProbabilityReport,
+  type QuantizationReport,
+  type RegressionReport,
+  evaluateProbability,
+  evaluateQuantization,
+  evaluateRegression,
+} from "../engine/quantize";
 
 /** The visibility mode applied to the bundled (open-weights) quantized model: only the `weights` field differs. */
 export function modelFor(name: string, mode: "open" | "private"): QuantizedModel {
@@ -17,6 +24,7 @@ export function heldOut(model: string): SplitDataset["test"] {
   if (model.startsWith("iris")) return loadIris().test;
   if (model.startsWith("mnist")) return loadMnist().test;
   if (model === "temp-forecast") return loadSeattleTempMax().test;
+  if (model === "rain-risk") return loadSeattleRain().test;
   throw new Error(`no held-out set is known for model ${model}`);
 }
 
@@ -52,6 +60,15 @@ export function regressionError(model: string): RegressionReport & { dataset: st
   return {
     ...evaluateRegression(fm, quantizeBundled(fm), heldOut(model)),
     dataset: "Seattle temp_max held-out (every 5th 7-day window, vega-datasets)",
+  };
+}
+
+/** Float vs quantized figures of a bundled probability model (a binary classifier's values head) on its held-out set. */
+export function probabilityError(model: string): ProbabilityReport & { dataset: string } {
+  const fm = loadFloatModel(model);
+  return {
+    ...evaluateProbability(fm, quantizeBundled(fm), heldOut(model)),
+    dataset: "Seattle rain tomorrow held-out (every 5th day, vega-datasets)",
   };
 }
 

@@ -9,14 +9,17 @@
 import * as path from "path";
 import { ROOT, rel, writeFileAtomic } from "../util/paths";
 import { exportOnnx } from "../engine/onnx/export";
-import { evaluateQuantization, evaluateRegression } from "../engine/quantize";
+import { evaluateProbability, evaluateQuantization, evaluateRegression } from "../engine/quantize";
+import { trainBoostedClassifier } from "../engine/train-trees";
 import {
   type SplitDataset,
   FORECAST_WINDOW,
   identityPreprocess,
   loadIris,
   loadMnist,
+  loadSeattleRain,
   loadSeattleTempMax,
+  RAIN_FEATURES,
   standardization,
 } from "./datasets";
 import type { FloatModel } from "../formats/float-model";
@@ -144,6 +147,19 @@ export const BUNDLED: Bundled[] = [
       ),
   },
   {
+    name: "rain-risk",
+    describe: "gradient-boosted trees (20 of depth 3) + sigmoid: P(rain tomorrow in Seattle) from today's weather",
+    data: () => loadSeattleRain(),
+    train: (d) =>
+      trainBoostedClassifier(
+        "rain-risk",
+        d.train,
+        { trees: 20, depth: 3, learningRate: 0.3, lambda: 1, minChildWeight: 1 },
+        // raw units in (mm, °C, m/s, month); the trainer composes each feature's rescaling onto this
+        { preprocess: identityPreprocess(RAIN_FEATURES.length), classes: d.classes },
+      ),
+  },
+  {
     name: "temp-forecast",
     describe: "7-16-1 MLP regression (next-day Seattle temp_max in °C from the last 7 days)",
     data: () => loadSeattleTempMax(),
@@ -185,9 +201,22 @@ function main(): void {
     const dir = path.join(ROOT, "models", b.name);
     const file = path.join(dir, `${b.name}.float.json`);
     writeFileAtomic(file, JSON.stringify(model, null, 1) + "\n");
+    // the exporter writes neural-network layers only: a tree ensemble keeps its float JSON
+    const trees = model.layers.some((l) => l.type === "trees");
     const onnxFile = path.join(dir, `${b.name}.onnx`);
-    writeFileAtomic(onnxFile, exportOnnx(model));
+    if (!trees) writeFileAtomic(onnxFile, exportOnnx(model));
     const qm = quantizeBundled(model);
+    if (qm.head === "values" && model.task !== "regression") {
+      const r = evaluateProbability(model, qm, data.test);
+      const prior = data.test.y.reduce((s, v) => s + v, 0) / r.n;
+      console.log(
+        `${b.name}: ${b.describe} trained in ${seconds.toFixed(1)} s on ${data.train.x.length} samples; held-out (${r.n}) accuracy at p >= 0.5: ` +
+          `float ${pct(r.floatAccuracy)}, quantized (${qm.input.bits}-bit) ${pct(r.quantizedAccuracy)} (majority class ${pct(Math.max(prior, 1 - prior))}); ` +
+          `decision agreement ${pct(r.agreement)}; |quantized p - float p| mean ${r.probabilityMae.toFixed(4)}, worst ${r.probabilityMaxError.toFixed(4)}; ` +
+          `float log-loss ${r.floatLogLoss.toFixed(4)}\n  wrote ${rel(file)}`,
+      );
+      continue;
+    }
     if (model.task === "regression") {
       const r = evaluateRegression(model, qm, data.test);
       const persistence = data.test.x.reduce((s, x, i) => s + Math.abs(x[x.length - 1] - data.test.y[i]), 0) / r.n;

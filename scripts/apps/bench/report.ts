@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { QuantizationReport, RegressionReport } from "../../engine/quantize";
+import type { ProbabilityReport, QuantizationReport, RegressionReport } from "../../engine/quantize";
 import type { ProvePhases } from "../../engine/prove/phases";
 
 export interface StepMeasure {
@@ -55,6 +55,7 @@ export interface ModelResult {
   accuracy?: QuantizationReport & { dataset: string };
   /** Regression models (values head): float vs quantized error in output units. */
   regression?: RegressionReport & { dataset: string };
+  probability?: ProbabilityReport & { dataset: string };
   accuracyError?: string;
   modes: ModeResult[];
   gas?: { status: string; [k: string]: number | string };
@@ -319,6 +320,12 @@ export function renderReport(r: BenchResults): string {
       L.push(
         `Error on the ${r.dataset}, ${r.n} samples: float MAE **${r.floatMae.toFixed(3)}**, quantized MAE **${r.quantizedMae.toFixed(3)}** (output units); ` +
           `quantized vs float: mean ${r.quantizationMae.toFixed(3)}, worst ${r.quantizationMaxError.toFixed(3)}.`,
+      );
+    } else if (m.probability) {
+      const p = m.probability;
+      L.push(
+        `Probability on the ${p.dataset}, ${p.n} samples: accuracy at p >= 0.5 float **${pct(p.floatAccuracy)}**, quantized **${pct(p.quantizedAccuracy)}**; ` +
+          `quantized vs float p: mean ${p.probabilityMae.toFixed(4)}, worst ${p.probabilityMaxError.toFixed(4)}; float log-loss ${p.floatLogLoss.toFixed(3)}.`,
       );
     } else L.push(`Accuracy: not measured: ${esc(m.accuracyError ?? "?")}`);
     L.push("");

@@ -30,7 +30,7 @@ import { ROOT, ensureDir } from "../../util/paths";
 import { loadFloatModel, modelPaths } from "../../pipelines/build";
 import { snarkjsPackageVersion } from "../../engine/setup/groth16";
 import { devPtauPath } from "../../engine/setup/ptau";
-import { accuracy, modelFor, regressionError } from "../../pipelines/held-out";
+import { accuracy, modelFor, probabilityError, regressionError } from "../../pipelines/held-out";
 import { estimateConstraints } from "../../engine/circuit/size";
 import type { ProvePhases } from "../../engine/prove/phases";
 import {
@@ -49,7 +49,7 @@ import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 import { UsageError, commandLine } from "../../util/args";
 
-const BUNDLED = ["iris-mlp", "temp-forecast", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
+const BUNDLED = ["iris-mlp", "temp-forecast", "rain-risk", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");
@@ -442,7 +442,9 @@ async function main(): Promise<void> {
       continue;
     }
     try {
-      if (loadFloatModel(name).task === "regression") m.regression = regressionError(name);
+      const fm = loadFloatModel(name);
+      if (fm.task === "regression") m.regression = regressionError(name);
+      else if (fm.layers[fm.layers.length - 1].type === "activation") m.probability = probabilityError(name);
       else m.accuracy = accuracy(name);
     } catch (e) {
       m.accuracyError = (e as Error).message;
