@@ -10,6 +10,7 @@ include "add.circom";
 include "activation.circom";
 include "softmax.circom";
 include "trees.circom";
+include "seq.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

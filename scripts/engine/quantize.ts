@@ -210,6 +210,53 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
         fIn = outFrac;
         return q;
       }
+      case "conv1d": {
+        const { wFrac, outFrac, shift } = scales(li, l.W.flat(2));
+        const B = quantBias(li, l.B, fIn + wFrac);
+        const W = l.W.map((o) => o.map((c) => c.map((w) => roundHalfAway(w * 2 ** wFrac))));
+        fIn = outFrac;
+        return {
+          type: "conv1d",
+          inShape: [...l.inShape],
+          outChannels: l.W.length,
+          kernel: l.kernel,
+          stride: l.stride,
+          padding: l.padding,
+          ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
+          W,
+          B,
+          wBits: bits,
+          wFrac,
+          bBits,
+          shift,
+          outBits: outBitsOf(li),
+          outFrac,
+          relu: l.relu,
+        };
+      }
+      case "maxpool1d": {
+        const q: QuantizedLayer = { type: "maxpool1d", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
+      case "avgpool1d": {
+        const shift = Math.log2(l.kernel);
+        if (!Number.isInteger(shift))
+          throw new Error(
+            `layers[${li}]: avgpool1d of ${l.kernel} is not supported: the window must be a power of two (2, 4, 8, ...) so that the average is a shift`,
+          );
+        const q: QuantizedLayer = {
+          type: "avgpool1d",
+          inShape: [...l.inShape],
+          kernel: l.kernel,
+          stride: l.stride,
+          shift,
+          outBits: bits,
+          outFrac: fIn,
+        };
+        if (l.padding) q.padding = l.padding;
+        return q;
+      }
       case "trees": {
         // x <= t  <=>  x_q <= floor(t * 2^f);  x < t  <=>  x_q <= ceil(t * 2^f) - 1 (x_q an integer at scale 2^-f);
         // thresholds outside the input range decide the same clamped to [lo - 1, hi]

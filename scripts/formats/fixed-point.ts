@@ -313,3 +313,91 @@ export function fracFor(maxAbs: number, bits: number): number {
   while (maxAbs * 2 ** (f + 1) <= limit) f++;
   return f;
 }
+
+/** A 1-D (sequence) layer's geometry on a [C, L] tensor (index = c * L + x), as PyTorch's Conv1d / MaxPool1d. */
+export interface Seq1dGeometry {
+  inShape: readonly [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+/**
+ * Calls `tap(o, c, k, inIndex, outIndex)` for every in-range tap of a (grouped) 1-D convolution, in the order the
+ * circuit visits them; `c` indexes W[o][c][k] within output channel o's group.
+ */
+export function forEachConv1dTap(
+  g: Seq1dGeometry & { outChannels: number; groups?: number },
+  tap: (o: number, c: number, k: number, inIndex: number, outIndex: number) => void,
+): void {
+  const [C, L] = g.inShape;
+  const P = g.padding ?? 0;
+  const OL = outSide(L, g.kernel, g.stride, P);
+  const G = g.groups ?? 1;
+  const CG = C / G;
+  const OCG = g.outChannels / G;
+  for (let o = 0; o < g.outChannels; o++) {
+    const c0 = Math.floor(o / OCG) * CG;
+    for (let ox = 0; ox < OL; ox++)
+      for (let c = 0; c < CG; c++)
+        for (let k = 0; k < g.kernel; k++) {
+          const x = ox * g.stride + k - P;
+          if (x >= 0 && x < L) tap(o, c, k, (c0 + c) * L + x, o * OL + ox);
+        }
+  }
+}
+
+/** Twin of `Conv1dAccOpen` / `Conv1dAccPrivate` + `RequantizeEach`: requantize(B[o] + sum of o's in-range taps). */
+export function conv1d(
+  x: readonly bigint[],
+  g: Seq1dGeometry & { outChannels: number; groups?: number },
+  W: readonly (readonly (readonly bigint[])[])[],
+  B: readonly bigint[],
+  k: number,
+  outBits: number,
+  relu: boolean,
+): bigint[] {
+  const [C, L] = g.inShape;
+  if (x.length !== C * L) throw new Error(`conv1d: input has ${x.length} values, shape [${C}, ${L}] needs ${C * L}`);
+  const OL = outSide(L, g.kernel, g.stride, g.padding ?? 0);
+  const acc: bigint[] = Array.from({ length: g.outChannels * OL }, (_, i) => B[Math.floor(i / OL)]);
+  forEachConv1dTap(g, (o, c, kk, ii, oi) => {
+    acc[oi] += W[o][c][kk] * x[ii];
+  });
+  return acc.map((a) => requantize(a, k, outBits, relu));
+}
+
+/** Pooling windows of a [C, L] tensor: per output (index c * OL + ox) its in-range input indices. */
+export function pool1dWindows(g: Seq1dGeometry): { outShape: [number, number]; windows: number[][] } {
+  const [C, L] = g.inShape;
+  const P = g.padding ?? 0;
+  const OL = outSide(L, g.kernel, g.stride, P);
+  const windows: number[][] = [];
+  for (let c = 0; c < C; c++)
+    for (let ox = 0; ox < OL; ox++) {
+      const win: number[] = [];
+      for (let k = 0; k < g.kernel; k++) {
+        const x = ox * g.stride + k - P;
+        if (x >= 0 && x < L) win.push(c * L + x);
+      }
+      windows.push(win);
+    }
+  return { outShape: [C, OL], windows };
+}
+
+/** Twin of `MaxPool1d`: the maximum of each window's in-range taps (padded taps never win). */
+export function maxPool1d(x: readonly bigint[], g: Seq1dGeometry): bigint[] {
+  return pool1dWindows(g).windows.map((win) => win.map((i) => x[i]).reduce(max2));
+}
+
+/** Twin of `AvgPool1d`: requantize(window sum, shift, outBits, no ReLU); padded taps read 0. */
+export function avgPool1d(x: readonly bigint[], g: Seq1dGeometry, shift: number, outBits: number): bigint[] {
+  return pool1dWindows(g).windows.map((win) =>
+    requantize(
+      win.reduce((s, i) => s + x[i], 0n),
+      shift,
+      outBits,
+      false,
+    ),
+  );
+}

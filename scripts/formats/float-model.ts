@@ -98,7 +98,33 @@ export interface FloatSoftmax {
   type: "softmax";
 }
 
-export type FloatLayer = FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax | FloatTrees;
+/**
+ * 1-D convolution on a [C, L] sequence (flattened index c * L + x; the model's `inputShape` of a sequence input is
+ * [C, 1, L]): W is [outChannels][C / groups][kernel], zero padding, optional groups (PyTorch's Conv1d).
+ */
+export interface FloatConv1d {
+  type: "conv1d";
+  inShape: [number, number];
+  groups?: number;
+  W: number[][][];
+  B: number[];
+  kernel: number;
+  stride: number;
+  padding: number;
+  relu: boolean;
+}
+
+/** Max or average pooling on a [C, L] sequence (padding: -infinity for max, zeros counted for average). */
+export interface FloatPool1d {
+  type: "maxpool1d" | "avgpool1d";
+  inShape: [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+export type FloatLayer =
+  FloatConv1d | FloatPool1d | FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax | FloatTrees;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -133,6 +159,11 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
         windowOut(l.inShape[1], l.kernel, l.stride, l.padding ?? 0),
         windowOut(l.inShape[2], l.kernel, l.stride, l.padding ?? 0),
       ];
+    case "conv1d":
+      return [l.W.length, 1, windowOut(l.inShape[1], l.kernel, l.stride, l.padding)];
+    case "maxpool1d":
+    case "avgpool1d":
+      return [l.inShape[0], 1, windowOut(l.inShape[1], l.kernel, l.stride, l.padding ?? 0)];
     case "trees":
       return [l.nOutputs];
     case "flatten":
@@ -232,6 +263,31 @@ export function validateFloatModel(m: FloatModel): Shape[] {
     } else if (l.type === "activation") {
       const e = activationSpecError(f, l);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
+    } else if (l.type === "conv1d" || l.type === "maxpool1d" || l.type === "avgpool1d") {
+      const s = l.inShape;
+      if (!Array.isArray(s) || s.length !== 2 || shape.length !== 3 || shape[1] !== 1 || shape[0] !== s[0] || shape[2] !== s[1])
+        fail(`${f}.inShape`, `is [${String(s)}] but the previous layer outputs shape [${shape}] (a sequence is [C, 1, L])`);
+      posInt(`${f}.kernel`, l.kernel);
+      posInt(`${f}.stride`, l.stride);
+      const pad = l.padding ?? 0;
+      if (!Number.isInteger(pad) || pad < 0 || pad >= l.kernel) fail(`${f}.padding`, `must be an integer in 0..${l.kernel - 1}`);
+      if (l.kernel > s[1] + 2 * pad) fail(`${f}.kernel`, `${l.kernel} is longer than the (padded) sequence ${s[1] + 2 * pad}`);
+      if (l.type === "conv1d") {
+        const G = l.groups ?? 1;
+        if (!Array.isArray(l.W) || l.W.length < 1) fail(`${f}.W`, "must have at least one output channel");
+        if (!Number.isInteger(G) || G < 1 || s[0] % G !== 0 || l.W.length % G !== 0)
+          fail(`${f}.groups`, `= ${String(l.groups)} must divide the ${s[0]} input and ${l.W.length} output channels`);
+        l.W.forEach((oc, o) => {
+          if (!Array.isArray(oc) || oc.length !== s[0] / G) fail(`${f}.W[${o}]`, `must have ${s[0] / G} input channels`);
+          oc.forEach((k, c) => {
+            if (!Array.isArray(k) || k.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have ${l.kernel} entries`);
+            k.forEach((w, kk) => finite(`${f}.W[${o}][${c}][${kk}]`, w));
+          });
+        });
+        if (!Array.isArray(l.B) || l.B.length !== l.W.length) fail(`${f}.B`, `must have ${l.W.length} entries`);
+        l.B.forEach((b, j) => finite(`${f}.B[${j}]`, b));
+        if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+      }
     } else if (l.type === "trees") {
       if (shape.length !== 1) fail(f, `a tree ensemble reads a vector, not shape [${shape}]`);
       const e = treesError(f, l, shape[0]);
@@ -250,7 +306,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "dense, conv2d, maxpool, avgpool, flatten, add, activation, softmax, trees";
+const FLOAT_TYPES = "dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, softmax, trees";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -315,6 +371,43 @@ export function poolFloat(l: FloatPool, x: ArrayLike<number>): number[] {
   return out;
 }
 
+/** Conv1d, or max / average pooling, on a flattened [C, L] sequence (zero padding; padded taps never win a max). */
+export function seq1dFloat(l: FloatConv1d | FloatPool1d, x: ArrayLike<number>): number[] {
+  const [C, L] = l.inShape;
+  const P = l.padding ?? 0;
+  const OL = windowOut(L, l.kernel, l.stride, P);
+  if (l.type === "conv1d") {
+    const G = l.groups ?? 1;
+    const OC = l.W.length;
+    const out = new Array<number>(OC * OL);
+    for (let o = 0; o < OC; o++) {
+      const c0 = Math.floor(o / (OC / G)) * (C / G);
+      for (let ox = 0; ox < OL; ox++) {
+        let s = l.B[o];
+        for (let c = 0; c < C / G; c++)
+          for (let k = 0; k < l.kernel; k++) {
+            const xi = ox * l.stride + k - P;
+            if (xi >= 0 && xi < L) s += l.W[o][c][k] * x[(c0 + c) * L + xi];
+          }
+        out[o * OL + ox] = l.relu ? Math.max(0, s) : s;
+      }
+    }
+    return out;
+  }
+  const out = new Array<number>(C * OL);
+  for (let c = 0; c < C; c++)
+    for (let ox = 0; ox < OL; ox++) {
+      let acc = l.type === "maxpool1d" ? -Infinity : 0;
+      for (let k = 0; k < l.kernel; k++) {
+        const xi = ox * l.stride + k - P;
+        if (xi < 0 || xi >= L) continue;
+        acc = l.type === "maxpool1d" ? Math.max(acc, x[c * L + xi]) : acc + x[c * L + xi];
+      }
+      out[c * OL + ox] = l.type === "maxpool1d" ? acc : acc / l.kernel;
+    }
+  return out;
+}
+
 /**
  * One layer's float forward pass on a flattened input; an add layer also reads `saved`, the output of its `from`
  * layer (or the input).
@@ -343,6 +436,10 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
       return Array.from(a, (v) => activationFloat(l, v));
     case "trees":
       return treesFloat(l, a);
+    case "conv1d":
+    case "maxpool1d":
+    case "avgpool1d":
+      return seq1dFloat(l, a);
     case "softmax": {
       const v = Array.from(a);
       const m = Math.max(...v);

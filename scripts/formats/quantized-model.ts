@@ -28,6 +28,11 @@ import {
   requantize,
   requantizeBounds,
   signedRange,
+  forEachConv1dTap,
+  pool1dWindows,
+  conv1d,
+  maxPool1d,
+  avgPool1d,
 } from "./fixed-point";
 import {
   type ActivationFn,
@@ -215,8 +220,65 @@ export interface TreesLayer extends IntTreeEnsemble {
   outFrac: number;
 }
 
+/**
+ * 1-D convolution on a [C, L] sequence (index = c * L + x; the tensor's tracked shape is [C, 1, L]), zero padding,
+ * optional groups: requantize(B[o] + sum over o's in-range taps of W[o][c][k] * x, shift, outBits, relu); output
+ * [outChannels, floor((L + 2*padding - kernel) / stride) + 1]. Circuit `Conv1dAcc{Open,Private}` + `RequantizeEach`.
+ */
+export interface Conv1dLayer {
+  type: "conv1d";
+  inShape: [number, number];
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel] */
+  W: number[][][];
+  B: number[];
+  wBits: number;
+  wFrac: number;
+  bBits: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/** Max pooling on a [C, L] sequence (padded taps never win); bits and scale kept. Circuit `MaxPool1d`. */
+export interface MaxPool1dLayer {
+  type: "maxpool1d";
+  inShape: [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+/** Average pooling on a [C, L] sequence: requantize(window sum, shift, outBits, signed clamp). Circuit `AvgPool1d`. */
+export interface AvgPool1dLayer {
+  type: "avgpool1d";
+  inShape: [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
 export type QuantizedLayer =
-  DenseLayer | Conv2dLayer | MaxPoolLayer | AvgPoolLayer | FlattenLayer | AddLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
+  | Conv1dLayer
+  | MaxPool1dLayer
+  | AvgPool1dLayer
+  | DenseLayer
+  | Conv2dLayer
+  | MaxPoolLayer
+  | AvgPoolLayer
+  | FlattenLayer
+  | AddLayer
+  | ActivationLayer
+  | SoftmaxLayer
+  | TreesLayer;
 
 /** The layer types whose outputs a head can read (signed, with a declared width and scale). */
 export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
@@ -260,7 +322,61 @@ function checkRangeInt(field: string, v: unknown, min: number, max: number): voi
     fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
 }
 
-const SUPPORTED = ["dense", "conv2d", "maxpool", "avgpool", "flatten", "add", "activation", "softmax", "trees"];
+const SUPPORTED = [
+  "dense",
+  "conv2d",
+  "conv1d",
+  "maxpool",
+  "maxpool1d",
+  "avgpool",
+  "avgpool1d",
+  "flatten",
+  "add",
+  "activation",
+  "softmax",
+  "trees",
+];
+
+/** A 1-D layer's checks against the tracked shape (a sequence is [C, 1, L]); returns its output shape. */
+function checkSeq(f: string, l: Conv1dLayer | MaxPool1dLayer | AvgPool1dLayer, shape: Shape3 | undefined, width: number): Shape3 {
+  const s = l.inShape;
+  if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(`${f}.inShape`, `must be [channels, length] of positive integers, got ${JSON.stringify(s)}`);
+  const [C, L] = s;
+  if (C * L !== width) fail(`${f}.inShape`, `[${C}, ${L}] holds ${C * L} values but the previous layer outputs ${width}`);
+  if (shape && (shape[0] !== C || shape[1] !== 1 || shape[2] !== L))
+    fail(`${f}.inShape`, `is [${C}, ${L}] but the previous layer outputs shape [${shape.join(", ")}]`);
+  checkRangeInt(`${f}.stride`, l.stride, 1, 1 << 16);
+  checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool1d" ? 2 : 1, 64);
+  const P = l.padding ?? 0;
+  checkRangeInt(`${f}.padding`, P, 0, l.kernel - 1);
+  if (l.kernel > L + 2 * P) fail(`${f}.kernel`, `${l.kernel} is longer than the ${P ? "padded " : ""}sequence ${L + 2 * P}`);
+  if (l.type === "avgpool1d") {
+    checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+    checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  }
+  const OL = outSide(L, l.kernel, l.stride, P);
+  if (l.type !== "conv1d") return [C, 1, OL];
+  checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+  const G = l.groups ?? 1;
+  if (l.groups !== undefined) {
+    checkRangeInt(`${f}.groups`, l.groups, 1, C);
+    if (C % G !== 0 || l.outChannels % G !== 0)
+      fail(`${f}.groups`, `= ${G} must divide both inShape[0] = ${C} and outChannels = ${l.outChannels}; omit it for 1`);
+  }
+  checkWeighted(f, l);
+  if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
+  l.W.forEach((fo, o) => {
+    if (!Array.isArray(fo) || fo.length !== C / G) fail(`${f}.W[${o}]`, `must have ${C / G} channels`);
+    fo.forEach((ch, c) => {
+      if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} entries`);
+      ch.forEach((w, k) => checkInt(`${f}.W[${o}][${c}][${k}]`, w, l.wBits));
+    });
+  });
+  if (!Array.isArray(l.B) || l.B.length !== l.outChannels) fail(`${f}.B`, `must have outChannels = ${l.outChannels} entries`);
+  l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+  return [l.outChannels, 1, OL];
+}
 
 function checkTrees(f: string, l: TreesLayer, width: number, weights: QuantizedModel["weights"]): void {
   const e = treesError(f, l, width, true);
@@ -393,6 +509,11 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       bits = l.outBits;
       return done();
     }
+    if (l.type === "conv1d" || l.type === "maxpool1d" || l.type === "avgpool1d") {
+      shape = checkSeq(f, l, shape, width);
+      width = shape[0] * shape[2];
+      return done();
+    }
     if (l.type === "trees") {
       if (shape !== undefined) fail(f, `a tree ensemble reads a vector, not an image [${shape.join(", ")}]`);
       checkTrees(f, l, width, m.weights);
@@ -521,7 +642,7 @@ function checkShape(field: string, s: unknown): void {
     fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
 }
 
-function checkWeighted(f: string, l: DenseLayer | Conv2dLayer): void {
+function checkWeighted(f: string, l: DenseLayer | Conv2dLayer | Conv1dLayer): void {
   if (!Number.isInteger(l.wBits) || l.wBits < 2 || l.wBits > 32) fail(`${f}.wBits`, "must be an integer in 2..32");
   if (!Number.isInteger(l.bBits) || l.bBits < 2 || l.bBits > 64) fail(`${f}.bBits`, "must be an integer in 2..64");
   if (!Number.isInteger(l.shift) || l.shift < 0 || l.shift > 64) fail(`${f}.shift`, "must be an integer in 0..64");
@@ -633,6 +754,40 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       A = piecewiseRounds(l) ? accumulatorBits(acc) : 0;
       const full = piecewiseOutRange(l, hull(ranges));
       out = ranges.map(() => full);
+    } else if (l.type === "conv1d") {
+      const wr = signedRange(l.wBits);
+      const br = signedRange(l.bBits);
+      const OL = outSide(l.inShape[1], l.kernel, l.stride, l.padding);
+      const acc: Interval[] = Array.from({ length: l.outChannels * OL }, (_, i) => {
+        const b = BigInt(l.B[Math.floor(i / OL)]);
+        return priv ? { ...br } : { lo: b, hi: b };
+      });
+      const r = ranges;
+      forEachConv1dTap(l, (o, c, k, ii, oi) => {
+        const w = BigInt(l.W[o][c][k]);
+        const p = productBounds(priv ? wr : { lo: w, hi: w }, r[ii]);
+        acc[oi].lo += p.lo;
+        acc[oi].hi += p.hi;
+      });
+      A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
+    } else if (l.type === "maxpool1d") {
+      D = differenceBits(hull(ranges));
+      const r = ranges;
+      out = pool1dWindows(l).windows.map((win) => ({
+        lo: win.map((i) => r[i].lo).reduce(max2),
+        hi: win.map((i) => r[i].hi).reduce(max2),
+      }));
+    } else if (l.type === "avgpool1d") {
+      const r = ranges;
+      const acc = pool1dWindows(l).windows.map((win) => ({
+        lo: win.reduce((s, i) => s + r[i].lo, 0n),
+        hi: win.reduce((s, i) => s + r[i].hi, 0n),
+      }));
+      A = Math.max(...acc.map(accumulatorBits));
+      accRanges = acc;
+      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
     } else if (l.type === "trees") {
@@ -717,6 +872,23 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       case "trees":
         a = treesAcc(l, a).map((v) => requantize(v, l.shift, l.outBits, false));
         break;
+      case "conv1d":
+        a = conv1d(
+          a,
+          l,
+          l.W.map((o) => o.map((c) => c.map(BigInt))),
+          l.B.map(BigInt),
+          l.shift,
+          l.outBits,
+          l.relu,
+        );
+        break;
+      case "maxpool1d":
+        a = maxPool1d(a, l);
+        break;
+      case "avgpool1d":
+        a = avgPool1d(a, l, l.shift, l.outBits);
+        break;
     }
     layers.push([...a]);
   }
@@ -754,8 +926,8 @@ export function modelChunks(m: QuantizedModel): bigint[] {
       chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
       return;
     }
-    if (l.type !== "dense" && l.type !== "conv2d") return;
-    const flat = l.type === "dense" ? l.W.flat() : l.W.flat(3);
+    if (l.type !== "dense" && l.type !== "conv2d" && l.type !== "conv1d") return;
+    const flat = l.type === "dense" ? l.W.flat() : l.type === "conv1d" ? l.W.flat(2) : l.W.flat(3);
     chunks.push(...packSigned(flat.map(BigInt), l.wBits, `layers[${li}].W`));
     chunks.push(...packSigned(l.B.map(BigInt), l.bBits, `layers[${li}].B`));
   });

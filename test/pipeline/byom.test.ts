@@ -96,6 +96,12 @@ const EXPECTED: Record<string, { layers: string; ops: string[] }> = {
   "mish-mlp": { layers: "dense -> mish -> dense", ops: ["Softplus", "Tanh", "Mul"] },
   "tanh-gelu-mlp": { layers: "dense -> tanh -> dense -> gelu -> dense", ops: ["Tanh", "Erf"] },
   logistic: { layers: "dense -> sigmoid", ops: ["Sub", "Div", "Gemm", "Sigmoid"] },
+  // sequences: Conv1d and 1-D pooling on [N, C, L]
+  "conv1d-seq": {
+    layers: "conv1d+relu pad 1 -> maxpool1d -> conv1d pad 1 -> avgpool1d -> flatten -> dense",
+    ops: ["Conv", "MaxPool", "Pad", "AveragePool"],
+  },
+  "conv1d-gap": { layers: "conv1d+relu pad 1 -> avgpool1d -> flatten -> dense", ops: ["Conv", "GlobalAveragePool"] },
 };
 
 describe("bring your own model: PyTorch exports", function () {

@@ -12,6 +12,7 @@ import { exportOnnx } from "../../scripts/engine/onnx/export";
 import { importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
 import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
 import { onnx } from "../../scripts/engine/onnx/proto";
+import { ROOT } from "../../scripts/util/paths";
 
 const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast"];
 
@@ -233,6 +234,20 @@ describe("ONNX", () => {
   });
 
   describe("residual add (export and import)", () => {
+    it("exports a sequence model (conv1d, maxpool1d, avgpool1d) as onnxruntime computes forwardFloat, and the import reads it back", async () => {
+      const src = importOnnx(fs.readFileSync(path.join(ROOT, "test", "fixtures", "onnx", "conv1d-seq.onnx")));
+      const bytes = exportOnnx(src);
+      expect(importOnnx(bytes).layers).to.deep.equal(fround(src).layers);
+      const session = await ort.InferenceSession.create(bytes);
+      for (let i = 0; i < 10; i++) {
+        const x = Array.from({ length: 32 }, (_, j) => Math.fround(Math.sin(i * 7 + j) * 1.5));
+        const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from(x), [1, 2, 16]) });
+        const want = forwardFloat(src, x).at(-1) as number[];
+        Array.from(out.logits.data as Float32Array).forEach((v, k) =>
+          expect(Math.abs(v - want[k])).to.be.below(1e-5 * (1 + Math.abs(want[k]))),
+        );
+      }
+    });
     it("exports every activation as onnxruntime computes forwardFloat (1e-5), and the import reads each back", async () => {
       const r = (() => {
         let s = 3;

@@ -110,6 +110,7 @@ export function circuitWeightInputs(model: QuantizedModel): Record<string, unkno
   model.layers.forEach((l, i) => {
     if (l.type === "dense") out[`w${i}`] = l.W.map((r) => r.map(f));
     else if (l.type === "conv2d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map((r) => r.map(f))));
+    else if (l.type === "conv1d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map(f)));
     else return;
     out[`b${i}`] = l.B.map(f);
   });
@@ -253,6 +254,50 @@ function layerCode(
       body.push(
         `    // layer ${i}: activation ${describeActivation({ fn: l.fn, ...(l.params ?? {}) })} on ${p.outSize} values: ${l.inBits}-bit input in ${2 ** l.segmentBits} segment${l.segmentBits ? "s" : ""}, degree ${l.degree}${piecewiseRounds(l) ? `, |acc| < 2^${p.A - 1}, shift ${l.shift}` : " (a table)"}, ${l.outBits}-bit out${l.maxError !== undefined ? ` (worst error ${l.maxError.toPrecision(3)})` : ""}`,
         `    component l${i} = PiecewisePolyEach(${p.outSize}, ${l.inBits}, ${l.segmentBits}, ${l.degree}, ${p.A}, ${l.shift}, ${l.outBits}, L${i}_C());`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "conv1d": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, l.relu), "lower wBits/input bits or raise the shift");
+      const [C, L] = l.inShape;
+      const G = l.groups ?? 1;
+      const geo = `${C}, ${L}, ${l.outChannels}, ${l.kernel}, ${l.stride}, ${l.padding}, ${G}`;
+      body.push(
+        `    // layer ${i}: conv1d [${C},${L}] -> [${l.outChannels},${p.outSize / l.outChannels}], kernel ${l.kernel}, stride ${l.stride}, padding ${l.padding}${G > 1 ? `, ${G} groups` : ""}, |acc| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out${l.relu ? ", ReLU" : ""}`,
+      );
+      if (priv) {
+        decls.push(`    signal input w${i}[${l.outChannels}][${C / G}][${l.kernel}];`, `    signal input b${i}[${l.outChannels}];`);
+        body.push(`    component l${i}a = Conv1dAccPrivate(${geo});`, `    l${i}a.Wt <== w${i};`, `    l${i}a.B <== b${i};`);
+      } else {
+        const w =
+          "[" + l.W.map((o) => "[" + o.map((c) => "[" + c.map(circomInt).join(",") + "]").join(",") + "]").join(",\n        ") + "]";
+        fns.push(`function L${i}_W() {\n    return ${w};\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`);
+        body.push(`    component l${i}a = Conv1dAccOpen(${geo}, L${i}_W(), L${i}_B());`);
+      }
+      body.push(
+        `    l${i}a.in <== ${prev};`,
+        `    component l${i} = RequantizeEach(${p.outSize}, ${p.A}, ${l.shift}, ${l.outBits}, ${l.relu ? 1 : 0});`,
+        `    l${i}.in <== l${i}a.acc;`,
+      );
+      return `l${i}.out`;
+    }
+    case "maxpool1d": {
+      checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
+      const [C, L] = l.inShape;
+      body.push(
+        `    // layer ${i}: maxpool1d [${C},${L}] kernel ${l.kernel} stride ${l.stride}${l.padding ? `, padding ${l.padding} (padded taps never win)` : ""}, values differ by < 2^${p.D}`,
+        `    component l${i} = MaxPool1d(${C}, ${L}, ${l.kernel}, ${l.stride}, ${l.padding ?? 0}, ${p.D});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "avgpool1d": {
+      checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "raise the shift");
+      const [C, L] = l.inShape;
+      body.push(
+        `    // layer ${i}: avgpool1d [${C},${L}] kernel ${l.kernel} stride ${l.stride}${l.padding ? `, zero padding ${l.padding}` : ""}, |sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        `    component l${i} = AvgPool1d(${C}, ${L}, ${l.kernel}, ${l.stride}, ${l.padding ?? 0}, ${p.A}, ${l.shift}, ${l.outBits});`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;
@@ -410,8 +455,13 @@ ${layoutNote}
     const total = modelChunks(model).length;
     let off = 0;
     model.layers.forEach((l, i) => {
-      if (l.type !== "dense" && l.type !== "conv2d") return;
-      const dims = l.type === "dense" ? [l.nOut, l.nIn] : [l.outChannels, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel];
+      if (l.type !== "dense" && l.type !== "conv2d" && l.type !== "conv1d") return;
+      const dims =
+        l.type === "dense"
+          ? [l.nOut, l.nIn]
+          : l.type === "conv1d"
+            ? [l.outChannels, l.inShape[0] / (l.groups ?? 1), l.kernel]
+            : [l.outChannels, l.inShape[0] / (l.groups ?? 1), l.kernel, l.kernel];
       const nW = dims.reduce((a, b) => a * b, 1);
       const nB = l.B.length;
       const idxVars = dims.map((_, d) => `i${d}`);

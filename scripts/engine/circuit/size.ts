@@ -8,7 +8,15 @@ import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
 import { treeComparisons, treeProducts } from "../../formats/trees";
 import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
-import { differenceBits, forEachConvTap, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
+import {
+  differenceBits,
+  forEachConv1dTap,
+  forEachConvTap,
+  hull,
+  pool1dWindows,
+  poolWindows,
+  requantizeConstraints,
+} from "../../formats/fixed-point";
 import { poolFusions } from "./generate";
 
 /** circomlib's partial-round counts of Poseidon(t - 1 inputs), t = 2 .. 17 (poseidon.circom N_ROUNDS_P). */
@@ -78,6 +86,15 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return 0;
       case "activation":
         return p.outSize * piecewiseConstraints(l, p.A);
+      case "conv1d": {
+        let taps = 0;
+        if (priv) forEachConv1dTap(l, () => taps++);
+        return taps + p.outSize * requantizeConstraints(p.A, l.shift, l.outBits, l.relu);
+      }
+      case "maxpool1d":
+        return pool1dWindows(l).windows.reduce((n, w) => n + w.length - 1, 0) * (p.D + 2);
+      case "avgpool1d":
+        return p.outSize * requantizeConstraints(p.A, l.shift, l.outBits, false);
       case "trees":
         return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
       case "softmax":
@@ -99,6 +116,10 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
   if (priv) {
     for (const l of model.layers) {
       if (l.type === "dense") weights += packSignedConstraints(l.nIn * l.nOut, l.wBits) + packSignedConstraints(l.nOut, l.bBits);
+      if (l.type === "conv1d") {
+        const nW = l.outChannels * (l.inShape[0] / (l.groups ?? 1)) * l.kernel;
+        weights += packSignedConstraints(nW, l.wBits) + packSignedConstraints(l.outChannels, l.bBits);
+      }
       if (l.type === "conv2d") {
         const nW = l.outChannels * (l.inShape[0] / (l.groups ?? 1)) * l.kernel * l.kernel;
         weights += packSignedConstraints(nW, l.wBits) + packSignedConstraints(l.outChannels, l.bBits);

@@ -114,7 +114,10 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
   const nodes: onnx.INodeProto[] = [];
   const inits: onnx.ITensorProto[] = [];
   let cur = "input";
-  const inDims = fm.inputShape ? [1, ...fm.inputShape] : [1, fm.inputSize];
+  // a sequence model ([C, 1, L] read by a 1-D layer first) takes [1, C, L], as PyTorch's Conv1d
+  const first = fm.layers[0].type;
+  const seq = fm.inputShape?.[1] === 1 && (first === "conv1d" || first === "maxpool1d" || first === "avgpool1d");
+  const inDims = fm.inputShape ? (seq ? [1, fm.inputShape[0], fm.inputShape[2]] : [1, ...fm.inputShape]) : [1, fm.inputSize];
   const relu = (li: number) => {
     nodes.push({ name: `relu_${li}`, opType: "Relu", input: [cur], output: [`relu_${li}_out`] });
     cur = `relu_${li}_out`;
@@ -184,6 +187,42 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         break;
       case "activation":
         nodes.push(...activationNodes(l, li, cur, out, inits));
+        cur = out;
+        break;
+      case "conv1d":
+        inits.push(
+          tensor(`conv1d_${li}_W`, [l.W.length, l.inShape[0] / (l.groups ?? 1), l.kernel], l.W.flat(2)),
+          tensor(`conv1d_${li}_B`, [l.B.length], l.B),
+        );
+        nodes.push({
+          name: `conv1d_${li}`,
+          opType: "Conv",
+          input: [cur, `conv1d_${li}_W`, `conv1d_${li}_B`],
+          output: [out],
+          attribute: [
+            ints("kernel_shape", [l.kernel]),
+            ints("strides", [l.stride]),
+            ints("pads", [l.padding, l.padding]),
+            ...((l.groups ?? 1) > 1 ? [int("group", l.groups ?? 1)] : []),
+          ],
+        });
+        cur = out;
+        if (l.relu) relu(li);
+        break;
+      case "maxpool1d":
+      case "avgpool1d":
+        nodes.push({
+          name: `${l.type}_${li}`,
+          opType: l.type === "maxpool1d" ? "MaxPool" : "AveragePool",
+          input: [cur],
+          output: [out],
+          attribute: [
+            ints("kernel_shape", [l.kernel]),
+            ints("strides", [l.stride]),
+            ...(l.padding ? [ints("pads", [l.padding, l.padding])] : []),
+            ...(l.type === "avgpool1d" && l.padding ? [int("count_include_pad", 1)] : []),
+          ],
+        });
         cur = out;
         break;
       case "trees":

@@ -4,7 +4,7 @@
  * weights and bias of the Gemm / MatMul / Conv right before), and Relu / Clip(min 0) (a `relu` flag on that layer or
  * on a residual `add`).
  */
-import type { FloatConv2d, FloatDense } from "../../formats/float-model";
+import type { FloatConv1d, FloatConv2d, FloatDense } from "../../formats/float-model";
 import { type Const, expandTo, numel } from "./fold";
 import { ACTIVATIONS } from "./import-errors";
 import { type Step, folded } from "./import-state";
@@ -28,11 +28,11 @@ export function convertRelu(step: Step): void {
     identity();
     return;
   }
-  if (!walk.foldable || !last || (last.type !== "dense" && last.type !== "conv2d"))
+  if (!walk.foldable || !last || (last.type !== "dense" && last.type !== "conv2d" && last.type !== "conv1d"))
     err(
       `${op === "Clip" ? "ReLU (Clip min 0)" : "Relu"} is supported only right after Gemm, MatMul or Conv (and their bias Add) or a residual Add; here it follows ${describeLast()}`,
     );
-  (last as FloatDense | FloatConv2d).relu = true;
+  (last as FloatDense | FloatConv2d | FloatConv1d).relu = true;
   walk.foldable = false;
   folded(walk, layers.length - 1);
   identity();
@@ -115,11 +115,11 @@ function applyAffine(step: Step, a: number[], b: number[]): void {
     return;
   }
   const last = lastLayer();
-  if (!walk.foldable || (last.type !== "dense" && last.type !== "conv2d"))
+  if (!walk.foldable || (last.type !== "dense" && last.type !== "conv2d" && last.type !== "conv1d"))
     err(
       `${op} by a constant is supported before the first layer (it becomes preprocessing) or right after a Gemm, MatMul or Conv (it folds into its weights and bias); here it follows ${describeLast()}`,
     );
-  const l = last as FloatDense | FloatConv2d;
+  const l = last as FloatDense | FloatConv2d | FloatConv1d;
   const per = l.type === "dense" ? 1 : numel(walk.physical.slice(1));
   const units = l.B.length;
   const ua = new Array<number | undefined>(units).fill(undefined);
@@ -136,6 +136,7 @@ function applyAffine(step: Step, a: number[], b: number[]): void {
     const s = ua[u] ?? 1;
     const t = ub[u] ?? 0;
     if (l.type === "dense") l.W[u] = l.W[u].map((w) => w * s);
+    else if (l.type === "conv1d") l.W[u] = l.W[u].map((c) => c.map((w) => w * s));
     else l.W[u] = l.W[u].map((c) => c.map((r) => r.map((w) => w * s)));
     l.B[u] = l.B[u] * s + t;
   }

@@ -4,7 +4,7 @@
  * (maxpool / avgpool), and Pad of zeros (the padding of the Conv or AveragePool after it); with the window attributes
  * (kernel, strides, pads) they share.
  */
-import type { FloatConv2d, FloatDense, Shape } from "../../formats/float-model";
+import type { FloatConv1d, FloatConv2d, FloatDense, FloatPool1d, Shape } from "../../formats/float-model";
 import { windowOut } from "../../formats/float-model";
 import { OnnxImportError } from "./import-errors";
 import type { Step } from "./import-state";
@@ -54,6 +54,7 @@ export function convertGemm(step: Step): void {
 
 /** Conv (square kernel, equal strides, any group dividing the channels, dilation 1): a conv2d layer. */
 export function convertConv(step: Step): void {
+  if (step.walk.shape.length === 3) return convertConv1d(step);
   const { at, ins, err, constIn } = step;
   const inShape = enterImage(step);
   const Wt = constIn(1, "the kernel");
@@ -89,8 +90,75 @@ export function convertConv(step: Step): void {
   pushWeighted(step, conv, [1, M, oh, ow], [M, oh, ow]);
 }
 
+/** Conv on a [1, C, L] sequence (PyTorch's Conv1d): a conv1d layer. */
+function convertConv1d(step: Step): void {
+  const { at, ins, err, constIn } = step;
+  const [C, L] = enterSeq(step);
+  const Wt = constIn(1, "the kernel");
+  if (Wt.dims.length !== 3) err(`kernel ${ins[1]} has dims [${Wt.dims}]; supported: [M, C / group, k] on a [1, C, L] sequence`);
+  const group = at.int("group", 1);
+  const { kernel, stride, padding } = windowAttrs1d(step, [Wt.dims[2]]);
+  const [M, CG, k] = Wt.dims;
+  if (!Number.isInteger(group) || group < 1 || C % group !== 0 || M % group !== 0)
+    err(`group ${group} does not divide the ${C} input and ${M} output channels; supported: a group dividing both`);
+  if (CG !== C / group || k !== kernel)
+    err(`kernel ${ins[1]} [${Wt.dims}] does not fit ${C} input channels${group > 1 ? ` in ${group} groups` : ""}`);
+  const W = Array.from({ length: M }, (_, o) =>
+    Array.from({ length: CG }, (_, c) => Array.from({ length: k }, (_, x) => Wt.data[(o * CG + c) * k + x])),
+  );
+  let B = new Array<number>(M).fill(0);
+  if (ins.length > 2 && ins[2]) {
+    const Bt = constIn(2, "the bias");
+    if (Bt.data.length !== M) err(`bias ${ins[2]} has ${Bt.data.length} values; supported: one per output channel (${M})`);
+    B = [...Bt.data];
+  }
+  const ol = windowOut(L, kernel, stride, padding);
+  if (ol < 1) err(`kernel ${kernel} with padding ${padding} does not fit the sequence of ${L}`);
+  const conv: FloatConv1d = { type: "conv1d", inShape: [C, L], W, B, kernel, stride, padding, relu: false };
+  if (group > 1) conv.groups = group;
+  pushWeighted(step, conv, [1, M, ol], [M, 1, ol]);
+}
+
+/** MaxPool / AveragePool with a 1-D window, GlobalAveragePool or ReduceMean over the length of a [1, C, L] sequence. */
+function convertPool1d(step: Step): void {
+  const { walk, node, name, op, at, ins, err, setShape } = step;
+  if (op === "MaxPool" && walk.pendingPad)
+    throw new OnnxImportError(
+      walk.pendingPad.node,
+      "Pad",
+      `Pad before MaxPool "${name}" is not supported: its zeros could win the maximum; supported: MaxPool's own pads (-infinity), or Pad before Conv or AveragePool`,
+    );
+  const [C, L] = enterSeq(step);
+  let kernel = L;
+  let stride = 1;
+  let padding = 0;
+  let keep = true;
+  if (op === "MaxPool" || op === "AveragePool") {
+    if ((node.output ?? []).length > 1 && node.output?.[1]) err("the Indices output of MaxPool is not supported");
+    const w = windowAttrs1d(step);
+    ({ kernel, stride, padding } = w);
+    if (op === "AveragePool" && padding > 0 && at.int("count_include_pad", 0) !== 1)
+      err(`pads [${padding}, ${padding}] with count_include_pad 0 average fewer values at the borders; supported: count_include_pad 1`);
+  } else if (op === "ReduceMean") {
+    const axes = (walk.opset >= 18 ? walk.consts.get(ins[1] ?? "")?.data : at.ints("axes"))?.map((a) => (a < 0 ? a + 3 : a));
+    if (!axes || axes.length !== 1 || axes[0] !== 2)
+      err(`ReduceMean over axes [${axes ?? "all"}] of a [1, C, L] sequence is not supported; supported: the length axis [2]`);
+    keep = at.int("keepdims", 1) === 1;
+  }
+  const ol = windowOut(L, kernel, stride, padding);
+  if (ol < 1) err(`kernel ${kernel} does not fit the sequence of ${L}`);
+  const type = op === "MaxPool" ? "maxpool1d" : "avgpool1d";
+  const layer: FloatPool1d = { type, inShape: [C, L], kernel, stride };
+  if (padding > 0) layer.padding = padding;
+  walk.layers.push(layer);
+  walk.physical = [C, 1, ol];
+  walk.foldable = false;
+  setShape(keep ? [1, C, ol] : [1, C]);
+}
+
 /** MaxPool, AveragePool (a window), GlobalAveragePool, ReduceMean over the spatial axes (the whole image). */
 export function convertPool(step: Step): void {
+  if (step.walk.shape.length === 3) return convertPool1d(step);
   const { walk, node, name, op, at, ins, err, setShape } = step;
   if (op === "MaxPool" && walk.pendingPad)
     throw new OnnxImportError(
@@ -154,6 +222,17 @@ export function convertPad(step: Step): void {
   const value = walk.opset >= 11 ? (ins[2] ? constIn(2, "the constant value").data[0] : 0) : at.float("value", 0);
   if (value !== 0) err(`pads with the value ${value}; supported: zero padding`);
   if (ins[3]) err("the axes input is not supported; supported: pads for every axis");
+  if (shape.length === 3) {
+    // a sequence [1, C, L]: pads [0, 0, l, 0, 0, r], kept as [0, l, 0, r] for the conv1d / avgpool1d after it
+    if (!pads || pads.length !== 6 || [0, 1, 3, 4].some((i) => pads[i] !== 0) || pads.some((v) => v < 0))
+      err(`pads [${pads}] of a [${shape}] tensor are not supported; supported: non-negative padding of the length axis of [1, C, L]`);
+    const q = pads as number[];
+    const mine = [0, q[2], 0, q[5]];
+    const pend = walk.pendingPad;
+    walk.pendingPad = pend ? { node: pend.node, pads: pend.pads.map((v, i) => v + mine[i]) } : { node: name, pads: mine };
+    setShape([shape[0], shape[1], shape[2] + q[2] + q[5]]);
+    return;
+  }
   if (shape.length !== 4 || !pads || pads.length !== 8 || [0, 1, 4, 5].some((i) => pads[i] !== 0) || pads.some((p) => p < 0))
     err(`pads [${pads}] of a [${shape}] tensor are not supported; supported: non-negative padding of the spatial axes of [1, C, H, W]`);
   const p = pads as number[];
@@ -186,6 +265,48 @@ function enterImage(step: Step): [number, number, number] {
   return img;
 }
 
+/** The physical sequence [C, L] a conv1d or pool1d reads (tracked as [C, 1, L]); fixes the input shape when nothing came before. */
+function enterSeq(step: Step): [number, number] {
+  const { walk, err } = step;
+  const { shape } = walk;
+  if (shape.length !== 3 || shape[0] !== 1) err(`needs a sequence tensor [1, C, L], got shape [${shape}]`);
+  if (walk.perm) err(`reads a transposed tensor [${shape}]; 1-D convolution and pooling read [1, C, L]: drop the Transpose`);
+  // a pending zero Pad folds into this layer's padding: the layer reads the unpadded sequence
+  const pp = walk.pendingPad ? walk.pendingPad.pads : [0, 0, 0, 0];
+  const seq: [number, number, number] = [shape[1], 1, shape[2] - pp[1] - pp[3]];
+  if (walk.layers.length === 0 && walk.physical.length === 1) {
+    walk.inputShape = seq;
+    walk.physical = seq;
+  } else if (walk.physical.length !== 3 || walk.physical.some((d, i) => d !== seq[i])) {
+    err(
+      `reads [${shape}] as a sequence, but the tensor before is [${walk.physical}]; supported: sequences from the graph input or a conv1d/pool1d`,
+    );
+  }
+  return [seq[0], seq[2]];
+}
+
+/** A 1-D window: kernel_shape [k], strides [s], equal pads [p, p] < k, dilation 1. */
+function windowAttrs1d(step: Step, kernelDims?: number[]): { kernel: number; stride: number; padding: number } {
+  const { at, err } = step;
+  const ks = at.ints("kernel_shape") ?? kernelDims;
+  if (!ks || ks.length !== 1) err(`kernel_shape [${ks}] is not supported on a sequence; supported: a 1-D kernel [k]`);
+  const kernel = (ks as number[])[0];
+  const strides = at.ints("strides") ?? [1];
+  const dil = at.ints("dilations") ?? [1];
+  if (dil.some((d) => d !== 1)) err(`dilations [${dil}] are not supported; supported: 1`);
+  const autoPad = at.str("auto_pad") ?? "NOTSET";
+  if (autoPad !== "NOTSET" && autoPad !== "VALID") err(`auto_pad ${autoPad} is not supported; supported: NOTSET with explicit pads, VALID`);
+  const own = autoPad === "VALID" ? [0, 0] : (at.ints("pads") ?? [0, 0]);
+  const pend = step.walk.pendingPad;
+  const pads = own.length === 2 && pend ? [own[0] + pend.pads[1], own[1] + pend.pads[3]] : own;
+  step.walk.pendingPad = null;
+  if (pads.length !== 2 || pads[0] !== pads[1])
+    err(`pads [${pads}]${pend ? ` (with Pad "${pend.node}")` : ""} are not supported; supported: equal pads [p, p]`);
+  if (pads[0] >= kernel) err(`padding ${pads[0]} with kernel ${kernel} is not supported; supported: padding < kernel`);
+  if (at.int("ceil_mode", 0) !== 0) err("ceil_mode 1 is not supported; supported: 0 (ceil_mode=False)");
+  return { kernel, stride: strides[0], padding: pads[0] };
+}
+
 /** The vector a dense layer reads (a flatten layer is added after an image); returns its length. */
 function enterVector(step: Step): number {
   const { walk, err } = step;
@@ -200,7 +321,7 @@ function enterVector(step: Step): number {
   return n;
 }
 
-function pushWeighted(step: Step, l: FloatDense | FloatConv2d, out: number[], phys: Shape): void {
+function pushWeighted(step: Step, l: FloatDense | FloatConv2d | FloatConv1d, out: number[], phys: Shape): void {
   const { walk } = step;
   walk.layers.push(l);
   walk.physical = phys;
