@@ -53,6 +53,16 @@ export async function modelCard(name: string, license: string, measured?: ModelC
           float: r.floatMae,
           quantized: r.quantizedMae,
         };
+      } else if (q.head === "values") {
+        // a probability (a final sigmoid): its decision at p >= 0.5 against the labels
+        const r = data.probabilityError(name);
+        accuracy = {
+          dataset: r.dataset,
+          samples: r.n,
+          metric: "accuracy of the decision p >= 0.5",
+          float: r.floatAccuracy,
+          quantized: r.quantizedAccuracy,
+        };
       } else {
         const a = data.accuracy(name);
         accuracy = { dataset: a.dataset, samples: a.n, metric: "top-1 accuracy", float: a.floatAccuracy, quantized: a.quantizedAccuracy };
