@@ -265,7 +265,7 @@ describe("generated model circuits (scripts/engine/circuit/generate.ts)", functi
       ["maxpool kernel 1", (m) => ((m.layers[1] as { kernel: number }).kernel = 1), /layers\[1\]\.kernel/],
       ["pool inShape", (m) => ((m.layers[2] as { inShape: number[] }).inShape = [2, 2, 3]), /layers\[2\]\.inShape/],
       ["dense nIn", (m) => ((m.layers[4] as { nIn: number }).nIn = 9), /layers\[4\]\.nIn/],
-      ["unknown type", (m) => ((m.layers[3] as { type: string }).type = "softmax"), /layers\[3\]\.type/],
+      ["unknown type", (m) => ((m.layers[3] as { type: string }).type = "lstm"), /layers\[3\]\.type "lstm" is not supported/],
       ["maxpool padding >= kernel", (m) => ((m.layers[1] as { padding?: number }).padding = 2), /layers\[1\]\.padding must be an integer in 0\.\.1, got 2/],
       ["maxpool padding negative", (m) => ((m.layers[1] as { padding?: number }).padding = -1), /layers\[1\]\.padding must be an integer in 0\.\.1/],
     ];
