@@ -134,30 +134,26 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
           relu: l.relu,
         };
       }
-      case "conv2d": {
-        const { wFrac, outFrac, shift } = scales(li, l.W.flat(3));
+      case "conv2d":
+      case "conv1d": {
+        const { wFrac, outFrac, shift } = scales(li, l.type === "conv2d" ? l.W.flat(3) : l.W.flat(2));
         const B = quantBias(li, l.B, fIn + wFrac);
-        const W = l.W.map((o) => o.map((c) => c.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)))));
+        const q = (w: number) => roundHalfAway(w * 2 ** wFrac);
         fIn = outFrac;
-        return {
-          type: "conv2d",
-          inShape: [...l.inShape],
+        const common = {
           outChannels: l.W.length,
           kernel: l.kernel,
           stride: l.stride,
           padding: l.padding,
           // absent = 1: keeps the files of ungrouped models exactly as before the field existed
           ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
-          W,
-          B,
-          wBits: bits,
-          wFrac,
-          bBits,
-          shift,
-          outBits: bits,
-          outFrac,
-          relu: l.relu,
         };
+        // the key order is the files' (committed models hash their qmodel files); conv2d keeps `bits` as its output
+        // width, as before logitBits existed
+        const tail = (outBits: number) => ({ B, wBits: bits, wFrac, bBits, shift, outBits, outFrac, relu: l.relu });
+        return l.type === "conv2d"
+          ? { type: "conv2d", inShape: [...l.inShape], ...common, W: l.W.map((o) => o.map((c) => c.map((r) => r.map(q)))), ...tail(bits) }
+          : { type: "conv1d", inShape: [...l.inShape], ...common, W: l.W.map((o) => o.map((c) => c.map(q))), ...tail(outBitsOf(li)) };
       }
       case "maxpool": {
         const q: QuantizedLayer = { type: "maxpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
@@ -209,30 +205,6 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
         };
         fIn = outFrac;
         return q;
-      }
-      case "conv1d": {
-        const { wFrac, outFrac, shift } = scales(li, l.W.flat(2));
-        const B = quantBias(li, l.B, fIn + wFrac);
-        const W = l.W.map((o) => o.map((c) => c.map((w) => roundHalfAway(w * 2 ** wFrac))));
-        fIn = outFrac;
-        return {
-          type: "conv1d",
-          inShape: [...l.inShape],
-          outChannels: l.W.length,
-          kernel: l.kernel,
-          stride: l.stride,
-          padding: l.padding,
-          ...(l.groups !== undefined && l.groups !== 1 ? { groups: l.groups } : {}),
-          W,
-          B,
-          wBits: bits,
-          wFrac,
-          bBits,
-          shift,
-          outBits: outBitsOf(li),
-          outFrac,
-          relu: l.relu,
-        };
       }
       case "maxpool1d": {
         const q: QuantizedLayer = { type: "maxpool1d", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };

@@ -702,7 +702,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
     let D = 0;
     let accRanges: Interval[] = [];
     let out: Interval[];
-    if (l.type === "dense" || l.type === "conv2d") {
+    if (l.type === "dense" || l.type === "conv2d" || l.type === "conv1d") {
       const wr = signedRange(l.wBits);
       const br = signedRange(l.bBits);
       const wIv = (w: number): Interval => (priv ? wr : { lo: BigInt(w), hi: BigInt(w) });
@@ -718,7 +718,7 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
           });
           return iv;
         });
-      } else {
+      } else if (l.type === "conv2d") {
         const [OC, OH, OW] = convOutShape(l);
         acc = Array.from({ length: OC * OH * OW }, (_, i) => ({ ...bIv(l.B[Math.floor(i / (OH * OW))]) }));
         const r = ranges;
@@ -727,20 +727,31 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
           acc[oi].lo += p.lo;
           acc[oi].hi += p.hi;
         });
+      } else {
+        const OL = outSide(l.inShape[1], l.kernel, l.stride, l.padding);
+        acc = Array.from({ length: l.outChannels * OL }, (_, i) => ({ ...bIv(l.B[Math.floor(i / OL)]) }));
+        const r = ranges;
+        forEachConv1dTap(l, (o, c, k, ii, oi) => {
+          const p = productBounds(wIv(l.W[o][c][k]), r[ii]);
+          acc[oi].lo += p.lo;
+          acc[oi].hi += p.hi;
+        });
       }
       A = Math.max(...acc.map(accumulatorBits));
       accRanges = acc;
       out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
-    } else if (l.type === "maxpool") {
+    } else if (l.type === "maxpool" || l.type === "maxpool1d") {
       D = differenceBits(hull(ranges));
       const r = ranges;
-      out = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
+      const windows = l.type === "maxpool" ? poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows : pool1dWindows(l).windows;
+      out = windows.map((win) => ({
         lo: win.map((i) => r[i].lo).reduce(max2),
         hi: win.map((i) => r[i].hi).reduce(max2),
       }));
-    } else if (l.type === "avgpool") {
+    } else if (l.type === "avgpool" || l.type === "avgpool1d") {
       const r = ranges;
-      const acc = poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows.map((win) => ({
+      const windows = l.type === "avgpool" ? poolWindows(l.inShape, l.kernel, l.stride, l.padding ?? 0).windows : pool1dWindows(l).windows;
+      const acc = windows.map((win) => ({
         lo: win.reduce((s, i) => s + r[i].lo, 0n),
         hi: win.reduce((s, i) => s + r[i].hi, 0n),
       }));
@@ -754,40 +765,6 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       A = piecewiseRounds(l) ? accumulatorBits(acc) : 0;
       const full = piecewiseOutRange(l, hull(ranges));
       out = ranges.map(() => full);
-    } else if (l.type === "conv1d") {
-      const wr = signedRange(l.wBits);
-      const br = signedRange(l.bBits);
-      const OL = outSide(l.inShape[1], l.kernel, l.stride, l.padding);
-      const acc: Interval[] = Array.from({ length: l.outChannels * OL }, (_, i) => {
-        const b = BigInt(l.B[Math.floor(i / OL)]);
-        return priv ? { ...br } : { lo: b, hi: b };
-      });
-      const r = ranges;
-      forEachConv1dTap(l, (o, c, k, ii, oi) => {
-        const w = BigInt(l.W[o][c][k]);
-        const p = productBounds(priv ? wr : { lo: w, hi: w }, r[ii]);
-        acc[oi].lo += p.lo;
-        acc[oi].hi += p.hi;
-      });
-      A = Math.max(...acc.map(accumulatorBits));
-      accRanges = acc;
-      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, l.relu));
-    } else if (l.type === "maxpool1d") {
-      D = differenceBits(hull(ranges));
-      const r = ranges;
-      out = pool1dWindows(l).windows.map((win) => ({
-        lo: win.map((i) => r[i].lo).reduce(max2),
-        hi: win.map((i) => r[i].hi).reduce(max2),
-      }));
-    } else if (l.type === "avgpool1d") {
-      const r = ranges;
-      const acc = pool1dWindows(l).windows.map((win) => ({
-        lo: win.reduce((s, i) => s + r[i].lo, 0n),
-        hi: win.reduce((s, i) => s + r[i].hi, 0n),
-      }));
-      A = Math.max(...acc.map(accumulatorBits));
-      accRanges = acc;
-      out = acc.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
     } else if (l.type === "trees") {

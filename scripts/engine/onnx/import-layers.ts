@@ -121,13 +121,7 @@ function convertConv1d(step: Step): void {
 
 /** MaxPool / AveragePool with a 1-D window, GlobalAveragePool or ReduceMean over the length of a [1, C, L] sequence. */
 function convertPool1d(step: Step): void {
-  const { walk, node, name, op, at, ins, err, setShape } = step;
-  if (op === "MaxPool" && walk.pendingPad)
-    throw new OnnxImportError(
-      walk.pendingPad.node,
-      "Pad",
-      `Pad before MaxPool "${name}" is not supported: its zeros could win the maximum; supported: MaxPool's own pads (-infinity), or Pad before Conv or AveragePool`,
-    );
+  const { walk, node, op, at, ins, err, setShape } = step;
   const [C, L] = enterSeq(step);
   let kernel = L;
   let stride = 1;
@@ -158,7 +152,6 @@ function convertPool1d(step: Step): void {
 
 /** MaxPool, AveragePool (a window), GlobalAveragePool, ReduceMean over the spatial axes (the whole image). */
 export function convertPool(step: Step): void {
-  if (step.walk.shape.length === 3) return convertPool1d(step);
   const { walk, node, name, op, at, ins, err, setShape } = step;
   if (op === "MaxPool" && walk.pendingPad)
     throw new OnnxImportError(
@@ -166,6 +159,7 @@ export function convertPool(step: Step): void {
       "Pad",
       `Pad before MaxPool "${name}" is not supported: its zeros could win the maximum; supported: MaxPool's own pads (-infinity), or Pad before Conv or AveragePool`,
     );
+  if (walk.shape.length === 3) return convertPool1d(step);
   const inShape = enterImage(step);
   let kernel: number;
   let stride: number;
