@@ -1,3 +1,9 @@
+/**
+ * Post-training quantization (docs/model-format.md, "How the quantizer chooses the numbers"): the scale of every
+ * layer from a calibration set, and the reports that judge a quantized model against its float one (top-1 agreement,
+ * regression and probability error, chooseBits). Size (about 570 lines), kept in one file: the per-layer scale
+ * rules and the reports share one calibration path and are read together when a width is chosen.
+ */
 import type { FloatModel } from "../formats/float-model";
 import { argmaxFloat, forwardFloat, preprocess, validateFloatModel } from "../formats/float-model";
 import { quantizeFeatures, quantizeInput, roundHalfAway } from "../formats/quantized-input";

@@ -1,7 +1,7 @@
 /**
  * The circuit generator: one circom main per quantized model (circuits/models/<name>.circom), its templates chosen
  * and sized from the model's range plan (planModel), with the commitments and the job binding of
- * docs/public-signals.md. Size (about 420 lines), kept in one file: one emitter per layer type around one main
+ * docs/public-signals.md. Size (about 560 lines), kept in one file: one emitter per layer type around one main
  * template, each checking the widths its template is sound for.
  */
 import {

@@ -1,0 +1,430 @@
+/**
+ * The layer types of the quantized model format (zkml-quantized-v1, docs/model-format.md) and the checks of each
+ * layer's fields, which validateModel (./quantized-model.ts) runs in order with the shapes it tracks; plus the tree
+ * ensemble's commitment record. Split from ./quantized-model.ts, which plans, runs and commits to a whole model.
+ */
+import { type Shape3, accumulatorBits, outSide, signedRange } from "./fixed-point";
+import {
+  type ActivationFn,
+  type PiecewisePoly,
+  activationSpecError,
+  piecewiseAccRange,
+  piecewiseEval,
+  piecewiseOutRange,
+  piecewiseRounds,
+} from "./activations";
+import { type SoftmaxParams, expPoly } from "./softmax";
+import { type IntTreeEnsemble, treesError } from "./trees";
+
+export interface DenseLayer {
+  type: "dense";
+  nIn: number;
+  nOut: number;
+  /** nOut x nIn weights, each in the wBits signed range. */
+  W: number[][];
+  /** nOut biases at the accumulator scale (input frac + weight frac), each in the bBits signed range. */
+  B: number[];
+  wBits: number;
+  /** Fractional bits of W (informational: the circuit only needs shift). */
+  wFrac: number;
+  bBits: number;
+  /** Right shift applied by the requantization. */
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/**
+ * 2-D convolution on a CHW tensor (flattened row-major: index = (c * H + y) * W + x). Output shape:
+ * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding. `groups` (absent = 1):
+ * grouped convolution, output channel o reads only the inShape[0] / groups input channels of its group
+ * floor(o / (outChannels / groups)); groups = inShape[0] is a depthwise convolution.
+ */
+export interface Conv2dLayer {
+  type: "conv2d";
+  inShape: [number, number, number];
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  /** Absent = 1; must divide inShape[0] and outChannels. */
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel][kernel] */
+  W: number[][][][];
+  B: number[];
+  wBits: number;
+  wFrac: number;
+  bBits: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/**
+ * Max pooling on a CHW tensor; values keep their bits and scale. `padding` (absent = 0): padding on every side
+ * whose taps never win (-infinity: the maximum is over the window's in-range taps, as PyTorch's MaxPool2d(padding=p)).
+ */
+export interface MaxPoolLayer {
+  type: "maxpool";
+  inShape: [number, number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+/**
+ * Average pooling as a sum over the window followed by Requantize(shift) (round-half-up, clamp to outBits);
+ * an exact average when kernel*kernel = 2^shift, otherwise the scale change is recorded in outFrac. `padding`
+ * (absent = 0): zero padding on every side, counted in the average (the padded taps add 0 to the sum).
+ */
+export interface AvgPoolLayer {
+  type: "avgpool";
+  inShape: [number, number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
+/** CHW -> flat vector (a no-op on the flattened layout; kept so shapes are explicit). */
+export interface FlattenLayer {
+  type: "flatten";
+  inShape: [number, number, number];
+}
+
+/**
+ * Residual Add: the current tensor (the previous layer's output, scale 2^-fa) plus the saved output of the earlier
+ * layer `from` (-1 = the model input; scale 2^-fb), both left-shifted to a common scale, then requantized:
+ * out[i] = requantize(cur[i] * 2^alignCur + saved[i] * 2^alignFrom, shift, outBits, relu). The quantizer aligns to
+ * F = max(fa, fb) (alignCur = F - fa, alignFrom = F - fb), so outFrac = F - shift. Both operands have the same
+ * size (and the same [C, H, W] when both are images); the output keeps the current tensor's shape.
+ */
+export interface AddLayer {
+  type: "add";
+  /** Index of an earlier layer (< this layer's index) whose output is the second operand; -1 = the model input. */
+  from: number;
+  alignCur: number;
+  alignFrom: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/**
+ * An elementwise activation as a piecewise polynomial on its input's bit decomposition (docs/circuits.md,
+ * "Activations"; circuit `PiecewisePolyEach`): with u = x + 2^(inBits-1) = s * 2^l + t, l = inBits -
+ * segmentBits, out = requantize(sum_j coeffs[s][j] * t^j, shift, outBits, signed clamp) (a degree-0 table with shift
+ * 0 is its own output). The integers define the layer; `fn` and `params` say which float function they were fitted
+ * to (`maxError`: the worst |out / 2^outFrac - fn(x / 2^inFrac)| over every input, measured by the quantizer).
+ */
+export interface ActivationLayer extends PiecewisePoly {
+  type: "activation";
+  fn: ActivationFn;
+  params?: { alpha?: number; beta?: number; min?: number; max?: number };
+  inFrac: number;
+  outFrac: number;
+  maxError?: number;
+}
+
+/**
+ * Softmax probabilities of the previous layer's logits, as the last layer under a values head (scripts/formats/
+ * softmax.ts; circuit `SoftmaxValues`; docs/circuits.md, "Softmax"): p_i = round(e_i * 2^outFrac / sum_j e_j) with
+ * e = exp(requantize(z - max z)) by a fitted piecewise polynomial. `maxError`: the quantizer's measured worst error of
+ * the exponential (informational).
+ */
+export interface SoftmaxLayer extends SoftmaxParams {
+  type: "softmax";
+  maxError?: number;
+}
+
+/**
+ * A tree ensemble with every node evaluated (docs/circuits.md, "Tree ensembles"; circuit: `LessEqConst` per distinct
+ * split, one product per internal node below the root, one Requantize per output): thresholds are integers at the
+ * input's scale (yes when x[feature] <= threshold), leaves (`leafBits` wide) and base (safe integers) at `leafFrac`;
+ * out_k = requantize(base_k + sum of the reached leaves' k-th values, shift, outBits, signed clamp).
+ */
+export interface TreesLayer extends IntTreeEnsemble {
+  type: "trees";
+  inFrac: number;
+  leafBits: number;
+  leafFrac: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
+/**
+ * 1-D convolution on a [C, L] sequence (index = c * L + x; the tensor's tracked shape is [C, 1, L]), zero padding,
+ * optional groups: requantize(B[o] + sum over o's in-range taps of W[o][c][k] * x, shift, outBits, relu); output
+ * [outChannels, floor((L + 2*padding - kernel) / stride) + 1]. Circuit `Conv1dAcc{Open,Private}` + `RequantizeEach`.
+ */
+export interface Conv1dLayer {
+  type: "conv1d";
+  inShape: [number, number];
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  groups?: number;
+  /** [outChannels][inChannels / groups][kernel] */
+  W: number[][][];
+  B: number[];
+  wBits: number;
+  wFrac: number;
+  bBits: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+  relu: boolean;
+}
+
+/** Max pooling on a [C, L] sequence (padded taps never win); bits and scale kept. Circuit `MaxPool1d`. */
+export interface MaxPool1dLayer {
+  type: "maxpool1d";
+  inShape: [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+}
+
+/** Average pooling on a [C, L] sequence: requantize(window sum, shift, outBits, signed clamp). Circuit `AvgPool1d`. */
+export interface AvgPool1dLayer {
+  type: "avgpool1d";
+  inShape: [number, number];
+  kernel: number;
+  stride: number;
+  padding?: number;
+  shift: number;
+  outBits: number;
+  outFrac: number;
+}
+
+export type QuantizedLayer =
+  | Conv1dLayer
+  | MaxPool1dLayer
+  | AvgPool1dLayer
+  | DenseLayer
+  | Conv2dLayer
+  | MaxPoolLayer
+  | AvgPoolLayer
+  | FlattenLayer
+  | AddLayer
+  | ActivationLayer
+  | SoftmaxLayer
+  | TreesLayer;
+
+/** The layer types whose outputs a head can read (signed, with a declared width and scale). */
+export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
+
+export function fail(field: string, msg: string): never {
+  throw new Error(`quantized model: ${field} ${msg}`);
+}
+
+export function checkInt(field: string, v: unknown, bits: number): void {
+  if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(field, `must be an integer, got ${String(v)}`);
+  const { lo, hi } = signedRange(bits);
+  if (BigInt(v) < lo || BigInt(v) > hi) fail(field, `= ${v} is outside the ${bits}-bit signed range [${lo}, ${hi}]`);
+}
+
+export function checkRangeInt(field: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+    fail(field, `must be an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+}
+
+export const SUPPORTED = [
+  "dense",
+  "conv2d",
+  "conv1d",
+  "maxpool",
+  "maxpool1d",
+  "avgpool",
+  "avgpool1d",
+  "flatten",
+  "add",
+  "activation",
+  "softmax",
+  "trees",
+];
+
+/** A 1-D layer's checks against the tracked shape (a sequence is [C, 1, L]); returns its output shape. */
+export function checkSeq(f: string, l: Conv1dLayer | MaxPool1dLayer | AvgPool1dLayer, shape: Shape3 | undefined, width: number): Shape3 {
+  const s = l.inShape;
+  if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(`${f}.inShape`, `must be [channels, length] of positive integers, got ${JSON.stringify(s)}`);
+  const [C, L] = s;
+  if (C * L !== width) fail(`${f}.inShape`, `[${C}, ${L}] holds ${C * L} values but the previous layer outputs ${width}`);
+  if (shape && (shape[0] !== C || shape[1] !== 1 || shape[2] !== L))
+    fail(`${f}.inShape`, `is [${C}, ${L}] but the previous layer outputs shape [${shape.join(", ")}]`);
+  checkRangeInt(`${f}.stride`, l.stride, 1, 1 << 16);
+  checkRangeInt(`${f}.kernel`, l.kernel, l.type === "maxpool1d" ? 2 : 1, 64);
+  const P = l.padding ?? 0;
+  checkRangeInt(`${f}.padding`, P, 0, l.kernel - 1);
+  if (l.kernel > L + 2 * P) fail(`${f}.kernel`, `${l.kernel} is longer than the ${P ? "padded " : ""}sequence ${L + 2 * P}`);
+  if (l.type === "avgpool1d") {
+    checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+    checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  }
+  const OL = outSide(L, l.kernel, l.stride, P);
+  if (l.type !== "conv1d") return [C, 1, OL];
+  checkRangeInt(`${f}.outChannels`, l.outChannels, 1, 1 << 16);
+  const G = l.groups ?? 1;
+  if (l.groups !== undefined) {
+    checkRangeInt(`${f}.groups`, l.groups, 1, C);
+    if (C % G !== 0 || l.outChannels % G !== 0)
+      fail(`${f}.groups`, `= ${G} must divide both inShape[0] = ${C} and outChannels = ${l.outChannels}; omit it for 1`);
+  }
+  checkWeighted(f, l);
+  if (!Array.isArray(l.W) || l.W.length !== l.outChannels) fail(`${f}.W`, `must have outChannels = ${l.outChannels} filters`);
+  l.W.forEach((fo, o) => {
+    if (!Array.isArray(fo) || fo.length !== C / G) fail(`${f}.W[${o}]`, `must have ${C / G} channels`);
+    fo.forEach((ch, c) => {
+      if (!Array.isArray(ch) || ch.length !== l.kernel) fail(`${f}.W[${o}][${c}]`, `must have kernel = ${l.kernel} entries`);
+      ch.forEach((w, k) => checkInt(`${f}.W[${o}][${c}][${k}]`, w, l.wBits));
+    });
+  });
+  if (!Array.isArray(l.B) || l.B.length !== l.outChannels) fail(`${f}.B`, `must have outChannels = ${l.outChannels} entries`);
+  l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+  return [l.outChannels, 1, OL];
+}
+
+export function checkTrees(f: string, l: TreesLayer, width: number, weights: "open" | "private"): void {
+  const e = treesError(f, l, width, true);
+  if (e) throw new Error(`quantized model: ${e}`);
+  if (weights !== "open")
+    fail(
+      f,
+      `is a tree ensemble: its thresholds and leaves are circuit constants; use weights "open" (a committed, private ensemble is not built yet)`,
+    );
+  const rec = signedRange(TREE_RECORD_BITS);
+  if (!treesRecord(l).every((v) => BigInt(v) >= rec.lo && BigInt(v) <= rec.hi))
+    fail(`${f}.base`, `and every threshold must fit ${TREE_RECORD_BITS} signed bits (the commitment record)`);
+  checkRangeInt(`${f}.leafBits`, l.leafBits, 2, 48);
+  checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.leafFrac) || !Number.isInteger(l.outFrac))
+    fail(`${f}.inFrac`, ", leafFrac and outFrac must be integers");
+  const { lo, hi } = signedRange(l.leafBits);
+  const inRange = (v: number) => BigInt(v) >= lo && BigInt(v) <= hi;
+  l.trees.forEach((t, ti) =>
+    t.nodes.forEach((n, ni) => {
+      if ("leaf" in n && !n.leaf.every(inRange))
+        fail(`${f}.trees[${ti}].nodes[${ni}].leaf`, `must be in the leafBits = ${l.leafBits} signed range`);
+    }),
+  );
+}
+
+export function checkSoftmax(f: string, l: SoftmaxLayer, inBits: number, last: boolean, head: "argmax" | "values"): void {
+  if (!last) fail(f, "softmax must be the last layer (the values head reads its probabilities)");
+  if (head !== "values")
+    fail(f, `softmax needs the values head (probabilities); for an argmax head drop it (the argmax of the logits is the same)`);
+  if (l.inBits !== inBits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${inBits}-bit values; set it to ${inBits}`);
+  if (!Number.isInteger(l.inFrac)) fail(`${f}.inFrac`, "must be an integer");
+  checkRangeInt(`${f}.diffBits`, l.diffBits, 4, 16);
+  checkRangeInt(`${f}.diffShift`, l.diffShift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 3, 32);
+  checkRangeInt(`${f}.outFrac`, l.outFrac, 0, l.outBits - 2);
+  const e = l.exp;
+  if (typeof e !== "object" || e === null) fail(`${f}.exp`, "must be an object (the exponential's piecewise polynomial)");
+  checkRangeInt(`${f}.exp.segmentBits`, e.segmentBits, 0, Math.min(l.diffBits - 1, 8));
+  checkRangeInt(`${f}.exp.degree`, e.degree, 1, 2);
+  checkRangeInt(`${f}.exp.shift`, e.shift, 0, 64);
+  checkRangeInt(`${f}.exp.outBits`, e.outBits, 3, 24);
+  if (!Number.isInteger(e.inFrac) || !Number.isInteger(e.outFrac)) fail(`${f}.exp.inFrac`, "and exp.outFrac must be integers");
+  const n = 2 ** e.segmentBits;
+  if (!Array.isArray(e.coeffs) || e.coeffs.length !== n) fail(`${f}.exp.coeffs`, `must have 2^segmentBits = ${n} rows`);
+  e.coeffs.forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== e.degree + 1) fail(`${f}.exp.coeffs[${s}]`, `must have degree + 1 = ${e.degree + 1} entries`);
+    c.forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v))
+        fail(`${f}.exp.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
+  const poly = expPoly(l);
+  if (piecewiseEval(poly, 0n) <= 0n) fail(`${f}.exp`, "must be positive at 0 (exp(0) = 1): refit the softmax");
+  if (piecewiseOutRange(poly, { lo: -(1n << BigInt(l.diffBits - 1)), hi: 0n }).lo < 0n)
+    fail(`${f}.exp`, "must not be negative on the differences (<= 0): refit the softmax");
+}
+
+export function checkActivation(f: string, l: ActivationLayer, inBits: number): void {
+  const specError = activationSpecError(f, { fn: l.fn, ...(l.params ?? {}) });
+  if (specError) throw new Error(`quantized model: ${specError}`);
+  if (l.inBits !== inBits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${inBits}-bit values; set it to ${inBits}`);
+  checkRangeInt(`${f}.inBits`, l.inBits, 2, 16);
+  checkRangeInt(`${f}.segmentBits`, l.segmentBits, 0, Math.min(l.inBits, 8));
+  checkRangeInt(`${f}.degree`, l.degree, 0, 2);
+  if (l.degree > 0 && l.segmentBits === l.inBits)
+    fail(`${f}.degree`, `must be 0 when segmentBits = inBits (a table: every segment holds one input)`);
+  checkRangeInt(`${f}.shift`, l.shift, 0, 64);
+  checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.outFrac)) fail(`${f}.inFrac`, "and outFrac must be integers");
+  if (l.maxError !== undefined && !(typeof l.maxError === "number" && l.maxError >= 0))
+    fail(`${f}.maxError`, `must be a non-negative number (the measured worst error), got ${String(l.maxError)}`);
+  const n = 2 ** l.segmentBits;
+  if (!Array.isArray(l.coeffs) || l.coeffs.length !== n) fail(`${f}.coeffs`, `must have 2^segmentBits = ${n} rows`);
+  l.coeffs.forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== l.degree + 1) fail(`${f}.coeffs[${s}]`, `must have degree + 1 = ${l.degree + 1} entries`);
+    c.forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(`${f}.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
+  if (!piecewiseRounds(l)) {
+    const { lo, hi } = signedRange(l.outBits);
+    l.coeffs.forEach((c, s) => {
+      if (BigInt(c[0]) < lo || BigInt(c[0]) > hi)
+        fail(`${f}.coeffs[${s}][0]`, `= ${c[0]}: a table entry must be in the ${l.outBits}-bit signed range (or use a shift)`);
+    });
+  }
+  if (accumulatorBits(piecewiseAccRange(l)) + l.outBits > 240)
+    fail(`${f}.coeffs`, "are too large: the accumulator needs more than 240 bits; refit the activation");
+}
+
+export function checkShape(field: string, s: unknown): void {
+  if (!Array.isArray(s) || s.length !== 3 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(field, `must be [channels, height, width] of positive integers, got ${JSON.stringify(s)}`);
+}
+
+export function checkWeighted(f: string, l: DenseLayer | Conv2dLayer | Conv1dLayer): void {
+  if (!Number.isInteger(l.wBits) || l.wBits < 2 || l.wBits > 32) fail(`${f}.wBits`, "must be an integer in 2..32");
+  if (!Number.isInteger(l.bBits) || l.bBits < 2 || l.bBits > 64) fail(`${f}.bBits`, "must be an integer in 2..64");
+  if (!Number.isInteger(l.shift) || l.shift < 0 || l.shift > 64) fail(`${f}.shift`, "must be an integer in 0..64");
+  if (!Number.isInteger(l.outBits) || l.outBits < 2 || l.outBits > 32) fail(`${f}.outBits`, "must be an integer in 2..32");
+  if (typeof l.relu !== "boolean") fail(`${f}.relu`, "must be true or false");
+}
+
+export function checkDense(f: string, l: DenseLayer, width: number): void {
+  if (l.nIn !== width) fail(`${f}.nIn`, `is ${l.nIn} but the previous layer outputs ${width} values`);
+  if (!Number.isInteger(l.nOut) || l.nOut < 1) fail(`${f}.nOut`, "must be a positive integer");
+  checkWeighted(f, l);
+  if (!Array.isArray(l.W) || l.W.length !== l.nOut) fail(`${f}.W`, `must have nOut = ${l.nOut} rows`);
+  l.W.forEach((row, j) => {
+    if (!Array.isArray(row) || row.length !== l.nIn) fail(`${f}.W[${j}]`, `must have nIn = ${l.nIn} entries`);
+    row.forEach((w, i) => checkInt(`${f}.W[${j}][${i}]`, w, l.wBits));
+  });
+  if (!Array.isArray(l.B) || l.B.length !== l.nOut) fail(`${f}.B`, `must have nOut = ${l.nOut} entries`);
+  l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+}
+
+/** Width of every value of a tree ensemble's commitment record (thresholds, indices, leaves and base fit it). */
+export const TREE_RECORD_BITS = 48;
+
+/**
+ * A tree ensemble as the model commitment packs it (docs/circuits.md, "Commitments"): nOutputs, the number of trees,
+ * then per tree its node count and per node either [1, feature, threshold, yes, no] or [0, leaf values...], then the
+ * base. Each record's length follows from its first value, so the sequence is injective.
+ */
+export function treesRecord(l: TreesLayer): number[] {
+  const out = [l.nOutputs, l.trees.length];
+  for (const t of l.trees) {
+    out.push(t.nodes.length);
+    for (const n of t.nodes) out.push(...("leaf" in n ? [0, ...n.leaf] : [1, n.feature, n.threshold, n.yes, n.no]));
+  }
+  out.push(...l.base);
+  return out;
+}
+
+/** Weighted layers' packed chunks in commitment order: per layer, PackSigned(W flattened, wBits) ++ PackSigned(B, bBits). */
