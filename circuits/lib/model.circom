@@ -11,6 +11,7 @@ include "activation.circom";
 include "softmax.circom";
 include "trees.circom";
 include "seq.circom";
+include "embedding.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

@@ -20,6 +20,7 @@ import { fracFor, signedRange } from "../formats/fixed-point";
 
 export { fracFor };
 import { activationMaxAbs, fitActivation, fitFunction } from "./activation-fit";
+import { idBits } from "../formats/quantized-layers";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -77,7 +78,11 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
     if (x.length !== fm.inputSize) throw new Error(`calibration[${i}]: has ${x.length} values; model ${fm.name} takes ${fm.inputSize}`);
   });
   const inMax = maxAbs(calibration.flat());
-  const inFrac = fracFor(inMax, bits);
+  // token ids are integers: frac 0, and input bits wide enough for the largest id
+  const first = fm.layers[0];
+  const embedding = first.type === "embedding";
+  const inFrac = embedding ? 0 : fracFor(inMax, bits);
+  const inBits = embedding ? Math.max(bits, idBits(first.E.length) + 1) : bits;
   const actMax = fm.layers.map(() => 0);
   for (const x of calibration) {
     forwardFloat(fm, x).forEach((a, l) => {
@@ -86,7 +91,7 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
   }
   let fIn = inFrac;
   /** Signed width of the values the current layer reads. */
-  let bitsIn = bits;
+  let bitsIn = inBits;
   const { lo, hi } = signedRange(bBits);
   const quantBias = (li: number, B: readonly number[], frac: number) =>
     B.map((b, j) => {
@@ -138,6 +143,21 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
           outBits: outBitsOf(li),
           outFrac,
           relu: l.relu,
+        };
+      }
+      case "embedding": {
+        const wFrac = fracFor(maxAbs(l.E.flat()), bits);
+        fIn = wFrac;
+        return {
+          type: "embedding",
+          vocab: l.E.length,
+          dim: l.E[0].length,
+          seq: fm.inputSize,
+          E: l.E.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac))),
+          wBits: bits,
+          wFrac,
+          outBits: bits,
+          outFrac: wFrac,
         };
       }
       case "conv2d":
@@ -335,7 +355,7 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
       }
     }
   }
-  const input: QuantizedModel["input"] = { size: fm.inputSize, bits, frac: inFrac };
+  const input: QuantizedModel["input"] = { size: fm.inputSize, bits: inBits, frac: inFrac };
   if (fm.inputShape) input.shape = [...fm.inputShape];
   // absent = committed: keeps the files of committed-mode models exactly as before the option existed
   if (opts.inputMode === "public") input.mode = "public";

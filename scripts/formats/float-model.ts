@@ -125,8 +125,28 @@ export interface FloatPool1d {
   padding?: number;
 }
 
+/**
+ * Token embeddings, the first layer only: the input is `inputSize` token ids (integers 0 .. vocab - 1, no
+ * preprocessing), the output their rows of E laid out [dim, seq] (index j * seq + t; shape [dim, 1, seq]).
+ */
+export interface FloatEmbedding {
+  type: "embedding";
+  /** [vocab][dim] */
+  E: number[][];
+}
+
 export type FloatLayer =
-  FloatConv1d | FloatPool1d | FloatDense | FloatConv2d | FloatPool | FloatFlatten | FloatAdd | FloatActivation | FloatSoftmax | FloatTrees;
+  | FloatEmbedding
+  | FloatConv1d
+  | FloatPool1d
+  | FloatDense
+  | FloatConv2d
+  | FloatPool
+  | FloatFlatten
+  | FloatAdd
+  | FloatActivation
+  | FloatSoftmax
+  | FloatTrees;
 
 /** Standardizes a raw input with the model's preprocessing. */
 export function preprocess(m: FloatModel, raw: readonly number[]): number[] {
@@ -161,6 +181,8 @@ export function layerOutShape(l: FloatLayer, input: Shape): Shape {
         windowOut(l.inShape[1], l.kernel, l.stride, l.padding ?? 0),
         windowOut(l.inShape[2], l.kernel, l.stride, l.padding ?? 0),
       ];
+    case "embedding":
+      return [l.E[0].length, 1, size(input)];
     case "conv1d":
       return [l.W.length, 1, windowOut(l.inShape[1], l.kernel, l.stride, l.padding)];
     case "maxpool1d":
@@ -265,6 +287,16 @@ export function validateFloatModel(m: FloatModel): Shape[] {
     } else if (l.type === "activation") {
       const e = activationSpecError(f, l);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
+    } else if (l.type === "embedding") {
+      if (li !== 0) fail(f, "an embedding must be the first layer (it reads the token ids)");
+      if (!Array.isArray(l.E) || l.E.length < 2 || !Array.isArray(l.E[0]) || l.E[0].length < 1)
+        fail(`${f}.E`, "must be a [vocab][dim] table with vocab >= 2 and dim >= 1");
+      l.E.forEach((row, v) => {
+        if (!Array.isArray(row) || row.length !== l.E[0].length) fail(`${f}.E[${v}]`, `must have ${l.E[0].length} entries`);
+        row.forEach((w, j) => finite(`${f}.E[${v}][${j}]`, w));
+      });
+      if (m.preprocess.mean.some((v) => v !== 0) || m.preprocess.std.some((v) => v !== 1))
+        fail("preprocess", "must be the identity (mean 0, std 1) for token ids");
     } else if (l.type === "conv1d" || l.type === "maxpool1d" || l.type === "avgpool1d") {
       const s = l.inShape;
       if (!Array.isArray(s) || s.length !== 2 || shape.length !== 3 || shape[1] !== 1 || shape[0] !== s[0] || shape[2] !== s[1])
@@ -308,7 +340,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, softmax, trees";
+const FLOAT_TYPES = "embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, softmax, trees";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -438,6 +470,18 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
       return Array.from(a, (v) => activationFloat(l, v));
     case "trees":
       return treesFloat(l, a);
+    case "embedding": {
+      const seq = a.length;
+      const dim = l.E[0].length;
+      const out = new Array<number>(dim * seq);
+      for (let t = 0; t < seq; t++) {
+        const id = a[t];
+        if (!Number.isInteger(id) || id < 0 || id >= l.E.length)
+          throw new RangeError(`input[${t}] = ${id} is not a token id of the vocabulary (0..${l.E.length - 1})`);
+        for (let j = 0; j < dim; j++) out[j * seq + t] = l.E[id][j];
+      }
+      return out;
+    }
     case "conv1d":
     case "maxpool1d":
     case "avgpool1d":

@@ -204,7 +204,33 @@ export interface AvgPool1dLayer {
   outFrac: number;
 }
 
+/**
+ * Token embeddings, as the first layer: the model's input is `seq` token ids (integers at frac 0, each checked to be in
+ * [0, vocab) by the circuit), the output their rows of E laid out [dim, seq] (index j * seq + t; the tracked shape is
+ * [dim, 1, seq], a sequence a conv1d or avgpool1d reads). Circuit `Embedding` (a multilinear lookup on the id's bits,
+ * docs/circuits.md, "Embeddings"). Open weights only.
+ */
+export interface EmbeddingLayer {
+  type: "embedding";
+  vocab: number;
+  dim: number;
+  seq: number;
+  /** [vocab][dim], wBits-wide integers at wFrac. */
+  E: number[][];
+  wBits: number;
+  wFrac: number;
+  /** = wBits and wFrac: the rows are the outputs. */
+  outBits: number;
+  outFrac: number;
+}
+
+/** Bits of a token id of a vocabulary of `vocab` tokens (ids 0 .. vocab - 1 fit them unsigned). */
+export function idBits(vocab: number): number {
+  return Math.max(1, Math.ceil(Math.log2(vocab)));
+}
+
 export type QuantizedLayer =
+  | EmbeddingLayer
   | Conv1dLayer
   | MaxPool1dLayer
   | AvgPool1dLayer
@@ -237,6 +263,7 @@ export function checkRangeInt(field: string, v: unknown, min: number, max: numbe
 }
 
 export const SUPPORTED = [
+  "embedding",
   "dense",
   "conv2d",
   "conv1d",
@@ -407,6 +434,34 @@ export function checkDense(f: string, l: DenseLayer, width: number): void {
   });
   if (!Array.isArray(l.B) || l.B.length !== l.nOut) fail(`${f}.B`, `must have nOut = ${l.nOut} entries`);
   l.B.forEach((b, j) => checkInt(`${f}.B[${j}]`, b, l.bBits));
+}
+
+/** An embedding layer's checks: the first layer, on integer ids wide enough for the vocabulary; returns its shape. */
+export function checkEmbedding(
+  f: string,
+  l: EmbeddingLayer,
+  li: number,
+  input: { size: number; bits: number; frac: number },
+  weights: string,
+): Shape3 {
+  if (li !== 0) fail(f, "an embedding must be the first layer (it reads the token ids)");
+  if (weights !== "open")
+    fail(f, `is an embedding: its table is a circuit constant; use weights "open" (a committed table is not built yet)`);
+  checkRangeInt(`${f}.vocab`, l.vocab, 2, 1 << 12);
+  checkRangeInt(`${f}.dim`, l.dim, 1, 1 << 12);
+  if (l.seq !== input.size) fail(`${f}.seq`, `is ${l.seq} but the model input holds ${input.size} token ids`);
+  if (input.frac !== 0) fail("input.frac", `must be 0 for token ids (got ${input.frac})`);
+  const n = idBits(l.vocab);
+  if (input.bits < n + 1) fail("input.bits", `= ${input.bits} cannot hold token ids up to ${l.vocab - 1}; use at least ${n + 1}`);
+  checkRangeInt(`${f}.wBits`, l.wBits, 2, 32);
+  if (l.outBits !== l.wBits || l.outFrac !== l.wFrac)
+    fail(`${f}.outBits`, "and outFrac must equal wBits and wFrac (the rows are the outputs)");
+  if (!Array.isArray(l.E) || l.E.length !== l.vocab) fail(`${f}.E`, `must have vocab = ${l.vocab} rows`);
+  l.E.forEach((row, v) => {
+    if (!Array.isArray(row) || row.length !== l.dim) fail(`${f}.E[${v}]`, `must have dim = ${l.dim} entries`);
+    row.forEach((w, j) => checkInt(`${f}.E[${v}][${j}]`, w, l.wBits));
+  });
+  return [l.dim, 1, l.seq];
 }
 
 /** Width of every value of a tree ensemble's commitment record (thresholds, indices, leaves and base fit it). */

@@ -45,6 +45,7 @@ import {
   type Conv1dLayer,
   type Conv2dLayer,
   type DenseLayer,
+  type EmbeddingLayer,
   type FlattenLayer,
   type HeadLayer,
   type MaxPool1dLayer,
@@ -54,7 +55,9 @@ import {
   type TreesLayer,
   SUPPORTED,
   TREE_RECORD_BITS,
+  idBits,
   checkActivation,
+  checkEmbedding,
   checkDense,
   checkRangeInt,
   checkSeq,
@@ -75,6 +78,7 @@ export type {
   Conv1dLayer,
   Conv2dLayer,
   DenseLayer,
+  EmbeddingLayer,
   FlattenLayer,
   HeadLayer,
   MaxPool1dLayer,
@@ -83,7 +87,18 @@ export type {
   SoftmaxLayer,
   TreesLayer,
 };
-export { TREE_RECORD_BITS, treesRecord };
+export { TREE_RECORD_BITS, idBits, treesRecord };
+
+/** Twin of `Embedding`: the rows of the ids, laid out [dim, seq]. @throws RangeError naming the token out of the vocabulary. */
+export function embeddingEval(l: EmbeddingLayer, ids: readonly bigint[]): bigint[] {
+  const out = new Array<bigint>(l.dim * l.seq);
+  ids.forEach((id, t) => {
+    if (id < 0n || id >= BigInt(l.vocab))
+      throw new RangeError(`input[${t}] = ${id} is not a token id of the vocabulary (0..${l.vocab - 1})`);
+    for (let j = 0; j < l.dim; j++) out[j * l.seq + t] = BigInt(l.E[Number(id)][j]);
+  });
+  return out;
+}
 
 /** How the input enters the public signals: behind a salted commitment, or packed in the clear. */
 export type InputMode = "committed" | "public";
@@ -178,6 +193,12 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     const done = () => outs.push({ width, shape });
     if (l.type === "activation") {
       checkActivation(f, l, bits);
+      bits = l.outBits;
+      return done();
+    }
+    if (l.type === "embedding") {
+      shape = checkEmbedding(f, l, li, m.input, m.weights);
+      width = l.dim * l.seq;
       bits = l.outBits;
       return done();
     }
@@ -413,6 +434,13 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       out = ranges.map(() => full);
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
+    } else if (l.type === "embedding") {
+      // every id of the vocabulary may come: each output dim ranges over its column of the table
+      const col = Array.from({ length: l.dim }, (_, j) => ({
+        lo: BigInt(Math.min(...l.E.map((r) => r[j]))),
+        hi: BigInt(Math.max(...l.E.map((r) => r[j]))),
+      }));
+      out = Array.from({ length: l.dim * l.seq }, (_, i) => col[Math.floor(i / l.seq)]);
     } else if (l.type === "trees") {
       // every split compares an input with a threshold clamped into [lo - 1, hi]: D bounds |T - x|
       const h = hull(ranges);
@@ -492,6 +520,9 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       case "softmax":
         a = softmaxEval(l, a);
         break;
+      case "embedding":
+        a = embeddingEval(l, a);
+        break;
       case "trees":
         a = treesAcc(l, a).map((v) => requantize(v, l.shift, l.outBits, false));
         break;
@@ -526,6 +557,10 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
 export function modelChunks(m: QuantizedModel): bigint[] {
   const chunks: bigint[] = [];
   m.layers.forEach((l, li) => {
+    if (l.type === "embedding") {
+      chunks.push(...packSigned(l.E.flat().map(BigInt), l.wBits, `layers[${li}].E`));
+      return;
+    }
     if (l.type === "trees") {
       chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
       return;

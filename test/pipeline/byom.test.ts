@@ -101,6 +101,8 @@ const EXPECTED: Record<string, { layers: string; ops: string[] }> = {
     layers: "conv1d+relu pad 1 -> maxpool1d -> conv1d pad 1 -> avgpool1d -> flatten -> dense",
     ops: ["Conv", "MaxPool", "Pad", "AveragePool"],
   },
+  "embedding-bag": { layers: "embedding -> avgpool1d -> flatten -> dense", ops: ["Gather", "ReduceMean", "Gemm"] },
+  "embedding-conv1d": { layers: "embedding -> conv1d+relu pad 1 -> flatten -> dense", ops: ["Gather", "Transpose", "Conv"] },
   "conv1d-gap": { layers: "conv1d+relu pad 1 -> avgpool1d -> flatten -> dense", ops: ["Conv", "GlobalAveragePool"] },
 };
 

@@ -24,6 +24,7 @@ import { SNARK_FIELD, toField } from "../../util/field";
 import { describeActivation, piecewiseRounds } from "../../formats/activations";
 import { softmaxBounds } from "../../formats/softmax";
 import { isLeaf, treeComparisons, treeProducts } from "../../formats/trees";
+import { idBits } from "../../formats/quantized-layers";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -254,6 +255,17 @@ function layerCode(
       body.push(
         `    // layer ${i}: activation ${describeActivation({ fn: l.fn, ...(l.params ?? {}) })} on ${p.outSize} values: ${l.inBits}-bit input in ${2 ** l.segmentBits} segment${l.segmentBits ? "s" : ""}, degree ${l.degree}${piecewiseRounds(l) ? `, |acc| < 2^${p.A - 1}, shift ${l.shift}` : " (a table)"}, ${l.outBits}-bit out${l.maxError !== undefined ? ` (worst error ${l.maxError.toPrecision(3)})` : ""}`,
         `    component l${i} = PiecewisePolyEach(${p.outSize}, ${l.inBits}, ${l.segmentBits}, ${l.degree}, ${p.A}, ${l.shift}, ${l.outBits}, L${i}_C());`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "embedding": {
+      const n = idBits(l.vocab);
+      const E = "[" + l.E.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+      fns.push(`function L${i}_E() {\n    return ${E};\n}`);
+      body.push(
+        `    // layer ${i}: embedding of ${l.seq} token ids (vocabulary ${l.vocab}, ${n}-bit ids checked < ${l.vocab}) into ${l.dim} dims, laid out [${l.dim}, ${l.seq}]`,
+        `    component l${i} = Embedding(${l.seq}, ${n}, ${l.vocab}, ${l.dim}, L${i}_E());`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;

@@ -6,6 +6,7 @@
 import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
 import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
 import { treeComparisons, treeProducts } from "../../formats/trees";
+import { idBits } from "../../formats/quantized-layers";
 import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
 import {
@@ -86,6 +87,11 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return 0;
       case "activation":
         return p.outSize * piecewiseConstraints(l, p.A);
+      case "embedding": {
+        const n = idBits(l.vocab);
+        // the vocabulary check LessEqConst(n + 1, V - 1) has its output pinned to 1: its boolean constraint folds away
+        return l.seq * (n + (2 ** n - n - 1) + (l.vocab < 2 ** n ? n + 1 : 0));
+      }
       case "conv1d": {
         let taps = 0;
         if (priv) forEachConv1dTap(l, () => taps++);

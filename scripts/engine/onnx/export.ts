@@ -19,10 +19,10 @@ function tensor(name: string, dims: number[], values: readonly number[]): onnx.I
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: [...values] };
 }
 
-function valueInfo(name: string, dims: number[]): onnx.IValueInfoProto {
+function valueInfo(name: string, dims: number[], elemType: number = onnx.TensorProto.DataType.FLOAT): onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
   };
 }
 
@@ -189,6 +189,21 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push(...activationNodes(l, li, cur, out, inits));
         cur = out;
         break;
+      case "embedding":
+        // Gather gives [1, seq, d] (token-major); the layer's layout is [d, seq]: transpose to [1, d, seq]
+        inits.push(tensor(`embedding_${li}_E`, [l.E.length, l.E[0].length], l.E.flat()));
+        nodes.push(
+          {
+            name: `embedding_${li}`,
+            opType: "Gather",
+            input: [`embedding_${li}_E`, cur],
+            output: [`${out}_rows`],
+            attribute: [int("axis", 0)],
+          },
+          { name: `embedding_${li}_t`, opType: "Transpose", input: [`${out}_rows`], output: [out], attribute: [ints("perm", [0, 2, 1])] },
+        );
+        cur = out;
+        break;
       case "conv1d":
         inits.push(
           tensor(`conv1d_${li}_W`, [l.W.length, l.inShape[0] / (l.groups ?? 1), l.kernel], l.W.flat(2)),
@@ -256,7 +271,11 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
       name: fm.name,
       node: nodes,
       initializer: inits,
-      input: [valueInfo("input", inDims)],
+      input: [
+        fm.layers[0].type === "embedding"
+          ? valueInfo("input", [1, fm.inputSize], onnx.TensorProto.DataType.INT64)
+          : valueInfo("input", inDims),
+      ],
       output: [valueInfo(outName, [1, nOut])],
     },
   };

@@ -23,6 +23,7 @@ export const SUPPORTED_OPS = [
   "Erf",
   "Pow",
   "Conv",
+  "Gather",
   "MaxPool",
   "AveragePool",
   "GlobalAveragePool",

@@ -90,6 +90,30 @@ export function convertConv(step: Step): void {
   pushWeighted(step, conv, [1, M, oh, ow], [M, oh, ow]);
 }
 
+/**
+ * Gather on a constant [V, d] table with the graph's token ids [1, seq] as indices (nn.Embedding): an embedding
+ * layer. ONNX's output [1, seq, d] is token-major; the layer's is [d, seq] (a sequence of d channels), so the walk
+ * records the permutation: a Flatten then Gemm reads the weight columns through it, a Transpose(0, 2, 1) undoes it
+ * for a Conv1d, a ReduceMean over axis 1 averages the sequence.
+ */
+export function convertEmbedding(step: Step): void {
+  const { walk, at, ins, err, constIn, setShape } = step;
+  const { shape } = walk;
+  if (walk.layers.length > 0 || ins[1] !== walk.cur) err("supported only as the first node, reading the token ids (nn.Embedding)");
+  if (at.int("axis", 0) !== 0) err(`axis ${at.int("axis", 0)} is not supported; supported: 0 (rows of the table)`);
+  const T = constIn(0, "the embedding table");
+  if (T.dims.length !== 2) err(`table ${ins[0]} has dims [${T.dims}]; supported: [vocab, dim]`);
+  if (shape.length !== 2 || shape[0] !== 1) err(`reads token ids of shape [${shape}]; supported: [1, seq]`);
+  const [V, d] = T.dims;
+  const seq = shape[1];
+  const E = Array.from({ length: V }, (_, v) => T.data.slice(v * d, (v + 1) * d));
+  walk.layers.push({ type: "embedding", E });
+  walk.physical = [d, 1, seq];
+  walk.perm = Array.from({ length: seq * d }, (_, e) => (e % d) * seq + Math.floor(e / d));
+  walk.foldable = false;
+  setShape([1, seq, d]);
+}
+
 /** Conv on a [1, C, L] sequence (PyTorch's Conv1d): a conv1d layer. */
 function convertConv1d(step: Step): void {
   const { at, ins, err, constIn } = step;
@@ -122,6 +146,20 @@ function convertConv1d(step: Step): void {
 /** MaxPool / AveragePool with a 1-D window, GlobalAveragePool or ReduceMean over the length of a [1, C, L] sequence. */
 function convertPool1d(step: Step): void {
   const { walk, node, op, at, ins, err, setShape } = step;
+  const last = walk.layers[walk.layers.length - 1];
+  if (op === "ReduceMean" && walk.perm && last?.type === "embedding") {
+    // the mean over the tokens of an embedding's [1, seq, d] output: an average over the layer's [d, seq] sequence
+    const axes = (walk.opset >= 18 ? walk.consts.get(ins[1] ?? "")?.data : at.ints("axes"))?.map((a) => (a < 0 ? a + 3 : a));
+    if (!axes || axes.length !== 1 || axes[0] !== 1)
+      err(`ReduceMean over axes [${axes ?? "all"}] of the embeddings [${walk.shape}] is not supported; supported: the token axis [1]`);
+    const [d, , seq] = walk.physical as [number, number, number];
+    walk.layers.push({ type: "avgpool1d", inShape: [d, seq], kernel: seq, stride: 1 });
+    walk.physical = [d, 1, 1];
+    walk.perm = null;
+    walk.foldable = false;
+    setShape(at.int("keepdims", 1) === 1 ? [1, 1, d] : [1, d]);
+    return;
+  }
   const [C, L] = enterSeq(step);
   let kernel = L;
   let stride = 1;

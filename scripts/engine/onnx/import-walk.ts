@@ -8,7 +8,7 @@ import { type Const, FOLDABLE_OPS, foldConstant, numel, tensorValues } from "./f
 import { OnnxImportError, RESIDUAL, SUPPORTED_OPS, unsupported } from "./import-errors";
 import { convertAffine, convertBatchNorm, convertRelu } from "./import-folds";
 import { matchActivation } from "./import-activations";
-import { convertConv, convertGemm, convertPad, convertPool } from "./import-layers";
+import { convertConv, convertEmbedding, convertGemm, convertPad, convertPool } from "./import-layers";
 import { type Step, type Walk, nodeName, stepOf } from "./import-state";
 import { convertCast, convertDropout, convertSoftmax, convertTranspose, convertView } from "./import-views";
 import type { onnx } from "./proto";
@@ -28,6 +28,7 @@ const CONVERTERS = new Map<string, (step: Step) => void>([
   ["Gemm", convertGemm],
   ["MatMul", convertGemm],
   ["Conv", convertConv],
+  ["Gather", convertEmbedding],
   ["MaxPool", convertPool],
   ["AveragePool", convertPool],
   ["GlobalAveragePool", convertPool],

@@ -98,8 +98,23 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
     fileErr(`the graph must have exactly one data input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ")})`);
   const input = inputs[0];
   const elem = input.type?.tensorType?.elemType;
-  if (elem !== undefined && elem !== null && elem !== onnx.TensorProto.DataType.FLOAT && elem !== onnx.TensorProto.DataType.DOUBLE)
-    fileErr(`graph input ${input.name} is ${dataTypeName(elem)}; supported: FLOAT or DOUBLE inputs`);
+  const DT = onnx.TensorProto.DataType;
+  // integer inputs are token ids, which only an embedding (a Gather on a constant table) may read
+  const ids = elem === DT.INT64 || elem === DT.INT32;
+  if (elem !== undefined && elem !== null && elem !== DT.FLOAT && elem !== DT.DOUBLE && !ids)
+    fileErr(`graph input ${input.name} is ${dataTypeName(elem)}; supported: FLOAT or DOUBLE inputs, or INT64 / INT32 token ids`);
+  if (ids) {
+    const readers = (g.node ?? []).filter((n) => (n.input ?? []).includes(input.name ?? ""));
+    if (
+      readers.length !== 1 ||
+      readers[0].opType !== "Gather" ||
+      readers[0].input?.[1] !== input.name ||
+      !consts.has(readers[0].input?.[0] ?? "")
+    )
+      fileErr(
+        `graph input ${input.name} is ${dataTypeName(elem as number)} (token ids): supported only as the indices of one Gather on a constant table (nn.Embedding)`,
+      );
+  }
   const rawDims = input.type?.tensorType?.shape?.dim ?? [];
   const dims = rawDims.map((d, i) => {
     if (d.dimParam || !d.dimValue) {
