@@ -186,21 +186,26 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
         if (l.padding) q.padding = l.padding;
         return q;
       }
-      case "avgpool": {
-        const shift = Math.log2(l.kernel * l.kernel);
+      case "avgpool":
+      case "avgpool1d": {
+        const window = l.type === "avgpool" ? l.kernel * l.kernel : l.kernel;
+        const shift = Math.log2(window);
         if (!Number.isInteger(shift))
           throw new Error(
-            `layers[${li}]: avgpool ${l.kernel}x${l.kernel} is not supported: the window size must be a power of two (2x2, 4x4, ...) so that the average is a shift`,
+            `layers[${li}]: ${l.type === "avgpool" ? `avgpool ${l.kernel}x${l.kernel}` : `avgpool1d of ${l.kernel}`} is not supported: the window size must be a power of two (${l.type === "avgpool" ? "2x2, 4x4" : "2, 4, 8"}, ...) so that the average is a shift`,
           );
-        const q: QuantizedLayer = {
-          type: "avgpool",
-          inShape: [...l.inShape],
-          kernel: l.kernel,
-          stride: l.stride,
-          shift,
-          outBits: bits,
-          outFrac: fIn,
-        };
+        const q: QuantizedLayer =
+          l.type === "avgpool"
+            ? { type: "avgpool", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride, shift, outBits: bits, outFrac: fIn }
+            : {
+                type: "avgpool1d",
+                inShape: [l.inShape[0], l.inShape[1]],
+                kernel: l.kernel,
+                stride: l.stride,
+                shift,
+                outBits: bits,
+                outFrac: fIn,
+              };
         // absent = no padding: keeps the files of unpadded models exactly as before the field existed
         if (l.padding) q.padding = l.padding;
         return q;
@@ -234,24 +239,6 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
       }
       case "maxpool1d": {
         const q: QuantizedLayer = { type: "maxpool1d", inShape: [...l.inShape], kernel: l.kernel, stride: l.stride };
-        if (l.padding) q.padding = l.padding;
-        return q;
-      }
-      case "avgpool1d": {
-        const shift = Math.log2(l.kernel);
-        if (!Number.isInteger(shift))
-          throw new Error(
-            `layers[${li}]: avgpool1d of ${l.kernel} is not supported: the window must be a power of two (2, 4, 8, ...) so that the average is a shift`,
-          );
-        const q: QuantizedLayer = {
-          type: "avgpool1d",
-          inShape: [...l.inShape],
-          kernel: l.kernel,
-          stride: l.stride,
-          shift,
-          outBits: bits,
-          outFrac: fIn,
-        };
         if (l.padding) q.padding = l.padding;
         return q;
       }
