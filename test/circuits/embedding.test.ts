@@ -7,7 +7,7 @@ import { quantizeModel } from "../../scripts/engine/quantize";
 import { type FloatModel, forwardFloat } from "../../scripts/formats/float-model";
 import { inferQuantized, inputCommitment } from "../../scripts/formats/quantized-model";
 import { quantizeFeatures } from "../../scripts/formats/quantized-input";
-import { type Circuit, circuitFromSource, templateCircuit } from "../helpers/circuit";
+import { type Circuit, circuitFromSource, precompile, templateCircuit } from "../helpers/circuit";
 
 function rand(seed: number): () => number {
   let s = seed;
@@ -87,9 +87,13 @@ describe("circuits/lib/embedding.circom and generated embedding models", functio
       const g = rand(seed);
       return Array.from({ length: n }, () => Array.from({ length: seq }, () => Math.floor(((g() + 1) / 2) * V)));
     };
-    for (const fm of models) {
+    const quantized = models.map((fm) => quantizeModel(fm, ids(64, 1), { bits: 8 }));
+    before(async function () {
+      await precompile(await Promise.all(quantized.map(async (qm) => [qm.name, await generateMainCircuit(qm)] as const)));
+    });
+    models.forEach((fm, mi) => {
       it(`${fm.name}: frac-0 id inputs, the circuit equals the twin and the estimate, and follows the float model`, async function () {
-        const qm = quantizeModel(fm, ids(64, 1), { bits: 8 });
+        const qm = quantized[mi];
         expect(qm.input.frac).to.equal(0);
         const c = await circuitFromSource(qm.name, await generateMainCircuit(qm));
         expect(c.compiled.constraints).to.equal(estimateConstraints(qm).constraints);
@@ -118,6 +122,6 @@ describe("circuits/lib/embedding.circom and generated embedding models", functio
         expect(agree).to.be.at.least(90);
         console.log(`      ${fm.name}: ${c.compiled.constraints} constraints, agreement ${agree}/100`);
       });
-    }
+    });
   });
 });

@@ -8,7 +8,7 @@ import { inferQuantized, inputCommitment } from "../../scripts/formats/quantized
 import { quantizeFeatures } from "../../scripts/formats/quantized-input";
 import { circuitModelCommitment } from "../../scripts/formats/model-layout";
 import { toField } from "../../scripts/util/field";
-import { type Circuit, circuitFromSource } from "../helpers/circuit";
+import { type Circuit, circuitFromSource, precompile } from "../helpers/circuit";
 
 function rand(seed: number): () => number {
   let s = seed;
@@ -42,9 +42,13 @@ describe("sequence layers: conv1d, maxpool1d, avgpool1d (circuits/lib/seq.circom
   const fm = seqModel();
   const r = rand(5);
   const calib = Array.from({ length: 64 }, () => Array.from({ length: 32 }, () => r() * 2));
-  for (const weights of ["open", "private"] as const) {
+  const quantized = (["open", "private"] as const).map((weights) => ({ ...quantizeModel(fm, calib, { bits: 8, weights }), name: `tiny-seq-${weights}` }));
+  before(async function () {
+    await precompile(await Promise.all(quantized.map(async (qm) => [qm.name, await generateMainCircuit(qm)] as const)));
+  });
+  for (const qm of quantized) {
+    const weights = qm.weights;
     describe(`${weights} weights`, function () {
-      const qm = { ...quantizeModel(fm, calib, { bits: 8, weights }), name: `tiny-seq-${weights}` };
       let c: Circuit;
       before(async function () {
         c = await circuitFromSource(qm.name, await generateMainCircuit(qm));
