@@ -16,14 +16,8 @@ import {
 import { type SoftmaxParams, expPoly } from "./softmax";
 import { type IntTreeEnsemble, treesError } from "./trees";
 
-export interface DenseLayer {
-  type: "dense";
-  nIn: number;
-  nOut: number;
-  /** nOut x nIn weights, each in the wBits signed range. */
-  W: number[][];
-  /** nOut biases at the accumulator scale (input frac + weight frac), each in the bBits signed range. */
-  B: number[];
+/** The widths and scales every weighted layer (dense, conv2d, conv1d) carries: its requantization's parameters. */
+export interface WeightScales {
   wBits: number;
   /** Fractional bits of W (informational: the circuit only needs shift). */
   wFrac: number;
@@ -35,13 +29,23 @@ export interface DenseLayer {
   relu: boolean;
 }
 
+export interface DenseLayer extends WeightScales {
+  type: "dense";
+  nIn: number;
+  nOut: number;
+  /** nOut x nIn weights, each in the wBits signed range. */
+  W: number[][];
+  /** nOut biases at the accumulator scale (input frac + weight frac), each in the bBits signed range. */
+  B: number[];
+}
+
 /**
  * 2-D convolution on a CHW tensor (flattened row-major: index = (c * H + y) * W + x). Output shape:
  * [outChannels, floor((H + 2*padding - kernel) / stride) + 1, same for W]. Zero padding. `groups` (absent = 1):
  * grouped convolution, output channel o reads only the inShape[0] / groups input channels of its group
  * floor(o / (outChannels / groups)); groups = inShape[0] is a depthwise convolution.
  */
-export interface Conv2dLayer {
+export interface Conv2dLayer extends WeightScales {
   type: "conv2d";
   inShape: [number, number, number];
   outChannels: number;
@@ -53,13 +57,6 @@ export interface Conv2dLayer {
   /** [outChannels][inChannels / groups][kernel][kernel] */
   W: number[][][][];
   B: number[];
-  wBits: number;
-  wFrac: number;
-  bBits: number;
-  shift: number;
-  outBits: number;
-  outFrac: number;
-  relu: boolean;
 }
 
 /**
@@ -163,7 +160,7 @@ export interface TreesLayer extends IntTreeEnsemble {
  * optional groups: requantize(B[o] + sum over o's in-range taps of W[o][c][k] * x, shift, outBits, relu); output
  * [outChannels, floor((L + 2*padding - kernel) / stride) + 1]. Circuit `Conv1dAcc{Open,Private}` + `RequantizeEach`.
  */
-export interface Conv1dLayer {
+export interface Conv1dLayer extends WeightScales {
   type: "conv1d";
   inShape: [number, number];
   outChannels: number;
@@ -174,13 +171,6 @@ export interface Conv1dLayer {
   /** [outChannels][inChannels / groups][kernel] */
   W: number[][][];
   B: number[];
-  wBits: number;
-  wFrac: number;
-  bBits: number;
-  shift: number;
-  outBits: number;
-  outFrac: number;
-  relu: boolean;
 }
 
 /** Max pooling on a [C, L] sequence (padded taps never win); bits and scale kept. Circuit `MaxPool1d`. */
