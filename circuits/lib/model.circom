@@ -12,6 +12,7 @@ include "softmax.circom";
 include "trees.circom";
 include "seq.circom";
 include "embedding.circom";
+include "attention.circom";
 include "argmax.circom";
 include "commit.circom";
 include "binding.circom";

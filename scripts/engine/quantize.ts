@@ -21,6 +21,8 @@ import { fracFor, signedRange } from "../formats/fixed-point";
 export { fracFor };
 import { activationMaxAbs, fitActivation, fitFunction } from "./activation-fit";
 import { idBits } from "../formats/quantized-layers";
+import type { SoftmaxParams } from "../formats/softmax";
+import { attentionFloatParts, layerNormParams } from "../formats/transformer";
 
 export interface QuantizeOptions {
   /** Bits of inputs, weights and activations (default 8). */
@@ -287,35 +289,72 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
         return q;
       }
       case "softmax": {
-        // the difference to the largest logit keeps at most 8 fractional bits and covers [-16, 0] (exp(-16) < 2^-23:
-        // beyond, it saturates at a value whose exp is 0); exp at 16 bits (2^-14); probabilities at outBits - 2
-        const fd = Math.min(fIn, 8);
-        const diffBits = Math.min(16, Math.max(fd + 5, 4));
-        const eBits = 16;
-        const eFrac = eBits - 2;
-        const fit = fitFunction((x) => Math.exp(Math.min(x, 0)), `layers[${li}] (softmax): exp`, diffBits, fd, eBits, eFrac);
+        const q: QuantizedLayer = { type: "softmax", ...softmaxParams(`layers[${li}] (softmax)`, bitsIn, fIn, outBitsOf(li)) };
+        fIn = q.outFrac;
+        return q;
+      }
+      case "layernorm": {
         const outBits = outBitsOf(li);
-        const q: QuantizedLayer = {
-          type: "softmax",
+        const q = layerNormParams(`layers[${li}]`, l, bitsIn, fIn, outBits, fracFor(actMax[li], outBits));
+        fIn = q.outFrac;
+        return { type: "layernorm", ...q };
+      }
+      case "attention": {
+        // the scales of q, k, v, the scores and the context come from the float intermediates on the calibration set
+        const m = { q: 0, k: 0, v: 0, scores: 0, ctx: 0 };
+        for (const x of calibration) {
+          const acts = forwardFloat(fm, x);
+          const parts = attentionFloatParts(l, li === 0 ? x : acts[li - 1]);
+          for (const key of Object.keys(m) as (keyof typeof m)[]) m[key] = Math.max(m[key], maxAbs(parts[key]));
+        }
+        const project = (W: number[][], B: number[], inFrac: number, outMax: number, outBits: number) => {
+          const wFrac = fracFor(maxAbs(W.flat()), bits);
+          let outFrac = fracFor(outMax, outBits);
+          let shift = inFrac + wFrac - outFrac;
+          if (shift < 0) {
+            outFrac = inFrac + wFrac;
+            shift = 0;
+          }
+          const Wq = W.map((r) => r.map((w) => roundHalfAway(w * 2 ** wFrac)));
+          return { W: Wq, B: quantBias(li, B, inFrac + wFrac), wFrac, shift, outBits, outFrac };
+        };
+        const rescale = (accFrac: number, outMax: number, outBits: number) => {
+          let outFrac = fracFor(outMax, outBits);
+          let shift = accFrac - outFrac;
+          if (shift < 0) {
+            outFrac = accFrac;
+            shift = 0;
+          }
+          return { shift, outBits, outFrac };
+        };
+        const q = project(l.Wq, l.Bq, fIn, m.q, bits);
+        const k = project(l.Wk, l.Bk, fIn, m.k, bits);
+        const v = project(l.Wv, l.Bv, fIn, m.v, bits);
+        const scores = rescale(q.outFrac + k.outFrac, m.scores, bits);
+        // attention weights at 2^-bits (two more bits than a probability head: they weigh every value)
+        const { maxError: _e, ...softmax } = softmaxParams(`layers[${li}] (attention softmax)`, scores.outBits, scores.outFrac, bits + 2);
+        const ctx = rescale(softmax.outFrac + v.outFrac, m.ctx, bits);
+        const { outBits, outFrac, ...o } = project(l.Wo, l.Bo, ctx.outFrac, actMax[li], outBitsOf(li));
+        const layer: QuantizedLayer = {
+          type: "attention",
+          inShape: [...l.inShape],
+          heads: l.heads,
           inBits: bitsIn,
           inFrac: fIn,
-          diffShift: fIn - fd,
-          diffBits,
-          exp: {
-            segmentBits: fit.poly.segmentBits,
-            degree: fit.poly.degree,
-            shift: fit.poly.shift,
-            coeffs: fit.poly.coeffs,
-            outBits: eBits,
-            inFrac: fd,
-            outFrac: eFrac,
-          },
+          wBits: bits,
+          bBits,
+          q,
+          k,
+          v,
+          scores,
+          softmax,
+          ctx,
+          o,
           outBits,
-          outFrac: outBits - 2,
-          maxError: Number(fit.maxError.toPrecision(4)),
+          outFrac,
         };
-        fIn = outBits - 2;
-        return q;
+        fIn = outFrac;
+        return layer;
       }
       case "add": {
         // align both operands to the finer scale F (a left shift of the coarser one is exact), then requantize
@@ -356,6 +395,37 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
     classes: fm.classes,
     preprocess: fm.preprocess,
   });
+}
+
+/**
+ * A softmax over inBits-bit logits at 2^-inFrac with outBits-bit probabilities: the difference to the largest logit
+ * keeps at most 8 fractional bits and covers [-16, 0] (exp(-16) < 2^-23: beyond, it saturates at a value whose exp
+ * is 0); exp at 16 bits (2^-14), fitted (activation-fit.ts); probabilities at 2^-(outBits - 2).
+ */
+function softmaxParams(what: string, inBits: number, inFrac: number, outBits: number): SoftmaxParams & { maxError: number } {
+  const fd = Math.min(inFrac, 8);
+  const diffBits = Math.min(16, Math.max(fd + 5, 4));
+  const eBits = 16;
+  const eFrac = eBits - 2;
+  const fit = fitFunction((x) => Math.exp(Math.min(x, 0)), `${what}: exp`, diffBits, fd, eBits, eFrac);
+  return {
+    inBits,
+    inFrac,
+    diffShift: inFrac - fd,
+    diffBits,
+    exp: {
+      segmentBits: fit.poly.segmentBits,
+      degree: fit.poly.degree,
+      shift: fit.poly.shift,
+      coeffs: fit.poly.coeffs,
+      outBits: eBits,
+      inFrac: fd,
+      outFrac: eFrac,
+    },
+    outBits,
+    outFrac: outBits - 2,
+    maxError: Number(fit.maxError.toPrecision(4)),
+  };
 }
 
 /**

@@ -6,6 +6,14 @@
  */
 import { type ActivationSpec, activationFloat, activationSpecError } from "./activations";
 import { type TreeEnsemble, treesError, treesFloat } from "./trees";
+import {
+  type AttentionSpec,
+  type LayerNormSpec,
+  attentionFloatParts,
+  attentionSpecError,
+  layerNormFloat,
+  layerNormSpecError,
+} from "./transformer";
 
 export interface FloatModel {
   format: "zkml-float-v1";
@@ -135,7 +143,19 @@ export interface FloatEmbedding {
   E: number[][];
 }
 
+/** LayerNorm over the channels of each position of a [C, 1, L] sequence (or of a vector [n], inShape [n, 1]). */
+export interface FloatLayerNorm extends LayerNormSpec {
+  type: "layernorm";
+}
+
+/** Multi-head self-attention on a [E, 1, L] sequence (scripts/formats/transformer.ts). */
+export interface FloatAttention extends AttentionSpec {
+  type: "attention";
+}
+
 export type FloatLayer =
+  | FloatLayerNorm
+  | FloatAttention
   | FloatEmbedding
   | FloatConv1d
   | FloatPool1d
@@ -326,6 +346,9 @@ export function validateFloatModel(m: FloatModel): Shape[] {
       if (shape.length !== 1) fail(f, `a tree ensemble reads a vector, not shape [${shape}]`);
       const e = treesError(f, l, shape[0]);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
+    } else if (l.type === "layernorm" || l.type === "attention") {
+      const e = l.type === "layernorm" ? layerNormSpecError(f, l, shape) : attentionSpecError(f, l, shape);
+      if (e) throw new Error(`float model ${m.name}: ${e}`);
     } else if (l.type === "softmax") {
       if (li !== m.layers.length - 1) fail(f, "softmax must be the last layer (the model then outputs probabilities)");
       if (shape.length !== 1) fail(f, `softmax reads a vector of logits, not shape [${shape}]`);
@@ -340,7 +363,8 @@ export function validateFloatModel(m: FloatModel): Shape[] {
   return shapes;
 }
 
-const FLOAT_TYPES = "embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, softmax, trees";
+const FLOAT_TYPES =
+  "embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, layernorm, attention, softmax, trees";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -486,6 +510,10 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
     case "maxpool1d":
     case "avgpool1d":
       return seq1dFloat(l, a);
+    case "layernorm":
+      return layerNormFloat(l, a);
+    case "attention":
+      return attentionFloatParts(l, a).out;
     case "softmax": {
       const v = Array.from(a);
       const m = Math.max(...v);

@@ -15,6 +15,7 @@ import {
 } from "./activations";
 import { type SoftmaxParams, expPoly } from "./softmax";
 import { type IntTreeEnsemble, treesError } from "./trees";
+import { type AttentionParams, type LayerNormParams, outProjection, projectionError } from "./transformer";
 
 /** The widths and scales every weighted layer (dense, conv2d, conv1d) carries: its requantization's parameters. */
 export interface WeightScales {
@@ -219,7 +220,26 @@ export function idBits(vocab: number): number {
   return Math.max(1, Math.ceil(Math.log2(vocab)));
 }
 
+/**
+ * LayerNorm over the channels of each position (scripts/formats/transformer.ts LayerNormParams; circuit `LayerNorm`;
+ * docs/circuits.md, "Layer normalization"). Open weights only.
+ */
+export interface LayerNormLayer extends LayerNormParams {
+  type: "layernorm";
+}
+
+/**
+ * Multi-head self-attention on a [E, 1, L] sequence (scripts/formats/transformer.ts AttentionParams; circuits
+ * `HeadScores`, `SoftmaxValues` per row, `HeadMix`; docs/circuits.md, "Attention"). Its output is the o projection's
+ * (outBits, outFrac). Open weights only.
+ */
+export interface AttentionLayer extends AttentionParams {
+  type: "attention";
+}
+
 export type QuantizedLayer =
+  | LayerNormLayer
+  | AttentionLayer
   | EmbeddingLayer
   | Conv1dLayer
   | MaxPool1dLayer
@@ -264,6 +284,8 @@ export const SUPPORTED = [
   "flatten",
   "add",
   "activation",
+  "layernorm",
+  "attention",
   "softmax",
   "trees",
 ];
@@ -473,3 +495,79 @@ export function treesRecord(l: TreesLayer): number[] {
 }
 
 /** Weighted layers' packed chunks in commitment order: per layer, PackSigned(W flattened, wBits) ++ PackSigned(B, bBits). */
+
+/** The shape of a transformer layer's input: the tracked [C, 1, L], or a vector [n] read as [n, 1]. */
+function seqIn(f: string, inShape: unknown, shape: Shape3 | undefined, width: number, vectorOk: boolean): [number, number] {
+  const s = inShape as [number, number];
+  if (!Array.isArray(s) || s.length !== 2 || !s.every((v) => Number.isInteger(v) && v >= 1))
+    fail(`${f}.inShape`, `must be [channels, length] of positive integers, got ${JSON.stringify(inShape)}`);
+  if (s[0] * s[1] !== width) fail(`${f}.inShape`, `[${s.join(", ")}] holds ${s[0] * s[1]} values but the previous layer outputs ${width}`);
+  if (shape ? shape[0] !== s[0] || shape[1] !== 1 || shape[2] !== s[1] : !vectorOk || s[1] !== 1)
+    fail(
+      `${f}.inShape`,
+      `is [${s.join(", ")}] but the previous layer outputs ${shape ? `shape [${shape.join(", ")}]` : `a vector of ${width}`}`,
+    );
+  return s;
+}
+
+/** A LayerNorm layer's checks; it keeps the shape. */
+export function checkLayerNorm(
+  f: string,
+  l: LayerNormLayer,
+  shape: Shape3 | undefined,
+  width: number,
+  bits: number,
+  weights: string,
+): void {
+  if (weights !== "open")
+    fail(f, `is a LayerNorm: its scales are circuit constants; use weights "open" (committed LayerNorm weights are not built yet)`);
+  const [C] = seqIn(f, l.inShape, shape, width, true);
+  if (C < 2) fail(`${f}.inShape`, "must normalize over at least 2 channels");
+  if (l.inBits !== bits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${bits}-bit values; set it to ${bits}`);
+  checkRangeInt(`${f}.eps`, l.eps, 1, Number.MAX_SAFE_INTEGER);
+  checkRangeInt(`${f}.R`, l.R, 1, 100);
+  checkRangeInt(`${f}.gBits`, l.gBits, 2, 32);
+  checkRangeInt(`${f}.bBits`, l.bBits, 2, 64);
+  checkRangeInt(`${f}.shift`, l.shift, 0, 200);
+  checkRangeInt(`${f}.outBits`, l.outBits, 2, 32);
+  if (![l.inFrac, l.gFrac, l.outFrac].every(Number.isInteger)) fail(`${f}.inFrac`, ", gFrac and outFrac must be integers");
+  if (!Array.isArray(l.g) || l.g.length !== C) fail(`${f}.g`, `must have ${C} entries`);
+  l.g.forEach((v, c) => checkInt(`${f}.g[${c}]`, v, l.gBits));
+  if (!Array.isArray(l.B) || l.B.length !== C) fail(`${f}.B`, `must have ${C} entries`);
+  l.B.forEach((v, c) => checkInt(`${f}.B[${c}]`, v, l.bBits));
+}
+
+/** An attention layer's checks; it keeps the shape. */
+export function checkAttention(
+  f: string,
+  l: AttentionLayer,
+  shape: Shape3 | undefined,
+  width: number,
+  bits: number,
+  weights: string,
+): void {
+  if (weights !== "open")
+    fail(
+      f,
+      `is an attention layer: its projections are circuit constants; use weights "open" (committed attention weights are not built yet)`,
+    );
+  const [E, L] = seqIn(f, l.inShape, shape, width, false);
+  if (!Number.isInteger(l.heads) || l.heads < 1 || E % l.heads !== 0)
+    fail(`${f}.heads`, `= ${String(l.heads)} must divide the ${E} channels`);
+  if (L < 2) fail(`${f}.inShape`, "must hold a sequence of at least 2 positions");
+  if (l.inBits !== bits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${bits}-bit values; set it to ${bits}`);
+  checkRangeInt(`${f}.wBits`, l.wBits, 2, 32);
+  checkRangeInt(`${f}.bBits`, l.bBits, 2, 64);
+  for (const n of ["q", "k", "v", "o"] as const) {
+    const P = n === "o" ? outProjection(l) : l[n];
+    const e = typeof P === "object" && P !== null ? projectionError(`${f}.${n}`, P, E, l.wBits, l.bBits) : `${f}.${n} must be an object`;
+    if (e) throw new Error(`quantized model: ${e}`);
+  }
+  for (const n of ["scores", "ctx"] as const) {
+    checkRangeInt(`${f}.${n}.shift`, l[n]?.shift, 0, 64);
+    checkRangeInt(`${f}.${n}.outBits`, l[n]?.outBits, 2, 32);
+  }
+  if (l.softmax?.inBits !== l.scores.outBits || l.softmax?.inFrac !== l.scores.outFrac)
+    fail(`${f}.softmax.inBits`, `and inFrac must be the scores' (${l.scores.outBits}, ${l.scores.outFrac})`);
+  checkSoftmax(`${f}.softmax`, { type: "softmax", ...l.softmax }, l.scores.outBits, true, "values");
+}

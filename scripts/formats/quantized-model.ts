@@ -37,8 +37,13 @@ import {
 import { piecewiseAccRange, piecewiseEval, piecewiseOutRange, piecewiseRounds } from "./activations";
 import { softmaxEval } from "./softmax";
 import { treesAcc, treesAccRanges } from "./trees";
+import { attentionEval, attentionPlan, attentionRecord, layerNormBounds, layerNormEval } from "./transformer";
 import {
   type ActivationLayer,
+  type AttentionLayer,
+  type LayerNormLayer,
+  checkAttention,
+  checkLayerNorm,
   type AddLayer,
   type AvgPool1dLayer,
   type AvgPoolLayer,
@@ -72,6 +77,8 @@ import {
 
 export type {
   ActivationLayer,
+  AttentionLayer,
+  LayerNormLayer,
   AddLayer,
   AvgPool1dLayer,
   AvgPoolLayer,
@@ -193,6 +200,12 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     const done = () => outs.push({ width, shape });
     if (l.type === "activation") {
       checkActivation(f, l, bits);
+      bits = l.outBits;
+      return done();
+    }
+    if (l.type === "layernorm" || l.type === "attention") {
+      if (l.type === "layernorm") checkLayerNorm(f, l, shape, width, bits, m.weights);
+      else checkAttention(f, l, shape, width, bits, m.weights);
       bits = l.outBits;
       return done();
     }
@@ -434,6 +447,15 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       out = ranges.map(() => full);
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
+    } else if (l.type === "layernorm") {
+      // |d r| <= 2^R for every input: the accumulator's range does not depend on the inputs' ranges
+      const b = layerNormBounds(l, hull(ranges));
+      A = b.A;
+      const L = l.inShape[1];
+      accRanges = ranges.map((_, i) => b.acc[Math.floor(i / L)]);
+      out = accRanges.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
+    } else if (l.type === "attention") {
+      out = attentionPlan(l, ranges).out;
     } else if (l.type === "embedding") {
       // every id of the vocabulary may come: each output dim ranges over its column of the table
       const col = Array.from({ length: l.dim }, (_, j) => ({
@@ -520,6 +542,12 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       case "softmax":
         a = softmaxEval(l, a);
         break;
+      case "layernorm":
+        a = layerNormEval(l, a);
+        break;
+      case "attention":
+        a = attentionEval(l, a);
+        break;
       case "embedding":
         a = embeddingEval(l, a);
         break;
@@ -563,6 +591,15 @@ export function modelChunks(m: QuantizedModel): bigint[] {
     }
     if (l.type === "trees") {
       chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
+      return;
+    }
+    if (l.type === "layernorm") {
+      chunks.push(...packSigned(l.g.map(BigInt), l.gBits, `layers[${li}].g`), ...packSigned(l.B.map(BigInt), l.bBits, `layers[${li}].B`));
+      return;
+    }
+    if (l.type === "attention") {
+      const r = attentionRecord(l);
+      chunks.push(...packSigned(r.W.map(BigInt), l.wBits, `layers[${li}].W`), ...packSigned(r.B.map(BigInt), l.bBits, `layers[${li}].B`));
       return;
     }
     if (l.type !== "dense" && l.type !== "conv2d" && l.type !== "conv1d") return;

@@ -25,6 +25,8 @@ import { describeActivation, piecewiseRounds } from "../../formats/activations";
 import { softmaxBounds } from "../../formats/softmax";
 import { isLeaf, treeComparisons, treeProducts } from "../../formats/trees";
 import { idBits } from "../../formats/quantized-layers";
+import { attentionPlan, layerNormBounds, outProjection } from "../../formats/transformer";
+import { signedRange } from "../../formats/fixed-point";
 
 /** Largest bit decomposition any template may make (docs/design-decisions.md: well under 253 bits). */
 export const MAX_DECOMPOSITION_BITS = 250;
@@ -373,6 +375,90 @@ function layerCode(
         `    // layer ${i}: softmax of ${p.outSize} logits (differ by < 2^${b.D}): exp of the ${l.diffBits}-bit difference to the maximum (shift ${l.diffShift}) in ${2 ** l.exp.segmentBits} segments of degree ${l.exp.degree}, ${l.exp.outBits}-bit; probabilities at 2^-${l.outFrac}`,
         `    component l${i} = SoftmaxValues(${p.outSize}, ${b.D}, ${b.Ad}, ${l.diffShift}, ${l.diffBits}, ${l.exp.segmentBits}, ${l.exp.degree}, ${b.Ae}, ${l.exp.shift}, ${l.exp.outBits}, L${i}_C(), ${l.outFrac}, ${b.Bq}, ${b.Br});`,
         `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "layernorm": {
+      const b = layerNormBounds(l, layerInputRanges(model)[i]);
+      const [C, L] = l.inShape;
+      checkWidth(`layers[${i}]`, 2 * b.rBits + b.wBits + 2, "lower the input bits");
+      checkWidth(`layers[${i}]`, b.tBits, "lower the input bits");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.A, l.shift, l.outBits, false), "lower gBits");
+      fns.push(
+        `function L${i}_G() {\n    return [${l.g.map(circomInt).join(",")}];\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
+      );
+      body.push(
+        `    // layer ${i}: layernorm over ${C} channels at each of ${L} positions: scale r = floor(2^${l.R} / sqrt(W)) (r < 2^${b.rBits}, slacks < 2^${b.tBits}), eps ${l.eps}, |acc| < 2^${b.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        `    component l${i} = LayerNorm(${C}, ${L}, ${l.eps}, ${l.R}, ${b.rBits}, ${b.tBits}, ${b.A}, ${l.shift}, ${l.outBits}, L${i}_G(), L${i}_B());`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "attention": {
+      const [E, L] = l.inShape;
+      const H = l.heads;
+      const inRanges = i === 0 ? Array.from({ length: p.inSize }, () => signedRange(model.input.bits)) : plan[i - 1].outRanges;
+      const a = attentionPlan(l, inRanges);
+      const sm = a.softmax;
+      const o = outProjection(l);
+      const stages = [
+        ["q", l.q, a.Aq],
+        ["k", l.k, a.Ak],
+        ["v", l.v, a.Av],
+        ["s", l.scores, a.As],
+        ["c", l.ctx, a.Ac],
+        ["o", o, a.Ao],
+      ] as const;
+      for (const [n, P, A] of stages) checkWidth(`layers[${i}] (${n})`, requantizeWidth(A, P.shift, P.outBits, false), "lower the bits");
+      checkWidth(`layers[${i}] (softmax)`, sm.D + 1, "narrow the scores");
+      checkWidth(`layers[${i}] (softmax)`, requantizeWidth(sm.Ad, l.softmax.diffShift, l.softmax.diffBits, false), "narrow the scores");
+      checkWidth(`layers[${i}] (softmax)`, requantizeWidth(sm.Ae, l.softmax.exp.shift, l.softmax.exp.outBits, false), "refit the softmax");
+      checkWidth(`layers[${i}] (softmax)`, sm.Bq + sm.Br + 2, "narrow the probabilities");
+      const kernel1 = (W: number[][]) =>
+        "[" + W.map((r) => "[" + r.map((w) => `[${circomInt(w)}]`).join(",") + "]").join(",\n        ") + "]";
+      for (const [n, P] of [
+        ["q", l.q],
+        ["k", l.k],
+        ["v", l.v],
+        ["o", o],
+      ] as const)
+        fns.push(
+          `function L${i}_W${n}() {\n    return ${kernel1(P.W)};\n}\nfunction L${i}_B${n}() {\n    return [${P.B.map(circomInt).join(",")}];\n}`,
+        );
+      const coeffs = "[" + l.softmax.exp.coeffs.map((c) => "[" + c.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+      fns.push(`function L${i}_C() {\n    return ${coeffs};\n}`);
+      const proj = (n: string, A: number, P: { shift: number; outBits: number }, input: string, out: string) => [
+        `    component l${i}${n}a = Conv1dAccOpen(${E}, ${L}, ${E}, 1, 1, 0, 1, L${i}_W${n}(), L${i}_B${n}());`,
+        `    l${i}${n}a.in <== ${input};`,
+        `    component ${out} = RequantizeEach(${E * L}, ${A}, ${P.shift}, ${P.outBits}, 0);`,
+        `    ${out}.in <== l${i}${n}a.acc;`,
+      ];
+      const x = l.softmax;
+      body.push(
+        `    // layer ${i}: self-attention on [${E}, ${L}], ${H} heads of ${E / H}: q, k, v projections (|acc| < 2^${a.Aq - 1}, 2^${a.Ak - 1}, 2^${a.Av - 1}), scores (|acc| < 2^${a.As - 1}, shift ${l.scores.shift}), a softmax per row (scores differ by < 2^${sm.D}, probabilities at 2^-${x.outFrac}), context (|acc| < 2^${a.Ac - 1}, shift ${l.ctx.shift}), output projection (|acc| < 2^${a.Ao - 1}, shift ${o.shift}), ${l.outBits}-bit out`,
+        ...proj("q", a.Aq, l.q, prev, `l${i}q`),
+        ...proj("k", a.Ak, l.k, prev, `l${i}k`),
+        ...proj("v", a.Av, l.v, prev, `l${i}v`),
+        `    component l${i}sa = HeadScores(${H}, ${L}, ${E / H});`,
+        `    l${i}sa.q <== l${i}q.out;`,
+        `    l${i}sa.k <== l${i}k.out;`,
+        `    component l${i}s = RequantizeEach(${H * L * L}, ${a.As}, ${l.scores.shift}, ${l.scores.outBits}, 0);`,
+        `    l${i}s.in <== l${i}sa.acc;`,
+        `    component l${i}p[${H * L}];`,
+        `    component l${i}ca = HeadMix(${H}, ${L}, ${E / H});`,
+        `    for (var r = 0; r < ${H * L}; r++) {`,
+        `        l${i}p[r] = SoftmaxValues(${L}, ${sm.D}, ${sm.Ad}, ${x.diffShift}, ${x.diffBits}, ${x.exp.segmentBits}, ${x.exp.degree}, ${sm.Ae}, ${x.exp.shift}, ${x.exp.outBits}, L${i}_C(), ${x.outFrac}, ${sm.Bq}, ${sm.Br});`,
+        `        for (var j = 0; j < ${L}; j++) {`,
+        `            l${i}p[r].in[j] <== l${i}s.out[r * ${L} + j];`,
+        `        }`,
+        `        for (var j = 0; j < ${L}; j++) {`,
+        `            l${i}ca.p[r * ${L} + j] <== l${i}p[r].out[j];`,
+        `        }`,
+        `    }`,
+        `    l${i}ca.v <== l${i}v.out;`,
+        `    component l${i}c = RequantizeEach(${E * L}, ${a.Ac}, ${l.ctx.shift}, ${l.ctx.outBits}, 0);`,
+        `    l${i}c.in <== l${i}ca.acc;`,
+        ...proj("o", a.Ao, o, `l${i}c.out`, `l${i}`),
       );
       return `l${i}.out`;
     }

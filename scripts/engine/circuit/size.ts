@@ -5,6 +5,7 @@
  */
 import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
 import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
+import { attentionConstraints, attentionPlan, layerNormBounds, layerNormConstraints } from "../../formats/transformer";
 import { treeComparisons, treeProducts } from "../../formats/trees";
 import { idBits } from "../../formats/quantized-layers";
 import { piecewiseConstraints } from "../../formats/activations";
@@ -105,6 +106,13 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
       case "softmax":
         return softmaxConstraints(l, p.outSize, softmaxBounds(l, p.outSize, inputRanges[i]));
+      case "layernorm":
+        return layerNormConstraints(l, layerNormBounds(l, inputRanges[i]));
+      case "attention":
+        return attentionConstraints(
+          l,
+          attentionPlan(l, i === 0 ? Array.from({ length: p.inSize }, () => inputRanges[0]) : plan[i - 1].outRanges),
+        );
     }
   });
   const n = model.input.size;
