@@ -104,6 +104,17 @@ const EXPECTED: Record<string, { layers: string; ops: string[] }> = {
   "embedding-bag": { layers: "embedding -> avgpool1d -> flatten -> dense", ops: ["Gather", "ReduceMean", "Gemm"] },
   "embedding-conv1d": { layers: "embedding -> conv1d+relu pad 1 -> flatten -> dense", ops: ["Gather", "Transpose", "Conv"] },
   "conv1d-gap": { layers: "conv1d+relu pad 1 -> avgpool1d -> flatten -> dense", ops: ["Conv", "GlobalAveragePool"] },
+  // transformers: nn.TransformerEncoderLayer, post-norm (LayerNormalization) and pre-norm (the opset-13 decomposition)
+  "transformer-postnorm": {
+    layers:
+      "conv1d pad 1 -> attention -> add from 0 -> layernorm -> conv1d+relu -> conv1d -> add from 3 -> layernorm -> avgpool1d -> flatten -> dense",
+    ops: ["Softmax", "MatMul", "Slice", "LayerNormalization", "ReduceMean"],
+  },
+  "transformer-prenorm-gelu": {
+    layers:
+      "conv1d pad 1 -> layernorm -> attention -> add from 0 -> layernorm -> conv1d -> gelu -> conv1d -> add from 3 -> avgpool1d -> flatten -> dense",
+    ops: ["Softmax", "MatMul", "Pow", "Sqrt", "Erf"],
+  },
 };
 
 describe("bring your own model: PyTorch exports", function () {

@@ -8,9 +8,11 @@ import type { FloatConv1d, FloatConv2d, FloatDense, FloatPool1d, Shape } from ".
 import { windowOut } from "../../formats/float-model";
 import { OnnxImportError } from "./import-errors";
 import type { Step } from "./import-state";
+import { convertMatMulSeq, tokenMajor } from "./import-transformer";
 
 /** Gemm (transA 0), MatMul: a dense layer (a Transpose/Reshape before it permutes its weight columns). */
 export function convertGemm(step: Step): void {
+  if (convertMatMulSeq(step)) return;
   const { walk, op, at, ins, err, constIn } = step;
   const { shape } = walk;
   if (op === "Gemm" && shape.length !== 2) err(`needs a matrix input [1, n], got shape [${shape}]; flatten it first`);
@@ -147,7 +149,7 @@ function convertConv1d(step: Step): void {
 function convertPool1d(step: Step): void {
   const { walk, node, op, at, ins, err, setShape } = step;
   const last = walk.layers[walk.layers.length - 1];
-  if (op === "ReduceMean" && walk.perm && last?.type === "embedding") {
+  if (op === "ReduceMean" && (tokenMajor(walk) || (walk.perm && last?.type === "embedding"))) {
     // the mean over the tokens of an embedding's [1, seq, d] output: an average over the layer's [d, seq] sequence
     const axes = (walk.opset >= 18 ? walk.consts.get(ins[1] ?? "")?.data : at.ints("axes"))?.map((a) => (a < 0 ? a + 3 : a));
     if (!axes || axes.length !== 1 || axes[0] !== 1)

@@ -36,9 +36,10 @@ export interface Walk {
   pendingPad: { node: string; pads: number[] } | null;
   /**
    * Residual sources: a tensor the chain read, as the output of float layer `index` (-1: the preprocessed input) when
-   * it was read; valid while nothing has folded into that layer since (`folds` counts the folds per layer).
+   * it was read, and the view it was read through (`perm`); valid while nothing has folded into that layer since
+   * (`folds` counts the folds per layer).
    */
-  readonly layerOf: Map<string, { index: number; folds: number; physical: boolean }>;
+  readonly layerOf: Map<string, { index: number; folds: number; perm: number[] | null }>;
   readonly folds: Map<number, number>;
   /** Whether the last layer is an `add` that a following Relu may still fuse into. */
   addTakesRelu: boolean;

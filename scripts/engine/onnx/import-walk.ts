@@ -4,10 +4,11 @@
  * Adds, which become `add` layers), and every other node handed to its operator's converter (import-layers.ts,
  * import-folds.ts, import-views.ts) through the shared {@link Walk} state (import-state.ts).
  */
-import { type Const, FOLDABLE_OPS, foldConstant, numel, tensorValues } from "./fold";
+import { type Const, FOLDABLE_OPS, foldConstant, numel, reshapeTarget, tensorValues, transposeSources } from "./fold";
 import { OnnxImportError, RESIDUAL, SUPPORTED_OPS, unsupported } from "./import-errors";
 import { convertAffine, convertBatchNorm, convertRelu } from "./import-folds";
 import { matchActivation } from "./import-activations";
+import { matchAttention, matchLayerNorm } from "./import-transformer";
 import { convertConv, convertEmbedding, convertGemm, convertPad, convertPool } from "./import-layers";
 import { type Step, type Walk, nodeName, stepOf } from "./import-state";
 import { convertCast, convertDropout, convertSoftmax, convertTranspose, convertView } from "./import-views";
@@ -155,9 +156,25 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
   // ---- the data path: a single chain from the graph input to the graph output (plus residual adds) ----
   const { cur, shape } = walk;
   if (!walk.pendingPad && dataIns.every((t) => t === cur)) {
+    const tm = matchLayerNorm(walk, ni, cur) ?? matchAttention(walk, ni, cur);
+    if (tm) {
+      // a LayerNorm or a self-attention keeps the shape and the view of its input
+      walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, perm: walk.perm });
+      layers.push(tm.layer);
+      for (const j of tm.nodes) walk.consumed.add(j);
+      walk.foldable = false;
+      walk.addTakesRelu = false;
+      dataShapes.set(tm.output, tm.shape);
+      walk.cur = tm.output;
+      walk.shape = tm.shape;
+      walk.perm = tm.perm;
+      // node ni itself may lie outside the pattern: a view of its input that a residual Add reads later
+      if (!tm.nodes.includes(ni)) sideView(walk, step);
+      return;
+    }
     const match = matchActivation(walk, ni, cur);
     if (match) {
-      walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, physical: walk.perm === null });
+      walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, perm: walk.perm });
       layers.push(match.layer);
       for (const j of match.nodes) walk.consumed.add(j);
       walk.foldable = false;
@@ -167,11 +184,12 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
       return;
     }
   }
+  if (dataIns.length === 1 && dataIns[0] !== cur && SIDE_VIEWS.includes(op) && walk.layerOf.has(dataIns[0])) return sideView(walk, step);
   if (dataIns.length === 2 && (op === "Add" || op === "Sum") && dataIns.includes(cur)) {
     const skip = dataIns[0] === cur ? dataIns[1] : dataIns[0];
     const src = walk.layerOf.get(skip);
     if (!src) err(`adds "${skip}", which is not the output of an earlier layer or the graph input; ${RESIDUAL}`);
-    const { index, physical: physicalOk } = src as { index: number; folds: number; physical: boolean };
+    const { index, perm: skipPerm } = src as { index: number; folds: number; perm: number[] | null };
     if ((src as { folds: number }).folds !== (walk.folds.get(index) ?? 0))
       err(
         `adds "${skip}", an intermediate value of ${index < 0 ? "the input preprocessing" : `layer ${index}`} (a bias, scale, BatchNorm or ReLU came after it); ${RESIDUAL}`,
@@ -179,7 +197,8 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
     const skipShape = dataShapes.get(skip) ?? [];
     if (skipShape.length !== shape.length || skipShape.some((d, i) => d !== shape[i]))
       err(`adds "${skip}" of shape [${skipShape}] to "${cur}" of shape [${shape}]; ${RESIDUAL} (no broadcasting)`);
-    if (!physicalOk || walk.perm) err(`adds a transposed view; ${RESIDUAL} in the layers' own layout`);
+    if (!samePerm(skipPerm, walk.perm))
+      err(`adds two tensors viewed in different orders (a Transpose between them); ${RESIDUAL} in one layout`);
     checkFork(walk, cur, ni);
     layers.push({ type: "add", from: index, relu: false });
     walk.foldable = false;
@@ -201,7 +220,7 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
     );
   checkFork(walk, x, ni);
   // x is the chain's output so far: remember which layer it is, for a later residual add reading it
-  walk.layerOf.set(x, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, physical: walk.perm === null });
+  walk.layerOf.set(x, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, perm: walk.perm });
   if (!["Relu", "Clip", "Identity", "Dropout", "Cast"].includes(op)) walk.addTakesRelu = false;
   if (!(SUPPORTED_OPS as readonly string[]).includes(op)) err(unsupported(op));
   if (walk.pendingPad && op !== "Conv" && op !== "AveragePool" && op !== "MaxPool")
@@ -213,6 +232,43 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
   const convert = CONVERTERS.get(op);
   if (!convert) return err(unsupported(op));
   convert(step);
+}
+
+/** The views a residual source may be read through off the chain (exporters move a Transpose onto the skip path). */
+const SIDE_VIEWS = ["Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"];
+
+/**
+ * A view (Transpose, Reshape, ...) of an earlier residual source off the chain: its output becomes a residual source
+ * too, the same layer's output seen through the composed permutation; the chain does not move.
+ */
+function sideView(walk: Walk, step: Step): void {
+  const { op, at, ins, err, outName, constIn } = step;
+  const src = ins[0];
+  const from = walk.layerOf.get(src);
+  const shape = walk.dataShapes.get(src);
+  if (!from || !shape || !SIDE_VIEWS.includes(op))
+    err(`reads "${src}" off the chain of layers; supported off the chain: views (Transpose, Reshape) that a residual Add reads`);
+  const s = shape as number[];
+  const f = from as { index: number; folds: number; perm: number[] | null };
+  let dims = s;
+  let perm = f.perm;
+  if (op === "Transpose") {
+    const t = transposeSources(s, at.ints("perm") ?? s.map((_, i) => s.length - 1 - i));
+    dims = t.dims;
+    const next = t.src.map((v) => (perm ? perm[v] : v));
+    perm = next.every((v, i) => v === i) ? null : next;
+  } else if (op === "Reshape") dims = reshapeTarget(s, constIn(1, "the target shape").data, at.int("allowzero", 0) === 1, err);
+  else if (op !== "Identity" && op !== "Dropout") {
+    const placeholder: Const = { dims: s, data: [], kind: "float" };
+    dims = foldConstant(op, [placeholder, ...ins.slice(1).map((i) => (i ? walk.consts.get(i) : undefined))], at, walk.opset, err).dims;
+  }
+  walk.layerOf.set(outName, { ...f, perm });
+  walk.dataShapes.set(outName, dims);
+}
+
+function samePerm(a: readonly number[] | null, b: readonly number[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Rejects a tensor read by more than one node, naming the residual pattern when it is one. */
