@@ -40,7 +40,7 @@ async function build(fixture: string, name: string): Promise<BuiltModel> {
   return buildModel(name, { root: WORK, calibration: path.join(FIXTURES, calib) });
 }
 
-describe("e2e: issue 31 models (a sigmoid probability head, boosted trees, GELU), real proofs verified on chain", function () {
+describe("e2e: issue 31 models (a sigmoid probability head, boosted trees, GELU, a transformer encoder), real proofs verified on chain", function () {
   this.timeout(900_000);
 
   it("logistic regression: the proven probability is PyTorch's within 1% and the on-chain verifier accepts it", async function () {
@@ -110,5 +110,28 @@ describe("e2e: issue 31 models (a sigmoid probability head, boosted trees, GELU)
     const v = await deployVerifier(built);
     expect(await v.verifyProof(proof.packed.a, proof.packed.b, proof.packed.c, proof.publicSignals)).to.equal(true);
     console.log(`      gelu-mlp: ${qm.input.bits}-bit, ${built.circuit.constraints} constraints, class ${proof.output}`);
+  });
+
+  it("a one-layer transformer encoder (PyTorch nn.TransformerEncoderLayer, 2 heads, LayerNorm): the proven class is PyTorch's and the on-chain verifier accepts it", async function () {
+    const t0 = Date.now();
+    const built = await build("transformer-postnorm", "my-transformer");
+    const buildMs = Date.now() - t0;
+    const fm = loadFloatModel("my-transformer", WORK);
+    const qm = built.model;
+    expect(qm.layers.map((l) => l.type)).to.include.members(["attention", "layernorm"]);
+    const ref = readReference(path.join(FIXTURES, "transformer-postnorm.json"), fm.inputSize, 3);
+    const x = quantizeInput(qm, fm, ref.inputs[0]);
+    const t1 = Date.now();
+    const proof = await proveInference(qm, { wasm: built.circuit.wasm, zkey: built.keys.zkey }, x, 8n, 31340n);
+    const proveMs = Date.now() - t1;
+    expect(Number(proof.output)).to.equal(ref.outputs[0].indexOf(Math.max(...ref.outputs[0])));
+    const v = await deployVerifier(built);
+    expect(await v.verifyProof(proof.packed.a, proof.packed.b, proof.packed.c, proof.publicSignals)).to.equal(true);
+    const forged = [...proof.publicSignals];
+    forged[0] = (forged[0] + 1n) % 3n; // another class
+    expect(await v.verifyProof(proof.packed.a, proof.packed.b, proof.packed.c, forged)).to.equal(false);
+    console.log(
+      `      transformer-postnorm: ${qm.input.bits}-bit, ${built.circuit.constraints} constraints, class ${proof.output}; build ${(buildMs / 1000).toFixed(1)} s, proof ${(proveMs / 1000).toFixed(1)} s`,
+    );
   });
 });
