@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as ort from "onnxruntime-node";
 import { modelPaths, loadFloatModel } from "../../scripts/pipelines/build";
-import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
+import { loadIris, loadMnist, loadSeattleTempMax, loadSeattleWeatherSeries } from "../../scripts/pipelines/datasets";
 import type { FloatActivation, FloatModel } from "../../scripts/formats/float-model";
 import { forwardFloat, preprocess } from "../../scripts/formats/float-model";
 import { quantizeModel } from "../../scripts/engine/quantize";
@@ -13,8 +13,9 @@ import { importOnnx, importOnnxFile } from "../../scripts/engine/onnx/import";
 import { OnnxImportError } from "../../scripts/engine/onnx/import-errors";
 import { onnx } from "../../scripts/engine/onnx/proto";
 import { ROOT } from "../../scripts/util/paths";
+import { tinyTransformer } from "../helpers/transformer";
 
-const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast"];
+const BUNDLED = ["iris-mlp", "mnist-mlp", "mnist-cnn", "mnist-lenet5", "temp-forecast", "weather-cnn"];
 
 /** The float model with every weight rounded to float32, as an ONNX file stores it. */
 function fround(fm: FloatModel): FloatModel {
@@ -50,7 +51,9 @@ function heldOut(fm: FloatModel, n: number): number[][] {
     ? loadIris().test.x
     : fm.name.startsWith("temp-")
       ? loadSeattleTempMax().test.x
-      : (mnistTest ??= loadMnist().test.x);
+      : fm.name.startsWith("weather-")
+        ? loadSeattleWeatherSeries().test.x
+        : (mnistTest ??= loadMnist().test.x);
   return raw
     .filter((_, i) => i % Math.max(1, Math.floor(raw.length / n)) === 0)
     .slice(0, n)
@@ -108,7 +111,9 @@ describe("ONNX", () => {
         const bytes = fs.readFileSync(onnxFile(name));
         const imported = importOnnx(bytes);
         const session = await ort.InferenceSession.create(bytes);
-        const dims = fm.inputShape ? [1, ...fm.inputShape] : [1, fm.inputSize];
+        // a sequence model ([C, 1, L]) takes [1, C, L], as PyTorch's Conv1d
+        const seq = fm.inputShape?.[1] === 1 && fm.layers[0].type === "conv1d";
+        const dims = fm.inputShape ? (seq ? [1, fm.inputShape[0], fm.inputShape[2]] : [1, ...fm.inputShape]) : [1, fm.inputSize];
         let maxDiff = 0;
         let maxLogit = 0;
         const xs = heldOut(fm, 100);
@@ -246,6 +251,29 @@ describe("ONNX", () => {
         Array.from(out.logits.data as Float32Array).forEach((v, k) =>
           expect(Math.abs(v - want[k])).to.be.below(1e-5 * (1 + Math.abs(want[k]))),
         );
+      }
+    });
+    it("exports transformer encoders (attention, layernorm, kernel-1 conv1d) as onnxruntime computes forwardFloat, and the import reads them back", async () => {
+      const models = [
+        tinyTransformer("tiny-transformer", 4, 8, 2, 16, 11),
+        importOnnx(fs.readFileSync(path.join(ROOT, "test", "fixtures", "onnx", "transformer-prenorm-gelu.onnx"))),
+      ];
+      for (const src of models) {
+        const bytes = exportOnnx(src);
+        const back = importOnnx(bytes);
+        expect(back.layers.map((l) => l.type), src.name).to.deep.equal(src.layers.map((l) => l.type));
+        const L = src.inputSize;
+        const session = await ort.InferenceSession.create(bytes);
+        for (let i = 0; i < 5; i++) {
+          const x = Array.from({ length: L }, (_, j) => Math.fround(Math.sin(i * 7 + j) * 1.5));
+          const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from(x), [1, 1, L]) });
+          const want = forwardFloat(src, x).at(-1) as number[];
+          const again = forwardFloat(back, x).at(-1) as number[];
+          Array.from(out.logits.data as Float32Array).forEach((v, k) => {
+            expect(Math.abs(v - want[k]), src.name).to.be.below(1e-4 * (1 + Math.abs(want[k])));
+            expect(Math.abs(again[k] - want[k]), src.name).to.be.below(1e-4 * (1 + Math.abs(want[k])));
+          });
+        }
       }
     });
     it("exports token-id models (embedding, then a mean or a conv1d) with an INT64 input as onnxruntime computes them, and reads them back", async () => {

@@ -7,28 +7,14 @@
  * Flatten (axis 1), add -> Add of the previous output and the `from` layer's output [+ Relu], activation -> its ONNX
  * node (Sigmoid, Tanh, LeakyRelu, Elu, HardSigmoid, Softplus, Clip) or, for the functions opset 13 has no node for,
  * the subgraph PyTorch writes (GELU: Div, Erf, Add, Mul, Mul; its tanh form; SiLU: Sigmoid, Mul; HardSwish:
- * HardSigmoid, Mul; Mish: Softplus, Tanh, Mul).
+ * HardSigmoid, Mul; Mish: Softplus, Tanh, Mul), layernorm and attention -> the subgraphs of
+ * scripts/engine/onnx/export-transformer.ts.
  */
 import type { FloatActivation, FloatModel } from "../../formats/float-model";
 import { validateFloatModel } from "../../formats/float-model";
 import { IR_VERSION, OPSET, onnx } from "./proto";
-
-function tensor(name: string, dims: number[], values: readonly number[]): onnx.ITensorProto {
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (values.length !== n) throw new Error(`onnx export: tensor ${name} has ${values.length} values, dims [${dims}] need ${n}`);
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, floatData: [...values] };
-}
-
-function valueInfo(name: string, dims: number[], elemType: number = onnx.TensorProto.DataType.FLOAT): onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-  };
-}
-
-const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
-const int = (name: string, v: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
-const float = (name: string, v: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+import { float, int, ints, tensor, valueInfo } from "./export-nodes";
+import { attentionNodes, layerNormNodes } from "./export-transformer";
 
 /**
  * The nodes of one activation on tensor `x`, written to `out`; scalar constants become initializers named after the
@@ -246,6 +232,14 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         );
       case "softmax":
         nodes.push({ name: `softmax_${li}`, opType: "Softmax", input: [cur], output: [out], attribute: [int("axis", -1)] });
+        cur = out;
+        break;
+      case "layernorm":
+        nodes.push(...layerNormNodes(l, li, cur, out, inits, (li === 0 ? [fm.inputSize] : shapes[li - 1]).length === 3));
+        cur = out;
+        break;
+      case "attention":
+        nodes.push(...attentionNodes(l, li, cur, out, inits));
         cur = out;
         break;
     }
