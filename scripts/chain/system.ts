@@ -108,15 +108,20 @@ export interface DeployedVerifier {
   gasUsed: bigint;
 }
 
-/** Deploys a snarkjs-generated Groth16 verifier and has `factory` create the adapter that puts it behind IProofVerifier. */
+/**
+ * Deploys a snarkjs-generated Groth16 verifier and has `factory` create the adapter that puts it behind IProofVerifier.
+ * `numPublicSignals`: the circuit's (`numPublicSignals(model)`: 3 + its input signals); 4 for a committed input or a
+ * public input that fits one signal.
+ */
 export async function deployGroth16Verifier(
   deployer: Signer,
   artifact: Artifact,
   factory: VerifierAdapterFactory,
+  numPublicSignals = NUM_PUBLIC_SIGNALS,
 ): Promise<DeployedVerifier> {
   const v = await new ContractFactory(artifact.abi as never[], artifact.bytecode, deployer).deploy();
   const vr = await receiptOf(v.deploymentTransaction(), `${artifact.contractName} deployment`);
-  const a = await createAdapter(factory, deployer, GROTH16_BN254_V1, await v.getAddress());
+  const a = await createAdapter(factory, deployer, GROTH16_BN254_V1, await v.getAddress(), numPublicSignals);
   const adapter = Groth16VerifierAdapter__factory.connect(a.adapter, deployer);
   return { verifier: await v.getAddress(), adapter, gasUsed: vr.gasUsed + a.gasUsed };
 }

@@ -110,12 +110,22 @@ export function loadSeattleTempMax(window = FORECAST_WINDOW): SplitDataset {
 /** Features of the rain-risk model, in input order (raw units of seattle-weather.csv). */
 export const RAIN_FEATURES = ["precipitation", "temp_max", "temp_min", "wind", "precipitation_yesterday", "month"] as const;
 
+/** One day of seattle-weather.csv: precipitation (mm), temp_max and temp_min (°C), wind (m/s), month (1-12). */
+interface WeatherDay {
+  p: number;
+  max: number;
+  min: number;
+  wind: number;
+  month: number;
+}
+
 /**
- * Rain tomorrow in Seattle (vega-datasets seattle-weather.csv, NOAA): from today's precipitation (mm), temp_max and
- * temp_min (°C), wind (m/s), yesterday's precipitation and the month (1-12), whether the next day has any
- * precipitation (1) or none (0). Every 5th day is held out (as temp-forecast).
+ * The 1461 days of `vega-datasets/data/seattle-weather.csv` (NOAA National Climatic Data Center, a U.S. Government
+ * work), in date order.
+ * @throws Error naming the file and line when a row has a non-numeric value, or the column when one is missing.
  */
-export function loadSeattleRain(): SplitDataset {
+function seattleWeatherDays(): WeatherDay[] {
+  // the package's "exports" hide data/: resolve it from the package folder
   const file = path.join(ROOT, "node_modules", "vega-datasets", "data", "seattle-weather.csv");
   const lines = fs.readFileSync(file, "utf8").trim().split(/\r?\n/);
   const head = lines[0].split(",");
@@ -125,12 +135,21 @@ export function loadSeattleRain(): SplitDataset {
     return i;
   };
   const [cDate, cP, cMax, cMin, cWind] = ["date", "precipitation", "temp_max", "temp_min", "wind"].map(col);
-  const rows = lines.slice(1).map((l, i) => {
+  return lines.slice(1).map((l, i) => {
     const v = l.split(",");
     const num = [cP, cMax, cMin, cWind].map((c) => Number(v[c]));
     if (!num.every(Number.isFinite)) throw new Error(`${file}: line ${i + 2} has a non-numeric value`);
     return { p: num[0], max: num[1], min: num[2], wind: num[3], month: Number(v[cDate].slice(5, 7)) };
   });
+}
+
+/**
+ * Rain tomorrow in Seattle (vega-datasets seattle-weather.csv, NOAA): from today's precipitation (mm), temp_max and
+ * temp_min (°C), wind (m/s), yesterday's precipitation and the month (1-12), whether the next day has any
+ * precipitation (1) or none (0). Every 5th day is held out (as temp-forecast).
+ */
+export function loadSeattleRain(): SplitDataset {
+  const rows = seattleWeatherDays();
   const train: Dataset = { x: [], y: [] };
   const test: Dataset = { x: [], y: [] };
   for (let i = 1; i + 1 < rows.length; i++) {
@@ -140,6 +159,63 @@ export function loadSeattleRain(): SplitDataset {
     part.y.push(rows[i + 1].p > 0 ? 1 : 0);
   }
   return { name: "seattle-rain", classes: ["rain_tomorrow"], train, test };
+}
+
+/** Channels of the weather-cnn model's input sequence, in order (raw units of seattle-weather.csv). */
+export const WEATHER_CHANNELS = ["precipitation", "temp_max", "temp_min", "wind"] as const;
+
+/** Days of history a weather-cnn input holds. */
+export const WEATHER_WINDOW = 14;
+
+/**
+ * Multichannel windows of Seattle weather (vega-datasets seattle-weather.csv, NOAA) for a sequence model (the bundled
+ * weather-cnn): the input is the last `window` days of precipitation (mm), temp_max, temp_min (°C) and wind (m/s),
+ * laid out channel by channel (`[4, 1, window]` flattened: index `c * window + t`, oldest day first), the target the
+ * next day's temp_max in °C, or (`target: "rain"`) whether it has any precipitation (1) or none (0): the target
+ * weather-cnn was not trained for, because on these inputs it does not beat persistence (README, "Bundled models").
+ * Deterministic split as temp-forecast: every fifth window (index % 5 === 4) is held out (1158 train / 289 test for 14
+ * days); windows overlap, so a held-out target day can appear as an input day of a training window (never as a
+ * training target).
+ */
+export function loadSeattleWeatherSeries(window = WEATHER_WINDOW, target: "temp_max" | "rain" = "temp_max"): SplitDataset {
+  const rows = seattleWeatherDays();
+  const channels: ((r: WeatherDay) => number)[] = [(r) => r.p, (r) => r.max, (r) => r.min, (r) => r.wind];
+  const train: Dataset = { x: [], y: [] };
+  const test: Dataset = { x: [], y: [] };
+  for (let i = 0; i + window < rows.length; i++) {
+    const days = rows.slice(i, i + window);
+    const next = rows[i + window];
+    const part = i % 5 === 4 ? test : train;
+    part.x.push(channels.flatMap((f) => days.map(f)));
+    part.y.push(target === "temp_max" ? next.max : next.p > 0 ? 1 : 0);
+  }
+  return { name: "seattle-weather-series", classes: [target === "temp_max" ? "temp_max_next_day" : "rain_tomorrow"], train, test };
+}
+
+/**
+ * Per-channel standardization of sequences laid out channel by channel (`channels` blocks of equal length): each
+ * channel's mean and standard deviation over every position of every row, repeated across its positions (the
+ * preprocessing a float model records per feature).
+ */
+export function channelStandardization(x: readonly number[][], channels: number): { mean: number[]; std: number[] } {
+  const L = x[0].length / channels;
+  if (!Number.isInteger(L)) throw new Error(`rows of ${x[0].length} values do not split into ${channels} channels`);
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    const n = x.length * L;
+    let s = 0;
+    for (const r of x) for (let t = 0; t < L; t++) s += r[c * L + t];
+    const m = s / n;
+    let v = 0;
+    for (const r of x) for (let t = 0; t < L; t++) v += (r[c * L + t] - m) ** 2;
+    const sd = Math.sqrt(v / n) || 1;
+    for (let t = 0; t < L; t++) {
+      mean.push(m);
+      std.push(sd);
+    }
+  }
+  return { mean, std };
 }
 
 /**
@@ -156,10 +232,12 @@ export function bundledCalibration(fm: FloatModel): number[][] {
         ? loadSeattleTempMax()
         : fm.name.startsWith("rain-")
           ? loadSeattleRain()
-          : undefined;
+          : fm.name.startsWith("weather-")
+            ? loadSeattleWeatherSeries()
+            : undefined;
   if (!d)
     throw new Error(
-      `no calibration set is known for model ${fm.name}: give your own inputs with --calibration <file.npy|.json|.csv> (npm run build:model -- ${fm.name} --calibration <file>; docs/bring-your-own-model.md); bundled datasets only for iris-*, mnist-*, temp-*, rain-*`,
+      `no calibration set is known for model ${fm.name}: give your own inputs with --calibration <file.npy|.json|.csv> (npm run build:model -- ${fm.name} --calibration <file>; docs/bring-your-own-model.md); bundled datasets only for iris-*, mnist-*, temp-*, rain-*, weather-*`,
     );
   return d.train.x.map((r) => preprocess(fm, r));
 }

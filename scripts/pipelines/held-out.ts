@@ -1,6 +1,6 @@
 /** Held-out data and accuracy figures for the bundled models, and a sample input for any model (benchmark only). */
 import * as path from "path";
-import { type SplitDataset, loadIris, loadMnist, loadSeattleRain, loadSeattleTempMax } from "./datasets";
+import { type SplitDataset, loadIris, loadMnist, loadSeattleRain, loadSeattleTempMax, loadSeattleWeatherSeries } from "./datasets";
 import { loadFloatModel, modelPaths } from "./build";
 import { loadStoredCalibration } from "../formats/calibration";
 import { quantizeBundled } from "./bundled";
@@ -25,6 +25,7 @@ export function heldOut(model: string): SplitDataset["test"] {
   if (model.startsWith("mnist")) return loadMnist().test;
   if (model === "temp-forecast") return loadSeattleTempMax().test;
   if (model === "rain-risk") return loadSeattleRain().test;
+  if (model === "weather-cnn") return loadSeattleWeatherSeries().test;
   throw new Error(`no held-out set is known for model ${model}`);
 }
 
@@ -59,7 +60,10 @@ export function regressionError(model: string): RegressionReport & { dataset: st
   const fm = loadFloatModel(model);
   return {
     ...evaluateRegression(fm, quantizeBundled(fm), heldOut(model)),
-    dataset: "Seattle temp_max held-out (every 5th 7-day window, vega-datasets)",
+    dataset:
+      model === "weather-cnn"
+        ? "Seattle next-day temp_max held-out (every 5th 14-day x 4-channel window, vega-datasets)"
+        : "Seattle temp_max held-out (every 5th 7-day window, vega-datasets)",
   };
 }
 

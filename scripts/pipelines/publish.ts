@@ -187,13 +187,14 @@ export async function publishOnnx(owner: Signer, jobs: string, req: PublishReque
   }
   const { InferenceJobs__factory, ModelRegistry__factory, VerifierAdapterFactory__factory } = await import("../../typechain-types");
   const { deployGroth16Verifier, registerModel } = await import("../chain/system");
-  const { layoutOf } = await import("../formats/model-layout");
+  const { layoutOf, numPublicSignals } = await import("../formats/model-layout");
   const registry = ModelRegistry__factory.connect(await InferenceJobs__factory.connect(jobs, owner).registry(), owner);
   const factory = VerifierAdapterFactory__factory.connect(await registry.factory(), owner);
   const deployed = await deployGroth16Verifier(
     owner,
     { contractName: built.paths.batchVerifierContract, abi: verifierArtifact.abi, bytecode: verifierArtifact.bytecode },
     factory,
+    numPublicSignals(built.model),
   );
   const adapter = await deployed.adapter.getAddress();
   const reg = await registerModel(

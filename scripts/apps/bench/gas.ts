@@ -11,7 +11,7 @@ import { rel } from "../../util/paths";
 import { loadFloatModel } from "../../pipelines/build";
 import { benchBuild } from "./build";
 import { inputCommitment } from "../../formats/quantized-model";
-import { layoutOf } from "../../formats/model-layout";
+import { layoutOf, numPublicSignals } from "../../formats/model-layout";
 import { quantizeInput } from "../../formats/quantized-input";
 import { runMain } from "../main";
 import { proveInference } from "../../engine/prove/inference";
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const { model } = built;
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
   const sys = await deploySystem(deployer);
-  const ver = await deployGroth16Verifier(deployer, artifact, sys.factory);
+  const ver = await deployGroth16Verifier(deployer, artifact, sys.factory, numPublicSignals(model));
   const reg = await registerModel(
     sys.registry,
     modelOwner,

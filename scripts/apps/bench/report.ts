@@ -286,7 +286,7 @@ export function renderReport(r: BenchResults): string {
     "- Visibility: **open weights** = weights are circuit constants (the verifying key binds them); **private weights** = weights are private " +
       "witness signals that the circuit range-checks, packs and hashes into the public model commitment (same quantized model, `weights: \"private\"`). " +
       "The input follows the model's layout (docs/public-signals.md): **committed** (iris, MNIST: a private witness behind its salted Poseidon " +
-      "commitment, public signal 2) or **public** (temp-forecast: the values packed into public signals by the market); the other public signals " +
+      "commitment, public signal 2) or **public** (temp-forecast, rain-risk, weather-cnn: the values packed into public signals by the market); the other public signals " +
       "are the result, the model commitment and the job binding. Committed-input models also report the private-delivery path (the input " +
       "encrypted to the claimant, `deliverInput`).",
   );

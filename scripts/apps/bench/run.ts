@@ -49,7 +49,7 @@ import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 import { UsageError, commandLine } from "../../util/args";
 
-const BUNDLED = ["iris-mlp", "temp-forecast", "rain-risk", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
+const BUNDLED = ["iris-mlp", "temp-forecast", "rain-risk", "weather-cnn", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
 const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const SCRATCH = path.join(ROOT, "build", "bench");
 const OUT = path.join(ROOT, "bench");

@@ -2,17 +2,25 @@
  * The consumer demo on the in-process Hardhat network: a contract (`contracts/examples/SeriesForecaster.sol`) records
  * readings on chain, asks a bundled public-input model with a values head on exactly those readings, and acts on the
  * verified answer in its callback: `temp-forecast` (tomorrow's maximum temperature from a week of Seattle readings;
- * alert at 25 C) and `rain-risk` (the probability of rain tomorrow from today's weather, 20 boosted trees; a
- * parametric cover arms at p >= 0.8). Prints what each contract received. Run: npm run demo:consumer. Walkthrough:
+ * alert at 25 C), `rain-risk` (the probability of rain tomorrow from today's weather, 20 boosted trees; a parametric
+ * cover arms at p >= 0.8) and `weather-cnn` (tomorrow's maximum temperature from two weeks of four readings a day, a
+ * 1-D CNN; alert at 25 C). Prints what each contract received. Run: npm run demo:consumer. Walkthrough:
  * docs/consumers.md.
  */
 import hre from "hardhat";
-import { RAIN_FEATURES, loadSeattleRain, loadSeattleTempMax } from "../../pipelines/datasets";
+import {
+  RAIN_FEATURES,
+  WEATHER_CHANNELS,
+  WEATHER_WINDOW,
+  loadSeattleRain,
+  loadSeattleTempMax,
+  loadSeattleWeatherSeries,
+} from "../../pipelines/datasets";
 import { buildModel, loadFloatModel } from "../../pipelines/build";
 import { createLog, secondsSince } from "../../util/stage-log";
 import { rel } from "../../util/paths";
 import { inferQuantized } from "../../formats/quantized-model";
-import { layoutOf } from "../../formats/model-layout";
+import { layoutOf, numPublicSignals } from "../../formats/model-layout";
 import { forwardFloat, preprocess } from "../../formats/float-model";
 import { quantizeInput } from "../../formats/quantized-input";
 import { runMain } from "../main";
@@ -35,13 +43,23 @@ interface Scenario {
   truth?: string;
 }
 
-/** The held-out week the temperature forecast starts from, and the held-out day the rain risk is asked for. */
+/**
+ * The held-out week the temperature forecast starts from, the held-out day the rain risk is asked for, and the
+ * held-out fortnight the sequence model reads.
+ */
 const SAMPLE = 100;
 const RAIN_DAY = 13;
+const FORTNIGHT = 100;
 
 function scenarios(): Scenario[] {
   const temps = loadSeattleTempMax();
   const rain = loadSeattleRain();
+  const series = loadSeattleWeatherSeries();
+  const fortnight = series.test.x[FORTNIGHT];
+  const range = (c: number) => {
+    const v = fortnight.slice(c * WEATHER_WINDOW, (c + 1) * WEATHER_WINDOW);
+    return `${Math.min(...v)}..${Math.max(...v)}`;
+  };
   return [
     {
       model: "temp-forecast",
@@ -63,6 +81,17 @@ function scenarios(): Scenario[] {
       unit: "",
       truth: rain.test.y[RAIN_DAY] ? "it rained" : "it stayed dry",
     },
+    {
+      model: "weather-cnn",
+      what: "tomorrow's maximum temperature in Seattle from 14 days x 4 readings (conv1d sequence model, regression)",
+      // channel by channel: the reporter records the 14 precipitation readings, then temp_max, temp_min, wind
+      inputs: fortnight,
+      about: `held-out fortnight ${FORTNIGHT}, ${WEATHER_CHANNELS.map((c, i) => `${c} ${range(i)}`).join(", ")}`,
+      alertAt: 25,
+      alertMeans: "forecast >= 25 C",
+      unit: " C",
+      truth: `${series.test.y[FORTNIGHT]} C`,
+    },
   ];
 }
 
@@ -81,7 +110,13 @@ async function main(): Promise<void> {
     const fm = loadFloatModel(sc.model);
     const ver = await log.stage(
       `deploy ${built.paths.verifierContract} + adapter`,
-      async () => deployGroth16Verifier(deployer, await hre.artifacts.readArtifact(built.paths.verifierContract), sys.factory),
+      async () =>
+        deployGroth16Verifier(
+          deployer,
+          await hre.artifacts.readArtifact(built.paths.verifierContract),
+          sys.factory,
+          numPublicSignals(model),
+        ),
       (v) => `${v.gasUsed} gas`,
     );
     const reg = {
