@@ -51,7 +51,7 @@ export interface CalibrationSet {
 
 /**
  * The calibration set of a model: `models/<name>/calibration.json` when the model was built with `--calibration`,
- * else the bundled dataset its name selects (iris-*, mnist-*, temp-*).
+ * else the bundled dataset its name selects (iris-*, mnist-*, temp-*, rain-*, weather-*).
  * @throws Error naming the file when the stored set is malformed, or saying how to give one when there is none.
  */
 export function modelCalibration(fm: FloatModel, root = ROOT): CalibrationSet {

@@ -3,7 +3,8 @@
  * verifier -> manifest.
  * Usage: npm run build:model -- <name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2]
  * --calibration copies the owner's raw inputs to models/<name>/calibration.json and quantizes with them (later
- * builds reuse that copy); without it the stored copy, or the bundled dataset of iris-*, mnist-*, temp-*, is used.
+ * builds reuse that copy); without it the stored copy, or the bundled dataset of iris-*, mnist-*, temp-*, rain-*,
+ * weather-*, is used.
  * --O0/--O1/--O2 is circom's optimization level (default --O2: the fewest constraints). Before compiling it prints a
  * size estimate (constraints, key domain). Every stage is skipped when its inputs are unchanged; prints what it
  * wrote and where.
