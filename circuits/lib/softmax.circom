@@ -79,3 +79,50 @@ template SoftmaxValues(n, D, Ad, kd, bD, h, deg, Ae, K, eBits, C, fo, Bq, Br) {
         out[i] <== div[i].q;
     }
 }
+
+/// @title LogSoftmaxValues
+/// @notice Log-probabilities of n logits (docs/circuits.md, "Softmax"; twin: logSoftmaxEval in
+///         scripts/formats/softmax.ts): m, d[i] and e[i] as in SoftmaxValues, then
+///         s = Requantize(sum_i e[i], As, ks, lb, 0)               (the sum shifted to lb bits)
+///         lse = PiecewisePoly(lb, lh, ldeg, lA, lK, lOut, LC)(s)  (log of the sum, at the scale of d)
+///         out[i] = d[i] - lse
+/// @param n, D, Ad, kd, bD, h, deg, Ae, K, eBits, C   as SoftmaxValues (the maximum, the difference, exp)
+/// @param As, ks, lb   the sum's Requantize: 0 <= sum < 2^(As-1), shift ks, lb-bit output
+/// @param lh, ldeg, lA, lK, lOut, LC   the log's PiecewisePoly on the lb-bit shifted sum
+/// Soundness: every step is one of the templates above with its own argument (the maximum pinned by Max2, each
+/// Requantize and PiecewisePoly unique given its input); the outputs are linear in pinned values. No prover choice is
+/// left.
+/// Constraints: (n - 1) * (D + 2) + n * (Requantize(Ad, kd, bD, 0) + PiecewisePoly) + Requantize(As, ks, lb, 0) +
+/// PiecewisePoly(lb, ...).
+template LogSoftmaxValues(n, D, Ad, kd, bD, h, deg, Ae, K, eBits, C, As, ks, lb, lh, ldeg, lA, lK, lOut, LC) {
+    signal input in[n];
+    signal output out[n];
+
+    component mx[n - 1];
+    var m = in[0];
+    for (var i = 1; i < n; i++) {
+        mx[i - 1] = Max2(D);
+        mx[i - 1].a <== m;
+        mx[i - 1].b <== in[i];
+        m = mx[i - 1].out;
+    }
+
+    component diff[n];
+    component ex[n];
+    var sum = 0;
+    for (var i = 0; i < n; i++) {
+        diff[i] = Requantize(Ad, kd, bD, 0);
+        diff[i].in <== in[i] - m;
+        ex[i] = PiecewisePoly(bD, h, deg, Ae, K, eBits, C);
+        ex[i].in <== diff[i].out;
+        sum += ex[i].out;
+    }
+
+    component s = Requantize(As, ks, lb, 0);
+    s.in <== sum;
+    component lse = PiecewisePoly(lb, lh, ldeg, lA, lK, lOut, LC);
+    lse.in <== s.out;
+    for (var i = 0; i < n; i++) {
+        out[i] <== diff[i].out - lse.out;
+    }
+}

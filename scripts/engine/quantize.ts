@@ -64,11 +64,12 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
   const bits = opts.bits ?? 8;
   const bBits = opts.biasBits ?? 32;
   if (calibration.length === 0) throw new Error("calibration: needs at least one input");
-  validateFloatModel(fm);
+  const floatShapes = validateFloatModel(fm);
   const regression = fm.task === "regression";
   const head = opts.head ?? defaultHead(fm);
   // the argmax of the probabilities is the argmax of the logits: an argmax head skips a final softmax (cheaper)
-  if (head === "argmax" && fm.layers[fm.layers.length - 1].type === "softmax") fm = { ...fm, layers: fm.layers.slice(0, -1) };
+  const lastType = fm.layers[fm.layers.length - 1].type;
+  if (head === "argmax" && (lastType === "softmax" || lastType === "logsoftmax")) fm = { ...fm, layers: fm.layers.slice(0, -1) };
   if (regression && head === "argmax")
     throw new Error(
       `model ${fm.name} is a regression model (task "regression"): an argmax head makes no sense for it; use head "values" (quantize.json "head": "values")`,
@@ -291,6 +292,37 @@ export function quantizeModel(model: FloatModel, calibration: readonly number[][
       case "softmax": {
         const q: QuantizedLayer = { type: "softmax", ...softmaxParams(`layers[${li}] (softmax)`, bitsIn, fIn, outBitsOf(li)) };
         fIn = q.outFrac;
+        return q;
+      }
+      case "logsoftmax": {
+        // the softmax's difference and exponential, the sum shifted to 16 bits, its log fitted at the difference's
+        // scale (docs/circuits.md, "Softmax"); log-probabilities >= -16 - log(n) need diffBits + 1 bits
+        const { outBits: _o, outFrac: _f, maxError, ...sm } = softmaxParams(`layers[${li}] (logsoftmax)`, bitsIn, fIn, outBitsOf(li));
+        const fd = sm.exp.inFrac;
+        const n = li === 0 ? fm.inputSize : floatShapes[li - 1][0];
+        const sumMax = n * 2 ** sm.exp.outBits;
+        const logBits = 16;
+        const sumShift = Math.max(0, Math.ceil(Math.log2(sumMax + 1)) + 1 - logBits);
+        const sumFrac = sm.exp.outFrac - sumShift;
+        // the sum is at least exp(0) = 1: the log of a smaller input (never produced) is clamped to log(1 / 2)
+        const fit = fitFunction(
+          (x) => Math.log(Math.max(x, 0.5)),
+          `layers[${li}] (logsoftmax): log`,
+          logBits,
+          sumFrac,
+          Math.max(fd + 6, 8),
+          fd,
+        );
+        const q: QuantizedLayer = {
+          type: "logsoftmax",
+          ...sm,
+          sumShift,
+          log: { ...fit.poly, inFrac: sumFrac, outFrac: fd },
+          outBits: 1 + Math.ceil(Math.log2(2 ** (sm.diffBits - 1) + Math.log(n) * 2 ** fd + 2)),
+          outFrac: fd,
+          maxError: Number(Math.max(maxError, fit.maxError).toPrecision(4)),
+        };
+        fIn = fd;
         return q;
       }
       case "layernorm": {

@@ -153,7 +153,13 @@ export interface FloatAttention extends AttentionSpec {
   type: "attention";
 }
 
+/** Log-probabilities, the last layer only: x_i - max x - log(sum_j exp(x_j - max x)) (PyTorch's log_softmax). */
+export interface FloatLogSoftmax {
+  type: "logsoftmax";
+}
+
 export type FloatLayer =
+  | FloatLogSoftmax
   | FloatLayerNorm
   | FloatAttention
   | FloatEmbedding
@@ -349,9 +355,10 @@ export function validateFloatModel(m: FloatModel): Shape[] {
     } else if (l.type === "layernorm" || l.type === "attention") {
       const e = l.type === "layernorm" ? layerNormSpecError(f, l, shape) : attentionSpecError(f, l, shape);
       if (e) throw new Error(`float model ${m.name}: ${e}`);
-    } else if (l.type === "softmax") {
-      if (li !== m.layers.length - 1) fail(f, "softmax must be the last layer (the model then outputs probabilities)");
-      if (shape.length !== 1) fail(f, `softmax reads a vector of logits, not shape [${shape}]`);
+    } else if (l.type === "softmax" || l.type === "logsoftmax") {
+      if (li !== m.layers.length - 1)
+        fail(f, `${l.type} must be the last layer (the model then outputs ${l.type === "softmax" ? "" : "log-"}probabilities)`);
+      if (shape.length !== 1) fail(f, `${l.type} reads a vector of logits, not shape [${shape}]`);
     } else {
       fail(`${f}.type`, `"${String((l as { type: unknown }).type)}" is not supported; supported: ${FLOAT_TYPES}`);
     }
@@ -364,7 +371,7 @@ export function validateFloatModel(m: FloatModel): Shape[] {
 }
 
 const FLOAT_TYPES =
-  "embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, layernorm, attention, softmax, trees";
+  "embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, layernorm, attention, softmax, logsoftmax, trees";
 
 /** Conv2d on a flattened CHW tensor (zero padding, optional groups). */
 export function conv2dFloat(l: FloatConv2d, x: ArrayLike<number>): number[] {
@@ -510,6 +517,12 @@ export function forwardLayer(l: FloatLayer, a: ArrayLike<number>, saved?: ArrayL
     case "maxpool1d":
     case "avgpool1d":
       return seq1dFloat(l, a);
+    case "logsoftmax": {
+      const v = Array.from(a);
+      const m = Math.max(...v);
+      const lse = Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
+      return v.map((x) => x - m - lse);
+    }
     case "layernorm":
       return layerNormFloat(l, a);
     case "attention":

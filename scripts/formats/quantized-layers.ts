@@ -13,7 +13,7 @@ import {
   piecewiseOutRange,
   piecewiseRounds,
 } from "./activations";
-import { type SoftmaxParams, expPoly } from "./softmax";
+import { type LogSoftmaxParams, type SoftmaxParams, expPoly } from "./softmax";
 import { type IntTreeEnsemble, treesError } from "./trees";
 import { type AttentionParams, type LayerNormParams, outProjection, projectionError } from "./transformer";
 
@@ -237,7 +237,17 @@ export interface AttentionLayer extends AttentionParams {
   type: "attention";
 }
 
+/**
+ * Log-probabilities of the previous layer's logits, as the last layer under a values head (scripts/formats/softmax.ts
+ * LogSoftmaxParams; circuit `LogSoftmaxValues`; docs/circuits.md, "Softmax").
+ */
+export interface LogSoftmaxLayer extends LogSoftmaxParams {
+  type: "logsoftmax";
+  maxError?: number;
+}
+
 export type QuantizedLayer =
+  | LogSoftmaxLayer
   | LayerNormLayer
   | AttentionLayer
   | EmbeddingLayer
@@ -255,7 +265,7 @@ export type QuantizedLayer =
   | TreesLayer;
 
 /** The layer types whose outputs a head can read (signed, with a declared width and scale). */
-export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer | TreesLayer;
+export type HeadLayer = DenseLayer | ActivationLayer | SoftmaxLayer | LogSoftmaxLayer | TreesLayer;
 
 export function fail(field: string, msg: string): never {
   throw new Error(`quantized model: ${field} ${msg}`);
@@ -287,6 +297,7 @@ export const SUPPORTED = [
   "layernorm",
   "attention",
   "softmax",
+  "logsoftmax",
   "trees",
 ];
 
@@ -387,6 +398,33 @@ export function checkSoftmax(f: string, l: SoftmaxLayer, inBits: number, last: b
   if (piecewiseEval(poly, 0n) <= 0n) fail(`${f}.exp`, "must be positive at 0 (exp(0) = 1): refit the softmax");
   if (piecewiseOutRange(poly, { lo: -(1n << BigInt(l.diffBits - 1)), hi: 0n }).lo < 0n)
     fail(`${f}.exp`, "must not be negative on the differences (<= 0): refit the softmax");
+}
+
+export function checkLogSoftmax(f: string, l: LogSoftmaxLayer, inBits: number, last: boolean, head: "argmax" | "values"): void {
+  if (!last) fail(f, "logsoftmax must be the last layer (the values head reads its log-probabilities)");
+  if (head !== "values")
+    fail(f, `logsoftmax needs the values head (log-probabilities); for an argmax head drop it (the argmax of the logits is the same)`);
+  checkSoftmax(f, { ...l, type: "softmax", outBits: 3, outFrac: 0 }, inBits, true, "values");
+  checkRangeInt(`${f}.sumShift`, l.sumShift, 0, 64);
+  const g = l.log;
+  if (typeof g !== "object" || g === null) fail(`${f}.log`, "must be an object (the logarithm's piecewise polynomial)");
+  checkRangeInt(`${f}.log.inBits`, g.inBits, 4, 16);
+  checkRangeInt(`${f}.log.segmentBits`, g.segmentBits, 0, Math.min(g.inBits, 8));
+  checkRangeInt(`${f}.log.degree`, g.degree, 0, 2);
+  checkRangeInt(`${f}.log.shift`, g.shift, 0, 64);
+  checkRangeInt(`${f}.log.outBits`, g.outBits, 3, 32);
+  if (g.outFrac !== l.inFrac - l.diffShift) fail(`${f}.log.outFrac`, `must be the difference's scale ${l.inFrac - l.diffShift}`);
+  const n = 2 ** g.segmentBits;
+  if (!Array.isArray(g.coeffs) || g.coeffs.length !== n) fail(`${f}.log.coeffs`, `must have 2^segmentBits = ${n} rows`);
+  g.coeffs.forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== g.degree + 1) fail(`${f}.log.coeffs[${s}]`, `must have degree + 1 = ${g.degree + 1} entries`);
+    c.forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v))
+        fail(`${f}.log.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
+  checkRangeInt(`${f}.outBits`, l.outBits, 3, 32);
+  if (l.outFrac !== l.inFrac - l.diffShift) fail(`${f}.outFrac`, `must be the difference's scale ${l.inFrac - l.diffShift}`);
 }
 
 export function checkActivation(f: string, l: ActivationLayer, inBits: number): void {

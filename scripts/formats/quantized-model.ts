@@ -35,13 +35,15 @@ import {
   avgPool1d,
 } from "./fixed-point";
 import { piecewiseAccRange, piecewiseEval, piecewiseOutRange, piecewiseRounds } from "./activations";
-import { softmaxEval } from "./softmax";
+import { logSoftmaxBounds, logSoftmaxEval, softmaxEval } from "./softmax";
 import { treesAcc, treesAccRanges } from "./trees";
 import { attentionEval, attentionPlan, attentionRecord, layerNormBounds, layerNormEval } from "./transformer";
 import {
   type ActivationLayer,
   type AttentionLayer,
   type LayerNormLayer,
+  type LogSoftmaxLayer,
+  checkLogSoftmax,
   checkAttention,
   checkLayerNorm,
   type AddLayer,
@@ -76,6 +78,7 @@ import {
 } from "./quantized-layers";
 
 export type {
+  LogSoftmaxLayer,
   ActivationLayer,
   AttentionLayer,
   LayerNormLayer,
@@ -227,6 +230,12 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
       bits = l.outBits;
       return done();
     }
+    if (l.type === "logsoftmax") {
+      if (shape !== undefined) fail(f, `logsoftmax reads a vector of logits, not an image [${shape.join(", ")}]`);
+      checkLogSoftmax(f, l, bits, li === m.layers.length - 1, m.head);
+      bits = l.outBits;
+      return done();
+    }
     if (l.type === "softmax") {
       if (shape !== undefined) fail(f, `softmax reads a vector of logits, not an image [${shape.join(", ")}]`);
       checkSoftmax(f, l, bits, li === m.layers.length - 1, m.head);
@@ -319,10 +328,10 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     done();
   });
   const last = m.layers[m.layers.length - 1];
-  if (!(last.type === "dense" && !last.relu) && !["activation", "softmax", "trees"].includes(last.type))
+  if (!(last.type === "dense" && !last.relu) && !["activation", "softmax", "logsoftmax", "trees"].includes(last.type))
     fail(
       `layers[${m.layers.length - 1}]`,
-      `must be a dense layer without ReLU, a tree ensemble, an activation or a softmax: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
+      `must be a dense layer without ReLU, a tree ensemble, an activation, a softmax or a logsoftmax: the ${m.head} head reads signed ${m.head === "values" ? "outputs" : "logits"}`,
     );
   if (last.type === "activation" && shape !== undefined)
     fail(
@@ -447,6 +456,9 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       out = ranges.map(() => full);
     } else if (l.type === "softmax") {
       out = ranges.map(() => ({ lo: 0n, hi: 1n << BigInt(l.outFrac) }));
+    } else if (l.type === "logsoftmax") {
+      const o = logSoftmaxBounds(l, ranges.length, hull(ranges)).out;
+      out = ranges.map(() => o);
     } else if (l.type === "layernorm") {
       // |d r| <= 2^R for every input: the accumulator's range does not depend on the inputs' ranges
       const b = layerNormBounds(l, hull(ranges));
@@ -541,6 +553,9 @@ export function inferQuantized(m: QuantizedModel, x: readonly bigint[]): Inferen
       }
       case "softmax":
         a = softmaxEval(l, a);
+        break;
+      case "logsoftmax":
+        a = logSoftmaxEval(l, a);
         break;
       case "layernorm":
         a = layerNormEval(l, a);

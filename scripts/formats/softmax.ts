@@ -26,7 +26,7 @@ export interface SoftmaxParams {
 }
 
 /** The exponential as the PiecewisePoly it is. */
-export function expPoly(s: SoftmaxParams): PiecewisePoly {
+export function expPoly(s: Pick<SoftmaxParams, "diffBits" | "exp">): PiecewisePoly {
   const { segmentBits, degree, shift, coeffs, outBits } = s.exp;
   return { inBits: s.diffBits, segmentBits, degree, shift, coeffs, outBits };
 }
@@ -74,5 +74,65 @@ export function softmaxConstraints(s: SoftmaxParams, n: number, b: SoftmaxBounds
   return (
     (n - 1) * (b.D + 2) +
     n * (requantizeConstraints(b.Ad, s.diffShift, s.diffBits, false) + piecewiseConstraints(poly, b.Ae) + 1 + b.Bq + 2 * b.Br)
+  );
+}
+
+/**
+ * The last layer of a model whose head reads log-probabilities (PyTorch's log_softmax; circuit `LogSoftmaxValues`):
+ * d and e as in the softmax, S = sum_j e_j, S' = requantize(S, sumShift, log.inBits) and lse = log(S') by the
+ * piecewise polynomial `log` (at the scale of d), out_i = d_i - lse: log p_i at 2^-(inFrac - diffShift).
+ */
+export interface LogSoftmaxParams extends Omit<SoftmaxParams, "outBits" | "outFrac"> {
+  /** The sum of the exponentials is shifted right by sumShift bits to log.inBits bits. */
+  sumShift: number;
+  /** log on the shifted sum: a PiecewisePoly with its input width and scales (outFrac = the difference's scale). */
+  log: PiecewisePoly & { inFrac: number; outFrac: number };
+  /** Log-probabilities: width and scale (outFrac = inFrac - diffShift). */
+  outBits: number;
+  outFrac: number;
+}
+
+/** Twin of `LogSoftmaxValues`: the log-probabilities (at 2^-outFrac) of the logits z. */
+export function logSoftmaxEval(s: LogSoftmaxParams, z: readonly bigint[]): bigint[] {
+  const m = z.reduce((a, b) => (b > a ? b : a));
+  const poly = expPoly(s);
+  const d = z.map((v) => requantize(v - m, s.diffShift, s.diffBits, false));
+  const sum = d.reduce((a, v) => a + piecewiseEval(poly, v), 0n);
+  const lse = piecewiseEval(s.log, requantize(sum, s.sumShift, s.log.inBits, false));
+  return d.map((v) => v - lse);
+}
+
+/** The widths LogSoftmaxValues is instantiated with, for n logits in `logits`. */
+export interface LogSoftmaxBounds {
+  D: number;
+  Ad: number;
+  Ae: number;
+  /** Accumulator width of the sum's requantization. */
+  As: number;
+  /** Accumulator width of the log's polynomial. */
+  Al: number;
+  /** Range of the outputs. */
+  out: Interval;
+}
+
+export function logSoftmaxBounds(s: LogSoftmaxParams, n: number, logits: Interval): LogSoftmaxBounds {
+  const sm = softmaxBounds({ ...s, outBits: 3, outFrac: 0 }, n, logits);
+  const eHi = sm.e.hi > 0n ? sm.e.hi : 0n;
+  const sumIv = { lo: 0n, hi: BigInt(n) * eHi };
+  const shifted = { lo: requantize(sumIv.lo, s.sumShift, s.log.inBits, false), hi: requantize(sumIv.hi, s.sumShift, s.log.inBits, false) };
+  const lse = piecewiseOutRange(s.log, shifted);
+  const span = logits.hi - logits.lo;
+  const dLo = requantize(-span, s.diffShift, s.diffBits, false);
+  return { D: sm.D, Ad: sm.Ad, Ae: sm.Ae, As: accumulatorBits(sumIv), Al: piecewiseAccBits(s.log), out: { lo: dLo - lse.hi, hi: -lse.lo } };
+}
+
+/** --O2 constraints of LogSoftmaxValues over n logits. */
+export function logSoftmaxConstraints(s: LogSoftmaxParams, n: number, b: LogSoftmaxBounds): number {
+  const poly = expPoly(s);
+  return (
+    (n - 1) * (b.D + 2) +
+    n * (requantizeConstraints(b.Ad, s.diffShift, s.diffBits, false) + piecewiseConstraints(poly, b.Ae)) +
+    requantizeConstraints(b.As, s.sumShift, s.log.inBits, false) +
+    piecewiseConstraints(s.log, b.Al)
   );
 }

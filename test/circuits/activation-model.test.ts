@@ -51,6 +51,11 @@ const softmaxMlp = floatModel("softmax-mlp", 4, [{ ...dense(r, 4, 8), relu: true
   classes: ["a", "b", "c", "d"],
 });
 
+/** dense -> ReLU -> dense -> log_softmax: log-probabilities (values head). */
+const logSoftmaxMlp = floatModel("logsoftmax-mlp", 4, [{ ...dense(r, 4, 8), relu: true } as FloatLayer, dense(r, 8, 4, 1.5), { type: "logsoftmax" }], {
+  classes: ["a", "b", "c", "d"],
+});
+
 const calib = (fm: FloatModel, seed: number, n = 64): number[][] => {
   const g = rand(seed);
   return Array.from({ length: n }, () => Array.from({ length: fm.inputSize }, () => g() * 2));
@@ -63,9 +68,10 @@ const CASES = [
   { fm: convAct, opts: { bits: 8 } },
   { fm: softmaxMlp, opts: { bits: 8, head: "values" as const } },
   { fm: softmaxMlp, opts: { bits: 12, head: "values" as const, weights: "private" as const }, name: "softmax-mlp-12-private" },
+  { fm: logSoftmaxMlp, opts: { bits: 12, head: "values" as const } },
 ];
 
-describe("generated circuits with activation and softmax layers", function () {
+describe("generated circuits with activation, softmax and logsoftmax layers", function () {
   this.timeout(900_000);
   const models = CASES.map(({ fm, opts, name }) => {
     const qm = quantizeModel(fm, calib(fm, 3), opts);
@@ -119,7 +125,19 @@ describe("generated circuits with activation and softmax layers", function () {
           const q = inferQuantized(m, quantizeFeatures(m, x));
           if (m.head === "values") {
             const vals = unpackSigned(q.output, fl.length, last.outBits).map((v) => Number(v) / 2 ** last.outFrac);
-            vals.forEach((v, k) => expect(Math.abs(v - fl[k]), `x = ${x}`).to.be.below(Math.max(0.02, 2.5 * 2 ** -last.outFrac)));
+            if (last.type === "logsoftmax") {
+              // log-probabilities magnify the logits' quantization error: judge the layer on the quantized logits it
+              // reads (float log-softmax of them); they saturate where the difference does (-2^(diffBits-1) steps)
+              const z = q.layers[q.layers.length - 2].map((v) => Number(v) / 2 ** last.inFrac);
+              const mz = Math.max(...z);
+              const lse = Math.log(z.reduce((a, v) => a + Math.exp(v - mz), 0));
+              const floor = -(2 ** (last.diffBits - 1)) / 2 ** last.outFrac + 1;
+              vals.forEach((v, k) => {
+                const want = z[k] - mz - lse;
+                if (want > floor) expect(Math.abs(v - want), `x = ${x}, output ${k}`).to.be.at.most(2 * 2 ** -last.outFrac);
+                else expect(v, `x = ${x}, output ${k} saturates`).to.be.at.most(floor);
+              });
+            } else vals.forEach((v, k) => expect(Math.abs(v - fl[k]), `x = ${x}`).to.be.below(Math.max(0.02, 2.5 * 2 ** -last.outFrac)));
             agree++;
           } else if (Number(q.output) === fl.indexOf(Math.max(...fl))) agree++;
         }

@@ -2,7 +2,20 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { fromField, toField } from "../../scripts/util/field";
 import { fitFunction } from "../../scripts/engine/activation-fit";
-import { type SoftmaxParams, divRound, expPoly, softmaxBounds, softmaxConstraints, softmaxEval } from "../../scripts/formats/softmax";
+import {
+  type SoftmaxParams,
+  divRound,
+  expPoly,
+  logSoftmaxBounds,
+  logSoftmaxConstraints,
+  logSoftmaxEval,
+  softmaxBounds,
+  softmaxConstraints,
+  softmaxEval,
+} from "../../scripts/formats/softmax";
+import { quantizeModel } from "../../scripts/engine/quantize";
+import type { FloatModel } from "../../scripts/formats/float-model";
+import type { LogSoftmaxLayer } from "../../scripts/formats/quantized-model";
 import { signedRange } from "../../scripts/formats/fixed-point";
 import { piecewiseEval, piecewiseOutRange } from "../../scripts/formats/activations";
 import { type Circuit, circuitFromSource, precompile, templateCircuit } from "../helpers/circuit";
@@ -22,6 +35,27 @@ function source(s: SoftmaxParams, n: number): string {
   return `pragma circom 2.1.9;\ninclude "softmax.circom";\ncomponent main = SoftmaxValues(${n}, ${b.D}, ${b.Ad}, ${s.diffShift}, ${s.diffBits}, ${s.exp.segmentBits}, ${s.exp.degree}, ${b.Ae}, ${s.exp.shift}, ${s.exp.outBits}, ${C}, ${s.outFrac}, ${b.Bq}, ${b.Br});\n`;
 }
 
+/** The logsoftmax layer the quantizer builds for n logits at inBits (a dense layer's logits under a values head). */
+function logSoftmaxLayer(inBits: number, n: number): LogSoftmaxLayer {
+  const fm: FloatModel = {
+    format: "zkml-float-v1",
+    name: "ls",
+    inputSize: 2,
+    preprocess: { mean: [0, 0], std: [1, 1] },
+    classes: Array.from({ length: n }, (_, i) => String(i)),
+    layers: [{ type: "dense", W: Array.from({ length: n }, (_, i) => [i - 1, 1 - i / 2]), B: Array(n).fill(0), relu: false }, { type: "logsoftmax" }],
+  };
+  const qm = quantizeModel(fm, [[3, -3], [-3, 3], [1, 1]], { bits: inBits, head: "values" });
+  return qm.layers[1] as LogSoftmaxLayer;
+}
+
+function logSource(l: LogSoftmaxLayer, n: number): string {
+  const b = logSoftmaxBounds(l, n, signedRange(l.inBits));
+  const e = expPoly(l);
+  const g = l.log;
+  return `pragma circom 2.1.9;\ninclude "softmax.circom";\ncomponent main = LogSoftmaxValues(${n}, ${b.D}, ${b.Ad}, ${l.diffShift}, ${l.diffBits}, ${e.segmentBits}, ${e.degree}, ${b.Ae}, ${e.shift}, ${e.outBits}, ${JSON.stringify(e.coeffs)}, ${b.As}, ${l.sumShift}, ${g.inBits}, ${g.segmentBits}, ${g.degree}, ${b.Al}, ${g.shift}, ${g.outBits}, ${JSON.stringify(g.coeffs)});\n`;
+}
+
 const SHAPES = [
   [8, 4, 8, 3],
   [12, 8, 12, 5],
@@ -30,7 +64,10 @@ const SHAPES = [
 describe("circuits/lib/softmax.circom", function () {
   this.timeout(600_000);
   before(async function () {
-    await precompile(SHAPES.map(([b, f, o, n]) => [`softmax_${b}_${n}`, source(params(b, f, o), n)] as const));
+    await precompile([
+      ...SHAPES.map(([b, f, o, n]) => [`softmax_${b}_${n}`, source(params(b, f, o), n)] as const),
+      ...([[8, 3], [12, 5]] as const).map(([b, n]) => [`logsoftmax_${b}_${n}`, logSource(logSoftmaxLayer(b, n), n)] as const),
+    ]);
   });
 
   describe("DivRound(Bq = 5, Br = 8)", function () {
@@ -100,6 +137,50 @@ describe("circuits/lib/softmax.circom", function () {
         await c.expectRejected(w, { "out[0]": fromField(c.get(w, "out[0]")) + 1n });
         // out[i] is div[i].q (the optimizer merges the two wires): the first tamper moves the quotient
         await c.expectRejected(w, { "div[1].r": fromField(c.get(w, "div[1].r")) + 1n });
+        await c.expectRejected(w, { "mx[0].bit[0]": 1n - c.get(w, "mx[0].bit[0]") });
+      });
+    });
+  }
+
+  for (const [inBits, n] of [
+    [8, 3],
+    [12, 5],
+  ] as const) {
+    describe(`LogSoftmaxValues: ${n} logits, ${inBits}-bit (the quantizer's fit)`, function () {
+      const l = logSoftmaxLayer(inBits, n);
+      const b = logSoftmaxBounds(l, n, signedRange(inBits));
+      let c: Circuit;
+      before(async function () {
+        c = await circuitFromSource(`logsoftmax_${inBits}_${n}`, logSource(l, n));
+      });
+      it("costs logSoftmaxConstraints", function () {
+        expect(c.compiled.constraints).to.equal(logSoftmaxConstraints(l, n, b));
+      });
+      it("equals the twin on edge logits and on random ones (fast-check), within 2 steps of the float log-softmax (where it is above the saturation)", async function () {
+        const { lo, hi } = signedRange(inBits);
+        const floor = -(2 ** (l.diffBits - 1)) / 2 ** l.outFrac + 1;
+        const check = async (z: bigint[]) => {
+          const w = await c.witness({ in: z.map((v) => toField(v).toString()) });
+          const out = z.map((_, i) => fromField(c.get(w, `out[${i}]`)));
+          expect(out, `z = ${z}`).to.deep.equal(logSoftmaxEval(l, z));
+          const zf = z.map((v) => Number(v) / 2 ** l.inFrac);
+          const m = Math.max(...zf);
+          const lse = Math.log(zf.reduce((a, v) => a + Math.exp(v - m), 0));
+          out.forEach((v, i) => {
+            const want = zf[i] - m - lse;
+            if (want > floor) expect(Math.abs(Number(v) / 2 ** l.outFrac - want), `log p[${i}] of ${z}`).to.be.at.most(2 * 2 ** -l.outFrac);
+            expect(v >= b.out.lo && v <= b.out.hi, `log p[${i}] in the bounds`).to.equal(true);
+          });
+        };
+        await check(Array(n).fill(0n));
+        await check(Array(n).fill(hi));
+        await check(Array.from({ length: n }, (_, i) => (i === 0 ? hi : lo)));
+        await fc.assert(fc.asyncProperty(fc.array(fc.bigInt({ min: lo, max: hi }), { minLength: n, maxLength: n }), check), { numRuns: 20 });
+      });
+      it("rejects a log-probability moved by one and a forged maximum", async function () {
+        const z = Array.from({ length: n }, (_, i) => BigInt(i * 3 - 2));
+        const w = await c.witness({ in: z.map((v) => toField(v).toString()) });
+        await c.expectRejected(w, { "out[0]": fromField(c.get(w, "out[0]")) - 1n });
         await c.expectRejected(w, { "mx[0].bit[0]": 1n - c.get(w, "mx[0].bit[0]") });
       });
     });

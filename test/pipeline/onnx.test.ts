@@ -253,6 +253,21 @@ describe("ONNX", () => {
         );
       }
     });
+    it("exports a final logsoftmax as LogSoftmax (output log_probabilities) as onnxruntime computes forwardFloat, and reads it back", async () => {
+      const src = importOnnx(fs.readFileSync(path.join(ROOT, "test", "fixtures", "onnx", "logsoftmax-mlp.onnx")));
+      const bytes = exportOnnx(src);
+      expect(importOnnx(bytes).layers).to.deep.equal(fround(src).layers);
+      const session = await ort.InferenceSession.create(bytes);
+      expect(session.outputNames).to.deep.equal(["log_probabilities"]);
+      for (let i = 0; i < 5; i++) {
+        const x = Array.from({ length: 4 }, (_, j) => Math.fround(Math.sin(i * 5 + j) * 2));
+        const out = await session.run({ input: new ort.Tensor("float32", Float32Array.from(x), [1, 4]) });
+        const want = forwardFloat(src, x).at(-1) as number[];
+        Array.from(out.log_probabilities.data as Float32Array).forEach((v, k) =>
+          expect(Math.abs(v - want[k])).to.be.below(1e-5 * (1 + Math.abs(want[k]))),
+        );
+      }
+    });
     it("exports transformer encoders (attention, layernorm, kernel-1 conv1d) as onnxruntime computes forwardFloat, and the import reads them back", async () => {
       const models = [
         tinyTransformer("tiny-transformer", 4, 8, 2, 16, 11),
@@ -261,7 +276,10 @@ describe("ONNX", () => {
       for (const src of models) {
         const bytes = exportOnnx(src);
         const back = importOnnx(bytes);
-        expect(back.layers.map((l) => l.type), src.name).to.deep.equal(src.layers.map((l) => l.type));
+        expect(
+          back.layers.map((l) => l.type),
+          src.name,
+        ).to.deep.equal(src.layers.map((l) => l.type));
         const L = src.inputSize;
         const session = await ort.InferenceSession.create(bytes);
         for (let i = 0; i < 5; i++) {

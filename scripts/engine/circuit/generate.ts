@@ -22,7 +22,7 @@ import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
 import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { SNARK_FIELD, toField } from "../../util/field";
 import { describeActivation, piecewiseRounds } from "../../formats/activations";
-import { softmaxBounds } from "../../formats/softmax";
+import { expPoly, logSoftmaxBounds, softmaxBounds } from "../../formats/softmax";
 import { isLeaf, treeComparisons, treeProducts } from "../../formats/trees";
 import { idBits } from "../../formats/quantized-layers";
 import { attentionPlan, layerNormBounds, outProjection } from "../../formats/transformer";
@@ -374,6 +374,23 @@ function layerCode(
       body.push(
         `    // layer ${i}: softmax of ${p.outSize} logits (differ by < 2^${b.D}): exp of the ${l.diffBits}-bit difference to the maximum (shift ${l.diffShift}) in ${2 ** l.exp.segmentBits} segments of degree ${l.exp.degree}, ${l.exp.outBits}-bit; probabilities at 2^-${l.outFrac}`,
         `    component l${i} = SoftmaxValues(${p.outSize}, ${b.D}, ${b.Ad}, ${l.diffShift}, ${l.diffBits}, ${l.exp.segmentBits}, ${l.exp.degree}, ${b.Ae}, ${l.exp.shift}, ${l.exp.outBits}, L${i}_C(), ${l.outFrac}, ${b.Bq}, ${b.Br});`,
+        `    l${i}.in <== ${prev};`,
+      );
+      return `l${i}.out`;
+    }
+    case "logsoftmax": {
+      const b = logSoftmaxBounds(l, p.outSize, layerInputRanges(model)[i]);
+      checkWidth(`layers[${i}]`, b.D + 1, "narrow the logits");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.Ad, l.diffShift, l.diffBits, false), "narrow the logits");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.Ae, l.exp.shift, l.exp.outBits, false), "refit the logsoftmax");
+      checkWidth(`layers[${i}]`, requantizeWidth(b.Al, l.log.shift, l.log.outBits, false), "refit the logsoftmax");
+      const table = (c: number[][]) => "[" + c.map((r) => "[" + r.map(circomInt).join(",") + "]").join(",\n        ") + "]";
+      fns.push(`function L${i}_C() {\n    return ${table(l.exp.coeffs)};\n}\nfunction L${i}_LC() {\n    return ${table(l.log.coeffs)};\n}`);
+      const e = expPoly(l);
+      const g = l.log;
+      body.push(
+        `    // layer ${i}: log-softmax of ${p.outSize} logits (differ by < 2^${b.D}): exp of the ${l.diffBits}-bit difference to the maximum (shift ${l.diffShift}), the sum shifted by ${l.sumShift} to ${g.inBits} bits, its log in ${2 ** g.segmentBits} segments of degree ${g.degree}; log-probabilities at 2^-${l.outFrac}`,
+        `    component l${i} = LogSoftmaxValues(${p.outSize}, ${b.D}, ${b.Ad}, ${l.diffShift}, ${l.diffBits}, ${e.segmentBits}, ${e.degree}, ${b.Ae}, ${e.shift}, ${e.outBits}, L${i}_C(), ${b.As}, ${l.sumShift}, ${g.inBits}, ${g.segmentBits}, ${g.degree}, ${b.Al}, ${g.shift}, ${g.outBits}, L${i}_LC());`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;

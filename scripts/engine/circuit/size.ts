@@ -4,7 +4,7 @@
  * compile and a key setup will cost before it starts them.
  */
 import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
-import { softmaxBounds, softmaxConstraints } from "../../formats/softmax";
+import { logSoftmaxBounds, logSoftmaxConstraints, softmaxBounds, softmaxConstraints } from "../../formats/softmax";
 import { attentionConstraints, attentionPlan, layerNormBounds, layerNormConstraints } from "../../formats/transformer";
 import { treeComparisons, treeProducts } from "../../formats/trees";
 import { idBits } from "../../formats/quantized-layers";
@@ -106,6 +106,8 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
       case "softmax":
         return softmaxConstraints(l, p.outSize, softmaxBounds(l, p.outSize, inputRanges[i]));
+      case "logsoftmax":
+        return logSoftmaxConstraints(l, p.outSize, logSoftmaxBounds(l, p.outSize, inputRanges[i]));
       case "layernorm":
         return layerNormConstraints(l, layerNormBounds(l, inputRanges[i]));
       case "attention":

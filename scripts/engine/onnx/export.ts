@@ -234,6 +234,10 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
         nodes.push({ name: `softmax_${li}`, opType: "Softmax", input: [cur], output: [out], attribute: [int("axis", -1)] });
         cur = out;
         break;
+      case "logsoftmax":
+        nodes.push({ name: `logsoftmax_${li}`, opType: "LogSoftmax", input: [cur], output: [out], attribute: [int("axis", -1)] });
+        cur = out;
+        break;
       case "layernorm":
         nodes.push(...layerNormNodes(l, li, cur, out, inits, (li === 0 ? [fm.inputSize] : shapes[li - 1]).length === 3));
         cur = out;
@@ -246,9 +250,10 @@ export function exportOnnx(fm: FloatModel, opts: ExportOptions = {}): Uint8Array
     layerOut.push(cur);
   });
   const nOut = shapes[shapes.length - 1][0];
-  const hasSoftmax = fm.layers[fm.layers.length - 1].type === "softmax";
-  const outName = opts.softmax || hasSoftmax ? "probabilities" : "logits";
-  if (opts.softmax && !hasSoftmax)
+  const lastType = fm.layers[fm.layers.length - 1].type;
+  const hasSoftmax = lastType === "softmax";
+  const outName = lastType === "logsoftmax" ? "log_probabilities" : opts.softmax || hasSoftmax ? "probabilities" : "logits";
+  if (opts.softmax && !hasSoftmax && lastType !== "logsoftmax")
     nodes.push({ name: "softmax", opType: "Softmax", input: [cur], output: [outName], attribute: [int("axis", -1)] });
   else nodes[nodes.length - 1].output = [outName];
   const meta: Record<string, unknown> = { format: fm.format, name: fm.name, preprocess: fm.preprocess, classes: fm.classes };

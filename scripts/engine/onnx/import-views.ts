@@ -58,7 +58,10 @@ export function convertView(step: Step): void {
   setShape(next);
 }
 
-/** Softmax, LogSoftmax producing the graph output: dropped (the head reads logits). */
+/**
+ * Softmax, LogSoftmax producing the graph output: a `softmax` / `logsoftmax` layer (the values head reads
+ * probabilities or log-probabilities; an argmax head drops it when quantizing).
+ */
 export function convertSoftmax(step: Step): void {
   const { walk, op, at, outName, err, identity } = step;
   const { shape } = walk;
@@ -67,8 +70,8 @@ export function convertSoftmax(step: Step): void {
   const axis = at.int("axis", walk.opset >= 13 ? -1 : 1);
   if (!shape.slice(0, -1).every((d) => d === 1) || (axis !== -1 && axis !== shape.length - 1))
     err(`${op} over axis ${axis} of shape [${shape}] is not supported; supported: the class axis of [1, n]`);
-  // Softmax becomes the model's last layer (probabilities, for a values head; an argmax head skips it);
-  // LogSoftmax is dropped: the argmax of the log-probabilities is the argmax of the logits
-  if (op === "Softmax") walk.layers.push({ type: "softmax" });
+  // the model's last layer (probabilities or log-probabilities, for a values head); an argmax head skips it: the
+  // argmax of either is the argmax of the logits
+  walk.layers.push({ type: op === "Softmax" ? "softmax" : "logsoftmax" });
   identity();
 }

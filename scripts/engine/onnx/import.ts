@@ -17,7 +17,7 @@
  * | Pad of zeros before a Conv / AveragePool | its padding |
  * | Flatten, Reshape, Squeeze, Unsqueeze (views), Transpose before a dense layer | flatten, or nothing |
  * | Identity, Dropout (any mode: inference is identity), Cast to float | skipped |
- * | Softmax / LogSoftmax producing the graph output | dropped: the head reads logits |
+ * | Softmax / LogSoftmax producing the graph output | softmax / logsoftmax (an argmax head drops it when quantizing) |
  *
  * Everything else is refused with one line naming the node, the operator and what is supported, plus the fix when it
  * is on the exporter's side. `zkml.*` metadata written by scripts/engine/onnx/export.ts restores name, preprocessing,
@@ -159,7 +159,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): FloatMo
       );
     if (layers.length === 0) fileErr("the graph has no Gemm, MatMul or Conv layer");
     const last = layers[layers.length - 1];
-    if (!(last.type === "dense" && !last.relu) && last.type !== "activation" && last.type !== "softmax")
+    if (!(last.type === "dense" && !last.relu) && !["activation", "softmax", "logsoftmax"].includes(last.type))
       fileErr(
         "the last layer must be a Gemm or MatMul without Relu, or an activation such as a Sigmoid (its outputs are the logits, values or probabilities the head reads)",
       );
