@@ -342,14 +342,19 @@ export function checkSeq(f: string, l: Conv1dLayer | MaxPool1dLayer | AvgPool1dL
   return [l.outChannels, 1, OL];
 }
 
-export function checkTrees(f: string, l: TreesLayer, width: number, weights: "open" | "private"): void {
+export function checkTrees(f: string, l: TreesLayer, width: number, weights: "open" | "private", inBits: number): void {
   const e = treesError(f, l, width, true);
   if (e) throw new Error(`quantized model: ${e}`);
-  if (weights !== "open")
-    fail(
-      f,
-      `is a tree ensemble: its thresholds and leaves are circuit constants; use weights "open" (a committed, private ensemble is not built yet)`,
+  if (weights === "private") {
+    // committed thresholds are packed at inBits + 1 bits: the quantizer clamps them into [lo - 1, hi] of the input
+    const { lo, hi } = signedRange(inBits);
+    l.trees.forEach((t, ti) =>
+      t.nodes.forEach((n, ni) => {
+        if (!("leaf" in n) && (BigInt(n.threshold) < lo - 1n || BigInt(n.threshold) > hi))
+          fail(`${f}.trees[${ti}].nodes[${ni}].threshold`, `= ${n.threshold} must be in [${lo - 1n}, ${hi}] (the input's range, clamped)`);
+      }),
     );
+  }
   const rec = signedRange(TREE_RECORD_BITS);
   if (!treesRecord(l).every((v) => BigInt(v) >= rec.lo && BigInt(v) <= rec.hi))
     fail(`${f}.base`, `and every threshold must fit ${TREE_RECORD_BITS} signed bits (the commitment record)`);
@@ -514,6 +519,11 @@ export function checkEmbedding(
   return [l.dim, 1, l.seq];
 }
 
+/** Width of a committed ensemble's thresholds: the input's width plus one (they lie in [lo - 1, hi]). */
+export function thresholdBits(inBits: number): number {
+  return inBits + 1;
+}
+
 /** Width of every value of a tree ensemble's commitment record (thresholds, indices, leaves and base fit it). */
 export const TREE_RECORD_BITS = 48;
 
@@ -561,6 +571,8 @@ export function checkLayerNorm(
     fail(f, `is a LayerNorm: its scales are circuit constants; use weights "open" (committed LayerNorm weights are not built yet)`);
   const [C] = seqIn(f, l.inShape, shape, width, true);
   if (C < 2) fail(`${f}.inShape`, "must normalize over at least 2 channels");
+  if (l.center !== undefined && l.center !== false) fail(`${f}.center`, "must be false (no mean subtracted) or absent (LayerNorm)");
+  if (l.dShift !== undefined) checkRangeInt(`${f}.dShift`, l.dShift, 1, 16);
   if (l.inBits !== bits) fail(`${f}.inBits`, `is ${l.inBits} but the previous layer outputs ${bits}-bit values; set it to ${bits}`);
   checkRangeInt(`${f}.eps`, l.eps, 1, Number.MAX_SAFE_INTEGER);
   checkRangeInt(`${f}.R`, l.R, 1, 100);

@@ -36,7 +36,7 @@ import {
 } from "./fixed-point";
 import { piecewiseAccRange, piecewiseEval, piecewiseOutRange, piecewiseRounds } from "./activations";
 import { logSoftmaxBounds, logSoftmaxEval, softmaxEval } from "./softmax";
-import { treesAcc, treesAccRanges } from "./trees";
+import { treeLeafValues, treeThresholds, treesAcc, treesAccRanges, treesPrivateAccRanges } from "./trees";
 import { attentionEval, attentionPlan, attentionRecord, layerNormBounds, layerNormEval } from "./transformer";
 import {
   type ActivationLayer,
@@ -62,6 +62,7 @@ import {
   type TreesLayer,
   SUPPORTED,
   TREE_RECORD_BITS,
+  thresholdBits,
   idBits,
   checkActivation,
   checkEmbedding,
@@ -225,7 +226,7 @@ export function validateModel(m: QuantizedModel): QuantizedModel {
     }
     if (l.type === "trees") {
       if (shape !== undefined) fail(f, `a tree ensemble reads a vector, not an image [${shape.join(", ")}]`);
-      checkTrees(f, l, width, m.weights);
+      checkTrees(f, l, width, m.weights, bits);
       width = l.nOutputs;
       bits = l.outBits;
       return done();
@@ -476,10 +477,19 @@ export function planModel(m: QuantizedModel): LayerPlan[] {
       }));
       out = Array.from({ length: l.dim * l.seq }, (_, i) => col[Math.floor(i / l.seq)]);
     } else if (l.type === "trees") {
-      // every split compares an input with a threshold clamped into [lo - 1, hi]: D bounds |T - x|
+      // every split compares an input with a threshold clamped into [lo - 1, hi]: D bounds |T - x|; a committed
+      // threshold is only known to fit thresholdBits, and a committed leaf the leafBits range
       const h = hull(ranges);
-      D = differenceBits({ lo: h.lo - 1n, hi: h.hi });
-      accRanges = treesAccRanges(l);
+      if (priv) {
+        const t = signedRange(
+          thresholdBits(plans.length === 0 ? m.input.bits : (m.layers[plans.length - 1] as { outBits: number }).outBits),
+        );
+        D = accumulatorBits({ lo: t.lo - h.hi, hi: t.hi - h.lo }) - 1;
+        accRanges = treesPrivateAccRanges(l, l.leafBits);
+      } else {
+        D = differenceBits({ lo: h.lo - 1n, hi: h.hi });
+        accRanges = treesAccRanges(l);
+      }
       A = Math.max(...accRanges.map(accumulatorBits));
       out = accRanges.map((iv) => requantizeBounds(iv, l.shift, l.outBits, false));
     } else if (l.type === "add") {
@@ -605,7 +615,15 @@ export function modelChunks(m: QuantizedModel): bigint[] {
       return;
     }
     if (l.type === "trees") {
-      chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
+      if (m.weights === "private") {
+        // committed: the thresholds and the leaves (witnesses), then the base (a constant); the structure is the circuit's
+        const inBits = li === 0 ? m.input.bits : (m.layers[li - 1] as { outBits: number }).outBits;
+        chunks.push(
+          ...packSigned(treeThresholds(l).map(BigInt), thresholdBits(inBits), `layers[${li}] thresholds`),
+          ...packSigned(treeLeafValues(l).map(BigInt), l.leafBits, `layers[${li}] leaves`),
+          ...packSigned(l.base.map(BigInt), TREE_RECORD_BITS, `layers[${li}].base`),
+        );
+      } else chunks.push(...packSigned(treesRecord(l).map(BigInt), TREE_RECORD_BITS, `layers[${li}] (trees)`));
       return;
     }
     if (l.type === "layernorm") {

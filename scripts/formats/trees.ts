@@ -175,3 +175,23 @@ export function normalizeTreeInputs(t: TreeEnsemble, pre: { mean: number[]; std:
     pre.std[f] *= s;
   });
 }
+
+/** Every split's threshold, tree by tree in node order: the witnesses of a committed (private) ensemble. */
+export function treeThresholds(t: IntTreeEnsemble): number[] {
+  return t.trees.flatMap((tree) => tree.nodes.flatMap((n) => (isLeaf(n) ? [] : [n.threshold])));
+}
+
+/** Every leaf's values, tree by tree in node order, flattened: the other witnesses of a committed ensemble. */
+export function treeLeafValues(t: IntTreeEnsemble): number[] {
+  return t.trees.flatMap((tree) => tree.nodes.flatMap((n) => (isLeaf(n) ? n.leaf : [])));
+}
+
+/**
+ * Range of each output sum when the leaves are witnesses (a committed ensemble): each tree contributes any value of
+ * the leafBits range, the base is a constant.
+ */
+export function treesPrivateAccRanges(t: IntTreeEnsemble, leafBits: number): Interval[] {
+  const half = 1n << BigInt(leafBits - 1);
+  const n = BigInt(t.trees.length);
+  return t.base.map((b) => ({ lo: BigInt(b) - n * half, hi: BigInt(b) + n * (half - 1n) }));
+}

@@ -18,13 +18,13 @@ import {
   validateModel,
 } from "../../formats/quantized-model";
 import { layoutOf, layoutWord, publicModelCommitment } from "../../formats/model-layout";
-import { MODEL_DOMAIN, valuesPerChunk } from "../../formats/commitments";
+import { MODEL_DOMAIN, packSigned, valuesPerChunk } from "../../formats/commitments";
 import { convOutShape, differenceBits, hull, poolWindows, requantizeConstraints } from "../../formats/fixed-point";
 import { SNARK_FIELD, toField } from "../../util/field";
 import { describeActivation, piecewiseRounds } from "../../formats/activations";
 import { expPoly, logSoftmaxBounds, softmaxBounds } from "../../formats/softmax";
-import { isLeaf, treeComparisons, treeProducts } from "../../formats/trees";
-import { idBits } from "../../formats/quantized-layers";
+import { isLeaf, treeComparisons, treeLeafValues, treeProducts, treeThresholds } from "../../formats/trees";
+import { TREE_RECORD_BITS, type TreesLayer, idBits, thresholdBits } from "../../formats/quantized-layers";
 import { attentionPlan, layerNormBounds, outProjection } from "../../formats/transformer";
 import { signedRange } from "../../formats/fixed-point";
 
@@ -114,7 +114,14 @@ export function circuitWeightInputs(model: QuantizedModel): Record<string, unkno
     if (l.type === "dense") out[`w${i}`] = l.W.map((r) => r.map(f));
     else if (l.type === "conv2d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map((r) => r.map(f))));
     else if (l.type === "conv1d") out[`w${i}`] = l.W.map((o) => o.map((c) => c.map(f)));
-    else return;
+    else if (l.type === "trees") {
+      out[`t${i}`] = treeThresholds(l).map(f);
+      const leaves = treeLeafValues(l);
+      out[`lv${i}`] = Array.from({ length: leaves.length / l.nOutputs }, (_, j) =>
+        leaves.slice(j * l.nOutputs, (j + 1) * l.nOutputs).map(f),
+      );
+      return;
+    } else return;
     out[`b${i}`] = l.B.map(f);
   });
   return out;
@@ -319,6 +326,7 @@ function layerCode(
     case "trees": {
       checkWidth(`layers[${i}]`, p.D + 1, "narrow the input range");
       checkWidth(`layers[${i}]`, requantizeWidth(p.A, l.shift, l.outBits, false), "lower leafBits or raise the shift");
+      if (priv) return privateTreesCode(l, i, p, prev, body, decls);
       const inHull = layerInputRanges(model)[i];
       // a threshold outside the inputs' range decides the same way clamped to [lo - 1, hi], which keeps |T - x| < 2^D
       const clampT = (t: number) => (BigInt(t) < inHull.lo - 1n ? inHull.lo - 1n : BigInt(t) > inHull.hi ? inHull.hi : BigInt(t));
@@ -405,8 +413,8 @@ function layerCode(
         `function L${i}_G() {\n    return [${l.g.map(circomInt).join(",")}];\n}\nfunction L${i}_B() {\n    return [${l.B.map(circomInt).join(",")}];\n}`,
       );
       body.push(
-        `    // layer ${i}: layernorm over ${C} channels at each of ${L} positions: scale r = floor(2^${l.R} / sqrt(W)) (r < 2^${b.rBits}, slacks < 2^${b.tBits}), eps ${l.eps}, |acc| < 2^${b.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
-        `    component l${i} = LayerNorm(${C}, ${L}, ${l.eps}, ${l.R}, ${b.rBits}, ${b.tBits}, ${b.A}, ${l.shift}, ${l.outBits}, L${i}_G(), L${i}_B());`,
+        `    // layer ${i}: ${l.center === false ? "layernorm without centering (RMSNorm)" : "layernorm"} over ${C} channels at each of ${L} positions: scale r = floor(2^${l.R} / sqrt(W)) (r < 2^${b.rBits}, slacks < 2^${b.tBits}), eps ${l.eps}, |acc| < 2^${b.A - 1}, shift ${l.shift}, ${l.outBits}-bit out`,
+        `    component l${i} = LayerNorm(${C}, ${L}, ${l.center === false ? 0 : 1}, ${l.dShift ?? 0}, ${l.eps}, ${l.R}, ${b.rBits}, ${b.tBits}, ${b.A}, ${l.shift}, ${l.outBits}, L${i}_G(), L${i}_B());`,
         `    l${i}.in <== ${prev};`,
       );
       return `l${i}.out`;
@@ -493,6 +501,66 @@ function layerCode(
   }
 }
 
+/**
+ * A committed (private) tree ensemble: the thresholds `t<i>` and leaf values `lv<i>` are witnesses (packed into the
+ * model commitment by the caller), the structure (features, children) is the circuit's; every split is a
+ * `LessEqSignal`, every node's indicator as in the open form, and each leaf value enters the sums through one product
+ * with its indicator.
+ */
+function privateTreesCode(l: TreesLayer, i: number, p: LayerPlan, prev: string, body: string[], decls: string[]): string {
+  const nSplits = treeThresholds(l).length;
+  const nLeaves = treeLeafValues(l).length / l.nOutputs;
+  decls.push(`    signal input t${i}[${nSplits}];`, `    signal input lv${i}[${nLeaves}][${l.nOutputs}];`);
+  body.push(
+    `    // layer ${i}: committed tree ensemble of ${l.trees.length} trees, every node evaluated: ${nSplits} splits on witness thresholds (differences < 2^${p.D}), ${treeProducts(l)} indicator products, ${nLeaves} witness leaves of ${l.nOutputs} values, ${l.nOutputs} outputs (|sum| < 2^${p.A - 1}, shift ${l.shift}, ${l.outBits}-bit)`,
+    `    component l${i}c[${nSplits}];`,
+  );
+  const terms: string[][] = Array.from({ length: l.nOutputs }, () => []);
+  let sc = 0;
+  let lc = 0;
+  let pc = 0;
+  let qc = 0;
+  const prods: string[] = [];
+  l.trees.forEach((tree) => {
+    const ind: string[] = new Array<string>(tree.nodes.length);
+    ind[0] = "1";
+    tree.nodes.forEach((n, ni) => {
+      if (isLeaf(n)) {
+        for (let k = 0; k < l.nOutputs; k++) {
+          if (ind[ni] === "1") terms[k].push(`lv${i}[${lc}][${k}]`);
+          else {
+            prods.push(`    l${i}q[${qc}] <== lv${i}[${lc}][${k}] * ${ind[ni]};`);
+            terms[k].push(`l${i}q[${qc++}]`);
+          }
+        }
+        lc++;
+        return;
+      }
+      const c = sc++;
+      body.push(
+        `    l${i}c[${c}] = LessEqSignal(${p.D});`,
+        `    l${i}c[${c}].in <== ${prev}[${n.feature}];`,
+        `    l${i}c[${c}].t <== t${i}[${c}];`,
+      );
+      const bit = `l${i}c[${c}].out`;
+      if (ind[ni] === "1") {
+        ind[n.yes] = bit;
+        ind[n.no] = `(1 - ${bit})`;
+      } else {
+        const prod = `l${i}p[${pc++}]`;
+        prods.push(`    ${prod} <== ${ind[ni]} * ${bit};`);
+        ind[n.yes] = prod;
+        ind[n.no] = `(${ind[ni]} - ${prod})`;
+      }
+    });
+  });
+  if (pc > 0) body.push(`    signal l${i}p[${pc}];`);
+  if (qc > 0) body.push(`    signal l${i}q[${qc}];`);
+  body.push(...prods, `    component l${i} = RequantizeEach(${l.nOutputs}, ${p.A}, ${l.shift}, ${l.outBits}, 0);`);
+  terms.forEach((t, k) => body.push(`    l${i}.in[${k}] <== ${[circomInt(l.base[k]), ...t].join(" + ")};`));
+  return `l${i}.out`;
+}
+
 export interface GenerateOptions {
   /**
    * false: requantize every conv output before max pooling, even where pooling the accumulators first is cheaper
@@ -570,6 +638,26 @@ ${layoutNote}
     const total = modelChunks(model).length;
     let off = 0;
     model.layers.forEach((l, i) => {
+      if (l.type === "trees") {
+        // the thresholds and leaves (witnesses) packed and range-checked, then the base (constant chunks)
+        const inBits = i === 0 ? model.input.bits : (model.layers[i - 1] as { outBits: number }).outBits;
+        const nT = treeThresholds(l).length;
+        const nL = treeLeafValues(l).length;
+        const ct = Math.ceil(nT / valuesPerChunk(thresholdBits(inBits)));
+        const cl = Math.ceil(nL / valuesPerChunk(l.leafBits));
+        const base = packSigned(l.base.map(BigInt), TREE_RECORD_BITS, `layers[${i}].base`);
+        lines.push(
+          `    component pt${i} = PackSigned(${nT}, ${thresholdBits(inBits)});`,
+          `    pt${i}.in <== t${i};`,
+          `    component pl${i} = PackSigned(${nL}, ${l.leafBits});`,
+          `    for (var j = 0; j < ${nL / l.nOutputs}; j++) { for (var k = 0; k < ${l.nOutputs}; k++) { pl${i}.in[j * ${l.nOutputs} + k] <== lv${i}[j][k]; } }`,
+          `    for (var c = 0; c < ${ct}; c++) { wchain.in[${off} + c] <== pt${i}.out[c]; }`,
+          `    for (var c = 0; c < ${cl}; c++) { wchain.in[${off + ct} + c] <== pl${i}.out[c]; }`,
+          ...base.map((v, c) => `    wchain.in[${off + ct + cl + c}] <== ${v.toString()};`),
+        );
+        off += ct + cl + base.length;
+        return;
+      }
       if (l.type !== "dense" && l.type !== "conv2d" && l.type !== "conv1d") return;
       const dims =
         l.type === "dense"

@@ -6,8 +6,8 @@
 import { type QuantizedModel, headLayer, inputModeOf, layerInputRanges, modelChunks, planModel } from "../../formats/quantized-model";
 import { logSoftmaxBounds, logSoftmaxConstraints, softmaxBounds, softmaxConstraints } from "../../formats/softmax";
 import { attentionConstraints, attentionPlan, layerNormBounds, layerNormConstraints } from "../../formats/transformer";
-import { treeComparisons, treeProducts } from "../../formats/trees";
-import { idBits } from "../../formats/quantized-layers";
+import { isLeaf, treeComparisons, treeLeafValues, treeProducts, treeThresholds } from "../../formats/trees";
+import { TREE_RECORD_BITS, idBits, thresholdBits } from "../../formats/quantized-layers";
 import { piecewiseConstraints } from "../../formats/activations";
 import { valuesPerChunk } from "../../formats/commitments";
 import {
@@ -102,8 +102,13 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
         return pool1dWindows(l).windows.reduce((n, w) => n + w.length - 1, 0) * (p.D + 2);
       case "avgpool1d":
         return p.outSize * requantizeConstraints(p.A, l.shift, l.outBits, false);
-      case "trees":
-        return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
+      case "trees": {
+        const rq = l.nOutputs * requantizeConstraints(p.A, l.shift, l.outBits, false);
+        if (!priv) return treeComparisons(l).length * (p.D + 1) + treeProducts(l) + rq;
+        // committed: a comparison per split, and a product per leaf value unless its tree is a single leaf
+        const leafProducts = l.trees.reduce((s, t) => s + (t.nodes.length > 1 ? t.nodes.filter(isLeaf).length * l.nOutputs : 0), 0);
+        return treeThresholds(l).length * (p.D + 1) + treeProducts(l) + leafProducts + rq;
+      }
       case "softmax":
         return softmaxConstraints(l, p.outSize, softmaxBounds(l, p.outSize, inputRanges[i]));
       case "logsoftmax":
@@ -135,6 +140,15 @@ export function estimateConstraints(model: QuantizedModel): SizeEstimate {
       if (l.type === "conv1d") {
         const nW = l.outChannels * (l.inShape[0] / (l.groups ?? 1)) * l.kernel;
         weights += packSignedConstraints(nW, l.wBits) + packSignedConstraints(l.outChannels, l.bBits);
+      }
+      if (l.type === "trees") {
+        const li = model.layers.indexOf(l);
+        const inBits = li === 0 ? model.input.bits : (model.layers[li - 1] as { outBits: number }).outBits;
+        weights +=
+          packSignedConstraints(treeThresholds(l).length, thresholdBits(inBits)) +
+          packSignedConstraints(treeLeafValues(l).length, l.leafBits);
+        // the base's chunks are constants: the first S-box of each in the chain is a constant too (-3 each)
+        weights -= 3 * Math.ceil(l.base.length / valuesPerChunk(TREE_RECORD_BITS));
       }
       if (l.type === "conv2d") {
         const nW = l.outChannels * (l.inShape[0] / (l.groups ?? 1)) * l.kernel * l.kernel;
