@@ -20,10 +20,12 @@ function isqrt(n) {
 /// @title LayerNorm
 /// @notice LayerNorm over the C channels of each of L positions of a [C, L] tensor (index c * L + p; twin:
 ///         layerNormEval in scripts/formats/transformer.ts; docs/circuits.md, "Layer normalization"):
-///         s = sum_c in[c], d_c = C * in[c] - s, W = sum_c d_c^2 + eps,
+///         s = sum_c in[c], d_c = C * in[c] - s (center = 1) or in[c] (center = 0), W = sum_c d_c^2 + eps,
 ///         r = the largest integer with r^2 * W <= 2^(2R)          (r = floor(2^R / sqrt(W)))
 ///         out[c] = Requantize(g[c] * d_c * r + B[c], A, k, outBits, 0)
 /// @param C, L      channels (normalized over) and positions
+/// @param center    1: d_c = C * in[c] - s (LayerNorm); 0: d_c = in[c] (no mean: RMSNorm, the L2 Normalizer)
+/// @param dShift    d is scaled by 2^dShift (so that a small eps keeps its weight in W)
 /// @param eps       >= 1, so W > 0
 /// @param R         the scale's precision: r = floor(2^R / sqrt(W))
 /// @param rBits     r < 2^rBits (the caller's bound: r <= floor(2^R / sqrt(eps)))
@@ -36,7 +38,7 @@ function isqrt(n) {
 /// integers: r^2 W <= 2^(2R) < (r + 1)^2 W, which has exactly one solution r >= 0. Everything else is computed with
 /// `<==`, so the outputs are unique given the inputs.
 /// Constraints: L * (C + rBits + 3 + 2 * tBits + C + C * Requantize(A, k, outBits, 0)).
-template LayerNorm(C, L, eps, R, rBits, tBits, A, k, outBits, g, B) {
+template LayerNorm(C, L, center, dShift, eps, R, rBits, tBits, A, k, outBits, g, B) {
     signal input in[C * L];
     signal output out[C * L];
     signal sq[L][C];
@@ -50,6 +52,9 @@ template LayerNorm(C, L, eps, R, rBits, tBits, A, k, outBits, g, B) {
     component above[L];
     component rq[L][C];
     var four = 1 << (2 * R);
+    // d_c = m * in[c] - z * s: (C, 1) * 2^dShift centers, (1, 0) * 2^dShift does not
+    var m = (center == 1 ? C : 1) * (1 << dShift);
+    var z = (center == 1 ? 1 : 0) * (1 << dShift);
     for (var p = 0; p < L; p++) {
         var s = 0;
         for (var c = 0; c < C; c++) {
@@ -57,7 +62,7 @@ template LayerNorm(C, L, eps, R, rBits, tBits, A, k, outBits, g, B) {
         }
         var w = eps;
         for (var c = 0; c < C; c++) {
-            sq[p][c] <== (C * in[c * L + p] - s) * (C * in[c * L + p] - s);
+            sq[p][c] <== (m * in[c * L + p] - z * s) * (m * in[c * L + p] - z * s);
             w += sq[p][c];
         }
         r[p] <-- isqrt(four \ w);
@@ -71,7 +76,7 @@ template LayerNorm(C, L, eps, R, rBits, tBits, A, k, outBits, g, B) {
         above[p] = Num2Bits(tBits);
         above[p].in <== r2w[p] + 2 * rw[p] + w - four - 1;
         for (var c = 0; c < C; c++) {
-            dr[p][c] <== (C * in[c * L + p] - s) * r[p];
+            dr[p][c] <== (m * in[c * L + p] - z * s) * r[p];
             rq[p][c] = Requantize(A, k, outBits, 0);
             rq[p][c].in <== g[c] * dr[p][c] + B[c];
             out[c * L + p] <== rq[p][c].out;

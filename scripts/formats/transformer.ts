@@ -19,12 +19,17 @@ import { type SoftmaxParams, softmaxBounds, softmaxConstraints, softmaxEval } fr
 
 // ---------------------------------------------------------------- float forms
 
-/** LayerNorm over the C channels of each of L positions (a vector is [n, 1]): gamma * (x - mean) / sqrt(var + eps) + beta. */
+/**
+ * LayerNorm over the C channels of each of L positions (a vector is [n, 1]): gamma * (x - mean) / sqrt(var + eps) +
+ * beta; with `center: false` (absent = true) the mean is not subtracted: gamma * x / sqrt(mean(x^2) + eps) + beta
+ * (RMSNorm; ONNX-ML's L2 Normalizer is gamma = 1 / sqrt(C)).
+ */
 export interface LayerNormSpec {
   inShape: [number, number];
   gamma: number[];
   beta: number[];
   eps: number;
+  center?: boolean;
 }
 
 /**
@@ -51,7 +56,7 @@ export function layerNormFloat(l: LayerNormSpec, x: ArrayLike<number>): number[]
   const out = new Array<number>(C * L);
   for (let p = 0; p < L; p++) {
     let mean = 0;
-    for (let c = 0; c < C; c++) mean += x[c * L + p];
+    if (l.center !== false) for (let c = 0; c < C; c++) mean += x[c * L + p];
     mean /= C;
     let v = 0;
     for (let c = 0; c < C; c++) v += (x[c * L + p] - mean) ** 2;
@@ -151,6 +156,7 @@ export function layerNormSpecError(f: string, l: LayerNormSpec, shape: readonly 
   if (C < 2) return `${f}.inShape normalizes over ${C} channel; LayerNorm needs at least 2`;
   if (!(typeof l.eps === "number" && l.eps > 0 && Number.isFinite(l.eps)))
     return `${f}.eps must be a positive number, got ${String(l.eps)}`;
+  if (l.center !== undefined && typeof l.center !== "boolean") return `${f}.center must be true or false (absent = true)`;
   return vectorError(`${f}.gamma`, l.gamma, C) ?? vectorError(`${f}.beta`, l.beta, C);
 }
 
@@ -196,6 +202,10 @@ export function isqrt(n: bigint): bigint {
  */
 export interface LayerNormParams {
   inShape: [number, number];
+  /** false: no mean subtracted, d_c = x_c (RMSNorm, the L2 Normalizer); absent = true. */
+  center?: boolean;
+  /** d is scaled by 2^dShift (absent = 0), so that a small float eps keeps its weight in W instead of rounding to 1. */
+  dShift?: number;
   inBits: number;
   inFrac: number;
   /** eps at the scale of W (>= 1, so W > 0 on a constant input). */
@@ -226,7 +236,8 @@ export function layerNormEval(l: LayerNormParams, x: readonly bigint[]): bigint[
   for (let p = 0; p < L; p++) {
     let s = 0n;
     for (let c = 0; c < C; c++) s += x[c * L + p];
-    const d = Array.from({ length: C }, (_, c) => n * x[c * L + p] - s);
+    const k = BigInt(l.dShift ?? 0);
+    const d = Array.from({ length: C }, (_, c) => (l.center === false ? x[c * L + p] : n * x[c * L + p] - s) << k);
     const W = d.reduce((a, v) => a + v * v, 0n) + BigInt(l.eps);
     const r = normScale(l.R, W);
     for (let c = 0; c < C; c++) out[c * L + p] = requantize(BigInt(l.g[c]) * d[c] * r + BigInt(l.B[c]), l.shift, l.outBits, false);
@@ -249,7 +260,8 @@ export interface LayerNormBounds {
 
 export function layerNormBounds(l: LayerNormParams, inputs: Interval): LayerNormBounds {
   const C = BigInt(l.inShape[0]);
-  const dmax = (C - 1n) * (inputs.hi - inputs.lo);
+  const absMax = -inputs.lo > inputs.hi ? -inputs.lo : inputs.hi;
+  const dmax = (l.center === false ? absMax : (C - 1n) * (inputs.hi - inputs.lo)) << BigInt(l.dShift ?? 0);
   const Wmax = C * dmax * dmax + BigInt(l.eps);
   const rmax = normScale(l.R, BigInt(l.eps));
   const four = 1n << BigInt(2 * l.R);
@@ -506,8 +518,15 @@ export function layerNormParams(
 ): LayerNormParams {
   const [C, L] = spec.inShape;
   const inIv = signedRange(inBits);
-  const eps = Math.max(1, Math.round(spec.eps * C ** 3 * 4 ** inFrac));
-  const dmax = BigInt(C - 1) * (inIv.hi - inIv.lo);
+  // W = sum d^2 + eps: d_c = C (x_c - mean) at 2^-inFrac gives W = C^3 4^f var; d_c = x_c gives W = C 4^f mean(x^2)
+  // d is scaled by 2^dShift (W by 4^dShift) until eps is at least 2^10 at W's scale (at most 16 bits), so eps rounds
+  // finely instead of to its floor of 1 (which would weigh on tiny inputs where the float eps does not)
+  const centered = spec.center !== false;
+  const epsAt = (k: number) => spec.eps * (centered ? C ** 3 : C) * 4 ** (inFrac + k);
+  let dShift = 0;
+  while (dShift < 16 && epsAt(dShift) < 1024) dShift++;
+  const eps = Math.max(1, Math.round(epsAt(dShift)));
+  const dmax = (centered ? BigInt(C - 1) * (inIv.hi - inIv.lo) : -inIv.lo) << BigInt(dShift);
   const Wmax = BigInt(C) * dmax * dmax + BigInt(eps);
   const R = outBits + 6 + Math.ceil(Wmax.toString(2).length / 2);
   const gMax = Math.max(...spec.gamma.map((v) => Math.abs(v) * Math.sqrt(C)));
@@ -528,5 +547,21 @@ export function layerNormParams(
     out = R + gFrac;
     shift = 0;
   }
-  return { inShape: [C, L], inBits, inFrac, eps, R, gBits, gFrac, g, bBits, B, shift, outBits, outFrac: out };
+  return {
+    inShape: [C, L],
+    ...(centered ? {} : { center: false }),
+    ...(dShift ? { dShift } : {}),
+    inBits,
+    inFrac,
+    eps,
+    R,
+    gBits,
+    gFrac,
+    g,
+    bBits,
+    B,
+    shift,
+    outBits,
+    outFrac: out,
+  };
 }

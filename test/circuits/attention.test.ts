@@ -25,7 +25,7 @@ function lnParams(C: number, L: number, seed: number): LayerNormParams {
 function lnSource(l: LayerNormParams): string {
   const b = layerNormBounds(l, signedRange(l.inBits));
   const [C, L] = l.inShape;
-  return `pragma circom 2.1.9;\ninclude "attention.circom";\ncomponent main = LayerNorm(${C}, ${L}, ${l.eps}, ${l.R}, ${b.rBits}, ${b.tBits}, ${b.A}, ${l.shift}, ${l.outBits}, [${l.g.join(",")}], [${l.B.join(",")}]);\n`;
+  return `pragma circom 2.1.9;\ninclude "attention.circom";\ncomponent main = LayerNorm(${C}, ${L}, ${l.center === false ? 0 : 1}, ${l.dShift ?? 0}, ${l.eps}, ${l.R}, ${b.rBits}, ${b.tBits}, ${b.A}, ${l.shift}, ${l.outBits}, [${l.g.join(",")}], [${l.B.join(",")}]);\n`;
 }
 
 const toIn = (x: readonly bigint[]) => ({ in: x.map(String) });
@@ -83,12 +83,41 @@ describe("circuits/lib/attention.circom", function () {
       const x = [5n, -3n, 7n, 0n, 2n, -9n, 1n, 1n, 4n, -2n, 3n, 8n];
       const w = await c.witness(toIn(x));
       const r = c.get(w, "r[0]");
-      const d = Array.from({ length: 6 }, (_, k) => 6n * x[k * 2] - [5n, 7n, 2n, 1n, 4n, 3n].reduce((a, b) => a + b, 0n));
+      const d = Array.from({ length: 6 }, (_, k) => (6n * x[k * 2] - [5n, 7n, 2n, 1n, 4n, 3n].reduce((a, b) => a + b, 0n)) << BigInt(ln.dShift ?? 0));
       const W = d.reduce((a, v) => a + v * v, 0n) + BigInt(ln.eps);
       expect(r).to.equal(normScale(ln.R, W));
       await c.expectRejected(w, { "r[0]": r + 1n });
       await c.expectRejected(w, { "r[0]": r - 1n });
       await c.expectRejected(w, { "r[1]": c.get(w, "r[1]") + 1n });
+    });
+  });
+
+  describe("LayerNorm without centering (RMSNorm; ONNX-ML's L2 Normalizer): 5 values at 2^-4", function () {
+    const spec = { inShape: [5, 1] as [number, number], gamma: Array(5).fill(1 / Math.sqrt(5)), beta: Array(5).fill(0), eps: 1e-30, center: false };
+    const l = layerNormParams("l2", spec, 8, 4, 8, 6);
+    let c: Circuit;
+    before(async function () {
+      c = await circuitFromSource("l2norm_5", lnSource(l));
+    });
+    it("costs layerNormConstraints, equals the twin, and is x / ||x|| within 2 steps (0 for the zero vector)", async function () {
+      expect(l.center).to.equal(false);
+      expect(c.compiled.constraints).to.equal(layerNormConstraints(l, layerNormBounds(l, signedRange(8))));
+      const cases: bigint[][] = [[0n, 0n, 0n, 0n, 0n], [127n, -128n, 127n, -128n, 127n], [1n, 0n, 0n, 0n, 0n], [3n, -4n, 0n, 12n, 0n], [-128n, -128n, -128n, -128n, -128n]];
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: -128, max: 127 }), { minLength: 5, maxLength: 5 }), (v) => {
+          cases.push(v.map(BigInt));
+        }),
+        { numRuns: 10, seed: 5 },
+      );
+      for (const x of cases) {
+        const w = await c.witness(toIn(x));
+        const want = layerNormEval(l, x);
+        want.forEach((v, i) => expect(c.get(w, `out[${i}]`), `out[${i}] of ${x.join(",")}`).to.equal(toField(v)));
+        const norm = Math.sqrt(x.reduce((a, v) => a + Number(v) ** 2, 0));
+        want.forEach((v, i) => expect(Math.abs(Number(v) / 64 - (norm ? Number(x[i]) / norm : 0)), `${x.join(",")}`).to.be.at.most(2 / 64));
+      }
+      const w = await c.witness(toIn([3n, -4n, 0n, 12n, 0n]));
+      await c.expectRejected(w, { "r[0]": c.get(w, "r[0]") + 1n });
     });
   });
 

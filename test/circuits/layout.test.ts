@@ -239,7 +239,7 @@ describe("input modes and output heads (docs/public-signals.md)", function () {
     const cases: [string, (m: QuantizedModel) => void, RegExp][] = [
       ["unknown head", (m) => ((m as { head: string }).head = "softmax"), /head must be "argmax" \(classification\) or "values"/],
       ["unknown input mode", (m) => ((m.input as { mode: string }).mode = "open"), /input\.mode must be "committed" or "public"/],
-      ["values head with a ReLU last layer", (m) => ((m.layers[1] as { relu: boolean }).relu = true), /layers\[1\] must be a dense layer without ReLU, a tree ensemble, an activation or a softmax: the values head/],
+      ["values head with a ReLU last layer", (m) => ((m.layers[1] as { relu: boolean }).relu = true), /layers\[1\] must be a dense layer without ReLU, a tree ensemble, an activation, a softmax or a logsoftmax: the values head/],
       [
         "values head with more outputs than one word holds",
         (m) => ((m.layers[1] as { outBits: number }).outBits = 32),

@@ -175,7 +175,7 @@ describe("circuits/lib/softmax.circom", function () {
         await check(Array(n).fill(0n));
         await check(Array(n).fill(hi));
         await check(Array.from({ length: n }, (_, i) => (i === 0 ? hi : lo)));
-        await fc.assert(fc.asyncProperty(fc.array(fc.bigInt({ min: lo, max: hi }), { minLength: n, maxLength: n }), check), { numRuns: 20 });
+        await fc.assert(fc.asyncProperty(fc.array(fc.bigInt({ min: lo, max: hi }), { minLength: n, maxLength: n }), check), { numRuns: 8 });
       });
       it("rejects a log-probability moved by one and a forged maximum", async function () {
         const z = Array.from({ length: n }, (_, i) => BigInt(i * 3 - 2));

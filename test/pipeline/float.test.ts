@@ -84,7 +84,7 @@ describe("validateFloatModel", () => {
     const u = model("maxpool");
     (u.layers[1] as { type: string }).type = "lrn";
     expect(() => validateFloatModel(u)).to.throw(
-      /layers\[1\]\.type "lrn" is not supported; supported: embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, softmax, trees/,
+      /layers\[1\]\.type "lrn" is not supported; supported: embedding, dense, conv2d, conv1d, maxpool, maxpool1d, avgpool, avgpool1d, flatten, add, activation, layernorm, attention, softmax, logsoftmax, trees/,
     );
   });
 });

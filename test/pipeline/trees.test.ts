@@ -36,6 +36,7 @@ const EXPECTED: Record<string, string> = {
   "forest-3class-zipmap": "trees(10 trees, 3 outputs)",
   "gbdt-binary": "trees(20 trees, 1 outputs) -> sigmoid",
   "scaler-logistic": "dense -> sigmoid",
+  "normalizer-logistic": "layernorm -> dense -> sigmoid",
   "xgb-binary": "trees(20 trees, 1 outputs) -> sigmoid",
   "xgb-3class": "trees(24 trees, 3 outputs) -> softmax",
   "gbdt-regression": "trees(20 trees, 1 outputs)",
@@ -118,7 +119,7 @@ describe("bring your own model: scikit-learn and XGBoost (ONNX-ML and XGBoost JS
       const a = (n.attribute ?? []).find((x) => x.name === k);
       if (a) a.s = new TextEncoder().encode(v);
     };
-    it("a post transform other than NONE, LOGISTIC, SOFTMAX; a binary score without LOGISTIC; a Normalizer", function () {
+    it("a post transform other than NONE, LOGISTIC, SOFTMAX; a binary score without LOGISTIC; a Normalizer other than L2, or before trees", function () {
       expect(() => importOnnx(edit("xgb-3class", (n) => setAttr(n, "post_transform", "PROBIT")))).to.throw(
         OnnxImportError,
         /\(TreeEnsembleClassifier\): post_transform PROBIT is not supported; supported: NONE, LOGISTIC, SOFTMAX/,
@@ -132,7 +133,26 @@ describe("bring your own model: scikit-learn and XGBoost (ONNX-ML and XGBoost JS
             n.opType = "Normalizer";
           }),
         ),
-      ).to.throw(/\(Normalizer\): Normalizer \(norm MAX\) divides every input by the input's own norm; supported: Scaler/);
+      ).to.throw(/\(Normalizer\): norm MAX is not supported; supported: L2 \(x \/ \|\|x\|\|, scikit-learn's default Normalizer\)/);
+      const m = onnx.ModelProto.decode(fs.readFileSync(path.join(DIR, "gbdt-binary.onnx")));
+      const g = m.graph as onnx.GraphProto;
+      const trees = g.node[0];
+      g.node.unshift(
+        onnx.NodeProto.create({
+          name: "nz",
+          opType: "Normalizer",
+          domain: "ai.onnx.ml",
+          input: [(trees.input ?? [])[0]],
+          output: ["normalized"],
+          attribute: [
+            onnx.AttributeProto.create({ name: "norm", type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode("L2") }),
+          ],
+        }),
+      );
+      trees.input = ["normalized"];
+      expect(() => importOnnx(onnx.ModelProto.encode(m).finish())).to.throw(
+        /\(TreeEnsembleClassifier\): a tree ensemble after the Normalizer "nz" is not supported; supported: a linear model after a Normalizer/,
+      );
     });
     it("an XGBoost objective it does not know, and a file that is not an XGBoost model", function () {
       const doc = JSON.parse(fs.readFileSync(path.join(DIR, "xgb-binary.xgb.json"), "utf8")) as {

@@ -1,6 +1,7 @@
 /**
  * The ONNX importer's classical-ML path (the `ai.onnx.ml` domain, as skl2onnx and onnxmltools write it): `Scaler`
- * (folded into the preprocessing), `TreeEnsembleClassifier` / `TreeEnsembleRegressor` (a `trees` layer),
+ * (folded into the preprocessing), `Normalizer` with norm L2 (x / ||x||: a `layernorm` layer without centering, before
+ * a linear model), `TreeEnsembleClassifier` / `TreeEnsembleRegressor` (a `trees` layer),
  * `LinearClassifier` / `LinearRegressor` (a `dense` layer), each with its post transform (LOGISTIC: a sigmoid
  * activation; SOFTMAX: a softmax layer), and a `ZipMap`, `Cast` or `Identity` after them (skipped). A binary
  * classifier whose weights all go to class 0 is one score for the second label (what onnxruntime computes: its
@@ -35,6 +36,7 @@ export function isMlGraph(g: onnx.IGraphProto): boolean {
 export function walkMl(g: onnx.IGraphProto, input: string, inputSize: number, pre: { mean: number[]; std: number[] }): MlImport {
   let cur = input;
   let result: MlImport | undefined;
+  let normalizer: { name: string; layer: FloatLayer } | undefined;
   (g.node ?? []).forEach((node, ni) => {
     const name = node.name || `#${ni}`;
     const op = node.opType ?? "";
@@ -48,6 +50,7 @@ export function walkMl(g: onnx.IGraphProto, input: string, inputSize: number, pr
       err(`must read "${cur}", the output of the step before; supported: Scaler, then one classifier or regressor, then ZipMap`);
     if (result) err(`comes after the ${result.task === "regression" ? "regressor" : "classifier"}; supported: nothing but ZipMap after it`);
     if (op === "Scaler") {
+      if (normalizer) err(`comes after the Normalizer "${normalizer.name}"; supported: Scaler before it (it becomes the preprocessing)`);
       // y = (x - offset) * scale on the preprocessed x = (raw - mean) / std: (raw - (mean + offset * std)) / (std / scale)
       const at1 = (k: string) => {
         const v = at.floats(k) ?? [];
@@ -65,15 +68,38 @@ export function walkMl(g: onnx.IGraphProto, input: string, inputSize: number, pr
       cur = (node.output ?? [])[0] ?? "";
       return;
     }
-    if (op === "Normalizer")
-      err(
-        `Normalizer (norm ${at.str("norm") ?? "MAX"}) divides every input by the input's own norm; supported: Scaler. Normalize the inputs before they reach the model`,
-      );
+    if (op === "Normalizer") {
+      const norm = at.str("norm") ?? "MAX";
+      if (norm !== "L2")
+        err(
+          `norm ${norm} is not supported; supported: L2 (x / ||x||, scikit-learn's default Normalizer); or normalize the inputs before they reach the model`,
+        );
+      if (normalizer) err(`a second Normalizer after "${normalizer.name}" is not supported`);
+      // x / ||x|| = gamma * x / sqrt(mean(x^2) + eps) with gamma = 1 / sqrt(n): a layernorm without centering
+      normalizer = {
+        name,
+        layer: {
+          type: "layernorm",
+          inShape: [inputSize, 1],
+          gamma: new Array<number>(inputSize).fill(1 / Math.sqrt(inputSize)),
+          beta: new Array<number>(inputSize).fill(0),
+          eps: 1e-30,
+          center: false,
+        },
+      };
+      cur = (node.output ?? [])[0] ?? "";
+      return;
+    }
     if (!MODEL_OPS.includes(op))
       err(`operator ${op} is not supported in an ai.onnx.ml pipeline; supported: Scaler, ${MODEL_OPS.join(", ")}, ${SKIPPED.join(", ")}`);
     result = op.startsWith("Tree") ? treeEnsemble(node, err, inputSize) : linear(node, err, inputSize);
     const first = result.layers[0];
+    if (first.type === "trees" && normalizer)
+      err(
+        `a tree ensemble after the Normalizer "${normalizer.name}" is not supported; supported: a linear model after a Normalizer (or a tree ensemble on the raw features)`,
+      );
     if (first.type === "trees") normalizeTreeInputs(first, pre);
+    if (normalizer) result.layers.unshift(normalizer.layer);
     cur = "";
   });
   if (!result)
