@@ -100,6 +100,43 @@ export interface BenchResults {
   openNetwork?: OpenNetworkResult;
   /** Batch settlement gas (scripts/apps/bench/batch-gas.ts): kept by `--merge` runs that do not re-measure it. */
   batchGas?: BatchGasResult;
+  /** `npm run bench:prover` (scripts/apps/bench/prover.ts): the native prover against snarkjs, kept across runs. */
+  prover?: ProverComparison;
+}
+
+/** The native Groth16 prover against snarkjs on the same keys and witnesses, interleaved (issue 32). */
+export interface ProverComparison {
+  generatedAt: string;
+  command: string;
+  threads: number;
+  rows: {
+    model: string;
+    constraints: number;
+    snarkjs: { times: number[]; maxRSSKiB?: number };
+    native: { times: number[]; maxRSSKiB?: number; phases: { read: number; qap: number; fft: number; msm: number } };
+    samePublicSignals: boolean;
+  }[];
+  totalSeconds: number;
+}
+
+/** The prover section: per model, snarkjs and the native prover (median, min - max, peak memory), the ratio, the phases. */
+function renderProver(p: ProverComparison): string[] {
+  const mib = (k?: number) => (k === undefined ? "-" : `${(k / 1024).toFixed(0)} MiB`);
+  const range = (xs: number[]) => `${secs(median(xs))} (${secs(Math.min(...xs))} - ${secs(Math.max(...xs))})`;
+  const L = [
+    "## Native prover vs snarkjs (Groth16, same keys and witnesses)",
+    "",
+    `Measured ${p.generatedAt.slice(0, 10)} by \`${p.command}\`: each model's witness computed once, then snarkjs' \`groth16.prove\` (in a child process) and the native prover (native/groth16/prover.cpp, ${p.threads} threads) alternately, ${p.rows[0]?.snarkjs.times.length ?? 0} proofs each; every native proof verified with the key and its public signals compared with snarkjs'. Peak memory: GNU time's maximum resident size of the proving process. docs/prover.md, "Native prover".`,
+    "",
+    "| model | constraints | snarkjs | native | speed-up | peak memory snarkjs / native | native: read / QAP / FFT / MSM (medians) | same public signals |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const r of p.rows)
+    L.push(
+      `| ${r.model} | ${r.constraints.toLocaleString("en-US")} | ${range(r.snarkjs.times)} | ${range(r.native.times)} | ${(median(r.snarkjs.times) / median(r.native.times)).toFixed(1)}x | ${mib(r.snarkjs.maxRSSKiB)} / ${mib(r.native.maxRSSKiB)} | ${[r.native.phases.read, r.native.phases.qap, r.native.phases.fft, r.native.phases.msm].map(secs).join(" / ")} | ${r.samePublicSignals ? "yes" : "NO"} |`,
+    );
+  L.push("");
+  return L;
 }
 
 /** Cold prover nodes fetching a published bundle: job opened -> bundle verified -> job fulfilled. */
@@ -162,7 +199,7 @@ export interface BatchGasResult {
   batches?: { size: number; gas: number; perResult: number }[];
 }
 
-function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
@@ -390,6 +427,7 @@ export function renderReport(r: BenchResults): string {
   L.push("![proving time against R1CS constraints](proving-time.svg)");
   L.push("");
   L.push(...renderPhases(r));
+  if (r.prover) L.push(...renderProver(r.prover));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
 }

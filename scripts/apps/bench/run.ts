@@ -43,8 +43,7 @@ import {
   type SystemResult,
   renderBatchSvg,
   renderReport,
-  renderSvg,
-} from "./report";
+  renderSvg, median } from "./report";
 import { TIME_BIN, runChild, runStep } from "./child";
 import type { ProofSystem, StepArgs } from "./step";
 import { UsageError, commandLine } from "../../util/args";
@@ -284,12 +283,6 @@ async function measureMode(model: string, mode: "open" | "private", o: Options, 
   return res;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 async function measureGas(model: string): Promise<ModelResult["gas"]> {
   progress(`${model}: gas (npx hardhat run scripts/apps/bench/gas.ts) ...`);
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
@@ -415,6 +408,8 @@ async function main(): Promise<void> {
     results.batchGas = prev.batchGas;
     // the cold-node section (npm run bench:open-network) is measured by its own command: keep it
     results.openNetwork = prev.openNetwork;
+    // so is the native-prover comparison (npm run bench:prover)
+    results.prover = prev.prover;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
     for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);

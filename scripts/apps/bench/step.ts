@@ -38,7 +38,7 @@ export type StepArgs =
   /** Witness computation, timed `runs` times after one warm-up run. */
   | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
   /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
-  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number; profile?: boolean }
+  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number; profile?: boolean; vkey?: string }
   /** A synthetic R1CS of domain 2^power and its witness (synthetic.ts). */
   | { op: "synthetic"; power: number; r1cs: string; wtns: string }
   /**
@@ -165,7 +165,7 @@ async function proveStep(a: Extract<StepArgs, { op: "prove" }>): Promise<Record<
     last = await api.prove(a.zkey, a.wtns);
     if (i > 0) times.push(seconds(t0)); // run 0 is the warm-up
   }
-  const vkey = JSON.parse(fs.readFileSync(a.zkey + ".vkey.json", "utf8")) as unknown;
+  const vkey = JSON.parse(fs.readFileSync(a.vkey ?? a.zkey + ".vkey.json", "utf8")) as unknown;
   const verified = last ? await api.verify(vkey, last.publicSignals, last.proof) : false;
   if (!verified) throw new Error(`${a.system} proof did not verify`);
   // one more Groth16 proof, timed per phase (reading, QAP, FFT, MSM): where the proving time goes

@@ -1,6 +1,10 @@
 import * as snarkjs from "snarkjs";
 import { AbiCoder } from "ethers";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { PHASE_NAMES, phaseLogger } from "./phases";
+import { nativeProverBinary, proveNativeFiles, proverBackend, zkeyVerificationKey } from "./native";
 
 /** A Groth16 proof in the shape the snarkjs-generated Solidity verifier takes. */
 export interface PackedGroth16Proof {
@@ -19,10 +23,14 @@ export interface Groth16Result {
 }
 
 /**
- * Computes the witness and a Groth16 proof for `input`. snarkjs reads the proving key from the file section by
- * section as the proof needs it (no copy is made here). `onPhase` hears "witness", then each proving phase
- * (scripts/engine/prove/phases.ts: reading the key, QAP evaluation, FFTs, multi-scalar multiplications) as it starts.
- * @throws when the input does not satisfy the circuit (snarkjs' message names the failing template and line).
+ * Computes the witness (circom's WASM witness generator) and a Groth16 proof for `input`: by the native prover when
+ * it is available (scripts/engine/prove/native.ts; `ZKML_PROVER=snarkjs` forces snarkjs), else by snarkjs. Every
+ * proof is verified with the key's verification key before it is returned: a native proof that does not verify is
+ * logged and proved again by snarkjs; a snarkjs proof that does not verify throws (never submit it). `onPhase` hears
+ * "witness", then the proving phases (scripts/engine/prove/phases.ts) as they start (snarkjs) or as a whole
+ * ("native proof").
+ * @throws when the input does not satisfy the circuit (the witness generator's message names the failing template
+ * and line).
  */
 export async function proveGroth16(
   wasm: string,
@@ -32,8 +40,28 @@ export async function proveGroth16(
 ): Promise<Groth16Result> {
   const t0 = Date.now();
   onPhase?.("witness");
-  const logger = onPhase ? phaseLogger((p) => onPhase(PHASE_NAMES[p])) : undefined;
-  const { proof, publicSignals } = await snarkjs.groth16.fullProve(input, wasm, zkey, logger);
+  const binary = proverBackend() === "native" ? await nativeProverBinary() : undefined;
+  let proof: snarkjs.Groth16Proof | undefined;
+  let publicSignals: snarkjs.NumericString[] | undefined;
+  if (binary) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-wtns-"));
+    try {
+      const wtns = path.join(dir, "witness.wtns");
+      await snarkjs.wtns.calculate(input, wasm, wtns);
+      onPhase?.("native proof");
+      const r = await proveNativeFiles(binary, zkey, wtns);
+      if (await snarkjs.groth16.verify(await zkeyVerificationKey(zkey), r.publicSignals, r.proof)) ({ proof, publicSignals } = r);
+      else console.error(`native prover: a proof for ${zkey} did not verify with its key; proving it again with snarkjs`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (!proof || !publicSignals) {
+    const logger = onPhase ? phaseLogger((p) => onPhase(PHASE_NAMES[p])) : undefined;
+    ({ proof, publicSignals } = await snarkjs.groth16.fullProve(input, wasm, zkey, logger));
+    if (!(await snarkjs.groth16.verify(await zkeyVerificationKey(zkey), publicSignals, proof)))
+      throw new Error(`snarkjs produced a proof for ${zkey} that does not verify with its key: not submitting it`);
+  }
   const packed = await packGroth16Proof(proof, publicSignals);
   return { proof, publicSignals: publicSignals.map((s) => BigInt(s)), packed, witnessAndProveSeconds: (Date.now() - t0) / 1000 };
 }
