@@ -390,19 +390,23 @@ export function checkSoftmax(f: string, l: SoftmaxLayer, inBits: number, last: b
   checkRangeInt(`${f}.exp.shift`, e.shift, 0, 64);
   checkRangeInt(`${f}.exp.outBits`, e.outBits, 3, 24);
   if (!Number.isInteger(e.inFrac) || !Number.isInteger(e.outFrac)) fail(`${f}.exp.inFrac`, "and exp.outFrac must be integers");
-  const n = 2 ** e.segmentBits;
-  if (!Array.isArray(e.coeffs) || e.coeffs.length !== n) fail(`${f}.exp.coeffs`, `must have 2^segmentBits = ${n} rows`);
-  e.coeffs.forEach((c, s) => {
-    if (!Array.isArray(c) || c.length !== e.degree + 1) fail(`${f}.exp.coeffs[${s}]`, `must have degree + 1 = ${e.degree + 1} entries`);
-    c.forEach((v, j) => {
-      if (typeof v !== "number" || !Number.isSafeInteger(v))
-        fail(`${f}.exp.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
-    });
-  });
+  checkCoeffs(`${f}.exp.coeffs`, e.coeffs, e.segmentBits, e.degree);
   const poly = expPoly(l);
   if (piecewiseEval(poly, 0n) <= 0n) fail(`${f}.exp`, "must be positive at 0 (exp(0) = 1): refit the softmax");
   if (piecewiseOutRange(poly, { lo: -(1n << BigInt(l.diffBits - 1)), hi: 0n }).lo < 0n)
     fail(`${f}.exp`, "must not be negative on the differences (<= 0): refit the softmax");
+}
+
+/** A piecewise polynomial's coefficient table: 2^segmentBits rows of degree + 1 safe integers. */
+function checkCoeffs(f: string, coeffs: unknown, segmentBits: number, degree: number): void {
+  const n = 2 ** segmentBits;
+  if (!Array.isArray(coeffs) || coeffs.length !== n) fail(f, `must have 2^segmentBits = ${n} rows`);
+  (coeffs as unknown[]).forEach((c, s) => {
+    if (!Array.isArray(c) || c.length !== degree + 1) fail(`${f}[${s}]`, `must have degree + 1 = ${degree + 1} entries`);
+    (c as unknown[]).forEach((v, j) => {
+      if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(`${f}[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
+    });
+  });
 }
 
 export function checkLogSoftmax(f: string, l: LogSoftmaxLayer, inBits: number, last: boolean, head: "argmax" | "values"): void {
@@ -419,15 +423,7 @@ export function checkLogSoftmax(f: string, l: LogSoftmaxLayer, inBits: number, l
   checkRangeInt(`${f}.log.shift`, g.shift, 0, 64);
   checkRangeInt(`${f}.log.outBits`, g.outBits, 3, 32);
   if (g.outFrac !== l.inFrac - l.diffShift) fail(`${f}.log.outFrac`, `must be the difference's scale ${l.inFrac - l.diffShift}`);
-  const n = 2 ** g.segmentBits;
-  if (!Array.isArray(g.coeffs) || g.coeffs.length !== n) fail(`${f}.log.coeffs`, `must have 2^segmentBits = ${n} rows`);
-  g.coeffs.forEach((c, s) => {
-    if (!Array.isArray(c) || c.length !== g.degree + 1) fail(`${f}.log.coeffs[${s}]`, `must have degree + 1 = ${g.degree + 1} entries`);
-    c.forEach((v, j) => {
-      if (typeof v !== "number" || !Number.isSafeInteger(v))
-        fail(`${f}.log.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
-    });
-  });
+  checkCoeffs(`${f}.log.coeffs`, g.coeffs, g.segmentBits, g.degree);
   checkRangeInt(`${f}.outBits`, l.outBits, 3, 32);
   if (l.outFrac !== l.inFrac - l.diffShift) fail(`${f}.outFrac`, `must be the difference's scale ${l.inFrac - l.diffShift}`);
 }
@@ -446,14 +442,7 @@ export function checkActivation(f: string, l: ActivationLayer, inBits: number): 
   if (!Number.isInteger(l.inFrac) || !Number.isInteger(l.outFrac)) fail(`${f}.inFrac`, "and outFrac must be integers");
   if (l.maxError !== undefined && !(typeof l.maxError === "number" && l.maxError >= 0))
     fail(`${f}.maxError`, `must be a non-negative number (the measured worst error), got ${String(l.maxError)}`);
-  const n = 2 ** l.segmentBits;
-  if (!Array.isArray(l.coeffs) || l.coeffs.length !== n) fail(`${f}.coeffs`, `must have 2^segmentBits = ${n} rows`);
-  l.coeffs.forEach((c, s) => {
-    if (!Array.isArray(c) || c.length !== l.degree + 1) fail(`${f}.coeffs[${s}]`, `must have degree + 1 = ${l.degree + 1} entries`);
-    c.forEach((v, j) => {
-      if (typeof v !== "number" || !Number.isSafeInteger(v)) fail(`${f}.coeffs[${s}][${j}]`, `must be a safe integer, got ${String(v)}`);
-    });
-  });
+  checkCoeffs(`${f}.coeffs`, l.coeffs, l.segmentBits, l.degree);
   if (!piecewiseRounds(l)) {
     const { lo, hi } = signedRange(l.outBits);
     l.coeffs.forEach((c, s) => {

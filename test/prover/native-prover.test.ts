@@ -5,6 +5,7 @@ import * as snarkjs from "snarkjs";
 import { buildArtifacts } from "../../scripts/pipelines/build";
 import { nativeProverBinary, nativeUnavailable, proveNativeFiles, zkeyVerificationKey } from "../../scripts/engine/prove/native";
 import { SNARK_FIELD } from "../../scripts/util/field";
+import { rng as rand } from "../../scripts/engine/train";
 import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
 
 /**
@@ -13,15 +14,6 @@ import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
  * sums) and on edge witnesses (all zeros, values next to the field's size), with one thread and with two.
  */
 const DIR = ensureDir(path.join(BUILD_DIR, "test-native"));
-
-/** Seeded numbers in [0, 1). */
-function rand(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 /** A random circuit: each signal the product of two random linear combinations of the earlier ones (field constants). */
 function randomCircuit(seed: number, nIn: number, nSteps: number, nPub: number): string {

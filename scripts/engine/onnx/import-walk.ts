@@ -156,31 +156,22 @@ function walkNode(walk: Walk, step: Step, ni: number): void {
   // ---- the data path: a single chain from the graph input to the graph output (plus residual adds) ----
   const { cur, shape } = walk;
   if (!walk.pendingPad && dataIns.every((t) => t === cur)) {
+    // a pattern of several nodes that is one layer: a LayerNorm, a self-attention (both keep the shape; the
+    // attention may give it another view) or an activation's subgraph
     const tm = matchLayerNorm(walk, ni, cur) ?? matchAttention(walk, ni, cur);
-    if (tm) {
-      // a LayerNorm or a self-attention keeps the shape and the view of its input
-      walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, perm: walk.perm });
-      layers.push(tm.layer);
-      for (const j of tm.nodes) walk.consumed.add(j);
-      walk.foldable = false;
-      walk.addTakesRelu = false;
-      dataShapes.set(tm.output, tm.shape);
-      walk.cur = tm.output;
-      walk.shape = tm.shape;
-      walk.perm = tm.perm;
-      // node ni itself may lie outside the pattern: a view of its input that a residual Add reads later
-      if (!tm.nodes.includes(ni)) sideView(walk, step);
-      return;
-    }
-    const match = matchActivation(walk, ni, cur);
+    const match = tm ?? matchActivation(walk, ni, cur);
     if (match) {
       walk.layerOf.set(cur, { index: layers.length - 1, folds: walk.folds.get(layers.length - 1) ?? 0, perm: walk.perm });
       layers.push(match.layer);
       for (const j of match.nodes) walk.consumed.add(j);
       walk.foldable = false;
       walk.addTakesRelu = false;
-      dataShapes.set(match.output, shape);
+      walk.shape = tm ? tm.shape : shape;
+      walk.perm = tm ? tm.perm : walk.perm;
+      dataShapes.set(match.output, walk.shape);
       walk.cur = match.output;
+      // node ni itself may lie outside an attention's nodes: a view of its input that a residual Add reads later
+      if (tm && !tm.nodes.includes(ni)) sideView(walk, step);
       return;
     }
   }
