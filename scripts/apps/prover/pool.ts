@@ -5,6 +5,7 @@
  * (`recycleAboveBytes`): the native memory a large proof leaves in its thread (about 0.56 GiB after a LeNet-5 proof,
  * docs/prover.md "Known limits") goes back to the system instead of staying with an idle node.
  */
+import { proverThreads } from "../../engine/prove/native";
 import * as fs from "fs";
 import type { Worker } from "worker_threads";
 import { spawnWorker } from "../../util/worker";
@@ -114,7 +115,10 @@ export class ProofPool {
         };
         s.worker.on("message", onMsg);
         s.worker.on("exit", onExit);
-        s.worker.postMessage({ ...task, id } satisfies ProofTask);
+        // one proof alone gets every core; proofs side by side share them (issue 32)
+        const running = Math.max(1, this.slots.filter((x) => x.busy).length);
+        const threads = Math.max(1, Math.floor(proverThreads() / running));
+        s.worker.postMessage({ ...task, id, threads } satisfies ProofTask);
       });
       if (fs.statSync(task.zkey).size >= this.recycleAboveBytes && !this.stopped) {
         // a fresh worker takes the slot (and the next waiter); the old one ends with the memory it holds

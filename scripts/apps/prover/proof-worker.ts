@@ -1,6 +1,6 @@
 /**
  * Worker-thread body of the proving pool: receives `{ id, model, wasm, zkey, x, salt, binding }`, runs
- * `proveInference` (TS reference + snarkjs Groth16 fullProve + the signal cross-check) and answers
+ * `proveInference` (TS reference + the Groth16 proof, native or snarkjs, verified + the signal cross-check) and answers
  * `{ id, ok, output, bytes, seconds }` or `{ id, ok: false, error }`. On `{ stop: true }` it releases the curve and exits.
  */
 import "../../util/worker-env"; // must come first: see scripts/util/worker-env.ts
@@ -18,6 +18,8 @@ export interface ProofTask {
   /** Undefined for a public-input model (no commitment to open). */
   salt?: bigint;
   binding: bigint;
+  /** Threads of the native prover for this proof (the pool gives each running proof its share of the cores). */
+  threads?: number;
 }
 
 export type ProofAnswer =
@@ -31,7 +33,7 @@ port.on("message", (msg: ProofTask | { stop: true }) => {
     return;
   }
   const t0 = Date.now();
-  proveInference(msg.model, { wasm: msg.wasm, zkey: msg.zkey }, msg.x, msg.salt, msg.binding)
+  proveInference(msg.model, { wasm: msg.wasm, zkey: msg.zkey }, msg.x, msg.salt, msg.binding, undefined, { threads: msg.threads })
     .then((p) =>
       port.postMessage({
         id: msg.id,

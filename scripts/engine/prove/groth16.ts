@@ -28,7 +28,7 @@ export interface Groth16Result {
  * proof is verified with the key's verification key before it is returned: a native proof that does not verify is
  * logged and proved again by snarkjs; a snarkjs proof that does not verify throws (never submit it). `onPhase` hears
  * "witness", then the proving phases (scripts/engine/prove/phases.ts) as they start (snarkjs) or as a whole
- * ("native proof").
+ * ("native proof"). `opts.threads`: the native prover's threads (default `ZKML_PROVER_THREADS` or every core).
  * @throws when the input does not satisfy the circuit (the witness generator's message names the failing template
  * and line).
  */
@@ -37,6 +37,7 @@ export async function proveGroth16(
   zkey: string,
   input: Record<string, unknown>,
   onPhase?: (phase: string) => void,
+  opts: { threads?: number } = {},
 ): Promise<Groth16Result> {
   const t0 = Date.now();
   onPhase?.("witness");
@@ -49,7 +50,7 @@ export async function proveGroth16(
       const wtns = path.join(dir, "witness.wtns");
       await snarkjs.wtns.calculate(input, wasm, wtns);
       onPhase?.("native proof");
-      const r = await proveNativeFiles(binary, zkey, wtns);
+      const r = await proveNativeFiles(binary, zkey, wtns, opts.threads);
       if (await snarkjs.groth16.verify(await zkeyVerificationKey(zkey), r.publicSignals, r.proof)) ({ proof, publicSignals } = r);
       else console.error(`native prover: a proof for ${zkey} did not verify with its key; proving it again with snarkjs`);
     } finally {

@@ -49,7 +49,7 @@ export function circuitInput(
  * public-mode models.
  * @throws if the input is outside the model's range (RangeError naming the index), if a committed-mode model gets no
  * salt, or if the circuit disagrees with the reference (a bug: never submit such a proof). `onPhase` hears the
- * proof's phases as they start (proveGroth16).
+ * proof's phases as they start, `opts.threads` the native prover's threads (proveGroth16).
  */
 export async function proveInference(
   model: QuantizedModel,
@@ -58,10 +58,11 @@ export async function proveInference(
   salt: bigint | undefined,
   binding: bigint,
   onPhase?: (phase: string) => void,
+  opts: { threads?: number } = {},
 ): Promise<InferenceProof> {
   const ref = inferQuantized(model, x);
   const expected = [ref.output, await circuitModelCommitment(model), ...(await inputSignals(model, x, salt)), binding];
-  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model), onPhase);
+  const r = await proveGroth16(artifacts.wasm, artifacts.zkey, circuitInput(x, salt, binding, model), onPhase, opts);
   const names = publicSignalNames(model);
   if (r.publicSignals.length !== expected.length)
     throw new Error(
