@@ -3,8 +3,9 @@
  * with the system's g++ (`-O3 -march=native`, so it uses the BMI2 / ADX / AVX-512 instructions this CPU has; the
  * binary is cached under build/native/ by the hash of its source, the compiler and the CPU's flags), run as a child
  * process on a zkey and a witness file, and checked: every proof it writes is verified with the key's verification
- * key before it is returned. snarkjs stays the fallback: no compiler, a failed build, `ZKML_PROVER=snarkjs`, or a
- * native proof that does not verify (logged; it costs time, never a wrong proof).
+ * key before it is returned. snarkjs stays the fallback: no compiler, a failed build, no source (the installed
+ * package does not ship it), `ZKML_PROVER=snarkjs`, or a native proof that does not verify (logged; it costs time,
+ * never a wrong proof).
  */
 import { execFile } from "child_process";
 import * as crypto from "crypto";
@@ -51,6 +52,11 @@ function cpuFlags(): string {
  */
 export function nativeProverBinary(): Promise<string | undefined> {
   building ??= (async () => {
+    if (!fs.existsSync(NATIVE_SOURCE)) {
+      // an installed package (the SDK, the test kit) does not ship the source: snarkjs proves there
+      nativeUnavailable = `the native prover's source ${NATIVE_SOURCE} is not in this installation: proving with snarkjs`;
+      return undefined;
+    }
     let version: string;
     try {
       version = (await run("g++", ["--version"])).stdout.split("\n")[0];
