@@ -115,6 +115,11 @@ const EXPECTED: Record<string, { layers: string; ops: string[] }> = {
       "conv1d pad 1 -> attention -> add from 0 -> layernorm -> conv1d+relu -> conv1d -> add from 3 -> layernorm -> avgpool1d -> flatten -> dense",
     ops: ["Softmax", "MatMul", "Slice", "LayerNormalization", "ReduceMean"],
   },
+  "transformer-small": {
+    layers:
+      "conv1d pad 1 -> attention -> add from 0 -> layernorm -> conv1d+relu -> conv1d -> add from 3 -> layernorm -> avgpool1d -> flatten -> dense",
+    ops: ["Softmax", "MatMul", "LayerNormalization"],
+  },
   "transformer-prenorm-gelu": {
     layers:
       "conv1d pad 1 -> layernorm -> attention -> add from 0 -> layernorm -> conv1d -> gelu -> conv1d -> add from 3 -> avgpool1d -> flatten -> dense",

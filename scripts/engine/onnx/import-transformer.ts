@@ -546,9 +546,13 @@ export function matchAttention(walk: Walk, ni: number, cur: string): Transformer
   const V0 = env0.get(vName) as Const;
   const yOut = env0.get(y) as Const;
   const is = (dims: readonly number[]) => yOut.dims.length === dims.length && yOut.dims.every((d, i) => d === dims[i]);
-  // the output is a view of a [E, 1, L] sequence: the input's, batch first (token-major) or channels first
-  const outPerm = is(walk.shape) ? walk.perm : is([1, L, E]) ? tokenMajorPerm(E, L) : is([1, E, L]) ? null : undefined;
-  if (outPerm === undefined)
+  // the output is a view of a [E, 1, L] sequence: the input's, batch first (token-major) or channels first; when E = L
+  // the dims cannot tell the last two apart, so each candidate whose dims fit is tried (the probes below decide)
+  const outPerms: (number[] | null)[] = [];
+  if (is(walk.shape)) outPerms.push(walk.perm);
+  if (is([1, L, E])) outPerms.push(tokenMajorPerm(E, L));
+  if (is([1, E, L])) outPerms.push(null);
+  if (outPerms.length === 0)
     fail(
       `the attention's output [${yOut.dims}] is not a view of the sequence [${E}, ${L}] it reads; supported: self-attention that keeps the sequence's shape`,
     );
@@ -563,12 +567,11 @@ export function matchAttention(walk: Walk, ni: number, cur: string): Transformer
     );
   // probe: the q, k, v maps at every unit input, each must be one projection applied at every position
   const tol = 1e-5;
-  const W = { q: mat(E), k: mat(E), v: mat(E), o: mat(E) };
+  const W = { q: mat(E), k: mat(E), v: mat(E) };
   const Bv = {
     q: new Array<number>(E).fill(0),
     k: new Array<number>(E).fill(0),
     v: new Array<number>(E).fill(0),
-    o: new Array<number>(E).fill(0),
   };
   // element (head h, position i, channel d) of each operand's layout
   const qAt = (c: Const, h: number, i: number, d: number) => c.data[(h * L + i) * hd + d];
@@ -607,62 +610,75 @@ export function matchAttention(walk: Walk, ni: number, cur: string): Transformer
             }
       }
     }
-  // the output projection: the tail as a function of the context [H, L, hd]
+  // the output projection: the tail as a function of the context [H, L, hd], read through each candidate view
   const tail = region.filter((i) => i > m2);
-  const runTail = (ctx: readonly number[]): number[] => {
-    const env: Env = new Map(env0);
-    env.set(cName, { dims: [...(env0.get(cName) as Const).dims], data: [...ctx], kind: "float" });
-    for (const i of tail) evalNode(walk, i, env);
-    return toPhysical(outPerm ?? null, env.get(y) as Const);
+  const readOutput = (outPerm: number[] | null): FloatAttention => {
+    const Wo = mat(E);
+    const Bo = new Array<number>(E).fill(0);
+    const runTail = (ctx: readonly number[]): number[] => {
+      const env: Env = new Map(env0);
+      env.set(cName, { dims: [...(env0.get(cName) as Const).dims], data: [...ctx], kind: "float" });
+      for (const i of tail) evalNode(walk, i, env);
+      return toPhysical(outPerm, env.get(y) as Const);
+    };
+    const n = H * L * hd;
+    const y0 = runTail(new Array<number>(n).fill(0));
+    for (let e = 0; e < E; e++) {
+      const b = y0[e * L];
+      for (let l = 1; l < L; l++) if (Math.abs(y0[e * L + l] - b) > tol * (1 + Math.abs(b))) perPosition("output");
+      Bo[e] = b;
+    }
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < L; i++)
+        for (let d = 0; d < hd; d++) {
+          const ctx = new Array<number>(n).fill(0);
+          ctx[(h * L + i) * hd + d] = 1;
+          const yv = runTail(ctx);
+          for (let e = 0; e < E; e++)
+            for (let l = 0; l < L; l++) {
+              const delta = yv[e * L + l] - y0[e * L + l];
+              if (l !== i) {
+                if (Math.abs(delta) > tol) perPosition("output");
+              } else if (i === 0) Wo[e][h * hd + d] = delta;
+              else if (Math.abs(delta - Wo[e][h * hd + d]) > tol * (1 + Math.abs(delta))) perPosition("output");
+            }
+        }
+    const layer: FloatAttention = {
+      type: "attention",
+      inShape: [E, L],
+      heads: H,
+      Wq: W.q.map((r) => r.map((w) => w * factor)),
+      Bq: Bv.q.map((b) => b * factor),
+      Wk: W.k,
+      Bk: Bv.k,
+      Wv: W.v,
+      Bv: Bv.v,
+      Wo,
+      Bo,
+    };
+    // the extracted layer must compute what the subgraph computes
+    const rnd = probe(softmax + 7);
+    for (let t = 0; t < 4; t++) {
+      const x = Array.from({ length: E * L }, () => 2 * rnd());
+      const got = toPhysical(outPerm, run(x).get(y) as Const);
+      const want = attentionFloatParts(layer, x).out;
+      const err = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
+      if (!(err <= 1e-4 * (1 + Math.max(...want.map(Math.abs)))))
+        fail(
+          `the subgraph around this Softmax is not multi-head self-attention (off by ${err.toPrecision(3)} from softmax(q k^T) v read from it); supported: nn.MultiheadAttention without a mask`,
+        );
+    }
+    return layer;
   };
-  const n = H * L * hd;
-  const y0 = runTail(new Array<number>(n).fill(0));
-  for (let e = 0; e < E; e++) {
-    const b = y0[e * L];
-    for (let l = 1; l < L; l++) if (Math.abs(y0[e * L + l] - b) > tol * (1 + Math.abs(b))) perPosition("output");
-    Bv.o[e] = b;
+  let lastError: unknown;
+  for (const outPerm of outPerms) {
+    try {
+      return { layer: readOutput(outPerm), nodes: region, output: y, shape: [...yOut.dims], perm: outPerm };
+    } catch (e) {
+      lastError = e;
+    }
   }
-  for (let h = 0; h < H; h++)
-    for (let i = 0; i < L; i++)
-      for (let d = 0; d < hd; d++) {
-        const ctx = new Array<number>(n).fill(0);
-        ctx[(h * L + i) * hd + d] = 1;
-        const yv = runTail(ctx);
-        for (let e = 0; e < E; e++)
-          for (let l = 0; l < L; l++) {
-            const delta = yv[e * L + l] - y0[e * L + l];
-            if (l !== i) {
-              if (Math.abs(delta) > tol) perPosition("output");
-            } else if (i === 0) W.o[e][h * hd + d] = delta;
-            else if (Math.abs(delta - W.o[e][h * hd + d]) > tol * (1 + Math.abs(delta))) perPosition("output");
-          }
-      }
-  const layer: FloatAttention = {
-    type: "attention",
-    inShape: [E, L],
-    heads: H,
-    Wq: W.q.map((r) => r.map((w) => w * factor)),
-    Bq: Bv.q.map((b) => b * factor),
-    Wk: W.k,
-    Bk: Bv.k,
-    Wv: W.v,
-    Bv: Bv.v,
-    Wo: W.o,
-    Bo: Bv.o,
-  };
-  // the extracted layer must compute what the subgraph computes
-  const rnd = probe(softmax + 7);
-  for (let t = 0; t < 4; t++) {
-    const x = Array.from({ length: E * L }, () => 2 * rnd());
-    const got = toPhysical(outPerm ?? null, run(x).get(y) as Const);
-    const want = attentionFloatParts(layer, x).out;
-    const err = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
-    if (!(err <= 1e-4 * (1 + Math.max(...want.map(Math.abs)))))
-      fail(
-        `the subgraph around this Softmax is not multi-head self-attention (off by ${err.toPrecision(3)} from softmax(q k^T) v read from it); supported: nn.MultiheadAttention without a mask`,
-      );
-  }
-  return { layer, nodes: region, output: y, shape: [...yOut.dims], perm: outPerm ?? null };
+  throw lastError;
 }
 
 function mat(E: number): number[][] {
