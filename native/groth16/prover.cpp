@@ -5,7 +5,8 @@
 //
 // Where it differs from snarkjs' path (and why it is faster): the QAP evaluation skips zero witness values; the
 // witness MSMs add the bases of scalars 1 directly and skip zeros (most of our witnesses are bits), leaving the rest
-// to Pippenger; the FFTs and MSMs split across threads.
+// to Pippenger with signed windows and batch-affine buckets (see "multi-scalar multiplication"); the FFTs and MSMs
+// split across threads.
 //
 // Usage: groth16-prover <circuit.zkey> <witness.wtns> <proof.json> <public.json> [--threads N] [--timings]
 #include <chrono>
@@ -166,6 +167,8 @@ struct Fq2 {
   static Fq2 one() { return {Fq::one(), Fq::zero()}; }
   bool isZero() const { return a.isZero() && b.isZero(); }
   bool operator==(const Fq2& o) const { return a == o.a && b == o.b; }
+  bool operator!=(const Fq2& o) const { return !(*this == o); }
+  Fq2 neg() const { return {a.neg(), b.neg()}; }
   friend Fq2 operator+(const Fq2& x, const Fq2& y) { return {x.a + y.a, x.b + y.b}; }
   friend Fq2 operator-(const Fq2& x, const Fq2& y) { return {x.a - y.a, x.b - y.b}; }
   friend Fq2 operator*(const Fq2& x, const Fq2& y) {
@@ -268,6 +271,27 @@ struct Jac {
 };
 
 // ------------------------------------------------------------------ multi-scalar multiplication
+//
+// sum_i s_i * P_i over the affine bases of the zkey, by Pippenger's bucket method with four refinements (issue 32):
+//
+// 1. Scalar classes. Zero scalars (and bases at infinity) are skipped. A scalar s above (r - 1) / 2 is replaced by
+//    r - s on the negated base (s P = (r - s)(-P), negating an affine point is y -> -y): the witnesses' small negative
+//    values (r - 5, ...) become small positive ones. Scalars then equal to 1 (most of a bit-decomposition witness) are
+//    summed directly; the others go to Pippenger in two groups, those of at most 64 bits (quantized ML values) and
+//    the rest, so that the small ones are cut into as few windows as their bits need.
+// 2. Signed windows. Each scalar is cut into c-bit digits recoded into [-2^(c-1) + 1, 2^(c-1)] (a digit above 2^(c-1)
+//    becomes d - 2^c with a carry into the next window): a digit -d adds -P to bucket d, so a window has 2^(c-1)
+//    buckets instead of 2^c, halving the bucket reduction; ceil((bits + 1) / c) windows hold the scalars and the carry.
+// 3. Batch-affine buckets. The buckets are affine points; an addition bucket += P costs one division, and the
+//    divisions of a batch of independent additions (distinct buckets) share one field inversion (Montgomery's trick:
+//    3 multiplications per element, then lambda, lambda^2, y: about 6 multiplications per addition against 11 for a
+//    mixed Jacobian addition). Equal x is a doubling (same y) or infinity (opposite y, the bucket empties). A point
+//    whose bucket is already in the batch is deferred to the next batch (a few percent with random digits); when the
+//    deferred list is full (many equal digits) it goes to that bucket's Jacobian side-sum, the former mixed-addition
+//    cost, never worse. The batch holds 2^(c-1) / 8 additions (32 to 2048): on LeNet-5's H MSM, 256 with no
+//    deferral made the inversions ~10% of the time and cost 1.28 s against 1.13 s (one thread).
+// 4. Thread split and window size from a cost model: the windows are split across threads when there are enough of
+//    them to balance, otherwise (few windows: small scalars) the points are; c minimizes the modelled cost.
 
 static int g_threads = 2;
 
@@ -281,66 +305,288 @@ static void parallel(int n, const std::function<void(int)>& f) {
 static inline bool isOne(const u64* s) { return s[0] == 1 && (s[1] | s[2] | s[3]) == 0; }
 static inline bool isZeroS(const u64* s) { return (s[0] | s[1] | s[2] | s[3]) == 0; }
 
-// Pippenger on the points whose indices are in idx (their scalars are normal-form 4-limb values); the windows are
-// split across threads (each thread fills and reduces its own windows' buckets over every point), then combined
+static int bitLength(const u64* s) {
+  for (int i = 3; i >= 0; i--)
+    if (s[i]) return 64 * i + 64 - __builtin_clzll(s[i]);
+  return 0;
+}
+
+// the c bits of s starting at bit `bit` (< 256)
+static inline u64 bitsAt(const u64* s, int bit, int c) {
+  int limb = bit >> 6, off = bit & 63;
+  u64 d = s[limb] >> off;
+  if (off + c > 64 && limb < 3) d |= s[limb + 1] << (64 - off);
+  return d & (((u64)1 << c) - 1);
+}
+
+// the scalars of one Pippenger group: base indices, scalars (normal form, < (r + 1) / 2) and whether the base is negated
+struct MsmGroup {
+  std::vector<uint32_t> idx;
+  std::vector<u64> s;  // 4 limbs each
+  std::vector<uint8_t> neg;
+  int bits = 0;        // the largest bit length
+  void push(uint32_t i, const u64* v, bool n, int b) {
+    idx.push_back(i);
+    s.insert(s.end(), v, v + 4);
+    neg.push_back(n);
+    if (b > bits) bits = b;
+  }
+};
+
+// One window's buckets over a range of points (technique 3). bucket j holds the points of digit +-(j + 1).
 template <class F>
-static Jac<F> pippenger(const Affine<F>* bases, const u64* scalars, const std::vector<uint32_t>& idx) {
-  size_t n = idx.size();
+struct BucketSet {
+  int nb, batch;
+  std::vector<Affine<F>> aff;  // the affine part of each bucket
+  std::vector<uint8_t> has;    // the affine part is set (not infinity)
+  std::vector<uint8_t> busy;   // the bucket is in the pending batch
+  std::vector<Jac<F>> jac;     // the side-sums of the points that met a busy bucket too often
+  std::vector<uint8_t> hasJac;
+  // the batch: bucket, point, denominator, prefix product, kind (0 add, 1 double, 2 infinity)
+  int m = 0;
+  std::vector<uint32_t> bb;
+  std::vector<Affine<F>> bp;
+  std::vector<F> den, pre;
+  std::vector<uint8_t> kind;
+  // the points that met a busy bucket, retried after the batch's flush
+  struct Pend {
+    uint32_t b;
+    Affine<F> p;
+  };
+  std::vector<Pend> pend, retry;
+
+  BucketSet(int nb_, int batch_)
+      : nb(nb_), batch(batch_), aff(nb_), has(nb_), busy(nb_), jac(nb_), hasJac(nb_), bb(batch_), bp(batch_), den(batch_),
+        pre(batch_), kind(batch_) {
+    pend.reserve(batch_);
+    retry.reserve(batch_);
+  }
+  void clear() {
+    std::fill(has.begin(), has.end(), 0);
+    std::fill(hasJac.begin(), hasJac.end(), 0);
+  }
+  // bucket b += p; true when the batch is full
+  inline bool push(uint32_t b, const Affine<F>& p, bool mayDefer) {
+    if (!has[b]) {
+      aff[b] = p;
+      has[b] = 1;
+    } else if (busy[b]) {
+      if (mayDefer && pend.size() < (size_t)batch) pend.push_back({b, p});
+      else {  // many equal digits: the mixed Jacobian addition
+        jac[b] = hasJac[b] ? jac[b].addMixed(p) : Jac<F>{p.x, p.y, F::one()};
+        hasJac[b] = 1;
+      }
+    } else {
+      busy[b] = 1;
+      bb[m] = b;
+      bp[m] = p;
+      return ++m == batch;
+    }
+    return false;
+  }
+  inline void add(uint32_t b, const Affine<F>& p) {
+    if (push(b, p, true)) {
+      flush();
+      retryPending(true);
+    }
+  }
+  // one pass over the deferred points, now that no bucket is busy (one pass: a point deferred again waits for the
+  // next flush)
+  void retryPending(bool mayDefer) {
+    retry.swap(pend);
+    for (const Pend& q : retry)
+      if (push(q.b, q.p, mayDefer)) flush();
+    retry.clear();
+  }
+  // the batch's additions, with one inversion
+  void flush() {
+    if (m == 0) return;
+    F acc = F::one();
+    for (int j = 0; j < m; j++) {
+      const Affine<F>& a = aff[bb[j]];
+      const Affine<F>& p = bp[j];
+      if (a.x != p.x) den[j] = p.x - a.x, kind[j] = 0;
+      else if (a.y == p.y) den[j] = a.y.dbl(), kind[j] = 1;  // y != 0: BN254's groups have odd order
+      else den[j] = F::one(), kind[j] = 2;
+      pre[j] = acc;
+      acc = acc * den[j];
+    }
+    F inv = acc.inv();
+    for (int j = m - 1; j >= 0; j--) {
+      F d = inv * pre[j];  // 1 / den[j]
+      inv = inv * den[j];
+      uint32_t b = bb[j];
+      busy[b] = 0;
+      Affine<F>& a = aff[b];
+      const Affine<F>& p = bp[j];
+      if (kind[j] == 2) {
+        has[b] = 0;
+        continue;
+      }
+      F lambda;
+      if (kind[j] == 0) lambda = (p.y - a.y) * d;
+      else {
+        F xx = a.x.sq();
+        lambda = (xx.dbl() + xx) * d;
+      }
+      F x3 = lambda.sq() - a.x - p.x;
+      a.y = lambda * (a.x - x3) - a.y;
+      a.x = x3;
+    }
+    m = 0;
+  }
+  // sum_j (j + 1) * bucket_j, by running sums from the top bucket
+  Jac<F> reduce() {
+    flush();
+    retryPending(false);  // the last deferred points: to the batch, or to the side-sums
+    flush();
+    Jac<F> running = Jac<F>::zero(), sum = Jac<F>::zero();
+    for (int j = nb - 1; j >= 0; j--) {
+      if (has[j]) running = running.addMixed(aff[j]);
+      if (hasJac[j]) running = running.add(jac[j]);
+      if (!running.isZero()) sum = sum.add(running);
+    }
+    return sum;
+  }
+};
+
+// the batch size for 2^(c-1) buckets: large enough to spread the inversion (about 380 multiplications), small enough
+// that few points meet a busy bucket
+static int batchSize(int c) {
+  int b = (1 << (c - 1)) / 8;
+  return b < 32 ? 32 : b > 2048 ? 2048 : b;
+}
+
+// the cost model of technique 4 (in affine additions): a bucket's share of the reduction is about 4 of them, a batch
+// inversion about 60
+struct MsmPlan {
+  int c, windows;
+  bool splitPoints;
+};
+static MsmPlan planMsm(size_t n, int bits, int T) {
+  MsmPlan best{2, 0, false};
+  double bestCost = 1e300;
+  for (int c = 2; c <= 16; c++) {
+    int W = (bits + 1 + c - 1) / c;  // bits + 1: the last carry
+    double B = (double)((size_t)1 << (c - 1));
+    for (int sp = 0; sp < 2; sp++) {
+      if (sp == 0 && T > 1 && W < T) continue;
+      double perTask = sp ? (double)n / T : (double)n;
+      double tasks = sp ? W : (double)((W + T - 1) / T);
+      double inv = 60.0 * (perTask / batchSize(c) + 1);
+      double cost = tasks * (perTask + 4 * B + inv);
+      if (cost < bestCost * 0.999) bestCost = cost, best = {c, W, sp == 1};
+    }
+  }
+  return best;
+}
+
+template <class F>
+static Jac<F> pippenger(const Affine<F>* bases, const MsmGroup& g) {
+  size_t n = g.idx.size();
   if (n == 0) return Jac<F>::zero();
-  int c = n < 32 ? 3 : (int)(std::log2((double)n) * 0.7) + 2;
-  if (c > 16) c = 16;
-  int windows = (254 + c - 1) / c;
-  std::vector<Jac<F>> wsum(windows, Jac<F>::zero());
-  int T = g_threads < windows ? g_threads : windows;
+  int T = n < 512 ? 1 : g_threads;
+  MsmPlan plan = planMsm(n, g.bits, T);
+  int c = plan.c, W = plan.windows;
+  u64 half = (u64)1 << (c - 1), full = (u64)1 << c;
+  // technique 2: the carries of each scalar's signed recoding, one bit per window (W <= 128)
+  std::vector<u64> carries(n * 2, 0);
+  for (size_t k = 0; k < n; k++) {
+    const u64* s = &g.s[4 * k];
+    u64 carry = 0;
+    for (int w = 0; w < W; w++) {
+      u64 d = bitsAt(s, w * c, c) + carry;
+      carry = d > half;
+      if (carry) carries[2 * k + ((w + 1) >> 6)] |= (u64)1 << ((w + 1) & 63);
+    }
+  }
+  // tasks: (window, point range); each is one BucketSet pass
+  struct Task {
+    int w;
+    size_t lo, hi;
+  };
+  std::vector<Task> tasks;
+  int parts = plan.splitPoints ? T : 1;
+  for (int w = 0; w < W; w++)
+    for (int p = 0; p < parts; p++) tasks.push_back({w, n * p / parts, n * (p + 1) / parts});
+  std::vector<Jac<F>> taskSum(tasks.size(), Jac<F>::zero());
   parallel(T, [&](int t) {
-    std::vector<Jac<F>> buckets((size_t)1 << c);
-    for (int w = t; w < windows; w += T) {
-      for (auto& b : buckets) b = Jac<F>::zero();
-      int bit = w * c;
-      int limb = bit >> 6, off = bit & 63;
-      for (size_t k = 0; k < n; k++) {
-        uint32_t i = idx[k];
-        const u64* s = scalars + 4 * (size_t)i;
-        u64 d = s[limb] >> off;
-        if (off + c > 64 && limb < 3) d |= s[limb + 1] << (64 - off);
-        d &= ((u64)1 << c) - 1;
-        if (d) buckets[d] = buckets[d].addMixed(bases[i]);
+    BucketSet<F> bs((int)half, batchSize(c));
+    // window split: thread t takes windows t, t + T, ...; point split: thread t its own range of every window
+    for (size_t q = t; q < tasks.size(); q += T) {
+      const Task& tk = tasks[q];
+      bs.clear();
+      int w = tk.w;
+      for (size_t k = tk.lo; k < tk.hi; k++) {
+        u64 d = bitsAt(&g.s[4 * k], w * c, c) + ((carries[2 * k + (w >> 6)] >> (w & 63)) & 1);
+        if (d == 0 || d == full) continue;
+        bool neg = g.neg[k];
+        if (d > half) d = full - d, neg = !neg;
+        Affine<F> p = bases[g.idx[k]];
+        if (neg) p.y = p.y.neg();
+        bs.add((uint32_t)(d - 1), p);
       }
-      Jac<F> running = Jac<F>::zero(), sum = Jac<F>::zero();
-      for (size_t j = buckets.size() - 1; j >= 1; j--) {
-        running = running.add(buckets[j]);
-        sum = sum.add(running);
-      }
-      wsum[w] = sum;
+      taskSum[q] = bs.reduce();
     }
   });
+  std::vector<Jac<F>> wsum(W, Jac<F>::zero());
+  for (size_t q = 0; q < tasks.size(); q++) wsum[tasks[q].w] = wsum[tasks[q].w].add(taskSum[q]);
   Jac<F> result = Jac<F>::zero();
-  for (int w = windows - 1; w >= 0; w--) {
+  for (int w = W - 1; w >= 0; w--) {
     for (int i = 0; i < c; i++) result = result.dbl();
     result = result.add(wsum[w]);
   }
   return result;
 }
 
-// sum_i scalars[i] * bases[i]: zeros skipped, ones added directly (split across threads), the rest by Pippenger
+// sum_i scalars[i] * bases[i] (technique 1): zeros skipped, ones added directly (split across threads), the small and
+// the large scalars by Pippenger
 template <class F>
 static Jac<F> msm(const Affine<F>* bases, const u64* scalars, size_t n) {
-  std::vector<uint32_t> rest;
+  static const u64 HALF_R[4] = {0xa1f0fac9f8000000ULL, 0x9419f4243cdcb848ULL, 0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
   std::vector<uint32_t> ones;
+  std::vector<uint8_t> onesNeg;
+  MsmGroup small, large;
   for (size_t i = 0; i < n; i++) {
     const u64* s = scalars + 4 * i;
     if (isZeroS(s) || bases[i].inf()) continue;
-    if (isOne(s)) ones.push_back((uint32_t)i);
-    else rest.push_back((uint32_t)i);
+    u64 v[4];
+    bool neg = false;
+    bool above = false;  // s > (r - 1) / 2
+    for (int l = 3; l >= 0; l--)
+      if (s[l] != HALF_R[l]) {
+        above = s[l] > HALF_R[l];
+        break;
+      }
+    if (above) {  // v = r - s
+      u128 borrow = 0;
+      for (int l = 0; l < 4; l++) {
+        u128 d = (u128)Fr::P[l] - s[l] - borrow;
+        v[l] = (u64)d;
+        borrow = (d >> 64) & 1;
+      }
+      neg = true;
+    } else memcpy(v, s, 32);
+    if (isOne(v)) {
+      ones.push_back((uint32_t)i);
+      onesNeg.push_back(neg);
+      continue;
+    }
+    int b = bitLength(v);
+    (b <= 64 ? small : large).push((uint32_t)i, v, neg, b);
   }
-  int T = g_threads;
+  int T = ones.size() < 256 ? 1 : g_threads;
   std::vector<Jac<F>> part(T, Jac<F>::zero());
   parallel(T, [&](int t) {
     Jac<F> acc = Jac<F>::zero();
-    for (size_t k = t; k < ones.size(); k += T) acc = acc.addMixed(bases[ones[k]]);
+    for (size_t k = t; k < ones.size(); k += T) {
+      Affine<F> p = bases[ones[k]];
+      if (onesNeg[k]) p.y = p.y.neg();
+      acc = acc.addMixed(p);
+    }
     part[t] = acc;
   });
-  Jac<F> r = pippenger(bases, scalars, rest);
+  Jac<F> r = pippenger(bases, small).add(pippenger(bases, large));
   for (auto& p : part) r = r.add(p);
   return r;
 }
