@@ -8,14 +8,19 @@
  * --O0/--O1/--O2 is circom's optimization level (default --O2: the fewest constraints). Before compiling it prints a
  * size estimate (constraints, key domain). Every stage is skipped when its inputs are unchanged; prints what it
  * wrote and where.
+ * --native-witness also builds circom's C++ witness generator for the circuit (g++, libgmp, nlohmann-json; minutes on
+ * a large circuit, kept under build/witness-native/), which proofs then use instead of the WASM (docs/prover.md,
+ * "Native witness").
  */
 import { buildModel } from "../../pipelines/build";
+import { circuitInput } from "../../engine/prove/inference";
+import { buildNativeWitness } from "../../engine/prove/witness-native";
 import { rel } from "../../util/paths";
 import { runMain } from "../main";
 import { UsageError, commandLine } from "../../util/args";
 
 const USAGE =
-  "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2]   (e.g. iris-mlp)";
+  "usage: npm run build:model -- <model name> [--calibration <inputs.npy|.json|.csv>] [--no-quantize] [--ptau <ceremony.ptau>] [--O0|--O1|--O2] [--native-witness]   (e.g. iris-mlp)";
 
 async function main(): Promise<void> {
   const { values: o, positionals } = commandLine(
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
       O0: { type: "boolean" },
       O1: { type: "boolean" },
       O2: { type: "boolean" },
+      "native-witness": { type: "boolean" },
     },
     USAGE,
   );
@@ -39,6 +45,14 @@ async function main(): Promise<void> {
   const { ptau: ptauFile, calibration } = o;
   const optimization = levels[0];
   const b = await buildModel(name, { quantize, ptauFile, calibration, optimization });
+  const witness = o["native-witness"]
+    ? await buildNativeWitness(
+        b.paths.circuitFile,
+        b.circuit,
+        circuitInput(new Array<bigint>(b.model.input.size).fill(0n), 1n, 1n, b.model),
+        (l) => console.error(`[${name}] native witness: ${l}`),
+      )
+    : undefined;
   console.log(
     JSON.stringify(
       {
@@ -58,6 +72,14 @@ async function main(): Promise<void> {
         publicModelCommitment: b.manifest.publicModelCommitment,
         circuitHash: b.manifest.circuitHash,
         vkHash: b.manifest.vkHash,
+        ...(witness
+          ? {
+              nativeWitness: rel(witness.binary),
+              nativeWitnessBuild: witness.cached
+                ? "cached"
+                : `circom ${witness.circomSeconds.toFixed(1)} s, g++ ${witness.compileSeconds.toFixed(1)} s`,
+            }
+          : {}),
       },
       null,
       2,

@@ -70,6 +70,36 @@ function commonAncestor(a: string, b: string): string {
 }
 
 /**
+ * circom2 on a main file with the project's include paths, writing `targets` (`--r1cs`, `--wasm`, `--sym`, `--c`) into
+ * `outDir`. The one place the compiler's flags are chosen: the C++ witness generator (scripts/engine/prove/
+ * witness-native.ts) must number the wires exactly as the R1CS and the WASM of compileCircuit do.
+ */
+export function runCircomOn(
+  mainFile: string,
+  outDir: string,
+  optimization: 0 | 1 | 2,
+  targets: string[],
+): Promise<{ code: number; out: string }> {
+  // circom2 maps paths relative to the working directory, and does not find includes through an -l path that climbs
+  // with "..": run it from the deepest folder holding both circomlib's folder and circuits/lib (the repository in a
+  // checkout, node_modules when this package is installed).
+  const modules = path.dirname(packageDir("circomlib"));
+  const cwd = commonAncestor(modules, CIRCUIT_LIB_DIR);
+  const args = [
+    path.relative(cwd, mainFile),
+    ...targets,
+    `--O${optimization}`,
+    "-l",
+    path.relative(cwd, modules) || ".", // circuits include "circomlib/circuits/..."
+    "-l",
+    path.relative(cwd, CIRCUIT_LIB_DIR),
+    "-o",
+    path.relative(cwd, outDir),
+  ];
+  return runCircom(args, cwd);
+}
+
+/**
  * Compiles a circom main file with circom2 (WebAssembly, offline) to R1CS, witness WASM and symbols, reusing a
  * previous build when no input changed (key: main source, circuits/lib sources, circomlib and circom2 versions,
  * flags).
@@ -92,25 +122,7 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
   fs.rmSync(tmp, { recursive: true, force: true });
   ensureDir(tmp);
   const t0 = Date.now();
-  // circom2 maps paths relative to the working directory, and does not find includes through an -l path that climbs
-  // with "..": run it from the deepest folder holding both circomlib's folder and circuits/lib (the repository in a
-  // checkout, node_modules when this package is installed).
-  const modules = path.dirname(packageDir("circomlib"));
-  const cwd = commonAncestor(modules, CIRCUIT_LIB_DIR);
-  const args = [
-    path.relative(cwd, mainFile),
-    "--r1cs",
-    "--wasm",
-    "--sym",
-    `--O${optimization}`,
-    "-l",
-    path.relative(cwd, modules) || ".", // circuits include "circomlib/circuits/..."
-    "-l",
-    path.relative(cwd, CIRCUIT_LIB_DIR),
-    "-o",
-    path.relative(cwd, tmp),
-  ];
-  const { code, out } = await runCircom(args, cwd);
+  const { code, out } = await runCircomOn(mainFile, tmp, optimization, ["--r1cs", "--wasm", "--sym"]);
   if (code !== 0 || !fs.existsSync(path.join(tmp, `${name}.r1cs`))) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw new Error(`circom failed on ${path.relative(ROOT, mainFile)} (exit ${code}):\n${out.trim()}`);

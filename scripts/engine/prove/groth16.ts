@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { PHASE_NAMES, phaseLogger } from "./phases";
 import { nativeProverBinary, proveNativeFiles, proverBackend, zkeyVerificationKey } from "./native";
+import { computeWitness } from "./witness-native";
 
 /** A Groth16 proof in the shape the snarkjs-generated Solidity verifier takes. */
 export interface PackedGroth16Proof {
@@ -23,7 +24,8 @@ export interface Groth16Result {
 }
 
 /**
- * Computes the witness (circom's WASM witness generator) and a Groth16 proof for `input`: by the native prover when
+ * Computes the witness (circom's C++ witness generator when one was built for this WASM, scripts/engine/prove/
+ * witness-native.ts, else the WASM) and a Groth16 proof for `input`: by the native prover when
  * it is available (scripts/engine/prove/native.ts; `ZKML_PROVER=snarkjs` forces snarkjs), else by snarkjs. Every
  * proof is verified with the key's verification key before it is returned: a native proof that does not verify is
  * logged and proved again by snarkjs; a snarkjs proof that does not verify throws (never submit it). `onPhase` hears
@@ -48,7 +50,7 @@ export async function proveGroth16(
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-wtns-"));
     try {
       const wtns = path.join(dir, "witness.wtns");
-      await snarkjs.wtns.calculate(input, wasm, wtns);
+      await computeWitness(input, wasm, wtns);
       onPhase?.("native proof");
       const r = await proveNativeFiles(binary, zkey, wtns, opts.threads);
       if (await snarkjs.groth16.verify(await zkeyVerificationKey(zkey), r.publicSignals, r.proof)) ({ proof, publicSignals } = r);
