@@ -13,6 +13,8 @@ import {
   ModelRegistry__factory,
   type VerifierAdapterFactory,
   VerifierAdapterFactory__factory,
+  InferenceSubscriptions__factory,
+  type InferenceSubscriptions,
 } from "../../typechain-types";
 import { SNARK_FIELD } from "../util/field";
 import type { ModelLayout } from "../formats/model-layout";
@@ -75,6 +77,16 @@ export async function deploySystem(deployer: Signer, market: MarketConfig = DEFA
   );
   const jr = await receiptOf(jobs.deploymentTransaction(), "InferenceJobs deployment");
   return { factory, registry, jobs, receipts: { factory: fr, registry: rr, jobs: jr } };
+}
+
+/**
+ * Deploys `InferenceSubscriptions` beside a market (docs/market-rules.md, "Subscriptions"): scheduled runs, each an
+ * ordinary job of `jobs` whose requester is the subscriptions contract.
+ */
+export async function deploySubscriptions(deployer: Signer, jobs: InferenceJobs): Promise<InferenceSubscriptions> {
+  const subs = await new InferenceSubscriptions__factory(deployer).deploy(await jobs.getAddress());
+  await receiptOf(subs.deploymentTransaction(), "InferenceSubscriptions deployment");
+  return subs;
 }
 
 /**

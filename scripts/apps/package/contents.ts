@@ -15,11 +15,15 @@ export const ABI_CONTRACTS = [
   "Groth16VerifierAdapter",
   "ZKMLVerifier",
   "InferenceConsumer",
+  "InferenceSubscriptions",
+  "SubscriptionConsumer",
   "IModelRegistry",
   "IInferenceJobs",
   "IInferenceCallback",
   "IZKMLVerifier",
   "IGroth16BatchVerifier",
+  "IInferenceSubscriptions",
+  "ISubscriptionConsumer",
 ] as const;
 
 /** The bundled models the test kit registers (scripts/apps/testkit). */

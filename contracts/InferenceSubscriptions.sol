@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IInferenceJobs} from "./interfaces/IInferenceJobs.sol";
+import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
+import {IInferenceSubscriptions} from "./interfaces/IInferenceSubscriptions.sol";
+import {ISubscriptionConsumer} from "./interfaces/ISubscriptionConsumer.sol";
+
+/// @title InferenceSubscriptions
+/// @notice Verified inference on a schedule: a consumer contract pays up front for `runs` runs, one per `interval`;
+/// anyone opens the current interval's run, which reads the consumer's inputs from its view at that moment and opens
+/// an ordinary `InferenceJobs` public-input job on them (this contract is the job's requester); the market verifies
+/// and pays the prover as for any job, then calls back here and the result is forwarded to the consumer with the run
+/// index. Rules and economics: docs/market-rules.md, "Subscriptions".
+/// @dev No reentrancy guard: effects come before every external call. The external calls are the consumer's input
+/// view (STATICCALL, fixed gas, bounded return data), the market (immutable, trusted: `openJobWithInputs`,
+/// `getJob`, `reclaim`, `withdraw`), the consumer's result callback (after all effects, no return data copied) and
+/// the ETH transfer in `withdraw` (after zeroing the credit). Every function is O(1).
+contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
+    /// @dev Gas the input view gets; a view that needs more is skipped (reason 1).
+    uint256 private constant INPUT_VIEW_GAS = 150_000;
+    /// @dev Most input values a run takes (the return data copied is bounded by it: 64 + 32 * 256 bytes).
+    uint256 private constant MAX_INPUTS = 256;
+    /// @dev Gas kept back from the consumer's result callback to finish this call after it.
+    uint256 private constant CALLBACK_RESERVE = 5_000;
+    /// @dev Gas an opening needs after the market call fails, to record the skip: a call that left less ran out of
+    /// gas because its caller starved it, and the whole opening reverts.
+    uint256 private constant SKIP_GAS = 40_000;
+    uint256 private constant MIN_INTERVAL = 60;
+    uint256 private constant MAX_RUNS = 1_000_000;
+    uint256 private constant MAX_START_AHEAD = 365 days;
+
+    uint8 private constant SKIP_VIEW_FAILED = 1;
+    uint8 private constant SKIP_VIEW_MALFORMED = 2;
+    uint8 private constant SKIP_MARKET_REFUSED = 3;
+
+    IInferenceJobs private immutable _jobs;
+
+    uint256 private _nextId = 1;
+    mapping(uint256 subscriptionId => Subscription) private _subs;
+    /// @dev An awaited run's job -> `subscriptionId << 32 | run` (non-zero: ids start at 1); deleted on delivery or reclaim.
+    mapping(uint256 jobId => uint256) private _runs;
+    mapping(address account => uint256) private _credits;
+
+    /// @param jobs The market runs are opened in.
+    constructor(IInferenceJobs jobs) {
+        if (address(jobs).code.length == 0)
+            revert InvalidSubscriptionParameter("jobs", uint256(uint160(address(jobs))));
+        _jobs = jobs;
+    }
+
+    /// @notice Accepts the refunds of reclaimed runs from the market only.
+    receive() external payable {
+        if (msg.sender != address(_jobs)) revert UnexpectedEther(msg.sender);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function createSubscription(
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) external payable returns (uint256 subscriptionId) {
+        if (modelId == 0 || modelId > type(uint32).max) revert InvalidSubscriptionParameter("modelId", modelId);
+        if (modelVersion == 0 || modelVersion > type(uint16).max)
+            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
+        if (interval < MIN_INTERVAL) revert InvalidSubscriptionParameter("interval", interval);
+        if (runs == 0 || runs > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
+        if (feePerRun == 0) revert InvalidSubscriptionParameter("feePerRun", feePerRun);
+        if (runDeadline == 0) revert InvalidSubscriptionParameter("runDeadline", runDeadline);
+        uint256 first = start == 0 ? block.timestamp : start;
+        if (first < block.timestamp || first > block.timestamp + MAX_START_AHEAD)
+            revert InvalidSubscriptionParameter("start", start);
+        // the last run's job must be able to end before the market's uint32 deadlines run out
+        if (first + uint256(interval) * runs + runDeadline > type(uint32).max)
+            revert InvalidSubscriptionParameter("runs", runs);
+        uint256 due = uint256(runs) * (uint256(feePerRun) + tipPerRun);
+        if (msg.value != due) revert WrongEscrow(due, msg.value);
+        subscriptionId = _nextId++;
+        _subs[subscriptionId] = Subscription({
+            owner: msg.sender,
+            modelId: uint32(modelId),
+            modelVersion: uint16(modelVersion),
+            interval: interval,
+            start: uint32(first),
+            runs: runs,
+            nextRun: 0,
+            runDeadline: runDeadline,
+            cancelled: false,
+            feePerRun: feePerRun,
+            tipPerRun: tipPerRun
+        });
+        emit SubscriptionCreated(
+            subscriptionId,
+            msg.sender,
+            modelId,
+            uint16(modelVersion),
+            interval,
+            uint32(first),
+            runs,
+            feePerRun,
+            tipPerRun,
+            runDeadline
+        );
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function topUp(uint256 subscriptionId, uint32 runs) external payable {
+        Subscription storage s = _live(subscriptionId);
+        uint256 total = uint256(s.runs) + runs;
+        if (runs == 0 || total > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
+        if (uint256(s.start) + uint256(s.interval) * total + s.runDeadline > type(uint32).max)
+            revert InvalidSubscriptionParameter("runs", runs);
+        uint256 due = uint256(runs) * (uint256(s.feePerRun) + s.tipPerRun);
+        if (msg.value != due) revert WrongEscrow(due, msg.value);
+        s.runs = uint32(total);
+        emit SubscriptionToppedUp(subscriptionId, uint32(total));
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function cancel(uint256 subscriptionId) external {
+        Subscription storage s = _live(subscriptionId);
+        if (msg.sender != s.owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
+        uint256 refund = uint256(s.runs - s.nextRun) * (uint256(s.feePerRun) + s.tipPerRun);
+        s.cancelled = true;
+        s.nextRun = s.runs;
+        _credits[s.owner] += refund;
+        emit SubscriptionCancelled(subscriptionId, refund);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function pinVersion(uint256 subscriptionId, uint256 modelVersion) external {
+        Subscription storage s = _live(subscriptionId);
+        if (msg.sender != s.owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
+        if (modelVersion == 0 || modelVersion > type(uint16).max)
+            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
+        s.modelVersion = uint16(modelVersion);
+        emit SubscriptionVersionPinned(subscriptionId, uint16(modelVersion));
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function openRun(uint256 subscriptionId) external returns (uint256 jobId) {
+        Subscription storage s = _live(subscriptionId);
+        uint256 start = s.start;
+        if (block.timestamp < start) revert RunNotDue(subscriptionId, start);
+        uint256 run = (block.timestamp - start) / s.interval;
+        uint256 runs = s.runs;
+        if (run >= runs) revert SubscriptionEnded(subscriptionId, runs);
+        uint256 next = s.nextRun;
+        if (run < next) revert RunNotDue(subscriptionId, start + next * s.interval);
+        // effects first: this interval's run is used now, whatever happens below
+        s.nextRun = uint32(run + 1);
+        address owner = s.owner;
+        uint256 fee = s.feePerRun;
+        uint256 tip = s.tipPerRun;
+        if (run > next) {
+            _credits[owner] += (run - next) * (fee + tip);
+            emit RunsMissed(subscriptionId, next, run - next);
+        }
+        if (tip != 0) _credits[msg.sender] += tip;
+
+        (uint8 reason, int256[] memory inputs) = _readInputs(owner, subscriptionId, run);
+        if (reason == 0) (jobId, reason) = _openJob(s, inputs);
+        if (reason != 0) {
+            _credits[owner] += fee;
+            emit RunSkipped(subscriptionId, run, reason);
+            emit RunOpened(subscriptionId, run, 0, msg.sender);
+            return 0;
+        }
+        _runs[jobId] = (subscriptionId << 32) | run;
+        emit RunOpened(subscriptionId, run, jobId, msg.sender);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function onInferenceResult(
+        uint256 jobId,
+        uint256 output
+    ) external override(IInferenceCallback, IInferenceSubscriptions) {
+        if (msg.sender != address(_jobs)) revert NotInferenceJobs(msg.sender);
+        uint256 packed = _runs[jobId];
+        if (packed == 0) revert UnknownRun(jobId);
+        delete _runs[jobId];
+        uint256 subscriptionId = packed >> 32;
+        uint256 run = packed & type(uint32).max;
+        emit RunDelivered(subscriptionId, run, jobId, output);
+        bytes memory data = abi.encodeCall(
+            ISubscriptionConsumer.onSubscriptionResult,
+            (subscriptionId, run, jobId, output)
+        );
+        address owner = _subs[subscriptionId].owner;
+        uint256 allowance = gasleft();
+        allowance = allowance > CALLBACK_RESERVE ? allowance - CALLBACK_RESERVE : 0;
+        bool ok;
+        // no return data is copied: a consumer cannot make this call run out of gas after its own
+        assembly ("memory-safe") {
+            ok := call(allowance, owner, 0, add(data, 0x20), mload(data), 0, 0)
+        }
+        if (!ok) emit RunCallbackFailed(subscriptionId, run, jobId);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function reclaimRun(uint256 jobId) external {
+        uint256 packed = _runs[jobId];
+        if (packed == 0) revert UnknownRun(jobId);
+        delete _runs[jobId];
+        uint256 subscriptionId = packed >> 32;
+        uint256 fee = _jobs.getJob(jobId).escrow;
+        address owner = _subs[subscriptionId].owner;
+        _credits[owner] += fee;
+        emit RunReclaimed(subscriptionId, packed & type(uint32).max, jobId, fee);
+        // the market checks the deadline passed and credits the fee to this contract's account there; withdraw it
+        _jobs.reclaim(jobId);
+        _jobs.withdraw();
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function withdraw() external returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok, ) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function getSubscription(uint256 subscriptionId) external view returns (Subscription memory subscription) {
+        subscription = _subs[subscriptionId];
+        if (subscription.owner == address(0)) revert UnknownSubscription(subscriptionId);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function runOf(uint256 jobId) external view returns (uint256 subscriptionId, uint256 run) {
+        uint256 packed = _runs[jobId];
+        return (packed >> 32, packed & type(uint32).max);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function currentRun(uint256 subscriptionId) external view returns (uint256 run, bool due, uint256 opensAt) {
+        Subscription storage s = _subs[subscriptionId];
+        if (s.owner == address(0)) revert UnknownSubscription(subscriptionId);
+        uint256 next = s.nextRun;
+        if (block.timestamp >= s.start) {
+            run = (block.timestamp - s.start) / s.interval;
+            due = !s.cancelled && run >= next && run < s.runs;
+            // the current run if it is due; else the next interval's (this one's run is used) or the first unused one
+            if (run >= next) next = due ? run : run + 1;
+        }
+        opensAt = s.cancelled || next >= s.runs ? 0 : uint256(s.start) + next * s.interval;
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function creditOf(address account) external view returns (uint256 amount) {
+        return _credits[account];
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function escrowOf(uint256 subscriptionId) external view returns (uint256 amount) {
+        Subscription storage s = _subs[subscriptionId];
+        return uint256(s.runs - s.nextRun) * (uint256(s.feePerRun) + s.tipPerRun);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function inferenceJobs() external view returns (IInferenceJobs jobs) {
+        return _jobs;
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function inputViewGas() external pure returns (uint256 gas) {
+        return INPUT_VIEW_GAS;
+    }
+
+    /// @dev The market job of a run (fee from this contract's balance, callback here); a refusal by the market is a
+    /// skip, unless the caller starved the call of gas (then the whole opening reverts).
+    function _openJob(Subscription storage s, int256[] memory inputs) private returns (uint256 jobId, uint8 reason) {
+        uint256 before = gasleft();
+        try
+            _jobs.openJobWithInputs{value: s.feePerRun}(
+                s.modelId,
+                s.modelVersion,
+                inputs,
+                uint64(block.timestamp + s.runDeadline),
+                true
+            )
+        returns (uint256 id) {
+            jobId = id;
+        } catch {
+            if (gasleft() < SKIP_GAS || gasleft() <= before / 64) revert InsufficientGas(before, gasleft());
+            reason = SKIP_MARKET_REFUSED;
+        }
+    }
+
+    /// @dev A subscription that exists and is not cancelled.
+    function _live(uint256 subscriptionId) private view returns (Subscription storage s) {
+        s = _subs[subscriptionId];
+        if (s.owner == address(0)) revert UnknownSubscription(subscriptionId);
+        if (s.cancelled) revert SubscriptionIsCancelled(subscriptionId);
+    }
+
+    /// @dev The owner's inputs for a run: a STATICCALL with exactly INPUT_VIEW_GAS (the caller must leave enough for
+    /// it to get all of it), at most 64 + 32 * MAX_INPUTS bytes of return data copied, and the ABI shape of one
+    /// `int256[]` checked word by word before decoding (a malformed answer skips the run instead of reverting here).
+    /// @return reason 0, or why the run is skipped. @return inputs The values when reason is 0.
+    function _readInputs(
+        address owner,
+        uint256 subscriptionId,
+        uint256 run
+    ) private view returns (uint8 reason, int256[] memory inputs) {
+        // EIP-150: a call gets at most 63/64 of what is left; make sure that is the whole allowance
+        uint256 needed = (INPUT_VIEW_GAS * 64) / 63 + SKIP_GAS;
+        if (gasleft() < needed) revert InsufficientGas(needed, gasleft());
+        bytes memory data = abi.encodeCall(ISubscriptionConsumer.subscriptionInputs, (subscriptionId, run));
+        uint256 maxBytes = 64 + 32 * MAX_INPUTS;
+        bool ok;
+        uint256 size;
+        assembly ("memory-safe") {
+            ok := staticcall(INPUT_VIEW_GAS, owner, add(data, 0x20), mload(data), 0, 0)
+            size := returndatasize()
+        }
+        if (!ok) return (SKIP_VIEW_FAILED, inputs);
+        if (size < 64 || size > maxBytes || size % 32 != 0) return (SKIP_VIEW_MALFORMED, inputs);
+        bytes memory out = new bytes(size);
+        assembly ("memory-safe") {
+            returndatacopy(add(out, 0x20), 0, size)
+        }
+        uint256 offset;
+        uint256 count;
+        assembly ("memory-safe") {
+            offset := mload(add(out, 0x20))
+            count := mload(add(out, 0x40))
+        }
+        if (offset != 32 || size != 64 + 32 * count) return (SKIP_VIEW_MALFORMED, inputs);
+        inputs = abi.decode(out, (int256[]));
+    }
+}

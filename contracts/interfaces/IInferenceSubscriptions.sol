@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IInferenceJobs} from "./IInferenceJobs.sol";
+
+/// @title Inference subscriptions
+/// @notice A consumer contract subscribes once to a verified inference every `interval` seconds, on inputs read from
+/// its own view at each interval, paid up front. Each run is an ordinary `InferenceJobs` job (claims, proofs, binding,
+/// settlement unchanged) whose requester is this contract. Rules: docs/market-rules.md, "Subscriptions".
+interface IInferenceSubscriptions {
+    /// @notice One subscription.
+    /// @param owner The consumer: the contract that created it, whose `subscriptionInputs` gives each run's inputs and
+    /// whose `onSubscriptionResult` receives each result.
+    /// @param modelId The model.
+    /// @param modelVersion The version every run pins (the consumer moves it with `pinVersion`).
+    /// @param interval Seconds between runs.
+    /// @param start When run 0's interval begins.
+    /// @param runs Runs paid for (creation plus top-ups).
+    /// @param nextRun The lowest run that may still be opened (runs below it were opened, skipped or missed).
+    /// @param runDeadline Seconds each run's job stays open for results.
+    /// @param cancelled Whether the owner cancelled it.
+    /// @param feePerRun Each run's job fee (wei).
+    /// @param tipPerRun Paid to whoever opens a run (wei).
+    struct Subscription {
+        address owner;
+        uint32 modelId;
+        uint16 modelVersion;
+        uint32 interval;
+        uint32 start;
+        uint32 runs;
+        uint32 nextRun;
+        uint32 runDeadline;
+        bool cancelled;
+        uint96 feePerRun;
+        uint96 tipPerRun;
+    }
+
+    /// @notice Emitted when a subscription is created.
+    /// @param subscriptionId The subscription.
+    /// @param owner The consumer.
+    /// @param modelId The model.
+    /// @param modelVersion The pinned version.
+    /// @param interval Seconds between runs.
+    /// @param start When run 0's interval begins.
+    /// @param runs Runs paid for.
+    /// @param feePerRun Each run's job fee.
+    /// @param tipPerRun Each run's opener tip.
+    /// @param runDeadline Seconds each run's job stays open.
+    event SubscriptionCreated(
+        uint256 indexed subscriptionId,
+        address indexed owner,
+        uint256 indexed modelId,
+        uint16 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    );
+    /// @notice Emitted when runs are added.
+    /// @param subscriptionId The subscription.
+    /// @param runs The runs paid for now.
+    event SubscriptionToppedUp(uint256 indexed subscriptionId, uint32 runs);
+    /// @notice Emitted when the owner cancels.
+    /// @param subscriptionId The subscription.
+    /// @param refunded Wei credited back to the owner (the runs never opened).
+    event SubscriptionCancelled(uint256 indexed subscriptionId, uint256 refunded);
+    /// @notice Emitted when the owner pins another version.
+    /// @param subscriptionId The subscription.
+    /// @param modelVersion The version pinned now.
+    event SubscriptionVersionPinned(uint256 indexed subscriptionId, uint16 modelVersion);
+    /// @notice Emitted when a run's job is opened (with the market's `JobOpened` and `JobInputs`).
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    /// @param jobId Its market job.
+    /// @param opener Who opened it (credited the tip).
+    event RunOpened(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId, address opener);
+    /// @notice Emitted when a run could not be opened: its fee is credited back to the owner, the tip to the opener.
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    /// @param reason 1 the input view reverted or ran out of its gas, 2 it returned malformed or too many values,
+    /// 3 the market refused the job (inputs out of range or of the wrong count, the model deprecated, another version
+    /// current).
+    event RunSkipped(uint256 indexed subscriptionId, uint256 indexed run, uint8 reason);
+    /// @notice Emitted when intervals passed without anyone opening their runs: their fees go back to the owner.
+    /// @param subscriptionId The subscription.
+    /// @param fromRun The first missed run.
+    /// @param count How many.
+    event RunsMissed(uint256 indexed subscriptionId, uint256 fromRun, uint256 count);
+    /// @notice Emitted when a run's verified result reached this contract (before the consumer's callback).
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    /// @param jobId Its job.
+    /// @param output The verified output.
+    event RunDelivered(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId, uint256 output);
+    /// @notice Emitted when the consumer's `onSubscriptionResult` reverted or ran out of gas (the prover is paid anyway).
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    /// @param jobId Its job.
+    event RunCallbackFailed(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId);
+    /// @notice Emitted when a run's job expired unfulfilled and its fee came back to the owner.
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    /// @param jobId Its job.
+    /// @param fee Wei credited to the owner.
+    event RunReclaimed(uint256 indexed subscriptionId, uint256 indexed run, uint256 indexed jobId, uint256 fee);
+    /// @notice Emitted when an account withdraws.
+    /// @param account The account.
+    /// @param amount Wei sent.
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Thrown when a subscription parameter is unusable.
+    /// @param name The parameter.
+    /// @param value Its value.
+    error InvalidSubscriptionParameter(string name, uint256 value);
+    /// @notice Thrown when `msg.value` is not the escrow the call needs.
+    /// @param expected Wei required (`runs * (feePerRun + tipPerRun)`).
+    /// @param sent Wei sent.
+    error WrongEscrow(uint256 expected, uint256 sent);
+    /// @notice Thrown for a subscription id that does not exist.
+    /// @param subscriptionId The id.
+    error UnknownSubscription(uint256 subscriptionId);
+    /// @notice Thrown when the caller is not the subscription's owner.
+    /// @param subscriptionId The subscription.
+    /// @param caller The caller.
+    error NotSubscriptionOwner(uint256 subscriptionId, address caller);
+    /// @notice Thrown when a cancelled subscription is used.
+    /// @param subscriptionId The subscription.
+    error SubscriptionIsCancelled(uint256 subscriptionId);
+    /// @notice Thrown when no run is due: the current interval's run was already opened (or skipped), or the first
+    /// interval has not begun.
+    /// @param subscriptionId The subscription.
+    /// @param nextOpenTime The first second at which a run may be opened.
+    error RunNotDue(uint256 subscriptionId, uint256 nextOpenTime);
+    /// @notice Thrown when every paid run's interval has passed.
+    /// @param subscriptionId The subscription.
+    /// @param runs Runs paid for.
+    error SubscriptionEnded(uint256 subscriptionId, uint256 runs);
+    /// @notice Thrown when the caller left too little gas for the input view or the market to run in full (so a run
+    /// cannot be skipped by starving it of gas).
+    /// @param needed Gas the call needs at least.
+    /// @param left Gas left.
+    error InsufficientGas(uint256 needed, uint256 left);
+    /// @notice Thrown when a callback or reclaim names a job that is not an open run of this contract.
+    /// @param jobId The job.
+    error UnknownRun(uint256 jobId);
+    /// @notice Thrown when the result callback does not come from the market.
+    /// @param caller The caller.
+    error NotInferenceJobs(address caller);
+    /// @notice Thrown when ETH comes from anywhere but the market (refunds of reclaimed runs).
+    /// @param sender The sender.
+    error UnexpectedEther(address sender);
+    /// @notice Thrown when `withdraw` finds nothing to send.
+    /// @param account The caller.
+    error NothingToWithdraw(address account);
+    /// @notice Thrown when sending ETH to an account fails.
+    /// @param account The account.
+    error TransferFailed(address account);
+
+    /// @notice Creates a subscription owned by the caller (a contract implementing `ISubscriptionConsumer`), paying
+    /// every run up front: `msg.value == runs * (feePerRun + tipPerRun)`.
+    /// @param modelId A registered model whose current version takes public inputs.
+    /// @param modelVersion The version the caller checked; every run pins it (the market refuses another).
+    /// @param interval Seconds between runs (>= 60).
+    /// @param start When run 0's interval begins (0: now); at most a year ahead.
+    /// @param runs Runs to pay for (1..1,000,000).
+    /// @param feePerRun Each run's job fee (> 0, fits in 96 bits).
+    /// @param tipPerRun Paid to whoever opens each run (may be 0; covers the opener's gas).
+    /// @param runDeadline Seconds each run's job stays open for results (> 0).
+    /// @return subscriptionId The new id (ids start at 1).
+    function createSubscription(
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) external payable returns (uint256 subscriptionId);
+
+    /// @notice Pays for `runs` more runs (anyone may): `msg.value == runs * (feePerRun + tipPerRun)`.
+    /// @param subscriptionId The subscription (not cancelled).
+    /// @param runs Runs to add (> 0).
+    function topUp(uint256 subscriptionId, uint32 runs) external payable;
+
+    /// @notice Cancels (owner only): the runs never opened are credited back to the owner; runs already opened stay
+    /// open in the market and their results are still delivered (or their fees reclaimed).
+    /// @param subscriptionId The subscription.
+    function cancel(uint256 subscriptionId) external;
+
+    /// @notice Moves later runs to another version of the model (owner only), once the owner checked it.
+    /// @param subscriptionId The subscription.
+    /// @param modelVersion The version.
+    function pinVersion(uint256 subscriptionId, uint256 modelVersion) external;
+
+    /// @notice Opens the current interval's run (anyone may, once per interval): reads the owner's
+    /// `subscriptionInputs(subscriptionId, run)` now and opens the market job on exactly those values, its fee from
+    /// the escrow, deadline `now + runDeadline`, callback to this contract. The tip is credited to the caller, also
+    /// when the run is skipped (`RunSkipped`: a broken input view or a job the market refuses costs the owner its
+    /// tip, never the opener). Runs of intervals nobody opened are credited back to the owner (`RunsMissed`).
+    /// @param subscriptionId The subscription.
+    /// @return jobId The run's job, or 0 when the run was skipped.
+    function openRun(uint256 subscriptionId) external returns (uint256 jobId);
+
+    /// @notice The market's callback: forwards a run's verified result to the owner's `onSubscriptionResult`.
+    /// @param jobId The job.
+    /// @param output The verified output.
+    function onInferenceResult(uint256 jobId, uint256 output) external;
+
+    /// @notice Reclaims an expired, unfulfilled run's job (anyone may, after its deadline): its fee is credited back
+    /// to the owner.
+    /// @param jobId The run's job.
+    function reclaimRun(uint256 jobId) external;
+
+    /// @notice Sends the caller's credited wei (tips, refunds).
+    /// @return amount Wei sent.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice A subscription.
+    /// @param subscriptionId The id.
+    /// @return subscription Its record.
+    function getSubscription(uint256 subscriptionId) external view returns (Subscription memory subscription);
+
+    /// @notice The run a job belongs to, while it awaits its result.
+    /// @param jobId The job.
+    /// @return subscriptionId The subscription (0 if the job is not an awaited run).
+    /// @return run The run.
+    function runOf(uint256 jobId) external view returns (uint256 subscriptionId, uint256 run);
+
+    /// @notice The run open now, and when it may be opened.
+    /// @param subscriptionId The subscription.
+    /// @return run The current interval's run.
+    /// @return due Whether it may be opened now (not yet opened, within the paid runs, not cancelled).
+    /// @return opensAt When the next run may be opened (its interval's start), or 0 when no run is left.
+    function currentRun(uint256 subscriptionId) external view returns (uint256 run, bool due, uint256 opensAt);
+
+    /// @notice Wei an account can withdraw.
+    /// @param account The account.
+    /// @return amount The credit.
+    function creditOf(address account) external view returns (uint256 amount);
+
+    /// @notice Wei held for a subscription's runs not yet opened: `(runs - nextRun) * (feePerRun + tipPerRun)`, 0 once
+    /// cancelled.
+    /// @param subscriptionId The subscription.
+    /// @return amount The escrow.
+    function escrowOf(uint256 subscriptionId) external view returns (uint256 amount);
+
+    /// @notice The market runs are opened in.
+    /// @return jobs The `InferenceJobs` contract.
+    function inferenceJobs() external view returns (IInferenceJobs jobs);
+
+    /// @notice Gas the input view gets at each opening.
+    /// @return gas The allowance.
+    function inputViewGas() external view returns (uint256 gas);
+}

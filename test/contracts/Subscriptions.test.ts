@@ -1,0 +1,273 @@
+/**
+ * InferenceSubscriptions (docs/market-rules.md, "Subscriptions") on the mock market: creation and its refusals, one run
+ * per interval on the owner's state at opening, tips and missed runs, skipped runs (a view that reverts, burns its
+ * gas, answers malformed or huge data, values the market refuses) and the gas-starving opener, delivery with the run
+ * index (a consumer that reverts does not stop the prover's payment), a proof over another interval's inputs, cancel
+ * racing a delivery, top-ups, reclaims and the escrow invariant. Real proofs: test/e2e/subscription.test.ts.
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { packSigned } from "../../scripts/formats/commitments";
+import type { ModelLayout } from "../../scripts/formats/model-layout";
+import { jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import type { InferenceSubscriptions, MockSubscriptionConsumer } from "../../typechain-types";
+
+const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
+const MODEL_HASH = 777n;
+const FEE = ethers.parseEther("0.01");
+const TIP = ethers.parseEther("0.001");
+const HOUR = 3600;
+const RUN_DEADLINE = 3 * HOUR;
+
+async function subscriptionsFixture() {
+  const m = await mockMarketFixture();
+  const modelId = await registerMockWithLayout(m, MODEL_HASH, LAYOUT);
+  const subs: InferenceSubscriptions = await (await ethers.getContractFactory("InferenceSubscriptions")).deploy(await m.jobs.getAddress());
+  const consumer: MockSubscriptionConsumer = await (
+    await ethers.getContractFactory("MockSubscriptionConsumer")
+  ).deploy(await subs.getAddress());
+  await consumer.setInputs([1n, -2n, 3n]);
+  const subscribe = async (runs = 3, c = consumer) => {
+    const id = await c.subscribe.staticCall(modelId, 1n, HOUR, runs, FEE, TIP, RUN_DEADLINE, { value: BigInt(runs) * (FEE + TIP) });
+    await c.subscribe(modelId, 1n, HOUR, runs, FEE, TIP, RUN_DEADLINE, { value: BigInt(runs) * (FEE + TIP) });
+    return id;
+  };
+  /** Opens the due run as `who`; returns its job id (0 when skipped). */
+  const open = async (id: bigint, who = m.stranger) => {
+    const jobId = await subs.connect(who).openRun.staticCall(id);
+    await subs.connect(who).openRun(id);
+    return jobId;
+  };
+  /** A (mock) proof of `value` for `jobId` over the input words of `wordsOf` (default: the job's own). */
+  const proofFor = async (jobId: bigint, value: bigint, wordsOf = jobId) => {
+    const words = await m.jobs.inputSignalsOf(wordsOf);
+    const out = packSigned([value], LAYOUT.outputBits)[0];
+    return {
+      out,
+      proof: mockProof([
+        out,
+        await modelSignal(MODEL_HASH, LAYOUT as ModelLayout),
+        words[0],
+        jobBinding(m.chainId, await m.jobs.getAddress(), jobId, m.prover.address),
+      ]),
+    };
+  };
+  const deliver = async (jobId: bigint, value: bigint) => {
+    const { out, proof } = await proofFor(jobId, value);
+    return m.jobs.connect(m.prover).submitResult(jobId, out, proof);
+  };
+  return { ...m, modelId, subs, consumer, subscribe, open, proofFor, deliver };
+}
+
+type S = Awaited<ReturnType<typeof subscriptionsFixture>>;
+
+/** The contract holds exactly the escrow of every subscription plus every credit (nothing forced in here). */
+async function expectSolvent(s: S, ids: bigint[], accounts: string[]) {
+  let owed = 0n;
+  for (const id of ids) owed += await s.subs.escrowOf(id);
+  for (const a of accounts) owed += await s.subs.creditOf(a);
+  expect(await ethers.provider.getBalance(await s.subs.getAddress())).to.equal(owed);
+}
+
+describe("InferenceSubscriptions", function () {
+  it("creates a subscription owned by its caller, paid up front, and refuses each unusable parameter by name", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(3);
+    expect(id).to.equal(1n);
+    const sub = await s.subs.getSubscription(id);
+    expect(sub.owner).to.equal(await s.consumer.getAddress());
+    expect(sub.runs).to.equal(3n);
+    expect(sub.nextRun).to.equal(0n);
+    expect(await s.subs.escrowOf(id)).to.equal(3n * (FEE + TIP));
+    const c = s.subs.connect(s.requester);
+    const now = await time.latest();
+    const bad: [string, bigint | number, [bigint, bigint, number, number, number, bigint, bigint, number]][] = [
+      ["modelId", 0, [0n, 1n, HOUR, 0, 1, FEE, 0n, 60]],
+      ["modelVersion", 0, [s.modelId, 0n, HOUR, 0, 1, FEE, 0n, 60]],
+      ["interval", 59, [s.modelId, 1n, 59, 0, 1, FEE, 0n, 60]],
+      ["runs", 0, [s.modelId, 1n, HOUR, 0, 0, FEE, 0n, 60]],
+      ["feePerRun", 0, [s.modelId, 1n, HOUR, 0, 1, 0n, 0n, 60]],
+      ["runDeadline", 0, [s.modelId, 1n, HOUR, 0, 1, FEE, 0n, 0]],
+      ["start", now - 10, [s.modelId, 1n, HOUR, now - 10, 1, FEE, 0n, 60]],
+      ["start", now + 400 * 86400, [s.modelId, 1n, HOUR, now + 400 * 86400, 1, FEE, 0n, 60]],
+      ["runs", 2, [s.modelId, 1n, 4_000_000_000, 0, 2, FEE, 0n, 60]],
+    ];
+    for (const [name, value, args] of bad)
+      await expect(c.createSubscription(...args, { value: FEE }), name)
+        .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+        .withArgs(name, value);
+    await expect(c.createSubscription(s.modelId, 1n, HOUR, 0, 2, FEE, TIP, 60, { value: FEE }))
+      .to.be.revertedWithCustomError(s.subs, "WrongEscrow")
+      .withArgs(2n * (FEE + TIP), FEE);
+    await expect(s.subs.getSubscription(9n)).to.be.revertedWithCustomError(s.subs, "UnknownSubscription").withArgs(9n);
+  });
+
+  it("opens one run per interval on the owner's inputs at that moment, tips the opener, refunds missed intervals, and ends after the paid runs", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(4);
+    const consumer = await s.consumer.getAddress();
+    const j0 = await s.open(id);
+    expect(j0).to.be.greaterThan(0n);
+    expect(await s.subs.runOf(j0)).to.deep.equal([id, 0n]);
+    const job = await s.jobs.getJob(j0);
+    expect(job.requester).to.equal(await s.subs.getAddress());
+    expect(job.escrow).to.equal(FEE);
+    expect(job.callback).to.equal(true);
+    const words0 = await s.jobs.inputSignalsOf(j0);
+    expect(words0[0]).to.equal(packSigned([1n, -2n, 3n], 12)[0]);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(TIP);
+    // the same interval again: nothing due until the next one
+    const [, due, opensAt] = await s.subs.currentRun(id);
+    expect(due).to.equal(false);
+    await expect(s.subs.openRun(id)).to.be.revertedWithCustomError(s.subs, "RunNotDue").withArgs(id, opensAt);
+    // the state changes; run 1 reads the new state
+    await s.consumer.setInputs([5n, 6n, -7n]);
+    await time.increaseTo(opensAt);
+    const j1 = await s.open(id, s.requester);
+    expect((await s.jobs.inputSignalsOf(j1))[0]).to.equal(packSigned([5n, 6n, -7n], 12)[0]);
+    expect(await s.subs.runOf(j1)).to.deep.equal([id, 1n]);
+    // nobody opens run 2: at run 3's interval, run 2's fee and tip go back to the owner
+    await time.increase(2 * HOUR);
+    await expect(s.subs.openRun(id)).to.emit(s.subs, "RunsMissed").withArgs(id, 2n, 1n);
+    expect(await s.subs.creditOf(consumer)).to.equal(FEE + TIP);
+    await time.increase(HOUR);
+    await expect(s.subs.openRun(id)).to.be.revertedWithCustomError(s.subs, "SubscriptionEnded").withArgs(id, 4n);
+    expect((await s.subs.currentRun(id))[2]).to.equal(0n);
+    await expectSolvent(s, [id], [consumer, s.stranger.address, s.requester.address, s.deployer.address]);
+  });
+
+  it("delivers each verified result to the owner with its run index; a proof over another interval's inputs is refused", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(2);
+    const j0 = await s.open(id);
+    await s.consumer.setInputs([9n, 9n, 9n]);
+    await time.increase(HOUR);
+    const j1 = await s.open(id);
+    // run 1's job with a proof computed over run 0's inputs
+    const wrong = await s.proofFor(j1, 5n, j0);
+    await expect(s.jobs.connect(s.prover).submitResult(j1, wrong.out, wrong.proof)).to.be.revertedWithCustomError(s.jobs, "InvalidProof");
+    const out1 = packSigned([5n], 16)[0];
+    await expect(s.deliver(j1, 5n))
+      .to.emit(s.subs, "RunDelivered")
+      .withArgs(id, 1n, j1, out1)
+      .and.to.emit(s.consumer, "Received")
+      .withArgs(id, 1n, j1, out1)
+      .and.not.to.emit(s.jobs, "CallbackFailed");
+    await expect(s.deliver(j0, -3n))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 0n, j0, packSigned([-3n], 16)[0]);
+    expect(await s.subs.runOf(j0)).to.deep.equal([0n, 0n]);
+    // only the market calls back, only for awaited runs
+    await expect(s.subs.onInferenceResult(j0, 1n)).to.be.revertedWithCustomError(s.subs, "NotInferenceJobs").withArgs(s.deployer.address);
+    await expect(s.consumer.onSubscriptionResult(id, 0n, j0, 1n))
+      .to.be.revertedWithCustomError(s.consumer, "NotSubscriptions")
+      .withArgs(s.deployer.address);
+  });
+
+  it("skips a run whose input view reverts, burns its gas, answers malformed or huge data, or values the market refuses: fee refunded, tip paid", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(5);
+    const consumer = await s.consumer.getAddress();
+    for (const [mode, reason] of [
+      [1, 1],
+      [4, 1],
+      [2, 2],
+      [3, 2],
+    ] as const) {
+      await s.consumer.setMode(mode);
+      await expect(s.subs.connect(s.stranger).openRun(id), `mode ${mode}`).to.emit(s.subs, "RunSkipped").withArgs(id, anyRun(), reason);
+      await time.increase(HOUR);
+    }
+    // a value outside the model's 12-bit range: the market refuses the job
+    await s.consumer.setMode(0);
+    await s.consumer.setInputs([4096n, 0n, 0n]);
+    await expect(s.subs.connect(s.stranger).openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 4n, 3);
+    expect(await s.subs.creditOf(consumer)).to.equal(5n * FEE);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(5n * TIP);
+    await expectSolvent(s, [id], [consumer, s.stranger.address]);
+    // the owner takes its refunds
+    await expect(s.consumer.withdrawRefunds()).to.changeEtherBalance(s.consumer, 5n * FEE);
+  });
+
+  it("an opener cannot starve the view or the market of gas to skip a run and take the tip", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(1);
+    const need = await s.subs.openRun.estimateGas(id);
+    // every gas limit below what the opening needs: the whole call reverts (nothing skipped, no tip), never a skip
+    let opened = 0n;
+    for (let gasLimit = 60_000n; gasLimit <= need + 20_000n; gasLimit += 4_000n) {
+      const tx = s.subs.connect(s.stranger).openRun(id, { gasLimit });
+      const receipt = await tx.then((t) => t.wait()).catch(() => undefined);
+      if (!receipt) continue;
+      expect(receipt.logs.map((l) => s.subs.interface.parseLog(l)?.name)).to.not.include("RunSkipped");
+      opened = gasLimit;
+      break;
+    }
+    expect(opened, "an opening at the estimated gas succeeds").to.be.greaterThan(0n);
+    expect((await s.subs.runOf((await s.jobs.nextJobId()) - 1n))[0]).to.equal(id);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(TIP);
+  });
+
+  it("pays the prover even when the owner's callback reverts or burns its gas", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(2);
+    const j0 = await s.open(id);
+    await time.increase(HOUR);
+    const j1 = await s.open(id);
+    await s.consumer.setMode(5);
+    await expect(s.deliver(j0, 1n)).to.emit(s.subs, "RunCallbackFailed").withArgs(id, 0n, j0);
+    await s.consumer.setMode(6);
+    await expect(s.deliver(j1, 1n)).to.emit(s.subs, "RunCallbackFailed").withArgs(id, 1n, j1);
+    expect((await s.jobs.accountOf(s.prover.address)).available).to.be.greaterThanOrEqual(2n * FEE);
+  });
+
+  it("cancel refunds the runs never opened and honours a run in flight, which is still delivered; top-ups and owner-only calls", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(3);
+    const consumer = await s.consumer.getAddress();
+    await expect(s.subs.topUp(id, 2, { value: FEE }))
+      .to.be.revertedWithCustomError(s.subs, "WrongEscrow")
+      .withArgs(2n * (FEE + TIP), FEE);
+    await expect(s.subs.connect(s.stranger).topUp(id, 2, { value: 2n * (FEE + TIP) }))
+      .to.emit(s.subs, "SubscriptionToppedUp")
+      .withArgs(id, 5n);
+    const j0 = await s.open(id);
+    await expect(s.subs.connect(s.stranger).cancel(id))
+      .to.be.revertedWithCustomError(s.subs, "NotSubscriptionOwner")
+      .withArgs(id, s.stranger.address);
+    await expect(s.subs.connect(s.stranger).pinVersion(id, 2n)).to.be.revertedWithCustomError(s.subs, "NotSubscriptionOwner");
+    await expect(s.consumer.cancel(id))
+      .to.emit(s.subs, "SubscriptionCancelled")
+      .withArgs(id, 4n * (FEE + TIP));
+    await expect(s.subs.openRun(id)).to.be.revertedWithCustomError(s.subs, "SubscriptionIsCancelled").withArgs(id);
+    await expect(s.subs.topUp(id, 1, { value: FEE + TIP })).to.be.revertedWithCustomError(s.subs, "SubscriptionIsCancelled");
+    // the run opened before the cancel still delivers
+    await expect(s.deliver(j0, 2n)).to.emit(s.consumer, "Received");
+    await expectSolvent(s, [id], [consumer, s.stranger.address]);
+  });
+
+  it("reclaims an expired run's fee back to the owner (anyone may), and never before its deadline", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(1);
+    const consumer = await s.consumer.getAddress();
+    const j0 = await s.open(id);
+    await expect(s.subs.reclaimRun(j0)).to.be.revertedWithCustomError(s.jobs, "DeadlineNotPassed");
+    await time.increase(RUN_DEADLINE + 1);
+    await expect(s.subs.connect(s.stranger).reclaimRun(j0)).to.emit(s.subs, "RunReclaimed").withArgs(id, 0n, j0, FEE);
+    expect(await s.subs.creditOf(consumer)).to.equal(FEE);
+    await expect(s.subs.reclaimRun(j0)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(j0);
+    await expectSolvent(s, [id], [consumer, s.stranger.address]);
+    await expect(s.subs.connect(s.stranger).withdraw()).to.changeEtherBalance(s.stranger, TIP);
+    await expect(s.subs.connect(s.stranger).withdraw()).to.be.revertedWithCustomError(s.subs, "NothingToWithdraw");
+    await expect(s.stranger.sendTransaction({ to: await s.subs.getAddress(), value: 1n })).to.be.revertedWithCustomError(
+      s.subs,
+      "UnexpectedEther",
+    );
+  });
+});
+
+/** Any run index (the skip test steps through intervals). */
+function anyRun() {
+  return (v: bigint) => v >= 0n;
+}
