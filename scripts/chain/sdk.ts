@@ -19,6 +19,13 @@ export {
   type OpenedJob,
 } from "./client";
 export {
+  SubscriptionClient,
+  SubscriptionClientError,
+  type OpenedRun,
+  type RunResult,
+  type SubscriptionState,
+} from "./subscriptions-client";
+export {
   type ModelCard,
   type BundleManifest,
   ModelCardSchema,
@@ -36,7 +43,10 @@ export {
   Groth16VerifierAdapter__factory,
   ZKMLVerifier__factory,
   InferenceConsumer__factory,
+  InferenceSubscriptions__factory,
+  SubscriptionConsumer__factory,
   type InferenceJobs,
+  type InferenceSubscriptions,
   type ModelRegistry,
   type ZKMLVerifier,
   type InferenceConsumer,

@@ -1,0 +1,211 @@
+/**
+ * The SDK's side of subscriptions (docs/market-rules.md, "Subscriptions"; docs/consumers.md): a consumer contract
+ * owns its subscriptions (it creates and cancels them, and its view gives each run's inputs), so from a backend or a
+ * dApp this client lists them, reads their state, funds them (`topUp`: anyone may), opens due runs (`openRun`: anyone
+ * may, for the tip) and streams their verified results. Runs in Node and in browsers.
+ */
+import type { ContractRunner, Provider, Signer } from "ethers";
+import { getAddress } from "ethers";
+import { InferenceSubscriptions__factory, type InferenceSubscriptions } from "../../typechain-types";
+
+export class SubscriptionClientError extends Error {
+  override name = "SubscriptionClientError";
+}
+
+/** One subscription as the chain holds it, with what is left of it. */
+export interface SubscriptionState {
+  subscriptionId: bigint;
+  owner: string;
+  modelId: bigint;
+  modelVersion: bigint;
+  interval: bigint;
+  start: bigint;
+  runs: bigint;
+  nextRun: bigint;
+  runDeadline: bigint;
+  cancelled: boolean;
+  feePerRun: bigint;
+  tipPerRun: bigint;
+  /** Wei held for the runs not yet opened. */
+  escrow: bigint;
+  /** The current interval's run, whether it may be opened now, and when the next one may (0: none left). */
+  currentRun: bigint;
+  due: boolean;
+  opensAt: bigint;
+}
+
+/** A run's verified result, as `RunDelivered` reports it. */
+export interface RunResult {
+  subscriptionId: bigint;
+  run: bigint;
+  jobId: bigint;
+  output: bigint;
+  txHash: string;
+  blockNumber: number;
+}
+
+/** What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3). */
+export type OpenedRun =
+  | { run: bigint; jobId: bigint; skipped?: never }
+  | { run: bigint; jobId?: never; skipped: "input view failed" | "input view malformed" | "market refused" };
+
+const SKIP_REASONS = { 1: "input view failed", 2: "input view malformed", 3: "market refused" } as const;
+
+export class SubscriptionClient {
+  private constructor(readonly contract: InferenceSubscriptions) {}
+
+  /**
+   * Connects to an `InferenceSubscriptions` contract.
+   * @throws SubscriptionClientError when `subscriptions` is not an address or no subscriptions contract answers there.
+   */
+  static async connect(opts: { subscriptions: string; runner: ContractRunner }): Promise<SubscriptionClient> {
+    let address: string;
+    try {
+      address = getAddress(opts.subscriptions);
+    } catch {
+      throw new SubscriptionClientError(
+        `subscriptions: "${opts.subscriptions}" is not an address; pass the InferenceSubscriptions address of your deployment`,
+      );
+    }
+    const contract = InferenceSubscriptions__factory.connect(address, opts.runner);
+    try {
+      await contract.inputViewGas();
+    } catch (e) {
+      throw new SubscriptionClientError(
+        `subscriptions: no InferenceSubscriptions contract answers at ${address} (${(e as Error).message.split("\n")[0].slice(0, 120)}); check the address and the network`,
+      );
+    }
+    return new SubscriptionClient(contract);
+  }
+
+  /** A subscription's state. @throws SubscriptionClientError for an unknown id. */
+  async get(subscriptionId: bigint | number): Promise<SubscriptionState> {
+    const id = BigInt(subscriptionId);
+    let s;
+    try {
+      s = await this.contract.getSubscription(id);
+    } catch {
+      throw new SubscriptionClientError(`subscriptionId ${id}: no such subscription at ${await this.contract.getAddress()}`);
+    }
+    const [currentRun, due, opensAt] = await this.contract.currentRun(id);
+    return {
+      subscriptionId: id,
+      owner: s.owner,
+      modelId: s.modelId,
+      modelVersion: s.modelVersion,
+      interval: s.interval,
+      start: s.start,
+      runs: s.runs,
+      nextRun: s.nextRun,
+      runDeadline: s.runDeadline,
+      cancelled: s.cancelled,
+      feePerRun: s.feePerRun,
+      tipPerRun: s.tipPerRun,
+      escrow: await this.contract.escrowOf(id),
+      currentRun,
+      due,
+      opensAt,
+    };
+  }
+
+  /** The ids of the subscriptions `owner` (a consumer contract) created, oldest first. */
+  async listByOwner(owner: string, fromBlock = 0): Promise<bigint[]> {
+    const events = await this.contract.queryFilter(this.contract.filters.SubscriptionCreated(undefined, getAddress(owner)), fromBlock);
+    return events.map((e) => e.args.subscriptionId);
+  }
+
+  /** Pays for `runs` more runs of a subscription (anyone may); the exact escrow is computed from the chain. */
+  async topUp(subscriptionId: bigint | number, runs: number): Promise<string> {
+    if (!Number.isInteger(runs) || runs < 1) throw new SubscriptionClientError(`runs must be a positive integer, got ${runs}`);
+    const s = await this.get(subscriptionId);
+    if (s.cancelled) throw new SubscriptionClientError(`subscriptionId ${s.subscriptionId} is cancelled: it takes no more runs`);
+    const value = BigInt(runs) * (s.feePerRun + s.tipPerRun);
+    const tx = await this.contract.connect(this.signer()).topUp(s.subscriptionId, runs, { value });
+    return (await tx.wait())!.hash;
+  }
+
+  /**
+   * Opens the current interval's run (anyone may; the tip is credited to the sender).
+   * @throws SubscriptionClientError when no run is due now (naming when the next one opens), before any transaction.
+   */
+  async openRun(subscriptionId: bigint | number): Promise<OpenedRun> {
+    const s = await this.get(subscriptionId);
+    if (!s.due)
+      throw new SubscriptionClientError(
+        s.opensAt === 0n
+          ? `subscriptionId ${s.subscriptionId}: no run is left (${s.cancelled ? "cancelled" : `all ${s.runs} runs passed`})`
+          : `subscriptionId ${s.subscriptionId}: run ${s.currentRun} is not due; the next run opens at ${s.opensAt} (unix seconds)`,
+      );
+    const rc = await (await this.contract.connect(this.signer()).openRun(s.subscriptionId)).wait();
+    for (const log of rc?.logs ?? []) {
+      const p = this.contract.interface.parseLog(log);
+      if (p?.name === "RunSkipped") return { run: p.args.run as bigint, skipped: SKIP_REASONS[Number(p.args.reason) as 1 | 2 | 3] };
+      if (p?.name === "RunOpened" && (p.args.jobId as bigint) !== 0n) return { run: p.args.run as bigint, jobId: p.args.jobId as bigint };
+    }
+    throw new SubscriptionClientError(`transaction ${rc?.hash} opened no run`);
+  }
+
+  /** Every verified result of a subscription delivered so far (from block `fromBlock`), in delivery order. */
+  async results(subscriptionId: bigint | number, fromBlock = 0): Promise<RunResult[]> {
+    const events = await this.contract.queryFilter(this.contract.filters.RunDelivered(BigInt(subscriptionId)), fromBlock);
+    return events.map((e) => ({
+      subscriptionId: e.args.subscriptionId,
+      run: e.args.run,
+      jobId: e.args.jobId,
+      output: e.args.output,
+      txHash: e.transactionHash,
+      blockNumber: e.blockNumber,
+    }));
+  }
+
+  /**
+   * Streams a subscription's results: calls `onResult` once per delivered run, in delivery order, polling every
+   * `pollMs` (default 1 s) from `fromBlock` (default: the current block); returns the function that stops it.
+   */
+  watch(subscriptionId: bigint | number, onResult: (r: RunResult) => void, opts: { pollMs?: number; fromBlock?: number } = {}): () => void {
+    let stopped = false;
+    let next = opts.fromBlock;
+    const seen = new Set<string>();
+    const tick = async (): Promise<void> => {
+      if (stopped) return;
+      try {
+        const head = await this.provider().getBlockNumber();
+        next ??= head;
+        if (head >= next) {
+          for (const r of await this.results(subscriptionId, next)) {
+            const key = `${r.txHash}:${r.jobId}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            onResult(r);
+          }
+          next = head + 1;
+        }
+      } catch {
+        // a failed poll is retried at the next tick
+      }
+      if (!stopped) setTimeout(() => void tick(), opts.pollMs ?? 1000);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+    };
+  }
+
+  /** Wei `account` can withdraw (tips, refunds). */
+  creditOf(account: string): Promise<bigint> {
+    return this.contract.creditOf(getAddress(account));
+  }
+
+  private signer(): Signer {
+    const r = this.contract.runner;
+    if (!r || typeof (r as Signer).sendTransaction !== "function")
+      throw new SubscriptionClientError("this client has no signer: connect with a Signer as runner to send transactions");
+    return r as Signer;
+  }
+
+  private provider(): Provider {
+    const p = this.contract.runner?.provider;
+    if (!p) throw new SubscriptionClientError("this client's runner has no provider");
+    return p;
+  }
+}

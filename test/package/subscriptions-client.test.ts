@@ -1,0 +1,85 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { SubscriptionClient, SubscriptionClientError, type RunResult } from "../../scripts/chain/sdk";
+import { packSigned } from "../../scripts/formats/commitments";
+import type { ModelLayout } from "../../scripts/formats/model-layout";
+import { jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "../contracts/fixtures";
+
+/**
+ * The SDK's SubscriptionClient (scripts/chain/subscriptions-client.ts) against InferenceSubscriptions on the mock
+ * market: lists a consumer's subscriptions, reads their state, tops one up, opens due runs (and says when none is
+ * due, before any transaction), reports a skipped run, and streams the verified results as they are delivered.
+ */
+const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
+const FEE = ethers.parseEther("0.01");
+
+/** The message of the SubscriptionClientError a call throws ("" when it does not throw one). */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof SubscriptionClientError ? e.message : `not a SubscriptionClientError: ${String(e)}`;
+  }
+  return "";
+}
+const TIP = ethers.parseEther("0.001");
+
+async function fixture() {
+  const m = await mockMarketFixture();
+  const modelId = await registerMockWithLayout(m, 31n, LAYOUT);
+  const subs = await (await ethers.getContractFactory("InferenceSubscriptions")).deploy(await m.jobs.getAddress());
+  const consumer = await (await ethers.getContractFactory("MockSubscriptionConsumer")).deploy(await subs.getAddress());
+  await consumer.setInputs([1n, 2n, 3n]);
+  await consumer.subscribe(modelId, 1n, 3600, 2, FEE, TIP, 7200, { value: 2n * (FEE + TIP) });
+  const client = await SubscriptionClient.connect({ subscriptions: await subs.getAddress(), runner: m.stranger });
+  return { ...m, modelId, subs, consumer, client };
+}
+
+describe("SDK: SubscriptionClient", function () {
+  it("refuses a bad address and an address with no subscriptions contract, in one line", async function () {
+    const m = await loadFixture(fixture);
+    expect(await failure(SubscriptionClient.connect({ subscriptions: "0x12", runner: m.stranger }))).to.match(/not an address/);
+    expect(await failure(SubscriptionClient.connect({ subscriptions: await m.jobs.getAddress(), runner: m.stranger }))).to.match(
+      /no InferenceSubscriptions contract answers/,
+    );
+    expect(await failure(m.client.get(7n))).to.match(/subscriptionId 7: no such subscription/);
+  });
+
+  it("lists, reads, tops up, opens due runs, reports a skip, and streams every verified result", async function () {
+    const m = await loadFixture(fixture);
+    const [id] = await m.client.listByOwner(await m.consumer.getAddress());
+    expect(id).to.equal(1n);
+    let s = await m.client.get(id);
+    expect([s.runs, s.due, s.escrow, s.feePerRun]).to.deep.equal([2n, true, 2n * (FEE + TIP), FEE]);
+    await m.client.topUp(id, 1);
+    expect((await m.client.get(id)).runs).to.equal(3n);
+
+    const seen: RunResult[] = [];
+    const stop = m.client.watch(id, (r) => seen.push(r), { pollMs: 50 });
+    const r0 = await m.client.openRun(id);
+    expect(r0.run).to.equal(0n);
+    expect(await failure(m.client.openRun(id))).to.match(/run 0 is not due; the next run opens at \d+/);
+    // deliver run 0 (a mock proof over the job's own inputs)
+    const words = await m.jobs.inputSignalsOf(r0.jobId!);
+    const out = packSigned([7n], LAYOUT.outputBits)[0];
+    const proof = mockProof([
+      out,
+      await modelSignal(31n, LAYOUT as ModelLayout),
+      words[0],
+      jobBinding(m.chainId, await m.jobs.getAddress(), r0.jobId!, m.prover.address),
+    ]);
+    await m.jobs.connect(m.prover).submitResult(r0.jobId!, out, proof);
+    // run 1: the consumer's view breaks, the run is skipped and the client says why
+    await time.increase(3600);
+    await m.consumer.setMode(1);
+    expect(await m.client.openRun(id)).to.deep.equal({ run: 1n, skipped: "input view failed" });
+    expect(await m.client.creditOf(m.stranger.address)).to.equal(2n * TIP);
+    for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    stop();
+    expect(seen.map((r) => [r.run, r.jobId, r.output])).to.deep.equal([[0n, r0.jobId, out]]);
+    expect(await m.client.results(id)).to.have.length(1);
+    s = await m.client.get(id);
+    expect([s.nextRun, s.escrow]).to.deep.equal([2n, FEE + TIP]);
+  });
+});
