@@ -6,6 +6,7 @@ import {IInferenceSubscriptions} from "../interfaces/IInferenceSubscriptions.sol
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IObservationSource} from "../interfaces/IObservationSource.sol";
 import {SubscriptionConsumer} from "../consumer/SubscriptionConsumer.sol";
+import {SignedPacking} from "../libraries/SignedPacking.sol";
 
 /// @title ScheduledForecaster (example consumer of a subscription)
 /// @notice Every interval, a forecast by a public-input regression model of the last `window` observations of an
@@ -55,6 +56,10 @@ contract ScheduledForecaster is SubscriptionConsumer {
     int256 public immutable maxParameter;
     /// @notice Observations per forecast: the model's input count.
     uint256 public immutable window;
+    /// @dev The pinned version's output layout (versions are immutable): the packed output is decoded here, without a
+    /// call to the market's `valuesOf` (which reads the registry: about 10k gas a delivery).
+    uint256 private immutable _outputBits;
+    uint8 private immutable _outputFrac;
 
     /// @notice The current subscription (0 before `start`).
     uint256 public subscriptionId;
@@ -97,6 +102,8 @@ contract ScheduledForecaster is SubscriptionConsumer {
         minParameter = min;
         maxParameter = max;
         window = layout.inputCount;
+        _outputBits = layout.outputBits;
+        _outputFrac = layout.outputFrac;
         _state.parameter = int112(_clamp(initial));
     }
 
@@ -145,9 +152,8 @@ contract ScheduledForecaster is SubscriptionConsumer {
         return source.observations(window);
     }
 
-    function _onRunResult(uint256, uint256 run, uint256 jobId, uint256) internal override {
-        (, int256[] memory values, uint8 frac) = jobs.valuesOf(jobId);
-        int256 forecast = values[0];
+    function _onRunResult(uint256, uint256 run, uint256 jobId, uint256 output) internal override {
+        int256 forecast = SignedPacking.unpack(output, 1, _outputBits)[0];
         State memory st = _state;
         // runs can be answered out of order (provers race): a forecast older than the one acted on is only reported
         bool stale = run < st.runsActedOn;
@@ -157,7 +163,7 @@ contract ScheduledForecaster is SubscriptionConsumer {
             st.runsActedOn = uint32(run + 1);
             _state = st;
         }
-        emit Forecast(run, jobId, forecast, frac, st.parameter, stale);
+        emit Forecast(run, jobId, forecast, _outputFrac, st.parameter, stale);
     }
 
     function _clamp(int256 v) private view returns (int256) {

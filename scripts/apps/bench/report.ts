@@ -31,8 +31,10 @@ export interface SystemResult {
   setup?: Timed;
   zkeyBytes?: number;
   prove?: Repeated;
-  /** One more Groth16 proof timed per phase (scripts/engine/prove/phases.ts). */
+  /** Groth16's phases: the native prover's own timings of its last proof, or one more snarkjs proof (phases.ts). */
   phases?: ProvePhases;
+  /** Which Groth16 prover proved (absent in rows measured before the native prover: snarkjs). */
+  prover?: "native" | "snarkjs";
   proofJsonBytes?: number;
 }
 export interface ModeResult {
@@ -102,6 +104,47 @@ export interface BenchResults {
   batchGas?: BatchGasResult;
   /** `npm run bench:prover` (scripts/apps/bench/prover.ts): the native prover against snarkjs, kept across runs. */
   prover?: ProverComparison;
+  subscription?: SubscriptionGas;
+}
+
+/** Gas of subscriptions (issue 33), measured by scripts/apps/bench/subscription-gas.ts. */
+export interface SubscriptionGas {
+  generatedAt: string;
+  command: string;
+  model: string;
+  constraints: number;
+  /** `ScheduledForecaster.start`: the consumer's call that creates and pays a 3-run subscription. */
+  create: number;
+  /** `openRun` of a subscription's first run (fresh storage) and of a later one. */
+  openFirst: number;
+  openLater: number;
+  /** A claimant's `submitResult` of a run with both callbacks: the first run, and a later one. */
+  deliverFirst: number;
+  deliverSingle: number;
+  batch: { size: number; gas: number; perRun: number };
+  totalSeconds: number;
+}
+
+/** The subscriptions section: each figure against issue 33's target. */
+function renderSubscription(g: SubscriptionGas): string[] {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const row = (what: string, v: number, target?: number) =>
+    `| ${what} | ${n(v)} | ${target === undefined ? "-" : `<= ${n(target)}: ${v <= target ? "met" : "MISSED"}`} |`;
+  return [
+    "## Subscriptions (gas)",
+    "",
+    `Measured ${g.generatedAt.slice(0, 10)} by \`${g.command}\` (${secs(g.totalSeconds)}): \`${g.model}\` (${n(g.constraints)} constraints, public input, values head) registered with its generated batch verifier; \`ScheduledForecaster\` consumers reading an observation oracle; every run proved with a real Groth16 proof by a staked claimant. docs/market-rules.md, "Subscriptions".`,
+    "",
+    "| step | gas | target (issue 33) |",
+    "|---|---:|---|",
+    row("create a subscription (the consumer's `start`: 3 runs paid up front)", g.create, 200_000),
+    row("open a subscription's first run (`openRun`: inputs read from the oracle, the market job opened)", g.openFirst),
+    row("open a later run", g.openLater, 140_000),
+    row("deliver the first run (claimant `submitResult`, verification, the subscription's and the consumer's callbacks)", g.deliverFirst),
+    row("deliver a later run", g.deliverSingle, 320_000),
+    row(`deliver ${g.batch.size} runs of ${g.batch.size} subscriptions in one \`submitResults\`, per run`, g.batch.perRun, 110_000),
+    "",
+  ];
 }
 
 /** The native Groth16 prover against snarkjs on the same keys and witnesses, interleaved (issue 32). */
@@ -114,6 +157,8 @@ export interface ProverComparison {
     constraints: number;
     snarkjs: { times: number[]; maxRSSKiB?: number };
     native: { times: number[]; maxRSSKiB?: number; phases: { read: number; qap: number; fft: number; msm: number } };
+    /** The witness of the same input, alternately with the proofs: circom's WASM and, where built, its C++ generator. */
+    witness?: { wasm: number[]; native?: number[] };
     samePublicSignals: boolean;
   }[];
   totalSeconds: number;
@@ -126,14 +171,16 @@ function renderProver(p: ProverComparison): string[] {
   const L = [
     "## Native prover vs snarkjs (Groth16, same keys and witnesses)",
     "",
-    `Measured ${p.generatedAt.slice(0, 10)} by \`${p.command}\`: each model's witness computed once, then snarkjs' \`groth16.prove\` (in a child process) and the native prover (native/groth16/prover.cpp, ${p.threads} threads) alternately, ${p.rows[0]?.snarkjs.times.length ?? 0} proofs each; every native proof verified with the key and its public signals compared with snarkjs'. Peak memory: GNU time's maximum resident size of the proving process. docs/prover.md, "Native prover".`,
+    `Measured ${p.generatedAt.slice(0, 10)} by \`${p.command}\`: each model's witness computed once, then snarkjs' \`groth16.prove\` (in a child process) and the native prover (native/groth16/prover.cpp, ${p.threads} threads) alternately, ${p.rows[0]?.snarkjs.times.length ?? 0} proofs each; every native proof verified with the key and its public signals compared with snarkjs'. The witness of the same input is timed alongside: circom's WASM (snarkjs, in a child process) and circom's C++ generator where one was built (\`--native-witness\`; its witness must be the WASM's, byte for byte). Peak memory: GNU time's maximum resident size of the proving process. docs/prover.md, "Native prover".`,
     "",
-    "| model | constraints | snarkjs | native | speed-up | peak memory snarkjs / native | native: read / QAP / FFT / MSM (medians) | same public signals |",
-    "|---|---|---|---|---|---|---|---|",
+    "| model | constraints | snarkjs | native | speed-up | peak memory snarkjs / native | native: read / QAP / FFT / MSM (medians) | witness: WASM / C++ | same public signals |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
+  const witness = (w?: { wasm: number[]; native?: number[] }) =>
+    !w?.wasm.length ? "-" : `${secs(median(w.wasm))} / ${w.native?.length ? secs(median(w.native)) : "not built"}`;
   for (const r of p.rows)
     L.push(
-      `| ${r.model} | ${r.constraints.toLocaleString("en-US")} | ${range(r.snarkjs.times)} | ${range(r.native.times)} | ${(median(r.snarkjs.times) / median(r.native.times)).toFixed(1)}x | ${mib(r.snarkjs.maxRSSKiB)} / ${mib(r.native.maxRSSKiB)} | ${[r.native.phases.read, r.native.phases.qap, r.native.phases.fft, r.native.phases.msm].map(secs).join(" / ")} | ${r.samePublicSignals ? "yes" : "NO"} |`,
+      `| ${r.model} | ${r.constraints.toLocaleString("en-US")} | ${range(r.snarkjs.times)} | ${range(r.native.times)} | ${(median(r.snarkjs.times) / median(r.native.times)).toFixed(1)}x | ${mib(r.snarkjs.maxRSSKiB)} / ${mib(r.native.maxRSSKiB)} | ${[r.native.phases.read, r.native.phases.qap, r.native.phases.fft, r.native.phases.msm].map(secs).join(" / ")} | ${witness(r.witness)} | ${r.samePublicSignals ? "yes" : "NO"} |`,
     );
   L.push("");
   return L;
@@ -391,7 +438,7 @@ export function renderReport(r: BenchResults): string {
       }
       for (const s of md.systems) {
         L.push(
-          `| ${md.mode} | ${SYSTEM_NAME[s.system]} | ${esc(s.status)} | ${s.ptauPower !== undefined ? `2^${s.ptauPower}` : "-"}${s.ptauUsed !== undefined ? ` / 2^${s.ptauUsed}` : s.directKeys ? " / direct" : ""} | ${s.setup ? secs(s.setup.seconds) : "-"} | ${mem(s.setup?.mem)} | ${bytes(s.zkeyBytes)} | ${spread(s.prove?.times)} | ${mem(s.prove?.mem)} |`,
+          `| ${md.mode} | ${SYSTEM_NAME[s.system]}${s.system === "groth16" ? ` (${s.prover ?? "snarkjs"})` : ""} | ${esc(s.status)} | ${s.ptauPower !== undefined ? `2^${s.ptauPower}` : "-"}${s.ptauUsed !== undefined ? ` / 2^${s.ptauUsed}` : s.directKeys ? " / direct" : ""} | ${s.setup ? secs(s.setup.seconds) : "-"} | ${mem(s.setup?.mem)} | ${bytes(s.zkeyBytes)} | ${spread(s.prove?.times)} | ${mem(s.prove?.mem)} |`,
         );
       }
     }
@@ -428,6 +475,7 @@ export function renderReport(r: BenchResults): string {
   L.push("");
   L.push(...renderPhases(r));
   if (r.prover) L.push(...renderProver(r.prover));
+  if (r.subscription) L.push(...renderSubscription(r.subscription));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
 }
@@ -450,7 +498,8 @@ function renderPhases(r: BenchResults): string[] {
   return [
     "## Where the proving time goes (Groth16)",
     "",
-    "The witness (median of the timed runs, circom's WebAssembly witness calculator) and one more Groth16 proof timed per phase from " +
+    "The witness (median of the timed runs, circom's WebAssembly witness calculator) and the Groth16 proof per phase: the native prover's " +
+      "own timings of its last proof (the prover column of the table above says which proved), or one more snarkjs proof timed from " +
       "snarkjs' own phase announcements (scripts/engine/prove/phases.ts): reading the proving key and witness, the QAP evaluation (A, B, C at " +
       "the witness), the FFTs of the quotient (3 inverse + 3 forward on the domain, and joining them), and the multi-scalar " +
       "multiplications (A, B1, B2, C and H, with reading their points).",

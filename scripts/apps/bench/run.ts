@@ -237,6 +237,7 @@ async function setupAndProve(res: SystemResult, c: { r1cs: string }, dir: string
   const prove = await step({ op: "prove", system, zkey, wtns, runs: o.runs, profile: system === "groth16" });
   if (!prove.ok) return { ...res, status: `failed: prove: ${firstLines(prove.error ?? "")}` };
   res.prove = { times: prove.times as number[], mem: prove.mem };
+  if (prove.prover) res.prover = prove.prover as "native" | "snarkjs";
   if (prove.phases) res.phases = prove.phases as ProvePhases;
   res.proofJsonBytes = Number(prove.proofBytes);
   return res;
@@ -410,6 +411,8 @@ async function main(): Promise<void> {
     results.openNetwork = prev.openNetwork;
     // so is the native-prover comparison (npm run bench:prover)
     results.prover = prev.prover;
+    // and the subscriptions' gas (npm run bench:subscription)
+    results.subscription = prev.subscription;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
     for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);

@@ -24,6 +24,7 @@ import { writeSyntheticCircuit } from "./synthetic";
 import { quantizeInput } from "../../formats/quantized-input";
 import { modelFor, sampleInput } from "../../pipelines/held-out";
 import { profileGroth16 } from "../../engine/prove/phases";
+import { type NativeTimings, nativeProverBinary, proveNativeFiles, proverBackend } from "../../engine/prove/native";
 
 export type ProofSystem = "groth16" | "plonk" | "fflonk";
 
@@ -38,7 +39,17 @@ export type StepArgs =
   /** Witness computation, timed `runs` times after one warm-up run. */
   | { op: "witness"; wasm: string; input: string; wtns: string; runs: number }
   /** Proving from a witness file, timed `runs` times after one warm-up run; the last proof is verified. */
-  | { op: "prove"; system: ProofSystem; zkey: string; wtns: string; runs: number; profile?: boolean; vkey?: string }
+  | {
+      op: "prove";
+      system: ProofSystem;
+      zkey: string;
+      wtns: string;
+      runs: number;
+      profile?: boolean;
+      vkey?: string;
+      /** Groth16's prover: the native one by default (as proveGroth16), snarkjs when asked or when it cannot build. */
+      prover?: "native" | "snarkjs";
+    }
   /** A synthetic R1CS of domain 2^power and its witness (synthetic.ts). */
   | { op: "synthetic"; power: number; r1cs: string; wtns: string }
   /**
@@ -160,17 +171,29 @@ async function proveStep(a: Extract<StepArgs, { op: "prove" }>): Promise<Record<
   const times: number[] = [];
   let last: { proof: unknown; publicSignals: string[] } | undefined;
   const api = systems[a.system];
+  const binary = a.system === "groth16" && a.prover !== "snarkjs" && proverBackend() === "native" ? await nativeProverBinary() : undefined;
+  let native: NativeTimings | undefined;
   for (let i = 0; i <= a.runs; i++) {
     const t0 = process.hrtime.bigint();
-    last = await api.prove(a.zkey, a.wtns);
+    if (binary) {
+      const r = await proveNativeFiles(binary, a.zkey, a.wtns);
+      last = r;
+      native = r.timings;
+    } else last = await api.prove(a.zkey, a.wtns);
     if (i > 0) times.push(seconds(t0)); // run 0 is the warm-up
   }
   const vkey = JSON.parse(fs.readFileSync(a.vkey ?? a.zkey + ".vkey.json", "utf8")) as unknown;
   const verified = last ? await api.verify(vkey, last.publicSignals, last.proof) : false;
-  if (!verified) throw new Error(`${a.system} proof did not verify`);
-  // one more Groth16 proof, timed per phase (reading, QAP, FFT, MSM): where the proving time goes
-  const phases = a.profile && a.system === "groth16" ? await profileGroth16(a.zkey, a.wtns) : undefined;
-  return { times, verified, proofBytes: JSON.stringify(last?.proof).length, phases };
+  if (!verified) throw new Error(`${a.system} proof${binary ? " (native prover)" : ""} did not verify`);
+  // where the proving time goes: the native prover's own phase timings of its last proof, or one more snarkjs
+  // Groth16 proof timed from snarkjs' phase announcements (reading, QAP, FFT, MSM)
+  const phases =
+    a.profile && a.system === "groth16"
+      ? native
+        ? { read: native.read, qap: native.qap, fft: native.fft, msm: native.msm + native.finish, total: native.read + native.qap + native.fft + native.msm + native.finish }
+        : await profileGroth16(a.zkey, a.wtns)
+      : undefined;
+  return { times, verified, proofBytes: JSON.stringify(last?.proof).length, phases, prover: a.system === "groth16" ? (binary ? "native" : "snarkjs") : undefined };
 }
 
 async function devSetupStep(a: Extract<StepArgs, { op: "devSetup" }>): Promise<Record<string, unknown>> {
