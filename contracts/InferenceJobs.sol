@@ -101,7 +101,8 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev Set while a token open or `withdrawToken` runs (EIP-1153 transient storage: cleared at the end of the call
     /// by `tokenLock`, and by the EVM at the end of the transaction whatever happens).
-    bool private transient _tokenLocked;
+    /// A full word (1 while locked), so that setting it needs no read first (a packed bool would).
+    uint256 private transient _tokenLocked;
 
     /// @dev Starts at 1 (so opening a job never writes a zero slot, and job id 0 is the standalone domain).
     uint256 private _nextJobId = 1;
@@ -126,7 +127,7 @@ contract InferenceJobs is IInferenceJobs {
     modifier tokenLock() {
         _lockTokens();
         _;
-        _tokenLocked = false;
+        _tokenLocked = 0;
     }
 
     /// @param registry_ The model registry (has code).
@@ -955,8 +956,8 @@ contract InferenceJobs is IInferenceJobs {
 
     /// @dev The entry half of `tokenLock` (a function, so the four functions that use it share its code).
     function _lockTokens() private {
-        if (_tokenLocked) revert TokenCallReentered();
-        _tokenLocked = true;
+        if (_tokenLocked != 0) revert TokenCallReentered();
+        _tokenLocked = 1;
     }
 
     /// @dev Takes a token job's ETH bounty out of `_tokenJobBounty` (its caller settles the job).
