@@ -8,15 +8,22 @@ import {IGroth16BatchVerifier} from "./interfaces/IGroth16BatchVerifier.sol";
 import {PublicSignals} from "./libraries/PublicSignals.sol";
 import {VerifierCall} from "./libraries/VerifierCall.sol";
 import {SignedPacking} from "./libraries/SignedPacking.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 /// @title InferenceJobs
 /// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
 /// Rules: docs/market-rules.md. Storage and gas: docs/contracts.md.
-/// @dev No reentrancy guard: every function follows checks-effects-interactions strictly. The only external calls
-/// are the registry and the pinned snarkjs verifier (both `view`, so STATICCALL: they cannot re-enter a state
-/// change), the requester callback (after all effects, fixed gas) and the ETH transfer in `withdraw` (after zeroing
-/// the balance).
+/// @dev Every function follows checks-effects-interactions strictly. The external calls are the registry and the
+/// pinned snarkjs verifier (both `view`, so STATICCALL: they cannot re-enter a state change), the requester callback
+/// (after all effects, fixed gas), the ETH transfer in `withdraw` (after zeroing the balance), and the fee token:
+/// `balanceOf` (view), `transferFrom` at a token open (after every effect) and `transfer` in `withdrawToken` (after
+/// zeroing the balance). The token functions alone also hold a transient lock (`tokenLock`): a token open measures
+/// the market's balance before and after `transferFrom`, and another token open or withdrawal run from inside that
+/// call would move the balance between the two reads (docs/market-rules.md, "Payment tokens").
 contract InferenceJobs is IInferenceJobs {
+    using SafeERC20 for IERC20;
+
     uint256 private constant BPS = 10_000;
     /// @dev Gas reserved per callback on top of its allowance and the 1/64 the CALL keeps: the CALL itself (cold
     /// account access, memory, value-free) and the loop around it (reading the job, encoding the call).
@@ -25,7 +32,8 @@ contract InferenceJobs is IInferenceJobs {
     /// block gas limit so a callback job stays fulfillable.
     uint256 private constant MIN_CALLBACK_GAS = 25_000;
     uint256 private constant MAX_CALLBACK_GAS = 5_000_000;
-    /// @dev While a job is open its escrow slot packs `fee` (low 96 bits) and `bounty` (the 160 bits above).
+    /// @dev While a job is open its escrow slot packs `fee` (low 96 bits) and, above it, `bounty` (ETH job) or the fee
+    /// token's address (token job; its bounty, if any, is in `_tokenJobBounty`).
     uint256 private constant FEE_BITS = 96;
     uint256 private constant FEE_MASK = (1 << FEE_BITS) - 1;
     /// @dev `Layout.inputMode` values (docs/public-signals.md).
@@ -34,6 +42,10 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev `JobRecord.flags` bits.
     uint8 private constant FLAG_CALLBACK = 1;
     uint8 private constant FLAG_PRIVATE = 2;
+    /// @dev The fee is in an ERC-20 token, whose address is in the escrow slot above the fee.
+    uint8 private constant FLAG_TOKEN = 4;
+    /// @dev A token job whose `_tokenJobBounty` is non-zero (so settling a token job without slashes reads no more).
+    uint8 private constant FLAG_BOUNTY = 8;
     /// @dev Most results `submitResults` settles in one call (bounds its loops and the verifier's memory).
     uint256 private constant MAX_BATCH_SIZE = 32;
     /// @dev `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`: the only proof encoding a batch takes.
@@ -48,16 +60,17 @@ contract InferenceJobs is IInferenceJobs {
     uint32 private immutable _deliveryWindow;
 
     /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | flags],
-    /// [inputCommitment], [fee | bounty << 96 while Open -> output once Fulfilled (0 once Reclaimed)]. Reusing the
-    /// escrow slot for the output saves a fresh 22.1k-gas SSTORE on every submission (the escrow is credited away at
-    /// that moment).
+    /// [inputCommitment], [fee | bounty << 96 (ETH job) or fee | token << 96 (token job) while Open -> output once
+    /// Fulfilled (0 once Reclaimed)]. Reusing the escrow slot for the output saves a fresh 22.1k-gas SSTORE on every
+    /// submission (the escrow is credited away at that moment); packing the token with the fee keeps a token job at
+    /// 3 slots.
     struct JobRecord {
         address requester;
         uint32 deadline;
         uint32 modelId;
         uint16 modelVersion;
         JobStatus status;
-        uint8 flags; // FLAG_CALLBACK | FLAG_PRIVATE
+        uint8 flags; // FLAG_CALLBACK | FLAG_PRIVATE | FLAG_TOKEN | FLAG_BOUNTY
         uint256 inputCommitment;
         uint256 escrowOrOutput;
     }
@@ -86,6 +99,11 @@ contract InferenceJobs is IInferenceJobs {
         Claim[] claims;
     }
 
+    /// @dev Set while a token open or `withdrawToken` runs (EIP-1153 transient storage: cleared at the end of the call
+    /// by `tokenLock`, and by the EVM at the end of the transaction whatever happens).
+    /// A full word (1 while locked), so that setting it needs no read first (a packed bool would).
+    uint256 private transient _tokenLocked;
+
     /// @dev Starts at 1 (so opening a job never writes a zero slot, and job id 0 is the standalone domain).
     uint256 private _nextJobId = 1;
     mapping(uint256 jobId => JobRecord) private _jobs;
@@ -99,6 +117,18 @@ contract InferenceJobs is IInferenceJobs {
     mapping(uint256 jobId => mapping(address claimant => bool)) private _claimedOnce;
     /// @dev Private jobs: the only address the requester lets claim the job (zero: anyone).
     mapping(uint256 jobId => address claimant) private _designated;
+    /// @dev Token accounts: fees earned and refunds of token jobs, withdrawn with `withdrawToken`.
+    mapping(address token => mapping(address account => uint256 amount)) private _tokenBalances;
+    /// @dev Token jobs: the ETH bounty (slashed bonds) while Open; written only by a slash (`FLAG_BOUNTY`).
+    mapping(uint256 jobId => uint256 bounty) private _tokenJobBounty;
+
+    /// @dev The functions that move tokens (token opens, `withdrawToken`) exclude each other for the whole call,
+    /// so no token enters or leaves the market while a token open measures its balance.
+    modifier tokenLock() {
+        _lockTokens();
+        _;
+        _tokenLocked = 0;
+    }
 
     /// @param registry_ The model registry (has code).
     /// @param claimBond_ The bond a claim locks (> 0, and its slash must not round to 0).
@@ -149,9 +179,86 @@ contract InferenceJobs is IInferenceJobs {
         bool callback
     ) external payable returns (uint256 jobId) {
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
-        (uint16 version, ) = _begin(modelId, modelVersion, deadline, COMMITTED);
-        jobId = _store(modelId, version, inputCommitment, deadline, callback ? FLAG_CALLBACK : 0);
+        (uint16 version, ) = _begin(msg.value, modelId, modelVersion, deadline, COMMITTED);
+        jobId = _store(msg.value, modelId, version, inputCommitment, deadline, callback ? FLAG_CALLBACK : 0);
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, inputURI);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function openTokenJob(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint256 inputCommitment,
+        string calldata inputURI,
+        uint64 deadline,
+        bool callback
+    ) external tokenLock returns (uint256 jobId) {
+        // ---- checks and effects (as openJob), then the fee pulled in _pullFee
+        jobId = _openCommittedWithToken(token, fee, modelId, modelVersion, inputCommitment, deadline, callback, 0);
+        emit JobOpened(
+            jobId,
+            msg.sender,
+            modelId,
+            uint16(modelVersion),
+            inputCommitment,
+            fee,
+            deadline,
+            callback,
+            inputURI
+        );
+        _pullFee(jobId, token, fee);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function openPrivateTokenJob(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint256 inputCommitment,
+        uint64 deadline,
+        bool callback
+    ) external tokenLock returns (uint256 jobId) {
+        jobId = _openCommittedWithToken(
+            token,
+            fee,
+            modelId,
+            modelVersion,
+            inputCommitment,
+            deadline,
+            callback,
+            FLAG_PRIVATE
+        );
+        emit JobOpened(jobId, msg.sender, modelId, uint16(modelVersion), inputCommitment, fee, deadline, callback, "");
+        _pullFee(jobId, token, fee);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function openTokenJobWithInputs(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        int256[] calldata inputs,
+        uint64 deadline,
+        bool callback
+    ) external tokenLock returns (uint256 jobId) {
+        uint256 input0;
+        (jobId, input0) = _openWithInputs(
+            fee,
+            _tokenEscrow(token, fee),
+            modelId,
+            modelVersion,
+            inputs,
+            deadline,
+            callback,
+            FLAG_TOKEN
+        );
+        emit JobOpened(jobId, msg.sender, modelId, uint16(modelVersion), input0, fee, deadline, callback, "");
+        emit JobInputs(jobId, inputs);
+        _pullFee(jobId, token, fee);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -163,8 +270,15 @@ contract InferenceJobs is IInferenceJobs {
         bool callback
     ) external payable returns (uint256 jobId) {
         if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
-        (uint16 version, ) = _begin(modelId, modelVersion, deadline, COMMITTED);
-        jobId = _store(modelId, version, inputCommitment, deadline, FLAG_PRIVATE | (callback ? FLAG_CALLBACK : 0));
+        (uint16 version, ) = _begin(msg.value, modelId, modelVersion, deadline, COMMITTED);
+        jobId = _store(
+            msg.value,
+            modelId,
+            version,
+            inputCommitment,
+            deadline,
+            FLAG_PRIVATE | (callback ? FLAG_CALLBACK : 0)
+        );
         emit JobOpened(jobId, msg.sender, modelId, version, inputCommitment, msg.value, deadline, callback, "");
     }
 
@@ -228,11 +342,9 @@ contract InferenceJobs is IInferenceJobs {
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId) {
-        (uint16 version, Target storage target) = _begin(modelId, modelVersion, deadline, PUBLIC);
-        uint256[] memory words = _packInputs(target, inputs);
-        jobId = _store(modelId, version, words[0], deadline, callback ? FLAG_CALLBACK : 0);
-        for (uint256 i = 1; i < words.length; ++i) _inputWords[jobId][i] = words[i]; // < 16 words (registry)
-        emit JobOpened(jobId, msg.sender, modelId, version, words[0], msg.value, deadline, callback, "");
+        uint256 input0;
+        (jobId, input0) = _openWithInputs(msg.value, msg.value, modelId, modelVersion, inputs, deadline, callback, 0);
+        emit JobOpened(jobId, msg.sender, modelId, uint16(modelVersion), input0, msg.value, deadline, callback, "");
         emit JobInputs(jobId, inputs);
     }
 
@@ -315,9 +427,16 @@ contract InferenceJobs is IInferenceJobs {
         job.status = JobStatus.Reclaimed;
         uint256 escrow = job.escrowOrOutput;
         uint256 fee = escrow & FEE_MASK;
-        uint256 bounty = escrow >> FEE_BITS;
+        uint256 bounty;
         job.escrowOrOutput = 0;
-        _accounts[requester].available += uint128(fee); // < 2^96
+        uint8 flags = job.flags;
+        if (flags & FLAG_TOKEN == 0) {
+            bounty = escrow >> FEE_BITS;
+            _accounts[requester].available += uint128(fee); // < 2^96
+        } else {
+            _tokenBalances[address(uint160(escrow >> FEE_BITS))][requester] += fee;
+            if (flags & FLAG_BOUNTY != 0) bounty = _takeTokenJobBounty(jobId);
+        }
         if (bounty != 0) _burned += bounty;
         emit JobReclaimed(jobId, requester, fee, bounty);
     }
@@ -350,12 +469,36 @@ contract InferenceJobs is IInferenceJobs {
     }
 
     /// @inheritdoc IInferenceJobs
+    function withdrawToken(address token) external tokenLock returns (uint256 amount) {
+        mapping(address => uint256) storage balances = _tokenBalances[token];
+        amount = balances[msg.sender];
+        if (amount == 0) revert NothingToWithdrawInToken(msg.sender, token);
+        balances[msg.sender] = 0;
+        emit TokenWithdrawn(msg.sender, token, amount);
+        IERC20(token).safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function tokenBalanceOf(address account, address token) external view returns (uint256) {
+        return _tokenBalances[token][account];
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function feeTokenOf(uint256 jobId) external view returns (address) {
+        JobRecord storage job = _jobs[jobId];
+        _requireOpen(jobId, job.status);
+        return job.flags & FLAG_TOKEN == 0 ? address(0) : address(uint160(job.escrowOrOutput >> FEE_BITS));
+    }
+
+    /// @inheritdoc IInferenceJobs
     function getJob(uint256 jobId) external view returns (Job memory job) {
         JobRecord storage r = _jobs[jobId];
         JobStatus status = r.status;
         if (status == JobStatus.None) revert JobNotFound(jobId);
         bool fulfilled = status == JobStatus.Fulfilled;
         uint256 escrow = fulfilled ? 0 : r.escrowOrOutput;
+        uint256 bounty = escrow >> FEE_BITS;
+        if (r.flags & FLAG_TOKEN != 0) bounty = r.flags & FLAG_BOUNTY != 0 ? _tokenJobBounty[jobId] : 0;
         return
             Job({
                 requester: r.requester,
@@ -367,7 +510,7 @@ contract InferenceJobs is IInferenceJobs {
                 privateInput: r.flags & FLAG_PRIVATE != 0,
                 inputCommitment: r.inputCommitment,
                 escrow: escrow & FEE_MASK,
-                bounty: escrow >> FEE_BITS,
+                bounty: bounty,
                 output: fulfilled ? r.escrowOrOutput : 0
             });
     }
@@ -715,13 +858,14 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev Checks fee and deadline, pins the model's current version, which must be the requester's `expected` one,
     /// and checks its input mode. Returns the version and its cached target.
     function _begin(
+        uint256 fee,
         uint256 modelId,
         uint256 expected,
         uint64 deadline,
         uint8 mode
     ) private returns (uint16 version, Target storage target) {
-        if (msg.value == 0) revert ZeroFee();
-        if (msg.value > type(uint96).max) revert AmountTooLarge(msg.value);
+        if (fee == 0) revert ZeroFee();
+        if (fee > type(uint96).max) revert AmountTooLarge(fee);
         if (deadline <= block.timestamp || deadline > type(uint32).max) {
             revert InvalidDeadline(deadline, block.timestamp);
         }
@@ -730,8 +874,10 @@ contract InferenceJobs is IInferenceJobs {
         if (target.inputMode != mode) revert InputModeMismatch(modelId, version, target.inputMode);
     }
 
-    /// @dev Writes a new job with its first input word (the commitment, or the first packed public word).
+    /// @dev Writes a new job with its first input word (the commitment, or the first packed public word) and its
+    /// escrow word (the fee, and the fee token's address above it for a token job).
     function _store(
+        uint256 escrow,
         uint256 modelId,
         uint16 version,
         uint256 inputWord,
@@ -747,7 +893,77 @@ contract InferenceJobs is IInferenceJobs {
         job.status = JobStatus.Open;
         job.flags = flags;
         job.inputCommitment = inputWord;
-        job.escrowOrOutput = msg.value;
+        job.escrowOrOutput = escrow;
+    }
+
+    /// @dev Checks and effects of `openTokenJob` and `openPrivateTokenJob` (`extraFlags`: FLAG_PRIVATE or 0).
+    function _openCommittedWithToken(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint256 inputCommitment,
+        uint64 deadline,
+        bool callback,
+        uint8 extraFlags
+    ) private returns (uint256 jobId) {
+        if (inputCommitment >= PublicSignals.SNARK_SCALAR_FIELD) revert InputCommitmentNotInField(inputCommitment);
+        uint256 escrow = _tokenEscrow(token, fee);
+        (uint16 version, ) = _begin(fee, modelId, modelVersion, deadline, COMMITTED);
+        uint8 flags = FLAG_TOKEN | extraFlags | (callback ? FLAG_CALLBACK : 0);
+        jobId = _store(escrow, modelId, version, inputCommitment, deadline, flags);
+    }
+
+    /// @dev Checks and effects of `openJobWithInputs` and `openTokenJobWithInputs`: packs the values, writes the job
+    /// and its further input words. Returns the job id and its first input word.
+    function _openWithInputs(
+        uint256 fee,
+        uint256 escrow,
+        uint256 modelId,
+        uint256 modelVersion,
+        int256[] calldata inputs,
+        uint64 deadline,
+        bool callback,
+        uint8 extraFlags
+    ) private returns (uint256 jobId, uint256 input0) {
+        (uint16 version, Target storage target) = _begin(fee, modelId, modelVersion, deadline, PUBLIC);
+        uint256[] memory words = _packInputs(target, inputs);
+        input0 = words[0];
+        jobId = _store(escrow, modelId, version, input0, deadline, extraFlags | (callback ? FLAG_CALLBACK : 0));
+        for (uint256 i = 1; i < words.length; ++i) _inputWords[jobId][i] = words[i]; // < 16 words (registry)
+    }
+
+    /// @dev The escrow word of a token job (`fee | token << 96`); reverts unless `token` has code (`fee` is checked in
+    /// `_begin`).
+    function _tokenEscrow(address token, uint256 fee) private view returns (uint256) {
+        if (token.code.length == 0) revert FeeTokenNotContract(token);
+        return fee | (uint256(uint160(token)) << FEE_BITS);
+    }
+
+    /// @dev The interaction of a token open, after every check and effect: pulls `fee` of `token` from the caller
+    /// (`SafeERC20`: a token returning false is refused, one returning nothing is accepted if it does not revert) and
+    /// reverts, undoing the job, unless the market's balance grew by exactly `fee`. The caller holds the lock, so no
+    /// other token open or withdrawal can run inside `transferFrom` and move the balance between the two reads.
+    function _pullFee(uint256 jobId, address token, uint256 fee) private {
+        emit JobFeeToken(jobId, token, fee);
+        IERC20 t = IERC20(token);
+        uint256 before = t.balanceOf(address(this));
+        t.safeTransferFrom(msg.sender, address(this), fee);
+        uint256 balance = t.balanceOf(address(this));
+        uint256 received = balance > before ? balance - before : 0;
+        if (received != fee) revert FeeNotReceived(token, fee, received);
+    }
+
+    /// @dev The entry half of `tokenLock` (a function, so the four functions that use it share its code).
+    function _lockTokens() private {
+        if (_tokenLocked != 0) revert TokenCallReentered();
+        _tokenLocked = 1;
+    }
+
+    /// @dev Takes a token job's ETH bounty out of `_tokenJobBounty` (its caller settles the job).
+    function _takeTokenJobBounty(uint256 jobId) private returns (uint256 bounty) {
+        bounty = _tokenJobBounty[jobId];
+        delete _tokenJobBounty[jobId];
     }
 
     /// @dev Packs public input values as the circuit does (`SignedPacking`): offset by 2^(bits-1), floor(248/bits)
@@ -786,8 +1002,18 @@ contract InferenceJobs is IInferenceJobs {
         }
         uint256 escrow = job.escrowOrOutput;
         uint256 fee = escrow & FEE_MASK;
-        uint256 bounty = escrow >> FEE_BITS;
-        account.available += uint128(fee + bounty); // bounded by the ETH the contract holds
+        uint256 bounty;
+        uint8 flags = job.flags;
+        if (flags & FLAG_TOKEN == 0) {
+            bounty = escrow >> FEE_BITS;
+            account.available += uint128(fee + bounty); // bounded by the ETH the contract holds
+        } else {
+            _tokenBalances[address(uint160(escrow >> FEE_BITS))][msg.sender] += fee;
+            if (flags & FLAG_BOUNTY != 0) {
+                bounty = _takeTokenJobBounty(jobId);
+                account.available += uint128(bounty); // bounded by the ETH the contract holds
+            }
+        }
         job.status = JobStatus.Fulfilled;
         job.escrowOrOutput = output;
         emit JobFulfilled(jobId, msg.sender, output, fee, bounty);
@@ -810,7 +1036,13 @@ contract InferenceJobs is IInferenceJobs {
         Account storage account = _accounts[claimant];
         account.locked -= bond;
         account.available += returned;
-        job.escrowOrOutput += uint256(slashed) << FEE_BITS;
+        if (job.flags & FLAG_TOKEN == 0) {
+            job.escrowOrOutput += uint256(slashed) << FEE_BITS;
+        } else if (slashed != 0) {
+            // A token job's escrow slot holds the token above the fee: its ETH bounty lives beside the job.
+            _tokenJobBounty[jobId] += slashed;
+            job.flags |= FLAG_BOUNTY;
+        }
         delete _claims[jobId];
         // Callers that settle the job right after overwrite this; claim() sets Claimed again.
         job.status = JobStatus.Open;

@@ -3,7 +3,10 @@ pragma solidity ^0.8.24;
 
 /// @title Inference jobs market
 /// @notice Requesters escrow a fee for "run model M (pinned version) on the input committed to by C"; a prover is
-/// paid for the first valid proof. The contract rebuilds every public signal itself. Rules: docs/market-rules.md.
+/// paid for the first valid proof. The contract rebuilds every public signal itself. A fee is ETH (`openJob`,
+/// `openPrivateJob`, `openJobWithInputs`) or one ERC-20 token the requester names (`openTokenJob`,
+/// `openPrivateTokenJob`, `openTokenJobWithInputs`); bonds, stake and bounties are always ETH. Rules:
+/// docs/market-rules.md ("Payment tokens").
 interface IInferenceJobs {
     /// @notice Lifecycle of a job: None -> Open <-> Claimed -> Fulfilled | Reclaimed. `Claimed` is Open with a claim
     /// record (live or expired, see `claimOf`); it returns to Open when an expired claim is settled.
@@ -26,9 +29,10 @@ interface IInferenceJobs {
     /// @param callback Whether to call `IInferenceCallback(requester)` on fulfilment.
     /// @param privateInput Whether the opening is delivered encrypted to the claimant (`openPrivateJob`).
     /// @param inputCommitment The input commitment (public signal 2).
-    /// @param escrow The fee still held for this job (the fee while Open, zero once Fulfilled or Reclaimed).
-    /// @param bounty Slashed bonds of expired claims on this job, paid with the fee to whoever delivers (burned if
-    /// the job is reclaimed).
+    /// @param escrow The fee still held for this job (the fee while Open, zero once Fulfilled or Reclaimed), in the
+    /// job's fee token (`feeTokenOf`: wei for an ETH job, the token's units for a token job).
+    /// @param bounty Slashed bonds of expired claims on this job, in wei (also on a token job), paid with the fee to
+    /// whoever delivers (burned if the job is reclaimed).
     /// @param output The verified output (public signal 0) once Fulfilled, zero otherwise.
     struct Job {
         address requester;
@@ -92,7 +96,8 @@ interface IInferenceJobs {
     /// @param modelId The model.
     /// @param modelVersion The pinned version.
     /// @param inputCommitment The input commitment.
-    /// @param fee The escrowed fee.
+    /// @param fee The escrowed fee, in wei, or for a token job in the token's units (`JobFeeToken` follows in the same
+    /// transaction and names the token).
     /// @param deadline The deadline.
     /// @param callback Whether the requester wants the callback.
     /// @param inputURI Where provers find the (encrypted or public) input; not stored.
@@ -107,6 +112,14 @@ interface IInferenceJobs {
         bool callback,
         string inputURI
     );
+
+    /// @notice Emitted after `JobOpened` by a token open (`openTokenJob`, `openPrivateTokenJob`,
+    /// `openTokenJobWithInputs`): the job's fee is `fee` units of the ERC-20 `token`, not wei. The fee amounts of the
+    /// job's `JobOpened`, `JobFulfilled` and `JobReclaimed` are in the same token; its bounty stays in wei.
+    /// @param jobId The job.
+    /// @param token The ERC-20 token the fee was paid in.
+    /// @param fee The fee received and escrowed, in the token's units.
+    event JobFeeToken(uint256 indexed jobId, address indexed token, uint256 fee);
 
     /// @notice Emitted with `JobOpened` by `openJobWithInputs`: the public input values (provers prove on exactly these).
     /// @param jobId The job.
@@ -166,14 +179,14 @@ interface IInferenceJobs {
     /// @param jobId The job.
     /// @param prover The prover, credited with the fee and the bounty.
     /// @param output The verified output.
-    /// @param fee The fee credited.
-    /// @param bounty The bounty (slashed bonds of earlier claims) credited.
+    /// @param fee The fee credited, in the job's fee token (to the prover's token account for a token job).
+    /// @param bounty The bounty (slashed bonds of earlier claims) credited, in wei.
     event JobFulfilled(uint256 indexed jobId, address indexed prover, uint256 output, uint256 fee, uint256 bounty);
 
     /// @notice Emitted when the requester takes back the fee of an unfulfilled job after its deadline.
     /// @param jobId The job.
     /// @param requester The requester, credited with the fee.
-    /// @param fee The fee credited.
+    /// @param fee The fee credited, in the job's fee token (to the requester's token account for a token job).
     /// @param burned The job's bounty, burned (it never reaches the requester).
     event JobReclaimed(uint256 indexed jobId, address indexed requester, uint256 fee, uint256 burned);
 
@@ -191,6 +204,12 @@ interface IInferenceJobs {
     /// @param account The account paid.
     /// @param amount The amount.
     event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice Emitted on a withdrawal of a token account (`withdrawToken`).
+    /// @param account The account paid.
+    /// @param token The ERC-20 token.
+    /// @param amount The amount, in the token's units.
+    event TokenWithdrawn(address indexed account, address indexed token, uint256 amount);
 
     /// @notice Thrown at deployment on a parameter that would make griefing free or jobs unfulfillable
     /// (docs/market-rules.md): `registry` without code, `claimBond` 0 or so small that its slash rounds to 0,
@@ -425,6 +444,29 @@ interface IInferenceJobs {
     /// @param amount The amount.
     error TransferFailed(address account, uint256 amount);
 
+    /// @notice Thrown when a token open names an address without code as the fee token (the zero address included:
+    /// an ETH fee is paid with `openJob`, `openPrivateJob` or `openJobWithInputs`).
+    /// @param token The address given.
+    error FeeTokenNotContract(address token);
+
+    /// @notice Thrown when a token open's `transferFrom` did not raise the market's balance of the token by exactly the
+    /// fee (a fee-on-transfer or deflationary token, or one whose balance moves otherwise): the job is refused, so
+    /// the escrow always equals what the market holds.
+    /// @param token The fee token.
+    /// @param expected The fee.
+    /// @param received How much the market's balance grew (0 if it fell).
+    error FeeNotReceived(address token, uint256 expected, uint256 received);
+
+    /// @notice Thrown when a token open or `withdrawToken` is entered again while one runs (from the token's
+    /// `transferFrom` or `transfer`): the market measures its token balance around `transferFrom`, so no token may
+    /// enter or leave it in between.
+    error TokenCallReentered();
+
+    /// @notice Thrown when an account has nothing to withdraw in `token`.
+    /// @param account The account.
+    /// @param token The token.
+    error NothingToWithdrawInToken(address account, address token);
+
     /// @notice Opens a job; `msg.value` is the fee, escrowed until fulfilment or reclaim.
     /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
     /// @param modelVersion The version the requester checked; must be the model's current version
@@ -477,6 +519,71 @@ interface IInferenceJobs {
         uint64 deadline,
         bool callback
     ) external payable returns (uint256 jobId);
+
+    /// @notice `openJob` with the fee paid in an ERC-20 token instead of ETH: pulls exactly `fee` units of `token`
+    /// from the caller with `transferFrom` (approve the market first), after every other check and effect. Reverts
+    /// `FeeTokenNotContract` for an address without code, `FeeNotReceived(token, fee, received)` unless the market's
+    /// balance of `token` grew by exactly `fee` (fee-on-transfer tokens are refused), `SafeERC20FailedOperation(token)`
+    /// (OpenZeppelin's SafeERC20) when the token returns false (a token that returns nothing is accepted if it does
+    /// not revert), and `TokenCallReentered()` when entered again from the token during the pull. Emits `JobOpened` (its
+    /// `fee` in the token's units) and `JobFeeToken`.
+    /// @param token The ERC-20 fee token (a contract).
+    /// @param fee The fee in the token's units: > 0, < 2^96.
+    /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version.
+    /// @param inputCommitment The input commitment, below r.
+    /// @param inputURI Where provers find the input (emitted only).
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id.
+    function openTokenJob(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint256 inputCommitment,
+        string calldata inputURI,
+        uint64 deadline,
+        bool callback
+    ) external returns (uint256 jobId);
+
+    /// @notice `openPrivateJob` with the fee paid in an ERC-20 token (as `openTokenJob`).
+    /// @param token The ERC-20 fee token (a contract).
+    /// @param fee The fee in the token's units: > 0, < 2^96.
+    /// @param modelId A registered, non-deprecated model whose current version has a committed input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version.
+    /// @param inputCommitment The input commitment, below r.
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id.
+    function openPrivateTokenJob(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint256 inputCommitment,
+        uint64 deadline,
+        bool callback
+    ) external returns (uint256 jobId);
+
+    /// @notice `openJobWithInputs` with the fee paid in an ERC-20 token (as `openTokenJob`).
+    /// @param token The ERC-20 fee token (a contract).
+    /// @param fee The fee in the token's units: > 0, < 2^96.
+    /// @param modelId A registered, non-deprecated model whose current version has a public input mode.
+    /// @param modelVersion The version the requester checked; must be the model's current version.
+    /// @param inputs Exactly `inputCount` values, each in the version's signed `inputBits` range.
+    /// @param deadline Last second (inclusive) for results; in the future, at most `type(uint32).max`.
+    /// @param callback Whether to call `IInferenceCallback(msg.sender).onInferenceResult` on fulfilment.
+    /// @return jobId The new job id.
+    function openTokenJobWithInputs(
+        address token,
+        uint256 fee,
+        uint256 modelId,
+        uint256 modelVersion,
+        int256[] calldata inputs,
+        uint64 deadline,
+        bool callback
+    ) external returns (uint256 jobId);
 
     /// @notice Delivers a private job's opening, encrypted to the live claimant (requester only, once per claim,
     /// within `deliveryWindow` of the claim); gives the claim a full lease from now (`now + leaseDuration`).
@@ -539,6 +646,26 @@ interface IInferenceJobs {
     /// @notice Sends the caller's whole available balance to the caller.
     /// @return amount The amount sent.
     function withdraw() external returns (uint256 amount);
+
+    /// @notice Sends the caller's whole balance in `token` (fees earned and refunds of token jobs) to the caller, with
+    /// `transfer` (`SafeERC20FailedOperation(token)` if the token returns false; a token that refuses the transfer
+    /// reverts the withdrawal and the balance stays credited). Affects no other account or job.
+    /// @param token The ERC-20 token.
+    /// @return amount The amount sent, in the token's units.
+    function withdrawToken(address token) external returns (uint256 amount);
+
+    /// @notice An address's balance in `token` held by the market (withdrawable with `withdrawToken`).
+    /// @param account The address.
+    /// @param token The ERC-20 token.
+    /// @return The balance, in the token's units.
+    function tokenBalanceOf(address account, address token) external view returns (uint256);
+
+    /// @notice The token a job's fee is escrowed in: zero for an ETH fee. Known while the job holds its escrow (Open
+    /// or Claimed); a settled job's escrow slot holds its output or nothing, so this reverts `JobNotOpen` then (the
+    /// token is in the job's `JobFeeToken` event) and `JobNotFound` for an unknown job.
+    /// @param jobId The job.
+    /// @return The fee token, or zero for ETH.
+    function feeTokenOf(uint256 jobId) external view returns (address);
 
     /// @notice Whether `account` has claimed the private job `jobId` (it may then never claim it again).
     /// @param jobId The job.

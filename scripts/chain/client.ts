@@ -10,7 +10,7 @@
  * It imports no Node module, so it runs in browsers as is; `file://` bundles take a file reader and private delivery
  * is in ./node.ts (`zkml-evm/node`).
  */
-import { type ContractRunner, type Signer, getAddress, randomBytes, sha256, toBigInt } from "ethers";
+import { type ContractRunner, Contract, type Signer, getAddress, isAddress, randomBytes, sha256, toBigInt } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { SNARK_FIELD } from "../util/field";
 import { decodeCustomError, revertData } from "./errors";
@@ -70,13 +70,28 @@ export interface ModelVersion {
 /** What a job's input is, by mode (the model's layout decides which ones apply). */
 export type JobInputRequest = { raw: readonly number[]; quantized?: never } | { quantized: readonly (bigint | number)[]; raw?: never };
 
+/** The ERC-20 calls the client makes for a token fee (balance, allowance, approve). */
+const ERC20_ABI = [
+  "function balanceOf(address) view returns (uint256)",
+  "function allowance(address, address) view returns (uint256)",
+  "function approve(address, uint256) returns (bool)",
+];
+
 export interface OpenJobRequest {
   modelId: bigint | number;
   /** The version you checked (default: the current one, read now). The market refuses the job if it is not current. */
   version?: bigint | number;
   input: JobInputRequest;
-  /** Fee escrowed for the prover, in wei. */
+  /** Fee escrowed for the prover: in wei, or with `feeToken` in the token's smallest units. */
   fee: bigint;
+  /**
+   * Pay the fee in this ERC-20 token instead of ETH (docs/market-rules.md, "Payment tokens"): the client checks that
+   * it is a contract and that your balance covers the fee, approves the market for the fee when the allowance is
+   * short (unless `approve` is false), then opens the token job. Fee-on-transfer tokens are refused by the market.
+   */
+  feeToken?: string;
+  /** With `feeToken`: approve the market when its allowance is below the fee (default true; false: refuse instead). */
+  approve?: boolean;
   /** Seconds from the chain's latest block to the deadline (default 3600). */
   deadlineIn?: number;
   /**
@@ -353,7 +368,7 @@ export class InferenceClient {
       throw new InferenceClientError(
         `version ${v.version}: model ${v.modelId} is at version ${m.currentVersion} and the market pins only the current version; check version ${m.currentVersion} and name it`,
       );
-    if (req.fee <= 0n) throw new InferenceClientError("fee must be more than 0 wei");
+    if (req.fee <= 0n) throw new InferenceClientError(`fee must be more than 0 ${req.feeToken === undefined ? "wei" : "token units"}`);
     const isPublic = v.layout.inputMode === 1;
     const delivery = req.delivery ?? (req.inputURI ? "uri" : "data");
     if (isPublic && (req.delivery || req.inputURI))
@@ -370,7 +385,26 @@ export class InferenceClient {
     const jobs = this.jobs.connect(this.signer());
     let tx;
     let commitment: bigint | undefined;
-    if (isPublic) {
+    if (req.feeToken !== undefined) {
+      // every check before the first transaction (the approval)
+      const token = await this.checkedFeeToken(req.feeToken, req.fee, req.approve ?? true);
+      if (!isPublic) commitment = await commitSigned(x, v.layout.inputBits, salt, "input");
+      await token.approveIfShort();
+      tx = isPublic
+        ? await jobs.openTokenJobWithInputs(token.address, req.fee, v.modelId, v.version, x, deadline, false)
+        : delivery === "private"
+          ? await jobs.openPrivateTokenJob(token.address, req.fee, v.modelId, v.version, commitment!, deadline, false)
+          : await jobs.openTokenJob(
+              token.address,
+              req.fee,
+              v.modelId,
+              v.version,
+              commitment!,
+              delivery === "data" ? dataUri({ x, salt }) : req.inputURI!,
+              deadline,
+              false,
+            );
+    } else if (isPublic) {
       tx = await jobs.openJobWithInputs(v.modelId, v.version, x, deadline, false, { value: req.fee });
     } else {
       commitment = await commitSigned(x, v.layout.inputBits, salt, "input");
@@ -399,6 +433,49 @@ export class InferenceClient {
       x,
       ...(isPublic ? {} : { salt, inputCommitment: commitment }),
       txHash: rc.hash,
+    };
+  }
+
+  /**
+   * Checks an ERC-20 fee before any transaction: `feeToken` is an address with code, the fee fits the market's 96
+   * bits, the signer's balance covers it, and the market's allowance does too unless `approve` (then
+   * `approveIfShort` approves exactly the fee, through 0 first when an allowance is already set, as USDT requires).
+   * @throws InferenceClientError naming feeToken or fee, with the fix.
+   */
+  private async checkedFeeToken(feeToken: string, fee: bigint, approve: boolean) {
+    if (!isAddress(feeToken)) throw new InferenceClientError(`feeToken ${feeToken}: not an address; give the ERC-20 token's 0x address`);
+    const address = getAddress(feeToken);
+    if ((await this.runnerProvider().getCode(address)) === "0x")
+      throw new InferenceClientError(`feeToken ${address}: no contract at this address on this chain; give the ERC-20 token's address`);
+    if (fee >= 1n << 96n) throw new InferenceClientError(`fee ${fee}: the market takes fees below 2^96 token units; lower fee`);
+    const signer = this.signer();
+    const owner = await signer.getAddress();
+    const market = await this.jobs.getAddress();
+    const erc20 = new Contract(address, ERC20_ABI, signer);
+    const call = async (what: string, p: Promise<unknown>): Promise<bigint> => {
+      try {
+        return BigInt((await p) as bigint);
+      } catch {
+        throw new InferenceClientError(`feeToken ${address}: ${what} failed; is it an ERC-20 token?`);
+      }
+    };
+    const balance = await call("balanceOf", erc20.balanceOf(owner));
+    if (balance < fee)
+      throw new InferenceClientError(
+        `feeToken ${address}: balance of ${owner} is ${balance}, below the fee ${fee}; fund the account or lower fee`,
+      );
+    const allowance = await call("allowance", erc20.allowance(owner, market));
+    if (allowance < fee && !approve)
+      throw new InferenceClientError(
+        `feeToken ${address}: allowance of market ${market} is ${allowance}, below the fee ${fee}; approve the market for the fee or pass approve: true`,
+      );
+    return {
+      address,
+      approveIfShort: async (): Promise<void> => {
+        if (allowance >= fee) return;
+        if (allowance !== 0n) await (await erc20.approve(market, 0n)).wait();
+        await (await erc20.approve(market, fee)).wait();
+      },
     };
   }
 

@@ -150,6 +150,94 @@ describe("Groth16 (real proofs, toy circuit)", function () {
       recordGas("groth16.private.submit", submitGas);
     });
 
+    it("reports the gas of a job paid in an ERC-20 token against an ETH job on the same model version: open, claim, claimant submission, withdrawal", async function () {
+      const { jobs, modelId, requester, prover, chainId, deadline } = await loadFixture(toyMarket);
+      const market = await jobs.getAddress();
+      const token = await (await ethers.getContractFactory("MockERC20")).deploy("Mock USD", "mUSD"); // OpenZeppelin ERC20
+      const tokenAddr = await token.getAddress();
+      const TOKEN_FEE = 5_000_000n;
+      await (await token.mint(requester.address, 100n * TOKEN_FEE)).wait();
+      // a standing finite allowance (an unlimited one skips the allowance write: about 5k less per open)
+      const approveGas = (await (await token.connect(requester).approve(market, 50n * TOKEN_FEE)).wait())!.gasUsed;
+      const gas = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await p).wait())!.gasUsed;
+      const stake = ethers.parseEther("1");
+      await (await jobs.connect(prover).deposit({ value: stake })).wait();
+      await openToyJob(jobs, requester, modelId, deadline); // the version's target is cached: later-job figures
+      // the first token job that brings this token to the market (the market's balance slot in the token is fresh)
+      const firstTokenOpen = await gas(
+        jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false),
+      );
+      const proveFor = async (jobId: bigint) => prove(MODEL, INPUT, jobBinding(chainId, market, jobId, prover.address));
+      // ETH: open, claim, claimant submission, withdrawal
+      const ethId = await jobs.nextJobId();
+      const ethOpen = await gas(jobs.connect(requester).openJob(modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false, { value: FEE }));
+      const ethClaim = await gas(jobs.connect(prover).claim(ethId));
+      const pe = await proveFor(ethId);
+      const ethSubmit = await gas(jobs.connect(prover).submitResult(ethId, pe.output, pe.proof));
+      const ethWithdraw = await gas(jobs.connect(prover).withdraw());
+      await (await jobs.connect(prover).deposit({ value: stake })).wait(); // the same stake (account state) as above
+      // token: open, claim, claimant submission (its token account is empty), withdrawal
+      const tokId = await jobs.nextJobId();
+      const tokOpen = await gas(
+        jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false),
+      );
+      const tokClaim = await gas(jobs.connect(prover).claim(tokId));
+      const pt = await proveFor(tokId);
+      const tokSubmitFresh = await gas(jobs.connect(prover).submitResult(tokId, pt.output, pt.proof));
+      expect(await jobs.tokenBalanceOf(prover.address, tokenAddr)).to.equal(TOKEN_FEE);
+      // the prover's first tokens ever: the token writes a fresh balance slot in its wallet (+17k, the token's cost)
+      const tokWithdrawFirst = await gas(jobs.connect(prover).withdrawToken(tokenAddr));
+      expect(await token.balanceOf(prover.address)).to.equal(TOKEN_FEE);
+      // two more token jobs, the second submitted while the first's fee is still in the prover's token account
+      const id2 = await jobs.nextJobId();
+      await (await jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "", deadline, false)).wait();
+      const id3 = await jobs.nextJobId();
+      await (await jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "", deadline, false)).wait();
+      await (await jobs.connect(prover).claim(id2)).wait();
+      await (await jobs.connect(prover).claim(id3)).wait();
+      const p2 = await proveFor(id2);
+      await (await jobs.connect(prover).submitResult(id2, p2.output, p2.proof)).wait();
+      const p3 = await proveFor(id3);
+      const tokSubmit = await gas(jobs.connect(prover).submitResult(id3, p3.output, p3.proof));
+      // unclaimed jobs, both of the prover's accounts non-empty: a token job credits the token account instead of the
+      // ETH one
+      const id4 = await jobs.nextJobId();
+      await (await jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "", deadline, false)).wait();
+      const id5 = await jobs.nextJobId();
+      await (await jobs.connect(requester).openJob(modelId, 1n, INPUT, "", deadline, false, { value: FEE })).wait();
+      const p4 = await proveFor(id4);
+      const tokSubmitUnclaimed = await gas(jobs.connect(prover).submitResult(id4, p4.output, p4.proof));
+      const p5 = await proveFor(id5);
+      const ethSubmitUnclaimed = await gas(jobs.connect(prover).submitResult(id5, p5.output, p5.proof));
+      const tokWithdraw = await gas(jobs.connect(prover).withdrawToken(tokenAddr)); // the wallet already holds the token
+      expect(await token.balanceOf(prover.address)).to.equal(4n * TOKEN_FEE);
+      expect(ethClaim).to.equal(tokClaim); // a claim does not look at the fee
+      // with an unlimited allowance OpenZeppelin's ERC20 does not write the allowance
+      await (await token.connect(requester).approve(market, ethers.MaxUint256)).wait();
+      const tokOpenUnlimited = await gas(
+        jobs.connect(requester).openTokenJob(tokenAddr, TOKEN_FEE, modelId, 1n, INPUT, "ipfs://bafy-input", deadline, false),
+      );
+      console.log(
+        `      gas: ETH job open ${ethOpen}, claimant submitResult ${ethSubmit}, withdraw ${ethWithdraw}; token job openTokenJob ${tokOpen} ` +
+          `(first of its token ${firstTokenOpen}, unlimited allowance ${tokOpenUnlimited}), claimant submitResult ${tokSubmit} (token account empty: ${tokSubmitFresh}), ` +
+          `unclaimed submitResult ETH ${ethSubmitUnclaimed} token ${tokSubmitUnclaimed}, ` +
+          `withdrawToken ${tokWithdraw} (first tokens to the wallet: ${tokWithdrawFirst}); approve ${approveGas}`,
+      );
+      recordGas("groth16.eth.open", ethOpen);
+      recordGas("groth16.eth.submit.claimant", ethSubmit);
+      recordGas("groth16.eth.withdraw", ethWithdraw);
+      recordGas("groth16.eth.submit.unclaimed", ethSubmitUnclaimed);
+      recordGas("groth16.token.open", tokOpen);
+      recordGas("groth16.token.submit.unclaimed", tokSubmitUnclaimed);
+      recordGas("groth16.token.open.firstOfToken", firstTokenOpen);
+      recordGas("groth16.token.open.unlimited", tokOpenUnlimited);
+      recordGas("groth16.token.submit.claimant", tokSubmit);
+      recordGas("groth16.token.submit.claimant.fresh", tokSubmitFresh);
+      recordGas("groth16.token.withdraw", tokWithdraw);
+      recordGas("groth16.token.withdraw.firstToWallet", tokWithdrawFirst);
+      recordGas("groth16.token.approve", approveGas);
+    });
+
     it("rejects the same proof for another job, another prover, another input, another model, a changed output", async function () {
       const { jobs, modelId, requester, prover, prover2, chainId, deadline, registry, adapter, modelOwner } = await loadFixture(toyMarket);
       const jobsAddr = await jobs.getAddress();

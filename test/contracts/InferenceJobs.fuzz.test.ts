@@ -1,8 +1,13 @@
 /**
- * Randomized sequences of open (committed or private delivery) / deposit / claim / deliverInput / releaseClaim /
- * submit / reclaim / expireClaim / withdraw / time jumps (fast-check), checking after every step:
- *  - the ETH held is at least the fee + bounty of open jobs plus every account's available + locked balance plus
- *    `burned()`. It is `>=` in the contract's rules (docs/market-rules.md) because ETH can be forced into any contract
+ * Randomized sequences of open (committed or private delivery; fee in ETH, in a standard ERC-20, in a token that
+ * returns no bool, or in a fee-on-transfer token, which must be refused) / deposit / claim / deliverInput /
+ * releaseClaim / submit / reclaim / expireClaim / withdraw / withdrawToken / time jumps (fast-check), checking after
+ * every step:
+ *  - for every token, the market's balance is at least the fees of its open token jobs plus every token account in
+ *    it (and equal: nothing sends tokens in outside the market's functions), and each token account matches a model
+ *    of the rules (a token job's fee goes to the deliverer's token account, or back to the requester's);
+ *  - the ETH held is at least the ETH fee of open ETH jobs + the bounty of every open job (bounties are ETH on token
+ *    jobs too) plus every account's available + locked balance plus `burned()`. It is `>=` in the contract's rules (docs/market-rules.md) because ETH can be forced into any contract
  *    without calling it (a SELFDESTRUCT beneficiary, a block reward); nothing forces ETH in here, so the sequences
  *    must produce exact equality, which is checked too;
  *  - every account, every job's fee and bounty and `burned()` match a model of the rules: an expired claim's slash
@@ -20,7 +25,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse } from "et
 import { DEFAULT_MARKET, jobBinding, mockMarketFixture, mockProof } from "./fixtures";
 
 type Cmd =
-  | { k: "open"; who: number; fee: number; dur: number; priv: boolean }
+  | { k: "open"; who: number; fee: number; dur: number; priv: boolean; tok: number }
   | { k: "deliver"; job: number }
   | { k: "release"; who: number; job: number }
   | { k: "deposit"; who: number; amt: number }
@@ -29,6 +34,7 @@ type Cmd =
   | { k: "reclaim"; who: number; job: number; asRequester: boolean }
   | { k: "expire"; job: number }
   | { k: "withdraw"; who: number }
+  | { k: "withdrawToken"; who: number; tok: number }
   | { k: "wait"; s: number };
 
 /** The shortest deadline that can still be claimed right after opening (lease + open window), plus a margin. */
@@ -46,6 +52,8 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       fee: fc.integer({ min: 1, max: 5 }),
       dur: fc.integer({ min: MIN_DUR, max: 4000 }),
       priv: fc.boolean(),
+      // 0 ETH, 1 a standard ERC-20, 2 a token that returns no bool, 3 a fee-on-transfer token (always refused)
+      tok: fc.constantFrom(0, 0, 1, 2, 3),
     }),
   },
   { weight: 3, arbitrary: fc.record({ k: fc.constant("deliver" as const), job: jobPick }) },
@@ -56,6 +64,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("reclaim" as const), who: actor, job: jobPick, asRequester: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("expire" as const), job: jobPick }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("withdraw" as const), who: actor }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("withdrawToken" as const), who: actor, tok: fc.integer({ min: 1, max: 2 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant("wait" as const), s: fc.integer({ min: 1, max: 2500 }) }) },
 );
 
@@ -69,6 +78,8 @@ const LEASE = DEFAULT_MARKET.leaseDuration;
 /** The model's view of one job. */
 interface ModelJob {
   requester: string;
+  /** The fee token (zero: ETH). */
+  token: string;
   fee: bigint;
   bounty: bigint;
   settled: boolean;
@@ -78,12 +89,33 @@ interface ModelJob {
   claimedBy?: Set<string>;
 }
 
+/** The mock market plus two fee tokens every actor holds and has approved (a standard ERC-20 and a no-return one)
+ * and a fee-on-transfer token, likewise. */
+async function fuzzFixture() {
+  const m = await mockMarketFixture();
+  const market = await m.jobs.getAddress();
+  const std = await (await ethers.getContractFactory("MockERC20")).deploy("Mock USD", "mUSD");
+  const noReturn = await (await ethers.getContractFactory("MockNoReturnToken")).deploy();
+  const fot = await (await ethers.getContractFactory("MockFeeOnTransferToken")).deploy(100);
+  for (const t of [std, noReturn, fot]) {
+    for (const a of m.signers.slice(2, 7)) {
+      await (await t.mint(a.address, ethers.parseEther("1000"))).wait();
+      await (await t.connect(a).approve(market, ethers.MaxUint256)).wait();
+    }
+  }
+  const tokens = [
+    { address: await std.getAddress(), contract: std as unknown as { balanceOf(a: string): Promise<bigint> } },
+    { address: await noReturn.getAddress(), contract: noReturn as unknown as { balanceOf(a: string): Promise<bigint> } },
+  ];
+  return { ...m, tokens, feeOnTransfer: await fot.getAddress() };
+}
+
 describe("InferenceJobs (randomized sequences)", function () {
-  it("keeps balance >= open fees + bounties + accounts + burned (>=: ETH can be forced in by SELFDESTRUCT or as a block reward; equal here, nothing forces ETH in) and never pays a job twice", async function () {
+  it("keeps balance >= open fees + bounties + accounts + burned (>=: ETH can be forced in by SELFDESTRUCT or as a block reward; equal here, nothing forces ETH in), per token balance >= open token fees + token accounts, and never pays a job twice", async function () {
     this.timeout(180_000);
     await fc.assert(
       fc.asyncProperty(fc.array(cmd, { minLength: 10, maxLength: 30, size: "max" }), async (cmds) => {
-        const { jobs, modelId, modelCommitment, chainId, signers } = await loadFixture(mockMarketFixture);
+        const { jobs, modelId, modelCommitment, chainId, signers, tokens, feeOnTransfer } = await loadFixture(fuzzFixture);
         const actors = signers.slice(2, 7);
         const jobsAddr = await jobs.getAddress();
         const jobIds: bigint[] = [];
@@ -96,6 +128,13 @@ describe("InferenceJobs (randomized sequences)", function () {
         const locked = new Map<string, bigint>(actors.map((a) => [a.address, 0n]));
         let burned = 0n;
         const add = (m: Map<string, bigint>, who: string, v: bigint) => m.set(who, m.get(who)! + v);
+        /** Token accounts: token address -> account -> balance. */
+        const tokenAvailable = new Map<string, Map<string, bigint>>(
+          tokens.map((t) => [t.address, new Map<string, bigint>(actors.map((a) => [a.address, 0n]))]),
+        );
+        /** Credits `v` of the job's fee asset to `who`: its ETH account or its account in the job's token. */
+        const creditFee = (job: ModelJob, who: string, v: bigint) =>
+          job.token === ethers.ZeroAddress ? add(available, who, v) : add(tokenAvailable.get(job.token)!, who, v);
         /** Settles `job`'s expired claim: the slash joins the bounty, the rest goes back to the claimant. */
         const settleExpired = (job: ModelJob) => {
           const c = job.claim!;
@@ -129,15 +168,31 @@ describe("InferenceJobs (randomized sequences)", function () {
               const who = actors[c.who];
               const fee = UNIT * BigInt(c.fee);
               const deadline = (await time.latest()) + c.dur;
-              receipt = await attempt(
-                c.priv
-                  ? jobs.connect(who).openPrivateJob(modelId, 1n, 5n, deadline, false, { value: fee })
-                  : jobs.connect(who).openJob(modelId, 1n, 5n, "ipfs://x", deadline, false, { value: fee }),
-              );
-              expect(receipt, "a valid openJob reverted").not.to.equal(null);
+              const token = c.tok === 0 ? ethers.ZeroAddress : c.tok === 3 ? feeOnTransfer : tokens[c.tok - 1].address;
+              const next = await jobs.nextJobId();
+              if (c.tok === 0) {
+                receipt = await attempt(
+                  c.priv
+                    ? jobs.connect(who).openPrivateJob(modelId, 1n, 5n, deadline, false, { value: fee })
+                    : jobs.connect(who).openJob(modelId, 1n, 5n, "ipfs://x", deadline, false, { value: fee }),
+                );
+              } else {
+                receipt = await attempt(
+                  c.priv
+                    ? jobs.connect(who).openPrivateTokenJob(token, fee, modelId, 1n, 5n, deadline, false)
+                    : jobs.connect(who).openTokenJob(token, fee, modelId, 1n, 5n, "ipfs://x", deadline, false),
+                );
+              }
+              if (c.tok === 3) {
+                // fee-on-transfer: refused, nothing opened, nothing held
+                expect(receipt, "a fee-on-transfer fee was accepted").to.equal(null);
+                expect(await jobs.nextJobId()).to.equal(next);
+                break;
+              }
+              expect(receipt, "a valid open reverted").not.to.equal(null);
               const id = (await jobs.nextJobId()) - 1n;
               jobIds.push(id);
-              model.set(id, { requester: who.address, fee, bounty: 0n, settled: false, priv: c.priv });
+              model.set(id, { requester: who.address, token, fee, bounty: 0n, settled: false, priv: c.priv });
               break;
             }
             case "deliver": {
@@ -222,7 +277,8 @@ describe("InferenceJobs (randomized sequences)", function () {
                 } else if (job.claim) {
                   settleExpired(job);
                 }
-                add(available, who.address, job.fee + job.bounty);
+                creditFee(job, who.address, job.fee);
+                add(available, who.address, job.bounty); // a bounty is ETH, also on a token job
                 job.fee = 0n;
                 job.bounty = 0n;
                 job.settled = true;
@@ -239,7 +295,7 @@ describe("InferenceJobs (randomized sequences)", function () {
                 expect(job.settled, "reclaimed a settled job").to.equal(false);
                 expect(job.requester).to.equal(who.address);
                 if (job.claim) settleExpired(job);
-                add(available, job.requester, job.fee);
+                creditFee(job, job.requester, job.fee);
                 burned += job.bounty;
                 job.fee = 0n;
                 job.bounty = 0n;
@@ -265,6 +321,17 @@ describe("InferenceJobs (randomized sequences)", function () {
               available.set(who, 0n);
               break;
             }
+            case "withdrawToken": {
+              const who = actors[c.who].address;
+              const token = tokens[c.tok - 1].address;
+              const owed = tokenAvailable.get(token)!.get(who)!;
+              const before = await tokens[c.tok - 1].contract.balanceOf(who);
+              receipt = await attempt(jobs.connect(actors[c.who]).withdrawToken(token));
+              expect(receipt !== null, "withdrawToken succeeds iff something is available").to.equal(owed > 0n);
+              expect((await tokens[c.tok - 1].contract.balanceOf(who)) - before, "withdrawToken paid another amount").to.equal(owed);
+              tokenAvailable.get(token)!.set(who, 0n);
+              break;
+            }
             case "wait":
               await time.increase(c.s);
               break;
@@ -283,6 +350,7 @@ describe("InferenceJobs (randomized sequences)", function () {
 
           // ---- invariants
           let openEscrow = 0n;
+          const tokenEscrow = new Map<string, bigint>(tokens.map((t) => [t.address, 0n]));
           const claimsOf = new Map<string, bigint>();
           for (const id of jobIds) {
             const job = await jobs.getJob(id);
@@ -291,7 +359,10 @@ describe("InferenceJobs (randomized sequences)", function () {
             expect(job.bounty, `bounty of job ${id}`).to.equal(m.bounty);
             if (job.status === 1n || job.status === 2n) {
               expect(job.escrow).to.be.greaterThan(0n);
-              openEscrow += job.escrow + job.bounty;
+              expect(await jobs.feeTokenOf(id), `fee token of job ${id}`).to.equal(m.token);
+              if (m.token === ethers.ZeroAddress) openEscrow += job.escrow;
+              else tokenEscrow.set(m.token, tokenEscrow.get(m.token)! + job.escrow);
+              openEscrow += job.bounty;
             } else {
               expect(job.escrow + job.bounty, "a settled job still holds ETH").to.equal(0n);
             }
@@ -319,6 +390,17 @@ describe("InferenceJobs (randomized sequences)", function () {
             accounts += acc.available + acc.locked;
           }
           expect(await jobs.burned()).to.equal(burned);
+          for (const t of tokens) {
+            let owedInToken = tokenEscrow.get(t.address)!;
+            for (const a of actors) {
+              const bal = await jobs.tokenBalanceOf(a.address, t.address);
+              expect(bal, `token account of ${a.address} in ${t.address}`).to.equal(tokenAvailable.get(t.address)!.get(a.address));
+              owedInToken += bal;
+            }
+            const held = await t.contract.balanceOf(jobsAddr);
+            expect(held >= owedInToken, `token ${t.address}: held ${held} < owed ${owedInToken}`).to.equal(true);
+            expect(held, `token ${t.address}: nothing sends tokens in, so held == owed`).to.equal(owedInToken);
+          }
           const owed = openEscrow + accounts + burned;
           const balance = await ethers.provider.getBalance(jobsAddr);
           // the contract's invariant

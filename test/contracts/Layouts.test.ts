@@ -23,7 +23,7 @@ import {
   openJob,
 } from "./fixtures";
 import type { InferenceJobs, ModelRegistry } from "../../typechain-types";
-import type { IModelRegistry } from "../../typechain-types/ModelRegistry";
+import type { IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
 
 const FEE = ethers.parseEther("0.01");
 const INPUT = 777n;

@@ -13,7 +13,7 @@ import type {
   VerifierAdapterFactory,
   ZKMLVerifier,
 } from "../../typechain-types";
-import type { IERCZKMLRegistry, IModelRegistry } from "../../typechain-types/ModelRegistry";
+import type { IERCZKMLRegistry, IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { ModelRegistry__factory } from "../../typechain-types";
 import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/model-layout";

@@ -92,6 +92,60 @@ describe("test kit and SDK (package)", function () {
     expect(await consumer.lastOutput()).to.equal(a.output);
   });
 
+  it("SDK: a fee in an ERC-20 token is checked before any transaction, approved, escrowed and paid to the prover's token account", async function () {
+    const id = kit.modelId("iris-mlp");
+    const requester = kit.client.signer();
+    const owner = await requester.getAddress();
+    const market = await kit.jobs.getAddress();
+    const token = await (await ethers.getContractFactory("MockERC20")).deploy("Mock USD", "mUSD");
+    const addr = await token.getAddress();
+    const T = 2_500_000n;
+    await (await token.mint(owner, T - 1n)).wait();
+    const before = await kit.jobs.nextJobId();
+    let nonce = await ethers.provider.getTransactionCount(owner);
+    const bad: [() => Promise<unknown>, string][] = [
+      [
+        () => kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: T, feeToken: addr }),
+        `feeToken ${addr}: balance of ${owner} is ${T - 1n}, below the fee ${T}; fund the account or lower fee`,
+      ],
+      [
+        () => kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: T, feeToken: owner }),
+        `feeToken ${owner}: no contract at this address on this chain; give the ERC-20 token's address`,
+      ],
+      [
+        () => kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: T, feeToken: "0x12" }),
+        "feeToken 0x12: not an address; give the ERC-20 token's 0x address",
+      ],
+      [
+        () => kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: 0n, feeToken: addr }),
+        "fee must be more than 0 token units",
+      ],
+    ];
+    for (const [call, msg] of bad) {
+      const e = await rejection(call());
+      expect(e, msg).to.be.instanceOf(InferenceClientError);
+      expect((e as Error).message).to.equal(msg);
+    }
+    expect(await ethers.provider.getTransactionCount(owner)).to.equal(nonce); // nothing was sent
+    await (await token.mint(owner, 1n)).wait();
+    nonce = await ethers.provider.getTransactionCount(owner);
+    const e = await rejection(kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: T, feeToken: addr, approve: false }));
+    expect((e as Error).message).to.equal(
+      `feeToken ${addr}: allowance of market ${market} is 0, below the fee ${T}; approve the market for the fee or pass approve: true`,
+    );
+    expect(await ethers.provider.getTransactionCount(owner)).to.equal(nonce); // nothing was sent
+    expect(await kit.jobs.nextJobId()).to.equal(before);
+
+    const job = await kit.client.openJob({ modelId: id, input: { raw: IRIS_SETOSA }, fee: T, feeToken: addr });
+    expect(await kit.jobs.feeTokenOf(job.jobId)).to.equal(addr);
+    expect((await kit.jobs.getJob(job.jobId)).escrow).to.equal(T);
+    expect(await token.balanceOf(market)).to.equal(T);
+    const [done] = await kit.fulfilJobs();
+    expect([done.jobId, done.skipped]).to.deep.equal([job.jobId, undefined]);
+    expect(await kit.jobs.tokenBalanceOf(await kit.prover.getAddress(), addr)).to.equal(T);
+    expect(await kit.client.jobState(job.jobId)).to.equal("fulfilled");
+  });
+
   it("SDK: refuses bad requests before any transaction, naming the field", async function () {
     const id = kit.modelId("iris-mlp");
     const before = await kit.jobs.nextJobId();

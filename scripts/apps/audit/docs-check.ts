@@ -91,9 +91,63 @@ function blocks(demo: { summary: string[] }, gas: Figures): { file: string; name
         `| \`verifyBatch\`, 16 proofs | ${g("groth16.verify.batch.16")} |`,
       ].join("\n"),
     },
+    {
+      file: "docs/contracts.md",
+      name: "gas-token",
+      text: tokenGasTable(gas),
+    },
     // computed, not measured: the fitter is deterministic (scripts/engine/activation-fit.ts)
     { file: "docs/circuits.md", name: "activation-costs", text: activationCostMarkdown(activationCostTable()) },
   ];
+}
+
+/**
+ * The ERC-20 fee table: the same operations on one model version with an ETH fee and with a token fee
+ * (test/contracts/Groth16.real.test.ts), their differences and the per-job sums the gas target is about.
+ */
+function tokenGasTable(gas: Figures): string {
+  const n = (k: string): number => {
+    if (gas[k] === undefined) throw new Error(`gas figure "${k}" not measured: run npm run docs:measure`);
+    return Number(gas[k]);
+  };
+  const f = (v: number): string => v.toLocaleString("en-US");
+  const d = (v: number): string => (v >= 0 ? "+" : "-") + f(Math.abs(v));
+  const row = (what: string, eth: number | undefined, tok: number): string =>
+    `| ${what} | ${eth === undefined ? "" : f(eth)} | ${f(tok)} | ${eth === undefined ? "" : d(tok - eth)} |`;
+  const [eo, es, eu, ew] = ["groth16.eth.open", "groth16.eth.submit.claimant", "groth16.eth.submit.unclaimed", "groth16.eth.withdraw"].map(
+    n,
+  );
+  const [to, ts, tsf, tu, tw] = [
+    "groth16.token.open",
+    "groth16.token.submit.claimant",
+    "groth16.token.submit.claimant.fresh",
+    "groth16.token.submit.unclaimed",
+    "groth16.token.withdraw",
+  ].map(n);
+  return [
+    "| operation (later job on one model version) | ETH fee | ERC-20 fee | difference |",
+    "|---|---|---|---|",
+    row("open (`openJob` / `openTokenJob`), standing finite allowance", eo, to),
+    row("open, unlimited allowance (the token skips the allowance write)", eo, n("groth16.token.open.unlimited")),
+    row(
+      "open, the first job that brings its token to the market (fresh balance slot in the token)",
+      undefined,
+      n("groth16.token.open.firstOfToken"),
+    ),
+    row("`submitResult` by the claimant, prover's token account non-empty", es, ts),
+    row("`submitResult` by the claimant, token account empty (first credit, or after a `withdrawToken`)", es, tsf),
+    row("`submitResult`, unclaimed job, prover's accounts non-empty", eu, tu),
+    row("`withdraw` / `withdrawToken` (the wallet already holds the token)", ew, tw),
+    row(
+      "`withdrawToken`, the wallet's first tokens (fresh balance slot in the token)",
+      undefined,
+      n("groth16.token.withdraw.firstToWallet"),
+    ),
+    row("`approve` (once, for a standing allowance)", undefined, n("groth16.token.approve")),
+    row("**per job**, unclaimed, prover keeps a balance (open + submission)", eo + eu, to + tu),
+    row("**per job**, claimed, prover keeps a balance (open + submission)", eo + es, to + ts),
+    row("**per job**, claimed, prover withdraws after every job (open + submission + withdrawal)", eo + es + ew, to + tsf + tw),
+  ].join("\n");
 }
 
 const begin = (n: string): string => `<!-- generated:${n} (npm run docs:update) -->`;

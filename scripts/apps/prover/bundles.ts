@@ -33,8 +33,42 @@ export interface ServePolicy {
   maxConstraints: number;
   /** Largest proving key served (bytes); also bounds what is fetched. */
   maxZkeyBytes: number;
-  /** Minimum fee per model id (wei), on top of the node's global minimum. */
+  /** Minimum fee per model id (wei), on top of the node's global minimum. Applies to ETH fees only. */
   minFeeWei: ReadonlyMap<string, bigint>;
+  /**
+   * ERC-20 fees (docs/market-rules.md, "Payment tokens"): the minimum fee per token (checksummed address -> the
+   * token's smallest units). A token job in another token is skipped unless `acceptAnyToken`.
+   */
+  minFeeTokens?: ReadonlyMap<string, bigint>;
+  /** Serve token jobs in tokens without a configured minimum too (at any fee). */
+  acceptAnyToken?: boolean;
+}
+
+/**
+ * Why this node does not serve a job for its fee, or undefined if the fee is acceptable. ETH jobs (`feeToken` zero):
+ * the node's minimum `minFeeWei` and the per-model minimum; token jobs: the token's minimum in `minFeeTokens`, or
+ * skipped when the token has none unless `acceptAnyToken` (wei minimums never apply to token units).
+ */
+export function feeSkipReason(
+  job: { fee: string; modelId: string; feeToken: string },
+  minFeeWei: bigint,
+  policy: Pick<ServePolicy, "minFeeWei" | "minFeeTokens" | "acceptAnyToken">,
+): string | undefined {
+  const fee = BigInt(job.fee);
+  if (BigInt(job.feeToken) === 0n) {
+    if (fee < minFeeWei) return `fee ${fee} below the minimum ${minFeeWei}`;
+    const modelFee = policy.minFeeWei.get(job.modelId);
+    if (modelFee !== undefined && fee < modelFee) return `fee ${fee} below this node's minimum ${modelFee} for model ${job.modelId}`;
+    return undefined;
+  }
+  const token = getAddress(job.feeToken);
+  const min = policy.minFeeTokens?.get(token);
+  if (min === undefined)
+    return policy.acceptAnyToken
+      ? undefined
+      : `fee token ${token} not accepted: set PROVER_MIN_FEE_TOKENS=${token}:<min units> (or PROVER_ACCEPT_ANY_TOKEN=1)`;
+  if (fee < min) return `fee ${fee} below this node's minimum ${min} for token ${token}`;
+  return undefined;
 }
 
 /** Every model, with the default limits (a node's PROVER_SERVE must still be set explicitly: scripts/apps/prover/config.ts). */

@@ -24,7 +24,9 @@
  * | PROVER_SERVE | the published models to serve: `all`, or a comma list of model ids and owner addresses | required |
  * | PROVER_MAX_CONSTRAINTS | largest published circuit served | 1048576 |
  * | PROVER_MAX_ZKEY_BYTES | largest published proving key served (also bounds fetching) | 536870912 |
- * | PROVER_MIN_FEE | per-model minimum fees, `modelId:wei,...` (on top of PROVER_MIN_FEE_WEI) | none |
+ * | PROVER_MIN_FEE | per-model minimum fees, `modelId:wei,...` (on top of PROVER_MIN_FEE_WEI; ETH fees only) | none |
+ * | PROVER_MIN_FEE_TOKENS | ERC-20 fees accepted and their minimums, `token:units,...` (the token's smallest units) | none |
+ * | PROVER_ACCEPT_ANY_TOKEN | 1: also serve token jobs in tokens not in PROVER_MIN_FEE_TOKENS (any fee) | 0 (skipped) |
  * | PROVER_IPFS_PEERS | multiaddrs (with /p2p/<id>) of IPFS peers holding bundles, comma-separated | none |
  * | PROVER_IPFS_GATEWAYS | trustless gateways for bundle blocks (verified by CID), comma-separated | none |
  * | PROVER_BUNDLE_CACHE_BYTES | size bound of the bundle cache (`<state dir>-bundles`) | 4294967296 |
@@ -225,7 +227,10 @@ function batchConfig(env: NodeJS.ProcessEnv): { max: number; waitMs: number; mar
   };
 }
 
-/** The open-network policy from PROVER_SERVE, PROVER_MAX_CONSTRAINTS, PROVER_MAX_ZKEY_BYTES and PROVER_MIN_FEE. */
+/**
+ * The open-network policy from PROVER_SERVE, PROVER_MAX_CONSTRAINTS, PROVER_MAX_ZKEY_BYTES, PROVER_MIN_FEE,
+ * PROVER_MIN_FEE_TOKENS and PROVER_ACCEPT_ANY_TOKEN.
+ */
 function servePolicy(env: NodeJS.ProcessEnv, list: (name: string) => string[]): ServePolicy {
   req(env, "PROVER_SERVE");
   const items = list("PROVER_SERVE");
@@ -251,10 +256,25 @@ function servePolicy(env: NodeJS.ProcessEnv, list: (name: string) => string[]): 
     if (!m) throw new Error(`PROVER_MIN_FEE: "${it}" is not modelId:wei (e.g. PROVER_MIN_FEE=3:10000000000000000)`);
     minFeeWei.set(BigInt(m[1]).toString(), BigInt(m[2]));
   }
+  const minFeeTokens = new Map<string, bigint>();
+  for (const it of list("PROVER_MIN_FEE_TOKENS")) {
+    const m = /^(0x[0-9a-fA-F]{40}):(\d+)$/.exec(it);
+    if (!m)
+      throw new Error(
+        `PROVER_MIN_FEE_TOKENS: "${it}" is not token:units (e.g. PROVER_MIN_FEE_TOKENS=0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48:1000000)`,
+      );
+    const token = getAddress(m[1].toLowerCase());
+    if (minFeeTokens.has(token)) throw new Error(`PROVER_MIN_FEE_TOKENS: token ${token} is listed twice; keep one minimum`);
+    minFeeTokens.set(token, BigInt(m[2]));
+  }
+  const any = env.PROVER_ACCEPT_ANY_TOKEN ?? "";
+  if (!["", "0", "1"].includes(any)) throw new Error(`PROVER_ACCEPT_ANY_TOKEN must be 1 or 0, got "${any}": fix or unset it`);
   return {
     serve,
     maxConstraints: int(env, "PROVER_MAX_CONSTRAINTS", DEFAULT_POLICY.maxConstraints, 1),
     maxZkeyBytes: int(env, "PROVER_MAX_ZKEY_BYTES", DEFAULT_POLICY.maxZkeyBytes, 1),
     minFeeWei,
+    minFeeTokens,
+    acceptAnyToken: any === "1",
   };
 }

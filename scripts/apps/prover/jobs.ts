@@ -8,6 +8,7 @@ import { type TransactionReceipt, getAddress } from "ethers";
 import { DeliveryError, decryptDelivery } from "../../chain/private-input";
 import { jobBinding } from "../../formats/public-signals";
 import { inputCommitment } from "../../formats/quantized-model";
+import { feeSkipReason } from "./bundles";
 import type { ServedModel } from "./bundle-check";
 import { type NodeContext, errMsg, sleep } from "./context";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
@@ -80,11 +81,11 @@ export class JobPipeline {
     if (done) return ledger.finish(j, done.state, done.reason, done.beforeStart, done.at);
 
     // 1. Is it for us? (fee, model, input) - all before spending anything.
-    if (BigInt(j.fee) < cfg.minFeeWei) return ledger.finish(j, "skipped", `fee ${j.fee} below the minimum ${cfg.minFeeWei}`);
-    // the per-model minimum is known before the model is: a cheap job never costs a bundle fetch
-    const modelFee = cfg.policy.minFeeWei.get(j.modelId);
-    if (modelFee !== undefined && BigInt(j.fee) < modelFee)
-      return ledger.finish(j, "skipped", `fee ${j.fee} below this node's minimum ${modelFee} for model ${j.modelId}`);
+    // The fee's asset first: a token job's fee is in the token's units, never compared with a wei minimum.
+    if (j.feeToken === undefined) await ledger.update(j, { feeToken: await jobs.feeTokenOf(j.jobId) });
+    // the per-model and per-token minimums are known before the model is: a cheap job never costs a bundle fetch
+    const feeSkip = feeSkipReason({ fee: j.fee, modelId: j.modelId, feeToken: j.feeToken! }, cfg.minFeeWei, cfg.policy);
+    if (feeSkip !== undefined) return ledger.finish(j, "skipped", feeSkip);
     const match = await this.serving.match(j.modelId, j.modelVersion);
     if (!match.model)
       return match.retryAt !== undefined

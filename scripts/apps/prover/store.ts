@@ -41,6 +41,8 @@ export interface JobRecord {
   inputURI: string;
   /** Opened with private delivery (read from getJob once). */
   privateInput?: boolean;
+  /** The fee's ERC-20 token, the zero address for ETH (read from feeTokenOf once). */
+  feeToken?: string;
   blockNumber: number;
   /** Wall-clock ms when first seen. */
   seenAt: number;

@@ -131,8 +131,8 @@ export async function loadSystem(
   const r = runner ?? hre.ethers.provider;
   await requireCode(hre.ethers.provider, rec.contracts.InferenceJobs.address, "InferenceJobs", net.name);
   // One factory file each (not the typechain index, which transpiles every contract's bindings).
-  const { ModelRegistry__factory } = await import("../../../typechain-types/factories/ModelRegistry__factory");
-  const { InferenceJobs__factory } = await import("../../../typechain-types/factories/InferenceJobs__factory");
+  const { ModelRegistry__factory } = await import("../../../typechain-types/factories/contracts/ModelRegistry__factory");
+  const { InferenceJobs__factory } = await import("../../../typechain-types/factories/contracts/InferenceJobs__factory");
   return {
     rec,
     registry: ModelRegistry__factory.connect(rec.contracts.ModelRegistry.address, r),
