@@ -5,6 +5,8 @@ import {IInferenceJobs} from "./interfaces/IInferenceJobs.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {IInferenceSubscriptions} from "./interfaces/IInferenceSubscriptions.sol";
 import {ISubscriptionConsumer} from "./interfaces/ISubscriptionConsumer.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 /// @title InferenceSubscriptions
 /// @notice Verified inference on a schedule: a consumer contract pays up front for `runs` runs, one per `interval`;
@@ -12,11 +14,16 @@ import {ISubscriptionConsumer} from "./interfaces/ISubscriptionConsumer.sol";
 /// an ordinary `InferenceJobs` public-input job on them (this contract is the job's requester); the market verifies
 /// and pays the prover as for any job, then calls back here and the result is forwarded to the consumer with the run
 /// index. Rules and economics: docs/market-rules.md, "Subscriptions".
-/// @dev No reentrancy guard: effects come before every external call. The external calls are the consumer's input
-/// view (STATICCALL, fixed gas, bounded return data), the market (immutable, trusted: `openJobWithInputs`,
-/// `getJob`, `reclaim`, `withdraw`), the consumer's result callback (after all effects, no return data copied) and
-/// the ETH transfer in `withdraw` (after zeroing the credit). Every function is O(1).
+/// @dev Effects come before every external call. The external calls are the consumer's input view (STATICCALL, fixed
+/// gas, bounded return data), the market (immutable, trusted: `openJobWithInputs` / `openTokenJobWithInputs`,
+/// `getJob`, `reclaim`, `withdraw` / `withdrawToken`), the consumer's result callback (after all effects, no return
+/// data copied), the ETH transfer in `withdraw` (after zeroing the credit) and a subscription's ERC-20 token. Because a
+/// token is arbitrary code and a pull is checked by the balance before and after it, every function that can move a
+/// token takes one transient lock (`Reentered`), so nothing else moves a balance inside a token call. Every function
+/// is O(1).
 contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
+    using SafeERC20 for IERC20;
+
     /// @dev Gas the input view gets; a view that needs more is skipped (reason 1).
     uint256 private constant INPUT_VIEW_GAS = 150_000;
     /// @dev Most input values a run takes (the return data copied is bounded by it: 64 + 32 * 256 bytes).
@@ -41,6 +48,16 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @dev An awaited run's job -> `subscriptionId << 32 | run` (non-zero: ids start at 1); deleted on delivery or reclaim.
     mapping(uint256 jobId => uint256) private _runs;
     mapping(address account => uint256) private _credits;
+    mapping(address token => mapping(address account => uint256)) private _tokenCredits;
+    uint256 private transient _locked;
+
+    /// @dev One transient lock over every function that can move a token (or ETH).
+    modifier locked() {
+        if (_locked != 0) revert Reentered();
+        _locked = 1;
+        _;
+        _locked = 0;
+    }
 
     /// @param jobs The market runs are opened in.
     constructor(IInferenceJobs jobs) {
@@ -65,60 +82,66 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         uint96 tipPerRun,
         uint32 runDeadline
     ) external payable returns (uint256 subscriptionId) {
-        if (modelId == 0 || modelId > type(uint32).max) revert InvalidSubscriptionParameter("modelId", modelId);
-        if (modelVersion == 0 || modelVersion > type(uint16).max)
-            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
-        if (interval < MIN_INTERVAL) revert InvalidSubscriptionParameter("interval", interval);
-        if (runs == 0 || runs > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
-        if (feePerRun == 0) revert InvalidSubscriptionParameter("feePerRun", feePerRun);
-        if (runDeadline == 0) revert InvalidSubscriptionParameter("runDeadline", runDeadline);
-        uint256 first = start == 0 ? block.timestamp : start;
-        if (first < block.timestamp || first > block.timestamp + MAX_START_AHEAD)
-            revert InvalidSubscriptionParameter("start", start);
-        // the last run's job must be able to end before the market's uint32 deadlines run out
-        if (first + uint256(interval) * runs + runDeadline > type(uint32).max)
-            revert InvalidSubscriptionParameter("runs", runs);
-        uint256 due = uint256(runs) * (uint256(feePerRun) + tipPerRun);
-        if (msg.value != due) revert WrongEscrow(due, msg.value);
-        subscriptionId = _nextId++;
-        _subs[subscriptionId] = Subscription({
-            owner: msg.sender,
-            modelId: uint32(modelId),
-            modelVersion: uint16(modelVersion),
-            interval: interval,
-            start: uint32(first),
-            runs: runs,
-            nextRun: 0,
-            runDeadline: runDeadline,
-            cancelled: false,
-            feePerRun: feePerRun,
-            tipPerRun: tipPerRun
-        });
-        emit SubscriptionCreated(
-            subscriptionId,
-            msg.sender,
+        uint256 due;
+        (subscriptionId, due) = _create(
+            address(0),
             modelId,
-            uint16(modelVersion),
+            modelVersion,
             interval,
-            uint32(first),
+            start,
             runs,
             feePerRun,
             tipPerRun,
             runDeadline
         );
+        if (msg.value != due) revert WrongEscrow(due, msg.value);
     }
 
     /// @inheritdoc IInferenceSubscriptions
-    function topUp(uint256 subscriptionId, uint32 runs) external payable {
+    function createTokenSubscription(
+        address token,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) external locked returns (uint256 subscriptionId) {
+        if (token.code.length == 0) revert InvalidSubscriptionParameter("token", uint256(uint160(token)));
+        uint256 due;
+        (subscriptionId, due) = _create(
+            token,
+            modelId,
+            modelVersion,
+            interval,
+            start,
+            runs,
+            feePerRun,
+            tipPerRun,
+            runDeadline
+        );
+        emit SubscriptionFeeToken(subscriptionId, token);
+        _pull(token, due);
+        // the market pulls each run's fee from this contract: one standing allowance per token
+        if (IERC20(token).allowance(address(this), address(_jobs)) < feePerRun)
+            IERC20(token).forceApprove(address(_jobs), type(uint256).max);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function topUp(uint256 subscriptionId, uint32 runs) external payable locked {
         Subscription storage s = _live(subscriptionId);
         uint256 total = uint256(s.runs) + runs;
         if (runs == 0 || total > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
         if (uint256(s.start) + uint256(s.interval) * total + s.runDeadline > type(uint32).max)
             revert InvalidSubscriptionParameter("runs", runs);
         uint256 due = uint256(runs) * (uint256(s.feePerRun) + s.tipPerRun);
-        if (msg.value != due) revert WrongEscrow(due, msg.value);
+        address token = s.feeToken;
+        if (msg.value != (token == address(0) ? due : 0)) revert WrongEscrow(token == address(0) ? due : 0, msg.value);
         s.runs = uint32(total);
         emit SubscriptionToppedUp(subscriptionId, uint32(total));
+        if (token != address(0)) _pull(token, due);
     }
 
     /// @inheritdoc IInferenceSubscriptions
@@ -128,7 +151,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         uint256 refund = uint256(s.runs - s.nextRun) * (uint256(s.feePerRun) + s.tipPerRun);
         s.cancelled = true;
         s.nextRun = s.runs;
-        _credits[s.owner] += refund;
+        _credit(s.feeToken, s.owner, refund);
         emit SubscriptionCancelled(subscriptionId, refund);
     }
 
@@ -143,7 +166,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceSubscriptions
-    function openRun(uint256 subscriptionId) external returns (uint256 jobId) {
+    function openRun(uint256 subscriptionId) external locked returns (uint256 jobId) {
         Subscription storage s = _live(subscriptionId);
         uint256 start = s.start;
         if (block.timestamp < start) revert RunNotDue(subscriptionId, start);
@@ -155,18 +178,19 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         // effects first: this interval's run is used now, whatever happens below
         s.nextRun = uint32(run + 1);
         address owner = s.owner;
+        address token = s.feeToken;
         uint256 fee = s.feePerRun;
         uint256 tip = s.tipPerRun;
         if (run > next) {
-            _credits[owner] += (run - next) * (fee + tip);
+            _credit(token, owner, (run - next) * (fee + tip));
             emit RunsMissed(subscriptionId, next, run - next);
         }
-        if (tip != 0) _credits[msg.sender] += tip;
+        if (tip != 0) _credit(token, msg.sender, tip);
 
         (uint8 reason, int256[] memory inputs) = _readInputs(owner, subscriptionId, run);
         if (reason == 0) (jobId, reason) = _openJob(s, inputs);
         if (reason != 0) {
-            _credits[owner] += fee;
+            _credit(token, owner, fee);
             emit RunSkipped(subscriptionId, run, reason);
             emit RunOpened(subscriptionId, run, 0, msg.sender);
             return 0;
@@ -203,28 +227,39 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceSubscriptions
-    function reclaimRun(uint256 jobId) external {
+    function reclaimRun(uint256 jobId) external locked {
         uint256 packed = _runs[jobId];
         if (packed == 0) revert UnknownRun(jobId);
         delete _runs[jobId];
         uint256 subscriptionId = packed >> 32;
         uint256 fee = _jobs.getJob(jobId).escrow;
-        address owner = _subs[subscriptionId].owner;
-        _credits[owner] += fee;
+        Subscription storage s = _subs[subscriptionId];
+        address token = s.feeToken;
+        _credit(token, s.owner, fee);
         emit RunReclaimed(subscriptionId, packed & type(uint32).max, jobId, fee);
         // the market checks the deadline passed and credits the fee to this contract's account there; withdraw it
         _jobs.reclaim(jobId);
-        _jobs.withdraw();
+        if (token == address(0)) _jobs.withdraw();
+        else _jobs.withdrawToken(token);
     }
 
     /// @inheritdoc IInferenceSubscriptions
-    function withdraw() external returns (uint256 amount) {
+    function withdraw() external locked returns (uint256 amount) {
         amount = _credits[msg.sender];
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _credits[msg.sender] = 0;
         emit Withdrawn(msg.sender, amount);
         (bool ok, ) = msg.sender.call{value: amount}("");
         if (!ok) revert TransferFailed(msg.sender);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function withdrawToken(address token) external locked returns (uint256 amount) {
+        amount = _tokenCredits[token][msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _tokenCredits[token][msg.sender] = 0;
+        emit TokenWithdrawn(msg.sender, token, amount);
+        IERC20(token).safeTransfer(msg.sender, amount);
     }
 
     /// @inheritdoc IInferenceSubscriptions
@@ -259,6 +294,11 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     }
 
     /// @inheritdoc IInferenceSubscriptions
+    function tokenCreditOf(address account, address token) external view returns (uint256 amount) {
+        return _tokenCredits[token][account];
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
     function escrowOf(uint256 subscriptionId) external view returns (uint256 amount) {
         Subscription storage s = _subs[subscriptionId];
         return uint256(s.runs - s.nextRun) * (uint256(s.feePerRun) + s.tipPerRun);
@@ -278,20 +318,99 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// skip, unless the caller starved the call of gas (then the whole opening reverts).
     function _openJob(Subscription storage s, int256[] memory inputs) private returns (uint256 jobId, uint8 reason) {
         uint256 before = gasleft();
-        try
-            _jobs.openJobWithInputs{value: s.feePerRun}(
-                s.modelId,
-                s.modelVersion,
-                inputs,
-                uint64(block.timestamp + s.runDeadline),
-                true
-            )
-        returns (uint256 id) {
-            jobId = id;
-        } catch {
+        address token = s.feeToken;
+        uint64 deadline = uint64(block.timestamp + s.runDeadline);
+        bool ok;
+        if (token == address(0)) {
+            try _jobs.openJobWithInputs{value: s.feePerRun}(s.modelId, s.modelVersion, inputs, deadline, true) returns (
+                uint256 id
+            ) {
+                (jobId, ok) = (id, true);
+            } catch {}
+        } else {
+            try
+                _jobs.openTokenJobWithInputs(token, s.feePerRun, s.modelId, s.modelVersion, inputs, deadline, true)
+            returns (uint256 id) {
+                (jobId, ok) = (id, true);
+            } catch {}
+        }
+        if (!ok) {
+            // a call starved of gas by its caller is not the subscription's fault: revert the whole opening
             if (gasleft() < SKIP_GAS || gasleft() <= before / 64) revert InsufficientGas(before, gasleft());
             reason = SKIP_MARKET_REFUSED;
         }
+    }
+
+    /// @dev Checks and records a new subscription (ETH or `token`); returns it and the escrow it needs.
+    function _create(
+        address token,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) private returns (uint256 subscriptionId, uint256 due) {
+        if (modelId == 0 || modelId > type(uint32).max) revert InvalidSubscriptionParameter("modelId", modelId);
+        if (modelVersion == 0 || modelVersion > type(uint16).max)
+            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
+        if (interval < MIN_INTERVAL) revert InvalidSubscriptionParameter("interval", interval);
+        if (runs == 0 || runs > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
+        if (feePerRun == 0) revert InvalidSubscriptionParameter("feePerRun", feePerRun);
+        if (runDeadline == 0) revert InvalidSubscriptionParameter("runDeadline", runDeadline);
+        uint256 first = start == 0 ? block.timestamp : start;
+        if (first < block.timestamp || first > block.timestamp + MAX_START_AHEAD)
+            revert InvalidSubscriptionParameter("start", start);
+        // the last run's job must be able to end before the market's uint32 deadlines run out
+        if (first + uint256(interval) * runs + runDeadline > type(uint32).max)
+            revert InvalidSubscriptionParameter("runs", runs);
+        due = uint256(runs) * (uint256(feePerRun) + tipPerRun);
+        subscriptionId = _nextId++;
+        _subs[subscriptionId] = Subscription({
+            owner: msg.sender,
+            modelId: uint32(modelId),
+            modelVersion: uint16(modelVersion),
+            interval: interval,
+            start: uint32(first),
+            runs: runs,
+            nextRun: 0,
+            runDeadline: runDeadline,
+            cancelled: false,
+            feePerRun: feePerRun,
+            tipPerRun: tipPerRun,
+            feeToken: token
+        });
+        emit SubscriptionCreated(
+            subscriptionId,
+            msg.sender,
+            modelId,
+            uint16(modelVersion),
+            interval,
+            uint32(first),
+            runs,
+            feePerRun,
+            tipPerRun,
+            runDeadline
+        );
+    }
+
+    /// @dev Pulls `amount` of `token` from the caller and reverts unless this contract's balance grew by exactly that
+    /// (a fee-on-transfer token would leave the escrow short of what runs and refunds pay out). Under the lock.
+    function _pull(address token, uint256 amount) private {
+        IERC20 t = IERC20(token);
+        uint256 before = t.balanceOf(address(this));
+        t.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 balance = t.balanceOf(address(this));
+        uint256 received = balance > before ? balance - before : 0;
+        if (received != amount) revert TokenAmountNotReceived(token, amount, received);
+    }
+
+    /// @dev Credits `amount` to `account` in ETH (`token` zero) or in `token`.
+    function _credit(address token, address account, uint256 amount) private {
+        if (token == address(0)) _credits[account] += amount;
+        else _tokenCredits[token][account] += amount;
     }
 
     /// @dev A subscription that exists and is not cancelled.

@@ -17,6 +17,9 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     /// @notice Thrown when a call that only the subscriptions contract may make comes from elsewhere.
     /// @param caller The caller.
     error NotSubscriptions(address caller);
+    /// @notice Thrown when approving the token for the subscriptions contract fails.
+    /// @param token The token.
+    error TokenApproveFailed(address token);
     /// @notice Thrown when a call names a subscription this contract does not own.
     /// @param subscriptionId The subscription.
     error NotMySubscription(uint256 subscriptionId);
@@ -94,10 +97,55 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
         _mine[subscriptionId] = true;
     }
 
+    /// @notice Subscribes with fees and tips in an ERC-20 token, paying `runs * (feePerRun + tipPerRun)` of it from
+    /// this contract's token balance (approved to the subscriptions contract here, for exactly that amount).
+    /// @param token The token (one whose transfers deliver the full amount: fee-on-transfer tokens are refused).
+    /// @param modelId The model.
+    /// @param modelVersion The version you checked.
+    /// @param interval Seconds between runs.
+    /// @param runs Runs to pay for.
+    /// @param feePerRun Each run's job fee, in the token's units.
+    /// @param tipPerRun Paid to whoever opens each run, in the token's units.
+    /// @param runDeadline Seconds each run's job stays open.
+    /// @return subscriptionId The subscription.
+    function _subscribeWithToken(
+        address token,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) internal returns (uint256 subscriptionId) {
+        _approve(token, uint256(runs) * (uint256(feePerRun) + tipPerRun));
+        subscriptionId = subscriptions.createTokenSubscription(
+            token,
+            modelId,
+            modelVersion,
+            interval,
+            0,
+            runs,
+            feePerRun,
+            tipPerRun,
+            runDeadline
+        );
+        _mine[subscriptionId] = true;
+    }
+
     /// @notice Cancels a subscription: runs not yet opened are refunded (`_withdrawRefunds`), open runs still deliver.
     /// @param subscriptionId The subscription.
     function _cancelSubscription(uint256 subscriptionId) internal {
         subscriptions.cancel(subscriptionId);
+    }
+
+    /// @notice Brings this contract's refunds in `token` (cancelled, skipped, missed or reclaimed runs of token
+    /// subscriptions) from the subscriptions contract.
+    /// @param token The token.
+    /// @return amount The amount received (0 when nothing was credited).
+    function _withdrawTokenRefunds(address token) internal returns (uint256 amount) {
+        if (subscriptions.tokenCreditOf(address(this), token) == 0) return 0;
+        return subscriptions.withdrawToken(token);
     }
 
     /// @notice Brings this contract's refunds (cancelled, skipped, missed or reclaimed runs) from the subscriptions
@@ -106,5 +154,17 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     function _withdrawRefunds() internal returns (uint256 amount) {
         if (subscriptions.creditOf(address(this)) == 0) return 0;
         return subscriptions.withdraw();
+    }
+
+    /// @dev `token.approve(subscriptions, amount)` for tokens that return a bool and for those that return nothing
+    /// (USDT-style), without a dependency: zero first, as such tokens require.
+    function _approve(address token, uint256 amount) private {
+        _call(token, abi.encodeWithSelector(0x095ea7b3, address(subscriptions), 0));
+        _call(token, abi.encodeWithSelector(0x095ea7b3, address(subscriptions), amount));
+    }
+
+    function _call(address token, bytes memory data) private {
+        (bool ok, bytes memory ret) = token.call(data);
+        if (!ok || (ret.length != 0 && !abi.decode(ret, (bool)))) revert TokenApproveFailed(token);
     }
 }

@@ -21,6 +21,8 @@ interface IInferenceSubscriptions {
     /// @param cancelled Whether the owner cancelled it.
     /// @param feePerRun Each run's job fee (wei).
     /// @param tipPerRun Paid to whoever opens a run (wei).
+    /// @param feeToken The ERC-20 token the escrow, fees and tips are in (`feePerRun` and `tipPerRun` in its units),
+    /// or the zero address for ETH.
     struct Subscription {
         address owner;
         uint32 modelId;
@@ -33,6 +35,7 @@ interface IInferenceSubscriptions {
         bool cancelled;
         uint96 feePerRun;
         uint96 tipPerRun;
+        address feeToken;
     }
 
     /// @notice Emitted when a subscription is created.
@@ -58,6 +61,10 @@ interface IInferenceSubscriptions {
         uint96 tipPerRun,
         uint32 runDeadline
     );
+    /// @notice Emitted with `SubscriptionCreated` for a subscription paid in an ERC-20 token.
+    /// @param subscriptionId The subscription.
+    /// @param token The token (fees and tips are in its units).
+    event SubscriptionFeeToken(uint256 indexed subscriptionId, address indexed token);
     /// @notice Emitted when runs are added.
     /// @param subscriptionId The subscription.
     /// @param runs The runs paid for now.
@@ -109,6 +116,11 @@ interface IInferenceSubscriptions {
     /// @param account The account.
     /// @param amount Wei sent.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice Emitted when an account withdraws its credit in a token.
+    /// @param account The account.
+    /// @param token The token.
+    /// @param amount The amount sent.
+    event TokenWithdrawn(address indexed account, address indexed token, uint256 amount);
 
     /// @notice Thrown when a subscription parameter is unusable.
     /// @param name The parameter.
@@ -118,6 +130,14 @@ interface IInferenceSubscriptions {
     /// @param expected Wei required (`runs * (feePerRun + tipPerRun)`).
     /// @param sent Wei sent.
     error WrongEscrow(uint256 expected, uint256 sent);
+    /// @notice Thrown when a token subscription's escrow did not arrive in full (a fee-on-transfer or rebasing token):
+    /// the market would be owed more than it holds, so such tokens are refused at creation and top-up.
+    /// @param token The token.
+    /// @param expected The amount pulled.
+    /// @param received What the contract's balance grew by.
+    error TokenAmountNotReceived(address token, uint256 expected, uint256 received);
+    /// @notice Thrown when a token-moving function is entered again from inside a token call.
+    error Reentered();
     /// @notice Thrown for a subscription id that does not exist.
     /// @param subscriptionId The id.
     error UnknownSubscription(uint256 subscriptionId);
@@ -180,7 +200,34 @@ interface IInferenceSubscriptions {
         uint32 runDeadline
     ) external payable returns (uint256 subscriptionId);
 
-    /// @notice Pays for `runs` more runs (anyone may): `msg.value == runs * (feePerRun + tipPerRun)`.
+    /// @notice Creates a subscription paid in an ERC-20 token (fees and tips in its units), like `createSubscription`:
+    /// pulls `runs * (feePerRun + tipPerRun)` of `token` from the caller (approve it first) and refuses a token whose
+    /// transfer delivers less (`TokenAmountNotReceived`) or that has no code. Each run's job is an ERC-20 job of the
+    /// market (`openTokenJobWithInputs`).
+    /// @param token The token.
+    /// @param modelId A registered model whose current version takes public inputs.
+    /// @param modelVersion The version the caller checked.
+    /// @param interval Seconds between runs (>= 60).
+    /// @param start When run 0's interval begins (0: now).
+    /// @param runs Runs to pay for.
+    /// @param feePerRun Each run's job fee, in the token's units.
+    /// @param tipPerRun Paid to each run's opener, in the token's units.
+    /// @param runDeadline Seconds each run's job stays open.
+    /// @return subscriptionId The new id.
+    function createTokenSubscription(
+        address token,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 start,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) external returns (uint256 subscriptionId);
+
+    /// @notice Pays for `runs` more runs (anyone may): `msg.value == runs * (feePerRun + tipPerRun)`, or for a token
+    /// subscription that amount of its token pulled from the caller (and no ETH).
     /// @param subscriptionId The subscription (not cancelled).
     /// @param runs Runs to add (> 0).
     function topUp(uint256 subscriptionId, uint32 runs) external payable;
@@ -218,6 +265,11 @@ interface IInferenceSubscriptions {
     /// @return amount Wei sent.
     function withdraw() external returns (uint256 amount);
 
+    /// @notice Sends the caller's credit in a token (tips and refunds of token subscriptions).
+    /// @param token The token.
+    /// @return amount The amount sent.
+    function withdrawToken(address token) external returns (uint256 amount);
+
     /// @notice A subscription.
     /// @param subscriptionId The id.
     /// @return subscription Its record.
@@ -241,7 +293,13 @@ interface IInferenceSubscriptions {
     /// @return amount The credit.
     function creditOf(address account) external view returns (uint256 amount);
 
-    /// @notice Wei held for a subscription's runs not yet opened: `(runs - nextRun) * (feePerRun + tipPerRun)`, 0 once
+    /// @notice What an account can withdraw in a token.
+    /// @param account The account.
+    /// @param token The token.
+    /// @return amount The credit.
+    function tokenCreditOf(address account, address token) external view returns (uint256 amount);
+
+    /// @notice What is held (wei, or units of its token) for a subscription's runs not yet opened: `(runs - nextRun) * (feePerRun + tipPerRun)`, 0 once
     /// cancelled.
     /// @param subscriptionId The subscription.
     /// @return amount The escrow.

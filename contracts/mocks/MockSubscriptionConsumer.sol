@@ -44,6 +44,23 @@ contract MockSubscriptionConsumer is SubscriptionConsumer {
         return _subscribe(modelId, modelVersion, interval, runs, feePerRun, tipPerRun, runDeadline);
     }
 
+    function subscribeWithToken(
+        address token,
+        uint256 modelId,
+        uint256 modelVersion,
+        uint32 interval,
+        uint32 runs,
+        uint96 feePerRun,
+        uint96 tipPerRun,
+        uint32 runDeadline
+    ) external returns (uint256) {
+        return _subscribeWithToken(token, modelId, modelVersion, interval, runs, feePerRun, tipPerRun, runDeadline);
+    }
+
+    function withdrawTokenRefunds(address token) external returns (uint256) {
+        return _withdrawTokenRefunds(token);
+    }
+
     function cancel(uint256 subscriptionId) external {
         _cancelSubscription(subscriptionId);
     }

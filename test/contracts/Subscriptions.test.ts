@@ -271,3 +271,115 @@ describe("InferenceSubscriptions", function () {
 function anyRun() {
   return (v: bigint) => v >= 0n;
 }
+
+describe("InferenceSubscriptions paid in an ERC-20 token", function () {
+  const UNIT = 10n ** 6n; // a 6-decimal token
+  const TFEE = 5n * UNIT;
+  const TTIP = UNIT / 2n;
+
+  async function tokenFixture() {
+    const s = await subscriptionsFixture();
+    const token = await (await ethers.getContractFactory("MockERC20")).deploy("Stable", "STB");
+    const consumerAddr = await s.consumer.getAddress();
+    await token.mint(consumerAddr, 1000n * UNIT);
+    const asConsumer = await ethers.getImpersonatedSigner(consumerAddr);
+    await ethers.provider.send("hardhat_setBalance", [consumerAddr, "0x56BC75E2D63100000"]);
+    /** The consumer subscribes through its base contract's `_subscribeWithToken` (it approves exactly the escrow). */
+    const create = async (runs: number, t: { getAddress(): Promise<string> } = token) => {
+      const args = [await t.getAddress(), s.modelId, 1n, HOUR, runs, TFEE, TTIP, RUN_DEADLINE] as const;
+      const id = await s.consumer.subscribeWithToken.staticCall(...args);
+      await s.consumer.subscribeWithToken(...args);
+      return id;
+    };
+    return { ...s, token, asConsumer, create };
+  }
+
+  /** The contract's token balance equals the token subscriptions' escrow plus every token credit. */
+  async function expectTokenSolvent(t: Awaited<ReturnType<typeof tokenFixture>>, ids: bigint[], accounts: string[]) {
+    let owed = 0n;
+    for (const id of ids) owed += await t.subs.escrowOf(id);
+    for (const a of accounts) owed += await t.subs.tokenCreditOf(a, await t.token.getAddress());
+    expect(await t.token.balanceOf(await t.subs.getAddress())).to.equal(owed);
+  }
+
+  it("escrows the token, opens each run as a token job of the market, pays the prover, tips and refunds in the token", async function () {
+    const t = await loadFixture(tokenFixture);
+    const tokenAddr = await t.token.getAddress();
+    const consumer = await t.consumer.getAddress();
+    const id = await t.create(3);
+    expect((await t.subs.getSubscription(id)).feeToken).to.equal(tokenAddr);
+    expect(await t.token.balanceOf(await t.subs.getAddress())).to.equal(3n * (TFEE + TTIP));
+    const j0 = await t.open(id);
+    expect(await t.jobs.feeTokenOf(j0)).to.equal(tokenAddr);
+    expect((await t.jobs.getJob(j0)).escrow).to.equal(TFEE);
+    expect(await t.subs.tokenCreditOf(t.stranger.address, tokenAddr)).to.equal(TTIP);
+    expect(await t.subs.creditOf(t.stranger.address)).to.equal(0n);
+    await expect(t.deliver(j0, 3n)).to.emit(t.consumer, "Received");
+    expect(await t.jobs.tokenBalanceOf(t.prover.address, tokenAddr)).to.equal(TFEE);
+    // run 1 skipped (the view reverts): its fee back to the owner in the token
+    await time.increase(HOUR);
+    await t.consumer.setMode(1);
+    await expect(t.subs.connect(t.stranger).openRun(id)).to.emit(t.subs, "RunSkipped").withArgs(id, 1n, 1);
+    await t.consumer.setMode(0);
+    // run 2 expires unfulfilled and is reclaimed in the token
+    await time.increase(HOUR);
+    const j2 = await t.open(id);
+    await time.increase(RUN_DEADLINE + 1);
+    await expect(t.subs.reclaimRun(j2)).to.emit(t.subs, "RunReclaimed").withArgs(id, 2n, j2, TFEE);
+    expect(await t.subs.tokenCreditOf(consumer, tokenAddr)).to.equal(2n * TFEE);
+    await expectTokenSolvent(t, [id], [consumer, t.stranger.address]);
+    await expect(t.subs.connect(t.stranger).withdrawToken(tokenAddr))
+      .to.emit(t.subs, "TokenWithdrawn")
+      .withArgs(t.stranger.address, tokenAddr, 3n * TTIP);
+    expect(await t.token.balanceOf(t.stranger.address)).to.equal(3n * TTIP);
+    await expectTokenSolvent(t, [id], [consumer, t.stranger.address]);
+  });
+
+  it("tops up and cancels in the token; refuses ETH with a token top-up, a token without code and a fee-on-transfer token", async function () {
+    const t = await loadFixture(tokenFixture);
+    const tokenAddr = await t.token.getAddress();
+    const consumer = await t.consumer.getAddress();
+    const id = await t.create(2);
+    await t.token.mint(t.stranger.address, 100n * UNIT);
+    await t.token.connect(t.stranger).approve(await t.subs.getAddress(), ethers.MaxUint256);
+    await expect(t.subs.connect(t.stranger).topUp(id, 1, { value: 1n }))
+      .to.be.revertedWithCustomError(t.subs, "WrongEscrow")
+      .withArgs(0n, 1n);
+    await expect(t.subs.connect(t.stranger).topUp(id, 2)).to.emit(t.subs, "SubscriptionToppedUp").withArgs(id, 4n);
+    expect(await t.token.balanceOf(t.stranger.address)).to.equal(100n * UNIT - 2n * (TFEE + TTIP));
+    await t.open(id);
+    await expect(t.consumer.cancel(id))
+      .to.emit(t.subs, "SubscriptionCancelled")
+      .withArgs(id, 3n * (TFEE + TTIP));
+    expect(await t.subs.tokenCreditOf(consumer, tokenAddr)).to.equal(3n * (TFEE + TTIP));
+    await expectTokenSolvent(t, [id], [consumer, t.stranger.address]);
+
+    const c = t.subs.connect(t.asConsumer);
+    await expect(t.consumer.subscribeWithToken(t.stranger.address, t.modelId, 1n, HOUR, 1, TFEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(t.subs, "InvalidSubscriptionParameter")
+      .withArgs("token", BigInt(t.stranger.address));
+    await expect(c.createTokenSubscription(t.stranger.address, t.modelId, 1n, HOUR, 0, 1, TFEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(t.subs, "InvalidSubscriptionParameter")
+      .withArgs("token", BigInt(t.stranger.address));
+    const fot = await (await ethers.getContractFactory("MockFeeOnTransferToken")).deploy(100); // 1% kept by the token
+    await fot.mint(consumer, 1000n * UNIT);
+    await expect(t.consumer.subscribeWithToken(await fot.getAddress(), t.modelId, 1n, HOUR, 1, TFEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(t.subs, "TokenAmountNotReceived")
+      .withArgs(await fot.getAddress(), TFEE, TFEE - TFEE / 100n);
+  });
+
+  it("a token that blocks the market's pull skips the run (fee back to the owner, tip to the opener): nobody loses to it for free", async function () {
+    const t = await loadFixture(tokenFixture);
+    const blk = await (await ethers.getContractFactory("MockBlocklistToken")).deploy();
+    const consumer = await t.consumer.getAddress();
+    await blk.mint(consumer, 1000n * UNIT);
+    const id = await t.create(2, blk);
+    await blk.setBlocked(await t.jobs.getAddress(), true);
+    await expect(t.subs.connect(t.stranger).openRun(id)).to.emit(t.subs, "RunSkipped").withArgs(id, 0n, 3);
+    expect(await t.subs.tokenCreditOf(consumer, await blk.getAddress())).to.equal(TFEE);
+    expect(await t.subs.tokenCreditOf(t.stranger.address, await blk.getAddress())).to.equal(TTIP);
+    await blk.setBlocked(await t.jobs.getAddress(), false);
+    await time.increase(HOUR);
+    expect(await t.open(id)).to.be.greaterThan(0n);
+  });
+});
