@@ -48,7 +48,8 @@ const openKey = (id: string, run: number, attempt: number): string => `openRun:$
 
 export class SubscriptionKeeper {
   private readonly watched = new Map<string, Watched>();
-  private busy?: Promise<void>;
+  /** The work under way per subscription (deciding, or an opening waiting for its receipt), by id. */
+  private readonly tasks = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly ctx: NodeContext,
@@ -168,17 +169,24 @@ export class SubscriptionKeeper {
     for (const rec of put) this.refresh(rec, ["reorganisation"]);
   }
 
-  /** Starts deciding and opening (at most one pass at a time, never blocking the watcher's tick). */
+  /**
+   * Starts deciding and opening, one task per subscription at a time, never blocking the watcher's tick: an opening
+   * waiting for its receipt holds only its own subscription.
+   */
   step(): void {
-    if (this.busy || !this.ctx.running) return;
-    this.busy = this.work()
-      .catch((e: unknown) => this.ctx.log("subscriptions_error", { error: errMsg(e) }))
-      .finally(() => (this.busy = undefined));
+    for (const [id, w] of this.watched) {
+      if (!this.ctx.running) return;
+      if (this.tasks.has(id) || w.rec.cancelled) continue;
+      const t = this.work(w)
+        .catch((e: unknown) => this.ctx.log("subscription_error", { subscriptionId: id, error: errMsg(e) }))
+        .finally(() => this.tasks.delete(id));
+      this.tasks.set(id, t);
+    }
   }
 
-  /** Resolves when the pass under way (if any) has ended. */
+  /** Resolves when the tasks under way have ended. */
   async idle(): Promise<void> {
-    await this.busy;
+    await Promise.all([...this.tasks.values()]);
   }
 
   /**
@@ -238,7 +246,8 @@ export class SubscriptionKeeper {
       events,
     };
     this.ctx.log(rec.cancelled ? "subscription_cancelled" : w ? "subscription_updated" : "subscription_seen", fields);
-    this.watched.set(rec.subscriptionId, { rec, doneBelow: w?.doneBelow ?? 0, nextAt: 0 });
+    if (!w) this.watched.set(rec.subscriptionId, { rec, doneBelow: 0, nextAt: 0 });
+    else Object.assign(w, { rec, verdict: undefined, reason: undefined, retryAt: undefined, nextAt: 0 }); // a task may hold it
   }
 
   /** The chain's clock now: the latest block's time plus the time since it was first seen. */
@@ -246,13 +255,9 @@ export class SubscriptionKeeper {
     return this.ctx.chainTime + Math.floor((Date.now() - this.ctx.chainTimeSeenAt) / 1000);
   }
 
-  private async work(): Promise<void> {
-    for (const w of [...this.watched.values()]) {
-      if (!this.ctx.running) return;
-      if (w.rec.cancelled) continue;
-      if (w.verdict === undefined && (w.retryAt === undefined || Date.now() >= w.retryAt)) await this.decide(w);
-      if (w.verdict === "serve") await this.consider(w);
-    }
+  private async work(w: Watched): Promise<void> {
+    if (w.verdict === undefined && (w.retryAt === undefined || Date.now() >= w.retryAt)) await this.decide(w);
+    if (w.verdict === "serve") await this.consider(w);
   }
 
   /** Whether this node serves the subscription's runs: the policy of a job on its model version and fee. */
