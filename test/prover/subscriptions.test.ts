@@ -7,7 +7,8 @@ import {
   type ScheduledForecaster,
   ScheduledForecaster__factory,
 } from "../../typechain-types";
-import { deploySubscriptions } from "../../scripts/chain/system";
+import { deploySubscriptions, deploySystem } from "../../scripts/chain/system";
+import { configFromEnv } from "../../scripts/apps/prover/config";
 import { type BuiltModel, buildModel, loadFloatModel } from "../../scripts/pipelines/build";
 import { loadSeattleTempMax } from "../../scripts/pipelines/datasets";
 import { inferQuantized } from "../../scripts/formats/quantized-model";
@@ -207,5 +208,46 @@ describe("prover nodes: subscriptions", function () {
     expect(second.log.records.filter((r) => r.event === "tx_sent" && String(r.key).startsWith(`openRun:${d.id}:1`))).to.have.length(1);
     await second.stop();
     node = undefined;
+  });
+
+  it("bad subscription configuration is one line naming the variable and the fix", async function () {
+    const env = {
+      PROVER_RPC_URL: "http://127.0.0.1:8545",
+      PROVER_PRIVATE_KEY: `0x${"11".repeat(32)}`,
+      PROVER_JOBS_ADDRESS: m.jobsAddress,
+      PROVER_STATE_DIR: "/tmp/state",
+      PROVER_SERVE: "all",
+    };
+    const address = await subs.getAddress();
+    expect(configFromEnv(env).subscriptions).to.equal(undefined);
+    expect(configFromEnv({ ...env, PROVER_SUBSCRIPTIONS_ADDRESS: address.toLowerCase() }).subscriptions).to.deep.equal({ address });
+    expect(configFromEnv({ ...env, PROVER_SUBSCRIPTIONS_ADDRESS: address, PROVER_MIN_TIP_WEI: "0" }).subscriptions).to.deep.equal({
+      address,
+      minTipWei: 0n,
+    });
+    expect(() => configFromEnv({ ...env, PROVER_SUBSCRIPTIONS_ADDRESS: "0x1234" })).to.throw(
+      /^PROVER_SUBSCRIPTIONS_ADDRESS 0x1234: not an address; export the address of the InferenceSubscriptions contract/,
+    );
+    expect(() => configFromEnv({ ...env, PROVER_SUBSCRIPTIONS_ADDRESS: address, PROVER_MIN_TIP_WEI: "1e15" })).to.throw(
+      /^PROVER_MIN_TIP_WEI must be a decimal number of wei, got "1e15": fix or unset it$/,
+    );
+    expect(() => configFromEnv({ ...env, PROVER_MIN_TIP_WEI: "1000" })).to.throw(
+      /^PROVER_MIN_TIP_WEI is set but PROVER_SUBSCRIPTIONS_ADDRESS is not: export PROVER_SUBSCRIPTIONS_ADDRESS=.* or unset PROVER_MIN_TIP_WEI$/,
+    );
+
+    // at start: no contract there, a contract that is not InferenceSubscriptions, one beside another market
+    const other = await deploySystem(m.wallet(0));
+    const elsewhere = await deploySubscriptions(m.wallet(0), other.jobs);
+    const cases: Array<[string, RegExp]> = [
+      ["0x000000000000000000000000000000000000dEaD", /^PROVER_SUBSCRIPTIONS_ADDRESS 0x0+dEaD: no contract there on chain 31337: export the address/],
+      [m.jobsAddress, /^PROVER_SUBSCRIPTIONS_ADDRESS 0x[0-9a-fA-F]{40}: the contract there is not an InferenceSubscriptions: export/],
+      [await elsewhere.getAddress(), /: its runs go to the market 0x[0-9a-fA-F]{40}, not PROVER_JOBS_ADDRESS: export/],
+    ];
+    for (const [addr, error] of cases) {
+      const n = inProcessNode(m, 8, "bad-subscriptions", { subscriptions: { address: addr } });
+      let msg = "";
+      await n.start().catch((e: Error) => (msg = e.message));
+      expect(msg, addr).to.match(error);
+    }
   });
 });
