@@ -239,7 +239,10 @@ describe("prover nodes: subscriptions", function () {
     const other = await deploySystem(m.wallet(0));
     const elsewhere = await deploySubscriptions(m.wallet(0), other.jobs);
     const cases: Array<[string, RegExp]> = [
-      ["0x000000000000000000000000000000000000dEaD", /^PROVER_SUBSCRIPTIONS_ADDRESS 0x0+dEaD: no contract there on chain 31337: export the address/],
+      [
+        "0x000000000000000000000000000000000000dEaD",
+        /^PROVER_SUBSCRIPTIONS_ADDRESS 0x0+dEaD: no contract there on chain 31337: export the address/,
+      ],
       [m.jobsAddress, /^PROVER_SUBSCRIPTIONS_ADDRESS 0x[0-9a-fA-F]{40}: the contract there is not an InferenceSubscriptions: export/],
       [await elsewhere.getAddress(), /: its runs go to the market 0x[0-9a-fA-F]{40}, not PROVER_JOBS_ADDRESS: export/],
     ];

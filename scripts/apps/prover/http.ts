@@ -91,12 +91,18 @@ export function prometheusText(s: StatusSnapshot): string {
     family("zkml_prover_subscription_runs_opened_total", "counter", "Subscription runs this node opened (openRun opened the job).", [
       ["", m.runsOpened],
     ]),
-    family("zkml_prover_subscription_runs_skipped_total", "counter", "Openings of this node that ended in RunSkipped (tip still credited).", [
-      ["", m.runsSkipped],
-    ]),
-    family("zkml_prover_subscription_open_races_lost_total", "counter", "Openings lost to another opener (RunNotDue): logged, not retried.", [
-      ["", m.openRacesLost],
-    ]),
+    family(
+      "zkml_prover_subscription_runs_skipped_total",
+      "counter",
+      "Openings of this node that ended in RunSkipped (tip still credited).",
+      [["", m.runsSkipped]],
+    ),
+    family(
+      "zkml_prover_subscription_open_races_lost_total",
+      "counter",
+      "Openings lost to another opener (RunNotDue): logged, not retried.",
+      [["", m.openRacesLost]],
+    ),
     family("zkml_prover_subscription_runs_declined_total", "counter", "Due runs not opened: tip below the node's minimum.", [
       ["", m.runsDeclined],
     ]),

@@ -268,7 +268,8 @@ export class SubscriptionKeeper {
     const modelFee = cfg.policy.minFeeWei.get(r.modelId);
     let reason: string | undefined;
     if (fee < cfg.minFeeWei) reason = `feePerRun ${fee} below the minimum ${cfg.minFeeWei}`;
-    else if (modelFee !== undefined && fee < modelFee) reason = `feePerRun ${fee} below this node's minimum ${modelFee} for model ${r.modelId}`;
+    else if (modelFee !== undefined && fee < modelFee)
+      reason = `feePerRun ${fee} below this node's minimum ${modelFee} for model ${r.modelId}`;
     else {
       const match = await this.serving.match(r.modelId, r.modelVersion);
       if (!match.model && match.retryAt !== undefined) {
@@ -348,7 +349,12 @@ export class SubscriptionKeeper {
       return;
     }
     if (key !== openKey(r.subscriptionId, run, 0))
-      log("run_open_again", { subscriptionId: r.subscriptionId, run, key, reason: "an earlier opening of ours was mined but the run is still due" });
+      log("run_open_again", {
+        subscriptionId: r.subscriptionId,
+        run,
+        key,
+        reason: "an earlier opening of ours was mined but the run is still due",
+      });
     let receipt: TransactionReceipt;
     try {
       receipt = await txs.send(key, this.address, data);
@@ -390,9 +396,22 @@ export class SubscriptionKeeper {
    * Books a mined opening of this node: the job it opened (or the skip), with its gas; a reverted one was a race lost
    * to another opener (the run is no longer due) or is tried again under the next key (at most MAX_OPEN_ATTEMPTS).
    */
-  private async booked(id: string, run: number, key: string, r: TransactionReceipt, w: Watched | undefined, resumed: boolean): Promise<void> {
+  private async booked(
+    id: string,
+    run: number,
+    key: string,
+    r: TransactionReceipt,
+    w: Watched | undefined,
+    resumed: boolean,
+  ): Promise<void> {
     const { log, metrics } = this.ctx;
-    const gas = { tx: r.hash, gasUsed: r.gasUsed, gasPriceWei: r.gasPrice, costWei: r.gasUsed * (r.gasPrice ?? 0n), ...(resumed ? { resumed } : {}) };
+    const gas = {
+      tx: r.hash,
+      gasUsed: r.gasUsed,
+      gasPriceWei: r.gasPrice,
+      costWei: r.gasUsed * (r.gasPrice ?? 0n),
+      ...(resumed ? { resumed } : {}),
+    };
     if (r.status !== 1) {
       const won = await this.winner(id, run, r.blockNumber);
       if (won && won !== this.ctx.address) {
