@@ -178,7 +178,10 @@ export class SubscriptionKeeper {
       if (!this.ctx.running) return;
       if (this.tasks.has(id) || w.rec.cancelled) continue;
       const t = this.work(w)
-        .catch((e: unknown) => this.ctx.log("subscription_error", { subscriptionId: id, error: errMsg(e) }))
+        .catch((e: unknown) =>
+          // stopping: an opening waiting for its receipt is recorded, and resumed (same bytes) at the next start
+          this.ctx.log(this.ctx.running ? "subscription_error" : "subscription_interrupted", { subscriptionId: id, error: errMsg(e) }),
+        )
         .finally(() => this.tasks.delete(id));
       this.tasks.set(id, t);
     }
