@@ -38,6 +38,8 @@
  * | PROVER_BATCH_MAX | results per `submitResults` transaction (1..32; 1: each alone with `submitResult`) | 1 |
  * | PROVER_BATCH_WAIT_MS | longest a proved result waits for others of its verifier | 30000 |
  * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
+ * | PROVER_SUBSCRIPTIONS_ADDRESS | InferenceSubscriptions beside the market: open the due runs of the subscriptions it serves | unset: no subscriptions |
+ * | PROVER_MIN_TIP_WEI | open a run only when its tipPerRun is at least this (0: whenever the node serves the run) | the opening's estimated gas cost at the current gas price |
  */
 import { getAddress } from "ethers";
 import { DEFAULT_RETRY, type RetryOptions, parseRpcUrls } from "../../chain/rpc";
@@ -103,6 +105,12 @@ export interface ProverNodeConfig {
    * sent at once. `max` 1 (default): every result is sent alone with `submitResult`.
    */
   batch?: { max: number; waitMs: number; marginS: number };
+  /**
+   * Subscriptions (docs/prover.md, "Subscriptions"): the `InferenceSubscriptions` contract beside the market whose due
+   * runs this node opens, for the subscriptions whose model version and fee it would serve; and the least `tipPerRun`
+   * for which it opens one (default: the opening's estimated gas times the current gas price; 0: every served run).
+   */
+  subscriptions?: { address: string; minTipWei?: bigint };
 }
 
 /** Defaults of the optional settings (also used by ProverNode). */
@@ -125,6 +133,7 @@ const EXAMPLE: Record<string, string> = {
   PROVER_JOBS_ADDRESS: "<contracts.InferenceJobs.address of deployments/<network>.json>",
   PROVER_STATE_DIR: "./state/node1",
   PROVER_SERVE: "all (or model ids and owner addresses: 3,0xabc...)",
+  PROVER_SUBSCRIPTIONS_ADDRESS: "<address of the InferenceSubscriptions contract deployed beside this market>",
 };
 
 function req(env: NodeJS.ProcessEnv, name: string): string {
@@ -207,7 +216,30 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
       : {}),
     ...(env.PROVER_HEALTH_STALE_MS ? { healthStaleMs: int(env, "PROVER_HEALTH_STALE_MS", 30_000, 100) } : {}),
     batch: batchConfig(env),
+    ...subscriptionsConfig(env),
   };
+}
+
+/** PROVER_SUBSCRIPTIONS_ADDRESS and PROVER_MIN_TIP_WEI (docs/prover.md, "Subscriptions"). */
+function subscriptionsConfig(env: NodeJS.ProcessEnv): { subscriptions?: { address: string; minTipWei?: bigint } } {
+  const raw = env.PROVER_SUBSCRIPTIONS_ADDRESS;
+  const minTipWei = wei(env, "PROVER_MIN_TIP_WEI");
+  if (raw === undefined || raw === "") {
+    if (minTipWei !== undefined)
+      throw new Error(
+        `PROVER_MIN_TIP_WEI is set but PROVER_SUBSCRIPTIONS_ADDRESS is not: export PROVER_SUBSCRIPTIONS_ADDRESS=${EXAMPLE.PROVER_SUBSCRIPTIONS_ADDRESS} or unset PROVER_MIN_TIP_WEI`,
+      );
+    return {};
+  }
+  let address: string;
+  try {
+    address = getAddress(raw);
+  } catch {
+    throw new Error(
+      `PROVER_SUBSCRIPTIONS_ADDRESS ${raw}: not an address; export the address of the InferenceSubscriptions contract beside this market, or unset it`,
+    );
+  }
+  return { subscriptions: { address, ...(minTipWei !== undefined ? { minTipWei } : {}) } };
 }
 
 function portOf(env: NodeJS.ProcessEnv): number {

@@ -29,6 +29,8 @@ export interface StatusSnapshot {
   scannedBlock?: number;
   /** Results waiting in a batch queue. */
   queued: number;
+  /** Subscriptions whose due runs this node opens (PROVER_SUBSCRIPTIONS_ADDRESS set), else undefined. */
+  subscriptionsWatched?: number;
   /** The IPFS peers this node keeps (PROVER_IPFS_PEERS): connected or not, failed redials. */
   ipfsPeers?: { addr: string; connected: boolean; failures: number; drops: number }[];
 }
@@ -86,7 +88,32 @@ export function prometheusText(s: StatusSnapshot): string {
       ["", m.rpcRetries],
     ]),
     family("zkml_prover_reorgs_total", "counter", "Chain reorganisations detected under the scanned blocks.", [["", m.reorgs]]),
+    family("zkml_prover_subscription_runs_opened_total", "counter", "Subscription runs this node opened (openRun opened the job).", [
+      ["", m.runsOpened],
+    ]),
+    family(
+      "zkml_prover_subscription_runs_skipped_total",
+      "counter",
+      "Openings of this node that ended in RunSkipped (tip still credited).",
+      [["", m.runsSkipped]],
+    ),
+    family(
+      "zkml_prover_subscription_open_races_lost_total",
+      "counter",
+      "Openings lost to another opener (RunNotDue): logged, not retried.",
+      [["", m.openRacesLost]],
+    ),
+    family("zkml_prover_subscription_runs_declined_total", "counter", "Due runs not opened: tip below the node's minimum.", [
+      ["", m.runsDeclined],
+    ]),
     family("zkml_prover_batch_queued", "gauge", "Proved results waiting for their batch.", [["", s.queued]]),
+    ...(s.subscriptionsWatched !== undefined
+      ? [
+          family("zkml_prover_subscriptions_watched", "gauge", "Live subscriptions whose due runs this node opens.", [
+            ["", s.subscriptionsWatched],
+          ]),
+        ]
+      : []),
     family("zkml_prover_rpc_up", "gauge", "1 if the RPC endpoint answered this scrape.", [["", s.chain ? 1 : 0]]),
   ];
   if (s.ipfsPeers?.length)

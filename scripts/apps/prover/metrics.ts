@@ -22,6 +22,14 @@ export interface MetricsSummary {
   earningsWei: bigint;
   rpcRetries: number;
   reorgs: number;
+  /** Subscription runs this node opened whose job the market opened (docs/prover.md, "Subscriptions"). */
+  runsOpened: number;
+  /** Openings of this node that ended in RunSkipped (the consumer's view or the market refused; tip still credited). */
+  runsSkipped: number;
+  /** Openings lost to another opener (RunNotDue at estimation or on chain): logged, never retried. */
+  openRacesLost: number;
+  /** Due runs this node did not open because their tip is below its minimum (PROVER_MIN_TIP_WEI or the gas cost). */
+  runsDeclined: number;
 }
 
 /** The q-quantile (0..1) of `xs` by nearest rank; 0 for an empty list. */
@@ -55,6 +63,11 @@ export class Metrics {
   rpcRetries = 0;
   /** Chain reorganisations detected (scripts/apps/prover/watcher.ts, checkReorg). */
   reorgs = 0;
+  /** Subscription openings (scripts/apps/prover/subscriptions.ts): jobs opened, skips, races lost, runs declined. */
+  runsOpened = 0;
+  runsSkipped = 0;
+  openRacesLost = 0;
+  runsDeclined = 0;
   /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
   /** Cumulative histogram of every proving time: counts per PROVING_BUCKETS bound (le), then +Inf; and the sum. */
@@ -98,6 +111,10 @@ export class Metrics {
       earningsWei: this.earningsWei,
       rpcRetries: this.rpcRetries,
       reorgs: this.reorgs,
+      runsOpened: this.runsOpened,
+      runsSkipped: this.runsSkipped,
+      openRacesLost: this.openRacesLost,
+      runsDeclined: this.runsDeclined,
     };
   }
 }

@@ -4,7 +4,8 @@
  * Each tick it (1) scans JobOpened / JobFulfilled / JobReclaimed logs from its last processed block (catch-up after a
  * restart and live watching are the same loop), (2) tops up its stake if needed, and (3) starts at most
  * `concurrency` jobs through the pipeline below; every step is recorded in the store before the next one, so a node
- * killed anywhere restarts where it was (docs/prover.md):
+ * killed anywhere restarts where it was (docs/prover.md). With a subscriptions contract configured it also opens the
+ * due runs of the subscriptions it serves (subscriptions.ts); each opened run is then a job like any other:
  *
  *   new -> (fee >= minFee, registry version == its published bundle, fetched and verified once, input at inputURI matches inputCommitment)
  *       -> claim (bond from stake; a live claim by another prover: waiting until its lease ends, then take over)
@@ -32,6 +33,7 @@ import { ProofPool } from "./pool";
 import { ModelServing } from "./serving";
 import { Settlement } from "./settlement";
 import { type JobRecord, type JobState, ProverStore, TERMINAL } from "./store";
+import { SubscriptionKeeper } from "./subscriptions";
 import { DEFAULT_TX_OPTIONS, TxSender } from "./tx";
 import { ChainWatcher } from "./watcher";
 
@@ -52,6 +54,7 @@ interface NodeParts {
   settlement: Settlement;
   pipeline: JobPipeline;
   watcher: ChainWatcher;
+  keeper?: SubscriptionKeeper;
 }
 
 export class ProverNode {
@@ -110,6 +113,7 @@ export class ProverNode {
         `PROVER_JOBS_ADDRESS ${c.jobsAddress}: the contract there is not an InferenceJobs market on chain ${chainId}: ${jobsHint}`,
       );
     }
+    const subs = c.subscriptions ? await SubscriptionKeeper.check(wallet, chainId, c.subscriptions.address, c.jobsAddress) : undefined;
     const startBlock = await provider.getBlockNumber();
     const confirmations = c.confirmations ?? (LOCAL_CHAIN_IDS.has(chainId) ? 0 : DEFAULT_CONFIRMATIONS);
     const store = await ProverStore.open(c.stateDir);
@@ -152,14 +156,17 @@ export class ProverNode {
     const serving = new ModelServing(ctx);
     const settlement = new Settlement(ctx, ledger);
     const pipeline = new JobPipeline(ctx, ledger, serving, settlement);
-    const watcher = new ChainWatcher(ctx, ledger, pipeline, settlement, this.createdAt);
-    this.parts = { ctx, serving, settlement, pipeline, watcher };
+    const keeper = subs ? await SubscriptionKeeper.open(ctx, serving, subs) : undefined;
+    const watcher = new ChainWatcher(ctx, ledger, pipeline, settlement, this.createdAt, keeper);
+    this.parts = { ctx, serving, settlement, pipeline, watcher, keeper };
     await ctx.pool.warm();
     for (const j of await store.jobs()) {
       ctx.records.set(j.jobId, j);
       if (j.settledHash && j.settledBlock !== undefined && j.settledBlock > startBlock - confirmations) ctx.unconfirmed.add(j.jobId);
     }
     const resumed = await ctx.txs.resumePending();
+    // an opening sent before a stop was settled above (same bytes): booked, never sent again
+    for (const r of resumed) if (keeper && r.key.startsWith("openRun:")) await keeper.resumed(r.key, r.receipt);
     this.log("node_started", {
       address: this.address,
       jobs: c.jobsAddress,
@@ -168,6 +175,9 @@ export class ProverNode {
       concurrency: c.concurrency,
       confirmations,
       minFeeWei: c.minFeeWei,
+      ...(keeper
+        ? { subscriptions: keeper.address, minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost", knownSubscriptions: keeper.known }
+        : {}),
       lastBlock: await store.lastBlock(),
       knownJobs: ctx.records.size,
       unfinishedJobs: [...ctx.records.values()].filter((j) => !TERMINAL.has(j.state)).map((j) => `${j.jobId}:${j.state}`),
@@ -212,6 +222,7 @@ export class ProverNode {
       chain,
       scannedBlock: ctx ? await ctx.store.lastBlock().catch(() => undefined) : undefined,
       queued: this.parts?.settlement.queue.size ?? 0,
+      subscriptionsWatched: this.parts?.keeper?.served,
       ipfsPeers: ctx?.ipfsNode?.peerStatus(),
     };
   }
@@ -252,7 +263,7 @@ export class ProverNode {
     p.ctx.running = false;
     await this.status?.close();
     await this.loop;
-    await Promise.race([Promise.all([...p.pipeline.actives]), sleep(timeoutMs)]);
+    await Promise.race([Promise.all([...p.pipeline.actives, p.keeper?.idle()]), sleep(timeoutMs)]);
     await Promise.race([p.settlement.flushBatches(true), sleep(timeoutMs)]);
     await p.ctx.pool.stop();
     await p.ctx.ipfsNode?.stop();

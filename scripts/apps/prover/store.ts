@@ -11,6 +11,9 @@
  * - `job!<jobId padded>`: a {@link JobRecord}.
  * - `tx!<key>`: a {@link TxRecord} (intent + every signed attempt, written before broadcasting).
  * - `refused!<modelId padded>:<version>`: why a published model version was refused (it is never fetched again).
+ * - `meta!subs`: `{address, lastBlock}`: the InferenceSubscriptions contract watched and the last block whose
+ *   subscription events were all recorded (never above `meta!lastBlock`; rewound with it after a reorganisation).
+ * - `sub!<subscriptionId padded>`: a {@link SubscriptionRecord} (the chain's record, re-read at each of its events).
  */
 import * as fs from "fs";
 import { ClassicLevel } from "classic-level";
@@ -75,6 +78,27 @@ export interface JobRecord {
   /** That block's hash. */
   settledHash?: string;
   updatedAt: number;
+}
+
+/**
+ * A subscription of the watched InferenceSubscriptions contract, as the chain had it when the node last read it (at
+ * each of its events; re-read before every opening). Whether the node serves it is decided at each start, from the
+ * policy of that start, and is not stored.
+ */
+export interface SubscriptionRecord {
+  subscriptionId: string;
+  owner: string;
+  modelId: string;
+  modelVersion: number;
+  interval: number;
+  start: number;
+  runs: number;
+  feePerRun: string;
+  tipPerRun: string;
+  runDeadline: number;
+  cancelled: boolean;
+  /** Block of the last event recorded for it (re-read after a reorganisation that drops it). */
+  eventBlock: number;
 }
 
 export interface TxAttempt {
@@ -148,14 +172,50 @@ export class ProverStore {
     return ((await this.db.get("meta!recent")) as { n: number; hash: string }[] | undefined) ?? [];
   }
 
-  /** After a reorganisation: scanning resumes after block `ancestor`, the last block still on the chain. */
+  /**
+   * After a reorganisation: scanning resumes after block `ancestor`, the last block still on the chain (the
+   * subscription events' cursor too, when it is above).
+   */
   async rewind(ancestor: number): Promise<void> {
     const recent = (await this.recentBlocks()).filter((b) => b.n <= ancestor);
     const ops: { type: "put"; key: string; value: unknown }[] = [
       { type: "put", key: "meta!lastBlock", value: ancestor },
       { type: "put", key: "meta!recent", value: recent },
     ];
+    const subs = await this.subscriptionCursor();
+    if (subs && subs.lastBlock > ancestor) ops.push({ type: "put", key: "meta!subs", value: { ...subs, lastBlock: ancestor } });
     await this.db.batch(ops, { sync: true });
+  }
+
+  /** The watched subscriptions contract and the last block whose subscription events were recorded, if any. */
+  async subscriptionCursor(): Promise<{ address: string; lastBlock: number } | undefined> {
+    return (await this.db.get("meta!subs")) as { address: string; lastBlock: number } | undefined;
+  }
+
+  /**
+   * Records subscriptions read at their events and advances the subscription cursor to `lastBlock` in one atomic,
+   * synced write; `forget` are ids whose subscription the chain no longer has (a reorganisation dropped it).
+   */
+  async recordSubscriptions(address: string, subs: SubscriptionRecord[], forget: string[], lastBlock: number): Promise<void> {
+    const ops: ({ type: "del"; key: string } | { type: "put"; key: string; value: unknown })[] = [
+      ...forget.map((id) => ({ type: "del" as const, key: `sub!${pad(id)}` })),
+      ...subs.map((r) => ({ type: "put" as const, key: `sub!${pad(r.subscriptionId)}`, value: r })),
+      { type: "put", key: "meta!subs", value: { address, lastBlock } },
+    ];
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** Forgets every subscription and the cursor (another subscriptions contract is configured now). */
+  async resetSubscriptions(): Promise<void> {
+    const ops: { type: "del"; key: string }[] = [{ type: "del", key: "meta!subs" }];
+    for await (const k of this.db.keys({ gte: "sub!", lt: "sub!~" })) ops.push({ type: "del", key: k });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  async subscriptions(): Promise<SubscriptionRecord[]> {
+    const out: SubscriptionRecord[] = [];
+    for await (const [, v] of this.db.iterator({ gte: "sub!", lt: "sub!~" })) out.push(v as SubscriptionRecord);
+    return out;
   }
 
   /** Forgets a job whose JobOpened a reorganisation dropped; its id's next record gets the next epoch. */

@@ -1,7 +1,8 @@
 /**
  * The chain watcher: the node's polling loop (`run`, one `tick` per poll), the scan of the market's events from the
  * last processed block (catch-up after a restart and live watching are the same loop), reorganisations (`checkReorg`,
- * `recheck`, `confirmSettlements`) and the stake top-up; each tick then flushes due batches and schedules jobs.
+ * `recheck`, `confirmSettlements`) and the stake top-up; each tick then scans the subscription events (when a
+ * subscriptions contract is configured) and starts the openings of due runs, flushes due batches and schedules jobs.
  */
 import { type Log, getAddress } from "ethers";
 import { type NodeContext, errMsg, sleep } from "./context";
@@ -9,6 +10,7 @@ import type { JobPipeline } from "./jobs";
 import { JOB_STATUS, type JobLedger, sameJob } from "./ledger";
 import type { Settlement } from "./settlement";
 import { type JobRecord, TERMINAL } from "./store";
+import type { SubscriptionKeeper } from "./subscriptions";
 
 export class ChainWatcher {
   /** When the last tick completed, and the error of the last failed one (for /health). */
@@ -24,6 +26,8 @@ export class ChainWatcher {
     private readonly pipeline: JobPipeline,
     private readonly settlement: Settlement,
     private lastMetrics: number,
+    /** With PROVER_SUBSCRIPTIONS_ADDRESS: the subscriptions watched in the same loop (scripts/apps/prover/subscriptions.ts). */
+    private readonly keeper?: SubscriptionKeeper,
   ) {}
 
   /** Ticks every `pollMs` while the node runs. */
@@ -58,6 +62,10 @@ export class ChainWatcher {
     await this.checkReorg();
     await this.confirmSettlements(latest.number);
     await this.scan(latest.number - ctx.confirmations);
+    if (this.keeper) {
+      await this.keeper.scan(latest.number - ctx.confirmations);
+      this.keeper.step(); // decides and opens due runs in the background: a pending opening never holds the loop
+    }
     await this.ensureStake();
     await this.settlement.flushBatches();
     this.pipeline.schedule();
@@ -91,6 +99,7 @@ export class ChainWatcher {
       const settled = j.settledBlock !== undefined && j.settledBlock > ancestor;
       if (opened || settled || !TERMINAL.has(j.state)) await this.recheck(j, settled);
     }
+    await this.keeper?.onReorg(ancestor);
     await store.rewind(ancestor);
   }
 
