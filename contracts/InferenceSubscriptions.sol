@@ -320,21 +320,25 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         uint256 before = gasleft();
         address token = s.feeToken;
         uint64 deadline = uint64(block.timestamp + s.runDeadline);
-        bool ok;
+        bool refused;
         if (token == address(0)) {
             try _jobs.openJobWithInputs{value: s.feePerRun}(s.modelId, s.modelVersion, inputs, deadline, true) returns (
                 uint256 id
             ) {
-                (jobId, ok) = (id, true);
-            } catch {}
+                jobId = id;
+            } catch {
+                refused = true;
+            }
         } else {
             try
                 _jobs.openTokenJobWithInputs(token, s.feePerRun, s.modelId, s.modelVersion, inputs, deadline, true)
             returns (uint256 id) {
-                (jobId, ok) = (id, true);
-            } catch {}
+                jobId = id;
+            } catch {
+                refused = true;
+            }
         }
-        if (!ok) {
+        if (refused) {
             // a call starved of gas by its caller is not the subscription's fault: revert the whole opening
             if (gasleft() < SKIP_GAS || gasleft() <= before / 64) revert InsufficientGas(before, gasleft());
             reason = SKIP_MARKET_REFUSED;
@@ -366,8 +370,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         // the last run's job must be able to end before the market's uint32 deadlines run out
         if (first + uint256(interval) * runs + runDeadline > type(uint32).max)
             revert InvalidSubscriptionParameter("runs", runs);
-        due = uint256(runs) * (uint256(feePerRun) + tipPerRun);
-        subscriptionId = _nextId++;
+        (due, subscriptionId) = (uint256(runs) * (uint256(feePerRun) + tipPerRun), _nextId++);
         _subs[subscriptionId] = Subscription({
             owner: msg.sender,
             modelId: uint32(modelId),

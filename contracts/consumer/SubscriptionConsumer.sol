@@ -164,6 +164,8 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     }
 
     function _call(address token, bytes memory data) private {
+        // a low-level call: USDT-style tokens return nothing from approve, which a typed call would refuse
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory ret) = token.call(data);
         if (!ok || (ret.length != 0 && !abi.decode(ret, (bool)))) revert TokenApproveFailed(token);
     }
