@@ -1,6 +1,6 @@
 /**
  * Hardhat Ignition module: the verifier-adapter factory, the ERC-7992 ModelRegistry (which accepts only the
- * factory's adapters) and the InferenceJobs market on top of it.
+ * factory's adapters), the InferenceJobs market on top of it and InferenceSubscriptions beside the market.
  * Parameters (all optional; defaults = DEFAULT_MARKET in scripts/chain/system.ts, docs/market-rules.md):
  * claimBond (wei), leaseDuration (s), slashBps, callbackGasLimit, openWindow (s), deliveryWindow (s).
  * Normally run through `npx hardhat deploy`, which also writes deployments/<network>.json.
@@ -21,7 +21,8 @@ const CoreModule = buildModule(CORE_MODULE_ID, (m) => {
     m.getParameter("openWindow", 300),
     m.getParameter("deliveryWindow", 120),
   ]);
-  return { factory, registry, jobs };
+  const subscriptions = m.contract("InferenceSubscriptions", [jobs]);
+  return { factory, registry, jobs, subscriptions };
 });
 
 export default CoreModule;

@@ -107,12 +107,13 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const { default: CoreModule } = await import("../../../ignition/modules/Core");
   const { modelVerifierModule } = await import("../../../ignition/modules/ModelVerifier");
   const market = DEFAULT_MARKET;
-  const core = await log.stage("deploy VerifierAdapterFactory + ModelRegistry + InferenceJobs (Ignition)", () =>
+  const core = await log.stage("deploy VerifierAdapterFactory + ModelRegistry + InferenceJobs + InferenceSubscriptions (Ignition)", () =>
     hre.ignition.deploy(CoreModule, { deploymentId, defaultSender: deployer.address, parameters: { ZkmlCore: { ...market } } }),
   );
   const factoryAddr = await core.factory.getAddress();
   const registryAddr = await core.registry.getAddress();
   const jobsAddr = await core.jobs.getAddress();
+  const subscriptionsAddr = await core.subscriptions.getAddress();
   const prev = hasRecord(net.name) ? readRecord(net.name) : undefined;
   const sameCore =
     prev?.chainId === net.chainId && prev.ignitionDeploymentId === deploymentId && prev.contracts.InferenceJobs.address === jobsAddr;
@@ -131,6 +132,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     factoryAddr,
     registryAddr,
     jobsAddr,
+    subscriptionsAddr,
     ...verifiers.map((v) => v.verifier),
   ]);
   // Adapters are created by the factory (CREATE2 inside its createAdapter call): their creation is its event.
@@ -210,6 +212,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       VerifierAdapterFactory: info(factoryAddr, sameCore ? prev?.contracts.VerifierAdapterFactory : undefined, []),
       ModelRegistry: coreRegistry,
       InferenceJobs: info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs),
+      InferenceSubscriptions: info(subscriptionsAddr, sameCore ? prev?.contracts.InferenceSubscriptions : undefined, [jobsAddr]),
     },
     models,
     ...(history.length ? { history } : {}),
@@ -232,6 +235,9 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
         : []),
       ["ModelRegistry", rec.contracts.ModelRegistry],
       ["InferenceJobs", rec.contracts.InferenceJobs],
+      ...(rec.contracts.InferenceSubscriptions
+        ? [["InferenceSubscriptions", rec.contracts.InferenceSubscriptions] as [string, DeployedContract]]
+        : []),
       ...verifiers.flatMap((v): [string, DeployedContract, string?][] => [
         [v.b.paths.verifierContract, models[v.name].verifier],
         ["Groth16VerifierAdapter", models[v.name].adapter],
@@ -249,6 +255,10 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       ["VerifierAdapterFactory", `${factoryAddr}${created.has(factoryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["ModelRegistry", `${registryAddr}${created.has(registryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["InferenceJobs", `${jobsAddr}${created.has(jobsAddr.toLowerCase()) ? "" : " (existing)"}`],
+      [
+        "InferenceSubscriptions",
+        `${subscriptionsAddr}${created.has(subscriptionsAddr.toLowerCase()) ? "" : " (existing)"} (PROVER_SUBSCRIPTIONS_ADDRESS)`,
+      ],
       ...verifiers.flatMap((v): [string, string][] => [
         [`${v.name} verifier`, `${v.verifier} (${v.b.paths.verifierContract})`],
         [`${v.name} adapter`, v.adapter],

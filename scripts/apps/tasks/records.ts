@@ -83,7 +83,13 @@ export interface DeploymentRecord {
     deliveryWindow?: number;
   };
   /** `VerifierAdapterFactory` is absent only in records written before the registry took a factory. */
-  contracts: { VerifierAdapterFactory?: DeployedContract; ModelRegistry: DeployedContract; InferenceJobs: DeployedContract };
+  /** `InferenceSubscriptions` is absent only in records written before subscriptions (issue 33). */
+  contracts: {
+    VerifierAdapterFactory?: DeployedContract;
+    ModelRegistry: DeployedContract;
+    InferenceJobs: DeployedContract;
+    InferenceSubscriptions?: DeployedContract;
+  };
   models: Record<string, ModelRecord>;
   /** Earlier core deployments on this network that this record replaced (a chain reset, a redeploy), oldest first. */
   history?: { ModelRegistry: string; InferenceJobs: string; block: number; chainId: number; replacedAt: string }[];
