@@ -10,6 +10,7 @@ import {VerifierCall} from "./libraries/VerifierCall.sol";
 import {SignedPacking} from "./libraries/SignedPacking.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {TokenPull} from "./utils/TokenPull.sol";
 
 /// @title InferenceJobs
 /// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
@@ -946,11 +947,7 @@ contract InferenceJobs is IInferenceJobs {
     /// other token open or withdrawal can run inside `transferFrom` and move the balance between the two reads.
     function _pullFee(uint256 jobId, address token, uint256 fee) private {
         emit JobFeeToken(jobId, token, fee);
-        IERC20 t = IERC20(token);
-        uint256 before = t.balanceOf(address(this));
-        t.safeTransferFrom(msg.sender, address(this), fee);
-        uint256 balance = t.balanceOf(address(this));
-        uint256 received = balance > before ? balance - before : 0;
+        uint256 received = TokenPull.pull(token, msg.sender, fee);
         if (received != fee) revert FeeNotReceived(token, fee, received);
     }
 

@@ -7,6 +7,7 @@ import {IInferenceSubscriptions} from "./interfaces/IInferenceSubscriptions.sol"
 import {ISubscriptionConsumer} from "./interfaces/ISubscriptionConsumer.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {TokenPull} from "./utils/TokenPull.sol";
 
 /// @title InferenceSubscriptions
 /// @notice Verified inference on a schedule: a consumer contract pays up front for `runs` runs, one per `interval`;
@@ -29,7 +30,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @dev Most input values a run takes (the return data copied is bounded by it: 64 + 32 * 256 bytes).
     uint256 private constant MAX_INPUTS = 256;
     /// @dev Gas kept back from the consumer's result callback to finish this call after it.
-    uint256 private constant CALLBACK_RESERVE = 5_000;
+    uint256 private constant CALLBACK_RESERVE = 10_000;
     /// @dev Gas an opening needs after the market call fails, to record the skip: a call that left less ran out of
     /// gas because its caller starved it, and the whole opening reverts.
     uint256 private constant SKIP_GAS = 40_000;
@@ -402,11 +403,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @dev Pulls `amount` of `token` from the caller and reverts unless this contract's balance grew by exactly that
     /// (a fee-on-transfer token would leave the escrow short of what runs and refunds pay out). Under the lock.
     function _pull(address token, uint256 amount) private {
-        IERC20 t = IERC20(token);
-        uint256 before = t.balanceOf(address(this));
-        t.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 balance = t.balanceOf(address(this));
-        uint256 received = balance > before ? balance - before : 0;
+        uint256 received = TokenPull.pull(token, msg.sender, amount);
         if (received != amount) revert TokenAmountNotReceived(token, amount, received);
     }
 

@@ -7,7 +7,8 @@ import {SubscriptionConsumer} from "../consumer/SubscriptionConsumer.sol";
 /// @title MockSubscriptionConsumer (tests)
 /// @notice A subscription owner whose input view and result callback misbehave on request: `mode` 0 answers
 /// `inputs`, 1 reverts, 2 returns bytes that are not an `int256[]`, 3 returns a huge answer, 4 burns all its gas,
-/// 5 answers `inputs` but reverts in the result callback, 6 answers `inputs` but burns all gas in the callback.
+/// 5 answers `inputs` but reverts in the result callback, 6 answers `inputs` but burns all gas in the callback,
+/// 7 returns 65 bytes (not whole words), 8 returns one word of values under a count of 5.
 contract MockSubscriptionConsumer is SubscriptionConsumer {
     /// @notice Thrown by the input view in mode 1 and the callback in mode 5.
     error Broken();
@@ -87,6 +88,22 @@ contract MockSubscriptionConsumer is SubscriptionConsumer {
         if (m == 4) {
             uint256 x;
             while (true) x = uint256(keccak256(abi.encode(x)));
+        }
+        if (m == 7) {
+            assembly {
+                mstore(0, 0x20)
+                mstore(0x20, 1)
+                mstore(0x40, 5)
+                return(0, 0x41)
+            }
+        }
+        if (m == 8) {
+            assembly {
+                mstore(0, 0x20)
+                mstore(0x20, 5)
+                mstore(0x40, 1)
+                return(0, 0x60)
+            }
         }
         return inputs;
     }

@@ -353,6 +353,15 @@ describe("InferenceSubscriptions paid in an ERC-20 token", function () {
       .withArgs(id, 3n * (TFEE + TTIP));
     expect(await t.subs.tokenCreditOf(consumer, tokenAddr)).to.equal(3n * (TFEE + TTIP));
     await expectTokenSolvent(t, [id], [consumer, t.stranger.address]);
+    expect(await t.consumer.withdrawTokenRefunds.staticCall(tokenAddr)).to.equal(3n * (TFEE + TTIP));
+    await t.consumer.withdrawTokenRefunds(tokenAddr);
+    expect(await t.token.balanceOf(consumer)).to.equal(1000n * UNIT - 2n * (TFEE + TTIP) + 3n * (TFEE + TTIP));
+    // a token that leaves the contract with less than it had before the pull: refused, nothing received
+    const shrink = await (await ethers.getContractFactory("MockShrinkingToken")).deploy();
+    await shrink.mint(consumer, 1000n * UNIT);
+    await expect(t.consumer.subscribeWithToken(await shrink.getAddress(), t.modelId, 1n, HOUR, 1, TFEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(t.subs, "TokenAmountNotReceived")
+      .withArgs(await shrink.getAddress(), TFEE, 0n);
 
     const c = t.subs.connect(t.asConsumer);
     await expect(t.consumer.subscribeWithToken(t.stranger.address, t.modelId, 1n, HOUR, 1, TFEE, 0n, RUN_DEADLINE))
@@ -381,5 +390,201 @@ describe("InferenceSubscriptions paid in an ERC-20 token", function () {
     await blk.setBlocked(await t.jobs.getAddress(), false);
     await time.increase(HOUR);
     expect(await t.open(id)).to.be.greaterThan(0n);
+  });
+});
+
+describe("InferenceSubscriptions: every refusal and edge", function () {
+  it("refuses a market without code and each parameter at its bound, by name; owner-only version pins; views of unknown ids", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const F = await ethers.getContractFactory("InferenceSubscriptions");
+    await expect(F.deploy(s.stranger.address))
+      .to.be.revertedWithCustomError(F, "InvalidSubscriptionParameter")
+      .withArgs("jobs", BigInt(s.stranger.address));
+    const c = s.subs.connect(s.requester);
+    for (const [name, args] of [
+      ["modelId", [2n ** 32n, 1n, HOUR, 0, 1, FEE, 0n, 60]],
+      ["modelVersion", [s.modelId, 2n ** 16n, HOUR, 0, 1, FEE, 0n, 60]],
+      ["runs", [s.modelId, 1n, HOUR, 0, 1_000_001, FEE, 0n, 60]],
+    ] as const)
+      await expect(c.createSubscription(...args, { value: FEE }), name).to.be.revertedWithCustomError(
+        s.subs,
+        "InvalidSubscriptionParameter",
+      );
+    const id = await s.subscribe(1);
+    await expect(s.subs.topUp(id, 0)).to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter").withArgs("runs", 0n);
+    await expect(s.subs.topUp(id, 1_000_000))
+      .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+      .withArgs("runs", 1_000_000n);
+    // a long interval: one more run would end past the market's uint32 deadlines
+    const far = await c.createSubscription.staticCall(s.modelId, 1n, 1_000_000_000, 0, 1, FEE, 0n, 60, { value: FEE });
+    await c.createSubscription(s.modelId, 1n, 1_000_000_000, 0, 1, FEE, 0n, 60, { value: FEE });
+    await expect(s.subs.topUp(far, 2, { value: 2n * FEE }))
+      .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+      .withArgs("runs", 2n);
+    // the owner pins a version it checked; 0 and above 16 bits are refused
+    await expect(c.pinVersion(far, 0n)).to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter").withArgs("modelVersion", 0n);
+    await expect(c.pinVersion(far, 2n ** 16n)).to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter");
+    await expect(c.pinVersion(far, 2n)).to.emit(s.subs, "SubscriptionVersionPinned").withArgs(far, 2n);
+    // a subscription starting later: nothing due before its start
+    const start = (await time.latest()) + 1000;
+    const later = await c.createSubscription.staticCall(s.modelId, 1n, HOUR, start, 1, FEE, 0n, 60, { value: FEE });
+    await c.createSubscription(s.modelId, 1n, HOUR, start, 1, FEE, 0n, 60, { value: FEE });
+    expect(await s.subs.currentRun(later)).to.deep.equal([0n, false, BigInt(start)]);
+    await expect(s.subs.openRun(later)).to.be.revertedWithCustomError(s.subs, "RunNotDue").withArgs(later, start);
+    await c.cancel(later);
+    expect(await s.subs.currentRun(later)).to.deep.equal([0n, false, 0n]);
+    expect(await s.subs.escrowOf(later)).to.equal(0n);
+    await expect(s.subs.currentRun(99n)).to.be.revertedWithCustomError(s.subs, "UnknownSubscription").withArgs(99n);
+    await expect(s.subs.topUp(99n, 1)).to.be.revertedWithCustomError(s.subs, "UnknownSubscription").withArgs(99n);
+    await expect(s.subs.withdrawToken(s.stranger.address)).to.be.revertedWithCustomError(s.subs, "NothingToWithdraw");
+    expect(await s.subs.inferenceJobs()).to.equal(await s.jobs.getAddress());
+    expect(await s.subs.inputViewGas()).to.equal(150_000n);
+    // the market calling back for a job that is no awaited run
+    const market = await ethers.getImpersonatedSigner(await s.jobs.getAddress());
+    await ethers.provider.send("hardhat_setBalance", [await s.jobs.getAddress(), "0xDE0B6B3A7640000"]);
+    await expect(s.subs.connect(market).onInferenceResult(12345n, 1n)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(12345n);
+  });
+
+  it("skips answers that are not whole words or whose count does not match their length", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(2);
+    await s.consumer.setMode(7);
+    await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 0n, 2);
+    await time.increase(HOUR);
+    await s.consumer.setMode(8);
+    await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 1n, 2);
+  });
+
+  it("one lock: a token re-entering during a pull or a transfer, and an opener re-entering from its receive, are refused", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const tok = await (await ethers.getContractFactory("MockReentrantToken")).deploy();
+    const consumer = await s.consumer.getAddress();
+    await tok.mint(consumer, 10n ** 24n);
+    const subsAddr = await s.subs.getAddress();
+    const reentered = s.subs.interface.getError("Reentered")!.selector;
+    const armed = async (data: string) => tok.arm(subsAddr, data);
+    // inside createTokenSubscription's pull: openRun
+    await armed(s.subs.interface.encodeFunctionData("openRun", [1n]));
+    await s.consumer.subscribeWithToken(await tok.getAddress(), s.modelId, 1n, HOUR, 3, FEE, TIP, RUN_DEADLINE);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside topUp's pull: withdrawToken
+    await tok.mint(s.stranger.address, 10n ** 24n);
+    await tok.connect(s.stranger).approve(subsAddr, ethers.MaxUint256);
+    await armed(s.subs.interface.encodeFunctionData("withdrawToken", [await tok.getAddress()]));
+    await s.subs.connect(s.stranger).topUp(1n, 1);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside the market's pull of a run's fee (during openRun): topUp
+    await armed(s.subs.interface.encodeFunctionData("topUp", [1n, 1]));
+    const jobId = await s.open(1n);
+    expect(jobId).to.be.greaterThan(0n);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside the market's transfer of a reclaimed fee (during reclaimRun): withdraw
+    await time.increase(RUN_DEADLINE + 1);
+    await armed(s.subs.interface.encodeFunctionData("withdraw"));
+    await s.subs.reclaimRun(jobId);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside withdrawToken's transfer: reclaimRun
+    await armed(s.subs.interface.encodeFunctionData("reclaimRun", [jobId]));
+    await s.subs.connect(s.stranger).withdrawToken(await tok.getAddress());
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // an opener whose receive() calls withdraw again: the transfer fails, the credit stays
+    const ethId = await s.subscribe(1);
+    const opener = await (await ethers.getContractFactory("MockReenteringOpener")).deploy(subsAddr);
+    await opener.open(ethId);
+    await expect(opener.take())
+      .to.be.revertedWithCustomError(s.subs, "TransferFailed")
+      .withArgs(await opener.getAddress());
+    expect(await s.subs.creditOf(await opener.getAddress())).to.equal(TIP);
+    expect(await s.subs.tokenCreditOf(s.stranger.address, await tok.getAddress())).to.equal(0n);
+  });
+});
+
+describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", function () {
+  it("the base takes calls and ETH only from the subscriptions contract and only for its own subscriptions; refunds of nothing are 0", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(1);
+    await expect(s.stranger.sendTransaction({ to: await s.consumer.getAddress(), value: 1n }))
+      .to.be.revertedWithCustomError(s.consumer, "NotSubscriptions")
+      .withArgs(s.stranger.address);
+    await expect(s.consumer.subscriptionInputs(id + 7n, 0n))
+      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
+      .withArgs(id + 7n);
+    const asSubs = await ethers.getImpersonatedSigner(await s.subs.getAddress());
+    await ethers.provider.send("hardhat_setBalance", [await s.subs.getAddress(), "0xDE0B6B3A7640000"]);
+    await expect(s.consumer.connect(asSubs).onSubscriptionResult(id + 7n, 0n, 1n, 1n))
+      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
+      .withArgs(id + 7n);
+    expect(await s.consumer.withdrawRefunds.staticCall()).to.equal(0n);
+    expect(await s.consumer.withdrawTokenRefunds.staticCall(s.stranger.address)).to.equal(0n);
+    const falseApprove = await (await ethers.getContractFactory("MockFalseApproveToken")).deploy();
+    await expect(s.consumer.subscribeWithToken(await falseApprove.getAddress(), s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(s.consumer, "TokenApproveFailed")
+      .withArgs(await falseApprove.getAddress());
+    // a "token" whose approve reverts (the market has no approve)
+    await expect(s.consumer.subscribeWithToken(await s.jobs.getAddress(), s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(s.consumer, "TokenApproveFailed")
+      .withArgs(await s.jobs.getAddress());
+  });
+
+  async function forecasterFixture() {
+    const s = await subscriptionsFixture();
+    const oracle = await (await ethers.getContractFactory("MockObservationOracle")).deploy();
+    await oracle.record([10n, 20n, 30n]);
+    const F = await ethers.getContractFactory("ScheduledForecaster");
+    const f = await F.deploy(await s.subs.getAddress(), await oracle.getAddress(), s.modelId, 1n, -100n, 100n, 500n);
+    return { ...s, oracle, F, f };
+  }
+
+  it("ScheduledForecaster refuses unsuitable models and bounds, is owner-only, clamps each forecast, ignores a late older run, and refunds on stop", async function () {
+    const s = await loadFixture(forecasterFixture);
+    const subsAddr = await s.subs.getAddress();
+    const oracleAddr = await s.oracle.getAddress();
+    // the fixture's first model takes committed inputs; a classifier and a two-output model do not fit either
+    const classifier = await registerMockWithLayout(s, 5n, { ...LAYOUT, outputHead: 0, outputCount: 3, outputBits: 0, outputFrac: 0 });
+    const two = await registerMockWithLayout(s, 6n, { ...LAYOUT, outputCount: 2 });
+    for (const m of [s.modelId - 1n, classifier, two])
+      await expect(s.F.deploy(subsAddr, oracleAddr, m, 1n, 0n, 1n, 0n))
+        .to.be.revertedWithCustomError(s.F, "UnsuitableModel")
+        .withArgs(m);
+    for (const [min, max] of [
+      [5n, 4n],
+      [-(2n ** 111n) - 1n, 0n],
+      [0n, 2n ** 111n],
+    ])
+      await expect(s.F.deploy(subsAddr, oracleAddr, s.modelId, 1n, min, max, 0n))
+        .to.be.revertedWithCustomError(s.F, "InvalidBounds")
+        .withArgs(min, max);
+    expect(await s.f.parameter()).to.equal(100n); // the initial 500 clamped
+    expect(await s.f.window()).to.equal(3n);
+    await expect(s.f.connect(s.stranger).start(HOUR, 3, FEE, TIP, RUN_DEADLINE))
+      .to.be.revertedWithCustomError(s.f, "NotOwner")
+      .withArgs(s.stranger.address);
+    await expect(s.f.connect(s.stranger).stop()).to.be.revertedWithCustomError(s.f, "NotOwner");
+    await s.f.start(HOUR, 4, FEE, TIP, RUN_DEADLINE, { value: 4n * (FEE + TIP) });
+    const id = await s.f.subscriptionId();
+    const jobs: bigint[] = [];
+    for (let k = 0; k < 3; k++) {
+      if (k) await time.increase(HOUR);
+      jobs.push(await s.open(id));
+    }
+    // run 1 answers first (above the bounds), then run 0 arrives late (stale), then run 2 (below the bounds)
+    await expect(s.deliver(jobs[1], 300n)).to.emit(s.f, "Forecast").withArgs(1n, jobs[1], 300n, 6, 100n, false);
+    await expect(s.deliver(jobs[0], 50n)).to.emit(s.f, "Forecast").withArgs(0n, jobs[0], 50n, 6, 100n, true);
+    await expect(s.deliver(jobs[2], -300n)).to.emit(s.f, "Forecast").withArgs(2n, jobs[2], -300n, 6, -100n, false);
+    expect(await s.f.lastForecast()).to.deep.equal([-300n, 3n]);
+    // run 3 within the bounds sets the parameter to the forecast itself
+    await time.increase(HOUR);
+    const j3 = await s.open(id);
+    await expect(s.deliver(j3, 42n)).to.emit(s.f, "Forecast").withArgs(3n, j3, 42n, 6, 42n, false);
+    // stop: nothing left unopened, the subscription cancelled, no refund
+    await expect(s.f.stop()).to.changeEtherBalance(s.deployer, 0n);
+    // an owner that refuses ETH: stop says so instead of keeping the refund silently
+    const refuser = ethers.Wallet.createRandom().address;
+    await ethers.provider.send("hardhat_setBalance", [refuser, "0xDE0B6B3A7640000"]);
+    const asRefuser = await ethers.getImpersonatedSigner(refuser);
+    const g = await s.F.connect(asRefuser).deploy(subsAddr, oracleAddr, s.modelId, 1n, -100n, 100n, 0n);
+    await g.connect(asRefuser).start(HOUR, 2, FEE, TIP, RUN_DEADLINE, { value: 2n * (FEE + TIP) });
+    await ethers.provider.send("hardhat_setCode", [refuser, "0xfe"]);
+    await expect(g.connect(asRefuser).stop()).to.be.revertedWithCustomError(g, "RefundFailed");
   });
 });
