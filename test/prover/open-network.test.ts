@@ -357,7 +357,7 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
         minFeeWei: new Map([[X.toString(), 2n * 10n ** 16n]]),
       },
       ipfs: { peers: [], gateways: [proxy.url], dir: path.join(tmp, "open-c-ipfs") },
-      bundleTimeoutMs: 5000,
+      bundleTimeoutMs: 2500, // an inactivity limit: the stalling gateway (Z) is given up on after it
       bundleRetryMs: 1000,
       logSink: log.sink,
     };
@@ -380,7 +380,7 @@ describe("prover nodes: the open network (bundles on IPFS)", function () {
     for (const j of served) expect((await m.sys.jobs.resultOf(j.jobId))[1]).to.equal(j.expected);
     const reason = (j: { jobId: bigint }) => rec(j.jobId)!.reason ?? "";
     expect(reason(skipped.Z)).to.match(
-      /ipfs:\/\/\w+ unavailable .*could not be (listed as a directory|fetched): received nothing for 5000 ms/,
+      /ipfs:\/\/\w+ unavailable .*could not be (listed as a directory|fetched): received nothing for 2500 ms/,
     );
     expect(reason(skipped.T)).to.match(/refused: proving\.zkey is \d+ bytes, bundle\.json says \d+$/);
     expect(reason(skipped.K)).to.match(/refused: proving\.zkey is not the proving key of verification_key\.json$/);
