@@ -409,7 +409,7 @@ describe("InferenceJobs (randomized sequences)", function () {
           expect(balance).to.equal(owed);
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 20 },
     );
   });
 });
