@@ -13,10 +13,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as snarkjs from "snarkjs";
-import { type BuiltModel, buildModel, loadFloatModel, modelPaths } from "../../pipelines/build";
-import { importOnnxFile } from "../../engine/onnx/import";
+import { type BuiltModel, buildModel, loadFloatModel } from "../../pipelines/build";
 import { buildNativeWitness, nativeWitnessBinary } from "../../engine/prove/witness-native";
-import { readReference } from "../../formats/calibration";
 import { bundledCalibration } from "../../pipelines/datasets";
 import { circuitInput } from "../../engine/prove/inference";
 import { nativeProverBinary, nativeUnavailable, proverThreads } from "../../engine/prove/native";
@@ -25,26 +23,21 @@ import { BUILD_DIR, ROOT, ensureDir, writeFileAtomic } from "../../util/paths";
 import { commandLine } from "../../util/args";
 import { runMain } from "../main";
 import { runChild, runStep } from "./child";
+import { buildFixtureModel, isFixture } from "./fixture-model";
 import { type BenchResults, type ProverComparison, median, renderReport, renderSvg } from "./report";
 
 const USAGE = "usage: npm run bench:prover [-- --models a,b] [--runs N] [--native-witness]";
 const MODELS = ["iris-mlp", "temp-forecast", "rain-risk", "weather-cnn", "mnist-mlp", "mnist-cnn", "mnist-lenet5"];
 /** Exports of issue 31's model kinds (test/fixtures/onnx): a transformer encoder, gradient-boosted trees, a forest. */
 const FIXTURE_MODELS = ["transformer-postnorm", "xgb-3class", "forest-3class-zipmap"];
-const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
 
 /** A bundled model (its calibration set's first input) or a fixture export (its reference file's first input), built. */
 async function benchModel(name: string, work: string): Promise<{ built: BuiltModel; x: bigint[] }> {
-  if (MODELS.includes(name) || !fs.existsSync(path.join(FIXTURES, `${name}.onnx`))) {
+  if (MODELS.includes(name) || !isFixture(name)) {
     const built = await buildModel(name, {});
     return { built, x: quantizeFeatures(built.model, bundledCalibration(loadFloatModel(name))[0]) };
   }
-  const calib = [".calib.npy", ".calib.json"].map((e) => path.join(FIXTURES, name + e)).find((f) => fs.existsSync(f));
-  const paths = modelPaths(name, undefined, work);
-  if (!fs.existsSync(paths.floatFile)) importOnnxFile(path.join(FIXTURES, `${name}.onnx`), paths.floatFile, { name });
-  const built = await buildModel(name, { root: work, calibration: calib });
-  const fm = loadFloatModel(name, work);
-  const ref = readReference(path.join(FIXTURES, `${name}.json`), fm.inputSize, fm.classes.length);
+  const { built, fm, ref } = await buildFixtureModel(name, work);
   return { built, x: quantizeInput(built.model, fm, ref.inputs[0]) };
 }
 

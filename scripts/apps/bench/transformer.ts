@@ -7,22 +7,18 @@
  * min-max) and whether every proven class is PyTorch's. Builds into build/bench-transformer/, not the repo.
  * Run: npm run bench:transformer [-- --runs 5]
  */
-import * as fs from "fs";
 import * as path from "path";
-import { buildModel, loadFloatModel, modelPaths } from "../../pipelines/build";
-import { importOnnxFile } from "../../engine/onnx/import";
 import { proveInference } from "../../engine/prove/inference";
 import { estimateConstraints } from "../../engine/circuit/size";
-import { readReference } from "../../formats/calibration";
 import { quantizeInput } from "../../formats/quantized-input";
-import { BUILD_DIR, ROOT } from "../../util/paths";
+import { BUILD_DIR } from "../../util/paths";
 import { commandLine } from "../../util/args";
 import { runMain } from "../main";
+import { buildFixtureModel } from "./fixture-model";
 import { median } from "./report";
 import { proverBackend } from "../../engine/prove/native";
 
 const USAGE = "usage: npm run bench:transformer [-- --runs N]";
-const FIXTURES = path.join(ROOT, "test", "fixtures", "onnx");
 const WORK = path.join(BUILD_DIR, "bench-transformer");
 const NAME = "transformer-postnorm";
 
@@ -30,14 +26,8 @@ runMain(async () => {
   const { values } = commandLine(process.argv.slice(2), { runs: { type: "string" } }, USAGE);
   const runs = Number(values.runs ?? 5);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${String(values.runs)}`);
-  fs.rmSync(path.join(WORK, "models", NAME), { recursive: true, force: true });
-  importOnnxFile(path.join(FIXTURES, `${NAME}.onnx`), modelPaths(NAME, undefined, WORK).floatFile, { name: NAME });
-  const t0 = Date.now();
-  const built = await buildModel(NAME, { root: WORK, calibration: path.join(FIXTURES, `${NAME}.calib.npy`) });
-  const buildS = (Date.now() - t0) / 1000;
+  const { built, fm, ref, buildSeconds: buildS } = await buildFixtureModel(NAME, WORK, { fresh: true });
   const qm = built.model;
-  const fm = loadFloatModel(NAME, WORK);
-  const ref = readReference(path.join(FIXTURES, `${NAME}.json`), fm.inputSize, fm.classes.length);
   const est = estimateConstraints(qm);
   const times: number[] = [];
   let agree = 0;
