@@ -5,7 +5,7 @@ import "@typechain/hardhat";
 import { cliTaskName, guardCommandLine } from "./scripts/apps/tasks/cli";
 import "./scripts/apps/tasks";
 import { SOLC_SETTINGS } from "./scripts/engine/solc";
-import { releaseSnarkjs } from "./scripts/util/snarkjs-threads";
+import { mochaHooks } from "./test/helpers/root-hooks";
 // The toolbox's type extensions (hre.ignition, chai matchers...); its code is loaded below, unless the task is light.
 import type {} from "@nomicfoundation/hardhat-toolbox";
 
@@ -110,16 +110,12 @@ const config: HardhatUserConfig = {
   mocha: {
     timeout: 600_000,
     reporter: "test/helpers/reporter.js",
-    rootHooks: {
-      beforeAll(): void {
-        // Pipeline stages print progress; tests keep it quiet unless ZKML_QUIET=0.
-        process.env.ZKML_QUIET ??= "1";
-      },
-      async afterAll(): Promise<void> {
-        // snarkjs keeps worker threads alive; end them or mocha never exits (docs/design-decisions.md, "snarkjs").
-        await releaseSnarkjs();
-      },
-    },
+    // root hooks: a plugin file, so that a parallel run's workers get them too (test/run-all.sh); hardhat/register
+    // first, so the TypeScript file loads
+    require: ["hardhat/register", "./test/helpers/root-hooks.ts"],
+    rootHooks: mochaHooks,
+    // `--parallel` (npm test): files handed to this many worker processes as they free up
+    jobs: Number(process.env.ZKML_TEST_JOBS ?? 2),
   },
 };
 

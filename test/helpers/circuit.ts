@@ -4,7 +4,7 @@ import { wasm as wasmTester, type WasmTester } from "circom_tester";
 import { expect } from "chai";
 import { type CompiledCircuit, compileCircuit } from "../../scripts/engine/circuit/compile";
 import { toField } from "../../scripts/util/field";
-import { BUILD_DIR, ROOT, ensureDir } from "../../scripts/util/paths";
+import { BUILD_DIR, ROOT, ensureDir, writeFileAtomic } from "../../scripts/util/paths";
 
 // circom_tester execs `circom --version`: put the circom2 shim first on PATH (docs/design-decisions.md, "Toolchain").
 process.env.PATH = `${path.join(ROOT, "scripts", "bin")}${path.delimiter}${process.env.PATH ?? ""}`;
@@ -29,7 +29,7 @@ export interface Circuit {
 function sourceFile(name: string, source: string): string {
   const dir = ensureDir(path.join(BUILD_DIR, "test-circuits"));
   const file = path.join(dir, `${name}.circom`);
-  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== source) fs.writeFileSync(file, source);
+  if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== source) writeFileAtomic(file, source); // read by a second test process too
   return file;
 }
 

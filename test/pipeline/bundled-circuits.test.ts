@@ -3,7 +3,7 @@ import * as path from "path";
 import { expect } from "chai";
 import { generateMainCircuit } from "../../scripts/engine/circuit/generate";
 import { fromField } from "../../scripts/util/field";
-import { BUILD_DIR, ensureDir } from "../../scripts/util/paths";
+import { BUILD_DIR, ensureDir, writeFileAtomic } from "../../scripts/util/paths";
 import { loadFloatModel } from "../../scripts/pipelines/build";
 import { quantizeBundled } from "../../scripts/pipelines/bundled";
 import { loadIris, loadMnist, loadSeattleTempMax } from "../../scripts/pipelines/datasets";
@@ -24,7 +24,7 @@ describe("bundled models: pipeline circuit equals the TS reference", function ()
     const qm = quantizeBundled(fm);
     const file = path.join(ensureDir(path.join(BUILD_DIR, "bundled-circuits")), "temp-forecast.circom");
     const src = await generateMainCircuit(qm);
-    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) writeFileAtomic(file, src);
     const circuit = await circuitFromFile(file);
     const mc = await circuitModelCommitment(qm);
     for (const [i, raw] of loadSeattleTempMax()
@@ -58,7 +58,7 @@ describe("bundled models: pipeline circuit equals the TS reference", function ()
         const qm = quantizeBundled(fm);
         const file = path.join(ensureDir(path.join(BUILD_DIR, "bundled-circuits")), `${c.name}.circom`);
         const src = await generateMainCircuit(qm);
-        if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
+        if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) writeFileAtomic(file, src);
         const circuit = await circuitFromFile(file);
         const mc = await circuitModelCommitment(qm);
         for (const [i, raw] of c.samples().entries()) {

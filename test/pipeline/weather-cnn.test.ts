@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { BUILD_DIR, ROOT, ensureDir } from "../../scripts/util/paths";
+import { BUILD_DIR, ROOT, ensureDir, writeFileAtomic } from "../../scripts/util/paths";
 import { loadFloatModel } from "../../scripts/pipelines/build";
 import { quantizeBundled } from "../../scripts/pipelines/bundled";
 import { WEATHER_WINDOW, loadSeattleWeatherSeries } from "../../scripts/pipelines/datasets";
@@ -63,7 +63,7 @@ describe("bundled weather-cnn (conv1d on 14 days x 4 channels, regression, publi
   it("its circuit's public signals equal the TS reference on held-out windows", async function () {
     const file = path.join(ensureDir(path.join(BUILD_DIR, "bundled-circuits")), "weather-cnn.circom");
     const src = await generateMainCircuit(qm);
-    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) fs.writeFileSync(file, src);
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== src) writeFileAtomic(file, src);
     const circuit = await circuitFromFile(file);
     const mc = await circuitModelCommitment(qm);
     for (const [i, raw] of data.test.x.filter((_, k) => k % 48 === 0).entries()) {

@@ -1,4 +1,5 @@
 import { spawn } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as snarkjs from "snarkjs";
@@ -118,39 +119,49 @@ export async function compileCircuit(mainFile: string, opts: CompileOptions = {}
     const info = JSON.parse(fs.readFileSync(infoFile, "utf8")) as CompiledCircuit;
     if (fs.existsSync(info.r1cs) && fs.existsSync(info.wasm)) return { ...info, optimization, cached: true };
   }
-  const tmp = dir + ".tmp";
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // a folder of this process's own: two test processes (test/run-all.js) may compile the same circuit at once
+  const tmp = `${dir}.${process.pid}-${crypto.randomBytes(4).toString("hex")}.tmp`;
   ensureDir(tmp);
   const t0 = Date.now();
-  const { code, out } = await runCircomOn(mainFile, tmp, optimization, ["--r1cs", "--wasm", "--sym"]);
-  if (code !== 0 || !fs.existsSync(path.join(tmp, `${name}.r1cs`))) {
+  try {
+    const { code, out } = await runCircomOn(mainFile, tmp, optimization, ["--r1cs", "--wasm", "--sym"]);
+    if (code !== 0 || !fs.existsSync(path.join(tmp, `${name}.r1cs`)))
+      throw new Error(`circom failed on ${path.relative(ROOT, mainFile)} (exit ${code}):\n${out.trim()}`);
+    const compileSeconds = (Date.now() - t0) / 1000;
+    const info = await snarkjs.r1cs.info(path.join(tmp, `${name}.r1cs`));
+    const r1cs = path.join(dir, `${name}.r1cs`);
+    const result: CompiledCircuit = {
+      name,
+      dir,
+      r1cs,
+      wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
+      sym: path.join(dir, `${name}.sym`),
+      sourceHash,
+      r1csHash: sha256(fs.readFileSync(path.join(tmp, `${name}.r1cs`))),
+      constraints: info.nConstraints,
+      publicInputs: info.nPubInputs,
+      outputs: info.nOutputs,
+      privateInputs: info.nPrvInputs,
+      wires: info.nVars,
+      optimization,
+      compileSeconds,
+      cached: false,
+    };
+    // compile.json goes in before the folder is renamed into place, so a complete folder is the only one ever seen
+    fs.writeFileSync(path.join(tmp, "compile.json"), JSON.stringify(result, null, 2));
+    // another process may have put the same build in place meanwhile (same inputs, same output): leave it, it may
+    // be in use; a folder without compile.json is a crashed build's and is replaced
+    if (fs.existsSync(infoFile)) return result;
+    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.renameSync(tmp, dir);
+    } catch (e) {
+      if (!fs.existsSync(infoFile)) throw e;
+    }
+    return result;
+  } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`circom failed on ${path.relative(ROOT, mainFile)} (exit ${code}):\n${out.trim()}`);
   }
-  const compileSeconds = (Date.now() - t0) / 1000;
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
-  const r1cs = path.join(dir, `${name}.r1cs`);
-  const info = await snarkjs.r1cs.info(r1cs);
-  const result: CompiledCircuit = {
-    name,
-    dir,
-    r1cs,
-    wasm: path.join(dir, `${name}_js`, `${name}.wasm`),
-    sym: path.join(dir, `${name}.sym`),
-    sourceHash,
-    r1csHash: sha256(fs.readFileSync(r1cs)),
-    constraints: info.nConstraints,
-    publicInputs: info.nPubInputs,
-    outputs: info.nOutputs,
-    privateInputs: info.nPrvInputs,
-    wires: info.nVars,
-    optimization,
-    compileSeconds,
-    cached: false,
-  };
-  fs.writeFileSync(infoFile, JSON.stringify(result, null, 2));
-  return result;
 }
 
 /** Smallest power of two (exponent) whose powers of tau cover a Groth16 setup of `constraints` constraints. */
