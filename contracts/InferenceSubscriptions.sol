@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IInferenceJobs} from "./interfaces/IInferenceJobs.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {IInferenceCallback} from "./interfaces/IInferenceCallback.sol";
 import {IInferenceSubscriptions} from "./interfaces/IInferenceSubscriptions.sol";
 import {ISubscriptionConsumer} from "./interfaces/ISubscriptionConsumer.sol";
@@ -12,12 +13,14 @@ import {TokenPull} from "./utils/TokenPull.sol";
 /// @title InferenceSubscriptions
 /// @notice Verified inference on a schedule: a consumer contract pays up front for `runs` runs, one per `interval`;
 /// anyone opens the current interval's run, which reads the consumer's inputs from its view at that moment and opens
-/// an ordinary `InferenceJobs` public-input job on them (this contract is the job's requester); the market verifies
-/// and pays the prover as for any job, then calls back here and the result is forwarded to the consumer with the run
-/// index. Rules and economics: docs/market-rules.md, "Subscriptions".
-/// @dev Effects come before every external call. The external calls are the consumer's input view (STATICCALL, fixed
-/// gas, bounded return data), the market (immutable, trusted: `openJobWithInputs` / `openTokenJobWithInputs`,
-/// `getJob`, `reclaim`, `withdraw` / `withdrawToken`), the consumer's result callback (after all effects, no return
+/// an ordinary `InferenceJobs` public-input job on them (on a committed-input model version: a committed job on the
+/// consumer's commitment for that run, with a public opening or delivered privately through its owner); this contract
+/// is the job's requester; the market verifies and pays the prover as for any job, then calls back here and the
+/// result is forwarded to the consumer with the run index. Rules and economics: docs/market-rules.md, "Subscriptions".
+/// @dev Effects come before every external call. The external calls are the registry (STATICCALL: a version's input
+/// mode), the consumer's input view (STATICCALL, fixed gas, bounded return data), the market (immutable, trusted: its
+/// opens, `getJob`, `reclaim`, `withdraw` / `withdrawToken`, `deliverInput`, `designateClaimant`), the consumer's
+/// result callback (after all effects, no return
 /// data copied), the ETH transfer in `withdraw` (after zeroing the credit) and a subscription's ERC-20 token. Because a
 /// token is arbitrary code and a pull is checked by the balance before and after it, every function that can move a
 /// token takes one transient lock (`Reentered`), so nothing else moves a balance inside a token call. Every function
@@ -29,6 +32,10 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     uint256 private constant INPUT_VIEW_GAS = 150_000;
     /// @dev Most input values a run takes (the return data copied is bounded by it: 64 + 32 * 256 bytes).
     uint256 private constant MAX_INPUTS = 256;
+    /// @dev Longest opening URI of a committed run (the return data copied is bounded by it: 96 + 8192 bytes).
+    uint256 private constant MAX_URI_BYTES = 8192;
+    /// @dev `Layout.inputMode` of a public-input version (0: committed).
+    uint8 private constant PUBLIC_INPUTS = 1;
     /// @dev Gas kept back from the consumer's result callback to finish this call after it.
     uint256 private constant CALLBACK_RESERVE = 10_000;
     /// @dev Gas an opening needs after the market call fails, to record the skip: a call that left less ran out of
@@ -43,6 +50,8 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     uint8 private constant SKIP_MARKET_REFUSED = 3;
 
     IInferenceJobs private immutable _jobs;
+    /// @dev The market's registry: a version's input mode is read from it when the version is pinned.
+    IModelRegistry private immutable _registry;
 
     uint256 private _nextId = 1;
     mapping(uint256 subscriptionId => Subscription) private _subs;
@@ -65,6 +74,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         if (address(jobs).code.length == 0)
             revert InvalidSubscriptionParameter("jobs", uint256(uint160(address(jobs))));
         _jobs = jobs;
+        _registry = IModelRegistry(jobs.registry());
     }
 
     /// @notice Accepts the refunds of reclaimed runs from the market only.
@@ -160,8 +170,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     function pinVersion(uint256 subscriptionId, uint256 modelVersion) external {
         Subscription storage s = _live(subscriptionId);
         if (msg.sender != s.owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
-        if (modelVersion == 0 || modelVersion > type(uint16).max)
-            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
+        s.inputMode = _inputModeOf(s.modelId, modelVersion);
         s.modelVersion = uint16(modelVersion);
         emit SubscriptionVersionPinned(subscriptionId, uint16(modelVersion));
     }
@@ -188,8 +197,10 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         }
         if (tip != 0) _credit(token, msg.sender, tip);
 
-        (uint8 reason, int256[] memory inputs) = _readInputs(owner, subscriptionId, run);
-        if (reason == 0) (jobId, reason) = _openJob(s, inputs);
+        uint8 reason;
+        (jobId, reason) = s.inputMode == PUBLIC_INPUTS
+            ? _openPublicRun(s, owner, subscriptionId, run)
+            : _openCommittedRun(s, owner, subscriptionId, run);
         if (reason != 0) {
             _credit(token, owner, fee);
             emit RunSkipped(subscriptionId, run, reason);
@@ -242,6 +253,18 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         _jobs.reclaim(jobId);
         if (token == address(0)) _jobs.withdraw();
         else _jobs.withdrawToken(token);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function deliverRunInput(uint256 jobId, address claimant, bytes calldata ciphertext) external {
+        _requireRunOwner(jobId);
+        _jobs.deliverInput(jobId, claimant, ciphertext);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function designateRunClaimant(uint256 jobId, address claimant) external {
+        _requireRunOwner(jobId);
+        _jobs.designateClaimant(jobId, claimant);
     }
 
     /// @inheritdoc IInferenceSubscriptions
@@ -315,35 +338,108 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         return INPUT_VIEW_GAS;
     }
 
-    /// @dev The market job of a run (fee from this contract's balance, callback here); a refusal by the market is a
-    /// skip, unless the caller starved the call of gas (then the whole opening reverts).
-    function _openJob(Subscription storage s, int256[] memory inputs) private returns (uint256 jobId, uint8 reason) {
-        uint256 before = gasleft();
-        address token = s.feeToken;
+    /// @dev A public-input run: the owner's values, then the market's public-input job on them (ETH or token).
+    function _openPublicRun(
+        Subscription storage s,
+        address owner,
+        uint256 subscriptionId,
+        uint256 run
+    ) private returns (uint256 jobId, uint8 reason) {
+        int256[] memory inputs;
+        (reason, inputs) = _readInputs(owner, subscriptionId, run);
+        if (reason != 0) return (0, reason);
         uint64 deadline = uint64(block.timestamp + s.runDeadline);
-        bool refused;
-        if (token == address(0)) {
-            try _jobs.openJobWithInputs{value: s.feePerRun}(s.modelId, s.modelVersion, inputs, deadline, true) returns (
-                uint256 id
-            ) {
-                jobId = id;
-            } catch {
-                refused = true;
-            }
+        address token = s.feeToken;
+        return
+            token == address(0)
+                ? _callMarket(
+                    s.feePerRun,
+                    abi.encodeCall(
+                        IInferenceJobs.openJobWithInputs,
+                        (s.modelId, s.modelVersion, inputs, deadline, true)
+                    )
+                )
+                : _callMarket(
+                    0,
+                    abi.encodeCall(
+                        IInferenceJobs.openTokenJobWithInputs,
+                        (token, s.feePerRun, s.modelId, s.modelVersion, inputs, deadline, true)
+                    )
+                );
+    }
+
+    /// @dev A committed run: the owner's commitment and URI, then the market's committed job on it: a public-opening
+    /// job with the URI, or a private-delivery job when the URI is empty (ETH or token).
+    function _openCommittedRun(
+        Subscription storage s,
+        address owner,
+        uint256 subscriptionId,
+        uint256 run
+    ) private returns (uint256 jobId, uint8 reason) {
+        uint256 commitment;
+        string memory uri;
+        (reason, commitment, uri) = _readCommitment(owner, subscriptionId, run);
+        if (reason != 0) return (0, reason);
+        uint64 deadline = uint64(block.timestamp + s.runDeadline);
+        address token = s.feeToken;
+        uint256 fee = s.feePerRun;
+        (uint32 modelId, uint16 version) = (s.modelId, s.modelVersion);
+        bytes memory data;
+        if (bytes(uri).length != 0) {
+            data =
+                token == address(0)
+                    ? abi.encodeCall(IInferenceJobs.openJob, (modelId, version, commitment, uri, deadline, true))
+                    : abi.encodeCall(
+                        IInferenceJobs.openTokenJob,
+                        (token, fee, modelId, version, commitment, uri, deadline, true)
+                    );
         } else {
-            try
-                _jobs.openTokenJobWithInputs(token, s.feePerRun, s.modelId, s.modelVersion, inputs, deadline, true)
-            returns (uint256 id) {
-                jobId = id;
-            } catch {
-                refused = true;
-            }
+            data =
+                token == address(0)
+                    ? abi.encodeCall(IInferenceJobs.openPrivateJob, (modelId, version, commitment, deadline, true))
+                    : abi.encodeCall(
+                        IInferenceJobs.openPrivateTokenJob,
+                        (token, fee, modelId, version, commitment, deadline, true)
+                    );
         }
-        if (refused) {
+        return _callMarket(token == address(0) ? fee : 0, data);
+    }
+
+    /// @dev Opens a run's market job with `data` (one of the market's opens, fee `value` in wei or pulled from this
+    /// contract's token balance, callback here). A refusal by the market is a skip, unless the caller starved the call
+    /// of gas (then the whole opening reverts). The market is trusted: its one-word answer is the job id.
+    function _callMarket(uint256 value, bytes memory data) private returns (uint256 jobId, uint8 reason) {
+        uint256 before = gasleft();
+        address market = address(_jobs);
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(gas(), market, value, add(data, 0x20), mload(data), 0, 0x20)
+            jobId := mload(0)
+        }
+        if (!ok) {
             // a call starved of gas by its caller is not the subscription's fault: revert the whole opening
             if (gasleft() < SKIP_GAS || gasleft() <= before / 64) revert InsufficientGas(before, gasleft());
-            reason = SKIP_MARKET_REFUSED;
+            return (0, SKIP_MARKET_REFUSED);
         }
+    }
+
+    /// @dev The input mode of a version the registry has (1 public, 0 committed); `InvalidSubscriptionParameter` for
+    /// version 0, above 16 bits or unknown to the registry.
+    function _inputModeOf(uint256 modelId, uint256 version) private view returns (uint8) {
+        if (version == 0 || version > type(uint16).max) revert InvalidSubscriptionParameter("modelVersion", version);
+        try _registry.layoutOf(modelId, version) returns (IModelRegistry.Layout memory layout) {
+            return layout.inputMode;
+        } catch {
+            revert InvalidSubscriptionParameter("modelVersion", version);
+        }
+    }
+
+    /// @dev Reverts unless `jobId` is an awaited run whose subscription's owner is the caller.
+    function _requireRunOwner(uint256 jobId) private view {
+        uint256 packed = _runs[jobId];
+        if (packed == 0) revert UnknownRun(jobId);
+        uint256 subscriptionId = packed >> 32;
+        if (msg.sender != _subs[subscriptionId].owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
     }
 
     /// @dev Checks and records a new subscription (ETH or `token`); returns it and the escrow it needs.
@@ -359,8 +455,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         uint32 runDeadline
     ) private returns (uint256 subscriptionId, uint256 due) {
         if (modelId == 0 || modelId > type(uint32).max) revert InvalidSubscriptionParameter("modelId", modelId);
-        if (modelVersion == 0 || modelVersion > type(uint16).max)
-            revert InvalidSubscriptionParameter("modelVersion", modelVersion);
+        uint8 inputMode = _inputModeOf(modelId, modelVersion);
         if (interval < MIN_INTERVAL) revert InvalidSubscriptionParameter("interval", interval);
         if (runs == 0 || runs > MAX_RUNS) revert InvalidSubscriptionParameter("runs", runs);
         if (feePerRun == 0) revert InvalidSubscriptionParameter("feePerRun", feePerRun);
@@ -382,6 +477,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
             nextRun: 0,
             runDeadline: runDeadline,
             cancelled: false,
+            inputMode: inputMode,
             feePerRun: feePerRun,
             tipPerRun: tipPerRun,
             feeToken: token
@@ -454,5 +550,42 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         }
         if (offset != 32 || size != 64 + 32 * count) return (SKIP_VIEW_MALFORMED, inputs);
         inputs = abi.decode(out, (int256[]));
+    }
+
+    /// @dev The owner's input commitment and opening URI for a committed run: the same STATICCALL as `_readInputs`
+    /// (exactly INPUT_VIEW_GAS, all of it available), at most 96 + MAX_URI_BYTES bytes of return data copied, and the
+    /// ABI shape of one `(uint256, string)` checked word by word (a malformed answer skips the run).
+    /// @return reason 0, or why the run is skipped. @return commitment The commitment. @return uri The URI (may be
+    /// empty).
+    function _readCommitment(
+        address owner,
+        uint256 subscriptionId,
+        uint256 run
+    ) private view returns (uint8 reason, uint256 commitment, string memory uri) {
+        uint256 needed = (INPUT_VIEW_GAS * 64) / 63 + SKIP_GAS;
+        if (gasleft() < needed) revert InsufficientGas(needed, gasleft());
+        bytes memory data = abi.encodeCall(ISubscriptionConsumer.subscriptionCommitment, (subscriptionId, run));
+        bool ok;
+        uint256 size;
+        assembly ("memory-safe") {
+            ok := staticcall(INPUT_VIEW_GAS, owner, add(data, 0x20), mload(data), 0, 0)
+            size := returndatasize()
+        }
+        if (!ok) return (SKIP_VIEW_FAILED, 0, uri);
+        if (size < 96 || size > 96 + MAX_URI_BYTES || size % 32 != 0) return (SKIP_VIEW_MALFORMED, 0, uri);
+        uint256 offset;
+        uint256 length;
+        assembly ("memory-safe") {
+            returndatacopy(0, 0, 0x40)
+            commitment := mload(0)
+            offset := mload(0x20)
+            returndatacopy(0, 0x40, 0x20)
+            length := mload(0)
+        }
+        if (offset != 0x40 || size != 96 + 32 * ((length + 31) / 32)) return (SKIP_VIEW_MALFORMED, 0, uri);
+        uri = new string(length);
+        assembly ("memory-safe") {
+            returndatacopy(add(uri, 0x20), 0x60, length)
+        }
     }
 }
