@@ -248,6 +248,31 @@ describe("InferenceSubscriptions", function () {
     await expectSolvent(s, [id], [consumer, s.stranger.address]);
   });
 
+  it("records a run whose run-table entry holds another awaited run beside it; both deliver or reclaim", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(2);
+    const j0 = await s.open(id);
+    // 255 other market jobs: run 1's job id is then j0 + 256, the same entry of the 256-entry table as run 0's
+    const deadline = (await time.latest()) + 10 * HOUR;
+    for (let i = 0; i < 255; i++)
+      await s.jobs.connect(s.requester).openJobWithInputs(s.modelId, 1n, [0n, 0n, 0n], deadline, false, { value: 1n });
+    await time.increase(HOUR);
+    const j1 = await s.open(id);
+    expect(j1).to.equal(j0 + 256n);
+    expect(await s.subs.runOf(j0)).to.deep.equal([id, 0n]);
+    expect(await s.subs.runOf(j1)).to.deep.equal([id, 1n]);
+    await expect(s.deliver(j1, 4n))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 1n, j1, packSigned([4n], 16)[0]);
+    expect(await s.subs.runOf(j1)).to.deep.equal([0n, 0n]);
+    expect(await s.subs.runOf(j0)).to.deep.equal([id, 0n]);
+    await time.increase(RUN_DEADLINE + 1);
+    await expect(s.subs.reclaimRun(j0)).to.emit(s.subs, "RunReclaimed").withArgs(id, 0n, j0, FEE);
+    await expect(s.subs.reclaimRun(j1)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(j1);
+    await expect(s.subs.reclaimRun(j0)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(j0);
+    expect(await s.subs.runOf(j0)).to.deep.equal([0n, 0n]);
+  });
+
   it("reclaims an expired run's fee back to the owner (anyone may), and never before its deadline", async function () {
     const s = await loadFixture(subscriptionsFixture);
     const id = await s.subscribe(1);
