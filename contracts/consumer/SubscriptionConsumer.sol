@@ -45,17 +45,19 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     }
 
     /// @inheritdoc ISubscriptionConsumer
+    /// @dev Answers anyone, for any id (a view of this contract's state, which is public anyway): the subscriptions
+    /// contract reads it only for subscriptions whose owner is this contract. Checking `_mine` here would cost every
+    /// opening a cold storage read (2.1k gas) and protect nothing.
     function subscriptionInputs(uint256 subscriptionId, uint256 run) external view returns (int256[] memory inputs) {
-        if (!_mine[subscriptionId]) revert NotMySubscription(subscriptionId);
         return _runInputs(subscriptionId, run);
     }
 
     /// @inheritdoc ISubscriptionConsumer
+    /// @dev Answers anyone, like `subscriptionInputs`.
     function subscriptionCommitment(
         uint256 subscriptionId,
         uint256 run
     ) external view returns (uint256 inputCommitment, string memory inputURI) {
-        if (!_mine[subscriptionId]) revert NotMySubscription(subscriptionId);
         return _runCommitment(subscriptionId, run);
     }
 

@@ -761,15 +761,15 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
 });
 
 describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", function () {
-  it("the base takes calls and ETH only from the subscriptions contract and only for its own subscriptions; refunds of nothing are 0", async function () {
+  it("the base takes results and ETH only from the subscriptions contract and results only for its own subscriptions; refunds of nothing are 0", async function () {
     const s = await loadFixture(subscriptionsFixture);
     const id = await s.subscribe(1);
     await expect(s.stranger.sendTransaction({ to: await s.consumer.getAddress(), value: 1n }))
       .to.be.revertedWithCustomError(s.consumer, "NotSubscriptions")
       .withArgs(s.stranger.address);
-    await expect(s.consumer.subscriptionInputs(id + 7n, 0n))
-      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
-      .withArgs(id + 7n);
+    // the input view is a view of public state: it answers anyone (the subscriptions contract reads it only for the
+    // subscriptions this contract owns); results are what only its own subscriptions may deliver
+    expect(await s.consumer.subscriptionInputs(id + 7n, 0n)).to.deep.equal([1n, -2n, 3n]);
     const asSubs = await ethers.getImpersonatedSigner(await s.subs.getAddress());
     await ethers.provider.send("hardhat_setBalance", [await s.subs.getAddress(), "0xDE0B6B3A7640000"]);
     await expect(s.consumer.connect(asSubs).onSubscriptionResult(id + 7n, 0n, 1n, 1n))
