@@ -345,34 +345,43 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         return INPUT_VIEW_GAS;
     }
 
-    /// @dev A public-input run: the owner's values, then the market's public-input job on them (ETH or token).
+    /// @dev A public-input run: the owner's values, copied from the view's answer straight after the head of the
+    /// market's public-input open (ETH or token) without decoding them, then that open.
     function _openPublicRun(
         Subscription storage s,
         address owner,
         uint256 subscriptionId,
         uint256 run
     ) private returns (uint256 jobId, uint8 reason) {
-        int256[] memory inputs;
-        (reason, inputs) = _readInputs(owner, subscriptionId, run);
-        if (reason != 0) return (0, reason);
-        uint64 deadline = uint64(block.timestamp + s.runDeadline);
         address token = s.feeToken;
-        return
+        uint256 fee = s.feePerRun;
+        uint256 deadline = block.timestamp + s.runDeadline;
+        // every argument but the values, with the values' offset: openJobWithInputs(modelId, modelVersion, inputs,
+        // deadline, callback) or openTokenJobWithInputs(token, fee, modelId, modelVersion, inputs, deadline, callback)
+        bytes memory head =
             token == address(0)
-                ? _callMarket(
-                    s.feePerRun,
-                    abi.encodeCall(
-                        IInferenceJobs.openJobWithInputs,
-                        (s.modelId, s.modelVersion, inputs, deadline, true)
-                    )
+                ? abi.encodeWithSelector(
+                    IInferenceJobs.openJobWithInputs.selector,
+                    s.modelId,
+                    s.modelVersion,
+                    uint256(0xa0),
+                    deadline,
+                    true
                 )
-                : _callMarket(
-                    0,
-                    abi.encodeCall(
-                        IInferenceJobs.openTokenJobWithInputs,
-                        (token, s.feePerRun, s.modelId, s.modelVersion, inputs, deadline, true)
-                    )
+                : abi.encodeWithSelector(
+                    IInferenceJobs.openTokenJobWithInputs.selector,
+                    token,
+                    fee,
+                    s.modelId,
+                    s.modelVersion,
+                    uint256(0xe0),
+                    deadline,
+                    true
                 );
+        bytes memory data;
+        (reason, data) = _readInputs(owner, subscriptionId, run, head);
+        if (reason != 0) return (0, reason);
+        return _callMarket(token == address(0) ? fee : 0, data);
     }
 
     /// @dev A committed run: the owner's commitment and URI, then the market's committed job on it: a public-opening
@@ -549,39 +558,42 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     }
 
     /// @dev The owner's inputs for a run: a STATICCALL with exactly INPUT_VIEW_GAS (the caller must leave enough for
-    /// it to get all of it), at most 64 + 32 * MAX_INPUTS bytes of return data copied, and the ABI shape of one
-    /// `int256[]` checked word by word before decoding (a malformed answer skips the run instead of reverting here).
-    /// @return reason 0, or why the run is skipped. @return inputs The values when reason is 0.
+    /// it to get all of it) and the ABI shape of one `int256[]` checked word by word on the return data (a malformed
+    /// answer skips the run instead of reverting here); then at most 32 + 32 * MAX_INPUTS bytes of it, the array's
+    /// length and values, are copied after `head`: the calldata of the market's open, whose last argument they are.
+    /// @return reason 0, or why the run is skipped. @return data `head` then the values' ABI encoding (reason 0).
     function _readInputs(
         address owner,
         uint256 subscriptionId,
-        uint256 run
-    ) private view returns (uint8 reason, int256[] memory inputs) {
+        uint256 run,
+        bytes memory head
+    ) private view returns (uint8 reason, bytes memory data) {
         // EIP-150: a call gets at most 63/64 of what is left; make sure that is the whole allowance
         uint256 needed = (INPUT_VIEW_GAS * 64) / 63 + SKIP_GAS;
         if (gasleft() < needed) revert InsufficientGas(needed, gasleft());
-        bytes memory data = abi.encodeCall(ISubscriptionConsumer.subscriptionInputs, (subscriptionId, run));
-        uint256 maxBytes = 64 + 32 * MAX_INPUTS;
+        bytes memory call_ = abi.encodeCall(ISubscriptionConsumer.subscriptionInputs, (subscriptionId, run));
         bool ok;
         uint256 size;
         assembly ("memory-safe") {
-            ok := staticcall(INPUT_VIEW_GAS, owner, add(data, 0x20), mload(data), 0, 0)
+            ok := staticcall(INPUT_VIEW_GAS, owner, add(call_, 0x20), mload(call_), 0, 0)
             size := returndatasize()
         }
-        if (!ok) return (SKIP_VIEW_FAILED, inputs);
-        if (size < 64 || size > maxBytes || size % 32 != 0) return (SKIP_VIEW_MALFORMED, inputs);
-        bytes memory out = new bytes(size);
-        assembly ("memory-safe") {
-            returndatacopy(add(out, 0x20), 0, size)
-        }
+        if (!ok) return (SKIP_VIEW_FAILED, data);
+        if (size < 64 || size > 64 + 32 * MAX_INPUTS || size % 32 != 0) return (SKIP_VIEW_MALFORMED, data);
         uint256 offset;
         uint256 count;
         assembly ("memory-safe") {
-            offset := mload(add(out, 0x20))
-            count := mload(add(out, 0x40))
+            returndatacopy(0, 0, 0x40)
+            offset := mload(0)
+            count := mload(0x20)
         }
-        if (offset != 32 || size != 64 + 32 * count) return (SKIP_VIEW_MALFORMED, inputs);
-        inputs = abi.decode(out, (int256[]));
+        if (offset != 32 || size != 64 + 32 * count) return (SKIP_VIEW_MALFORMED, data);
+        uint256 headLength = head.length;
+        data = new bytes(headLength + size - 32);
+        assembly ("memory-safe") {
+            mcopy(add(data, 0x20), add(head, 0x20), headLength)
+            returndatacopy(add(add(data, 0x20), headLength), 0x20, sub(size, 0x20))
+        }
     }
 
     /// @dev The owner's input commitment and opening URI for a committed run: the same STATICCALL as `_readInputs`
