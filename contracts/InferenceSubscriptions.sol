@@ -188,32 +188,29 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
 
     /// @inheritdoc IInferenceSubscriptions
     function openRun(uint256 subscriptionId) external locked returns (uint256 jobId) {
-        Subscription storage s = _live(subscriptionId);
-        uint256 start = s.start;
-        if (block.timestamp < start) revert RunNotDue(subscriptionId, start);
-        uint256 run = (block.timestamp - start) / s.interval;
-        uint256 runs = s.runs;
-        if (run >= runs) revert SubscriptionEnded(subscriptionId, runs);
+        // one copy of the record: three storage words, each read once
+        Subscription memory s = _subs[subscriptionId];
+        if (s.owner == address(0)) revert UnknownSubscription(subscriptionId);
+        if (s.cancelled) revert SubscriptionIsCancelled(subscriptionId);
+        if (block.timestamp < s.start) revert RunNotDue(subscriptionId, s.start);
+        uint256 run = (block.timestamp - s.start) / s.interval;
+        if (run >= s.runs) revert SubscriptionEnded(subscriptionId, s.runs);
         uint256 next = s.nextRun;
-        if (run < next) revert RunNotDue(subscriptionId, start + next * s.interval);
+        if (run < next) revert RunNotDue(subscriptionId, s.start + next * s.interval);
         // effects first: this interval's run is used now, whatever happens below
-        s.nextRun = uint32(run + 1);
-        address owner = s.owner;
-        address token = s.feeToken;
-        uint256 fee = s.feePerRun;
-        uint256 tip = s.tipPerRun;
+        _subs[subscriptionId].nextRun = uint32(run + 1);
         if (run > next) {
-            _credit(token, owner, (run - next) * (fee + tip));
+            _credit(s.feeToken, s.owner, (run - next) * (uint256(s.feePerRun) + s.tipPerRun));
             emit RunsMissed(subscriptionId, next, run - next);
         }
-        if (tip != 0) _credit(token, msg.sender, tip);
+        if (s.tipPerRun != 0) _credit(s.feeToken, msg.sender, s.tipPerRun);
 
         uint8 reason;
         (jobId, reason) = s.inputMode == PUBLIC_INPUTS
-            ? _openPublicRun(s, owner, subscriptionId, run)
-            : _openCommittedRun(s, owner, subscriptionId, run);
+            ? _openPublicRun(s, subscriptionId, run)
+            : _openCommittedRun(s, subscriptionId, run);
         if (reason != 0) {
-            _credit(token, owner, fee);
+            _credit(s.feeToken, s.owner, s.feePerRun);
             emit RunSkipped(subscriptionId, run, reason);
             emit RunOpened(subscriptionId, run, 0, msg.sender);
             return 0;
@@ -348,8 +345,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @dev A public-input run: the owner's values, copied from the view's answer straight after the head of the
     /// market's public-input open (ETH or token) without decoding them, then that open.
     function _openPublicRun(
-        Subscription storage s,
-        address owner,
+        Subscription memory s,
         uint256 subscriptionId,
         uint256 run
     ) private returns (uint256 jobId, uint8 reason) {
@@ -379,7 +375,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
                     true
                 );
         bytes memory data;
-        (reason, data) = _readInputs(owner, subscriptionId, run, head);
+        (reason, data) = _readInputs(s.owner, subscriptionId, run, head);
         if (reason != 0) return (0, reason);
         return _callMarket(token == address(0) ? fee : 0, data);
     }
@@ -387,14 +383,13 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @dev A committed run: the owner's commitment and URI, then the market's committed job on it: a public-opening
     /// job with the URI, or a private-delivery job when the URI is empty (ETH or token).
     function _openCommittedRun(
-        Subscription storage s,
-        address owner,
+        Subscription memory s,
         uint256 subscriptionId,
         uint256 run
     ) private returns (uint256 jobId, uint8 reason) {
         uint256 commitment;
         string memory uri;
-        (reason, commitment, uri) = _readCommitment(owner, subscriptionId, run);
+        (reason, commitment, uri) = _readCommitment(s.owner, subscriptionId, run);
         if (reason != 0) return (0, reason);
         uint64 deadline = uint64(block.timestamp + s.runDeadline);
         address token = s.feeToken;
