@@ -48,6 +48,14 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     uint256 private constant RUN_SLOTS = 256;
     /// @dev A run-table entry that holds no run (its job-id field is 0, and no job id is 0).
     uint256 private constant EMPTY_RUN = 1;
+    /// @dev A run-table entry: `jobId << 208 | subscriptionId << 180 | run << 160 | owner`. A run whose job id needs
+    /// more than 48 bits or whose subscription id more than 28 is recorded beside the table (runs need at most 20 bits:
+    /// MAX_RUNS < 2^20).
+    uint256 private constant ENTRY_JOB_SHIFT = 208;
+    uint256 private constant ENTRY_SUB_SHIFT = 180;
+    uint256 private constant ENTRY_RUN_SHIFT = 160;
+    uint256 private constant ENTRY_SUB_MASK = (1 << 28) - 1;
+    uint256 private constant ENTRY_RUN_MASK = (1 << 20) - 1;
 
     uint8 private constant SKIP_VIEW_FAILED = 1;
     uint8 private constant SKIP_VIEW_MALFORMED = 2;
@@ -59,10 +67,11 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
 
     uint256 private _nextId = 1;
     mapping(uint256 subscriptionId => Subscription) private _subs;
-    /// @dev The awaited runs, by job: entry `jobId % RUN_SLOTS` holds `jobId << 128 | subscriptionId << 32 | run` while
-    /// that job is an awaited run, else EMPTY_RUN. The slots are written non-zero at deployment and never zeroed, so
-    /// recording a run rewrites a slot (2.9k gas) instead of creating one (22.1k): a run's record costs its opener
-    /// 5k, paid back by nobody (a delivery writes EMPTY_RUN back instead of clearing the slot for a refund).
+    /// @dev The awaited runs, by job: entry `jobId % RUN_SLOTS` holds the run of that job (its job id, subscription,
+    /// run and the subscription's owner, so a delivery reads no subscription record) while it is awaited, else
+    /// EMPTY_RUN. The slots are written non-zero at deployment and never zeroed, so recording a run rewrites a slot
+    /// (2.9k gas) instead of creating one (22.1k): a run's record costs its opener 5k, paid back by nobody (a delivery
+    /// writes EMPTY_RUN back instead of clearing the slot for a refund).
     uint256[RUN_SLOTS] private _runTable;
     /// @dev Awaited runs whose table entry held another awaited run (or whose job id is above 128 bits): job ->
     /// `subscriptionId << 32 | run` (non-zero: ids start at 1); deleted on delivery or reclaim.
@@ -70,6 +79,14 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     mapping(address account => uint256) private _credits;
     mapping(address token => mapping(address account => uint256)) private _tokenCredits;
     uint256 private transient _locked;
+
+    /// @dev An awaited run, as `_findRun` reads it (memory only).
+    struct AwaitedRun {
+        uint256 subscriptionId;
+        uint256 run;
+        address owner;
+        bool inTable;
+    }
 
     /// @dev One transient lock over every function that can move a token (or ETH).
     modifier locked() {
@@ -215,7 +232,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
             emit RunOpened(subscriptionId, run, 0, msg.sender);
             return 0;
         }
-        _recordRun(jobId, subscriptionId, run);
+        _recordRun(jobId, subscriptionId, run, s.owner);
         emit RunOpened(subscriptionId, run, jobId, msg.sender);
     }
 
@@ -225,15 +242,13 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
         uint256 output
     ) external override(IInferenceCallback, IInferenceSubscriptions) {
         if (msg.sender != address(_jobs)) revert NotInferenceJobs(msg.sender);
-        uint256 packed = _takeRun(jobId);
-        uint256 subscriptionId = packed >> 32;
-        uint256 run = packed & type(uint32).max;
+        AwaitedRun memory r = _takeRun(jobId);
+        (uint256 subscriptionId, uint256 run, address owner) = (r.subscriptionId, r.run, r.owner);
         emit RunDelivered(subscriptionId, run, jobId, output);
         bytes memory data = abi.encodeCall(
             ISubscriptionConsumer.onSubscriptionResult,
             (subscriptionId, run, jobId, output)
         );
-        address owner = _subs[subscriptionId].owner;
         uint256 allowance = gasleft();
         allowance = allowance > CALLBACK_RESERVE ? allowance - CALLBACK_RESERVE : 0;
         bool ok;
@@ -246,13 +261,11 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
 
     /// @inheritdoc IInferenceSubscriptions
     function reclaimRun(uint256 jobId) external locked {
-        uint256 packed = _takeRun(jobId);
-        uint256 subscriptionId = packed >> 32;
+        AwaitedRun memory r = _takeRun(jobId);
         uint256 fee = _jobs.getJob(jobId).escrow;
-        Subscription storage s = _subs[subscriptionId];
-        address token = s.feeToken;
-        _credit(token, s.owner, fee);
-        emit RunReclaimed(subscriptionId, packed & type(uint32).max, jobId, fee);
+        address token = _subs[r.subscriptionId].feeToken;
+        _credit(token, r.owner, fee);
+        emit RunReclaimed(r.subscriptionId, r.run, jobId, fee);
         // the market checks the deadline passed and credits the fee to this contract's account there; withdraw it
         _jobs.reclaim(jobId);
         if (token == address(0)) _jobs.withdraw();
@@ -298,8 +311,8 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
 
     /// @inheritdoc IInferenceSubscriptions
     function runOf(uint256 jobId) external view returns (uint256 subscriptionId, uint256 run) {
-        (uint256 packed, ) = _findRun(jobId);
-        return (packed >> 32, packed & type(uint32).max);
+        AwaitedRun memory r = _findRun(jobId);
+        return (r.subscriptionId, r.run);
     }
 
     /// @inheritdoc IInferenceSubscriptions
@@ -447,34 +460,50 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
 
     /// @dev Reverts unless `jobId` is an awaited run whose subscription's owner is the caller.
     function _requireRunOwner(uint256 jobId) private view {
-        (uint256 packed, ) = _findRun(jobId);
-        if (packed == 0) revert UnknownRun(jobId);
-        uint256 subscriptionId = packed >> 32;
-        if (msg.sender != _subs[subscriptionId].owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
+        AwaitedRun memory r = _findRun(jobId);
+        if (r.subscriptionId == 0) revert UnknownRun(jobId);
+        if (msg.sender != r.owner) revert NotSubscriptionOwner(r.subscriptionId, msg.sender);
     }
 
-    /// @dev Records an awaited run of `jobId`: in its run-table entry if that holds no awaited run, else beside it.
-    function _recordRun(uint256 jobId, uint256 subscriptionId, uint256 run) private {
+    /// @dev Records the awaited run of `jobId`: in its run-table entry if that holds no awaited run and the ids fit,
+    /// else beside the table.
+    function _recordRun(uint256 jobId, uint256 subscriptionId, uint256 run, address owner) private {
         uint256 slot = jobId % RUN_SLOTS;
-        // subscription ids stay far below 2^96 (each costs a transaction) and runs below 2^32 (MAX_RUNS)
-        if (_runTable[slot] >> 128 == 0 && jobId >> 128 == 0)
-            _runTable[slot] = (jobId << 128) | (subscriptionId << 32) | run;
+        if (
+            _runTable[slot] >> ENTRY_JOB_SHIFT == 0 &&
+            jobId >> (256 - ENTRY_JOB_SHIFT) == 0 &&
+            subscriptionId <= ENTRY_SUB_MASK
+        )
+            _runTable[slot] =
+                (jobId << ENTRY_JOB_SHIFT) |
+                (subscriptionId << ENTRY_SUB_SHIFT) |
+                (run << ENTRY_RUN_SHIFT) |
+                uint160(owner);
         else _runs[jobId] = (subscriptionId << 32) | run;
     }
 
-    /// @dev An awaited run of `jobId`: `subscriptionId << 32 | run` (0: none), and whether it is in the run table.
-    function _findRun(uint256 jobId) private view returns (uint256 packed, bool inTable) {
+    /// @dev The awaited run of `jobId` (subscription 0: none).
+    function _findRun(uint256 jobId) private view returns (AwaitedRun memory r) {
         uint256 entry = _runTable[jobId % RUN_SLOTS];
-        if (entry >> 128 == jobId) return (entry & type(uint128).max, true);
-        return (_runs[jobId], false);
+        if (entry >> ENTRY_JOB_SHIFT == jobId)
+            return
+                AwaitedRun({
+                    subscriptionId: (entry >> ENTRY_SUB_SHIFT) & ENTRY_SUB_MASK,
+                    run: (entry >> ENTRY_RUN_SHIFT) & ENTRY_RUN_MASK,
+                    owner: address(uint160(entry)),
+                    inTable: true
+                });
+        uint256 packed = _runs[jobId];
+        r.subscriptionId = packed >> 32;
+        r.run = packed & type(uint32).max;
+        if (r.subscriptionId != 0) r.owner = _subs[r.subscriptionId].owner;
     }
 
     /// @dev Forgets the awaited run of `jobId` (delivered or reclaimed) and returns it; `UnknownRun` if there is none.
-    function _takeRun(uint256 jobId) private returns (uint256 packed) {
-        bool inTable;
-        (packed, inTable) = _findRun(jobId);
-        if (packed == 0) revert UnknownRun(jobId);
-        if (inTable) _runTable[jobId % RUN_SLOTS] = EMPTY_RUN;
+    function _takeRun(uint256 jobId) private returns (AwaitedRun memory r) {
+        r = _findRun(jobId);
+        if (r.subscriptionId == 0) revert UnknownRun(jobId);
+        if (r.inTable) _runTable[jobId % RUN_SLOTS] = EMPTY_RUN;
         else delete _runs[jobId];
     }
 
