@@ -761,20 +761,31 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
 });
 
 describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", function () {
-  it("the base takes results and ETH only from the subscriptions contract and results only for its own subscriptions; refunds of nothing are 0", async function () {
+  it("the base takes results and ETH only from the subscriptions contract, which delivers each result to its own subscription's owner only; refunds of nothing are 0", async function () {
     const s = await loadFixture(subscriptionsFixture);
     const id = await s.subscribe(1);
     await expect(s.stranger.sendTransaction({ to: await s.consumer.getAddress(), value: 1n }))
       .to.be.revertedWithCustomError(s.consumer, "NotSubscriptions")
       .withArgs(s.stranger.address);
     // the input view is a view of public state: it answers anyone (the subscriptions contract reads it only for the
-    // subscriptions this contract owns); results are what only its own subscriptions may deliver
+    // subscriptions this contract owns)
     expect(await s.consumer.subscriptionInputs(id + 7n, 0n)).to.deep.equal([1n, -2n, 3n]);
-    const asSubs = await ethers.getImpersonatedSigner(await s.subs.getAddress());
-    await ethers.provider.send("hardhat_setBalance", [await s.subs.getAddress(), "0xDE0B6B3A7640000"]);
-    await expect(s.consumer.connect(asSubs).onSubscriptionResult(id + 7n, 0n, 1n, 1n))
-      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
-      .withArgs(id + 7n);
+    // two consumers: each run's result goes to the owner of its subscription, never to the other
+    const other = await (await ethers.getContractFactory("MockSubscriptionConsumer")).deploy(await s.subs.getAddress());
+    await other.setInputs([4n, 5n, 6n]);
+    const id2 = await other.subscribe.staticCall(s.modelId, 1n, HOUR, 1, FEE, TIP, RUN_DEADLINE, { value: FEE + TIP });
+    await other.subscribe(s.modelId, 1n, HOUR, 1, FEE, TIP, RUN_DEADLINE, { value: FEE + TIP });
+    expect((await s.subs.getSubscription(id2)).owner).to.equal(await other.getAddress());
+    const j1 = await s.open(id);
+    const j2 = await s.open(id2);
+    await expect(s.deliver(j2, 2n))
+      .to.emit(other, "Received")
+      .withArgs(id2, 0n, j2, packSigned([2n], 16)[0])
+      .and.not.to.emit(s.consumer, "Received");
+    await expect(s.deliver(j1, 1n))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 0n, j1, packSigned([1n], 16)[0])
+      .and.not.to.emit(other, "Received");
     expect(await s.consumer.withdrawRefunds.staticCall()).to.equal(0n);
     expect(await s.consumer.withdrawTokenRefunds.staticCall(s.stranger.address)).to.equal(0n);
     const falseApprove = await (await ethers.getContractFactory("MockFalseApproveToken")).deploy();
