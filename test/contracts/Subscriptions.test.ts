@@ -798,6 +798,27 @@ describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", functi
       .withArgs(await s.jobs.getAddress());
   });
 
+  it("MockObservationOracle: a ring of the last 64 observations, eight 32-bit values to a word, read oldest first", async function () {
+    const [reporter, other] = await ethers.getSigners();
+    const oracle = await (await ethers.getContractFactory("MockObservationOracle", reporter)).deploy();
+    await expect(oracle.connect(other).record([1n]))
+      .to.be.revertedWithCustomError(oracle, "NotReporter")
+      .withArgs(other.address);
+    for (const v of [2n ** 31n, -(2n ** 31n) - 1n])
+      await expect(oracle.record([v]))
+        .to.be.revertedWithCustomError(oracle, "ObservationOutOfRange")
+        .withArgs(v);
+    await expect(oracle.observations(1n)).to.be.revertedWithCustomError(oracle, "NotEnoughObservations").withArgs(0n, 1n);
+    const values = Array.from({ length: 70 }, (_, i) => BigInt((i % 2 ? -1 : 1) * i * 1000) + (i === 3 ? 2n ** 31n - 1n - 3000n : 0n));
+    await oracle.record(values.slice(0, 5));
+    expect(await oracle.observations(5n)).to.deep.equal(values.slice(0, 5));
+    await oracle.record(values.slice(5));
+    // the ring went round: the last 64 are held, each word rewritten in place
+    expect(await oracle.observations(10n)).to.deep.equal(values.slice(60));
+    expect(await oracle.observations(64n)).to.deep.equal(values.slice(6));
+    await expect(oracle.observations(65n)).to.be.revertedWithCustomError(oracle, "NotEnoughObservations").withArgs(64n, 65n);
+  });
+
   async function forecasterFixture() {
     const s = await subscriptionsFixture();
     const oracle = await (await ethers.getContractFactory("MockObservationOracle")).deploy();
