@@ -10,7 +10,8 @@ import {SubscriptionConsumer} from "../consumer/SubscriptionConsumer.sol";
 /// `(uint256, string)`), 3 returns a huge answer, 4 burns all its gas, 5 answers but reverts in the result callback,
 /// 6 answers but burns all gas in the callback, 7 returns 65 bytes (not whole words), 8 returns one word of values
 /// under a count of 5, 9 answers a commitment with a URI of 8,193 bytes, 10 answers a commitment whose URI length
-/// says more bytes than follow, 11 falls through to the base's default views (which revert). Its delivery and
+/// says more bytes than follow, 11 falls through to the base's default views (which revert), 12 returns nothing,
+/// 13 returns 97 bytes (three words and one more byte). Its delivery and
 /// designation functions are open to anyone: they stand for the owner's operator.
 contract MockSubscriptionConsumer is SubscriptionConsumer {
     /// @notice Thrown by the input view in mode 1 and the callback in mode 5.
@@ -148,6 +149,19 @@ contract MockSubscriptionConsumer is SubscriptionConsumer {
                 mstore(0x20, 5)
                 mstore(0x40, 1)
                 return(0, 0x60)
+            }
+        }
+        if (m == 12) {
+            assembly {
+                return(0, 0)
+            }
+        }
+        if (m == 13) {
+            assembly {
+                mstore(0, 7)
+                mstore(0x20, 0x40)
+                mstore(0x40, 0)
+                return(0, 0x61)
             }
         }
     }

@@ -584,7 +584,7 @@ describe("InferenceSubscriptions on committed-input versions (rule 8)", function
 
   it("skips a bad commitment answer (a commitment not below r, a malformed answer, a URI too long, a view that reverts): fee back, tip paid", async function () {
     const s = await loadFixture(committedFixture);
-    const id = await s.subscribeTo(s.committedId, 8);
+    const id = await s.subscribeTo(s.committedId, 10);
     const consumer = await s.consumer.getAddress();
     const cases: [mode: number, commitment: bigint, reason: number][] = [
       [0, SNARK_FIELD, 3], // the market refuses it (InputCommitmentNotInField)
@@ -595,6 +595,8 @@ describe("InferenceSubscriptions on committed-input versions (rule 8)", function
       [9, C, 2], // a URI of 8,193 bytes
       [10, C, 2], // a URI length above the bytes that follow
       [11, C, 1], // the base's default view (a consumer that serves public inputs only)
+      [12, C, 2], // nothing
+      [13, C, 2], // three words and one more byte
     ];
     for (const [k, [mode, c, reason]] of cases.entries()) {
       await s.consumer.setMode(mode);
@@ -602,8 +604,8 @@ describe("InferenceSubscriptions on committed-input versions (rule 8)", function
       await expect(s.subs.connect(s.stranger).openRun(id), `mode ${mode}`).to.emit(s.subs, "RunSkipped").withArgs(id, BigInt(k), reason);
       await time.increase(HOUR);
     }
-    expect(await s.subs.creditOf(consumer)).to.equal(8n * FEE);
-    expect(await s.subs.creditOf(s.stranger.address)).to.equal(8n * TIP);
+    expect(await s.subs.creditOf(consumer)).to.equal(10n * FEE);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(10n * TIP);
     await expectSolvent(s, [id], [consumer, s.stranger.address]);
     // and a public-input subscription whose consumer serves committed inputs only: skipped the same way
     const pub = await s.subscribeTo(s.modelId, 1);
@@ -706,14 +708,28 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     await expect(s.subs.connect(market).onInferenceResult(12345n, 1n)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(12345n);
   });
 
-  it("skips answers that are not whole words or whose count does not match their length", async function () {
+  it("skips answers that are empty, not whole words or whose count does not match their length", async function () {
     const s = await loadFixture(subscriptionsFixture);
-    const id = await s.subscribe(2);
+    const id = await s.subscribe(3);
     await s.consumer.setMode(7);
     await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 0n, 2);
     await time.increase(HOUR);
     await s.consumer.setMode(8);
     await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 1n, 2);
+    await time.increase(HOUR);
+    await s.consumer.setMode(12);
+    await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 2n, 2);
+  });
+
+  it("opens a run without a tip (nothing credited to the opener) and refuses an unknown subscription", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.consumer.subscribe.staticCall(s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE, { value: FEE });
+    await s.consumer.subscribe(s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE, { value: FEE });
+    expect(await s.open(id)).to.be.greaterThan(0n);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(0n);
+    await expect(s.subs.openRun(id + 1n))
+      .to.be.revertedWithCustomError(s.subs, "UnknownSubscription")
+      .withArgs(id + 1n);
   });
 
   it("one lock: a token re-entering during a pull or a transfer, and an opener re-entering from its receive, are refused", async function () {
@@ -734,6 +750,14 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     await armed(s.subs.interface.encodeFunctionData("withdrawToken", [await tok.getAddress()]));
     await s.subs.connect(s.stranger).topUp(1n, 1);
     expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside topUp's pull: createTokenSubscription
+    const create = [await tok.getAddress(), s.modelId, 1n, HOUR, 0, 1, FEE, 0n, RUN_DEADLINE] as const;
+    await armed(s.subs.interface.encodeFunctionData("createTokenSubscription", create));
+    await s.subs.connect(s.stranger).topUp(1n, 1);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // a second subscription in the same token: the market's standing allowance is not written again
+    await tok.connect(s.stranger).approve(subsAddr, ethers.MaxUint256);
+    await expect(s.subs.connect(s.stranger).createTokenSubscription(...create)).to.not.emit(tok, "Approval");
     // inside the market's pull of a run's fee (during openRun): topUp
     await armed(s.subs.interface.encodeFunctionData("topUp", [1n, 1]));
     const jobId = await s.open(1n);
