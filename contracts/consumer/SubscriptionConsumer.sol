@@ -24,7 +24,9 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     error TokenApproveFailed(address token);
     /// @notice Thrown by the input view of the input mode this consumer does not serve (it overrides `_runInputs` for
     /// public-input model versions, `_runCommitment` for committed ones): a run that reads it is skipped.
-    error InputModeNotServed();
+    /// @param subscriptionId The subscription asked about.
+    /// @param run The run asked about.
+    error InputModeNotServed(uint256 subscriptionId, uint256 run);
 
     /// @notice The subscriptions contract every subscription goes to and every result must come from.
     IInferenceSubscriptions public immutable subscriptions;
@@ -68,11 +70,13 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     /// @notice The quantized inputs of run `run` (0 for the first interval) of subscription `subscriptionId`, read
     /// from this contract's state when the run is opened: exactly the model's `inputCount` values in its signed
     /// `inputBits` range. Override it for a public-input model version; not overridden, every such run is skipped.
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
     function _runInputs(
-        uint256 /* subscriptionId */,
-        uint256 /* run */
+        uint256 subscriptionId,
+        uint256 run
     ) internal view virtual returns (int256[] memory /* inputs */) {
-        revert InputModeNotServed();
+        revert InputModeNotServed(subscriptionId, run);
     }
 
     /// @notice The input commitment of run `run` of subscription `subscriptionId` (the salted commitment of its input,
@@ -83,11 +87,13 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     /// interval, e.g. from an owner-only setter this reads. An empty URI makes the run a private-delivery job: watch
     /// for its claim and `_deliverRunInput` the opening encrypted to the claimant (the SDK's `deliverRunInput`,
     /// `zkml-evm/node`).
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
     function _runCommitment(
-        uint256 /* subscriptionId */,
-        uint256 /* run */
+        uint256 subscriptionId,
+        uint256 run
     ) internal view virtual returns (uint256 /* inputCommitment */, string memory /* inputURI */) {
-        revert InputModeNotServed();
+        revert InputModeNotServed(subscriptionId, run);
     }
 
     /// @notice Receives one run's verified result, once.
