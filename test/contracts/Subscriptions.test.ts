@@ -752,7 +752,7 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
     // inside topUp's pull: createTokenSubscription
     const create = [await tok.getAddress(), s.modelId, 1n, HOUR, 0, 1, FEE, 0n, RUN_DEADLINE] as const;
-    await armed(s.subs.interface.encodeFunctionData("createTokenSubscription", create));
+    await armed(s.subs.interface.encodeFunctionData("createTokenSubscription", [...create]));
     await s.subs.connect(s.stranger).topUp(1n, 1);
     expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
     // a second subscription in the same token: the market's standing allowance is not written again
