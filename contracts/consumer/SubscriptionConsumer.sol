@@ -9,7 +9,9 @@ import {ISubscriptionConsumer} from "../interfaces/ISubscriptionConsumer.sol";
 /// Inherit it, subscribe with `_subscribe` (every run paid up front), return each run's inputs from `_runInputs`
 /// (read at the moment the run is opened: the proof is over exactly those values) and act on each result in
 /// `_onRunResult`: only results of this contract's subscriptions, delivered by the subscriptions contract it was
-/// built with, after the market verified the proof. Walkthrough: docs/consumers.md, "Subscriptions".
+/// built with, after the market verified the proof. On a committed-input model version, override `_runCommitment`
+/// instead of `_runInputs` (each run's input commitment and the URI of its opening, or no URI for private delivery,
+/// then `_deliverRunInput` to the claimant). Walkthrough: docs/consumers.md, "Subscriptions".
 /// @dev `_onRunResult` runs inside the market's callback allowance (`InferenceJobs.callbackGasLimit` minus a few
 /// thousand): keep it small. Refunds (cancelled or skipped runs) are credited in the subscriptions contract;
 /// `_withdrawRefunds` brings them here.
@@ -20,14 +22,14 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     /// @notice Thrown when approving the token for the subscriptions contract fails.
     /// @param token The token.
     error TokenApproveFailed(address token);
-    /// @notice Thrown when a call names a subscription this contract does not own.
-    /// @param subscriptionId The subscription.
-    error NotMySubscription(uint256 subscriptionId);
+    /// @notice Thrown by the input view of the input mode this consumer does not serve (it overrides `_runInputs` for
+    /// public-input model versions, `_runCommitment` for committed ones): a run that reads it is skipped.
+    /// @param subscriptionId The subscription asked about.
+    /// @param run The run asked about.
+    error InputModeNotServed(uint256 subscriptionId, uint256 run);
 
     /// @notice The subscriptions contract every subscription goes to and every result must come from.
     IInferenceSubscriptions public immutable subscriptions;
-
-    mapping(uint256 subscriptionId => bool) private _mine;
 
     /// @param subscriptions_ The `InferenceSubscriptions` contract.
     constructor(IInferenceSubscriptions subscriptions_) {
@@ -40,23 +42,59 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
     }
 
     /// @inheritdoc ISubscriptionConsumer
+    /// @dev Answers anyone, for any id (a view of this contract's state, which is public anyway): the subscriptions
+    /// contract reads it only for subscriptions whose owner is this contract.
     function subscriptionInputs(uint256 subscriptionId, uint256 run) external view returns (int256[] memory inputs) {
-        if (!_mine[subscriptionId]) revert NotMySubscription(subscriptionId);
         return _runInputs(subscriptionId, run);
     }
 
     /// @inheritdoc ISubscriptionConsumer
+    /// @dev Answers anyone, like `subscriptionInputs`.
+    function subscriptionCommitment(
+        uint256 subscriptionId,
+        uint256 run
+    ) external view returns (uint256 inputCommitment, string memory inputURI) {
+        return _runCommitment(subscriptionId, run);
+    }
+
+    /// @inheritdoc ISubscriptionConsumer
+    /// @dev Only from the subscriptions contract, which forwards a run's result only to its subscription's owner, and
+    /// the owner of a subscription is the contract that created it: so every result that passes this check is one of
+    /// this contract's own subscriptions (no per-subscription record is kept or read for it: 22k gas less per
+    /// subscription, 2.1k per result).
     function onSubscriptionResult(uint256 subscriptionId, uint256 run, uint256 jobId, uint256 output) external {
         if (msg.sender != address(subscriptions)) revert NotSubscriptions(msg.sender);
-        if (!_mine[subscriptionId]) revert NotMySubscription(subscriptionId);
         _onRunResult(subscriptionId, run, jobId, output);
     }
 
-    /// @notice The quantized inputs of a run, read from this contract's state when the run is opened.
+    /// @notice The quantized inputs of run `run` (0 for the first interval) of subscription `subscriptionId`, read
+    /// from this contract's state when the run is opened: exactly the model's `inputCount` values in its signed
+    /// `inputBits` range. Override it for a public-input model version; not overridden, every such run is skipped.
     /// @param subscriptionId The subscription.
-    /// @param run The run (0 for the first interval).
-    /// @return inputs Exactly the model's `inputCount` values in its signed `inputBits` range.
-    function _runInputs(uint256 subscriptionId, uint256 run) internal view virtual returns (int256[] memory inputs);
+    /// @param run The run.
+    function _runInputs(
+        uint256 subscriptionId,
+        uint256 run
+    ) internal view virtual returns (int256[] memory /* inputs */) {
+        revert InputModeNotServed(subscriptionId, run);
+    }
+
+    /// @notice The input commitment of run `run` of subscription `subscriptionId` (the salted commitment of its input,
+    /// below r) and the URI where provers read its opening (at most 8,192 bytes), or an empty URI for private
+    /// delivery; read when the run is opened. Override it for a committed-input model version; not overridden, every
+    /// such run is skipped.
+    /// @dev Post each run's commitment (and publish its opening, or keep it for private delivery) before its
+    /// interval, e.g. from an owner-only setter this reads. An empty URI makes the run a private-delivery job: watch
+    /// for its claim and `_deliverRunInput` the opening encrypted to the claimant (the SDK's `deliverRunInput`,
+    /// `zkml-evm/node`).
+    /// @param subscriptionId The subscription.
+    /// @param run The run.
+    function _runCommitment(
+        uint256 subscriptionId,
+        uint256 run
+    ) internal view virtual returns (uint256 /* inputCommitment */, string memory /* inputURI */) {
+        revert InputModeNotServed(subscriptionId, run);
+    }
 
     /// @notice Receives one run's verified result, once.
     /// @param subscriptionId The subscription.
@@ -94,7 +132,6 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
             tipPerRun,
             runDeadline
         );
-        _mine[subscriptionId] = true;
     }
 
     /// @notice Subscribes with fees and tips in an ERC-20 token, paying `runs * (feePerRun + tipPerRun)` of it from
@@ -130,13 +167,29 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
             tipPerRun,
             runDeadline
         );
-        _mine[subscriptionId] = true;
     }
 
     /// @notice Cancels a subscription: runs not yet opened are refunded (`_withdrawRefunds`), open runs still deliver.
     /// @param subscriptionId The subscription.
     function _cancelSubscription(uint256 subscriptionId) internal {
         subscriptions.cancel(subscriptionId);
+    }
+
+    /// @notice Delivers a private run's opening, encrypted to the live claim's claimant, through the subscriptions
+    /// contract (the market's requester); the market checks the claim (docs/market-rules.md, "Private delivery").
+    /// @param jobId The run's job.
+    /// @param claimant The claimant the ciphertext is encrypted to.
+    /// @param ciphertext The encrypted opening.
+    function _deliverRunInput(uint256 jobId, address claimant, bytes memory ciphertext) internal {
+        subscriptions.deliverRunInput(jobId, claimant, ciphertext);
+    }
+
+    /// @notice Names the only address that may claim a private run's job (zero: anyone), through the subscriptions
+    /// contract.
+    /// @param jobId The run's job.
+    /// @param claimant The claimant, or zero.
+    function _designateRunClaimant(uint256 jobId, address claimant) internal {
+        subscriptions.designateRunClaimant(jobId, claimant);
     }
 
     /// @notice Brings this contract's refunds in `token` (cancelled, skipped, missed or reclaimed runs of token

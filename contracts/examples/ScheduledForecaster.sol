@@ -6,7 +6,6 @@ import {IInferenceSubscriptions} from "../interfaces/IInferenceSubscriptions.sol
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IObservationSource} from "../interfaces/IObservationSource.sol";
 import {SubscriptionConsumer} from "../consumer/SubscriptionConsumer.sol";
-import {SignedPacking} from "../libraries/SignedPacking.sol";
 
 /// @title ScheduledForecaster (example consumer of a subscription)
 /// @notice Every interval, a forecast by a public-input regression model of the last `window` observations of an
@@ -56,9 +55,11 @@ contract ScheduledForecaster is SubscriptionConsumer {
     int256 public immutable maxParameter;
     /// @notice Observations per forecast: the model's input count.
     uint256 public immutable window;
-    /// @dev The pinned version's output layout (versions are immutable): the packed output is decoded here, without a
-    /// call to the market's `valuesOf` (which reads the registry: about 10k gas a delivery).
-    uint256 private immutable _outputBits;
+    /// @dev The pinned version's output layout (versions are immutable): the one packed value is decoded here as
+    /// `SignedPacking.unpack` would (its low `outputBits` bits, offset by `2^(outputBits-1)`), without a call to the
+    /// market's `valuesOf` (which reads the registry: about 10k gas a delivery) and without an array.
+    uint256 private immutable _outputMask;
+    int256 private immutable _outputOffset;
     uint8 private immutable _outputFrac;
 
     /// @notice The current subscription (0 before `start`).
@@ -102,7 +103,9 @@ contract ScheduledForecaster is SubscriptionConsumer {
         minParameter = min;
         maxParameter = max;
         window = layout.inputCount;
-        _outputBits = layout.outputBits;
+        // the registry keeps a values head's outputBits within 2..124
+        _outputMask = (uint256(1) << layout.outputBits) - 1;
+        _outputOffset = int256(uint256(1) << (layout.outputBits - 1));
         _outputFrac = layout.outputFrac;
         _state.parameter = int112(_clamp(initial));
     }
@@ -153,7 +156,7 @@ contract ScheduledForecaster is SubscriptionConsumer {
     }
 
     function _onRunResult(uint256, uint256 run, uint256 jobId, uint256 output) internal override {
-        int256 forecast = SignedPacking.unpack(output, 1, _outputBits)[0];
+        int256 forecast = int256(output & _outputMask) - _outputOffset;
         State memory st = _state;
         // runs can be answered out of order (provers race): a forecast older than the one acted on is only reported
         bool stale = run < st.runsActedOn;

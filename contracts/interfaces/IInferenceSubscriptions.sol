@@ -4,13 +4,14 @@ pragma solidity ^0.8.24;
 import {IInferenceJobs} from "./IInferenceJobs.sol";
 
 /// @title Inference subscriptions
-/// @notice A consumer contract subscribes once to a verified inference every `interval` seconds, on inputs read from
-/// its own view at each interval, paid up front. Each run is an ordinary `InferenceJobs` job (claims, proofs, binding,
-/// settlement unchanged) whose requester is this contract. Rules: docs/market-rules.md, "Subscriptions".
+/// @notice A consumer contract subscribes once to a verified inference every `interval` seconds, on inputs (or, for a
+/// committed-input model version, an input commitment) read from its own view at each interval, paid up front. Each
+/// run is an ordinary `InferenceJobs` job (claims, proofs, binding, private delivery, settlement unchanged) whose
+/// requester is this contract. Rules: docs/market-rules.md, "Subscriptions".
 interface IInferenceSubscriptions {
     /// @notice One subscription.
-    /// @param owner The consumer: the contract that created it, whose `subscriptionInputs` gives each run's inputs and
-    /// whose `onSubscriptionResult` receives each result.
+    /// @param owner The consumer: the contract that created it, whose `subscriptionInputs` (or `subscriptionCommitment`)
+    /// gives each run's inputs and whose `onSubscriptionResult` receives each result.
     /// @param modelId The model.
     /// @param modelVersion The version every run pins (the consumer moves it with `pinVersion`).
     /// @param interval Seconds between runs.
@@ -19,6 +20,9 @@ interface IInferenceSubscriptions {
     /// @param nextRun The lowest run that may still be opened (runs below it were opened, skipped or missed).
     /// @param runDeadline Seconds each run's job stays open for results.
     /// @param cancelled Whether the owner cancelled it.
+    /// @param inputMode The pinned version's input mode, read from its registered layout at creation and at each
+    /// `pinVersion`: 1 public (each run reads `subscriptionInputs`), 0 committed (each run reads
+    /// `subscriptionCommitment`).
     /// @param feePerRun Each run's job fee (wei).
     /// @param tipPerRun Paid to whoever opens a run (wei).
     /// @param feeToken The ERC-20 token the escrow, fees and tips are in (`feePerRun` and `tipPerRun` in its units),
@@ -33,6 +37,7 @@ interface IInferenceSubscriptions {
         uint32 nextRun;
         uint32 runDeadline;
         bool cancelled;
+        uint8 inputMode;
         uint96 feePerRun;
         uint96 tipPerRun;
         address feeToken;
@@ -77,7 +82,7 @@ interface IInferenceSubscriptions {
     /// @param subscriptionId The subscription.
     /// @param modelVersion The version pinned now.
     event SubscriptionVersionPinned(uint256 indexed subscriptionId, uint16 modelVersion);
-    /// @notice Emitted when a run's job is opened (with the market's `JobOpened` and `JobInputs`).
+    /// @notice Emitted when a run's job is opened (with the market's `JobOpened`, and `JobInputs` for public inputs).
     /// @param subscriptionId The subscription.
     /// @param run The run.
     /// @param jobId Its market job.
@@ -86,9 +91,9 @@ interface IInferenceSubscriptions {
     /// @notice Emitted when a run could not be opened: its fee is credited back to the owner, the tip to the opener.
     /// @param subscriptionId The subscription.
     /// @param run The run.
-    /// @param reason 1 the input view reverted or ran out of its gas, 2 it returned malformed or too many values,
-    /// 3 the market refused the job (inputs out of range or of the wrong count, the model deprecated, another version
-    /// current).
+    /// @param reason 1 the input view reverted or ran out of its gas, 2 it returned malformed or too many values (or a
+    /// malformed commitment answer, or a URI above 8,192 bytes), 3 the market refused the job (inputs out of range or
+    /// of the wrong count, a commitment not below r, the model deprecated, another version current).
     event RunSkipped(uint256 indexed subscriptionId, uint256 indexed run, uint8 reason);
     /// @notice Emitted when intervals passed without anyone opening their runs: their fees go back to the owner.
     /// @param subscriptionId The subscription.
@@ -162,7 +167,7 @@ interface IInferenceSubscriptions {
     /// @param needed Gas the call needs at least.
     /// @param left Gas left.
     error InsufficientGas(uint256 needed, uint256 left);
-    /// @notice Thrown when a callback or reclaim names a job that is not an open run of this contract.
+    /// @notice Thrown when a callback, reclaim or delivery names a job that is not an awaited run of this contract.
     /// @param jobId The job.
     error UnknownRun(uint256 jobId);
     /// @notice Thrown when the result callback does not come from the market.
@@ -180,8 +185,9 @@ interface IInferenceSubscriptions {
 
     /// @notice Creates a subscription owned by the caller (a contract implementing `ISubscriptionConsumer`), paying
     /// every run up front: `msg.value == runs * (feePerRun + tipPerRun)`.
-    /// @param modelId A registered model whose current version takes public inputs.
-    /// @param modelVersion The version the caller checked; every run pins it (the market refuses another).
+    /// @param modelId A registered model.
+    /// @param modelVersion The version the caller checked (it must be in the registry; its input mode is recorded);
+    /// every run pins it (the market refuses another).
     /// @param interval Seconds between runs (>= 60).
     /// @param start When run 0's interval begins (0: now); at most a year ahead.
     /// @param runs Runs to pay for (1..1,000,000).
@@ -203,10 +209,10 @@ interface IInferenceSubscriptions {
     /// @notice Creates a subscription paid in an ERC-20 token (fees and tips in its units), like `createSubscription`:
     /// pulls `runs * (feePerRun + tipPerRun)` of `token` from the caller (approve it first) and refuses a token whose
     /// transfer delivers less (`TokenAmountNotReceived`) or that has no code. Each run's job is an ERC-20 job of the
-    /// market (`openTokenJobWithInputs`).
+    /// market (`openTokenJobWithInputs`, or `openTokenJob` / `openPrivateTokenJob` on a committed-input version).
     /// @param token The token.
-    /// @param modelId A registered model whose current version takes public inputs.
-    /// @param modelVersion The version the caller checked.
+    /// @param modelId A registered model.
+    /// @param modelVersion The version the caller checked (in the registry).
     /// @param interval Seconds between runs (>= 60).
     /// @param start When run 0's interval begins (0: now).
     /// @param runs Runs to pay for.
@@ -237,14 +243,17 @@ interface IInferenceSubscriptions {
     /// @param subscriptionId The subscription.
     function cancel(uint256 subscriptionId) external;
 
-    /// @notice Moves later runs to another version of the model (owner only), once the owner checked it.
+    /// @notice Moves later runs to another version of the model (owner only), once the owner checked it; records that
+    /// version's input mode (a version the registry does not have is refused).
     /// @param subscriptionId The subscription.
     /// @param modelVersion The version.
     function pinVersion(uint256 subscriptionId, uint256 modelVersion) external;
 
     /// @notice Opens the current interval's run (anyone may, once per interval): reads the owner's
     /// `subscriptionInputs(subscriptionId, run)` now and opens the market job on exactly those values, its fee from
-    /// the escrow, deadline `now + runDeadline`, callback to this contract. The tip is credited to the caller, also
+    /// the escrow, deadline `now + runDeadline`, callback to this contract. On a committed-input version it reads
+    /// `subscriptionCommitment(subscriptionId, run)` instead and opens a committed job on that commitment: a
+    /// public-opening job (`openJob`) with the URI, or a private-delivery job (`openPrivateJob`) when the URI is empty. The tip is credited to the caller, also
     /// when the run is skipped (`RunSkipped`: a broken input view or a job the market refuses costs the owner its
     /// tip, never the opener). Runs of intervals nobody opened are credited back to the owner (`RunsMissed`).
     /// @param subscriptionId The subscription.
@@ -260,6 +269,21 @@ interface IInferenceSubscriptions {
     /// to the owner.
     /// @param jobId The run's job.
     function reclaimRun(uint256 jobId) external;
+
+    /// @notice Delivers a private run's opening to the claimant of its job (owner of the run's subscription only):
+    /// forwards the market's `deliverInput`, which only the requester (this contract) may call; the market checks the
+    /// rest (a private job, a live claim not yet delivered, the claimant named). docs/market-rules.md, "Private
+    /// delivery".
+    /// @param jobId The run's job (awaited: not yet delivered or reclaimed).
+    /// @param claimant The live claim's claimant the ciphertext is encrypted to.
+    /// @param ciphertext The opening encrypted to the claimant (scripts/chain/private-input.ts).
+    function deliverRunInput(uint256 jobId, address claimant, bytes calldata ciphertext) external;
+
+    /// @notice Names the only address that may claim a private run's job from now on, or zero for anyone (owner of
+    /// the run's subscription only): forwards the market's `designateClaimant`.
+    /// @param jobId The run's job (awaited).
+    /// @param claimant The claimant, or zero.
+    function designateRunClaimant(uint256 jobId, address claimant) external;
 
     /// @notice Sends the caller's credited wei (tips, refunds).
     /// @return amount Wei sent.

@@ -19,10 +19,29 @@ library TokenPull {
     /// @param amount The amount asked for.
     /// @return received What this contract's balance grew by (0 if it did not grow).
     function pull(address token, address from, uint256 amount) internal returns (uint256 received) {
-        IERC20 t = IERC20(token);
-        uint256 before = t.balanceOf(address(this));
-        t.safeTransferFrom(from, address(this), amount);
-        uint256 balance = t.balanceOf(address(this));
+        uint256 before = _balance(token);
+        IERC20(token).safeTransferFrom(from, address(this), amount);
+        uint256 balance = _balance(token);
         received = balance > before ? balance - before : 0;
+    }
+
+    /// @dev `token.balanceOf(address(this))` as a typed call would do it (reverts with the token's own data if it
+    /// reverts, and if it answers less than a word), in scratch memory: no allocation, no ABI decoder.
+    function _balance(address token) private view returns (uint256 amount) {
+        bytes4 selector = IERC20.balanceOf.selector;
+        assembly ("memory-safe") {
+            mstore(0x00, selector)
+            mstore(0x04, address())
+            let ok := staticcall(gas(), token, 0x00, 0x24, 0x00, 0x20)
+            if iszero(ok) {
+                let p := mload(0x40)
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            if lt(returndatasize(), 0x20) {
+                revert(0, 0)
+            }
+            amount := mload(0x00)
+        }
     }
 }

@@ -17,6 +17,7 @@ import {
   type BytesLike,
   type Provider,
   SigningKey,
+  type TransactionResponse,
   Transaction,
   concat,
   getAddress,
@@ -156,20 +157,26 @@ export type DeliveryOutcome =
   | { kind: "done"; reason: string }
   | { kind: "refused"; claimant: string; reason: string };
 
+/** Sends a delivery: the requester's `deliverInput(jobId, claimant, ciphertext)`, directly or through a contract. */
+export type DeliverySender = (claimant: string, ciphertext: string) => Promise<TransactionResponse>;
+
 /**
  * One step of a requester's delivery agent: if `jobId` has a live claim that was not delivered yet, encrypts the
  * opening to the claimant and sends `deliverInput`. `refuse(claimant)` lets the caller skip a claimant (e.g. one
- * that declined a valid delivery before); a refused claim ends unslashed after the delivery window.
+ * that declined a valid delivery before); a refused claim ends unslashed after the delivery window. `send` sends the
+ * delivery another way than the market's `deliverInput` from the jobs contract's signer (a subscription run's owner
+ * delivers through its consumer contract and `InferenceSubscriptions.deliverRunInput`); then `jobs` only reads.
  */
 export async function deliverToClaim(
   jobs: InferenceJobs,
   jobId: bigint,
   opening: Opening,
   refuse: (claimant: string) => string | undefined = () => undefined,
+  send?: DeliverySender,
 ): Promise<DeliveryOutcome> {
   const runner = jobs.runner;
   const provider = runner?.provider;
-  if (!runner || !provider || !("sendTransaction" in runner))
+  if (!runner || !provider || (!send && !("sendTransaction" in runner)))
     throw new Error("deliverToClaim: the jobs contract must be connected to the requester's signer");
   const job = await jobs.getJob(jobId);
   const status = Number(job.status);
@@ -192,7 +199,7 @@ export async function deliverToClaim(
   }
   const { chainId } = await provider.getNetwork();
   const ct = encryptDelivery(openingJson(opening), pub, { chainId, jobs: await jobs.getAddress(), jobId, claimant: c.claimant });
-  const tx = await jobs.deliverInput(jobId, c.claimant, ct);
+  const tx = send ? await send(c.claimant, ct) : await jobs.deliverInput(jobId, c.claimant, ct);
   const r = await tx.wait();
   if (!r || r.status !== 1) throw new Error(`deliverInput for job ${jobId} failed (tx ${tx.hash})`);
   return { kind: "delivered", claimant: c.claimant, txHash: r.hash, leaseEnd: (await jobs.claimOf(jobId)).leaseEnd, gasUsed: r.gasUsed };

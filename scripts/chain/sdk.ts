@@ -21,6 +21,7 @@ export {
 export {
   SubscriptionClient,
   SubscriptionClientError,
+  type ClaimToDeliver,
   type OpenedRun,
   type RunResult,
   type SubscriptionState,

@@ -2,11 +2,18 @@
  * The SDK's side of subscriptions (docs/market-rules.md, "Subscriptions"; docs/consumers.md): a consumer contract
  * owns its subscriptions (it creates and cancels them, and its view gives each run's inputs), so from a backend or a
  * dApp this client lists them, reads their state, funds them (`topUp`: anyone may), opens due runs (`openRun`: anyone
- * may, for the tip) and streams their verified results. Runs in Node and in browsers.
+ * may, for the tip) and streams their verified results. For a subscription on a committed-input model whose runs are
+ * delivered privately, it lists the claims waiting for the owner's delivery (`claimsToDeliver`); the encryption and
+ * the delivery through the owner's contract are in `zkml-evm/node` (`deliverRunInput`). Runs in Node and in browsers.
  */
 import type { ContractRunner, Provider, Signer } from "ethers";
 import { getAddress } from "ethers";
-import { InferenceSubscriptions__factory, type InferenceSubscriptions } from "../../typechain-types";
+import {
+  InferenceJobs__factory,
+  InferenceSubscriptions__factory,
+  type InferenceJobs,
+  type InferenceSubscriptions,
+} from "../../typechain-types";
 
 export class SubscriptionClientError extends Error {
   override name = "SubscriptionClientError";
@@ -24,6 +31,8 @@ export interface SubscriptionState {
   nextRun: bigint;
   runDeadline: bigint;
   cancelled: boolean;
+  /** The pinned version's input mode: each run reads the owner's `subscriptionInputs` or `subscriptionCommitment`. */
+  inputMode: "public" | "committed";
   feePerRun: bigint;
   tipPerRun: bigint;
   /** Wei held for the runs not yet opened. */
@@ -44,6 +53,15 @@ export interface RunResult {
   blockNumber: number;
 }
 
+/** A private run's job with a live claim that the owner has not delivered to yet. */
+export interface ClaimToDeliver {
+  run: bigint;
+  jobId: bigint;
+  claimant: string;
+  /** The last second of the delivery window: after it the claim lapses (unslashed) and the job waits for another. */
+  deliverBy: bigint;
+}
+
 /** What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3). */
 export type OpenedRun =
   | { run: bigint; jobId: bigint; skipped?: never }
@@ -52,6 +70,8 @@ export type OpenedRun =
 const SKIP_REASONS = { 1: "input view failed", 2: "input view malformed", 3: "market refused" } as const;
 
 export class SubscriptionClient {
+  private jobs?: InferenceJobs;
+
   private constructor(readonly contract: InferenceSubscriptions) {}
 
   /**
@@ -99,6 +119,7 @@ export class SubscriptionClient {
       nextRun: s.nextRun,
       runDeadline: s.runDeadline,
       cancelled: s.cancelled,
+      inputMode: s.inputMode === 1n ? "public" : "committed",
       feePerRun: s.feePerRun,
       tipPerRun: s.tipPerRun,
       escrow: await this.contract.escrowOf(id),
@@ -189,6 +210,39 @@ export class SubscriptionClient {
     return () => {
       stopped = true;
     };
+  }
+
+  /** The subscription and run a job belongs to while it awaits its result (undefined: not an awaited run). */
+  async runOf(jobId: bigint | number): Promise<{ subscriptionId: bigint; run: bigint } | undefined> {
+    const [subscriptionId, run] = await this.contract.runOf(BigInt(jobId));
+    return subscriptionId === 0n ? undefined : { subscriptionId, run };
+  }
+
+  /**
+   * The private runs of a subscription (committed-input model, runs opened without a URI) whose job a prover has
+   * claimed and the owner has not delivered to yet, oldest first: deliver each one's opening, encrypted to its
+   * claimant, before `deliverBy` (`deliverRunInput` in `zkml-evm/node`). Runs opened from block `fromBlock`.
+   */
+  async claimsToDeliver(subscriptionId: bigint | number, fromBlock = 0): Promise<ClaimToDeliver[]> {
+    const id = BigInt(subscriptionId);
+    const jobs = await this.market();
+    const now = BigInt((await this.provider().getBlock("latest"))?.timestamp ?? 0);
+    const out: ClaimToDeliver[] = [];
+    for (const e of await this.contract.queryFilter(this.contract.filters.RunOpened(id), fromBlock)) {
+      const jobId = e.args.jobId;
+      if (jobId === 0n || (await this.contract.runOf(jobId))[0] !== id) continue; // skipped, delivered or reclaimed
+      if (!(await jobs.getJob(jobId)).privateInput) continue;
+      const c = await jobs.claimOf(jobId);
+      if (c.deliveredAt !== 0n || c.claimant === "0x0000000000000000000000000000000000000000" || now > c.leaseEnd) continue;
+      out.push({ run: e.args.run, jobId, claimant: c.claimant, deliverBy: c.leaseEnd });
+    }
+    return out;
+  }
+
+  /** The market the runs are opened in (read once). */
+  async market(): Promise<InferenceJobs> {
+    this.jobs ??= InferenceJobs__factory.connect(await this.contract.inferenceJobs(), this.contract.runner);
+    return this.jobs;
   }
 
   /** Wei `account` can withdraw (tips, refunds). */

@@ -10,7 +10,8 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
-import { jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import { SNARK_FIELD } from "../../scripts/util/field";
+import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
 import type { InferenceSubscriptions, MockSubscriptionConsumer } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -247,6 +248,31 @@ describe("InferenceSubscriptions", function () {
     await expectSolvent(s, [id], [consumer, s.stranger.address]);
   });
 
+  it("records a run whose run-table entry holds another awaited run beside it; both deliver or reclaim", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.subscribe(2);
+    const j0 = await s.open(id);
+    // 255 other market jobs: run 1's job id is then j0 + 256, the same entry of the 256-entry table as run 0's
+    const deadline = (await time.latest()) + 10 * HOUR;
+    for (let i = 0; i < 255; i++)
+      await s.jobs.connect(s.requester).openJobWithInputs(s.modelId, 1n, [0n, 0n, 0n], deadline, false, { value: 1n });
+    await time.increase(HOUR);
+    const j1 = await s.open(id);
+    expect(j1).to.equal(j0 + 256n);
+    expect(await s.subs.runOf(j0)).to.deep.equal([id, 0n]);
+    expect(await s.subs.runOf(j1)).to.deep.equal([id, 1n]);
+    await expect(s.deliver(j1, 4n))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 1n, j1, packSigned([4n], 16)[0]);
+    expect(await s.subs.runOf(j1)).to.deep.equal([0n, 0n]);
+    expect(await s.subs.runOf(j0)).to.deep.equal([id, 0n]);
+    await time.increase(RUN_DEADLINE + 1);
+    await expect(s.subs.reclaimRun(j0)).to.emit(s.subs, "RunReclaimed").withArgs(id, 0n, j0, FEE);
+    await expect(s.subs.reclaimRun(j1)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(j1);
+    await expect(s.subs.reclaimRun(j0)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(j0);
+    expect(await s.subs.runOf(j0)).to.deep.equal([0n, 0n]);
+  });
+
   it("reclaims an expired run's fee back to the owner (anyone may), and never before its deadline", async function () {
     const s = await loadFixture(subscriptionsFixture);
     const id = await s.subscribe(1);
@@ -393,6 +419,243 @@ describe("InferenceSubscriptions paid in an ERC-20 token", function () {
   });
 });
 
+describe("InferenceSubscriptions on committed-input versions (rule 8)", function () {
+  const CLAYOUT = { ...LAYOUT, inputMode: 0 };
+  const CHASH = 4242n;
+  const C = 123_456_789n; // a run's input commitment (any field element for the mock verifier)
+  const URI = "data:application/json,%7B%22x%22%3A%5B%221%22%5D%2C%22salt%22%3A%227%22%7D";
+
+  async function committedFixture() {
+    const s = await subscriptionsFixture();
+    const committedId = await registerMockWithLayout(s, CHASH, CLAYOUT);
+    const subscribeTo = async (modelId: bigint, runs = 3, version = 1n) => {
+      const args = [modelId, version, HOUR, runs, FEE, TIP, RUN_DEADLINE] as const;
+      const id = await s.consumer.subscribe.staticCall(...args, { value: BigInt(runs) * (FEE + TIP) });
+      await s.consumer.subscribe(...args, { value: BigInt(runs) * (FEE + TIP) });
+      return id;
+    };
+    /** A (mock) proof of `value` for the committed job `jobId` by `prover` over commitment `c`. */
+    const committedProof = async (jobId: bigint, value: bigint, c = C, prover = s.prover) => {
+      const out = packSigned([value], CLAYOUT.outputBits)[0];
+      return {
+        out,
+        proof: mockProof([
+          out,
+          await modelSignal(CHASH, CLAYOUT as ModelLayout),
+          c,
+          jobBinding(s.chainId, await s.jobs.getAddress(), jobId, prover.address),
+        ]),
+      };
+    };
+    await s.jobs.connect(s.prover).deposit({ value: ethers.parseEther("1") });
+    await s.jobs.connect(s.prover2).deposit({ value: ethers.parseEther("1") });
+    return { ...s, committedId, subscribeTo, committedProof };
+  }
+
+  it("records the version's input mode at creation and at pinVersion, and refuses a version the registry does not have", async function () {
+    const s = await loadFixture(committedFixture);
+    const pub = await s.subscribeTo(s.modelId);
+    const com = await s.subscribeTo(s.committedId);
+    expect((await s.subs.getSubscription(pub)).inputMode).to.equal(1n);
+    expect((await s.subs.getSubscription(com)).inputMode).to.equal(0n);
+    // version 2 of the committed model takes public inputs: pinning it records mode 1
+    const adapter = await createAdapter(s.factory, await s.mock.getAddress(), 4);
+    await s.registry.connect(s.modelOwner).updateModelWithLayout(s.committedId, commitment({ modelHash: CHASH + 1n }), adapter, LAYOUT);
+    const asConsumer = await ethers.getImpersonatedSigner(await s.consumer.getAddress());
+    await ethers.provider.send("hardhat_setBalance", [await s.consumer.getAddress(), "0xDE0B6B3A7640000"]);
+    await expect(s.subs.connect(asConsumer).pinVersion(com, 2n)).to.emit(s.subs, "SubscriptionVersionPinned").withArgs(com, 2n);
+    expect((await s.subs.getSubscription(com)).inputMode).to.equal(1n);
+    await expect(s.subs.connect(asConsumer).pinVersion(com, 3n))
+      .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+      .withArgs("modelVersion", 3n);
+    await expect(s.subs.connect(s.requester).createSubscription(s.committedId, 3n, HOUR, 0, 1, FEE, 0n, 60, { value: FEE }))
+      .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+      .withArgs("modelVersion", 3n);
+    await expect(s.subs.connect(s.requester).createSubscription(999n, 1n, HOUR, 0, 1, FEE, 0n, 60, { value: FEE }))
+      .to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter")
+      .withArgs("modelVersion", 1n);
+  });
+
+  it("opens a committed run on the owner's commitment with its URI as a public-opening job, and delivers its verified result", async function () {
+    const s = await loadFixture(committedFixture);
+    const id = await s.subscribeTo(s.committedId);
+    await s.consumer.setCommitment(C, URI);
+    const subsAddr = await s.subs.getAddress();
+    const jobId = await s.subs.connect(s.stranger).openRun.staticCall(id);
+    const tx = s.subs.connect(s.stranger).openRun(id);
+    await expect(tx)
+      .to.emit(s.jobs, "JobOpened")
+      .withArgs(jobId, subsAddr, s.committedId, 1n, C, FEE, anyRun(), true, URI)
+      .and.to.emit(s.subs, "RunOpened")
+      .withArgs(id, 0n, jobId, s.stranger.address)
+      .and.not.to.emit(s.jobs, "JobInputs");
+    const job = await s.jobs.getJob(jobId);
+    expect([job.requester, job.inputCommitment, job.privateInput, job.callback, job.escrow]).to.deep.equal([subsAddr, C, false, true, FEE]);
+    expect(await s.subs.runOf(jobId)).to.deep.equal([id, 0n]);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(TIP);
+    // a proof over another commitment does not verify; one over the run's commitment does
+    const wrong = await s.committedProof(jobId, 5n, C + 1n);
+    await expect(s.jobs.connect(s.prover).submitResult(jobId, wrong.out, wrong.proof)).to.be.revertedWithCustomError(
+      s.jobs,
+      "InvalidProof",
+    );
+    const ok = await s.committedProof(jobId, 5n);
+    await expect(s.jobs.connect(s.prover).submitResult(jobId, ok.out, ok.proof))
+      .to.emit(s.subs, "RunDelivered")
+      .withArgs(id, 0n, jobId, ok.out)
+      .and.to.emit(s.consumer, "Received")
+      .withArgs(id, 0n, jobId, ok.out);
+    // the public-opening job takes no delivery
+    await expect(s.consumer.deliverRunInput(jobId, s.prover.address, "0x01"))
+      .to.be.revertedWithCustomError(s.subs, "UnknownRun")
+      .withArgs(jobId);
+    await expectSolvent(s, [id], [await s.consumer.getAddress(), s.stranger.address]);
+  });
+
+  it("an empty URI opens a private run: only the owner delivers and designates (forwarded to the market); a non-owner is refused", async function () {
+    const s = await loadFixture(committedFixture);
+    const id = await s.subscribeTo(s.committedId);
+    await s.consumer.setCommitment(C, "");
+    const jobId = await s.open(id);
+    const job = await s.jobs.getJob(jobId);
+    expect([job.inputCommitment, job.privateInput]).to.deep.equal([C, true]);
+    await expect(s.subs.connect(s.stranger).designateRunClaimant(jobId, s.stranger.address))
+      .to.be.revertedWithCustomError(s.subs, "NotSubscriptionOwner")
+      .withArgs(id, s.stranger.address);
+    await expect(s.consumer.designateRunClaimant(jobId, s.prover.address))
+      .to.emit(s.jobs, "ClaimantDesignated")
+      .withArgs(jobId, s.prover.address);
+    await expect(s.jobs.connect(s.prover2).claim(jobId)).to.be.revertedWithCustomError(s.jobs, "NotDesignatedClaimant");
+    await s.jobs.connect(s.prover).claim(jobId);
+    const ct = "0xc1c2c3";
+    // nobody but the owner delivers: not a stranger calling the subscriptions contract, not the market's requester rule
+    await expect(s.subs.connect(s.stranger).deliverRunInput(jobId, s.prover.address, ct))
+      .to.be.revertedWithCustomError(s.subs, "NotSubscriptionOwner")
+      .withArgs(id, s.stranger.address);
+    await expect(s.jobs.connect(s.stranger).deliverInput(jobId, s.prover.address, ct)).to.be.revertedWithCustomError(
+      s.jobs,
+      "NotRequester",
+    );
+    // the market still checks the claim: a ciphertext for another claimant is refused
+    await expect(s.consumer.deliverRunInput(jobId, s.prover2.address, ct))
+      .to.be.revertedWithCustomError(s.jobs, "ClaimantMismatch")
+      .withArgs(jobId, s.prover2.address, s.prover.address);
+    await expect(s.consumer.deliverRunInput(jobId, s.prover.address, ct))
+      .to.emit(s.jobs, "InputDelivered")
+      .withArgs(jobId, s.prover.address, anyRun(), ct);
+    expect((await s.jobs.claimOf(jobId)).deliveredAt).to.be.greaterThan(0n);
+    const ok = await s.committedProof(jobId, 9n);
+    await expect(s.jobs.connect(s.prover).submitResult(jobId, ok.out, ok.proof))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 0n, jobId, ok.out);
+    await expect(s.consumer.deliverRunInput(jobId, s.prover.address, ct))
+      .to.be.revertedWithCustomError(s.subs, "UnknownRun")
+      .withArgs(jobId);
+  });
+
+  it("a private run never delivered: the claimant's bond comes back whole, the fee comes back to the owner at reclaimRun; a cancel still lets the owner deliver", async function () {
+    const s = await loadFixture(committedFixture);
+    const id = await s.subscribeTo(s.committedId, 2);
+    const consumer = await s.consumer.getAddress();
+    await s.consumer.setCommitment(C, "");
+    const j0 = await s.open(id);
+    const bond = await s.jobs.claimBond();
+    const before = await s.jobs.accountOf(s.prover2.address);
+    await s.jobs.connect(s.prover2).claim(j0);
+    await time.increase(Number(await s.jobs.deliveryWindow()) + 1);
+    await expect(s.jobs.expireClaim(j0)).to.emit(s.jobs, "ClaimExpired").withArgs(j0, s.prover2.address, 0n, bond);
+    expect(await s.jobs.accountOf(s.prover2.address)).to.deep.equal(before);
+    await expect(s.jobs.connect(s.prover2).claim(j0)).to.be.revertedWithCustomError(s.jobs, "AlreadyClaimedOnce");
+    // run 1 opens, then the owner cancels: the run in flight can still be delivered to by the owner
+    await time.increaseTo((await s.subs.currentRun(id))[2]);
+    const j1 = await s.open(id);
+    await s.consumer.cancel(id);
+    await s.jobs.connect(s.prover).claim(j1);
+    await expect(s.consumer.deliverRunInput(j1, s.prover.address, "0x01")).to.emit(s.jobs, "InputDelivered");
+    // run 0's deadline passes: anyone reclaims, the whole fee back to the owner
+    await time.increase(RUN_DEADLINE + 1);
+    await expect(s.subs.connect(s.stranger).reclaimRun(j0)).to.emit(s.subs, "RunReclaimed").withArgs(id, 0n, j0, FEE);
+    expect(await s.subs.creditOf(consumer)).to.equal(FEE);
+    await expect(s.consumer.deliverRunInput(j0, s.prover.address, "0x01"))
+      .to.be.revertedWithCustomError(s.subs, "UnknownRun")
+      .withArgs(j0);
+    await expectSolvent(s, [id], [consumer, s.stranger.address]);
+  });
+
+  it("skips a bad commitment answer (a commitment not below r, a malformed answer, a URI too long, a view that reverts): fee back, tip paid", async function () {
+    const s = await loadFixture(committedFixture);
+    const id = await s.subscribeTo(s.committedId, 10);
+    const consumer = await s.consumer.getAddress();
+    const cases: [mode: number, commitment: bigint, reason: number][] = [
+      [0, SNARK_FIELD, 3], // the market refuses it (InputCommitmentNotInField)
+      [1, C, 1], // the view reverts
+      [2, C, 2], // 64 bytes: no (uint256, string)
+      [7, C, 2], // not whole words
+      [8, C, 2], // a string offset that is not 0x40
+      [9, C, 2], // a URI of 8,193 bytes
+      [10, C, 2], // a URI length above the bytes that follow
+      [11, C, 1], // the base's default view (a consumer that serves public inputs only)
+      [12, C, 2], // nothing
+      [13, C, 2], // three words and one more byte
+    ];
+    for (const [k, [mode, c, reason]] of cases.entries()) {
+      await s.consumer.setMode(mode);
+      await s.consumer.setCommitment(c, URI);
+      await expect(s.subs.connect(s.stranger).openRun(id), `mode ${mode}`).to.emit(s.subs, "RunSkipped").withArgs(id, BigInt(k), reason);
+      await time.increase(HOUR);
+    }
+    expect(await s.subs.creditOf(consumer)).to.equal(10n * FEE);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(10n * TIP);
+    await expectSolvent(s, [id], [consumer, s.stranger.address]);
+    // and a public-input subscription whose consumer serves committed inputs only: skipped the same way
+    const pub = await s.subscribeTo(s.modelId, 1);
+    await s.consumer.setMode(11);
+    await expect(s.subs.connect(s.stranger).openRun(pub)).to.emit(s.subs, "RunSkipped").withArgs(pub, 0n, 1);
+  });
+
+  it("an opener cannot starve a committed run's view or the market of gas to skip it and take the tip", async function () {
+    const s = await loadFixture(committedFixture);
+    for (const uri of [URI, ""]) {
+      const id = await s.subscribeTo(s.committedId, 1);
+      await s.consumer.setCommitment(C, uri);
+      const need = await s.subs.openRun.estimateGas(id);
+      let opened = 0n;
+      for (let gasLimit = 60_000n; gasLimit <= need + 20_000n; gasLimit += 4_000n) {
+        const receipt = await s.subs
+          .connect(s.stranger)
+          .openRun(id, { gasLimit })
+          .then((t) => t.wait())
+          .catch(() => undefined);
+        if (!receipt) continue;
+        expect(receipt.logs.map((l) => s.subs.interface.parseLog(l)?.name)).to.not.include("RunSkipped");
+        opened = gasLimit;
+        break;
+      }
+      expect(opened, `an opening at the estimated gas succeeds (uri "${uri.slice(0, 5)}")`).to.be.greaterThan(0n);
+      expect((await s.subs.runOf((await s.jobs.nextJobId()) - 1n))[0]).to.equal(id);
+    }
+  });
+
+  it("a token subscription on a committed version opens token jobs: public opening and private delivery", async function () {
+    const s = await loadFixture(committedFixture);
+    const token = await (await ethers.getContractFactory("MockERC20")).deploy("Stable", "STB");
+    await token.mint(await s.consumer.getAddress(), 10n ** 24n);
+    const args = [await token.getAddress(), s.committedId, 1n, HOUR, 2, FEE, TIP, RUN_DEADLINE] as const;
+    const id = await s.consumer.subscribeWithToken.staticCall(...args);
+    await s.consumer.subscribeWithToken(...args);
+    await s.consumer.setCommitment(C, URI);
+    const j0 = await s.open(id);
+    expect(await s.jobs.feeTokenOf(j0)).to.equal(await token.getAddress());
+    expect((await s.jobs.getJob(j0)).privateInput).to.equal(false);
+    await time.increase(HOUR);
+    await s.consumer.setCommitment(C, "");
+    const j1 = await s.open(id);
+    expect(await s.jobs.feeTokenOf(j1)).to.equal(await token.getAddress());
+    expect((await s.jobs.getJob(j1)).privateInput).to.equal(true);
+    expect(await s.subs.tokenCreditOf(s.stranger.address, await token.getAddress())).to.equal(2n * TIP);
+  });
+});
+
 describe("InferenceSubscriptions: every refusal and edge", function () {
   it("refuses a market without code and each parameter at its bound, by name; owner-only version pins; views of unknown ids", async function () {
     const s = await loadFixture(subscriptionsFixture);
@@ -424,7 +687,7 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     // the owner pins a version it checked; 0 and above 16 bits are refused
     await expect(c.pinVersion(far, 0n)).to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter").withArgs("modelVersion", 0n);
     await expect(c.pinVersion(far, 2n ** 16n)).to.be.revertedWithCustomError(s.subs, "InvalidSubscriptionParameter");
-    await expect(c.pinVersion(far, 2n)).to.emit(s.subs, "SubscriptionVersionPinned").withArgs(far, 2n);
+    await expect(c.pinVersion(far, 1n)).to.emit(s.subs, "SubscriptionVersionPinned").withArgs(far, 1n);
     // a subscription starting later: nothing due before its start
     const start = (await time.latest()) + 1000;
     const later = await c.createSubscription.staticCall(s.modelId, 1n, HOUR, start, 1, FEE, 0n, 60, { value: FEE });
@@ -445,14 +708,28 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     await expect(s.subs.connect(market).onInferenceResult(12345n, 1n)).to.be.revertedWithCustomError(s.subs, "UnknownRun").withArgs(12345n);
   });
 
-  it("skips answers that are not whole words or whose count does not match their length", async function () {
+  it("skips answers that are empty, not whole words or whose count does not match their length", async function () {
     const s = await loadFixture(subscriptionsFixture);
-    const id = await s.subscribe(2);
+    const id = await s.subscribe(3);
     await s.consumer.setMode(7);
     await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 0n, 2);
     await time.increase(HOUR);
     await s.consumer.setMode(8);
     await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 1n, 2);
+    await time.increase(HOUR);
+    await s.consumer.setMode(12);
+    await expect(s.subs.openRun(id)).to.emit(s.subs, "RunSkipped").withArgs(id, 2n, 2);
+  });
+
+  it("opens a run without a tip (nothing credited to the opener) and refuses an unknown subscription", async function () {
+    const s = await loadFixture(subscriptionsFixture);
+    const id = await s.consumer.subscribe.staticCall(s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE, { value: FEE });
+    await s.consumer.subscribe(s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE, { value: FEE });
+    expect(await s.open(id)).to.be.greaterThan(0n);
+    expect(await s.subs.creditOf(s.stranger.address)).to.equal(0n);
+    await expect(s.subs.openRun(id + 1n))
+      .to.be.revertedWithCustomError(s.subs, "UnknownSubscription")
+      .withArgs(id + 1n);
   });
 
   it("one lock: a token re-entering during a pull or a transfer, and an opener re-entering from its receive, are refused", async function () {
@@ -473,6 +750,14 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
     await armed(s.subs.interface.encodeFunctionData("withdrawToken", [await tok.getAddress()]));
     await s.subs.connect(s.stranger).topUp(1n, 1);
     expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // inside topUp's pull: createTokenSubscription
+    const create = [await tok.getAddress(), s.modelId, 1n, HOUR, 0, 1, FEE, 0n, RUN_DEADLINE] as const;
+    await armed(s.subs.interface.encodeFunctionData("createTokenSubscription", [...create]));
+    await s.subs.connect(s.stranger).topUp(1n, 1);
+    expect([await tok.lastHookOk(), (await tok.lastHookReturn()).slice(0, 10)]).to.deep.equal([false, reentered]);
+    // a second subscription in the same token: the market's standing allowance is not written again
+    await tok.connect(s.stranger).approve(subsAddr, ethers.MaxUint256);
+    await expect(s.subs.connect(s.stranger).createTokenSubscription(...create)).to.not.emit(tok, "Approval");
     // inside the market's pull of a run's fee (during openRun): topUp
     await armed(s.subs.interface.encodeFunctionData("topUp", [1n, 1]));
     const jobId = await s.open(1n);
@@ -500,20 +785,31 @@ describe("InferenceSubscriptions: every refusal and edge", function () {
 });
 
 describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", function () {
-  it("the base takes calls and ETH only from the subscriptions contract and only for its own subscriptions; refunds of nothing are 0", async function () {
+  it("the base takes results and ETH only from the subscriptions contract, which delivers each result to its own subscription's owner only; refunds of nothing are 0", async function () {
     const s = await loadFixture(subscriptionsFixture);
     const id = await s.subscribe(1);
     await expect(s.stranger.sendTransaction({ to: await s.consumer.getAddress(), value: 1n }))
       .to.be.revertedWithCustomError(s.consumer, "NotSubscriptions")
       .withArgs(s.stranger.address);
-    await expect(s.consumer.subscriptionInputs(id + 7n, 0n))
-      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
-      .withArgs(id + 7n);
-    const asSubs = await ethers.getImpersonatedSigner(await s.subs.getAddress());
-    await ethers.provider.send("hardhat_setBalance", [await s.subs.getAddress(), "0xDE0B6B3A7640000"]);
-    await expect(s.consumer.connect(asSubs).onSubscriptionResult(id + 7n, 0n, 1n, 1n))
-      .to.be.revertedWithCustomError(s.consumer, "NotMySubscription")
-      .withArgs(id + 7n);
+    // the input view is a view of public state: it answers anyone (the subscriptions contract reads it only for the
+    // subscriptions this contract owns)
+    expect(await s.consumer.subscriptionInputs(id + 7n, 0n)).to.deep.equal([1n, -2n, 3n]);
+    // two consumers: each run's result goes to the owner of its subscription, never to the other
+    const other = await (await ethers.getContractFactory("MockSubscriptionConsumer")).deploy(await s.subs.getAddress());
+    await other.setInputs([4n, 5n, 6n]);
+    const id2 = await other.subscribe.staticCall(s.modelId, 1n, HOUR, 1, FEE, TIP, RUN_DEADLINE, { value: FEE + TIP });
+    await other.subscribe(s.modelId, 1n, HOUR, 1, FEE, TIP, RUN_DEADLINE, { value: FEE + TIP });
+    expect((await s.subs.getSubscription(id2)).owner).to.equal(await other.getAddress());
+    const j1 = await s.open(id);
+    const j2 = await s.open(id2);
+    await expect(s.deliver(j2, 2n))
+      .to.emit(other, "Received")
+      .withArgs(id2, 0n, j2, packSigned([2n], 16)[0])
+      .and.not.to.emit(s.consumer, "Received");
+    await expect(s.deliver(j1, 1n))
+      .to.emit(s.consumer, "Received")
+      .withArgs(id, 0n, j1, packSigned([1n], 16)[0])
+      .and.not.to.emit(other, "Received");
     expect(await s.consumer.withdrawRefunds.staticCall()).to.equal(0n);
     expect(await s.consumer.withdrawTokenRefunds.staticCall(s.stranger.address)).to.equal(0n);
     const falseApprove = await (await ethers.getContractFactory("MockFalseApproveToken")).deploy();
@@ -524,6 +820,27 @@ describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", functi
     await expect(s.consumer.subscribeWithToken(await s.jobs.getAddress(), s.modelId, 1n, HOUR, 1, FEE, 0n, RUN_DEADLINE))
       .to.be.revertedWithCustomError(s.consumer, "TokenApproveFailed")
       .withArgs(await s.jobs.getAddress());
+  });
+
+  it("MockObservationOracle: a ring of the last 64 observations, eight 32-bit values to a word, read oldest first", async function () {
+    const [reporter, other] = await ethers.getSigners();
+    const oracle = await (await ethers.getContractFactory("MockObservationOracle", reporter)).deploy();
+    await expect(oracle.connect(other).record([1n]))
+      .to.be.revertedWithCustomError(oracle, "NotReporter")
+      .withArgs(other.address);
+    for (const v of [2n ** 31n, -(2n ** 31n) - 1n])
+      await expect(oracle.record([v]))
+        .to.be.revertedWithCustomError(oracle, "ObservationOutOfRange")
+        .withArgs(v);
+    await expect(oracle.observations(1n)).to.be.revertedWithCustomError(oracle, "NotEnoughObservations").withArgs(0n, 1n);
+    const values = Array.from({ length: 70 }, (_, i) => BigInt((i % 2 ? -1 : 1) * i * 1000) + (i === 3 ? 2n ** 31n - 1n - 3000n : 0n));
+    await oracle.record(values.slice(0, 5));
+    expect(await oracle.observations(5n)).to.deep.equal(values.slice(0, 5));
+    await oracle.record(values.slice(5));
+    // the ring went round: the last 64 are held, each word rewritten in place
+    expect(await oracle.observations(10n)).to.deep.equal(values.slice(60));
+    expect(await oracle.observations(64n)).to.deep.equal(values.slice(6));
+    await expect(oracle.observations(65n)).to.be.revertedWithCustomError(oracle, "NotEnoughObservations").withArgs(64n, 65n);
   });
 
   async function forecasterFixture() {

@@ -2,6 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { SubscriptionClient, SubscriptionClientError, type RunResult } from "../../scripts/chain/sdk";
+import { deliverRunInput } from "../../scripts/chain/node";
+import { decryptDelivery } from "../../scripts/chain/private-input";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
 import { jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "../contracts/fixtures";
@@ -9,7 +11,9 @@ import { jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWith
 /**
  * The SDK's SubscriptionClient (scripts/chain/subscriptions-client.ts) against InferenceSubscriptions on the mock
  * market: lists a consumer's subscriptions, reads their state, tops one up, opens due runs (and says when none is
- * due, before any transaction), reports a skipped run, and streams the verified results as they are delivered.
+ * due, before any transaction), reports a skipped run, and streams the verified results as they are delivered; for a
+ * committed-input subscription, lists the private runs' claims waiting for the owner and delivers the opening
+ * (`deliverRunInput`, zkml-evm/node) through the owner's contract, encrypted to the claimant.
  */
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
 const FEE = ethers.parseEther("0.01");
@@ -80,6 +84,45 @@ describe("SDK: SubscriptionClient", function () {
     expect(seen.map((r) => [r.run, r.jobId, r.output])).to.deep.equal([[0n, r0.jobId, out]]);
     expect(await m.client.results(id)).to.have.length(1);
     s = await m.client.get(id);
-    expect([s.nextRun, s.escrow]).to.deep.equal([2n, FEE + TIP]);
+    expect([s.nextRun, s.escrow, s.inputMode]).to.deep.equal([2n, FEE + TIP, "public"]);
+  });
+
+  it("a private run: lists the claim waiting for the owner, delivers the opening through the owner's contract, encrypted to the claimant", async function () {
+    const m = await loadFixture(fixture);
+    const committed = await registerMockWithLayout(m, 32n, { ...LAYOUT, inputMode: 0 });
+    const id = await m.consumer.subscribe.staticCall(committed, 1n, 3600, 1, FEE, TIP, 7200, { value: FEE + TIP });
+    await m.consumer.subscribe(committed, 1n, 3600, 1, FEE, TIP, 7200, { value: FEE + TIP });
+    expect((await m.client.get(id)).inputMode).to.equal("committed");
+    await m.consumer.setCommitment(777n, ""); // no URI: private delivery
+    const { jobId } = await m.client.openRun(id);
+    expect(await m.client.runOf(jobId!)).to.deep.equal({ subscriptionId: id, run: 0n });
+    expect(await m.client.runOf(12345n)).to.equal(undefined);
+    expect(await m.client.claimsToDeliver(id)).to.deep.equal([]);
+    await m.jobs.connect(m.prover).deposit({ value: await m.jobs.claimBond() });
+    await m.jobs.connect(m.prover).claim(jobId!);
+    const [todo] = await m.client.claimsToDeliver(id);
+    expect([todo.run, todo.jobId, todo.claimant]).to.deep.equal([0n, jobId, m.prover.address]);
+    const opening = { x: [1n, -2n, 3n], salt: 99n };
+    const send = (claimant: string, ciphertext: string) => m.consumer.deliverRunInput(jobId!, claimant, ciphertext);
+    expect(await failure(deliverRunInput(m.client, 4242n, opening, send))).to.match(/job 4242 is not a run awaiting its result/);
+    const done = await deliverRunInput(m.client, jobId!, opening, send);
+    expect(done.kind).to.equal("delivered");
+    expect(await m.client.claimsToDeliver(id)).to.deep.equal([]);
+    expect((await deliverRunInput(m.client, jobId!, opening, send)).kind).to.equal("waiting");
+    const ev = (await m.jobs.queryFilter(m.jobs.filters.InputDelivered(jobId!)))[0];
+    // the prover is the fixture's fourth signer of the Hardhat mnemonic
+    const key = ethers.HDNodeWallet.fromPhrase(
+      "test test test test test test test test test test test junk",
+      undefined,
+      "m/44'/60'/0'/0/3",
+    );
+    expect(key.address).to.equal(m.prover.address);
+    const plain = decryptDelivery(ev.args.ciphertext, key.signingKey, {
+      chainId: m.chainId,
+      jobs: await m.jobs.getAddress(),
+      jobId: jobId!,
+      claimant: m.prover.address,
+    });
+    expect(JSON.parse(plain)).to.deep.equal({ x: ["1", "-2", "3"], salt: "99" });
   });
 });

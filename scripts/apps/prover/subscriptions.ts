@@ -4,7 +4,7 @@
  * SubscriptionCancelled, SubscriptionToppedUp and SubscriptionVersionPinned events in the watcher's loop (same
  * confirmation depth, the cursor and the records in the node's store, rewound with the market's scan after a
  * reorganisation), keeps the live subscriptions it would serve (the same policy as a job: fee, PROVER_SERVE, the
- * version's bundle fetched and checked, a public-input model), and opens each due run (`currentRun(id)`) through the
+ * version's bundle fetched and checked), and opens each due run (`currentRun(id)`) through the
  * node's TxSender under the intent key `openRun:<id>:<run>`, so a crash or a restart never sends an opening twice.
  * A run is opened only when its tip pays for the opening: `tipPerRun >= PROVER_MIN_TIP_WEI`, by default the
  * opening's estimated gas times the current gas price. The opened job is an ordinary job: the watcher's next scan
@@ -25,8 +25,8 @@ const RACE_LOOKBACK = 256;
 /** RunSkipped reasons (IInferenceSubscriptions.RunSkipped). */
 const SKIP_REASONS: Record<number, string> = {
   1: "the consumer's input view reverted or ran out of its gas",
-  2: "the consumer's input view returned malformed or too many values",
-  3: "the market refused the job (inputs out of range or of the wrong count, model deprecated, another version current)",
+  2: "the consumer's input view returned malformed or too many values (or a malformed commitment answer)",
+  3: "the market refused the job (inputs out of range or of the wrong count, a commitment not below r, model deprecated, another version current)",
 };
 
 /** A subscription as the node sees it: the chain's record and, once decided, whether it serves it. */
@@ -280,9 +280,8 @@ export class SubscriptionKeeper {
         log("subscription_retry", { subscriptionId: r.subscriptionId, reason: match.reason, inMs: match.retryAt - Date.now() });
         return;
       }
+      // a committed-input version's runs are committed jobs (a public opening or a private delivery), served as such
       if (!match.model) reason = match.reason ?? "model version not served";
-      else if (match.model.model.input.mode !== "public")
-        reason = `model ${r.modelId} version ${r.modelVersion} takes committed inputs: the market refuses every run`;
     }
     w.verdict = reason ? "ignore" : "serve";
     w.reason = reason;
