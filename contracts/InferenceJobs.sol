@@ -11,6 +11,7 @@ import {SignedPacking} from "./libraries/SignedPacking.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {TokenPull} from "./utils/TokenPull.sol";
+import {OptimisticResults} from "./OptimisticResults.sol";
 
 /// @title InferenceJobs
 /// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
@@ -47,6 +48,9 @@ contract InferenceJobs is IInferenceJobs {
     uint8 private constant FLAG_TOKEN = 4;
     /// @dev A token job whose `_tokenJobBounty` is non-zero (so settling a token job without slashes reads no more).
     uint8 private constant FLAG_BOUNTY = 8;
+    /// @dev The posted result of an optimistic job is challenged by bond (the challenge is in `_optimistic.challenges`).
+    /// `OptimisticResults.FLAG_OPTIMISTIC` (16) marks an optimistic job.
+    uint8 private constant FLAG_CHALLENGED = OptimisticResults.FLAG_CHALLENGED;
     /// @dev Most results `submitResults` settles in one call (bounds its loops and the verifier's memory).
     uint256 private constant MAX_BATCH_SIZE = 32;
     /// @dev `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`: the only proof encoding a batch takes.
@@ -59,6 +63,10 @@ contract InferenceJobs is IInferenceJobs {
     uint32 private immutable _callbackGasLimit;
     uint32 private immutable _openWindow;
     uint32 private immutable _deliveryWindow;
+    /// @dev The optimistic parameters, packed as `OptimisticResults.Call` takes them: `claimBond | challengeBond << 96 |
+    /// slashBps << 192` and `challengeWindow | proofWindow << 32 | openWindow << 64`.
+    uint256 private immutable _optimisticBonds;
+    uint256 private immutable _optimisticTimes;
 
     /// @dev A job in storage, 3 slots: [requester | deadline | modelId | modelVersion | status | flags],
     /// [inputCommitment], [fee | bounty << 96 (ETH job) or fee | token << 96 (token job) while Open -> output once
@@ -122,6 +130,9 @@ contract InferenceJobs is IInferenceJobs {
     mapping(address token => mapping(address account => uint256 amount)) private _tokenBalances;
     /// @dev Token jobs: the ETH bounty (slashed bonds) while Open; written only by a slash (`FLAG_BOUNTY`).
     mapping(uint256 jobId => uint256 bounty) private _tokenJobBounty;
+    /// @dev Optimistic results: posted outputs and bond challenges (a Posted job's poster is its claim's claimant, its
+    /// window end the claim's `leaseEnd`).
+    OptimisticResults.Store private _optimistic;
 
     /// @dev The functions that move tokens (token opens, `withdrawToken`) exclude each other for the whole call,
     /// so no token enters or leaves the market while a token open measures its balance.
@@ -139,6 +150,9 @@ contract InferenceJobs is IInferenceJobs {
     /// @param openWindow_ The last seconds before every deadline in which no claim can be live (> 0).
     /// @param deliveryWindow_ Private jobs: the time to deliver after a claim and to decline a delivery
     /// (1..leaseDuration).
+    /// @param challengeBond_ Optimistic results: the bond a challenge locks (> 0).
+    /// @param challengeWindow_ Optimistic results: how long a posted result can be challenged (> 0).
+    /// @param proofWindow_ Optimistic results: the poster's time to prove after a bond challenge (> 0).
     constructor(
         IModelRegistry registry_,
         uint96 claimBond_,
@@ -146,7 +160,10 @@ contract InferenceJobs is IInferenceJobs {
         uint16 slashBps_,
         uint32 callbackGasLimit_,
         uint32 openWindow_,
-        uint32 deliveryWindow_
+        uint32 deliveryWindow_,
+        uint96 challengeBond_,
+        uint32 challengeWindow_,
+        uint32 proofWindow_
     ) {
         if (address(registry_).code.length == 0) {
             revert InvalidMarketParameter("registry", uint160(address(registry_)));
@@ -161,6 +178,9 @@ contract InferenceJobs is IInferenceJobs {
         if (deliveryWindow_ == 0 || deliveryWindow_ > leaseDuration_) {
             revert InvalidMarketParameter("deliveryWindow", deliveryWindow_);
         }
+        if (challengeBond_ == 0) revert InvalidMarketParameter("challengeBond", challengeBond_);
+        if (challengeWindow_ == 0) revert InvalidMarketParameter("challengeWindow", challengeWindow_);
+        if (proofWindow_ == 0) revert InvalidMarketParameter("proofWindow", proofWindow_);
         _registry = registry_;
         _claimBond = claimBond_;
         _leaseDuration = leaseDuration_;
@@ -168,6 +188,8 @@ contract InferenceJobs is IInferenceJobs {
         _callbackGasLimit = callbackGasLimit_;
         _openWindow = openWindow_;
         _deliveryWindow = deliveryWindow_;
+        _optimisticBonds = claimBond_ | (uint256(challengeBond_) << 96) | (uint256(slashBps_) << 192);
+        _optimisticTimes = challengeWindow_ | (uint256(proofWindow_) << 32) | (uint256(openWindow_) << 64);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -399,10 +421,7 @@ contract InferenceJobs is IInferenceJobs {
         // ---- effects
         _settleFulfilled(jobId, job, output, c, live);
         // ---- interactions
-        if (job.flags & FLAG_CALLBACK != 0) {
-            _requireCallbackGas(jobId, 1);
-            _callback(jobId, job.requester, output);
-        }
+        _callbackIfAsked(jobId, job, output);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -446,8 +465,11 @@ contract InferenceJobs is IInferenceJobs {
     function expireClaim(uint256 jobId) external {
         Claim memory c = _claims[jobId];
         if (c.claimant == address(0)) revert NoClaim(jobId);
+        JobRecord storage job = _jobs[jobId];
+        // A Posted job's claim record is its poster's (docs/market-rules.md, "Optimistic results").
+        if (job.status == JobStatus.Posted) revert JobNotOpen(jobId, JobStatus.Posted);
         if (block.timestamp <= c.leaseEnd) revert LeaseNotEnded(jobId, c.leaseEnd);
-        _settleExpired(jobId, _jobs[jobId], c);
+        _settleExpired(jobId, job, c);
     }
 
     /// @inheritdoc IInferenceJobs
@@ -487,7 +509,7 @@ contract InferenceJobs is IInferenceJobs {
     /// @inheritdoc IInferenceJobs
     function feeTokenOf(uint256 jobId) external view returns (address) {
         JobRecord storage job = _jobs[jobId];
-        _requireOpen(jobId, job.status);
+        if (job.status != JobStatus.Posted) _requireOpen(jobId, job.status);
         return job.flags & FLAG_TOKEN == 0 ? address(0) : address(uint160(job.escrowOrOutput >> FEE_BITS));
     }
 
@@ -699,9 +721,17 @@ contract InferenceJobs is IInferenceJobs {
         uint256 output
     ) private view returns (Claim memory c, bool live) {
         JobStatus status = job.status;
-        _requireOpen(jobId, status);
+        if (status != JobStatus.Posted) _requireOpen(jobId, status);
         if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
         if (output >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputNotInField(output);
+        if (status == JobStatus.Posted) {
+            // A posted result is disputable within its window, or until the deadline once challenged by bond.
+            if (job.flags & FLAG_CHALLENGED == 0) {
+                uint256 windowEnd = _claims[jobId].leaseEnd;
+                if (block.timestamp > windowEnd) revert ChallengeWindowClosed(jobId, windowEnd);
+            }
+            return (c, false);
+        }
         if (status == JobStatus.Claimed) c = _claims[jobId];
         live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
         if (live && c.claimant != msg.sender) revert JobAlreadyClaimed(jobId, c.claimant, c.leaseEnd);
@@ -983,10 +1013,27 @@ contract InferenceJobs is IInferenceJobs {
         }
     }
 
-    /// @dev Records the result, pays the fee and the bounty to `msg.sender` and settles the claim (released if
-    /// `live`, which implies the claimant is `msg.sender`; settled as expired first if it expired).
+    /// @dev Settles a job for a verified result of `msg.sender` (`_pay`). On a Posted job the library first settles the
+    /// dispute and names the payee: the poster if `output` is the posted output, else `msg.sender` (docs/market-rules.md,
+    /// "Optimistic results").
     function _settleFulfilled(uint256 jobId, JobRecord storage job, uint256 output, Claim memory c, bool live) private {
-        Account storage account = _accounts[msg.sender];
+        address payee = msg.sender;
+        // A posted result (c is empty): the poster is paid if `output` is its output, else it is slashed.
+        if (job.status == JobStatus.Posted) (payee, live) = _optimisticCall(OptimisticResults.OP_SETTLE, jobId, output);
+        _pay(jobId, job, output, payee, c, live);
+    }
+
+    /// @dev Records the result and pays the fee and the bounty to `payee`; settles the claim (released if `live`, which
+    /// implies the claimant is `payee`; settled as expired first if it expired).
+    function _pay(
+        uint256 jobId,
+        JobRecord storage job,
+        uint256 output,
+        address payee,
+        Claim memory c,
+        bool live
+    ) private {
+        Account storage account = _accounts[payee];
         if (live) {
             uint96 bond = _claimBond;
             account.locked -= bond;
@@ -1005,7 +1052,7 @@ contract InferenceJobs is IInferenceJobs {
             bounty = escrow >> FEE_BITS;
             account.available += uint128(fee + bounty); // bounded by the ETH the contract holds
         } else {
-            _tokenBalances[address(uint160(escrow >> FEE_BITS))][msg.sender] += fee;
+            _tokenBalances[address(uint160(escrow >> FEE_BITS))][payee] += fee;
             if (flags & FLAG_BOUNTY != 0) {
                 bounty = _takeTokenJobBounty(jobId);
                 account.available += uint128(bounty); // bounded by the ETH the contract holds
@@ -1013,7 +1060,7 @@ contract InferenceJobs is IInferenceJobs {
         }
         job.status = JobStatus.Fulfilled;
         job.escrowOrOutput = output;
-        emit JobFulfilled(jobId, msg.sender, output, fee, bounty);
+        emit JobFulfilled(jobId, payee, output, fee, bounty);
     }
 
     /// @dev Settles a claim whose lease ended without delivery: the slash joins the job's bounty (paid to whoever
@@ -1033,17 +1080,30 @@ contract InferenceJobs is IInferenceJobs {
         Account storage account = _accounts[claimant];
         account.locked -= bond;
         account.available += returned;
-        if (job.flags & FLAG_TOKEN == 0) {
-            job.escrowOrOutput += uint256(slashed) << FEE_BITS;
-        } else if (slashed != 0) {
-            // A token job's escrow slot holds the token above the fee: its ETH bounty lives beside the job.
-            _tokenJobBounty[jobId] += slashed;
-            job.flags |= FLAG_BOUNTY;
-        }
+        _addBounty(jobId, job, slashed);
         delete _claims[jobId];
         // Callers that settle the job right after overwrite this; claim() sets Claimed again.
         job.status = JobStatus.Open;
         emit ClaimExpired(jobId, claimant, slashed, returned);
+    }
+
+    /// @dev Adds a slash to the job's bounty: above the fee in an ETH job's escrow slot, beside the job for a token job
+    /// (whose escrow slot holds the token above the fee).
+    function _addBounty(uint256 jobId, JobRecord storage job, uint256 slashed) private {
+        if (job.flags & FLAG_TOKEN == 0) {
+            job.escrowOrOutput += slashed << FEE_BITS;
+        } else if (slashed != 0) {
+            _tokenJobBounty[jobId] += slashed;
+            job.flags |= FLAG_BOUNTY;
+        }
+    }
+
+    /// @dev Runs the requester's callback if it asked for one, with its full allowance reserved first.
+    function _callbackIfAsked(uint256 jobId, JobRecord storage job, uint256 output) private {
+        if (job.flags & FLAG_CALLBACK != 0) {
+            _requireCallbackGas(jobId, 1);
+            _callback(jobId, job.requester, output);
+        }
     }
 
     /// @dev Reverts with `InsufficientCallbackGas` unless the gas left covers `count` callbacks, each with its full
@@ -1120,5 +1180,102 @@ contract InferenceJobs is IInferenceJobs {
     function _requireOpen(uint256 jobId, JobStatus status) private pure {
         if (status == JobStatus.None) revert JobNotFound(jobId);
         if (status != JobStatus.Open && status != JobStatus.Claimed) revert JobNotOpen(jobId, status);
+    }
+
+    // ---- Optimistic results (docs/market-rules.md, "Optimistic results"): the rules run in the linked library
+    // `OptimisticResults` on this contract's storage; payouts and callbacks stay here.
+
+    /// @inheritdoc IInferenceJobs
+    function setOptimistic(uint256 jobId) external {
+        _optimisticCall(OptimisticResults.OP_SET, jobId, 0);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function postResult(uint256 jobId, uint256 output) external {
+        _optimisticCall(OptimisticResults.OP_POST, jobId, output);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function challengeResult(uint256 jobId) external {
+        _optimisticCall(OptimisticResults.OP_CHALLENGE, jobId, 0);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function expireChallenge(uint256 jobId) external {
+        _optimisticCall(OptimisticResults.OP_EXPIRE, jobId, 0);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function finalizeResult(uint256 jobId) external {
+        // ---- checks (here, not in the library: this is the path every unchallenged result takes)
+        JobRecord storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status != JobStatus.Posted) revert ResultNotPosted(jobId, status);
+        if (job.flags & FLAG_CHALLENGED != 0) {
+            OptimisticResults.Challenge memory ch = _optimistic.challenges[jobId];
+            revert ResultUnderChallenge(jobId, ch.challenger, ch.proofDeadline);
+        }
+        Claim memory post = _claims[jobId]; // the poster and the window's end
+        if (block.timestamp <= post.leaseEnd) revert ChallengeWindowOpen(jobId, post.leaseEnd);
+        // ---- effects: paid as a proof of the posted output is paid (the poster, its bond released)
+        uint256 output = _optimistic.postedOutputs[jobId];
+        delete _optimistic.postedOutputs[jobId];
+        _pay(jobId, job, output, post.claimant, post, true);
+        // ---- interactions
+        _callbackIfAsked(jobId, job, output);
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function optimisticStateOf(uint256 jobId) external view returns (OptimisticState memory state) {
+        JobRecord storage job = _jobs[jobId];
+        JobStatus status = job.status;
+        if (status == JobStatus.None) revert JobNotFound(jobId);
+        state.optimistic = job.flags & OptimisticResults.FLAG_OPTIMISTIC != 0;
+        if (status == JobStatus.Posted) {
+            Claim storage c = _claims[jobId];
+            state.poster = c.claimant;
+            state.windowEnd = c.leaseEnd;
+            state.output = _optimistic.postedOutputs[jobId];
+            OptimisticResults.Challenge storage ch = _optimistic.challenges[jobId];
+            state.challenger = ch.challenger;
+            state.proofDeadline = ch.proofDeadline;
+        }
+    }
+
+    /// @inheritdoc IInferenceJobs
+    function optimisticParameters()
+        external
+        view
+        returns (uint256 challengeBond, uint256 challengeWindow, uint256 proofWindow)
+    {
+        uint256 times = _optimisticTimes;
+        return (uint96(_optimisticBonds >> 96), uint32(times), uint32(times >> 32));
+    }
+
+    /// @dev The one call into the library (every optimistic operation but finalising shares it): runs `op` on job
+    /// `jobId` and adds the slash it returns (a poster's lost bond, less the challenger's reward) to the job's bounty.
+    /// @return payee Who is paid the fee and bounty (OP_SETTLE).
+    /// @return posterPaid Whether that is the poster, whose claim bond is then released (OP_SETTLE).
+    function _optimisticCall(
+        uint256 op,
+        uint256 jobId,
+        uint256 output
+    ) private returns (address payee, bool posterPaid) {
+        uint256 slashed;
+        (payee, posterPaid, slashed) = OptimisticResults.run(
+            _jobs,
+            _claims,
+            _accounts,
+            _targets,
+            _optimistic,
+            OptimisticResults.Call({
+                op: op,
+                jobId: jobId,
+                output: output,
+                bonds: _optimisticBonds,
+                times: _optimisticTimes
+            })
+        );
+        if (slashed != 0) _addBounty(jobId, _jobs[jobId], slashed);
     }
 }

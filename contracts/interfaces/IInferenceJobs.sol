@@ -9,13 +9,16 @@ pragma solidity ^0.8.24;
 /// docs/market-rules.md ("Payment tokens").
 interface IInferenceJobs {
     /// @notice Lifecycle of a job: None -> Open <-> Claimed -> Fulfilled | Reclaimed. `Claimed` is Open with a claim
-    /// record (live or expired, see `claimOf`); it returns to Open when an expired claim is settled.
+    /// record (live or expired, see `claimOf`); it returns to Open when an expired claim is settled. An optimistic job
+    /// also goes Claimed -> Posted (its claimant posted a result without a proof) -> Fulfilled, or Posted -> Open (a
+    /// challenge went unanswered); docs/market-rules.md, "Optimistic results".
     enum JobStatus {
         None,
         Open,
         Claimed,
         Fulfilled,
-        Reclaimed
+        Reclaimed,
+        Posted
     }
 
     /// @notice A job as `getJob` returns it. Storage packs it in 3 slots (docs/contracts.md): the escrow slot (fee and
@@ -660,8 +663,8 @@ interface IInferenceJobs {
     /// @return The balance, in the token's units.
     function tokenBalanceOf(address account, address token) external view returns (uint256);
 
-    /// @notice The token a job's fee is escrowed in: zero for an ETH fee. Known while the job holds its escrow (Open
-    /// or Claimed); a settled job's escrow slot holds its output or nothing, so this reverts `JobNotOpen` then (the
+    /// @notice The token a job's fee is escrowed in: zero for an ETH fee. Known while the job holds its escrow (Open,
+    /// Claimed or Posted); a settled job's escrow slot holds its output or nothing, so this reverts `JobNotOpen` then (the
     /// token is in the job's `JobFeeToken` event) and `JobNotFound` for an unknown job.
     /// @param jobId The job.
     /// @return The fee token, or zero for ETH.
@@ -767,4 +770,157 @@ interface IInferenceJobs {
     /// @notice The gas given to a requester's result callback.
     /// @return Gas.
     function callbackGasLimit() external view returns (uint256);
+
+    // ---- Optimistic results (docs/market-rules.md, "Optimistic results")
+
+    /// @notice An optimistic job's state as `optimisticStateOf` returns it.
+    /// @param optimistic Whether the job takes posted results (`setOptimistic`; off again after an unanswered
+    /// challenge).
+    /// @param poster The claimant that posted the pending result (zero: none pending).
+    /// @param output The posted output (zero when none is pending).
+    /// @param windowEnd The last second (inclusive) of the posted result's challenge window.
+    /// @param challenger The bond challenger (zero: none).
+    /// @param proofDeadline The last second (inclusive) at which the poster may answer the bond challenge with a proof.
+    struct OptimisticState {
+        bool optimistic;
+        address poster;
+        uint256 output;
+        uint256 windowEnd;
+        address challenger;
+        uint256 proofDeadline;
+    }
+
+    /// @notice Emitted when a requester makes its job optimistic.
+    /// @param jobId The job.
+    event JobMadeOptimistic(uint256 indexed jobId);
+
+    /// @notice Emitted when the live claimant of an optimistic job posts a result without a proof, backed by its claim
+    /// bond.
+    /// @param jobId The job (now Posted).
+    /// @param poster The claimant.
+    /// @param output The posted output.
+    /// @param windowEnd The last second (inclusive) at which the result can be challenged.
+    event ResultPosted(uint256 indexed jobId, address indexed poster, uint256 output, uint256 windowEnd);
+
+    /// @notice Emitted when a posted result is challenged by bond: its poster must prove it by `proofDeadline`.
+    /// @param jobId The job.
+    /// @param challenger The challenger, whose `bond` is locked.
+    /// @param proofDeadline The last second (inclusive) for the poster's proof.
+    /// @param bond The challenge bond locked.
+    event ResultChallenged(uint256 indexed jobId, address indexed challenger, uint256 proofDeadline, uint256 bond);
+
+    /// @notice Emitted when a proof of the posted output answers a bond challenge: the challenge bond goes to the poster
+    /// (`JobFulfilled` follows, paying the poster).
+    /// @param jobId The job.
+    /// @param poster The poster, credited with `bond`.
+    /// @param challenger The challenger, which lost `bond`.
+    /// @param bond The challenge bond.
+    event ChallengeAnswered(uint256 indexed jobId, address indexed poster, address indexed challenger, uint256 bond);
+
+    /// @notice Emitted when a poster loses its claim bond: a proof of another output disproved its result, or its bond
+    /// challenge went unanswered. `reward + slashed` is the bond (both zero, bond returned, when the pinned verifier's
+    /// code changed and nobody could prove).
+    /// @param jobId The job.
+    /// @param poster The poster.
+    /// @param rewarded The first challenger (the bond challenger, or else the prover of the other output), credited
+    /// with `reward`.
+    /// @param reward `claimBond - slashed`.
+    /// @param slashed `claimBond * slashBps / 10000`, added to the job's bounty.
+    /// @param reopened Whether the job went back to Open for proven submissions (an unanswered challenge); otherwise
+    /// `JobFulfilled` with the proven output follows.
+    event PosterSlashed(
+        uint256 indexed jobId,
+        address indexed poster,
+        address indexed rewarded,
+        uint256 reward,
+        uint256 slashed,
+        bool reopened
+    );
+
+    /// @notice Thrown by `postResult` on a job that is not optimistic.
+    /// @param jobId The job.
+    error NotOptimistic(uint256 jobId);
+
+    /// @notice Thrown by `postResult` when the challenge window, the proof window and the open window no longer fit
+    /// before the deadline.
+    /// @param jobId The job.
+    /// @param latestPostTime The last second a post was possible (0 if never).
+    error PostTooLate(uint256 jobId, uint256 latestPostTime);
+
+    /// @notice Thrown when a challenge, a finalisation or a challenge expiry names a job without a posted result.
+    /// @param jobId The job.
+    /// @param status Its status.
+    error ResultNotPosted(uint256 jobId, JobStatus status);
+
+    /// @notice Thrown when a posted result is challenged (by bond, or by a proof while unchallenged) after its window.
+    /// @param jobId The job.
+    /// @param windowEnd The window's last second.
+    error ChallengeWindowClosed(uint256 jobId, uint256 windowEnd);
+
+    /// @notice Thrown by `finalizeResult` while the challenge window is open.
+    /// @param jobId The job.
+    /// @param windowEnd The window's last second.
+    error ChallengeWindowOpen(uint256 jobId, uint256 windowEnd);
+
+    /// @notice Thrown by `challengeResult` and `finalizeResult` when the posted result is already challenged by bond.
+    /// @param jobId The job.
+    /// @param challenger The challenger.
+    /// @param proofDeadline The poster's last second to prove.
+    error ResultUnderChallenge(uint256 jobId, address challenger, uint256 proofDeadline);
+
+    /// @notice Thrown by `expireChallenge` when the posted result was not challenged by bond.
+    /// @param jobId The job.
+    error NotChallenged(uint256 jobId);
+
+    /// @notice Thrown by `expireChallenge` while the poster may still answer.
+    /// @param jobId The job.
+    /// @param proofDeadline The poster's last second to prove.
+    error ProofWindowOpen(uint256 jobId, uint256 proofDeadline);
+
+    /// @notice Makes the caller's job optimistic: its live claimant may then post a result without a proof
+    /// (`postResult`), final after a challenge window. Requester only (`NotRequester`), while the job is Open or Claimed
+    /// (`JobNotOpen`). Proven submissions stay accepted as before.
+    /// @param jobId The job.
+    function setOptimistic(uint256 jobId) external;
+
+    /// @notice Posts a result without a proof, backed by the caller's claim bond: the caller must hold the live claim
+    /// of an optimistic job (`NotOptimistic`, `NoLiveClaim`, `NotClaimant`), `output < r`, and
+    /// `now + challengeWindow + proofWindow + openWindow <= deadline` (`PostTooLate`). The job becomes Posted; the
+    /// result can be challenged until `now + challengeWindow`.
+    /// @param jobId The job.
+    /// @param output The output (public signal 0 of the proof the poster must be able to produce).
+    function postResult(uint256 jobId, uint256 output) external;
+
+    /// @notice Challenges a posted result by bond, within its window (`ChallengeWindowClosed`), once
+    /// (`ResultUnderChallenge`): locks `challengeBond` from the caller's available balance (`InsufficientStake`). The
+    /// poster must then prove the posted output with `submitResult` within `proofWindow`, or `expireChallenge` slashes
+    /// it. A proof of another output (`submitResult` by anyone) settles the job at once.
+    /// @param jobId The job.
+    function challengeResult(uint256 jobId) external;
+
+    /// @notice Makes an unchallenged posted result final once its window has ended (`ChallengeWindowOpen` before,
+    /// `ResultUnderChallenge` if challenged): pays fee and bounty to the poster, releases its bond and runs the
+    /// requester's callback as `submitResult` does. Anyone may call.
+    /// @param jobId The job.
+    function finalizeResult(uint256 jobId) external;
+
+    /// @notice Settles a bond challenge the poster did not answer by its proof deadline (`ProofWindowOpen` before,
+    /// `NotChallenged` without one): the poster's bond goes to the challenger (less the slash, which joins the job's
+    /// bounty), the challenger's bond comes back, and the job reopens for proven submissions only. Anyone may call.
+    /// @param jobId The job.
+    function expireChallenge(uint256 jobId) external;
+
+    /// @notice A job's optimistic mode and pending posted result.
+    /// @param jobId The job.
+    /// @return state The state (`poster` zero when no result is pending).
+    function optimisticStateOf(uint256 jobId) external view returns (OptimisticState memory state);
+
+    /// @notice The optimistic parameters.
+    /// @return challengeBond The bond a challenge locks (wei).
+    /// @return challengeWindow How long a posted result can be challenged (s).
+    /// @return proofWindow The poster's time to prove after a bond challenge (s).
+    function optimisticParameters()
+        external
+        view
+        returns (uint256 challengeBond, uint256 challengeWindow, uint256 proofWindow);
 }

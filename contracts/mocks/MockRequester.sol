@@ -47,6 +47,11 @@ contract MockRequester is IInferenceCallback {
         return jobs.openJob{value: msg.value}(modelId, version, inputCommitment, "ipfs://mock", deadline, callback);
     }
 
+    /// @notice Makes one of its jobs optimistic (docs/market-rules.md, "Optimistic results").
+    function setOptimistic(uint256 jobId) external {
+        jobs.setOptimistic(jobId);
+    }
+
     function reclaim(uint256 jobId) external {
         jobs.reclaim(jobId);
     }

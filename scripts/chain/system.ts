@@ -11,6 +11,7 @@ import {
   InferenceJobs__factory,
   type ModelRegistry,
   ModelRegistry__factory,
+  OptimisticResults__factory,
   type VerifierAdapterFactory,
   VerifierAdapterFactory__factory,
   InferenceSubscriptions__factory,
@@ -33,6 +34,12 @@ export interface MarketConfig {
   openWindow: number;
   /** Private jobs: the requester's time to deliver after a claim, and the claimant's to decline (1..leaseDuration). */
   deliveryWindow: number;
+  /** Optimistic results: the bond a challenge locks (wei; covers the poster's cost of answering with a proof). */
+  challengeBond: bigint;
+  /** Optimistic results: how long a posted result can be challenged (s). */
+  challengeWindow: number;
+  /** Optimistic results: the poster's time to prove its result after a challenge by bond (s). */
+  proofWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketConfig = {
@@ -42,13 +49,26 @@ export const DEFAULT_MARKET: MarketConfig = {
   callbackGasLimit: 200_000,
   openWindow: 300,
   deliveryWindow: 120,
+  challengeBond: 10n ** 16n, // 0.01 ETH: a submitResult (~270k gas) at 37 gwei
+  challengeWindow: 600,
+  proofWindow: 600,
 };
+
+/** The fully qualified name `InferenceJobs` is linked against (its optimistic rules, docs/design-decisions.md). */
+export const OPTIMISTIC_LIBRARY = "contracts/OptimisticResults.sol:OptimisticResults";
 
 export interface System {
   factory: VerifierAdapterFactory;
   registry: ModelRegistry;
   jobs: InferenceJobs;
-  receipts: { factory: ContractTransactionReceipt; registry: ContractTransactionReceipt; jobs: ContractTransactionReceipt };
+  /** The `OptimisticResults` library the market is linked to. */
+  optimisticLibrary: string;
+  receipts: {
+    factory: ContractTransactionReceipt;
+    registry: ContractTransactionReceipt;
+    optimisticLibrary: ContractTransactionReceipt;
+    jobs: ContractTransactionReceipt;
+  };
 }
 
 async function receiptOf(
@@ -60,23 +80,39 @@ async function receiptOf(
   return r;
 }
 
-/** Deploys the adapter factory, the registry (accepting only the factory's adapters) and the jobs market. */
-export async function deploySystem(deployer: Signer, market: MarketConfig = DEFAULT_MARKET): Promise<System> {
-  const factory = await new VerifierAdapterFactory__factory(deployer).deploy();
-  const fr = await receiptOf(factory.deploymentTransaction(), "VerifierAdapterFactory deployment");
-  const registry = await new ModelRegistry__factory(deployer).deploy(await factory.getAddress());
-  const rr = await receiptOf(registry.deploymentTransaction(), "ModelRegistry deployment");
-  const jobs = await new InferenceJobs__factory(deployer).deploy(
-    await registry.getAddress(),
+/** The constructor arguments of `InferenceJobs` on `registry` with `market`, in order. */
+export function marketConstructorArgs(registry: string, market: MarketConfig) {
+  return [
+    registry,
     market.claimBond,
     market.leaseDuration,
     market.slashBps,
     market.callbackGasLimit,
     market.openWindow,
     market.deliveryWindow,
+    market.challengeBond,
+    market.challengeWindow,
+    market.proofWindow,
+  ] as const;
+}
+
+/**
+ * Deploys the adapter factory, the registry (accepting only the factory's adapters), the `OptimisticResults` library
+ * and the jobs market linked to it.
+ */
+export async function deploySystem(deployer: Signer, market: MarketConfig = DEFAULT_MARKET): Promise<System> {
+  const factory = await new VerifierAdapterFactory__factory(deployer).deploy();
+  const fr = await receiptOf(factory.deploymentTransaction(), "VerifierAdapterFactory deployment");
+  const registry = await new ModelRegistry__factory(deployer).deploy(await factory.getAddress());
+  const rr = await receiptOf(registry.deploymentTransaction(), "ModelRegistry deployment");
+  const library = await new OptimisticResults__factory(deployer).deploy();
+  const lr = await receiptOf(library.deploymentTransaction(), "OptimisticResults deployment");
+  const optimisticLibrary = await library.getAddress();
+  const jobs = await new InferenceJobs__factory({ [OPTIMISTIC_LIBRARY]: optimisticLibrary }, deployer).deploy(
+    ...marketConstructorArgs(await registry.getAddress(), market),
   );
   const jr = await receiptOf(jobs.deploymentTransaction(), "InferenceJobs deployment");
-  return { factory, registry, jobs, receipts: { factory: fr, registry: rr, jobs: jr } };
+  return { factory, registry, jobs, optimisticLibrary, receipts: { factory: fr, registry: rr, optimisticLibrary: lr, jobs: jr } };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   DEFAULT_MARKET,
   deployJobs,
   jobBinding,
+  jobsFactory,
   mockMarketFixture,
   mockProof,
   modelSignal,
@@ -63,7 +64,7 @@ describe("InferenceJobs", function () {
   describe("constructor", function () {
     it("reverts with InvalidMarketParameter on each unusable parameter, checked in constructor order", async function () {
       const { registry } = await loadFixture(mockMarketFixture);
-      const f = await ethers.getContractFactory("InferenceJobs");
+      const f = await jobsFactory();
       const reg = await registry.getAddress();
       const [s] = await ethers.getSigners();
       const ok = DEFAULT_MARKET;
@@ -75,6 +76,9 @@ describe("InferenceJobs", function () {
         callbackGasLimit?: number;
         openWindow?: number;
         deliveryWindow?: number;
+        challengeBond?: bigint;
+        challengeWindow?: number;
+        proofWindow?: number;
       }) =>
         f.deploy(
           p.registry ?? reg,
@@ -84,6 +88,9 @@ describe("InferenceJobs", function () {
           p.callbackGasLimit ?? ok.callbackGasLimit,
           p.openWindow ?? ok.openWindow,
           p.deliveryWindow ?? ok.deliveryWindow,
+          p.challengeBond ?? ok.challengeBond,
+          p.challengeWindow ?? ok.challengeWindow,
+          p.proofWindow ?? ok.proofWindow,
         );
       const cases: [Parameters<typeof deploy>[0], string, bigint][] = [
         [{ registry: s.address }, "registry", BigInt(s.address)],
@@ -101,6 +108,13 @@ describe("InferenceJobs", function () {
         [{ deliveryWindow: 0 }, "deliveryWindow", 0n],
         // a delivery window longer than the lease: a delivery could never extend the claim
         [{ deliveryWindow: 601 }, "deliveryWindow", 601n],
+        // optimistic results: a free challenge, or no time to challenge or to answer
+        [{ challengeBond: 0n }, "challengeBond", 0n],
+        [{ challengeWindow: 0 }, "challengeWindow", 0n],
+        [{ proofWindow: 0 }, "proofWindow", 0n],
+        [{ deliveryWindow: 0, challengeBond: 0n, challengeWindow: 0, proofWindow: 0 }, "deliveryWindow", 0n],
+        [{ challengeBond: 0n, challengeWindow: 0, proofWindow: 0 }, "challengeBond", 0n],
+        [{ challengeWindow: 0, proofWindow: 0 }, "challengeWindow", 0n],
         // every parameter bad at once: the first check (registry) wins, then slashBps, claimBond, leaseDuration, ...
         [
           { registry: s.address, claimBond: 0n, leaseDuration: 0, slashBps: 0, callbackGasLimit: 0, openWindow: 0 },
@@ -128,11 +142,14 @@ describe("InferenceJobs", function () {
         { ...DEFAULT_MARKET, deliveryWindow: DEFAULT_MARKET.leaseDuration },
         { ...DEFAULT_MARKET, callbackGasLimit: 25_000 },
         { ...DEFAULT_MARKET, callbackGasLimit: 5_000_000 },
+        { ...DEFAULT_MARKET, challengeBond: 1n, challengeWindow: 1, proofWindow: 1 },
+        { ...DEFAULT_MARKET, challengeBond: 2n ** 96n - 1n, challengeWindow: 2 ** 32 - 1, proofWindow: 2 ** 32 - 1 },
       ]) {
         const jobs = await deployJobs(reg, p);
         expect(await jobs.claimBond()).to.equal(p.claimBond);
         expect(await jobs.slashBps()).to.equal(p.slashBps);
         expect(await jobs.callbackGasLimit()).to.equal(p.callbackGasLimit);
+        expect(await jobs.optimisticParameters()).to.deep.equal([p.challengeBond, BigInt(p.challengeWindow), BigInt(p.proofWindow)]);
       }
     });
 
@@ -145,6 +162,11 @@ describe("InferenceJobs", function () {
       expect(await jobs.callbackGasLimit()).to.equal(DEFAULT_MARKET.callbackGasLimit);
       expect(await jobs.openWindow()).to.equal(DEFAULT_MARKET.openWindow);
       expect(await jobs.deliveryWindow()).to.equal(DEFAULT_MARKET.deliveryWindow);
+      expect(await jobs.optimisticParameters()).to.deep.equal([
+        DEFAULT_MARKET.challengeBond,
+        BigInt(DEFAULT_MARKET.challengeWindow),
+        BigInt(DEFAULT_MARKET.proofWindow),
+      ]);
       expect(await jobs.burned()).to.equal(0n);
       expect(await jobs.nextJobId()).to.equal(1n);
     });

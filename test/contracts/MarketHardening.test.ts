@@ -14,6 +14,7 @@ import {
   deployJobs,
   deployZKMLVerifier,
   jobBinding,
+  jobsFactory,
   mockMarketFixture,
   mockProof,
   modelSignal,
@@ -290,7 +291,7 @@ describe("Market hardening (review findings)", function () {
     for (const [name, change, value] of cases) {
       it(`refuses ${name} = ${value} with InvalidMarketParameter("${name}", ${value})`, async function () {
         const m = await loadFixture(mockMarketFixture);
-        const f = await ethers.getContractFactory("InferenceJobs");
+        const f = await jobsFactory();
         await expect(deployJobs(await m.registry.getAddress(), { ...DEFAULT_MARKET, ...change }))
           .to.be.revertedWithCustomError(f, "InvalidMarketParameter")
           .withArgs(name, value);
@@ -299,7 +300,7 @@ describe("Market hardening (review findings)", function () {
 
     it("refuses a registry without code, and accepts the smallest bond whose slash is 1 wei", async function () {
       const m = await loadFixture(mockMarketFixture);
-      const f = await ethers.getContractFactory("InferenceJobs");
+      const f = await jobsFactory();
       await expect(deployJobs(m.stranger.address))
         .to.be.revertedWithCustomError(f, "InvalidMarketParameter")
         .withArgs("registry", BigInt(m.stranger.address));

@@ -28,6 +28,10 @@ export interface MarketParams {
   callbackGasLimit: number;
   openWindow: number;
   deliveryWindow: number;
+  /** Optimistic results (docs/market-rules.md): the bond of a challenge, the challenge window and the proof window. */
+  challengeBond: bigint;
+  challengeWindow: number;
+  proofWindow: number;
 }
 
 export const DEFAULT_MARKET: MarketParams = {
@@ -37,7 +41,39 @@ export const DEFAULT_MARKET: MarketParams = {
   callbackGasLimit: 100_000,
   openWindow: 300,
   deliveryWindow: 120,
+  challengeBond: parseEther("0.05"),
+  challengeWindow: 300,
+  proofWindow: 600,
 };
+
+/** The constructor arguments of `InferenceJobs` on `registry` with `params`, in order. */
+export function marketArgs(registry: string, params: MarketParams = DEFAULT_MARKET) {
+  return [
+    registry,
+    params.claimBond,
+    params.leaseDuration,
+    params.slashBps,
+    params.callbackGasLimit,
+    params.openWindow,
+    params.deliveryWindow,
+    params.challengeBond,
+    params.challengeWindow,
+    params.proofWindow,
+  ] as const;
+}
+
+/**
+ * The `InferenceJobs` contract factory, linked to a freshly deployed `OptimisticResults` library (the market's
+ * optimistic rules run there by DELEGATECALL; docs/design-decisions.md).
+ */
+export async function jobsFactory(deployer?: Signer) {
+  const lib = await (await ethers.getContractFactory("OptimisticResults", deployer)).deploy();
+  await lib.waitForDeployment();
+  return ethers.getContractFactory("InferenceJobs", {
+    signer: deployer,
+    libraries: { OptimisticResults: await lib.getAddress() },
+  });
+}
 
 /**
  * The model-commitment public signal (signal [1]) of a version registered with weights commitment `modelHash` and
@@ -92,18 +128,10 @@ export async function factoryOf(registry: ModelRegistry): Promise<VerifierAdapte
 
 /** Deploys `InferenceJobs` on `registry` with `params` (default: DEFAULT_MARKET). */
 export async function deployJobs(registry: string, params: MarketParams = DEFAULT_MARKET, deployer?: Signer): Promise<InferenceJobs> {
-  const f = await ethers.getContractFactory("InferenceJobs", deployer);
-  const j = await f.deploy(
-    registry,
-    params.claimBond,
-    params.leaseDuration,
-    params.slashBps,
-    params.callbackGasLimit,
-    params.openWindow,
-    params.deliveryWindow,
-  );
+  const f = await jobsFactory(deployer);
+  const j = await f.deploy(...marketArgs(registry, params));
   await j.waitForDeployment();
-  return j;
+  return j as unknown as InferenceJobs;
 }
 
 /**
