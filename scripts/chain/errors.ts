@@ -64,7 +64,7 @@ export function decodeCustomError(data: string, interfaces: Interface[]): ErrorD
   return undefined;
 }
 
-const STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"];
+const STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed", "Posted"];
 
 function when(ts: bigint): string {
   return `${new Date(Number(ts) * 1000).toISOString()} (unix ${ts})`;

@@ -11,6 +11,7 @@ export const CONSUMER_SOLIDITY_DIRS = ["contracts/interfaces", "contracts/librar
 export const ABI_CONTRACTS = [
   "ModelRegistry",
   "InferenceJobs",
+  "OptimisticResults",
   "VerifierAdapterFactory",
   "Groth16VerifierAdapter",
   "ZKMLVerifier",

@@ -9,7 +9,7 @@ import { revertData } from "../../chain/errors";
 import type { NodeContext } from "./context";
 import type { JobRecord } from "./store";
 
-export const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"] as const;
+export const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed", "Posted"] as const;
 /** A job id with its epoch, as the node's transaction keys use it (`42`, or `42#1` after a reorganisation). */
 export const jobKey = (j: JobRecord): string => (j.epoch ? `${j.jobId}#${j.epoch}` : j.jobId);
 /** Whether the chain's job is the one the node recorded (same model version, commitment and deadline). */

@@ -227,7 +227,7 @@ export function eventsOf(iface: Interface, receipt: ContractTransactionReceipt):
   return out;
 }
 
-export const STATUS_NAMES = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed"] as const;
+export const STATUS_NAMES = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed", "Posted"] as const;
 
 export function isoTime(ts: bigint | number): string {
   return new Date(Number(ts) * 1000).toISOString();

@@ -107,11 +107,13 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const { default: CoreModule } = await import("../../../ignition/modules/Core");
   const { modelVerifierModule } = await import("../../../ignition/modules/ModelVerifier");
   const market = DEFAULT_MARKET;
-  const core = await log.stage("deploy VerifierAdapterFactory + ModelRegistry + InferenceJobs + InferenceSubscriptions (Ignition)", () =>
-    hre.ignition.deploy(CoreModule, { deploymentId, defaultSender: deployer.address, parameters: { ZkmlCore: { ...market } } }),
+  const core = await log.stage(
+    "deploy VerifierAdapterFactory + ModelRegistry + OptimisticResults + InferenceJobs + InferenceSubscriptions (Ignition)",
+    () => hre.ignition.deploy(CoreModule, { deploymentId, defaultSender: deployer.address, parameters: { ZkmlCore: { ...market } } }),
   );
   const factoryAddr = await core.factory.getAddress();
   const registryAddr = await core.registry.getAddress();
+  const optimisticAddr = await core.optimistic.getAddress();
   const jobsAddr = await core.jobs.getAddress();
   const subscriptionsAddr = await core.subscriptions.getAddress();
   const prev = hasRecord(net.name) ? readRecord(net.name) : undefined;
@@ -131,6 +133,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
   const created = await findCreations(provider, deployer.address, startBlock, [
     factoryAddr,
     registryAddr,
+    optimisticAddr,
     jobsAddr,
     subscriptionsAddr,
     ...verifiers.map((v) => v.verifier),
@@ -161,6 +164,9 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     market.callbackGasLimit,
     market.openWindow,
     market.deliveryWindow,
+    market.challengeBond.toString(),
+    market.challengeWindow,
+    market.proofWindow,
   ];
   for (const v of verifiers) {
     const old = models[v.name];
@@ -207,11 +213,18 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
       callbackGasLimit: market.callbackGasLimit,
       openWindow: market.openWindow,
       deliveryWindow: market.deliveryWindow,
+      challengeBond: market.challengeBond.toString(),
+      challengeWindow: market.challengeWindow,
+      proofWindow: market.proofWindow,
     },
     contracts: {
       VerifierAdapterFactory: info(factoryAddr, sameCore ? prev?.contracts.VerifierAdapterFactory : undefined, []),
       ModelRegistry: coreRegistry,
-      InferenceJobs: info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs),
+      OptimisticResults: info(optimisticAddr, sameCore ? prev?.contracts.OptimisticResults : undefined, []),
+      InferenceJobs: {
+        ...info(jobsAddr, sameCore ? prev?.contracts.InferenceJobs : undefined, jobsArgs),
+        libraries: { OptimisticResults: optimisticAddr },
+      },
       InferenceSubscriptions: info(subscriptionsAddr, sameCore ? prev?.contracts.InferenceSubscriptions : undefined, [jobsAddr]),
     },
     models,
@@ -234,6 +247,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
         ? [["VerifierAdapterFactory", rec.contracts.VerifierAdapterFactory] as [string, DeployedContract]]
         : []),
       ["ModelRegistry", rec.contracts.ModelRegistry],
+      ...(rec.contracts.OptimisticResults ? [["OptimisticResults", rec.contracts.OptimisticResults] as [string, DeployedContract]] : []),
       ["InferenceJobs", rec.contracts.InferenceJobs],
       ...(rec.contracts.InferenceSubscriptions
         ? [["InferenceSubscriptions", rec.contracts.InferenceSubscriptions] as [string, DeployedContract]]
@@ -245,7 +259,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     ];
     for (const [name, c] of targets) {
       await log.stage(`verify ${name} at ${c.address} (hardhat-verify)`, () =>
-        hre.run("verify:verify", { address: c.address, constructorArguments: c.constructorArgs ?? [] }),
+        hre.run("verify:verify", { address: c.address, constructorArguments: c.constructorArgs ?? [], libraries: c.libraries ?? {} }),
       );
     }
   }
@@ -254,6 +268,7 @@ export async function deployOp(hre: HardhatRuntimeEnvironment, opts: DeployOptio
     lines: [
       ["VerifierAdapterFactory", `${factoryAddr}${created.has(factoryAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["ModelRegistry", `${registryAddr}${created.has(registryAddr.toLowerCase()) ? "" : " (existing)"}`],
+      ["OptimisticResults", `${optimisticAddr}${created.has(optimisticAddr.toLowerCase()) ? "" : " (existing)"}`],
       ["InferenceJobs", `${jobsAddr}${created.has(jobsAddr.toLowerCase()) ? "" : " (existing)"}`],
       [
         "InferenceSubscriptions",

@@ -18,6 +18,8 @@ export interface DeployedContract {
   block?: number;
   gasUsed?: string;
   constructorArgs?: (string | number)[];
+  /** Libraries the contract is linked to, by name (`InferenceJobs`: `OptimisticResults`); verification needs them. */
+  libraries?: Record<string, string>;
 }
 
 /** A model as deployed and registered on one network. */
@@ -81,12 +83,18 @@ export interface DeploymentRecord {
     callbackGasLimit: number;
     openWindow?: number;
     deliveryWindow?: number;
+    /** Absent in records written before optimistic results (issue 34). */
+    challengeBond?: string;
+    challengeWindow?: number;
+    proofWindow?: number;
   };
   /** `VerifierAdapterFactory` is absent only in records written before the registry took a factory. */
   /** `InferenceSubscriptions` is absent only in records written before subscriptions (issue 33). */
+  /** `OptimisticResults` (the library `InferenceJobs` is linked to) is absent in records written before issue 34. */
   contracts: {
     VerifierAdapterFactory?: DeployedContract;
     ModelRegistry: DeployedContract;
+    OptimisticResults?: DeployedContract;
     InferenceJobs: DeployedContract;
     InferenceSubscriptions?: DeployedContract;
   };
