@@ -79,6 +79,8 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     mapping(address account => uint256) private _credits;
     mapping(address token => mapping(address account => uint256)) private _tokenCredits;
     uint256 private transient _locked;
+    /// @dev Subscriptions whose next runs are optimistic market jobs (`setRunsOptimistic`).
+    mapping(uint256 subscriptionId => bool) private _optimisticRuns;
 
     /// @dev An awaited run, as `_findRun` reads it (memory only).
     struct AwaitedRun {
@@ -232,6 +234,8 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
             emit RunOpened(subscriptionId, run, 0, msg.sender);
             return 0;
         }
+        // the market trusts its requester's choice; the job was opened just now, so this cannot revert
+        if (_optimisticRuns[subscriptionId]) _jobs.setOptimistic(jobId);
         _recordRun(jobId, subscriptionId, run, s.owner);
         emit RunOpened(subscriptionId, run, jobId, msg.sender);
     }
@@ -353,6 +357,19 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     /// @inheritdoc IInferenceSubscriptions
     function inputViewGas() external pure returns (uint256 gas) {
         return INPUT_VIEW_GAS;
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function setRunsOptimistic(uint256 subscriptionId, bool optimistic) external {
+        Subscription storage s = _live(subscriptionId);
+        if (msg.sender != s.owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
+        _optimisticRuns[subscriptionId] = optimistic;
+        emit RunsOptimisticSet(subscriptionId, optimistic);
+    }
+
+    /// @inheritdoc IInferenceSubscriptions
+    function runsOptimistic(uint256 subscriptionId) external view returns (bool optimistic) {
+        return _optimisticRuns[subscriptionId];
     }
 
     /// @dev A public-input run: the owner's values, copied from the view's answer straight after the head of the

@@ -336,4 +336,24 @@ interface IInferenceSubscriptions {
     /// @notice Gas the input view gets at each opening.
     /// @return gas The allowance.
     function inputViewGas() external view returns (uint256 gas);
+
+    // ---- Optimistic runs (docs/market-rules.md, "Optimistic results")
+
+    /// @notice Emitted when the owner switches the optimistic mode of its subscription's future runs.
+    /// @param subscriptionId The subscription.
+    /// @param optimistic Whether runs opened from now on are optimistic market jobs.
+    event RunsOptimisticSet(uint256 indexed subscriptionId, bool optimistic);
+
+    /// @notice Makes the runs opened from now on optimistic market jobs (`InferenceJobs.setOptimistic` on each run's
+    /// job, which this contract opens as its requester), or proven ones again (owner only, on a live subscription).
+    /// Runs already opened keep their mode. An optimistic run's result reaches the owner when it is finalised
+    /// unproven (or proven, if challenged): choose it for results whose manipulation is worth less than the bond.
+    /// @param subscriptionId The subscription.
+    /// @param optimistic The mode of later runs.
+    function setRunsOptimistic(uint256 subscriptionId, bool optimistic) external;
+
+    /// @notice Whether the subscription's next runs are opened as optimistic jobs.
+    /// @param subscriptionId The subscription.
+    /// @return optimistic The mode.
+    function runsOptimistic(uint256 subscriptionId) external view returns (bool optimistic);
 }

@@ -52,6 +52,10 @@ contract MockSubscriptionConsumer is SubscriptionConsumer {
         _designateRunClaimant(jobId, claimant);
     }
 
+    function setRunsOptimistic(uint256 subscriptionId, bool optimistic) external {
+        subscriptions.setRunsOptimistic(subscriptionId, optimistic);
+    }
+
     function subscribe(
         uint256 modelId,
         uint256 modelVersion,

@@ -20,6 +20,7 @@ import {
   mockProof,
   mockProofN,
   modelSignal,
+  registerMockWithLayout,
   registerModel,
 } from "./fixtures";
 
@@ -674,6 +675,43 @@ describe("InferenceJobs: optimistic results", function () {
       expect((await m.jobs.getJob(jobId)).bounty).to.equal(0n);
       expect(keccak256("0x33ff")).to.not.equal(ZeroHash);
     });
+  });
+
+  it("subscription runs are optimistic per subscription: the owner switches it, each run's job is made optimistic at opening, a finalised result is forwarded", async function () {
+    const m = await loadFixture(optimisticMarket);
+    const layout = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
+    const modelId = await registerMockWithLayout(m, 777n, layout);
+    const subs = await (await ethers.getContractFactory("InferenceSubscriptions")).deploy(await m.jobs.getAddress());
+    const consumer = await (await ethers.getContractFactory("MockSubscriptionConsumer")).deploy(await subs.getAddress());
+    await consumer.setInputs([1n, -2n, 3n]);
+    const hour = 3600;
+    const value = 3n * FEE;
+    const id = await consumer.subscribe.staticCall(modelId, 1n, hour, 3, FEE, 0n, 3 * hour, { value });
+    await consumer.subscribe(modelId, 1n, hour, 3, FEE, 0n, 3 * hour, { value });
+    expect(await subs.runsOptimistic(id)).to.equal(false);
+    await expect(subs.connect(m.stranger).setRunsOptimistic(id, true))
+      .to.be.revertedWithCustomError(subs, "NotSubscriptionOwner")
+      .withArgs(id, m.stranger.address);
+    await expect(subs.setRunsOptimistic(99n, true)).to.be.revertedWithCustomError(subs, "UnknownSubscription").withArgs(99n);
+    await expect(consumer.setRunsOptimistic(id, true)).to.emit(subs, "RunsOptimisticSet").withArgs(id, true);
+    expect(await subs.runsOptimistic(id)).to.equal(true);
+    // run 0: an optimistic job, posted, finalised, forwarded to the owner
+    const job0 = await subs.connect(m.stranger).openRun.staticCall(id);
+    await expect(subs.connect(m.stranger).openRun(id)).to.emit(m.jobs, "JobMadeOptimistic").withArgs(job0);
+    await m.jobs.connect(m.prover).claim(job0);
+    await m.jobs.connect(m.prover).postResult(job0, 42n);
+    await time.increase(CW + 1);
+    const fin = m.jobs.connect(m.stranger).finalizeResult(job0);
+    await expect(fin).to.emit(subs, "RunDelivered").withArgs(id, 0n, job0, 42n);
+    await expect(fin).to.emit(consumer, "Received").withArgs(id, 0n, job0, 42n);
+    // switched off: the next run is an ordinary job
+    await consumer.setRunsOptimistic(id, false);
+    await time.increase(hour);
+    const job1 = await subs.connect(m.stranger).openRun.staticCall(id);
+    await subs.connect(m.stranger).openRun(id);
+    expect((await m.jobs.optimisticStateOf(job1)).optimistic).to.equal(false);
+    await consumer.cancel(id);
+    await expect(consumer.setRunsOptimistic(id, true)).to.be.revertedWithCustomError(subs, "SubscriptionIsCancelled").withArgs(id);
   });
 
   it("the library cannot be called directly (its state-changing entry is reachable only by DELEGATECALL from the market)", async function () {
