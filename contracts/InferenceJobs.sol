@@ -51,6 +51,10 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev The posted result of an optimistic job is challenged by bond (the challenge is in `_optimistic.challenges`).
     /// `OptimisticResults.FLAG_OPTIMISTIC` (16) marks an optimistic job.
     uint8 private constant FLAG_CHALLENGED = OptimisticResults.FLAG_CHALLENGED;
+    /// @dev `_checkSubmission` marks the (empty) claim it returns for a Posted job with this `deliveredAt`, so that
+    /// settling a proven result needs no second read of the job's status (no stored claim has it: delivery times are
+    /// block times, below 2^32 - 1 until 2106, and the claim returned for a Posted job has no claimant).
+    uint32 private constant POSTED = type(uint32).max;
     /// @dev Most results `submitResults` settles in one call (bounds its loops and the verifier's memory).
     uint256 private constant MAX_BATCH_SIZE = 32;
     /// @dev `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`: the only proof encoding a batch takes.
@@ -419,7 +423,7 @@ contract InferenceJobs is IInferenceJobs {
         (Claim memory c, bool live) = _checkSubmission(jobId, job, output);
         _verifyProof(jobId, job, output, proof);
         // ---- effects
-        _settleFulfilled(jobId, job, output, c, live);
+        _settleFulfilled(jobId, job, output, msg.sender, c, live);
         // ---- interactions
         _callbackIfAsked(jobId, job, output);
     }
@@ -721,15 +725,20 @@ contract InferenceJobs is IInferenceJobs {
         uint256 output
     ) private view returns (Claim memory c, bool live) {
         JobStatus status = job.status;
-        if (status != JobStatus.Posted) _requireOpen(jobId, status);
+        bool posted;
+        if (status != JobStatus.Open && status != JobStatus.Claimed) {
+            posted = status == JobStatus.Posted;
+            if (!posted) _requireOpen(jobId, status); // reverts: an unknown or settled job
+        }
         if (block.timestamp > job.deadline) revert DeadlinePassed(jobId, job.deadline);
         if (output >= PublicSignals.SNARK_SCALAR_FIELD) revert OutputNotInField(output);
-        if (status == JobStatus.Posted) {
+        if (posted) {
             // A posted result is disputable within its window, or until the deadline once challenged by bond.
             if (job.flags & FLAG_CHALLENGED == 0) {
                 uint256 windowEnd = _claims[jobId].leaseEnd;
                 if (block.timestamp > windowEnd) revert ChallengeWindowClosed(jobId, windowEnd);
             }
+            c.deliveredAt = POSTED; // no claimant, not live: only `_settleFulfilled` looks at the mark
             return (c, false);
         }
         if (status == JobStatus.Claimed) c = _claims[jobId];
@@ -756,7 +765,7 @@ contract InferenceJobs is IInferenceJobs {
             // n <= MAX_BATCH_SIZE
             Claim memory c = claims[i];
             bool live = c.claimant != address(0) && block.timestamp <= c.leaseEnd;
-            _settleFulfilled(jobIds[i], _jobs[jobIds[i]], outputs[i], c, live);
+            _settleFulfilled(jobIds[i], _jobs[jobIds[i]], outputs[i], msg.sender, c, live);
         }
         // Every callback's allowance is reserved before the first one runs: a callback that burns all of its gas
         // cannot leave a later one short and revert the batch.
@@ -1016,16 +1025,7 @@ contract InferenceJobs is IInferenceJobs {
     /// @dev Settles a job for a verified result of `msg.sender` (`_pay`). On a Posted job the library first settles the
     /// dispute and names the payee: the poster if `output` is the posted output, else `msg.sender` (docs/market-rules.md,
     /// "Optimistic results").
-    function _settleFulfilled(uint256 jobId, JobRecord storage job, uint256 output, Claim memory c, bool live) private {
-        address payee = msg.sender;
-        // A posted result (c is empty): the poster is paid if `output` is its output, else it is slashed.
-        if (job.status == JobStatus.Posted) (payee, live) = _optimisticCall(OptimisticResults.OP_SETTLE, jobId, output);
-        _pay(jobId, job, output, payee, c, live);
-    }
-
-    /// @dev Records the result and pays the fee and the bounty to `payee`; settles the claim (released if `live`, which
-    /// implies the claimant is `payee`; settled as expired first if it expired).
-    function _pay(
+    function _settleFulfilled(
         uint256 jobId,
         JobRecord storage job,
         uint256 output,
@@ -1033,6 +1033,8 @@ contract InferenceJobs is IInferenceJobs {
         Claim memory c,
         bool live
     ) private {
+        // A posted result (c is empty): the poster is paid if `output` is its output, else it is slashed.
+        if (c.deliveredAt == POSTED) (payee, live) = _optimisticCall(OptimisticResults.OP_SETTLE, jobId, output);
         Account storage account = _accounts[payee];
         if (live) {
             uint96 bond = _claimBond;
@@ -1220,7 +1222,7 @@ contract InferenceJobs is IInferenceJobs {
         // ---- effects: paid as a proof of the posted output is paid (the poster, its bond released)
         uint256 output = _optimistic.postedOutputs[jobId];
         delete _optimistic.postedOutputs[jobId];
-        _pay(jobId, job, output, post.claimant, post, true);
+        _settleFulfilled(jobId, job, output, post.claimant, post, true);
         // ---- interactions
         _callbackIfAsked(jobId, job, output);
     }

@@ -9,11 +9,12 @@ import {PublicSignals} from "./libraries/PublicSignals.sol";
 /// @notice The rules of the market's optimistic mode (docs/market-rules.md, "Optimistic results"): making a job
 /// optimistic, posting a result without a proof, challenging it by bond, expiring an unanswered challenge, and
 /// settling a proof against a posted result (finalising an unchallenged result stays in the market: it is the path
-/// every unchallenged result takes, and a DELEGATECALL would cost it 3k gas). `InferenceJobs` is linked to this library and
-/// runs it by DELEGATECALL on its own storage, passed as storage pointers, through one entry point (`run`), so that the
-/// market's code stays under the EIP-170 size limit (docs/design-decisions.md, "Optimistic results: a linked
-/// library"). The market keeps every payout (fee, bounty, the poster's released bond) and the callback; this library
-/// only moves bonds between the market's accounts and returns the slash, which the market adds to the job's bounty.
+/// every unchallenged result takes, and a DELEGATECALL would cost it 3k gas). `InferenceJobs` is linked to this
+/// library and runs it by DELEGATECALL on its own storage, passed as storage pointers, through one entry point
+/// (`run`), so that the market's code stays under the EIP-170 size limit (docs/design-decisions.md, "Optimistic
+/// results: a linked library"). The market keeps every payout (fee, bounty, the poster's released bond) and the
+/// callback; this library only moves bonds between the market's accounts and returns the slash, which the market adds
+/// to the job's bounty.
 /// @dev `run` is `external`, so it is not inlined into the market, and reachable only through the market: Solidity
 /// refuses a direct CALL to a state-changing library function. Checks come before effects; there is no external call.
 /// Events and errors are the market's (`IInferenceJobs`), emitted from the market's address.
