@@ -253,6 +253,7 @@ describe("InferenceJobs: optimistic results", function () {
       const posted = await (await m.jobs.connect(m.prover).postResult(jobId, TRUE)).wait();
       const windowEnd = (await ethers.provider.getBlock(posted!.blockNumber))!.timestamp + CW;
       await expect(m.jobs.finalizeResult(99n)).to.be.revertedWithCustomError(m.jobs, "ResultNotPosted").withArgs(99n, Status.None);
+      await expect(m.jobs.expireChallenge(jobId)).to.be.revertedWithCustomError(m.jobs, "NotChallenged").withArgs(jobId);
       await time.setNextBlockTimestamp(windowEnd);
       await expect(m.jobs.connect(m.stranger).finalizeResult(jobId))
         .to.be.revertedWithCustomError(m.jobs, "ChallengeWindowOpen")
