@@ -14,7 +14,9 @@ import {TokenPull} from "./utils/TokenPull.sol";
 import {OptimisticResults} from "./OptimisticResults.sol";
 
 /// @title InferenceJobs
-/// @notice Escrowed inference jobs paid for by a verified proof; optional claims with a bonded lease.
+/// @notice Escrowed inference jobs paid for by a verified proof, or on optimistic jobs by a posted result that was
+/// not successfully challenged (its rules run in the linked library `OptimisticResults`); optional claims with a
+/// bonded lease.
 /// Rules: docs/market-rules.md. Storage and gas: docs/contracts.md.
 /// @dev Every function follows checks-effects-interactions strictly. The external calls are the registry and the
 /// pinned snarkjs verifier (both `view`, so STATICCALL: they cannot re-enter a state change), the requester callback
@@ -22,7 +24,9 @@ import {OptimisticResults} from "./OptimisticResults.sol";
 /// `balanceOf` (view), `transferFrom` at a token open (after every effect) and `transfer` in `withdrawToken` (after
 /// zeroing the balance). The token functions alone also hold a transient lock (`tokenLock`): a token open measures
 /// the market's balance before and after `transferFrom`, and another token open or withdrawal run from inside that
-/// call would move the balance between the two reads (docs/market-rules.md, "Payment tokens").
+/// call would move the balance between the two reads (docs/market-rules.md, "Payment tokens"). The linked library
+/// `OptimisticResults` runs by DELEGATECALL as part of this contract (its address is fixed at deployment) and makes no
+/// external call; its effects come before the payout and the callback that follow it.
 contract InferenceJobs is IInferenceJobs {
     using SafeERC20 for IERC20;
 

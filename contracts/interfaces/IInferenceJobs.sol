@@ -178,9 +178,11 @@ interface IInferenceJobs {
     /// @param returned The part of the bond returned to the claimant.
     event ClaimExpired(uint256 indexed jobId, address indexed prover, uint256 slashed, uint256 returned);
 
-    /// @notice Emitted when a valid result settles a job (its claimant's bond, if any, is released too).
+    /// @notice Emitted when a valid result settles a job (its claimant's bond, if any, is released too): a verified
+    /// proof, or an optimistic result finalised after its challenge window (`finalizeResult`).
     /// @param jobId The job.
-    /// @param prover The prover, credited with the fee and the bounty.
+    /// @param prover The prover credited with the fee and the bounty (for a posted result that was finalised or proven
+    /// right, its poster).
     /// @param output The verified output.
     /// @param fee The fee credited, in the job's fee token (to the prover's token account for a token job).
     /// @param bounty The bounty (slashed bonds of earlier claims) credited, in wei.
@@ -616,7 +618,10 @@ interface IInferenceJobs {
     function claim(uint256 jobId) external;
 
     /// @notice Submits the output and proof for an Open job; pays the fee and the bounty to the caller if the proof
-    /// verifies.
+    /// verifies. On a Posted job (an optimistic result posted without a proof) anyone may submit while the result is
+    /// disputable (`ChallengeWindowClosed` after an unchallenged window): a proof of the posted output pays the poster
+    /// (and a bond challenger's bond to it), a proof of another output slashes the poster and pays the caller
+    /// (docs/market-rules.md, "Optimistic results").
     /// @param jobId The job.
     /// @param output The claimed output (public signal 0), below r.
     /// @param proof The proof, in the pinned verifier adapter's encoding.
@@ -634,12 +639,13 @@ interface IInferenceJobs {
     function submitResults(uint256[] calldata jobIds, uint256[] calldata outputs, bytes[] calldata proofs) external;
 
     /// @notice After the deadline, credits an unfulfilled job's fee back to its requester (requester only) and burns
-    /// its bounty.
+    /// its bounty. Not while an optimistic result is posted on it (`JobNotOpen(jobId, Posted)`: it is owed).
     /// @param jobId The job.
     function reclaim(uint256 jobId) external;
 
     /// @notice Settles a claim whose lease ended without delivery: slashes it into the job's bounty (nothing on a
-    /// private job whose input was never delivered). Anyone may call.
+    /// private job whose input was never delivered). Anyone may call. Not on a Posted job, whose claim record is its
+    /// poster's (`JobNotOpen`).
     /// @param jobId The job.
     function expireClaim(uint256 jobId) external;
 
@@ -704,7 +710,8 @@ interface IInferenceJobs {
     /// @return words The m input signals.
     function inputSignalsOf(uint256 jobId) external view returns (uint256[] memory words);
 
-    /// @notice The claim on a job (zero claimant: none).
+    /// @notice The claim on a job (zero claimant: none). While an optimistic result is posted, the claimant is its
+    /// poster and `leaseEnd` the last second of its challenge window.
     /// @param jobId The job.
     /// @return The claim.
     function claimOf(uint256 jobId) external view returns (Claim memory);
