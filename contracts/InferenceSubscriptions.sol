@@ -79,8 +79,6 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     mapping(address account => uint256) private _credits;
     mapping(address token => mapping(address account => uint256)) private _tokenCredits;
     uint256 private transient _locked;
-    /// @dev Subscriptions whose next runs are optimistic market jobs (`setRunsOptimistic`).
-    mapping(uint256 subscriptionId => bool) private _optimisticRuns;
 
     /// @dev An awaited run, as `_findRun` reads it (memory only).
     struct AwaitedRun {
@@ -235,7 +233,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
             return 0;
         }
         // the market trusts its requester's choice; the job was opened just now, so this cannot revert
-        if (_optimisticRuns[subscriptionId]) _jobs.setOptimistic(jobId);
+        if (s.optimistic) _jobs.setOptimistic(jobId);
         _recordRun(jobId, subscriptionId, run, s.owner);
         emit RunOpened(subscriptionId, run, jobId, msg.sender);
     }
@@ -363,13 +361,8 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     function setRunsOptimistic(uint256 subscriptionId, bool optimistic) external {
         Subscription storage s = _live(subscriptionId);
         if (msg.sender != s.owner) revert NotSubscriptionOwner(subscriptionId, msg.sender);
-        _optimisticRuns[subscriptionId] = optimistic;
+        s.optimistic = optimistic;
         emit RunsOptimisticSet(subscriptionId, optimistic);
-    }
-
-    /// @inheritdoc IInferenceSubscriptions
-    function runsOptimistic(uint256 subscriptionId) external view returns (bool optimistic) {
-        return _optimisticRuns[subscriptionId];
     }
 
     /// @dev A public-input run: the owner's values, copied from the view's answer straight after the head of the
@@ -525,6 +518,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
     }
 
     /// @dev Checks and records a new subscription (ETH or `token`); returns it and the escrow it needs.
+    // solhint-disable-next-line function-max-lines
     function _create(
         address token,
         uint256 modelId,
@@ -560,6 +554,7 @@ contract InferenceSubscriptions is IInferenceSubscriptions, IInferenceCallback {
             runDeadline: runDeadline,
             cancelled: false,
             inputMode: inputMode,
+            optimistic: false,
             feePerRun: feePerRun,
             tipPerRun: tipPerRun,
             feeToken: token

@@ -23,6 +23,8 @@ interface IInferenceSubscriptions {
     /// @param inputMode The pinned version's input mode, read from its registered layout at creation and at each
     /// `pinVersion`: 1 public (each run reads `subscriptionInputs`), 0 committed (each run reads
     /// `subscriptionCommitment`).
+    /// @param optimistic Whether runs opened from now on are optimistic market jobs (`setRunsOptimistic`; in the same
+    /// storage word as the fields before it, so an opening reads it for free).
     /// @param feePerRun Each run's job fee (wei).
     /// @param tipPerRun Paid to whoever opens a run (wei).
     /// @param feeToken The ERC-20 token the escrow, fees and tips are in (`feePerRun` and `tipPerRun` in its units),
@@ -38,6 +40,7 @@ interface IInferenceSubscriptions {
         uint32 runDeadline;
         bool cancelled;
         uint8 inputMode;
+        bool optimistic;
         uint96 feePerRun;
         uint96 tipPerRun;
         address feeToken;
@@ -345,15 +348,11 @@ interface IInferenceSubscriptions {
     event RunsOptimisticSet(uint256 indexed subscriptionId, bool optimistic);
 
     /// @notice Makes the runs opened from now on optimistic market jobs (`InferenceJobs.setOptimistic` on each run's
-    /// job, which this contract opens as its requester), or proven ones again (owner only, on a live subscription).
-    /// Runs already opened keep their mode. An optimistic run's result reaches the owner when it is finalised
-    /// unproven (or proven, if challenged): choose it for results whose manipulation is worth less than the bond.
+    /// job, which this contract opens as its requester), or proven ones again (owner only, on a live subscription;
+    /// `getSubscription(id).optimistic` shows the mode). Runs already opened keep their mode. An optimistic run's
+    /// result reaches the owner when it is finalised unproven (or proven, if challenged): choose it for results whose
+    /// manipulation is worth less than the bond.
     /// @param subscriptionId The subscription.
     /// @param optimistic The mode of later runs.
     function setRunsOptimistic(uint256 subscriptionId, bool optimistic) external;
-
-    /// @notice Whether the subscription's next runs are opened as optimistic jobs.
-    /// @param subscriptionId The subscription.
-    /// @return optimistic The mode.
-    function runsOptimistic(uint256 subscriptionId) external view returns (bool optimistic);
 }

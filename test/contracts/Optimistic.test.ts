@@ -689,13 +689,13 @@ describe("InferenceJobs: optimistic results", function () {
     const value = 3n * FEE;
     const id = await consumer.subscribe.staticCall(modelId, 1n, hour, 3, FEE, 0n, 3 * hour, { value });
     await consumer.subscribe(modelId, 1n, hour, 3, FEE, 0n, 3 * hour, { value });
-    expect(await subs.runsOptimistic(id)).to.equal(false);
+    expect((await subs.getSubscription(id)).optimistic).to.equal(false);
     await expect(subs.connect(m.stranger).setRunsOptimistic(id, true))
       .to.be.revertedWithCustomError(subs, "NotSubscriptionOwner")
       .withArgs(id, m.stranger.address);
     await expect(subs.setRunsOptimistic(99n, true)).to.be.revertedWithCustomError(subs, "UnknownSubscription").withArgs(99n);
     await expect(consumer.setRunsOptimistic(id, true)).to.emit(subs, "RunsOptimisticSet").withArgs(id, true);
-    expect(await subs.runsOptimistic(id)).to.equal(true);
+    expect((await subs.getSubscription(id)).optimistic).to.equal(true);
     // run 0: an optimistic job, posted, finalised, forwarded to the owner
     const job0 = await subs.connect(m.stranger).openRun.staticCall(id);
     await expect(subs.connect(m.stranger).openRun(id)).to.emit(m.jobs, "JobMadeOptimistic").withArgs(job0);
