@@ -9,7 +9,8 @@ import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 /// of the `_requestInference` functions (the fee is escrowed in the market; the job names the pinned version, so a
 /// model owner cannot slip another version under your requests), and receive each result once in your override of
 /// `_onInferenceResult`: only results of jobs this contract opened, delivered by the market it was built with, after
-/// the market verified the proof. Walkthrough: docs/consumers.md.
+/// the market verified the proof, or, for a job opened with `_requestOptimisticInference`, after its posted result
+/// survived the challenge window. Walkthrough: docs/consumers.md.
 /// @dev The market calls back with a fixed gas allowance (`InferenceJobs.callbackGasLimit`): keep the override small
 /// (a few storage writes). A result that arrives after the result of a later request is still delivered, with
 /// `isLatest = false`, so a consumer that keeps "the current value" can ignore stale answers.
@@ -118,6 +119,44 @@ abstract contract InferenceConsumer is IInferenceCallback {
     ) internal returns (uint256 jobId) {
         jobId = inferenceJobs.openPrivateJob{value: fee}(modelId, modelVersion, inputCommitment, deadline, true);
         _opened(jobId);
+    }
+
+    /// @notice Opens a public-input job as `_requestInference(inputs, ...)` does and makes it optimistic in the same
+    /// transaction (`setOptimistic`): a prover may post its result without a proof, and the result arrives in
+    /// `_onInferenceResult` after the market's challenge window unless a watcher disproves it. Anyone can re-run a
+    /// public-input job, so anyone can watch it. Worth it for a frequent, low-stakes result; not for one that moves
+    /// large value before the window has passed (docs/consumers.md, "Optimistic results").
+    /// @param inputs The quantized inputs.
+    /// @param fee The fee to escrow, in wei.
+    /// @param deadline The last second at which a result is accepted; leave room for a claim, the post rule
+    /// (`challengeWindow + proofWindow + openWindow` after the post) and the window itself.
+    /// @return jobId The job.
+    function _requestOptimisticInference(
+        int256[] memory inputs,
+        uint256 fee,
+        uint64 deadline
+    ) internal returns (uint256 jobId) {
+        jobId = _requestInference(inputs, fee, deadline);
+        inferenceJobs.setOptimistic(jobId);
+    }
+
+    /// @notice Opens a committed-input job as `_requestInference(inputCommitment, inputURI, ...)` does and makes it
+    /// optimistic in the same transaction. Watchers can check a posted result only if they can read the opening at
+    /// `inputURI`: publish it there (a private-delivery job has no watcher but its requester, so this base offers no
+    /// optimistic private request).
+    /// @param inputCommitment The commitment to the quantized input.
+    /// @param inputURI Where provers and watchers read the opening.
+    /// @param fee The fee to escrow, in wei.
+    /// @param deadline The last second at which a result is accepted.
+    /// @return jobId The job.
+    function _requestOptimisticInference(
+        uint256 inputCommitment,
+        string memory inputURI,
+        uint256 fee,
+        uint64 deadline
+    ) internal returns (uint256 jobId) {
+        jobId = _requestInference(inputCommitment, inputURI, fee, deadline);
+        inferenceJobs.setOptimistic(jobId);
     }
 
     /// @notice Takes back the fee of a job that was not fulfilled by its deadline; the refund is credited to this

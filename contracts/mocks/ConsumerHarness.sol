@@ -26,6 +26,18 @@ contract ConsumerHarness is InferenceConsumer {
         return _requestInference(commitment, uri, msg.value, deadline);
     }
 
+    function requestPublicOptimistic(int256[] calldata inputs, uint64 deadline) external payable returns (uint256) {
+        return _requestOptimisticInference(inputs, msg.value, deadline);
+    }
+
+    function requestCommittedOptimistic(
+        uint256 commitment,
+        string calldata uri,
+        uint64 deadline
+    ) external payable returns (uint256) {
+        return _requestOptimisticInference(commitment, uri, msg.value, deadline);
+    }
+
     function requestPrivate(uint256 commitment, uint64 deadline) external payable returns (uint256) {
         return _requestPrivateInference(commitment, msg.value, deadline);
     }

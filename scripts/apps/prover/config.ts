@@ -40,6 +40,8 @@
  * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
  * | PROVER_SUBSCRIPTIONS_ADDRESS | InferenceSubscriptions beside the market: open the due runs of the subscriptions it serves | unset: no subscriptions |
  * | PROVER_MIN_TIP_WEI | open a run only when its tipPerRun is at least this (0: whenever the node serves the run) | the opening's estimated gas cost at the current gas price |
+ * | PROVER_OPTIMISTIC | on a claimed optimistic job: `post` its result without a proof (then finalise it, and prove it only if challenged), or `prove` it as any job | post |
+ * | PROVER_WATCH | `on`: re-run every result others post on the models this node serves and disprove a wrong one with a proof; `off`: do not watch | on |
  */
 import { getAddress } from "ethers";
 import { DEFAULT_RETRY, type RetryOptions, parseRpcUrls } from "../../chain/rpc";
@@ -111,6 +113,12 @@ export interface ProverNodeConfig {
    * for which it opens one (default: the opening's estimated gas times the current gas price; 0: every served run).
    */
   subscriptions?: { address: string; minTipWei?: bigint };
+  /**
+   * Optimistic results (docs/prover.md, "Optimistic results"): `post` a claimed optimistic job's result without a proof
+   * (default true; false: prove it as any job), and `watch` the results others post on the served models, disproving
+   * a wrong one with a proof of the true output (default true).
+   */
+  optimistic?: { post: boolean; watch: boolean };
 }
 
 /** Defaults of the optional settings (also used by ProverNode). */
@@ -122,6 +130,7 @@ export const DEFAULT_NODE_CONFIG = {
   claimJitterMs: 300,
   metricsEveryMs: 30_000,
   batch: { max: 1, waitMs: 30_000, marginS: 60 },
+  optimistic: { post: true, watch: true },
 };
 
 /** `InferenceJobs.maxBatchSize()`. */
@@ -217,6 +226,21 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
     ...(env.PROVER_HEALTH_STALE_MS ? { healthStaleMs: int(env, "PROVER_HEALTH_STALE_MS", 30_000, 100) } : {}),
     batch: batchConfig(env),
     ...subscriptionsConfig(env),
+    optimistic: optimisticConfig(env),
+  };
+}
+
+/** PROVER_OPTIMISTIC and PROVER_WATCH (docs/prover.md, "Optimistic results"). */
+function optimisticConfig(env: NodeJS.ProcessEnv): { post: boolean; watch: boolean } {
+  const choice = (name: string, values: readonly [string, string], dflt: string): string => {
+    const v = (env[name] ?? "").trim();
+    if (v === "") return dflt;
+    if (!values.includes(v)) throw new Error(`${name} must be ${values[0]} or ${values[1]}, got "${v}": fix or unset it (default ${dflt})`);
+    return v;
+  };
+  return {
+    post: choice("PROVER_OPTIMISTIC", ["post", "prove"], "post") === "post",
+    watch: choice("PROVER_WATCH", ["on", "off"], "on") === "on",
   };
 }
 

@@ -3,9 +3,11 @@
  *
  *   GET /metrics   Prometheus text exposition format 0.0.4: jobs by state, a proving-time histogram, proofs, submissions,
  *                  fulfilments, gas used and spent, earnings, the account's balance and stake, the chain head and the
- *                  last scanned block (lag behind head), whether the RPC endpoint answered the scrape
+ *                  last scanned block (lag behind head), whether the RPC endpoint answered the scrape; optimistic
+ *                  results posted, finalised, challenges answered, results checked and disproved, and their earnings
  *   GET /health    200 `{"status":"ok",...}` while the node's loop completes ticks; 503 with the reason otherwise
- *                  (not started, stopping, or no successful tick for a while, with the last error)
+ *                  (not started, stopping, or no successful tick for a while, with the last error); both say the
+ *                  optimistic policy (PROVER_OPTIMISTIC, PROVER_WATCH)
  *
  * Everything else is 404. The server only reads the node; it never changes its state.
  */
@@ -15,7 +17,7 @@ import { PROVING_BUCKETS } from "./metrics";
 import type { MetricsSummary } from "./metrics";
 import type { JobState } from "./store";
 
-export const JOB_STATES: readonly JobState[] = ["new", "waiting", "claimed", "proved", "done", "lost", "skipped", "failed"];
+export const JOB_STATES: readonly JobState[] = ["new", "waiting", "claimed", "proved", "posted", "done", "lost", "skipped", "failed"];
 
 /** What /metrics shows: read from the node at each scrape. */
 export interface StatusSnapshot {
@@ -29,6 +31,8 @@ export interface StatusSnapshot {
   scannedBlock?: number;
   /** Results waiting in a batch queue. */
   queued: number;
+  /** The optimistic policy: post results of claimed optimistic jobs without a proof, and watch others' posts. */
+  optimistic: { post: boolean; watch: boolean };
   /** Subscriptions whose due runs this node opens (PROVER_SUBSCRIPTIONS_ADDRESS set), else undefined. */
   subscriptionsWatched?: number;
   /** The IPFS peers this node keeps (PROVER_IPFS_PEERS): connected or not, failed redials. */
@@ -105,6 +109,45 @@ export function prometheusText(s: StatusSnapshot): string {
     ),
     family("zkml_prover_subscription_runs_declined_total", "counter", "Due runs not opened: tip below the node's minimum.", [
       ["", m.runsDeclined],
+    ]),
+    family("zkml_prover_optimistic_posted_total", "counter", "Optimistic results this node posted without a proof.", [
+      ["", m.optimisticPosted],
+    ]),
+    family(
+      "zkml_prover_optimistic_finalised_total",
+      "counter",
+      "Results this node posted that were finalised after their challenge window and paid to it.",
+      [["", m.optimisticFinalised]],
+    ),
+    family(
+      "zkml_prover_optimistic_challenges_answered_total",
+      "counter",
+      "Bond challenges against this node's posted results answered with a proof (challenge bond won).",
+      [["", m.challengesAnswered]],
+    ),
+    family("zkml_prover_optimistic_results_checked_total", "counter", "Results posted by others that this node re-ran as a watcher.", [
+      ["", m.resultsChecked],
+    ]),
+    family(
+      "zkml_prover_optimistic_challenges_made_total",
+      "counter",
+      "Wrong results posted by others that this node disproved with a proof of the true output.",
+      [["", m.challengesMade]],
+    ),
+    family(
+      "zkml_prover_optimistic_earnings_wei_total",
+      "counter",
+      "Wei credited by optimistic results: own posts finalised, challenges answered (bond included), wrong results disproved.",
+      (["finalised", "answered", "challenges"] as const).map((k) => [label("source", k), m.optimisticEarningsWei[k]]),
+    ),
+    family(
+      "zkml_prover_optimistic_post",
+      "gauge",
+      "1 if this node posts claimed optimistic jobs without a proof (PROVER_OPTIMISTIC=post).",
+      [["", s.optimistic.post ? 1 : 0]],
+    ),
+    family("zkml_prover_optimistic_watch", "gauge", "1 if this node watches and disproves others' posted results (PROVER_WATCH=on).", [
+      ["", s.optimistic.watch ? 1 : 0],
     ]),
     family("zkml_prover_batch_queued", "gauge", "Proved results waiting for their batch.", [["", s.queued]]),
     ...(s.subscriptionsWatched !== undefined

@@ -12,7 +12,9 @@ import { feeSkipReason } from "./bundles";
 import type { ServedModel } from "./bundle-check";
 import { type NodeContext, errMsg, sleep } from "./context";
 import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
-import { type JobLedger, jobKey } from "./ledger";
+import type { QuantizedModel } from "../../formats/quantized-model";
+import { type JobLedger, ZERO, jobKey } from "./ledger";
+import type { OptimisticDuties } from "./optimistic";
 import type { ModelServing } from "./serving";
 import type { Settlement } from "./settlement";
 import { type JobRecord, TERMINAL } from "./store";
@@ -34,6 +36,7 @@ export class JobPipeline {
     private readonly ledger: JobLedger,
     private readonly serving: ModelServing,
     private readonly settlement: Settlement,
+    private readonly optimist: OptimisticDuties,
   ) {}
 
   /** Starts eligible jobs while slots are free: our own claimed/proved jobs first, then others in random order. */
@@ -43,11 +46,14 @@ export class JobPipeline {
     const own: JobRecord[] = [];
     const other: JobRecord[] = [];
     for (const j of ctx.records.values()) {
-      if (TERMINAL.has(j.state) || ctx.active.has(j.jobId) || this.settlement.queue.has(j.jobId)) continue;
+      if (TERMINAL.has(j.state) || ctx.active.has(j.jobId) || this.settlement.queue.has(j.jobId) || this.optimist.busy.has(j.jobId))
+        continue;
       if (j.retryAt !== undefined && Date.now() < j.retryAt) continue; // a transient failure: later
       if (j.state === "claimed" || j.state === "proved") own.push(j);
       else if (j.state === "new" || (j.state === "waiting" && ctx.chainTime > (j.leaseEnd ?? 0))) other.push(j);
     }
+    // a bond challenge against our posted result first: it must be answered within the proof window
+    own.sort((a, b) => Number(b.posted !== undefined) - Number(a.posted !== undefined));
     for (let i = other.length - 1; i > 0; i--) {
       const k = randomInt(i + 1);
       [other[i], other[k]] = [other[k], other[i]];
@@ -79,6 +85,9 @@ export class JobPipeline {
     const ledger = this.ledger;
     const done = await ledger.settledOnChain(j);
     if (done) return ledger.finish(j, done.state, done.reason, done.beforeStart, done.at);
+    // A stored proof needs nothing else (fee, model and input were checked before it was made; a watcher's disproof
+    // of a posted result was made without them): submit it while the job still takes it.
+    if (j.state === "proved" && j.proof) return (await ledger.servable(j)) ? this.settlement.submit(j) : undefined;
 
     // 1. Is it for us? (fee, model, input) - all before spending anything.
     // The fee's asset first: a token job's fee is in the token's units, never compared with a wei minimum.
@@ -96,16 +105,8 @@ export class JobPipeline {
     if (j.privateInput === undefined) await ledger.update(j, { privateInput: (await jobs.getJob(j.jobId)).privateInput });
     let input: { x: bigint[]; salt?: bigint } | undefined;
     try {
-      if (j.privateInput) {
-        // The opening arrives encrypted to us after our claim (docs/market-rules.md, "Private delivery").
-      } else if (served.model.input.mode === "public") {
-        // The values are in the JobInputs event of the opening transaction; the market packed them itself.
-        const ev = await jobs.queryFilter(jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
-        if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
-        input = checkPublicInput(served.model, ev[0].args.inputs, await jobs.inputSignalsOf(j.jobId));
-      } else {
-        input = await fetchCheckedInput(j.inputURI, served.model, BigInt(j.inputCommitment), { ipfsGateway: cfg.ipfsGateway });
-      }
+      // A private job's opening arrives encrypted to us after our claim (docs/market-rules.md, "Private delivery").
+      if (!j.privateInput) input = await openInput(this.ctx, j, served.model);
     } catch (e) {
       if (e instanceof InputError) return ledger.finish(j, "skipped", e.message);
       throw e;
@@ -122,6 +123,10 @@ export class JobPipeline {
       input = await this.privateOpening(j, served.model);
       if (!input) return;
     }
+
+    // 2c. An optimistic job we hold: post its result without a proof (optimistic.ts), unless it is posted already
+    // (then we prove it: a bond challenge is answered like any proof) or the market refused the post.
+    if (j.state === "claimed" && input && (await this.optimist.shouldPost(j))) return this.optimist.post(j, served.model, input.x);
 
     // 3. Prove (a stored proof is never redone).
     if (j.state === "claimed") {
@@ -299,8 +304,35 @@ export class JobPipeline {
       return false;
     }
     c = await jobs.claimOf(j.jobId);
+    const st = await jobs.optimisticStateOf(j.jobId);
+    if (st.poster !== ZERO) {
+      // a posted result: no claim until it is finalised (lost), disproved (lost) or its challenge goes unanswered
+      await ledger.update(j, {
+        state: "waiting",
+        leaseEnd: Number(st.proofDeadline > st.windowEnd ? st.proofDeadline : st.windowEnd),
+        retryAt: Date.now() + 10 * cfg.pollMs,
+        reason: `result posted by ${st.poster}`,
+      });
+      return false;
+    }
     await ledger.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claim lost to ${c.claimant}` });
     this.ctx.log("claim_lost", { jobId: j.jobId, claimant: c.claimant, leaseEnd: Number(c.leaseEnd), reverted: r ? r.hash : "estimate" });
     return false;
   }
+}
+
+/**
+ * The input of a job whose input is not delivered privately: a public-input job's values from its `JobInputs` event
+ * (the market packed them itself), a committed job's opening read at its `inputURI` and checked against the
+ * commitment.
+ * @throws InputError when it cannot be had (the job is skipped, or a posted result left unchecked, with the reason).
+ */
+export async function openInput(ctx: NodeContext, j: JobRecord, model: QuantizedModel): Promise<{ x: bigint[]; salt?: bigint }> {
+  const { jobs, cfg } = ctx;
+  if (model.input.mode === "public") {
+    const ev = await jobs.queryFilter(jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
+    if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
+    return checkPublicInput(model, ev[0].args.inputs, await jobs.inputSignalsOf(j.jobId));
+  }
+  return fetchCheckedInput(j.inputURI, model, BigInt(j.inputCommitment), { ipfsGateway: cfg.ipfsGateway });
 }

@@ -10,6 +10,8 @@ import type { NodeContext } from "./context";
 import type { JobRecord } from "./store";
 
 export const JOB_STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed", "Posted"] as const;
+/** The zero address (no claimant, no poster, no challenger). */
+export const ZERO = "0x0000000000000000000000000000000000000000";
 /** A job id with its epoch, as the node's transaction keys use it (`42`, or `42#1` after a reorganisation). */
 export const jobKey = (j: JobRecord): string => (j.epoch ? `${j.jobId}#${j.epoch}` : j.jobId);
 /** Whether the chain's job is the one the node recorded (same model version, commitment and deadline). */
@@ -54,7 +56,7 @@ export class JobLedger {
     at?: { block: number; hash: string },
   ): Promise<void> {
     const { metrics } = this.ctx;
-    const wasOurs = j.state === "claimed" || j.state === "proved";
+    const wasOurs = j.state === "claimed" || j.state === "proved" || j.state === "posted";
     await this.update(j, { state, reason, ...(at ? { settledBlock: at.block, settledHash: at.hash } : {}) });
     if (at) this.ctx.unconfirmed.add(j.jobId);
     if (state === "skipped") metrics.skipped++;
@@ -116,7 +118,9 @@ export class JobLedger {
       };
     }
     if (status === "None") return { state: "lost", reason: "job not found" };
-    if (this.ctx.chainTime > j.deadline) return { state: "lost", reason: "deadline passed" };
+    // a result we posted in time is owed however late it is finalised (docs/market-rules.md, "Optimistic results")
+    const ownPost = status === "Posted" && j.posted?.poster === address;
+    if (this.ctx.chainTime > j.deadline && !ownPost) return { state: "lost", reason: "deadline passed" };
     return undefined;
   }
 
@@ -131,11 +135,16 @@ export class JobLedger {
       return false;
     }
     const c = await this.ctx.jobs.claimOf(j.jobId);
-    if (
-      c.claimant !== "0x0000000000000000000000000000000000000000" &&
-      getAddress(c.claimant) !== this.ctx.address &&
-      this.ctx.chainTime <= Number(c.leaseEnd)
-    ) {
+    if (c.claimant === ZERO || getAddress(c.claimant) === this.ctx.address) return true;
+    // A result posted by another address (its claim record is the poster's, its leaseEnd the window's end): a proof of
+    // another output is taken while the window is open, and until the deadline once a bond challenge is pending.
+    const st = await this.ctx.jobs.optimisticStateOf(j.jobId);
+    if (st.poster !== ZERO) {
+      if (st.challenger !== ZERO || this.ctx.chainTime <= Number(st.windowEnd)) return true;
+      await this.finish(j, "lost", `the challenge window of the result posted by ${st.poster} closed at ${st.windowEnd}`);
+      return false;
+    }
+    if (this.ctx.chainTime <= Number(c.leaseEnd)) {
       await this.update(j, { state: "waiting", leaseEnd: Number(c.leaseEnd), reason: `claimed by ${c.claimant} while we held a proof` });
       return false;
     }

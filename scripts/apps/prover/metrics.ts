@@ -30,6 +30,18 @@ export interface MetricsSummary {
   openRacesLost: number;
   /** Due runs this node did not open because their tip is below its minimum (PROVER_MIN_TIP_WEI or the gas cost). */
   runsDeclined: number;
+  /** Optimistic results this node posted without a proof (docs/prover.md, "Optimistic results"). */
+  optimisticPosted: number;
+  /** Of those, finalised after their challenge window (by this node or anyone) and paid to this node. */
+  optimisticFinalised: number;
+  /** Bond challenges against this node's posted results that it answered with a proof (the challenge bond won). */
+  challengesAnswered: number;
+  /** Results posted by others that this node re-ran (witness only) as a watcher. */
+  resultsChecked: number;
+  /** Wrong results posted by others that this node disproved with a proof of the true output. */
+  challengesMade: number;
+  /** Wei credited by those: fees and bounties of finalised posts, answered challenges (with the bond won), disproofs. */
+  optimisticEarningsWei: { finalised: bigint; answered: bigint; challenges: bigint };
 }
 
 /** The q-quantile (0..1) of `xs` by nearest rank; 0 for an empty list. */
@@ -68,6 +80,13 @@ export class Metrics {
   runsSkipped = 0;
   openRacesLost = 0;
   runsDeclined = 0;
+  /** Optimistic results (scripts/apps/prover/optimistic.ts): posted, finalised, challenges answered, results checked and disproved. */
+  optimisticPosted = 0;
+  optimisticFinalised = 0;
+  challengesAnswered = 0;
+  resultsChecked = 0;
+  challengesMade = 0;
+  readonly optimisticEarningsWei = { finalised: 0n, answered: 0n, challenges: 0n };
   /** The last WINDOW proving times (seconds). */
   readonly provingSeconds: number[] = [];
   /** Cumulative histogram of every proving time: counts per PROVING_BUCKETS bound (le), then +Inf; and the sum. */
@@ -115,6 +134,12 @@ export class Metrics {
       runsSkipped: this.runsSkipped,
       openRacesLost: this.openRacesLost,
       runsDeclined: this.runsDeclined,
+      optimisticPosted: this.optimisticPosted,
+      optimisticFinalised: this.optimisticFinalised,
+      challengesAnswered: this.challengesAnswered,
+      resultsChecked: this.resultsChecked,
+      challengesMade: this.challengesMade,
+      optimisticEarningsWei: { ...this.optimisticEarningsWei },
     };
   }
 }

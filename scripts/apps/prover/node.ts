@@ -29,6 +29,7 @@ import { BundleCache } from "./bundle-cache";
 import { type NodeContext, errMsg, sleep } from "./context";
 import { JobPipeline } from "./jobs";
 import { JobLedger } from "./ledger";
+import { OptimisticDuties } from "./optimistic";
 import { ProofPool } from "./pool";
 import { ModelServing } from "./serving";
 import { Settlement } from "./settlement";
@@ -53,6 +54,7 @@ interface NodeParts {
   serving: ModelServing;
   settlement: Settlement;
   pipeline: JobPipeline;
+  optimist: OptimisticDuties;
   watcher: ChainWatcher;
   keeper?: SubscriptionKeeper;
 }
@@ -155,10 +157,11 @@ export class ProverNode {
     const ledger = new JobLedger(ctx);
     const serving = new ModelServing(ctx);
     const settlement = new Settlement(ctx, ledger);
-    const pipeline = new JobPipeline(ctx, ledger, serving, settlement);
+    const optimist = new OptimisticDuties(ctx, ledger, serving, settlement);
+    const pipeline = new JobPipeline(ctx, ledger, serving, settlement, optimist);
     const keeper = subs ? await SubscriptionKeeper.open(ctx, serving, subs) : undefined;
-    const watcher = new ChainWatcher(ctx, ledger, pipeline, settlement, this.createdAt, keeper);
-    this.parts = { ctx, serving, settlement, pipeline, watcher, keeper };
+    const watcher = new ChainWatcher(ctx, ledger, pipeline, settlement, optimist, this.createdAt, keeper);
+    this.parts = { ctx, serving, settlement, pipeline, optimist, watcher, keeper };
     await ctx.pool.warm();
     for (const j of await store.jobs()) {
       ctx.records.set(j.jobId, j);
@@ -175,6 +178,8 @@ export class ProverNode {
       concurrency: c.concurrency,
       confirmations,
       minFeeWei: c.minFeeWei,
+      optimistic: optimist.policy.post ? "post" : "prove",
+      watch: optimist.policy.watch ? "on" : "off",
       ...(keeper
         ? { subscriptions: keeper.address, minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost", knownSubscriptions: keeper.known }
         : {}),
@@ -222,6 +227,7 @@ export class ProverNode {
       chain,
       scannedBlock: ctx ? await ctx.store.lastBlock().catch(() => undefined) : undefined,
       queued: this.parts?.settlement.queue.size ?? 0,
+      optimistic: this.cfg.optimistic ?? DEFAULT_NODE_CONFIG.optimistic,
       subscriptionsWatched: this.parts?.keeper?.served,
       ipfsPeers: ctx?.ipfsNode?.peerStatus(),
     };
@@ -231,7 +237,8 @@ export class ProverNode {
   health(): HealthReport {
     const p = this.parts;
     if (!p?.ctx.running) return { ok: false, reason: "the node is not running (starting or stopping)" };
-    const { ctx, watcher, serving } = p;
+    const { ctx, watcher, serving, optimist } = p;
+    const policy = { optimistic: optimist.policy.post ? "post" : "prove", watch: optimist.policy.watch ? "on" : "off" };
     const ago = Date.now() - watcher.lastTickOkAt;
     const limit = this.cfg.healthStaleMs ?? Math.max(30_000, 20 * this.cfg.pollMs);
     if (watcher.lastTickOkAt === 0 || ago > limit)
@@ -239,6 +246,7 @@ export class ProverNode {
         ok: false,
         reason: `no successful tick for ${watcher.lastTickOkAt === 0 ? "ever" : `${ago} ms`} (limit ${limit} ms)`,
         lastError: watcher.lastTickError ?? this.lastRpcError?.error,
+        ...policy,
       };
     // the IPFS peers are reported, not judged: the node keeps serving what it has while it redials them
     const ipfsPeers = ctx.ipfsNode?.peerStatus();
@@ -248,6 +256,7 @@ export class ProverNode {
       headBlock: ctx.chainBlock,
       jobsInFlight: ctx.active.size,
       lastError: watcher.lastTickError,
+      ...policy,
       ...(ipfsPeers?.length ? { ipfsPeers } : {}),
       ...(serving.checking.size
         ? { checkingBundles: [...serving.checking.values()].map((c) => ({ ...c, forMs: Date.now() - c.since })) }
@@ -263,7 +272,7 @@ export class ProverNode {
     p.ctx.running = false;
     await this.status?.close();
     await this.loop;
-    await Promise.race([Promise.all([...p.pipeline.actives, p.keeper?.idle()]), sleep(timeoutMs)]);
+    await Promise.race([Promise.all([...p.pipeline.actives, ...p.optimist.actives, p.keeper?.idle()]), sleep(timeoutMs)]);
     await Promise.race([p.settlement.flushBatches(true), sleep(timeoutMs)]);
     await p.ctx.pool.stop();
     await p.ctx.ipfsNode?.stop();

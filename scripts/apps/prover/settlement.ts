@@ -6,6 +6,7 @@ import { type TransactionReceipt, getAddress } from "ethers";
 import { type NodeContext, errMsg } from "./context";
 import { type JobLedger, jobKey } from "./ledger";
 import type { JobRecord } from "./store";
+import { creditsOf } from "./optimistic";
 import { WouldRevertError } from "./tx";
 
 /** A proved job waiting for companions to go out in one `submitResults`. */
@@ -80,15 +81,37 @@ export class Settlement {
     return this.fulfilled([j], r);
   }
 
-  /** Books a mined submission of `js` (one `submitResult` or one `submitResults`). */
+  /**
+   * Books a mined submission of `js` (one `submitResult` or one `submitResults`): fees and bounties credited, and on a
+   * posted job (docs/prover.md, "Optimistic results") the challenge bond won by answering a bond challenge, or the
+   * wrong result disproved and the poster's bond reward.
+   */
   private async fulfilled(js: JobRecord[], r: TransactionReceipt): Promise<void> {
-    const { jobs, cfg, metrics } = this.ctx;
-    for (const l of r.logs) {
-      const p = l.address.toLowerCase() === cfg.jobsAddress.toLowerCase() ? jobs.interface.parseLog(l) : null;
-      if (p?.name === "JobFulfilled") metrics.earningsWei += (p.args[3] as bigint) + (p.args[4] as bigint);
-    }
+    const { metrics, address } = this.ctx;
+    const credits = creditsOf(this.ctx, r.logs);
+    for (const v of credits.fulfilled.values()) metrics.earningsWei += v;
     for (const j of js) {
       metrics.fulfilled++;
+      const mine = j.posted?.poster === address;
+      if (j.posted && (mine || j.watch?.verdict === "wrong")) {
+        const paid = [credits.fulfilled, credits.answered, credits.rewards].reduce((a, m) => a + (m.get(j.jobId) ?? 0n), 0n);
+        if (mine) {
+          if (credits.answered.has(j.jobId)) metrics.challengesAnswered++;
+          metrics.optimisticEarningsWei.answered += paid;
+        } else {
+          metrics.challengesMade++;
+          metrics.optimisticEarningsWei.challenges += paid;
+        }
+        this.ctx.log(mine ? "challenge_answered" : "wrong_result_disproved", {
+          jobId: j.jobId,
+          poster: j.posted.poster,
+          posted: j.posted.output,
+          output: j.proof?.output,
+          challenger: j.posted.challenger,
+          paid,
+          tx: r.hash,
+        });
+      }
       this.ctx.log("job_fulfilled", {
         jobId: j.jobId,
         tx: r.hash,
@@ -121,7 +144,7 @@ export class Settlement {
     for (const q of this.queue.values()) if (!q.sending) groups.set(q.verifier, [...(groups.get(q.verifier) ?? []), q]);
     for (const [verifier, qs] of groups) {
       qs.sort((x, y) => (BigInt(x.j.jobId) < BigInt(y.j.jobId) ? -1 : 1));
-      const urgent = qs.find((q) => Math.min(q.j.deadline, q.j.claimTx && q.j.leaseEnd ? q.j.leaseEnd : Infinity) - now <= b.marginS);
+      const urgent = qs.find((q) => submitBy(q.j, this.ctx.address) - now <= b.marginS);
       const old = qs.find((q) => Date.now() - q.since >= b.waitMs);
       const resumed = qs.find((q) => q.j.submitTx?.startsWith("batch:"));
       const reason = force
@@ -204,4 +227,18 @@ export class Settlement {
       if (await this.ledger.servable(j)) await this.submitOne(j);
     }
   }
+}
+
+/**
+ * The last second a proved job's result can go out: its deadline, our claim's lease end, and on a posted job the
+ * poster's proof deadline (our answer to a bond challenge) or the challenge window's end (a watcher's disproof of an
+ * unchallenged post).
+ */
+function submitBy(j: JobRecord, me: string): number {
+  let by = j.deadline;
+  if (j.claimTx && j.leaseEnd) by = Math.min(by, j.leaseEnd);
+  const p = j.posted;
+  if (p && p.poster === me && p.proofDeadline !== undefined) by = Math.min(by, p.proofDeadline);
+  if (p && p.poster !== me && p.challenger === undefined) by = Math.min(by, p.windowEnd);
+  return by;
 }

@@ -24,6 +24,7 @@ export type JobState =
   | "waiting" // claimed live by another prover: re-examined after its lease end
   | "claimed" // our claim is on chain (a proof may have been interrupted: prove again)
   | "proved" // proof stored here; not yet submitted (or submission pending: see submitTx)
+  | "posted" // our result posted without a proof (an optimistic job): finalised after its challenge window
   | "done" // fulfilled by us
   | "lost" // fulfilled by another prover, reclaimed, or expired before we could deliver
   | "skipped" // not for us (unknown model, low fee, bad input, ...)
@@ -73,11 +74,47 @@ export interface JobRecord {
    * keys for the job carry it, so nothing recorded for a dropped chain is taken for this one (absent = 0).
    */
   epoch?: number;
+  /**
+   * The optimistic result posted on this job (docs/market-rules.md, "Optimistic results"), by this node or another,
+   * as its ResultPosted and ResultChallenged events (or the node's own transactions) said.
+   */
+  posted?: OptimisticPost;
+  /** This node's post: the output it computed (stored before the postResult transaction `tx` is sent). */
+  post?: { output: string; tx: string };
+  /** Why this node proves an optimistic job it holds instead of posting it (the market refused the post). */
+  postRefused?: string;
+  /** Key of this node's finalizeResult transaction for its posted result. */
+  finalizeTx?: string;
+  /** The watcher's verdict on a result another address posted (PROVER_WATCH=on); stored once reached. */
+  watch?: WatchVerdict;
   /** Block of the transaction or event that settled the job (done, lost), when known: re-checked after a reorg. */
   settledBlock?: number;
   /** That block's hash. */
   settledHash?: string;
   updatedAt: number;
+}
+
+/** An optimistic result posted on a job, and the bond challenge against it if any. */
+export interface OptimisticPost {
+  poster: string;
+  output: string;
+  /** Last second (inclusive) of its challenge window. */
+  windowEnd: number;
+  challenger?: string;
+  /** Last second (inclusive) for the poster's proof after a bond challenge. */
+  proofDeadline?: number;
+}
+
+/**
+ * What the watcher found when it re-ran another address's posted result: `correct` (nothing to do), `wrong` (the true
+ * `output` is disproved with a proof: the job goes to `proved`, then `done`), or `unchecked` (it cannot re-run it, with
+ * the `reason`: a model it does not serve, a private input, an unreadable opening).
+ */
+export interface WatchVerdict {
+  verdict: "correct" | "wrong" | "unchecked";
+  /** The output of the witness (TS twin) on the job's input. */
+  output?: string;
+  reason?: string;
 }
 
 /**

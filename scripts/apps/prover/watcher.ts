@@ -8,6 +8,7 @@ import { type Log, getAddress } from "ethers";
 import { type NodeContext, errMsg, sleep } from "./context";
 import type { JobPipeline } from "./jobs";
 import { JOB_STATUS, type JobLedger, sameJob } from "./ledger";
+import type { OptimisticDuties, OptimisticEvent } from "./optimistic";
 import type { Settlement } from "./settlement";
 import { type JobRecord, TERMINAL } from "./store";
 import type { SubscriptionKeeper } from "./subscriptions";
@@ -25,6 +26,7 @@ export class ChainWatcher {
     private readonly ledger: JobLedger,
     private readonly pipeline: JobPipeline,
     private readonly settlement: Settlement,
+    private readonly optimist: OptimisticDuties,
     private lastMetrics: number,
     /** With PROVER_SUBSCRIPTIONS_ADDRESS: the subscriptions watched in the same loop (scripts/apps/prover/subscriptions.ts). */
     private readonly keeper?: SubscriptionKeeper,
@@ -68,6 +70,7 @@ export class ChainWatcher {
     }
     await this.ensureStake();
     await this.settlement.flushBatches();
+    this.optimist.step(); // posts to finalise, challenges to answer, others' posts to check: in the background
     this.pipeline.schedule();
   }
 
@@ -119,8 +122,15 @@ export class ChainWatcher {
       return;
     }
     const status = JOB_STATUS[Number(c.status)];
-    if (settlementInDoubt && (j.state === "done" || j.state === "lost") && (status === "Open" || status === "Claimed")) {
-      const back = j.state === "done" && j.proof ? "proved" : "new";
+    if (
+      settlementInDoubt &&
+      (j.state === "done" || j.state === "lost") &&
+      (status === "Open" || status === "Claimed" || status === "Posted")
+    ) {
+      // a stored proof stays valid (same job id, prover and input); our own posted result, finalised in a dropped
+      // block, is finalised again
+      const ownPost = status === "Posted" && j.posted?.poster === ctx.address;
+      const back = j.state === "done" && j.proof ? "proved" : j.state === "done" && ownPost ? "posted" : "new";
       ctx.unconfirmed.delete(j.jobId);
       await this.ledger.update(j, {
         state: back,
@@ -128,7 +138,8 @@ export class ChainWatcher {
         settledBlock: undefined,
         settledHash: undefined,
         submitTx: undefined,
-        claimTx: undefined,
+        finalizeTx: undefined,
+        ...(back === "posted" ? {} : { claimTx: undefined }),
       });
       ctx.log("job_reopened", { jobId: j.jobId, reason: "its settlement was dropped by a reorganisation", state: back, epoch: j.epoch });
     }
@@ -164,18 +175,27 @@ export class ChainWatcher {
     let from = last === undefined ? (ctx.cfg.fromBlock ?? 0) : last + 1;
     const iface = ctx.jobs.interface;
     const topics = [
-      [iface.getEvent("JobOpened").topicHash, iface.getEvent("JobFulfilled").topicHash, iface.getEvent("JobReclaimed").topicHash],
+      [
+        iface.getEvent("JobOpened").topicHash,
+        iface.getEvent("JobFulfilled").topicHash,
+        iface.getEvent("JobReclaimed").topicHash,
+        iface.getEvent("ResultPosted").topicHash,
+        iface.getEvent("ResultChallenged").topicHash,
+      ],
     ];
     while (from <= to) {
       const end = Math.min(to, from + 1999);
       const logs: Log[] = await ctx.provider.getLogs({ address: ctx.cfg.jobsAddress, topics, fromBlock: from, toBlock: end });
       const fresh: JobRecord[] = [];
       const settled: Array<{ jobId: string; prover?: string; block: number; hash: string }> = [];
+      const optimistic: Array<{ jobId: string; ev: OptimisticEvent }> = [];
       for (const l of logs) {
         const p = iface.parseLog(l);
         if (!p) continue;
         const jobId = (p.args[0] as bigint).toString();
-        if (p.name === "JobOpened") {
+        if (p.name === "ResultPosted" || p.name === "ResultChallenged") {
+          optimistic.push({ jobId, ev: { name: p.name, args: [...p.args] } });
+        } else if (p.name === "JobOpened") {
           if (fresh.some((f) => f.jobId === jobId)) continue;
           const known = ctx.records.get(jobId);
           const rec: JobRecord = {
@@ -221,6 +241,13 @@ export class ChainWatcher {
       }
       const endBlock = await ctx.provider.getBlock(end);
       if (!endBlock?.hash) return; // the chain moved under us (a reorganisation): the next tick checks it
+      // posted results and challenges go into their job records before the range counts as scanned (a job opened in
+      // this range is written with the scan itself): a crash in between only makes the rescan record them again
+      for (const o of optimistic) {
+        const f = fresh.find((x) => x.jobId === o.jobId);
+        const j = f ?? ctx.records.get(o.jobId);
+        if (j) await this.optimist.note(j, o.ev, f === undefined);
+      }
       await ctx.store.recordScan(fresh, end, endBlock.hash);
       for (const j of fresh) {
         ctx.records.set(j.jobId, j);
