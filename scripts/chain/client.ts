@@ -2,8 +2,9 @@
  * The SDK: a typed client of one deployment (an `InferenceJobs` market and its `ModelRegistry`) over an ethers v6
  * provider or signer. It lists models and versions with the model card read from each version's bundle, quantizes
  * raw inputs the way the model was built, opens jobs in every mode the market has (public inputs, a committed input
- * published as a `data:` URI or at a URI of yours, a private input delivered to the claimant), waits for a job and
- * returns its decoded result, reclaims, and watches jobs. The package's root export (docs/consumers.md, "The SDK").
+ * published as a `data:` URI or at a URI of yours, a private input delivered to the claimant), optimistic jobs (a
+ * result posted without a proof, final after a challenge window: `jobStatus`, `finalize`, `challenge`), waits for a
+ * job and returns its decoded result, reclaims, and watches jobs. The package's root export (docs/consumers.md, "The SDK").
  *
  * Trust: a bundle file is used only when its sha256 is the one `bundle.json` lists, and `bundle.json` only when the
  * hashes it records are the registry version's; results are read from the chain, which verified their proofs.
@@ -103,6 +104,15 @@ export interface OpenJobRequest {
   inputURI?: string;
   /** Salt of the commitment (default: 31 random bytes). */
   salt?: bigint;
+  /**
+   * Make the job optimistic (docs/market-rules.md, "Optimistic results"): a prover may post its result without a
+   * proof, final after the market's challenge window unless a watcher disproves it. The client sends `setOptimistic`
+   * right after the open (the market has no one-transaction open for an account; a consumer contract does both in one:
+   * `_requestOptimisticInference`). The deadline must leave room for a claim and the post rule
+   * (`challengeWindow + proofWindow + openWindow`). Watchers can re-run public-input jobs and jobs whose opening is
+   * published (`delivery` "data" or "uri"); a private job's only watcher is you.
+   */
+  optimistic?: boolean;
 }
 
 export interface OpenedJob {
@@ -115,9 +125,34 @@ export interface OpenedJob {
   salt?: bigint;
   inputCommitment?: bigint;
   txHash: string;
+  /** The `setOptimistic` transaction, when the job was opened with `optimistic: true`. */
+  optimisticTxHash?: string;
 }
 
-export type JobState = "open" | "claimed" | "fulfilled" | "reclaimed";
+/** A job's state; `posted`: an optimistic result is posted and not final yet (see `jobStatus`). */
+export type JobState = "open" | "claimed" | "fulfilled" | "reclaimed" | "posted";
+
+/** A job's state with its optimistic mode and, while a result is posted, what and until when (`jobStatus`). */
+export interface JobStatus {
+  jobId: bigint;
+  state: JobState;
+  /** Last second (inclusive) at which a result is accepted. */
+  deadline: bigint;
+  /** Whether the job takes posted results (off again after a bond challenge went unanswered). */
+  optimistic: boolean;
+  /** While `posted`: the poster, its output, the window's last second, and the bond challenge if any. */
+  posted?: {
+    poster: string;
+    output: bigint;
+    /** Last second (inclusive) at which the result can be challenged; after it (unchallenged) anyone finalises it. */
+    windowEnd: bigint;
+    challenger?: string;
+    /** With a bond challenge: the poster's last second to prove its output, after which it can be expired. */
+    proofDeadline?: bigint;
+    /** Whether `finalize` would go through now (window passed, no bond challenge). */
+    finalizable: boolean;
+  };
+}
 
 /** A verified result, decoded with the version's layout (and the card's names when it was read). */
 export interface InferenceResult {
@@ -133,9 +168,12 @@ export interface InferenceResult {
   /** Who proved it, and the transaction. */
   prover?: string;
   txHash?: string;
+  /** True when the result is an optimistic post finalised after its window without a proof (`prover` is its poster). */
+  unproven?: boolean;
 }
 
-const STATES: Record<number, JobState | undefined> = { 1: "open", 2: "claimed", 3: "fulfilled", 4: "reclaimed" };
+const STATES: Record<number, JobState | undefined> = { 1: "open", 2: "claimed", 3: "fulfilled", 4: "reclaimed", 5: "posted" };
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** The quantized input of `raw` features for a model, from its card: standardize, scale by 2^frac, round, clamp. */
 export function quantizeWithCard(card: ModelCard, raw: readonly number[]): bigint[] {
@@ -199,6 +237,9 @@ async function readBundleFile(uri: string, name: string, access: BundleAccess): 
   if (!res.ok) throw new InferenceClientError(`bundle file ${url} answered HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
+
+/** Seconds an optimistic job's deadline keeps beyond its windows, for the claim and the post's block. */
+const OPTIMISTIC_MARGIN_S = 60;
 
 const hex32 = (v: string): string => `0x${v.replace(/^0x/, "").padStart(64, "0")}`.toLowerCase();
 
@@ -382,6 +423,7 @@ export class InferenceClient {
     if (salt < 0n || salt >= SNARK_FIELD) throw new InferenceClientError("salt must be in 0 .. r-1 (the BN254 scalar field)");
     const latest = await this.runnerProvider().getBlock("latest");
     const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + (req.deadlineIn ?? 3600));
+    if (req.optimistic) await this.checkOptimisticDeadline(req.deadlineIn ?? 3600);
     const jobs = this.jobs.connect(this.signer());
     let tx;
     let commitment: bigint | undefined;
@@ -426,14 +468,99 @@ export class InferenceClient {
     const rc = await tx.wait();
     const ev = rc?.logs.map((l) => this.jobs.interface.parseLog(l)).find((p) => p?.name === "JobOpened");
     if (!rc || !ev) throw new InferenceClientError(`transaction ${tx.hash} opened no job`);
+    const jobId = ev.args.jobId as bigint;
+    let optimisticTxHash: string | undefined;
+    if (req.optimistic) optimisticTxHash = (await (await jobs.setOptimistic(jobId)).wait())!.hash;
     return {
-      jobId: ev.args.jobId as bigint,
+      jobId,
       modelId: v.modelId,
       version: v.version,
       x,
       ...(isPublic ? {} : { salt, inputCommitment: commitment }),
       txHash: rc.hash,
+      ...(optimisticTxHash ? { optimisticTxHash } : {}),
     };
+  }
+
+  /**
+   * An optimistic job's deadline must leave room for a claim and the post rule (`now + challengeWindow + proofWindow
+   * + openWindow <= deadline` at the post), or no prover can post and it is proven as any job.
+   * @throws InferenceClientError naming deadlineIn and the least value that works.
+   */
+  private async checkOptimisticDeadline(deadlineIn: number): Promise<void> {
+    const [, challengeWindow, proofWindow] = await this.jobs.optimisticParameters();
+    const least = Number(challengeWindow + proofWindow + (await this.jobs.openWindow())) + OPTIMISTIC_MARGIN_S;
+    if (deadlineIn < least)
+      throw new InferenceClientError(
+        `deadlineIn ${deadlineIn}: an optimistic job needs its challenge, proof and open windows plus a claim before its deadline; give deadlineIn >= ${least} or drop optimistic`,
+      );
+  }
+
+  /** The job's state, its optimistic mode and, while a result is posted, its window and any bond challenge. */
+  async jobStatus(jobId: bigint | number): Promise<JobStatus> {
+    const id = BigInt(jobId);
+    const state = await this.jobState(id);
+    const [j, o] = await Promise.all([this.jobs.getJob(id), this.jobs.optimisticStateOf(id)]);
+    const out: JobStatus = { jobId: id, state, deadline: BigInt(j.deadline), optimistic: o.optimistic };
+    if (state === "posted") {
+      const now = BigInt((await this.runnerProvider().getBlock("latest"))?.timestamp ?? 0);
+      const challenged = o.challenger !== ZERO_ADDRESS;
+      out.posted = {
+        poster: o.poster,
+        output: o.output,
+        windowEnd: o.windowEnd,
+        ...(challenged ? { challenger: o.challenger, proofDeadline: o.proofDeadline } : {}),
+        finalizable: !challenged && now > o.windowEnd,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Finalises a posted result whose challenge window has passed without a bond challenge (anyone may: the poster is
+   * paid, your callback runs). Checked before the transaction.
+   * @throws InferenceClientError naming the job and why not (not posted, window still open, challenged).
+   */
+  async finalize(jobId: bigint | number): Promise<string> {
+    const s = await this.jobStatus(jobId);
+    if (!s.posted) throw new InferenceClientError(`job ${s.jobId} is ${s.state}, not posted: nothing to finalize`);
+    if (s.posted.challenger)
+      throw new InferenceClientError(
+        `job ${s.jobId}: its result is challenged by ${s.posted.challenger}; the poster has until ${s.posted.proofDeadline} to prove it (after that, expireChallenge), it cannot be finalized`,
+      );
+    if (!s.posted.finalizable)
+      throw new InferenceClientError(`job ${s.jobId}: its challenge window is open until ${s.posted.windowEnd}; finalize after it`);
+    return (await (await this.jobs.connect(this.signer()).finalizeResult(s.jobId)).wait())!.hash;
+  }
+
+  /**
+   * Challenges a posted result by bond (`challengeResult`): the poster must prove it within the proof window or
+   * loses its bond to you; if it proves it, you lose the challenge bond. Challenge only a result you have re-run and
+   * found wrong (a proof of the true output, `submitResult`, settles at once and pays better: docs/market-rules.md).
+   * With `deposit`, the shortfall of your market balance below the challenge bond is deposited first.
+   * @throws InferenceClientError naming the job or the balance, before any transaction.
+   */
+  async challenge(jobId: bigint | number, opts: { deposit?: boolean } = {}): Promise<{ txHash: string; proofDeadline: bigint }> {
+    const s = await this.jobStatus(jobId);
+    if (!s.posted) throw new InferenceClientError(`job ${s.jobId} is ${s.state}, not posted: there is no result to challenge`);
+    if (s.posted.challenger) throw new InferenceClientError(`job ${s.jobId}: its result is already challenged by ${s.posted.challenger}`);
+    const now = BigInt((await this.runnerProvider().getBlock("latest"))?.timestamp ?? 0);
+    if (now >= s.posted.windowEnd)
+      throw new InferenceClientError(`job ${s.jobId}: its challenge window closed at ${s.posted.windowEnd}; it can only be finalized`);
+    const jobs = this.jobs.connect(this.signer());
+    const me = await this.signer().getAddress();
+    const [bond] = await this.jobs.optimisticParameters();
+    const available = (await this.jobs.accountOf(me)).available;
+    if (available < bond) {
+      if (!opts.deposit)
+        throw new InferenceClientError(
+          `deposit: the market balance of ${me} is ${available} wei, below the challenge bond ${bond}; deposit ${bond - available} wei or pass deposit: true`,
+        );
+      await (await jobs.deposit({ value: bond - available })).wait();
+    }
+    const rc = (await (await jobs.challengeResult(s.jobId)).wait())!;
+    const ev = rc.logs.map((l) => this.jobs.interface.parseLog(l)).find((p) => p?.name === "ResultChallenged");
+    return { txHash: rc.hash, proofDeadline: ev ? (ev.args.proofDeadline as bigint) : 0n };
   }
 
   /**
@@ -501,11 +628,23 @@ export class InferenceClient {
       card = undefined; // names are a convenience: the result is the chain's
     }
     const ev = (await this.jobs.queryFilter(this.jobs.filters.JobFulfilled(id)))[0];
-    return { jobId: id, ...decodeOutput(v.layout, output, card), ...(ev ? { prover: ev.args.prover, txHash: ev.transactionHash } : {}) };
+    // a posted result made final by finalizeResult carries no proof (the only other way to fulfil a job is one)
+    let unproven = false;
+    if (ev && (await this.jobs.queryFilter(this.jobs.filters.ResultPosted(id))).length > 0) {
+      const tx = await this.runnerProvider().getTransaction(ev.transactionHash);
+      unproven = tx?.data.startsWith(this.jobs.interface.getFunction("finalizeResult").selector) ?? false;
+    }
+    return {
+      jobId: id,
+      ...decodeOutput(v.layout, output, card),
+      ...(ev ? { prover: ev.args.prover, txHash: ev.transactionHash } : {}),
+      ...(unproven ? { unproven } : {}),
+    };
   }
 
   /**
-   * Waits until the job is fulfilled and returns its decoded result.
+   * Waits until the job is fulfilled (a verified proof, or an optimistic result finalised after its window) and returns
+   * its decoded result.
    * @throws InferenceClientError when the job was reclaimed, or after `timeoutMs` (default 10 min).
    */
   async waitForResult(jobId: bigint | number, opts: { timeoutMs?: number; pollMs?: number } = {}): Promise<InferenceResult> {

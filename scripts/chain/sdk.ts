@@ -13,6 +13,7 @@ export {
   type InferenceResult,
   type JobInputRequest,
   type JobState,
+  type JobStatus,
   type ModelSummary,
   type ModelVersion,
   type OpenJobRequest,
