@@ -66,6 +66,25 @@ describe("InferenceConsumer", function () {
       expect(await s.onPublic.values(jobId)).to.deep.equal([[96n, -64n], 6n]);
     });
 
+    it("opens optimistic jobs in one transaction (public and committed), whose posted result arrives once finalised", async function () {
+      const s = await loadFixture(consumerFixture);
+      const jobId = await s.opened(s.onPublic.requestPublicOptimistic([5n, -7n, 2047n], await s.deadline(), { value: FEE }));
+      await expect(s.onCommitted.requestCommittedOptimistic(123n, "data:application/json,{}", await s.deadline(), { value: FEE }))
+        .to.emit(s.jobs, "JobMadeOptimistic")
+        .withArgs(jobId + 1n);
+      for (const id of [jobId, jobId + 1n]) expect((await s.jobs.optimisticStateOf(id)).optimistic).to.equal(true);
+      expect((await s.jobs.getJob(jobId + 1n)).inputCommitment).to.equal(123n);
+      const out = packSigned([96n, -64n], 16)[0];
+      await s.jobs.connect(s.prover).deposit({ value: ethers.parseEther("1") });
+      await s.jobs.connect(s.prover).claim(jobId);
+      await s.jobs.connect(s.prover).postResult(jobId, out);
+      expect(await s.onPublic.isPending(jobId)).to.equal(true);
+      await time.increase((await s.jobs.optimisticParameters())[1] + 1n);
+      await expect(s.jobs.connect(s.stranger).finalizeResult(jobId)).to.emit(s.onPublic, "Received").withArgs(jobId, out, true);
+      expect(await s.onPublic.isPending(jobId)).to.equal(false);
+      expect(await s.onPublic.values(jobId)).to.deep.equal([[96n, -64n], 6n]);
+    });
+
     it("opens a committed job with its URI and a private job, both pinned and called back", async function () {
       const s = await loadFixture(consumerFixture);
       const c = 123n;
