@@ -16,6 +16,8 @@ import { fileURLToPath } from "url";
 import { JobInputError, readJobInput } from "../../formats/job-input";
 import { type QuantizedModel, inputCommitment } from "../../formats/quantized-model";
 import { packSigned } from "../../formats/commitments";
+import type { NodeContext } from "./context";
+import type { JobRecord } from "./store";
 
 export interface JobInput {
   x: bigint[];
@@ -137,4 +139,20 @@ export function checkPublicInput(model: QuantizedModel, values: readonly bigint[
   if (packed.length !== words.length || packed.some((w, i) => w !== words[i]))
     throw new InputError("public input values do not pack to the job's input signals");
   return { x: [...values] };
+}
+
+/**
+ * The input of a job whose input is not delivered privately: a public-input job's values from its `JobInputs` event
+ * (the market packed them itself), a committed job's opening read at its `inputURI` and checked against the
+ * commitment.
+ * @throws InputError when it cannot be had (the job is skipped, or a posted result left unchecked, with the reason).
+ */
+export async function openInput(ctx: NodeContext, j: JobRecord, model: QuantizedModel): Promise<{ x: bigint[]; salt?: bigint }> {
+  const { jobs, cfg } = ctx;
+  if (model.input.mode === "public") {
+    const ev = await jobs.queryFilter(jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
+    if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
+    return checkPublicInput(model, ev[0].args.inputs, await jobs.inputSignalsOf(j.jobId));
+  }
+  return fetchCheckedInput(j.inputURI, model, BigInt(j.inputCommitment), { ipfsGateway: cfg.ipfsGateway });
 }

@@ -11,8 +11,7 @@ import { inputCommitment } from "../../formats/quantized-model";
 import { feeSkipReason } from "./bundles";
 import type { ServedModel } from "./bundle-check";
 import { type NodeContext, errMsg, sleep } from "./context";
-import { InputError, checkPublicInput, fetchCheckedInput, parseInput } from "./input";
-import type { QuantizedModel } from "../../formats/quantized-model";
+import { InputError, openInput, parseInput } from "./input";
 import { type JobLedger, ZERO, jobKey } from "./ledger";
 import type { OptimisticDuties } from "./optimistic";
 import type { ModelServing } from "./serving";
@@ -319,20 +318,4 @@ export class JobPipeline {
     this.ctx.log("claim_lost", { jobId: j.jobId, claimant: c.claimant, leaseEnd: Number(c.leaseEnd), reverted: r ? r.hash : "estimate" });
     return false;
   }
-}
-
-/**
- * The input of a job whose input is not delivered privately: a public-input job's values from its `JobInputs` event
- * (the market packed them itself), a committed job's opening read at its `inputURI` and checked against the
- * commitment.
- * @throws InputError when it cannot be had (the job is skipped, or a posted result left unchecked, with the reason).
- */
-export async function openInput(ctx: NodeContext, j: JobRecord, model: QuantizedModel): Promise<{ x: bigint[]; salt?: bigint }> {
-  const { jobs, cfg } = ctx;
-  if (model.input.mode === "public") {
-    const ev = await jobs.queryFilter(jobs.filters.JobInputs(j.jobId), j.blockNumber, j.blockNumber);
-    if (ev.length !== 1) throw new InputError(`public-input job without its JobInputs event in block ${j.blockNumber}`);
-    return checkPublicInput(model, ev[0].args.inputs, await jobs.inputSignalsOf(j.jobId));
-  }
-  return fetchCheckedInput(j.inputURI, model, BigInt(j.inputCommitment), { ipfsGateway: cfg.ipfsGateway });
 }

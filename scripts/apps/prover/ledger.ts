@@ -3,7 +3,7 @@
  * goes through (`update`, `finish`, `retryLater`, each stored before the next step), and the on-chain checks that end
  * a job or keep it servable (`chainJob`, `settledOnChain`, `servable`).
  */
-import { getAddress } from "ethers";
+import { type Log, getAddress } from "ethers";
 import type { InferenceJobs } from "../../../typechain-types";
 import { revertData } from "../../chain/errors";
 import type { NodeContext } from "./context";
@@ -26,6 +26,35 @@ export function sameJob(
     c.inputCommitment.toString() === j.inputCommitment &&
     Number(c.deadline) === j.deadline
   );
+}
+
+/** What one receipt credited to this node, from the market's events. */
+export interface Credits {
+  /** Fee + bounty per job (JobFulfilled naming this node). */
+  fulfilled: Map<string, bigint>;
+  /** Challenge bonds won by answering (ChallengeAnswered naming this node as poster), per job. */
+  answered: Map<string, bigint>;
+  /** Bond rewards (PosterSlashed naming this node as rewarded), per job. */
+  rewards: Map<string, bigint>;
+}
+
+/** What a receipt of this node credited to it, from the market's events in its logs. */
+export function creditsOf(ctx: NodeContext, logs: readonly Log[]): Credits {
+  const out: Credits = { fulfilled: new Map(), answered: new Map(), rewards: new Map() };
+  const add = (m: Map<string, bigint>, id: unknown, v: bigint): void => {
+    const k = (id as bigint).toString();
+    m.set(k, (m.get(k) ?? 0n) + v);
+  };
+  const me = ctx.address;
+  for (const l of logs) {
+    if (l.address.toLowerCase() !== ctx.cfg.jobsAddress.toLowerCase()) continue;
+    const p = ctx.jobs.interface.parseLog(l);
+    if (p?.name === "JobFulfilled" && getAddress(p.args[1] as string) === me)
+      add(out.fulfilled, p.args[0], (p.args[3] as bigint) + (p.args[4] as bigint));
+    else if (p?.name === "ChallengeAnswered" && getAddress(p.args[1] as string) === me) add(out.answered, p.args[0], p.args[3] as bigint);
+    else if (p?.name === "PosterSlashed" && getAddress(p.args[2] as string) === me) add(out.rewards, p.args[0], p.args[3] as bigint);
+  }
+  return out;
 }
 
 /** How a job ended on chain for this node, from `settledOnChain`. */

@@ -19,14 +19,13 @@
  * proof), and every transaction is keyed in the store (tx.ts), so a restarted node resumes posts, finalisations,
  * answers and disproofs without doing any of them twice.
  */
-import { type Log, type TransactionReceipt, getAddress } from "ethers";
+import { type TransactionReceipt, getAddress } from "ethers";
 import { jobBinding } from "../../formats/public-signals";
 import { type QuantizedModel, inferQuantized } from "../../formats/quantized-model";
 import { DEFAULT_NODE_CONFIG } from "./config";
 import { type NodeContext, errMsg } from "./context";
-import { InputError } from "./input";
-import { openInput } from "./jobs";
-import { type JobLedger, ZERO, jobKey } from "./ledger";
+import { InputError, openInput } from "./input";
+import { type JobLedger, ZERO, creditsOf, jobKey } from "./ledger";
 import type { ModelServing } from "./serving";
 import type { Settlement } from "./settlement";
 import type { JobRecord, OptimisticPost, WatchVerdict } from "./store";
@@ -48,35 +47,6 @@ const POST_MARGIN_S = 15;
 export interface OptimisticEvent {
   name: "ResultPosted" | "ResultChallenged";
   args: readonly unknown[];
-}
-
-/** What one receipt credited to this node, from the market's events. */
-export interface Credits {
-  /** Fee + bounty per job (JobFulfilled naming this node). */
-  fulfilled: Map<string, bigint>;
-  /** Challenge bonds won by answering (ChallengeAnswered naming this node as poster), per job. */
-  answered: Map<string, bigint>;
-  /** Bond rewards (PosterSlashed naming this node as rewarded), per job. */
-  rewards: Map<string, bigint>;
-}
-
-/** The credits to `me` in a receipt's logs of the market at `market`. */
-export function creditsOf(ctx: NodeContext, logs: readonly Log[]): Credits {
-  const out: Credits = { fulfilled: new Map(), answered: new Map(), rewards: new Map() };
-  const add = (m: Map<string, bigint>, id: unknown, v: bigint): void => {
-    const k = (id as bigint).toString();
-    m.set(k, (m.get(k) ?? 0n) + v);
-  };
-  const me = ctx.address;
-  for (const l of logs) {
-    if (l.address.toLowerCase() !== ctx.cfg.jobsAddress.toLowerCase()) continue;
-    const p = ctx.jobs.interface.parseLog(l);
-    if (p?.name === "JobFulfilled" && getAddress(p.args[1] as string) === me)
-      add(out.fulfilled, p.args[0], (p.args[3] as bigint) + (p.args[4] as bigint));
-    else if (p?.name === "ChallengeAnswered" && getAddress(p.args[1] as string) === me) add(out.answered, p.args[0], p.args[3] as bigint);
-    else if (p?.name === "PosterSlashed" && getAddress(p.args[2] as string) === me) add(out.rewards, p.args[0], p.args[3] as bigint);
-  }
-  return out;
 }
 
 export class OptimisticDuties {

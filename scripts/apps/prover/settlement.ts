@@ -4,9 +4,8 @@
  */
 import { type TransactionReceipt, getAddress } from "ethers";
 import { type NodeContext, errMsg } from "./context";
-import { type JobLedger, jobKey } from "./ledger";
+import { type JobLedger, creditsOf, jobKey } from "./ledger";
 import type { JobRecord } from "./store";
-import { creditsOf } from "./optimistic";
 import { WouldRevertError } from "./tx";
 
 /** A proved job waiting for companions to go out in one `submitResults`. */
