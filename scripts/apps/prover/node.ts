@@ -176,7 +176,14 @@ export class ProverNode {
       confirmations,
       minFeeWei: c.minFeeWei,
       ...(keeper
-        ? { subscriptions: keeper.address, minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost", knownSubscriptions: keeper.known }
+        ? {
+            subscriptions: keeper.address,
+            minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost",
+            ...(c.subscriptions?.minTipTokens?.size
+              ? { minTipTokens: [...c.subscriptions.minTipTokens].map(([t, v]) => `${t}:${v}`).join(",") }
+              : {}),
+            knownSubscriptions: keeper.known,
+          }
         : {}),
       lastBlock: await store.lastBlock(),
       knownJobs: ctx.records.size,

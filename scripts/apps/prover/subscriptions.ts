@@ -7,12 +7,16 @@
  * version's bundle fetched and checked, a public-input model), and opens each due run (`currentRun(id)`) through the
  * node's TxSender under the intent key `openRun:<id>:<run>`, so a crash or a restart never sends an opening twice.
  * A run is opened only when its tip pays for the opening: `tipPerRun >= PROVER_MIN_TIP_WEI`, by default the
- * opening's estimated gas times the current gas price. The opened job is an ordinary job: the watcher's next scan
- * finds it and the pipeline serves it (its bundle was checked before the opening, so nothing is fetched then).
+ * opening's estimated gas times the current gas price; a subscription paid in an ERC-20 token is judged by the job
+ * policy's minimum for that token (PROVER_MIN_FEE_TOKENS) and its tip, in that token, by PROVER_MIN_TIP_TOKENS
+ * (`tipFloor`). The opened job is an ordinary job: the watcher's next scan finds it and the pipeline serves it (its
+ * bundle was checked before the opening, so nothing is fetched then).
  */
-import { type TransactionReceipt, getAddress } from "ethers";
+import { type TransactionReceipt, ZeroAddress, getAddress } from "ethers";
 import { type InferenceSubscriptions, InferenceSubscriptions__factory } from "../../../typechain-types";
 import { revertData } from "../../chain/errors";
+import { feeSkipReason } from "./bundles";
+import type { SubscriptionsConfig } from "./config";
 import { type NodeContext, errMsg } from "./context";
 import type { ModelServing } from "./serving";
 import type { SubscriptionRecord } from "./store";
@@ -41,6 +45,32 @@ interface Watched {
   doneBelow: number;
   /** The chain is not asked about this subscription before this chain time (s): its next run's start. */
   nextAt: number;
+}
+
+/**
+ * The least tip for which the node opens a run of a subscription paid in `feeToken` (the zero address: ETH):
+ * `gas`: the opening's estimated gas cost in wei, at each opening (ETH, PROVER_MIN_TIP_WEI unset); `min`: a fixed
+ * floor in the subscription's own units; `none`: the node cannot price the tip, and opens none of its runs.
+ */
+export type TipFloor =
+  { kind: "gas" } | { kind: "min"; min: bigint; source: "PROVER_MIN_TIP_WEI" | "PROVER_MIN_TIP_TOKENS" } | { kind: "none"; reason: string };
+
+/**
+ * The tip floor of a subscription paid in `feeToken` under the node's settings: ETH by PROVER_MIN_TIP_WEI or the
+ * opening's gas cost; a token by its PROVER_MIN_TIP_TOKENS entry, else only with PROVER_MIN_TIP_WEI=0 (every run the
+ * node serves): a gas cost in wei says nothing about an amount of an arbitrary token.
+ */
+export function tipFloor(feeToken: string, cfg: SubscriptionsConfig | undefined): TipFloor {
+  if (BigInt(feeToken) === 0n)
+    return cfg?.minTipWei === undefined ? { kind: "gas" } : { kind: "min", min: cfg.minTipWei, source: "PROVER_MIN_TIP_WEI" };
+  const token = getAddress(feeToken);
+  const min = cfg?.minTipTokens?.get(token);
+  if (min !== undefined) return { kind: "min", min, source: "PROVER_MIN_TIP_TOKENS" };
+  if (cfg?.minTipWei === 0n) return { kind: "min", min: 0n, source: "PROVER_MIN_TIP_WEI" };
+  return {
+    kind: "none",
+    reason: `tipPerRun is paid in token ${token}, which no gas cost in wei can price: set PROVER_MIN_TIP_TOKENS=${token}:<min units> (or PROVER_MIN_TIP_WEI=0 to open every run served)`,
+  };
 }
 
 /** The key of an opening's transaction: `openRun:<id>:<run>`, then `#1`, `#2` for another attempt at the same run. */
@@ -222,6 +252,7 @@ export class SubscriptionKeeper {
       runs: Number(s.runs),
       feePerRun: s.feePerRun.toString(),
       tipPerRun: s.tipPerRun.toString(),
+      feeToken: getAddress(s.feeToken),
       runDeadline: Number(s.runDeadline),
       cancelled: s.cancelled,
       eventBlock,
@@ -245,6 +276,7 @@ export class SubscriptionKeeper {
       runs: rec.runs,
       feePerRun: rec.feePerRun,
       tipPerRun: rec.tipPerRun,
+      ...(rec.feeToken && rec.feeToken !== ZeroAddress ? { feeToken: rec.feeToken } : {}),
       cancelled: rec.cancelled,
       events,
     };
@@ -267,13 +299,11 @@ export class SubscriptionKeeper {
   private async decide(w: Watched): Promise<void> {
     const { cfg, log } = this.ctx;
     const r = w.rec;
-    const fee = BigInt(r.feePerRun);
-    const modelFee = cfg.policy.minFeeWei.get(r.modelId);
-    let reason: string | undefined;
-    if (fee < cfg.minFeeWei) reason = `feePerRun ${fee} below the minimum ${cfg.minFeeWei}`;
-    else if (modelFee !== undefined && fee < modelFee)
-      reason = `feePerRun ${fee} below this node's minimum ${modelFee} for model ${r.modelId}`;
-    else {
+    r.feeToken ??= getAddress((await this.subs.getSubscription(r.subscriptionId)).feeToken); // a record stored before tokens
+    const floor = tipFloor(r.feeToken, cfg.subscriptions);
+    let reason = feeSkipReason({ fee: r.feePerRun, modelId: r.modelId, feeToken: r.feeToken }, cfg.minFeeWei, cfg.policy, "feePerRun");
+    if (!reason && floor.kind === "none") reason = floor.reason;
+    if (!reason) {
       const match = await this.serving.match(r.modelId, r.modelVersion);
       if (!match.model && match.retryAt !== undefined) {
         w.retryAt = match.retryAt;
@@ -314,7 +344,9 @@ export class SubscriptionKeeper {
     const { cfg, provider, store, txs, log, metrics, address } = this.ctx;
     const data = this.subs.interface.encodeFunctionData("openRun", [r.subscriptionId]);
     const tip = BigInt(r.tipPerRun);
-    let minTip = cfg.subscriptions?.minTipWei;
+    const floor = tipFloor(r.feeToken ?? ZeroAddress, cfg.subscriptions);
+    if (floor.kind === "none") return; // decided: not served
+    let minTip = floor.kind === "min" ? floor.min : undefined;
     let gasEstimate: bigint | undefined;
     let gasPrice: bigint | undefined;
     if (minTip === undefined) {
@@ -336,7 +368,8 @@ export class SubscriptionKeeper {
         tipWei: tip,
         minTipWei: minTip,
         ...(gasEstimate !== undefined ? { gasEstimate, gasPriceWei: gasPrice } : {}),
-        reason: cfg.subscriptions?.minTipWei === undefined ? "tip below the opening's gas cost" : "tip below PROVER_MIN_TIP_WEI",
+        ...(r.feeToken && r.feeToken !== ZeroAddress ? { feeToken: r.feeToken } : {}),
+        reason: floor.kind === "gas" ? "tip below the opening's gas cost" : `tip below ${floor.source}`,
       });
       this.dealt(w, run);
       return;
