@@ -45,6 +45,21 @@ interface Watched {
   doneBelow: number;
   /** The chain is not asked about this subscription before this chain time (s): its next run's start. */
   nextAt: number;
+  /**
+   * The opening of its latest run (this node's or another opener's), watched until its block is `confirmations`
+   * deep: a reorganisation that drops it makes the run due again (`run_open_dropped`), and the node opens it.
+   */
+  opening?: Opening;
+}
+
+/** An opening (RunOpened) as mined: its run, block, block hash and opener. */
+interface Opening {
+  run: number;
+  block: number;
+  hash: string;
+  opener: string;
+  /** Its block was `confirmations` deep with this hash (checked again only after a reorganisation under it). */
+  confirmed?: boolean;
 }
 
 /**
@@ -182,12 +197,14 @@ export class SubscriptionKeeper {
 
   /**
    * A reorganisation rewound the scan to `ancestor`: every subscription whose last recorded event is above it is read
-   * again (the rescan records what the chain has now); one the chain no longer has is forgotten.
+   * again (the rescan records what the chain has now); one the chain no longer has is forgotten. An opening above it
+   * is checked again (`checkOpening`, at the subscription's next step).
    */
   async onReorg(ancestor: number): Promise<void> {
     const put: SubscriptionRecord[] = [];
     const forget: string[] = [];
     for (const [id, w] of this.watched) {
+      if (w.opening && w.opening.block > ancestor) w.opening.confirmed = false;
       if (w.rec.eventBlock <= ancestor) continue;
       const rec = await this.read(id, w.rec.eventBlock);
       if (rec) put.push(rec);
@@ -292,7 +309,37 @@ export class SubscriptionKeeper {
 
   private async work(w: Watched): Promise<void> {
     if (w.verdict === undefined && (w.retryAt === undefined || Date.now() >= w.retryAt)) await this.decide(w);
-    if (w.verdict === "serve") await this.consider(w);
+    if (w.verdict === "serve") {
+      await this.checkOpening(w);
+      await this.consider(w);
+    }
+  }
+
+  /**
+   * The latest run's opening, until it is `confirmations` deep: when its block is gone or has another hash, the
+   * opening was dropped by a reorganisation and the run may be due again: it is looked at now (and opened under the
+   * next attempt's key when it was this node's: the dropped transaction's key is recorded as mined).
+   */
+  private async checkOpening(w: Watched): Promise<void> {
+    const o = w.opening;
+    if (!o || o.confirmed) return;
+    const { provider, confirmations, log, txs, address } = this.ctx;
+    const block = await provider.getBlock(o.block);
+    if (block?.hash === o.hash) {
+      if (o.block <= this.ctx.chainBlock - confirmations) o.confirmed = true;
+      return;
+    }
+    log("run_open_dropped", {
+      subscriptionId: w.rec.subscriptionId,
+      run: o.run,
+      opener: o.opener,
+      block: o.block,
+      reason: "its block is not on the chain any more (reorganisation)",
+    });
+    if (o.opener === address) txs.resetNonce(); // our transaction is gone: the account's nonce is read again
+    w.opening = undefined;
+    w.doneBelow = Math.min(w.doneBelow, o.run);
+    w.nextAt = 0;
   }
 
   /** Whether this node serves the subscription's runs: the policy of a job on its model version and fee. */
@@ -334,6 +381,15 @@ export class SubscriptionKeeper {
     const r = w.rec;
     const [runBig, due, opensAt] = await this.subs.currentRun(r.subscriptionId);
     const run = Number(runBig);
+    // this interval's run is used (opened or skipped) by another opener: watch that opening until it is confirmed
+    if (!due && !r.cancelled && run < r.runs && this.chainNow() >= r.start && w.opening?.run !== run) {
+      const o = await this.winner(r.subscriptionId, run);
+      if (o) {
+        w.opening = o;
+        if (o.opener !== this.ctx.address)
+          this.ctx.log("run_opened_by_other", { subscriptionId: r.subscriptionId, run, opener: o.opener, block: o.block });
+      }
+    }
     if (!due || run < w.doneBelow) {
       if (opensAt === 0n) {
         if (w.nextAt !== Infinity) this.ctx.log("subscription_ended", { subscriptionId: r.subscriptionId, runs: r.runs });
@@ -413,7 +469,9 @@ export class SubscriptionKeeper {
     const name = this.subs.interface.parseError(data ?? "0x")?.name;
     if (name === "RunNotDue") {
       this.ctx.metrics.openRacesLost++;
-      this.ctx.log("run_open_lost", { subscriptionId: id, run, winner: await this.winner(id, run), stage: "estimate" });
+      const won = await this.winner(id, run);
+      if (won?.run === run) w.opening = won;
+      this.ctx.log("run_open_lost", { subscriptionId: id, run, winner: won?.opener, stage: "estimate" });
     } else if (name === "SubscriptionIsCancelled") {
       w.rec.cancelled = true;
       this.ctx.log("subscription_cancelled", { subscriptionId: id, run, stage: "estimate" });
@@ -421,11 +479,12 @@ export class SubscriptionKeeper {
     this.dealt(w, run);
   }
 
-  /** Who opened run `run` of `id` (from its RunOpened event), when it can be found. */
-  private async winner(id: string, run: number, near?: number): Promise<string | undefined> {
+  /** The opening of run `run` of `id` (its RunOpened event: opener, block), when it can be found. */
+  private async winner(id: string, run: number, near?: number): Promise<Opening | undefined> {
     const head = near ?? (await this.ctx.provider.getBlockNumber());
     const evs = await this.subs.queryFilter(this.subs.filters.RunOpened(id, run), Math.max(0, head - RACE_LOOKBACK), head);
-    return evs.length ? getAddress(evs[0].args.opener) : undefined;
+    const e = evs[evs.length - 1];
+    return e ? { run, block: e.blockNumber, hash: e.blockHash, opener: getAddress(e.args.opener) } : undefined;
   }
 
   /**
@@ -450,10 +509,13 @@ export class SubscriptionKeeper {
     };
     if (r.status !== 1) {
       const won = await this.winner(id, run, r.blockNumber);
-      if (won && won !== this.ctx.address) {
+      if (won && won.opener !== this.ctx.address) {
         metrics.openRacesLost++;
-        log("run_open_lost", { subscriptionId: id, run, key, winner: won, stage: "mined", ...gas });
-        if (w) this.dealt(w, run);
+        log("run_open_lost", { subscriptionId: id, run, key, winner: won.opener, stage: "mined", ...gas });
+        if (w) {
+          w.opening = won;
+          this.dealt(w, run);
+        }
       } else log("run_open_reverted", { subscriptionId: id, run, key, ...gas }); // the next pass looks again
       return;
     }
@@ -472,6 +534,9 @@ export class SubscriptionKeeper {
       metrics.runsOpened++;
       log("run_opened", { subscriptionId: id, run, jobId, key, tipWei: w?.rec.tipPerRun, ...gas });
     }
-    if (w) this.dealt(w, run);
+    if (w) {
+      w.opening = { run, block: r.blockNumber, hash: r.blockHash, opener: this.ctx.address };
+      this.dealt(w, run);
+    }
   }
 }
