@@ -5,7 +5,7 @@
  * allowance here, and approve the same way. Each caller names the token and the amount in the errors as its user
  * knows them (an SDK field, a task's flag). No Node module: it runs in browsers with the SDK.
  */
-import { Contract, type Signer, type TransactionReceipt, getAddress, isAddress } from "ethers";
+import { Contract, type Signer, type TransactionReceipt, ZeroAddress, getAddress, isAddress } from "ethers";
 
 /** The ERC-20 calls made for a payment (the metadata ones are optional in the standard: callers tolerate their absence). */
 export const ERC20_ABI = [
@@ -109,10 +109,17 @@ export async function checkTokenPayment(
   };
 }
 
-/** The token's `symbol()` and `decimals()`, or undefined for each the token does not answer (both are optional in ERC-20). */
-export async function tokenMetadata(signerOrProvider: Signer | NonNullable<Signer["provider"]>, token: string) {
-  const erc20 = new Contract(getAddress(token), ERC20_ABI, signerOrProvider);
-  const symbol = await (erc20.symbol() as Promise<string>).catch(() => undefined);
-  const decimals = await (erc20.decimals() as Promise<bigint>).then(Number).catch(() => undefined);
-  return { symbol, decimals };
+/**
+ * Whether `token` answers `balanceOf` (`erc20`), and its `symbol()` and `decimals()`, each undefined when the token
+ * does not answer it (both are optional in ERC-20).
+ */
+export async function tokenMetadata(
+  signerOrProvider: Signer | NonNullable<Signer["provider"]>,
+  token: string,
+): Promise<{ erc20: boolean; symbol?: string; decimals?: number }> {
+  const c = new Contract(getAddress(token), ERC20_ABI, signerOrProvider);
+  const erc20 = await (c.balanceOf(ZeroAddress) as Promise<bigint>).then(() => true).catch(() => false);
+  const symbol = await (c.symbol() as Promise<string>).catch(() => undefined);
+  const decimals = await (c.decimals() as Promise<bigint>).then(Number).catch(() => undefined);
+  return { erc20, symbol, decimals };
 }

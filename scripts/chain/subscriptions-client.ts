@@ -49,10 +49,13 @@ export interface RunResult {
   blockNumber: number;
 }
 
-/** What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3). */
-export type OpenedRun =
-  | { run: bigint; jobId: bigint; skipped?: never }
-  | { run: bigint; jobId?: never; skipped: "input view failed" | "input view malformed" | "market refused" };
+/**
+ * What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3); and
+ * the opening's transaction.
+ */
+export type OpenedRun = { run: bigint; txHash: string } & (
+  { jobId: bigint; skipped?: never } | { jobId?: never; skipped: "input view failed" | "input view malformed" | "market refused" }
+);
 
 const SKIP_REASONS = { 1: "input view failed", 2: "input view malformed", 3: "market refused" } as const;
 
@@ -142,7 +145,7 @@ export class SubscriptionClient {
    * Checks that the signer can pay `amount` of `token` to this subscriptions contract (./erc20.ts), for a top-up.
    * @throws SubscriptionClientError naming the problem.
    */
-  async tokenPayment(token: string, amount: bigint, approve = true) {
+  private async tokenPayment(token: string, amount: bigint, approve: boolean) {
     try {
       return await checkTokenPayment(this.signer(), token, await this.contract.getAddress(), amount, {
         approve,
@@ -209,8 +212,10 @@ export class SubscriptionClient {
     const rc = await (await this.contract.connect(this.signer()).openRun(s.subscriptionId)).wait();
     for (const log of rc?.logs ?? []) {
       const p = this.contract.interface.parseLog(log);
-      if (p?.name === "RunSkipped") return { run: p.args.run as bigint, skipped: SKIP_REASONS[Number(p.args.reason) as 1 | 2 | 3] };
-      if (p?.name === "RunOpened" && (p.args.jobId as bigint) !== 0n) return { run: p.args.run as bigint, jobId: p.args.jobId as bigint };
+      if (p?.name === "RunSkipped")
+        return { run: p.args.run as bigint, skipped: SKIP_REASONS[Number(p.args.reason) as 1 | 2 | 3], txHash: rc!.hash };
+      if (p?.name === "RunOpened" && (p.args.jobId as bigint) !== 0n)
+        return { run: p.args.run as bigint, jobId: p.args.jobId as bigint, txHash: rc!.hash };
     }
     throw new SubscriptionClientError(`transaction ${rc?.hash} opened no run`);
   }

@@ -73,7 +73,9 @@ describe("SDK: SubscriptionClient", function () {
     // run 1: the consumer's view breaks, the run is skipped and the client says why
     await time.increase(3600);
     await m.consumer.setMode(1);
-    expect(await m.client.openRun(id)).to.deep.equal({ run: 1n, skipped: "input view failed" });
+    const r1 = await m.client.openRun(id);
+    expect(r1).to.deep.equal({ run: 1n, skipped: "input view failed", txHash: r1.txHash });
+    expect((await ethers.provider.getTransactionReceipt(r1.txHash))?.status).to.equal(1);
     expect(await m.client.creditOf(m.stranger.address)).to.equal(2n * TIP);
     for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     stop();
