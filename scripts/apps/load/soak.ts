@@ -624,7 +624,7 @@ async function main(): Promise<void> {
       bench.soak = {
         measuredAt: result.measuredAt,
         command: `${Object.entries(process.env)
-          .filter(([k]) => k.startsWith("SOAK_"))
+          .filter(([k]) => k.startsWith("SOAK_") && k !== "SOAK_LOG_DIR")
           .map(([k, v]) => `${k}=${v}`)
           .sort()
           .join(" ")} npm run soak`.trim(),
