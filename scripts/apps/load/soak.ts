@@ -137,18 +137,21 @@ async function main(): Promise<void> {
   const openModels: OpenModel[] = [];
   if (openNetwork) {
     const seed = await startIpfsNode({ dir: pubDir, listen: [] });
-    for (const [name, jobs, at] of [
-      [largeName, largeJobs, 0.25],
-      ["temp-forecast", smallJobs, 0.6],
-    ] as const) {
-      const built = await buildModel(name, { quantize: false });
-      const { files } = writeBundle(bundleSources(built, await modelCard(name, "MIT")), path.join(tmp, `${name}-bundle`));
-      const cid = await seed.addDirectory(files);
-      const bytes = [...files.values()].reduce((a, f) => a + f.length, 0);
-      openModels.push({ built, cid, bytes, jobs, at, opened: [] });
-      console.log(`soak: ${name} bundle ${(bytes / 2 ** 20).toFixed(0)} MiB added as ipfs://${cid}`);
+    try {
+      for (const [name, jobs, at] of [
+        [largeName, largeJobs, 0.25],
+        ["temp-forecast", smallJobs, 0.6],
+      ] as const) {
+        const built = await buildModel(name, { quantize: false });
+        const { files } = writeBundle(bundleSources(built, await modelCard(name, "MIT")), path.join(tmp, `${name}-bundle`));
+        const cid = await seed.addDirectory(files);
+        const bytes = [...files.values()].reduce((a, f) => a + f.length, 0);
+        openModels.push({ built, cid, bytes, jobs, at, opened: [] });
+        console.log(`soak: ${name} bundle ${(bytes / 2 ** 20).toFixed(0)} MiB added as ipfs://${cid}`);
+      }
+    } finally {
+      await seed.stop(); // a model that fails to build must not leave the IPFS node holding the process open
     }
-    await seed.stop();
     await hre.run("compile", { quiet: true });
   }
   const m: Market = await startMarket({ leaseDuration: 120 });
