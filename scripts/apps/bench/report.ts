@@ -179,8 +179,8 @@ function renderSoak(k: SoakReport): string[] {
     "",
     `Measured ${k.measuredAt.slice(0, 10)} by \`${k.command}\` (the whole soak: bench/SOAK.md): a local \`hardhat node\`, ${k.nodes} prover ` +
       `nodes (each its own process) behind a fault-injecting RPC proxy, a node SIGKILLed and restarted every few minutes, ` +
-      `faults injected (${k.faults}), ${k.jobs.opened} ordinary iris jobs over ${k.minutes} min (${k.jobs.fulfilled} fulfilled, ` +
-      `${k.jobs.inToken} paid in the token) and, beside them:`,
+      `faults injected (${k.faults}), ${k.jobs.opened} ordinary jobs opened over ${k.minutes} min (${k.jobs.fulfilled} fulfilled, ` +
+      `${k.jobs.inToken} of them paid in the token) and, beside them:`,
     "",
     ...subscriptionsMarkdown(k.subscriptions),
     k.failures.length ? `**Failed:** ${k.failures.join("; ")}.` : "Every check of the soak passed.",
