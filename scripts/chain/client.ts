@@ -11,10 +11,11 @@
  * It imports no Node module, so it runs in browsers as is; `file://` bundles take a file reader and private delivery
  * is in ./node.ts (`zkml-evm/node`).
  */
-import { type ContractRunner, Contract, type Signer, getAddress, isAddress, randomBytes, sha256, toBigInt } from "ethers";
+import { type ContractRunner, type Signer, getAddress, randomBytes, sha256, toBigInt } from "ethers";
 import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRegistry__factory } from "../../typechain-types";
 import { SNARK_FIELD } from "../util/field";
 import { decodeCustomError, revertData } from "./errors";
+import { type TokenPayment, TokenPaymentError, checkTokenPayment } from "./erc20";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, type BundleManifest, type ModelCard, parseBundleManifest, parseModelCard } from "../formats/bundle";
 import { commitSigned, unpackSigned } from "../formats/commitments";
 import { signedRange } from "../formats/fixed-point";
@@ -70,13 +71,6 @@ export interface ModelVersion {
 
 /** What a job's input is, by mode (the model's layout decides which ones apply). */
 export type JobInputRequest = { raw: readonly number[]; quantized?: never } | { quantized: readonly (bigint | number)[]; raw?: never };
-
-/** The ERC-20 calls the client makes for a token fee (balance, allowance, approve). */
-const ERC20_ABI = [
-  "function balanceOf(address) view returns (uint256)",
-  "function allowance(address, address) view returns (uint256)",
-  "function approve(address, uint256) returns (bool)",
-];
 
 export interface OpenJobRequest {
   modelId: bigint | number;
@@ -564,46 +558,21 @@ export class InferenceClient {
   }
 
   /**
-   * Checks an ERC-20 fee before any transaction: `feeToken` is an address with code, the fee fits the market's 96
-   * bits, the signer's balance covers it, and the market's allowance does too unless `approve` (then
-   * `approveIfShort` approves exactly the fee, through 0 first when an allowance is already set, as USDT requires).
+   * Checks an ERC-20 fee before any transaction (./erc20.ts): the fee fits the market's 96 bits, `feeToken` is an
+   * address with code, the signer's balance covers the fee, and the market's allowance does too unless `approve`
+   * (then `approveIfShort` approves exactly the fee, through 0 first when an allowance is already set, as USDT requires).
    * @throws InferenceClientError naming feeToken or fee, with the fix.
    */
-  private async checkedFeeToken(feeToken: string, fee: bigint, approve: boolean) {
-    if (!isAddress(feeToken)) throw new InferenceClientError(`feeToken ${feeToken}: not an address; give the ERC-20 token's 0x address`);
-    const address = getAddress(feeToken);
-    if ((await this.runnerProvider().getCode(address)) === "0x")
-      throw new InferenceClientError(`feeToken ${address}: no contract at this address on this chain; give the ERC-20 token's address`);
+  private async checkedFeeToken(feeToken: string, fee: bigint, approve: boolean): Promise<TokenPayment> {
     if (fee >= 1n << 96n) throw new InferenceClientError(`fee ${fee}: the market takes fees below 2^96 token units; lower fee`);
-    const signer = this.signer();
-    const owner = await signer.getAddress();
-    const market = await this.jobs.getAddress();
-    const erc20 = new Contract(address, ERC20_ABI, signer);
-    const call = async (what: string, p: Promise<unknown>): Promise<bigint> => {
-      try {
-        return BigInt((await p) as bigint);
-      } catch {
-        throw new InferenceClientError(`feeToken ${address}: ${what} failed; is it an ERC-20 token?`);
-      }
-    };
-    const balance = await call("balanceOf", erc20.balanceOf(owner));
-    if (balance < fee)
-      throw new InferenceClientError(
-        `feeToken ${address}: balance of ${owner} is ${balance}, below the fee ${fee}; fund the account or lower fee`,
-      );
-    const allowance = await call("allowance", erc20.allowance(owner, market));
-    if (allowance < fee && !approve)
-      throw new InferenceClientError(
-        `feeToken ${address}: allowance of market ${market} is ${allowance}, below the fee ${fee}; approve the market for the fee or pass approve: true`,
-      );
-    return {
-      address,
-      approveIfShort: async (): Promise<void> => {
-        if (allowance >= fee) return;
-        if (allowance !== 0n) await (await erc20.approve(market, 0n)).wait();
-        await (await erc20.approve(market, fee)).wait();
-      },
-    };
+    try {
+      return await checkTokenPayment(this.signer(), feeToken, await this.jobs.getAddress(), fee, {
+        approve,
+        names: { token: "feeToken", amount: "fee", amountWord: "fee", spender: "market", approveFix: "pass approve: true" },
+      });
+    } catch (e) {
+      throw e instanceof TokenPaymentError ? new InferenceClientError(e.message) : e;
+    }
   }
 
   /** The job's state now. @throws InferenceClientError for an unknown job. */

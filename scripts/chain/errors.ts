@@ -66,6 +66,14 @@ export function decodeCustomError(data: string, interfaces: Interface[]): ErrorD
 
 const STATUS = ["None", "Open", "Claimed", "Fulfilled", "Reclaimed", "Posted"];
 
+/** The flags of subscription:create that set each field InvalidSubscriptionParameter names. */
+const SUBSCRIPTION_FLAGS: Record<string, string> = {
+  interval: "--interval",
+  runs: "--runs",
+  feePerRun: "--fee",
+  runDeadline: "--run-deadline",
+};
+
 function when(ts: bigint): string {
   return `${new Date(Number(ts) * 1000).toISOString()} (unix ${ts})`;
 }
@@ -135,7 +143,33 @@ export function customErrorMessage(d: ErrorDescription): string {
     case "NothingToWithdraw":
       return `${a[0]} has nothing to withdraw: a prover is credited after a verified job:submit, a requester after job:reclaim; check --account`;
     case "TransferFailed":
-      return `sending ${formatEther(a[1] as bigint)} ETH to ${a[0]} failed: withdraw to an account that accepts ETH`;
+      return a.length > 1
+        ? `sending ${formatEther(a[1] as bigint)} ETH to ${a[0]} failed: withdraw to an account that accepts ETH`
+        : `sending ETH to ${a[0]} failed: withdraw to an account that accepts ETH`;
+    case "FeeNotReceived":
+      return `token ${a[0]} delivered ${a[2]} of the ${a[1]} units pulled: a fee-on-transfer or deflationary token, which the market refuses (docs/market-rules.md, "Payment tokens"); pay in another token or in ETH (drop --fee-token)`;
+    case "TokenAmountNotReceived":
+      return `token ${a[0]} delivered ${a[2]} of the ${a[1]} units pulled: a fee-on-transfer or deflationary token, which the subscriptions contract refuses (docs/market-rules.md, "Payment tokens"); pay in another token`;
+    case "FeeTokenNotContract":
+      return `--fee-token ${a[0]}: no contract there; give the ERC-20 token's address`;
+    case "NothingToWithdrawInToken":
+      return `${a[0]} has nothing to withdraw in token ${a[1]}: check --token and --account`;
+    case "InvalidSubscriptionParameter":
+      return `the subscriptions contract refuses ${a[0]} ${a[1]} (docs/market-rules.md, "Subscriptions", rule 1: an interval of at least 60 s, 1 to 1,000,000 runs, a fee and a run deadline above zero): fix ${SUBSCRIPTION_FLAGS[a[0] as string] ?? "the consumer's settings"}`;
+    case "WrongEscrow":
+      return `the escrow sent (${formatEther(a[1] as bigint)} ETH) is not runs x (fee + tip) = ${formatEther(a[0] as bigint)} ETH: let the task compute it`;
+    case "UnknownSubscription":
+      return `--subscription ${a[0]}: no such subscription on this network; check the id (subscription:status --owner <consumer> lists a consumer's)`;
+    case "NotSubscriptionOwner":
+      return `${a[1]} does not own subscription ${a[0]}: only its owner (the consumer contract that created it) can; subscription:status shows it`;
+    case "SubscriptionIsCancelled":
+      return `subscription ${a[0]} is cancelled: it takes no more runs`;
+    case "RunNotDue":
+      return `subscription ${a[0]}: no run is due now; the next one opens at ${when(a[1] as bigint)}`;
+    case "SubscriptionEnded":
+      return `subscription ${a[0]} has had all its ${a[1]} runs: add runs with subscription:top-up`;
+    case "UnknownRun":
+      return `job ${a[0]} is no awaited run of a subscription (delivered or reclaimed already): nothing to do`;
     case "ZeroDeposit":
       return "a deposit needs a value above zero";
     default:

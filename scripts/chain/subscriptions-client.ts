@@ -1,19 +1,25 @@
 /**
  * The SDK's side of subscriptions (docs/market-rules.md, "Subscriptions"; docs/consumers.md): a consumer contract
  * owns its subscriptions (it creates and cancels them, and its view gives each run's inputs), so from a backend or a
- * dApp this client lists them, reads their state, funds them (`topUp`: anyone may), opens due runs (`openRun`: anyone
- * may, for the tip) and streams their verified results. For a subscription on a committed-input model whose runs are
- * delivered privately, it lists the claims waiting for the owner's delivery (`claimsToDeliver`); the encryption and
- * the delivery through the owner's contract are in `zkml-evm/node` (`deliverRunInput`). Runs in Node and in browsers.
+/**
+ * The SDK's side of subscriptions (docs/market-rules.md, "Subscriptions"; docs/consumers.md): a consumer contract
+ * owns its subscriptions (it creates and cancels them, and its view gives each run's inputs), so from a backend or a
+ * dApp this client lists them, reads their state, funds them (`topUp`: anyone may, in ETH or the subscription's
+ * token), opens due runs (`openRun`: anyone may, for the tip), reclaims expired runs (`reclaimRun`: anyone may; the
+ * fee goes back to the owner), withdraws the caller's credits (tips, refunds) and streams their verified results.
+ * For a subscription on a committed-input model whose runs are delivered privately, it lists the claims waiting for
+ * the owner's delivery (`claimsToDeliver`); the encryption and the delivery through the owner's contract are in
+ * `zkml-evm/node` (`deliverRunInput`). Runs in Node and in browsers.
  */
-import type { ContractRunner, Provider, Signer } from "ethers";
-import { getAddress } from "ethers";
+import type { ContractRunner, Provider, Signer, TransactionReceipt } from "ethers";
+import { ZeroAddress, getAddress } from "ethers";
 import {
   InferenceJobs__factory,
   InferenceSubscriptions__factory,
   type InferenceJobs,
   type InferenceSubscriptions,
 } from "../../typechain-types";
+import { TokenPaymentError, checkTokenPayment } from "./erc20";
 
 export class SubscriptionClientError extends Error {
   override name = "SubscriptionClientError";
@@ -35,7 +41,9 @@ export interface SubscriptionState {
   inputMode: "public" | "committed";
   feePerRun: bigint;
   tipPerRun: bigint;
-  /** Wei held for the runs not yet opened. */
+  /** The ERC-20 token the fee and the tip are paid in (their amounts in its units); the zero address for ETH. */
+  feeToken: string;
+  /** Held for the runs not yet opened (wei, or units of `feeToken`). */
   escrow: bigint;
   /** The current interval's run, whether it may be opened now, and when the next one may (0: none left). */
   currentRun: bigint;
@@ -62,10 +70,13 @@ export interface ClaimToDeliver {
   deliverBy: bigint;
 }
 
-/** What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3). */
-export type OpenedRun =
-  | { run: bigint; jobId: bigint; skipped?: never }
-  | { run: bigint; jobId?: never; skipped: "input view failed" | "input view malformed" | "market refused" };
+/**
+ * What `openRun` did: the run's job, or why the run was skipped (docs/market-rules.md, "Subscriptions", rule 3); and
+ * the opening's transaction.
+ */
+export type OpenedRun = { run: bigint; txHash: string } & (
+  { jobId: bigint; skipped?: never } | { jobId?: never; skipped: "input view failed" | "input view malformed" | "market refused" }
+);
 
 const SKIP_REASONS = { 1: "input view failed", 2: "input view malformed", 3: "market refused" } as const;
 
@@ -122,6 +133,7 @@ export class SubscriptionClient {
       inputMode: s.inputMode === 1n ? "public" : "committed",
       feePerRun: s.feePerRun,
       tipPerRun: s.tipPerRun,
+      feeToken: getAddress(s.feeToken),
       escrow: await this.contract.escrowOf(id),
       currentRun,
       due,
@@ -135,14 +147,78 @@ export class SubscriptionClient {
     return events.map((e) => e.args.subscriptionId);
   }
 
-  /** Pays for `runs` more runs of a subscription (anyone may); the exact escrow is computed from the chain. */
-  async topUp(subscriptionId: bigint | number, runs: number): Promise<string> {
+  /**
+   * Pays for `runs` more runs of a subscription (anyone may); the exact escrow is computed from the chain. A
+   * subscription paid in a token is paid in that token: the balance is checked and the subscriptions contract approved
+   * for the escrow when its allowance is short (unless `approve` is false: refused instead), before any transaction.
+   * @throws SubscriptionClientError naming the problem, before any transaction.
+   */
+  async topUp(subscriptionId: bigint | number, runs: number, opts: { approve?: boolean } = {}): Promise<string> {
     if (!Number.isInteger(runs) || runs < 1) throw new SubscriptionClientError(`runs must be a positive integer, got ${runs}`);
     const s = await this.get(subscriptionId);
     if (s.cancelled) throw new SubscriptionClientError(`subscriptionId ${s.subscriptionId} is cancelled: it takes no more runs`);
-    const value = BigInt(runs) * (s.feePerRun + s.tipPerRun);
-    const tx = await this.contract.connect(this.signer()).topUp(s.subscriptionId, runs, { value });
-    return (await tx.wait())!.hash;
+    const due = BigInt(runs) * (s.feePerRun + s.tipPerRun);
+    const subs = this.contract.connect(this.signer());
+    if (s.feeToken === ZeroAddress) return (await (await subs.topUp(s.subscriptionId, runs, { value: due })).wait())!.hash;
+    const pay = await this.tokenPayment(s.feeToken, due, opts.approve ?? true);
+    await pay.approveIfShort();
+    return (await (await subs.topUp(s.subscriptionId, runs)).wait())!.hash;
+  }
+
+  /**
+   * Checks that the signer can pay `amount` of `token` to this subscriptions contract (./erc20.ts), for a top-up.
+   * @throws SubscriptionClientError naming the problem.
+   */
+  private async tokenPayment(token: string, amount: bigint, approve: boolean) {
+    try {
+      return await checkTokenPayment(this.signer(), token, await this.contract.getAddress(), amount, {
+        approve,
+        names: {
+          token: "feeToken",
+          amount: "runs",
+          amountWord: "escrow",
+          spender: "subscriptions contract",
+          approveFix: "pass approve: true",
+        },
+      });
+    } catch (e) {
+      throw e instanceof TokenPaymentError ? new SubscriptionClientError(e.message) : e;
+    }
+  }
+
+  /**
+   * Reclaims a run whose job passed its deadline unfulfilled (anyone may): the market refunds this contract and the
+   * fee is credited to the subscription's owner.
+   * @throws SubscriptionClientError when `jobId` is no awaited run of this contract (before any transaction).
+   */
+  async reclaimRun(jobId: bigint | number): Promise<{ subscriptionId: bigint; run: bigint; receipt: TransactionReceipt }> {
+    const [subscriptionId, run] = await this.contract.runOf(BigInt(jobId));
+    if (subscriptionId === 0n)
+      throw new SubscriptionClientError(
+        `jobId ${jobId}: no awaited run of a subscription has this job (delivered, reclaimed, or not a run)`,
+      );
+    const subs = this.contract.connect(this.signer());
+    await subs.reclaimRun.staticCall(BigInt(jobId)); // a job still before its deadline stops here with the market's error
+    const receipt = (await (await subs.reclaimRun(BigInt(jobId))).wait())!;
+    return { subscriptionId, run, receipt };
+  }
+
+  /**
+   * Withdraws the signer's whole credit here (tips as an opener, refunds as an owner): in ETH, or in `token`.
+   * @throws SubscriptionClientError when there is nothing to withdraw (before any transaction).
+   */
+  async withdraw(token?: string): Promise<{ amount: bigint; receipt: TransactionReceipt }> {
+    const signer = this.signer();
+    const account = await signer.getAddress();
+    const t = token === undefined ? undefined : getAddress(token);
+    const amount = await this.creditOf(account, t);
+    if (amount === 0n)
+      throw new SubscriptionClientError(
+        `${account} has nothing to withdraw${t ? ` in token ${t}` : " in ETH"} from the subscriptions contract`,
+      );
+    const subs = this.contract.connect(signer);
+    const tx = t ? await subs.withdrawToken(t) : await subs.withdraw();
+    return { amount, receipt: (await tx.wait())! };
   }
 
   /**
@@ -160,8 +236,10 @@ export class SubscriptionClient {
     const rc = await (await this.contract.connect(this.signer()).openRun(s.subscriptionId)).wait();
     for (const log of rc?.logs ?? []) {
       const p = this.contract.interface.parseLog(log);
-      if (p?.name === "RunSkipped") return { run: p.args.run as bigint, skipped: SKIP_REASONS[Number(p.args.reason) as 1 | 2 | 3] };
-      if (p?.name === "RunOpened" && (p.args.jobId as bigint) !== 0n) return { run: p.args.run as bigint, jobId: p.args.jobId as bigint };
+      if (p?.name === "RunSkipped")
+        return { run: p.args.run as bigint, skipped: SKIP_REASONS[Number(p.args.reason) as 1 | 2 | 3], txHash: rc!.hash };
+      if (p?.name === "RunOpened" && (p.args.jobId as bigint) !== 0n)
+        return { run: p.args.run as bigint, jobId: p.args.jobId as bigint, txHash: rc!.hash };
     }
     throw new SubscriptionClientError(`transaction ${rc?.hash} opened no run`);
   }
@@ -245,9 +323,11 @@ export class SubscriptionClient {
     return this.jobs;
   }
 
-  /** Wei `account` can withdraw (tips, refunds). */
-  creditOf(account: string): Promise<bigint> {
-    return this.contract.creditOf(getAddress(account));
+  /** What `account` can withdraw (tips, refunds): wei, or units of `token`. */
+  creditOf(account: string, token?: string): Promise<bigint> {
+    return token === undefined
+      ? this.contract.creditOf(getAddress(account))
+      : this.contract.tokenCreditOf(getAddress(account), getAddress(token));
   }
 
   private signer(): Signer {

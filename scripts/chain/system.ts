@@ -270,6 +270,27 @@ export async function openJobWithInputs(
   return { jobId: jobOpenedId(jobs, receipt), receipt };
 }
 
+/**
+ * Opens a job whose fee is paid in an ERC-20 token (docs/market-rules.md, "Payment tokens"): a committed input
+ * (`openTokenJob`) or, with `inputs`, a public-input model's values (`openTokenJobWithInputs`). The requester has
+ * approved the market for the fee. Returns its id (from JobOpened).
+ */
+export async function openTokenJob(
+  jobs: InferenceJobs,
+  requester: Signer,
+  args: { token: string; fee: bigint; modelId: bigint; modelVersion: bigint; deadline: bigint; callback?: boolean } & (
+    { inputs: readonly bigint[]; inputCommitment?: never; inputURI?: never } | { inputCommitment: bigint; inputURI: string; inputs?: never }
+  ),
+): Promise<{ jobId: bigint; receipt: ContractTransactionReceipt }> {
+  const j = jobs.connect(requester);
+  const cb = args.callback ?? false;
+  const tx = args.inputs
+    ? await j.openTokenJobWithInputs(args.token, args.fee, args.modelId, args.modelVersion, [...args.inputs], args.deadline, cb)
+    : await j.openTokenJob(args.token, args.fee, args.modelId, args.modelVersion, args.inputCommitment, args.inputURI, args.deadline, cb);
+  const receipt = await receiptOf(tx, args.inputs ? "openTokenJobWithInputs" : "openTokenJob");
+  return { jobId: jobOpenedId(jobs, receipt), receipt };
+}
+
 /** The job id of the `JobOpened` event in `receipt`. */
 function jobOpenedId(jobs: InferenceJobs, receipt: ContractTransactionReceipt): bigint {
   for (const log of receipt.logs) {

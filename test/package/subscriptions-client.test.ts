@@ -77,7 +77,9 @@ describe("SDK: SubscriptionClient", function () {
     // run 1: the consumer's view breaks, the run is skipped and the client says why
     await time.increase(3600);
     await m.consumer.setMode(1);
-    expect(await m.client.openRun(id)).to.deep.equal({ run: 1n, skipped: "input view failed" });
+    const r1 = await m.client.openRun(id);
+    expect(r1).to.deep.equal({ run: 1n, skipped: "input view failed", txHash: r1.txHash });
+    expect((await ethers.provider.getTransactionReceipt(r1.txHash))?.status).to.equal(1);
     expect(await m.client.creditOf(m.stranger.address)).to.equal(2n * TIP);
     for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     stop();
@@ -124,5 +126,44 @@ describe("SDK: SubscriptionClient", function () {
       claimant: m.prover.address,
     });
     expect(JSON.parse(plain)).to.deep.equal({ x: ["1", "-2", "3"], salt: "99" });
+  });
+
+  it("a token subscription: tops up in its token (balance and allowance checked first, approved), reclaims an expired run for the owner, withdraws tips in ETH and in the token", async function () {
+    const m = await loadFixture(fixture);
+    const token = await (await ethers.getContractFactory("MockERC20")).deploy("Soak USD", "sUSD");
+    const T = 1_000_000n;
+    await token.mint(await m.consumer.getAddress(), 2n * (T + 1000n));
+    await m.consumer.subscribeWithToken(await token.getAddress(), m.modelId, 1n, 3600, 2, T, 1000n, 60);
+    const [, id] = await m.client.listByOwner(await m.consumer.getAddress());
+    const s = await m.client.get(id);
+    expect([s.feeToken, s.escrow]).to.deep.equal([await token.getAddress(), 2n * (T + 1000n)]);
+    const subsAddress = await m.subs.getAddress();
+    const nonce = await ethers.provider.getTransactionCount(m.stranger.address);
+    expect(await failure(m.client.topUp(id, 1))).to.equal(
+      `feeToken ${await token.getAddress()}: balance of ${m.stranger.address} is 0, below the escrow ${T + 1000n}; fund the account or lower runs`,
+    );
+    await token.mint(m.stranger.address, T + 1000n);
+    expect(await failure(m.client.topUp(id, 1, { approve: false }))).to.equal(
+      `feeToken ${await token.getAddress()}: allowance of subscriptions contract ${subsAddress} is 0, below the escrow ${T + 1000n}; approve the subscriptions contract for the escrow or pass approve: true`,
+    );
+    expect(await ethers.provider.getTransactionCount(m.stranger.address)).to.equal(nonce); // nothing was sent
+    await m.client.topUp(id, 1);
+    expect([(await m.client.get(id)).runs, await token.balanceOf(m.stranger.address)]).to.deep.equal([3n, 0n]);
+
+    // run 0 opened (the tip credited in the token to the opener), never delivered, reclaimed after its deadline
+    const r0 = await m.client.openRun(id);
+    expect(await failure(m.client.reclaimRun(999n))).to.match(/^jobId 999: no awaited run of a subscription has this job/);
+    await time.increase(61);
+    const back = await m.client.reclaimRun(r0.jobId!);
+    expect([back.subscriptionId, back.run]).to.deep.equal([id, 0n]);
+    expect(await m.client.creditOf(await m.consumer.getAddress(), await token.getAddress())).to.equal(T);
+    // the opener's credit is the token tip only (nothing in ETH)
+    expect(await failure(m.client.withdraw())).to.equal(
+      `${m.stranger.address} has nothing to withdraw in ETH from the subscriptions contract`,
+    );
+    const w = await m.client.withdraw(await token.getAddress());
+    expect(w.amount).to.equal(1000n);
+    expect(await token.balanceOf(m.stranger.address)).to.equal(1000n);
+    expect(await m.client.creditOf(m.stranger.address, await token.getAddress())).to.equal(0n);
   });
 });

@@ -2,12 +2,15 @@
  * The prover node's fee policy for ETH and ERC-20 fees (docs/prover.md, "Serving policy"): PROVER_MIN_FEE_WEI and
  * PROVER_MIN_FEE apply to ETH jobs, PROVER_MIN_FEE_TOKENS to token jobs, and a token job in a token without a minimum
  * is skipped unless PROVER_ACCEPT_ANY_TOKEN=1. `feeSkipReason` is what the node's job pipeline calls with the token
- * it read from `feeTokenOf` (scripts/apps/prover/jobs.ts).
+ * it read from `feeTokenOf` (scripts/apps/prover/jobs.ts). A subscription paid in a token is judged the same way
+ * (its feePerRun by its token's minimum) and its tip, in that token, by PROVER_MIN_TIP_TOKENS (docs/prover.md,
+ * "Subscriptions").
  */
 import { expect } from "chai";
 import { ZeroAddress, getAddress } from "ethers";
 import { configFromEnv } from "../../scripts/apps/prover/config";
 import { feeSkipReason } from "../../scripts/apps/prover/bundles";
+import { tipFloor } from "../../scripts/apps/prover/subscriptions";
 
 const USD = getAddress("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
 const OTHER = getAddress("0x" + "11".repeat(20));
@@ -64,5 +67,37 @@ describe("prover node: fee policy for ETH and ERC-20 fees", function () {
     expect(feeSkipReason(job(1n, OTHER), 0n, { ...policy, acceptAnyToken: true })).to.equal(undefined);
     // and a policy built in code without the token fields (open-network tests, the load tool) skips token jobs
     expect(feeSkipReason(job(1n, USD), 0n, { minFeeWei: new Map() })).to.match(/^fee token .* not accepted/);
+  });
+
+  it("a token subscription: its feePerRun by the token's minimum, its tip by PROVER_MIN_TIP_TOKENS (never by wei figures)", function () {
+    const SUBS = { ...ENV, PROVER_SUBSCRIPTIONS_ADDRESS: "0x" + "33".repeat(20) };
+    const cfg = configFromEnv({ ...SUBS, PROVER_MIN_FEE_TOKENS: `${USD}:1000000`, PROVER_MIN_TIP_TOKENS: ` ${USD.toLowerCase()}:5000 ` });
+    expect([...cfg.subscriptions!.minTipTokens!]).to.deep.equal([[USD, 5000n]]);
+    expect(() => configFromEnv({ ...SUBS, PROVER_MIN_TIP_TOKENS: "usdc:5" })).to.throw(
+      /^PROVER_MIN_TIP_TOKENS: "usdc:5" is not token:units \(e\.g\. PROVER_MIN_TIP_TOKENS=0x[0-9a-fA-F]{40}:1000000\)$/,
+    );
+    expect(() => configFromEnv({ ...ENV, PROVER_MIN_TIP_TOKENS: `${USD}:5` })).to.throw(
+      /^PROVER_MIN_TIP_TOKENS is set but PROVER_SUBSCRIPTIONS_ADDRESS is not: export PROVER_SUBSCRIPTIONS_ADDRESS=.* or unset PROVER_MIN_TIP_TOKENS$/,
+    );
+    // the fee of a run: the job policy, named as the subscription's field
+    const sub = (fee: bigint, feeToken: string) => ({ fee: fee.toString(), modelId: "7", feeToken });
+    expect(feeSkipReason(sub(999_999n, USD), 10n ** 18n, cfg.policy, "feePerRun")).to.equal(
+      `feePerRun 999999 below this node's minimum 1000000 for token ${USD}`,
+    );
+    expect(feeSkipReason(sub(1_000_000n, USD), 10n ** 18n, cfg.policy, "feePerRun")).to.equal(undefined);
+    expect(feeSkipReason(sub(99n, ZeroAddress), 100n, cfg.policy, "feePerRun")).to.equal("feePerRun 99 below the minimum 100");
+    // the tip: ETH by the opening's gas cost or PROVER_MIN_TIP_WEI; a token by its own floor, or by PROVER_MIN_TIP_WEI=0 (every run)
+    expect(tipFloor(ZeroAddress, cfg.subscriptions)).to.deep.equal({ kind: "gas" });
+    expect(tipFloor(ZeroAddress, { ...cfg.subscriptions!, minTipWei: 7n })).to.deep.equal({
+      kind: "min",
+      min: 7n,
+      source: "PROVER_MIN_TIP_WEI",
+    });
+    expect(tipFloor(USD.toLowerCase(), cfg.subscriptions)).to.deep.equal({ kind: "min", min: 5000n, source: "PROVER_MIN_TIP_TOKENS" });
+    expect(tipFloor(OTHER, { ...cfg.subscriptions!, minTipWei: 0n })).to.deep.equal({ kind: "min", min: 0n, source: "PROVER_MIN_TIP_WEI" });
+    expect(tipFloor(OTHER, cfg.subscriptions)).to.deep.equal({
+      kind: "none",
+      reason: `tipPerRun is paid in token ${OTHER}, which no gas cost in wei can price: set PROVER_MIN_TIP_TOKENS=${OTHER}:<min units> (or PROVER_MIN_TIP_WEI=0 to open every run served)`,
+    });
   });
 });

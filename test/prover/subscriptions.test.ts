@@ -60,6 +60,8 @@ describe("prover nodes: subscriptions", function () {
     await m?.stop();
   });
 
+  /** Every consumer subscribed so far (a later test cancels the earlier ones that still have runs). */
+  const made: ScheduledForecaster[] = [];
   /** A ScheduledForecaster on `modelId` subscribed now: 3 runs, one an hour, `tip` per opening. */
   async function subscribe(modelId: bigint, tip = TIP): Promise<{ f: ScheduledForecaster; id: bigint }> {
     const scale = 2n ** BigInt(layoutOf(tf.model).outputFrac);
@@ -74,6 +76,7 @@ describe("prover nodes: subscriptions", function () {
     );
     await f.waitForDeployment();
     await (await f.start(INTERVAL, 3, FEE, tip, 2 * INTERVAL, { value: 3n * (FEE + tip) })).wait();
+    made.push(f);
     return { f, id: await f.subscriptionId() };
   }
 
@@ -207,6 +210,78 @@ describe("prover nodes: subscriptions", function () {
     expect(second.metrics.summary()).to.include({ runsOpened: 1, openRacesLost: 1, runsSkipped: 0 });
     expect(second.log.records.filter((r) => r.event === "tx_sent" && String(r.key).startsWith(`openRun:${d.id}:1`))).to.have.length(1);
     await second.stop();
+    node = undefined;
+  });
+
+  it("reorganisations: its own opening dropped (with the blocks it scanned) is sent again, a rival's opening dropped above the confirmation depth is opened by the node; each run opened once on the final chain, nothing claimed above the depth", async function () {
+    const mine = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await m.rpc("evm_mine");
+    };
+    for (const f of made) if (!(await subs.getSubscription(await f.subscriptionId())).cancelled) await (await f.stop()).wait(); // only this test's subscription runs
+    const account = m.wallet(9);
+    await (await m.sys.jobs.connect(account).deposit({ value: (await m.sys.jobs.claimBond()) * 2n })).wait(); // no deposit later
+    const r = await subscribe(tfId); // run 0 due at once; SubscriptionCreated at the head, not yet 2 deep
+    const n = inProcessNode(m, 9, "reorg-keeper", {
+      confirmations: 2,
+      subscriptions: { address: await subs.getAddress() },
+      policy: onlyTf(),
+      pollMs: 100,
+      claimJitterMs: 0,
+    });
+    node = n;
+    await n.start();
+    const runsOf = async (run: number) => subs.queryFilter(subs.filters.RunOpened(r.id, run));
+    const claimsOf = async (jobId: bigint) => m.sys.jobs.queryFilter(m.sys.jobs.filters.JobClaimed(jobId));
+    await new Promise((res) => setTimeout(res, 500)); // five of its polls
+    expect(await runsOf(0), "opened before its SubscriptionCreated was 2 blocks deep").to.have.length(0);
+
+    // 1. the node's opening of run 0 is dropped with the blocks under it that it had scanned
+    const snap = (await m.rpc("evm_snapshot")) as string;
+    await mine(2);
+    await until(async () => (await runsOf(0)).length === 1, 60_000, "the node's opening of run 0");
+    const dropped = (await runsOf(0))[0];
+    expect(await claimsOf(dropped.args.jobId), "claimed before its JobOpened was 2 blocks deep").to.have.length(0);
+    expect(await m.rpc("evm_revert", [snap])).to.equal(true);
+    await until(async () => (await runsOf(0)).length === 1, 60_000, "run 0 opened again on the new chain");
+    const again = (await runsOf(0))[0];
+    expect(again.transactionHash).to.not.equal(dropped.transactionHash);
+    await mine(2);
+    await until(async () => (await acted(r.f)) === 1, 120_000, "run 0 delivered");
+
+    // 2. run 1 is opened by a rival; that opening is dropped before it is 2 blocks deep (the blocks the node scanned stay)
+    await mine(2);
+    await m.rpc("evm_setAutomine", [false]);
+    await m.rpc("evm_increaseTime", [INTERVAL]);
+    const snap1 = (await m.rpc("evm_snapshot")) as string;
+    const rival = m.wallet(10);
+    await subs.connect(rival).openRun(r.id, { gasLimit: 1_000_000 });
+    await m.rpc("evm_mine");
+    await m.rpc("evm_setAutomine", [true]);
+    await until(() => logsOf(n, "run_opened_by_other", r.id).length > 0, 30_000, "the node to see the rival's opening");
+    const rivals = await runsOf(1);
+    expect(rivals.map((e) => e.args.opener)).to.deep.equal([rival.address]);
+    expect(await claimsOf(rivals[0].args.jobId), "claimed above the confirmation depth").to.have.length(0);
+    expect(await m.rpc("evm_revert", [snap1])).to.equal(true);
+    await mine(1); // the interval's first block on the new chain
+    await until(async () => (await runsOf(1)).length === 1, 60_000, "run 1 opened by the node on the new chain");
+    await mine(2);
+    await until(async () => (await acted(r.f)) === 2, 120_000, "run 1 delivered");
+
+    // on the final chain: runs 0 and 1 opened once each, by the node, delivered once each; the node's openings were one
+    // per run per chain (the first of run 0 on the dropped chain, its second attempt on this one)
+    expect((await opened(r.id)).map((e) => [Number(e.args.run), e.args.opener])).to.deep.equal([
+      [0, account.address],
+      [1, account.address],
+    ]);
+    const delivered = await subs.queryFilter(subs.filters.RunDelivered(r.id));
+    expect(delivered.map((e) => Number(e.args.run))).to.deep.equal([0, 1]);
+    const sent = n.log.records.filter((l) => l.event === "tx_sent" && String(l.key).startsWith(`openRun:${r.id}:`)).map((l) => l.key);
+    expect(sent).to.deep.equal([`openRun:${r.id}:0`, `openRun:${r.id}:0#1`, `openRun:${r.id}:1`]);
+    expect(logsOf(n, "run_open_dropped", r.id).map((l) => [l.run, l.opener])).to.deep.equal([
+      [0, account.address],
+      [1, rival.address],
+    ]);
+    await n.stop();
     node = undefined;
   });
 

@@ -4,7 +4,14 @@ import * as path from "path";
 import { expect } from "chai";
 import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
-import { MockRequester__factory } from "../../typechain-types";
+import {
+  MockERC20__factory,
+  MockFeeOnTransferToken__factory,
+  MockObservationOracle__factory,
+  MockRequester__factory,
+  MockSubscriptionConsumer__factory,
+  ScheduledForecaster__factory,
+} from "../../typechain-types";
 import { describeError } from "../../scripts/chain/errors";
 import { contractInterfaces } from "../../scripts/apps/tasks/common";
 import type { DeploymentRecord } from "../../scripts/apps/tasks/records";
@@ -18,6 +25,7 @@ import { errorLines, hardhatCli } from "../helpers/cli";
 
 const MODEL = "iris-mlp";
 const INPUT = "-462,404,-653,-681"; // iris held-out sample 7 (setosa), quantized at 12 bits (models/iris-mlp/quantize.json)
+const TEMPS = "18.3,19.4,15.6,11.1,12.2,16.7,17.8"; // a week of daily highs (degrees C), temp-forecast's raw input
 
 /**
  * Operator tasks in-process (hre.run on the Hardhat network): the error paths and re-runs that need a state the
@@ -406,6 +414,179 @@ describe("operator tasks (issues 6, 14)", function () {
         expect(st.lines.find(([k]) => k === "output")?.[1]).to.match(
           new RegExp(`^(\\S+ )?${Number(values[0]) / 512} \\(${values[0]} / 2\\^9\\)$`),
         );
+      });
+
+      it("job:open --fee-token: the token, balance, allowance and a fee-on-transfer token refused before anything is sent; approved, opened, refunded; market:withdraw --token", async function () {
+        const [deployer, requester] = await hre.ethers.getSigners();
+        const market = rec().contracts.InferenceJobs.address;
+        const usd = await new MockERC20__factory(deployer).deploy("Soak USD", "sUSD");
+        const fot = await new MockFeeOnTransferToken__factory(deployer).deploy(100); // 1% burned on every transfer
+        const [t, f] = [await usd.getAddress(), await fot.getAddress()];
+        await (await usd.mint(requester.address, hre.ethers.parseEther("10"))).wait();
+        await (await fot.mint(requester.address, hre.ethers.parseEther("10"))).wait();
+        // temp-forecast (public inputs, deployed and registered by the test above): openTokenJobWithInputs
+        const open = (o: Record<string, unknown>) => hre.run("job:open", { model: "temp-forecast", input: TEMPS, account: "1", ...o });
+        const units = (v: string) => `${v} sUSD (${hre.ethers.parseEther(v)} units)`;
+        expect(await refused(() => open({ feeToken: "0x12" }))).to.equal(
+          "--fee-token 0x12: not an address; give the ERC-20 token's 0x address",
+        );
+        expect(await refused(() => open({ feeToken: requester.address }))).to.equal(
+          `--fee-token ${requester.address}: no contract at this address on network "hardhat"; give the ERC-20 token's address`,
+        );
+        expect(await refused(() => open({ feeToken: rec().contracts.ModelRegistry.address }))).to.match(
+          /^--fee-token 0x[0-9a-fA-F]{40}: the contract there does not answer balanceOf \(not an ERC-20 token\)/,
+        );
+        expect(await refused(() => open({ feeToken: t, fee: "abc" }))).to.equal(
+          "--fee abc: give an amount of sUSD (at most 18 decimals), e.g. --fee 5",
+        );
+        expect(await refused(() => open({ feeToken: t, fee: "100" }))).to.equal(
+          `--fee-token ${t}: balance of ${requester.address} is ${units("10.0")}, below the fee ${units("100.0")}; fund the account or lower --fee`,
+        );
+        expect(await refused(() => open({ feeToken: t, fee: "2.5", noApprove: true }))).to.equal(
+          `--fee-token ${t}: allowance of market ${market} is ${units("0.0")}, below the fee ${units("2.5")}; approve the market for the fee or drop --no-approve`,
+        );
+        expect(await refused(() => open({ noApprove: true }))).to.equal(
+          "--no-approve is for --fee-token: drop it (an ETH fee needs no approval)",
+        );
+        // the approval and the open simulated together: the market would receive 99% of the fee, and nothing is sent
+        // (this token has no decimals(): --fee is in its smallest units)
+        expect(await refused(() => open({ feeToken: f, fee: "1.5" }))).to.equal(
+          `--fee 1.5: token ${f} has no decimals(), so --fee is in its smallest units: give a whole number`,
+        );
+        expect(await refused(() => open({ feeToken: f, fee: "1000000" }))).to.equal(
+          `--fee-token ${f}: token ${f} delivered 990000 of the 1000000 units pulled: a fee-on-transfer or deflationary token, which the market refuses (docs/market-rules.md, "Payment tokens"); pay in another token or in ETH (drop --fee-token)`,
+        );
+        expect(await fot.allowance(requester.address, market)).to.equal(0n);
+
+        const o = (await open({ feeToken: t, fee: "2.5", deadlineIn: 100 })) as {
+          lines: [string, string][];
+          data: { jobId: bigint; feeToken: string };
+        };
+        const jobs = await hre.ethers.getContractAt("InferenceJobs", market);
+        expect(await jobs.feeTokenOf(o.data.jobId)).to.equal(t);
+        expect((await jobs.getJob(o.data.jobId)).escrow).to.equal(hre.ethers.parseEther("2.5"));
+        expect(o.lines.find(([k]) => k === "fee")?.[1]).to.equal(`${units("2.5")} of token ${t}`);
+        expect(o.lines.find(([k]) => k === "approval")?.[1]).to.match(/^the market approved for the fee \(0x[0-9a-f]{64}\)$/);
+        // unserved past its deadline: reclaimed, the fee back in the requester's token balance (a prover's fee lands the same way)
+        await time.increase(200);
+        await hre.run("job:reclaim", { job: o.data.jobId.toString(), account: "1" });
+        expect(await refused(() => hre.run("market:withdraw", { account: "1", token: "0x12" }))).to.match(/^--token 0x12: not an address/);
+        const w = (await hre.run("market:withdraw", { account: "1", token: t })) as { lines: [string, string][]; data: { amount: bigint } };
+        expect(w.data.amount).to.equal(hre.ethers.parseEther("2.5"));
+        expect(w.lines.find(([k]) => k === "withdrawn")?.[1]).to.equal(`${units("2.5")} of token ${t}`);
+        expect(await usd.balanceOf(requester.address)).to.equal(hre.ethers.parseEther("10"));
+        const before = await block();
+        expect(((await hre.run("market:withdraw", { account: "1", token: t })) as { data: { amount: bigint } }).data.amount).to.equal(0n);
+        expect(await block()).to.equal(before);
+      });
+
+      it("subscription tasks: create through the consumer (never from an account), status, open a run, withdraw the tip, top up in ETH and in a token, cancel through the consumer's owner, reclaim an expired run; refusals before anything is sent", async function () {
+        const signers = await hre.ethers.getSigners();
+        const [owner, , , opener, funder] = signers;
+        const r = rec();
+        const subsAddress = r.contracts.InferenceSubscriptions!.address;
+        const tf = BigInt(r.models["temp-forecast"].modelId!);
+        const registry = await hre.ethers.getContractAt("ModelRegistry", r.contracts.ModelRegistry.address);
+        const [version] = await registry.currentVersion(tf);
+        const oracle = await new MockObservationOracle__factory(owner).deploy();
+        await (await oracle.record([586n, 621n, 499n, 355n, 390n, 534n, 570n])).wait();
+        const f = await new ScheduledForecaster__factory(owner).deploy(
+          subsAddress,
+          await oracle.getAddress(),
+          tf,
+          version,
+          0n,
+          1n << 20n,
+          0n,
+        );
+        const consumer = await f.getAddress();
+        const create = (o: Record<string, unknown>) =>
+          hre.run("subscription:create", { consumer, interval: "3600", runs: "2", fee: "0.01", tip: "0.001", ...o });
+        expect(await refused(() => create({ consumer: undefined }))).to.match(
+          /^--consumer is required: a subscription belongs to the contract whose subscriptionInputs view gives each run's inputs/,
+        );
+        expect(await refused(() => create({ consumer: opener.address }))).to.match(
+          new RegExp(`^--consumer ${opener.address}: no contract there, and a subscription's owner must be the contract`),
+        );
+        expect(await refused(() => create({ consumer: r.contracts.InferenceJobs.address }))).to.match(
+          /: the contract there is not a SubscriptionConsumer \(no subscriptions\(\)\)/,
+        );
+        expect(await refused(() => create({ interval: "30" }))).to.equal(
+          "--interval 30: the subscriptions contract takes intervals of at least 60 s",
+        );
+        expect(await refused(() => create({ runs: "0" }))).to.equal("--runs 0: give a positive whole number, e.g. --runs 3");
+        expect(await refused(() => create({ account: "3" }))).to.equal(
+          `--consumer ${consumer}: only its owner ${owner.address} may call its start, not ${opener.address}: pass --account ${owner.address}`,
+        );
+        const c = (await create({})) as { data: { subscriptionId: bigint } };
+        const id = c.data.subscriptionId.toString();
+        expect(await refused(() => create({}))).to.match(
+          new RegExp(`^--consumer ${consumer} runs subscription ${id} already \\(2 runs left\\)`),
+        );
+
+        const st = (await hre.run("subscription:status", { subscription: id })) as { lines: [string, string][] };
+        const line = (res: { lines: [string, string][] }, k: string) => res.lines.find(([key]) => key === k)?.[1];
+        expect(line(st, "state")).to.match(/^run 0 due now/);
+        expect(line(st, "owner")).to.equal(`${consumer} (consumer contract)`);
+        expect(line(st, "escrow left")).to.equal("0.022 ETH");
+        const list = (await hre.run("subscription:status", { owner: consumer })) as { data: { ids: bigint[] } };
+        expect(list.data.ids).to.deep.equal([BigInt(id)]);
+        expect(await refused(() => hre.run("subscription:status", { subscription: "999" }))).to.match(
+          /^subscriptionId 999: no such subscription/,
+        );
+
+        const o = (await hre.run("subscription:open-run", { subscription: id, account: "3" })) as { data: { jobId: bigint } };
+        expect(await refused(() => hre.run("subscription:open-run", { subscription: id, account: "3" }))).to.match(
+          new RegExp(`^subscriptionId ${id}: run 0 is not due; the next run opens at \\d+`),
+        );
+        const tip = (await hre.run("subscription:withdraw", { account: "3" })) as { data: { amount: bigint } };
+        expect(tip.data.amount).to.equal(hre.ethers.parseEther("0.001"));
+        const before = await block();
+        expect(((await hre.run("subscription:withdraw", { account: "3" })) as { data: { amount: bigint } }).data.amount).to.equal(0n);
+        expect(await block()).to.equal(before);
+        expect(
+          ((await hre.run("subscription:top-up", { subscription: id, runs: "1", account: "4" })) as { data: { runs: bigint } }).data.runs,
+        ).to.equal(3n);
+
+        // cancel: only through the consumer's owner; two runs not opened refunded (stop() sends them on to the owner)
+        expect(await refused(() => hre.run("subscription:cancel", { subscription: id, account: "3" }))).to.equal(
+          `subscription ${id}'s consumer ${consumer}: only its owner ${owner.address} may call its stop, not ${opener.address}: pass --account ${owner.address}`,
+        );
+        const x = (await hre.run("subscription:cancel", { subscription: id })) as { data: { refunded: bigint } };
+        expect(x.data.refunded).to.equal(2n * hre.ethers.parseEther("0.011"));
+        expect(line((await hre.run("subscription:status", { subscription: id })) as { lines: [string, string][] }, "state")).to.equal(
+          "cancelled",
+        );
+        // the opened run's job expires unserved: anyone reclaims it, through the subscriptions contract, for the owner
+        const subs = await hre.ethers.getContractAt("InferenceSubscriptions", subsAddress);
+        expect(await refused(() => hre.run("job:reclaim", { job: o.data.jobId.toString(), account: "4" }))).to.match(
+          new RegExp(`^job ${o.data.jobId} is still open until .*: reclaim only after its deadline`),
+        );
+        await time.increase(3601);
+        const rc = (await hre.run("job:reclaim", { job: o.data.jobId.toString(), account: "4" })) as { lines: [string, string][] };
+        expect(line(rc, "run")).to.equal(`run 0 of subscription ${id}`);
+        expect(await subs.creditOf(consumer)).to.equal(hre.ethers.parseEther("0.01"));
+
+        // a token subscription (created by a consumer's own function): topped up, its run opened, the tip withdrawn in the token
+        const usd = await new MockERC20__factory(owner).deploy("Soak USD", "sUSD");
+        const t = await usd.getAddress();
+        const mock = await new MockSubscriptionConsumer__factory(owner).deploy(subsAddress);
+        await (await mock.setInputs([586n, 621n, 499n, 355n, 390n, 534n, 570n])).wait();
+        await (await usd.mint(await mock.getAddress(), 2n * 11n * 10n ** 17n)).wait();
+        await (await mock.subscribeWithToken(t, tf, version, 3600, 2, 10n ** 18n, 10n ** 17n, 3600)).wait();
+        const tid = (await subs.queryFilter(subs.filters.SubscriptionFeeToken(undefined, t)))[0].args.subscriptionId.toString();
+        expect(await refused(() => hre.run("subscription:top-up", { subscription: tid, runs: "1", account: "4" }))).to.match(
+          new RegExp(
+            `^token ${t}: balance of ${funder.address} is 0\\.0 sUSD \\(0 units\\), below the escrow 1\\.1 sUSD .*; fund the account or lower --runs$`,
+          ),
+        );
+        await (await usd.mint(funder.address, 11n * 10n ** 17n)).wait();
+        const up = (await hre.run("subscription:top-up", { subscription: tid, runs: "1", account: "4" })) as { lines: [string, string][] };
+        expect(line(up, "paid")).to.equal("1.1 sUSD (1100000000000000000 units)");
+        await hre.run("subscription:open-run", { subscription: tid, account: "3" });
+        const tw = (await hre.run("subscription:withdraw", { account: "3", token: t })) as { data: { amount: bigint } };
+        expect(tw.data.amount).to.equal(10n ** 17n);
+        expect(await usd.balanceOf(opener.address)).to.equal(10n ** 17n);
       });
 
       it("model:publish: bundle on the local IPFS node, registered as a new version with uri ipfs://<cid> that verifies against the chain; again: nothing sent", async function () {

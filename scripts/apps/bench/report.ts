@@ -105,6 +105,87 @@ export interface BenchResults {
   /** `npm run bench:prover` (scripts/apps/bench/prover.ts): the native prover against snarkjs, kept across runs. */
   prover?: ProverComparison;
   subscription?: SubscriptionGas;
+  /** `npm run soak` (scripts/apps/load/soak.ts): the subscriptions the prover nodes served in the soak, kept across runs. */
+  soak?: SoakReport;
+}
+
+/** What the soak reports about its subscriptions (bench/soak.json, bench/SOAK.md, bench/REPORT.md). */
+export interface SubscriptionFigures {
+  subscriptions: { eth: number; token: number };
+  intervalS: number;
+  runsScheduled: number;
+  opened: number;
+  delivered: number;
+  reclaimed: number;
+  skipped: number;
+  missed: number;
+  notReached: number;
+  outputsWrong: number;
+  /** Seconds from the interval's start to the run's opening (chain time). */
+  openDelaySeconds: { p50: number; p95: number; max: number };
+  /** Seconds from the opening to the delivery to the consumer (chain time). */
+  latencySeconds: { p50: number; p95: number; max: number };
+  gas: { openFirst: number; openLater: number; deliverMean: number; lostOpenings: number; lostOpeningsGas: number };
+  perNode: { name: string; opened: number; racesLost: number }[];
+  books: { contract: string; money: string; balance: string; owed: string; balanced: boolean }[];
+  noDoubleOpening: boolean;
+  noDoubleSubmission: boolean;
+}
+
+/** The subscriptions part of bench/SOAK.md and of the soak's section here. */
+export function subscriptionsMarkdown(f: SubscriptionFigures): string[] {
+  const g = (v: number) => v.toLocaleString("en-US");
+  return [
+    `Subscriptions (issue 33): ${f.subscriptions.eth} paid in ETH (\`ScheduledForecaster\` reading a \`MockObservationOracle\`) and ` +
+      `${f.subscriptions.token} in an ERC-20 token (\`MockSubscriptionConsumer\`), one run every ${f.intervalS} s on \`temp-forecast\`, ` +
+      "created one after the other within the first interval and running to the end of the opening; every node has " +
+      "PROVER_SUBSCRIPTIONS_ADDRESS and the token's minimum fee and tip, and opens the due runs (racing the others for the tip).",
+    "",
+    "| subscriptions | value |",
+    "|---|---|",
+    `| runs scheduled | ${f.runsScheduled} |`,
+    `| opened / delivered to the consumer / reclaimed | ${f.opened} / ${f.delivered} / ${f.reclaimed} |`,
+    `| skipped / missed / not reached | ${f.skipped} / ${f.missed} / ${f.notReached} |`,
+    `| delivered value = the model's on the run's inputs | ${f.delivered - f.outputsWrong} of ${f.delivered} |`,
+    `| opening after the interval's start (chain time) | p50 ${f.openDelaySeconds.p50} s, p95 ${f.openDelaySeconds.p95} s, max ${f.openDelaySeconds.max} s |`,
+    `| latency opening -> delivered (chain time) | p50 ${f.latencySeconds.p50} s, p95 ${f.latencySeconds.p95} s, max ${f.latencySeconds.max} s |`,
+    `| gas: opening (first run of a subscription / later) | ${g(f.gas.openFirst)} / ${g(f.gas.openLater)} |`,
+    `| gas: delivery (the prover's submission, both callbacks) | ${g(f.gas.deliverMean)} |`,
+    `| openings that lost the race after being mined (gas) | ${f.gas.lostOpenings} (${g(f.gas.lostOpeningsGas)}) |`,
+    `| runs opened per node (races lost) | ${f.perNode.map((n) => `${n.name} ${n.opened} (${n.racesLost})`).join(", ")} |`,
+    `| books balanced (market, subscriptions; ETH, token) | ${f.books.map((b) => `${b.contract} ${b.money} ${b.balanced ? "yes" : "NO"}`).join(", ")} |`,
+    `| a node opening a run twice / submitting a job twice | ${f.noDoubleOpening ? "never" : "YES"} / ${f.noDoubleSubmission ? "never" : "YES"} |`,
+    "",
+  ];
+}
+
+/** The soak's subscription figures (bench/SOAK.md has the whole soak). */
+export interface SoakReport {
+  measuredAt: string;
+  command: string;
+  minutes: number;
+  nodes: number;
+  /** The ordinary jobs beside the runs: fulfilled of opened, and how many paid in the token. */
+  jobs: { opened: number; fulfilled: number; inToken: number };
+  faults: string;
+  subscriptions: SubscriptionFigures;
+  failures: string[];
+}
+
+/** The soak's section: its subscriptions, each figure measured through the soak's faults and node kills. */
+function renderSoak(k: SoakReport): string[] {
+  return [
+    "## Soak: subscriptions served by the prover nodes",
+    "",
+    `Measured ${k.measuredAt.slice(0, 10)} by \`${k.command}\` (the whole soak: bench/SOAK.md): a local \`hardhat node\`, ${k.nodes} prover ` +
+      `nodes (each its own process) behind a fault-injecting RPC proxy, a node SIGKILLed and restarted every few minutes, ` +
+      `faults injected (${k.faults}), ${k.jobs.opened} ordinary jobs opened over ${k.minutes} min (${k.jobs.fulfilled} fulfilled, ` +
+      `${k.jobs.inToken} of them paid in the token) and, beside them:`,
+    "",
+    ...subscriptionsMarkdown(k.subscriptions),
+    k.failures.length ? `**Failed:** ${k.failures.join("; ")}.` : "Every check of the soak passed.",
+    "",
+  ];
 }
 
 /** Gas of subscriptions (issue 33), measured by scripts/apps/bench/subscription-gas.ts. */
@@ -476,6 +557,7 @@ export function renderReport(r: BenchResults): string {
   L.push(...renderPhases(r));
   if (r.prover) L.push(...renderProver(r.prover));
   if (r.subscription) L.push(...renderSubscription(r.subscription));
+  if (r.soak) L.push(...renderSoak(r.soak));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
 }

@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import hre from "hardhat";
-import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, ZeroAddress, getAddress } from "ethers";
+import { IERC20__factory, type InferenceSubscriptions } from "../../../typechain-types";
 import { SNARK_FIELD } from "../../util/field";
 import {
   type MarketConfig,
@@ -12,6 +13,7 @@ import {
   deploySystem,
   openJob,
   openJobWithInputs,
+  openTokenJob,
   registerModel,
   type System,
 } from "../../chain/system";
@@ -47,7 +49,9 @@ export interface Market {
    * reference output.
    */
   open(opts?: {
+    /** Wei, or with `feeToken` the token's units (the requester must have approved the market). */
     fee?: bigint;
+    feeToken?: string;
     model?: BuiltModel;
     modelId?: bigint;
     uri?: string;
@@ -113,14 +117,18 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
         deadline: BigInt(now + (opts.deadlineIn ?? 3600)),
       };
       // a public-input model takes its values in the open; any other, a commitment and where to read its opening
-      const { jobId } =
-        inputModeOf(b.model) === "public"
+      const isPublic = inputModeOf(b.model) === "public";
+      const committed = async () => ({
+        inputCommitment: opts.commitment ?? (await inputCommitment(b.model, x, salt)),
+        inputURI: opts.uri ?? dataUri({ x, salt }),
+      });
+      const { jobId } = opts.feeToken
+        ? isPublic
+          ? await openTokenJob(sys.jobs, requester, { ...common, token: opts.feeToken, inputs: x })
+          : await openTokenJob(sys.jobs, requester, { ...common, token: opts.feeToken, ...(await committed()) })
+        : isPublic
           ? await openJobWithInputs(sys.jobs, requester, { ...common, inputs: x })
-          : await openJob(sys.jobs, requester, {
-              ...common,
-              inputCommitment: opts.commitment ?? (await inputCommitment(b.model, x, salt)),
-              inputURI: opts.uri ?? dataUri({ x, salt }),
-            });
+          : await openJob(sys.jobs, requester, { ...common, ...(await committed()) });
       return { jobId, expected: inferQuantized(b.model, x).output };
     },
     stateDir: (name) => path.join(tmp, name),
@@ -155,19 +163,87 @@ export function inProcessNode(m: Market, i: number, name: string, over: Partial<
 
 export { until } from "../../util/wait";
 
-/** Contract balance and the sum it must equal: open escrows and bounties + every account's available + locked + burned. */
+/** The market's ETH balance and the sum it must equal (the ETH row of {@link moneyBooks}). */
 export async function escrowBooks(m: Market, accounts: string[]): Promise<{ balance: bigint; owed: bigint }> {
-  const balance = await m.provider.getBalance(m.jobsAddress);
-  let owed = 0n;
-  const next = await m.sys.jobs.nextJobId();
+  const [eth] = await moneyBooks(m, { accounts });
+  return eth;
+}
+
+/** One contract's books in one money: its balance and what it owes, which must be equal. */
+export interface Books {
+  contract: "market" | "subscriptions";
+  /** "ETH", or the token's address. */
+  money: string;
+  balance: bigint;
+  owed: bigint;
+}
+
+/**
+ * The books of the market and (with `subs`) the subscriptions contract, in ETH and in each of `tokens` (market rules,
+ * "Parties and money", "Payment tokens" and "Subscriptions", rule 7):
+ *   market, ETH:    balance = escrows of open ETH jobs + every bounty + burned + every account's available + locked
+ *   market, token:  balance = escrows of open jobs in the token + every account's balance in it
+ *   subscriptions:  balance = escrowOf every subscription in that money + every account's credit in it
+ * The accounts: `accounts`, every job's requester (the subscriptions contract among them), every subscription's owner
+ * and every run's opener.
+ */
+export async function moneyBooks(
+  m: Market,
+  opts: { accounts: string[]; tokens?: string[]; subs?: InferenceSubscriptions },
+): Promise<Books[]> {
+  const jobs = m.sys.jobs;
+  const tokens = (opts.tokens ?? []).map((t) => getAddress(t));
+  const market = { eth: 0n, tok: new Map<string, bigint>(tokens.map((t) => [t, 0n])) };
+  const accounts = new Set(opts.accounts.map((a) => getAddress(a)));
+  const next = await jobs.nextJobId();
   for (let id = 1n; id < next; id++) {
-    const j = await m.sys.jobs.getJob(id);
-    owed += j.escrow + j.bounty;
+    const j = await jobs.getJob(id);
+    accounts.add(getAddress(j.requester));
+    market.eth += j.bounty; // bounties (slashed bonds) are ETH for every job
+    if (Number(j.status) !== 1 && Number(j.status) !== 2) continue; // a settled job's escrow slot is 0 (or its output)
+    const token = getAddress(await jobs.feeTokenOf(id));
+    if (token === ZeroAddress) market.eth += j.escrow;
+    else market.tok.set(token, (market.tok.get(token) ?? 0n) + j.escrow);
   }
-  owed += await m.sys.jobs.burned();
+  market.eth += await jobs.burned();
+  const subsAccounts = new Set(accounts);
+  const subsOwed = { eth: 0n, tok: new Map<string, bigint>(tokens.map((t) => [t, 0n])) };
+  if (opts.subs) {
+    for (const e of await opts.subs.queryFilter(opts.subs.filters.SubscriptionCreated())) {
+      subsAccounts.add(getAddress(e.args.owner));
+      const token = getAddress((await opts.subs.getSubscription(e.args.subscriptionId)).feeToken);
+      const escrow = await opts.subs.escrowOf(e.args.subscriptionId);
+      if (token === ZeroAddress) subsOwed.eth += escrow;
+      else subsOwed.tok.set(token, (subsOwed.tok.get(token) ?? 0n) + escrow);
+    }
+    for (const e of await opts.subs.queryFilter(opts.subs.filters.RunOpened())) subsAccounts.add(getAddress(e.args.opener));
+  }
   for (const a of accounts) {
-    const acct = await m.sys.jobs.accountOf(a);
-    owed += acct.available + acct.locked;
+    const acct = await jobs.accountOf(a);
+    market.eth += acct.available + acct.locked;
+    for (const t of tokens) market.tok.set(t, market.tok.get(t)! + (await jobs.tokenBalanceOf(a, t)));
   }
-  return { balance, owed };
+  const rows: Books[] = [{ contract: "market", money: "ETH", balance: await m.provider.getBalance(m.jobsAddress), owed: market.eth }];
+  for (const t of tokens)
+    rows.push({
+      contract: "market",
+      money: t,
+      balance: await IERC20__factory.connect(t, m.provider).balanceOf(m.jobsAddress),
+      owed: market.tok.get(t)!,
+    });
+  if (!opts.subs) return rows;
+  const subsAddress = await opts.subs.getAddress();
+  for (const a of subsAccounts) {
+    subsOwed.eth += await opts.subs.creditOf(a);
+    for (const t of tokens) subsOwed.tok.set(t, subsOwed.tok.get(t)! + (await opts.subs.tokenCreditOf(a, t)));
+  }
+  rows.push({ contract: "subscriptions", money: "ETH", balance: await m.provider.getBalance(subsAddress), owed: subsOwed.eth });
+  for (const t of tokens)
+    rows.push({
+      contract: "subscriptions",
+      money: t,
+      balance: await IERC20__factory.connect(t, m.provider).balanceOf(subsAddress),
+      owed: subsOwed.tok.get(t)!,
+    });
+  return rows;
 }

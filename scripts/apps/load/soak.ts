@@ -6,7 +6,8 @@
  * burst every 30 s (429s, resets, timeouts, 500s, lost broadcast answers). When the opening ends it waits for the
  * jobs to settle; a job not fulfilled by its deadline is reclaimed by its requester. Checks: every job fulfilled
  * exactly once or reclaimed after its deadline; the contract's balance equals what it owes (escrow conserved); no
- * node's memory grows beyond SOAK_MAX_GROWTH_MIB (256) between its first and last 3 minutes of samples. Writes
+ * node's memory grows beyond SOAK_MAX_GROWTH_MIB (256) between the first and last 3 minutes of samples of one process
+ * (its longest-lived start: a restart resets the memory). Writes
  * bench/SOAK.md and bench/soak.json: throughput, latency p50/p95 (JobOpened to JobFulfilled, chain time), peak memory
  * (RSS) per node, kills, faults, retries.
  *
@@ -18,9 +19,20 @@
  * (the field failure of issue 28: a model published after the peer was lost was never fetched); SOAK_LARGE_JOBS (20)
  * and SOAK_SMALL_JOBS (30) jobs are opened on them, spread over the rest of the opening. Checks also: every job on
  * them fulfilled once with the reference output, or reclaimed; no process restarted except by the harness.
+ *
+ * Subscriptions (issue 33; ./soak-subscriptions.ts): an InferenceSubscriptions beside the market and
+ * SOAK_SUBSCRIPTIONS (4) consumers on temp-forecast, half paid in ETH, half in an ERC-20 token, one run every
+ * SOAK_SUB_INTERVAL_S (60) seconds to the end of the opening; the nodes open the due runs and serve them through the
+ * same faults, and every SOAK_TOKEN_JOB_EVERY-th (4th) iris job pays its fee in the token. Checks also every run
+ * opened exactly once (at most SOAK_MAX_UNOPENED_RUNS, 0, skipped or missed, their refunds accounted), fulfilled and
+ * delivered to its consumer once with its run index and the reference value, the books of the market and the
+ * subscriptions contract in ETH and in the token, and no node sending two openings of a run or two submissions of
+ * a job. SOAK_SUBSCRIPTIONS=0 leaves them out. SOAK_LOG_DIR: every node's log lines also go to <dir>/<node>.log. The figures go to bench/SOAK.md and to bench/REPORT.md's section
+ * "Soak: subscriptions served by the prover nodes" (through bench/results.json).
  *   npm run soak            (SOAK_MINUTES=2 SOAK_JOBS=60 SOAK_KILL_EVERY_S=40 SOAK_LARGE_MODEL=none: a short run)
- * Size (about 560 lines), kept in one file: one scenario whose setup, load, faults, checks and report share the
- * run's state and read in the order the run goes.
+ * Size (about 650 lines), kept in one file: one scenario whose setup, load, faults, checks and report share the
+ * run's state and read in the order the run goes (the subscriptions' own setup and checks are in
+ * ./soak-subscriptions.ts).
  */
 import { type ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
@@ -38,12 +50,15 @@ import { layoutOf } from "../../formats/model-layout";
 import { quantile } from "../prover/metrics";
 import { bundleSources, modelCard } from "../../pipelines/bundle-sources";
 import { type Market, devKey, escrowBooks, startMarket } from "./market";
+import { SoakSubscriptions } from "./soak-subscriptions";
+import { type BenchResults, renderReport, subscriptionsMarkdown } from "../bench/report";
 
-const env = (k: string, d: number): number => {
+const env = (k: string, d: number, zero = false): number => {
   const v = process.env[k];
   if (v === undefined || v === "") return d;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${k} must be a positive number, got "${v}"`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero))
+    throw new Error(`${k} must be a ${zero ? "non-negative" : "positive"} number, got "${v}"`);
   return n;
 };
 
@@ -61,7 +76,15 @@ interface OpenModel {
 }
 
 /** Event names counted in the nodes' JSON logs. */
-const COUNTED = ["bundle_unavailable", "job_retry", "bundle_refused", "bundle_check", "bundle_fetch_progress"] as const;
+const COUNTED = [
+  "bundle_unavailable",
+  "job_retry",
+  "bundle_refused",
+  "bundle_check",
+  "bundle_fetch_progress",
+  "run_opened",
+  "run_open_lost",
+] as const;
 
 interface NodeProc {
   name: string;
@@ -69,7 +92,8 @@ interface NodeProc {
   proc?: ChildProcess;
   starts: number;
   kills: number;
-  rss: { t: number; mib: number }[];
+  /** RSS samples, each with the process start it belongs to (`starts` when it was taken). */
+  rss: { t: number; mib: number; start: number }[];
   exitCodes: (number | null)[];
   lastLines: string[];
   events: Record<string, number>;
@@ -100,6 +124,12 @@ async function main(): Promise<void> {
   const largeJobs = Math.round(env("SOAK_LARGE_JOBS", 20));
   const smallJobs = Math.round(env("SOAK_SMALL_JOBS", 30));
   const publisherRestartS = env("SOAK_PUBLISHER_RESTART_S", 240);
+  const subscriptionsN = Math.round(env("SOAK_SUBSCRIPTIONS", 4, true));
+  const subIntervalS = env("SOAK_SUB_INTERVAL_S", 60);
+  const tokenJobEvery = Math.round(env("SOAK_TOKEN_JOB_EVERY", 4, true));
+  const maxUnopened = Math.round(env("SOAK_MAX_UNOPENED_RUNS", 0, true));
+  const openingMs = minutes * 60_000;
+  const logDir = process.env.SOAK_LOG_DIR ? ensureDir(path.resolve(process.env.SOAK_LOG_DIR)) : undefined;
   const t0 = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-soak-"));
 
@@ -109,22 +139,33 @@ async function main(): Promise<void> {
   const openModels: OpenModel[] = [];
   if (openNetwork) {
     const seed = await startIpfsNode({ dir: pubDir, listen: [] });
-    for (const [name, jobs, at] of [
-      [largeName, largeJobs, 0.25],
-      ["temp-forecast", smallJobs, 0.6],
-    ] as const) {
-      const built = await buildModel(name, { quantize: false });
-      const { files } = writeBundle(bundleSources(built, await modelCard(name, "MIT")), path.join(tmp, `${name}-bundle`));
-      const cid = await seed.addDirectory(files);
-      const bytes = [...files.values()].reduce((a, f) => a + f.length, 0);
-      openModels.push({ built, cid, bytes, jobs, at, opened: [] });
-      console.log(`soak: ${name} bundle ${(bytes / 2 ** 20).toFixed(0)} MiB added as ipfs://${cid}`);
+    try {
+      for (const [name, jobs, at] of [
+        [largeName, largeJobs, 0.25],
+        ["temp-forecast", smallJobs, 0.6],
+      ] as const) {
+        const built = await buildModel(name, { quantize: false });
+        const { files } = writeBundle(bundleSources(built, await modelCard(name, "MIT")), path.join(tmp, `${name}-bundle`));
+        const cid = await seed.addDirectory(files);
+        const bytes = [...files.values()].reduce((a, f) => a + f.length, 0);
+        openModels.push({ built, cid, bytes, jobs, at, opened: [] });
+        console.log(`soak: ${name} bundle ${(bytes / 2 ** 20).toFixed(0)} MiB added as ipfs://${cid}`);
+      }
+    } finally {
+      await seed.stop(); // a model that fails to build must not leave the IPFS node holding the process open
     }
-    await seed.stop();
     await hre.run("compile", { quiet: true });
   }
   const m: Market = await startMarket({ leaseDuration: 120 });
   const proxy = await startRpcProxy(m.chain.url);
+  // the subscriptions, their consumers' owner an account of its own (19: never a node's, never the requester)
+  const subscriptions = subscriptionsN
+    ? await SoakSubscriptions.setup(
+        m,
+        { count: subscriptionsN, intervalS: subIntervalS, openingMs, runDeadlineS: deadlineS, maxUnopened },
+        m.wallet(19),
+      )
+    : undefined;
 
   // the publisher: `npm run ipfs:serve` as its own process, restarted on the same address
   const publisherKillTimes: number[] = [];
@@ -193,6 +234,7 @@ async function main(): Promise<void> {
             PROVER_POLL_MS: "300",
             PROVER_METRICS_MS: "60000",
             PROVER_RPC_TIMEOUT_MS: "3000",
+            ...(subscriptions?.nodeEnv() ?? {}),
             ...(openNetwork
               ? { PROVER_IPFS_PEERS: publisher.addr, PROVER_BUNDLE_RETRY_MS: "15000", PROVER_BUNDLE_TIMEOUT_MS: "30000" }
               : {}),
@@ -202,17 +244,24 @@ async function main(): Promise<void> {
       );
       n.proc = proc;
       children.add(proc);
-      const keep = (d: Buffer): void => {
-        const lines = d.toString().split("\n").filter(Boolean);
-        for (const l of lines) {
-          const e = /"event":"(\w+)"/.exec(l)?.[1];
-          if (e && (COUNTED as readonly string[]).includes(e)) n.events[e] = (n.events[e] ?? 0) + 1;
-        }
-        n.lastLines.push(...lines);
-        if (n.lastLines.length > 50) n.lastLines.splice(0, n.lastLines.length - 50);
+      // whole lines only (a chunk may end inside one); with SOAK_LOG_DIR, every line also goes to <dir>/<node>.log
+      const keeper = (): ((d: Buffer) => void) => {
+        let partial = "";
+        return (d) => {
+          const parts = (partial + d.toString()).split("\n");
+          partial = parts.pop() ?? "";
+          const lines = parts.filter(Boolean);
+          if (logDir && lines.length) fs.appendFileSync(path.join(logDir, `${n.name}.log`), lines.join("\n") + "\n");
+          for (const l of lines) {
+            const e = /"event":"(\w+)"/.exec(l)?.[1];
+            if (e && (COUNTED as readonly string[]).includes(e)) n.events[e] = (n.events[e] ?? 0) + 1;
+          }
+          n.lastLines.push(...lines);
+          if (n.lastLines.length > 50) n.lastLines.splice(0, n.lastLines.length - 50);
+        };
       };
-      proc.stdout?.on("data", keep);
-      proc.stderr?.on("data", keep);
+      proc.stdout?.on("data", keeper());
+      proc.stderr?.on("data", keeper());
       // an exit that is neither the harness's SIGKILL nor the final SIGTERM: the node stopped by itself
       proc.once("exit", (code, signal) => {
         if (!stopping && signal !== "SIGKILL") n.exitCodes.push(code);
@@ -227,7 +276,7 @@ async function main(): Promise<void> {
           const mib = rssMiB(n.proc?.pid);
           // a process in its first 30 s is still loading (its RSS says nothing of a leak); none is sampled once stopping
           if (mib !== undefined && n.proc?.exitCode === null && !stopping && Date.now() - n.startedAt >= 30_000)
-            n.rss.push({ t: Date.now(), mib });
+            n.rss.push({ t: Date.now(), mib, start: n.starts });
         }
         await sleep(5_000);
       }
@@ -289,16 +338,22 @@ async function main(): Promise<void> {
 
     // the jobs, at a steady rate; the open network's models registered on their schedule, their jobs spread after it
     const ids: bigint[] = [];
-    const openingMs = minutes * 60_000;
     const openStart = Date.now();
     type Step = { due: number; run: () => Promise<void> };
     const steps: Step[] = [];
     let irisOpened = 0;
+    let tokenJobs = 0;
     for (let i = 0; i < jobsN; i++)
       steps.push({
         due: (i * openingMs) / jobsN,
         run: async () => {
-          ids.push((await m.open({ deadlineIn: deadlineS })).jobId);
+          // every tokenJobEvery-th job pays its fee in the subscriptions' token (2 tokens)
+          const inToken = subscriptions && tokenJobEvery > 0 && i % tokenJobEvery === tokenJobEvery - 1;
+          ids.push(
+            (await m.open({ deadlineIn: deadlineS, ...(inToken ? { feeToken: subscriptions.tokenAddress, fee: 2n * 10n ** 18n } : {}) }))
+              .jobId,
+          );
+          if (inToken) tokenJobs++;
           if (++irisOpened % 100 === 0) console.log(`soak: ${irisOpened} iris jobs opened at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         },
       });
@@ -332,6 +387,12 @@ async function main(): Promise<void> {
           },
         });
     }
+    // the subscriptions: created one after the other within the first interval; a new reading every half interval
+    if (subscriptions) {
+      steps.push(...subscriptions.creations());
+      for (let at = (subIntervalS * 1000) / 2; at < openingMs; at += (subIntervalS * 1000) / 2)
+        steps.push({ due: at, run: () => subscriptions.feed() });
+    }
     steps.sort((a, b) => a.due - b.due);
     for (const st of steps) {
       const due = openStart + st.due;
@@ -349,6 +410,7 @@ async function main(): Promise<void> {
         if (!(await m.sys.jobs.resultOf(id))[0]) open++;
         else fulfilledAtWall.set(id.toString(), Date.now());
       }
+      open += (await subscriptions?.openRunJobs())?.length ?? 0;
       if (open === 0 || Date.now() > settleBy) break;
       await sleep(5_000);
     }
@@ -364,6 +426,7 @@ async function main(): Promise<void> {
         reclaimed++;
       }
     }
+    const runsReclaimed = (await subscriptions?.reclaimExpired()) ?? 0;
     stopping = true;
     for (const n of nodes) {
       n.proc?.kill("SIGTERM");
@@ -376,6 +439,9 @@ async function main(): Promise<void> {
     const byJob = new Map<string, number>();
     for (const e of fulfilled) byJob.set(e.args.jobId.toString(), (byJob.get(e.args.jobId.toString()) ?? 0) + 1);
     const twice = [...byJob].filter(([, c]) => c > 1).map(([id]) => id);
+    // the ordinary jobs (the subscriptions' runs are jobs too: they have figures of their own below)
+    const ordinary = new Set(ids.map(String));
+    const fulfilledOrdinary = ids.filter((id) => byJob.has(id.toString())).length;
     const opened = await m.sys.jobs.queryFilter(m.sys.jobs.filters.JobOpened());
     const openedAt = new Map<string, number>();
     const blockTime = new Map<number, number>();
@@ -388,7 +454,7 @@ async function main(): Promise<void> {
     const latOf = new Map<string, number>();
     for (const e of fulfilled) {
       const l = (await timeOf(e.blockNumber)) - (openedAt.get(e.args.jobId.toString()) ?? 0);
-      lat.push(l);
+      if (ordinary.has(e.args.jobId.toString())) lat.push(l);
       latOf.set(e.args.jobId.toString(), l);
     }
     // the open network's models: each job fulfilled with the reference output, or reclaimed
@@ -419,6 +485,10 @@ async function main(): Promise<void> {
     const unsettled = ids.filter((id) => !byJob.has(id.toString())).length - reclaimed;
     const accounts = [m.requester.address, ...nodes.map((n) => m.wallet(n.account).address)];
     const books = await escrowBooks(m, accounts);
+    const sub = await subscriptions?.check(
+      nodes.map((n) => ({ name: n.name, address: m.wallet(n.account).address, racesLost: n.events.run_open_lost ?? 0 })),
+      accounts,
+    );
     // memory growth: a node's resting memory (the least RSS of a 3-minute window) in its first window against its last;
     // with the open network, the first window starts when the large model's first job is fulfilled (its proofs raise
     // the resting memory once; a leak keeps raising it)
@@ -426,10 +496,20 @@ async function main(): Promise<void> {
       .map((j) => fulfilledAtWall.get(j.jobId.toString()))
       .filter((t): t is number => t !== undefined);
     const memFrom = largeFirst?.length ? Math.min(...largeFirst) : 0;
+    // Both windows come from one process: the node's longest-lived start after memFrom. A restart resets the memory, so
+    // windows of two processes compare a fresh one with one that has loaded the large model (a restart in the first
+    // window read as growth: soak1, 288 -> 591 MiB, in the run before this rule). A node with no process that lived two
+    // windows after memFrom is not measured.
+    const WINDOW = 180_000;
     const perNode = nodes.map((n) => {
-      const from = n.rss.find((s) => s.t >= memFrom)?.t ?? n.rss[0]?.t ?? 0;
-      const first = n.rss.filter((s) => s.t >= from && s.t - from < 180_000);
-      const last = n.rss.filter((s) => n.rss[n.rss.length - 1].t - s.t < 180_000);
+      const after = n.rss.filter((s) => s.t >= memFrom);
+      const spans = [...new Set(after.map((s) => s.start))].map((start) => after.filter((s) => s.start === start));
+      const longest = spans.sort((a, b) => b[b.length - 1].t - b[0].t - (a[a.length - 1].t - a[0].t))[0] ?? [];
+      const measured = longest.length > 0 && longest[longest.length - 1].t - longest[0].t >= 2 * WINDOW;
+      const from = longest[0]?.t ?? 0;
+      const to = longest[longest.length - 1]?.t ?? 0;
+      const first = longest.filter((s) => s.t - from < WINDOW);
+      const last = longest.filter((s) => to - s.t < WINDOW);
       const avg = (xs: { mib: number }[]): number => (xs.length ? Math.min(...xs.map((s) => s.mib)) : 0);
       const served = fulfilled.filter((e) => e.args.prover === m.wallet(n.account).address).length;
       return {
@@ -438,9 +518,9 @@ async function main(): Promise<void> {
         starts: n.starts,
         kills: n.kills,
         peakRssMiB: Math.round(Math.max(0, ...n.rss.map((s) => s.mib))),
-        firstRssMiB: Math.round(avg(first)),
-        lastRssMiB: Math.round(avg(last)),
-        growthMiB: Math.round(avg(last) - avg(first)),
+        firstRssMiB: measured ? Math.round(avg(first)) : undefined,
+        lastRssMiB: measured ? Math.round(avg(last)) : undefined,
+        growthMiB: measured ? Math.round(avg(last) - avg(first)) : undefined,
         events: n.events,
         exitedByItself: n.exitCodes.length,
       };
@@ -457,27 +537,33 @@ async function main(): Promise<void> {
         maxGrowthMiB,
         leaseDuration: 120,
         openNetwork: openNetwork ? { largeModel: largeName, largeJobs, smallJobs, publisherRestartS } : undefined,
+        subscriptions: subscriptions ? { count: subscriptionsN, intervalS: subIntervalS, tokenJobEvery, maxUnopened } : undefined,
       },
       openingSeconds: (openEnd - openStart) / 1000,
       wallSeconds: wall,
-      fulfilled: byJob.size,
+      fulfilled: fulfilledOrdinary,
+      tokenJobs,
       fulfilledTwice: twice.length,
       reclaimed,
       unsettled,
-      throughputPerMinute: (byJob.size / wall) * 60,
+      throughputPerMinute: (fulfilledOrdinary / wall) * 60,
       latencySeconds: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(0, ...lat) },
       escrow: { balance: books.balance.toString(), owed: books.owed.toString(), conserved: books.balance === books.owed },
       faults,
       proxySeen: { ...proxy.seen },
       nodes: perNode,
       openNetwork: openNetwork ? { publisherStarts: publisher.starts, publisherKills: publisher.kills, models: perModel } : undefined,
+      subscriptions: sub ? { ...sub.figures, runsReclaimedByHarness: runsReclaimed } : undefined,
     };
     const failures: string[] = [];
     if (twice.length) failures.push(`jobs fulfilled twice: ${twice.join(", ")}`);
     if (unsettled) failures.push(`${unsettled} jobs neither fulfilled nor reclaimed`);
     if (!result.escrow.conserved) failures.push(`escrow not conserved: balance ${books.balance}, owed ${books.owed}`);
-    for (const n of perNode) if (n.growthMiB > maxGrowthMiB) failures.push(`${n.name} memory grew ${n.growthMiB} MiB > ${maxGrowthMiB}`);
+    for (const n of perNode)
+      if (n.growthMiB !== undefined && n.growthMiB > maxGrowthMiB)
+        failures.push(`${n.name} memory grew ${n.growthMiB} MiB > ${maxGrowthMiB}`);
     for (const n of perNode) if (n.exitedByItself) failures.push(`${n.name} exited by itself ${n.exitedByItself} time(s)`);
+    failures.push(...(sub?.failures ?? []));
     for (const pm of perModel) {
       if (pm.wrong) failures.push(`${pm.name}: ${pm.wrong} results differ from the reference`);
       if (pm.jobs !== (openModels.find((o) => o.built.model.name === pm.name)?.jobs ?? 0))
@@ -503,7 +589,7 @@ async function main(): Promise<void> {
       "",
       "| figure | value |",
       "|---|---|",
-      `| jobs fulfilled | ${byJob.size} of ${ids.length} (fulfilled twice: ${twice.length}) |`,
+      `| jobs fulfilled | ${fulfilledOrdinary} of ${ids.length}${tokenJobs ? ` (${tokenJobs} paid in the ERC-20 token)` : ""} (fulfilled twice: ${twice.length}) |`,
       `| reclaimed after the deadline | ${reclaimed} |`,
       `| neither | ${unsettled} |`,
       `| escrow conserved (balance = open escrows + accounts + burned) | ${result.escrow.conserved ? "yes" : "NO"} |`,
@@ -513,6 +599,7 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")} |`,
       "",
+      ...(sub ? subscriptionsMarkdown(sub.figures) : []),
       ...(openNetwork
         ? [
             "| published on IPFS | bundle | constraints | registered at | publisher restarts before | jobs | fulfilled, output = reference | wrong | latency p50 / p95 / max |",
@@ -525,20 +612,23 @@ async function main(): Promise<void> {
             "",
           ]
         : []),
-      "| node | jobs served | starts | SIGKILLs | stopped by itself | peak RSS | resting RSS first 3 min | resting RSS last 3 min | growth (bound " +
+      "| node | jobs served (runs included) | starts | SIGKILLs | stopped by itself | peak RSS | resting RSS first 3 min | resting RSS last 3 min | growth (bound " +
         maxGrowthMiB +
         " MiB) |",
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
       ...perNode.map(
         (n) =>
-          `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.exitedByItself} | ${n.peakRssMiB} MiB | ${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`,
+          `| ${n.name} | ${n.served} | ${n.starts} | ${n.kills} | ${n.exitedByItself} | ${n.peakRssMiB} MiB | ` +
+          (n.growthMiB === undefined
+            ? "- | - | not measured (no process lived two windows) |"
+            : `${n.firstRssMiB} MiB | ${n.lastRssMiB} MiB | ${n.growthMiB} MiB |`),
       ),
       "",
       ...(openNetwork
         ? [
             "Events in the nodes' logs (summed over restarts): " +
               perNode.map((n) => `${n.name} ${COUNTED.map((e) => `${e} ${n.events[e] ?? 0}`).join(", ")}`).join("; ") +
-              ". Resting RSS: the least of a 3-minute window; the first window starts when the large model's first job is fulfilled.",
+              ". Resting RSS: the least of a 3-minute window, both windows of one process (the node's longest-lived start after the first window begins); the first window starts when the large model's first job is fulfilled.",
             "",
           ]
         : []),
@@ -547,6 +637,29 @@ async function main(): Promise<void> {
     ].join("\n");
     writeFileAtomic(path.join(out, "SOAK.md"), md);
     console.log(md);
+    if (sub) {
+      // bench/REPORT.md's soak section, through bench/results.json (the other sections are kept as they are)
+      const file = path.join(out, "results.json");
+      const bench = JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+      bench.soak = {
+        measuredAt: result.measuredAt,
+        command: `${Object.entries(process.env)
+          .filter(([k]) => k.startsWith("SOAK_") && k !== "SOAK_LOG_DIR")
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .join(" ")} npm run soak`.trim(),
+        minutes,
+        nodes: nodesN,
+        jobs: { opened: ids.length, fulfilled: fulfilledOrdinary, inToken: tokenJobs },
+        faults: Object.entries(faults)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", "),
+        subscriptions: sub.figures,
+        failures,
+      };
+      writeFileAtomic(file, JSON.stringify(bench, null, 2) + "\n");
+      writeFileAtomic(path.join(out, "REPORT.md"), renderReport(bench));
+    }
     await proxy.close();
     await m.stop();
     fs.rmSync(tmp, { recursive: true, force: true });

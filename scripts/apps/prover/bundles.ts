@@ -53,12 +53,14 @@ export function feeSkipReason(
   job: { fee: string; modelId: string; feeToken: string },
   minFeeWei: bigint,
   policy: Pick<ServePolicy, "minFeeWei" | "minFeeTokens" | "acceptAnyToken">,
+  /** How the reason names the fee: `fee` (a job), `feePerRun` (a subscription's runs). */
+  what = "fee",
 ): string | undefined {
   const fee = BigInt(job.fee);
   if (BigInt(job.feeToken) === 0n) {
-    if (fee < minFeeWei) return `fee ${fee} below the minimum ${minFeeWei}`;
+    if (fee < minFeeWei) return `${what} ${fee} below the minimum ${minFeeWei}`;
     const modelFee = policy.minFeeWei.get(job.modelId);
-    if (modelFee !== undefined && fee < modelFee) return `fee ${fee} below this node's minimum ${modelFee} for model ${job.modelId}`;
+    if (modelFee !== undefined && fee < modelFee) return `${what} ${fee} below this node's minimum ${modelFee} for model ${job.modelId}`;
     return undefined;
   }
   const token = getAddress(job.feeToken);
@@ -67,7 +69,7 @@ export function feeSkipReason(
     return policy.acceptAnyToken
       ? undefined
       : `fee token ${token} not accepted: set PROVER_MIN_FEE_TOKENS=${token}:<min units> (or PROVER_ACCEPT_ANY_TOKEN=1)`;
-  if (fee < min) return `fee ${fee} below this node's minimum ${min} for token ${token}`;
+  if (fee < min) return `${what} ${fee} below this node's minimum ${min} for token ${token}`;
   return undefined;
 }
 

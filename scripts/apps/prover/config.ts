@@ -39,7 +39,8 @@
  * | PROVER_BATCH_WAIT_MS | longest a proved result waits for others of its verifier | 30000 |
  * | PROVER_BATCH_MARGIN_S | a result is sent at once when its lease end or deadline is this close (seconds) | 60 |
  * | PROVER_SUBSCRIPTIONS_ADDRESS | InferenceSubscriptions beside the market: open the due runs of the subscriptions it serves | unset: no subscriptions |
- * | PROVER_MIN_TIP_WEI | open a run only when its tipPerRun is at least this (0: whenever the node serves the run) | the opening's estimated gas cost at the current gas price |
+ * | PROVER_MIN_TIP_WEI | open a run of an ETH subscription only when its tipPerRun is at least this (0: whenever the node serves the run, in any token) | the opening's estimated gas cost at the current gas price |
+ * | PROVER_MIN_TIP_TOKENS | token subscriptions: the least tipPerRun per token, `token:units,...` | none: a token subscription's runs are opened only with PROVER_MIN_TIP_WEI=0 |
  * | PROVER_OPTIMISTIC | on a claimed optimistic job: `post` its result without a proof (then finalise it, and prove it only if challenged), or `prove` it as any job | post |
  * | PROVER_WATCH | `on`: re-run every result others post on the models this node serves and disprove a wrong one with a proof; `off`: do not watch | on |
  */
@@ -110,15 +111,25 @@ export interface ProverNodeConfig {
   /**
    * Subscriptions (docs/prover.md, "Subscriptions"): the `InferenceSubscriptions` contract beside the market whose due
    * runs this node opens, for the subscriptions whose model version and fee it would serve; and the least `tipPerRun`
-   * for which it opens one (default: the opening's estimated gas times the current gas price; 0: every served run).
+   * of an ETH subscription for which it opens one (default: the opening's estimated gas times the current gas price;
+   * 0: every served run, in any token); for a subscription paid in a token, the least tip in that token's units
+   * (`minTipTokens`; a token without one is opened only with `minTipWei` 0).
    */
-  subscriptions?: { address: string; minTipWei?: bigint };
+  subscriptions?: SubscriptionsConfig;
   /**
    * Optimistic results (docs/prover.md, "Optimistic results"): `post` a claimed optimistic job's result without a proof
    * (default true; false: prove it as any job), and `watch` the results others post on the served models, disproving
    * a wrong one with a proof of the true output (default true).
    */
   optimistic?: { post: boolean; watch: boolean };
+}
+
+/** PROVER_SUBSCRIPTIONS_ADDRESS, PROVER_MIN_TIP_WEI and PROVER_MIN_TIP_TOKENS. */
+export interface SubscriptionsConfig {
+  address: string;
+  minTipWei?: bigint;
+  /** Checksummed token address -> the least tipPerRun in its smallest units. */
+  minTipTokens?: ReadonlyMap<string, bigint>;
 }
 
 /** Defaults of the optional settings (also used by ProverNode). */
@@ -225,7 +236,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ProverNodeC
       : {}),
     ...(env.PROVER_HEALTH_STALE_MS ? { healthStaleMs: int(env, "PROVER_HEALTH_STALE_MS", 30_000, 100) } : {}),
     batch: batchConfig(env),
-    ...subscriptionsConfig(env),
+    ...subscriptionsConfig(env, list),
     optimistic: optimisticConfig(env),
   };
 }
@@ -244,15 +255,20 @@ function optimisticConfig(env: NodeJS.ProcessEnv): { post: boolean; watch: boole
   };
 }
 
-/** PROVER_SUBSCRIPTIONS_ADDRESS and PROVER_MIN_TIP_WEI (docs/prover.md, "Subscriptions"). */
-function subscriptionsConfig(env: NodeJS.ProcessEnv): { subscriptions?: { address: string; minTipWei?: bigint } } {
+/** PROVER_SUBSCRIPTIONS_ADDRESS, PROVER_MIN_TIP_WEI and PROVER_MIN_TIP_TOKENS (docs/prover.md, "Subscriptions"). */
+function subscriptionsConfig(env: NodeJS.ProcessEnv, list: (name: string) => string[]): { subscriptions?: SubscriptionsConfig } {
   const raw = env.PROVER_SUBSCRIPTIONS_ADDRESS;
   const minTipWei = wei(env, "PROVER_MIN_TIP_WEI");
+  const minTipTokens = tokenAmounts(list, "PROVER_MIN_TIP_TOKENS");
   if (raw === undefined || raw === "") {
-    if (minTipWei !== undefined)
-      throw new Error(
-        `PROVER_MIN_TIP_WEI is set but PROVER_SUBSCRIPTIONS_ADDRESS is not: export PROVER_SUBSCRIPTIONS_ADDRESS=${EXAMPLE.PROVER_SUBSCRIPTIONS_ADDRESS} or unset PROVER_MIN_TIP_WEI`,
-      );
+    for (const [name, set] of [
+      ["PROVER_MIN_TIP_WEI", minTipWei !== undefined],
+      ["PROVER_MIN_TIP_TOKENS", minTipTokens.size > 0],
+    ] as const)
+      if (set)
+        throw new Error(
+          `${name} is set but PROVER_SUBSCRIPTIONS_ADDRESS is not: export PROVER_SUBSCRIPTIONS_ADDRESS=${EXAMPLE.PROVER_SUBSCRIPTIONS_ADDRESS} or unset ${name}`,
+        );
     return {};
   }
   let address: string;
@@ -263,7 +279,25 @@ function subscriptionsConfig(env: NodeJS.ProcessEnv): { subscriptions?: { addres
       `PROVER_SUBSCRIPTIONS_ADDRESS ${raw}: not an address; export the address of the InferenceSubscriptions contract beside this market, or unset it`,
     );
   }
-  return { subscriptions: { address, ...(minTipWei !== undefined ? { minTipWei } : {}) } };
+  return {
+    subscriptions: { address, ...(minTipWei !== undefined ? { minTipWei } : {}), ...(minTipTokens.size ? { minTipTokens } : {}) },
+  };
+}
+
+/**
+ * A `token:units,...` list (PROVER_MIN_FEE_TOKENS, PROVER_MIN_TIP_TOKENS): checksummed token -> units.
+ * @throws Error naming the variable: an item that is not token:units, or a token listed twice.
+ */
+function tokenAmounts(list: (name: string) => string[], name: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const it of list(name)) {
+    const m = /^(0x[0-9a-fA-F]{40}):(\d+)$/.exec(it);
+    if (!m) throw new Error(`${name}: "${it}" is not token:units (e.g. ${name}=0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48:1000000)`);
+    const token = getAddress(m[1].toLowerCase());
+    if (out.has(token)) throw new Error(`${name}: token ${token} is listed twice; keep one minimum`);
+    out.set(token, BigInt(m[2]));
+  }
+  return out;
 }
 
 function portOf(env: NodeJS.ProcessEnv): number {
@@ -312,17 +346,7 @@ function servePolicy(env: NodeJS.ProcessEnv, list: (name: string) => string[]): 
     if (!m) throw new Error(`PROVER_MIN_FEE: "${it}" is not modelId:wei (e.g. PROVER_MIN_FEE=3:10000000000000000)`);
     minFeeWei.set(BigInt(m[1]).toString(), BigInt(m[2]));
   }
-  const minFeeTokens = new Map<string, bigint>();
-  for (const it of list("PROVER_MIN_FEE_TOKENS")) {
-    const m = /^(0x[0-9a-fA-F]{40}):(\d+)$/.exec(it);
-    if (!m)
-      throw new Error(
-        `PROVER_MIN_FEE_TOKENS: "${it}" is not token:units (e.g. PROVER_MIN_FEE_TOKENS=0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48:1000000)`,
-      );
-    const token = getAddress(m[1].toLowerCase());
-    if (minFeeTokens.has(token)) throw new Error(`PROVER_MIN_FEE_TOKENS: token ${token} is listed twice; keep one minimum`);
-    minFeeTokens.set(token, BigInt(m[2]));
-  }
+  const minFeeTokens = tokenAmounts(list, "PROVER_MIN_FEE_TOKENS");
   const any = env.PROVER_ACCEPT_ANY_TOKEN ?? "";
   if (!["", "0", "1"].includes(any)) throw new Error(`PROVER_ACCEPT_ANY_TOKEN must be 1 or 0, got "${any}": fix or unset it`);
   return {

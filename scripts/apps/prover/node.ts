@@ -181,7 +181,14 @@ export class ProverNode {
       optimistic: optimist.policy.post ? "post" : "prove",
       watch: optimist.policy.watch ? "on" : "off",
       ...(keeper
-        ? { subscriptions: keeper.address, minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost", knownSubscriptions: keeper.known }
+        ? {
+            subscriptions: keeper.address,
+            minTipWei: c.subscriptions?.minTipWei ?? "opening gas cost",
+            ...(c.subscriptions?.minTipTokens?.size
+              ? { minTipTokens: [...c.subscriptions.minTipTokens].map(([t, v]) => `${t}:${v}`).join(",") }
+              : {}),
+            knownSubscriptions: keeper.known,
+          }
         : {}),
       lastBlock: await store.lastBlock(),
       knownJobs: ctx.records.size,

@@ -132,6 +132,8 @@ export interface SubscriptionRecord {
   runs: number;
   feePerRun: string;
   tipPerRun: string;
+  /** The ERC-20 token its fee and tip are paid in, the zero address for ETH (absent in records stored before tokens: read again). */
+  feeToken?: string;
   runDeadline: number;
   cancelled: boolean;
   /** Block of the last event recorded for it (re-read after a reorganisation that drops it). */

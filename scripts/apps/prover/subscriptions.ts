@@ -7,12 +7,16 @@
  * version's bundle fetched and checked), and opens each due run (`currentRun(id)`) through the
  * node's TxSender under the intent key `openRun:<id>:<run>`, so a crash or a restart never sends an opening twice.
  * A run is opened only when its tip pays for the opening: `tipPerRun >= PROVER_MIN_TIP_WEI`, by default the
- * opening's estimated gas times the current gas price. The opened job is an ordinary job: the watcher's next scan
- * finds it and the pipeline serves it (its bundle was checked before the opening, so nothing is fetched then).
+ * opening's estimated gas times the current gas price; a subscription paid in an ERC-20 token is judged by the job
+ * policy's minimum for that token (PROVER_MIN_FEE_TOKENS) and its tip, in that token, by PROVER_MIN_TIP_TOKENS
+ * (`tipFloor`). The opened job is an ordinary job: the watcher's next scan finds it and the pipeline serves it (its
+ * bundle was checked before the opening, so nothing is fetched then).
  */
-import { type TransactionReceipt, getAddress } from "ethers";
+import { type TransactionReceipt, ZeroAddress, getAddress } from "ethers";
 import { type InferenceSubscriptions, InferenceSubscriptions__factory } from "../../../typechain-types";
 import { revertData } from "../../chain/errors";
+import { feeSkipReason } from "./bundles";
+import type { SubscriptionsConfig } from "./config";
 import { type NodeContext, errMsg } from "./context";
 import type { ModelServing } from "./serving";
 import type { SubscriptionRecord } from "./store";
@@ -41,6 +45,47 @@ interface Watched {
   doneBelow: number;
   /** The chain is not asked about this subscription before this chain time (s): its next run's start. */
   nextAt: number;
+  /**
+   * The opening of its latest run (this node's or another opener's), watched until its block is `confirmations`
+   * deep: a reorganisation that drops it makes the run due again (`run_open_dropped`), and the node opens it.
+   */
+  opening?: Opening;
+}
+
+/** An opening (RunOpened) as mined: its run, block, block hash and opener. */
+interface Opening {
+  run: number;
+  block: number;
+  hash: string;
+  opener: string;
+  /** Its block was `confirmations` deep with this hash (checked again only after a reorganisation under it). */
+  confirmed?: boolean;
+}
+
+/**
+ * The least tip for which the node opens a run of a subscription paid in `feeToken` (the zero address: ETH):
+ * `gas`: the opening's estimated gas cost in wei, at each opening (ETH, PROVER_MIN_TIP_WEI unset); `min`: a fixed
+ * floor in the subscription's own units; `none`: the node cannot price the tip, and opens none of its runs.
+ */
+export type TipFloor =
+  { kind: "gas" } | { kind: "min"; min: bigint; source: "PROVER_MIN_TIP_WEI" | "PROVER_MIN_TIP_TOKENS" } | { kind: "none"; reason: string };
+
+/**
+ * The tip floor of a subscription paid in `feeToken` under the node's settings: ETH by PROVER_MIN_TIP_WEI or the
+ * opening's gas cost; a token by its PROVER_MIN_TIP_TOKENS entry, else only with PROVER_MIN_TIP_WEI=0 (every run the
+ * node serves): a gas cost in wei says nothing about an amount of an arbitrary token.
+ */
+export function tipFloor(feeToken: string, cfg: SubscriptionsConfig | undefined): TipFloor {
+  if (BigInt(feeToken) === 0n)
+    return cfg?.minTipWei === undefined ? { kind: "gas" } : { kind: "min", min: cfg.minTipWei, source: "PROVER_MIN_TIP_WEI" };
+  const token = getAddress(feeToken);
+  const min = cfg?.minTipTokens?.get(token);
+  if (min !== undefined) return { kind: "min", min, source: "PROVER_MIN_TIP_TOKENS" };
+  if (cfg?.minTipWei === 0n) return { kind: "min", min: 0n, source: "PROVER_MIN_TIP_WEI" };
+  return {
+    kind: "none",
+    reason: `tipPerRun is paid in token ${token}, which no gas cost in wei can price: set PROVER_MIN_TIP_TOKENS=${token}:<min units> (or PROVER_MIN_TIP_WEI=0 to open every run served)`,
+  };
 }
 
 /** The key of an opening's transaction: `openRun:<id>:<run>`, then `#1`, `#2` for another attempt at the same run. */
@@ -152,12 +197,14 @@ export class SubscriptionKeeper {
 
   /**
    * A reorganisation rewound the scan to `ancestor`: every subscription whose last recorded event is above it is read
-   * again (the rescan records what the chain has now); one the chain no longer has is forgotten.
+   * again (the rescan records what the chain has now); one the chain no longer has is forgotten. An opening above it
+   * is checked again (`checkOpening`, at the subscription's next step).
    */
   async onReorg(ancestor: number): Promise<void> {
     const put: SubscriptionRecord[] = [];
     const forget: string[] = [];
     for (const [id, w] of this.watched) {
+      if (w.opening && w.opening.block > ancestor) w.opening.confirmed = false;
       if (w.rec.eventBlock <= ancestor) continue;
       const rec = await this.read(id, w.rec.eventBlock);
       if (rec) put.push(rec);
@@ -222,6 +269,7 @@ export class SubscriptionKeeper {
       runs: Number(s.runs),
       feePerRun: s.feePerRun.toString(),
       tipPerRun: s.tipPerRun.toString(),
+      feeToken: getAddress(s.feeToken),
       runDeadline: Number(s.runDeadline),
       cancelled: s.cancelled,
       eventBlock,
@@ -245,6 +293,7 @@ export class SubscriptionKeeper {
       runs: rec.runs,
       feePerRun: rec.feePerRun,
       tipPerRun: rec.tipPerRun,
+      ...(rec.feeToken && rec.feeToken !== ZeroAddress ? { feeToken: rec.feeToken } : {}),
       cancelled: rec.cancelled,
       events,
     };
@@ -260,20 +309,48 @@ export class SubscriptionKeeper {
 
   private async work(w: Watched): Promise<void> {
     if (w.verdict === undefined && (w.retryAt === undefined || Date.now() >= w.retryAt)) await this.decide(w);
-    if (w.verdict === "serve") await this.consider(w);
+    if (w.verdict === "serve") {
+      await this.checkOpening(w);
+      await this.consider(w);
+    }
+  }
+
+  /**
+   * The latest run's opening, until it is `confirmations` deep: when its block is gone or has another hash, the
+   * opening was dropped by a reorganisation and the run may be due again: it is looked at now (and opened under the
+   * next attempt's key when it was this node's: the dropped transaction's key is recorded as mined).
+   */
+  private async checkOpening(w: Watched): Promise<void> {
+    const o = w.opening;
+    if (!o || o.confirmed) return;
+    const { provider, confirmations, log, txs, address } = this.ctx;
+    const block = await provider.getBlock(o.block);
+    if (block?.hash === o.hash) {
+      if (o.block <= this.ctx.chainBlock - confirmations) o.confirmed = true;
+      return;
+    }
+    log("run_open_dropped", {
+      subscriptionId: w.rec.subscriptionId,
+      run: o.run,
+      opener: o.opener,
+      block: o.block,
+      reason: "its block is not on the chain any more (reorganisation)",
+    });
+    if (o.opener === address) txs.resetNonce(); // our transaction is gone: the account's nonce is read again
+    w.opening = undefined;
+    w.doneBelow = Math.min(w.doneBelow, o.run);
+    w.nextAt = 0;
   }
 
   /** Whether this node serves the subscription's runs: the policy of a job on its model version and fee. */
   private async decide(w: Watched): Promise<void> {
     const { cfg, log } = this.ctx;
     const r = w.rec;
-    const fee = BigInt(r.feePerRun);
-    const modelFee = cfg.policy.minFeeWei.get(r.modelId);
-    let reason: string | undefined;
-    if (fee < cfg.minFeeWei) reason = `feePerRun ${fee} below the minimum ${cfg.minFeeWei}`;
-    else if (modelFee !== undefined && fee < modelFee)
-      reason = `feePerRun ${fee} below this node's minimum ${modelFee} for model ${r.modelId}`;
-    else {
+    r.feeToken ??= getAddress((await this.subs.getSubscription(r.subscriptionId)).feeToken); // a record stored before tokens
+    const floor = tipFloor(r.feeToken, cfg.subscriptions);
+    let reason = feeSkipReason({ fee: r.feePerRun, modelId: r.modelId, feeToken: r.feeToken }, cfg.minFeeWei, cfg.policy, "feePerRun");
+    if (!reason && floor.kind === "none") reason = floor.reason;
+    if (!reason) {
       const match = await this.serving.match(r.modelId, r.modelVersion);
       if (!match.model && match.retryAt !== undefined) {
         w.retryAt = match.retryAt;
@@ -303,6 +380,15 @@ export class SubscriptionKeeper {
     const r = w.rec;
     const [runBig, due, opensAt] = await this.subs.currentRun(r.subscriptionId);
     const run = Number(runBig);
+    // this interval's run is used (opened or skipped) by another opener: watch that opening until it is confirmed
+    if (!due && !r.cancelled && run < r.runs && this.chainNow() >= r.start && w.opening?.run !== run) {
+      const o = await this.winner(r.subscriptionId, run);
+      if (o) {
+        w.opening = o;
+        if (o.opener !== this.ctx.address)
+          this.ctx.log("run_opened_by_other", { subscriptionId: r.subscriptionId, run, opener: o.opener, block: o.block });
+      }
+    }
     if (!due || run < w.doneBelow) {
       if (opensAt === 0n) {
         if (w.nextAt !== Infinity) this.ctx.log("subscription_ended", { subscriptionId: r.subscriptionId, runs: r.runs });
@@ -313,7 +399,9 @@ export class SubscriptionKeeper {
     const { cfg, provider, store, txs, log, metrics, address } = this.ctx;
     const data = this.subs.interface.encodeFunctionData("openRun", [r.subscriptionId]);
     const tip = BigInt(r.tipPerRun);
-    let minTip = cfg.subscriptions?.minTipWei;
+    const floor = tipFloor(r.feeToken ?? ZeroAddress, cfg.subscriptions);
+    if (floor.kind === "none") return; // decided: not served
+    let minTip = floor.kind === "min" ? floor.min : undefined;
     let gasEstimate: bigint | undefined;
     let gasPrice: bigint | undefined;
     if (minTip === undefined) {
@@ -335,7 +423,8 @@ export class SubscriptionKeeper {
         tipWei: tip,
         minTipWei: minTip,
         ...(gasEstimate !== undefined ? { gasEstimate, gasPriceWei: gasPrice } : {}),
-        reason: cfg.subscriptions?.minTipWei === undefined ? "tip below the opening's gas cost" : "tip below PROVER_MIN_TIP_WEI",
+        ...(r.feeToken && r.feeToken !== ZeroAddress ? { feeToken: r.feeToken } : {}),
+        reason: floor.kind === "gas" ? "tip below the opening's gas cost" : `tip below ${floor.source}`,
       });
       this.dealt(w, run);
       return;
@@ -379,7 +468,9 @@ export class SubscriptionKeeper {
     const name = this.subs.interface.parseError(data ?? "0x")?.name;
     if (name === "RunNotDue") {
       this.ctx.metrics.openRacesLost++;
-      this.ctx.log("run_open_lost", { subscriptionId: id, run, winner: await this.winner(id, run), stage: "estimate" });
+      const won = await this.winner(id, run);
+      if (won?.run === run) w.opening = won;
+      this.ctx.log("run_open_lost", { subscriptionId: id, run, winner: won?.opener, stage: "estimate" });
     } else if (name === "SubscriptionIsCancelled") {
       w.rec.cancelled = true;
       this.ctx.log("subscription_cancelled", { subscriptionId: id, run, stage: "estimate" });
@@ -387,11 +478,12 @@ export class SubscriptionKeeper {
     this.dealt(w, run);
   }
 
-  /** Who opened run `run` of `id` (from its RunOpened event), when it can be found. */
-  private async winner(id: string, run: number, near?: number): Promise<string | undefined> {
+  /** The opening of run `run` of `id` (its RunOpened event: opener, block), when it can be found. */
+  private async winner(id: string, run: number, near?: number): Promise<Opening | undefined> {
     const head = near ?? (await this.ctx.provider.getBlockNumber());
     const evs = await this.subs.queryFilter(this.subs.filters.RunOpened(id, run), Math.max(0, head - RACE_LOOKBACK), head);
-    return evs.length ? getAddress(evs[0].args.opener) : undefined;
+    const e = evs[evs.length - 1];
+    return e ? { run, block: e.blockNumber, hash: e.blockHash, opener: getAddress(e.args.opener) } : undefined;
   }
 
   /**
@@ -416,10 +508,13 @@ export class SubscriptionKeeper {
     };
     if (r.status !== 1) {
       const won = await this.winner(id, run, r.blockNumber);
-      if (won && won !== this.ctx.address) {
+      if (won && won.opener !== this.ctx.address) {
         metrics.openRacesLost++;
-        log("run_open_lost", { subscriptionId: id, run, key, winner: won, stage: "mined", ...gas });
-        if (w) this.dealt(w, run);
+        log("run_open_lost", { subscriptionId: id, run, key, winner: won.opener, stage: "mined", ...gas });
+        if (w) {
+          w.opening = won;
+          this.dealt(w, run);
+        }
       } else log("run_open_reverted", { subscriptionId: id, run, key, ...gas }); // the next pass looks again
       return;
     }
@@ -438,6 +533,9 @@ export class SubscriptionKeeper {
       metrics.runsOpened++;
       log("run_opened", { subscriptionId: id, run, jobId, key, tipWei: w?.rec.tipPerRun, ...gas });
     }
-    if (w) this.dealt(w, run);
+    if (w) {
+      w.opening = { run, block: r.blockNumber, hash: r.blockHash, opener: this.ctx.address };
+      this.dealt(w, run);
+    }
   }
 }

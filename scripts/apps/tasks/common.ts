@@ -6,11 +6,13 @@
  * compiles first: scripts/apps/tasks/index.ts).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { ContractTransactionReceipt, ContractTransactionResponse, Interface, Provider, Signer } from "ethers";
-import { formatEther, isAddress, parseEther } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Provider, Signer } from "ethers";
+import { Interface, formatEther, formatUnits, getAddress, isAddress, parseEther, parseUnits } from "ethers";
 import type { InferenceJobs, ModelRegistry } from "../../../typechain-types";
 import { ROOT, rel, writablePath } from "../../util/paths";
-import { UserError } from "../../chain/errors";
+import { UserError, customErrorMessage, decodeCustomError, revertData } from "../../chain/errors";
+import { type PaymentNames, type TokenPayment, TokenPaymentError, checkTokenPayment, tokenMetadata } from "../../chain/erc20";
+import type { SubscriptionClient } from "../../chain/subscriptions-client";
 import { type DeploymentRecord, readRecord, recordPath } from "./records";
 
 /** What every task prints at its end. */
@@ -141,6 +143,145 @@ export async function loadSystem(
   };
 }
 
+/**
+ * The record's `InferenceSubscriptions` (docs/market-rules.md, "Subscriptions") as the SDK's SubscriptionClient.
+ * @throws UserError when the record has none (deployed before subscriptions) or the chain has no contract there.
+ */
+export async function loadSubscriptions(
+  hre: HardhatRuntimeEnvironment,
+  runner?: Signer,
+): Promise<{ rec: DeploymentRecord; jobs: InferenceJobs; client: SubscriptionClient; chainId: number }> {
+  const { rec, jobs, chainId } = await loadSystem(hre, runner);
+  const address = rec.contracts.InferenceSubscriptions?.address;
+  if (!address)
+    throw new UserError(
+      `${rel(recordPath(rec.network))} records no InferenceSubscriptions (deployed before subscriptions): run \`npx hardhat deploy --network ${rec.network}\` again`,
+    );
+  await requireCode(hre.ethers.provider, address, "InferenceSubscriptions", rec.network);
+  const { SubscriptionClient } = await import("../../chain/subscriptions-client");
+  return {
+    rec,
+    jobs,
+    client: await SubscriptionClient.connect({ subscriptions: address, runner: runner ?? hre.ethers.provider }),
+    chainId,
+  };
+}
+
+// ---- ERC-20 amounts (docs/market-rules.md, "Payment tokens") ----
+
+/** A token named by a flag: its address, symbol and decimals, and how its amounts are printed. */
+export interface TokenArg {
+  address: string;
+  symbol: string;
+  decimals?: number;
+  /** An amount of its smallest units, for a line or an error: `5.0 sUSD (5000000000000000000 units)`. */
+  format(units: bigint): string;
+}
+
+/**
+ * The token a flag names (`--fee-token`, `--token`): an address with code on this network that answers `balanceOf`;
+ * its symbol and decimals when it answers them (both optional in ERC-20).
+ * @throws UserError naming the flag and the fix.
+ */
+export async function tokenArg(hre: HardhatRuntimeEnvironment, v: string, arg: string): Promise<TokenArg> {
+  if (!isAddress(v)) throw new UserError(`${arg} ${v}: not an address; give the ERC-20 token's 0x address`);
+  const address = getAddress(v);
+  if ((await hre.ethers.provider.getCode(address)) === "0x")
+    throw new UserError(`${arg} ${address}: no contract at this address on network "${hre.network.name}"; give the ERC-20 token's address`);
+  const { symbol, decimals, erc20 } = await tokenMetadata(hre.ethers.provider, address);
+  if (!erc20)
+    throw new UserError(
+      `${arg} ${address}: the contract there does not answer balanceOf (not an ERC-20 token); give the ERC-20 token's address`,
+    );
+  const name = symbol ?? "units";
+  return {
+    address,
+    symbol: name,
+    decimals,
+    format: (u) => (decimals === undefined ? `${u} units` : `${formatUnits(u, decimals)} ${name} (${u} units)`),
+  };
+}
+
+/**
+ * An amount of `token` above zero: in whole tokens at its `decimals()` (`--fee 5` is 5 tokens), or, for a token
+ * without `decimals()` (optional in ERC-20), in its smallest units (a whole number).
+ * @throws UserError naming the flag: not a number, more decimals than the token has, or zero.
+ */
+export function parseTokenAmount(v: string, arg: string, token: TokenArg): bigint {
+  const text = String(v).trim();
+  let units: bigint;
+  if (token.decimals === undefined) {
+    if (!/^\d+$/.test(text))
+      throw new UserError(`${arg} ${v}: token ${token.address} has no decimals(), so ${arg} is in its smallest units: give a whole number`);
+    units = BigInt(text);
+  } else
+    try {
+      units = parseUnits(text, token.decimals);
+    } catch {
+      throw new UserError(`${arg} ${v}: give an amount of ${token.symbol} (at most ${token.decimals} decimals), e.g. ${arg} 5`);
+    }
+  if (units <= 0n) throw new UserError(`${arg} ${v}: must be above zero, e.g. ${arg} 5`);
+  return units;
+}
+
+/**
+ * erc20.checkTokenPayment for a task: the signer's balance of the token and the spender's allowance (unless it
+ * may approve), before any transaction; the error names the task's flags.
+ * @throws UserError naming the flags and the fix.
+ */
+export async function checkedTokenPayment(
+  signer: Signer,
+  token: TokenArg,
+  spender: string,
+  amount: bigint,
+  opts: { approve: boolean; names: PaymentNames },
+): Promise<TokenPayment> {
+  try {
+    return await checkTokenPayment(signer, token.address, spender, amount, { ...opts, format: token.format });
+  } catch (e) {
+    throw e instanceof TokenPaymentError ? new UserError(e.message) : e;
+  }
+}
+
+/** The outcome of {@link simulateAs}: each call's return data, or the first call that reverted and its revert data. */
+export type Simulation = { ok: true; results: string[] } | { ok: false; index: number; data: string };
+
+/**
+ * Runs `calls` as `account` would send them, one after the other, in one `eth_call`: the runtime code of
+ * contracts/tools/AccountSimulator.sol is placed at the account's address by a state override, so each call's
+ * `msg.sender` is the account and each sees the state the previous ones left (an approval, then the open that pulls
+ * the tokens). Nothing is signed.
+ * @returns undefined when the node takes no state override (the simulation cannot be made).
+ */
+export async function simulateAs(
+  hre: HardhatRuntimeEnvironment,
+  account: string,
+  calls: { to: string; data: string }[],
+): Promise<Simulation | undefined> {
+  const artifact = await hre.artifacts.readArtifact("AccountSimulator");
+  const iface = new Interface(artifact.abi);
+  const data = iface.encodeFunctionData("run", [calls.map((c) => c.to), calls.map((c) => c.data)]);
+  let out: string;
+  try {
+    out = (await hre.ethers.provider.send("eth_call", [
+      { from: account, to: account, data },
+      "latest",
+      { [account]: { code: artifact.deployedBytecode } },
+    ])) as string;
+  } catch (e) {
+    const failed = iface.parseError(revertData(e) ?? "0x");
+    if (failed?.name === "SimulatedCallFailed") return { ok: false, index: Number(failed.args[0]), data: failed.args[1] as string };
+    return undefined; // no state overrides on this node (or no answer): nothing to say before sending
+  }
+  return { ok: true, results: [...(iface.decodeFunctionResult("run", out)[0] as string[])] };
+}
+
+/** One line for a revert found by a simulation: the decoded custom error, or the raw data. */
+export async function simulatedRevert(data: string): Promise<string> {
+  const d = data.length >= 10 ? decodeCustomError(data, await contractInterfaces()) : undefined;
+  return d ? customErrorMessage(d) : data === "0x" ? "reverted without a reason" : `reverted with ${data}`;
+}
+
 // ---- arguments: one parser per kind, each error names the argument and the fix ----
 
 /**
@@ -151,6 +292,17 @@ export function parseJobId(v: unknown, arg = "--job"): bigint {
   const s = v === undefined || v === null ? "" : String(v).trim();
   if (s === "") throw new UserError(`${arg} is required: give the job id job:open printed, e.g. ${arg} 1`);
   if (!/^\d+$/.test(s) || BigInt(s) === 0n) throw new UserError(`${arg} ${s}: a job id is a positive integer (1, 2, ...)`);
+  return BigInt(s);
+}
+
+/**
+ * A subscription id (`--subscription`): a positive integer.
+ * @throws UserError otherwise.
+ */
+export function parseSubscriptionId(v: unknown, arg = "--subscription"): bigint {
+  const s = v === undefined || v === null ? "" : String(v).trim();
+  if (s === "") throw new UserError(`${arg} is required: give the subscription id (subscription:status --owner <consumer> lists them)`);
+  if (!/^\d+$/.test(s) || BigInt(s) === 0n) throw new UserError(`${arg} ${s}: a subscription id is a positive integer (1, 2, ...)`);
   return BigInt(s);
 }
 
@@ -177,6 +329,16 @@ export function parseSeconds(v: unknown, arg: string): number {
   const n = typeof v === "number" ? v : Number(String(v).trim());
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new UserError(`${arg} ${String(v)}: give a positive whole number of seconds, e.g. ${arg} 3600`);
+  return n;
+}
+
+/**
+ * A positive whole number of things (`--runs`).
+ * @throws UserError otherwise.
+ */
+export function parseCount(v: unknown, arg: string): number {
+  const n = typeof v === "number" ? v : Number(String(v).trim());
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UserError(`${arg} ${String(v)}: give a positive whole number, e.g. ${arg} 3`);
   return n;
 }
 

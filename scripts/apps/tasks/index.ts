@@ -1,12 +1,12 @@
 /**
  * Operator tasks. Each is a thin shell over a function in one module per task group (./model.ts, ./deploy.ts,
- * the job tasks in ./job-open.ts, ./job-deliver.ts, ./job-prove.ts and ./jobs.ts; the ceremony in
- * scripts/engine/setup/ceremony.ts) that the tests call too. Nothing here imports
+ * the job tasks in ./job-open.ts, ./job-deliver.ts, ./job-prove.ts and ./jobs.ts, the subscription tasks in
+ * ./subscriptions.ts; the ceremony in scripts/engine/setup/ceremony.ts) that the tests call too. Nothing here imports
  * typechain-types or snarkjs at config-load time, and a task that needs the bindings compiles first when they are
  * missing (a fresh clone), so every task works as the first command.
  * Errors: one line naming the problem and the fix (./errors.ts), non-zero exit; Hardhat's own argument and network
  * errors are turned into one line too (./cli.ts, called from hardhat.config.ts).
- * Size (about 470 lines), kept in one file: the task
+ * Size (about 550 lines), kept in one file: the task
  * declarations (names, parameters, help), so `npx hardhat --help` and this file list the same thing.
  */
 import * as fs from "fs";
@@ -247,7 +247,17 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
   )
   .addOptionalParam("inputKind", "auto (raw when a value has a decimal point), raw or quantized", "auto")
   .addOptionalParam("salt", "Commitment salt (decimal or 0x-hex, below the field); default: random", undefined)
-  .addOptionalParam("fee", "Fee in ETH, escrowed until the result", "0.01")
+  .addOptionalParam(
+    "fee",
+    "Fee in ETH, escrowed until the result (with --fee-token: in whole tokens, or in its smallest units for a token without decimals())",
+    "0.01",
+  )
+  .addOptionalParam(
+    "feeToken",
+    "Pay the fee in this ERC-20 token (its address): the balance is checked, the market approved for the fee when its allowance is short, and both simulated before anything is sent; fee-on-transfer tokens are refused",
+    undefined,
+  )
+  .addFlag("noApprove", "With --fee-token: send no approval; refuse when the market's allowance is below the fee")
   .addOptionalParam("deadlineIn", "Seconds until the deadline, from the later of this machine's clock and the chain's", 3600, types.int)
   .addOptionalParam("inputUri", "Where provers find the input (emitted in JobOpened, not stored); implies --delivery uri", undefined)
   .addOptionalParam(
@@ -276,6 +286,8 @@ task("job:open", "Opens an inference job: commits to an input with a salt, escro
         delivery?: string;
         out?: string;
         account?: string;
+        feeToken?: string;
+        noApprove: boolean;
       },
       hre,
     ) =>
@@ -359,8 +371,85 @@ task("job:reclaim", "After its deadline, credits an unfulfilled job's fee back t
 
 task("market:withdraw", "Withdraws the account's available balance from the market: prover fees, released bonds, requester refunds")
   .addOptionalParam("account", `${ACCOUNT} (default: 0)`, undefined)
-  .setAction(async (a: { account?: string }, hre) =>
+  .addOptionalParam("token", "Withdraw the account's balance in this ERC-20 token instead (token fees, refunds of token jobs)", undefined)
+  .setAction(async (a: { account?: string; token?: string }, hre) =>
     run(hre, "market:withdraw", async () => (await import("./jobs")).withdrawOp(hre, a), { chain: true }),
+  );
+
+// ---- subscriptions (docs/market-rules.md, "Subscriptions"; ./subscriptions.ts) ----
+
+const SUBSCRIPTION = "Subscription id (as subscription:create or subscription:status --owner printed it)";
+
+task(
+  "subscription:create",
+  "Starts a subscription through its consumer contract (the owner whose view gives each run's inputs): calls the consumer's start(interval, runs, feePerRun, tipPerRun, runDeadline) with the exact escrow, as contracts/examples/ScheduledForecaster.sol exposes it",
+)
+  .addOptionalParam(
+    "consumer",
+    "Required. The consumer contract (built on SubscriptionConsumer for this deployment's InferenceSubscriptions)",
+    undefined,
+  )
+  .addOptionalParam("interval", "Seconds between runs (at least 60)", "3600")
+  .addOptionalParam("runs", "Runs paid up front", "24")
+  .addOptionalParam("fee", "Fee per run in ETH (each run's job fee)", "0.01")
+  .addOptionalParam(
+    "tip",
+    "Tip per run in ETH, paid to whoever opens the run (a prover node opens runs whose tip covers the opening's gas)",
+    "0.001",
+  )
+  .addOptionalParam("runDeadline", "Seconds each run's job stays open (default: the interval)", undefined)
+  .addOptionalParam("account", `${ACCOUNT}; the consumer's owner (default: 0)`, undefined)
+  .setAction(
+    async (
+      a: { consumer?: string; interval: string; runs: string; fee: string; tip: string; runDeadline?: string; account?: string },
+      hre,
+    ) => run(hre, "subscription:create", async () => (await import("./subscriptions")).createSubscriptionOp(hre, a), { chain: true }),
+  );
+
+task("subscription:status", "Shows a subscription (runs used and left, escrow, the next run, results delivered), or lists a consumer's")
+  .addOptionalParam("subscription", `${SUBSCRIPTION}; or --owner`, undefined, jobIdType)
+  .addOptionalParam("owner", "List the subscriptions of this consumer contract instead", undefined)
+  .setAction(async (a: { subscription?: number | string; owner?: string }, hre) =>
+    run(hre, "subscription:status", async () => (await import("./subscriptions")).subscriptionStatusOp(hre, a), { chain: true }),
+  );
+
+task("subscription:top-up", "Pays for more runs of a subscription (anyone may), in ETH or the subscription's token, the exact escrow")
+  .addParam("subscription", SUBSCRIPTION, undefined, jobIdType)
+  .addOptionalParam("runs", "Runs to add", "1")
+  .addOptionalParam("account", `${ACCOUNT} (default: 0)`, undefined)
+  .addFlag("noApprove", "A token subscription: send no approval; refuse when the subscriptions contract's allowance is short")
+  .setAction(async (a: { subscription: number | string; runs: string; account?: string; noApprove: boolean }, hre) =>
+    run(hre, "subscription:top-up", async () => (await import("./subscriptions")).topUpSubscriptionOp(hre, a), { chain: true }),
+  );
+
+task(
+  "subscription:open-run",
+  "Opens a subscription's due run (anyone may; the tip is credited to the sender); says when the next opens if none is due",
+)
+  .addParam("subscription", SUBSCRIPTION, undefined, jobIdType)
+  .addOptionalParam("account", `${ACCOUNT}; the opener, credited the tip (default: 0)`, undefined)
+  .setAction(async (a: { subscription: number | string; account?: string }, hre) =>
+    run(hre, "subscription:open-run", async () => (await import("./subscriptions")).openRunOp(hre, a), { chain: true }),
+  );
+
+task(
+  "subscription:cancel",
+  "Cancels a subscription through its owner: runs not yet opened are refunded, opened runs still deliver (a ScheduledForecaster-style consumer's stop(), by its owner)",
+)
+  .addParam("subscription", SUBSCRIPTION, undefined, jobIdType)
+  .addOptionalParam("account", `${ACCOUNT}; the consumer's owner (default: 0)`, undefined)
+  .setAction(async (a: { subscription: number | string; account?: string }, hre) =>
+    run(hre, "subscription:cancel", async () => (await import("./subscriptions")).cancelSubscriptionOp(hre, a), { chain: true }),
+  );
+
+task(
+  "subscription:withdraw",
+  "Withdraws the account's credits in the subscriptions contract: tips earned opening runs (and an account owner's refunds)",
+)
+  .addOptionalParam("account", `${ACCOUNT} (default: 0)`, undefined)
+  .addOptionalParam("token", "Withdraw the credits in this ERC-20 token instead (tips of token subscriptions)", undefined)
+  .setAction(async (a: { account?: string; token?: string }, hre) =>
+    run(hre, "subscription:withdraw", async () => (await import("./subscriptions")).withdrawSubscriptionCreditsOp(hre, a), { chain: true }),
   );
 
 // ---- production trusted setup (docs/trusted-setup.md) ----

@@ -1,26 +1,34 @@
 /**
- * Task `job:open`: checks every argument and output path before the first transaction, escrows the fee for an
- * inference on a committed (or public) input and writes the job input file (input, salt, job id: all the prover needs)
- * atomically; the version the job pins is checked against this deployment record first (`checkedVersion`).
+ * Task `job:open`: checks every argument and output path before the first transaction, escrows the fee (ETH, or an
+ * ERC-20 token with `--fee-token`: approved and simulated with the open before anything is signed) for an inference on
+ * a committed (or public) input and writes the job input file (input, salt, job id: all the prover needs) atomically;
+ * the version the job pins is checked against this deployment record first (`checkedVersion`).
  */
 import { randomBytes } from "crypto";
 import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { formatEther } from "ethers";
+import { type ContractTransactionReceipt, type TransactionReceipt, formatEther } from "ethers";
 import type { InputKind, JobInputFile } from "../../formats/job-input";
 import { ROOT, rel, writeFileAtomic } from "../../util/paths";
 import {
   type TaskResult,
+  type TokenArg,
   checkWritable,
+  checkedTokenPayment,
   eventsOf,
   gasOf,
   isoTime,
   loadSystem,
   parseEth,
   parseSeconds,
+  parseTokenAmount,
   sendChecked,
   signerFor,
+  simulateAs,
+  simulatedRevert,
+  tokenArg,
 } from "./common";
+import type { TokenPayment } from "../../chain/erc20";
 import { UserError } from "../../chain/errors";
 import { type ModelRecord, jobsDir, modelRecord } from "./records";
 import type { ModelRegistry } from "../../../typechain-types";
@@ -45,6 +53,15 @@ export interface OpenJobOptions {
   out?: string;
   /** The version the job pins; default: the current one, if it is the version this deployment record registered. */
   modelVersion?: string;
+  /**
+   * Pay the fee in this ERC-20 token (docs/market-rules.md, "Payment tokens"): `fee` is then in whole tokens at the
+   * token's decimals (its smallest units for a token without `decimals()`); the balance is checked, the market
+   * approved for the fee when its allowance is short (unless `noApprove`) and the approval and the open simulated
+   * together before anything is signed.
+   */
+  feeToken?: string;
+  /** With `feeToken`: send no approval; refuse when the market's allowance is below the fee. */
+  noApprove?: boolean;
 }
 
 const DELIVERIES = ["private", "data", "uri", "none"] as const;
@@ -92,7 +109,9 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
   const model = await quantizedModel(opts.model);
   const input = await parseInputArg(opts.input, model, opts.inputKind);
   const { JOB_INPUT_FORMAT, parseSalt } = await import("../../formats/job-input");
-  const fee = parseEth(opts.fee, "--fee");
+  if (opts.noApprove && opts.feeToken === undefined)
+    throw new UserError("--no-approve is for --fee-token: drop it (an ETH fee needs no approval)");
+  let fee = opts.feeToken === undefined ? parseEth(opts.fee, "--fee") : 0n; // a token's amount is read once its decimals are known
   const deadlineIn = parseSeconds(opts.deadlineIn, "--deadline-in");
   let salt: bigint;
   try {
@@ -109,11 +128,24 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
   const predicted = await jobs.nextJobId();
   const defaultOut = (id: bigint): string => path.join(jobsDir(rec.network), `job-${id}.input.json`);
   checkWritable(opts.out ?? defaultOut(predicted), opts.out ? "--out" : "ZKML_DEPLOYMENTS_DIR (job file)");
+  const token = opts.feeToken === undefined ? undefined : await tokenArg(hre, opts.feeToken, "--fee-token");
+  if (token) {
+    fee = parseTokenAmount(opts.fee, "--fee", token);
+    if (fee >= 1n << 96n) throw new UserError(`--fee ${opts.fee}: the market takes fees below 2^96 token units; lower --fee`);
+  }
   const balance = await hre.ethers.provider.getBalance(requester.address);
-  if (balance <= fee)
+  if (balance <= (token ? 0n : fee))
     throw new UserError(
-      `--fee ${opts.fee}: account ${requester.address} has ${formatEther(balance)} ETH, not enough for the fee and gas; lower --fee, fund the account or use another --account`,
+      token
+        ? `--account: ${requester.address} has no ETH to pay the gas with; fund the account or use another --account`
+        : `--fee ${opts.fee}: account ${requester.address} has ${formatEther(balance)} ETH, not enough for the fee and gas; lower --fee, fund the account or use another --account`,
     );
+  const payment = token
+    ? await checkedTokenPayment(requester, token, rec.contracts.InferenceJobs.address, fee, {
+        approve: !opts.noApprove,
+        names: { token: "--fee-token", amount: "--fee", amountWord: "fee", spender: "market", approveFix: "drop --no-approve" },
+      })
+    : undefined;
   const { inputSignals } = await import("../../formats/model-layout");
   // Committed mode: the salted commitment; public mode: the market packs the values, the first word is recorded.
   const isPublic = model.input.mode === "public";
@@ -141,11 +173,28 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       : `${deadlineIn} s from the chain's latest block time (${chainNow - wallNow} s ahead of this machine's clock)`;
 
   const id = BigInt(m.modelId);
-  const receipt = isPublic
-    ? await sendChecked(jobs.connect(requester).openJobWithInputs, id, version, input.x, deadline, false, { value: fee })
-    : delivery === "private"
-      ? await sendChecked(jobs.connect(requester).openPrivateJob, id, version, commitment, deadline, false, { value: fee })
-      : await sendChecked(jobs.connect(requester).openJob, id, version, commitment, uri, deadline, false, { value: fee });
+  const market = jobs.connect(requester);
+  let approvals: TransactionReceipt[] = [];
+  let receipt: ContractTransactionReceipt;
+  if (token && payment) {
+    const open = isPublic
+      ? market.interface.encodeFunctionData("openTokenJobWithInputs", [token.address, fee, id, version, input.x, deadline, false])
+      : delivery === "private"
+        ? market.interface.encodeFunctionData("openPrivateTokenJob", [token.address, fee, id, version, commitment, deadline, false])
+        : market.interface.encodeFunctionData("openTokenJob", [token.address, fee, id, version, commitment, uri, deadline, false]);
+    await simulatedTokenOpen(hre, requester.address, token, payment, { to: rec.contracts.InferenceJobs.address, data: open });
+    approvals = await payment.approveIfShort();
+    receipt = isPublic
+      ? await sendChecked(market.openTokenJobWithInputs, token.address, fee, id, version, input.x, deadline, false)
+      : delivery === "private"
+        ? await sendChecked(market.openPrivateTokenJob, token.address, fee, id, version, commitment, deadline, false)
+        : await sendChecked(market.openTokenJob, token.address, fee, id, version, commitment, uri, deadline, false);
+  } else
+    receipt = isPublic
+      ? await sendChecked(market.openJobWithInputs, id, version, input.x, deadline, false, { value: fee })
+      : delivery === "private"
+        ? await sendChecked(market.openPrivateJob, id, version, commitment, deadline, false, { value: fee })
+        : await sendChecked(market.openJob, id, version, commitment, uri, deadline, false, { value: fee });
   const opened = eventsOf(jobs.interface, receipt).find((e) => e.name === "JobOpened");
   const jobId = (opened?.args[0] as bigint | undefined) ?? predicted;
   const file: JobInputFile = {
@@ -183,7 +232,17 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ],
       [isPublic ? "input (public, packed)" : "input commitment", commitment.toString()],
       ["model", `${opts.model} (id ${m.modelId}, version ${version})`],
-      ["fee", `${formatEther(fee)} ETH`],
+      ["fee", token ? `${token.format(fee)} of token ${token.address}` : `${formatEther(fee)} ETH`],
+      ...(token
+        ? ([
+            [
+              "approval",
+              approvals.length
+                ? `the market approved for the fee (${approvals.map((r) => r.hash).join(", ")})`
+                : "none sent: the market's allowance covered the fee",
+            ],
+          ] as [string, string][])
+        : []),
       ["deadline", `${isoTime(deadline)} (${counted})`],
       ...(isPublic ? [] : ([["delivery", deliveryNote(delivery, jobId, rec.network, opts.account)]] as [string, string][])),
       [
@@ -196,9 +255,38 @@ export async function openJobOp(hre: HardhatRuntimeEnvironment, opts: OpenJobOpt
       ],
     ],
     written: [out],
-    ...gasOf([receipt]),
-    data: { jobId, inputCommitment: commitment, file: out, x: input.x },
+    ...gasOf([...approvals, receipt]),
+    data: { jobId, inputCommitment: commitment, file: out, x: input.x, ...(token ? { feeToken: token.address, fee } : {}) },
   };
+}
+
+/**
+ * The approvals a token open needs and the open itself, simulated together as the requester (common.simulateAs)
+ * before anything is signed: a token whose `approve` fails or returns false, or that the market refuses at the pull
+ * (a fee-on-transfer token: `FeeNotReceived`), stops here. On a node without state overrides nothing can be said
+ * before sending: the open's own preflight (after the approval) still stops it.
+ * @throws UserError naming --fee-token and the fix.
+ */
+async function simulatedTokenOpen(
+  hre: HardhatRuntimeEnvironment,
+  requester: string,
+  token: TokenArg,
+  payment: TokenPayment,
+  open: { to: string; data: string },
+): Promise<void> {
+  const sim = await simulateAs(hre, requester, [...payment.approvals, open]);
+  if (!sim) return;
+  const approvals = payment.approvals.length;
+  if (!sim.ok)
+    throw new UserError(
+      sim.index < approvals
+        ? `--fee-token ${token.address}: the token's approve(market, fee) ${await simulatedRevert(sim.data)}; approve the market yourself and pass --no-approve, or pay in another token`
+        : `--fee-token ${token.address}: ${await simulatedRevert(sim.data)}`,
+    );
+  if (sim.results.slice(0, approvals).some((r) => r.length === 66 && BigInt(r) === 0n))
+    throw new UserError(
+      `--fee-token ${token.address}: the token's approve(market, fee) returned false (no allowance given); approve the market yourself and pass --no-approve, or pay in another token`,
+    );
 }
 
 /** Values for one line: all of them up to 16, else the first 8, the count left out and the last 4. */

@@ -1,12 +1,25 @@
 /**
- * Job tasks. Here: `job:status`, `job:reclaim` and `market:withdraw`; `job:open` is in ./job-open.ts, `job:deliver` in
+ * Job tasks. Here: `job:status`, `job:reclaim` (a subscription's run through the subscriptions contract) and
+ * `market:withdraw` (ETH, or an ERC-20 token's balance); `job:open` is in ./job-open.ts, `job:deliver` in
  * ./job-deliver.ts, `job:prove` and `job:submit` in ./job-prove.ts, what they share in ./job-common.ts. Every argument
  * and output path is checked before the first transaction; every transaction is preflighted (common.sendChecked); the
  * job input file (input, salt, job id: all the prover needs) is written atomically and its path printed.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { formatEther, getAddress } from "ethers";
-import { STATUS_NAMES, type TaskResult, eventsOf, gasOf, isoTime, loadSystem, parseJobId, sendChecked, signerFor } from "./common";
+import {
+  STATUS_NAMES,
+  type TaskResult,
+  eventsOf,
+  gasOf,
+  isoTime,
+  loadSubscriptions,
+  loadSystem,
+  parseJobId,
+  sendChecked,
+  signerFor,
+  tokenArg,
+} from "./common";
 import { UserError } from "../../chain/errors";
 import { modelNameById } from "./records";
 import { outputText } from "./job-common";
@@ -53,6 +66,28 @@ export async function reclaimJobOp(
   const signer = await signerFor(hre, opts.account);
   const { rec, jobs } = await loadSystem(hre, signer);
   const job = await jobs.getJob(jobId).catch(() => undefined); // an unknown job: the preflight below names it
+  const subscriptions = rec.contracts.InferenceSubscriptions?.address;
+  if (job && subscriptions && getAddress(job.requester) === getAddress(subscriptions)) {
+    // a subscription's run: anyone reclaims it through the subscriptions contract, for the subscription's owner
+    const { client } = await loadSubscriptions(hre, signer);
+    if (Number(job.status) === 1 || Number(job.status) === 2) {
+      const now = BigInt((await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+      if (now <= job.deadline)
+        throw new UserError(`job ${jobId} is still open until ${isoTime(job.deadline)}: reclaim only after its deadline`);
+    }
+    const { subscriptionId, run, receipt } = await client.reclaimRun(jobId);
+    const owner = (await client.get(subscriptionId)).owner;
+    return {
+      title: `job:reclaim job ${jobId} on ${rec.network}`,
+      lines: [
+        ["run", `run ${run} of subscription ${subscriptionId}`],
+        ["note", `the fee is credited to the subscription's owner ${owner} in the subscriptions contract (its consumer withdraws it)`],
+        ["tx", receipt.hash],
+      ],
+      written: [],
+      ...gasOf([receipt]),
+    };
+  }
   if (job && getAddress(job.requester) !== signer.address) {
     // Only the requester reclaims. A contract requester reclaims through its own function; no --account can help.
     if ((await hre.ethers.provider.getCode(job.requester)) !== "0x")
@@ -74,10 +109,42 @@ export async function reclaimJobOp(
   };
 }
 
-/** Task `market:withdraw`: sends the account's whole available balance (prover fees, requester refunds) to it. */
-export async function withdrawOp(hre: HardhatRuntimeEnvironment, opts: { account?: string }): Promise<TaskResult> {
+/**
+ * Task `market:withdraw`: sends the account's whole available balance (prover fees, requester refunds) to it; with
+ * `token`, its whole balance in that ERC-20 token (token fees earned, refunds of token jobs: `withdrawToken`).
+ */
+export async function withdrawOp(hre: HardhatRuntimeEnvironment, opts: { account?: string; token?: string }): Promise<TaskResult> {
   const signer = await signerFor(hre, opts.account);
   const { rec, jobs } = await loadSystem(hre, signer);
+  if (opts.token !== undefined) {
+    const token = await tokenArg(hre, opts.token, "--token");
+    const amount = await jobs.tokenBalanceOf(signer.address, token.address);
+    const title = `market:withdraw --token ${token.symbol} on ${rec.network}`;
+    if (amount === 0n)
+      return {
+        title,
+        lines: [
+          ["account", signer.address],
+          ["withdrawn", `0 (nothing available in token ${token.address}: nothing sent)`],
+        ],
+        written: [],
+        gasUsed: 0n,
+        gasCost: 0n,
+        data: { amount: 0n },
+      };
+    const receipt = await sendChecked(jobs.withdrawToken, token.address);
+    return {
+      title,
+      lines: [
+        ["account", signer.address],
+        ["withdrawn", `${token.format(amount)} of token ${token.address}`],
+        ["tx", receipt.hash],
+      ],
+      written: [],
+      ...gasOf([receipt]),
+      data: { amount },
+    };
+  }
   const account = await jobs.accountOf(signer.address);
   if (account.available === 0n)
     return {
