@@ -115,6 +115,11 @@ describe("e2e: optimistic results with real Groth16 proofs", function () {
     const seen = await rerun(m.jobs, jobId);
     expect(seen.output).to.equal(truth);
     const p = await proofBy(m, jobId, m.watcher);
+    // the witness alone carries every public signal the proof carries (same binding)
+    const binding = await bindingFor(m.jobs, m.watcher, jobId, m.watcher.address);
+    expect((await witnessSignals(built.model, built.circuit.wasm, seen.x, seen.salt, binding)).publicSignals).to.deep.equal(
+      p.publicSignals,
+    );
     const tx = m.jobs.connect(m.watcher).submitResult(jobId, p.output, p.packed.bytes);
     await expect(tx).to.emit(m.jobs, "PosterSlashed").withArgs(jobId, m.poster.address, m.watcher.address, REWARD, SLASH, false);
     await expect(tx).to.emit(m.jobs, "JobFulfilled").withArgs(jobId, m.watcher.address, truth, FEE, SLASH);
