@@ -7,12 +7,14 @@
  *   answered by the poster's proof, a bond-challenged wrong post disproved, a silent poster's expired challenge, and
  *   challenge proofs settled in one batch. The posting and finalising figures exclude a callback (the jobs ask for
  *   none); every account touched already holds a balance (stake), as in the market's steady state.
- * - time from job opened to result on chain, as a prover node spends it: optimistic, the claim mined, the opening read
- *   from the job's input URI and checked against its commitment, the witness only (`witnessSignals`, the witness
- *   generator a proof uses: circom's C++ one, built here if missing, `--native-witness`) and `postResult` mined;
- *   proven, the same claim and input, then `proveInference` (TS reference, witness, the native prover, the proof
- *   verified with its key: what the node's proof worker runs) and `submitResult` mined. Each clock starts when the
- *   job is open in its final mode (the open mined, and for an optimistic job the requester's `setOptimistic`).
+ * - time from job opened to result on chain, as a prover node spends it, three paths in turn: optimistic, the claim
+ *   mined, the opening read from the job's input URI and checked against its commitment, the output without a proof
+ *   and `postResult` mined, the output computed either by the witness only (`witnessSignals`, the witness generator a
+ *   proof uses: circom's C++ one, built here if missing, `--native-witness`) or by the circuit's TS twin
+ *   (`inferQuantized`, what the prover node's post step runs, docs/prover.md "Optimistic results"); proven, the same
+ *   claim and input, then `proveInference` (TS reference, witness, the native prover, the proof verified with its
+ *   key: what the node's proof worker runs) and `submitResult` mined. Each clock starts when the job is open in its
+ *   final mode (the open mined, and for an optimistic job the requester's `setOptimistic`).
  * Targets (issue 34): an unchallenged result <= 70k posted + <= 45k finalised; LeNet-5 opened -> posted <= 5 s on 2
  * cores; a challenge resolved by one proof <= 300k.
  * Run: npm run bench:optimistic (npx hardhat run scripts/apps/bench/optimistic-gas.ts); BENCH_MODELS=a,b and
@@ -29,7 +31,7 @@ import { SNARK_FIELD } from "../../util/field";
 import { ROOT, rel, writeFileAtomic } from "../../util/paths";
 import { loadFloatModel } from "../../pipelines/build";
 import { benchBuild } from "./build";
-import { inputCommitment } from "../../formats/quantized-model";
+import { inferQuantized, inputCommitment } from "../../formats/quantized-model";
 import { dataUri } from "../../formats/job-input";
 import { layoutOf, numPublicSignals } from "../../formats/model-layout";
 import { quantizeInput } from "../../formats/quantized-input";
@@ -40,7 +42,7 @@ import { nativeProverBinary, proverThreads } from "../../engine/prove/native";
 import { DEFAULT_MARKET, bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../chain/system";
 import { sampleInput } from "../../pipelines/held-out";
 import { fetchCheckedInput } from "../prover/input";
-import { type BenchResults, type OptimisticBench, type OptimisticModel, OPTIMISTIC_TARGETS, median, optimisticMisses, renderOptimisticSvg, renderReport } from "./report";
+import { type BenchResults, type OptimisticBench, type OptimisticModel, type PathTimes, OPTIMISTIC_TARGETS, median, optimisticMisses, renderOptimisticSvg, renderReport } from "./report";
 
 const MODELS = (process.env.BENCH_MODELS ?? "iris-mlp,mnist-lenet5").split(",").filter(Boolean);
 const RUNS = Number(process.env.BENCH_RUNS ?? "5");
@@ -175,18 +177,16 @@ async function measure(name: string): Promise<OptimisticModel> {
     ),
   );
 
-  // time, job opened -> result on chain, alternately optimistic and proven, as a prover node spends it
-  const time: OptimisticModel["time"] = {
-    runs: RUNS,
-    optimistic: { total: [], claim: [], input: [], compute: [], tx: [] },
-    proven: { total: [], claim: [], input: [], compute: [], tx: [] },
-  };
+  // time, job opened -> result on chain, the three paths in turn: optimistic with the witness only, optimistic with
+  // the TS twin (the prover node's post step, PROVER_OPTIMISTIC=post), proven (the node's proof worker)
+  const times = (): PathTimes => ({ total: [], claim: [], input: [], compute: [], tx: [] });
+  const time: OptimisticModel["time"] = { runs: RUNS, optimistic: times(), twin: times(), proven: times() };
   let generator: "native" | "wasm" = "wasm";
   const posted: bigint[] = [];
   for (let i = 0; i < RUNS; i++) {
-    for (const optimistic of [true, false]) {
-      const j = await open(optimistic);
-      const row = optimistic ? time.optimistic : time.proven;
+    for (const mode of ["witness", "twin", "proven"] as const) {
+      const j = await open(mode !== "proven");
+      const row = mode === "witness" ? time.optimistic : mode === "twin" ? time.twin! : time.proven;
       const t0 = performance.now();
       let t = t0;
       const lap = (xs: number[]) => {
@@ -198,14 +198,18 @@ async function measure(name: string): Promise<OptimisticModel> {
       const opening = await fetchCheckedInput(j.inputURI, model, j.commitment);
       lap(row.input);
       const binding = await bindingFor(jobs, poster, j.jobId, poster.address);
-      if (optimistic) {
-        const w = await witnessSignals(model, built.circuit.wasm, opening.x, opening.salt, binding);
-        generator = w.generator;
+      if (mode !== "proven") {
+        let output: bigint;
+        if (mode === "witness") {
+          const w = await witnessSignals(model, built.circuit.wasm, opening.x, opening.salt, binding);
+          generator = w.generator;
+          output = w.output;
+        } else output = inferQuantized(model, opening.x).output;
         lap(row.compute);
-        await (await jobs.connect(poster).postResult(j.jobId, w.output)).wait();
+        await (await jobs.connect(poster).postResult(j.jobId, output)).wait();
         lap(row.tx);
         posted.push(j.jobId);
-        if (w.output !== truth) throw new Error(`${name}: the witness's output ${w.output} is not the proven ${truth}`);
+        if (output !== truth) throw new Error(`${name}: the ${mode}'s output ${output} is not the proven ${truth}`);
       } else {
         // the proof worker's phases: the TS reference until the witness starts, the witness until the proof starts
         const marks: number[] = [];
@@ -274,6 +278,7 @@ function printTable(m: OptimisticModel): void {
     ["`expireChallenge` (silent poster)", g.expire, ""],
     [`${g.batch.size} wrong posts disproved in one \`submitResults\`, per result`, g.batch.perResult, ""],
     [`time: opened -> posted (claim, input, witness ${m.witness}, post), median of ${m.time.runs}`, ms(m.time.optimistic.total), m.model === "mnist-lenet5" ? `target <= ${OPTIMISTIC_TARGETS.lenetPostedSeconds} s` : ""],
+    [`time: opened -> posted (claim, input, TS twin, post), median of ${m.time.runs}`, ms(m.time.twin?.total ?? [0]), m.model === "mnist-lenet5" ? `target <= ${OPTIMISTIC_TARGETS.lenetPostedSeconds} s` : ""],
     [`time: opened -> proof submitted (claim, input, proof, submit), median of ${m.time.runs}`, ms(m.time.proven.total), ""],
   ];
   console.log(`| ${m.model} (${f3(m.constraints)} constraints, real Groth16 proofs) | | |`);
