@@ -1,8 +1,8 @@
 /**
- * Renders bench/REPORT.md and bench/proving-time.svg from the benchmark results (scripts/apps/bench/run.ts). Everything
+ * Renders bench/REPORT.md and its charts (bench/proving-time.svg, bench/batch-gas.svg, bench/optimistic.svg) from the benchmark results (scripts/apps/bench/run.ts). Everything
  * in the report comes from the results object; nothing is typed in by hand.
  * Re-render without measuring: node -r ts-node/register/transpile-only scripts/apps/bench/report.ts
- * Size (about 570 lines), kept in one file: one renderer per
+ * Size (about 910 lines), kept in one file: one renderer per
  * section of the report over one results type (BenchResults), so the report's structure is readable in one place.
  */
 import * as fs from "fs";
@@ -107,6 +107,8 @@ export interface BenchResults {
   subscription?: SubscriptionGas;
   /** `npm run soak` (scripts/apps/load/soak.ts): the subscriptions the prover nodes served in the soak, kept across runs. */
   soak?: SoakReport;
+  /** `npm run bench:optimistic` (scripts/apps/bench/optimistic-gas.ts): optimistic against proven results, kept across runs. */
+  optimistic?: OptimisticBench;
 }
 
 /** What the soak reports about its subscriptions (bench/soak.json, bench/SOAK.md, bench/REPORT.md). */
@@ -186,6 +188,314 @@ function renderSoak(k: SoakReport): string[] {
     k.failures.length ? `**Failed:** ${k.failures.join("; ")}.` : "Every check of the soak passed.",
     "",
   ];
+}
+
+/** Issue 34's targets: gas of an unchallenged optimistic result, of a challenge resolved by one proof, LeNet-5's latency. */
+export const OPTIMISTIC_TARGETS = { post: 70_000, finalize: 45_000, challengeByProof: 300_000, lenetPostedSeconds: 5 } as const;
+
+/** Seconds of each step of one path, one entry per timed job (scripts/apps/bench/optimistic-gas.ts). */
+export interface PathTimes {
+  /** Job opened (in its final mode) -> the result's transaction mined. */
+  total: number[];
+  /** `claim` mined. */
+  claim: number[];
+  /** The opening read from the job's input URI and checked against its commitment. */
+  input: number[];
+  /** Optimistic: the witness only. Proven: `proveInference` (TS reference, witness, proof, verified with the key). */
+  compute: number[];
+  /** `postResult` or `submitResult` mined. */
+  tx: number[];
+  /** Proven only, `compute` split: the TS reference (and the signals it expects), the witness, the proof and its verification. */
+  phases?: { reference: number[]; witness: number[]; proof: number[] };
+}
+
+/** One model of the optimistic benchmark. */
+export interface OptimisticModel {
+  model: string;
+  constraints: number;
+  /** The witness generator of the optimistic path: circom's C++ one, or the WASM. */
+  witness: "native" | "wasm";
+  gas: {
+    provenClaim: number;
+    provenSubmit: number;
+    setOptimistic: number;
+    claimOptimistic: number;
+    /** `postResult` of a non-zero output (a fresh slot), and of output 0 (0 when the sample's class is not 0). */
+    post: number;
+    postZero: number;
+    postWrong: number;
+    finalize: number;
+    finalizeZero: number;
+    /** A wrong post disproved by the watcher's proof of the true output (`submitResult`). */
+    challengeByProof: number;
+    challengeByBond: number;
+    /** The poster's proof answering a false bond challenge. */
+    answer: number;
+    /** A bond-challenged wrong post disproved by a proof. */
+    disproveAfterBond: number;
+    expire: number;
+    batch: { size: number; gas: number; perResult: number };
+  };
+  /**
+   * `optimistic`: the output by the witness only; `twin`: by the circuit's TS twin, the prover node's post step
+   * (absent in results measured before it); `proven`: the node's proof worker.
+   */
+  time: { runs: number; optimistic: PathTimes; twin?: PathTimes; proven: PathTimes };
+}
+
+/** Optimistic results against proven ones (issue 34), measured by scripts/apps/bench/optimistic-gas.ts. */
+export interface OptimisticBench {
+  generatedAt: string;
+  command: string;
+  cores: number;
+  /** Threads of the native prover, and which prover proved the proven path. */
+  proverThreads: number;
+  prover: "native" | "snarkjs";
+  /** The market's parameters (wei as decimal strings, seconds). */
+  market: { claimBond: string; slashBps: number; challengeBond: string; challengeWindow: number; proofWindow: number };
+  models: OptimisticModel[];
+  totalSeconds: number;
+}
+
+/** Every target of issue 34 a model missed, one phrase each (empty: all met). */
+export function optimisticMisses(o: OptimisticBench): string[] {
+  const t = OPTIMISTIC_TARGETS;
+  const out: string[] = [];
+  for (const m of o.models) {
+    const g = m.gas;
+    if (g.post > t.post) out.push(`${m.model}: postResult ${g.post} > ${t.post}`);
+    if (g.finalize > t.finalize) out.push(`${m.model}: finalizeResult ${g.finalize} > ${t.finalize}`);
+    for (const [what, v] of [["a wrong post disproved", g.challengeByProof], ["the poster's answer", g.answer], ["a bond-challenged wrong post disproved", g.disproveAfterBond]] as const)
+      if (v > t.challengeByProof) out.push(`${m.model}: ${what} ${v} > ${t.challengeByProof}`);
+    for (const [how, p] of [["witness", m.time.optimistic], ["TS twin", m.time.twin]] as const)
+      if (m.model === "mnist-lenet5" && p && median(p.total) > t.lenetPostedSeconds)
+        out.push(`${m.model}: opened -> posted (${how}) ${median(p.total).toFixed(2)} s > ${t.lenetPostedSeconds} s`);
+  }
+  return out;
+}
+
+/** The optimistic section: gas of both paths per model side by side, then the time from job opened to result on chain. */
+function renderOptimistic(o: OptimisticBench): string[] {
+  const n = (v: number) => v.toLocaleString("en-US");
+  const t = OPTIMISTIC_TARGETS;
+  const models = o.models;
+  const verdict = (target: number, value: (m: OptimisticModel) => number) => {
+    const missed = models.filter((m) => value(m) > target).map((m) => m.model);
+    return `<= ${n(target)}: ${missed.length ? `MISSED (${missed.join(", ")})` : "met"}`;
+  };
+  const row = (what: string, value: (m: OptimisticModel) => number, target = "") => `| ${what} | ${models.map((m) => n(value(m))).join(" | ")} | ${target} |`;
+  const eth = (wei: string) => `${Number(BigInt(wei)) / 1e18} ETH`;
+  const L = [
+    "## Optimistic results vs proven results (gas and time)",
+    "",
+    `Measured ${o.generatedAt.slice(0, 10)} by \`${o.command}\` (${secs(o.totalSeconds)}), Hardhat's in-process network, ${o.cores} cores: each model registered with its generated Groth16 batch verifier, every proof a real one (${o.prover} prover, ${o.proverThreads} threads), market parameters claim bond ${eth(o.market.claimBond)} (slash ${o.market.slashBps / 100}%), challenge bond ${eth(o.market.challengeBond)}, challenge window ${o.market.challengeWindow} s, proof window ${o.market.proofWindow} s. Gas: each figure one transaction's receipt, no callback, every account touched already holding a balance. docs/market-rules.md, "Optimistic results"; chart: [optimistic.svg](optimistic.svg).`,
+    "",
+    `| step (gas) | ${models.map((m) => `${m.model} (${n(m.constraints)} constraints)`).join(" | ")} | target (issue 34) |`,
+    `|---|${models.map(() => "---:|").join("")}---|`,
+    row("proven: `claim`", (m) => m.gas.provenClaim),
+    row("proven: `submitResult` by the claimant (Groth16 verification)", (m) => m.gas.provenSubmit),
+    row("**proven: claim + submitResult**", (m) => m.gas.provenClaim + m.gas.provenSubmit),
+    row("optimistic: `claim`", (m) => m.gas.claimOptimistic),
+    row("optimistic: `postResult` (a non-zero output)", (m) => m.gas.post, verdict(t.post, (m) => m.gas.post)),
+    row("optimistic: `finalizeResult` after the window (anyone)", (m) => m.gas.finalize, verdict(t.finalize, (m) => m.gas.finalize)),
+    row("**optimistic: claim + postResult + finalizeResult**", (m) => m.gas.claimOptimistic + m.gas.post + m.gas.finalize),
+    row("optimistic: the requester's `setOptimistic` (a transaction of its own here)", (m) => m.gas.setOptimistic),
+    row("a wrong post disproved by one proof (the watcher's `submitResult`)", (m) => m.gas.challengeByProof, verdict(t.challengeByProof, (m) => m.gas.challengeByProof)),
+    row("a bond challenge (`challengeResult`)", (m) => m.gas.challengeByBond),
+    row("the poster's proof answering it (`submitResult` of the posted output)", (m) => m.gas.answer, verdict(t.challengeByProof, (m) => m.gas.answer)),
+    row("a bond-challenged wrong post disproved by one proof", (m) => m.gas.disproveAfterBond, verdict(t.challengeByProof, (m) => m.gas.disproveAfterBond)),
+    row("a silent poster's challenge expired (`expireChallenge`)", (m) => m.gas.expire),
+    row(`${models[0]?.gas.batch.size ?? "-"} wrong posts disproved in one \`submitResults\`, per result`, (m) => m.gas.batch.perResult),
+  ];
+  if (models.some((m) => m.gas.postZero))
+    L.push(
+      `| \`postResult\` of output 0 (class 0 of an argmax head: no fresh slot) | ${models.map((m) => (m.gas.postZero ? n(m.gas.postZero) : "-")).join(" | ")} | |`,
+    );
+  const diff = (value: (m: OptimisticModel) => number) => Math.max(...models.map(value)) - Math.min(...models.map(value));
+  L.push(
+    "",
+    `After the claim, an unchallenged optimistic result costs ${models.map((m) => `${n(m.gas.post + m.gas.finalize)} (${m.model})`).join(", ")} for its post and finalisation against ${models.map((m) => `${n(m.gas.provenSubmit)}`).join(", ")} for a proven submission (${models.map((m) => `${(m.gas.provenSubmit / (m.gas.post + m.gas.finalize)).toFixed(1)}x`).join(", ")} less); a challenge settled by one proof costs ${models.map((m) => n(m.gas.challengeByProof - m.gas.provenSubmit)).join(", ")} more than a proven submission. The models differ by at most ${n(Math.max(diff((m) => m.gas.provenSubmit), diff((m) => m.gas.challengeByProof), diff((m) => m.gas.answer), diff((m) => m.gas.post), diff((m) => m.gas.finalize)))} gas on any of these figures: a Groth16 verification costs the same for every circuit with the same public signals (4 here), whatever its size; only the proofs' calldata differs.`,
+  );
+  const med = (xs: number[]) => secs(median(xs));
+  const range = (xs: number[]) => `${med(xs)} (${secs(Math.min(...xs))} - ${secs(Math.max(...xs))})`;
+  L.push(
+    "",
+    `Time from job opened to result on chain, as a prover node spends it: ${models[0]?.time.runs ?? 0} jobs per path and model, the paths in turn (median, min - max; the steps are medians). The clock starts when the job is open in its final mode (the open mined, and an optimistic job's \`setOptimistic\`). Every path: \`claim\` mined, the opening read from the job's \`data:\` input URI and checked against its commitment (the node's \`fetchCheckedInput\`), the output computed, its transaction mined. **Optimistic, witness only**: the output from the circuit's witness (\`witnessSignals\`: the generator a proof uses, circom's C++ one where built, \`--native-witness\`: the output a proof would carry), then \`postResult\`. **Optimistic, TS twin**: the output from the circuit's TS twin (\`inferQuantized\`: what the prover node's post step computes, \`PROVER_OPTIMISTIC=post\`, docs/prover.md), then \`postResult\`. **Proven**: \`proveInference\` (the TS reference and the signals it expects, the witness, the ${o.prover} Groth16 proof verified with its key: the node's proof worker), then \`submitResult\`. Target (issue 34): LeNet-5 opened -> posted <= ${t.lenetPostedSeconds} s on 2 cores.`,
+    "",
+    "| model | path | opened -> result on chain | claim / input / output / transaction | proven / this path | target |",
+    "|---|---|---:|---|---:|---|",
+  );
+  for (const m of models) {
+    const p = m.time.proven;
+    const paths: [string, PathTimes | undefined][] = [
+      [`optimistic, witness only (${m.witness === "native" ? "C++" : "WASM"} generator), posted`, m.time.optimistic],
+      ["optimistic, TS twin (the prover node's post step), posted", m.time.twin],
+      [
+        `proven, proof submitted${p.phases ? ` (the proof: TS reference ${med(p.phases.reference)}, witness ${med(p.phases.witness)}, proof + verification ${med(p.phases.proof)})` : ""}`,
+        p,
+      ],
+    ];
+    for (const [what, x] of paths) {
+      if (!x) continue;
+      const target = m.model === "mnist-lenet5" && x !== p ? `<= ${t.lenetPostedSeconds} s: ${median(x.total) <= t.lenetPostedSeconds ? "met" : "MISSED"}` : "-";
+      L.push(
+        `| ${m.model} | ${what} | ${range(x.total)} | ${[x.claim, x.input, x.compute, x.tx].map(med).join(" / ")} | ${x === p ? "-" : `${(median(p.total) / median(x.total)).toFixed(1)}x`} | ${target} |`,
+      );
+    }
+  }
+  L.push("", "![optimistic vs proven: gas and time, iris-mlp and LeNet-5](optimistic.svg)", "");
+  return L;
+}
+
+/**
+ * Both paths side by side (bench/optimistic.svg): gas per model as stacked bars (the claim, in a lighter tint, then
+ * proven submitResult, or optimistic postResult + finalizeResult; a wrong post disproved by one proof), and the time
+ * from job opened to result on chain (optimistic posted, by the witness or the TS twin; proven submitted; log scale). Hand-written SVG, as the
+ * report's other charts.
+ */
+export function renderOptimisticSvg(r: BenchResults): string {
+  const o = r.optimistic;
+  const W = 840;
+  const H = 433;
+  const mt = 56;
+  const mb = 117;
+  const ph = H - mt - mb;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(
+    `<text x="20" y="22" font-size="14" font-weight="bold">Optimistic vs proven results (Hardhat${o ? `, ${o.cores} cores, ${o.generatedAt.slice(0, 10)}` : ""})</text>`,
+  );
+  if (!o?.models.length) {
+    out.push(`<text x="40" y="${mt + 30}">not measured (npm run bench:optimistic)</text>`, "</svg>");
+    return out.join("\n") + "\n";
+  }
+  const models = o.models;
+  const colors = { proven: "#1f77b4", optimistic: "#2ca02c", twin: "#17becf", challenge: "#ff7f0e" } as const;
+  const tint = { proven: "#aec7e8", optimistic: "#98df8a", twin: "#9edae5", challenge: "#ffbb78" } as const;
+  type Bar = { key: keyof typeof colors; label: string; parts: (m: OptimisticModel) => number[]; text: (v: number) => string; tip: (m: OptimisticModel) => string };
+  /** One panel of grouped bars (one group per model); a bar of several parts is stacked, its first part tinted. */
+  const panel = (x0: number, pw: number, title: string, bars: Bar[], sy: (v: number) => number, ticks: { v: number; label: string }[]) => {
+    out.push(`<text x="${x0}" y="${mt - 14}" font-weight="bold">${xml(title)}</text>`);
+    for (const t of ticks) {
+      out.push(`<line x1="${x0}" y1="${sy(t.v).toFixed(1)}" x2="${x0 + pw}" y2="${sy(t.v).toFixed(1)}" stroke="#ddd"/>`);
+      out.push(`<text x="${x0 - 6}" y="${(sy(t.v) + 4).toFixed(1)}" text-anchor="end">${t.label}</text>`);
+    }
+    out.push(`<rect x="${x0}" y="${mt}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+    const gw = pw / models.length;
+    const bw = Math.min(44, (gw - 24) / bars.length);
+    models.forEach((m, i) => {
+      const gx = x0 + i * gw + (gw - bw * bars.length) / 2;
+      bars.forEach((b, k) => {
+        const x = gx + k * bw;
+        const parts = b.parts(m);
+        if (!parts.length) return;
+        let below = 0;
+        parts.forEach((v, j) => {
+          const top = sy(below + v);
+          const bottom = sy(below);
+          const fill = parts.length > 1 && j === 0 ? tint[b.key] : colors[b.key];
+          out.push(
+            `<rect x="${(x + 2).toFixed(1)}" y="${top.toFixed(1)}" width="${(bw - 4).toFixed(1)}" height="${(bottom - top).toFixed(1)}" fill="${fill}"><title>${xml(`${m.model}, ${b.label}: ${b.tip(m)}`)}</title></rect>`,
+          );
+          below += v;
+        });
+        out.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(sy(below) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${xml(b.text(below))}</text>`);
+      });
+      out.push(`<text x="${(x0 + i * gw + gw / 2).toFixed(1)}" y="${mt + ph + 16}" text-anchor="middle">${xml(m.model)}</text>`);
+    });
+  };
+  const k = (v: number) => `${Math.round(v / 1000)}k`;
+  const f = (v: number) => v.toLocaleString("en-US");
+  // gas: linear, 50k steps
+  const gasMax =
+    Math.ceil(Math.max(OPTIMISTIC_TARGETS.challengeByProof, ...models.flatMap((m) => [m.gas.provenClaim + m.gas.provenSubmit, m.gas.challengeByProof])) / 50_000) *
+    50_000;
+  const gx0 = 70;
+  const gpw = 330;
+  const gy = (v: number) => mt + ph - (v / gasMax) * ph;
+  panel(
+    gx0,
+    gpw,
+    "Gas per result (no callback)",
+    [
+      {
+        key: "proven",
+        label: "proven: claim + submitResult",
+        parts: (m) => [m.gas.provenClaim, m.gas.provenSubmit],
+        text: k,
+        tip: (m) => `${f(m.gas.provenClaim)} + ${f(m.gas.provenSubmit)}`,
+      },
+      {
+        key: "optimistic",
+        label: "optimistic: claim + postResult + finalizeResult",
+        parts: (m) => [m.gas.claimOptimistic, m.gas.post + m.gas.finalize],
+        text: k,
+        tip: (m) => `${f(m.gas.claimOptimistic)} + ${f(m.gas.post)} + ${f(m.gas.finalize)}`,
+      },
+      { key: "challenge", label: "a wrong post disproved by one proof", parts: (m) => [m.gas.challengeByProof], text: k, tip: (m) => f(m.gas.challengeByProof) },
+    ],
+    gy,
+    Array.from({ length: gasMax / 50_000 + 1 }, (_, i) => ({ v: i * 50_000, label: k(i * 50_000) })),
+  );
+  const cy = gy(OPTIMISTIC_TARGETS.challengeByProof);
+  out.push(`<line x1="${gx0}" y1="${cy.toFixed(1)}" x2="${gx0 + gpw}" y2="${cy.toFixed(1)}" stroke="${colors.challenge}" stroke-dasharray="6 4"/>`);
+  // time: log scale, whole decades
+  const times = models.flatMap((m) => [m.time.optimistic, m.time.twin, m.time.proven].flatMap((x) => (x ? [median(x.total)] : [])));
+  const e0 = Math.floor(Math.log10(Math.min(...times) / 2)); // room under the shortest bar
+  const e1 = Math.ceil(Math.log10(Math.max(...times, OPTIMISTIC_TARGETS.lenetPostedSeconds * 1.2)));
+  const tx0 = 500;
+  const tpw = 320;
+  const ty = (v: number) => mt + ph - ((Math.log10(Math.max(v, 10 ** e0)) - e0) / (e1 - e0)) * ph;
+  const decade = (e: number) => (e >= 0 ? `${10 ** e} s` : e >= -3 ? `${10 ** (e + 3)} ms` : `${10 ** (e + 6)} µs`);
+  panel(
+    tx0,
+    tpw,
+    "Job opened -> result on chain (median, log scale)",
+    [
+      {
+        key: "proven",
+        label: "proven: opened -> proof submitted",
+        parts: (m) => [median(m.time.proven.total)],
+        text: secs,
+        tip: (m) => `${secs(median(m.time.proven.total))}, of which the proof ${secs(median(m.time.proven.compute))}`,
+      },
+      {
+        key: "optimistic",
+        label: "optimistic, witness only: opened -> posted",
+        parts: (m) => [median(m.time.optimistic.total)],
+        text: secs,
+        tip: (m) => `${secs(median(m.time.optimistic.total))}, of which the witness ${secs(median(m.time.optimistic.compute))}`,
+      },
+      {
+        key: "twin",
+        label: "optimistic, TS twin (the prover node's post step): opened -> posted",
+        parts: (m) => (m.time.twin ? [median(m.time.twin.total)] : []),
+        text: secs,
+        tip: (m) => (m.time.twin ? `${secs(median(m.time.twin.total))}, of which the TS twin ${secs(median(m.time.twin.compute))}` : ""),
+      },
+    ],
+    ty,
+    Array.from({ length: e1 - e0 + 1 }, (_, i) => ({ v: 10 ** (e0 + i), label: decade(e0 + i) })),
+  );
+  const ly = ty(OPTIMISTIC_TARGETS.lenetPostedSeconds);
+  out.push(`<line x1="${tx0}" y1="${ly.toFixed(1)}" x2="${tx0 + tpw}" y2="${ly.toFixed(1)}" stroke="${colors.optimistic}" stroke-dasharray="6 4"/>`);
+  out.push(
+    `<text x="${tx0 + tpw - 4}" y="${(ly - 4).toFixed(1)}" text-anchor="end" font-size="10" fill="${colors.optimistic}">${xml(`target: LeNet-5 posted <= ${OPTIMISTIC_TARGETS.lenetPostedSeconds} s`)}</text>`,
+  );
+  const legend: [keyof typeof colors, string][] = [
+    ["proven", "proven: claim (light) + submitResult with a Groth16 proof; time: opened -> proof submitted"],
+    ["optimistic", "optimistic: claim (light) + postResult + finalizeResult; time: opened -> posted (claim, witness only, post)"],
+    ["twin", "time: optimistic, opened -> posted with the output of the circuit's TS twin (the prover node's post step)"],
+    ["challenge", `a wrong post disproved by one proof (the watcher's submitResult); dashed: target, a challenge <= ${k(OPTIMISTIC_TARGETS.challengeByProof)} gas`],
+  ];
+  legend.forEach(([key, label], i) => {
+    const y = H - 77 + i * 17;
+    out.push(`<rect x="20" y="${y - 10}" width="12" height="12" fill="${colors[key]}"/>`);
+    out.push(`<text x="38" y="${y}" font-size="11">${xml(label)}</text>`);
+  });
+  out.push("</svg>");
+  return out.join("\n") + "\n";
 }
 
 /** Gas of subscriptions (issue 33), measured by scripts/apps/bench/subscription-gas.ts. */
@@ -558,6 +868,7 @@ export function renderReport(r: BenchResults): string {
   if (r.prover) L.push(...renderProver(r.prover));
   if (r.subscription) L.push(...renderSubscription(r.subscription));
   if (r.soak) L.push(...renderSoak(r.soak));
+  if (r.optimistic) L.push(...renderOptimistic(r.optimistic));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
   return L.join("\n");
 }
@@ -741,4 +1052,5 @@ if (require.main === module) {
   fs.writeFileSync(path.join(dir, "REPORT.md"), renderReport(r));
   fs.writeFileSync(path.join(dir, "proving-time.svg"), renderSvg(r));
   fs.writeFileSync(path.join(dir, "batch-gas.svg"), renderBatchSvg(r));
+  if (r.optimistic) fs.writeFileSync(path.join(dir, "optimistic.svg"), renderOptimisticSvg(r));
 }

@@ -42,6 +42,7 @@ import {
   type StepMeasure,
   type SystemResult,
   renderBatchSvg,
+  renderOptimisticSvg,
   renderReport,
   renderSvg, median } from "./report";
 import { TIME_BIN, runChild, runStep } from "./child";
@@ -413,6 +414,8 @@ async function main(): Promise<void> {
     results.prover = prev.prover;
     // and the subscriptions' gas (npm run bench:subscription)
     results.subscription = prev.subscription;
+    // and the optimistic-results comparison (npm run bench:optimistic)
+    results.optimistic = prev.optimistic;
     for (const m of prev.models)
       if (!o.models.includes(m.name)) kept.push({ ...m, measuredAt: m.measuredAt ?? prev.generatedAt, measuredBy: m.measuredBy ?? prev.command });
     for (const x of prev.setup ?? []) if (!o.setup.includes(x.power)) keptSetup.push(x);
@@ -468,6 +471,7 @@ function writeOutputs(r: BenchResults): void {
   fs.writeFileSync(path.join(OUT, "REPORT.md"), renderReport(r));
   fs.writeFileSync(path.join(OUT, "proving-time.svg"), renderSvg(r));
   fs.writeFileSync(path.join(OUT, "batch-gas.svg"), renderBatchSvg(r));
+  if (r.optimistic) fs.writeFileSync(path.join(OUT, "optimistic.svg"), renderOptimisticSvg(r));
 }
 
 main().catch((e: unknown) => {

@@ -1,9 +1,14 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { circuitWeightInputs } from "../circuit/generate";
-import { toField } from "../../util/field";
+import { readSections } from "../setup/binfile";
+import { readU256LE, toField } from "../../util/field";
 import { packSigned } from "../../formats/commitments";
 import { type QuantizedModel, inferQuantized, inputModeOf } from "../../formats/quantized-model";
-import { circuitModelCommitment, inputSignals, publicSignalNames } from "../../formats/model-layout";
+import { circuitModelCommitment, inputSignals, numPublicSignals, publicSignalNames } from "../../formats/model-layout";
 import { type Groth16Result, proveGroth16 } from "./groth16";
+import { computeWitness } from "./witness-native";
 
 /**
  * Public signal positions of a committed-mode model (docs/public-signals.md). A public-mode model has m input
@@ -76,4 +81,57 @@ export async function proveInference(
   const out: InferenceProof = { ...r, output: ref.output, logits: ref.logits };
   if (ref.values) out.values = ref.values;
   return out;
+}
+
+/** The inference of an input as the circuit computes it, from its witness alone (`witnessSignals`). */
+export interface WitnessSignals {
+  /** The model's answer: public signal 0. */
+  output: bigint;
+  /** Every public signal, in order ([result, modelCommitment, input signals..., jobBinding]). */
+  publicSignals: bigint[];
+  /** Which generator computed the witness: circom's C++ one built for this circuit, or its WASM. */
+  generator: "native" | "wasm";
+}
+
+/**
+ * The public signals of the inference of `x`, from the circuit's witness alone, without a proof: what an optimistic
+ * poster posts and what a watcher checks a posted result against (docs/market-rules.md, "Optimistic results"). The
+ * witness is computed by the generator a proof would use (`computeWitness`: circom's C++ generator when one was built
+ * for this WASM, else the WASM), and only its public signals (witness 1..n, circom's outputs then public inputs) are
+ * read back from the .wtns. No check against the TS reference (`proveInference` does one): the circuit's output is
+ * the one a proof would carry, and so the one a challenge would be settled by.
+ * @throws when the input does not satisfy the circuit (as `proveGroth16`), or the witness file is malformed.
+ */
+export async function witnessSignals(
+  model: QuantizedModel,
+  wasm: string,
+  x: readonly bigint[],
+  salt: bigint | undefined,
+  binding: bigint,
+): Promise<WitnessSignals> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-wtns-"));
+  try {
+    const wtns = path.join(dir, "witness.wtns");
+    const generator = await computeWitness(circuitInput(x, salt, binding, model), wasm, wtns);
+    const sections = readSections(wtns, "wtns");
+    const header = sections.get(1)?.[0];
+    const values = sections.get(2)?.[0];
+    if (!header || !values) throw new Error(`${wtns}: no header or witness section`);
+    const n = numPublicSignals(model);
+    const fd = fs.openSync(wtns, "r");
+    try {
+      const n8buf = Buffer.alloc(4);
+      fs.readSync(fd, n8buf, 0, 4, header.offset);
+      const n8 = n8buf.readUInt32LE(0);
+      if (n8 !== 32 || values.size < (n + 1) * n8) throw new Error(`${wtns}: ${n8}-byte field elements, ${values.size} bytes of witness`);
+      const buf = Buffer.alloc((n + 1) * n8);
+      fs.readSync(fd, buf, 0, buf.length, values.offset);
+      const publicSignals = Array.from({ length: n }, (_, i) => readU256LE(buf, (i + 1) * n8));
+      return { output: publicSignals[0], publicSignals, generator };
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
