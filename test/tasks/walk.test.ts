@@ -135,8 +135,11 @@ describe("docs/operators.md, walked command by command on a local `hardhat node`
   it("job:open on a chain idle for longer than --deadline-in (no block since the mistakes) counts from the wall clock; a prover node's input file ({x, salt}) proves it", async function () {
     // No block was mined during the mistakes above (a minute or more): counting from the last block, as job:open
     // used to, gives a deadline in the past and the market refuses it.
-    // --deadline-in shorter than the idle time (the mistakes take 20 s or more however fast the machine is)
-    const idle = Math.floor(Date.now() / 1000) - (await provider.getBlock("latest"))!.timestamp;
+    // --deadline-in shorter than the idle time: the mistakes take 10-30 s; the chain is left idle 15 s at least
+    const idleNow = async (): Promise<number> => Math.floor(Date.now() / 1000) - (await provider.getBlock("latest"))!.timestamp;
+    const short = 15 - (await idleNow());
+    if (short > 0) await new Promise((r) => setTimeout(r, short * 1000));
+    const idle = await idleNow();
     const deadlineIn = Math.min(30, idle - 8);
     expect(deadlineIn, `the chain has been idle (${idle} s)`).to.be.at.least(5);
     const salt = "123456789";
