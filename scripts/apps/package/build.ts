@@ -71,9 +71,10 @@ async function main(): Promise<void> {
     external: [pkg.dependencies, pkg.devDependencies, pkg.peerDependencies].flatMap((d) => Object.keys(d ?? {})),
   } as const;
   // what projects import: ESM and CommonJS, with declarations
-  await build({ ...common, entry: abs(IMPORTED), format: ["cjs", "esm"], dts: { entry: abs(IMPORTED) } });
+  await build({ ...common, entry: abs(IMPORTED), format: ["cjs", "esm"], minifyWhitespace: true, dts: { entry: abs(IMPORTED) } });
   // what runs as is (Hardhat 2 loads its plugins as CommonJS; the bin; the worker threads): CommonJS only
-  await build({ ...common, entry: abs(RUN), format: ["cjs"], dts: { entry: abs(["hardhat"]) } });
+  // (both builds whitespace-minified, names and messages unchanged: the tarball stays within its 3 MiB budget)
+  await build({ ...common, entry: abs(RUN), format: ["cjs"], minifyWhitespace: true, dts: { entry: abs(["hardhat"]) } });
   const files = fs.readdirSync(DIST).filter((f) => /\.(m?js|d\.m?ts)$/.test(f));
   console.log(`wrote ${rel(DIST)}: ${files.join(", ")}, abi/ (${ABI_CONTRACTS.length}), bundles/ (${BUNDLED_MODELS.join(", ")})`);
 }
