@@ -194,8 +194,12 @@ export function decodeOutput(layout: ModelLayout, output: bigint, card?: ModelCa
   };
 }
 
-/** The URL (or file path) of one file of the bundle at `uri`. */
-function bundleFileUrl(uri: string, name: string, access: BundleAccess): string {
+/**
+ * The URL (or `file:` URL) of one file of the bundle at `uri`: `ipfs://<cid>` through `access.ipfsGateway`,
+ * `https://`, `http://` and `file://` bases as they are.
+ * @throws InferenceClientError for an `ipfs://` bundle without a gateway, or another scheme.
+ */
+export function bundleFileUrl(uri: string, name: string, access: BundleAccess): string {
   const base = uri.replace(/\/+$/, "");
   if (base.startsWith("ipfs://")) {
     if (!access.ipfsGateway)
@@ -206,8 +210,8 @@ function bundleFileUrl(uri: string, name: string, access: BundleAccess): string 
   throw new InferenceClientError(`bundle URI ${uri.slice(0, 60)}: unsupported scheme (ipfs://, https://, http:// or file://)`);
 }
 
-/** Reads one bundle file's bytes. `file:` URLs need Node. */
-async function readBundleFile(uri: string, name: string, access: BundleAccess): Promise<Uint8Array> {
+/** Reads one bundle file's bytes. `file:` URLs need `access.readFile` (Node). */
+export async function readBundleFile(uri: string, name: string, access: BundleAccess): Promise<Uint8Array> {
   const url = bundleFileUrl(uri, name, access);
   if (url.startsWith("file:")) {
     if (!access.readFile)
@@ -236,6 +240,44 @@ async function readBundleFile(uri: string, name: string, access: BundleAccess): 
 const OPTIMISTIC_MARGIN_S = 60;
 
 const hex32 = (v: string): string => `0x${v.replace(/^0x/, "").padStart(64, "0")}`.toLowerCase();
+
+/** What {@link readVersionManifest} checks a bundle against: the registry's record of one version. */
+export type VersionRecord = Pick<ModelVersion, "modelId" | "version" | "uri" | "modelHash" | "circuitHash" | "vkHash">;
+
+/**
+ * The bundle manifest of a version, checked against the registry (modelHash, circuitHash, vkHash).
+ * @throws InferenceClientError when it cannot be read or does not describe this version.
+ */
+export async function readVersionManifest(v: VersionRecord, access: BundleAccess): Promise<BundleManifest> {
+  let manifest: BundleManifest;
+  try {
+    manifest = parseBundleManifest(JSON.parse(new TextDecoder().decode(await readBundleFile(v.uri, BUNDLE_MANIFEST, access))));
+  } catch (e) {
+    if (e instanceof InferenceClientError) throw e;
+    throw new InferenceClientError(`model ${v.modelId} version ${v.version}: ${(e as Error).message}`);
+  }
+  for (const k of ["modelHash", "circuitHash", "vkHash"] as const)
+    if (hex32(manifest.registry[k]) !== hex32(v[k]))
+      throw new InferenceClientError(
+        `model ${v.modelId} version ${v.version}: the bundle at ${v.uri} records ${k} ${manifest.registry[k]}, the registry ${v[k]}: it is not this version's bundle`,
+      );
+  return manifest;
+}
+
+/**
+ * The model card of a version, checked against its (checked) manifest.
+ * @throws InferenceClientError when it cannot be read, is not the file the manifest lists, or is malformed.
+ */
+export async function readVersionCard(v: VersionRecord, manifest: BundleManifest, access: BundleAccess): Promise<ModelCard> {
+  const bytes = await readBundleFile(v.uri, BUNDLE_FILES.card, access);
+  if (sha256(bytes) !== `0x${manifest.files.card.sha256}`)
+    throw new InferenceClientError(`model ${v.modelId} version ${v.version}: card.json at ${v.uri} is not the one bundle.json lists`);
+  try {
+    return parseModelCard(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch (e) {
+    throw new InferenceClientError(`model ${v.modelId} version ${v.version}: ${(e as Error).message}`);
+  }
+}
 
 /** The client of one deployment. Create it with {@link InferenceClient.connect}. */
 export class InferenceClient {
@@ -331,19 +373,7 @@ export class InferenceClient {
    * @throws InferenceClientError when it cannot be read or does not describe this version.
    */
   async bundleManifest(v: ModelVersion): Promise<BundleManifest> {
-    let manifest: BundleManifest;
-    try {
-      manifest = parseBundleManifest(JSON.parse(new TextDecoder().decode(await readBundleFile(v.uri, BUNDLE_MANIFEST, this.access))));
-    } catch (e) {
-      if (e instanceof InferenceClientError) throw e;
-      throw new InferenceClientError(`model ${v.modelId} version ${v.version}: ${(e as Error).message}`);
-    }
-    for (const k of ["modelHash", "circuitHash", "vkHash"] as const)
-      if (hex32(manifest.registry[k]) !== v[k])
-        throw new InferenceClientError(
-          `model ${v.modelId} version ${v.version}: the bundle at ${v.uri} records ${k} ${manifest.registry[k]}, the registry ${v[k]}: it is not this version's bundle`,
-        );
-    return manifest;
+    return readVersionManifest(v, this.access);
   }
 
   /**
@@ -355,16 +385,7 @@ export class InferenceClient {
     const key = `${v.modelId}/${v.version}`;
     const cached = this.cards.get(key);
     if (cached) return cached;
-    const manifest = await this.bundleManifest(v);
-    const bytes = await readBundleFile(v.uri, BUNDLE_FILES.card, this.access);
-    if (sha256(bytes) !== `0x${manifest.files.card.sha256}`)
-      throw new InferenceClientError(`model ${v.modelId} version ${v.version}: card.json at ${v.uri} is not the one bundle.json lists`);
-    let card: ModelCard;
-    try {
-      card = parseModelCard(JSON.parse(new TextDecoder().decode(bytes)));
-    } catch (e) {
-      throw new InferenceClientError(`model ${v.modelId} version ${v.version}: ${(e as Error).message}`);
-    }
+    const card = await readVersionCard(v, await this.bundleManifest(v), this.access);
     this.cards.set(key, card);
     return card;
   }
