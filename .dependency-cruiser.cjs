@@ -2,6 +2,8 @@
 // from the layers below it, and no module imports itself back through a cycle. From the ground up:
 //   util/ -> formats/ -> engine/ -> chain/ -> pipelines/ -> apps/
 // scripts/types/ holds type declarations of untyped packages and is usable everywhere.
+// explorer/ (the explorer's indexer and app) sits beside apps/: it may use util/, formats/ and chain/ (the SDK layer),
+// never apps/, pipelines/, the engine or the tests.
 const layer = (name, below) => ({
   name: `${name}-imports-only-below`,
   comment: `scripts/${name}/ may import only from ${below.length ? below.map((b) => `scripts/${b}/`).join(", ") : "nothing of the project but itself"} (docs/architecture.md)`,
@@ -24,6 +26,20 @@ module.exports = {
     layer("engine", ["util", "formats"]),
     layer("chain", ["util", "formats", "engine"]),
     layer("pipelines", ["util", "formats", "engine", "chain"]),
+    {
+      name: "explorer-uses-the-sdk-layer-only",
+      comment: "explorer/ may import scripts/util/, scripts/formats/, scripts/chain/ and scripts/types/ only (docs/architecture.md)",
+      severity: "error",
+      from: { path: "^explorer/" },
+      to: { path: "^(scripts|test)/", pathNot: "^scripts/(util|formats|chain|types)/" },
+    },
+    {
+      name: "no-circular-explorer",
+      comment: "a cycle makes two modules one: merge them, or move what both need one layer down",
+      severity: "error",
+      from: { path: "^explorer/" },
+      to: { circular: true },
+    },
     {
       name: "apps-use-no-tests",
       comment: "an application does not import the test suite",

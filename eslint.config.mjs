@@ -3,7 +3,21 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "typechain-types/", "build/", "coverage/", "dist/", "bench/", "**/*.d.ts"] },
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "typechain-types/",
+      "build/",
+      "coverage/",
+      "dist/",
+      "bench/",
+      "**/*.d.ts",
+      "explorer/indexer/.ponder/",
+      "explorer/indexer/generated/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

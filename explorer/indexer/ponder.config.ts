@@ -1,0 +1,58 @@
+/**
+ * The explorer's indexer (Ponder 0.16; docs/design-decisions.md, "The explorer's indexer"; docs/operators.md,
+ * "Explorer"). Configured from the environment only:
+ *
+ *   EXPLORER_RPC_URL        JSON-RPC of the chain (default http://127.0.0.1:8545)
+ *   EXPLORER_CHAIN_ID       its chain id (default 31337); checked against the RPC at start
+ *   EXPLORER_JOBS           the InferenceJobs market (required); the registry is the one it names (`registry()`),
+ *                           as the SDK's `InferenceClient.connect` finds it
+ *   EXPLORER_REGISTRY       optional: skip that call and use this registry
+ *   EXPLORER_SUBSCRIPTIONS  optional: the InferenceSubscriptions contract of the market
+ *   EXPLORER_START_BLOCK    first block to index (default 0): the market's deployment block on a long chain
+ *   EXPLORER_POLL_MS        how often to ask for a new block (default 250 ms: a job page updates <= 1 s after an event)
+ *   EXPLORER_IPFS_GATEWAY   gateway for ipfs:// bundles (read by the API, never by the handlers)
+ *   EXPLORER_CARD_CACHE     folder of the model-card cache (default <EXPLORER_DB_DIR or .ponder>/cards)
+ *   DATABASE_URL            Postgres connection string; unset: the embedded PGlite in EXPLORER_DB_DIR
+ *   EXPLORER_DB_DIR         PGlite folder (default .ponder/pglite)
+ *   EXPLORER_CORS_ORIGINS   comma-separated origins allowed to call the API (default: any localhost / 127.0.0.1 origin)
+ *
+ * Set PONDER_TELEMETRY_DISABLED=true (the starter scripts/apps/explorer/indexer.ts does): no request leaves for a
+ * third-party host.
+ */
+import { createConfig } from "ponder";
+import { InferenceJobsAbi, InferenceSubscriptionsAbi, ModelRegistryAbi } from "./abis";
+import { readExplorerEnv, readRegistryAddress } from "./src/env";
+
+const env = readExplorerEnv(process.env);
+const registry = env.registry ?? (await readRegistryAddress(env.rpcUrl, env.jobs, env.chainId));
+
+export default createConfig({
+  database: env.databaseUrl ? { kind: "postgres", connectionString: env.databaseUrl } : { kind: "pglite", directory: env.dbDir },
+  ordering: "multichain",
+  chains: {
+    chain: {
+      id: env.chainId,
+      rpc: env.rpcUrl,
+      pollingInterval: env.pollMs,
+      // a local dev chain is reset between runs under the same id: do not trust a cached copy of it
+      disableCache: env.chainId === 31337 || env.chainId === 1337,
+    },
+  },
+  contracts: {
+    ModelRegistry: { chain: "chain", abi: ModelRegistryAbi, address: registry, startBlock: env.startBlock },
+    InferenceJobs: {
+      chain: "chain",
+      abi: InferenceJobsAbi,
+      address: env.jobs,
+      startBlock: env.startBlock,
+      includeTransactionReceipts: true,
+    },
+    // without EXPLORER_SUBSCRIPTIONS the zero address: no contract there, no event
+    InferenceSubscriptions: {
+      chain: "chain",
+      abi: InferenceSubscriptionsAbi,
+      address: env.subscriptions ?? "0x0000000000000000000000000000000000000000",
+      startBlock: env.startBlock,
+    },
+  },
+});
