@@ -338,6 +338,7 @@ app.get("/api/jobs/:id", async (c) => {
       feeWei: j.fee,
       privateInput: j.inputUri === "" && j.inputs === null,
       inputMode: j.inputs === null ? "committed" : "public",
+      claimCount: j.claims,
       claims,
     },
     timeline: events.map((e) => ({
