@@ -11,7 +11,16 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
 import { SNARK_FIELD } from "../../scripts/util/field";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  depositStake,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  modelSignal,
+  registerMockWithLayout,
+} from "./fixtures";
 import type { InferenceSubscriptions, MockSubscriptionConsumer } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -447,8 +456,7 @@ describe("InferenceSubscriptions on committed-input versions (rule 8)", function
         ]),
       };
     };
-    await s.jobs.connect(s.prover).deposit({ value: ethers.parseEther("1") });
-    await s.jobs.connect(s.prover2).deposit({ value: ethers.parseEther("1") });
+    await depositStake(s.jobs, [s.prover, s.prover2]);
     return { ...s, committedId, subscribeTo, committedProof };
   }
 
@@ -917,7 +925,7 @@ describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", functi
     const id = await s.f.subscriptionId();
     await expect(s.f.connect(s.stranger).setOptimistic(true)).to.be.revertedWithCustomError(s.f, "NotOwner").withArgs(s.stranger.address);
     await expect(s.f.setOptimistic(true)).to.emit(s.subs, "RunsOptimisticSet").withArgs(id, true);
-    for (const p of [s.prover, s.prover2]) await s.jobs.connect(p).deposit({ value: ethers.parseEther("1") });
+    await depositStake(s.jobs, [s.prover, s.prover2]);
     const out = (v: bigint) => packSigned([v], LAYOUT.outputBits)[0];
 
     // run 0: posted without a proof; nothing acted on while the result can still be challenged
