@@ -488,13 +488,15 @@ function rpc(s: MockState, req: http.IncomingMessage, res: http.ServerResponse) 
   let body = "";
   req.on("data", (c: Buffer) => (body += c.toString()));
   req.on("end", () => {
-    const call = JSON.parse(body) as { id: number; method: string };
+    const call = JSON.parse(body) as { id: number; method: string; params?: { chainId?: string }[] };
+    if (call.method === "wallet_switchEthereumChain") s.walletChainId = Number(call.params?.[0]?.chainId ?? s.walletChainId);
     const result: Record<string, unknown> = {
       eth_chainId: hex(s.walletChainId, 0).replace(/^0x0*/, "0x"),
       net_version: String(s.walletChainId),
       eth_accounts: [REQUESTERS[0]],
       eth_requestAccounts: [REQUESTERS[0]],
       eth_blockNumber: hex(s.block, 0),
+      wallet_switchEthereumChain: null,
     };
     const r =
       call.method in result ? { result: result[call.method] } : { error: { code: -32601, message: `mock: ${call.method} is not served` } };

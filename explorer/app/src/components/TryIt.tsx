@@ -52,7 +52,8 @@ export default function TryIt({
   const pickSample = (i: number) => {
     const s = samples[i];
     if (!s) return;
-    setValues(fields ? s.raw.map(String) : [s.raw.join(", ")]);
+    const text = s.raw.map((v) => String(Number(v.toPrecision(6))));
+    setValues(fields ? text : [text.join(", ")]);
   };
 
   async function submit(e: React.FormEvent) {
