@@ -1,5 +1,5 @@
 /**
- * The explorer's web app (explorer/README.md). `vite explorer/app` serves it for development, `npm run
+ * The explorer's web app (explorer/app/README.md). `vite explorer/app` serves it for development, `npm run
  * explorer:build` writes build/explorer-app, and scripts/apps/explorer/app.ts serves that build (Vite's preview).
  * Both proxy /api to the indexer at EXPLORER_API_URL, so the page only ever talks to its own origin.
  */

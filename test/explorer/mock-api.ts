@@ -1,5 +1,5 @@
 /**
- * A stand-in for the indexer's JSON API (explorer/README.md, "API"), for developing and testing the web app only:
+ * A stand-in for the indexer's JSON API (explorer/app/README.md, "API"), for developing and testing the web app only:
  * a generated history (4 models with real bundled cards, jobs over the last hour with their timelines, provers, a
  * subscription) served over HTTP, with knobs a test turns (the API down, an empty network, a job advancing).
  * Never used in production: the real API is the indexer's. `npm run explorer:mock -- --port 42069` serves it.

@@ -1,5 +1,5 @@
 /**
- * The indexer's JSON API, typed: the only module of the app that talks to it (explorer/README.md, "API"). Bigints are
+ * The indexer's JSON API, typed: the only module of the app that talks to it (explorer/app/README.md, "API"). Bigints are
  * decimal strings (wei, ids, outputs), addresses lower case, times unix seconds. Every call goes to `/api/...` on the
  * app's own origin (the Vite dev/preview server proxies it to the indexer), so the page never asks another host.
  */

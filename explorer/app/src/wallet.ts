@@ -1,7 +1,7 @@
 /**
  * The wallet: an EIP-1193 provider (`window.ethereum`) wrapped in ethers' `BrowserProvider`. Ethers rather than
  * wagmi/viem because the SDK (scripts/chain/sdk.ts) is ethers-based: its `InferenceClient` takes an ethers signer,
- * so one library serves both (explorer/README.md, "Wallet").
+ * so one library serves both (explorer/app/README.md, "Wallet").
  */
 import { useCallback, useEffect, useState } from "react";
 import { BrowserProvider, type JsonRpcSigner } from "ethers";

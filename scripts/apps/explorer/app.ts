@@ -1,5 +1,5 @@
 /**
- * The explorer's web app, programmatically (explorer/README.md): `buildApp()` writes build/explorer-app (what `npm
+ * The explorer's web app, programmatically (explorer/app/README.md): `buildApp()` writes build/explorer-app (what `npm
  * run explorer:build` does), `serveApp({port, apiUrl})` serves that build with Vite's preview server, /api proxied to
  * the indexer, so the page never talks to another origin. `npm run explorer:app` runs it from the command line.
  */
