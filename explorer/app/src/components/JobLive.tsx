@@ -3,6 +3,7 @@
  * event at most ~1 s after the indexer has it), time and gas per stage, and the result decoded with the model card.
  * Used by the job page and by "Try it" right after the wallet opened the job.
  */
+import { useEffect } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, FINAL_STATUSES, api, type JobDetail, type Stage, type TimelineEntry } from "../api";
 import { amount, duration, gas, when } from "../format";
@@ -41,6 +42,8 @@ function nextStep(d: JobDetail): string | undefined {
 }
 
 export function JobLive({ jobId, fresh = false }: { jobId: string; fresh?: boolean }) {
+  // Load the SDK (decodeOutput) now, not when the result lands: evaluating its chunk then would delay that update.
+  useEffect(() => void import("../sdk"), []);
   const q = useQuery({
     queryKey: ["job", jobId],
     queryFn: () => api.job(jobId),
