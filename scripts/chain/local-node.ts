@@ -13,6 +13,16 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
+/** Whether nothing listens on 127.0.0.1:`port`. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
 /** A free TCP port on 127.0.0.1 (asks the OS). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,11 +37,14 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts `hardhat node` on a free loopback port and resolves once it answers JSON-RPC. Bounded: rejects after
- * `timeoutMs`. Always call stop() (e.g. in an `after` hook).
+ * Starts `hardhat node` on a loopback port (`opts.port`, default a free one) and resolves once it answers JSON-RPC.
+ * Bounded: rejects after `timeoutMs`. Always call stop() (e.g. in an `after` hook).
+ * @throws Error naming the port when `opts.port` is taken.
  */
-export async function startHardhatNode(timeoutMs = 60_000): Promise<LocalNode> {
-  const port = await freePort();
+export async function startHardhatNode(timeoutMs = 60_000, opts: { port?: number } = {}): Promise<LocalNode> {
+  const port = opts.port ?? (await freePort());
+  if (opts.port !== undefined && !(await portFree(port)))
+    throw new Error(`port ${port} on 127.0.0.1 is in use (another hardhat node?): stop it or choose another port`);
   const child = spawn(
     process.execPath,
     [path.join(ROOT, "node_modules", "hardhat", "internal", "cli", "cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)],
@@ -71,7 +84,7 @@ export async function startHardhatNode(timeoutMs = 60_000): Promise<LocalNode> {
     output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 5000).unref();

@@ -7,13 +7,13 @@
  */
 import { expect } from "chai";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import hre from "hardhat";
 import { JsonRpcProvider, Wallet } from "ethers";
 import type { Browser, Page } from "puppeteer-core";
 import { ROOT } from "../../scripts/util/paths";
+import { type ServedFolder, serveFolder } from "../../scripts/util/serve-folder";
 import { type LocalNode, startHardhatNode } from "../../scripts/chain/local-node";
 import { devKey } from "../../scripts/apps/load/market";
 import { deployInferenceKitWith, type InferenceKit } from "../../scripts/apps/testkit";
@@ -27,27 +27,11 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => 
 const ENTRY = `export * as sdk from ${JSON.stringify(path.join(ROOT, "scripts", "chain", "sdk.ts"))};
 export { JsonRpcProvider, Wallet } from "ethers";`;
 
-function serve(dir: string): Promise<{ server: http.Server; base: string }> {
-  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json" };
-  const server = http.createServer((req, res) => {
-    const p = path.join(dir, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-    if (!p.startsWith(dir) || !fs.existsSync(p) || !fs.statSync(p).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": types[path.extname(p)] ?? "application/octet-stream" });
-    fs.createReadStream(p).pipe(res);
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve({ server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
-  );
-}
-
 describe("SDK in a browser (esbuild bundle, headless Chromium)", function () {
   this.timeout(600_000);
   let tmp: string;
   let chain: LocalNode | undefined;
-  let server: http.Server | undefined;
+  let server: ServedFolder | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let kit: InferenceKit;
@@ -79,8 +63,8 @@ describe("SDK in a browser (esbuild bundle, headless Chromium)", function () {
       `<!doctype html><meta charset="utf-8"><title>sdk</title><script type="module">import * as app from "./app.js"; window.app = app; window.ready = true;</script>`,
     );
     await writeKitBundles(hre, path.join(tmp, "bundles"), ["iris-mlp"]);
-    const s = await serve(tmp);
-    server = s.server;
+    const s = await serveFolder(tmp);
+    server = s;
     chain = await startHardhatNode();
     const provider = new JsonRpcProvider(chain.url, undefined, { cacheTimeout: -1 });
     const wallets = [0, 1, 18, 19].map((i) => new Wallet(devKey(i), provider));
@@ -98,7 +82,7 @@ describe("SDK in a browser (esbuild bundle, headless Chromium)", function () {
 
   after(async function () {
     await browser?.close();
-    server?.close();
+    await server?.close();
     await chain?.stop();
   });
 

@@ -23,6 +23,25 @@ export async function buildApp(opts: { logLevel?: "info" | "warn" | "silent" } =
   await build({ configFile: APP_CONFIG, root: APP_ROOT, logLevel: opts.logLevel ?? "warn" });
 }
 
+/** The newest modification time of the files under `dir` (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  return t;
+}
+
+/** What the app's bundle is made of: its own sources and the SDK's layers it imports. */
+const APP_SOURCES = [APP_ROOT, ...["util", "formats", "chain"].map((d) => path.join(ROOT, "scripts", d))];
+
+/** Builds the app unless build/explorer-app is newer than every file it is made of. */
+export async function ensureAppBuild(log: (line: string) => void = console.log): Promise<void> {
+  const index = path.join(APP_BUILD, "index.html");
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= Math.max(...APP_SOURCES.map(newest))) return;
+  log("building the explorer app (explorer/app) ...");
+  await buildApp();
+}
+
 export interface ServedApp {
   url: string;
   stop(): Promise<void>;

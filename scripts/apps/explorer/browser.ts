@@ -1,5 +1,5 @@
 /**
- * Driving the explorer app in a real browser, for this folder's tests and the end-to-end test against the real
+ * Driving the explorer app in a real browser, for the explorer tests (test/explorer/), the screenshots and the benchmark, and the end-to-end test against the real
  * indexer, chain and prover: Debian's chromium through playwright-core (no browser download), an EIP-1193 test wallet
  * over a JSON-RPC node's unlocked accounts, an accessibility check with axe-core, and the page-level checks every
  * page must pass (no horizontal scroll at phone width, no request to another host).
