@@ -21,8 +21,9 @@ if [ "$jobs" -gt 1 ]; then
     // a file never timed counts as 10 s
     for (const f of files.sort((a, b) => (t[b] ?? 10000) - (t[a] ?? 10000) || a.localeCompare(b))) console.log(f);
   ' < <(find test -name '*.test.ts' | sort))
-  # compile once here: two workers compiling at once would race on the artifacts
+  # compile once here: two workers compiling at once would race on the artifacts (and on the explorer app's build)
   npx hardhat compile --quiet || exit 1
+  npx ts-node --transpile-only --files -e 'require("./scripts/apps/explorer/app").ensureAppBuild().catch((e) => { console.error(e.message); process.exit(1); })' || exit 1
   npx hardhat test --no-compile --parallel "${files[@]}" 2>&1 | tee "$log"
   status=${PIPESTATUS[0]}
 else
