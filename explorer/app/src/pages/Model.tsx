@@ -108,7 +108,8 @@ export default function Model() {
       </section>
       <section aria-labelledby="versions-h">
         <h2 id="versions-h">Versions</h2>
-        <div className="table-wrap">
+        {/* scrolls sideways on a phone (bundle, verifier, audit): focusable so a keyboard can scroll it */}
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="versions-h">
           <table>
             <caption className="sr-only">Registered versions</caption>
             <thead>
