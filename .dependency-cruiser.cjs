@@ -56,6 +56,14 @@ module.exports = {
       to: { path: "^(scripts|test)/", pathNot: "^scripts/(formats|chain|util|types)/" },
     },
     {
+      name: "explorer-app-reads-only-the-indexer-api-types",
+      comment:
+        "the web app shares the indexer's API types (explorer/indexer/src/api/types.ts, types only) and nothing else of the indexer: its runtime is Ponder's",
+      severity: "error",
+      from: { path: "^explorer/app/" },
+      to: { path: "^explorer/indexer/", pathNot: "^explorer/indexer/src/api/types\\.ts$" },
+    },
+    {
       name: "typed-contracts-from-chain-up",
       comment: "the typechain bindings are the chain layer's business: formats and the engine know no contract",
       severity: "error",

@@ -12,6 +12,7 @@
  *   EXPLORER_POLL_MS        how often to ask for a new block (default 250 ms: a job page updates <= 1 s after an event)
  *   EXPLORER_IPFS_GATEWAY   gateway for ipfs:// bundles (read by the API, never by the handlers)
  *   EXPLORER_CARD_CACHE     folder of the model-card cache (default <EXPLORER_DB_DIR or .ponder>/cards)
+ *   EXPLORER_AUDIT_CACHE    folder of the verifier audit verdicts (default <EXPLORER_DB_DIR or .ponder>/audits)
  *   DATABASE_URL            Postgres connection string; unset: the embedded PGlite in EXPLORER_DB_DIR
  *   EXPLORER_DB_DIR         PGlite folder (default .ponder/pglite)
  *   EXPLORER_CORS_ORIGINS   comma-separated origins allowed to call the API (default: any localhost / 127.0.0.1 origin)

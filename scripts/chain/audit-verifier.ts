@@ -10,13 +10,16 @@
  * commitment Poseidon(modelHash, L) is then not the one the circuit outputs; the audit says which field differs.
  *
  * CLI: `npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file>
- * --manifest <models/<name>/<name>.manifest.json>`.
+ * --manifest <models/<name>/<name>.manifest.json>`, or `--bundle <folder>` (a published bundle: its bundle.json and
+ * proving.zkey) instead of --zkey and --manifest; `--json` prints the verdict as one JSON line (the explorer's indexer
+ * runs it so, explorer/indexer/src/audit.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as snarkjs from "snarkjs";
 import { JsonRpcProvider, keccak256, type Provider } from "ethers";
 import { ModelRegistry__factory, type ModelRegistry } from "../../typechain-types";
+import { BUNDLE_FILES, BUNDLE_MANIFEST, type BundleManifest, parseBundleManifest } from "../formats/bundle";
 import { sha256File } from "../util/hash";
 import { ensureDir, packageDir, userCacheDir } from "../util/paths";
 import { compileSolidity } from "../engine/solc";
@@ -173,9 +176,41 @@ export async function auditVersion(
   return { ok: true, ...base };
 }
 
+/** The circuit of a bundle as the audit needs it: its layout and weights commitment, from bundle.json's `registry`. */
+export function circuitOfBundle(manifest: BundleManifest): CircuitIdentity {
+  return { layout: manifest.registry.layout, weightsCommitment: BigInt(manifest.registry.modelHash) };
+}
+
+/**
+ * {@link auditVersion} with what a published bundle has: its bundle.json and its proving key (checked to be the
+ * one bundle.json lists). Accepts the generated snarkjs verifier and the batch verifier of those keys.
+ * @throws Error naming the zkey file when it is not the bundle's.
+ */
+export async function auditBundleVersion(
+  registry: ModelRegistry,
+  provider: Provider,
+  modelId: bigint,
+  version: bigint,
+  bundle: { manifest: BundleManifest; zkeyFile: string },
+): Promise<VerifierAudit> {
+  const sha = await sha256File(bundle.zkeyFile);
+  if (sha !== bundle.manifest.files.zkey.sha256)
+    throw new Error(
+      `${bundle.zkeyFile} (sha256 ${sha}) is not the proving key bundle.json lists (${bundle.manifest.files.zkey.sha256}); fetch the bundle's ${BUNDLE_FILES.zkey} again`,
+    );
+  return auditVersion(
+    registry,
+    provider,
+    modelId,
+    version,
+    await expectedGroth16Runtimes(bundle.zkeyFile),
+    circuitOfBundle(bundle.manifest),
+  );
+}
+
 async function cli(argv: string[]): Promise<number> {
   const usage =
-    "usage: npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] --zkey <file> --manifest <models/<name>/<name>.manifest.json>";
+    "usage: npm run audit:verifier -- --rpc <url> --registry <address> --model <id> [--version <v>] (--zkey <file> --manifest <models/<name>/<name>.manifest.json> | --bundle <folder>) [--json]";
   let o;
   try {
     o = commandLine(
@@ -187,6 +222,8 @@ async function cli(argv: string[]): Promise<number> {
         version: { type: "string" },
         zkey: { type: "string" },
         manifest: { type: "string" },
+        bundle: { type: "string" },
+        json: { type: "boolean" },
       },
       usage,
     ).values;
@@ -196,10 +233,14 @@ async function cli(argv: string[]): Promise<number> {
     return 2;
   }
   const rpc = o.rpc ?? process.env.ZKML_RPC_URL;
-  const { registry: registryAddr, model, zkey, manifest: manifestFile } = o;
-  if (!rpc || !registryAddr || !model || !zkey || !manifestFile) {
+  const { registry: registryAddr, model, zkey, manifest: manifestFile, bundle } = o;
+  if (bundle && (zkey || manifestFile)) {
+    console.error(`audit:verifier: --bundle takes the zkey and manifest from the bundle; drop --zkey and --manifest; ${usage}`);
+    return 2;
+  }
+  if (!rpc || !registryAddr || !model || (!bundle && (!zkey || !manifestFile))) {
     console.error(
-      `audit:verifier: missing ${[!rpc && "--rpc", !registryAddr && "--registry", !model && "--model", !zkey && "--zkey", !manifestFile && "--manifest"].filter(Boolean).join(", ")}; ${usage}`,
+      `audit:verifier: missing ${[!rpc && "--rpc", !registryAddr && "--registry", !model && "--model", !bundle && !zkey && "--zkey (or --bundle)", !bundle && !manifestFile && "--manifest (or --bundle)"].filter(Boolean).join(", ")}; ${usage}`,
     );
     return 2;
   }
@@ -211,6 +252,38 @@ async function cli(argv: string[]): Promise<number> {
       console.error(`audit:verifier: ${flag} needs a decimal number, got "${v}"; ${usage}`);
       return 2;
     }
+  const provider = new JsonRpcProvider(rpc);
+  const registry = ModelRegistry__factory.connect(registryAddr, provider);
+  const version = o.version ? BigInt(o.version) : BigInt((await registry.modelInfo(BigInt(model))).latestVersion);
+  const report = (audit: VerifierAudit) => {
+    if (o.json) console.log(JSON.stringify({ model, version: version.toString(), ...audit }));
+    else {
+      console.log(`model ${model} v${version}: verifier ${audit.verifier}, code hash ${audit.actualCodeHash}`);
+      console.log(
+        audit.ok
+          ? "OK: the verifier is the snarkjs verifier of the given keys, its code is the registered code, and the registered layout and model commitment are the circuit's"
+          : `FAIL: ${audit.reason}`,
+      );
+    }
+    return audit.ok ? 0 : 1;
+  };
+  if (bundle) {
+    const manifestPath = path.join(bundle, BUNDLE_MANIFEST);
+    if (!fs.existsSync(manifestPath)) {
+      console.error(
+        `audit:verifier: --bundle ${bundle} has no ${BUNDLE_MANIFEST}; pass a bundle folder (npm run build:package writes them)`,
+      );
+      return 2;
+    }
+    const manifest = parseBundleManifest(JSON.parse(fs.readFileSync(manifestPath, "utf8")));
+    const zkeyFile = path.join(bundle, manifest.files.zkey.name);
+    if (!fs.existsSync(zkeyFile)) {
+      console.error(`audit:verifier: --bundle ${bundle} has no ${manifest.files.zkey.name}; fetch the whole bundle`);
+      return 2;
+    }
+    return report(await auditBundleVersion(registry, provider, BigInt(model), version, { manifest, zkeyFile }));
+  }
+  if (!zkey || !manifestFile) return 2; // checked above
   if (!fs.existsSync(zkey)) {
     console.error(`audit:verifier: --zkey ${zkey} does not exist; pass the model's proving key (the .zkey the manifest lists)`);
     return 2;
@@ -235,20 +308,12 @@ async function cli(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const provider = new JsonRpcProvider(rpc);
-  const registry = ModelRegistry__factory.connect(registryAddr, provider);
-  const version = o.version ? BigInt(o.version) : BigInt((await registry.modelInfo(BigInt(model))).latestVersion);
-  const audit = await auditVersion(registry, provider, BigInt(model), version, await expectedGroth16Runtime(zkey), {
-    layout: manifest.layout,
-    weightsCommitment: BigInt(manifest.modelCommitment),
-  });
-  console.log(`model ${model} v${version}: verifier ${audit.verifier}, code hash ${audit.actualCodeHash}`);
-  console.log(
-    audit.ok
-      ? "OK: the verifier is the snarkjs verifier of the given keys, its code is the registered code, and the registered layout and model commitment are the circuit's"
-      : `FAIL: ${audit.reason}`,
+  return report(
+    await auditVersion(registry, provider, BigInt(model), version, await expectedGroth16Runtime(zkey), {
+      layout: manifest.layout,
+      weightsCommitment: BigInt(manifest.modelCommitment),
+    }),
   );
-  return audit.ok ? 0 : 1;
 }
 
 if (require.main === module) {

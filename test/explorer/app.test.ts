@@ -71,8 +71,8 @@ describe("explorer web app (headless chromium, mock API)", function () {
     expect(await page.locator(".model-item h2").allInnerTexts()).to.have.members([
       "iris-mlp",
       "temp-forecast",
-      "rain-risk",
-      "iris-legacydeprecated",
+      "model 3", // its card could not be read: no name yet
+      "iris-mlpdeprecated",
     ]);
     await page.screenshot({ path: path.join(SHOTS, "models.png"), fullPage: true });
     await page.getByLabel("Search models").fill("temp");
@@ -83,10 +83,15 @@ describe("explorer web app (headless chromium, mock API)", function () {
     await page.getByText("No model matches “no-such-model”").waitFor();
   });
 
-  it("renders a model's card, statistics, versions and recent jobs", async function () {
+  it("renders a model's card (description, architecture, features and units), statistics, versions with their audit, and recent jobs", async function () {
     await open("/models/1", "[data-testid=card]");
     const t = await text();
     for (const s of [
+      "Tells the species of an iris flower",
+      "dense 4 → 8, ReLU, 12-bit weights",
+      "dense 8 → 3, 12-bit weights",
+      "4 values: sepal length, sepal width, petal length, petal width in cm",
+      "sepal length (cm)",
       "classification",
       "argmax over 3 classes: setosa, versicolor, virginica",
       "top-1 accuracy",
@@ -99,7 +104,17 @@ describe("explorer web app (headless chromium, mock API)", function () {
     ])
       expect(t).to.include(s);
     expect(await page.locator("table caption", { hasText: "standardization" }).count()).to.equal(1);
+    expect(await page.locator("[data-testid=audit]").evaluateAll((as) => as.map((a) => a.getAttribute("data-status")))).to.deep.equal([
+      "passed",
+      "passed",
+    ]);
     await page.screenshot({ path: path.join(SHOTS, "model.png"), fullPage: true });
+    await open("/models/4", "[data-testid=audit]");
+    expect(await page.locator("[data-testid=audit]").getAttribute("data-status")).to.equal("failed");
+    expect(await page.locator("[data-testid=audit]").innerText()).to.match(/FAILED[\s\S]*is not the snarkjs verifier of these keys/);
+    await open("/models/2", "[data-testid=card]"); // regression: the output unit, the features' unit
+    expect(await text()).to.include("1 value (temp_max_next_day in °C)");
+    expect(await text()).to.include("max temperature today (°C)");
     await open("/models/3");
     await page.getByText("The model card could not be read").waitFor();
     expect(await text()).to.include("did not answer within 30 s");
@@ -123,7 +138,7 @@ describe("explorer web app (headless chromium, mock API)", function () {
     expect(await text()).to.include("gas 301,500");
     await page.screenshot({ path: path.join(SHOTS, "job.png"), fullPage: true });
     await open("/jobs/4", "[data-testid=decoded]"); // a regression model: values with the card's names
-    expect(await page.locator("[data-testid=decoded]").innerText()).to.match(/^temp_max_next_day = \d+(\.\d+)?$/);
+    expect(await page.locator("[data-testid=decoded]").innerText()).to.match(/^temp_max_next_day = \d+(\.\d+)? °C$/);
   });
 
   it("says what to do when a job is unknown, the indexer is down, or nothing is indexed yet", async function () {
@@ -168,8 +183,15 @@ describe("explorer web app (headless chromium, mock API)", function () {
       expect(await w.getByRole("button", { name: "Request inference" }).isDisabled()).to.equal(true);
       await w.getByRole("button", { name: "Switch to chain 31337" }).click();
       await w.getByText("on chain 31337.").waitFor();
-      await w.getByLabel("Sample").selectOption({ label: "training mean" });
-      expect(await w.getByLabel("x[0]").inputValue()).to.match(/^5\.86/);
+      // the card's held-out samples fill the form, labelled with the card's feature names and unit
+      const options = await w.getByLabel("Sample").locator("option").allInnerTexts();
+      expect(options.slice(1)).to.deep.equal(["sample 1: expected setosa", "sample 2: expected setosa", "sample 3: expected setosa"]);
+      await w.getByLabel("Sample").selectOption({ label: "sample 2: expected setosa" });
+      const form = await Promise.all(
+        ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"].map((l) => w.getByLabel(l).inputValue()),
+      );
+      expect(form).to.deep.equal(["4.9", "3.1", "1.5", "0.1"]);
+      expect(await w.getByTestId("sample-expected").innerText()).to.include("setosa");
       expect(await w.getByRole("button", { name: "Request inference" }).isDisabled()).to.equal(false);
       await w.screenshot({ path: path.join(SHOTS, "try-it.png"), fullPage: true });
     } finally {

@@ -15,7 +15,10 @@ import { type LocalNode, startHardhatNode } from "../../scripts/chain/local-node
 import { devKey } from "../../scripts/apps/load/market";
 import { deployInferenceKitWith, type InferenceKit } from "../../scripts/apps/testkit";
 import { writeKitBundles } from "../../scripts/apps/package/bundles";
-import { bindingFor } from "../../scripts/chain/system";
+import { bindingFor, deployGroth16Verifier, registerModel } from "../../scripts/chain/system";
+import { VerifierAdapterFactory__factory } from "../../typechain-types";
+import { parseBundleManifest } from "../../scripts/formats/bundle";
+import type { JobDetail, ModelDetail } from "../../explorer/indexer/src/api/types";
 import { proveInference } from "../../scripts/engine/prove/inference";
 import { type QuantizedModel, validateModel } from "../../scripts/formats/quantized-model";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
@@ -241,6 +244,12 @@ describe("explorer indexer: Ponder against a hardhat node", function () {
 
     const reclaimed = (await get(`/api/jobs/${ids.reclaimed}`)).body as { job: Json; timeline: Json[] };
     expect(reclaimed.job.status).to.equal("reclaimed");
+    // the job detail's shape (explorer/indexer/src/api/types.ts JobDetail): the claim that expired, its stage fields
+    const rd = reclaimed as unknown as JobDetail;
+    expect(rd.job).to.include({ claimCount: 1, inputMode: "committed", optimistic: false, subscriptionId: null });
+    expect(rd.job.claims.map((k) => k.outcome)).to.deep.equal(["expired"]);
+    expect(rd.job.reclaimedTx).to.match(/^0x[0-9a-f]{64}$/);
+    expect(rd.timeline[0]).to.have.all.keys("stage", "at", "block", "txHash", "gasUsed", "actor", "batched", "data");
     expect(reclaimed.timeline.map((t) => t.stage)).to.deep.equal(["opened", "claimed", "claimExpired", "reclaimed"]);
 
     const jobs = (await get(`/api/jobs?model=${modelId}&status=fulfilled&limit=2`)).body as { items: Json[]; total: number };
@@ -337,5 +346,51 @@ describe("explorer indexer: Ponder against a hardhat node", function () {
     expect(list.items[0].jobId).to.equal(String(more[1]));
     const model = (await get(`/api/models/${kit.modelId("iris-mlp")}`)).body.model as Json;
     expect(model).to.include({ jobs: 8, fulfilled: 3 });
+  });
+
+  it("audits each version's verifier in the background: passed for the kit's, failed with the reason for another model's", async function () {
+    const poll = async (modelId: bigint, timeoutMs: number): Promise<ModelDetail> => {
+      const t0 = Date.now();
+      for (;;) {
+        const r = await get(`/api/models/${modelId}`);
+        const d = r.body as unknown as ModelDetail;
+        if (r.status === 200 && d.versions[0]?.audit.status !== "pending") return d;
+        if (Date.now() - t0 > timeoutMs)
+          throw new Error(`model ${modelId}'s audit still ${JSON.stringify(d.versions?.[0]?.audit)}:\n${indexer!.output().slice(-2000)}`);
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    };
+    const t0 = Date.now();
+    const iris = await poll(kit.modelId("iris-mlp"), 120_000);
+    console.log(`    the first audit (verifier regenerated from the zkey) took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(iris.versions[0].audit).to.include({ status: "passed" });
+    expect(iris.versions[0].audit.checkedAt).to.be.a("number");
+    // the same bundle registered again with another model's verifier (temp-forecast's): its code is not the zkey's
+    const owner = new Wallet(devKey(18), provider);
+    const factory = VerifierAdapterFactory__factory.connect(await kit.registry.factory(), owner);
+    const a = await hre.artifacts.readArtifact("TempForecastGroth16Verifier");
+    const { adapter } = await deployGroth16Verifier(owner, { contractName: a.contractName, abi: a.abi, bytecode: a.bytecode }, factory);
+    const m = parseBundleManifest(JSON.parse(fs.readFileSync(path.join(bundleDir, "bundle.json"), "utf8")));
+    const { modelId } = await registerModel(
+      kit.registry,
+      owner,
+      {
+        modelCommitment: BigInt(m.registry.modelHash),
+        circuitHash: m.registry.circuitHash,
+        vkHash: m.registry.vkHash,
+        uri: kit.models["iris-mlp"].uri,
+      },
+      await adapter.getAddress(),
+      m.registry.layout,
+    );
+    await indexer!.waitForBlock(await head());
+    const wrong = await poll(modelId, 60_000);
+    expect(wrong.versions[0].audit.status).to.equal("failed");
+    expect(wrong.versions[0].audit.reason).to.match(/is not the snarkjs verifier of these keys/);
+    // cached: the verdicts stand at once, and on disk for a restart
+    expect((await get(`/api/models/${kit.modelId("iris-mlp")}`)).body.versions).to.satisfy(
+      (v: ModelDetail["versions"]) => v[0].audit.status === "passed",
+    );
+    expect(fs.readdirSync(path.join(tmp, "audits"))).to.have.length(2);
   });
 });

@@ -9,49 +9,53 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { packSigned } from "../../scripts/formats/commitments";
+import { type BundleManifest, type ModelCard, parseBundleManifest, parseModelCard } from "../../scripts/formats/bundle";
+import { ROOT } from "../../scripts/util/paths";
+import { summariseLayers } from "../../explorer/indexer/src/cards";
+// The indexer's own answer types: the mock cannot drift from what the indexer serves without a type error.
+import type {
+  AuditStatus,
+  CardResponse,
+  JobDetail,
+  JobRecord,
+  JobSummary,
+  LayerSummary,
+  ModelDetail,
+  ModelRow,
+  NetworkStats,
+  Page,
+  ProverDetail,
+  ProverRow,
+  Stage,
+  Status,
+  SubscriptionDetail,
+  SubscriptionRow,
+  TimelineEntry,
+} from "../../explorer/indexer/src/api/types";
 
 const FIX = path.join(__dirname, "fixtures");
-const json = (f: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(FIX, f), "utf8")) as Record<string, unknown>;
+const fixture = (f: string): unknown => JSON.parse(fs.readFileSync(path.join(FIX, f), "utf8")) as unknown;
+const layersOf = (name: string): LayerSummary[] | null =>
+  summariseLayers(JSON.parse(fs.readFileSync(path.join(ROOT, "models", name, `${name}.qmodel.json`), "utf8")) as { layers?: unknown });
 
-type Stage = "opened" | "claimed" | "delivered" | "posted" | "challenged" | "fulfilled" | "finalized" | "reclaimed";
-type Status = "open" | "claimed" | "delivered" | "posted" | "challenged" | "fulfilled" | "finalized" | "reclaimed";
-interface Entry {
-  stage: Stage;
-  at: number;
-  block: number;
-  txHash: string;
-  gasUsed: number | null;
-  actor: string;
-  batched: boolean;
-}
-interface Job {
-  jobId: string;
-  modelId: string;
-  version: number;
-  requester: string;
-  prover: string | null;
-  status: Status;
-  feeWei: string;
-  feeToken: string | null;
-  optimistic: boolean;
-  openedAt: number;
-  fulfilledAt: number | null;
-  latencyS: number | null;
-  output: string | null;
+interface Job extends JobSummary {
   inputs: string[] | null;
-  timeline: Entry[];
+  timeline: TimelineEntry[];
 }
 interface Model {
   modelId: string;
   owner: string;
-  name: string;
-  task: string;
+  /** The card's name (null when the card could not be read, as the indexer has it). */
+  name: string | null;
   currentVersion: number;
   deprecated: boolean;
-  card: Record<string, unknown> | null;
+  card: ModelCard | null;
   cardError: string | null;
-  manifest: Record<string, unknown> | null;
+  manifest: BundleManifest | null;
+  architecture: LayerSummary[] | null;
   inputMode: number;
+  /** The verifier audit of each version (index 0 = version 1). */
+  audits: AuditStatus[];
 }
 
 export const CHAIN_ID = 31337;
@@ -90,56 +94,75 @@ export interface MockState {
 
 /** The generated history: deterministic for a given `now` (unix seconds). */
 export function generate(now = Math.floor(Date.now() / 1000)): MockState {
-  const iris = json("iris-mlp.card.json");
-  const temp = json("temp-forecast.card.json");
+  const iris = parseModelCard(fixture("iris-mlp.card.json"));
+  const temp = parseModelCard(fixture("temp-forecast.card.json"));
+  const irisManifest = parseBundleManifest(fixture("iris-mlp.bundle.json"));
+  const passed: AuditStatus = { status: "passed", checkedAt: now - 3000 };
   const models: Model[] = [
     {
       modelId: "1",
       owner: OWNER,
       name: "iris-mlp",
-      task: "classification",
       currentVersion: 2,
       deprecated: false,
       card: iris,
       cardError: null,
-      manifest: json("iris-mlp.bundle.json"),
+      manifest: irisManifest,
+      architecture: layersOf("iris-mlp"),
       inputMode: 0,
+      audits: [passed, passed],
     },
     {
       modelId: "2",
       owner: OWNER,
       name: "temp-forecast",
-      task: "regression",
       currentVersion: 1,
       deprecated: false,
       card: temp,
       cardError: null,
-      manifest: json("temp-forecast.bundle.json"),
+      manifest: parseBundleManifest(fixture("temp-forecast.bundle.json")),
+      architecture: layersOf("temp-forecast"),
       inputMode: 1,
+      audits: [{ status: "pending" }],
     },
     {
       modelId: "3",
       owner: OWNER,
-      name: "rain-risk",
-      task: "",
+      name: null,
       currentVersion: 1,
       deprecated: false,
       card: null,
       cardError: "bundle ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi did not answer within 30 s",
       manifest: null,
+      architecture: null,
       inputMode: 1,
+      audits: [
+        {
+          status: "unavailable",
+          reason:
+            "the bundle's proving key could not be read: bundle ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi did not answer within 30 s",
+          checkedAt: now - 60,
+        },
+      ],
     },
     {
       modelId: "4",
       owner: OWNER,
-      name: "iris-legacy",
-      task: "classification",
+      name: "iris-mlp",
       currentVersion: 1,
       deprecated: true,
       card: iris,
       cardError: null,
-      manifest: json("iris-mlp.bundle.json"),
+      manifest: irisManifest,
+      architecture: layersOf("iris-mlp"),
       inputMode: 0,
+      audits: [
+        {
+          status: "failed",
+          reason: `the verifier ${hex(0xa0, 40)} of model 4 v1 is not the snarkjs verifier of these keys; do not trust this version's results`,
+          checkedAt: now - 2000,
+        },
+      ],
     },
   ];
   const jobs: Job[] = [];
@@ -149,20 +172,20 @@ export function generate(now = Math.floor(Date.now() / 1000)): MockState {
     const openedAt = now - 3600 + i * 70;
     const prover = PROVERS[i % 3];
     const kind = i === 48 ? "open" : i === 47 ? "claimed" : i % 13 === 0 ? "reclaimed" : "fulfilled";
-    const t: Entry[] = [
+    const t: TimelineEntry[] = [
       {
         stage: "opened",
         at: openedAt,
         block: block++,
         txHash: hex(i * 10 + 1),
-        gasUsed: 182_000 + (i % 5) * 900,
+        gasUsed: String(182_000 + (i % 5) * 900),
         actor: REQUESTERS[i % 2],
         batched: false,
       },
     ];
     const claimAt = openedAt + 2 + (i % 3);
     if (kind !== "open" && kind !== "reclaimed")
-      t.push({ stage: "claimed", at: claimAt, block: block++, txHash: hex(i * 10 + 2), gasUsed: 95_000, actor: prover, batched: false });
+      t.push({ stage: "claimed", at: claimAt, block: block++, txHash: hex(i * 10 + 2), gasUsed: "95000", actor: prover, batched: false });
     const batched = i % 3 === 0;
     const proveS = modelId === "2" ? 9 + (i % 4) : 5 + (i % 6);
     let output: string | null = null;
@@ -173,7 +196,7 @@ export function generate(now = Math.floor(Date.now() / 1000)): MockState {
         at: claimAt + proveS,
         block: block++,
         txHash: hex(i * 10 + 3),
-        gasUsed: batched ? 96_000 + (i % 7) * 500 : 301_000 + (i % 7) * 700,
+        gasUsed: String(batched ? 96_000 + (i % 7) * 500 : 301_000 + (i % 7) * 700),
         actor: prover,
         batched,
       });
@@ -184,7 +207,7 @@ export function generate(now = Math.floor(Date.now() / 1000)): MockState {
         at: openedAt + 1800,
         block: block++,
         txHash: hex(i * 10 + 4),
-        gasUsed: 41_000,
+        gasUsed: "41000",
         actor: REQUESTERS[i % 2],
         batched: false,
       });
@@ -203,6 +226,8 @@ export function generate(now = Math.floor(Date.now() / 1000)): MockState {
       fulfilledAt: kind === "fulfilled" ? last.at : null,
       latencyS: kind === "fulfilled" ? last.at - openedAt : null,
       output,
+      batched: kind === "fulfilled" && batched,
+      subscriptionId: null,
       inputs: modelId === "2" ? ["416", "400", "390", "420", "430", "441", "450"] : null,
       timeline: t,
     });
@@ -210,43 +235,120 @@ export function generate(now = Math.floor(Date.now() / 1000)): MockState {
   return { down: false, empty: false, walletChainId: CHAIN_ID, models, jobs, now, block };
 }
 
-const summary = (j: Job) => {
+const summary = (j: Job): JobSummary => {
   const { timeline: _t, inputs: _i, ...s } = j;
   return s;
 };
 
-function modelRow(s: MockState, m: Model) {
+/** A job as /api/jobs/:id has it: the summary and the row's stage fields. */
+function jobRecord(j: Job): JobRecord {
+  const at = (s: Stage) => j.timeline.find((e) => e.stage === s);
+  const claimed = at("claimed");
+  const fulfilled = at("fulfilled");
+  const reclaimed = at("reclaimed");
+  const opened = j.timeline[0];
+  return {
+    ...summary(j),
+    inputCommitment: j.inputs ? "0" : String(BigInt(hex(Number(j.jobId) * 7919))),
+    inputUri: "",
+    inputs: j.inputs,
+    privateInput: j.inputs === null,
+    inputMode: j.inputs === null ? "committed" : "public",
+    deadline: String(j.openedAt + 3600),
+    callback: false,
+    callbackFailed: false,
+    bounty: "0",
+    claimant: claimed?.actor ?? null,
+    claimCount: claimed ? 1 : 0,
+    claims: claimed
+      ? [
+          {
+            id: `${claimed.txHash}-0`,
+            jobId: j.jobId,
+            prover: claimed.actor ?? PROVERS[0],
+            bond: String(10n ** 16n),
+            leaseEnd: String(claimed.at + 600),
+            claimedAt: claimed.at,
+            outcome: fulfilled ? "fulfilled" : "live",
+            slashed: null,
+            returned: fulfilled ? String(10n ** 16n) : null,
+            endedAt: fulfilled?.at ?? null,
+          },
+        ]
+      : [],
+    paidFee: fulfilled ? j.feeWei : null,
+    paidBounty: fulfilled ? "0" : null,
+    burned: null,
+    run: null,
+    openedBlock: opened.block,
+    openedTx: opened.txHash,
+    openedGas: opened.gasUsed,
+    claimedAt: claimed?.at ?? null,
+    claimedTx: claimed?.txHash ?? null,
+    claimedGas: claimed?.gasUsed ?? null,
+    deliveredAt: null,
+    deliveredTx: null,
+    deliveredGas: null,
+    postedAt: null,
+    postedTx: null,
+    postedGas: null,
+    challengedAt: null,
+    challengedTx: null,
+    challengedGas: null,
+    fulfilledBlock: fulfilled?.block ?? null,
+    fulfilledTx: fulfilled?.txHash ?? null,
+    fulfilledGas: fulfilled?.gasUsed ?? null,
+    batchSize: fulfilled ? (j.batched ? 2 : 1) : null,
+    reclaimedAt: reclaimed?.at ?? null,
+    reclaimedTx: reclaimed?.txHash ?? null,
+    reclaimedGas: reclaimed?.gasUsed ?? null,
+  };
+}
+
+function modelRow(s: MockState, m: Model): ModelRow {
   const js = s.jobs.filter((j) => j.modelId === m.modelId);
   const done = js.filter((j) => j.latencyS !== null);
   return {
     modelId: m.modelId,
     owner: m.owner,
     name: m.name,
-    task: m.task,
+    task: m.card?.task ?? null,
     currentVersion: m.currentVersion,
     deprecated: m.deprecated,
     versions: m.currentVersion,
     jobs: js.length,
     fulfilled: done.length,
+    reclaimed: js.filter((j) => j.status === "reclaimed").length,
     p50LatencyS: median(done.map((j) => j.latencyS!)),
     p50FeeWei: js.length ? String(median(js.map((j) => Number(j.feeWei)))) : null,
     lastJobAt: js.length ? Math.max(...js.map((j) => j.openedAt)) : null,
+    registeredAt: s.now - 7200,
   };
 }
 
-function proverRow(s: MockState, address: string) {
+function proverRow(s: MockState, address: string): ProverRow {
   const js = s.jobs.filter((j) => j.prover === address);
   const done = js.filter((j) => j.status === "fulfilled");
+  const active = js.flatMap((j) => j.timeline.filter((e) => e.actor === address).map((e) => e.at));
   return {
     address,
     served: done.length,
     failures: 0,
+    claims: js.length,
     earningsWei: done.reduce((a, j) => a + BigInt(j.feeWei), 0n).toString(),
+    tokenFees: {},
     bondLockedWei: String(BigInt(js.filter((j) => j.status === "claimed").length) * 10n ** 16n),
+    slashedWei: "0",
+    depositedWei: String(10n ** 18n),
+    withdrawnWei: "0",
     p50LatencyS: median(done.map((j) => j.latencyS!)),
-    lastActiveAt: js.length ? Math.max(...js.flatMap((j) => j.timeline.filter((e) => e.actor === address).map((e) => e.at))) : null,
+    firstActiveAt: active.length ? Math.min(...active) : s.now,
+    lastActiveAt: active.length ? Math.max(...active) : s.now,
   };
 }
+
+/** An answer of the indexer's type `T`. */
+const ok = <T>(body: T): { status: number; body: T } => ({ status: 200, body });
 
 const stageGap = (j: Job, from: Stage, to: Stage) => {
   const a = j.timeline.find((e) => e.stage === from);
@@ -262,71 +364,86 @@ function answer(s: MockState, url: URL): { status: number; body: unknown } {
   const notFound = (what: string) => ({ status: 404, body: { error: `${what} is not indexed.` } });
   let m: RegExpMatchArray | null;
   if (p === "/status")
-    return {
-      status: 200,
-      body: {
-        chainId: CHAIN_ID,
-        jobs: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-        registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
-        subscriptions: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
-        indexedBlock: st.block,
-        indexedTimestamp: st.now,
-      },
-    };
+    return ok<Status>({
+      chainId: CHAIN_ID,
+      jobs: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      registry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+      subscriptions: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
+      indexedBlock: st.block,
+      indexedTimestamp: st.now,
+    });
   if (p === "/models") {
     const needle = q("q").toLowerCase();
-    const all = st.models.filter((x) => !needle || x.name.includes(needle) || x.task.includes(needle) || x.modelId === needle);
+    const all = st.models.filter(
+      (x) => !needle || (x.name ?? "").includes(needle) || (x.card?.task ?? "").includes(needle) || x.modelId === needle,
+    );
     const offset = Number(q("offset") || 0);
     const limit = Number(q("limit") || 20);
-    return { status: 200, body: { items: all.slice(offset, offset + limit).map((x) => modelRow(st, x)), total: all.length } };
+    return ok<Page<ModelRow>>({ items: all.slice(offset, offset + limit).map((x) => modelRow(st, x)), total: all.length });
   }
   if ((m = p.match(/^\/models\/(\d+)$/))) {
     const x = st.models.find((y) => y.modelId === m![1]);
     if (!x) return notFound(`Model ${m[1]}`);
     const js = st.jobs.filter((j) => j.modelId === x.modelId);
     const done = js.filter((j) => j.latencyS !== null);
-    const gasOf = (batched: boolean) =>
-      median(done.flatMap((j) => j.timeline.filter((e) => e.stage === "fulfilled" && e.batched === batched).map((e) => e.gasUsed!)));
-    return {
-      status: 200,
-      body: {
-        model: modelRow(st, x),
-        versions: Array.from({ length: x.currentVersion }, (_, k) => ({
-          version: k + 1,
-          bundleUri: `ipfs://bafybeib${x.name.replace(/-/g, "")}v${k + 1}`,
-          verifier: hex(0xa0 + k, 40),
-          inputMode: x.inputMode,
-          registeredAt: st.now - 7200 + k * 600,
-          txHash: hex(0xbeef + k),
-        })),
-        card: x.card,
-        cardError: x.cardError,
-        stats: {
-          jobs: js.length,
-          fulfilled: done.length,
-          reclaimed: js.filter((j) => j.status === "reclaimed").length,
-          p50LatencyS: median(done.map((j) => j.latencyS!)),
-          p95LatencyS: pct(
-            done.map((j) => j.latencyS!),
-            0.95,
-          ),
-          p50FeeWei: js.length ? String(median(js.map((j) => Number(j.feeWei)))) : null,
-          p50GasSingle: gasOf(false),
-          p50GasBatched: gasOf(true),
-          stageP50S: {
-            claim: median(js.flatMap((j) => stageGap(j, "opened", "claimed"))),
-            deliver: null,
-            prove: median(js.flatMap((j) => stageGap(j, "claimed", "fulfilled"))),
-          },
-        },
-        recentJobs: [...js].reverse().slice(0, 10).map(summary),
-      },
+    const gasOf = (batched: boolean) => {
+      const m = median(
+        done.flatMap((j) => j.timeline.filter((e) => e.stage === "fulfilled" && e.batched === batched).map((e) => Number(e.gasUsed))),
+      );
+      return m === null ? null : String(m);
     };
+    const layout = x.manifest?.registry.layout ?? null;
+    return ok<ModelDetail>({
+      model: modelRow(st, x),
+      versions: Array.from({ length: x.currentVersion }, (_, k) => ({
+        version: k + 1,
+        bundleUri: `ipfs://bafybeib${(x.name ?? `model${x.modelId}`).replace(/-/g, "")}v${k + 1}`,
+        verifier: hex(0xa0 + k, 40),
+        snarkjsVerifier: hex(0xb0 + k, 40),
+        inputMode: x.inputMode,
+        layout,
+        modelHash: x.manifest?.registry.modelHash ?? hex(0x1234),
+        circuitHash: x.manifest?.registry.circuitHash ?? hex(0x5678),
+        vkHash: x.manifest?.registry.vkHash ?? hex(0x9abc),
+        registeredAt: st.now - 7200 + k * 600,
+        txHash: hex(0xbeef + k),
+        audit: x.audits[k] ?? { status: "pending" },
+      })),
+      card: x.card,
+      cardError: x.cardError,
+      architecture: x.architecture,
+      stats: {
+        jobs: js.length,
+        fulfilled: done.length,
+        reclaimed: js.filter((j) => j.status === "reclaimed").length,
+        p50LatencyS: median(done.map((j) => j.latencyS!)),
+        p95LatencyS: pct(
+          done.map((j) => j.latencyS!),
+          0.95,
+        ),
+        p50FeeWei: js.length ? String(median(js.map((j) => Number(j.feeWei)))) : null,
+        p50GasSingle: gasOf(false),
+        p50GasBatched: gasOf(true),
+        stageP50S: {
+          claim: median(js.flatMap((j) => stageGap(j, "opened", "claimed"))),
+          deliver: null,
+          prove: median(js.flatMap((j) => stageGap(j, "claimed", "fulfilled"))),
+        },
+      },
+      recentJobs: [...js].reverse().slice(0, 10).map(summary),
+    });
   }
   if ((m = p.match(/^\/models\/(\d+)\/card$/))) {
     const x = st.models.find((y) => y.modelId === m![1]);
-    if (!x?.card) return notFound(`The card of model ${m[1]}`);
-    return { status: 200, body: { card: x.card, manifest: x.manifest } };
+    if (!x?.card || !x.manifest) return notFound(`The card of model ${m[1]}`);
+    const version = Number(q("version") || x.currentVersion);
+    return ok<CardResponse>({
+      card: x.card,
+      manifest: x.manifest,
+      architecture: x.architecture,
+      version,
+      bundleUri: `ipfs://bafybeib${(x.name ?? "").replace(/-/g, "")}v${version}`,
+    });
   }
   if (p === "/jobs") {
     let js = [...st.jobs].reverse();
@@ -336,30 +453,27 @@ function answer(s: MockState, url: URL): { status: number; body: unknown } {
     if (q("status")) js = js.filter((j) => j.status === q("status"));
     const total = js.length;
     if (q("before")) js = js.filter((j) => BigInt(j.jobId) < BigInt(q("before")));
-    return { status: 200, body: { items: js.slice(0, Number(q("limit") || 25)).map(summary), total } };
+    return ok<Page<JobSummary>>({ items: js.slice(0, Number(q("limit") || 25)).map(summary), total });
   }
   if ((m = p.match(/^\/jobs\/(\d+)$/))) {
     const j = st.jobs.find((y) => y.jobId === m![1]);
     if (!j) return notFound(`Job ${m[1]}`);
-    const { timeline, ...job } = j;
-    return { status: 200, body: { job, timeline } };
+    return ok<JobDetail>({ job: jobRecord(j), timeline: j.timeline.map((e) => ({ ...e, data: null })) });
   }
-  if (p === "/provers") return { status: 200, body: { items: st.jobs.length ? PROVERS.map((a) => proverRow(st, a)) : [] } };
+  if (p === "/provers") return ok<{ items: ProverRow[] }>({ items: st.jobs.length ? PROVERS.map((a) => proverRow(st, a)) : [] });
   if ((m = p.match(/^\/provers\/(0x[0-9a-f]{40})$/))) {
     if (!st.jobs.some((j) => j.prover === m![1])) return notFound(`Prover ${m[1]}`);
-    return {
-      status: 200,
-      body: {
-        prover: proverRow(st, m[1]),
-        recentJobs: st.jobs
-          .filter((j) => j.prover === m![1])
-          .reverse()
-          .slice(0, 10)
-          .map(summary),
-      },
-    };
+    return ok<ProverDetail>({
+      prover: proverRow(st, m[1]),
+      recentJobs: st.jobs
+        .filter((j) => j.prover === m![1])
+        .reverse()
+        .slice(0, 10)
+        .map(summary),
+    });
   }
-  const sub = {
+  const runJobs = [4, 8, 12].map((id) => st.jobs.find((y) => y.jobId === String(id)));
+  const sub: SubscriptionRow = {
     subscriptionId: "1",
     owner: REQUESTERS[0],
     modelId: "2",
@@ -368,28 +482,49 @@ function answer(s: MockState, url: URL): { status: number; body: unknown } {
     start: st.now - 1800,
     runs: 6,
     nextRun: 3,
+    runDeadlineS: 300,
     cancelled: false,
+    refundedWei: null,
     optimistic: false,
     feePerRunWei: String(10n ** 16n),
     tipPerRunWei: String(10n ** 15n),
     feeToken: null,
+    opened: runJobs.filter(Boolean).length,
+    delivered: runJobs.filter((j) => j?.status === "fulfilled").length,
+    skipped: runJobs.filter((j) => !j).length,
+    missed: 0,
+    reclaimed: runJobs.filter((j) => j?.status === "reclaimed").length,
     createdAt: st.now - 1900,
+    createdBlock: 90,
+    txHash: hex(0x5ab),
   };
-  if (p === "/subscriptions") return { status: 200, body: { items: st.empty ? [] : [sub], total: st.empty ? 0 : 1 } };
+  if (p === "/subscriptions") return ok<Page<SubscriptionRow>>({ items: st.empty ? [] : [sub], total: st.empty ? 0 : 1 });
   if ((m = p.match(/^\/subscriptions\/(\d+)$/))) {
     if (st.empty || m[1] !== "1") return notFound(`Subscription ${m[1]}`);
-    const runs = [4, 8, 12].map((id, k) => {
-      const j = st.jobs.find((y) => y.jobId === String(id));
-      return {
-        run: k,
-        jobId: j?.jobId ?? null,
-        status: j?.status ?? "skipped",
-        openedAt: sub.start + k * 600,
-        fulfilledAt: j?.fulfilledAt ?? null,
-        output: j?.output ?? null,
-      };
-    });
-    return { status: 200, body: { subscription: sub, runs } };
+    const runs = runJobs.map((j, k) => ({
+      run: String(k),
+      count: 1,
+      status: !j
+        ? ("skipped" as const)
+        : j.status === "fulfilled"
+          ? ("delivered" as const)
+          : j.status === "reclaimed"
+            ? ("reclaimed" as const)
+            : ("opened" as const),
+      jobId: j?.jobId ?? null,
+      opener: j ? REQUESTERS[1] : null,
+      reason: j ? null : 1,
+      output: j?.output ?? null,
+      feeWei: j?.feeWei ?? null,
+      callbackFailed: false,
+      openedAt: sub.start + k * 600,
+      openedTx: j?.timeline[0].txHash ?? hex(0x5ac + k),
+      settledAt: j?.fulfilledAt ?? j?.timeline.find((e) => e.stage === "reclaimed")?.at ?? null,
+      settledTx: j?.timeline.find((e) => e.stage === "fulfilled" || e.stage === "reclaimed")?.txHash ?? null,
+      job: j ? summary(j) : null,
+      timeline: j?.timeline ?? [],
+    }));
+    return ok<SubscriptionDetail>({ subscription: sub, runs });
   }
   if (p === "/network") {
     const minutes = Number(q("minutes") || 60);
@@ -410,23 +545,22 @@ function answer(s: MockState, url: URL): { status: number; body: unknown } {
     const list = st.jobs.length ? [...buckets.values()] : [];
     const fulfils = st.jobs.flatMap((j) => j.timeline.filter((e) => e.stage === "fulfilled"));
     const g = (batched: boolean) => {
-      const xs = fulfils.filter((e) => e.batched === batched).map((e) => e.gasUsed!);
-      return { p50: median(xs), n: xs.length };
+      const xs = fulfils.filter((e) => e.batched === batched).map((e) => Number(e.gasUsed));
+      const p50 = median(xs);
+      return { p50: p50 === null ? null : String(p50), n: xs.length };
     };
-    return {
-      status: 200,
-      body: {
-        jobsPerMinute: list.map(({ minute, opened, fulfilled }) => ({ minute, opened, fulfilled })),
-        latency: list.map((b) => ({ minute: b.minute, p50: median(b.lat), p95: pct(b.lat, 0.95) })),
-        gas: { single: g(false), batched: g(true) },
-        totals: {
-          models: st.models.length,
-          jobs: st.jobs.length,
-          fulfilled: st.jobs.filter((j) => j.status === "fulfilled").length,
-          provers: st.jobs.length ? PROVERS.length : 0,
-        },
+    return ok<NetworkStats>({
+      now: st.now,
+      jobsPerMinute: list.map(({ minute, opened, fulfilled }) => ({ minute, opened, fulfilled })),
+      latency: list.map((b) => ({ minute: b.minute, p50: median(b.lat), p95: pct(b.lat, 0.95) })),
+      gas: { single: g(false), batched: g(true) },
+      totals: {
+        models: st.models.length,
+        jobs: st.jobs.length,
+        fulfilled: st.jobs.filter((j) => j.status === "fulfilled").length,
+        provers: st.jobs.length ? PROVERS.length : 0,
       },
-    };
+    });
   }
   return { status: 404, body: { error: `No API route ${p}.` } };
 }
@@ -464,7 +598,7 @@ export async function startMockApi(port = 0): Promise<MockApi> {
       at,
       block: ++s.block,
       txHash: hex(0xf000 + s.block),
-      gasUsed: stage === "claimed" ? 95_000 : 301_500,
+      gasUsed: stage === "claimed" ? "95000" : "301500",
       actor: prover,
       batched: false,
     });

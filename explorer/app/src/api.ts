@@ -4,160 +4,25 @@
  * app's own origin (the Vite dev/preview server proxies it to the indexer), so the page never asks another host.
  */
 
-export type Address = string;
-/** A uint256 as a decimal string. */
-export type Uint = string;
-/** Unix seconds. */
-export type Unix = number;
+// The answers' types are the indexer's own (explorer/indexer/src/api/types.ts, types only): a field the indexer renames
+// is a type error here, and in the test's mock API.
+import type {
+  CardResponse,
+  JobDetail,
+  JobStatusName,
+  JobSummary,
+  ModelDetail,
+  ModelRow,
+  NetworkStats,
+  Page,
+  ProverDetail,
+  ProverRow,
+  Status,
+  SubscriptionDetail,
+  SubscriptionRow,
+} from "../../indexer/src/api/types";
 
-export interface Status {
-  chainId: number;
-  jobs: Address;
-  registry: Address;
-  subscriptions: Address | null;
-  indexedBlock: number;
-  indexedTimestamp: Unix;
-}
-
-export interface ModelRow {
-  modelId: Uint;
-  owner: Address;
-  name: string;
-  task: string;
-  currentVersion: number;
-  deprecated: boolean;
-  versions: number;
-  jobs: number;
-  fulfilled: number;
-  p50LatencyS: number | null;
-  p50FeeWei: Uint | null;
-  lastJobAt: Unix | null;
-}
-
-export interface ModelVersionRow {
-  version: number;
-  bundleUri: string;
-  verifier: Address;
-  /** 0 committed, 1 public (the registry's layout). */
-  inputMode: number;
-  registeredAt: Unix;
-  txHash: string;
-}
-
-export type JobStatusName = "open" | "claimed" | "delivered" | "posted" | "challenged" | "fulfilled" | "finalized" | "reclaimed";
-
-export interface JobSummary {
-  jobId: Uint;
-  modelId: Uint;
-  version: number;
-  requester: Address;
-  prover: Address | null;
-  status: JobStatusName;
-  feeWei: Uint;
-  /** The ERC-20 the fee is paid in; null (or the zero address) for ETH. */
-  feeToken: Address | null;
-  optimistic: boolean;
-  openedAt: Unix;
-  fulfilledAt: Unix | null;
-  latencyS: number | null;
-  /** Public signal 0 of the result, once there is one. */
-  output: Uint | null;
-}
-
-export interface ModelStats {
-  jobs: number;
-  fulfilled: number;
-  reclaimed: number;
-  p50LatencyS: number | null;
-  p95LatencyS: number | null;
-  p50FeeWei: Uint | null;
-  p50GasSingle: number | null;
-  p50GasBatched: number | null;
-  stageP50S: { claim: number | null; deliver: number | null; prove: number | null };
-}
-
-export interface ModelDetail {
-  model: ModelRow;
-  versions: ModelVersionRow[];
-  /** The current version's card.json as the bundle has it (checked by the indexer against bundle.json), or null. */
-  card: Record<string, unknown> | null;
-  cardError: string | null;
-  stats: ModelStats;
-  recentJobs: JobSummary[];
-}
-
-export interface CardResponse {
-  card: Record<string, unknown>;
-  /** bundle.json of that version. */
-  manifest: Record<string, unknown>;
-}
-
-export type Stage = "opened" | "claimed" | "delivered" | "posted" | "challenged" | "fulfilled" | "finalized" | "reclaimed";
-
-export interface TimelineEntry {
-  stage: Stage;
-  at: Unix;
-  block: number;
-  txHash: string;
-  gasUsed: number | null;
-  actor: Address;
-  /** fulfilled in a batch settlement. */
-  batched: boolean;
-}
-
-export interface JobDetail {
-  job: JobSummary & { inputs: Uint[] | null; inputCommitment?: Uint | null; inputUri?: string | null; deadline?: Unix | null };
-  timeline: TimelineEntry[];
-}
-
-export interface ProverRow {
-  address: Address;
-  served: number;
-  failures: number;
-  earningsWei: Uint;
-  bondLockedWei: Uint;
-  p50LatencyS: number | null;
-  lastActiveAt: Unix | null;
-}
-
-export interface SubscriptionRow {
-  subscriptionId: Uint;
-  owner: Address;
-  modelId: Uint;
-  version: number;
-  intervalS: number;
-  start: Unix;
-  runs: number;
-  nextRun: number;
-  cancelled: boolean;
-  optimistic: boolean;
-  feePerRunWei: Uint;
-  tipPerRunWei: Uint;
-  feeToken: Address | null;
-  createdAt: Unix;
-}
-
-export interface SubscriptionRun {
-  run: number;
-  /** The market job of the run; null when the run was skipped. */
-  jobId: Uint | null;
-  status: JobStatusName | "skipped";
-  openedAt: Unix;
-  fulfilledAt: Unix | null;
-  output: Uint | null;
-}
-
-export interface NetworkStats {
-  jobsPerMinute: { minute: Unix; opened: number; fulfilled: number }[];
-  latency: { minute: Unix; p50: number | null; p95: number | null }[];
-  gas: { single: { p50: number | null; n: number }; batched: { p50: number | null; n: number } };
-  totals: { models: number; jobs: number; fulfilled: number; provers: number };
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-}
+export type * from "../../indexer/src/api/types";
 
 /** Why a call failed, in words a reader can act on; `kind` lets a page pick its message. */
 export class ApiError extends Error {
@@ -207,12 +72,11 @@ export const api = {
     get<Page<JobSummary>>("/jobs", p),
   job: (id: string) => get<JobDetail>(`/jobs/${encodeURIComponent(id)}`),
   provers: () => get<{ items: ProverRow[] }>("/provers"),
-  prover: (address: string) =>
-    get<{ prover: ProverRow; recentJobs: JobSummary[] }>(`/provers/${encodeURIComponent(address.toLowerCase())}`),
+  prover: (address: string) => get<ProverDetail>(`/provers/${encodeURIComponent(address.toLowerCase())}`),
   subscriptions: () => get<Page<SubscriptionRow>>("/subscriptions"),
-  subscription: (id: string) => get<{ subscription: SubscriptionRow; runs: SubscriptionRun[] }>(`/subscriptions/${encodeURIComponent(id)}`),
+  subscription: (id: string) => get<SubscriptionDetail>(`/subscriptions/${encodeURIComponent(id)}`),
   network: (minutes = 60) => get<NetworkStats>("/network", { minutes }),
 };
 
 /** Job states after which nothing changes. */
-export const FINAL_STATUSES: readonly JobStatusName[] = ["fulfilled", "finalized", "reclaimed"];
+export const FINAL_STATUSES: readonly JobStatusName[] = ["fulfilled", "reclaimed"];

@@ -1,57 +1,22 @@
 /**
  * Reading a model card (scripts/formats/bundle.ts, `zkml-model-card-v1`) for display: the card checked with the SDK's
- * schema, the public-signal layout it implies (to decode outputs), and the optional fields a card may carry beyond the
- * schema (the schema keeps unknown top-level fields out of the typed card, so they are read from the raw JSON).
+ * schema, the public-signal layout it implies (to decode outputs), and its optional fields for people (description,
+ * feature names and unit, output unit, samples) as labels.
  */
 // The formats only (not the SDK's client, which brings the contract bindings): pages load fast; "Try it" loads the SDK.
 import { BundleManifestSchema, ModelCardSchema, type ModelCard } from "../../../scripts/formats/bundle";
 import type { ModelLayout } from "../../../scripts/formats/model-layout";
 
-/** Fields a card may add for people; shown when present, never required. */
-export interface CardExtras {
-  /** e.g. "MLP 4-8-3, ReLU". */
-  architecture?: string;
-  /** One name per raw input feature. */
-  inputNames?: string[];
-  /** One unit per raw input feature ("cm", "°C"). */
-  inputUnits?: string[];
-  /** One unit per output (regression). */
-  outputUnits?: string[];
-  /** Example raw inputs. */
-  samples?: { label?: string; raw: number[] }[];
-}
+export type ReadCard = { ok: true; card: ModelCard } | { ok: false; error: string };
 
-export type ReadCard = { ok: true; card: ModelCard; extras: CardExtras } | { ok: false; error: string };
-
-const strings = (v: unknown): string[] | undefined =>
-  Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : undefined;
-
+/** The card checked with the SDK's schema (the indexer checked it too; a page may get it from elsewhere). */
 export function readCard(raw: unknown): ReadCard {
   const r = ModelCardSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
     return { ok: false, error: `card.json: ${i.path.join(".") || "(root)"}: ${i.message}` };
   }
-  const o = raw as Record<string, unknown>;
-  const samples = Array.isArray(o.samples)
-    ? (o.samples as unknown[]).flatMap((s) => {
-        const x = s as { label?: unknown; raw?: unknown };
-        return Array.isArray(x.raw) && x.raw.every((v) => typeof v === "number")
-          ? [{ label: typeof x.label === "string" ? x.label : undefined, raw: x.raw as number[] }]
-          : [];
-      })
-    : undefined;
-  return {
-    ok: true,
-    card: r.data,
-    extras: {
-      architecture: typeof o.architecture === "string" ? o.architecture : undefined,
-      inputNames: strings(o.inputNames),
-      inputUnits: strings(o.inputUnits),
-      outputUnits: strings(o.outputUnits),
-      samples,
-    },
-  };
+  return { ok: true, card: r.data };
 }
 
 /** The version's layout: from bundle.json when it parses, else as the card implies it (the same fields). */
@@ -69,17 +34,39 @@ export function layoutOf(card: ModelCard, manifest?: unknown): ModelLayout {
   };
 }
 
-/** Inputs one can try without data of one's own: the card's samples, then the training mean when the card has one. */
-export function samplesOf(card: ModelCard, extras: CardExtras): { label: string; raw: number[] }[] {
-  const out = (extras.samples ?? []).map((s, i) => ({ label: s.label ?? `sample ${i + 1}`, raw: s.raw }));
-  const mean = card.input.preprocess?.mean;
-  if (mean && mean.length === card.input.size && mean.some((v) => v !== 0)) out.push({ label: "training mean", raw: mean });
-  return out;
+/** The card's samples as "try it" offers them: the raw input and a label with the answer the data set gives. */
+export function samplesOf(card: ModelCard): { label: string; raw: number[] }[] {
+  return (card.samples ?? []).map((s, i) => ({
+    label: `sample ${i + 1}${s.expected === undefined ? "" : `: expected ${expectedText(card, s.expected)}`}`,
+    raw: s.input,
+  }));
 }
 
-/** A name for raw input `i`, with its unit when the card gives one. */
-export function inputLabel(extras: CardExtras, i: number): string {
-  const name = extras.inputNames?.[i] ?? `x[${i}]`;
-  const unit = extras.inputUnits?.[i];
-  return unit ? `${name} (${unit})` : name;
+/** A sample's expected answer: a class name as is, a value with the card's output unit. */
+export function expectedText(card: ModelCard, expected: string | number): string {
+  return typeof expected === "number" && card.outputUnit ? `${expected} ${card.outputUnit}` : String(expected);
+}
+
+/** A name for raw input `i` (the card's feature name, else `x[i]`), with the features' unit when the card gives one. */
+export function inputLabel(card: ModelCard, i: number): string {
+  const name = card.features?.names[i] ?? `x[${i}]`;
+  return card.features?.unit ? `${name} (${card.features.unit})` : name;
+}
+
+/** A decoded values-head output with its name and the card's output unit. */
+export function outputText(card: ModelCard, i: number, value: number | string): string {
+  return `${card.outputs[i] ?? `y[${i}]`} = ${value}${card.outputUnit ? ` ${card.outputUnit}` : ""}`;
+}
+
+/** One layer of the model (the indexer's `architecture`, weights left out) in a few words: "dense 4 → 8, ReLU". */
+export function layerText(l: Record<string, string | number | boolean>): string {
+  const sizes =
+    typeof l.nIn === "number" && typeof l.nOut === "number"
+      ? ` ${l.nIn} → ${l.nOut}`
+      : typeof l.outChannels === "number"
+        ? ` ${l.outChannels} channels`
+        : "";
+  const kernel = typeof l.kernel === "number" ? `, kernel ${l.kernel}${typeof l.stride === "number" ? ` stride ${l.stride}` : ""}` : "";
+  const bits = typeof l.wBits === "number" ? `, ${l.wBits}-bit weights` : "";
+  return `${String(l.type ?? "layer")}${sizes}${kernel}${l.relu === true ? ", ReLU" : ""}${bits}`;
 }

@@ -44,7 +44,9 @@ export function short(hex: string | null | undefined): string {
   return hex.length > 14 ? `${hex.slice(0, 6)}…${hex.slice(-4)}` : hex;
 }
 
-export const gas = (g: number | null | undefined): string => (g === null || g === undefined ? "–" : g.toLocaleString("en-US"));
+/** Gas as the API gives it (a decimal string) or a number, with thousands separators. */
+export const gas = (g: string | number | null | undefined): string =>
+  g === null || g === undefined ? "–" : BigInt(g).toLocaleString("en-US");
 
 export const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
 

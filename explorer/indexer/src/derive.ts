@@ -4,8 +4,9 @@
  * percentiles as Postgres' `percentile_cont` computes them, Ponder's checkpoint, and JSON without bigints.
  */
 
-/** A job's status in the explorer: the market's `JobStatus` split by what the timeline shows. */
-export type JobStatusName = "open" | "claimed" | "delivered" | "posted" | "challenged" | "fulfilled" | "reclaimed";
+import type { JobStatusName, Stage } from "./api/types";
+
+export type { JobStatusName, Stage };
 export const JOB_STATUSES: readonly JobStatusName[] = ["open", "claimed", "delivered", "posted", "challenged", "fulfilled", "reclaimed"];
 
 /** The market events that move a job (docs/market-rules.md). */
@@ -58,8 +59,8 @@ export function nextStatus(current: JobStatusName | undefined, event: JobEventNa
 /** The timeline stage an event is shown as. */
 export function stageOf(
   event: JobEventName | "JobInputs" | "JobMadeOptimistic" | "ClaimantDesignated" | "CallbackFailed" | "JobFeeToken",
-): string {
-  const stages: Record<string, string> = {
+): Stage {
+  const stages: Record<typeof event, Stage> = {
     JobOpened: "opened",
     JobInputs: "inputs",
     JobFeeToken: "feeToken",
@@ -77,7 +78,7 @@ export function stageOf(
     JobReclaimed: "reclaimed",
     CallbackFailed: "callbackFailed",
   };
-  return stages[event] ?? event;
+  return stages[event];
 }
 
 /** Seconds from `from` to `to`, or null when either is unknown (never negative: same-block stages are 0). */

@@ -16,6 +16,8 @@ export interface ExplorerEnv {
   databaseUrl?: string;
   dbDir: string;
   cardCacheDir: string;
+  /** Verifier audit verdicts (src/audit.ts), by registry, model, version and vkHash. */
+  auditCacheDir: string;
   corsOrigins?: string[];
 }
 
@@ -61,6 +63,7 @@ export function readExplorerEnv(e: Record<string, string | undefined>): Explorer
     databaseUrl: e.DATABASE_URL || undefined,
     dbDir,
     cardCacheDir: path.resolve(e.EXPLORER_CARD_CACHE || path.join(path.dirname(dbDir), "cards")),
+    auditCacheDir: path.resolve(e.EXPLORER_AUDIT_CACHE || path.join(path.dirname(dbDir), "audits")),
     corsOrigins: e.EXPLORER_CORS_ORIGINS ? e.EXPLORER_CORS_ORIGINS.split(",").map((s) => s.trim()) : undefined,
   };
 }

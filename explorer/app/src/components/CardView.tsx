@@ -1,9 +1,21 @@
-/** A model card (scripts/formats/bundle.ts) for people: task, layout and units, quantization, accuracy, constraints. */
+/**
+ * A model card (scripts/formats/bundle.ts) for people: description, task, the model's layers (the indexer's
+ * `architecture`), layout, features and units, quantization, accuracy, constraints.
+ */
+import type { LayerSummary } from "../api";
 import type { ModelCard } from "../sdk";
-import { type CardExtras, inputLabel } from "../card";
+import { inputLabel, layerText } from "../card";
 import { duration, percent } from "../format";
 
-export function CardView({ card, extras, proveP50S }: { card: ModelCard; extras: CardExtras; proveP50S: number | null }) {
+export function CardView({
+  card,
+  architecture,
+  proveP50S,
+}: {
+  card: ModelCard;
+  architecture: LayerSummary[] | null;
+  proveP50S: number | null;
+}) {
   const inp = card.input;
   const out = card.output;
   const acc = card.accuracy;
@@ -12,18 +24,30 @@ export function CardView({ card, extras, proveP50S }: { card: ModelCard; extras:
   return (
     <section aria-labelledby="card-h" className="card" data-testid="card">
       <h2 id="card-h">Model card</h2>
+      {card.description && (
+        <p className="description" data-testid="description">
+          {card.description}
+        </p>
+      )}
       <dl className="facts">
         <dt>Task</dt>
         <dd>{card.task}</dd>
-        {extras.architecture && (
-          <>
-            <dt>Architecture</dt>
-            <dd>{extras.architecture}</dd>
-          </>
-        )}
+        <dt>Architecture</dt>
+        <dd data-testid="architecture">
+          {architecture?.length ? (
+            <ol className="layers">
+              {architecture.map((l, i) => (
+                <li key={i}>{layerText(l)}</li>
+              ))}
+            </ol>
+          ) : (
+            "not available (the indexer reads it from the bundle's model file)"
+          )}
+        </dd>
         <dt>Input</dt>
         <dd>
-          {inp.size} values{inp.shape ? ` (shape ${inp.shape.join(" × ")})` : ""},{" "}
+          {inp.size} values{inp.shape ? ` (shape ${inp.shape.join(" × ")})` : ""}
+          {card.features ? `: ${card.features.names.join(", ")}${card.features.unit ? ` in ${card.features.unit}` : ""}` : ""},{" "}
           {inp.mode === "committed" ? "committed (private to the prover, Poseidon commitment on chain)" : "public (on chain)"}
         </dd>
         <dt>Quantization</dt>
@@ -40,8 +64,8 @@ export function CardView({ card, extras, proveP50S }: { card: ModelCard; extras:
           ) : (
             <>
               {out.count} value{out.count > 1 ? "s" : ""} (
-              {card.outputs.map((o, i) => (extras.outputUnits?.[i] ? `${o} in ${extras.outputUnits[i]}` : o)).join(", ")}), {out.bits}-bit
-              with {out.frac} fractional bits
+              {card.outputs.map((o) => (card.outputUnit ? `${o} in ${card.outputUnit}` : o)).join(", ")}), {out.bits}-bit with {out.frac}{" "}
+              fractional bits
             </>
           )}
         </dd>
@@ -81,7 +105,7 @@ export function CardView({ card, extras, proveP50S }: { card: ModelCard; extras:
             <tbody>
               {inp.preprocess.mean.map((m, i) => (
                 <tr key={i}>
-                  <td>{inputLabel(extras, i)}</td>
+                  <td>{inputLabel(card, i)}</td>
                   <td>{m.toPrecision(4)}</td>
                   <td>{inp.preprocess!.std[i]?.toPrecision(4)}</td>
                 </tr>

@@ -7,7 +7,7 @@ import { useEffect } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { ApiError, FINAL_STATUSES, api, type JobDetail, type Stage, type TimelineEntry } from "../api";
 import { amount, duration, gas, when } from "../format";
-import { layoutOf, readCard } from "../card";
+import { layoutOf, outputText, readCard } from "../card";
 import { ErrorState, Loading } from "./states";
 import { StatusBadge } from "./JobTable";
 import { Hash, ModelLink, ProverLink } from "./links";
@@ -16,13 +16,21 @@ export const POLL_MS = 500;
 
 const STAGE_TEXT: Record<Stage, string> = {
   opened: "Opened: the fee is escrowed",
+  inputs: "Public inputs published",
+  feeToken: "Fee paid in a token",
+  optimistic: "Made optimistic (a result may be posted without a proof)",
+  claimantDesignated: "Claimant designated",
   claimed: "Claimed by a prover (its bond locked)",
-  delivered: "Input delivered to the prover",
+  inputDelivered: "Input delivered to the prover",
+  claimReleased: "Claim released by the prover",
+  claimExpired: "Claim expired: the prover's bond is slashed",
   posted: "Result posted without a proof (optimistic)",
   challenged: "Challenged",
+  challengeAnswered: "Challenge answered with a proof",
+  posterSlashed: "Poster slashed",
   fulfilled: "Proven and verified: the market's verifier accepted the proof",
-  finalized: "Finalized after the challenge window",
   reclaimed: "Reclaimed: the deadline passed, the fee went back",
+  callbackFailed: "The requester's callback failed (the result stands)",
 };
 
 function nextStep(d: JobDetail): string | undefined {
@@ -141,9 +149,7 @@ function Result({ d }: { d: JobDetail }) {
       if (!c.ok) throw new Error(c.error);
       const r = decodeOutput(layoutOf(c.card, res.manifest), BigInt(output!), c.card);
       if (r.class !== undefined) return `class ${r.class}${r.label ? `: ${r.label}` : ""}`;
-      return (r.values ?? [])
-        .map((v, i) => `${c.card.outputs[i] ?? `y[${i}]`} = ${v}${c.extras.outputUnits?.[i] ? ` ${c.extras.outputUnits[i]}` : ""}`)
-        .join(", ");
+      return (r.values ?? []).map((v, i) => outputText(c.card, i, v)).join(", ");
     },
     enabled: output !== null,
     staleTime: Infinity,

@@ -8,7 +8,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { formatEther, parseEther } from "ethers";
 import { api } from "../api";
-import { type CardExtras, inputLabel, samplesOf } from "../card";
+import { expectedText, inputLabel, samplesOf } from "../card";
 import { InferenceClient, quantizeWithCard, type ModelCard } from "../sdk";
 import { short } from "../format";
 import { useWallet, walletErrorText } from "../wallet";
@@ -26,22 +26,13 @@ function parseRaw(values: string[]): number[] | string {
   return bad >= 0 ? `value ${bad + 1} (“${parts[bad]}”) is not a number` : out;
 }
 
-export default function TryIt({
-  modelId,
-  card,
-  extras,
-  suggestedFeeWei,
-}: {
-  modelId: string;
-  card: ModelCard;
-  extras: CardExtras;
-  suggestedFeeWei: string | null;
-}) {
+export default function TryIt({ modelId, card, suggestedFeeWei }: { modelId: string; card: ModelCard; suggestedFeeWei: string | null }) {
   const uid = useId();
   const size = card.input.size;
   const fields = size <= FIELDS_MAX;
-  const samples = samplesOf(card, extras);
+  const samples = samplesOf(card);
   const [values, setValues] = useState<string[]>(() => (fields ? Array.from({ length: size }, () => "") : [""]));
+  const [picked, setPicked] = useState<number>();
   const [fee, setFee] = useState(() => formatEther(suggestedFeeWei ? BigInt(suggestedFeeWei) : DEFAULT_FEE_WEI));
   const [problem, setProblem] = useState<string>();
   const [sending, setSending] = useState(false);
@@ -54,7 +45,9 @@ export default function TryIt({
     if (!s) return;
     const text = s.raw.map((v) => String(Number(v.toPrecision(6))));
     setValues(fields ? text : [text.join(", ")]);
+    setPicked(i);
   };
+  const expected = picked === undefined ? undefined : card.samples?.[picked]?.expected;
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -131,13 +124,16 @@ export default function TryIt({
           <legend>Input ({size} values)</legend>
           {values.map((v, i) => (
             <div className="field" key={i}>
-              <label htmlFor={`${uid}-x${i}`}>{inputLabel(extras, i)}</label>
+              <label htmlFor={`${uid}-x${i}`}>{inputLabel(card, i)}</label>
               <input
                 id={`${uid}-x${i}`}
                 inputMode="decimal"
                 value={v}
                 required
-                onChange={(e) => setValues(values.map((old, k) => (k === i ? e.target.value : old)))}
+                onChange={(e) => {
+                  setValues(values.map((old, k) => (k === i ? e.target.value : old)));
+                  setPicked(undefined);
+                }}
               />
             </div>
           ))}
@@ -145,8 +141,22 @@ export default function TryIt({
       ) : (
         <div className="field">
           <label htmlFor={`${uid}-xs`}>Input: {size} values separated by commas or spaces</label>
-          <textarea id={`${uid}-xs`} rows={4} value={values[0]} required onChange={(e) => setValues([e.target.value])} />
+          <textarea
+            id={`${uid}-xs`}
+            rows={4}
+            value={values[0]}
+            required
+            onChange={(e) => {
+              setValues([e.target.value]);
+              setPicked(undefined);
+            }}
+          />
         </div>
+      )}
+      {expected !== undefined && (
+        <p className="muted" data-testid="sample-expected">
+          The data set's answer for this sample: <strong>{expectedText(card, expected)}</strong>.
+        </p>
       )}
       <div className="field">
         <label htmlFor={`${uid}-fee`}>Fee (ETH, escrowed for the prover)</label>

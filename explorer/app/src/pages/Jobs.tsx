@@ -1,12 +1,12 @@
 /** Jobs, newest first, filtered by status; paged with `before` (the last job id of the page). */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
-import { api } from "../api";
+import { api, type JobStatusName } from "../api";
 import { JobTable } from "../components/JobTable";
 import { Empty, ErrorState, Loading } from "../components/states";
 
 const PAGE = 25;
-const STATUSES = ["", "open", "claimed", "delivered", "posted", "challenged", "fulfilled", "finalized", "reclaimed"];
+const STATUSES: readonly ("" | JobStatusName)[] = ["", "open", "claimed", "delivered", "posted", "challenged", "fulfilled", "reclaimed"];
 
 export default function Jobs() {
   const [params, setParams] = useSearchParams();

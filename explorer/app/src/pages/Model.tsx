@@ -2,7 +2,7 @@
 import { lazy, Suspense } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router";
-import { api } from "../api";
+import { api, type AuditStatus } from "../api";
 import { amount, duration, gas, when } from "../format";
 import { readCard } from "../card";
 import { CardView } from "../components/CardView";
@@ -11,6 +11,23 @@ import { Hash } from "../components/links";
 import { Empty, ErrorState, Loading } from "../components/states";
 
 const TryIt = lazy(() => import("../components/TryIt"));
+
+const AUDIT_TEXT: Record<AuditStatus["status"], string> = {
+  passed: "passed",
+  failed: "FAILED",
+  pending: "pending…",
+  unavailable: "not available",
+};
+
+/** A version's verifier audit (the indexer regenerates the verifier from the bundle's zkey and compares the code). */
+function Audit({ audit }: { audit: AuditStatus }) {
+  return (
+    <span className={`audit audit-${audit.status}`} data-testid="audit" data-status={audit.status}>
+      <span className={`badge badge-audit-${audit.status}`}>{AUDIT_TEXT[audit.status]}</span>
+      {audit.reason && <span className="audit-reason"> {audit.reason}</span>}
+    </span>
+  );
+}
 
 export default function Model() {
   const { id = "" } = useParams();
@@ -28,7 +45,7 @@ export default function Model() {
         Model #{m.modelId} · owner <Hash value={m.owner} /> · current version {m.currentVersion}
       </p>
       {card?.ok ? (
-        <CardView card={card.card} extras={card.extras} proveP50S={s.stageP50S.prove} />
+        <CardView card={card.card} architecture={q.data.architecture} proveP50S={s.stageP50S.prove} />
       ) : (
         <div className="state error" role="alert">
           <h2>The model card could not be read</h2>
@@ -82,7 +99,7 @@ export default function Model() {
             <p>This model is deprecated: the market refuses new jobs for it.</p>
           ) : (
             <Suspense fallback={<Loading what="the wallet form" />}>
-              <TryIt modelId={m.modelId} card={card.card} extras={card.extras} suggestedFeeWei={s.p50FeeWei} />
+              <TryIt modelId={m.modelId} card={card.card} suggestedFeeWei={s.p50FeeWei} />
             </Suspense>
           )
         ) : (
@@ -91,7 +108,8 @@ export default function Model() {
       </section>
       <section aria-labelledby="versions-h">
         <h2 id="versions-h">Versions</h2>
-        <div className="table-wrap">
+        {/* scrolls sideways on a phone (bundle, verifier, audit): focusable so a keyboard can scroll it */}
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="versions-h">
           <table>
             <caption className="sr-only">Registered versions</caption>
             <thead>
@@ -105,6 +123,7 @@ export default function Model() {
                 <th scope="col" className="wide">
                   Verifier
                 </th>
+                <th scope="col">Verifier audit</th>
               </tr>
             </thead>
             <tbody>
@@ -114,13 +133,14 @@ export default function Model() {
                     {v.version}
                     {v.version === m.currentVersion && " (current)"}
                   </td>
-                  <td>{v.inputMode === 1 ? "public" : "committed"}</td>
+                  <td>{v.inputMode === null ? "–" : v.inputMode === 1 ? "public" : "committed"}</td>
                   <td>{when(v.registeredAt)}</td>
                   <td className="wide break">
                     <code>{v.bundleUri}</code>
                   </td>
-                  <td className="wide">
-                    <Hash value={v.verifier} />
+                  <td className="wide">{v.verifier ? <Hash value={v.verifier} /> : "none (commitment only)"}</td>
+                  <td>
+                    <Audit audit={v.audit} />
                   </td>
                 </tr>
               ))}

@@ -92,8 +92,8 @@ export default function Network() {
               <BarChart
                 layout="vertical"
                 data={[
-                  { kind: "single", gas: q.data.gas.single.p50 ?? 0 },
-                  { kind: "batched", gas: q.data.gas.batched.p50 ?? 0 },
+                  { kind: "single", gas: Number(q.data.gas.single.p50 ?? 0) },
+                  { kind: "batched", gas: Number(q.data.gas.batched.p50 ?? 0) },
                 ]}
                 margin={{ left: 8, right: 16 }}
               >

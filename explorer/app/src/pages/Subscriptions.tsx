@@ -132,7 +132,7 @@ export function Subscription() {
                         <StatusBadge status={r.status} />
                       </td>
                       <td>{when(r.openedAt)}</td>
-                      <td className="wide">{r.fulfilledAt ? duration(r.fulfilledAt - r.openedAt) : "–"}</td>
+                      <td className="wide">{r.settledAt ? duration(r.settledAt - r.openedAt) : "–"}</td>
                     </tr>
                   ))}
                 </tbody>

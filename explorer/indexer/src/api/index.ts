@@ -11,17 +11,47 @@ import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { and, client, count, desc, eq, graphql, gte, inArray, lt, sql } from "ponder";
 import { readLocalFile } from "../../../../scripts/chain/node";
+import type { ModelLayout } from "../../../../scripts/formats/model-layout";
+import { AuditCache } from "../audit";
 import { CardCache } from "../cards";
 import { JOB_STATUSES, decodeCheckpoint, queryInt, toJsonSafe } from "../derive";
 import { readExplorerEnv, readRegistryAddress } from "../env";
+import type {
+  CardResponse,
+  JobDetail,
+  JobRecord,
+  JobStatusName,
+  JobSummary,
+  ModelDetail,
+  ModelRow,
+  ModelVersionRow,
+  NetworkStats,
+  Page,
+  ProverDetail,
+  ProverRow,
+  Serves,
+  Stage,
+  Status,
+  SubscriptionDetail,
+  SubscriptionRow,
+  TimelineEntry,
+} from "./types";
 
 const { job, jobEvent, model, version, prover, claim, subscription, run, account } = schema;
 
 const env = readExplorerEnv(process.env);
 const cards = new CardCache(env.cardCacheDir, { ipfsGateway: env.ipfsGateway, readFile: readLocalFile });
 let registryAddress: Promise<string> | undefined;
-const registry = (): Promise<string> =>
-  (registryAddress ??= env.registry ? Promise.resolve(env.registry) : readRegistryAddress(env.rpcUrl, env.jobs, env.chainId));
+const registry = (): Promise<string> => {
+  registryAddress ??= env.registry ? Promise.resolve(env.registry) : readRegistryAddress(env.rpcUrl, env.jobs, env.chainId);
+  registryAddress.catch(() => (registryAddress = undefined)); // a node not up yet: ask again next time
+  return registryAddress;
+};
+const audits = new AuditCache(env.auditCacheDir, {
+  rpcUrl: env.rpcUrl,
+  cards,
+  access: { ipfsGateway: env.ipfsGateway, readFile: readLocalFile },
+});
 
 const app = new Hono();
 
@@ -39,6 +69,8 @@ app.use("/graphql", graphql({ db, schema }));
 
 /** JSON the API's way (bigints as strings, addresses lower case). */
 const json = (c: Context, body: unknown, status: 200 | 400 | 404 | 502 = 200) => c.json(toJsonSafe(body) as object, status);
+/** A route's answer, checked against the type the app reads (./types.ts). */
+const reply = <T>(c: Context, body: Serves<T>) => json(c, body);
 const bad = (c: Context, error: string) => json(c, { error }, 400);
 
 /** A short-lived memo for aggregate queries (they change at most once a block; 500 ms keeps a busy page cheap). */
@@ -65,14 +97,14 @@ async function indexed(): Promise<{ indexedBlock: number | null; indexedTimestam
 
 type JobRow = typeof job.$inferSelect;
 
-function jobSummary(j: JobRow) {
+function jobSummary(j: JobRow): Serves<JobSummary> {
   return {
     jobId: j.id,
     modelId: j.modelId,
     version: j.version,
     requester: j.requester,
     prover: j.prover ?? j.claimant,
-    status: j.status,
+    status: j.status as JobStatusName,
     feeWei: j.fee,
     feeToken: j.feeToken,
     optimistic: j.optimistic,
@@ -82,6 +114,38 @@ function jobSummary(j: JobRow) {
     output: j.output,
     batched: j.batched,
     subscriptionId: j.subscriptionId,
+  };
+}
+
+function timelineEntry(e: typeof jobEvent.$inferSelect): Serves<TimelineEntry> {
+  return { stage: e.stage as Stage, at: e.at, block: e.block, txHash: e.txHash, gasUsed: e.gasUsed, actor: e.actor, batched: e.batched };
+}
+
+function subscriptionRow(s: typeof subscription.$inferSelect): Serves<SubscriptionRow> {
+  return {
+    subscriptionId: s.id,
+    owner: s.owner,
+    modelId: s.modelId,
+    version: s.modelVersion,
+    intervalS: s.interval,
+    start: s.start,
+    runs: s.runs,
+    nextRun: s.opened + s.skipped + s.missed,
+    runDeadlineS: s.runDeadline,
+    cancelled: s.cancelled,
+    refundedWei: s.refunded,
+    optimistic: s.optimistic,
+    feePerRunWei: s.feePerRun,
+    tipPerRunWei: s.tipPerRun,
+    feeToken: s.feeToken,
+    opened: s.opened,
+    delivered: s.delivered,
+    skipped: s.skipped,
+    missed: s.missed,
+    reclaimed: s.reclaimed,
+    createdAt: s.createdAt,
+    createdBlock: s.createdBlock,
+    txHash: s.txHash,
   };
 }
 
@@ -123,7 +187,7 @@ async function modelItems() {
   const current = new Map(versions.map((v) => [`${v.modelId}-${v.version}`, v]));
   const count = new Map<bigint, number>();
   for (const v of versions) count.set(v.modelId, (count.get(v.modelId) ?? 0) + 1);
-  return models.map((m) => {
+  return models.map((m): Serves<ModelRow> & { modelId: bigint; owner: string; name: string | null; task: string | null } => {
     const v = current.get(`${m.id}-${m.currentVersion}`);
     const entry = v ? cards.peek(versionRecord(v)) : null;
     if (v && !entry) cards.prefetch(versionRecord(v));
@@ -154,7 +218,7 @@ const addr = /^0x[0-9a-fA-F]{40}$/;
 
 app.get("/api/status", async (c) => {
   const [i, reg] = await Promise.all([indexed(), registry().catch(() => null)]);
-  return json(c, { chainId: env.chainId, jobs: env.jobs, registry: reg, subscriptions: env.subscriptions ?? null, ...i });
+  return reply<Status>(c, { chainId: env.chainId, jobs: env.jobs, registry: reg, subscriptions: env.subscriptions ?? null, ...i });
 });
 
 app.get("/api/models", async (c) => {
@@ -168,7 +232,7 @@ app.get("/api/models", async (c) => {
     items = items.filter(
       (m) => m.modelId.toString() === q || m.owner.includes(q) || (m.name ?? "").includes(q) || (m.task ?? "").includes(q),
     );
-  return json(c, { items: items.slice(offset, offset + limit), total: items.length });
+  return reply<Page<ModelRow>>(c, { items: items.slice(offset, offset + limit), total: items.length });
 });
 
 app.get("/api/models/:id", async (c) => {
@@ -201,8 +265,8 @@ app.get("/api/models/:id", async (c) => {
     db.select().from(job).where(eq(job.modelId, modelId)).orderBy(desc(job.id)).limit(20),
   ]);
   const cur = versions.find((v) => v.version === m.currentVersion) ?? versions[versions.length - 1];
-  let card: unknown = null;
-  let architecture: unknown = null;
+  let card: ModelDetail["card"] = null;
+  let architecture: ModelDetail["architecture"] = null;
   let cardError: string | null = null;
   if (cur) {
     try {
@@ -214,9 +278,10 @@ app.get("/api/models/:id", async (c) => {
     }
   }
   const gasOf = (b: boolean) => gas.find((g) => g.batched === b)?.p50 ?? null;
-  return json(c, {
+  const reg = await registry().catch(() => null);
+  return reply<ModelDetail>(c, {
     model: m,
-    versions: versions.map((v) => ({
+    versions: versions.map((v): Serves<ModelVersionRow> => ({
       version: v.version,
       bundleUri: v.bundleUri,
       verifier: v.verifier,
@@ -225,7 +290,7 @@ app.get("/api/models/:id", async (c) => {
       layout:
         v.inputMode === null
           ? null
-          : {
+          : ({
               inputMode: v.inputMode,
               outputHead: v.outputHead,
               inputCount: v.inputCount,
@@ -233,12 +298,13 @@ app.get("/api/models/:id", async (c) => {
               outputCount: v.outputCount,
               outputBits: v.outputBits,
               outputFrac: v.outputFrac,
-            },
+            } as ModelLayout),
       modelHash: v.modelHash,
       circuitHash: v.circuitHash,
       vkHash: v.vkHash,
       registeredAt: v.registeredAt,
       txHash: v.txHash,
+      audit: audits.status({ registry: reg, modelId: v.modelId, version: v.version, verifier: v.verifier, record: versionRecord(v) }),
     })),
     card,
     cardError,
@@ -276,7 +342,13 @@ app.get("/api/models/:id/card", async (c) => {
   if (!v[0]) return json(c, { error: `model ${id} has no version ${ver}: its versions are 1..${m[0].currentVersion}` }, 404);
   try {
     const e = await cards.get(versionRecord(v[0]));
-    return json(c, { card: e.card, manifest: e.manifest, architecture: e.architecture, version: ver, bundleUri: v[0].bundleUri });
+    return reply<CardResponse>(c, {
+      card: e.card,
+      manifest: e.manifest,
+      architecture: e.architecture,
+      version: ver,
+      bundleUri: v[0].bundleUri,
+    });
   } catch (e) {
     return json(c, { error: (e as Error).message, bundleUri: v[0].bundleUri }, 502);
   }
@@ -316,7 +388,7 @@ app.get("/api/jobs", async (c) => {
     db.select().from(job).where(page).orderBy(desc(job.id)).limit(limit),
     db.select({ n: count() }).from(job).where(filter),
   ]);
-  return json(c, { items: items.map(jobSummary), total: total[0]?.n ?? 0 });
+  return reply<Page<JobSummary>>(c, { items: items.map(jobSummary), total: total[0]?.n ?? 0 });
 });
 
 app.get("/api/jobs/:id", async (c) => {
@@ -330,28 +402,48 @@ app.get("/api/jobs/:id", async (c) => {
   ]);
   const j = rows[0];
   if (!j) return json(c, { error: `job ${id} is not indexed (yet): check the id or wait for the indexer` }, 404);
-  return json(c, {
-    job: {
-      ...jobSummary(j),
-      ...j,
-      jobId: j.id,
-      feeWei: j.fee,
-      privateInput: j.inputUri === "" && j.inputs === null,
-      inputMode: j.inputs === null ? "committed" : "public",
-      claimCount: j.claims,
-      claims,
-    },
-    timeline: events.map((e) => ({
-      stage: e.stage,
-      at: e.at,
-      block: e.block,
-      txHash: e.txHash,
-      gasUsed: e.gasUsed,
-      actor: e.actor,
-      batched: e.batched,
-      data: e.data,
-    })),
-  });
+  const record: Serves<JobRecord> = {
+    ...jobSummary(j),
+    inputCommitment: j.inputCommitment,
+    inputUri: j.inputUri,
+    inputs: j.inputs,
+    privateInput: j.inputUri === "" && j.inputs === null,
+    inputMode: j.inputs === null ? "committed" : "public",
+    deadline: j.deadline,
+    callback: j.callback,
+    callbackFailed: j.callbackFailed,
+    bounty: j.bounty,
+    claimant: j.claimant,
+    claimCount: j.claims,
+    claims: claims.map((k) => ({ ...k, outcome: k.outcome as JobRecord["claims"][number]["outcome"] })),
+    paidFee: j.paidFee,
+    paidBounty: j.paidBounty,
+    burned: j.burned,
+    run: j.run,
+    openedBlock: j.openedBlock,
+    openedTx: j.openedTx,
+    openedGas: j.openedGas,
+    claimedAt: j.claimedAt,
+    claimedTx: j.claimedTx,
+    claimedGas: j.claimedGas,
+    deliveredAt: j.deliveredAt,
+    deliveredTx: j.deliveredTx,
+    deliveredGas: j.deliveredGas,
+    postedAt: j.postedAt,
+    postedTx: j.postedTx,
+    postedGas: j.postedGas,
+    challengedAt: j.challengedAt,
+    challengedTx: j.challengedTx,
+    challengedGas: j.challengedGas,
+    fulfilledBlock: j.fulfilledBlock,
+    fulfilledTx: j.fulfilledTx,
+    fulfilledGas: j.fulfilledGas,
+    batchSize: j.batchSize,
+    reclaimedAt: j.reclaimedAt,
+    reclaimedTx: j.reclaimedTx,
+    reclaimedGas: j.reclaimedGas,
+  };
+  return reply<JobDetail>(c, { job: record, timeline: events.map((e) => ({ ...timelineEntry(e), data: e.data ?? null })) });
 });
 
 async function proverLatency(addresses?: `0x${string}`[]) {
@@ -363,7 +455,11 @@ async function proverLatency(addresses?: `0x${string}`[]) {
   return new Map(rows.map((r) => [r.prover, round(r.p50)]));
 }
 
-function proverItem(p: typeof prover.$inferSelect, latency: Map<string | null, number | null>, stake?: typeof account.$inferSelect) {
+function proverItem(
+  p: typeof prover.$inferSelect,
+  latency: Map<string | null, number | null>,
+  stake?: typeof account.$inferSelect,
+): Serves<ProverRow> {
   return {
     address: p.address,
     served: p.served,
@@ -388,7 +484,7 @@ app.get("/api/provers", async (c) => {
     db.select().from(account),
   ]);
   const stake = new Map(stakes.map((s) => [s.address, s]));
-  return json(c, { items: rows.map((p) => proverItem(p, latency, stake.get(p.address))) });
+  return reply<{ items: ProverRow[] }>(c, { items: rows.map((p) => proverItem(p, latency, stake.get(p.address))) });
 });
 
 app.get("/api/provers/:address", async (c) => {
@@ -402,7 +498,7 @@ app.get("/api/provers/:address", async (c) => {
     db.select().from(job).where(eq(job.prover, address)).orderBy(desc(job.id)).limit(20),
   ]);
   if (!rows[0]) return json(c, { error: `${address} has not claimed or served any job` }, 404);
-  return json(c, { prover: proverItem(rows[0], latency, stakes[0]), recentJobs: recent.map(jobSummary) });
+  return reply<ProverDetail>(c, { prover: proverItem(rows[0], latency, stakes[0]), recentJobs: recent.map(jobSummary) });
 });
 
 app.get("/api/subscriptions", async (c) => {
@@ -412,7 +508,7 @@ app.get("/api/subscriptions", async (c) => {
     db.select().from(subscription).orderBy(desc(subscription.id)).limit(limit),
     db.select({ n: count() }).from(subscription),
   ]);
-  return json(c, { items, total: total[0]?.n ?? 0 });
+  return reply<Page<SubscriptionRow>>(c, { items: items.map(subscriptionRow), total: total[0]?.n ?? 0 });
 });
 
 app.get("/api/subscriptions/:id", async (c) => {
@@ -432,22 +528,24 @@ app.get("/api/subscriptions/:id", async (c) => {
       ])
     : [[], []];
   const byJob = new Map(jobs.map((j) => [j.id, j]));
-  return json(c, {
-    subscription: subs[0],
+  return reply<SubscriptionDetail>(c, {
+    subscription: subscriptionRow(subs[0]),
     runs: runs.map((r) => ({
-      ...r,
+      run: r.run,
+      count: r.count,
+      status: r.status as SubscriptionDetail["runs"][number]["status"],
+      jobId: r.jobId,
+      opener: r.opener,
+      reason: r.reason,
+      output: r.output,
+      feeWei: r.fee,
+      callbackFailed: r.callbackFailed,
+      openedAt: r.openedAt,
+      openedTx: r.openedTx,
+      settledAt: r.settledAt,
+      settledTx: r.settledTx,
       job: r.jobId !== null && byJob.get(r.jobId) ? jobSummary(byJob.get(r.jobId)!) : null,
-      timeline: events
-        .filter((e) => e.jobId === r.jobId)
-        .map((e) => ({
-          stage: e.stage,
-          at: e.at,
-          block: e.block,
-          txHash: e.txHash,
-          gasUsed: e.gasUsed,
-          actor: e.actor,
-          batched: e.batched,
-        })),
+      timeline: events.filter((e) => e.jobId === r.jobId).map(timelineEntry),
     })),
   });
 });
@@ -455,7 +553,7 @@ app.get("/api/subscriptions/:id", async (c) => {
 app.get("/api/network", async (c) => {
   const minutes = queryInt(c.req.query("minutes"), 60, 1, 7 * 24 * 60);
   if (minutes === null) return bad(c, "minutes must be an integer in 1..10080");
-  const body = await cached(`network-${minutes}`, 500, async () => {
+  const body = await cached(`network-${minutes}`, 500, async (): Promise<Serves<NetworkStats>> => {
     const i = await indexed();
     const now = i.indexedTimestamp ?? Math.floor(Date.now() / 1000);
     const end = Math.floor(now / 60) * 60;
@@ -505,7 +603,7 @@ app.get("/api/network", async (c) => {
       totals: totals[0] ?? { models: 0, jobs: 0, fulfilled: 0, provers: 0 },
     };
   });
-  return json(c, body);
+  return reply<NetworkStats>(c, body);
 });
 
 export default app;
