@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Page } from "playwright-core";
 import { ROOT } from "../../scripts/util/paths";
-import { buildApp, serveApp, type ServedApp } from "../../scripts/apps/explorer/app";
+import { ensureAppBuild, serveApp, type ServedApp } from "../../scripts/apps/explorer/app";
 import { type MockApi, startMockApi } from "./mock-api";
 import { type Browser, CHROMIUM, axeSerious, horizontalOverflow, injectTestWallet, launchBrowser } from "../../scripts/apps/explorer/browser";
 
@@ -46,7 +46,7 @@ describe("explorer web app (headless chromium, mock API)", function () {
       console.log("    (skipped: no /usr/bin/chromium; `apt-get install chromium` to run it)");
       this.skip();
     }
-    await buildApp({ logLevel: "silent" });
+    await ensureAppBuild(() => undefined); // npm test builds it before its workers start (test/run-all.sh)
     const built = fs
       .readdirSync(path.join(ROOT, "build", "explorer-app", "assets"))
       .map((f) => fs.statSync(path.join(ROOT, "build", "explorer-app", "assets", f)).size);
