@@ -48,6 +48,14 @@ module.exports = {
       to: { path: "^test/" },
     },
     {
+      name: "explorer-app-uses-formats-and-sdk",
+      comment:
+        "the explorer's web app runs in browsers: it imports the formats and the SDK (scripts/chain), never apps, pipelines or tests",
+      severity: "error",
+      from: { path: "^explorer/app/" },
+      to: { path: "^(scripts|test)/", pathNot: "^scripts/(formats|chain|util|types)/" },
+    },
+    {
       name: "typed-contracts-from-chain-up",
       comment: "the typechain bindings are the chain layer's business: formats and the engine know no contract",
       severity: "error",
@@ -60,6 +68,6 @@ module.exports = {
     exclude: { path: "\\.d\\.ts$" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+    enhancedResolveOptions: { extensions: [".ts", ".tsx", ".js", ".json"] },
   },
 };

@@ -169,6 +169,18 @@ abstract contract SubscriptionConsumer is ISubscriptionConsumer {
         );
     }
 
+    /// @notice Makes the runs of a subscription opened from now on optimistic market jobs, or proven ones again
+    /// (`InferenceSubscriptions.setRunsOptimistic`; docs/market-rules.md, "Optimistic results"): a claimant may then
+    /// post a run's result without a proof, and `_onRunResult` receives it once the challenge window has passed (or at
+    /// once, proven, if a watcher disproves a wrong post). Worth it for frequent, low-stakes results on inputs every
+    /// watcher can re-run (public inputs, or published openings); give the runs a `runDeadline` beyond the market's
+    /// `challengeWindow + proofWindow + openWindow`, or no prover can post and the runs are proven as before.
+    /// @param subscriptionId The subscription.
+    /// @param optimistic The mode of later runs.
+    function _setRunsOptimistic(uint256 subscriptionId, bool optimistic) internal {
+        subscriptions.setRunsOptimistic(subscriptionId, optimistic);
+    }
+
     /// @notice Cancels a subscription: runs not yet opened are refunded (`_withdrawRefunds`), open runs still deliver.
     /// @param subscriptionId The subscription.
     function _cancelSubscription(uint256 subscriptionId) internal {

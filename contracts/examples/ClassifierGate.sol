@@ -10,6 +10,14 @@ import {IInferenceCallback} from "../interfaces/IInferenceCallback.sol";
 /// arrives in the callback. The gate pins the model version its owner audited: every job names it, so a model owner
 /// who updates the model (even in front of a request) cannot make the gate trust a version nobody checked; the gate's
 /// owner moves to a new version explicitly with `acceptVersion`. Walkthrough: docs/consumers.md.
+///
+/// Proven results only: the gate never makes its jobs optimistic (only a job's requester can, `setOptimistic`, and
+/// the gate has no function that calls it), so access is granted on a verified proof and nothing else. Optimistic
+/// results are not enough here (docs/consumers.md, "When optimistic is enough and when it is not"): a grant is
+/// permanent value handed out the moment the callback runs, with no later result to correct it; and the user chooses
+/// the input and where its opening is served, so a user colluding with a poster could hand the opening to the poster
+/// only, leave every watcher unable to re-run the job, and have a wrong class become final after the window. The
+/// poster's bond bounds what that lie costs, not what the access it buys is worth.
 contract ClassifierGate is IInferenceCallback {
     /// @notice Thrown when the callback does not come from the jobs contract.
     /// @param caller The caller.

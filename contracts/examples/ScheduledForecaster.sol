@@ -9,13 +9,25 @@ import {SubscriptionConsumer} from "../consumer/SubscriptionConsumer.sol";
 
 /// @title ScheduledForecaster (example consumer of a subscription)
 /// @notice Every interval, a forecast by a public-input regression model of the last `window` observations of an
-/// on-chain source (an oracle's rounds, a TWAP's checkpoints), proven: the run's inputs are read from the source when
-/// the run opens, so the forecast is over the chain's state of that interval, not over values a prover chose. Each
-/// verified forecast sets `parameter` (a fee, a collateral factor...) to the forecast clamped to
-/// `[minParameter, maxParameter]`. A forecast of an earlier run that arrives after a later one is recorded but not
-/// acted on. Walkthrough: docs/consumers.md, "Subscriptions".
+/// on-chain source (an oracle's rounds, a TWAP's checkpoints), proven or optimistic (below): the run's inputs are
+/// read from the source when the run opens, so the forecast is over the chain's state of that interval, not over
+/// values a prover chose. Each final forecast sets `parameter` (a fee, a collateral factor...) to the forecast
+/// clamped to `[minParameter, maxParameter]`. A forecast of an earlier run that arrives after a later one is recorded
+/// but not acted on. Walkthrough: docs/consumers.md, "Subscriptions".
+///
+/// Optimistic results are enough here, and the owner may switch them on (`setOptimistic`; docs/consumers.md, "When
+/// optimistic is enough and when it is not"): a run's result is then posted without a proof (about a quarter of the
+/// gas, in seconds whatever the proving time) and reaches `_onRunResult` only once it is final. What makes that safe
+/// for this contract: a forecast is frequent and low-stakes (the next run replaces it, and the parameter it sets is
+/// clamped to bounds the owner accepted, so a lie that survives moves the parameter within those bounds for one
+/// interval); the inputs are public, so every watcher re-runs the posted result; a wrong post is disproved within
+/// the challenge window by a proof of the true forecast, which costs the poster its bond and is what this contract
+/// receives instead. The price is latency: an unchallenged forecast acts one challenge window after it was posted.
 /// @dev The source's values must already be in the model's input units (`value * 2^inputFrac`, see the model card);
-/// a value outside the model's range makes the market refuse the run (skipped, its fee refunded).
+/// a value outside the model's range makes the market refuse the run (skipped, its fee refunded). The market calls
+/// back on an optimistic run only when the result is final (`finalizeResult` after the window, or a settling proof),
+/// never while it is posted and disputable, so `_onRunResult` needs no check of its own; a finalised forecast of an
+/// earlier run that arrives after a later run's is stale like any other.
 contract ScheduledForecaster is SubscriptionConsumer {
     /// @notice Thrown when the caller is not the owner.
     /// @param caller The caller.
@@ -29,8 +41,13 @@ contract ScheduledForecaster is SubscriptionConsumer {
     error InvalidBounds(int256 min, int256 max);
     /// @notice Thrown when sending the refunds to the owner fails.
     error RefundFailed();
+    /// @notice Thrown by `setOptimistic(true)` when the current subscription's runs close before a posted forecast
+    /// could be disputed: a post needs `challengeWindow + proofWindow + openWindow` seconds before the run's deadline.
+    /// @param runDeadline The subscription's seconds per run.
+    /// @param minimum What it must exceed: the market's `challengeWindow + proofWindow + openWindow`.
+    error RunDeadlineTooShort(uint256 runDeadline, uint256 minimum);
 
-    /// @notice Emitted for every verified forecast.
+    /// @notice Emitted for every final forecast (proven, or finalised after its challenge window).
     /// @param run The run.
     /// @param jobId Its job.
     /// @param forecast The forecast, `forecast / 2^frac` in the model's output units.
@@ -140,6 +157,22 @@ contract ScheduledForecaster is SubscriptionConsumer {
     ) external payable {
         if (msg.sender != owner) revert NotOwner(msg.sender);
         subscriptionId = _subscribe(modelId, modelVersion, interval, runs, feePerRun, tipPerRun, runDeadline);
+    }
+
+    /// @notice Makes the current subscription's later runs optimistic, or proven again (owner only): see the contract's
+    /// notice for why a forecast may be taken unproven here. Runs already opened keep their mode.
+    /// @param optimistic Whether later runs take posted results.
+    function setOptimistic(bool optimistic) external {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        uint256 id = subscriptionId;
+        if (optimistic) {
+            (, uint256 challengeWindow, uint256 proofWindow) = jobs.optimisticParameters();
+            uint256 minimum = challengeWindow + proofWindow + jobs.openWindow();
+            uint256 runDeadline = subscriptions.getSubscription(id).runDeadline;
+            // the run is claimed after it opens, so the post rule needs strictly more than the span
+            if (runDeadline <= minimum) revert RunDeadlineTooShort(runDeadline, minimum);
+        }
+        _setRunsOptimistic(id, optimistic);
     }
 
     /// @notice Cancels the subscription (owner only) and sends every refund held for this contract to the owner.

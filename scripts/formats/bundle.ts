@@ -47,37 +47,68 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (i) => (i.input === undefined ? "is missing" : `must be ${values.map((v) => JSON.stringify(v)).join(" or ")}`) });
 
 /** What a model does and how to feed it, for people and for provers' policies (`card.json`). */
-export const ModelCardSchema = z.object({
-  format: z.literal(CARD_FORMAT),
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
-  task: oneOf(["classification", "regression"]),
-  /** Class names (classification) or output names (regression). */
-  outputs: z.array(z.string()),
-  input: z.strictObject({
-    size: int(1),
-    shape: z.array(int(1)).optional(),
-    bits: int(2, 32),
-    frac: int(0),
-    mode: oneOf(["committed", "public"]),
-    /** Raw features are standardized `(raw - mean) / std` before quantization (`round(v * 2^frac)`). */
-    preprocess: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
-  }),
-  output: z.strictObject({
-    head: oneOf(["argmax", "values"]),
-    count: int(1),
-    bits: int(2, 32).optional(),
-    frac: int(0).optional(),
-  }),
-  /** Accuracy measured at build time on the named dataset (absent when none was measured). */
-  accuracy: z
-    .strictObject({ dataset: z.string(), samples: int(0), metric: z.string(), float: z.number(), quantized: z.number() })
-    .optional(),
-  license: z.string().min(1),
-  weights: oneOf(["open", "private"]),
-  constraints: int(1),
-  /** Dev keys are forgeable by anyone: never register such a bundle on a production chain. */
-  trustedSetup: z.string(),
-});
+export const ModelCardSchema = z
+  .object({
+    format: z.literal(CARD_FORMAT),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lowercase letters, digits and dashes"),
+    task: oneOf(["classification", "regression"]),
+    /** Class names (classification) or output names (regression). */
+    outputs: z.array(z.string()),
+    input: z.strictObject({
+      size: int(1),
+      shape: z.array(int(1)).optional(),
+      bits: int(2, 32),
+      frac: int(0),
+      mode: oneOf(["committed", "public"]),
+      /** Raw features are standardized `(raw - mean) / std` before quantization (`round(v * 2^frac)`). */
+      preprocess: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
+    }),
+    output: z.strictObject({
+      head: oneOf(["argmax", "values"]),
+      count: int(1),
+      bits: int(2, 32).optional(),
+      frac: int(0).optional(),
+    }),
+    /** Accuracy measured at build time on the named dataset (absent when none was measured). */
+    accuracy: z
+      .strictObject({ dataset: z.string(), samples: int(0), metric: z.string(), float: z.number(), quantized: z.number() })
+      .optional(),
+    license: z.string().min(1),
+    weights: oneOf(["open", "private"]),
+    constraints: int(1),
+    /** Dev keys are forgeable by anyone: never register such a bundle on a production chain. */
+    trustedSetup: z.string(),
+    /** What the model does, in a sentence or two (optional, for people: the explorer's model page). */
+    description: z.string().max(500).optional(),
+    /** The raw input features, in input order, and the unit they are measured in (optional: forms label their fields). */
+    features: z.strictObject({ names: z.array(z.string().min(1)), unit: z.string().optional() }).optional(),
+    /** The unit of a values head's outputs, e.g. "°C" (optional). */
+    outputUnit: z.string().optional(),
+    /**
+     * A few raw inputs, e.g. from the held-out set, with the answer the data set gives (a class name or a value; optional:
+     * the explorer's "try it" offers them).
+     */
+    samples: z
+      .array(z.strictObject({ input: z.array(z.number()), expected: z.union([z.string(), z.number()]).optional() }))
+      .max(16)
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.features && c.features.names.length !== c.input.size)
+      ctx.addIssue({
+        code: "custom",
+        path: ["features", "names"],
+        message: `has ${c.features.names.length} names; the input has ${c.input.size} values (one name per value)`,
+      });
+    c.samples?.forEach((s, i) => {
+      if (s.input.length !== c.input.size)
+        ctx.addIssue({
+          code: "custom",
+          path: ["samples", i, "input"],
+          message: `has ${s.input.length} values; the input has ${c.input.size}`,
+        });
+    });
+  });
 export type ModelCard = z.infer<typeof ModelCardSchema>;
 
 /** The public-signal layout a registry version records (`ModelLayout`, docs/public-signals.md). */
@@ -134,7 +165,7 @@ function firstIssue(e: z.ZodError): string {
   if (i.message === "is missing" || (i.code === "invalid_type" && / received undefined$/.test(i.message))) return `${where} is missing`;
   if (i.path.length === 0 && i.code === "invalid_type") return "the file must be a JSON object";
   if (i.code === "unrecognized_keys") return `${where} has unknown field${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}`;
-  return /^must /.test(i.message) ? `${where} ${i.message}` : `${where}: ${i.message}`;
+  return /^(must|has) /.test(i.message) ? `${where} ${i.message}` : `${where}: ${i.message}`;
 }
 
 /**

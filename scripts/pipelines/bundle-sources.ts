@@ -105,5 +105,80 @@ export async function modelCard(name: string, license: string, measured?: ModelC
     trustedSetup: b.ceremony
       ? `ceremony ${rel(b.ceremony.dir)}`
       : "DEV keys (INSECURE: anyone can forge proofs; never use on a production chain)",
+    ...(await bundledCardText(name, q.input.size, fm.classes, fm.task === "regression" || q.head === "values")),
   };
+}
+
+/** Days-ago labels of a daily series, oldest first: "6 days ago", ..., "today". */
+const daysAgo = (n: number): string[] => Array.from({ length: n }, (_, i) => (i === n - 1 ? "today" : `${n - 1 - i} days ago`));
+
+/**
+ * The people-facing part of a bundled model's card: what it does, its feature names and units, and three held-out
+ * samples with the data set's answer. Models this table does not know (an owner's ONNX import) get none of it.
+ */
+async function bundledCardText(
+  name: string,
+  size: number,
+  classes: readonly string[],
+  valued: boolean,
+): Promise<Pick<ModelCard, "description" | "features" | "outputUnit" | "samples">> {
+  const { FORECAST_WINDOW, RAIN_FEATURES, WEATHER_CHANNELS, WEATHER_WINDOW } = await import("./datasets");
+  const text: Record<string, Pick<ModelCard, "description" | "features" | "outputUnit">> = {
+    "iris-mlp": {
+      description: "Tells the species of an iris flower from four measurements of its petals and sepals (Fisher's iris data).",
+      features: { names: ["sepal length", "sepal width", "petal length", "petal width"], unit: "cm" },
+    },
+    "temp-forecast": {
+      description: `Forecasts tomorrow's maximum temperature in Seattle from the last ${FORECAST_WINDOW} days' maxima (NOAA, 2012-2015).`,
+      features: { names: daysAgo(FORECAST_WINDOW).map((d) => `max temperature ${d}`), unit: "°C" },
+      outputUnit: "°C",
+    },
+    "rain-risk": {
+      description: "The probability of rain in Seattle tomorrow from today's weather (NOAA, 2012-2015).",
+      features: {
+        names: RAIN_FEATURES.map(
+          (f) =>
+            ({
+              precipitation: "precipitation (mm)",
+              temp_max: "max temperature (°C)",
+              temp_min: "min temperature (°C)",
+              wind: "wind (m/s)",
+              precipitation_yesterday: "precipitation yesterday (mm)",
+              month: "month (1-12)",
+            })[f],
+        ),
+      },
+      outputUnit: "probability",
+    },
+    "weather-cnn": {
+      description: `Forecasts tomorrow's maximum temperature in Seattle from ${WEATHER_WINDOW} days of precipitation, temperatures and wind (NOAA, 2012-2015).`,
+      features: {
+        names: WEATHER_CHANNELS.flatMap((c) =>
+          daysAgo(WEATHER_WINDOW).map(
+            (d) =>
+              `${{ precipitation: "precipitation (mm)", temp_max: "max temperature (°C)", temp_min: "min temperature (°C)", wind: "wind (m/s)" }[c]} ${d}`,
+          ),
+        ),
+      },
+      outputUnit: "°C",
+    },
+  };
+  const digits = "Recognises a handwritten digit in a 28x28 grey image (MNIST; pixels 0-1, row by row).";
+  const t = text[name] ?? (name.startsWith("mnist") ? { description: digits } : undefined);
+  if (!t) return {};
+  let samples: ModelCard["samples"];
+  try {
+    const { heldOut } = await import("./held-out");
+    const h = heldOut(name);
+    samples = h.x
+      .slice(0, 3)
+      .filter((x) => x.length === size)
+      .map((x, i) => ({
+        input: [...x],
+        expected: valued ? Math.round(h.y[i] * 100) / 100 : (classes[h.y[i]] ?? h.y[i]),
+      }));
+  } catch {
+    samples = undefined; // its data set is not installed here
+  }
+  return { ...t, ...(samples?.length ? { samples } : {}) };
 }

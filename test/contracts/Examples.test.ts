@@ -16,6 +16,7 @@ import {
   modelSignal,
   registerMockWithLayout,
   asMarket,
+  depositStake,
 } from "./fixtures";
 import type { MockCaller } from "../../typechain-types";
 
@@ -208,6 +209,27 @@ describe("examples", function () {
         .to.emit(g.gate, "AccessDenied")
         .withArgs(other.target, j2, 1n);
       expect(await g.gate.granted(other.target)).to.equal(false);
+    });
+
+    it("insists on proven results: its jobs are never optimistic, so a claimant cannot post a class without a proof and access waits for a proof", async function () {
+      const g = await loadFixture(gateFixture);
+      const j = await g.ask(g.user, 11n);
+      expect((await g.jobs.optimisticStateOf(j)).optimistic).to.equal(false);
+      await depositStake(g.jobs, [g.prover]);
+      await g.jobs.connect(g.prover).claim(j);
+      await expect(g.jobs.connect(g.prover).postResult(j, 2n)).to.be.revertedWithCustomError(g.jobs, "NotOptimistic").withArgs(j);
+      // only the requester (the gate) could make the job optimistic, not even the gate's owner, and the gate has no
+      // function that does
+      await expect(g.jobs.connect(g.deployer).setOptimistic(j))
+        .to.be.revertedWithCustomError(g.jobs, "NotRequester")
+        .withArgs(j, g.deployer.address);
+      const functions: string[] = [];
+      g.gate.interface.forEachFunction((f) => functions.push(f.name));
+      expect(functions.filter((name) => /optimistic/i.test(name))).to.deep.equal([]);
+      expect(await g.gate.granted(g.user.target)).to.equal(false);
+      await expect(g.submit(j, 11n, 2n))
+        .to.emit(g.gate, "AccessGranted")
+        .withArgs(g.user.target, j);
     });
 
     it("issue 27 finding 1: a model owner's update in front of a request cannot make the gate trust an unaudited version; only the gate's owner accepts a new one", async function () {

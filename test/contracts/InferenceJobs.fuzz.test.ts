@@ -28,7 +28,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import type { ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import { DEFAULT_MARKET, jobBinding, mockMarketFixture, mockProof } from "./fixtures";
+import { DEFAULT_MARKET, DEFAULT_SLASH, jobBinding, mockMarketFixture, mockProof } from "./fixtures";
 
 type Cmd =
   | { k: "open"; who: number; fee: number; dur: number; priv: boolean; tok: number; opt: boolean }
@@ -104,7 +104,7 @@ const sequence: fc.Arbitrary<Cmd[]> = fc
 const UNIT = ethers.parseEther("0.05");
 const OUTPUT = 1n;
 const BOND = DEFAULT_MARKET.claimBond;
-const SLASH = (BOND * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
+const SLASH = DEFAULT_SLASH;
 const DW = DEFAULT_MARKET.deliveryWindow;
 const LEASE = DEFAULT_MARKET.leaseDuration;
 const CBOND = DEFAULT_MARKET.challengeBond;

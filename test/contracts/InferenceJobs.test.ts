@@ -13,6 +13,8 @@ import {
   mockProof,
   modelSignal,
   openJob,
+  JobStatus as Status,
+  depositStake,
 } from "./fixtures";
 import type { InferenceJobs } from "../../typechain-types";
 
@@ -25,13 +27,6 @@ const SLASHED = (BOND * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
 const CLAIM_SPAN = DEFAULT_MARKET.leaseDuration + DEFAULT_MARKET.openWindow;
 /** `verifyProof` of a snarkjs Groth16 verifier with 4 signals (what the registry copies from the adapter). */
 const GROTH16_4_SELECTOR = ethers.id("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[4])").slice(0, 10);
-enum Status {
-  None,
-  Open,
-  Claimed,
-  Fulfilled,
-  Reclaimed,
-}
 
 async function now(): Promise<number> {
   return time.latest();
@@ -42,8 +37,7 @@ async function openJobFixture() {
   const m = await mockMarketFixture();
   const deadline = (await now()) + 3600;
   const jobId = await openJob(m.jobs, m.requester, { modelId: m.modelId, inputCommitment: INPUT, fee: FEE, deadline });
-  await m.jobs.connect(m.prover).deposit({ value: ethers.parseEther("1") });
-  await m.jobs.connect(m.prover2).deposit({ value: ethers.parseEther("1") });
+  await depositStake(m.jobs, [m.prover, m.prover2]);
   return { ...m, deadline, jobId };
 }
 

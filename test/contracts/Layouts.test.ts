@@ -21,6 +21,7 @@ import {
   mockProofN,
   modelSignal,
   openJob,
+  JobStatus as Status,
 } from "./fixtures";
 import type { InferenceJobs, ModelRegistry } from "../../typechain-types";
 import type { IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
@@ -32,13 +33,6 @@ const ARGMAX = 0;
 const VALUES = 1;
 const COMMITTED = 0;
 const PUBLIC = 1;
-enum Status {
-  None,
-  Open,
-  Claimed,
-  Fulfilled,
-  Reclaimed,
-}
 
 /** A layout as the contracts take it; the tuple order is the struct's. */
 interface Layout {

@@ -13,7 +13,10 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, ZeroAddress, ZeroHash, keccak256, type Signer } from "ethers";
 import {
   DEFAULT_MARKET,
+  DEFAULT_SLASH,
+  JobStatus as Status,
   commitment,
+  depositStake,
   createAdapter,
   jobBinding,
   mockMarketFixture,
@@ -26,7 +29,7 @@ import {
 
 const FEE = ethers.parseEther("0.01");
 const BOND = DEFAULT_MARKET.claimBond;
-const SLASH = (BOND * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
+const SLASH = DEFAULT_SLASH;
 const REWARD = BOND - SLASH;
 const CBOND = DEFAULT_MARKET.challengeBond;
 const CW = DEFAULT_MARKET.challengeWindow;
@@ -39,22 +42,11 @@ const TRUE = 1n;
 const WRONG = 2n;
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
-enum Status {
-  None,
-  Open,
-  Claimed,
-  Fulfilled,
-  Reclaimed,
-  Posted,
-}
-
 /** The mock market with stake deposited by the provers and the watcher. */
 async function optimisticMarket() {
   const m = await mockMarketFixture();
   const watcher = m.signers[6];
-  for (const s of [m.prover, m.prover2, m.stranger, watcher]) {
-    await (await m.jobs.connect(s).deposit({ value: ethers.parseEther("1") })).wait();
-  }
+  await depositStake(m.jobs, [m.prover, m.prover2, m.stranger, watcher]);
   const requesterContract = await (await ethers.getContractFactory("MockRequester")).deploy(await m.jobs.getAddress());
   return { ...m, watcher, requesterContract };
 }

@@ -11,7 +11,16 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { packSigned } from "../../scripts/formats/commitments";
 import type { ModelLayout } from "../../scripts/formats/model-layout";
 import { SNARK_FIELD } from "../../scripts/util/field";
-import { commitment, createAdapter, jobBinding, mockMarketFixture, mockProof, modelSignal, registerMockWithLayout } from "./fixtures";
+import {
+  commitment,
+  createAdapter,
+  depositStake,
+  jobBinding,
+  mockMarketFixture,
+  mockProof,
+  modelSignal,
+  registerMockWithLayout,
+} from "./fixtures";
 import type { InferenceSubscriptions, MockSubscriptionConsumer } from "../../typechain-types";
 
 const LAYOUT = { inputMode: 1, outputHead: 1, inputCount: 3, inputBits: 12, outputCount: 1, outputBits: 16, outputFrac: 6 };
@@ -447,8 +456,7 @@ describe("InferenceSubscriptions on committed-input versions (rule 8)", function
         ]),
       };
     };
-    await s.jobs.connect(s.prover).deposit({ value: ethers.parseEther("1") });
-    await s.jobs.connect(s.prover2).deposit({ value: ethers.parseEther("1") });
+    await depositStake(s.jobs, [s.prover, s.prover2]);
     return { ...s, committedId, subscribeTo, committedProof };
   }
 
@@ -903,5 +911,56 @@ describe("SubscriptionConsumer (base) and ScheduledForecaster (example)", functi
     await g.connect(asRefuser).start(HOUR, 2, FEE, TIP, RUN_DEADLINE, { value: 2n * (FEE + TIP) });
     await ethers.provider.send("hardhat_setCode", [refuser, "0xfe"]);
     await expect(g.connect(asRefuser).stop()).to.be.revertedWithCustomError(g, "RefundFailed");
+  });
+
+  it("ScheduledForecaster takes optimistic runs (owner only, with a run deadline that leaves room for the dispute) and acts on a forecast only once it is final: after the window, or proven when a wrong post is disproved", async function () {
+    const s = await loadFixture(forecasterFixture);
+    const [, cw, pw] = await s.jobs.optimisticParameters();
+    const span = cw + pw + (await s.jobs.openWindow());
+    // a subscription whose runs close before a posted forecast could be disputed: refused, by how short it is
+    await s.f.start(HOUR, 1, FEE, TIP, Number(span), { value: FEE + TIP });
+    await expect(s.f.setOptimistic(true)).to.be.revertedWithCustomError(s.f, "RunDeadlineTooShort").withArgs(span, span);
+    await s.f.stop();
+    await s.f.start(HOUR, 3, FEE, TIP, RUN_DEADLINE, { value: 3n * (FEE + TIP) });
+    const id = await s.f.subscriptionId();
+    await expect(s.f.connect(s.stranger).setOptimistic(true)).to.be.revertedWithCustomError(s.f, "NotOwner").withArgs(s.stranger.address);
+    await expect(s.f.setOptimistic(true)).to.emit(s.subs, "RunsOptimisticSet").withArgs(id, true);
+    await depositStake(s.jobs, [s.prover, s.prover2]);
+    const out = (v: bigint) => packSigned([v], LAYOUT.outputBits)[0];
+
+    // run 0: posted without a proof; nothing acted on while the result can still be challenged
+    const j0 = await s.open(id);
+    expect((await s.jobs.optimisticStateOf(j0)).optimistic).to.equal(true);
+    await s.jobs.connect(s.prover).claim(j0);
+    await expect(s.jobs.connect(s.prover).postResult(j0, out(42n))).not.to.emit(s.f, "Forecast");
+    expect([await s.f.parameter(), await s.f.lastForecast()]).to.deep.equal([100n, [0n, 0n]]);
+    const windowEnd = (await s.jobs.optimisticStateOf(j0)).windowEnd;
+    await expect(s.jobs.finalizeResult(j0)).to.be.revertedWithCustomError(s.jobs, "ChallengeWindowOpen").withArgs(j0, windowEnd);
+    expect(await s.f.parameter()).to.equal(100n);
+    // after the window: final, delivered once, acted on
+    await time.increaseTo(windowEnd + 1n);
+    await expect(s.jobs.finalizeResult(j0)).to.emit(s.f, "Forecast").withArgs(0n, j0, 42n, 6, 42n, false);
+    expect(await s.f.lastForecast()).to.deep.equal([42n, 1n]);
+
+    // run 1: a wrong forecast posted, disproved by a proof of the true one; the consumer only ever sees the true one
+    await time.increase(HOUR);
+    const j1 = await s.open(id);
+    await s.jobs.connect(s.prover2).claim(j1);
+    await expect(s.jobs.connect(s.prover2).postResult(j1, out(-99n))).not.to.emit(s.f, "Forecast");
+    const { out: truth, proof } = await s.proofFor(j1, 7n);
+    await expect(s.jobs.connect(s.prover).submitResult(j1, truth, proof))
+      .to.emit(s.jobs, "PosterSlashed")
+      .and.to.emit(s.f, "Forecast")
+      .withArgs(1n, j1, 7n, 6, 7n, false);
+    expect(await s.f.lastForecast()).to.deep.equal([7n, 2n]);
+
+    // back to proven runs: the next run's job is not optimistic, a post is refused
+    await expect(s.f.setOptimistic(false)).to.emit(s.subs, "RunsOptimisticSet").withArgs(id, false);
+    await time.increase(HOUR);
+    const j2 = await s.open(id);
+    await s.jobs.connect(s.prover).claim(j2);
+    await expect(s.jobs.connect(s.prover).postResult(j2, out(1n)))
+      .to.be.revertedWithCustomError(s.jobs, "NotOptimistic")
+      .withArgs(j2);
   });
 });

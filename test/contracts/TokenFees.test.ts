@@ -20,6 +20,8 @@ import {
   modelSignal,
   registerMockWithLayout,
   registerModel,
+  DEFAULT_SLASH,
+  JobStatus as Status,
 } from "./fixtures";
 
 const FEE = 1_000_000n; // 1 unit of a 6-decimal token
@@ -27,16 +29,9 @@ const ETH_FEE = ethers.parseEther("0.01");
 const INPUT = 777n;
 const OUTPUT = 3n;
 const BOND = DEFAULT_MARKET.claimBond;
-const SLASHED = (BOND * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
+const SLASHED = DEFAULT_SLASH;
 const STAKE = ethers.parseEther("1");
 const PUB4_12 = { inputMode: 1, outputHead: 0, inputCount: 4, inputBits: 12, outputCount: 3, outputBits: 0, outputFrac: 0 };
-enum Status {
-  None,
-  Open,
-  Claimed,
-  Fulfilled,
-  Reclaimed,
-}
 
 async function fixture() {
   const m = await mockMarketFixture();

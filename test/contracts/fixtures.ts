@@ -46,6 +46,24 @@ export const DEFAULT_MARKET: MarketParams = {
   proofWindow: 600,
 };
 
+/** The slash of an expired claim or a disproved post under DEFAULT_MARKET: `claimBond * slashBps / 10000`. */
+export const DEFAULT_SLASH = (DEFAULT_MARKET.claimBond * BigInt(DEFAULT_MARKET.slashBps)) / 10_000n;
+
+/** A job's status (`IInferenceJobs.JobStatus`), as `getJob(jobId).status` holds it. */
+export enum JobStatus {
+  None,
+  Open,
+  Claimed,
+  Fulfilled,
+  Reclaimed,
+  Posted,
+}
+
+/** Deposits `value` of stake (1 ETH unless said) in the market for each of `stakers`. */
+export async function depositStake(jobs: InferenceJobs, stakers: readonly Signer[], value = parseEther("1")): Promise<void> {
+  for (const s of stakers) await (await jobs.connect(s).deposit({ value })).wait();
+}
+
 /** The constructor arguments of `InferenceJobs` on `registry` with `params`, in order. */
 export function marketArgs(registry: string, params: MarketParams = DEFAULT_MARKET) {
   return [

@@ -14,6 +14,7 @@ import {
 } from "../../scripts/formats/bundle";
 import { readBundle, writeBundle } from "../../scripts/formats/bundle-files";
 import { loadQuantizedModel } from "../../scripts/pipelines/build";
+import { modelCard } from "../../scripts/pipelines/bundle-sources";
 
 /** A bundle of iris-mlp's quantized model with stand-in bytes for the circuit files (the format checks sizes and hashes, not circuits). */
 function makeBundle(): { dir: string; manifest: BundleManifest; card: ModelCard } {
@@ -135,6 +136,36 @@ describe("bundle format (scripts/formats/bundle.ts)", () => {
       m.files.card.sha256 = createHash("sha256").update(other).digest("hex");
     });
     expect(() => readBundle(dir)).to.throw(BundleError, `card.json: name is not "${manifest.model}", the model bundle.json names`);
+  });
+
+  it("reads the optional people-facing fields and checks them against the input's size", () => {
+    const { card } = makeBundle();
+    const described = {
+      ...card,
+      description: "Tells the species of an iris flower.",
+      features: { names: ["sepal length", "sepal width", "petal length", "petal width"], unit: "cm" },
+      samples: [{ input: [5, 3.6, 1.4, 0.2], expected: "setosa" }],
+    };
+    expect(parseModelCard(described)).to.deep.equal(described);
+    expect(() => parseModelCard({ ...described, features: { names: ["sepal length"] } })).to.throw(
+      BundleError,
+      /^card\.json: features\.names has 1 names; the input has 4 values \(one name per value\)$/,
+    );
+    expect(() => parseModelCard({ ...described, samples: [{ input: [1, 2] }] })).to.throw(
+      BundleError,
+      /^card\.json: samples\[0\]\.input has 2 values; the input has 4$/,
+    );
+  });
+
+  it("gives the bundled models' cards a description, feature names and held-out samples", async () => {
+    const c = parseModelCard(JSON.parse(JSON.stringify(await modelCard("temp-forecast", "MIT"))));
+    expect(c.description).to.match(/^Forecasts tomorrow's maximum temperature in Seattle/);
+    expect(c.features?.names).to.have.length(7);
+    expect(c.features?.names.at(-1)).to.equal("max temperature today");
+    expect(c.outputUnit).to.equal("°C");
+    expect(c.samples).to.have.length(3);
+    expect(c.samples?.[0].input).to.have.length(7);
+    expect(c.samples?.[0].expected).to.be.a("number");
   });
 
   it("parses a manifest object without files on disk (the HTTP fetch path checks it before downloading)", () => {

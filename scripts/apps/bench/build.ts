@@ -10,6 +10,9 @@ import type { Artifact } from "hardhat/types";
 import { ROOT, ensureDir, rel } from "../../util/paths";
 import { compileSolidity } from "../../engine/solc";
 import { type BuiltModel, buildModel, modelPaths } from "../../pipelines/build";
+import type { Signer } from "ethers";
+import { deployGroth16Verifier, deploySystem, registerModel } from "../../chain/system";
+import { layoutOf, numPublicSignals } from "../../formats/model-layout";
 
 /** Where models without committed artifacts are built (a copy of their models/<name>/ inputs). */
 export const BENCH_ROOT = path.join(ROOT, "build", "bench", "root");
@@ -63,4 +66,21 @@ export async function benchBuild(name: string): Promise<BenchBuild> {
     verifier: solcArtifact(built.paths.verifierFile, built.paths.verifierContract),
     batchVerifier: solcArtifact(built.paths.batchVerifierFile, built.paths.batchVerifierContract),
   };
+}
+
+/**
+ * The market (default parameters) on the in-process network, with `built` registered as its first model on a fresh
+ * Groth16 verifier deployed from `artifact` (the plain or the batch one): what the gas benchmarks start from.
+ */
+export async function benchMarket(built: BuiltModel, artifact: Artifact, deployer: Signer, modelOwner: Signer) {
+  const sys = await deploySystem(deployer);
+  const ver = await deployGroth16Verifier(deployer, artifact, sys.factory, numPublicSignals(built.model));
+  const reg = await registerModel(
+    sys.registry,
+    modelOwner,
+    { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
+    ver.adapter.target as string,
+    layoutOf(built.model),
+  );
+  return { sys, ver, reg };
 }

@@ -7,15 +7,14 @@
  */
 import hre from "hardhat";
 import { SNARK_FIELD } from "../../util/field";
-import { rel } from "../../util/paths";
 import { loadFloatModel } from "../../pipelines/build";
-import { benchBuild } from "./build";
+import { benchBuild, benchMarket } from "./build";
 import { inputCommitment } from "../../formats/quantized-model";
-import { layoutOf, numPublicSignals } from "../../formats/model-layout";
+import { layoutOf } from "../../formats/model-layout";
 import { quantizeInput } from "../../formats/quantized-input";
 import { runMain } from "../main";
 import { proveInference } from "../../engine/prove/inference";
-import { bindingFor, deployGroth16Verifier, deploySystem, openJob, openJobWithInputs, registerModel } from "../../chain/system";
+import { bindingFor, openJob, openJobWithInputs } from "../../chain/system";
 import { sampleInput } from "../../pipelines/held-out";
 import { deliverToClaim } from "../../chain/private-input";
 
@@ -26,15 +25,7 @@ async function main(): Promise<void> {
   const { built, verifier: artifact } = await benchBuild(name);
   const { model } = built;
   const [deployer, modelOwner, requester, prover] = await hre.ethers.getSigners();
-  const sys = await deploySystem(deployer);
-  const ver = await deployGroth16Verifier(deployer, artifact, sys.factory, numPublicSignals(model));
-  const reg = await registerModel(
-    sys.registry,
-    modelOwner,
-    { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
-    ver.adapter.target as string,
-    layoutOf(model),
-  );
+  const { sys, ver, reg } = await benchMarket(built, artifact, deployer, modelOwner);
   const x = quantizeInput(model, loadFloatModel(name), sampleInput(name));
   const salt = 987654321n % SNARK_FIELD;
   const latest = await hre.ethers.provider.getBlock("latest");

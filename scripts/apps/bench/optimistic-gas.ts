@@ -28,18 +28,18 @@ import * as path from "path";
 import hre from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import { SNARK_FIELD } from "../../util/field";
-import { ROOT, rel, writeFileAtomic } from "../../util/paths";
+import { ROOT, writeFileAtomic } from "../../util/paths";
 import { loadFloatModel } from "../../pipelines/build";
-import { benchBuild } from "./build";
+import { benchBuild, benchMarket } from "./build";
 import { inferQuantized, inputCommitment } from "../../formats/quantized-model";
 import { dataUri } from "../../formats/job-input";
-import { layoutOf, numPublicSignals } from "../../formats/model-layout";
+import { layoutOf } from "../../formats/model-layout";
 import { quantizeInput } from "../../formats/quantized-input";
 import { runMain } from "../main";
 import { circuitInput, proveInference, witnessSignals } from "../../engine/prove/inference";
 import { buildNativeWitness } from "../../engine/prove/witness-native";
 import { nativeProverBinary, proverThreads } from "../../engine/prove/native";
-import { DEFAULT_MARKET, bindingFor, deployGroth16Verifier, deploySystem, openJob, registerModel } from "../../chain/system";
+import { DEFAULT_MARKET, bindingFor, openJob } from "../../chain/system";
 import { sampleInput } from "../../pipelines/held-out";
 import { fetchCheckedInput } from "../prover/input";
 import { type BenchResults, type OptimisticBench, type OptimisticModel, type PathTimes, OPTIMISTIC_TARGETS, median, optimisticMisses, renderOptimisticSvg, renderReport } from "./report";
@@ -68,17 +68,9 @@ async function measure(name: string): Promise<OptimisticModel> {
     console.log(`${name}: no native witness generator (${e instanceof Error ? e.message.split("\n")[0] : String(e)}): the WASM computes the witness`);
   }
   const [deployer, modelOwner, requester, poster, watcher] = await hre.ethers.getSigners();
-  const sys = await deploySystem(deployer);
-  const jobs = sys.jobs;
   // the batch verifier: a complete snarkjs verifier plus verifyBatch (docs/contracts.md), so batches can be measured too
-  const ver = await deployGroth16Verifier(deployer, batchVerifier, sys.factory, numPublicSignals(model));
-  const reg = await registerModel(
-    sys.registry,
-    modelOwner,
-    { modelCommitment: built.modelCommitment, circuitHash: built.circuit.r1csHash, vkHash: built.keys.vkHash, uri: `file:${rel(built.paths.qmodelFile)}` },
-    ver.adapter.target as string,
-    layout,
-  );
+  const { sys, reg } = await benchMarket(built, batchVerifier, deployer, modelOwner);
+  const jobs = sys.jobs;
   const fee = hre.ethers.parseEther("0.01");
   const [, challengeWindow, proofWindow] = await jobs.optimisticParameters();
   for (const s of [poster, watcher]) await (await jobs.connect(s).deposit({ value: hre.ethers.parseEther("1") })).wait();

@@ -57,6 +57,8 @@ export interface Market {
     uri?: string;
     commitment?: bigint;
     deadlineIn?: number;
+    /** Made optimistic by the requester right after the open (`setOptimistic`, a second transaction). */
+    optimistic?: boolean;
   }): Promise<{ jobId: bigint; expected: bigint }>;
   stateDir(name: string): string;
   /**
@@ -129,6 +131,7 @@ export async function startMarket(market: Partial<MarketConfig> = {}, opts: { ba
         : isPublic
           ? await openJobWithInputs(sys.jobs, requester, { ...common, inputs: x })
           : await openJob(sys.jobs, requester, { ...common, ...(await committed()) });
+      if (opts.optimistic) await (await sys.jobs.connect(requester).setOptimistic(jobId)).wait();
       return { jobId, expected: inferQuantized(b.model, x).output };
     },
     stateDir: (name) => path.join(tmp, name),
@@ -181,7 +184,7 @@ export interface Books {
 /**
  * The books of the market and (with `subs`) the subscriptions contract, in ETH and in each of `tokens` (market rules,
  * "Parties and money", "Payment tokens" and "Subscriptions", rule 7):
- *   market, ETH:    balance = escrows of open ETH jobs + every bounty + burned + every account's available + locked
+ *   market, ETH:    balance = escrows of open (Open, Claimed, Posted) ETH jobs + every bounty + burned + every account's available + locked
  *   market, token:  balance = escrows of open jobs in the token + every account's balance in it
  *   subscriptions:  balance = escrowOf every subscription in that money + every account's credit in it
  * The accounts: `accounts`, every job's requester (the subscriptions contract among them), every subscription's owner
@@ -200,7 +203,9 @@ export async function moneyBooks(
     const j = await jobs.getJob(id);
     accounts.add(getAddress(j.requester));
     market.eth += j.bounty; // bounties (slashed bonds) are ETH for every job
-    if (Number(j.status) !== 1 && Number(j.status) !== 2) continue; // a settled job's escrow slot is 0 (or its output)
+    // Open, Claimed and Posted (an optimistic result posted, not final: its fee still held) owe their escrow; a settled
+    // job's escrow slot is 0 (or its output)
+    if (Number(j.status) !== 1 && Number(j.status) !== 2 && Number(j.status) !== 5) continue;
     const token = getAddress(await jobs.feeTokenOf(id));
     if (token === ZeroAddress) market.eth += j.escrow;
     else market.tok.set(token, (market.tok.get(token) ?? 0n) + j.escrow);

@@ -270,8 +270,30 @@ export class OptimisticDuties {
     this.ctx.log("result_finalised", { jobId: j.jobId, output: j.posted?.output, paid, tx, msSinceSeen: Date.now() - j.seenAt });
   }
 
+  /**
+   * After a reorganisation: whether our posted result is still on the chain. If the reorganisation dropped it (the
+   * post, or the claim and the post), the job goes back to work at once under a new epoch, as when a finalisation
+   * finds it gone, instead of waiting for the window of a post that no longer exists while the job is open to others.
+   */
+  async recheckPost(j: JobRecord): Promise<void> {
+    const { jobs, address } = this.ctx;
+    if (j.state !== "posted" || j.posted?.poster !== address || this.busy.has(j.jobId)) return; // busy: its finalisation checks
+    const st = await jobs.optimisticStateOf(j.jobId);
+    if (st.poster !== ZERO && getAddress(st.poster) === address && st.challenger === ZERO) return; // still ours, unchallenged
+    await this.reconcile(j);
+  }
+
   /** Why `finalizeResult` would not go through: settled already, a challenge not yet seen, a post a reorganisation dropped. */
   private async notFinalised(j: JobRecord, why: string): Promise<void> {
+    if (await this.reconcile(j)) return;
+    this.ctx.log("finalize_refused", { jobId: j.jobId, reason: why, windowEnd: j.posted?.windowEnd, chainTime: this.ctx.chainTime }); // e.g. the window's last second: the next tick tries again
+  }
+
+  /**
+   * Our posted result against the chain: settled already (finished), challenged by bond (answered), or gone (the job
+   * back to work, new epoch). False when it is still ours and unchallenged.
+   */
+  private async reconcile(j: JobRecord): Promise<boolean> {
     const { jobs, address, log } = this.ctx;
     const done = await this.ledger.settledOnChain(j);
     if (done) {
@@ -280,7 +302,8 @@ export class OptimisticDuties {
         const ev = (await jobs.queryFilter(jobs.filters.JobFulfilled(j.jobId), j.blockNumber)).at(-1);
         this.booked(j, ev ? ev.args.fee + ev.args.bounty : 0n, ev?.transactionHash);
       }
-      return this.ledger.finish(j, done.state, done.reason, false, done.at);
+      await this.ledger.finish(j, done.state, done.reason, false, done.at);
+      return true;
     }
     const st = await jobs.optimisticStateOf(j.jobId);
     if (st.poster !== ZERO && getAddress(st.poster) === address && st.challenger !== ZERO) {
@@ -288,7 +311,7 @@ export class OptimisticDuties {
       await this.ledger.update(j, {
         posted: { ...j.posted!, challenger: getAddress(st.challenger), proofDeadline: Number(st.proofDeadline) },
       });
-      return;
+      return true;
     }
     if (st.poster === ZERO) {
       // our post is not on the chain any more (a reorganisation dropped it): the job goes back to work, new epoch
@@ -302,9 +325,9 @@ export class OptimisticDuties {
         submitTx: undefined,
       });
       log("job_reopened", { jobId: j.jobId, reason: "its posted result is not on the chain any more", epoch: j.epoch });
-      return;
+      return true;
     }
-    log("finalize_refused", { jobId: j.jobId, reason: why, windowEnd: j.posted?.windowEnd, chainTime: this.ctx.chainTime }); // e.g. the window's last second: the next tick tries again
+    return false;
   }
 
   /**

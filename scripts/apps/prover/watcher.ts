@@ -108,7 +108,8 @@ export class ChainWatcher {
 
   /**
    * A job whose JobOpened or settlement a reorganisation may have dropped, checked on chain: forgotten when the chain
-   * has no such job (the rescan records what it has now), back to work under a new epoch when its settlement is gone.
+   * has no such job (the rescan records what it has now), back to work under a new epoch when its settlement is gone,
+   * or when our posted result is gone.
    */
   private async recheck(j: JobRecord, settlementInDoubt: boolean): Promise<void> {
     const ctx = this.ctx;
@@ -142,7 +143,10 @@ export class ChainWatcher {
         ...(back === "posted" ? {} : { claimTx: undefined }),
       });
       ctx.log("job_reopened", { jobId: j.jobId, reason: "its settlement was dropped by a reorganisation", state: back, epoch: j.epoch });
+      return;
     }
+    // our posted result (not settled yet): a dropped post puts the job back to work now, not after its window
+    if (j.state === "posted") await this.optimist.recheckPost(j);
   }
 
   /**

@@ -59,6 +59,13 @@ async function moneyOf(hre: HardhatRuntimeEnvironment, s: SubscriptionState): Pr
   return { token, fmt: token.format };
 }
 
+/** What every task on one subscription starts from: the signer of `account`, the deployment and the subscription. */
+async function subscriptionFor(hre: HardhatRuntimeEnvironment, id: bigint, account?: string) {
+  const signer = await signerFor(hre, account);
+  const { rec, client } = await loadSubscriptions(hre, signer);
+  return { signer, rec, client, s: await oneLine(client.get(id)) };
+}
+
 /** Task `subscription:status`: one subscription from the chain, or (`owner`) the list of a consumer's. */
 export async function subscriptionStatusOp(
   hre: HardhatRuntimeEnvironment,
@@ -270,9 +277,7 @@ export async function topUpSubscriptionOp(
 ): Promise<TaskResult> {
   const id = parseSubscriptionId(opts.subscription);
   const runs = parseCount(opts.runs, "--runs");
-  const signer = await signerFor(hre, opts.account);
-  const { rec, client } = await loadSubscriptions(hre, signer);
-  const s = await oneLine(client.get(id));
+  const { signer, rec, client, s } = await subscriptionFor(hre, id, opts.account);
   if (s.cancelled) throw new UserError(`subscription ${id} is cancelled: it takes no more runs`);
   const { token, fmt } = await moneyOf(hre, s);
   if (!token && opts.noApprove) throw new UserError(`--no-approve: subscription ${id} is paid in ETH, which needs no approval; drop it`);
@@ -313,9 +318,7 @@ export async function openRunOp(
   opts: { subscription: string | number; account?: string },
 ): Promise<TaskResult> {
   const id = parseSubscriptionId(opts.subscription);
-  const signer = await signerFor(hre, opts.account);
-  const { rec, client } = await loadSubscriptions(hre, signer);
-  const s = await oneLine(client.get(id));
+  const { signer, rec, client, s } = await subscriptionFor(hre, id, opts.account);
   if (s.due) await client.contract.connect(signer).openRun.staticCall(id); // else the client says when the next run opens
   const r = await oneLine(client.openRun(id));
   const receipt = await hre.ethers.provider.getTransactionReceipt(r.txHash);
@@ -348,9 +351,7 @@ export async function cancelSubscriptionOp(
   opts: { subscription: string | number; account?: string },
 ): Promise<TaskResult> {
   const id = parseSubscriptionId(opts.subscription);
-  const signer = await signerFor(hre, opts.account);
-  const { rec, client } = await loadSubscriptions(hre, signer);
-  const s = await oneLine(client.get(id));
+  const { signer, rec, client, s } = await subscriptionFor(hre, id, opts.account);
   const title = `subscription:cancel subscription ${id} on ${rec.network}`;
   if (s.cancelled)
     return { title, lines: [["state", "cancelled already: nothing sent"]], written: [], gasUsed: 0n, gasCost: 0n, data: { refunded: 0n } };
