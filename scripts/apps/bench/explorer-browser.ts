@@ -98,6 +98,11 @@ export async function measureBrowser(o: BrowserBenchOptions): Promise<ExplorerBr
           { fromBlock: "latest", toBlock: "latest", address: d.jobsAddress, topics: [iface.getEvent("JobOpened")!.topicHash] },
         ])) as { topics: string[] }[];
         const jobId = BigInt(logs[0].topics[1]);
+        // the page of a job the indexer has (a page opened before shows "not indexed" and stops polling)
+        for (let t = performance.now(); (await fetch(`${o.apiUrl}/api/jobs/${jobId}`)).status !== 200; ) {
+          if (performance.now() - t > 30_000) throw new Error(`job ${jobId} was not indexed within 30 s`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await b.page.goto(`${app.url}/jobs/${jobId}`);
         await b.page.waitForSelector('[data-testid="timeline"] li[data-stage="opened"]', { timeout: 30_000 });
         const mined = await send(ROLES.provers[0], iface.encodeFunctionData("claim", [jobId]));
