@@ -10,6 +10,10 @@
  *   EXPLORER_SUBSCRIPTIONS  optional: the InferenceSubscriptions contract of the market
  *   EXPLORER_START_BLOCK    first block to index (default 0): the market's deployment block on a long chain
  *   EXPLORER_POLL_MS        how often to ask for a new block (default 250 ms: a job page updates <= 1 s after an event)
+ *   EXPLORER_RPC_LANES      how many times Ponder is given the RPC URL (default 16 on a local dev chain, 31337 or
+ *                           1337, else 1): Ponder caps each endpoint at 20 requests/s at start and raises the cap 5%
+ *                           at a time, and fetches one receipt per transaction where the node has no
+ *                           eth_getBlockReceipts (Hardhat), so a local node would be indexed at ~20 jobs/s
  *   EXPLORER_IPFS_GATEWAY   gateway for ipfs:// bundles (read by the API, never by the handlers)
  *   EXPLORER_CARD_CACHE     folder of the model-card cache (default <EXPLORER_DB_DIR or .ponder>/cards)
  *   EXPLORER_AUDIT_CACHE    folder of the verifier audit verdicts (default <EXPLORER_DB_DIR or .ponder>/audits)
@@ -33,7 +37,8 @@ export default createConfig({
   chains: {
     chain: {
       id: env.chainId,
-      rpc: env.rpcUrl,
+      // every lane is one of Ponder's rate-limited, load-balanced endpoints (EXPLORER_RPC_LANES above)
+      rpc: env.rpcLanes > 1 ? Array.from({ length: env.rpcLanes }, () => env.rpcUrl) : env.rpcUrl,
       pollingInterval: env.pollMs,
       // a local dev chain is reset between runs under the same id: do not trust a cached copy of it
       disableCache: env.chainId === 31337 || env.chainId === 1337,

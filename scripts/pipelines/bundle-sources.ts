@@ -29,10 +29,21 @@ export function bundleSources(b: BuiltModel, card: ModelCard, over: Partial<Bund
 }
 
 /**
+ * What a model card is written from: a built model, or (the explorer's benchmark, which registers models without
+ * building their circuits) the same fields read from the model's committed files and manifest.
+ */
+export interface CardSource {
+  paths: Pick<BuiltModel["paths"], "floatFile">;
+  model: BuiltModel["model"];
+  circuit: Pick<BuiltModel["circuit"], "constraints">;
+  ceremony?: BuiltModel["ceremony"];
+}
+
+/**
  * The model card of a built model. Accuracy: `measured` when given (the owner's evaluation, `model:publish --onnx
  * --reference`), else the bundled held-out set when there is one.
  */
-export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: BuiltModel): Promise<ModelCard> {
+export async function modelCard(name: string, license: string, measured?: ModelCard["accuracy"], built?: CardSource): Promise<ModelCard> {
   const { buildModel, readJson } = await import("./build");
   const { CARD_FORMAT } = await import("../formats/bundle");
   const { layoutOf } = await import("../formats/model-layout");

@@ -12,6 +12,8 @@ export interface ExplorerEnv {
   subscriptions?: `0x${string}`;
   startBlock: number;
   pollMs: number;
+  /** How many times the RPC URL is given to Ponder (ponder.config.ts, EXPLORER_RPC_LANES). */
+  rpcLanes: number;
   ipfsGateway?: string;
   databaseUrl?: string;
   dbDir: string;
@@ -50,15 +52,18 @@ export function readExplorerEnv(e: Record<string, string | undefined>): Explorer
   const gateway = e.EXPLORER_IPFS_GATEWAY || undefined;
   if (gateway && !/^https?:\/\//.test(gateway))
     throw new ExplorerConfigError(`EXPLORER_IPFS_GATEWAY: "${gateway}" must be an http(s):// URL, e.g. http://127.0.0.1:8080`);
+  const chainId = integer("EXPLORER_CHAIN_ID", e.EXPLORER_CHAIN_ID, 31337, 1);
+  const localChain = chainId === 31337 || chainId === 1337;
   const dbDir = path.resolve(e.EXPLORER_DB_DIR || path.join(".ponder", "pglite"));
   return {
     rpcUrl,
-    chainId: integer("EXPLORER_CHAIN_ID", e.EXPLORER_CHAIN_ID, 31337, 1),
+    chainId,
     jobs,
     registry: address("EXPLORER_REGISTRY", e.EXPLORER_REGISTRY, "the ModelRegistry the market uses, or unset it"),
     subscriptions: address("EXPLORER_SUBSCRIPTIONS", e.EXPLORER_SUBSCRIPTIONS, "the InferenceSubscriptions address, or unset it"),
     startBlock: integer("EXPLORER_START_BLOCK", e.EXPLORER_START_BLOCK, 0, 0),
     pollMs: integer("EXPLORER_POLL_MS", e.EXPLORER_POLL_MS, 250, 50),
+    rpcLanes: Math.min(64, integer("EXPLORER_RPC_LANES", e.EXPLORER_RPC_LANES, localChain ? 16 : 1, 1)),
     ipfsGateway: gateway,
     databaseUrl: e.DATABASE_URL || undefined,
     dbDir,

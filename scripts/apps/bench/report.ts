@@ -109,6 +109,106 @@ export interface BenchResults {
   soak?: SoakReport;
   /** `npm run bench:optimistic` (scripts/apps/bench/optimistic-gas.ts): optimistic against proven results, kept across runs. */
   optimistic?: OptimisticBench;
+  /** `npm run bench:explorer` (scripts/apps/bench/explorer.ts): the explorer's indexer and app on a 10k-job history, kept across runs. */
+  explorer?: ExplorerBench;
+}
+
+/** n, p50, p95 and max of a series of milliseconds. */
+export interface Quantiles {
+  n: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** Issue 35's targets (the history's and the first sync's are the benchmark's own budget). */
+export const EXPLORER_TARGETS = {
+  historySeconds: 300,
+  /** Max lag block mined -> job fulfilled on the API while driving 200 jobs/min: a backlog would grow past it. */
+  keepUpMaxLagMs: 5000,
+  modelsFirstPaintMs: 1000,
+  jobPageUpdateMs: 1000,
+} as const;
+
+/** The browser part of the explorer's benchmark (scripts/apps/bench/explorer-browser.ts). */
+export interface ExplorerBrowser {
+  status: string;
+  /** Cold loads of the models page: navigation start -> the model list rendered, and first-contentful-paint. */
+  modelsPage?: { loads: number; listMs: number[]; fcpMs: number[]; medianListMs: number; medianFcpMs: number };
+  /** A job page open while its job is claimed on chain: the block mined -> the page showing the new stage. */
+  jobPage?: { updates: number; ms: number[]; medianMs: number };
+}
+
+/** `npm run bench:explorer`: the explorer (issue 35) on a generated history. */
+export interface ExplorerBench {
+  measuredAt: string;
+  command: string;
+  cores: number;
+  totalSeconds: number;
+  history: {
+    jobs: number;
+    transactions: number;
+    blocks: number;
+    spanHours: number;
+    fates: Record<string, number>;
+    models: string[];
+    seconds: number;
+  };
+  firstSync: { seconds: number; jobsPerSecond: number; blocks: number };
+  /** Per endpoint, milliseconds of sequential requests. */
+  api: Record<string, Quantiles>;
+  keepUp: { jobsPerMinute: number; seconds: number; blockSeconds: number; jobs: number; seen: number; lagMs: Quantiles; keptUp: boolean };
+  browser: ExplorerBrowser;
+}
+
+/** Each explorer target with its figure and whether it is met (a browser part not measured counts as missed). */
+export function explorerVerdicts(e: ExplorerBench): { target: string; figure: string; met: boolean }[] {
+  const t = EXPLORER_TARGETS;
+  const b = e.browser;
+  return [
+    { target: `history of ${e.history.jobs} jobs generated in <= ${t.historySeconds} s`, figure: `${e.history.seconds} s`, met: e.history.seconds <= t.historySeconds },
+    {
+      target: `the indexer keeps up with ${e.keepUp.jobsPerMinute} jobs/min on ${e.cores} cores`,
+      figure: `${e.keepUp.seen} of ${e.keepUp.jobs} jobs seen, lag p50 ${e.keepUp.lagMs.p50} ms, p95 ${e.keepUp.lagMs.p95} ms, max ${e.keepUp.lagMs.max} ms`,
+      met: e.keepUp.keptUp,
+    },
+    {
+      target: `first paint of the models page <= ${t.modelsFirstPaintMs} ms with ${e.history.jobs} jobs indexed`,
+      figure: b.modelsPage ? `model list ${b.modelsPage.medianListMs} ms, FCP ${b.modelsPage.medianFcpMs} ms (median of ${b.modelsPage.loads} cold loads)` : b.status,
+      met: !!b.modelsPage && b.modelsPage.medianListMs <= t.modelsFirstPaintMs && b.modelsPage.medianFcpMs <= t.modelsFirstPaintMs,
+    },
+    {
+      target: `a job page updates <= ${t.jobPageUpdateMs} ms after the chain event`,
+      figure: b.jobPage ? `${b.jobPage.medianMs} ms (median of ${b.jobPage.updates})` : b.status,
+      met: !!b.jobPage && b.jobPage.medianMs <= t.jobPageUpdateMs,
+    },
+  ];
+}
+
+/** The explorer's section: the history, the first sync, the API's latency, the keep-up drive, the browser. */
+function renderExplorer(e: ExplorerBench): string[] {
+  const h = e.history;
+  const api = Object.entries(e.api).map(([p, q]) => `| \`${p}\` | ${q.p50} | ${q.p95} |`);
+  return [
+    "## Explorer: indexer and app on a generated history",
+    "",
+    `Measured ${e.measuredAt.slice(0, 10)} by \`${e.command}\` (scripts/apps/bench/explorer.ts, ${secs(e.totalSeconds)}), ${e.cores} cores: a local \`hardhat node\`, ` +
+      `${h.jobs.toLocaleString("en-US")} jobs on ${h.models.join(", ")} (test verifiers: nothing proves; ${h.transactions.toLocaleString("en-US")} transactions in ${h.blocks} blocks over ${h.spanHours} h of chain time; ` +
+      `${Object.entries(h.fates).map(([f, n]) => `${n} ${f}`).join(", ")}), then the indexer (explorer/indexer, Ponder, embedded PGlite) from scratch, ` +
+      `its API with the history indexed, a drive of ${e.keepUp.jobsPerMinute} jobs/min against the live indexer, and the web app in Debian's chromium. docs/operators.md, "Explorer".`,
+    "",
+    "| target | figure | |",
+    "|---|---|---|",
+    ...explorerVerdicts(e).map((v) => `| ${v.target} | ${v.figure} | ${v.met ? "met" : "**missed**"} |`),
+    `| first sync (${h.jobs.toLocaleString("en-US")} jobs, ${e.firstSync.blocks} blocks) | ${e.firstSync.seconds} s, ${e.firstSync.jobsPerSecond} jobs/s | |`,
+    "",
+    `API latency with ${h.jobs.toLocaleString("en-US")} jobs indexed (sequential requests, ms):`,
+    "",
+    "| endpoint | p50 | p95 |",
+    "|---|---:|---:|",
+    ...api,
+    "",
+  ];
 }
 
 /** What the soak reports about its subscriptions (bench/soak.json, bench/SOAK.md, bench/REPORT.md). */
@@ -870,6 +970,7 @@ export function renderReport(r: BenchResults): string {
   if (r.soak) L.push(...renderSoak(r.soak));
   if (r.optimistic) L.push(...renderOptimistic(r.optimistic));
   if (r.openNetwork) L.push(...renderOpenNetwork(r.openNetwork));
+  if (r.explorer) L.push(...renderExplorer(r.explorer));
   return L.join("\n");
 }
 

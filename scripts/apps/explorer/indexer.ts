@@ -36,6 +36,8 @@ export interface IndexerOptions {
   schema?: string;
   ipfsGateway?: string;
   pollMs?: number;
+  /** EXPLORER_RPC_LANES (ponder.config.ts; default there: 16 on a local chain). */
+  rpcLanes?: number;
   /** Milliseconds to wait for /ready (default 120 s). */
   readyTimeoutMs?: number;
   /** Prints the indexer's output as it comes (default: kept for error messages only). */
@@ -71,6 +73,7 @@ export function indexerEnv(o: IndexerOptions): Record<string, string> {
   if (o.subscriptions) env.EXPLORER_SUBSCRIPTIONS = o.subscriptions;
   if (o.registry) env.EXPLORER_REGISTRY = o.registry;
   if (o.ipfsGateway) env.EXPLORER_IPFS_GATEWAY = o.ipfsGateway;
+  if (o.rpcLanes !== undefined) env.EXPLORER_RPC_LANES = String(o.rpcLanes);
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
   return env;
 }
