@@ -12,7 +12,14 @@ import type { Page } from "playwright-core";
 import { ROOT } from "../../scripts/util/paths";
 import { ensureAppBuild, serveApp, type ServedApp } from "../../scripts/apps/explorer/app";
 import { type MockApi, startMockApi } from "./mock-api";
-import { type Browser, CHROMIUM, axeSerious, horizontalOverflow, injectTestWallet, launchBrowser } from "../../scripts/apps/explorer/browser";
+import {
+  type Browser,
+  CHROMIUM,
+  axeSerious,
+  horizontalOverflow,
+  injectTestWallet,
+  launchBrowser,
+} from "../../scripts/apps/explorer/browser";
 
 const SHOTS = path.join(ROOT, "build", "explorer-app-test");
 const MAIN_PAGES = [

@@ -7,11 +7,9 @@
  * - a job page: a job opened on chain, its page open, then the job claimed: the claim's block mined (its `evm_mine`
  *   returned) -> the page's timeline showing the claim; median of 5.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { InferenceJobs__factory } from "../../../typechain-types";
-import { APP_BUILD, buildApp, serveApp } from "../explorer/app";
+import { ensureAppBuild, serveApp } from "../explorer/app";
+import { CHROMIUM, launchBrowser } from "../explorer/browser";
 import type { ExplorerBrowser } from "./report";
 import { type Deployment, ROLES, address, rpc } from "./explorer-history";
 
@@ -22,7 +20,6 @@ export interface BrowserBenchOptions {
   log?: (line: string) => void;
 }
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
 const RUNS = 5;
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,27 +28,11 @@ const median = (xs: readonly number[]): number => {
 
 export async function measureBrowser(o: BrowserBenchOptions): Promise<ExplorerBrowser> {
   if (!CHROMIUM) return { status: "not measured: chromium is not installed (Debian's, /usr/bin/chromium)" };
-  if (!fs.existsSync(path.join(APP_BUILD, "index.html"))) {
-    o.log?.(`building the app into ${APP_BUILD}`);
-    await buildApp();
-  }
+  await ensureAppBuild(o.log);
   const app = await serveApp({ apiUrl: o.apiUrl });
-  const { chromium } = await import("playwright-core");
   const launch = async () => {
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-bench-chromium-"));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    return {
-      page: context.pages()[0] ?? (await context.newPage()),
-      close: async () => {
-        await context.close();
-        fs.rmSync(profile, { recursive: true, force: true });
-      },
-    };
+    const browser = await launchBrowser();
+    return { page: browser.context.pages()[0] ?? (await browser.context.newPage()), close: browser.close };
   };
   try {
     // the models page, cold: a new browser profile each time

@@ -116,8 +116,7 @@ export async function startLocalNetwork(hre: HardhatRuntimeEnvironment, opts: Lo
       return job.jobId;
     };
     const seedJobs: bigint[] = [];
-    for (const model of models)
-      for (let i = 0; i < (opts.seedJobsPerModel ?? 3); i++) seedJobs.push(await openSample(model, i));
+    for (const model of models) for (let i = 0; i < (opts.seedJobsPerModel ?? 3); i++) seedJobs.push(await openSample(model, i));
     for (const id of seedJobs) await requester.waitForResult(id, { timeoutMs: 300_000, pollMs: 250 });
     return {
       chain,

@@ -33,23 +33,24 @@ async function main(): Promise<void> {
     }
     await indexer.waitForBlock(await net.provider.getBlockNumber());
     const iris = net.kit.modelId("iris-mlp").toString();
+    // each page is photographed once its data is on it (a Playwright selector)
     const shots: { file: string; route: string; ready: string; phone?: boolean }[] = [
-      { file: "models.png", route: "/", ready: "iris-mlp" },
-      { file: "model.png", route: `/models/${iris}`, ready: "Try it" },
-      { file: "job.png", route: `/jobs/${net.seedJobs[0]}`, ready: "fulfilled" },
-      { file: "job-optimistic.png", route: `/jobs/${optimistic}`, ready: "posted" },
-      { file: "jobs.png", route: "/jobs", ready: "fulfilled" },
-      { file: "provers.png", route: "/provers", ready: "0x" },
-      { file: "network.png", route: "/network", ready: "Jobs per minute" },
-      { file: "model-phone.png", route: `/models/${iris}`, ready: "Try it", phone: true },
+      { file: "models.png", route: "/", ready: "ul.model-list li" },
+      { file: "model.png", route: `/models/${iris}`, ready: "form.tryit" },
+      { file: "job.png", route: `/jobs/${net.seedJobs[0]}`, ready: '[data-testid="decoded"]' },
+      { file: "job-optimistic.png", route: `/jobs/${optimistic}`, ready: 'li[data-stage="posted"]' },
+      { file: "jobs.png", route: "/jobs", ready: "table tbody tr" },
+      { file: "provers.png", route: "/provers", ready: "table tbody tr" },
+      { file: "network.png", route: "/network", ready: ".recharts-surface" },
+      { file: "model-phone.png", route: `/models/${iris}`, ready: "form.tryit", phone: true },
     ];
     fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
     for (const s of shots) {
       const page = await browser.context.newPage();
       await page.setViewportSize(s.phone ? { width: 390, height: 844 } : { width: 1280, height: 900 });
       await page.goto(`${app.url}${s.route}`);
-      await page.getByText(s.ready, { exact: false }).first().waitFor({ timeout: 30_000 });
-      await page.waitForLoadState("networkidle");
+      await page.locator(s.ready).first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1200); // charts animate in; a live job page never goes network-idle (it polls)
       writeFileAtomic(path.join(SCREENSHOTS_DIR, s.file), await page.screenshot({ fullPage: !s.phone }));
       console.log(`  docs/explorer/${s.file}  ${s.route}`);
       await page.close();

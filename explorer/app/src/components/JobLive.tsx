@@ -1,5 +1,5 @@
 /**
- * One job, live: its timeline from the indexer (polled every 500 ms until the job is final, so the page shows a chain
+ * One job, live: its timeline from the indexer (polled every 250 ms until the job is final, so the page shows a chain
  * event at most ~1 s after the indexer has it), time and gas per stage, and the result decoded with the model card.
  * Used by the job page and by "Try it" right after the wallet opened the job.
  */
@@ -12,7 +12,7 @@ import { ErrorState, Loading } from "./states";
 import { StatusBadge } from "./JobTable";
 import { Hash, ModelLink, ProverLink } from "./links";
 
-export const POLL_MS = 500;
+export const POLL_MS = 250;
 
 const STAGE_TEXT: Record<Stage, string> = {
   opened: "Opened: the fee is escrowed",
