@@ -4,7 +4,7 @@
  */
 import { ethers } from "hardhat";
 import { impersonateAccount, setBalance } from "@nomicfoundation/hardhat-network-helpers";
-import { AbiCoder, keccak256, parseEther, type Signer } from "ethers";
+import { parseEther, type Signer } from "ethers";
 import type {
   Groth16VerifierAdapter,
   InferenceJobs,
@@ -16,6 +16,8 @@ import type {
 import type { IERCZKMLRegistry, IModelRegistry } from "../../typechain-types/contracts/ModelRegistry";
 import { GROTH16_BN254_V1 } from "../../scripts/formats/public-signals";
 import { ModelRegistry__factory } from "../../typechain-types";
+import { mockProofN } from "../../scripts/apps/testkit/mock-proof";
+export { mockProofN };
 import { DEFAULT_LAYOUT, type ModelLayout, publicModelCommitment } from "../../scripts/formats/model-layout";
 
 export { jobBinding, standaloneBinding, GROTH16_BN254_V1, proofSystemId } from "../../scripts/formats/public-signals";
@@ -269,22 +271,6 @@ export async function deployMarketForVerifier(snarkjsVerifier: string, modelHash
 export function mockProof(signals: readonly bigint[]): string {
   if (signals.length !== 4) throw new Error(`mockProof: MockSnarkjsVerifier takes 4 signals, got ${signals.length}`);
   return mockProofN(signals);
-}
-
-/**
- * The 256-byte Groth16-shaped proof the mock verifiers accept for any number N of `signals` (`MockSnarkjsVerifierN`,
- * `MockBatchVerifier`): `abi.encode(a, b, c)` with `b = [[1, 2], [3, 4]]`, `c = [5, 6]`,
- * `a = [keccak256(abi.encode(b, c, uint256[N] signals)), 0]`.
- */
-export function mockProofN(signals: readonly bigint[]): string {
-  const coder = AbiCoder.defaultAbiCoder();
-  const b = [
-    [1n, 2n],
-    [3n, 4n],
-  ];
-  const c = [5n, 6n];
-  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", `uint256[${signals.length}]`], [b, c, signals])));
-  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
 }
 
 /**

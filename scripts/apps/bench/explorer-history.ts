@@ -18,10 +18,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { AbiCoder, type Interface, Wallet, JsonRpcProvider, keccak256 } from "ethers";
+import { type Interface, Wallet, JsonRpcProvider } from "ethers";
 import { AcceptAllVerifier__factory, InferenceJobs__factory, MockBatchVerifier__factory } from "../../../typechain-types";
 import { DEFAULT_MARKET, createAdapter, deploySystem, registerModel, type System } from "../../chain/system";
 import { devKey } from "../load/market";
+import { mockProofN } from "../testkit/mock-proof";
+import { rng } from "../../engine/train";
 import { type ModelManifest, loadQuantizedModel, modelPaths, readJson } from "../../pipelines/build";
 import { modelCard } from "../../pipelines/bundle-sources";
 import { writeBundle } from "../../formats/bundle-files";
@@ -171,17 +173,6 @@ export async function deployHistoryMarket(url: string, bundlesDir: string): Prom
   return { sys, jobsAddress, chainId, models };
 }
 
-/** The 256-byte proof `MockBatchVerifier` accepts for `signals` (a[0] = keccak256(abi.encode(b, c, signals))). */
-export function mockBatchProof(signals: readonly bigint[]): string {
-  const coder = AbiCoder.defaultAbiCoder();
-  const b = [
-    [1n, 2n],
-    [3n, 4n],
-  ];
-  const c = [5n, 6n];
-  const a0 = BigInt(keccak256(coder.encode(["uint256[2][2]", "uint256[2]", `uint256[${signals.length}]`], [b, c, signals])));
-  return coder.encode(["uint256[2]", "uint256[2][2]", "uint256[2]"], [[a0, 0n], b, c]);
-}
 
 /** What becomes of a job. */
 export type Fate = "single" | "batched" | "reclaimed" | "expiredThenFulfilled" | "expiredThenReclaimed" | "optimistic" | "leftOpen";
@@ -240,17 +231,6 @@ async function revertReasons(url: string, iface: Interface, n: number): Promise<
   return out.length ? `reverted: ${out.join("; ")}` : "no transaction reverted";
 }
 
-/** A deterministic pseudo-random stream (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   model: HistoryModel;
@@ -289,7 +269,7 @@ export async function generateHistory(url: string, d: Deployment, o: HistoryOpti
     optimistic: iface.getEvent("JobMadeOptimistic")!.topicHash,
     posted: iface.getEvent("ResultPosted")!.topicHash,
   };
-  const rand = random(35);
+  const rand = rng(35);
   const served = d.models.filter((m) => m.name !== "weather-cnn");
   const pick = <T>(xs: readonly T[], weights: readonly number[]): T => {
     const total = weights.reduce((a, b) => a + b, 0);
@@ -432,7 +412,7 @@ export async function generateHistory(url: string, d: Deployment, o: HistoryOpti
         const chunk = list.slice(i, i + 8);
         const outputs = chunk.map((j) => 1000n + (j.jobId! % 500n));
         const proofs = chunk.map((j, k) =>
-          mockBatchProof([
+          mockProofN([
             outputs[k],
             j.model.commitment,
             ...j.model.inputs[j.input].signals,
