@@ -13,7 +13,8 @@ interface Line {
  * paths of normal claims and submissions are in reorg.test.ts), made the same way: the Hardhat node's evm_snapshot /
  * evm_revert drop the blocks after the snapshot under the running node (confirmation depth 2). A post that is dropped
  * is posted again, once, without waiting for the window of the post that is gone; a finalisation that is dropped is
- * sent again; a watcher's disproof that is dropped is submitted again with the proof already made. Real `hardhat node`,
+ * sent again; a watcher's disproof that is dropped is submitted again with the proof already made; a post dropped
+ * while the node was down, with another address's post in its place, is recorded lost. Real `hardhat node`,
  * iris-mlp, real Groth16 proofs.
  */
 describe("prover nodes: optimistic results under reorganisations", function () {
@@ -120,6 +121,34 @@ describe("prover nodes: optimistic results under reorganisations", function () {
     expect(await onChain(j.jobId)).to.deep.equal({ posted: [me], fulfilled: [me] });
     expect(sent("finalize", j.jobId)).to.deep.equal([`finalize:${j.jobId}:1`, `finalize:${j.jobId}#1:1`]);
     expect(sent("post", j.jobId)).to.deep.equal([`post:${j.jobId}`]); // the post stayed: not posted again
+  });
+
+  it("a post dropped by a reorganisation while the node was down, another's post in its place: recorded lost, never finalised as its own", async function () {
+    const j = await m.open({ optimistic: true, fee: FEE });
+    const snap = await snapshot(); // the job open and optimistic; nothing of the node's yet
+    await mine(2);
+    await until(() => postedBy(j.jobId, me), 30_000, "the node's post");
+    await until(() => record(j.jobId)?.state === "posted", 10_000, "recorded posted");
+    await node.stop();
+    await revert(snap); // the node's claim and post are gone ...
+    const other = m.wallet(9);
+    await (await m.sys.jobs.connect(other).claim(j.jobId)).wait();
+    await (await m.sys.jobs.connect(other).postResult(j.jobId, j.expected)).wait(); // ... and another's correct post stands
+    await mine(3);
+    node = inProcessNode(m, 6, "optimistic-reorg", {
+      confirmations: 2,
+      minFeeWei: FEE,
+      optimistic: { post: true, watch: true },
+      logSink: (line) => {
+        lines.push(JSON.parse(line) as Line);
+        if (process.env.PROVER_TEST_LOGS === "1") process.stdout.write(line + "\n");
+      },
+    }); // the same state folder: it remembers its own post
+    await node.start();
+    await passWindow();
+    await until(() => record(j.jobId)?.state === "lost", 30_000, "the job recorded lost");
+    expect(sent("finalize", j.jobId)).to.deep.equal([]); // never tried to finalise a post that is not its own
+    expect(await onChain(j.jobId)).to.deep.include({ posted: [other.address] });
   });
 
   it("a disproof dropped by a reorganisation is submitted again, with the proof already made", async function () {

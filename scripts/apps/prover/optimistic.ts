@@ -236,9 +236,12 @@ export class OptimisticDuties {
 
   /** Finalises our posted result once its window has passed (`finalizeResult`), and books the payment. */
   private async finalize(j: JobRecord): Promise<void> {
-    const { jobs, txs, cfg, store } = this.ctx;
+    const { jobs, txs, cfg, store, address } = this.ctx;
     let key = j.finalizeTx;
     if (!key) {
+      // anyone may finalise: make sure the posted result is still ours (a reorganisation may have put another's there)
+      const st = await jobs.optimisticStateOf(j.jobId);
+      if ((st.poster === ZERO || getAddress(st.poster) !== address) && (await this.reconcile(j))) return;
       const n = (await store.txs()).filter((t) => t.key.startsWith(`finalize:${jobKey(j)}:`)).length;
       key = `finalize:${jobKey(j)}:${n + 1}`;
       await this.ledger.update(j, { finalizeTx: key });
@@ -311,6 +314,12 @@ export class OptimisticDuties {
       await this.ledger.update(j, {
         posted: { ...j.posted!, challenger: getAddress(st.challenger), proofDeadline: Number(st.proofDeadline) },
       });
+      return true;
+    }
+    if (st.poster !== ZERO && getAddress(st.poster) !== address) {
+      // a reorganisation dropped our post and another address's post stands in its place: not ours to finalise or
+      // answer (the watcher checks it like any other post)
+      await this.ledger.finish(j, "lost", `a reorganisation dropped our post; ${getAddress(st.poster)} posted on the job instead`);
       return true;
     }
     if (st.poster === ZERO) {
