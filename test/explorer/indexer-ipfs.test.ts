@@ -20,8 +20,29 @@ import { type IpfsNode, startIpfsNode } from "../../scripts/engine/ipfs";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, parseBundleManifest, parseModelCard } from "../../scripts/formats/bundle";
 import type { CardResponse, ModelDetail } from "../../explorer/indexer/src/api/types";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
+import { readExplorerEnv } from "../../explorer/indexer/src/env";
 
 const IPFS_SETTINGS = ["EXPLORER_IPFS_PEERS", "EXPLORER_IPFS_GATEWAYS", "EXPLORER_IPFS_DIR", "EXPLORER_IPFS_GATEWAY"] as const;
+
+describe("explorer indexer: IPFS settings", function () {
+  const jobs = "0x" + "11".repeat(20);
+  it("starts the node when any of EXPLORER_IPFS_PEERS, _GATEWAYS, _DIR is set (blockstore beside the database) and names the setting of a malformed value", function () {
+    expect(readExplorerEnv({ EXPLORER_JOBS: jobs }).ipfs).to.equal(undefined);
+    const peer = "/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWAbc";
+    expect(readExplorerEnv({ EXPLORER_JOBS: jobs, EXPLORER_DB_DIR: "/x/db", EXPLORER_IPFS_PEERS: ` ${peer},` }).ipfs).to.deep.equal({
+      peers: [peer],
+      gateways: [],
+      dir: path.resolve("/x/ipfs"),
+    });
+    expect(readExplorerEnv({ EXPLORER_JOBS: jobs, EXPLORER_IPFS_GATEWAYS: "http://127.0.0.1:8080" }).ipfs?.gateways).to.deep.equal([
+      "http://127.0.0.1:8080",
+    ]);
+    expect(() => readExplorerEnv({ EXPLORER_JOBS: jobs, EXPLORER_IPFS_PEERS: "/ip4/127.0.0.1/tcp/4001" })).to.throw(
+      /^EXPLORER_IPFS_PEERS: .* the multiaddr `npm run ipfs:serve` prints/,
+    );
+    expect(() => readExplorerEnv({ EXPLORER_JOBS: jobs, EXPLORER_IPFS_GATEWAYS: "127.0.0.1:8080" })).to.throw(/^EXPLORER_IPFS_GATEWAYS: /);
+  });
+});
 
 describe("explorer indexer: model cards from ipfs:// bundles", function () {
   this.timeout(240_000);
@@ -117,6 +138,8 @@ describe("explorer indexer: model cards from ipfs:// bundles", function () {
 
   it("without any IPFS setting: the card's error says to set EXPLORER_IPFS_PEERS to the publisher's node", async function () {
     await indexer?.stop();
+    // the IPFS node stopped with Ponder's API, within its grace period
+    expect(indexer?.output()).to.not.include("Failed to shutdown");
     indexer = undefined;
     const modelId = kit.modelId("iris-mlp");
     await start(path.join(tmp, "no-ipfs", "db")); // its own card and audit caches (beside its database folder)
