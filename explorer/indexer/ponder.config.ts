@@ -14,7 +14,13 @@
  *                           1337, else 1): Ponder caps each endpoint at 20 requests/s at start and raises the cap 5%
  *                           at a time, and fetches one receipt per transaction where the node has no
  *                           eth_getBlockReceipts (Hardhat), so a local node would be indexed at ~20 jobs/s
- *   EXPLORER_IPFS_GATEWAY   gateway for ipfs:// bundles (read by the API, never by the handlers)
+ *   EXPLORER_IPFS_PEERS     the publisher's IPFS node(s), multiaddrs with /p2p/<id>, comma-separated: ipfs:// bundles
+ *                           are read by the API's own IPFS node, every block checked against its CID (src/bundle-access.ts)
+ *   EXPLORER_IPFS_GATEWAYS  trustless gateways for that node (raw blocks, verified by CID), comma-separated
+ *   EXPLORER_IPFS_DIR       that node's blockstore (default <EXPLORER_DB_DIR or .ponder>/ipfs); any of these three
+ *                           starts the node
+ *   EXPLORER_IPFS_GATEWAY   else a path-style gateway for ipfs:// bundles (<gateway>/ipfs/<cid>/<file>); bundles are
+ *                           read by the API, never by the handlers
  *   EXPLORER_CARD_CACHE     folder of the model-card cache (default <EXPLORER_DB_DIR or .ponder>/cards)
  *   EXPLORER_AUDIT_CACHE    folder of the verifier audit verdicts (default <EXPLORER_DB_DIR or .ponder>/audits)
  *   DATABASE_URL            Postgres connection string; unset: the embedded PGlite in EXPLORER_DB_DIR

@@ -16,7 +16,15 @@ import { type InferenceJobs, InferenceJobs__factory, type ModelRegistry, ModelRe
 import { SNARK_FIELD } from "../util/field";
 import { decodeCustomError, revertData } from "./errors";
 import { type TokenPayment, TokenPaymentError, checkTokenPayment } from "./erc20";
-import { BUNDLE_FILES, BUNDLE_MANIFEST, type BundleManifest, type ModelCard, parseBundleManifest, parseModelCard } from "../formats/bundle";
+import {
+  BUNDLE_FILES,
+  BUNDLE_MANIFEST,
+  type BundleManifest,
+  type ModelCard,
+  ipfsBundleCid,
+  parseBundleManifest,
+  parseModelCard,
+} from "../formats/bundle";
 import { commitSigned, unpackSigned } from "../formats/commitments";
 import { signedRange } from "../formats/fixed-point";
 import { dataUri } from "../formats/job-input";
@@ -33,6 +41,12 @@ export class InferenceClientError extends Error {
 export interface BundleAccess {
   /** Gateway for `ipfs://` bundles, e.g. `http://127.0.0.1:8080` (the client asks `<gateway>/ipfs/<cid>/<file>`). */
   ipfsGateway?: string;
+  /**
+   * Reads file `name` of the `ipfs://<cid>` bundle some other way than a path-style gateway, e.g. with an IPFS node of
+   * one's own that checks every block against its CID (Node: `IpfsBundleReader` of scripts/chain/ipfs-reader.ts).
+   * Used instead of `ipfsGateway` when given.
+   */
+  readIpfs?: (cid: string, name: string) => Promise<Uint8Array>;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
   /** Reads a local file, for `file://` bundles (Node: `readLocalFile` of `zkml-evm/node`; browsers have none). */
@@ -203,15 +217,26 @@ export function bundleFileUrl(uri: string, name: string, access: BundleAccess): 
   const base = uri.replace(/\/+$/, "");
   if (base.startsWith("ipfs://")) {
     if (!access.ipfsGateway)
-      throw new InferenceClientError(`bundle ${uri} is on IPFS: pass ipfsGateway (e.g. http://127.0.0.1:8080) to the client`);
+      throw new InferenceClientError(
+        `bundle ${uri} is on IPFS: pass ipfsGateway (e.g. http://127.0.0.1:8080) or readIpfs (an IPFS node of yours) to the client`,
+      );
     return `${access.ipfsGateway.replace(/\/+$/, "")}/ipfs/${base.slice("ipfs://".length)}/${name}`;
   }
   if (base.startsWith("https://") || base.startsWith("http://") || base.startsWith("file:")) return `${base}/${name}`;
   throw new InferenceClientError(`bundle URI ${uri.slice(0, 60)}: unsupported scheme (ipfs://, https://, http:// or file://)`);
 }
 
-/** Reads one bundle file's bytes. `file:` URLs need `access.readFile` (Node). */
+/** Reads one bundle file's bytes. `file:` URLs need `access.readFile` (Node); `ipfs://` ones `access.readIpfs` or a gateway. */
 export async function readBundleFile(uri: string, name: string, access: BundleAccess): Promise<Uint8Array> {
+  if (access.readIpfs && uri.startsWith("ipfs://")) {
+    let cid: string;
+    try {
+      cid = ipfsBundleCid(uri);
+    } catch (e) {
+      throw new InferenceClientError((e as Error).message);
+    }
+    return access.readIpfs(cid, name);
+  }
   const url = bundleFileUrl(uri, name, access);
   if (url.startsWith("file:")) {
     if (!access.readFile)
@@ -311,6 +336,7 @@ export class InferenceClient {
     }
     return new InferenceClient(jobs, ModelRegistry__factory.connect(registry, opts.runner), {
       ipfsGateway: opts.ipfsGateway,
+      readIpfs: opts.readIpfs,
       fetch: opts.fetch,
       readFile: opts.readFile,
     });

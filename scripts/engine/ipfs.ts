@@ -82,6 +82,22 @@ export interface IpfsNode {
       refuse?: (name: string, bytes: number) => string | undefined;
     },
   ): Promise<Map<string, number>>;
+  /**
+   * Reads file `name` of the UnixFS directory `cid` into memory: its size is looked up first (a file over `maxBytes`,
+   * default 512 MiB, is refused before its blocks are asked for), then its blocks are fetched, the whole given up when
+   * nothing arrives for `timeoutMs` (default 60,000). Every block is checked against its CID, as for getDirectory.
+   * @throws IpfsError when it is not a file of that directory, too large, or not retrievable in time.
+   */
+  getFile(
+    cid: string,
+    name: string,
+    opts?: {
+      maxBytes?: number;
+      timeoutMs?: number;
+      /** Only from the blocks already in the blockstore: a missing block fails at once instead of being asked for. */
+      offline?: boolean;
+    },
+  ): Promise<Uint8Array>;
   dial(multiaddr: string): Promise<void>;
   /**
    * Serves this node's blocks over HTTP as a trustless gateway (the raw-block part of the IPFS Trustless Gateway
@@ -170,6 +186,13 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
   const helia = new HeliaClass({ libp2p, blockstore, datastore, blockBrokers, routers });
   await helia.start();
   const fsx: UnixFS = unixfs(helia);
+  const parseCid = (cidText: string) => {
+    try {
+      return CID.parse(cidText);
+    } catch (e) {
+      throw new IpfsError(`"${cidText.slice(0, 80)}" is not a CID (${(e as Error).message})`);
+    }
+  };
   const keeper = await keepPeers(helia.libp2p, opts.peers ?? [], opts.redial ?? {});
   const node: IpfsNode = {
     helia,
@@ -187,12 +210,7 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
     async getDirectory(cidText, dest, o = {}) {
       const maxBytes = o.maxBytes ?? 2 ** 31;
       const timeoutMs = o.timeoutMs ?? 60_000;
-      let cid;
-      try {
-        cid = CID.parse(cidText);
-      } catch (e) {
-        throw new IpfsError(`"${cidText.slice(0, 80)}" is not a CID (${(e as Error).message})`);
-      }
+      const cid = parseCid(cidText);
       const entries: { name: string; cid: typeof cid; size: bigint }[] = [];
       try {
         await whileReceiving(timeoutMs, async (signal, received) => {
@@ -243,6 +261,35 @@ export async function startIpfsNode(opts: IpfsNodeOptions = {}): Promise<IpfsNod
         sizes.set(e.name, n);
       }
       return sizes;
+    },
+    async getFile(cidText, name, o = {}) {
+      const maxBytes = o.maxBytes ?? 512 * 2 ** 20;
+      const timeoutMs = o.timeoutMs ?? 60_000;
+      const cid = parseCid(cidText);
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new IpfsError(`"${name}" is not a plain file name`);
+      const chunks: Uint8Array[] = [];
+      let n = 0;
+      try {
+        await whileReceiving(timeoutMs, async (signal, received) => {
+          const st = await fsx.stat(cid, { path: name, signal, offline: o.offline });
+          received();
+          if (st.type === "directory") throw new IpfsError(`${cidText}/${name} is a directory, not a file`);
+          if (st.size > BigInt(maxBytes))
+            throw new IpfsError(`${cidText}/${name} is ${st.size} bytes, more than the limit of ${maxBytes}`, "too-large");
+          for await (const chunk of fsx.cat(cid, { path: name, signal, offline: o.offline })) {
+            received();
+            n += chunk.length;
+            if (n > maxBytes) throw new IpfsError(`${cidText}/${name} is larger than the limit of ${maxBytes} bytes`, "too-large");
+            chunks.push(chunk);
+          }
+        });
+      } catch (e) {
+        if (e instanceof IpfsError) throw e;
+        if ((e as Error).name === "DoesNotExistError") throw new IpfsError(`${cidText} holds no file "${name}"`);
+        const why = e instanceof StalledError ? `${e.message} (${n} bytes received)` : (e as Error).message;
+        throw new IpfsError(`${cidText}/${name} could not be fetched: ${why}`, "unavailable");
+      }
+      return Buffer.concat(chunks);
     },
     async dial(addr) {
       await helia.libp2p.dial(multiaddr(addr));

@@ -190,3 +190,14 @@ export function parseModelCard(json: unknown): ModelCard {
 
 /** A bundle file or manifest that is not what it must be; the message names the file and the field. */
 export class BundleError extends Error {}
+
+/**
+ * The CID of an `ipfs://<cid>` bundle URI (a trailing `/` allowed). A bundle is a whole directory, so a path inside
+ * the CID is not a bundle URI.
+ * @throws BundleError when `uri` is not `ipfs://<cid>`.
+ */
+export function ipfsBundleCid(uri: string): string {
+  const m = /^ipfs:\/\/([A-Za-z0-9]+)\/*$/.exec(uri);
+  if (!m) throw new BundleError(`${uri.slice(0, 80)} is not ipfs://<cid> (a bundle is a whole directory)`);
+  return m[1];
+}

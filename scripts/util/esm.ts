@@ -22,9 +22,19 @@ function polyfillWithResolvers(): void {
 }
 
 const dynamicImport = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<unknown>;
+let hostImport: ((specifier: string) => Promise<unknown>) | undefined;
+
+/**
+ * Gives {@link importEsm} the `import()` of a module runner that executes code in `vm` scripts without a dynamic
+ * import callback, where a `Function`-built `import()` fails ("A dynamic import callback was not specified"): vite-node,
+ * which runs Ponder's API (explorer/indexer/src/api/index.ts). Pass `(s) => import(s)` written in a module it runs.
+ */
+export function setEsmImport(importer: (specifier: string) => Promise<unknown>): void {
+  hostImport = importer;
+}
 
 /** `import(specifier)` of an ES module, typed by the caller (`typeof import("pkg")`). */
 export async function importEsm<T>(specifier: string): Promise<T> {
   polyfillWithResolvers();
-  return (await dynamicImport(specifier)) as T;
+  return (await (hostImport ?? dynamicImport)(specifier)) as T;
 }

@@ -14,7 +14,13 @@ export interface ExplorerEnv {
   pollMs: number;
   /** How many times the RPC URL is given to Ponder (ponder.config.ts, EXPLORER_RPC_LANES). */
   rpcLanes: number;
+  /** A path-style gateway for `ipfs://` bundles (`<gateway>/ipfs/<cid>/<file>`), when the indexer runs no IPFS node. */
   ipfsGateway?: string;
+  /**
+   * The indexer's own IPFS node for `ipfs://` bundles (src/bundle-access.ts), when EXPLORER_IPFS_PEERS,
+   * EXPLORER_IPFS_GATEWAYS or EXPLORER_IPFS_DIR is set: peers, trustless gateways, blockstore folder.
+   */
+  ipfs?: { peers: string[]; gateways: string[]; dir: string };
   databaseUrl?: string;
   dbDir: string;
   cardCacheDir: string;
@@ -42,6 +48,34 @@ function integer(envName: string, value: string | undefined, fallback: number, m
   return n;
 }
 
+/** A comma-separated list (blanks dropped). */
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Multiaddrs libp2p over TCP can dial, with the peer id bitswap asks (`/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo...`). */
+const PEER = /^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+\/p2p\/[A-Za-z0-9]+$/;
+
+function ipfsNode(e: Record<string, string | undefined>, dbDir: string): ExplorerEnv["ipfs"] {
+  const peers = list(e.EXPLORER_IPFS_PEERS);
+  const gateways = list(e.EXPLORER_IPFS_GATEWAYS);
+  if (!peers.length && !gateways.length && !e.EXPLORER_IPFS_DIR) return undefined;
+  for (const p of peers)
+    if (!PEER.test(p))
+      throw new ExplorerConfigError(
+        `EXPLORER_IPFS_PEERS: "${p}" is not a TCP multiaddr with /p2p/<peer id>; give the publisher's node, e.g. the multiaddr \`npm run ipfs:serve\` prints (/ip4/127.0.0.1/tcp/4001/p2p/12D3Koo...)`,
+      );
+  for (const g of gateways)
+    if (!/^https?:\/\/[^/]+\/?$/.test(g))
+      throw new ExplorerConfigError(
+        `EXPLORER_IPFS_GATEWAYS: "${g}" must be the http(s):// base of a trustless gateway, e.g. the one \`IPFS_GATEWAY=0.0.0.0:8080 npm run ipfs:serve\` prints`,
+      );
+  return { peers, gateways, dir: path.resolve(e.EXPLORER_IPFS_DIR || path.join(path.dirname(dbDir), "ipfs")) };
+}
+
 /** @throws ExplorerConfigError naming the variable and the fix. */
 export function readExplorerEnv(e: Record<string, string | undefined>): ExplorerEnv {
   const jobs = address("EXPLORER_JOBS", e.EXPLORER_JOBS, "the InferenceJobs address of the deployment (deployments/<network>.json)");
@@ -65,6 +99,7 @@ export function readExplorerEnv(e: Record<string, string | undefined>): Explorer
     pollMs: integer("EXPLORER_POLL_MS", e.EXPLORER_POLL_MS, 250, 50),
     rpcLanes: Math.min(64, integer("EXPLORER_RPC_LANES", e.EXPLORER_RPC_LANES, localChain ? 16 : 1, 1)),
     ipfsGateway: gateway,
+    ipfs: ipfsNode(e, dbDir),
     databaseUrl: e.DATABASE_URL || undefined,
     dbDir,
     cardCacheDir: path.resolve(e.EXPLORER_CARD_CACHE || path.join(path.dirname(dbDir), "cards")),

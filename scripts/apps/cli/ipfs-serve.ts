@@ -1,7 +1,7 @@
 /**
  * `npm run ipfs:serve`: keeps the local IPFS node (the blockstore `model:publish` adds bundles to) online so that
- * prover nodes can fetch published bundles from it over libp2p (bitswap). Prints the addresses to give provers
- * (PROVER_IPFS_PEERS) and runs until interrupted.
+ * prover nodes (and the explorer's indexer) can fetch published bundles from it over libp2p (bitswap). Prints the
+ * addresses to give provers (PROVER_IPFS_PEERS) and explorers (EXPLORER_IPFS_PEERS) and runs until interrupted.
  *   IPFS_DIR     blockstore folder (default ~/.cache/zkml-evm/ipfs)
  *   IPFS_LISTEN  comma-separated listen multiaddrs (default /ip4/127.0.0.1/tcp/4001: this machine only; provers on
  *                other machines need e.g. /ip4/0.0.0.0/tcp/4001)
@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   // Loopback unless told otherwise: exposing a node to the network is the operator's decision (docs/operators.md).
   const listen = (process.env.IPFS_LISTEN ?? "/ip4/127.0.0.1/tcp/4001").split(",").filter(Boolean);
   const node = await startIpfsNode({ dir: process.env.IPFS_DIR ?? defaultIpfsDir(), listen });
-  console.log(`IPFS node online (blockstore ${process.env.IPFS_DIR ?? defaultIpfsDir()}); give provers one of:`);
+  console.log(
+    `IPFS node online (blockstore ${process.env.IPFS_DIR ?? defaultIpfsDir()}); give provers one of (and explorers, as EXPLORER_IPFS_PEERS):`,
+  );
   for (const a of node.multiaddrs()) console.log(`  PROVER_IPFS_PEERS=${a}`);
   let gateway: { url: string; close(): Promise<void> } | undefined;
   if (process.env.IPFS_GATEWAY) {

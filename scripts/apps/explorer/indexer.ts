@@ -34,7 +34,16 @@ export interface IndexerOptions {
   databaseUrl?: string;
   /** Database schema the tables live in (default "explorer"). */
   schema?: string;
+  /** A path-style gateway for `ipfs://` bundles (EXPLORER_IPFS_GATEWAY), when the indexer runs no IPFS node. */
   ipfsGateway?: string;
+  /**
+   * The indexer's own IPFS node for `ipfs://` bundles, verified by CID (explorer/indexer/src/bundle-access.ts): the
+   * publisher's node(s) as multiaddrs with /p2p/<id> (EXPLORER_IPFS_PEERS), trustless gateways (EXPLORER_IPFS_GATEWAYS),
+   * its blockstore folder (EXPLORER_IPFS_DIR, default beside the database folder). Any of them starts the node.
+   */
+  ipfsPeers?: readonly string[];
+  ipfsGateways?: readonly string[];
+  ipfsDir?: string;
   pollMs?: number;
   /** EXPLORER_RPC_LANES (ponder.config.ts; default there: 16 on a local chain). */
   rpcLanes?: number;
@@ -73,6 +82,9 @@ export function indexerEnv(o: IndexerOptions): Record<string, string> {
   if (o.subscriptions) env.EXPLORER_SUBSCRIPTIONS = o.subscriptions;
   if (o.registry) env.EXPLORER_REGISTRY = o.registry;
   if (o.ipfsGateway) env.EXPLORER_IPFS_GATEWAY = o.ipfsGateway;
+  if (o.ipfsPeers?.length) env.EXPLORER_IPFS_PEERS = o.ipfsPeers.join(",");
+  if (o.ipfsGateways?.length) env.EXPLORER_IPFS_GATEWAYS = o.ipfsGateways.join(",");
+  if (o.ipfsDir) env.EXPLORER_IPFS_DIR = path.resolve(o.ipfsDir);
   if (o.rpcLanes !== undefined) env.EXPLORER_RPC_LANES = String(o.rpcLanes);
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
   return env;

@@ -9,7 +9,7 @@ import * as path from "path";
 import { fileURLToPath } from "url";
 import { StalledError, whileReceiving } from "../../util/idle";
 import { ensureDir, writeFileAtomic } from "../../util/paths";
-import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, parseBundleManifest } from "../../formats/bundle";
+import { BUNDLE_FILES, BUNDLE_MANIFEST, BundleError, type BundleManifest, ipfsBundleCid, parseBundleManifest } from "../../formats/bundle";
 import { type IpfsNode, IpfsError } from "../../engine/ipfs";
 import { BundleRefused, readBundleJson } from "./bundles";
 
@@ -153,8 +153,12 @@ export class BundleCache {
       if (uri.startsWith("ipfs://")) {
         if (!this.ipfs)
           throw new BundleRefused(`${uri}: this node has no IPFS node (set PROVER_IPFS_PEERS or PROVER_IPFS_GATEWAYS)`, "policy");
-        const cid = uri.slice("ipfs://".length).replace(/\/+$/, "");
-        if (!/^[A-Za-z0-9]+$/.test(cid)) throw new BundleRefused(`${uri} is not ipfs://<cid> (a bundle is a whole directory)`);
+        let cid: string;
+        try {
+          cid = ipfsBundleCid(uri);
+        } catch (e) {
+          throw new BundleRefused((e as Error).message);
+        }
         try {
           await this.ipfs.getDirectory(cid, tmp, {
             maxBytes: limit,

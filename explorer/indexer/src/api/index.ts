@@ -2,7 +2,7 @@
  * The explorer's HTTP API (Hono, on Ponder's server beside /graphql, /health, /ready, /status): JSON only, bigints as
  * decimal strings, addresses lower-case 0x, times unix seconds. Percentiles are computed in SQL (`percentile_cont`
  * for seconds, `percentile_disc` for wei and gas, which stay exact); lists use the indexes of ponder.schema.ts.
- * Model cards come from the bundles through ../cards.ts, never from the handlers.
+ * Model cards come from the bundles through ../cards.ts (reached as ../bundle-access.ts says), never from the handlers.
  */
 import { db } from "ponder:api";
 import schema from "ponder:schema";
@@ -10,9 +10,10 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { and, client, count, desc, eq, graphql, gte, inArray, lt, sql } from "ponder";
-import { readLocalFile } from "../../../../scripts/chain/node";
 import type { ModelLayout } from "../../../../scripts/formats/model-layout";
+import { setEsmImport } from "../../../../scripts/util/esm";
 import { AuditCache } from "../audit";
+import { explorerBundleAccess } from "../bundle-access";
 import { CardCache } from "../cards";
 import { JOB_STATUSES, decodeCheckpoint, queryInt, toJsonSafe } from "../derive";
 import { readExplorerEnv, readRegistryAddress } from "../env";
@@ -40,7 +41,19 @@ import type {
 const { job, jobEvent, model, version, prover, claim, subscription, run, account } = schema;
 
 const env = readExplorerEnv(process.env);
-const cards = new CardCache(env.cardCacheDir, { ipfsGateway: env.ipfsGateway, readFile: readLocalFile });
+// Ponder runs this module under vite-node, whose vm scripts cannot run the `Function`-built import() the IPFS stack is
+// loaded with (scripts/util/esm.ts): give it an import() vite-node rewrites into its own loader
+setEsmImport((specifier) => import(/* @vite-ignore */ specifier));
+// One IPFS node for the process (when configured), started at the first ipfs:// read and stopped on shutdown: by
+// Ponder's API shutdown when there is one (its own `client` middleware registers there; the exit waits for it, and a
+// dev reload runs it), else at the signals Ponder exits on.
+const bundles = explorerBundleAccess(env);
+const stopBundles = () => bundles.stop().catch(() => undefined);
+const ponderApiShutdown = (globalThis as { PONDER_COMMON?: { apiShutdown?: { add(cb: () => Promise<unknown>): void } } }).PONDER_COMMON
+  ?.apiShutdown;
+if (ponderApiShutdown) ponderApiShutdown.add(stopBundles);
+else for (const signal of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) process.once(signal, () => void stopBundles());
+const cards = new CardCache(env.cardCacheDir, bundles.access);
 let registryAddress: Promise<string> | undefined;
 const registry = (): Promise<string> => {
   registryAddress ??= env.registry ? Promise.resolve(env.registry) : readRegistryAddress(env.rpcUrl, env.jobs, env.chainId);
@@ -50,7 +63,7 @@ const registry = (): Promise<string> => {
 const audits = new AuditCache(env.auditCacheDir, {
   rpcUrl: env.rpcUrl,
   cards,
-  access: { ipfsGateway: env.ipfsGateway, readFile: readLocalFile },
+  access: bundles.access,
 });
 
 const app = new Hono();
