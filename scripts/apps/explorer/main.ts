@@ -8,7 +8,8 @@
  *   EXPLORER_CHAIN_PORT   the chain's JSON-RPC port (default 8545, so a browser wallet finds it at its usual place)
  *   EXPLORER_TRAFFIC_S    seconds between the jobs it keeps opening (default 30; 0: none after the seed jobs)
  * An existing deployment (a testnet, another node): set EXPLORER_JOBS (and EXPLORER_RPC_URL, EXPLORER_CHAIN_ID,
- * EXPLORER_SUBSCRIPTIONS, EXPLORER_START_BLOCK, EXPLORER_IPFS_GATEWAY, DATABASE_URL as the indexer reads them).
+ * EXPLORER_SUBSCRIPTIONS, EXPLORER_START_BLOCK, DATABASE_URL as the indexer reads them; ipfs:// bundles through
+ * EXPLORER_IPFS_PEERS / EXPLORER_IPFS_GATEWAYS / EXPLORER_IPFS_DIR, or a path-style EXPLORER_IPFS_GATEWAY).
  * Both:
  *   EXPLORER_PORT         the app's port (default 5173)
  *   EXPLORER_API_PORT     the indexer's port (default 42069)
