@@ -2,8 +2,8 @@
  * `npm run explorer:screenshots`: the explorer's main pages on real data, as docs/explorer/*.png (README, "Explorer").
  * It starts what `npm run explorer` starts (a local network with the bundled models, a prover node proving with
  * real Groth16 proofs, seed jobs opened from the cards' samples, a subscription whose runs the prover opens, the
- * indexer, the app), waits until one optimistic job is posted, every other job is proven and the subscription has a
- * delivered run, and photographs each page in Debian's chromium, at desktop width and one at phone width.
+ * indexer, the app), waits until one optimistic job is posted, every other job is proven and the subscription has
+ * delivered two runs, and photographs each page in Debian's chromium, at desktop width and one at phone width.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -41,12 +41,13 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     await indexer.waitForBlock(await net.provider.getBlockNumber());
-    // the subscription's first run opens at once and is delivered once proven
-    const deadline = Date.now() + 120_000;
+    // the subscription's first run opens at once, the second one interval later: two delivered runs show the schedule
+    const waitS = 2 * subs.intervalS + 60;
+    const deadline = Date.now() + waitS * 1000;
     for (;;) {
       const r = await fetch(`${indexer.url}/api/subscriptions/${subs.subscriptionId}`);
-      if (r.ok && ((await r.json()) as SubscriptionDetail).subscription.delivered > 0) break;
-      if (Date.now() > deadline) throw new Error(`subscription ${subs.subscriptionId} had no delivered run within 120 s`);
+      if (r.ok && ((await r.json()) as SubscriptionDetail).subscription.delivered >= 2) break;
+      if (Date.now() > deadline) throw new Error(`subscription ${subs.subscriptionId} had not delivered two runs within ${waitS} s`);
       await new Promise((r) => setTimeout(r, 500));
     }
     const iris = net.kit.modelId("iris-mlp").toString();
