@@ -3,7 +3,8 @@
  * `InferenceSubscriptions` beside the test kit's market and the example `ScheduledForecaster` (deployForecaster, the
  * subscription demo's) over an oracle; runs opened by the prover, proven with real proofs and delivered, one skipped
  * (an oracle reading out of the model's range), two missed; optimistic jobs posted and finalised after the window,
- * disproven by another prover's proof (poster slashed), and challenged by bond then answered with a proof. Checks the
+ * disproven by another prover's proof (poster slashed), and challenged by bond then answered with a proof; then,
+ * with the indexer following the chain, a run left unclaimed and reclaimed, and the subscription cancelled. Checks the
  * API's answers: /api/subscriptions, /api/subscriptions/:id (runs with their jobs and timelines), /api/jobs/:id's
  * optimistic stages and /api/provers' earnings.
  */
@@ -24,6 +25,7 @@ import { proveInference } from "../../scripts/engine/prove/inference";
 import { type QuantizedModel, validateModel } from "../../scripts/formats/quantized-model";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
 import type { JobDetail, ProverRow, SubscriptionDetail, SubscriptionRow } from "../../explorer/indexer/src/api/types";
+import type { InferenceSubscriptions } from "../../typechain-types";
 
 describe("explorer indexer: subscriptions and optimistic results on a hardhat node", function () {
   this.timeout(180_000);
@@ -35,11 +37,14 @@ describe("explorer indexer: subscriptions and optimistic results on a hardhat no
   let subsAddress: string;
   let forecaster: string;
   let subscriptionId: bigint;
+  let subs: InferenceSubscriptions;
+  let stopSubscription: () => Promise<unknown>;
   const runJobs: bigint[] = [];
   const ids: Record<"finalised" | "disproven" | "answered", bigint> = { finalised: 0n, disproven: 0n, answered: 0n };
   const FEE = 10n ** 16n;
   const TIP = 10n ** 15n;
   const INTERVAL = 60;
+  const RUNS = 30;
   let disprover: Wallet;
 
   const get = async <T>(p: string): Promise<T> => {
@@ -63,7 +68,7 @@ describe("explorer indexer: subscriptions and optimistic results on a hardhat no
     const prover = kit.prover as Wallet;
 
     // the subscriber: a forecast by temp-forecast every minute over an oracle holding a card sample's readings
-    const subs = await deploySubscriptions(wallet(0), kit.jobs);
+    subs = await deploySubscriptions(wallet(0), kit.jobs);
     subsAddress = (await subs.getAddress()).toLowerCase();
     const tf = kit.models["temp-forecast"];
     const readings = quantizeWithCard(tf.card, tf.card.samples![0].input);
@@ -75,13 +80,14 @@ describe("explorer indexer: subscriptions and optimistic results on a hardhat no
       reporter: wallet(4),
       readings,
       interval: INTERVAL,
-      runs: 10,
+      runs: RUNS,
       fee: FEE,
       tip: TIP,
       runDeadline: 1200,
     });
     forecaster = (await f.forecaster.getAddress()).toLowerCase();
     subscriptionId = f.subscriptionId;
+    stopSubscription = async () => (await f.forecaster.stop()).wait();
     const openRun = async () => {
       const jobId = await subs.connect(prover).openRun.staticCall(subscriptionId);
       await (await subs.connect(prover).openRun(subscriptionId)).wait();
@@ -159,7 +165,7 @@ describe("explorer indexer: subscriptions and optimistic results on a hardhat no
       modelId: kit.modelId("temp-forecast").toString(),
       version: 1,
       intervalS: INTERVAL,
-      runs: 10,
+      runs: RUNS,
       nextRun: 5,
       runDeadlineS: 1200,
       cancelled: false,
@@ -260,5 +266,31 @@ describe("explorer indexer: subscriptions and optimistic results on a hardhat no
     expect(d).to.include({ served: 1, claims: 0, failures: 0, slashedWei: DEFAULT_MARKET.challengeBond.toString() });
     expect(BigInt(d.earningsWei)).to.equal(FEE + slash + (bond - slash));
     expect(BigInt(d.depositedWei)).to.equal(DEFAULT_MARKET.challengeBond * 2n);
+  });
+
+  it("follows a live subscription: runs missed over the optimistic jobs' window, a run reclaimed, the subscription cancelled", async function () {
+    const prover = kit.prover as Wallet;
+    // the optimistic jobs' window moved the clock past several intervals: opening now says they were missed
+    const [run] = await subs.currentRun(subscriptionId);
+    const jobId = await subs.connect(prover).openRun.staticCall(subscriptionId);
+    await (await subs.connect(prover).openRun(subscriptionId)).wait();
+    // nobody claims it: after its deadline anyone reclaims it and its fee goes back to the owner
+    await later(1201);
+    await (await subs.reclaimRun(jobId)).wait();
+    await stopSubscription();
+    await indexer!.waitForBlock(await provider.getBlockNumber());
+    const d = await get<SubscriptionDetail>(`/api/subscriptions/${subscriptionId}`);
+    expect(d.subscription).to.include({ cancelled: true, opened: 3, delivered: 2, skipped: 1, reclaimed: 1, nextRun: Number(run) + 1 });
+    expect(d.subscription.missed).to.equal(2 + Number(run) - 5);
+    expect(BigInt(d.subscription.refundedWei!)).to.be.greaterThan(0n);
+    expect(d.runs.slice(0, 2).map((r) => [r.run, r.status, r.count])).to.deep.equal([
+      [run.toString(), "reclaimed", 1],
+      ["5", "missed", Number(run) - 5],
+    ]);
+    expect(d.runs[0]).to.include({ jobId: jobId.toString(), feeWei: FEE.toString(), output: null });
+    expect(d.runs[0].job).to.include({ status: "reclaimed", subscriptionId: subscriptionId.toString() });
+    expect(d.runs[0].timeline.map((t) => t.stage)).to.deep.equal(["opened", "reclaimed"]);
+    const list = await get<{ items: SubscriptionRow[] }>("/api/subscriptions");
+    expect(list.items[0]).to.deep.equal(d.subscription);
   });
 });
