@@ -175,8 +175,8 @@ export const prover = onchainTable("prover", (t) => ({
   claims: t.integer().notNull(),
   served: t.integer().notNull(),
   failures: t.integer().notNull(), // expired claims
-  earningsWei: t.bigint().notNull(), // ETH fees + bounties
-  tokenFees: t.jsonb().$type<Record<string, string>>(), // token fees by token address
+  earningsWei: t.bigint().notNull(), // ETH fees + bounties + subscription run tips + challenge bonds and rewards won
+  tokenFees: t.jsonb().$type<Record<string, string>>(), // token fees (and token run tips) by token address
   bondLockedWei: t.bigint().notNull(),
   slashedWei: t.bigint().notNull(),
   firstActiveAt: t.integer().notNull(),

@@ -32,7 +32,8 @@ describe("explorer end to end (chain, prover, indexer, app, browser wallet; real
       this.skip();
     }
     await ensureAppBuild(() => undefined);
-    net = await startLocalNetwork(hre, { models: ["iris-mlp"], seedJobsPerModel: 1 });
+    // no subscription: its runs would share the one prover with the job the browser opens
+    net = await startLocalNetwork(hre, { models: ["iris-mlp"], seedJobsPerModel: 1, subscriptionIntervalS: 0 });
     dbDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-explorer-e2e-"));
     indexer = await startIndexer({ rpcUrl: net.chain.url, chainId: net.chainId, jobs: net.jobsAddress, dbDir });
     app = await serveApp({ apiUrl: indexer.url });

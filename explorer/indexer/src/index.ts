@@ -80,6 +80,12 @@ async function touchProver(db: Db, address: Hex, at: number, f: (p: typeof prove
   await db.insert(prover).values(next).onConflictDoUpdate(next);
 }
 
+/** Credits `amount` to a prover's earnings: wei, or the token's units under `tokenFees` when `token` is set. */
+function earn(p: typeof prover.$inferSelect, amount: bigint, token: Hex | null): Partial<typeof prover.$inferInsert> {
+  if (!token) return { earningsWei: p.earningsWei + amount };
+  return { tokenFees: { ...(p.tokenFees ?? {}), [token]: (BigInt(p.tokenFees?.[token] ?? "0") + amount).toString() } };
+}
+
 /** Ends the job's current claim (if it is still live) with `outcome`. */
 async function endClaim(db: Db, claimId: string | null | undefined, at: number, outcome: string, slashed?: bigint, returned?: bigint) {
   if (!claimId) return undefined;
@@ -340,11 +346,10 @@ ponder.on("InferenceJobs:JobFulfilled", async ({ event, context }) => {
       await context.db.update(model, { id: j.modelId }).set((m) => ({ fulfilled: m.fulfilled + 1 }));
   }
   const token = j?.feeToken ?? null;
-  await touchProver(context.db, a.prover, at, (p) => ({
-    served: p.served + 1,
-    earningsWei: p.earningsWei + a.bounty + (token ? 0n : a.fee),
-    tokenFees: token ? { ...(p.tokenFees ?? {}), [token]: (BigInt(p.tokenFees?.[token] ?? "0") + a.fee).toString() } : p.tokenFees,
-  }));
+  await touchProver(context.db, a.prover, at, (p) => {
+    const fee = earn(p, a.fee, token);
+    return { served: p.served + 1, ...fee, earningsWei: (fee.earningsWei ?? p.earningsWei) + a.bounty };
+  });
   await timeline(context.db, event, a.jobId, "JobFulfilled", a.prover, {
     output: a.output.toString(),
     fee: a.fee.toString(),
@@ -433,7 +438,11 @@ ponder.on("InferenceJobs:ResultChallenged", async ({ event, context }) => {
 
 ponder.on("InferenceJobs:ChallengeAnswered", async ({ event, context }) => {
   const a = event.args;
+  const at = time(event);
   await move(context.db, a.jobId, "ChallengeAnswered");
+  // the challenge bond moves from the challenger to the poster
+  await touchProver(context.db, a.poster, at, (p) => earn(p, a.bond, null));
+  await touchProver(context.db, a.challenger, at, (p) => ({ slashedWei: p.slashedWei + a.bond }));
   await timeline(context.db, event, a.jobId, "ChallengeAnswered", a.poster, { challenger: lower(a.challenger), bond: a.bond.toString() });
 });
 
@@ -446,6 +455,8 @@ ponder.on("InferenceJobs:PosterSlashed", async ({ event, context }) => {
     await move(context.db, j.id, "PosterSlashed", { bounty: j.bounty + a.slashed, ...(a.reopened ? { claimant: null } : {}) }, a.reopened);
   }
   await touchProver(context.db, a.poster, at, (p) => ({ failures: p.failures + 1, slashedWei: p.slashedWei + a.slashed + a.reward }));
+  // the rest of the bond rewards the first challenger (by bond, or by a proof of another output)
+  if (a.reward > 0n) await touchProver(context.db, a.rewarded, at, (p) => earn(p, a.reward, null));
   await timeline(context.db, event, a.jobId, "PosterSlashed", a.poster, {
     rewarded: lower(a.rewarded),
     reward: a.reward.toString(),
@@ -575,6 +586,9 @@ ponder.on("InferenceSubscriptions:RunOpened", async ({ event, context }) => {
   if (await context.db.find(job, { id: a.jobId }))
     await context.db.update(job, { id: a.jobId }).set({ subscriptionId: a.subscriptionId, run: a.run });
   await updateSubscription(context.db, a.subscriptionId, (s) => ({ opened: s.opened + 1 }));
+  // the opener is credited the run's tip (a skipped run's tip too, but RunSkipped does not name its opener)
+  const s = await context.db.find(subscription, { id: a.subscriptionId });
+  if (s && s.tipPerRun > 0n) await touchProver(context.db, a.opener, time(event), (p) => earn(p, s.tipPerRun, s.feeToken));
 });
 
 ponder.on("InferenceSubscriptions:RunSkipped", async ({ event, context }) => {

@@ -16,7 +16,7 @@ import { forwardFloat, preprocess } from "../../formats/float-model";
 import { quantizeInput } from "../../formats/quantized-input";
 import { proveInference } from "../../engine/prove/inference";
 import { bindingFor, deployGroth16Verifier, deploySubscriptions, deploySystem, registerModel } from "../../chain/system";
-import { MockObservationOracle__factory, ScheduledForecaster__factory } from "../../../typechain-types";
+import { deployForecaster } from "./forecaster";
 import type { StageLog } from "../../util/stage-log";
 
 export interface SubscriptionRun {
@@ -74,29 +74,26 @@ export async function runSubscriptionScenario(log?: StageLog): Promise<Subscript
   const days = [...data.test.x[FIRST_DAY]];
   for (let k = 1; k < RUNS; k++) days.push(data.test.x[FIRST_DAY + k][6]); // the next week's window ends one day later
   const q = days.map((d) => quantizeInput(model, fm, new Array<number>(7).fill(d))[0]);
-  const oracle = await new MockObservationOracle__factory(reporter).deploy();
-  await (await oracle.record(q.slice(0, 7))).wait();
-
-  // the parameter: the forecast clamped to [10 C, 30 C] in the output's fixed point, starting at 20 C
-  const scale = 2n ** BigInt(layout.outputFrac);
-  const forecaster = await new ScheduledForecaster__factory(deployer).deploy(
-    await subs.getAddress(),
-    await oracle.getAddress(),
-    modelId,
-    1n,
-    10n * scale,
-    30n * scale,
-    20n * scale,
-  );
-  await forecaster.waitForDeployment();
   const fee = hre.ethers.parseEther("0.01");
   const tip = hre.ethers.parseEther("0.001");
-  const create = await stage(
+  const { oracle, forecaster, subscriptionId, created } = await stage(
     `subscribe: ${RUNS} runs of ${name}, one an hour, fee 0.01 ETH + tip 0.001 ETH each, paid up front`,
-    async () => (await forecaster.start(INTERVAL, RUNS, fee, tip, 2 * INTERVAL, { value: BigInt(RUNS) * (fee + tip) })).wait(),
-    (r) => `${r?.gasUsed} gas`,
+    () =>
+      deployForecaster({
+        subscriptions: subs,
+        modelId,
+        outputFrac: layout.outputFrac,
+        owner: deployer,
+        reporter,
+        readings: q.slice(0, 7),
+        interval: INTERVAL,
+        runs: RUNS,
+        fee,
+        tip,
+        runDeadline: 2 * INTERVAL,
+      }),
+    (f) => `${f.created?.gasUsed} gas`,
   );
-  const subscriptionId = await forecaster.subscriptionId();
   await (await sys.jobs.connect(prover).deposit({ value: (await sys.jobs.claimBond()) * 2n })).wait();
   const start = (await subs.getSubscription(subscriptionId)).start;
 
@@ -160,7 +157,7 @@ export async function runSubscriptionScenario(log?: StageLog): Promise<Subscript
     outputFrac: layout.outputFrac,
     inputFrac: model.input.frac,
     subscriptionId,
-    gasCreate: create?.gasUsed ?? 0n,
+    gasCreate: created?.gasUsed ?? 0n,
     runs,
     otherIntervalRefused,
   };

@@ -3,10 +3,15 @@
  * node`, the registry and the market with the bundled models (the test kit: their real verifiers, their real bundles,
  * served over HTTP on loopback like a published bundle), a prover node proving with real Groth16 proofs (and settling
  * results that are ready together in one batch), and jobs
- * opened from each card's held-out samples by a requester through the SDK, so every page has real data.
+ * opened from each card's held-out samples by a requester through the SDK, so every page has real data. Unless told
+ * not to, also `InferenceSubscriptions` beside the market and one subscriber, the example `ScheduledForecaster`
+ * (contracts/examples/, set up as `npm run demo:subscription` does): a temp-forecast forecast over an on-chain
+ * oracle every minute, whose runs the prover node opens and serves; the oracle gets the next card sample's readings
+ * every interval.
  *
- * Accounts (Hardhat's public test mnemonic): #0 deploys, #1 owns the models, #2 opens the seed jobs, #19 proves;
- * #3 is left for a wallet in the browser (its key is printed by the launcher).
+ * Accounts (Hardhat's public test mnemonic): #0 deploys (and owns the forecaster), #1 owns the models, #2 opens the
+ * seed jobs, #4 reports the oracle's readings, #19 proves; #3 is left for a wallet in the browser (its key is printed
+ * by the launcher).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -14,9 +19,11 @@ import * as path from "path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { type LocalNode, startHardhatNode } from "../../chain/local-node";
-import { InferenceClient } from "../../chain/client";
+import { InferenceClient, quantizeWithCard } from "../../chain/client";
 import { type ServedFolder, serveFolder } from "../../util/serve-folder";
 import { deployInferenceKitWith, type InferenceKit } from "../testkit";
+import { deploySubscriptions } from "../../chain/system";
+import { deployForecaster } from "../demo/forecaster";
 import { writeKitBundles } from "../package/bundles";
 import { devKey } from "../load/market";
 import { ProverNode } from "../prover/node";
@@ -27,6 +34,10 @@ import type { LogSink } from "../prover/log";
 export const WALLET_ACCOUNT = 3;
 const REQUESTER_ACCOUNT = 2;
 const PROVER_ACCOUNT = 19;
+const DEPLOYER_ACCOUNT = 0;
+const REPORTER_ACCOUNT = 4;
+/** The model the subscriber forecasts with. */
+const FORECAST_MODEL = "temp-forecast";
 
 export interface LocalNetworkOptions {
   /** JSON-RPC port of the chain (default: a free one). */
@@ -37,6 +48,21 @@ export interface LocalNetworkOptions {
   seedJobsPerModel?: number;
   /** The prover node's log lines (default: dropped). */
   proverLog?: LogSink;
+  /**
+   * Seconds between the subscriber's runs (>= 60, the contract's least interval; default 60); 0: no subscriptions
+   * contract and no subscriber.
+   */
+  subscriptionIntervalS?: number;
+}
+
+/** The subscriptions contract and its one subscriber. */
+export interface LocalSubscriptions {
+  /** The `InferenceSubscriptions` contract (lower case). */
+  address: string;
+  /** The `ScheduledForecaster` (lower case) and its subscription. */
+  forecaster: string;
+  subscriptionId: bigint;
+  intervalS: number;
 }
 
 export interface LocalNetwork {
@@ -52,6 +78,8 @@ export interface LocalNetwork {
   requester: InferenceClient;
   /** The seed jobs, fulfilled. */
   seedJobs: bigint[];
+  /** Unless `subscriptionIntervalS` was 0. */
+  subscriptions?: LocalSubscriptions;
   /** Opens one more job on `model` from its card's sample `i` (by the requester; the prover serves it). */
   openSample(model: string, i?: number, opts?: { optimistic?: boolean }): Promise<bigint>;
   stop(): Promise<void>;
@@ -83,6 +111,8 @@ export async function startLocalNetwork(hre: HardhatRuntimeEnvironment, opts: Lo
       bundleUri: (name) => `${bundles.base}/bundles/${name}`,
     });
     const jobsAddress = (await kit.jobs.getAddress()).toLowerCase();
+    const intervalS = opts.subscriptionIntervalS ?? 60;
+    const subscriptions = intervalS > 0 ? await startSubscriber(kit, wallet, intervalS, cleanups) : undefined;
     const prover = new ProverNode({
       rpcUrl: chain.url,
       privateKey: devKey(PROVER_ACCOUNT),
@@ -96,6 +126,8 @@ export async function startLocalNetwork(hre: HardhatRuntimeEnvironment, opts: Lo
       metricsEveryMs: 0,
       // results of one verifier that are proven within 3 s of each other settle in one submitResults
       batch: { max: 4, waitMs: 3000, marginS: 120 },
+      // it opens the subscriber's due runs (and any other subscription's it would serve), tip or not
+      ...(subscriptions ? { subscriptions: { address: subscriptions.address, minTipWei: 0n } } : {}),
       name: "prover",
       logSink: opts.proverLog ?? (() => undefined),
     });
@@ -128,6 +160,7 @@ export async function startLocalNetwork(hre: HardhatRuntimeEnvironment, opts: Lo
       prover,
       requester,
       seedJobs,
+      subscriptions,
       openSample,
       stop,
     };
@@ -135,4 +168,56 @@ export async function startLocalNetwork(hre: HardhatRuntimeEnvironment, opts: Lo
     await stop();
     throw e;
   }
+}
+
+/**
+ * Deploys `InferenceSubscriptions` beside the kit's market and the example subscriber (`deployForecaster`, the
+ * subscription demo's): 10,000 runs of temp-forecast, one every `intervalS` seconds, over an oracle that holds a card
+ * sample's readings and gets the next sample's every interval (stopped by `cleanups`).
+ * @throws Error naming the option when the network has no temp-forecast.
+ */
+async function startSubscriber(
+  kit: InferenceKit,
+  wallet: (i: number) => NonceManager,
+  intervalS: number,
+  cleanups: (() => Promise<void>)[],
+): Promise<LocalSubscriptions> {
+  const m = kit.models[FORECAST_MODEL];
+  if (!m)
+    throw new Error(
+      `subscriptionIntervalS: the subscriber forecasts with ${FORECAST_MODEL}, which is not among the models (${Object.keys(kit.models).join(", ")}): add it, or give 0 for no subscriptions`,
+    );
+  const readings = (m.card.samples ?? []).map((s) => quantizeWithCard(m.card, s.input));
+  if (!readings.length) throw new Error(`${FORECAST_MODEL}: its card has no samples to fill the oracle with`);
+  const owner = wallet(DEPLOYER_ACCOUNT);
+  const subs = await deploySubscriptions(owner, kit.jobs);
+  const fee = 10n ** 16n;
+  const f = await deployForecaster({
+    subscriptions: subs,
+    modelId: m.modelId,
+    outputFrac: m.layout.outputFrac,
+    owner,
+    reporter: wallet(REPORTER_ACCOUNT),
+    readings: readings[0],
+    interval: intervalS,
+    runs: 10_000,
+    fee,
+    tip: fee / 10n,
+    // a run's job must outlast a claim's lease and the open window (docs/market-rules.md), whatever the interval
+    runDeadline: Math.max(2 * intervalS, 1200),
+  });
+  let k = 0;
+  const timer = setInterval(() => {
+    k++;
+    f.oracle.record(readings[k % readings.length]).catch((e: Error) => console.error(`oracle reading: ${e.message}`));
+  }, intervalS * 1000);
+  cleanups.push(async function oracleReadings() {
+    clearInterval(timer);
+  });
+  return {
+    address: (await subs.getAddress()).toLowerCase(),
+    forecaster: (await f.forecaster.getAddress()).toLowerCase(),
+    subscriptionId: f.subscriptionId,
+    intervalS,
+  };
 }

@@ -1,12 +1,14 @@
 /**
  * `npm run explorer`: the explorer (docs/operators.md, "Explorer"): its indexer (explorer/indexer, embedded database)
  * and its web app (explorer/app), and, unless told to watch an existing deployment, a local network for them to show
- * (scripts/apps/explorer/local.ts: a hardhat node, the bundled models, a prover node with real proofs, seed jobs, and a
- * new job every EXPLORER_TRAFFIC_S seconds). Runs until interrupted.
+ * (scripts/apps/explorer/local.ts: a hardhat node, the bundled models, a prover node with real proofs, seed jobs, a
+ * subscription whose runs the prover opens and serves every EXPLORER_SUBSCRIPTION_S seconds, and a new job every
+ * EXPLORER_TRAFFIC_S seconds). Runs until interrupted.
  *
  * Local network (default):
  *   EXPLORER_CHAIN_PORT   the chain's JSON-RPC port (default 8545, so a browser wallet finds it at its usual place)
  *   EXPLORER_TRAFFIC_S    seconds between the jobs it keeps opening (default 30; 0: none after the seed jobs)
+ *   EXPLORER_SUBSCRIPTION_S  seconds between the runs of its subscription (default 60, the least; 0: no subscriptions)
  * An existing deployment (a testnet, another node): set EXPLORER_JOBS (and EXPLORER_RPC_URL, EXPLORER_CHAIN_ID,
  * EXPLORER_SUBSCRIPTIONS, EXPLORER_START_BLOCK, DATABASE_URL as the indexer reads them; ipfs:// bundles through
  * EXPLORER_IPFS_PEERS / EXPLORER_IPFS_GATEWAYS / EXPLORER_IPFS_DIR, or a path-style EXPLORER_IPFS_GATEWAY).
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     let rpcUrl: string;
     let chainId: number;
     let jobs: string;
+    let subscriptions = process.env.EXPLORER_SUBSCRIPTIONS;
     let dbDir: string;
     let traffic: (() => void) | undefined;
     if (process.env.EXPLORER_JOBS) {
@@ -58,10 +61,16 @@ async function main(): Promise<void> {
       dbDir = process.env.EXPLORER_DB_DIR ?? path.join(BUILD_DIR, "explorer-db", `${chainId}-${jobs}`);
     } else {
       console.log("starting a local network: hardhat node, the bundled models, a prover node, seed jobs (real proofs) ...");
-      const net = await startLocalNetwork(hre, { chainPort: intEnv("EXPLORER_CHAIN_PORT", 8545) });
+      const subscriptionIntervalS = intEnv("EXPLORER_SUBSCRIPTION_S", 60);
+      if (subscriptionIntervalS > 0 && subscriptionIntervalS < 60)
+        throw new Error(
+          `EXPLORER_SUBSCRIPTION_S=${subscriptionIntervalS}: a subscription's interval is at least 60 s; give 60 or more, or 0 for none`,
+        );
+      const net = await startLocalNetwork(hre, { chainPort: intEnv("EXPLORER_CHAIN_PORT", 8545), subscriptionIntervalS });
       stops.push(["the local network", () => net.stop()]);
       ({ jobsAddress: jobs, chainId } = net);
       rpcUrl = net.chain.url;
+      subscriptions = net.subscriptions?.address;
       dbDir = process.env.EXPLORER_DB_DIR ?? path.join(BUILD_DIR, "explorer-db", "local");
       fs.rmSync(dbDir, { recursive: true, force: true }); // a new chain: the old one's tables would disagree with it
       const everyS = intEnv("EXPLORER_TRAFFIC_S", 30);
@@ -82,7 +91,7 @@ async function main(): Promise<void> {
       rpcUrl,
       chainId,
       jobs,
-      subscriptions: process.env.EXPLORER_SUBSCRIPTIONS,
+      subscriptions,
       startBlock: intEnv("EXPLORER_START_BLOCK", 0),
       ipfsGateway: process.env.EXPLORER_IPFS_GATEWAY,
       ipfsPeers: process.env.EXPLORER_IPFS_PEERS?.split(","),
@@ -98,6 +107,7 @@ async function main(): Promise<void> {
     console.log(`\nexplorer:  ${app.url}`);
     console.log(`indexer:   ${indexer.url}/api/status (GraphQL at ${indexer.url}/graphql)`);
     console.log(`chain:     ${rpcUrl} (chain id ${chainId}), market ${jobs}`);
+    if (subscriptions) console.log(`           subscriptions ${subscriptions} (${app.url}/subscriptions)`);
     if (!process.env.EXPLORER_JOBS)
       console.log(
         `wallet:    add the network above to your browser wallet and import Hardhat's test account #${WALLET_ACCOUNT}\n` +

@@ -1,9 +1,9 @@
 /**
  * `npm run explorer:screenshots`: the explorer's main pages on real data, as docs/explorer/*.png (README, "Explorer").
  * It starts what `npm run explorer` starts (a local network with the bundled models, a prover node proving with
- * real Groth16 proofs, seed jobs opened from the cards' samples, the indexer, the app), waits until one optimistic
- * job is posted and every other job is proven, and photographs each page in Debian's chromium, at desktop width and
- * one at phone width.
+ * real Groth16 proofs, seed jobs opened from the cards' samples, a subscription whose runs the prover opens, the
+ * indexer, the app), waits until one optimistic job is posted, every other job is proven and the subscription has
+ * delivered two runs, and photographs each page in Debian's chromium, at desktop width and one at phone width.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -15,6 +15,7 @@ import { startLocalNetwork } from "./local";
 import { startIndexer } from "./indexer";
 import { ensureAppBuild, serveApp } from "./app";
 import { launchBrowser } from "./browser";
+import type { SubscriptionDetail } from "../../../explorer/indexer/src/api/types";
 
 export const SCREENSHOTS_DIR = path.join(ROOT, "docs", "explorer");
 
@@ -22,7 +23,15 @@ async function main(): Promise<void> {
   await ensureAppBuild();
   const net = await startLocalNetwork(hre, { seedJobsPerModel: 4 });
   const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), "zkml-explorer-db-"));
-  const indexer = await startIndexer({ rpcUrl: net.chain.url, chainId: net.chainId, jobs: net.jobsAddress, dbDir });
+  const subs = net.subscriptions;
+  if (!subs) throw new Error("the local network started without its subscription: the screenshots need one");
+  const indexer = await startIndexer({
+    rpcUrl: net.chain.url,
+    chainId: net.chainId,
+    jobs: net.jobsAddress,
+    subscriptions: subs.address,
+    dbDir,
+  });
   const app = await serveApp({ apiUrl: indexer.url });
   const browser = await launchBrowser();
   try {
@@ -32,6 +41,15 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     await indexer.waitForBlock(await net.provider.getBlockNumber());
+    // the subscription's first run opens at once, the second one interval later: two delivered runs show the schedule
+    const waitS = 2 * subs.intervalS + 60;
+    const deadline = Date.now() + waitS * 1000;
+    for (;;) {
+      const r = await fetch(`${indexer.url}/api/subscriptions/${subs.subscriptionId}`);
+      if (r.ok && ((await r.json()) as SubscriptionDetail).subscription.delivered >= 2) break;
+      if (Date.now() > deadline) throw new Error(`subscription ${subs.subscriptionId} had not delivered two runs within ${waitS} s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const iris = net.kit.modelId("iris-mlp").toString();
     // each page is photographed once its data is on it (a Playwright selector)
     const shots: { file: string; route: string; ready: string; phone?: boolean }[] = [
@@ -41,6 +59,7 @@ async function main(): Promise<void> {
       { file: "job-optimistic.png", route: `/jobs/${optimistic}`, ready: 'li[data-stage="posted"]' },
       { file: "jobs.png", route: "/jobs", ready: "table tbody tr" },
       { file: "provers.png", route: "/provers", ready: "table tbody tr" },
+      { file: "subscription.png", route: `/subscriptions/${subs.subscriptionId}`, ready: "table tbody .badge-delivered" },
       { file: "network.png", route: "/network", ready: ".recharts-surface" },
       { file: "model-phone.png", route: `/models/${iris}`, ready: "form.tryit", phone: true },
     ];

@@ -243,11 +243,15 @@ export interface ProverRow {
   /** Expired claims. */
   failures: number;
   claims: number;
-  /** ETH fees and bounties. */
+  /**
+   * ETH fees and bounties, the tips of the subscription runs it opened (a skipped run's tip is not counted: its event
+   * names no opener), the challenge bonds its answers won and the rewards of the posts it disproved or challenged.
+   */
   earningsWei: Uint;
-  /** Token fees by token address. */
+  /** Token fees (and token subscriptions' run tips) by token address. */
   tokenFees: Record<string, Uint>;
   bondLockedWei: Uint;
+  /** Claim bonds lost (expired claims, slashed posts) and challenge bonds lost to answered challenges. */
   slashedWei: Uint;
   depositedWei: Uint;
   withdrawnWei: Uint;
