@@ -48,7 +48,12 @@ describe("prover nodes: optimistic results under reorganisations", function () {
   afterEach(function () {
     // a failure under load is diagnosed from the node's own account of it
     if (this.currentTest?.state === "failed")
-      console.log(`    the node's last log lines:\n${lines.slice(-40).map((l) => `      ${JSON.stringify(l)}`).join("\n")}`);
+      console.log(
+        `    the node's last log lines:\n${lines
+          .slice(-40)
+          .map((l) => `      ${JSON.stringify(l)}`)
+          .join("\n")}`,
+      );
   });
 
   after(async function () {
