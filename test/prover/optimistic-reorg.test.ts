@@ -26,12 +26,9 @@ describe("prover nodes: optimistic results under reorganisations", function () {
   let me: string;
   let cw: number;
   const lines: Line[] = [];
-
-  before(async function () {
-    m = await startMarket();
-    cw = Number((await m.sys.jobs.optimisticParameters())[1]);
-    await (await m.sys.jobs.connect(m.wallet(9)).deposit({ value: 10n ** 17n })).wait(); // the test's own poster
-    node = inProcessNode(m, 6, "optimistic-reorg", {
+  /** The node under test (account 6, one state folder: a new one resumes from it), its log lines kept in `lines`. */
+  const theNode = () =>
+    inProcessNode(m, 6, "optimistic-reorg", {
       confirmations: 2,
       minFeeWei: FEE,
       optimistic: { post: true, watch: true },
@@ -40,6 +37,12 @@ describe("prover nodes: optimistic results under reorganisations", function () {
         if (process.env.PROVER_TEST_LOGS === "1") process.stdout.write(line + "\n");
       },
     });
+
+  before(async function () {
+    m = await startMarket();
+    cw = Number((await m.sys.jobs.optimisticParameters())[1]);
+    await (await m.sys.jobs.connect(m.wallet(9)).deposit({ value: 10n ** 17n })).wait(); // the test's own poster
+    node = theNode();
     me = node.address;
     await node.start();
     await mine(3); // the node's stake deposit is under the confirmation depth too
@@ -146,15 +149,7 @@ describe("prover nodes: optimistic results under reorganisations", function () {
     await (await m.sys.jobs.connect(other).claim(j.jobId)).wait();
     await (await m.sys.jobs.connect(other).postResult(j.jobId, j.expected)).wait(); // ... and another's correct post stands
     await mine(3);
-    node = inProcessNode(m, 6, "optimistic-reorg", {
-      confirmations: 2,
-      minFeeWei: FEE,
-      optimistic: { post: true, watch: true },
-      logSink: (line) => {
-        lines.push(JSON.parse(line) as Line);
-        if (process.env.PROVER_TEST_LOGS === "1") process.stdout.write(line + "\n");
-      },
-    }); // the same state folder: it remembers its own post
+    node = theNode(); // the same state folder: it remembers its own post
     await node.start();
     await passWindow();
     await until(() => record(j.jobId)?.state === "lost", 30_000, "the job recorded lost");
