@@ -35,6 +35,8 @@ export {
   parseModelCard,
   parseBundleManifest,
 } from "../formats/bundle";
+export { ExplorerClient, ExplorerClientError, type JobQuery } from "./explorer-client";
+export type * as ExplorerApi from "../formats/explorer-api";
 export type { ModelLayout } from "../formats/model-layout";
 export { packSigned, unpackSigned, valuesPerChunk } from "../formats/commitments";
 export { jobBinding, GROTH16_BN254_V1 } from "../formats/public-signals";

@@ -18,7 +18,7 @@ import { deployInferenceKitWith, type InferenceKit } from "../../scripts/apps/te
 import { writeKitBundles } from "../../scripts/apps/package/bundles";
 import { type IpfsNode, startIpfsNode } from "../../scripts/engine/ipfs";
 import { BUNDLE_FILES, BUNDLE_MANIFEST, parseBundleManifest, parseModelCard } from "../../scripts/formats/bundle";
-import type { CardResponse, ModelDetail } from "../../explorer/indexer/src/api/types";
+import type { CardResponse, ModelDetail } from "../../scripts/formats/explorer-api";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
 import { readExplorerEnv } from "../../explorer/indexer/src/env";
 

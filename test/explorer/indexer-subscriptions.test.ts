@@ -24,7 +24,7 @@ import { deployForecaster } from "../../scripts/apps/demo/forecaster";
 import { proveInference } from "../../scripts/engine/prove/inference";
 import { type QuantizedModel, validateModel } from "../../scripts/formats/quantized-model";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
-import type { JobDetail, ProverRow, SubscriptionDetail, SubscriptionRow } from "../../explorer/indexer/src/api/types";
+import type { JobDetail, ProverRow, SubscriptionDetail, SubscriptionRow } from "../../scripts/formats/explorer-api";
 import type { InferenceSubscriptions } from "../../typechain-types";
 
 describe("explorer indexer: subscriptions and optimistic results on a hardhat node", function () {

@@ -11,14 +11,15 @@ import * as os from "os";
 import * as path from "path";
 import hre from "hardhat";
 import { JsonRpcProvider, Wallet, id } from "ethers";
-import { type LocalNode, startHardhatNode } from "../../scripts/chain/local-node";
+import { type LocalNode, freePort, startHardhatNode } from "../../scripts/chain/local-node";
+import { ExplorerClient, ExplorerClientError } from "../../scripts/chain/explorer-client";
 import { devKey } from "../../scripts/apps/load/market";
 import { deployInferenceKitWith, type InferenceKit } from "../../scripts/apps/testkit";
 import { writeKitBundles } from "../../scripts/apps/package/bundles";
 import { bindingFor, deployGroth16Verifier, registerModel } from "../../scripts/chain/system";
 import { VerifierAdapterFactory__factory } from "../../typechain-types";
 import { parseBundleManifest } from "../../scripts/formats/bundle";
-import type { JobDetail, ModelDetail } from "../../explorer/indexer/src/api/types";
+import type { JobDetail, ModelDetail } from "../../scripts/formats/explorer-api";
 import { proveInference } from "../../scripts/engine/prove/inference";
 import { type QuantizedModel, validateModel } from "../../scripts/formats/quantized-model";
 import { type RunningIndexer, startIndexer } from "../../scripts/apps/explorer/indexer";
@@ -244,7 +245,7 @@ describe("explorer indexer: Ponder against a hardhat node", function () {
 
     const reclaimed = (await get(`/api/jobs/${ids.reclaimed}`)).body as { job: Json; timeline: Json[] };
     expect(reclaimed.job.status).to.equal("reclaimed");
-    // the job detail's shape (explorer/indexer/src/api/types.ts JobDetail): the claim that expired, its stage fields
+    // the job detail's shape (scripts/formats/explorer-api.ts JobDetail): the claim that expired, its stage fields
     const rd = reclaimed as unknown as JobDetail;
     expect(rd.job).to.include({ claimCount: 1, inputMode: "committed", optimistic: false, subscriptionId: null });
     expect(rd.job.claims.map((k) => k.outcome)).to.deep.equal(["expired"]);
@@ -289,6 +290,20 @@ describe("explorer indexer: Ponder against a hardhat node", function () {
       body: JSON.stringify({ query: "{ jobs(limit: 10) { items { id status } } }" }),
     });
     expect(((await gql.json()) as { data: { jobs: { items: unknown[] } } }).data.jobs.items).to.have.length(4);
+  });
+
+  it("answers the SDK's ExplorerClient the same, and names a missing job and an unreachable indexer", async function () {
+    const ex = new ExplorerClient(indexer!.url);
+    expect(await ex.job(ids.single)).to.deep.equal((await get(`/api/jobs/${ids.single}`)).body);
+    const page = await ex.jobs({ status: "fulfilled,reclaimed", limit: 10 });
+    expect(page.items.map((j) => j.jobId).sort()).to.deep.equal([ids.single, ids.batch1, ids.batch2, ids.reclaimed].map(String).sort());
+    expect((await ex.status()).jobs).to.equal(jobsAddress.toLowerCase());
+    const missing = await ex.job(999_999n).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(ExplorerClientError);
+    expect((missing as ExplorerClientError).kind).to.equal("not-found");
+    const down = await new ExplorerClient(`http://127.0.0.1:${await freePort()}`).status().catch((e: unknown) => e);
+    expect((down as ExplorerClientError).kind).to.equal("unreachable");
+    expect((down as Error).message).to.match(/^The indexer does not answer at http:\/\/127\.0\.0\.1:\d+\/api\/status/);
   });
 
   it("shows a new job within a second of its block", async function () {

@@ -31,7 +31,7 @@ import type {
   SubscriptionDetail,
   SubscriptionRow,
   TimelineEntry,
-} from "../../explorer/indexer/src/api/types";
+} from "../../scripts/formats/explorer-api";
 
 const FIX = path.join(__dirname, "fixtures");
 const fixture = (f: string): unknown => JSON.parse(fs.readFileSync(path.join(FIX, f), "utf8")) as unknown;

@@ -15,7 +15,7 @@ import * as path from "path";
 import { type BundleAccess, type VersionRecord, readBundleFile } from "../../../scripts/chain/client";
 import { BUNDLE_MANIFEST } from "../../../scripts/formats/bundle";
 import { ROOT } from "../../../scripts/util/paths";
-import type { AuditStatus } from "./api/types";
+import type { AuditStatus } from "../../../scripts/formats/explorer-api";
 import type { CardCache } from "./cards";
 
 export interface AuditTarget {

@@ -4,7 +4,7 @@
  * percentiles as Postgres' `percentile_cont` computes them, Ponder's checkpoint, and JSON without bigints.
  */
 
-import type { JobStatusName, Stage } from "./api/types";
+import type { JobStatusName, Stage } from "../../../scripts/formats/explorer-api";
 
 export type { JobStatusName, Stage };
 export const JOB_STATUSES: readonly JobStatusName[] = ["open", "claimed", "delivered", "posted", "challenged", "fulfilled", "reclaimed"];

@@ -15,7 +15,7 @@ import { startLocalNetwork } from "./local";
 import { startIndexer } from "./indexer";
 import { ensureAppBuild, serveApp } from "./app";
 import { launchBrowser } from "./browser";
-import type { SubscriptionDetail } from "../../../explorer/indexer/src/api/types";
+import type { SubscriptionDetail } from "../../formats/explorer-api";
 
 export const SCREENSHOTS_DIR = path.join(ROOT, "docs", "explorer");
 

@@ -36,7 +36,7 @@ import type {
   SubscriptionDetail,
   SubscriptionRow,
   TimelineEntry,
-} from "./types";
+} from "../../../../scripts/formats/explorer-api";
 
 const { job, jobEvent, model, version, prover, claim, subscription, run, account } = schema;
 

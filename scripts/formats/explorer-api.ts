@@ -4,8 +4,8 @@
  * so the browser bundle takes nothing of the indexer. Bigints are decimal strings (`Uint`), addresses and hashes lower
  * case 0x, times unix seconds.
  */
-import type { BundleManifest, ModelCard } from "../../../../scripts/formats/bundle";
-import type { ModelLayout } from "../../../../scripts/formats/model-layout";
+import type { BundleManifest, ModelCard } from "./bundle";
+import type { ModelLayout } from "./model-layout";
 
 export type Address = string;
 /** A uint256 (or any bigint) as a decimal string. */
