@@ -154,7 +154,7 @@ export class OptimisticDuties {
     metrics.optimisticPosted++;
     await this.ledger.update(j, {
       state: "posted",
-      posted: { poster: this.ctx.address, output: post.output, windowEnd },
+      posted: { poster: this.ctx.address, output: post.output, windowEnd, block: r.blockNumber, blockHash: r.blockHash },
       leaseEnd: windowEnd,
       reason: `posted without a proof; final after ${windowEnd}`,
     });

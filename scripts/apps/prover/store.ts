@@ -103,6 +103,9 @@ export interface OptimisticPost {
   challenger?: string;
   /** Last second (inclusive) for the poster's proof after a bond challenge. */
   proofDeadline?: number;
+  /** Our own post's block and its hash, re-checked until the block is at the confirmation depth (a reorganisation). */
+  block?: number;
+  blockHash?: string;
 }
 
 /**

@@ -63,6 +63,7 @@ export class ChainWatcher {
     ctx.chainTime = latest.timestamp;
     await this.checkReorg();
     await this.confirmSettlements(latest.number);
+    await this.confirmPosts(latest.number);
     await this.scan(latest.number - ctx.confirmations);
     if (this.keeper) {
       await this.keeper.scan(latest.number - ctx.confirmations);
@@ -169,6 +170,27 @@ export class ChainWatcher {
         ctx.txs.resetNonce(); // our transactions of the dropped blocks are gone: nonces are read again
         await this.recheck(j, true);
       } else if (j.settledBlock <= head - ctx.confirmations) ctx.unconfirmed.delete(id);
+    }
+  }
+
+  /**
+   * Our optimistic posts are mined above the confirmation depth, where `checkReorg` (which compares the last scanned
+   * block) cannot see them: each is re-checked until its block is `confirmations` deep; a block that is gone or has
+   * another hash means the post may be gone, and the job is checked on chain (`recheckPost`: posted again, or lost to
+   * another's post).
+   */
+  private async confirmPosts(head: number): Promise<void> {
+    const ctx = this.ctx;
+    for (const j of ctx.records.values()) {
+      const p = j.posted;
+      if (j.state !== "posted" || p?.block === undefined || !p.blockHash || p.block <= head - ctx.confirmations) continue;
+      if ((await ctx.provider.getBlock(p.block))?.hash === p.blockHash) continue;
+      ctx.log("post_block_dropped", { jobId: j.jobId, block: p.block });
+      ctx.txs.resetNonce(); // our transactions of the dropped blocks may be gone: nonces are read again
+      await this.optimist.recheckPost(j);
+      // still ours (mined again in another block): the chain says so; the scan's reorganisation check takes it from here
+      if (j.state === "posted" && j.posted?.block === p.block)
+        await this.ledger.update(j, { posted: { ...j.posted, block: undefined, blockHash: undefined } });
     }
   }
 
