@@ -6,6 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../../util/paths";
+import { UsageError, commandLine } from "../../util/args";
+import { runMain } from "../main";
 
 export const APP_ROOT = path.join(ROOT, "explorer", "app");
 export const APP_CONFIG = path.join(APP_ROOT, "vite.config.mts");
@@ -74,16 +76,18 @@ export async function serveApp(opts: { port?: number; apiUrl?: string; host?: st
 }
 
 if (require.main === module) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  (async () => {
-    if (process.argv.includes("--build")) await buildApp({ logLevel: "info" });
-    const app = await serveApp({ port: Number(arg("port") ?? 5173), apiUrl: arg("api") ?? process.env.EXPLORER_API_URL });
-    console.log(`explorer app: ${app.url} (API: ${arg("api") ?? process.env.EXPLORER_API_URL ?? DEFAULT_API_URL})`);
-  })().catch((e: Error) => {
-    console.error(e.message);
-    process.exit(1);
+  const usage = "usage: npm run explorer:app -- [--build] [--port 5173] [--api http://127.0.0.1:42069]";
+  runMain(async () => {
+    const { values: o } = commandLine(
+      process.argv.slice(2),
+      { build: { type: "boolean" }, port: { type: "string" }, api: { type: "string" } },
+      usage,
+    );
+    const port = Number(o.port ?? 5173);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${o.port} is not a port; ${usage}`);
+    if (o.build) await buildApp({ logLevel: "info" });
+    const apiUrl = o.api ?? process.env.EXPLORER_API_URL ?? DEFAULT_API_URL;
+    const app = await serveApp({ port, apiUrl });
+    console.log(`explorer app: ${app.url} (API: ${apiUrl})`);
   });
 }
